@@ -1,0 +1,66 @@
+/** The benchmark as the engine sees it: parsed, validated and resolved once; never raw YAML. */
+
+/** One rule that turns a program's output into metrics (applied by src/workloads/extract.ts). */
+export type ExtractRule =
+  | { kind: 'regex'; from: 'stdout' | 'stderr'; pattern: string; flags?: string; name?: string; take?: 'last' | 'first' | 'all-mean' | 'all-sum' | 'all-max' | 'all-min' }
+  | { kind: 'jsonl'; from: 'stdout' | 'stderr'; take?: 'last' | 'first'; prefix?: string }
+  | { kind: 'keyvalue'; from: 'stdout' | 'stderr'; take?: 'last' | 'first'; block_end?: string; prefix?: string };
+
+export type ParamValue = string | number | boolean;
+export type Params = Readonly<Record<string, ParamValue>>;
+
+export interface ResolvedHook {
+  argv: string[];
+  timeoutS: number;
+  env: Record<string, string>;
+  /** Where it was declared, e.g. `hooks.codec.before[0]`, for messages. */
+  where: string;
+}
+
+export interface CommandWorkload {
+  type: 'command';
+  argv: string[];
+  env: Record<string, string>;
+  cwd?: string;
+  timeoutS?: number;
+  sampleIntervalS: number;
+  metrics: ExtractRule[];
+  successExitCodes: number[];
+}
+
+export type ResolvedWorkload = CommandWorkload;
+
+export interface Axis {
+  name: string;
+  values: ParamValue[];
+}
+
+/** A partial point: each named parameter must take one of the listed values. */
+export type PartialPoint = Readonly<Record<string, readonly ParamValue[]>>;
+
+export type Order = { kind: 'declared' } | { kind: 'shuffle'; seed: number } | { kind: 'group'; params: string[] };
+
+export interface ResolvedBenchmark {
+  name: string;
+  description: string;
+  /** Path of the file it came from, and its exact text (frozen into the result set). */
+  source: { file: string; text: string; sha256: string };
+  workload: ResolvedWorkload;
+  axes: Axis[];
+  links: string[][];
+  exclude: PartialPoint[];
+  only: PartialPoint[];
+  repeat: number;
+  warmupS: number;
+  /** Recorded time per point; undefined for a command that runs until it exits. */
+  durationS?: number;
+  order: Order;
+  setup: ResolvedHook[];
+  teardown: ResolvedHook[];
+  paramHooks: Record<string, { before: ResolvedHook[]; after: ResolvedHook[] }>;
+  onError: 'stop' | 'continue';
+  retries: number;
+}
+
+/** Names usable in templates besides the parameters. */
+export const BUILTIN_TEMPLATE_NAMES = ['rep', 'point_key', 'point_dir', 'results_dir', 'duration', 'warmup', 'name'] as const;

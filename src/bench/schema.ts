@@ -1,0 +1,141 @@
+/**
+ * The benchmark file's schema, declared once: TypeBox gives both the TypeScript type of the raw
+ * file and the JSON Schema that validates it (and that editors use, see schema/benchmark.schema.json).
+ */
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+
+const Duration = Type.Union([Type.Number({ minimum: 0 }), Type.String({ pattern: '^\\s*(\\d+(\\.\\d+)?|\\.\\d+)\\s*(ms|s|m|min|h)?\\s*$' })], {
+  description: 'A duration: seconds as a number, or a string such as "500ms", "5s", "2m", "1h".',
+});
+const Scalar = Type.Union([Type.String(), Type.Number(), Type.Boolean()]);
+const Argv = Type.Array(Type.String(), { minItems: 1, description: 'A command as an argv array; `{param}` is replaced by values. No shell is involved.' });
+
+const HookObject = Type.Object(
+  {
+    run: Argv,
+    timeout: Type.Optional(Duration),
+    env: Type.Optional(Type.Record(Type.String(), Type.String())),
+  },
+  { additionalProperties: false },
+);
+/** A hook is an argv array, or an object with `run` and optional `timeout`. */
+const Hook = Type.Union([Argv, HookObject]);
+const Hooks = Type.Union([Hook, Type.Array(Hook)]);
+
+const Range = Type.Object(
+  {
+    from: Type.Number(),
+    to: Type.Number(),
+    step: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+    scale: Type.Optional(Type.Union([Type.Literal('linear'), Type.Literal('log')])),
+    count: Type.Optional(Type.Integer({ minimum: 2 })),
+  },
+  { additionalProperties: false, description: 'A numeric range: from..to by step (linear), or count points (linear or log).' },
+);
+const Axis = Type.Union([Scalar, Type.Array(Scalar, { minItems: 1 }), Range]);
+
+const From = Type.Optional(Type.Union([Type.Literal('stdout'), Type.Literal('stderr')]));
+const ExtractRule = Type.Union([
+  Type.Object(
+    {
+      regex: Type.String({ description: 'Named groups become metrics: speed=\\s*(?<speed>[\\d.]+)' }),
+      from: From,
+      flags: Type.Optional(Type.String()),
+      name: Type.Optional(Type.String()),
+      take: Type.Optional(
+        Type.Union(['last', 'first', 'all-mean', 'all-sum', 'all-max', 'all-min'].map((s) => Type.Literal(s))),
+      ),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    { jsonl: Type.Boolean(), from: From, take: Type.Optional(Type.Union([Type.Literal('last'), Type.Literal('first')])), prefix: Type.Optional(Type.String()) },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    {
+      keyvalue: Type.Boolean(),
+      from: From,
+      take: Type.Optional(Type.Union([Type.Literal('last'), Type.Literal('first')])),
+      block_end: Type.Optional(Type.String()),
+      prefix: Type.Optional(Type.String()),
+    },
+    { additionalProperties: false },
+  ),
+]);
+
+export const CommandWorkloadSchema = Type.Object(
+  {
+    type: Type.Literal('command'),
+    argv: Argv,
+    env: Type.Optional(Type.Record(Type.String(), Type.String())),
+    cwd: Type.Optional(Type.String()),
+    timeout: Type.Optional(Duration),
+    sample_interval: Type.Optional(Duration),
+    metrics: Type.Optional(Type.Array(ExtractRule)),
+    success_exit_codes: Type.Optional(Type.Array(Type.Integer())),
+  },
+  { additionalProperties: false },
+);
+
+const Order = Type.Union([
+  Type.Literal('declared'),
+  Type.Literal('shuffled'),
+  Type.Object({ shuffle: Type.Integer({ description: 'Seed of the shuffle.' }) }, { additionalProperties: false }),
+  Type.Object(
+    { group: Type.Array(Type.String(), { minItems: 1, description: 'Parameters that are costly to change, slowest-changing first.' }) },
+    { additionalProperties: false },
+  ),
+]);
+
+const Partial = Type.Record(Type.String(), Type.Union([Scalar, Type.Array(Scalar)]), {
+  description: 'A partial point: parameter -> value (or list of values, any of which matches).',
+});
+
+export const BenchmarkFileSchema = Type.Object(
+  {
+    $schema: Type.Optional(Type.String()),
+    name: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$', description: 'Name of the benchmark; the default result set directory.' }),
+    description: Type.Optional(Type.String()),
+    // Checked here for its type only; each workload type's own schema is applied next (resolve.ts),
+    // so errors name the workload's keys rather than every branch of a union.
+    workload: Type.Object({ type: Type.String({ description: 'The workload type: command.' }) }, { additionalProperties: true }),
+    matrix: Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_.]*$' }), Axis),
+    link: Type.Optional(Type.Array(Type.Array(Type.String(), { minItems: 2 }), { description: 'Groups of parameters that vary together (zipped), e.g. [[resolution, bitrate]].' })),
+    exclude: Type.Optional(Type.Array(Partial)),
+    only: Type.Optional(Type.Array(Partial)),
+    repeat: Type.Optional(Type.Integer({ minimum: 1 })),
+    warmup: Type.Optional(Duration),
+    duration: Type.Optional(Duration),
+    order: Type.Optional(Order),
+    setup: Type.Optional(Hooks),
+    teardown: Type.Optional(Hooks),
+    hooks: Type.Optional(
+      Type.Record(
+        Type.String(),
+        Type.Object({ before: Type.Optional(Hooks), after: Type.Optional(Hooks) }, { additionalProperties: false }),
+        { description: 'Per parameter: commands run before the first point with a new value and after the last one.' },
+      ),
+    ),
+    on_error: Type.Optional(Type.Union([Type.Literal('stop'), Type.Literal('continue')])),
+    retries: Type.Optional(Type.Integer({ minimum: 0 })),
+  },
+  { additionalProperties: false, $id: 'https://streambench.dev/schema/benchmark.json', title: 'streambench benchmark file' },
+);
+
+export type BenchmarkFile = Static<typeof BenchmarkFileSchema>;
+export type RawHook = Static<typeof Hook>;
+export type RawHooks = Static<typeof Hooks>;
+export type RawAxis = Static<typeof Axis>;
+export type ParamValue = Static<typeof Scalar>;
+export type RawCommandWorkload = Static<typeof CommandWorkloadSchema>;
+
+/** Keys allowed at the top level, for suggestions. */
+export const TOP_LEVEL_KEYS = Object.keys(BenchmarkFileSchema.properties);
+
+/** The JSON Schema document shipped for editors: the file schema with every workload type spelt out. */
+export function jsonSchema(workloads: readonly TSchema[]): TSchema {
+  const s = JSON.parse(JSON.stringify(BenchmarkFileSchema)) as { properties: Record<string, unknown> } & TSchema;
+  s.properties['workload'] = { anyOf: JSON.parse(JSON.stringify(workloads)) as unknown[] };
+  return s;
+}

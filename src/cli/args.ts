@@ -1,0 +1,28 @@
+/** Argument parsing shared by the commands (node's util.parseArgs), with usage errors as InputError. */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { InputError } from '../base/errors.ts';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+export interface CommandSpec<O extends Options = Options> {
+  name: string;
+  summary: string;
+  usage: string;
+  /** Option lines shown by --help. */
+  help: string;
+  options: O;
+}
+
+/** Parses argv for a command; unknown options become a clear usage error. */
+export function parseCommand<O extends Options>(spec: CommandSpec<O>, argv: string[]) {
+  try {
+    const options = { ...spec.options, help: { type: 'boolean', short: 'h' } } as O & { help: { type: 'boolean'; short: 'h' } };
+    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw InputError.single(`streambench ${spec.name}`, (e as Error).message.split('\n')[0]!, `see: streambench ${spec.name} --help`);
+  }
+}
+
+export function helpText(spec: CommandSpec<Options>): string {
+  return `${spec.summary}\n\nUsage: ${spec.usage}\n\n${spec.help}\n  -h, --help            show this help\n`;
+}

@@ -1,0 +1,119 @@
+/** `streambench results list|show|export|query`: reading result sets. */
+import { createReadStream, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { InputError, StoreError } from '../../base/errors.ts';
+import { suggestHint } from '../../base/suggest.ts';
+import { openSetDatabase } from '../../store/database.ts';
+import { EXPORTERS } from '../../store/export.ts';
+import { listResultSets, ResultSet } from '../../store/resultset.ts';
+import { helpText, parseCommand, type CommandSpec } from '../args.ts';
+import { renderTable } from '../table.ts';
+import { summaryTable } from './run.ts';
+
+export const resultsSpec = {
+  name: 'results',
+  summary: 'Read result sets: list them, show one, export it, or query it with SQL (DuckDB).',
+  usage: [
+    'streambench results list [--root DIR]',
+    '       streambench results show SET',
+    '       streambench results export SET --format csv|json|parquet [-o FILE]',
+    '       streambench results query SET "SQL"',
+  ].join('\n'),
+  help: [
+    'SET is a result set directory, or the name of one below --root.',
+    'Tables for SQL: points (one row per point and repetition: set, point_key, rep, status, error,',
+    'started_at, wall_s, one column per parameter, one per metric) and timeseries (point_key, rep, t, ...).',
+    '',
+    '  --root DIR            where result sets are looked for (default: results)',
+    '  --format FMT          export format: csv, json or parquet (default: csv)',
+    '  -o, --output FILE     export to FILE (default: standard output; required for parquet)',
+  ].join('\n'),
+  options: { root: { type: 'string' }, format: { type: 'string' }, output: { type: 'string', short: 'o' } },
+} satisfies CommandSpec;
+
+function openSet(arg: string, root: string): ResultSet {
+  if (existsSync(join(arg, 'streambench-set.json'))) return ResultSet.open(arg);
+  if (existsSync(join(root, arg, 'streambench-set.json'))) return ResultSet.open(join(root, arg));
+  const names = listResultSets(root).map((s) => s.name);
+  throw new StoreError(`no result set '${arg}' (looked at ${arg} and ${join(root, arg)}); ${suggestHint(arg, names)}`);
+}
+
+export async function resultsCommand(argv: string[], out: NodeJS.WriteStream): Promise<number> {
+  const a = parseCommand(resultsSpec, argv);
+  const [sub, target, ...rest] = a.positionals;
+  if (a.values.help || !sub) return out.write(helpText(resultsSpec)), a.values.help ? 0 : 2;
+  const root = a.values.root ?? 'results';
+  const need = () => {
+    if (!target) throw InputError.single(`streambench results ${sub}`, 'expected a result set', resultsSpec.usage);
+    return openSet(target, root);
+  };
+
+  switch (sub) {
+    case 'list': {
+      const sets = listResultSets(target ?? root);
+      if (sets.length === 0) return out.write(`no result sets in ${target ?? root}\n`), 0;
+      const rows = sets.map((s) => {
+        const pts = s.points();
+        return [s.name, s.dir, pts.length, pts.filter((p) => p.outcome.status === 'ok').length, pts.filter((p) => p.outcome.status !== 'ok').length, s.info.createdAt];
+      });
+      out.write(renderTable(['name', 'directory', 'points', 'ok', 'not ok', 'created'], rows) + '\n');
+      return 0;
+    }
+    case 'show': {
+      const set = need();
+      const pts = set.points().sort((x, y) => x.index - y.index || x.rep - y.rep);
+      const params = [...new Set(pts.flatMap((p) => Object.keys(p.params)))];
+      out.write(`${set.name} (${set.dir}): ${pts.length} point(s)\n\n${summaryTable(pts, params)}\n`);
+      for (const p of pts) if (p.outcome.status === 'failed') out.write(`\n${p.key} r${p.rep}: ${p.outcome.error}`);
+      out.write('\n');
+      return 0;
+    }
+    case 'export': {
+      const set = need();
+      const format = a.values.format ?? 'csv';
+      const exporter = EXPORTERS[format];
+      if (!exporter) throw InputError.single('--format', `unknown export format '${format}'`, suggestHint(format, Object.keys(EXPORTERS)));
+      if (format === 'parquet' && !a.values.output) throw InputError.single('--format parquet', 'Parquet is binary: give a file with -o FILE');
+      const db = await openSetDatabase([set]);
+      try {
+        const query = 'SELECT * FROM points ORDER BY point_key, rep';
+        if (a.values.output) {
+          await exporter.write(db.conn, query, a.values.output);
+          out.write(`wrote ${a.values.output}\n`);
+        } else {
+          const tmp = mkdtempSync(join(tmpdir(), 'streambench-export-'));
+          try {
+            const file = join(tmp, `points${exporter.extension}`);
+            await exporter.write(db.conn, query, file);
+            await pipeline(createReadStream(file), out, { end: false });
+          } finally {
+            rmSync(tmp, { recursive: true, force: true });
+          }
+        }
+      } finally {
+        db.close();
+      }
+      return 0;
+    }
+    case 'query': {
+      const set = need();
+      const sql = rest.join(' ');
+      if (!sql) throw InputError.single('streambench results query', 'expected an SQL query', 'e.g. streambench results query SET "select status, count(*) from points group by status"');
+      const db = await openSetDatabase([set]);
+      try {
+        const reader = await db.conn.runAndReadAll(sql);
+        const rows = reader.getRowsJS().map((r) => r.map((v) => (typeof v === 'bigint' ? Number(v) : v)));
+        out.write(renderTable(reader.columnNames(), rows) + '\n');
+      } catch (e) {
+        throw InputError.single('SQL', (e as Error).message.split('\n')[0]!);
+      } finally {
+        db.close();
+      }
+      return 0;
+    }
+    default:
+      throw InputError.single(`streambench results ${sub}`, `unknown subcommand '${sub}'`, suggestHint(sub, ['list', 'show', 'export', 'query']));
+  }
+}

@@ -1,0 +1,117 @@
+/** `streambench run FILE`: runs (or resumes) a benchmark into a result set. */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { formatDuration } from '../../base/duration.ts';
+import { ExitCode, InputError } from '../../base/errors.ts';
+import { suggestHint } from '../../base/suggest.ts';
+import { loadBenchmark, parseAssignment } from '../../bench/load.ts';
+import type { ParamValue, PartialPoint, ResolvedBenchmark } from '../../bench/resolved.ts';
+import { runBenchmark } from '../../engine/engine.ts';
+import { makePlan } from '../../engine/plan.ts';
+import type { PointRecord } from '../../store/records.ts';
+import { ResultSet } from '../../store/resultset.ts';
+import { helpText, parseCommand, type CommandSpec } from '../args.ts';
+import { Progress } from '../progress.ts';
+import { renderTable } from '../table.ts';
+
+export const runSpec = {
+  name: 'run',
+  summary: 'Run a benchmark: every point of its matrix, one by one, into a result set. Running it again resumes.',
+  usage: 'streambench run FILE [--dry-run] [--set key=value]... [--filter key=value]... [--results DIR] [--force]',
+  help: [
+    '  --dry-run             list the points, which are already recorded, and the estimated time; run nothing',
+    '  --set key=value       override a top-level field (duration=2s, repeat=3) or fix a parameter (codec=h264)',
+    '  --filter key=value    run only points whose parameter has this value (a,b for any of several)',
+    '  --results DIR         result set directory (default: results/<benchmark name>)',
+    '  --force               run points again even when already recorded',
+    '',
+    'Exit codes: 0 all points ok, 1 some points failed, 2 invalid input, 3 stopped on a failure',
+    '(on_error: stop, or a failed setup), 4 result set unusable or in use, 130 interrupted.',
+  ].join('\n'),
+  options: {
+    'dry-run': { type: 'boolean' },
+    set: { type: 'string', multiple: true },
+    filter: { type: 'string', multiple: true },
+    results: { type: 'string' },
+    force: { type: 'boolean' },
+  },
+} satisfies CommandSpec;
+
+function parseFilters(b: ResolvedBenchmark, filters: readonly string[]): PartialPoint[] {
+  const names = b.axes.map((a) => a.name);
+  return filters.map((f) => {
+    const { key, value } = parseAssignment(f, '--filter');
+    if (!names.includes(key)) throw InputError.single(`--filter ${f}`, `'${key}' is not a parameter of the matrix`, suggestHint(key, names));
+    return { [key]: value.split(',').map((v) => v.trim()) as ParamValue[] };
+  });
+}
+
+const PREFERRED = ['wall_time_s', 'cpu_percent', 'peak_rss_mb'];
+
+/** The metric columns worth a terminal table: the workload's main ones, then others, at most 8. */
+export function summaryMetrics(records: readonly PointRecord[]): string[] {
+  const all = new Set(records.flatMap((r) => Object.keys(r.metrics)));
+  const rest = [...all].filter((m) => !PREFERRED.includes(m) && m !== 'exit_code').sort();
+  return [...PREFERRED.filter((m) => all.has(m)), ...rest].slice(0, 8);
+}
+
+export function summaryTable(records: readonly PointRecord[], params: readonly string[]): string {
+  const metrics = summaryMetrics(records);
+  const rows = records.map((r) => [...params.map((p) => r.params[p]), r.rep, r.outcome.status, ...metrics.map((m) => r.metrics[m])]);
+  return renderTable([...params, 'rep', 'status', ...metrics], rows);
+}
+
+export async function runCommand(argv: string[], out: NodeJS.WriteStream): Promise<number> {
+  const a = parseCommand(runSpec, argv);
+  if (a.values.help) return out.write(helpText(runSpec)), 0;
+  const file = a.positionals[0];
+  if (!file || a.positionals.length > 1) throw InputError.single('streambench run', 'expected exactly one benchmark file', runSpec.usage);
+  const b = await loadBenchmark(file, (a.values.set ?? []).map((s) => parseAssignment(s, '--set')));
+  const filter = parseFilters(b, a.values.filter ?? []);
+  const dir = a.values.results ?? join('results', b.name);
+  const params = b.axes.map((x) => x.name);
+
+  if (a.values['dry-run']) {
+    const set = existsSync(join(dir, 'streambench-set.json')) ? ResultSet.open(dir) : undefined;
+    const plan = makePlan(b, set, { filter, force: Boolean(a.values.force) });
+    const rows = plan.runs.map((r, i) => [i + 1, ...params.map((p) => r.params[p]), r.rep, r.key, plan.recorded[i] ? 'recorded' : 'to run']);
+    out.write(renderTable(['#', ...params, 'rep', 'key', 'state'], rows) + '\n');
+    const toRun = plan.recorded.filter((r) => r === undefined).length;
+    const est = plan.perPointS !== undefined ? `about ${formatDuration(plan.perPointS * toRun)}` : 'unknown (no duration set and nothing recorded yet)';
+    out.write(`\n${plan.runs.length} run(s): ${plan.runs.length - toRun} already recorded, ${toRun} to run. Estimated time: ${est}. Results: ${dir}\n`);
+    return 0;
+  }
+
+  const set = ResultSet.openOrCreate(dir, b.name);
+  const abort = new AbortController();
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    signals++;
+    if (signals > 1) {
+      out.write(`\n${sig} again: exiting now; the point in progress is not recorded.\n`);
+      process.exit(ExitCode.interrupted);
+    }
+    out.write(`\n${sig}: stopping the current point and cleaning up (press Ctrl-C again to exit at once)\n`);
+    abort.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const progress = new Progress(out, Boolean(out.isTTY), []);
+    const summary = await runBenchmark(b, { results: set, filter, force: Boolean(a.values.force), signal: abort.signal, onEvent: progress.handle });
+    const plan = makePlan(b, set, { filter });
+    const records = plan.runs.map((r) => set.read(r.key, r.rep)).filter((r): r is PointRecord => r !== undefined);
+    if (records.length > 0) out.write('\n' + summaryTable(records, params) + '\n');
+    out.write(
+      `\n${summary.ok} ok, ${summary.failed} failed, ${summary.skipped} already recorded, in ${formatDuration(summary.seconds)}.` +
+        `${summary.stoppedBy ? `\nStopped: ${summary.stoppedBy}` : ''}${summary.interrupted ? '\nInterrupted: run the same command again to resume.' : ''}\n` +
+        `Results: ${dir}  (streambench results show ${dir}; streambench results export ${dir} --format csv)\n`,
+    );
+    if (summary.interrupted) return ExitCode.interrupted;
+    if (summary.stoppedBy) return ExitCode.pointFailedStop;
+    return summary.failed > 0 ? ExitCode.pointsFailed : ExitCode.ok;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

@@ -1,0 +1,206 @@
+/** Runs a benchmark point by point into a result set: hooks, retries, resume, abort. */
+import { mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { PlannedRun } from '../bench/matrix.ts';
+import type { Params, PartialPoint, ResolvedBenchmark, ResolvedHook } from '../bench/resolved.ts';
+import { writeSeriesParquet } from '../store/parquet.ts';
+import type { PointRecord } from '../store/records.ts';
+import type { ResultSet } from '../store/resultset.ts';
+import { createWorkload } from '../workloads/index.ts';
+import type { PointResult, Workload } from '../workloads/workload.ts';
+import type { EngineEvent, EventSink, RunSummary } from './events.ts';
+import { runHook } from './hooks.ts';
+import { LiveRegistry } from './live.ts';
+import { makePlan } from './plan.ts';
+
+export interface EngineOptions {
+  results: ResultSet;
+  force?: boolean;
+  filter?: PartialPoint[];
+  signal: AbortSignal;
+  onEvent?: EventSink;
+  /** Replaces the benchmark's workload (tests use a fake one to check scheduling). */
+  workload?: Workload;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Runs every planned point not yet recorded; returns what happened. Never prints. */
+export async function runBenchmark(b: ResolvedBenchmark, opts: EngineOptions): Promise<RunSummary> {
+  const emit = (e: EngineEvent) => opts.onEvent?.(e);
+  const set = opts.results;
+  const t0 = performance.now();
+  const unlock = set.lock(isAlive);
+  const live = new LiveRegistry(set.dir);
+  try {
+    for (const pid of live.reap()) emit({ type: 'reaped', pid });
+    set.cleanStaging();
+    set.freezeBenchmark(b.source);
+    const plan = makePlan(b, set, { ...(opts.filter ? { filter: opts.filter } : {}), ...(opts.force ? { force: true } : {}) });
+    const todo = plan.runs.filter((_, i) => plan.recorded[i] === undefined);
+    emit({ type: 'plan', total: plan.runs.length, toRun: todo.length, recorded: plan.runs.length - todo.length, resultsDir: set.dir });
+    const summary: RunSummary = { planned: plan.runs.length, skipped: plan.runs.length - todo.length, ok: 0, failed: 0, interrupted: false, seconds: 0 };
+    const workload = opts.workload ?? createWorkload(b.workload);
+    const cwd = dirname(resolve(b.source.file));
+    const setValues = { name: b.name, results_dir: resolve(set.dir) };
+    const hookLog = join(set.dir, 'hooks.log');
+
+    const hook = async (h: ResolvedHook, values: Record<string, unknown>): Promise<string | undefined> => {
+      const r = await runHook(h, values, hookLog, opts.signal, cwd);
+      emit({ type: 'hook', where: h.where, argv: r.argv, exitCode: r.exitCode, seconds: r.seconds, ok: r.ok, ...(r.message ? { message: r.message } : {}) });
+      return r.ok ? undefined : `${h.where} ${JSON.stringify(r.argv)} ${r.message}`;
+    };
+
+    if (todo.length > 0) {
+      for (const h of b.setup) {
+        const err = await hook(h, setValues);
+        if (err) {
+          summary.stoppedBy = `setup failed: ${err}`;
+          summary.interrupted = opts.signal.aborted;
+          return finish();
+        }
+      }
+    }
+
+    // Parameter hooks: `before` runs when a parameter takes a new value, `after` when it leaves it.
+    let configured: Params | undefined;
+    const leave = async (prev: Params, next: Params | undefined): Promise<string | undefined> => {
+      for (const [param, hs] of Object.entries(b.paramHooks)) {
+        if (next && next[param] === prev[param]) continue;
+        for (const h of hs.after) {
+          const err = await hook(h, { ...setValues, ...prev });
+          if (err) return err;
+        }
+      }
+      return undefined;
+    };
+    const enter = async (next: Params, prev: Params | undefined, values: Record<string, unknown>): Promise<string | undefined> => {
+      for (const [param, hs] of Object.entries(b.paramHooks)) {
+        if (prev && prev[param] === next[param]) continue;
+        for (const h of hs.before) {
+          const err = await hook(h, values);
+          if (err) return err;
+        }
+      }
+      return undefined;
+    };
+
+    const durations: number[] = [];
+    const eta = (left: number) => {
+      const per = durations.length > 0 ? durations.reduce((a, x) => a + x, 0) / durations.length : plan.perPointS;
+      return per === undefined ? undefined : per * left;
+    };
+
+    for (let i = 0; i < todo.length; i++) {
+      if (opts.signal.aborted) {
+        summary.interrupted = true;
+        break;
+      }
+      const run = todo[i]!;
+      const started = performance.now();
+      const record = await runPoint(run, i + 1);
+      durations.push((performance.now() - started) / 1000);
+      emit({ type: 'point-end', run, n: i + 1, of: todo.length, record, ...(eta(todo.length - i - 1) !== undefined ? { etaS: eta(todo.length - i - 1)! } : {}) });
+      if (record.outcome.status === 'ok') summary.ok++;
+      else if (record.outcome.status === 'failed') {
+        summary.failed++;
+        if (b.onError === 'stop') {
+          summary.stoppedBy = `point ${run.key} r${run.rep} failed: ${record.outcome.error}`;
+          break;
+        }
+      } else {
+        summary.interrupted = true;
+        break;
+      }
+    }
+    if (configured) await leave(configured, undefined);
+    if (todo.length > 0) for (const h of b.teardown) await hook(h, setValues);
+    return finish();
+
+    function finish(): RunSummary {
+      summary.seconds = (performance.now() - t0) / 1000;
+      if (opts.signal.aborted) summary.interrupted = true;
+      emit({ type: 'done', summary });
+      return summary;
+    }
+
+    async function runPoint(run: PlannedRun, n: number): Promise<PointRecord> {
+      let attempt = 0;
+      for (;;) {
+        attempt++;
+        emit({ type: 'point-start', run, n, of: todo.length, attempt, ...(eta(todo.length - n + 1) !== undefined ? { etaS: eta(todo.length - n + 1)! } : {}) });
+        const writer = set.beginPoint(run.key, run.rep);
+        const values: Record<string, string | number | boolean> = {
+          ...setValues,
+          ...run.params,
+          rep: run.rep,
+          point_key: run.key,
+          point_dir: resolve(writer.dir),
+          duration: b.durationS ?? 0,
+          warmup: b.warmupS,
+        };
+        const startedAt = new Date().toISOString();
+        let result: PointResult;
+        const hookErr = (configured ? await leave(configured, run.params) : undefined) ?? (await enter(run.params, configured, values));
+        if (hookErr) {
+          // The system is in an unknown state: the next point configures it from scratch.
+          configured = undefined;
+          result = opts.signal.aborted
+            ? { outcome: { status: 'interrupted', reason: 'interrupted by the user' }, metrics: {}, wallS: 0, flags: [] }
+            : { outcome: { status: 'failed', error: `hook failed: ${hookErr}` }, metrics: {}, wallS: 0, flags: [] };
+        } else {
+          configured = run.params;
+          try {
+            result = await workload.run({
+              params: run.params,
+              rep: run.rep,
+              key: run.key,
+              dir: writer.dir,
+              warmupS: b.warmupS,
+              ...(b.durationS !== undefined ? { durationS: b.durationS } : {}),
+              templateValues: values,
+              signal: opts.signal,
+              onProcess: (p, ended) => (ended ? live.remove(p.pid) : live.add(p)),
+            });
+          } catch (e) {
+            result = { outcome: { status: 'failed', error: `workload error: ${(e as Error).message}` }, metrics: {}, wallS: 0, flags: [] };
+          }
+        }
+        if (result.series && (result.series['t']?.length ?? 0) > 0) {
+          mkdirSync(writer.dir, { recursive: true });
+          await writeSeriesParquet(writer.path('timeseries.parquet'), result.series);
+        }
+        const retry = result.outcome.status === 'failed' && attempt <= b.retries && !opts.signal.aborted;
+        if (retry) {
+          writer.discard();
+          continue;
+        }
+        return writer.commit({
+          key: run.key,
+          rep: run.rep,
+          index: run.index,
+          params: { ...run.params },
+          outcome: result.outcome,
+          attempts: attempt,
+          workload: b.workload.type,
+          benchmark: { name: b.name, sha256: b.source.sha256 },
+          startedAt,
+          endedAt: new Date().toISOString(),
+          wallS: result.wallS,
+          metrics: result.metrics,
+          flags: result.flags,
+        });
+      }
+    }
+  } finally {
+    unlock();
+  }
+}

@@ -1,0 +1,66 @@
+/** DuckDB over one or more result sets: table `points` and view `timeseries`, for SQL and export. */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { pointDirName } from './records.ts';
+import type { ResultSet } from './resultset.ts';
+import { pointsTable, type Column } from './table.ts';
+
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+export function quoteString(s: string): string {
+  return `'${s.replace(/'/g, "''")}'`;
+}
+
+export interface SetDatabase {
+  conn: DuckDBConnection;
+  columns: Column[];
+  close(): void;
+}
+
+/** Loads the sets' points into an in-memory DuckDB; time series stay in their Parquet files. */
+export async function openSetDatabase(sets: readonly ResultSet[]): Promise<SetDatabase> {
+  const instance = await DuckDBInstance.create(':memory:');
+  const conn = await instance.connect();
+  const rows = sets.flatMap((s) => s.points().map((record) => ({ set: s.name, record, dir: s.pointDir(record.key, record.rep) })));
+  const columns = pointsTable(rows);
+  await conn.run(`CREATE TABLE points (${columns.map((c) => `${quoteIdent(c.name)} ${c.type}`).join(', ')})`);
+  const app = await conn.createAppender('points');
+  for (let i = 0; i < rows.length; i++) {
+    for (const c of columns) {
+      const v = c.values[i];
+      if (v === null || v === undefined) app.appendNull();
+      else if (c.type === 'DOUBLE') app.appendDouble(v as number);
+      else if (c.type === 'BOOLEAN') app.appendBoolean(v as boolean);
+      else app.appendVarchar(String(v));
+    }
+    app.endRow();
+  }
+  app.closeSync();
+
+  const series = rows.map((r) => ({ ...r, file: join(r.dir, 'timeseries.parquet') })).filter((r) => existsSync(r.file));
+  if (series.length > 0) {
+    // One union over the files, tagged with the point they belong to, so SQL can join on point_key.
+    const parts = series.map(
+      (r) => `SELECT ${quoteString(r.set)} AS "set", ${quoteString(r.record.key)} AS point_key, ${r.record.rep} AS rep, * FROM read_parquet(${quoteString(r.file)})`,
+    );
+    await conn.run(`CREATE VIEW timeseries AS ${parts.join(' UNION ALL BY NAME ')}`);
+  } else {
+    await conn.run('CREATE VIEW timeseries AS SELECT NULL::VARCHAR AS "set", NULL::VARCHAR AS point_key, NULL::INTEGER AS rep, NULL::DOUBLE AS t WHERE false');
+  }
+  return {
+    conn,
+    columns,
+    close: () => {
+      conn.closeSync();
+      instance.closeSync();
+    },
+  };
+}
+
+/** Path of a point's file inside a set. */
+export function pointFile(set: ResultSet, key: string, rep: number, name: string): string {
+  return join(set.dir, 'points', pointDirName(key, rep), name);
+}

@@ -1,0 +1,45 @@
+/** Writing numeric time series to Parquet through an embedded DuckDB. */
+import { renameSync } from 'node:fs';
+import { dirname, basename, join } from 'node:path';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { quoteIdent, quoteString } from './database.ts';
+
+/** Columns of equal length; `t` (seconds) first by convention. */
+export type SeriesColumns = Record<string, ArrayLike<number>>;
+
+let shared: Promise<DuckDBConnection> | undefined;
+
+async function connection(): Promise<DuckDBConnection> {
+  // One in-memory instance per process: creating one per point would cost more than the write.
+  shared ??= DuckDBInstance.create(':memory:').then((i) => i.connect());
+  return shared;
+}
+
+let seq = 0;
+
+/** Writes the columns as one Parquet file, atomically (temporary name, then rename). */
+export async function writeSeriesParquet(path: string, columns: SeriesColumns): Promise<void> {
+  const names = Object.keys(columns);
+  const n = names.length === 0 ? 0 : columns[names[0]!]!.length;
+  for (const c of names) if (columns[c]!.length !== n) throw new Error(`series column ${c} has ${columns[c]!.length} values, expected ${n}`);
+  const conn = await connection();
+  const table = `series_${process.pid}_${seq++}`;
+  await conn.run(`CREATE TEMP TABLE ${table} (${names.map((c) => `${quoteIdent(c)} DOUBLE`).join(', ')})`);
+  try {
+    const app = await conn.createAppender(table, 'temp');
+    for (let i = 0; i < n; i++) {
+      for (const c of names) {
+        const v = columns[c]![i]!;
+        if (Number.isFinite(v)) app.appendDouble(v);
+        else app.appendNull();
+      }
+      app.endRow();
+    }
+    app.closeSync();
+    const tmp = join(dirname(path), `.${basename(path)}.tmp`);
+    await conn.run(`COPY ${table} TO ${quoteString(tmp)} (FORMAT parquet, COMPRESSION zstd)`);
+    renameSync(tmp, path);
+  } finally {
+    await conn.run(`DROP TABLE IF EXISTS ${table}`);
+  }
+}

@@ -1,0 +1,40 @@
+/** What the engine asks of a workload: run one point, record into its directory, report an outcome. */
+import type { Params } from '../bench/resolved.ts';
+import type { MetricValue, PointOutcome } from '../store/records.ts';
+import type { SeriesColumns } from '../store/parquet.ts';
+
+/** A process group the workload started, so the engine can reap it after a crash of its own. */
+export interface LiveProcess {
+  pid: number;
+  startTime: number;
+}
+
+export interface PointContext {
+  params: Params;
+  rep: number;
+  key: string;
+  /** Directory where the point's files go (stdout.log, ...); it becomes the point's directory on commit. */
+  dir: string;
+  warmupS: number;
+  durationS?: number;
+  /** Values for `{name}` placeholders: the parameters and the built-in names. */
+  templateValues: Readonly<Record<string, string | number | boolean>>;
+  /** Aborted on Ctrl-C: stop now and report `interrupted`. */
+  signal: AbortSignal;
+  /** Called for each process group started, and again (with `ended`) once it is gone. */
+  onProcess(p: LiveProcess, ended: boolean): void;
+}
+
+export interface PointResult {
+  outcome: PointOutcome;
+  metrics: Record<string, MetricValue>;
+  /** Wall time of the recorded part, seconds. */
+  wallS: number;
+  flags: string[];
+  /** Time series to store as timeseries.parquet (column `t` in seconds since the point's start). */
+  series?: SeriesColumns;
+}
+
+export interface Workload {
+  run(ctx: PointContext): Promise<PointResult>;
+}
