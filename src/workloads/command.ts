@@ -115,6 +115,7 @@ export class CommandRunner implements Workload {
       cpu_percent: round(wallS > 0 ? ((user + system) / wallS) * 100 : 0, 2),
       peak_rss_mb: round(Math.max(sampler?.peakRssBytes ?? 0, sampler?.peakHwmBytes ?? 0) / 1048576, 3),
     };
+    if (samples.length < 10) flags.push(`peak_rss_mb is a lower bound: ${samples.length} sample(s) in a ${Math.round(wallS * 1000)} ms run`);
     const recorded = samples.filter((s) => s.t - t0 / 1000 >= ctx.warmupS);
     if (ctx.warmupS > 0 && recorded.length >= 2) {
       // After a warm-up, the CPU share of the recorded window only, from the sampled tree.

@@ -1,0 +1,261 @@
+/** Resources of a child process tree, read from /proc: CPU, RSS, peak RSS, process count. */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+
+/** Clock ticks per second of the times in /proc/<pid>/stat (USER_HZ, fixed at 100 in the Linux ABI). */
+const USER_HZ = 100;
+/** Bytes per page of the rss field of /proc/<pid>/stat. */
+const PAGE_BYTES = 4096;
+const PROC = '/proc';
+
+/** The fields of one /proc/<pid>/stat line that we use; times in clock ticks, rss in pages. */
+export interface ProcStat {
+  pid: number;
+  comm: string;
+  state: string;
+  ppid: number;
+  utime: number;
+  stime: number;
+  cutime: number;
+  cstime: number;
+  startTime: number;
+  rssPages: number;
+}
+
+/** Parses a /proc/<pid>/stat line; comm may hold spaces and ')', so fields are counted after the last ')'. */
+export function parseStat(line: string): ProcStat {
+  const open = line.indexOf('(');
+  const close = line.lastIndexOf(')');
+  if (open < 0 || close < open) throw new Error(`not a /proc/<pid>/stat line: ${line.slice(0, 80)}`);
+  // f[0] is field 3 (state), so field n of proc(5) is f[n - 3].
+  const f = line.slice(close + 2).split(' ');
+  const num = (n: number): number => {
+    const v = Number(f[n - 3]);
+    if (!Number.isFinite(v)) throw new Error(`/proc/<pid>/stat field ${n} is not a number: ${line.slice(0, 80)}`);
+    return v;
+  };
+  return {
+    pid: Number(line.slice(0, open)),
+    comm: line.slice(open + 1, close),
+    state: f[0] ?? '?',
+    ppid: num(4),
+    utime: num(14),
+    stime: num(15),
+    cutime: num(16),
+    cstime: num(17),
+    startTime: num(22),
+    rssPages: num(24),
+  };
+}
+
+/** A /proc file's text, or undefined when its process is gone (it may exit between listing and reading). */
+function readProc(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'latin1');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ESRCH') return undefined;
+    throw e;
+  }
+}
+
+function listProc(path: string): string[] {
+  try {
+    return readdirSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ESRCH') return [];
+    throw e;
+  }
+}
+
+function readStat(proc: string, pid: number): ProcStat | undefined {
+  const text = readProc(`${proc}/${pid}/stat`);
+  return text === undefined ? undefined : parseStat(text);
+}
+
+/** CPU seconds of all children this process has reaped, from /proc/self/stat cutime+cstime (fields 16,17, in clock ticks; USER_HZ = 100 on Linux). */
+export function reapedChildrenCpu(): { user: number; system: number } {
+  const s = parseStat(readFileSync(`${PROC}/self/stat`, 'latin1'));
+  return { user: s.cutime / USER_HZ, system: s.cstime / USER_HZ };
+}
+
+/** Process start time (field 22 of /proc/<pid>/stat) so a recorded pid can later be told apart from a reused one; undefined if no such process. */
+export function processStartTime(pid: number): number | undefined {
+  return readStat(PROC, pid)?.startTime;
+}
+
+export interface TreeSample {
+  /** Seconds, monotonic: performance.now() / 1000. */
+  t: number;
+  nprocs: number;
+  rssBytes: number;
+  /** Cumulative seconds of the live tree, including each live process's own reaped children (utime+cutime). */
+  cpuUser: number;
+  /** Same as cpuUser for system time (stime+cstime). */
+  cpuSystem: number;
+  /** Max VmHWM over the tree's processes. */
+  maxHwmBytes: number;
+}
+
+/** Whether the kernel has /proc/<pid>/task/<tid>/children (CONFIG_PROC_CHILDREN), per procfs mount. */
+const childrenFiles = new Map<string, boolean>();
+
+function hasChildrenFiles(proc: string): boolean {
+  let has = childrenFiles.get(proc);
+  if (has === undefined) {
+    // Asked of our own thread, which cannot vanish, so a race never decides it.
+    has = existsSync(`${proc}/thread-self/children`);
+    childrenFiles.set(proc, has);
+  }
+  return has;
+}
+
+/** Stats of the root and all its live descendants, root first; undefined when the root is gone. */
+function treeStats(proc: string, rootPid: number): ProcStat[] | undefined {
+  if (hasChildrenFiles(proc)) {
+    const root = readStat(proc, rootPid);
+    if (!root) return undefined;
+    const out = [root];
+    // A pid reused mid-walk could otherwise close a loop.
+    const seen = new Set([rootPid]);
+    // out grows while it is walked: a breadth-first walk of the tree.
+    for (let i = 0; i < out.length; i++) {
+      const pid = out[i]!.pid;
+      // Each file lists the children of one thread only, so every thread is read.
+      for (const tid of listProc(`${proc}/${pid}/task`)) {
+        const text = readProc(`${proc}/${pid}/task/${tid}/children`);
+        if (!text) continue;
+        for (const c of text.split(' ')) {
+          const child = Number(c);
+          // The list ends in a space, so the last piece is empty (Number('') is 0).
+          if (!(child > 0) || seen.has(child)) continue;
+          seen.add(child);
+          const s = readStat(proc, child);
+          if (s) out.push(s);
+        }
+      }
+    }
+    return out;
+  }
+  // No children files: read every process's stat once and follow ppid links.
+  const byParent = new Map<number, ProcStat[]>();
+  let root: ProcStat | undefined;
+  for (const name of listProc(proc)) {
+    const c = name.charCodeAt(0);
+    if (c < 48 || c > 57) continue;
+    const s = readStat(proc, Number(name));
+    if (!s) continue;
+    if (s.pid === rootPid) root = s;
+    const siblings = byParent.get(s.ppid);
+    if (siblings) siblings.push(s);
+    else byParent.set(s.ppid, [s]);
+  }
+  if (!root) return undefined;
+  const out = [root];
+  // Stats are read one by one, not atomically: a pid reused meanwhile could otherwise close a loop.
+  const seen = new Set([rootPid]);
+  for (let i = 0; i < out.length; i++) {
+    for (const s of byParent.get(out[i]!.pid) ?? []) {
+      if (seen.has(s.pid)) continue;
+      seen.add(s.pid);
+      out.push(s);
+    }
+  }
+  return out;
+}
+
+function vmHwmBytes(proc: string, pid: number): number {
+  const text = readProc(`${proc}/${pid}/status`);
+  if (!text) return 0;
+  const at = text.indexOf('VmHWM:');
+  // Zombies and kernel threads have no memory map, hence no VmHWM line.
+  return at < 0 ? 0 : parseInt(text.slice(at + 6), 10) * 1024;
+}
+
+/** Samples the tree rooted at `rootPid` (descendants found through /proc/<pid>/task/<tid>/children when present, else by following the ppid of every /proc/<pid>/stat). Returns undefined once the root is gone. `proc` is for tests. */
+export function sampleTree(rootPid: number, proc = PROC): TreeSample | undefined {
+  const stats = treeStats(proc, rootPid);
+  if (!stats) return undefined;
+  let rssPages = 0;
+  let user = 0;
+  let system = 0;
+  let maxHwm = 0;
+  for (const s of stats) {
+    rssPages += s.rssPages;
+    user += s.utime + s.cutime;
+    system += s.stime + s.cstime;
+    maxHwm = Math.max(maxHwm, vmHwmBytes(proc, s.pid));
+  }
+  return {
+    t: performance.now() / 1000,
+    nprocs: stats.length,
+    rssBytes: rssPages * PAGE_BYTES,
+    cpuUser: user / USER_HZ,
+    cpuSystem: system / USER_HZ,
+    maxHwmBytes: maxHwm,
+  };
+}
+
+/** Periodic sampler: call start(), then stop() returns all samples; keeps the peak of rssBytes and of maxHwmBytes. Ticks at 5 ms, doubling up to intervalMs (unref'd timers). */
+export class TreeSampler {
+  private readonly samples: TreeSample[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private error: unknown;
+  private peakRss = 0;
+  private peakHwm = 0;
+  private stopped = false;
+
+  constructor(
+    private readonly rootPid: number,
+    private readonly intervalMs: number,
+  ) {}
+
+  get peakRssBytes(): number {
+    return this.peakRss;
+  }
+
+  get peakHwmBytes(): number {
+    return this.peakHwm;
+  }
+
+  start(): void {
+    if (this.timer || this.stopped) return;
+    this.tick();
+    // Short programs would be over before the first regular tick, so the gaps start at 5 ms and
+    // double up to the interval: peak memory of a 50 ms program is still seen.
+    const next = (delay: number) => {
+      if (this.stopped) return;
+      // unref: a sampler must never be what keeps the process alive.
+      this.timer = setTimeout(() => {
+        this.tick();
+        next(Math.min(delay * 2, this.intervalMs));
+      }, delay).unref();
+    };
+    next(Math.min(5, this.intervalMs));
+  }
+
+  /** Stops sampling and returns the samples; throws an unexpected /proc read error seen while sampling. */
+  stop(): TreeSample[] {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.error !== undefined) throw this.error;
+    return this.samples;
+  }
+
+  private tick(): void {
+    try {
+      const s = sampleTree(this.rootPid);
+      if (!s) return;
+      this.samples.push(s);
+      this.peakRss = Math.max(this.peakRss, s.rssBytes);
+      this.peakHwm = Math.max(this.peakHwm, s.maxHwmBytes);
+    } catch (e) {
+      // Thrown from a timer it would crash the process; kept for stop() to report instead.
+      this.error ??= e;
+      this.stopped = true;
+      clearTimeout(this.timer);
+    }
+  }
+}
