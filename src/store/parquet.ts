@@ -26,7 +26,7 @@ export async function writeSeriesParquet(path: string, columns: SeriesColumns): 
   const table = `series_${process.pid}_${seq++}`;
   await conn.run(`CREATE TEMP TABLE ${table} (${names.map((c) => `${quoteIdent(c)} DOUBLE`).join(', ')})`);
   try {
-    const app = await conn.createAppender(table, 'temp');
+    const app = await conn.createAppender(table, 'main', 'temp');
     for (let i = 0; i < n; i++) {
       for (const c of names) {
         const v = columns[c]![i]!;

@@ -166,9 +166,11 @@ export class ResultSet {
   }
 }
 
-/** Result sets directly below a results directory. */
+/** Result sets directly below a results directory, or the one set the directory is. */
 export function listResultSets(root: string): ResultSet[] {
   if (!existsSync(root)) return [];
+  // A result set's own directory lists itself.
+  if (existsSync(join(root, MARKER))) return [ResultSet.open(root)];
   return readdirSync(root, { withFileTypes: true })
     .filter((d) => d.isDirectory() && existsSync(join(root, d.name, MARKER)))
     .map((d) => ResultSet.open(join(root, d.name)));

@@ -1,7 +1,7 @@
 /** A result set as one flat table: one row per point and repetition, one column per parameter and metric. */
 import type { PointRecord } from './records.ts';
 
-export type ColumnType = 'DOUBLE' | 'BOOLEAN' | 'VARCHAR';
+export type ColumnType = 'BIGINT' | 'DOUBLE' | 'BOOLEAN' | 'VARCHAR';
 export interface Column {
   name: string;
   kind: 'meta' | 'param' | 'metric';
@@ -14,7 +14,8 @@ const META = ['set', 'point_key', 'rep', 'status', 'error', 'started_at', 'wall_
 
 function typeOf(values: readonly (string | number | boolean | null)[]): ColumnType {
   const present = values.filter((v) => v !== null);
-  if (present.length > 0 && present.every((v) => typeof v === 'number')) return 'DOUBLE';
+  // Integers stay integers (a CRF of 23 exports as 23, not 23.0); any fraction makes the column DOUBLE.
+  if (present.length > 0 && present.every((v) => typeof v === 'number')) return present.every((v) => Number.isSafeInteger(v)) ? 'BIGINT' : 'DOUBLE';
   if (present.length > 0 && present.every((v) => typeof v === 'boolean')) return 'BOOLEAN';
   return 'VARCHAR';
 }
@@ -31,7 +32,7 @@ export function pointsTable(rows: readonly { set: string; record: PointRecord }[
   const cols: Column[] = [];
   const meta = (name: string, f: (r: PointRecord, set: string) => string | number | null) => {
     const values = rows.map(({ record, set }) => f(record, set));
-    cols.push({ name, kind: 'meta', type: name === 'rep' || name === 'wall_s' ? 'DOUBLE' : 'VARCHAR', values });
+    cols.push({ name, kind: 'meta', type: name === 'rep' ? 'BIGINT' : name === 'wall_s' ? 'DOUBLE' : 'VARCHAR', values });
   };
   meta('set', (_, s) => s);
   meta('point_key', (r) => r.key);

@@ -70,6 +70,9 @@ export async function runCommand(argv: string[], out: NodeJS.WriteStream): Promi
   const filter = parseFilters(b, a.values.filter ?? []);
   const dir = a.values.results ?? join('results', b.name);
   const params = b.axes.map((x) => x.name);
+  if (filter.length > 0 && makePlan(b, undefined, { filter }).runs.length === 0) {
+    throw InputError.single(`--filter ${(a.values.filter ?? []).join(' --filter ')}`, 'no point matches the filter', 'streambench validate FILE lists the values of each parameter');
+  }
 
   if (a.values['dry-run']) {
     const set = existsSync(join(dir, 'streambench-set.json')) ? ResultSet.open(dir) : undefined;
