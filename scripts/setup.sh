@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what streambench needs on a fresh Debian machine: system packages when missing, then
+# the npm dependencies pinned by package-lock.json. Safe to run again; it only does what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages, by the command that tells whether each is there.
+#   ffmpeg: the encoders and the psnr filter; time (GNU time) and sysstat (pidstat): test references.
+declare -A NEED=([ffmpeg]=ffmpeg [/usr/bin/time]=time [pidstat]=sysstat)
+missing=()
+for cmd in "${!NEED[@]}"; do
+  command -v "$cmd" >/dev/null 2>&1 || missing+=("${NEED[$cmd]}")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q >/dev/null
+  $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm ci only when node_modules was not installed from this exact lockfile.
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ "$(cat node_modules/.streambench-lock 2>/dev/null)" != "$want" ]; then
+  echo "setup: installing npm dependencies (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$want" > node_modules/.streambench-lock
+fi

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Sets up what is missing, type-checks, and runs every test (unit and real end-to-end).
+set -euo pipefail
+cd "$(dirname "$0")"
+scripts/setup.sh
+npx --no-install tsc --noEmit -p .
+exec node scripts/run-tests.mjs "$@"

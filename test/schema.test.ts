@@ -1,0 +1,25 @@
+// The shipped JSON Schema is what editors use: it must be current and accept every example.
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { test } from 'node:test';
+import { Ajv } from 'ajv';
+import { parse } from 'yaml';
+import { schemaText } from '../src/cli/commands/schema.ts';
+
+const root = new URL('..', import.meta.url).pathname;
+
+test('schema/benchmark.schema.json is what `streambench schema` prints (regenerate with it)', () => {
+  assert.equal(readFileSync(`${root}/schema/benchmark.schema.json`, 'utf8'), schemaText());
+});
+
+test('the schema accepts every example and rejects a misspelt key, as an editor would', () => {
+  const ajv = new Ajv({ allErrors: true, strict: false });
+  const validate = ajv.compile(JSON.parse(schemaText()) as object);
+  const examples = readdirSync(`${root}/examples`).filter((f) => f.endsWith('.yaml'));
+  assert.ok(examples.length > 0);
+  for (const f of examples) {
+    const doc: unknown = parse(readFileSync(`${root}/examples/${f}`, 'utf8'));
+    assert.ok(validate(doc), `${f}: ${JSON.stringify(validate.errors)}`);
+  }
+  assert.equal(validate({ name: 'x', workload: { type: 'command', argv: ['true'] }, matrix: {}, repet: 2 }), false);
+});
