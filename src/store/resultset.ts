@@ -104,8 +104,18 @@ export class ResultSet {
     return () => rmSync(path, { force: true });
   }
 
-  /** Removes staging directories left by an interrupted run. */
+  /**
+   * Removes staging directories left by an interrupted run. A killed `--force` rerun can leave the
+   * earlier record moved aside and not yet replaced: it is put back, so what was recorded stays.
+   */
   cleanStaging(): void {
+    if (existsSync(this.staging)) {
+      for (const entry of readdirSync(this.staging)) {
+        const m = /^(.+)\.old\.\d+$/.exec(entry);
+        const final = m ? join(this.dir, 'points', m[1]!) : undefined;
+        if (final && !existsSync(final) && existsSync(join(this.staging, entry, 'point.json'))) renameSync(join(this.staging, entry), final);
+      }
+    }
     rmSync(this.staging, { recursive: true, force: true });
   }
 
