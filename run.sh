@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/setup.sh
-exec bin/streambench.js run examples/ffmpeg-sweep.yaml "$@"
+exec bin/streambench.js run examples/stream-sweep.yaml "$@"

@@ -5,7 +5,8 @@ import type { Problem } from '../base/errors.ts';
 import { suggestHint } from '../base/suggest.ts';
 import { expandRange, type RangeSpec } from './matrix.ts';
 import { BUILTIN_TEMPLATE_NAMES, type Axis, type ExtractRule, type Order, type ParamValue, type PartialPoint, type ResolvedBenchmark, type ResolvedHook, type ResolvedWorkload } from './resolved.ts';
-import { CommandWorkloadSchema, type BenchmarkFile, type RawAxis, type RawCommandWorkload, type RawHooks } from './schema.ts';
+import { CommandWorkloadSchema, StreamWorkloadSchema, type BenchmarkFile, type RawAxis, type RawCommandWorkload, type RawHooks, type RawStreamWorkload } from './schema.ts';
+import { parseBitrate, SettingError, streamSettings, STREAM_PARAMS } from './stream-settings.ts';
 import { problemAt, pathText, type Locator, type PathSeg } from './source.ts';
 import { templateRefs } from './template.ts';
 import { validateAgainst } from './validate.ts';
@@ -16,7 +17,7 @@ const DEFAULT_HOOK_TIMEOUT_S = 60;
 const RESERVED: readonly string[] = [...BUILTIN_TEMPLATE_NAMES, 'set', 'status', 'error', 'started_at', 'wall_s'];
 
 /** Workload types this version knows, with the schema each is checked against. */
-export const WORKLOAD_TYPES = { command: CommandWorkloadSchema } as const;
+export const WORKLOAD_TYPES = { stream: StreamWorkloadSchema, command: CommandWorkloadSchema } as const;
 
 class Ctx {
   problems: Problem[] = [];
@@ -127,6 +128,7 @@ function workload(ctx: Ctx, raw: BenchmarkFile['workload'], allowed: readonly st
     ctx.problems.push(...problems);
     return undefined;
   }
+  if (type === 'stream') return streamWorkload(ctx, raw as RawStreamWorkload);
   const w = raw as RawCommandWorkload;
   checkTemplates(ctx, ['workload', 'argv'], w.argv, allowed);
   checkTemplates(ctx, ['workload', 'env'], Object.values(w.env ?? {}), allowed);
@@ -140,6 +142,53 @@ function workload(ctx: Ctx, raw: BenchmarkFile['workload'], allowed: readonly st
     metrics: extractRules(ctx, w.metrics),
     successExitCodes: w.success_exit_codes ?? [0],
   };
+}
+
+function streamWorkload(ctx: Ctx, w: RawStreamWorkload): ResolvedWorkload {
+  const defaults: Record<string, ParamValue> = {};
+  for (const k of Object.keys(STREAM_PARAMS)) {
+    const v = (w as Record<string, unknown>)[k];
+    if (typeof v === 'string' || typeof v === 'number') defaults[k] = v;
+  }
+  const schedule: { atS: number; bitrate?: number; fps?: number; keyframe?: boolean }[] = [];
+  (w.schedule ?? []).forEach((c, i) => {
+    const at = seconds(ctx, ['workload', 'schedule', i, 'at'], c.at, 0);
+    const entry: (typeof schedule)[number] = { atS: at };
+    if (c.bitrate !== undefined) {
+      try {
+        entry.bitrate = parseBitrate(c.bitrate);
+      } catch (e) {
+        ctx.add(['workload', 'schedule', i, 'bitrate'], (e as Error).message);
+      }
+    }
+    if (c.fps !== undefined) entry.fps = c.fps;
+    if (c.keyframe !== undefined) entry.keyframe = c.keyframe;
+    schedule.push(entry);
+  });
+  return { type: 'stream', defaults, schedule, ...(w.timeout !== undefined ? { timeoutS: seconds(ctx, ['workload', 'timeout'], w.timeout, 0) } : {}) };
+}
+
+/** Checks each stream parameter's values where they are written, so a bad one names its line before anything runs. */
+function checkStreamValues(ctx: Ctx, w: Extract<ResolvedWorkload, { type: 'stream' }>, axes: Axis[]): void {
+  const times = { warmupS: 0, durationS: 1 };
+  try {
+    streamSettings(w.defaults, times);
+  } catch (e) {
+    if (!(e instanceof SettingError)) throw e;
+    ctx.add(['workload', e.param], e.message, `the stream parameters: ${Object.keys(STREAM_PARAMS).join(', ')}`);
+    return;
+  }
+  for (const a of axes) {
+    if (!(a.name in STREAM_PARAMS)) continue;
+    a.values.forEach((v, i) => {
+      try {
+        streamSettings({ ...w.defaults, [a.name]: v }, times);
+      } catch (e) {
+        if (!(e instanceof SettingError)) throw e;
+        ctx.add(['matrix', a.name, ...(a.values.length > 1 ? [i] : [])], e.message);
+      }
+    });
+  }
 }
 
 /** Resolves a document that passed the schema; returns problems instead when it is not coherent. */
@@ -206,6 +255,7 @@ export function resolveBenchmark(data: BenchmarkFile, loc: Locator, text: string
   const setup = hooks(ctx, ['setup'], data.setup, setNames);
   const teardown = hooks(ctx, ['teardown'], data.teardown, setNames);
   const w = workload(ctx, data.workload, pointNames);
+  if (w?.type === 'stream') checkStreamValues(ctx, w, axes);
   const warmupS = seconds(ctx, ['warmup'], data.warmup, 0);
   const durationS = data.duration === undefined ? undefined : seconds(ctx, ['duration'], data.duration, 0);
 

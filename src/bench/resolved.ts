@@ -28,7 +28,15 @@ export interface CommandWorkload {
   successExitCodes: number[];
 }
 
-export type ResolvedWorkload = CommandWorkload;
+/** The built-in pipeline; parameters come from the matrix, over the defaults declared here. */
+export interface StreamWorkload {
+  type: 'stream';
+  defaults: Record<string, ParamValue>;
+  schedule: { atS: number; bitrate?: number; fps?: number; keyframe?: boolean }[];
+  timeoutS?: number;
+}
+
+export type ResolvedWorkload = CommandWorkload | StreamWorkload;
 
 export interface Axis {
   name: string;

@@ -3,6 +3,7 @@
  * file and the JSON Schema that validates it (and that editors use, see schema/benchmark.schema.json).
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { STREAM_PARAMS } from './stream-settings.ts';
 
 const Duration = Type.Union([Type.Number({ minimum: 0 }), Type.String({ pattern: '^\\s*(\\d+(\\.\\d+)?|\\.\\d+)\\s*(ms|s|m|min|h)?\\s*$' })], {
   description: 'A duration: seconds as a number, or a string such as "500ms", "5s", "2m", "1h".',
@@ -99,7 +100,7 @@ export const BenchmarkFileSchema = Type.Object(
     description: Type.Optional(Type.String()),
     // Checked here for its type only; each workload type's own schema is applied next (resolve.ts),
     // so errors name the workload's keys rather than every branch of a union.
-    workload: Type.Object({ type: Type.String({ description: 'The workload type: command.' }) }, { additionalProperties: true }),
+    workload: Type.Object({ type: Type.String({ description: 'The workload type: stream or command.' }) }, { additionalProperties: true }),
     matrix: Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_.]*$' }), Axis),
     link: Type.Optional(Type.Array(Type.Array(Type.String(), { minItems: 2 }), { description: 'Groups of parameters that vary together (zipped), e.g. [[resolution, bitrate]].' })),
     exclude: Type.Optional(Type.Array(Partial)),
@@ -123,7 +124,28 @@ export const BenchmarkFileSchema = Type.Object(
   { additionalProperties: false, $id: 'https://streambench.dev/schema/benchmark.json', title: 'streambench benchmark file' },
 );
 
+const StreamParamValue = Type.Union([Type.String(), Type.Number()]);
+
+/** The built-in pipeline: each stream parameter may be set here as the default for every point. */
+export const StreamWorkloadSchema = Type.Object(
+  {
+    type: Type.Literal('stream'),
+    ...Object.fromEntries(Object.entries(STREAM_PARAMS).map(([k, d]) => [k, Type.Optional(Type.Union([StreamParamValue], { description: d }))])),
+    schedule: Type.Optional(
+      Type.Array(
+        Type.Object(
+          { at: Duration, bitrate: Type.Optional(StreamParamValue), fps: Type.Optional(Type.Number({ exclusiveMinimum: 0 })), keyframe: Type.Optional(Type.Boolean()) },
+          { additionalProperties: false, description: 'A change sent to the guest while streaming, at a time after the stream starts.' },
+        ),
+      ),
+    ),
+    timeout: Type.Optional(Duration),
+  },
+  { additionalProperties: false },
+);
+
 export type BenchmarkFile = Static<typeof BenchmarkFileSchema>;
+export type RawStreamWorkload = Static<typeof StreamWorkloadSchema>;
 export type RawHook = Static<typeof Hook>;
 export type RawHooks = Static<typeof Hooks>;
 export type RawAxis = Static<typeof Axis>;

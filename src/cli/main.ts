@@ -4,6 +4,7 @@ import { suggestHint } from '../base/suggest.ts';
 import { resultsCommand, resultsSpec } from './commands/results.ts';
 import { runCommand, runSpec } from './commands/run.ts';
 import { schemaCommand, schemaSpec } from './commands/schema.ts';
+import { streamCommand, streamSpec } from './commands/stream.ts';
 import { validateCommand, validateSpec } from './commands/validate.ts';
 
 const COMMANDS = {
@@ -11,6 +12,7 @@ const COMMANDS = {
   validate: { spec: validateSpec, fn: validateCommand },
   results: { spec: resultsSpec, fn: resultsCommand },
   schema: { spec: schemaSpec, fn: schemaCommand },
+  stream: { spec: streamSpec, fn: streamCommand },
 };
 
 function usage(): string {

@@ -41,15 +41,17 @@ export async function openSetDatabase(sets: readonly ResultSet[]): Promise<SetDa
   }
   app.closeSync();
 
-  const series = rows.map((r) => ({ ...r, file: join(r.dir, 'timeseries.parquet') })).filter((r) => existsSync(r.file));
-  if (series.length > 0) {
-    // One union over the files, tagged with the point they belong to, so SQL can join on point_key.
-    const parts = series.map(
-      (r) => `SELECT ${quoteString(r.set)} AS "set", ${quoteString(r.record.key)} AS point_key, ${r.record.rep} AS rep, * FROM read_parquet(${quoteString(r.file)})`,
-    );
-    await conn.run(`CREATE VIEW timeseries AS ${parts.join(' UNION ALL BY NAME ')}`);
-  } else {
-    await conn.run('CREATE VIEW timeseries AS SELECT NULL::VARCHAR AS "set", NULL::VARCHAR AS point_key, NULL::INTEGER AS rep, NULL::DOUBLE AS t WHERE false');
+  // Per-point Parquet files become one view each over the whole set, tagged with their point.
+  for (const [view, file] of [['timeseries', 'timeseries.parquet'], ['frames', 'frames.parquet']] as const) {
+    const present = rows.map((r) => ({ ...r, file: join(r.dir, file) })).filter((r) => existsSync(r.file));
+    if (present.length > 0) {
+      const parts = present.map(
+        (r) => `SELECT ${quoteString(r.set)} AS "set", ${quoteString(r.record.key)} AS point_key, ${r.record.rep} AS rep, * FROM read_parquet(${quoteString(r.file)})`,
+      );
+      await conn.run(`CREATE VIEW ${view} AS ${parts.join(' UNION ALL BY NAME ')}`);
+    } else {
+      await conn.run(`CREATE VIEW ${view} AS SELECT NULL::VARCHAR AS "set", NULL::VARCHAR AS point_key, NULL::INTEGER AS rep, NULL::DOUBLE AS t WHERE false`);
+    }
   }
   return {
     conn,

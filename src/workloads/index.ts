@@ -1,11 +1,14 @@
 /** The workload for a resolved benchmark's `workload` section. */
 import type { ResolvedWorkload } from '../bench/resolved.ts';
 import { CommandRunner } from './command.ts';
+import { StreamRunner } from './stream.ts';
 import type { Workload } from './workload.ts';
 
 export function createWorkload(w: ResolvedWorkload): Workload {
   switch (w.type) {
     case 'command':
       return new CommandRunner(w);
+    case 'stream':
+      return new StreamRunner(w);
   }
 }

@@ -46,13 +46,18 @@ function parseFilters(b: ResolvedBenchmark, filters: readonly string[]): Partial
   });
 }
 
-const PREFERRED = ['wall_time_s', 'cpu_percent', 'peak_rss_mb'];
+/** The columns a user reads first, per workload; the stream's are its headline figures. */
+const PREFERRED: Record<string, string[]> = {
+  command: ['wall_time_s', 'cpu_percent', 'peak_rss_mb'],
+  stream: ['client.fps', 'client.bitrate', 'latency.p50', 'latency.p95', 'client.psnr', 'frames.dropped', 'guest.cpu_percent', 'host.cpu_percent', 'client.cpu_percent'],
+};
 
-/** The metric columns worth a terminal table: the workload's main ones, then others, at most 8. */
+/** The metric columns worth a terminal table: the workload's main ones, then others, at most 9. */
 export function summaryMetrics(records: readonly PointRecord[]): string[] {
   const all = new Set(records.flatMap((r) => Object.keys(r.metrics)));
-  const rest = [...all].filter((m) => !PREFERRED.includes(m) && m !== 'exit_code').sort();
-  return [...PREFERRED.filter((m) => all.has(m)), ...rest].slice(0, 8);
+  const preferred = PREFERRED[records[0]?.workload ?? 'command'] ?? [];
+  const rest = [...all].filter((m) => !preferred.includes(m) && m !== 'exit_code').sort();
+  return [...preferred.filter((m) => all.has(m)), ...rest].slice(0, 9);
 }
 
 export function summaryTable(records: readonly PointRecord[], params: readonly string[]): string {

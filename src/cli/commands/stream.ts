@@ -1,0 +1,108 @@
+/** `streambench stream guest|host|client`: one role of the built-in pipeline, alone, so roles can live on three machines. */
+import { InputError } from '../../base/errors.ts';
+import { parseDuration } from '../../base/duration.ts';
+import { suggestHint } from '../../base/suggest.ts';
+import { parseAssignment } from '../../bench/load.ts';
+import { runClient } from '../../stream/client.ts';
+import { runGuest } from '../../stream/guest.ts';
+import { runHost } from '../../stream/host.ts';
+import { streamSettings, STREAM_PARAMS, type StreamSettings } from '../../bench/stream-settings.ts';
+import { parseControl, type ControlMessage } from '../../stream/wire.ts';
+import { helpText, parseCommand, type CommandSpec } from '../args.ts';
+
+const ROLES = ['guest', 'host', 'client'] as const;
+
+export const streamSpec = {
+  name: 'stream',
+  summary: 'Run one role of the built-in streaming pipeline (guest, host relay, or client) by hand.',
+  usage: 'streambench stream guest|host|client [--set param=value]... [--listen ADDR:PORT] [--upstream ADDR:PORT] [--connect ADDR:PORT] [--report FILE]',
+  help: [
+    '  --set param=value     a stream parameter (the same on all three roles), e.g. codec=vp9 bitrate=2M duration=10s',
+    '  --listen ADDR:PORT    guest and host: where to listen (default 127.0.0.1:0, a free loopback port)',
+    '  --upstream ADDR:PORT  host: the guest to relay from',
+    '  --connect ADDR:PORT   client: the host (or a guest directly)',
+    '  --report FILE         where the role writes its per-frame record (default <role>.json)',
+    '  --dump DIR            client: write every decoded frame to DIR/decoded.yuv (for checks)',
+    '  --schedule JSON       guest: changes while streaming, e.g. [{"atS":3,"bitrate":1000000}]',
+    '  --config JSON         all settings at once, as the stream workload passes them',
+    '',
+    'Each role prints one JSON line {"ready":...} on stdout when it is listening or connected. The',
+    'guest also reads control lines on stdin, e.g. {"bitrate":1000000} or {"fps":15} or {"keyframe":true}.',
+    'Binds to loopback unless told otherwise: to stream between machines, give --listen 0.0.0.0:PORT.',
+    '',
+    'Parameters:',
+    ...Object.entries(STREAM_PARAMS).map(([k, v]) => `  ${k.padEnd(16)} ${v}`),
+    '  warmup / duration  streamed time not recorded / recorded (default 0s / 10s)',
+  ].join('\n'),
+  options: {
+    set: { type: 'string', multiple: true },
+    listen: { type: 'string' },
+    upstream: { type: 'string' },
+    connect: { type: 'string' },
+    report: { type: 'string' },
+    dump: { type: 'string' },
+    schedule: { type: 'string' },
+    config: { type: 'string' },
+  },
+} satisfies CommandSpec;
+
+function address(flag: string, v: string | undefined, fallback?: string): { host: string; port: number } {
+  const text = v ?? fallback;
+  const m = text ? /^(.+):(\d+)$/.exec(text) : null;
+  if (!m) throw InputError.single(`--${flag}`, text === undefined ? `--${flag} ADDR:PORT is required for this role` : `'${text}' is not ADDR:PORT`);
+  return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) };
+}
+
+function settingsFrom(a: { set?: string[]; config?: string }): StreamSettings {
+  if (a.config) {
+    try {
+      return JSON.parse(a.config) as StreamSettings;
+    } catch (e) {
+      throw InputError.single('--config', `not JSON: ${(e as Error).message}`);
+    }
+  }
+  const params: Record<string, string> = {};
+  for (const s of a.set ?? []) {
+    const { key, value } = parseAssignment(s, '--set');
+    params[key] = value;
+  }
+  const known = [...Object.keys(STREAM_PARAMS), 'warmup', 'duration'];
+  for (const k of Object.keys(params)) if (!known.includes(k)) throw InputError.single(`--set ${k}`, `unknown stream parameter '${k}'`, suggestHint(k, known));
+  const warmupS = parseDuration(params['warmup'] ?? '0s');
+  const durationS = parseDuration(params['duration'] ?? '10s');
+  if (warmupS === undefined || durationS === undefined) throw InputError.single('--set duration', 'warmup and duration are durations such as 10s');
+  try {
+    return streamSettings(params, { warmupS, durationS });
+  } catch (e) {
+    throw InputError.single('--set', (e as Error).message);
+  }
+}
+
+/** Runs one role until its stream ends. */
+export async function streamCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
+  const a = parseCommand(streamSpec, argv);
+  if (a.values.help) return out.write(helpText(streamSpec)), 0;
+  const role = a.positionals[0];
+  if (!role || !(ROLES as readonly string[]).includes(role)) throw InputError.single('streambench stream', role ? `unknown role '${role}'` : 'which role?', suggestHint(role ?? '', ROLES));
+  const settings = settingsFrom(a.values);
+  const report = a.values.report ?? `${role}.json`;
+  const ready = (extra: Record<string, unknown>) => out.write(`${JSON.stringify({ ready: true, role, pid: process.pid, ...extra })}\n`);
+  if (role === 'guest') {
+    const listen = address('listen', a.values.listen, '127.0.0.1:0');
+    let schedule: (ControlMessage & { atS: number })[] = [];
+    if (a.values.schedule) {
+      try {
+        schedule = (JSON.parse(a.values.schedule) as unknown[]).map((c) => ({ ...parseControl(c), atS: Number((c as { atS: unknown }).atS) }));
+      } catch (e) {
+        throw InputError.single('--schedule', (e as Error).message);
+      }
+    }
+    await runGuest({ settings, host: listen.host, port: listen.port, report, schedule, onReady: (port) => ready({ port }) });
+  } else if (role === 'host') {
+    const listen = address('listen', a.values.listen, '127.0.0.1:0');
+    await runHost({ settings, host: listen.host, port: listen.port, upstream: address('upstream', a.values.upstream), report, onReady: (port) => ready({ port }) });
+  } else {
+    await runClient({ settings, connect: address('connect', a.values.connect), report, ...(a.values.dump ? { dump: a.values.dump } : {}), onReady: () => ready({}) });
+  }
+  return 0;
+}

@@ -1,0 +1,233 @@
+/**
+ * The client: receives frames, decodes each as soon as its data is complete (frames are never
+ * held back to wait for others), shows it on a display sink paced like a screen refresh, and
+ * measures quality against the regenerated source frame after the stream ends, so that the
+ * measurement itself delays nothing.
+ */
+import { connect } from 'node:net';
+import { createSocket } from 'node:dgram';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { monoMs } from '../base/clock.ts';
+import { writeJsonAtomic } from '../base/fs-atomic.ts';
+import { VideoDecoder } from './codecs.ts';
+import { allocFrame, type YuvFrame } from './frame.ts';
+import { psnrY, ssimY } from './quality.ts';
+import { nanToNull, type ClientFrame, type RoleReport } from './report.ts';
+import type { StreamSettings } from '../bench/stream-settings.ts';
+import { openSource } from './source.ts';
+import { MSG_CONTROL, MSG_END, MSG_FRAME, MSG_HELLO, parseDatagram, TcpDeframer, tcpJsonMessage, udpJsonDatagram, type FrameHeader } from './wire.ts';
+
+export interface ClientOptions {
+  settings: StreamSettings;
+  /** The host relay (or a guest directly). */
+  connect: { host: string; port: number };
+  report: string;
+  /** Writes every decoded frame (I420) to DIR/decoded.yuv and their numbers to DIR/decoded.txt, for checks. */
+  dump?: string;
+  onReady(): void;
+}
+
+/** Decoded luma planes kept for quality are capped: beyond this, quality is measured on fewer frames. */
+const KEEP_BYTES = 1.5 * 1024 ** 3;
+
+/** Runs the client until the stream ends; resolves when the report is written. */
+export async function runClient(o: ClientOptions): Promise<void> {
+  const s = o.settings;
+  const decoder = new VideoDecoder(s.codec);
+  const out = allocFrame(s.width, s.height);
+  const frames: ClientFrame[] = [];
+  const kept = new Map<number, Uint8Array>();
+  let keptBytes = 0;
+  const counters: Record<string, number> = { lost: 0, waiting_keyframe: 0, decode_errors: 0, late_fragments: 0, not_shown: 0, keyframe_requests: 0, quality_skipped_memory: 0 };
+  const notes: string[] = [];
+  const period = 1000 / s.displayHz;
+  const dump = o.dump ? { yuv: openSync(`${o.dump}/decoded.yuv`, 'w'), txt: openSync(`${o.dump}/decoded.txt`, 'w') } : undefined;
+
+  let sendControl: (v: unknown) => void = () => {};
+  const cpu0 = process.cpuUsage();
+  const startMs = monoMs();
+  let needKey = false;
+  let lastSeq = -1;
+  let lastShown: ClientFrame | undefined;
+  let chain: Promise<void> = Promise.resolve();
+
+  /** Hands a complete frame to the decoder, in arrival order; decoding is serialised. */
+  const complete = (h: FrameHeader, payload: Buffer, recvFirst: number, recvEnd: number) => {
+    const f: ClientFrame = { frame: h.frame, recvFirst, recvEnd, decStart: NaN, decEnd: NaN, display: NaN, key: h.key, bytes: payload.length, psnr: NaN, ssim: NaN };
+    frames.push(f);
+    if (h.seq > lastSeq + 1) {
+      // Whole frames vanished on the way (every fragment lost): their numbers are unknown here;
+      // the workload finds them by joining with the guest's record.
+      counters['lost']! += h.seq - lastSeq - 1;
+      requestKey();
+    }
+    lastSeq = Math.max(lastSeq, h.seq);
+    if (needKey && !h.key) {
+      f.dropped = 'no-keyframe';
+      counters['waiting_keyframe']!++;
+      return;
+    }
+    if (h.key) needKey = false;
+    chain = chain.then(async () => {
+      f.decStart = monoMs();
+      const ok = await decoder.decode(payload, out);
+      f.decEnd = monoMs();
+      if (!ok) {
+        f.dropped = 'decode-error';
+        counters['decode_errors']!++;
+        return;
+      }
+      // The sink shows a frame at the first refresh after it is decoded; a newer frame decoded
+      // before that refresh replaces it, as on a real screen.
+      f.display = startMs + Math.ceil((f.decEnd - startMs) / period) * period;
+      if (lastShown && lastShown.display === f.display) {
+        lastShown.display = NaN;
+        counters['not_shown']!++;
+      }
+      lastShown = f;
+      if (s.qualityEvery > 0 && h.frame % s.qualityEvery === 0) {
+        if (keptBytes + out.y.length <= KEEP_BYTES) {
+          kept.set(h.frame, out.y.slice());
+          keptBytes += out.y.length;
+        } else counters['quality_skipped_memory']!++;
+      }
+      if (dump) {
+        writeSync(dump.yuv, out.y);
+        writeSync(dump.yuv, out.u);
+        writeSync(dump.yuv, out.v);
+        writeSync(dump.txt, `${h.frame}\n`);
+      }
+    });
+  };
+
+  const lose = (frame: number, seq: number) => {
+    frames.push({ frame, recvFirst: NaN, recvEnd: NaN, decStart: NaN, decEnd: NaN, display: NaN, key: false, bytes: 0, psnr: NaN, ssim: NaN, dropped: 'lost' });
+    counters['lost']!++;
+    lastSeq = Math.max(lastSeq, seq);
+    requestKey();
+  };
+
+  const requestKey = () => {
+    if (!needKey) {
+      // Frames after a loss reference what never arrived: wait for a keyframe, and ask for one.
+      needKey = true;
+      counters['keyframe_requests']!++;
+      sendControl({ keyframe: true, from: 'client' });
+    }
+  };
+
+  await (s.transport === 'tcp' ? receiveTcp() : receiveUdp());
+  await chain;
+  const endMs = monoMs();
+  const cpu = process.cpuUsage(cpu0);
+  decoder.close();
+  if (dump) {
+    closeSync(dump.yuv);
+    closeSync(dump.txt);
+  }
+
+  // Quality, after the stream: regenerate each kept frame's source and compare luma.
+  const q0 = process.cpuUsage();
+  if (kept.size > 0) {
+    const source = openSource(s);
+    const ref: YuvFrame = allocFrame(s.width, s.height);
+    const byNumber = new Map(frames.map((f) => [f.frame, f]));
+    for (const [n, y] of kept) {
+      source.render(n, ref);
+      const f = byNumber.get(n)!;
+      f.psnr = psnrY(y, ref.y, s.width, s.height);
+      f.ssim = ssimY(y, ref.y, s.width, s.height);
+    }
+  }
+  const qcpu = process.cpuUsage(q0);
+  counters['quality_cpu_s'] = (qcpu.user + qcpu.system) / 1e6;
+  if (counters['quality_skipped_memory']! > 0) notes.push(`quality measured on ${kept.size} frames only: the decoded frames kept would exceed ${KEEP_BYTES / 1024 ** 3} GiB`);
+  const report: RoleReport = { role: 'client', pid: process.pid, startMs, endMs, cpuUserS: cpu.user / 1e6, cpuSystemS: cpu.system / 1e6, counters, frames, notes };
+  writeJsonAtomic(o.report, JSON.parse(JSON.stringify(report, nanToNull)));
+
+  function receiveTcp(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const sock = connect({ host: o.connect.host, port: o.connect.port, noDelay: true });
+      const deframer = new TcpDeframer();
+      let first = NaN;
+      let ended = false;
+      sendControl = (v) => sock.write(tcpJsonMessage(MSG_CONTROL, v));
+      sock.once('connect', () => {
+        sock.write(tcpJsonMessage(MSG_HELLO, { role: 'client' }));
+        o.onReady();
+      });
+      sock.on('data', (chunk: Buffer) => {
+        const t = monoMs();
+        if (Number.isNaN(first)) first = t;
+        for (const m of deframer.push(chunk)) {
+          if (m.type === MSG_FRAME) complete(m.header, m.payload, first, t);
+          else if (m.type === MSG_END) ended = true;
+          first = t;
+        }
+        if (deframer.pending === 0) first = NaN;
+      });
+      sock.once('error', (e) => (ended ? resolve() : reject(new Error(`connection to ${o.connect.host}:${o.connect.port}: ${e.message}`))));
+      sock.once('close', () => (ended ? resolve() : reject(new Error('the stream closed before its end marker'))));
+    });
+  }
+
+  function receiveUdp(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const sock = createSocket('udp4');
+      sock.once('error', reject);
+      const partial = new Map<number, { header: FrameHeader; parts: (Buffer | undefined)[]; got: number; first: number }>();
+      let highest = -1; // highest frame number completed or declared lost
+      sendControl = (v) => sock.send(udpJsonDatagram(MSG_CONTROL, v), o.connect.port, o.connect.host);
+      sock.bind(0, () => {
+        sock.setRecvBufferSize(4 * 1024 * 1024);
+        // The hello opens the path through the relay; repeated until data flows, in case it is lost.
+        const hello = setInterval(() => sock.send(udpJsonDatagram(MSG_HELLO, { role: 'client' }), o.connect.port, o.connect.host), 200);
+        sock.send(udpJsonDatagram(MSG_HELLO, { role: 'client' }), o.connect.port, o.connect.host);
+        o.onReady();
+        sock.on('message', (d) => {
+          clearInterval(hello);
+          const t = monoMs();
+          let p;
+          try {
+            p = parseDatagram(d);
+          } catch (e) {
+            notes.push(`bad datagram: ${(e as Error).message}`);
+            return;
+          }
+          if (p.type === MSG_END) {
+            for (const [n, e] of [...partial.entries()].sort((a, b) => a[0] - b[0])) lose(n, e.header.seq);
+            partial.clear();
+            sock.close();
+            resolve();
+            return;
+          }
+          if (p.type !== MSG_FRAME) return;
+          const { header, index, count, payload } = p.fragment;
+          if (header.frame <= highest && !partial.has(header.frame)) {
+            counters['late_fragments']!++;
+            return;
+          }
+          let e = partial.get(header.frame);
+          if (!e) {
+            e = { header, parts: new Array<Buffer | undefined>(count), got: 0, first: t };
+            partial.set(header.frame, e);
+          }
+          if (e.parts[index]) return; // duplicate
+          e.parts[index] = Buffer.from(payload);
+          e.got++;
+          if (e.got < count) return;
+          partial.delete(header.frame);
+          // Every older frame still incomplete is lost: this one is not held back for them.
+          for (const [n, old] of [...partial.entries()].sort((a, b) => a[0] - b[0])) {
+            if (n < header.frame) {
+              partial.delete(n);
+              lose(n, old.header.seq);
+            }
+          }
+          highest = Math.max(highest, header.frame);
+          complete(header, Buffer.concat(e.parts as Buffer[]), e.first, t);
+        });
+      });
+    });
+  }
+}

@@ -1,0 +1,261 @@
+/**
+ * The guest: captures (renders) frames on a fixed clock, encodes each at once, and sends it to
+ * whoever connected (the host relay). Frame numbers count capture ticks, so a tick skipped
+ * because the encoder or the socket was still busy shows as a gap, never as hidden delay.
+ */
+import { createServer, type Socket } from 'node:net';
+import { createSocket, type RemoteInfo } from 'node:dgram';
+import { createInterface } from 'node:readline';
+import { monoMs } from '../base/clock.ts';
+import { writeJsonAtomic } from '../base/fs-atomic.ts';
+import { VideoEncoder } from './codecs.ts';
+import { allocFrame } from './frame.ts';
+import { nanToNull, type ControlRecord, type GuestFrame, type RoleReport } from './report.ts';
+import type { StreamSettings } from '../bench/stream-settings.ts';
+import { openSource } from './source.ts';
+import {
+  MSG_CONTROL,
+  MSG_END,
+  MSG_HELLO,
+  parseControl,
+  parseDatagram,
+  stampTcpSendTime,
+  stampUdpSendTime,
+  TcpDeframer,
+  tcpFrameMessage,
+  tcpJsonMessage,
+  udpFragments,
+  udpJsonDatagram,
+  type ControlMessage,
+  type FrameHeader,
+} from './wire.ts';
+
+export interface GuestOptions {
+  settings: StreamSettings;
+  host: string;
+  port: number;
+  report: string;
+  /** Changes applied at times after the stream starts, e.g. [{atS: 3, bitrate: 1e6}]. */
+  schedule?: (ControlMessage & { atS: number })[];
+  /** Called once listening, with the bound port (the role prints it for whoever started it). */
+  onReady(port: number): void;
+}
+
+/** How a frame leaves the guest, whatever the transport. */
+interface Sender {
+  /** Sends the frame; resolves with the time the last byte was handed to the kernel. */
+  send(h: Omit<FrameHeader, 'sendMs'>, payload: Buffer): Promise<number>;
+  /** True when the socket still holds so much unsent data that a new frame would only queue. */
+  congested(): boolean;
+  end(summary: unknown): Promise<void>;
+}
+
+/** Runs the guest until its stream has lasted warm-up + duration; resolves when the report is written. */
+export async function runGuest(o: GuestOptions): Promise<void> {
+  const s = o.settings;
+  const source = openSource(s);
+  const encoder = new VideoEncoder({ codec: s.codec, width: s.width, height: s.height, fps: s.fps, bitrateBps: s.bitrateBps, rateControl: s.rateControl, gop: s.gop, preset: s.preset, threads: s.threads, ...(s.quality !== undefined ? { quality: s.quality } : {}) });
+  const frame = allocFrame(s.width, s.height);
+  const frames: GuestFrame[] = [];
+  const controls: ControlRecord[] = [];
+  const counters = { skipped_busy: 0, skipped_congested: 0, keyframes_requested: 0 };
+  let fps = s.fps;
+  let forceKey = false;
+
+  const applyControl = (c: ControlMessage, from: string) => {
+    const rec: ControlRecord = { t: monoMs(), from: c.from ?? from };
+    if (c.bitrate !== undefined) {
+      rec.bitrate = c.bitrate;
+      rec.applied = encoder.setBitrate(c.bitrate);
+    }
+    if (c.fps !== undefined) {
+      fps = c.fps;
+      encoder.setFps(c.fps);
+      rec.fps = c.fps;
+    }
+    if (c.keyframe) {
+      forceKey = true;
+      rec.keyframe = true;
+      counters.keyframes_requested++;
+    }
+    controls.push(rec);
+  };
+
+  // Control lines on stdin: how a script (or the engine's schedule) steers a running stream.
+  const stdin = createInterface({ input: process.stdin });
+  stdin.on('line', (line) => {
+    if (line.trim() === '') return;
+    try {
+      applyControl(parseControl(JSON.parse(line)), 'stdin');
+    } catch (e) {
+      process.stderr.write(`guest: ignored control line: ${(e as Error).message}\n`);
+    }
+  });
+
+  const sender = await (s.transport === 'tcp' ? tcpSender(o, applyControl) : udpSender(o, applyControl));
+  const cpu0 = process.cpuUsage();
+  const startMs = monoMs();
+  const endAt = startMs + (s.warmupS + s.durationS) * 1000;
+  for (const c of o.schedule ?? []) setTimeout(() => applyControl(c, 'schedule'), c.atS * 1000).unref();
+
+  // The capture clock: tick n is due at the previous due time + one frame interval, so a
+  // frame-rate change takes effect from the next tick and late ticks do not drift the clock.
+  let n = 0;
+  let due = startMs;
+  let busy = false;
+  let seq = 0;
+  const inflight: Promise<void>[] = [];
+  await new Promise<void>((resolveAll) => {
+    const tick = () => {
+      // Decided on the schedule, not on when the timer fired, so a 5 s stream at 30 fps is 150 ticks.
+      if (due >= endAt - 1e-6) {
+        resolveAll();
+        return;
+      }
+      const number = n++;
+      if (busy) counters.skipped_busy++;
+      else if (sender.congested()) counters.skipped_congested++;
+      else {
+        busy = true;
+        const p = captureEncodeSend(number).finally(() => {
+          busy = false;
+        });
+        inflight.push(p);
+      }
+      due += 1000 / fps;
+      // Catch up without a burst: ticks already past are skipped (counted as busy).
+      while (due < monoMs() - 1000 / fps) {
+        due += 1000 / fps;
+        n++;
+        counters.skipped_busy++;
+      }
+      setTimeout(tick, Math.max(0, due - monoMs()));
+    };
+    tick();
+  });
+
+  async function captureEncodeSend(number: number): Promise<void> {
+    const captureStart = monoMs();
+    source.render(number, frame);
+    const captureEnd = monoMs();
+    const key = forceKey;
+    forceKey = false;
+    const packets = await encoder.encode(frame, captureStart - startMs, key);
+    const encEnd = monoMs();
+    for (const p of packets) {
+      const sendStart = monoMs();
+      const sendEnd = await sender.send({ frame: number, seq: seq++, key: p.key, captureMs: captureStart }, p.data);
+      frames.push({ frame: number, captureStart, captureEnd, encStart: captureEnd, encEnd, sendStart, sendEnd, bytes: p.data.length, key: p.key });
+    }
+  }
+
+  await Promise.all(inflight);
+  const endMs = monoMs();
+  const cpu = process.cpuUsage(cpu0);
+  await sender.end({ frames: frames.length });
+  stdin.close();
+  encoder.close();
+  const report: RoleReport = { role: 'guest', pid: process.pid, startMs, endMs, cpuUserS: cpu.user / 1e6, cpuSystemS: cpu.system / 1e6, counters, frames, controls };
+  writeJsonAtomic(o.report, JSON.parse(JSON.stringify(report, nanToNull)));
+}
+
+async function tcpSender(o: GuestOptions, onControl: (c: ControlMessage, from: string) => void): Promise<Sender> {
+  const s = o.settings;
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port, o.host, () => resolve());
+  });
+  o.onReady((server.address() as { port: number }).port);
+  // One peer: the host relay (or a client connecting directly).
+  const sock = await new Promise<Socket>((resolve) => server.once('connection', resolve));
+  server.close();
+  sock.setNoDelay(true);
+  const deframer = new TcpDeframer();
+  sock.on('data', (chunk: Buffer) => {
+    for (const m of deframer.push(chunk)) {
+      if (m.type === MSG_CONTROL) {
+        try {
+          onControl(parseControl(m.value), 'client');
+        } catch (e) {
+          process.stderr.write(`guest: bad control message: ${(e as Error).message}\n`);
+        }
+      }
+    }
+  });
+  sock.on('error', (e) => process.stderr.write(`guest: connection error: ${e.message}\n`));
+  // Half a second of the target rate (at least 256 KiB) unsent means the path is congested.
+  const limit = Math.max(256 * 1024, s.bitrateBps / 16);
+  return {
+    send: (h, payload) =>
+      new Promise((resolve) => {
+        const msg = tcpFrameMessage({ ...h, sendMs: 0 }, payload);
+        stampTcpSendTime(msg, monoMs());
+        sock.write(msg, () => resolve(monoMs()));
+      }),
+    congested: () => sock.writableLength > limit,
+    end: (summary) =>
+      new Promise((resolve) => {
+        if (sock.destroyed) return resolve();
+        sock.end(tcpJsonMessage(MSG_END, summary), () => resolve());
+        sock.once('close', () => resolve());
+      }),
+  };
+}
+
+async function udpSender(o: GuestOptions, onControl: (c: ControlMessage, from: string) => void): Promise<Sender> {
+  const s = o.settings;
+  const sock = createSocket('udp4');
+  await new Promise<void>((resolve, reject) => {
+    sock.once('error', reject);
+    sock.bind(o.port, o.host, () => resolve());
+  });
+  // Frames burst a whole keyframe at once: a larger send buffer keeps the kernel from dropping them here.
+  sock.setSendBufferSize(4 * 1024 * 1024);
+  o.onReady(sock.address().port);
+  const peer = await new Promise<RemoteInfo>((resolve) => {
+    sock.on('message', function first(msg, rinfo) {
+      try {
+        if (parseDatagram(msg).type === MSG_HELLO) {
+          sock.off('message', first);
+          resolve(rinfo);
+        }
+      } catch {
+        // Anything before the hello is noise on a fresh port.
+      }
+    });
+  });
+  sock.on('message', (msg) => {
+    try {
+      const d = parseDatagram(msg);
+      if (d.type === MSG_CONTROL) onControl(parseControl(d.value), 'client');
+    } catch (e) {
+      process.stderr.write(`guest: bad datagram: ${(e as Error).message}\n`);
+    }
+  });
+  return {
+    send: async (h, payload) => {
+      const parts = udpFragments({ ...h, sendMs: 0 }, payload, s.mtu);
+      let last = 0;
+      await Promise.all(
+        parts.map(
+          (d) =>
+            new Promise<void>((resolve) => {
+              stampUdpSendTime(d, monoMs());
+              sock.send(d, peer.port, peer.address, () => {
+                last = monoMs();
+                resolve();
+              });
+            }),
+        ),
+      );
+      return last;
+    },
+    congested: () => false, // UDP has no backlog to watch: the network drops instead
+    end: async (summary) => {
+      // The end marker can be lost too: it is sent a few times.
+      for (let i = 0; i < 3; i++) await new Promise<void>((r) => sock.send(udpJsonDatagram(MSG_END, summary), peer.port, peer.address, () => r()));
+      sock.close();
+    },
+  };
+}

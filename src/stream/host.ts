@@ -1,0 +1,195 @@
+/**
+ * The host: relays between client and guest through an emulated network (rate limit with a
+ * bounded queue, delay, jitter, loss), and records when each frame came in and went out.
+ * TCP: the client connects here and the relay opens one connection to the guest per client
+ * connection. UDP: the client's hello opens the path; datagrams are forwarded one by one.
+ */
+import { createServer, connect, type Socket } from 'node:net';
+import { createSocket, type RemoteInfo } from 'node:dgram';
+import { monoMs } from '../base/clock.ts';
+import { writeJsonAtomic } from '../base/fs-atomic.ts';
+import { MIN_QUEUE_BYTES, NetemLink, type NetemConfig } from './netem.ts';
+import { nanToNull, type HostFrame, type RoleReport } from './report.ts';
+import type { NetSettings, StreamSettings } from '../bench/stream-settings.ts';
+import { MSG_END, MSG_FRAME, parseDatagram, TcpDeframer, type Message } from './wire.ts';
+
+export interface HostOptions {
+  settings: StreamSettings;
+  host: string;
+  port: number;
+  upstream: { host: string; port: number };
+  report: string;
+  onReady(port: number): void;
+}
+
+/** The emulated link, downstream (guest to client) and upstream (client to guest: same delay, no rate limit). */
+function linkConfigs(net: NetSettings, reliable: boolean): { down: NetemConfig; up: NetemConfig } {
+  const down: NetemConfig = { delayMs: net.delayMs, jitterMs: net.jitterMs, loss: net.loss, lossBurst: net.lossBurst, reliable, seed: 1 };
+  if (net.rateBps !== undefined) {
+    down.rateBps = net.rateBps;
+    down.queueLimitBytes = Math.max(MIN_QUEUE_BYTES, Math.round((net.rateBps * net.queueMs) / 8000));
+  }
+  return { down, up: { delayMs: net.delayMs, jitterMs: net.jitterMs, reliable, seed: 2 } };
+}
+
+/** Runs the relay until the stream's end has gone through; resolves when the report is written. */
+export async function runHost(o: HostOptions): Promise<void> {
+  const frames = new Map<number, HostFrame>();
+  const counters: Record<string, number> = {};
+  const cpu0 = process.cpuUsage();
+  const startMs = monoMs();
+  const { down, up } = linkConfigs(o.settings.net, o.settings.transport === 'tcp');
+  const downLink = o.settings.transport === 'tcp' ? await relayTcp(o, down, up, frames) : await relayUdp(o, down, up, frames);
+  const endMs = monoMs();
+  const cpu = process.cpuUsage(cpu0);
+  const st = downLink.stats();
+  Object.assign(counters, {
+    packets_in: st.packetsIn,
+    bytes_in: st.bytesIn,
+    packets_out: st.packetsOut,
+    bytes_out: st.bytesOut,
+    dropped_queue: st.droppedQueue,
+    dropped_loss: st.droppedLoss,
+    retransmitted: st.retransmitted,
+    max_queue_bytes: st.maxQueueBytes,
+  });
+  const queue = downLink.queueSeries();
+  downLink.close();
+  const report: RoleReport = { role: 'host', pid: process.pid, startMs, endMs, cpuUserS: cpu.user / 1e6, cpuSystemS: cpu.system / 1e6, counters, frames: [...frames.values()], queue };
+  writeJsonAtomic(o.report, JSON.parse(JSON.stringify(report, nanToNull)));
+}
+
+type Down = { stats: NetemLink<unknown>['stats']; queueSeries: NetemLink<unknown>['queueSeries']; close(): void };
+
+async function relayTcp(o: HostOptions, downCfg: NetemConfig, upCfg: NetemConfig, frames: Map<number, HostFrame>): Promise<Down> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port, o.host, () => resolve());
+  });
+  o.onReady((server.address() as { port: number }).port);
+  const client = await new Promise<Socket>((resolve) => server.once('connection', resolve));
+  server.close();
+  client.setNoDelay(true);
+  const guest = connect({ host: o.upstream.host, port: o.upstream.port, noDelay: true });
+  await new Promise<void>((resolve, reject) => {
+    guest.once('connect', () => resolve());
+    guest.once('error', reject);
+  });
+
+  let ended = false;
+  let firstChunkAt = NaN;
+  const downLink = new NetemLink<Message>(
+    downCfg,
+    (m) => {
+      client.write(m.raw, () => {
+        if (m.type === MSG_FRAME) {
+          const f = frames.get(m.header.frame);
+          if (f) f.outEnd = monoMs();
+        }
+      });
+      if (m.type === MSG_END) {
+        ended = true;
+        client.end();
+      }
+    },
+    monoMs,
+  );
+  const upLink = new NetemLink<Buffer>(upCfg, (b) => guest.write(b), monoMs);
+  downLink.onDrain(() => guest.resume());
+
+  const fromGuest = new TcpDeframer();
+  guest.on('data', (chunk: Buffer) => {
+    const t = monoMs();
+    // The first byte of a frame may come in an earlier chunk than its end.
+    if (Number.isNaN(firstChunkAt)) firstChunkAt = t;
+    for (const m of fromGuest.push(chunk)) {
+      if (m.type === MSG_FRAME) frames.set(m.header.frame, { frame: m.header.frame, inFirst: firstChunkAt, inEnd: t, outEnd: NaN, fragmentsDropped: 0 });
+      firstChunkAt = t;
+      // TCP never drops: a full queue pushes back on the guest, as a congested link would.
+      if (downLink.push(m, m.raw.length) === 'full') guest.pause();
+    }
+    if (fromGuest.pending === 0) firstChunkAt = NaN;
+  });
+  const fromClient = new TcpDeframer();
+  client.on('data', (chunk: Buffer) => {
+    for (const m of fromClient.push(chunk)) upLink.push(m.raw, m.raw.length);
+  });
+  await new Promise<void>((resolve) => {
+    const done = () => resolve();
+    client.once('close', done);
+    guest.once('close', () => {
+      // The guest is gone: what is still queued drains to the client, then the relay ends.
+      if (!ended) setTimeout(() => client.end(), 5000).unref();
+    });
+    client.on('error', done);
+    guest.on('error', (e) => process.stderr.write(`host: guest connection: ${e.message}\n`));
+  });
+  guest.destroy();
+  upLink.close();
+  return downLink as unknown as Down;
+}
+
+async function relayUdp(o: HostOptions, downCfg: NetemConfig, upCfg: NetemConfig, frames: Map<number, HostFrame>): Promise<Down> {
+  const front = createSocket('udp4');
+  const back = createSocket('udp4');
+  await new Promise<void>((resolve, reject) => {
+    front.once('error', reject);
+    front.bind(o.port, o.host, () => resolve());
+  });
+  await new Promise<void>((resolve, reject) => {
+    back.once('error', reject);
+    back.bind(0, o.host === '0.0.0.0' ? undefined : o.host, () => resolve());
+  });
+  for (const s of [front, back]) {
+    s.setRecvBufferSize(4 * 1024 * 1024);
+    s.setSendBufferSize(4 * 1024 * 1024);
+  }
+  o.onReady(front.address().port);
+  let client: RemoteInfo | undefined;
+  let endSeen = false;
+  const downLink = new NetemLink<{ d: Buffer; frame: number; last: boolean }>(
+    downCfg,
+    (x) => {
+      if (!client) return;
+      front.send(x.d, client.port, client.address, () => {
+        const f = frames.get(x.frame);
+        if (f) f.outEnd = Math.max(Number.isNaN(f.outEnd) ? 0 : f.outEnd, monoMs());
+      });
+    },
+    monoMs,
+  );
+  const upLink = new NetemLink<Buffer>(upCfg, (d) => back.send(d, o.upstream.port, o.upstream.host), monoMs);
+
+  front.on('message', (d, rinfo) => {
+    client ??= rinfo;
+    upLink.push(d, d.length);
+  });
+  await new Promise<void>((resolve) => {
+    back.on('message', (d) => {
+      const t = monoMs();
+      let frame = -1;
+      try {
+        const p = parseDatagram(d);
+        if (p.type === MSG_FRAME) {
+          frame = p.fragment.header.frame;
+          const f = frames.get(frame) ?? { frame, inFirst: t, inEnd: t, outEnd: NaN, fragmentsDropped: 0 };
+          f.inEnd = t;
+          frames.set(frame, f);
+        } else if (p.type === MSG_END && !endSeen) {
+          endSeen = true;
+          // Whatever is queued still goes out: end once the link had time to drain.
+          setTimeout(resolve, Math.max(500, 3 * (downCfg.delayMs ?? 0) + 300)).unref();
+        }
+      } catch {
+        frame = -1;
+      }
+      const r = downLink.push({ d, frame, last: false }, d.length);
+      if ((r === 'dropped-queue' || r === 'dropped-loss') && frame >= 0) frames.get(frame)!.fragmentsDropped++;
+    });
+  });
+  front.close();
+  back.close();
+  upLink.close();
+  return downLink as unknown as Down;
+}

@@ -1,0 +1,327 @@
+// Truth checks with real timers and the real clock. What is asserted comes from the timestamps the
+// link records (enqueuedAt, sentAt, deliveredAt), never from the test's own wall clock, so a slow
+// machine stretches the run but does not change the figures.
+import assert from 'node:assert/strict';
+import { performance } from 'node:perf_hooks';
+import { test } from 'node:test';
+import { defaultQueueLimitBytes, NetemLink, retransmitPenaltyMs, type Delivery, type NetemConfig, type PushResult } from './netem.ts';
+
+interface Got {
+  i: number;
+  info: Delivery;
+}
+
+function median(xs: number[]): number {
+  const s = xs.slice().sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function mean(xs: number[]): number {
+  return xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+function std(xs: number[]): number {
+  const m = mean(xs);
+  return Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1));
+}
+
+/** Resolves once cond() holds; the deadline only guards against a hang, it is not a measurement. */
+async function until(cond: () => boolean, deadlineMs: number, what: string): Promise<void> {
+  const t0 = performance.now();
+  while (!cond()) {
+    if (performance.now() - t0 > deadlineMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/**
+ * Offers `perSecond` packets a second for `durationMs`, by the clock: a late tick sends what it owes,
+ * so the offered load does not sag when timers are late. While paused() the source holds back, as a
+ * relay stops reading its socket, and resumes with whatever has accumulated.
+ */
+async function offer(durationMs: number, perSecond: number, send: (i: number) => void, paused: () => boolean = () => false): Promise<number> {
+  const t0 = performance.now();
+  let sent = 0;
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const elapsed = performance.now() - t0;
+      const owed = Math.min(Math.floor((Math.min(elapsed, durationMs) * perSecond) / 1000), Math.round((durationMs * perSecond) / 1000));
+      while (sent < owed && !paused()) send(sent++);
+      if (elapsed >= durationMs) {
+        clearInterval(timer);
+        resolve();
+      }
+    };
+    const timer = setInterval(tick, 1);
+    tick();
+  });
+  return sent;
+}
+
+/** A link that records deliveries as (index, info). */
+function recorder(config: NetemConfig): { link: NetemLink<number>; got: Got[] } {
+  const got: Got[] = [];
+  const link = new NetemLink<number>(config, (i, info) => got.push({ i, info }));
+  return { link, got };
+}
+
+/** Mbit/s between the first and last delivery: the bytes after the first over the time span. */
+function deliveredMbps(got: Got[]): number {
+  const first = got[0]!.info;
+  const last = got.at(-1)!.info;
+  const bytes = got.slice(1).reduce((a, g) => a + g.info.bytes, 0);
+  return (bytes * 8) / (last.deliveredAt - first.deliveredAt) / 1000;
+}
+
+test('serialisation, queue limit and queue series are exact on an injected clock', async () => {
+  let now = 0;
+  const got: Delivery[] = [];
+  const link = new NetemLink<number>({ rateBps: 1e6, queueLimitBytes: 3000, delayMs: 5 }, (_, info) => got.push(info), () => now);
+  // 1250 bytes at 1 Mbit/s take 10 ms on the wire.
+  assert.equal(link.push(0, 1250), 'queued');
+  assert.equal(link.push(1, 1250), 'queued');
+  assert.equal(link.push(2, 1250), 'dropped-queue');
+  now = 10;
+  assert.deepEqual(link.stats().queueBytes, 1250);
+  assert.equal(link.push(3, 1250), 'queued');
+  now = 1000;
+  await until(() => got.length === 3, 2000, 'deliveries');
+  link.close();
+  assert.deepEqual(
+    got.map((d) => [d.enqueuedAt, d.sentAt, d.dueAt]),
+    [
+      [0, 10, 15],
+      [0, 20, 25],
+      [10, 30, 35],
+    ],
+  );
+  assert.ok(got.every((d) => d.deliveredAt === 1000));
+  const s = link.stats();
+  assert.deepEqual([s.packetsIn, s.packetsOut, s.droppedQueue, s.maxQueueBytes, s.queueBytes], [4, 3, 1, 2500, 0]);
+  // One sample per ms bucket with the last state in it: t=10 holds the departure then the enqueue.
+  assert.deepEqual(link.queueSeries(), { t: [0, 10, 20, 30], bytes: [2500, 2500, 1250, 0], packets: [2, 2, 1, 0] });
+});
+
+test('config that cannot be emulated is refused', () => {
+  const ok = () => undefined;
+  assert.throws(() => new NetemLink({ rateBps: 0 }, ok), RangeError);
+  assert.throws(() => new NetemLink({ loss: 1.5 }, ok), RangeError);
+  assert.throws(() => new NetemLink({ delayMs: -1 }, ok), RangeError);
+  assert.throws(() => new NetemLink({ lossBurst: 0.5 }, ok), RangeError);
+  // Bursts of 2 with at least one good packet between them cap loss at 2/3.
+  assert.throws(() => new NetemLink({ loss: 0.7, lossBurst: 2 }, ok), /impossible/);
+  assert.equal(defaultQueueLimitBytes(2e6), 64 * 1024);
+  assert.equal(defaultQueueLimitBytes(100e6), 1_875_000);
+  assert.equal(retransmitPenaltyMs({ delayMs: 20 }), 200);
+  assert.equal(retransmitPenaltyMs({ delayMs: 150, jitterMs: 10 }), 310);
+});
+
+test('30 ms delay, no rate limit: median one-way delay within 2 ms of 30 ms', async (t) => {
+  const { link, got } = recorder({ delayMs: 30 });
+  await offer(1500, 200, (i) => link.push(i, 1200)); // 300 packets, one every 5 ms
+  await until(() => got.length === 300, 3000, '300 deliveries');
+  link.close();
+  const delays = got.map((g) => g.info.deliveredAt - g.info.enqueuedAt);
+  const late = got.map((g) => g.info.deliveredAt - g.info.dueAt);
+  const med = median(delays);
+  t.diagnostic(`median delay ${med.toFixed(3)} ms, min ${Math.min(...delays).toFixed(3)}, max ${Math.max(...delays).toFixed(3)}; timer lateness median ${median(late).toFixed(3)} ms`);
+  assert.ok(Math.abs(med - 30) <= 2, `median delay ${med} ms`);
+  assert.ok(Math.min(...delays) >= 30, 'nothing arrives before the propagation delay');
+  assert.deepEqual(
+    got.map((g) => g.i),
+    got.map((_, i) => i),
+  );
+});
+
+const RATE = 2e6;
+const PKT = 1200;
+const OFFERED_PPS = 4e6 / 8 / PKT; // 4 Mbit/s of 1200-byte packets
+
+test('2 Mbit/s link offered 4 Mbit/s: throughput capped, queue delay grows, queue drops once full', async (t) => {
+  const { link, got } = recorder({ rateBps: RATE });
+  const results: PushResult[] = [];
+  const pushed = await offer(2000, OFFERED_PPS, (i) => results.push(link.push(i, PKT)));
+  const queued = results.filter((r) => r === 'queued').length;
+  await until(() => got.length === queued, 3000, 'the queue to empty');
+  const s = link.stats();
+  const series = link.queueSeries();
+  link.close();
+  const limit = defaultQueueLimitBytes(RATE);
+  const mbps = deliveredMbps(got);
+  const firstDrop = results.indexOf('dropped-queue');
+  const waits = got.map((g) => g.info.sentAt - g.info.enqueuedAt);
+  const early = mean(waits.slice(0, 10));
+  const late = mean(waits.slice(-50));
+  t.diagnostic(`pushed ${pushed}, delivered ${got.length}, queue drops ${s.droppedQueue} (first at push #${firstDrop}); throughput ${mbps.toFixed(4)} Mbit/s`);
+  t.diagnostic(`queue wait: first 10 ${early.toFixed(1)} ms, last 50 ${late.toFixed(1)} ms; max queue ${s.maxQueueBytes} B of ${limit}; ${series.t.length} series samples`);
+  assert.ok(mbps <= 2 * 1.01, `throughput ${mbps} Mbit/s`);
+  assert.ok(mbps >= 2 * 0.95, `link not kept busy: ${mbps} Mbit/s`);
+  // The serialiser never lets a packet out sooner than its wire time after the previous one.
+  for (let i = 1; i < got.length; i++) assert.ok(got[i]!.info.sentAt - got[i - 1]!.info.sentAt >= (PKT * 8000) / RATE - 1e-9);
+  assert.ok(late > early + 100, `queue wait did not grow: ${early} -> ${late} ms`);
+  // A full queue of 64 KiB at 2 Mbit/s is ~262 ms of waiting.
+  assert.ok(Math.abs(late - (limit * 8000) / RATE) < 20, `standing queue wait ${late} ms`);
+  assert.ok(s.droppedQueue > 0);
+  assert.ok(firstDrop >= Math.floor(limit / PKT), `dropped at push #${firstDrop}, before the queue could be full`);
+  assert.ok(s.maxQueueBytes <= limit && s.maxQueueBytes > limit - PKT);
+  assert.equal(s.droppedQueue + got.length, pushed);
+  assert.equal(Math.max(...series.bytes), s.maxQueueBytes);
+});
+
+test('2 Mbit/s reliable link offered 4 Mbit/s: backpressure instead of drops, in order', async (t) => {
+  const { link, got } = recorder({ rateBps: RATE, reliable: true });
+  let paused = false;
+  let fulls = 0;
+  let drains = 0;
+  link.onDrain(() => {
+    drains++;
+    paused = false;
+  });
+  const pushed = await offer(
+    2000,
+    OFFERED_PPS,
+    (i) => {
+      if (link.push(i, PKT) === 'full') {
+        fulls++;
+        paused = true;
+      }
+    },
+    () => paused,
+  );
+  await until(() => got.length === pushed, 3000, 'the queue to empty');
+  const s = link.stats();
+  link.close();
+  const limit = defaultQueueLimitBytes(RATE);
+  const mbps = deliveredMbps(got);
+  t.diagnostic(`pushed ${pushed}, delivered ${got.length}, 'full' ${fulls} times, drains ${drains}; throughput ${mbps.toFixed(4)} Mbit/s; max queue ${s.maxQueueBytes} B of ${limit}`);
+  assert.ok(fulls > 0 && drains > 0);
+  assert.equal(s.droppedQueue + s.droppedLoss, 0);
+  assert.deepEqual(
+    got.map((g) => g.i),
+    got.map((_, i) => i),
+  );
+  assert.ok(mbps <= 2 * 1.01, `throughput ${mbps} Mbit/s`);
+  // Draining at half the limit leaves the source time to refill before the link idles.
+  assert.ok(mbps >= 2 * 0.95, `link not kept busy: ${mbps} Mbit/s`);
+  assert.ok(s.maxQueueBytes < limit + PKT, `a source that honours 'full' keeps the queue near the limit: ${s.maxQueueBytes}`);
+});
+
+/** Lengths of the runs of consecutive losses. */
+function bursts(results: PushResult[]): number[] {
+  const out: number[] = [];
+  let run = 0;
+  for (const r of results) {
+    if (r === 'dropped-loss') run++;
+    else if (run > 0) {
+      out.push(run);
+      run = 0;
+    }
+  }
+  if (run > 0) out.push(run);
+  return out;
+}
+
+async function lossRun(config: NetemConfig, n: number): Promise<PushResult[]> {
+  let delivered = 0;
+  const link = new NetemLink<number>(config, () => delivered++);
+  const results = Array.from({ length: n }, (_, i) => link.push(i, 100));
+  const accepted = results.filter((r) => r === 'queued').length;
+  await until(() => delivered === accepted, 3000, 'deliveries');
+  const s = link.stats();
+  link.close();
+  assert.equal(s.droppedLoss, n - accepted);
+  assert.equal(s.packetsOut, accepted);
+  return results;
+}
+
+test('5 % loss, independent and in bursts of 4: average and burst length', async (t) => {
+  const n = 20000;
+  const plain = await lossRun({ loss: 0.05, seed: 1 }, n);
+  const bursty = await lossRun({ loss: 0.05, lossBurst: 4, seed: 1 }, n);
+  const rate = (r: PushResult[]) => r.filter((x) => x === 'dropped-loss').length / n;
+  const plainBursts = mean(bursts(plain));
+  const burstyBursts = mean(bursts(bursty));
+  t.diagnostic(`independent: loss ${(rate(plain) * 100).toFixed(2)} %, mean burst ${plainBursts.toFixed(3)}`);
+  t.diagnostic(`lossBurst=4: loss ${(rate(bursty) * 100).toFixed(2)} %, mean burst ${burstyBursts.toFixed(3)} over ${bursts(bursty).length} bursts`);
+  assert.ok(Math.abs(rate(plain) - 0.05) <= 0.015, `independent loss ${rate(plain)}`);
+  assert.ok(Math.abs(rate(bursty) - 0.05) <= 0.015, `bursty loss ${rate(bursty)}`);
+  assert.ok(Math.abs(burstyBursts - 4) <= 1, `mean burst ${burstyBursts}`);
+  // Independent loss at 5 % has mean runs of 1 / 0.95.
+  assert.ok(Math.abs(plainBursts - 1 / 0.95) < 0.05, `independent mean burst ${plainBursts}`);
+});
+
+test('reliable link with loss: nothing dropped, in order, lost ones late by the penalty, head-of-line blocking', async (t) => {
+  const config: NetemConfig = { rateBps: 10e6, delayMs: 20, loss: 0.03, reliable: true, seed: 7 };
+  const { link, got } = recorder(config);
+  const pushed = await offer(1000, 200, (i) => assert.notEqual(link.push(i, PKT), 'full'));
+  await until(() => got.length === pushed, 3000, 'deliveries');
+  const s = link.stats();
+  link.close();
+  const penalty = retransmitPenaltyMs(config);
+  assert.equal(s.droppedLoss + s.droppedQueue, 0);
+  assert.deepEqual(
+    got.map((g) => g.i),
+    got.map((_, i) => i),
+  );
+  // Each packet is due at its own arrival (plus the penalty if lost) or when the one ahead of it is,
+  // whichever is later; the callback never runs before that.
+  let ahead = -Infinity;
+  let blocked = 0;
+  const unaffected: number[] = [];
+  const retxDelay: number[] = [];
+  for (const { info } of got) {
+    const own = info.sentAt + 20 + (info.retransmitted ? penalty : 0);
+    assert.ok(Math.abs(info.dueAt - Math.max(own, ahead)) < 1e-9, `due ${info.dueAt}, expected max(${own}, ${ahead})`);
+    assert.ok(info.deliveredAt >= info.dueAt);
+    if (info.retransmitted) retxDelay.push(info.deliveredAt - info.sentAt);
+    else if (ahead > own) blocked++;
+    else unaffected.push(info.deliveredAt - info.sentAt);
+    ahead = info.dueAt;
+  }
+  t.diagnostic(
+    `pushed ${pushed}, retransmitted ${retxDelay.length}, their delay after sending ${Math.min(...retxDelay).toFixed(1)}..${Math.max(...retxDelay).toFixed(1)} ms (penalty ${penalty} + 20); head-of-line blocked ${blocked}; unaffected ${unaffected.length}, median ${median(unaffected).toFixed(2)} ms`,
+  );
+  assert.equal(s.retransmitted, retxDelay.length);
+  assert.ok(retxDelay.length > 0 && blocked > 0 && unaffected.length > 0);
+  for (const d of retxDelay) assert.ok(d >= penalty + 20, `retransmitted after only ${d} ms`);
+  assert.ok(median(unaffected) - 20 < 2, `unaffected packets took ${median(unaffected)} ms`);
+});
+
+test('30 ms delay with 10 ms jitter: delay spread has a std within 25 % of 10 ms', async (t) => {
+  const { link, got } = recorder({ delayMs: 30, jitterMs: 10, seed: 3 });
+  await offer(500, 2000, (i) => link.push(i, 200)); // 1000 packets
+  await until(() => got.length === 1000, 3000, 'deliveries');
+  link.close();
+  const delays = got.map((g) => g.info.deliveredAt - g.info.enqueuedAt);
+  const sd = std(delays);
+  const reordered = got.filter((g, k) => k > 0 && g.i < got[k - 1]!.i).length;
+  t.diagnostic(`delay mean ${mean(delays).toFixed(2)} ms, std ${sd.toFixed(2)} ms, reordered ${reordered}`);
+  assert.ok(Math.abs(sd - 10) <= 2.5, `std ${sd}`);
+  assert.ok(Math.abs(mean(delays) - 30) <= 2, `mean ${mean(delays)}`);
+  assert.ok(reordered > 0, 'unreliable jitter reorders, like netem');
+
+  const r = recorder({ delayMs: 30, jitterMs: 10, seed: 3, reliable: true });
+  await offer(200, 2000, (i) => r.link.push(i, 200));
+  await until(() => r.got.length === 400, 3000, 'deliveries');
+  r.link.close();
+  assert.deepEqual(
+    r.got.map((g) => g.i),
+    r.got.map((_, i) => i),
+  );
+});
+
+test('the same seed gives the same drop pattern, whatever the jitter', () => {
+  const pattern = (config: NetemConfig) => {
+    const link = new NetemLink<number>(config, () => undefined);
+    const out = Array.from({ length: 5000 }, (_, i) => link.push(i, 100) === 'dropped-loss');
+    link.close();
+    return out;
+  };
+  const a = pattern({ loss: 0.1, lossBurst: 3, seed: 42 });
+  assert.deepEqual(pattern({ loss: 0.1, lossBurst: 3, seed: 42 }), a);
+  assert.deepEqual(pattern({ loss: 0.1, lossBurst: 3, seed: 42, jitterMs: 5, delayMs: 10 }), a);
+  assert.notDeepEqual(pattern({ loss: 0.1, lossBurst: 3, seed: 43 }), a);
+  const b = pattern({ loss: 0.1 });
+  assert.deepEqual(pattern({ loss: 0.1 }), b, 'the default seed is fixed');
+});

@@ -1,0 +1,555 @@
+/**
+ * Network emulation in user space for the host relay, because the benchmark kernel has no netem,
+ * fq or cake. One NetemLink is one direction of one link: a bounded FIFO queue in front of an exact
+ * serialiser at the link rate, then a propagation stage (delay plus jitter), with random or bursty
+ * loss, and a reliable mode that behaves like a TCP stream (no drops, in order, retransmission
+ * penalty, backpressure).
+ *
+ * Design decisions, stated once here:
+ * - Loss is decided at enqueue, before the queue limit and the rate limiter, as netem does: a packet
+ *   lost in unreliable mode consumes neither queue space nor link capacity. The loss decision draws
+ *   from its own random stream, so the drop pattern depends only on the seed and the packet's index,
+ *   not on timing, queue state or jitter settings.
+ * - Serialisation is exact: a packet's last bit leaves at max(enqueue time, previous departure) +
+ *   bytes * 8 / rate. Since the queue is FIFO with a fixed rate, departure and delivery times are
+ *   known at enqueue, so timer lateness only delays the callback and never accumulates into the
+ *   emulated timeline. A packet counts in the queue until its last bit has left.
+ * - Jitter: each packet's propagation delay is delay + N(0, jitter^2), clipped at 0 so the total is
+ *   never negative (the clip changes the spread only when jitter is comparable to delay). In
+ *   unreliable mode packets may overtake each other, as with netem's jitter.
+ * - Reliable mode: a "lost" packet is retransmitted after retransmitPenaltyMs() (an RTO with Linux's
+ *   200 ms floor) and still needs the one-way delay to arrive; its retransmitted copy takes link
+ *   capacity again, charged in the slot right after the original so throughput is right (goodput
+ *   R/(1+p)) though the copy really goes out an RTO later. The copy is never lost itself, and
+ *   congestion control (cwnd shrinking after a loss) is not modelled. Delivery is in order: a packet
+ *   is never delivered before the one ahead of it (head-of-line blocking).
+ */
+import { performance } from 'node:perf_hooks';
+
+/** How a link behaves; every field is optional and a missing one means "no impairment". */
+export interface NetemConfig {
+  /** Link rate in bits/s; undefined (or Infinity) is unlimited: no queue, no serialisation time. */
+  rateBps?: number;
+  /** Bytes the queue in front of the serialiser holds; default defaultQueueLimitBytes(rateBps). Ignored when unlimited. */
+  queueLimitBytes?: number;
+  /** One-way propagation delay in ms, added after serialisation. */
+  delayMs?: number;
+  /** Standard deviation in ms of a normal per-packet delay variation, clipped so the total delay is >= 0. */
+  jitterMs?: number;
+  /** Long-run loss probability, 0..1. */
+  loss?: number;
+  /** Mean length in packets of a loss burst (Gilbert-Elliott); 1 or undefined is independent loss. */
+  lossBurst?: number;
+  /** A TCP-like stream: never drops, keeps order, retransmits "lost" packets late, applies backpressure. */
+  reliable?: boolean;
+  /** Seed of the random streams; the same seed gives the same loss pattern and jitter samples. */
+  seed?: number;
+  /** Resolution in ms of queueSeries(): at most one sample, the last state, per interval. Default 1. */
+  seriesIntervalMs?: number;
+}
+
+/** What the link knew about an item when it handed it over; times are ms on the link's clock. */
+export interface Delivery {
+  /** When push() accepted it. */
+  enqueuedAt: number;
+  /** When its last bit left the serialiser (the original transmission for a retransmitted one). */
+  sentAt: number;
+  /** When the emulated network delivers it; the callback runs at or after this. */
+  dueAt: number;
+  /** When the callback actually ran (dueAt plus timer lateness). */
+  deliveredAt: number;
+  bytes: number;
+  /** Reliable mode: the first transmission was lost and this is the retransmission. */
+  retransmitted: boolean;
+}
+
+/**
+ * 'queued': accepted; 'dropped-loss': lost (unreliable); 'dropped-queue': queue full (unreliable);
+ * 'full': reliable mode accepted it but the queue has reached its limit; stop pushing until onDrain.
+ */
+export type PushResult = 'queued' | 'dropped-queue' | 'dropped-loss' | 'full';
+
+/** Counters since construction; queue figures are at the time of the call. */
+export interface NetemStats {
+  packetsIn: number;
+  bytesIn: number;
+  packetsOut: number;
+  bytesOut: number;
+  droppedQueue: number;
+  droppedLoss: number;
+  retransmitted: number;
+  queueBytes: number;
+  queuePackets: number;
+  maxQueueBytes: number;
+}
+
+/** Queue occupancy over time, one sample per change (at most one per seriesIntervalMs). */
+export interface QueueSeries {
+  t: number[];
+  bytes: number[];
+  packets: number[];
+}
+
+/** Linux's minimum retransmission timeout (TCP_RTO_MIN). */
+export const MIN_RTO_MS = 200;
+/** The default queue holds this much time at the link rate... */
+export const DEFAULT_QUEUE_MS = 150;
+/** ...but never less than this, so slow links still hold a few full-size frames. */
+export const MIN_QUEUE_BYTES = 64 * 1024;
+
+/** The default queue limit for a rate: 150 ms of bytes at rateBps, at least 64 KiB. */
+export function defaultQueueLimitBytes(rateBps: number): number {
+  return Math.max(MIN_QUEUE_BYTES, Math.ceil((rateBps * DEFAULT_QUEUE_MS) / 1000 / 8));
+}
+
+/** Extra delay in ms of a reliable-mode loss: an RTO of max(200 ms, 2 * delay + jitter). */
+export function retransmitPenaltyMs(config: Pick<NetemConfig, 'delayMs' | 'jitterMs'>): number {
+  return Math.max(MIN_RTO_MS, 2 * (config.delayMs ?? 0) + (config.jitterMs ?? 0));
+}
+
+/** mulberry32: small, fast and good enough for emulation; period 2^32. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Derives independent stream seeds from one user seed (murmur3's finaliser). */
+function mixSeed(seed: number, stream: number): number {
+  let h = (Math.trunc(seed) ^ Math.imul(stream, 0x9e3779b9)) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/**
+ * Independent loss, or the simplified Gilbert-Elliott chain (Bad always loses, Good never): leaving
+ * Bad with p = 1/burst makes bursts geometric with mean `burst`; entering Bad with
+ * q = loss * p / (1 - loss) makes the stationary loss rate `loss`.
+ */
+class LossModel {
+  private bad: boolean;
+  private readonly enterBad: number;
+  private readonly leaveBad: number;
+
+  constructor(
+    private readonly loss: number,
+    burst: number,
+    private readonly rng: () => number,
+  ) {
+    this.leaveBad = 1 / burst;
+    this.enterBad = loss < 1 ? (loss * this.leaveBad) / (1 - loss) : 1;
+    // Starting from the stationary distribution keeps the first packets at the right average.
+    this.bad = burst > 1 && loss > 0 && rng() < loss;
+  }
+
+  /** Whether the next packet is lost. */
+  next(): boolean {
+    if (this.loss <= 0) return false;
+    if (this.loss >= 1) return true;
+    if (this.leaveBad >= 1) return this.rng() < this.loss;
+    this.bad = this.bad ? this.rng() >= this.leaveBad : this.rng() < this.enterBad;
+    return this.bad;
+  }
+}
+
+interface Entry<T> {
+  item: T;
+  bytes: number;
+  seq: number;
+  enqueuedAt: number;
+  sentAt: number;
+  dueAt: number;
+  retransmitted: boolean;
+}
+
+/** The propagation stage: entries ordered by (dueAt, seq). */
+interface Stage<T> {
+  readonly size: number;
+  peek(): Entry<T> | undefined;
+  pop(): Entry<T> | undefined;
+  push(e: Entry<T>): void;
+  clear(): void;
+}
+
+/**
+ * An array queue with a moving head: Array.prototype.shift is O(n) in V8 beyond ~16k elements. As the
+ * propagation stage it serves when due times never decrease (no jitter, or reliable mode).
+ */
+class Fifo<T> implements Stage<T> {
+  private a: Entry<T>[] = [];
+  private head = 0;
+
+  get size(): number {
+    return this.a.length - this.head;
+  }
+
+  peek(): Entry<T> | undefined {
+    return this.a[this.head];
+  }
+
+  pop(): Entry<T> | undefined {
+    const e = this.a[this.head];
+    if (e === undefined) return undefined;
+    this.head++;
+    if (this.head === this.a.length) this.clear();
+    else if (this.head >= 4096 && this.head * 2 >= this.a.length) {
+      this.a = this.a.slice(this.head);
+      this.head = 0;
+    }
+    return e;
+  }
+
+  push(e: Entry<T>): void {
+    this.a.push(e);
+  }
+
+  /** The k-th entry from the head. */
+  get(k: number): Entry<T> | undefined {
+    return this.a[this.head + k];
+  }
+
+  clear(): void {
+    this.a = [];
+    this.head = 0;
+  }
+}
+
+/** Min-heap, for jitter in unreliable mode, where packets may overtake each other. */
+class HeapStage<T> implements Stage<T> {
+  private readonly a: Entry<T>[] = [];
+
+  get size(): number {
+    return this.a.length;
+  }
+
+  peek(): Entry<T> | undefined {
+    return this.a[0];
+  }
+
+  push(e: Entry<T>): void {
+    const a = this.a;
+    let i = a.length;
+    a.push(e);
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      const parent = a[p]!;
+      if (!before(e, parent)) break;
+      a[i] = parent;
+      i = p;
+    }
+    a[i] = e;
+  }
+
+  pop(): Entry<T> | undefined {
+    const a = this.a;
+    const top = a[0];
+    const last = a.pop();
+    if (top === undefined || last === undefined || a.length === 0) return top;
+    const n = a.length;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const c = r < n && before(a[r]!, a[l]!) ? r : l;
+      const child = a[c]!;
+      if (!before(child, last)) break;
+      a[i] = child;
+      i = c;
+    }
+    a[i] = last;
+    return top;
+  }
+
+  clear(): void {
+    this.a.length = 0;
+  }
+}
+
+function before<T>(x: Entry<T>, y: Entry<T>): boolean {
+  return x.dueAt < y.dueAt || (x.dueAt === y.dueAt && x.seq < y.seq);
+}
+
+function check(ok: boolean, what: string): void {
+  if (!ok) throw new RangeError(`netem: ${what}`);
+}
+
+/** One direction of an emulated link, generic over what it carries. */
+export class NetemLink<T> {
+  private readonly rateBps: number;
+  private readonly limited: boolean;
+  private readonly limitBytes: number;
+  private readonly delayMs: number;
+  private readonly jitterMs: number;
+  private readonly reliable: boolean;
+  private readonly penaltyMs: number;
+  private readonly seriesMs: number;
+  private readonly lossModel: LossModel;
+  private readonly jitterRng: () => number;
+  private spareNormal: number | undefined;
+
+  // Packets waiting or being serialised.
+  private readonly queue = new Fifo<T>();
+  private linkFreeAt = -Infinity;
+  private readonly inFlight: Stage<T>;
+  private lastDueAt = -Infinity;
+  private seq = 0;
+
+  private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
+  private timerAt = Infinity;
+  private firing = false;
+  private closed = false;
+
+  private drainPending = false;
+  private drainAtCache: number | undefined;
+  private readonly drainListeners: (() => void)[] = [];
+
+  private readonly s: NetemStats = {
+    packetsIn: 0,
+    bytesIn: 0,
+    packetsOut: 0,
+    bytesOut: 0,
+    droppedQueue: 0,
+    droppedLoss: 0,
+    retransmitted: 0,
+    queueBytes: 0,
+    queuePackets: 0,
+    maxQueueBytes: 0,
+  };
+  private readonly series: QueueSeries = { t: [], bytes: [], packets: [] };
+  private lastBucket = NaN;
+
+  /** Throws RangeError on a config that cannot be emulated (negative delay, loss > 1, ...). */
+  constructor(
+    config: NetemConfig,
+    private readonly deliver: (item: T, info: Delivery) => void,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    const rate = config.rateBps ?? Infinity;
+    check(rate > 0, `rateBps must be > 0, got ${rate}`);
+    this.rateBps = rate;
+    this.limited = Number.isFinite(rate);
+    this.limitBytes = this.limited ? (config.queueLimitBytes ?? defaultQueueLimitBytes(rate)) : Infinity;
+    check(this.limitBytes > 0, `queueLimitBytes must be > 0, got ${config.queueLimitBytes}`);
+    this.delayMs = config.delayMs ?? 0;
+    this.jitterMs = config.jitterMs ?? 0;
+    check(this.delayMs >= 0 && Number.isFinite(this.delayMs), `delayMs must be a finite number >= 0, got ${config.delayMs}`);
+    check(this.jitterMs >= 0 && Number.isFinite(this.jitterMs), `jitterMs must be a finite number >= 0, got ${config.jitterMs}`);
+    const loss = config.loss ?? 0;
+    const burst = config.lossBurst ?? 1;
+    check(loss >= 0 && loss <= 1, `loss must be within 0..1, got ${config.loss}`);
+    check(burst >= 1 && Number.isFinite(burst), `lossBurst must be a finite number >= 1, got ${config.lossBurst}`);
+    // With a mean burst of B packets and at least one good packet between bursts, loss can reach B/(B+1) at most.
+    check(loss >= 1 || burst === 1 || loss / (1 - loss) / burst <= 1, `loss ${loss} is impossible with mean bursts of ${burst} (max ${(burst / (burst + 1)).toFixed(3)})`);
+    this.seriesMs = config.seriesIntervalMs ?? 1;
+    check(this.seriesMs > 0, `seriesIntervalMs must be > 0, got ${config.seriesIntervalMs}`);
+    const seed = config.seed ?? 0x5eed;
+    check(Number.isFinite(seed), `seed must be a finite number, got ${config.seed}`);
+    this.reliable = config.reliable ?? false;
+    this.penaltyMs = retransmitPenaltyMs(config);
+    this.lossModel = new LossModel(loss, burst, mulberry32(mixSeed(seed, 1)));
+    this.jitterRng = mulberry32(mixSeed(seed, 2));
+    this.inFlight = this.jitterMs > 0 && !this.reliable ? new HeapStage<T>() : new Fifo<T>();
+  }
+
+  /** Offers an item of `bytes` bytes to the link; the deliver callback runs later, never inside push. */
+  push(item: T, bytes: number): PushResult {
+    if (this.closed) throw new Error('netem: push on a closed link');
+    check(bytes >= 0 && Number.isFinite(bytes), `bytes must be a finite number >= 0, got ${bytes}`);
+    const t = this.now();
+    this.advance(t);
+    const s = this.s;
+    s.packetsIn++;
+    s.bytesIn += bytes;
+    const lost = this.lossModel.next();
+    if (lost && !this.reliable) {
+      s.droppedLoss++;
+      return 'dropped-loss';
+    }
+    if (this.limited && !this.reliable && s.queueBytes + bytes > this.limitBytes) {
+      s.droppedQueue++;
+      return 'dropped-queue';
+    }
+    const e: Entry<T> = { item, bytes, seq: this.seq++, enqueuedAt: t, sentAt: t, dueAt: t, retransmitted: lost };
+    if (this.limited) {
+      const serialiseMs = (bytes * 8000) / this.rateBps;
+      e.sentAt = Math.max(t, this.linkFreeAt) + serialiseMs;
+      this.linkFreeAt = lost ? e.sentAt + serialiseMs : e.sentAt;
+      this.queue.push(e);
+      s.queueBytes += bytes;
+      s.queuePackets++;
+      if (s.queueBytes > s.maxQueueBytes) s.maxQueueBytes = s.queueBytes;
+      this.sample(t);
+    }
+    e.dueAt = e.sentAt + this.propagationMs() + (lost ? this.penaltyMs : 0);
+    if (lost) s.retransmitted++;
+    if (this.reliable) {
+      if (e.dueAt < this.lastDueAt) e.dueAt = this.lastDueAt;
+      this.lastDueAt = e.dueAt;
+    }
+    this.inFlight.push(e);
+    let result: PushResult = 'queued';
+    if (this.reliable && s.queueBytes >= this.limitBytes) {
+      this.drainPending = true;
+      result = 'full';
+    }
+    this.drainAtCache = undefined;
+    if (!this.firing) this.arm();
+    return result;
+  }
+
+  /** Calls cb each time the queue, after a 'full' push, has emptied to half its limit. */
+  onDrain(cb: () => void): void {
+    this.drainListeners.push(cb);
+  }
+
+  /** A snapshot of the counters. */
+  stats(): NetemStats {
+    if (!this.closed) this.advance(this.now());
+    return { ...this.s };
+  }
+
+  /** Queue occupancy samples so far (copies). */
+  queueSeries(): QueueSeries {
+    if (!this.closed) this.advance(this.now());
+    return { t: this.series.t.slice(), bytes: this.series.bytes.slice(), packets: this.series.packets.slice() };
+  }
+
+  /** Stops the link: cancels timers and discards what is still queued or in flight. */
+  close(): void {
+    this.closed = true;
+    this.disarm();
+    this.queue.clear();
+    this.inFlight.clear();
+  }
+
+  private propagationMs(): number {
+    if (this.jitterMs === 0) return this.delayMs;
+    return Math.max(0, this.delayMs + this.jitterMs * this.normal());
+  }
+
+  /** A standard normal sample (Box-Muller, both values used). */
+  private normal(): number {
+    const spare = this.spareNormal;
+    if (spare !== undefined) {
+      this.spareNormal = undefined;
+      return spare;
+    }
+    const r = Math.sqrt(-2 * Math.log(1 - this.jitterRng()));
+    const th = 2 * Math.PI * this.jitterRng();
+    this.spareNormal = r * Math.sin(th);
+    return r * Math.cos(th);
+  }
+
+  /** Takes packets whose last bit left by time t off the queue, sampling at their exact departure times. */
+  private advance(t: number): void {
+    const s = this.s;
+    for (;;) {
+      const e = this.queue.peek();
+      if (e === undefined || e.sentAt > t) break;
+      this.queue.pop();
+      s.queueBytes -= e.bytes;
+      s.queuePackets--;
+      this.sample(e.sentAt);
+    }
+    // Float sums can leave a residue when the queue is empty.
+    if (s.queuePackets === 0) s.queueBytes = 0;
+  }
+
+  private sample(t: number): void {
+    const bucket = Math.floor(t / this.seriesMs);
+    const { t: ts, bytes, packets } = this.series;
+    if (bucket === this.lastBucket && ts.length > 0) {
+      const i = ts.length - 1;
+      ts[i] = t;
+      bytes[i] = this.s.queueBytes;
+      packets[i] = this.s.queuePackets;
+    } else {
+      ts.push(t);
+      bytes.push(this.s.queueBytes);
+      packets.push(this.s.queuePackets);
+      this.lastBucket = bucket;
+    }
+  }
+
+  /** When the queue will have emptied to the low-water mark, given what is queued now. */
+  private drainAt(): number {
+    if (this.drainAtCache !== undefined) return this.drainAtCache;
+    const low = this.limitBytes / 2;
+    let left = this.s.queueBytes;
+    let at = -Infinity;
+    for (let k = 0; k < this.queue.size && left > low; k++) {
+      const e = this.queue.get(k)!;
+      left -= e.bytes;
+      at = e.sentAt;
+    }
+    this.drainAtCache = at;
+    return at;
+  }
+
+  /** One timer for the whole link, armed for the earliest event; re-armed after each firing. */
+  private arm(): void {
+    let at = this.inFlight.peek()?.dueAt ?? Infinity;
+    if (this.drainPending) at = Math.min(at, this.drainAt());
+    if (at === Infinity) return this.disarm();
+    if ((this.timer !== undefined || this.immediate !== undefined) && this.timerAt <= at) return;
+    this.disarm();
+    this.timerAt = at;
+    const wait = at - this.now();
+    // setTimeout truncates to whole ms and libuv's cached loop time can fire it early, hence the
+    // ceil here and the re-check against now() in fire().
+    if (wait <= 0) this.immediate = setImmediate(this.fire);
+    else this.timer = setTimeout(this.fire, Math.ceil(wait));
+  }
+
+  private disarm(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.immediate !== undefined) clearImmediate(this.immediate);
+    this.timer = undefined;
+    this.immediate = undefined;
+    this.timerAt = Infinity;
+  }
+
+  /** Delivers everything due by now, so a late timer catches up instead of falling behind. */
+  private readonly fire = (): void => {
+    this.timer = undefined;
+    this.immediate = undefined;
+    this.timerAt = Infinity;
+    if (this.closed) return;
+    this.firing = true;
+    try {
+      const t = this.now();
+      this.advance(t);
+      const s = this.s;
+      for (;;) {
+        const e = this.inFlight.peek();
+        if (e === undefined || e.dueAt > t || this.closed) break;
+        this.inFlight.pop();
+        s.packetsOut++;
+        s.bytesOut += e.bytes;
+        this.deliver(e.item, {
+          enqueuedAt: e.enqueuedAt,
+          sentAt: e.sentAt,
+          dueAt: e.dueAt,
+          deliveredAt: t,
+          bytes: e.bytes,
+          retransmitted: e.retransmitted,
+        });
+      }
+      if (this.drainPending && !this.closed && s.queueBytes <= this.limitBytes / 2) {
+        this.drainPending = false;
+        this.drainAtCache = undefined;
+        for (const cb of this.drainListeners.slice()) cb();
+      }
+    } finally {
+      this.firing = false;
+      if (!this.closed) this.arm();
+    }
+  };
+}

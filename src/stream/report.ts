@@ -1,0 +1,91 @@
+/**
+ * What each role writes when its stream ends (`<role>.json` in the point directory): its
+ * per-frame stage times on the machine's monotonic clock (ms), its CPU time while streaming, and
+ * its counters. Declared once; `readRoleReport` checks a file where it enters the workload.
+ */
+import { readFileSync } from 'node:fs';
+
+export interface GuestFrame {
+  frame: number;
+  captureStart: number;
+  captureEnd: number;
+  encStart: number;
+  encEnd: number;
+  sendStart: number;
+  sendEnd: number;
+  bytes: number;
+  key: boolean;
+}
+
+export interface HostFrame {
+  frame: number;
+  /** First byte (UDP: first fragment) and whole frame in from the guest. */
+  inFirst: number;
+  inEnd: number;
+  /** Last byte (UDP: last fragment) handed to the client socket; NaN when dropped. */
+  outEnd: number;
+  /** UDP fragments the relay dropped (queue full or emulated loss). */
+  fragmentsDropped: number;
+}
+
+export interface ClientFrame {
+  frame: number;
+  recvFirst: number;
+  recvEnd: number;
+  decStart: number;
+  decEnd: number;
+  /** Refresh at which it was shown; NaN when a newer frame replaced it first. */
+  display: number;
+  key: boolean;
+  bytes: number;
+  psnr: number;
+  ssim: number;
+  /** Why it was not decoded: 'lost' (never complete), 'no-keyframe' (waiting after a loss), 'decode-error'. */
+  dropped?: string;
+}
+
+export interface ControlRecord {
+  t: number;
+  bitrate?: number;
+  fps?: number;
+  keyframe?: boolean;
+  from: string;
+  /** For bitrate: whether the open encoder took it ('live') or was reopened. */
+  applied?: string;
+}
+
+export interface RoleReport {
+  role: 'guest' | 'host' | 'client';
+  pid: number;
+  /** Monotonic ms when streaming started and ended in this role. */
+  startMs: number;
+  endMs: number;
+  cpuUserS: number;
+  cpuSystemS: number;
+  counters: Record<string, number>;
+  frames: (GuestFrame | HostFrame | ClientFrame)[];
+  controls?: ControlRecord[];
+  /** Host: queue occupancy over time. */
+  queue?: { t: number[]; bytes: number[]; packets: number[] };
+  notes?: string[];
+}
+
+/** Reads and checks a role report; throws naming the file when it is not one. */
+export function readRoleReport(path: string, role: RoleReport['role']): RoleReport {
+  let v: unknown;
+  try {
+    v = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new Error(`${path}: ${(e as Error).message}`);
+  }
+  const r = v as RoleReport;
+  if (r === null || typeof r !== 'object' || r.role !== role || !Array.isArray(r.frames) || typeof r.startMs !== 'number' || typeof r.cpuUserS !== 'number') {
+    throw new Error(`${path} is not a ${role} report`);
+  }
+  return r;
+}
+
+/** JSON has no NaN: unknown times are written as null and read back as NaN. */
+export function nanToNull(_key: string, value: unknown): unknown {
+  return typeof value === 'number' && Number.isNaN(value) ? null : value;
+}

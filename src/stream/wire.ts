@@ -1,0 +1,215 @@
+/**
+ * What travels between guest, host and client: encoded frames with a small header, and JSON
+ * control messages. Declared once here; every receiver checks what it parses.
+ *
+ * TCP: a stream of messages, each `u32 length | u8 type | body` (length counts type + body).
+ * UDP: one datagram per fragment, `u8 type | body`; a frame is cut into fragments of at most
+ * the MTU so that none is fragmented by IP, each carrying the frame number and its index/count.
+ */
+
+export const MSG_FRAME = 1;
+export const MSG_CONTROL = 2;
+export const MSG_END = 3;
+export const MSG_HELLO = 4;
+
+/** The per-frame header both transports carry. */
+export interface FrameHeader {
+  frame: number;
+  /** Count of frames sent before this one: a gap means frames were lost, not skipped at capture. */
+  seq: number;
+  key: boolean;
+  /** Guest's monotonic ms at capture start and at send: the receiver's stage times start here. */
+  captureMs: number;
+  sendMs: number;
+}
+
+/** Bytes of the frame header inside a FRAME message (after the type byte). */
+export const TCP_FRAME_HEADER = 4 + 4 + 1 + 8 + 8;
+/** Bytes before the payload in a UDP fragment: type, frame, seq, index, count, flags, two times. */
+export const UDP_FRAGMENT_HEADER = 1 + 4 + 4 + 2 + 2 + 1 + 8 + 8;
+
+/** One TCP message holding a whole encoded frame. */
+export function tcpFrameMessage(h: FrameHeader, payload: Uint8Array): Buffer {
+  const buf = Buffer.allocUnsafe(4 + 1 + TCP_FRAME_HEADER + payload.length);
+  buf.writeUInt32BE(1 + TCP_FRAME_HEADER + payload.length, 0);
+  buf.writeUInt8(MSG_FRAME, 4);
+  buf.writeUInt32BE(h.frame, 5);
+  buf.writeUInt32BE(h.seq, 9);
+  buf.writeUInt8(h.key ? 1 : 0, 13);
+  buf.writeDoubleBE(h.captureMs, 14);
+  buf.writeDoubleBE(h.sendMs, 22);
+  buf.set(payload, 5 + TCP_FRAME_HEADER);
+  return buf;
+}
+
+/** Rewrites the send time of an already built message: it is known only at the write. */
+export function stampTcpSendTime(msg: Buffer, sendMs: number): void {
+  msg.writeDoubleBE(sendMs, 22);
+}
+
+/** A TCP message carrying JSON (control, end, hello). */
+export function tcpJsonMessage(type: number, value: unknown): Buffer {
+  const body = Buffer.from(JSON.stringify(value));
+  const buf = Buffer.allocUnsafe(5 + body.length);
+  buf.writeUInt32BE(1 + body.length, 0);
+  buf.writeUInt8(type, 4);
+  body.copy(buf, 5);
+  return buf;
+}
+
+export type Message =
+  | { type: typeof MSG_FRAME; header: FrameHeader; payload: Buffer; /** The whole message as received, to forward unchanged. */ raw: Buffer }
+  | { type: typeof MSG_CONTROL | typeof MSG_END | typeof MSG_HELLO; value: unknown; raw: Buffer };
+
+/** Largest message accepted: a bound so a corrupt length cannot make us buffer without end. */
+const MAX_MESSAGE = 64 * 1024 * 1024;
+
+/** Cuts a TCP byte stream into messages; `push` returns those completed by the chunk. */
+export class TcpDeframer {
+  private chunks: Buffer[] = [];
+  private have = 0;
+
+  /** Bytes received that do not yet make a whole message. */
+  get pending(): number {
+    return this.have;
+  }
+
+  push(chunk: Buffer): Message[] {
+    this.chunks.push(chunk);
+    this.have += chunk.length;
+    const out: Message[] = [];
+    for (;;) {
+      if (this.have < 4) break;
+      const head = this.peek(4);
+      const len = head.readUInt32BE(0);
+      if (len < 1 || len > MAX_MESSAGE) throw new Error(`corrupt stream: message length ${len}`);
+      if (this.have < 4 + len) break;
+      const raw = this.take(4 + len);
+      out.push(parseTcpMessage(raw));
+    }
+    return out;
+  }
+
+  private peek(n: number): Buffer {
+    if (this.chunks[0]!.length < n) this.chunks = [Buffer.concat(this.chunks)];
+    return this.chunks[0]!;
+  }
+
+  private take(n: number): Buffer {
+    if (this.chunks[0]!.length < n) this.chunks = [Buffer.concat(this.chunks)];
+    const first = this.chunks[0]!;
+    const raw = first.subarray(0, n);
+    if (first.length === n) this.chunks.shift();
+    else this.chunks[0] = first.subarray(n);
+    this.have -= n;
+    return raw;
+  }
+}
+
+function parseTcpMessage(raw: Buffer): Message {
+  const type = raw.readUInt8(4);
+  if (type === MSG_FRAME) {
+    if (raw.length < 5 + TCP_FRAME_HEADER) throw new Error('corrupt stream: short frame message');
+    return {
+      type,
+      header: { frame: raw.readUInt32BE(5), seq: raw.readUInt32BE(9), key: (raw.readUInt8(13) & 1) === 1, captureMs: raw.readDoubleBE(14), sendMs: raw.readDoubleBE(22) },
+      payload: raw.subarray(5 + TCP_FRAME_HEADER),
+      raw,
+    };
+  }
+  if (type === MSG_CONTROL || type === MSG_END || type === MSG_HELLO) return { type, value: JSON.parse(raw.subarray(5).toString('utf8')), raw };
+  throw new Error(`corrupt stream: unknown message type ${type}`);
+}
+
+/** A UDP fragment as parsed; `payload` is a view into the datagram. */
+export interface Fragment {
+  header: FrameHeader;
+  index: number;
+  count: number;
+  payload: Buffer;
+}
+
+/** Cuts a frame into datagrams of at most `mtu` bytes each. */
+export function udpFragments(h: FrameHeader, payload: Uint8Array, mtu: number): Buffer[] {
+  const room = mtu - UDP_FRAGMENT_HEADER;
+  const count = Math.max(1, Math.ceil(payload.length / room));
+  if (count > 0xffff) throw new Error(`frame ${h.frame} of ${payload.length} bytes needs more than 65535 fragments at mtu ${mtu}`);
+  const out: Buffer[] = [];
+  for (let i = 0; i < count; i++) {
+    const part = payload.subarray(i * room, Math.min(payload.length, (i + 1) * room));
+    const d = Buffer.allocUnsafe(UDP_FRAGMENT_HEADER + part.length);
+    d.writeUInt8(MSG_FRAME, 0);
+    d.writeUInt32BE(h.frame, 1);
+    d.writeUInt32BE(h.seq, 5);
+    d.writeUInt16BE(i, 9);
+    d.writeUInt16BE(count, 11);
+    d.writeUInt8(h.key ? 1 : 0, 13);
+    d.writeDoubleBE(h.captureMs, 14);
+    d.writeDoubleBE(h.sendMs, 22);
+    d.set(part, UDP_FRAGMENT_HEADER);
+    out.push(d);
+  }
+  return out;
+}
+
+/** Rewrites the send time of a fragment just before it goes out. */
+export function stampUdpSendTime(d: Buffer, sendMs: number): void {
+  d.writeDoubleBE(sendMs, 22);
+}
+
+/** A UDP datagram carrying JSON (control, end, hello). */
+export function udpJsonDatagram(type: number, value: unknown): Buffer {
+  return Buffer.concat([Buffer.from([type]), Buffer.from(JSON.stringify(value))]);
+}
+
+export type Datagram = { type: typeof MSG_FRAME; fragment: Fragment } | { type: typeof MSG_CONTROL | typeof MSG_END | typeof MSG_HELLO; value: unknown };
+
+/** Parses one datagram; throws on anything malformed (the receiver counts and drops it). */
+export function parseDatagram(d: Buffer): Datagram {
+  if (d.length < 1) throw new Error('empty datagram');
+  const type = d.readUInt8(0);
+  if (type === MSG_FRAME) {
+    if (d.length < UDP_FRAGMENT_HEADER) throw new Error('short fragment');
+    const index = d.readUInt16BE(9);
+    const count = d.readUInt16BE(11);
+    if (count === 0 || index >= count) throw new Error(`fragment ${index} of ${count}`);
+    return {
+      type,
+      fragment: {
+        header: { frame: d.readUInt32BE(1), seq: d.readUInt32BE(5), key: (d.readUInt8(13) & 1) === 1, captureMs: d.readDoubleBE(14), sendMs: d.readDoubleBE(22) },
+        index,
+        count,
+        payload: d.subarray(UDP_FRAGMENT_HEADER),
+      },
+    };
+  }
+  if (type === MSG_CONTROL || type === MSG_END || type === MSG_HELLO) return { type, value: JSON.parse(d.subarray(1).toString('utf8')) };
+  throw new Error(`unknown datagram type ${type}`);
+}
+
+/** Control messages: a change asked of the guest, or a keyframe request after loss. */
+export interface ControlMessage {
+  bitrate?: number;
+  fps?: number;
+  keyframe?: boolean;
+  /** Who asked, for the record: 'client', 'schedule', 'stdin'. */
+  from?: string;
+}
+
+/** Checks a control message's shape where it enters a role. */
+export function parseControl(v: unknown): ControlMessage {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error('control message must be a JSON object');
+  const o = v as Record<string, unknown>;
+  const out: ControlMessage = {};
+  if (o['bitrate'] !== undefined) {
+    if (typeof o['bitrate'] !== 'number' || !(o['bitrate'] > 0)) throw new Error('control bitrate must be a positive number of bits/s');
+    out.bitrate = o['bitrate'];
+  }
+  if (o['fps'] !== undefined) {
+    if (typeof o['fps'] !== 'number' || !(o['fps'] > 0 && o['fps'] <= 240)) throw new Error('control fps must be in (0, 240]');
+    out.fps = o['fps'];
+  }
+  if (o['keyframe'] !== undefined) out.keyframe = o['keyframe'] === true;
+  if (typeof o['from'] === 'string') out.from = o['from'];
+  return out;
+}
