@@ -31,8 +31,9 @@ export interface Scene {
   render(frameIndex: number, out: YuvFrame): void;
 }
 
-/** Smallest size the scenes' layouts and the frame number code fit in. */
+/** Smallest width the scenes' layouts and the frame number code fit in. */
 export const MIN_SCENE_WIDTH = 160;
+/** Smallest height the scenes' layouts and the frame number code fit in. */
 export const MIN_SCENE_HEIGHT = 120;
 /** Widest frame (8K) the shared grain table covers. */
 export const MAX_SCENE_WIDTH = 7680;
@@ -381,7 +382,7 @@ function drawText(f: YuvFrame, x: number, y: number, chars: ArrayLike<number>, f
   }
 }
 
-/** Paragraphs of text filling a rectangle; returns nothing, the rectangle keeps its background between glyphs. */
+/** Paragraphs of ragged text down a rectangle, drawn over whatever background it already has. */
 function drawParagraphs(f: YuvFrame, x: number, y: number, w: number, h: number, font: Font, seed: number, ink: number): void {
   const cols = Math.floor(w / font.cw);
   let line = 0;
@@ -396,7 +397,7 @@ function drawParagraphs(f: YuvFrame, x: number, y: number, w: number, h: number,
 // Seven-segment digits for clocks and time displays: segments a..g as rectangles.
 const SEGMENTS = [0x3f, 0x06, 0x5b, 0x4f, 0x66, 0x6d, 0x7d, 0x07, 0x7f, 0x6f];
 
-function drawDigits(f: YuvFrame, x: number, y: number, dh: number, text: string, ink: number, bg: number): number {
+function drawDigits(f: YuvFrame, x: number, y: number, dh: number, text: string, ink: number, bg: number): void {
   const dw = Math.max(3, Math.round(dh * 0.55));
   const t = Math.max(1, Math.round(dh / 8));
   const half = Math.floor(dh / 2);
@@ -419,7 +420,6 @@ function drawDigits(f: YuvFrame, x: number, y: number, dh: number, text: string,
     }
     cx += step;
   }
-  return text.length * step;
 }
 
 function two(n: number): string {
@@ -736,7 +736,7 @@ function buildIdle(lay: Layout, fps: number): Draw {
   };
 }
 
-/** Characters per second a person types, and the spread of line lengths around 60. */
+/** Characters per second: a steady typist. */
 const TYPING_RATE = 8;
 
 function buildTyping(lay: Layout, fps: number): Draw {
