@@ -135,3 +135,17 @@ export default defineBenchmark({ name: 'scripted', workload: { type: 'command', 
   const bad = file(`export default { name: 'x', workload: { type: 'command', argv: ['echo'] }, matrix: { a: [1] }, repat: 1 };\n`, '.ts');
   await assert.rejects(loadBenchmark(bad), (e: unknown) => e instanceof InputError && /unknown key 'repat'/.test(e.message));
 });
+
+test('stream parameters are checked where they are written, before anything runs', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sb-load-stream-'));
+  const file = join(dir, 's.yaml');
+  writeFileSync(file, 'name: s\nworkload: {type: stream, resolution: 640x360}\nmatrix:\n  codec: [h264, h246]\n  net_loss: [0, 150]\n');
+  await assert.rejects(loadBenchmark(file), (e: unknown) => {
+    assert.ok(e instanceof InputError);
+    assert.match(e.message, /s\.yaml:4:\d+: codec 'h246' is not one of h264, h265, vp8, vp9, av1, mjpeg/);
+    assert.match(e.message, /s\.yaml:5:\d+: net_loss '150' is not a loss percentage/);
+    return true;
+  });
+  writeFileSync(file, 'name: s\nworkload: {type: stream, resolution: 641x360}\nmatrix: {codec: h264}\n');
+  await assert.rejects(loadBenchmark(file), /s\.yaml:2:\d+: resolution '641x360' must be WxH with even numbers/);
+});
