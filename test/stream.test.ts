@@ -151,6 +151,7 @@ duration: 4s
   // are; each loss is counted and answered by a keyframe request.
   assert.ok(m(l, 'frames.lost') > 0 && m(l, 'frames.dropped') >= m(l, 'frames.lost'));
   assert.ok(m(l, 'client.keyframe_requests') > 0);
+  assert.ok(m(l, 'frames.decoded') > 0, 'a keyframe asked again after each loss gets through: the stream recovers');
 });
 
 test('every codec streams at 640x360', async () => {

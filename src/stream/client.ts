@@ -107,13 +107,16 @@ export async function runClient(o: ClientOptions): Promise<void> {
     requestKey();
   };
 
+  // Asked again on every loss while still waiting (at most every 100 ms): the keyframe sent in
+  // answer can itself be lost, and waiting silently would freeze the stream for good.
+  let lastKeyRequest = -Infinity;
   const requestKey = () => {
-    if (!needKey) {
-      // Frames after a loss reference what never arrived: wait for a keyframe, and ask for one.
-      needKey = true;
-      counters['keyframe_requests']!++;
-      sendControl({ keyframe: true, from: 'client' });
-    }
+    needKey = true;
+    const t = monoMs();
+    if (t - lastKeyRequest < 100) return;
+    lastKeyRequest = t;
+    counters['keyframe_requests']!++;
+    sendControl({ keyframe: true, from: 'client' });
   };
 
   await (s.transport === 'tcp' ? receiveTcp() : receiveUdp());
