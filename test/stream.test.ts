@@ -63,6 +63,11 @@ duration: 5s
     for (let j = 1; j < order.length; j++) assert.ok((r[order[j]!] as number) >= (r[order[j - 1]!] as number), `frame ${i}: ${order[j - 1]} <= ${order[j]}`);
   });
 
+  // Truth: each role's own CPU counter (the per-role figures come from it) agrees with the
+  // kernel's accounting of the reaped processes (cutime/cstime), within 0.05 s + 3 %.
+  const kernel = m(p, 'roles.cpu_kernel_s');
+  assert.ok(Math.abs(m(p, 'roles.cpu_reported_s') - kernel) <= 0.05 + 0.03 * kernel, `roles report ${m(p, 'roles.cpu_reported_s')} s, kernel ${kernel} s`);
+
   // Truth: the bitrate is the bytes the guest sent, and the relay's byte count agrees with them.
   const bytes = rows.reduce((s, r) => s + (r['bytes'] as number), 0);
   const arrived = rows.filter((r) => (r['recv_end'] as number) < 5000).reduce((s, r) => s + (r['bytes'] as number), 0);

@@ -12,7 +12,7 @@ import { writeJsonAtomic } from '../base/fs-atomic.ts';
 import { VideoDecoder } from './codecs.ts';
 import { allocFrame, type YuvFrame } from './frame.ts';
 import { psnrY, ssimY } from './quality.ts';
-import { nanToNull, type ClientFrame, type RoleReport } from './report.ts';
+import { nanToNull, processCpuS, type ClientFrame, type RoleReport } from './report.ts';
 import type { StreamSettings } from '../bench/stream-settings.ts';
 import { openSource } from './source.ts';
 import { MSG_CONTROL, MSG_END, MSG_FRAME, MSG_HELLO, parseDatagram, TcpDeframer, tcpJsonMessage, udpJsonDatagram, type FrameHeader } from './wire.ts';
@@ -145,7 +145,7 @@ export async function runClient(o: ClientOptions): Promise<void> {
   const qcpu = process.cpuUsage(q0);
   counters['quality_cpu_s'] = (qcpu.user + qcpu.system) / 1e6;
   if (counters['quality_skipped_memory']! > 0) notes.push(`quality measured on ${kept.size} frames only: the decoded frames kept would exceed ${KEEP_BYTES / 1024 ** 3} GiB`);
-  const report: RoleReport = { role: 'client', pid: process.pid, startMs, endMs, cpuUserS: cpu.user / 1e6, cpuSystemS: cpu.system / 1e6, counters, frames, notes };
+  const report: RoleReport = { role: 'client', pid: process.pid, startMs, endMs, cpuUserS: cpu.user / 1e6, cpuSystemS: cpu.system / 1e6, cpuTotalS: processCpuS(), counters, frames, notes };
   writeJsonAtomic(o.report, JSON.parse(JSON.stringify(report, nanToNull)));
 
   function receiveTcp(): Promise<void> {

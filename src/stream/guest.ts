@@ -10,7 +10,7 @@ import { monoMs } from '../base/clock.ts';
 import { writeJsonAtomic } from '../base/fs-atomic.ts';
 import { VideoEncoder } from './codecs.ts';
 import { allocFrame } from './frame.ts';
-import { nanToNull, type ControlRecord, type GuestFrame, type RoleReport } from './report.ts';
+import { nanToNull, processCpuS, type ControlRecord, type GuestFrame, type RoleReport } from './report.ts';
 import type { StreamSettings } from '../bench/stream-settings.ts';
 import { openSource } from './source.ts';
 import {
@@ -155,7 +155,7 @@ export async function runGuest(o: GuestOptions): Promise<void> {
   await sender.end({ frames: frames.length });
   stdin.close();
   encoder.close();
-  const report: RoleReport = { role: 'guest', pid: process.pid, startMs, endMs, cpuUserS: cpu.user / 1e6, cpuSystemS: cpu.system / 1e6, counters, frames, controls };
+  const report: RoleReport = { role: 'guest', pid: process.pid, startMs, endMs, cpuUserS: cpu.user / 1e6, cpuSystemS: cpu.system / 1e6, cpuTotalS: processCpuS(), counters, frames, controls };
   writeJsonAtomic(o.report, JSON.parse(JSON.stringify(report, nanToNull)));
 }
 

@@ -9,7 +9,7 @@ import { createSocket, type RemoteInfo } from 'node:dgram';
 import { monoMs } from '../base/clock.ts';
 import { writeJsonAtomic } from '../base/fs-atomic.ts';
 import { MIN_QUEUE_BYTES, NetemLink, type NetemConfig } from './netem.ts';
-import { nanToNull, type HostFrame, type RoleReport } from './report.ts';
+import { nanToNull, processCpuS, type HostFrame, type RoleReport } from './report.ts';
 import type { NetSettings, StreamSettings } from '../bench/stream-settings.ts';
 import { MSG_END, MSG_FRAME, parseDatagram, TcpDeframer, type Message } from './wire.ts';
 
@@ -55,7 +55,7 @@ export async function runHost(o: HostOptions): Promise<void> {
   });
   const queue = downLink.queueSeries();
   downLink.close();
-  const report: RoleReport = { role: 'host', pid: process.pid, startMs, endMs, cpuUserS: cpu.user / 1e6, cpuSystemS: cpu.system / 1e6, counters, frames: [...frames.values()], queue };
+  const report: RoleReport = { role: 'host', pid: process.pid, startMs, endMs, cpuUserS: cpu.user / 1e6, cpuSystemS: cpu.system / 1e6, cpuTotalS: processCpuS(), counters, frames: [...frames.values()], queue };
   writeJsonAtomic(o.report, JSON.parse(JSON.stringify(report, nanToNull)));
 }
 

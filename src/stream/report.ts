@@ -62,6 +62,8 @@ export interface RoleReport {
   endMs: number;
   cpuUserS: number;
   cpuSystemS: number;
+  /** User + system CPU of the whole process up to the report (start-up included), to check against the kernel. */
+  cpuTotalS?: number;
   counters: Record<string, number>;
   frames: (GuestFrame | HostFrame | ClientFrame)[];
   controls?: ControlRecord[];
@@ -83,6 +85,12 @@ export function readRoleReport(path: string, role: RoleReport['role']): RoleRepo
     throw new Error(`${path} is not a ${role} report`);
   }
   return r;
+}
+
+/** CPU seconds of this whole process so far. */
+export function processCpuS(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
 }
 
 /** JSON has no NaN: unknown times are written as null and read back as NaN. */

@@ -14,7 +14,7 @@ import { streamSettings, type StreamSettings } from '../bench/stream-settings.ts
 import type { MetricValue } from '../store/records.ts';
 import { writeSeriesParquet } from '../store/parquet.ts';
 import { readRoleReport, type ClientFrame, type GuestFrame, type HostFrame, type RoleReport } from '../stream/report.ts';
-import { processStartTime } from './proctree.ts';
+import { processStartTime, reapedChildrenCpu } from './proctree.ts';
 import type { PointContext, PointResult, Workload } from './workload.ts';
 
 const CLI = fileURLToPath(new URL('../../bin/streambench.js', import.meta.url));
@@ -49,6 +49,7 @@ export class StreamRunner implements Workload {
       return { outcome: { status: 'failed', error: (e as Error).message }, metrics: {}, wallS: 0, flags: [] };
     }
     const t0 = monoMs();
+    const kernel0 = reapedChildrenCpu();
     const roles: Role[] = [];
     const config = JSON.stringify(settings);
     const start = async (name: Role['name'], extra: string[]): Promise<Record<string, unknown>> => {
@@ -107,6 +108,7 @@ export class StreamRunner implements Workload {
       stopAll('SIGTERM');
     }
     const results = await Promise.all(roles.map((r) => r.exited));
+    const kernel1 = reapedChildrenCpu();
     clearTimeout(deadline);
     ctx.signal.removeEventListener('abort', onAbort);
     for (const r of roles) {
@@ -125,6 +127,9 @@ export class StreamRunner implements Workload {
       client: readRoleReport(join(ctx.dir, 'client.json'), 'client'),
     };
     const a = analyzeStream(settings, reports);
+    // The kernel's account of the three reaped role processes, against what they reported.
+    a.metrics['roles.cpu_kernel_s'] = round(kernel1.user + kernel1.system - kernel0.user - kernel0.system);
+    a.metrics['roles.cpu_reported_s'] = round([reports.guest, reports.host, reports.client].reduce((acc, r) => acc + (r.cpuTotalS ?? NaN), 0));
     await writeSeriesParquet(join(ctx.dir, 'frames.parquet'), a.frames);
     const q = reports.host.queue ?? { t: [], bytes: [], packets: [] };
     const series = { t: q.t.map((t) => (t - reports.guest.startMs) / 1000), queue_bytes: q.bytes, queue_packets: q.packets };
