@@ -1,8 +1,37 @@
 #!/usr/bin/env node
-// The CLI is TypeScript run through tsx's loader: the same loader that reads benchmark modules.
-import { register } from 'tsx/esm/api';
+// Runs the compiled CLI (dist/, built by scripts/setup.sh) when it is at least as new as every
+// source file; otherwise the TypeScript sources through tsx's loader. Long-running processes
+// (agents, stream roles) should not carry tsx: it costs about 1 % of a core even when idle.
+import { readdirSync, statSync } from 'node:fs';
 
-register();
+const root = new URL('..', import.meta.url);
+
+function newestSource(dir) {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = `${dir}/${e.name}`;
+    if (e.isDirectory()) newest = Math.max(newest, newestSource(p));
+    else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts')) newest = Math.max(newest, statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+function builtAt() {
+  try {
+    return statSync(new URL('dist/.build-stamp', root)).mtimeMs;
+  } catch {
+    return -1;
+  }
+}
+
+let main;
+if (process.env.STREAMBENCH_FROM_SOURCE !== '1' && builtAt() >= newestSource(new URL('src', root).pathname)) {
+  ({ main } = await import('../dist/cli/main.js'));
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  ({ main } = await import('../src/cli/main.ts'));
+}
 // `streambench results export ... | head` closes the pipe early: that is the reader's choice, not an error.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (e) => {
@@ -10,5 +39,4 @@ for (const stream of [process.stdout, process.stderr]) {
     throw e;
   });
 }
-const { main } = await import('../src/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 # Debian packages, by the command that tells whether each is there.
 #   ffmpeg: the encoders and the psnr filter; time (GNU time) and sysstat (pidstat): test references.
-declare -A NEED=([ffmpeg]=ffmpeg [/usr/bin/time]=time [pidstat]=sysstat)
+declare -A NEED=([ffmpeg]=ffmpeg [/usr/bin/time]=time [pidstat]=sysstat [iperf3]=iperf3)
 missing=()
 for cmd in "${!NEED[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${NEED[$cmd]}")
@@ -26,4 +26,13 @@ if [ "$(cat node_modules/.streambench-lock 2>/dev/null)" != "$want" ]; then
   echo "setup: installing npm dependencies (npm ci)"
   npm ci --no-audit --no-fund --loglevel=error
   echo "$want" > node_modules/.streambench-lock
+fi
+
+# The compiled CLI (dist/) when the sources changed since the last build: agents and stream roles
+# then run as plain JavaScript (bin/streambench.js falls back to the sources when dist is stale).
+if [ ! -f dist/.build-stamp ] || [ -n "$(find src -name '*.ts' ! -name '*.test.ts' -newer dist/.build-stamp -print -quit)" ]; then
+  echo "setup: compiling to dist/"
+  rm -rf dist
+  npx --no-install tsc -p tsconfig.build.json
+  touch dist/.build-stamp
 fi

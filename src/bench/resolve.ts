@@ -4,7 +4,7 @@ import { sha256 } from '../base/canonical.ts';
 import type { Problem } from '../base/errors.ts';
 import { suggestHint } from '../base/suggest.ts';
 import { expandRange, type RangeSpec } from './matrix.ts';
-import { BUILTIN_TEMPLATE_NAMES, type Axis, type ExtractRule, type Order, type ParamValue, type PartialPoint, type ResolvedBenchmark, type ResolvedHook, type ResolvedWorkload } from './resolved.ts';
+import { BUILTIN_TEMPLATE_NAMES, type Axis, type ExtractRule, type Order, type ParamValue, type PartialPoint, type ProbeRates, type Recording, type ResolvedBenchmark, type ResolvedHook, type ResolvedWorkload } from './resolved.ts';
 import { CommandWorkloadSchema, StreamWorkloadSchema, type BenchmarkFile, type RawAxis, type RawCommandWorkload, type RawHooks, type RawStreamWorkload } from './schema.ts';
 import { parseBitrate, SettingError, streamSettings, STREAM_PARAMS } from './stream-settings.ts';
 import { problemAt, pathText, type Locator, type PathSeg } from './source.ts';
@@ -58,7 +58,7 @@ function checkTemplates(ctx: Ctx, path: PathSeg[], strings: readonly string[], a
 function hooks(ctx: Ctx, path: PathSeg[], raw: RawHooks | undefined, allowed: readonly string[]): ResolvedHook[] {
   if (raw === undefined) return [];
   // An argv array (strings) or an object is a single hook; any other array is a list of hooks.
-  type One = string[] | { run: string[]; timeout?: number | string; env?: Record<string, string> };
+  type One = string[] | { run: string[]; timeout?: number | string; env?: Record<string, string>; on?: string };
   const single = !Array.isArray(raw) || raw.every((x) => typeof x === 'string');
   const list: One[] = single ? [raw as One] : (raw as One[]);
   return list.map((h, i) => {
@@ -70,6 +70,7 @@ function hooks(ctx: Ctx, path: PathSeg[], raw: RawHooks | undefined, allowed: re
       timeoutS: seconds(ctx, [...p, 'timeout'], o.timeout, DEFAULT_HOOK_TIMEOUT_S),
       env: o.env ?? {},
       where: pathText(p),
+      ...('on' in o && o.on !== undefined ? { on: o.on } : {}),
     };
   });
 }
@@ -142,6 +143,35 @@ function workload(ctx: Ctx, raw: BenchmarkFile['workload'], allowed: readonly st
     metrics: extractRules(ctx, w.metrics),
     successExitCodes: w.success_exit_codes ?? [0],
   };
+}
+
+/** The agents and probes of a run; defaults: local agents for the stream's three roles, or one `local` agent. */
+function resolveRecording(ctx: Ctx, raw: BenchmarkFile['recording'], type: string): Recording | undefined {
+  if (raw === false) return undefined;
+  const r = raw ?? {};
+  const agents: Recording['agents'] = r.agents
+    ? Object.entries(r.agents).map(([role, a]) => (a === 'local' ? { role } : { role, url: a.url, ...(a.token_env ? { tokenEnv: a.token_env } : {}) }))
+    : (type === 'stream' ? ['guest', 'host', 'client'] : ['local']).map((role) => ({ role }));
+  for (const a of agents) {
+    if (a.url !== undefined && !/^https?:\/\//.test(a.url)) ctx.add(['recording', 'agents', a.role, 'url'], `'${a.url}' is not an http:// or https:// URL`);
+  }
+  const ms = (path: PathSeg[], v: number | string | false | undefined, dflt: number | false): number | false => (v === false ? false : v === undefined ? dflt : seconds(ctx, path, v, 0) * 1000);
+  const p = r.probes ?? {};
+  const probes: ProbeRates = {
+    cpu: ms(['recording', 'probes', 'cpu'], p.cpu, 100),
+    mem: ms(['recording', 'probes', 'mem'], p.mem, 100),
+    net: ms(['recording', 'probes', 'net'], p.net, 100),
+    proc: ms(['recording', 'probes', 'proc'], p.proc, 100) || 100,
+    cpufreq: ms(['recording', 'probes', 'cpufreq'], p.cpufreq, 1000),
+    gpu: ms(['recording', 'probes', 'gpu'], p.gpu, 1000),
+  };
+  if (r.custom) {
+    probes.custom = r.custom.map((c, i) => {
+      if (c.on !== undefined && !agents.some((a) => a.role === c.on)) ctx.add(['recording', 'custom', i, 'on'], `no agent has role '${c.on}'`, suggestHint(c.on, agents.map((a) => a.role)));
+      return { name: c.name, argv: c.run, format: c.format, intervalMs: ms(['recording', 'custom', i, 'interval'], c.interval, 1000) || 1000, ...(c.on ? { on: c.on } : {}) };
+    });
+  }
+  return { agents, probes, allowCommands: r.allow_commands ?? false };
 }
 
 function streamWorkload(ctx: Ctx, w: RawStreamWorkload): ResolvedWorkload {
@@ -259,6 +289,15 @@ export function resolveBenchmark(data: BenchmarkFile, loc: Locator, text: string
   const warmupS = seconds(ctx, ['warmup'], data.warmup, 0);
   const durationS = data.duration === undefined ? undefined : seconds(ctx, ['duration'], data.duration, 0);
 
+  const recording = w ? resolveRecording(ctx, data.recording, w.type) : undefined;
+  if (recording) {
+    const roles = recording.agents.map((a) => a.role);
+    for (const h of [...setup, ...teardown, ...Object.values(paramHooks).flatMap((x) => [...x.before, ...x.after])]) {
+      if (h.on !== undefined && !roles.includes(h.on)) ctx.add(h.where.split(/[.[\]]+/).filter(Boolean).map((x) => (/^\d+$/.test(x) ? Number(x) : x)), `hook runs on role '${h.on}', which has no agent`, suggestHint(h.on, roles));
+    }
+  } else {
+    for (const h of [...setup, ...teardown]) if (h.on !== undefined) ctx.add(['recording'], `a hook runs on role '${h.on}', but recording is off`, 'remove `recording: false` or the `on:`');
+  }
   if (ctx.problems.length > 0 || !w) return { ok: false, problems: ctx.problems };
   return {
     ok: true,
@@ -280,6 +319,7 @@ export function resolveBenchmark(data: BenchmarkFile, loc: Locator, text: string
       paramHooks,
       onError: data.on_error ?? 'stop',
       retries: data.retries ?? 0,
+      ...(recording ? { recording } : {}),
     },
   };
 }

@@ -15,6 +15,26 @@ export interface ResolvedHook {
   env: Record<string, string>;
   /** Where it was declared, e.g. `hooks.codec.before[0]`, for messages. */
   where: string;
+  /** The role whose agent runs it; absent: run here by the engine. */
+  on?: string;
+}
+
+/** Sampling interval in ms per probe; false turns one off. */
+export interface ProbeRates {
+  cpu?: number | false;
+  mem?: number | false;
+  net?: number | false;
+  proc?: number;
+  cpufreq?: number | false;
+  gpu?: number | false;
+  custom?: { name: string; argv: string[]; format: 'jsonl' | 'prometheus'; intervalMs: number; on?: string }[];
+}
+
+export interface Recording {
+  /** Role -> an agent started by hand (url, token read from the environment variable), or local. */
+  agents: { role: string; url?: string; tokenEnv?: string }[];
+  probes: ProbeRates;
+  allowCommands: boolean;
 }
 
 export interface CommandWorkload {
@@ -68,6 +88,8 @@ export interface ResolvedBenchmark {
   paramHooks: Record<string, { before: ResolvedHook[]; after: ResolvedHook[] }>;
   onError: 'stop' | 'continue';
   retries: number;
+  /** Undefined: recording off. */
+  recording?: Recording;
 }
 
 /** Names usable in templates besides the parameters. */

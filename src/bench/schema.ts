@@ -16,12 +16,42 @@ const HookObject = Type.Object(
     run: Argv,
     timeout: Type.Optional(Duration),
     env: Type.Optional(Type.Record(Type.String(), Type.String())),
+    on: Type.Optional(Type.String({ description: "Run on this role's machine, through its agent (which must allow commands)." })),
   },
   { additionalProperties: false },
 );
 /** A hook is an argv array, or an object with `run` and optional `timeout`. */
 const Hook = Type.Union([Argv, HookObject]);
 const Hooks = Type.Union([Hook, Type.Array(Hook)]);
+
+const ProbeRate = Type.Union([Duration, Type.Literal(false)]);
+const Recording = Type.Object(
+  {
+    agents: Type.Optional(
+      Type.Record(
+        Type.String({ pattern: '^[A-Za-z0-9_.-]+$' }),
+        Type.Union([Type.Literal('local'), Type.Object({ url: Type.String(), token_env: Type.Optional(Type.String()) }, { additionalProperties: false })]),
+        { description: "Role -> 'local' (started by the engine) or {url, token_env} of an agent started by hand." },
+      ),
+    ),
+    probes: Type.Optional(
+      Type.Object(
+        { cpu: Type.Optional(ProbeRate), mem: Type.Optional(ProbeRate), net: Type.Optional(ProbeRate), proc: Type.Optional(Duration), cpufreq: Type.Optional(ProbeRate), gpu: Type.Optional(ProbeRate) },
+        { additionalProperties: false, description: 'Sampling interval per probe (false: off).' },
+      ),
+    ),
+    custom: Type.Optional(
+      Type.Array(
+        Type.Object(
+          { name: Type.String({ pattern: '^[A-Za-z0-9_.-]+$' }), run: Argv, format: Type.Union([Type.Literal('jsonl'), Type.Literal('prometheus')]), interval: Type.Optional(Duration), on: Type.Optional(Type.String()) },
+          { additionalProperties: false },
+        ),
+      ),
+    ),
+    allow_commands: Type.Optional(Type.Boolean({ description: 'Local agents run hooks aimed at their role (`on: ROLE`).' })),
+  },
+  { additionalProperties: false, description: 'Recording agents and probes; false turns recording off.' },
+);
 
 const Range = Type.Object(
   {
@@ -119,6 +149,7 @@ export const BenchmarkFileSchema = Type.Object(
       ),
     ),
     on_error: Type.Optional(Type.Union([Type.Literal('stop'), Type.Literal('continue')])),
+    recording: Type.Optional(Type.Union([Type.Literal(false), Recording])),
     retries: Type.Optional(Type.Integer({ minimum: 0 })),
   },
   { additionalProperties: false, $id: 'https://streambench.dev/schema/benchmark.json', title: 'streambench benchmark file' },

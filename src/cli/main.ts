@@ -1,22 +1,21 @@
 /** The streambench command line: the only place that prints for humans. */
 import { ExitCode, InputError, StoreError } from '../base/errors.ts';
 import { suggestHint } from '../base/suggest.ts';
-import { resultsCommand, resultsSpec } from './commands/results.ts';
-import { runCommand, runSpec } from './commands/run.ts';
-import { schemaCommand, schemaSpec } from './commands/schema.ts';
-import { streamCommand, streamSpec } from './commands/stream.ts';
-import { validateCommand, validateSpec } from './commands/validate.ts';
+type CommandFn = (argv: string[], out: NodeJS.WriteStream) => Promise<number>;
 
-const COMMANDS = {
-  run: { spec: runSpec, fn: runCommand },
-  validate: { spec: validateSpec, fn: validateCommand },
-  results: { spec: resultsSpec, fn: resultsCommand },
-  schema: { spec: schemaSpec, fn: schemaCommand },
-  stream: { spec: streamSpec, fn: streamCommand },
+// Each command's module is loaded only when it runs: an agent or a stream role must not load
+// DuckDB and FFmpeg's libraries it never uses (memory, start-up time, and what they cost).
+const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandFn> }> = {
+  run: { summary: 'Run a benchmark: every point of its matrix, one by one, into a result set. Running it again resumes.', load: async () => (await import('./commands/run.ts')).runCommand },
+  validate: { summary: 'Check a benchmark file (YAML or TypeScript) and show what it would run. Writes nothing.', load: async () => (await import('./commands/validate.ts')).validateCommand },
+  results: { summary: 'Read result sets: list them, show one, export it, or query it with SQL (DuckDB).', load: async () => (await import('./commands/results.ts')).resultsCommand },
+  schema: { summary: 'Print the JSON Schema of benchmark files (the same as schema/benchmark.schema.json).', load: async () => (await import('./commands/schema.ts')).schemaCommand },
+  stream: { summary: 'Run one role of the built-in streaming pipeline (guest, host relay, or client) by hand.', load: async () => (await import('./commands/stream.ts')).streamCommand },
+  agent: { summary: 'Run a recording agent: samples this machine for the engine, serves /metrics, runs hooks when allowed.', load: async () => (await import('./commands/agent.ts')).agentCommand },
 };
 
 function usage(): string {
-  const lines = Object.values(COMMANDS).map((c) => `  ${c.spec.name.padEnd(10)} ${c.spec.summary}`);
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
   return `streambench: benchmark real-time video streaming and any program, over a matrix of parameters.\n\nUsage: streambench COMMAND [options]   (streambench COMMAND --help for details)\n\nCommands:\n${lines.join('\n')}\n`;
 }
 
@@ -27,10 +26,10 @@ export async function main(argv: string[], out: NodeJS.WriteStream = process.std
     out.write(usage());
     return name ? 0 : ExitCode.invalidInput;
   }
-  const cmd = COMMANDS[name as keyof typeof COMMANDS];
+  const cmd = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   try {
     if (!cmd) throw InputError.single('streambench', `unknown command '${name}'`, suggestHint(name, Object.keys(COMMANDS)));
-    return await cmd.fn(rest, out);
+    return await (await cmd.load())(rest, out);
   } catch (e) {
     if (e instanceof InputError) {
       err.write(`error: ${e.problems.length > 1 ? `${e.problems.length} problems\n` : ''}${e.message}\n`);

@@ -13,6 +13,9 @@ import type { EngineEvent, EventSink, RunSummary } from './events.ts';
 import { runHook } from './hooks.ts';
 import { LiveRegistry } from './live.ts';
 import { makePlan } from './plan.ts';
+import { RunRecorder } from './recorder.ts';
+import { appendFileSync } from 'node:fs';
+import { writeJsonAtomic } from '../base/fs-atomic.ts';
 
 export interface EngineOptions {
   results: ResultSet;
@@ -40,6 +43,7 @@ export async function runBenchmark(b: ResolvedBenchmark, opts: EngineOptions): P
   const t0 = performance.now();
   const unlock = set.lock(isAlive);
   const live = new LiveRegistry(set.dir);
+  let recorder: RunRecorder | undefined;
   try {
     for (const pid of live.reap()) emit({ type: 'reaped', pid });
     set.cleanStaging();
@@ -54,10 +58,33 @@ export async function runBenchmark(b: ResolvedBenchmark, opts: EngineOptions): P
     const hookLog = join(set.dir, 'hooks.log');
 
     const hook = async (h: ResolvedHook, values: Record<string, unknown>): Promise<string | undefined> => {
+      if (h.on !== undefined) return remoteHook(h, values);
       const r = await runHook(h, values, hookLog, opts.signal, cwd);
       emit({ type: 'hook', where: h.where, argv: r.argv, exitCode: r.exitCode, seconds: r.seconds, ok: r.ok, ...(r.message ? { message: r.message } : {}) });
       return r.ok ? undefined : `${h.where} ${JSON.stringify(r.argv)} ${r.message}`;
     };
+
+    // A hook aimed at a role runs through its agent; its output and exit code go to the hooks log.
+    const remoteHook = async (h: ResolvedHook, values: Record<string, unknown>): Promise<string | undefined> => {
+      const t = performance.now();
+      const r = recorder ? await recorder.runHook(h, values) : { argv: h.argv, error: 'recording is off, so no agent can run it' };
+      const seconds = (performance.now() - t) / 1000;
+      const reply = r.reply;
+      const message = r.error ?? reply?.error ?? (reply && reply.exitCode !== 0 ? (reply.signal ? `killed by ${reply.signal}` : `exited with code ${reply.exitCode}`) : undefined);
+      appendFileSync(hookLog, `\n# ${new Date().toISOString()} ${h.where} on ${h.on}: ${JSON.stringify(r.argv)} -> ${message ?? 'ok'}\n${reply?.stdout ?? ''}${reply?.stderr ?? ''}`);
+      emit({ type: 'hook', where: `${h.where} on ${h.on}`, argv: r.argv, exitCode: reply?.exitCode ?? null, seconds, ok: message === undefined, ...(message ? { message } : {}) });
+      return message === undefined ? undefined : `${h.where} on ${h.on} ${JSON.stringify(r.argv)} ${message}`;
+    };
+
+    if (todo.length > 0 && b.recording) {
+      try {
+        recorder = await RunRecorder.start(b.recording, set.dir, (p) => live.add(p));
+        writeJsonAtomic(join(set.dir, 'agents.json'), recorder.hellos);
+      } catch (e) {
+        summary.stoppedBy = `recording could not start: ${(e as Error).message}`;
+        return finish();
+      }
+    }
 
     if (todo.length > 0) {
       for (const h of b.setup) {
@@ -158,6 +185,12 @@ export async function runBenchmark(b: ResolvedBenchmark, opts: EngineOptions): P
             : { outcome: { status: 'failed', error: `hook failed: ${hookErr}` }, metrics: {}, wallS: 0, flags: [] };
         } else {
           configured = run.params;
+          let recErr: string | undefined;
+          try {
+            await recorder?.beginPoint(`${run.key}-r${run.rep}-a${attempt}`);
+          } catch (e) {
+            recErr = `recording did not start: ${(e as Error).message}`;
+          }
           try {
             result = await workload.run({
               params: run.params,
@@ -169,10 +202,30 @@ export async function runBenchmark(b: ResolvedBenchmark, opts: EngineOptions): P
               templateValues: values,
               signal: opts.signal,
               onProcess: (p, ended) => (ended ? live.remove(p.pid) : live.add(p)),
+              ...(recorder && !recErr
+                ? {
+                    agentUrl: (role: string) => recorder!.agentUrl(role),
+                    watch: (role: string, selector: { label: string; pid: number; tree?: boolean }) => {
+                      recorder!.watch(role, selector).catch((e: unknown) => (recErr ??= `could not watch ${selector.label}: ${(e as Error).message}`));
+                    },
+                  }
+                : {}),
             });
           } catch (e) {
             result = { outcome: { status: 'failed', error: `workload error: ${(e as Error).message}` }, metrics: {}, wallS: 0, flags: [] };
           }
+          if (recorder && !recErr) {
+            try {
+              mkdirSync(writer.dir, { recursive: true });
+              const r = await recorder.endPoint(writer.dir);
+              // The workload's own figures win a name clash: they are the more direct measurement.
+              result.metrics = { ...r.metrics, ...result.metrics };
+              result.flags = [...result.flags, ...r.flags];
+            } catch (e) {
+              recErr = `recording failed: ${(e as Error).message}`;
+            }
+          }
+          if (recErr) result.flags = [...result.flags, recErr];
         }
         if (result.series && (result.series['t']?.length ?? 0) > 0) {
           mkdirSync(writer.dir, { recursive: true });
@@ -201,6 +254,7 @@ export async function runBenchmark(b: ResolvedBenchmark, opts: EngineOptions): P
       }
     }
   } finally {
+    if (recorder) await recorder.stop();
     unlock();
   }
 }

@@ -42,7 +42,7 @@ export async function openSetDatabase(sets: readonly ResultSet[]): Promise<SetDa
   app.closeSync();
 
   // Per-point Parquet files become one view each over the whole set, tagged with their point.
-  for (const [view, file] of [['timeseries', 'timeseries.parquet'], ['frames', 'frames.parquet']] as const) {
+  for (const [view, file] of [['timeseries', 'timeseries.parquet'], ['frames', 'frames.parquet'], ['samples', 'samples.parquet'], ['events', 'events.parquet']] as const) {
     const present = rows.map((r) => ({ ...r, file: join(r.dir, file) })).filter((r) => existsSync(r.file));
     if (present.length > 0) {
       const parts = present.map(

@@ -4,8 +4,8 @@ import { dirname, basename, join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { quoteIdent, quoteString } from './database.ts';
 
-/** Columns of equal length; `t` (seconds) first by convention. */
-export type SeriesColumns = Record<string, ArrayLike<number>>;
+/** Columns of equal length; `t` (seconds) first by convention. Text columns (e.g. role) are string arrays. */
+export type SeriesColumns = Record<string, ArrayLike<number> | readonly string[]>;
 
 let shared: Promise<DuckDBConnection> | undefined;
 
@@ -24,15 +24,17 @@ export async function writeSeriesParquet(path: string, columns: SeriesColumns): 
   for (const c of names) if (columns[c]!.length !== n) throw new Error(`series column ${c} has ${columns[c]!.length} values, expected ${n}`);
   const conn = await connection();
   const table = `series_${process.pid}_${seq++}`;
-  await conn.run(`CREATE TEMP TABLE ${table} (${names.map((c) => `${quoteIdent(c)} DOUBLE`).join(', ')})`);
+  const text = names.map((c) => typeof columns[c]![0] === 'string');
+  await conn.run(`CREATE TEMP TABLE ${table} (${names.map((c, i) => `${quoteIdent(c)} ${text[i] ? 'VARCHAR' : 'DOUBLE'}`).join(', ')})`);
   try {
     const app = await conn.createAppender(table, 'main', 'temp');
     for (let i = 0; i < n; i++) {
-      for (const c of names) {
+      names.forEach((c, j) => {
         const v = columns[c]![i]!;
-        if (Number.isFinite(v)) app.appendDouble(v);
+        if (text[j]) app.appendVarchar(String(v));
+        else if (Number.isFinite(v as number)) app.appendDouble(v as number);
         else app.appendNull();
-      }
+      });
       app.endRow();
     }
     app.closeSync();

@@ -15,6 +15,7 @@ import { psnrY, ssimY } from './quality.ts';
 import { nanToNull, processCpuS, type ClientFrame, type RoleReport } from './report.ts';
 import type { StreamSettings } from '../bench/stream-settings.ts';
 import { openSource } from './source.ts';
+import type { EventPoster } from '../record/event-poster.ts';
 import { MSG_CONTROL, MSG_END, MSG_FRAME, MSG_HELLO, parseDatagram, TcpDeframer, tcpJsonMessage, udpJsonDatagram, type FrameHeader } from './wire.ts';
 
 export interface ClientOptions {
@@ -24,6 +25,8 @@ export interface ClientOptions {
   report: string;
   /** Writes every decoded frame (I420) to DIR/decoded.yuv and their numbers to DIR/decoded.txt, for checks. */
   dump?: string;
+  /** The agent of this machine, to hand per-frame events to. */
+  agent?: EventPoster;
   onReady(): void;
 }
 
@@ -85,6 +88,10 @@ export async function runClient(o: ClientOptions): Promise<void> {
         counters['not_shown']!++;
       }
       lastShown = f;
+      o.agent?.add([
+        { t: f.recvEnd, frame: h.frame, stage: 'recv_end', role: 'client' },
+        { t: f.decEnd, frame: h.frame, stage: 'dec_end', role: 'client' },
+      ]);
       if (s.qualityEvery > 0 && h.frame % s.qualityEvery === 0) {
         if (keptBytes + out.y.length <= KEEP_BYTES) {
           kept.set(h.frame, out.y.slice());

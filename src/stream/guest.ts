@@ -13,6 +13,7 @@ import { allocFrame } from './frame.ts';
 import { nanToNull, processCpuS, type ControlRecord, type GuestFrame, type RoleReport } from './report.ts';
 import type { StreamSettings } from '../bench/stream-settings.ts';
 import { openSource } from './source.ts';
+import type { EventPoster } from '../record/event-poster.ts';
 import {
   MSG_CONTROL,
   MSG_END,
@@ -37,6 +38,8 @@ export interface GuestOptions {
   report: string;
   /** Changes applied at times after the stream starts, e.g. [{atS: 3, bitrate: 1e6}]. */
   schedule?: (ControlMessage & { atS: number })[];
+  /** The agent of this machine, to hand per-frame events to. */
+  agent?: EventPoster;
   /** Called once listening, with the bound port (the role prints it for whoever started it). */
   onReady(port: number): void;
 }
@@ -146,6 +149,11 @@ export async function runGuest(o: GuestOptions): Promise<void> {
       const sendStart = monoMs();
       const sendEnd = await sender.send({ frame: number, seq: seq++, key: p.key, captureMs: captureStart }, p.data);
       frames.push({ frame: number, captureStart, captureEnd, encStart: captureEnd, encEnd, sendStart, sendEnd, bytes: p.data.length, key: p.key });
+      o.agent?.add([
+        { t: captureStart, frame: number, stage: 'capture_start', role: 'guest' },
+        { t: encEnd, frame: number, stage: 'enc_end', role: 'guest' },
+        { t: sendEnd, frame: number, stage: 'send_end', role: 'guest', value: p.data.length },
+      ]);
     }
   }
 

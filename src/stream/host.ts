@@ -9,6 +9,7 @@ import { createSocket, type RemoteInfo } from 'node:dgram';
 import { monoMs } from '../base/clock.ts';
 import { writeJsonAtomic } from '../base/fs-atomic.ts';
 import { MIN_QUEUE_BYTES, NetemLink, type NetemConfig } from './netem.ts';
+import type { EventPoster } from '../record/event-poster.ts';
 import { nanToNull, processCpuS, type HostFrame, type RoleReport } from './report.ts';
 import type { NetSettings, StreamSettings } from '../bench/stream-settings.ts';
 import { MSG_END, MSG_FRAME, parseDatagram, TcpDeframer, type Message } from './wire.ts';
@@ -19,6 +20,8 @@ export interface HostOptions {
   port: number;
   upstream: { host: string; port: number };
   report: string;
+  /** The agent of this machine, to hand per-frame events to. */
+  agent?: EventPoster;
   onReady(port: number): void;
 }
 
@@ -54,6 +57,12 @@ export async function runHost(o: HostOptions): Promise<void> {
     max_queue_bytes: st.maxQueueBytes,
   });
   const queue = downLink.queueSeries();
+  o.agent?.add(
+    [...frames.values()].flatMap((f) => [
+      { t: f.inEnd, frame: f.frame, stage: 'host_in', role: 'host' },
+      ...(Number.isFinite(f.outEnd) ? [{ t: f.outEnd, frame: f.frame, stage: 'host_out', role: 'host' }] : []),
+    ]),
+  );
   downLink.close();
   const report: RoleReport = { role: 'host', pid: process.pid, startMs, endMs, cpuUserS: cpu.user / 1e6, cpuSystemS: cpu.system / 1e6, cpuTotalS: processCpuS(), counters, frames: [...frames.values()], queue };
   writeJsonAtomic(o.report, JSON.parse(JSON.stringify(report, nanToNull)));

@@ -79,6 +79,7 @@ export class CommandRunner implements Workload {
     if (pid !== undefined) {
       const startTime = processStartTime(pid);
       if (startTime !== undefined) ctx.onProcess({ pid, startTime }, false);
+      ctx.watch?.('local', { label: 'command', pid, tree: true });
       sampler = new TreeSampler(pid, this.w.sampleIntervalS * 1000);
       sampler.start();
       if (ctx.durationS !== undefined) timers.push(setTimeout(() => stop('duration'), (ctx.warmupS + ctx.durationS) * 1000));

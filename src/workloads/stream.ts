@@ -55,7 +55,8 @@ export class StreamRunner implements Workload {
     const start = async (name: Role['name'], extra: string[]): Promise<Record<string, unknown>> => {
       const log = openSync(join(ctx.dir, `${name}.log`), 'w');
       // detached: each role leads its own process group, so stopping it stops all it started.
-      const child = spawn(process.execPath, [CLI, 'stream', name, '--config', config, '--report', join(ctx.dir, `${name}.json`), ...extra], {
+      const agent = ctx.agentUrl?.(name);
+      const child = spawn(process.execPath, [CLI, 'stream', name, '--config', config, '--report', join(ctx.dir, `${name}.json`), ...(agent ? ['--agent', agent] : []), ...extra], {
         detached: true,
         stdio: ['pipe', 'pipe', log],
       });
@@ -65,6 +66,7 @@ export class StreamRunner implements Workload {
       if (child.pid !== undefined) {
         const st = processStartTime(child.pid);
         if (st !== undefined) ctx.onProcess({ pid: child.pid, startTime: st }, false);
+        ctx.watch?.(name, { label: name, pid: child.pid, tree: true });
       }
       return await new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`${name} did not start within ${ROLE_START_TIMEOUT_MS / 1000}s (see ${name}.log)`)), ROLE_START_TIMEOUT_MS);

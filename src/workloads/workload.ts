@@ -23,6 +23,10 @@ export interface PointContext {
   signal: AbortSignal;
   /** Called for each process group started, and again (with `ended`) once it is gone. */
   onProcess(p: LiveProcess, ended: boolean): void;
+  /** Asks the recording agent of a role's machine to watch a process (absent when recording is off). */
+  watch?(role: string, selector: { label: string; pid: number; tree?: boolean }): void;
+  /** The URL of a role's local agent, where pipeline roles send their frame events. */
+  agentUrl?(role: string): string | undefined;
 }
 
 export interface PointResult {

@@ -3,11 +3,9 @@ import { InputError } from '../../base/errors.ts';
 import { parseDuration } from '../../base/duration.ts';
 import { suggestHint } from '../../base/suggest.ts';
 import { parseAssignment } from '../../bench/load.ts';
-import { runClient } from '../../stream/client.ts';
-import { runGuest } from '../../stream/guest.ts';
-import { runHost } from '../../stream/host.ts';
 import { streamSettings, STREAM_PARAMS, type StreamSettings } from '../../bench/stream-settings.ts';
 import { parseControl, type ControlMessage } from '../../stream/wire.ts';
+import { EventPoster } from '../../record/event-poster.ts';
 import { helpText, parseCommand, type CommandSpec } from '../args.ts';
 
 const ROLES = ['guest', 'host', 'client'] as const;
@@ -25,6 +23,7 @@ export const streamSpec = {
     '  --dump DIR            client: write every decoded frame to DIR/decoded.yuv (for checks)',
     '  --schedule JSON       guest: changes while streaming, e.g. [{"atS":3,"bitrate":1000000}]',
     '  --config JSON         all settings at once, as the stream workload passes them',
+    '  --agent URL           the recording agent of this machine: per-frame events are sent to it ($STREAMBENCH_TOKEN if it needs one)',
     '',
     'Each role prints one JSON line {"ready":...} on stdout when it is listening or connected. The',
     'guest also reads control lines on stdin, e.g. {"bitrate":1000000} or {"fps":15} or {"keyframe":true}.',
@@ -43,6 +42,7 @@ export const streamSpec = {
     dump: { type: 'string' },
     schedule: { type: 'string' },
     config: { type: 'string' },
+    agent: { type: 'string' },
   },
 } satisfies CommandSpec;
 
@@ -86,6 +86,7 @@ export async function streamCommand(argv: string[], out: NodeJS.WritableStream):
   if (!role || !(ROLES as readonly string[]).includes(role)) throw InputError.single('streambench stream', role ? `unknown role '${role}'` : 'which role?', suggestHint(role ?? '', ROLES));
   const settings = settingsFrom(a.values);
   const report = a.values.report ?? `${role}.json`;
+  const agent = a.values.agent ? { agent: new EventPoster(a.values.agent, process.env['STREAMBENCH_TOKEN']) } : {};
   const ready = (extra: Record<string, unknown>) => out.write(`${JSON.stringify({ ready: true, role, pid: process.pid, ...extra })}\n`);
   if (role === 'guest') {
     const listen = address('listen', a.values.listen, '127.0.0.1:0');
@@ -97,12 +98,17 @@ export async function streamCommand(argv: string[], out: NodeJS.WritableStream):
         throw InputError.single('--schedule', (e as Error).message);
       }
     }
-    await runGuest({ settings, host: listen.host, port: listen.port, report, schedule, onReady: (port) => ready({ port }) });
+    // Roles are loaded on demand: the relay never needs FFmpeg's libraries.
+    const { runGuest } = await import('../../stream/guest.ts');
+    await runGuest({ settings, host: listen.host, port: listen.port, report, schedule, ...agent, onReady: (port) => ready({ port }) });
   } else if (role === 'host') {
     const listen = address('listen', a.values.listen, '127.0.0.1:0');
-    await runHost({ settings, host: listen.host, port: listen.port, upstream: address('upstream', a.values.upstream), report, onReady: (port) => ready({ port }) });
+    const { runHost } = await import('../../stream/host.ts');
+    await runHost({ settings, host: listen.host, port: listen.port, upstream: address('upstream', a.values.upstream), report, ...agent, onReady: (port) => ready({ port }) });
   } else {
-    await runClient({ settings, connect: address('connect', a.values.connect), report, ...(a.values.dump ? { dump: a.values.dump } : {}), onReady: () => ready({}) });
+    const { runClient } = await import('../../stream/client.ts');
+    await runClient({ settings, connect: address('connect', a.values.connect), report, ...(a.values.dump ? { dump: a.values.dump } : {}), ...agent, onReady: () => ready({}) });
   }
+  await agent.agent?.close();
   return 0;
 }

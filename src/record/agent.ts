@@ -1,0 +1,379 @@
+/**
+ * The recording agent: one per machine of the chain (guest, host, client, or any role). It
+ * samples its probes, keeps what it sampled in numbered batches until the collector
+ * acknowledges them, takes frame events from the pipeline roles of its machine, serves its
+ * latest values to Prometheus, and runs hook commands when allowed to.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { cpus, hostname, release, totalmem } from 'node:os';
+import { monoMs } from '../base/clock.ts';
+import { createProbes, type ProbeConfig } from './probes/index.ts';
+import type { Probe } from './probe.ts';
+import {
+  checkBody,
+  EventsBody,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  RunBody,
+  SelectBody,
+  SessionStart,
+  type Batch,
+  type FrameEvent,
+  type Hello,
+  type HostFacts,
+  type ProbeSettings,
+  type RunReply,
+  type Sample,
+  type Selector,
+} from './protocol.ts';
+
+export interface AgentOptions {
+  role: string;
+  host: string;
+  port: number;
+  /** Required when listening beyond loopback. */
+  token?: string;
+  allowCommands: boolean;
+  /** How often samples are packed into a batch (default 1 s: each HTTP exchange costs more than a second of sampling). */
+  batchMs?: number;
+  /** Batches kept for a collector that does not come (bounded memory); the oldest go first, counted. */
+  maxBatches?: number;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+const MAX_BODY = 8 * 1024 * 1024;
+const MAX_OUTPUT = 1024 * 1024;
+
+/** What this machine is, for the run's record. */
+export function hostFacts(): HostFacts {
+  const cpuModel = cpus()[0]?.model ?? 'unknown';
+  let os = 'unknown';
+  try {
+    os = /^PRETTY_NAME="?([^"\n]*)"?/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1] ?? os;
+  } catch {
+    os = process.platform; // not every system has os-release; the platform still says something
+  }
+  const tools: Record<string, string> = {};
+  for (const [name, argv] of [
+    ['ffmpeg', ['ffmpeg', '-version']],
+    ['nvidia-smi', ['nvidia-smi', '--version']],
+    ['intel_gpu_top', ['intel_gpu_top', '-h']],
+  ] as const) {
+    const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 3000 });
+    if (!r.error) tools[name] = (r.stdout || r.stderr).split('\n')[0]!.trim().slice(0, 200);
+  }
+  return { hostname: hostname(), cpuModel, cores: cpus().length, memoryMb: Math.round(totalmem() / 1048576), kernel: release(), os, node: process.version, tools };
+}
+
+function probeConfig(p: ProbeSettings, selectors: Selector[]): ProbeConfig {
+  const c: ProbeConfig = {};
+  if (p.cpu !== undefined) c.cpu = p.cpu;
+  if (p.mem !== undefined) c.mem = p.mem;
+  if (p.net !== undefined) c.net = p.net;
+  if (p.cpufreq !== undefined) c.cpufreq = p.cpufreq;
+  if (p.gpu !== undefined) c.gpu = p.gpu;
+  if (selectors.length > 0) c.proc = { intervalMs: p.proc ?? 100, select: selectors };
+  if (p.custom) c.custom = p.custom;
+  return c;
+}
+
+class Session {
+  readonly batches: Batch[] = [];
+  private pending: Sample[] = [];
+  private events: FrameEvent[] = [];
+  private seq = 0;
+  private dropped = 0;
+  private readonly groups = new Map<number, { probes: Probe[]; timer: NodeJS.Timeout | undefined }>();
+  private probes: Probe[] = [];
+  private procProbe: Probe | undefined;
+  private selectors: Selector[];
+  private readonly cpu0 = process.cpuUsage();
+  private flushTimer: NodeJS.Timeout;
+  private waiters: (() => void)[] = [];
+  stopped = false;
+
+  constructor(
+    readonly id: string,
+    private readonly settings: ProbeSettings,
+    selectors: Selector[],
+    private readonly agent: Agent,
+    batchMs: number,
+    private readonly maxBatches: number,
+  ) {
+    this.selectors = selectors;
+    this.probes = createProbes(probeConfig({ ...settings }, []));
+    for (const p of this.probes) this.schedule(p);
+    this.setSelectors(selectors);
+    this.flushTimer = setInterval(() => this.flush(false), batchMs);
+  }
+
+  private schedule(p: Probe): void {
+    // Probes of the same interval share one timer: one wake-up of the process per tick, not one per probe.
+    let group = this.groups.get(p.intervalMs);
+    if (!group) {
+      const g = { probes: [] as Probe[], timer: undefined as NodeJS.Timeout | undefined };
+      g.timer = setInterval(() => {
+        const t = monoMs();
+        for (const q of g.probes) this.sampleOne(q, t);
+      }, p.intervalMs);
+      this.groups.set(p.intervalMs, g);
+      group = g;
+    }
+    group.probes.push(p);
+    this.sampleOne(p, monoMs());
+  }
+
+  private unschedule(p: Probe): void {
+    const g = this.groups.get(p.intervalMs);
+    if (g) g.probes = g.probes.filter((q) => q !== p);
+    p.close?.();
+  }
+
+  private sampleOne(p: Probe, t: number): void {
+    const record = (values: Record<string, number>) => {
+      if (Object.keys(values).length === 0) return;
+      this.pending.push({ t, probe: p.name, values });
+      this.agent.latest.set(p.name, values);
+    };
+    // A probe error is reported and that sample skipped; the others go on.
+    const fail = (e: unknown) => process.stderr.write(`agent: probe ${p.name} failed: ${(e as Error).message}\n`);
+    try {
+      const v = p.sample(t);
+      if (v instanceof Promise) v.then(record, fail);
+      else record(v);
+    } catch (e) {
+      fail(e);
+    }
+  }
+
+  /** Watches these processes from now on (the proc probe is rebuilt with the whole selection). */
+  setSelectors(add: Selector[]): void {
+    const byLabel = new Map(this.selectors.map((s) => [s.label, s]));
+    for (const s of add) byLabel.set(s.label, s);
+    this.selectors = [...byLabel.values()];
+    if (this.selectors.length === 0) return;
+    if (this.procProbe) {
+      this.unschedule(this.procProbe);
+      this.probes.splice(this.probes.indexOf(this.procProbe), 1);
+    }
+    const [proc] = createProbes({ proc: { intervalMs: this.settings.proc ?? 100, select: this.selectors } });
+    if (!proc) return;
+    this.procProbe = proc;
+    this.probes.push(proc);
+    this.schedule(proc);
+  }
+
+  addEvents(events: FrameEvent[]): void {
+    this.events.push(...events);
+  }
+
+  flush(final: boolean): void {
+    if (!final && this.pending.length === 0 && this.events.length === 0) return;
+    const cpu = process.cpuUsage(this.cpu0);
+    this.batches.push({ seq: ++this.seq, session: this.id, samples: this.pending, events: this.events, agentCpuS: (cpu.user + cpu.system) / 1e6, dropped: this.dropped, final });
+    this.pending = [];
+    this.events = [];
+    while (this.batches.length > this.maxBatches) {
+      this.batches.shift();
+      this.dropped++;
+    }
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  /** Forgets what the collector has acknowledged; resolves with what is left (after waiting up to waitMs for news). */
+  async after(acked: number, waitMs: number): Promise<Batch[]> {
+    while (this.batches.length > 0 && this.batches[0]!.seq <= acked) this.batches.shift();
+    if (this.batches.length === 0 && waitMs > 0 && !(this.stopped && this.seq <= acked)) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, waitMs);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    return this.batches.slice(0, 200);
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const g of this.groups.values()) clearInterval(g.timer);
+    clearInterval(this.flushTimer);
+    for (const p of this.probes) p.close?.();
+    this.flush(true);
+  }
+}
+
+export class Agent {
+  readonly agentId = randomBytes(8).toString('hex');
+  readonly latest = new Map<string, Record<string, number>>();
+  private readonly sessions = new Map<string, Session>();
+  private current: Session | undefined;
+  private server: Server | undefined;
+  private facts: HostFacts | undefined;
+
+  constructor(readonly o: AgentOptions) {
+    if (!LOOPBACK.has(o.host) && !o.token) throw new Error(`listening on ${o.host} needs a token (--token or STREAMBENCH_TOKEN): a remote agent must not be open to anyone`);
+  }
+
+  /** Starts listening; resolves with the bound port. */
+  async listen(): Promise<number> {
+    this.facts = hostFacts();
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch((e: unknown) => {
+        const status = e instanceof ProtocolError ? 400 : e instanceof HttpError ? e.status : 500;
+        send(res, status, { error: (e as Error).message });
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(this.o.port, this.o.host, () => resolve());
+    });
+    return (this.server.address() as { port: number }).port;
+  }
+
+  close(): void {
+    for (const s of this.sessions.values()) s.stop();
+    this.server?.closeAllConnections();
+    this.server?.close();
+  }
+
+  private authorized(req: IncomingMessage): boolean {
+    if (!this.o.token) return true;
+    const got = Buffer.from(req.headers.authorization ?? '');
+    const want = Buffer.from(`Bearer ${this.o.token}`);
+    return got.length === want.length && timingSafeEqual(got, want);
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://agent');
+    if (!this.authorized(req)) return send(res, 401, { error: 'missing or wrong token' });
+    const path = url.pathname;
+    if (req.method === 'GET' && path === '/metrics') return sendText(res, this.prometheus());
+    if (req.method === 'GET' && path === '/v1/time') return send(res, 200, { monoMs: monoMs() });
+    if (req.method === 'GET' && path === '/v1/hello') {
+      const hello: Hello = { version: PROTOCOL_VERSION, role: this.o.role, agentId: this.agentId, pid: process.pid, allowCommands: this.o.allowCommands, facts: this.facts!, monoMs: monoMs() };
+      return send(res, 200, hello);
+    }
+    if (req.method === 'POST' && path === '/v1/sessions') {
+      const body = checkBody(SessionStart, await readJson(req), 'session');
+      this.sessions.get(body.id)?.stop();
+      const s = new Session(body.id, body.probes, body.selectors ?? [], this, this.o.batchMs ?? 1000, this.o.maxBatches ?? 20_000);
+      this.sessions.set(body.id, s);
+      this.current = s;
+      // Only the latest sessions are kept: an agent runs for hours of points.
+      for (const id of [...this.sessions.keys()].slice(0, -4)) this.sessions.delete(id);
+      return send(res, 200, { ok: true, agentId: this.agentId });
+    }
+    if (req.method === 'POST' && path === '/v1/events') {
+      const body = checkBody(EventsBody, await readJson(req), 'events');
+      this.current?.addEvents(body.events);
+      return send(res, 200, { ok: true, accepted: this.current ? body.events.length : 0 });
+    }
+    if (req.method === 'POST' && path === '/v1/run') {
+      if (!this.o.allowCommands) return send(res, 403, { error: `agent ${this.o.role} does not run commands (start it with --allow-commands)` });
+      const body = checkBody(RunBody, await readJson(req), 'run');
+      return send(res, 200, await runCommand(body));
+    }
+    const m = /^\/v1\/sessions\/([A-Za-z0-9_.-]+)\/(batches|stop|select)$/.exec(path);
+    if (m) {
+      const s = this.sessions.get(m[1]!);
+      if (!s) return send(res, 404, { error: `no session ${m[1]}`, agentId: this.agentId });
+      if (m[2] === 'batches' && req.method === 'GET') {
+        const after = Number(url.searchParams.get('after') ?? 0);
+        const wait = Math.min(5000, Number(url.searchParams.get('wait') ?? 0));
+        return send(res, 200, { agentId: this.agentId, batches: await s.after(after, wait) });
+      }
+      if (m[2] === 'stop' && req.method === 'POST') {
+        s.stop();
+        return send(res, 200, { ok: true });
+      }
+      if (m[2] === 'select' && req.method === 'POST') {
+        s.setSelectors(checkBody(SelectBody, await readJson(req), 'select').selectors);
+        return send(res, 200, { ok: true });
+      }
+    }
+    send(res, 404, { error: `no ${req.method} ${path}` });
+  }
+
+  /** Latest values in Prometheus' text format, one gauge per value. */
+  prometheus(): string {
+    const lines: string[] = [];
+    const role = this.o.role.replace(/["\\\n]/g, '_');
+    for (const [, values] of this.latest) {
+      for (const [name, v] of Object.entries(values)) {
+        if (!Number.isFinite(v)) continue;
+        lines.push(`streambench_${name.replace(/[^A-Za-z0-9_]/g, '_')}{role="${role}"} ${v}`);
+      }
+    }
+    const cpu = process.cpuUsage();
+    lines.push(`streambench_agent_cpu_seconds_total{role="${role}"} ${(cpu.user + cpu.system) / 1e6}`);
+    return lines.join('\n') + '\n';
+  }
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function sendText(res: ServerResponse, text: string): void {
+  res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > MAX_BODY) throw new HttpError(413, `body larger than ${MAX_BODY} bytes`);
+    chunks.push(c as Buffer);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch (e) {
+    throw new ProtocolError(`body is not JSON: ${(e as Error).message}`);
+  }
+}
+
+/** Runs a hook's argv (never through a shell), with a timeout; output is capped. */
+function runCommand(b: RunBody): Promise<RunReply> {
+  return new Promise((resolve) => {
+    const t0 = monoMs();
+    const child = spawn(b.argv[0]!, b.argv.slice(1), { env: { ...process.env, ...(b.env ?? {}) }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout = (stdout + d.toString()).slice(-MAX_OUTPUT)));
+    child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-MAX_OUTPUT)));
+    const timer = setTimeout(() => {
+      try {
+        if (child.pid) process.kill(-child.pid, 'SIGKILL');
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
+      }
+    }, b.timeoutS * 1000);
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      resolve({ exitCode: null, signal: null, stdout, stderr, seconds: (monoMs() - t0) / 1000, error: `cannot start '${b.argv[0]}': ${(e as NodeJS.ErrnoException).code ?? e.message}` });
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ exitCode: code, signal, stdout, stderr, seconds: (monoMs() - t0) / 1000 });
+    });
+  });
+}

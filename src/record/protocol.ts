@@ -1,0 +1,133 @@
+/**
+ * The agent protocol (HTTP + JSON), declared once: what the collector and the pipeline roles
+ * send to an agent and what it answers. Every body is checked where it enters (`checkBody`).
+ *
+ *   GET  /v1/hello                        who the agent is: version, role, host facts, clock
+ *   GET  /v1/time                         the agent's monotonic clock, for offset estimation
+ *   POST /v1/sessions                     start recording a point: {id, probes}
+ *   POST /v1/sessions/:id/select          watch more processes: {selectors}
+ *   GET  /v1/sessions/:id/batches?after=N&wait=MS
+ *                                         batches with seq > N; asking for `after=N` acknowledges
+ *                                         1..N, which the agent then forgets (kept until then, so a
+ *                                         dropped connection loses nothing)
+ *   POST /v1/sessions/:id/stop            stop sampling; the last batch has `final: true`
+ *   POST /v1/events                       frame events from a pipeline role on this machine
+ *   POST /v1/run                          run a hook command (only when commands are allowed)
+ *   GET  /metrics                         latest values, Prometheus text format
+ */
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+
+export const PROTOCOL_VERSION = 1;
+
+const Num = Type.Number();
+
+export const Selector = Type.Object(
+  {
+    label: Type.String({ pattern: '^[A-Za-z0-9_.-]+$' }),
+    pid: Type.Optional(Type.Integer({ minimum: 1 })),
+    tree: Type.Optional(Type.Boolean()),
+    name: Type.Optional(Type.String()),
+    cmdline: Type.Optional(Type.String()),
+    cgroup: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+export type Selector = Static<typeof Selector>;
+
+export const ProbeSettings = Type.Object(
+  {
+    cpu: Type.Optional(Type.Union([Num, Type.Literal(false)])),
+    mem: Type.Optional(Type.Union([Num, Type.Literal(false)])),
+    net: Type.Optional(Type.Union([Num, Type.Literal(false)])),
+    cpufreq: Type.Optional(Type.Union([Num, Type.Literal(false)])),
+    gpu: Type.Optional(Type.Union([Num, Type.Literal(false)])),
+    proc: Type.Optional(Num),
+    custom: Type.Optional(
+      Type.Array(
+        Type.Object(
+          { name: Type.String({ pattern: '^[A-Za-z0-9_.-]+$' }), argv: Type.Array(Type.String(), { minItems: 1 }), format: Type.Union([Type.Literal('jsonl'), Type.Literal('prometheus')]), intervalMs: Num },
+          { additionalProperties: false },
+        ),
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type ProbeSettings = Static<typeof ProbeSettings>;
+
+export const SessionStart = Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9_.-]+$' }), probes: ProbeSettings, selectors: Type.Optional(Type.Array(Selector)) }, { additionalProperties: false });
+export type SessionStart = Static<typeof SessionStart>;
+
+export const SelectBody = Type.Object({ selectors: Type.Array(Selector) }, { additionalProperties: false });
+
+/** One sampling of one probe: agent-clock time (monotonic ms) and its values. */
+export const Sample = Type.Object({ t: Num, probe: Type.String(), values: Type.Record(Type.String(), Num) });
+export type Sample = Static<typeof Sample>;
+
+/** A per-frame event from a pipeline role: the stage it reached, on the agent's clock. */
+export const FrameEvent = Type.Object({ t: Num, frame: Type.Integer({ minimum: 0 }), stage: Type.String(), role: Type.String(), value: Type.Optional(Num) });
+export type FrameEvent = Static<typeof FrameEvent>;
+
+export const EventsBody = Type.Object({ events: Type.Array(FrameEvent) }, { additionalProperties: false });
+
+export const Batch = Type.Object({
+  seq: Type.Integer({ minimum: 1 }),
+  session: Type.String(),
+  samples: Type.Array(Sample),
+  events: Type.Array(FrameEvent),
+  /** CPU seconds the agent process used since the session started (its own overhead). */
+  agentCpuS: Num,
+  /** Batches the agent had to drop because nobody collected them (bounded memory). */
+  dropped: Type.Integer({ minimum: 0 }),
+  final: Type.Boolean(),
+});
+export type Batch = Static<typeof Batch>;
+
+export const BatchesReply = Type.Object({ agentId: Type.String(), batches: Type.Array(Batch) });
+export type BatchesReply = Static<typeof BatchesReply>;
+
+export const HostFacts = Type.Object({
+  hostname: Type.String(),
+  cpuModel: Type.String(),
+  cores: Type.Integer(),
+  memoryMb: Num,
+  kernel: Type.String(),
+  os: Type.String(),
+  node: Type.String(),
+  tools: Type.Record(Type.String(), Type.String()),
+});
+export type HostFacts = Static<typeof HostFacts>;
+
+export const Hello = Type.Object({
+  version: Type.Integer(),
+  role: Type.String(),
+  /** Random per agent process: a different one means the agent restarted and lost what it held. */
+  agentId: Type.String(),
+  pid: Type.Integer(),
+  allowCommands: Type.Boolean(),
+  facts: HostFacts,
+  monoMs: Num,
+});
+export type Hello = Static<typeof Hello>;
+
+export const TimeReply = Type.Object({ monoMs: Num });
+
+export const RunBody = Type.Object(
+  { argv: Type.Array(Type.String(), { minItems: 1 }), timeoutS: Num, env: Type.Optional(Type.Record(Type.String(), Type.String())) },
+  { additionalProperties: false },
+);
+export type RunBody = Static<typeof RunBody>;
+
+export const RunReply = Type.Object({ exitCode: Type.Union([Type.Integer(), Type.Null()]), signal: Type.Union([Type.String(), Type.Null()]), stdout: Type.String(), stderr: Type.String(), seconds: Num, error: Type.Optional(Type.String()) });
+export type RunReply = Static<typeof RunReply>;
+
+/** A body that does not match its schema: the message names the first wrong field. */
+export class ProtocolError extends Error {}
+
+/** Returns the value typed when it matches the schema; throws ProtocolError naming what is wrong. */
+export function checkBody<T extends TSchema>(schema: T, value: unknown, what: string): Static<T> {
+  if (Value.Check(schema, value)) return value;
+  const first = Value.Errors(schema, value).First();
+  throw new ProtocolError(`${what}: ${first ? `${first.path || '/'} ${first.message}` : 'invalid'}`);
+}

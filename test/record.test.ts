@@ -1,0 +1,213 @@
+// Recording for real: agent processes over HTTP, a collector, broken connections, dead agents,
+// tokens, hooks on remote roles, and a stream point recorded by three local agents.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { loadBenchmark } from '../src/bench/load.ts';
+import { runBenchmark } from '../src/engine/engine.ts';
+import { estimateOffset } from '../src/record/clock.ts';
+import { AgentRefused, Collector } from '../src/record/collector.ts';
+import { openSetDatabase } from '../src/store/database.ts';
+import { ResultSet } from '../src/store/resultset.ts';
+
+const CLI = new URL('../bin/streambench.js', import.meta.url).pathname;
+const work = mkdtempSync(join(tmpdir(), 'sb-record-'));
+
+async function agent(args: string[], env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [CLI, 'agent', ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', resolve);
+    child.once('exit', (c) => reject(new Error(`agent exited ${c}`)));
+  });
+  return { child, url: `http://127.0.0.1:${(JSON.parse(line) as { port: number }).port}` };
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+/** A TCP proxy that can be cut (every connection destroyed, listening stopped) and restored on the same port. */
+class CuttableProxy {
+  private server: Server | undefined;
+  private sockets = new Set<Socket>();
+  port = 0;
+  constructor(private readonly target: number) {}
+  async open(): Promise<void> {
+    this.server = createServer((c) => {
+      const up = connect(this.target, '127.0.0.1');
+      for (const s of [c, up]) {
+        this.sockets.add(s);
+        s.on('error', () => s.destroy());
+        s.on('close', () => this.sockets.delete(s));
+      }
+      c.pipe(up);
+      up.pipe(c);
+    });
+    await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', () => resolve()));
+    this.port = (this.server.address() as { port: number }).port;
+  }
+  async cut(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+  }
+}
+
+test('clock offset: the exchange with the shortest round trip wins, ± half of it', () => {
+  const e = estimateOffset([
+    { sentMs: 0, agentMs: 1010, receivedMs: 20 },
+    { sentMs: 100, agentMs: 1101, receivedMs: 102 },
+    { sentMs: 200, agentMs: 1230, receivedMs: 240 },
+  ]);
+  assert.equal(e.offsetMs, 1000);
+  assert.equal(e.uncertaintyMs, 1);
+});
+
+test('a remote agent needs a token; without the right one it is refused; /metrics speaks Prometheus', async () => {
+  const bad = spawn(process.execPath, [CLI, 'agent', '--role', 'host', '--listen', '0.0.0.0:0'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, STREAMBENCH_TOKEN: '' } });
+  const code = await new Promise<number | null>((resolve) => bad.once('exit', resolve));
+  assert.equal(code, 2, 'listening beyond loopback without a token is refused at start');
+
+  const a = await agent(['--role', 'host', '--listen', '127.0.0.1:0', '--token', 's3cret']);
+  try {
+    await assert.rejects(new Collector([{ role: 'host', url: a.url }]).connect(), (e: unknown) => e instanceof AgentRefused && e.status === 401);
+    await assert.rejects(new Collector([{ role: 'host', url: a.url, token: 'wrong' }]).connect(), (e: unknown) => e instanceof AgentRefused && e.status === 401);
+    const c = new Collector([{ role: 'host', url: a.url, token: 's3cret' }]);
+    const hello = await c.connect();
+    assert.equal(hello['host']!.facts.cores > 0, true);
+    await c.startPoint('p1', { cpu: 100, mem: 100 });
+    await sleep(600);
+    const rec = await c.stopPoint();
+    assert.ok(rec.samples.some((s) => s.name === 'cpu.busy_pct'));
+    const res = await fetch(`${a.url}/metrics`, { headers: { authorization: 'Bearer s3cret' } });
+    const text = await res.text();
+    assert.match(text, /^streambench_cpu_busy_pct\{role="host"\} [\d.]+$/m);
+    assert.equal((await fetch(`${a.url}/metrics`)).status, 401);
+  } finally {
+    await stop(a.child);
+  }
+});
+
+test('hooks: an agent without --allow-commands refuses; with it, argv runs and output and exit code come back', async () => {
+  const closed = await agent(['--role', 'guest', '--listen', '127.0.0.1:0']);
+  const open = await agent(['--role', 'host', '--listen', '127.0.0.1:0', '--allow-commands']);
+  try {
+    const c = new Collector([
+      { role: 'guest', url: closed.url },
+      { role: 'host', url: open.url },
+    ]);
+    await c.connect();
+    await assert.rejects(c.run('guest', { argv: ['true'], timeoutS: 5 }), (e: unknown) => e instanceof AgentRefused && e.status === 403);
+    // The value stays one argument: no shell ever sees it.
+    const r = await c.run('host', { argv: ['printf', '%s|', 'a b; echo pwned'], timeoutS: 5 });
+    assert.equal(r.exitCode, 0);
+    assert.equal(r.stdout, 'a b; echo pwned|');
+    const f = await c.run('host', { argv: ['sh', '-c', 'exit 3'], timeoutS: 5 });
+    assert.equal(f.exitCode, 3);
+  } finally {
+    await stop(closed.child);
+    await stop(open.child);
+  }
+});
+
+test('a broken connection loses no sample (sequence numbers prove it); a dead agent leaves a flagged gap', async () => {
+  const a = await agent(['--role', 'client', '--listen', '127.0.0.1:0']);
+  const proxy = new CuttableProxy(Number(new URL(a.url).port));
+  await proxy.open();
+  try {
+    const c = new Collector([{ role: 'client', url: `http://127.0.0.1:${proxy.port}` }]);
+    await c.connect();
+    const reconnects: number[] = [];
+    c.on('reconnected', (e: { afterMs: number }) => reconnects.push(e.afterMs));
+    await c.startPoint('cut', { cpu: 100, mem: false, net: false, cpufreq: false, gpu: false });
+    await sleep(1000);
+    await proxy.cut();
+    await sleep(1500);
+    await proxy.open();
+    await sleep(1000);
+    const rec = await c.stopPoint();
+    assert.deepEqual(rec.gaps, [], 'nothing missing');
+    assert.ok(reconnects.length >= 1, 'the collector saw the connection come back');
+    const ts = rec.samples.filter((s) => s.name === 'cpu.busy_pct').map((s) => s.t).sort((x, y) => x - y);
+    // Samples taken while the connection was cut are there: no hole in the 100 ms series.
+    for (let i = 1; i < ts.length; i++) assert.ok(ts[i]! - ts[i - 1]! < 350, `hole of ${(ts[i]! - ts[i - 1]!).toFixed(0)} ms at ${i}`);
+    assert.ok(ts.length >= 30, `${ts.length} samples over 3.5 s at 10 Hz`);
+    assert.equal(rec.agents['client']!.lastSeq, rec.agents['client']!.batches, 'batches 1..N, each once');
+
+    // Now the agent dies for good in the middle of a point.
+    await c.startPoint('dead', { cpu: 100, mem: false, net: false, cpufreq: false, gpu: false });
+    await sleep(800);
+    a.child.kill('SIGKILL');
+    await sleep(2500);
+    const rec2 = await c.stopPoint();
+    assert.equal(rec2.gaps.length >= 1, true);
+    assert.ok(rec2.gaps.some((g) => /client: no data from \d/.test(g)), rec2.gaps.join('; '));
+  } finally {
+    await proxy.cut().catch(() => undefined);
+    a.child.kill('SIGKILL');
+  }
+});
+
+test('a stream point recorded by three local agents: system, process and frame series per role, on one time base', async () => {
+  const file = join(work, 'rec.yaml');
+  writeFileSync(
+    file,
+    `name: rec
+workload: {type: stream, resolution: 640x360, scene: drag, bitrate: 1M}
+matrix: {codec: h264}
+duration: 3s
+recording:
+  allow_commands: true
+setup:
+  - {run: [uname, -s], on: host}
+`,
+  );
+  const b = await loadBenchmark(file);
+  const set = ResultSet.openOrCreate(join(work, 'rec-results'), b.name);
+  const summary = await runBenchmark(b, { results: set, signal: new AbortController().signal });
+  assert.equal(summary.ok, 1, summary.stoppedBy);
+  const p = set.points()[0]!;
+  assert.deepEqual(p.flags.filter((f) => f.startsWith('recording')), []);
+  for (const role of ['guest', 'host', 'client']) {
+    assert.equal(typeof p.metrics[`${role}.sys.cpu_pct`], 'number', `${role}.sys.cpu_pct`);
+    assert.ok((p.metrics[`${role}.proc.${role}.cpu_pct`] as number) > 0, `${role} process CPU recorded by its agent`);
+    assert.equal(typeof p.metrics[`${role}.agent.cpu_pct`], 'number');
+  }
+  assert.match(readFileSync(join(set.dir, 'hooks.log'), 'utf8'), /setup\[0\] on host: \["uname","-s"\] -> ok\nLinux/);
+
+  const db = await openSetDatabase([set]);
+  try {
+    const roles = (await db.conn.runAndReadAll(`SELECT role, count(DISTINCT name) AS names FROM samples GROUP BY role ORDER BY role`)).getRowObjectsJson();
+    assert.deepEqual(roles.map((r) => r['role']), ['client', 'guest', 'host']);
+    const ev = (await db.conn.runAndReadAll(`SELECT stage, count(*) AS n FROM events GROUP BY stage ORDER BY stage`)).getRowObjectsJson();
+    assert.ok(ev.some((e) => e['stage'] === 'enc_end' && Number(e['n']) >= 80), JSON.stringify(ev));
+    // One time base: each frame's encode event joins the guest's CPU sample nearest before it,
+    // and the frame's events from the three roles come in stage order.
+    const joined = (await db.conn.runAndReadAll(`
+      SELECT e.frame, e.t, s.t AS sample_t, s.value
+      FROM (SELECT * FROM events WHERE stage = 'enc_end') e
+      ASOF JOIN (SELECT * FROM samples WHERE role = 'guest' AND name = 'cpu.busy_pct') s ON e.t >= s.t`)).getRowObjectsJson();
+    assert.ok(joined.length >= 80);
+    for (const j of joined) assert.ok((j['t'] as number) - (j['sample_t'] as number) < 0.5);
+    const order = (await db.conn.runAndReadAll(`
+      SELECT count(*) AS bad FROM (
+        SELECT frame,
+          max(t) FILTER (WHERE stage = 'send_end') AS sent,
+          max(t) FILTER (WHERE stage = 'host_in') AS relayed,
+          max(t) FILTER (WHERE stage = 'recv_end') AS received
+        FROM events GROUP BY frame)
+      WHERE NOT (sent <= received AND relayed <= received)`)).getRowObjectsJson();
+    assert.equal(Number(order[0]!['bad']), 0);
+  } finally {
+    db.close();
+  }
+});
