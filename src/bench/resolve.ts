@@ -5,8 +5,9 @@ import type { Problem } from '../base/errors.ts';
 import { suggestHint } from '../base/suggest.ts';
 import { expandRange, type RangeSpec } from './matrix.ts';
 import { BUILTIN_TEMPLATE_NAMES, type Axis, type ExtractRule, type Order, type ParamValue, type PartialPoint, type ProbeRates, type Recording, type ResolvedBenchmark, type ResolvedHook, type ResolvedWorkload } from './resolved.ts';
-import { CommandWorkloadSchema, StreamWorkloadSchema, type BenchmarkFile, type RawAxis, type RawCommandWorkload, type RawHooks, type RawStreamWorkload } from './schema.ts';
+import { CommandWorkloadSchema, SpiceWorkloadSchema, StreamWorkloadSchema, type RawSpiceWorkload, type BenchmarkFile, type RawAxis, type RawCommandWorkload, type RawHooks, type RawStreamWorkload } from './schema.ts';
 import { parseBitrate, SettingError, streamSettings, STREAM_PARAMS } from './stream-settings.ts';
+import { spiceSettings, SPICE_PARAMS } from './spice-settings.ts';
 import { problemAt, pathText, type Locator, type PathSeg } from './source.ts';
 import { templateRefs } from './template.ts';
 import { validateAgainst } from './validate.ts';
@@ -17,7 +18,7 @@ const DEFAULT_HOOK_TIMEOUT_S = 60;
 const RESERVED: readonly string[] = [...BUILTIN_TEMPLATE_NAMES, 'set', 'status', 'error', 'started_at', 'wall_s'];
 
 /** Workload types this version knows, with the schema each is checked against. */
-export const WORKLOAD_TYPES = { stream: StreamWorkloadSchema, command: CommandWorkloadSchema } as const;
+export const WORKLOAD_TYPES = { stream: StreamWorkloadSchema, spice: SpiceWorkloadSchema, command: CommandWorkloadSchema } as const;
 
 class Ctx {
   problems: Problem[] = [];
@@ -130,6 +131,15 @@ function workload(ctx: Ctx, raw: BenchmarkFile['workload'], allowed: readonly st
     return undefined;
   }
   if (type === 'stream') return streamWorkload(ctx, raw as RawStreamWorkload);
+  if (type === 'spice') {
+    const w = raw as RawSpiceWorkload;
+    const defaults: Record<string, ParamValue> = {};
+    for (const k of Object.keys(SPICE_PARAMS)) {
+      const v = (w as Record<string, unknown>)[k];
+      if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') defaults[k] = v;
+    }
+    return { type: 'spice', defaults, ...(w.content ? { content: w.content } : {}), ...(w.timeout !== undefined ? { timeoutS: seconds(ctx, ['workload', 'timeout'], w.timeout, 0) } : {}) };
+  }
   const w = raw as RawCommandWorkload;
   checkTemplates(ctx, ['workload', 'argv'], w.argv, allowed);
   checkTemplates(ctx, ['workload', 'env'], Object.values(w.env ?? {}), allowed);
@@ -151,7 +161,7 @@ function resolveRecording(ctx: Ctx, raw: BenchmarkFile['recording'], type: strin
   const r = raw ?? {};
   const agents: Recording['agents'] = r.agents
     ? Object.entries(r.agents).map(([role, a]) => (a === 'local' ? { role } : { role, url: a.url, ...(a.token_env ? { tokenEnv: a.token_env } : {}) }))
-    : (type === 'stream' ? ['guest', 'host', 'client'] : ['local']).map((role) => ({ role }));
+    : (type === 'stream' || type === 'spice' ? ['guest', 'host', 'client'] : ['local']).map((role) => ({ role }));
   for (const a of agents) {
     if (a.url !== undefined && !/^https?:\/\//.test(a.url)) ctx.add(['recording', 'agents', a.role, 'url'], `'${a.url}' is not an http:// or https:// URL`);
   }
@@ -213,6 +223,29 @@ function checkStreamValues(ctx: Ctx, w: Extract<ResolvedWorkload, { type: 'strea
     a.values.forEach((v, i) => {
       try {
         streamSettings({ ...w.defaults, [a.name]: v }, times);
+      } catch (e) {
+        if (!(e instanceof SettingError)) throw e;
+        ctx.add(['matrix', a.name, ...(a.values.length > 1 ? [i] : [])], e.message);
+      }
+    });
+  }
+}
+
+/** Checks each SPICE parameter's values where they are written. */
+function checkSpiceValues(ctx: Ctx, w: Extract<ResolvedWorkload, { type: 'spice' }>, axes: Axis[]): void {
+  const times = { warmupS: 0, durationS: 1 };
+  try {
+    spiceSettings(w.defaults, times);
+  } catch (e) {
+    if (!(e instanceof SettingError)) throw e;
+    ctx.add(['workload', e.param], e.message, `the SPICE parameters: ${Object.keys(SPICE_PARAMS).join(', ')}`);
+    return;
+  }
+  for (const a of axes) {
+    if (!(a.name in SPICE_PARAMS)) continue;
+    a.values.forEach((v, i) => {
+      try {
+        spiceSettings({ ...w.defaults, [a.name]: v }, times);
       } catch (e) {
         if (!(e instanceof SettingError)) throw e;
         ctx.add(['matrix', a.name, ...(a.values.length > 1 ? [i] : [])], e.message);
@@ -286,6 +319,7 @@ export function resolveBenchmark(data: BenchmarkFile, loc: Locator, text: string
   const teardown = hooks(ctx, ['teardown'], data.teardown, setNames);
   const w = workload(ctx, data.workload, pointNames);
   if (w?.type === 'stream') checkStreamValues(ctx, w, axes);
+  if (w?.type === 'spice') checkSpiceValues(ctx, w, axes);
   const warmupS = seconds(ctx, ['warmup'], data.warmup, 0);
   const durationS = data.duration === undefined ? undefined : seconds(ctx, ['duration'], data.duration, 0);
 

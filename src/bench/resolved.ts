@@ -56,7 +56,15 @@ export interface StreamWorkload {
   timeoutS?: number;
 }
 
-export type ResolvedWorkload = CommandWorkload | StreamWorkload;
+/** A real SPICE session per point. */
+export interface SpiceWorkload {
+  type: 'spice';
+  defaults: Record<string, ParamValue>;
+  content?: string[];
+  timeoutS?: number;
+}
+
+export type ResolvedWorkload = CommandWorkload | StreamWorkload | SpiceWorkload;
 
 export interface Axis {
   name: string;

@@ -3,6 +3,7 @@
  * file and the JSON Schema that validates it (and that editors use, see schema/benchmark.schema.json).
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { SPICE_PARAMS } from './spice-settings.ts';
 import { STREAM_PARAMS } from './stream-settings.ts';
 
 const Duration = Type.Union([Type.Number({ minimum: 0 }), Type.String({ pattern: '^\\s*(\\d+(\\.\\d+)?|\\.\\d+)\\s*(ms|s|m|min|h)?\\s*$' })], {
@@ -130,7 +131,7 @@ export const BenchmarkFileSchema = Type.Object(
     description: Type.Optional(Type.String()),
     // Checked here for its type only; each workload type's own schema is applied next (resolve.ts),
     // so errors name the workload's keys rather than every branch of a union.
-    workload: Type.Object({ type: Type.String({ description: 'The workload type: stream or command.' }) }, { additionalProperties: true }),
+    workload: Type.Object({ type: Type.String({ description: 'The workload type: stream, spice or command.' }) }, { additionalProperties: true }),
     matrix: Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_.]*$' }), Axis),
     link: Type.Optional(Type.Array(Type.Array(Type.String(), { minItems: 2 }), { description: 'Groups of parameters that vary together (zipped), e.g. [[resolution, bitrate]].' })),
     exclude: Type.Optional(Type.Array(Partial)),
@@ -174,6 +175,18 @@ export const StreamWorkloadSchema = Type.Object(
   },
   { additionalProperties: false },
 );
+
+/** A real SPICE stack: server in an X server, content on its display, remote-viewer on a virtual screen. */
+export const SpiceWorkloadSchema = Type.Object(
+  {
+    type: Type.Literal('spice'),
+    ...Object.fromEntries(Object.entries(SPICE_PARAMS).map(([k, d]) => [k, Type.Optional(Type.Union([Type.String(), Type.Number(), Type.Boolean()], { description: d }))])),
+    content: Type.Optional(Type.Array(Type.String(), { minItems: 1, description: 'An X program (argv) shown on the guest display instead of a scene.' })),
+    timeout: Type.Optional(Duration),
+  },
+  { additionalProperties: false },
+);
+export type RawSpiceWorkload = Static<typeof SpiceWorkloadSchema>;
 
 export type BenchmarkFile = Static<typeof BenchmarkFileSchema>;
 export type RawStreamWorkload = Static<typeof StreamWorkloadSchema>;

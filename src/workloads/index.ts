@@ -1,6 +1,7 @@
 /** The workload for a resolved benchmark's `workload` section. */
 import type { ResolvedWorkload } from '../bench/resolved.ts';
 import { CommandRunner } from './command.ts';
+import { SpiceRunner } from './spice.ts';
 import { StreamRunner } from './stream.ts';
 import type { Workload } from './workload.ts';
 
@@ -10,5 +11,7 @@ export function createWorkload(w: ResolvedWorkload): Workload {
       return new CommandRunner(w);
     case 'stream':
       return new StreamRunner(w);
+    case 'spice':
+      return new SpiceRunner(w);
   }
 }

@@ -8,16 +8,18 @@ import { parseControl, type ControlMessage } from '../../stream/wire.ts';
 import { EventPoster } from '../../record/event-poster.ts';
 import { helpText, parseCommand, type CommandSpec } from '../args.ts';
 
-const ROLES = ['guest', 'host', 'client'] as const;
+const ROLES = ['guest', 'host', 'client', 'player'] as const;
 
 export const streamSpec = {
   name: 'stream',
   summary: 'Run one role of the built-in streaming pipeline (guest, host relay, or client) by hand.',
-  usage: 'streambench stream guest|host|client [--set param=value]... [--listen ADDR:PORT] [--upstream ADDR:PORT] [--connect ADDR:PORT] [--report FILE]',
+  usage: 'streambench stream guest|host|client|player [--set param=value]... [--listen ADDR:PORT] [--upstream ADDR:PORT] [--connect ADDR:PORT] [--report FILE]',
   help: [
     '  --set param=value     a stream parameter (the same on all three roles), e.g. codec=vp9 bitrate=2M duration=10s',
     '  --listen ADDR:PORT    guest and host: where to listen (default 127.0.0.1:0, a free loopback port)',
     '  --upstream ADDR:PORT  host: the guest to relay from',
+    '  --proxy               host: relay any TCP service (e.g. a SPICE server, one connection per channel) through',
+    '                        the emulated network until SIGTERM, counting bytes per connection and direction',
     '  --connect ADDR:PORT   client: the host (or a guest directly)',
     '  --report FILE         where the role writes its per-frame record (default <role>.json)',
     '  --dump DIR            client: write every decoded frame to DIR/decoded.yuv (for checks)',
@@ -25,6 +27,7 @@ export const streamSpec = {
     '  --config JSON         all settings at once, as the stream workload passes them',
     '  --agent URL           the recording agent of this machine: per-frame events are sent to it ($STREAMBENCH_TOKEN if it needs one)',
     '',
+    '`player` writes the scene as raw I420 frames on stdout at its frame rate (for ffplay on another display).',
     'Each role prints one JSON line {"ready":...} on stdout when it is listening or connected. The',
     'guest also reads control lines on stdin, e.g. {"bitrate":1000000} or {"fps":15} or {"keyframe":true}.',
     'Binds to loopback unless told otherwise: to stream between machines, give --listen 0.0.0.0:PORT.',
@@ -43,6 +46,7 @@ export const streamSpec = {
     schedule: { type: 'string' },
     config: { type: 'string' },
     agent: { type: 'string' },
+    proxy: { type: 'boolean' },
   },
 } satisfies CommandSpec;
 
@@ -88,6 +92,11 @@ export async function streamCommand(argv: string[], out: NodeJS.WritableStream):
   const report = a.values.report ?? `${role}.json`;
   const agent = a.values.agent ? { agent: new EventPoster(a.values.agent, process.env['STREAMBENCH_TOKEN']) } : {};
   const ready = (extra: Record<string, unknown>) => out.write(`${JSON.stringify({ ready: true, role, pid: process.pid, ...extra })}\n`);
+  if (role === 'player') {
+    const { playFrames } = await import('../../stream/player.ts');
+    await playFrames(settings, out, settings.warmupS + settings.durationS);
+    return 0;
+  }
   if (role === 'guest') {
     const listen = address('listen', a.values.listen, '127.0.0.1:0');
     let schedule: (ControlMessage & { atS: number })[] = [];
@@ -101,6 +110,14 @@ export async function streamCommand(argv: string[], out: NodeJS.WritableStream):
     // Roles are loaded on demand: the relay never needs FFmpeg's libraries.
     const { runGuest } = await import('../../stream/guest.ts');
     await runGuest({ settings, host: listen.host, port: listen.port, report, schedule, ...agent, onReady: (port) => ready({ port }) });
+  } else if (role === 'host' && a.values.proxy) {
+    const listen = address('listen', a.values.listen, '127.0.0.1:0');
+    const { runProxy } = await import('../../stream/proxy.ts');
+    const until = new Promise<void>((resolve) => {
+      process.once('SIGTERM', resolve);
+      process.once('SIGINT', resolve);
+    });
+    await runProxy({ net: settings.net, host: listen.host, port: listen.port, upstream: address('upstream', a.values.upstream), report, until, onReady: (port) => ready({ port }) });
   } else if (role === 'host') {
     const listen = address('listen', a.values.listen, '127.0.0.1:0');
     const { runHost } = await import('../../stream/host.ts');

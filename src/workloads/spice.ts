@@ -1,0 +1,426 @@
+/**
+ * The `spice` workload: a real SPICE remote desktop per point. The SPICE server runs inside an
+ * X server (Debian's xserver-xspice), the content plays on its display, the host relay proxies
+ * the SPICE connections through the emulated network, and remote-viewer shows the session on a
+ * virtual screen (Xvfb), where a screen grabber reads the frame numbers back independently.
+ * Every process is its own process group, recorded in .live/ and ended at the end of the point.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { monoMs } from '../base/clock.ts';
+import type { SpiceWorkload } from '../bench/resolved.ts';
+import { spiceSettings, type SpiceSettings } from '../bench/spice-settings.ts';
+import type { MetricValue } from '../store/records.ts';
+import { frameCodeArea, readFrameNumber } from '../stream/scenes.ts';
+import type { ProxyReport } from '../stream/proxy.ts';
+import { processStartTime, sampleTree } from './proctree.ts';
+import type { PointContext, PointResult, Workload } from './workload.ts';
+
+const CLI = fileURLToPath(new URL('../../bin/streambench.js', import.meta.url));
+const XORG = '/usr/lib/xorg/Xorg';
+
+/** A display number no X server uses now, from 100 up (below are left to people). */
+function freeDisplay(taken: Set<number>): number {
+  for (let n = 100; n < 1000; n++) {
+    if (!taken.has(n) && !existsSync(`/tmp/.X11-unix/X${n}`) && !existsSync(`/tmp/.X${n}-lock`)) {
+      taken.add(n);
+      return n;
+    }
+  }
+  throw new Error('no free X display number between 100 and 999');
+}
+
+/** A loopback port free now (bound, read, released). */
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+/** The X server configuration of the SPICE server for these settings. */
+export function xorgConfig(s: SpiceSettings, port: number): string {
+  const opt = (k: string, v: string | number | undefined) => (v === undefined ? '' : `    Option "${k}" "${v}"\n`);
+  // The buffer sizes must be given: with the package's defaults this Xorg crashes at start
+  // ("resizing surface0 to 0").
+  return `Section "Device"
+    Identifier "XSPICE"
+    Driver "spiceqxl"
+${opt('SpicePort', port)}${opt('SpiceAddr', '127.0.0.1')}${opt('SpiceDisableTicketing', 'True')}${opt('SpiceStreamingVideo', s.streaming)}${opt('SpiceVideoCodecs', s.codec)}${opt('SpiceImageCompression', s.imageCompression)}${opt('SpiceJpegWanCompression', s.jpegWan)}${opt('SpiceZlibGlzWanCompression', s.zlibWan)}${opt('SpiceDeferredFPS', s.deferredFps)}${opt('NumHeads', 1)}${opt('FrameBufferSize', Math.max(16, Math.ceil((s.width * s.height * 4) / 1048576) + 4))}${opt('SurfaceBufferSize', 128)}${opt('CommandBufferSize', 128)}EndSection
+Section "InputDevice"
+    Identifier "XSPICE POINTER"
+    Driver     "xspice pointer"
+EndSection
+Section "InputDevice"
+    Identifier "XSPICE KEYBOARD"
+    Driver     "xspice keyboard"
+EndSection
+Section "Monitor"
+    Identifier    "Configured Monitor"
+EndSection
+Section "Screen"
+    Identifier     "XSPICE Screen"
+    Monitor        "Configured Monitor"
+    Device        "XSPICE"
+    DefaultDepth    24
+    SubSection "Display"
+        Virtual ${s.width} ${s.height}
+        Modes "${s.width}x${s.height}"
+    EndSubSection
+EndSection
+Section "ServerLayout"
+    Identifier "XSPICE"
+    Screen "XSPICE Screen"
+    InputDevice "XSPICE KEYBOARD"
+    InputDevice "XSPICE POINTER"
+EndSection
+Section "ServerFlags"
+    Option "AutoAddDevices" "False"
+EndSection
+`;
+}
+
+/** What remote-viewer's --spice-debug output says about the video stream. */
+export interface ClientLog {
+  /** Wall-clock times (ms since midnight) of received video frames, and their video margin (ms). */
+  frames: { atMs: number; marginMs: number }[];
+  /** GStreamer decoder elements the client created, in order (e.g. vp8dec). */
+  decoders: string[];
+  streams: number;
+}
+
+const DECODER_CODEC: Record<string, string> = {
+  vp8dec: 'vp8',
+  avdec_vp8: 'vp8',
+  vp9dec: 'vp9',
+  avdec_vp9: 'vp9',
+  avdec_h264: 'h264',
+  openh264dec: 'h264',
+  jpegdec: 'mjpeg',
+  avdec_mjpeg: 'mjpeg',
+};
+
+/** Parses remote-viewer --spice-debug output. */
+export function parseClientLog(text: string): ClientLog {
+  const out: ClientLog = { frames: [], decoders: [], streams: 0 };
+  for (const line of text.split('\n')) {
+    const t = /(\d\d):(\d\d):(\d\d)\.(\d{3}):/.exec(line);
+    const atMs = t ? ((Number(t[1]) * 60 + Number(t[2])) * 60 + Number(t[3])) * 1000 + Number(t[4]) : NaN;
+    const m = /video margin: (-?\d+)/.exec(line);
+    if (m) out.frames.push({ atMs, marginMs: Number(m[1]) });
+    const d = /added to Gstreamer's pipeline \((\w+)\)/.exec(line);
+    if (d && DECODER_CODEC[d[1]!]) out.decoders.push(d[1]!);
+    if (line.includes('display_handle_stream_create')) out.streams++;
+  }
+  return out;
+}
+
+/** The codec the client's decoder says was used: vp8, vp9, h264, mjpeg; undefined when no video stream was decoded by GStreamer. */
+export function codecUsed(log: ClientLog): string | undefined {
+  const d = log.decoders.at(-1);
+  return d ? DECODER_CODEC[d] : undefined;
+}
+
+/** The codec family a SPICE codec name asks for (spice:mjpeg and gstreamer:mjpeg are both mjpeg on the wire). */
+export function askedCodec(c: string): string {
+  return c.split(':')[1]!;
+}
+
+interface Proc {
+  name: string;
+  child: ChildProcess;
+  exited: Promise<void>;
+}
+
+const quantile = (xs: number[], q: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const pos = (s.length - 1) * q;
+  return s[Math.floor(pos)]! + (s[Math.ceil(pos)]! - s[Math.floor(pos)]!) * (pos - Math.floor(pos));
+};
+
+export class SpiceRunner implements Workload {
+  constructor(private readonly w: SpiceWorkload) {}
+
+  async run(ctx: PointContext): Promise<PointResult> {
+    const durationS = ctx.durationS ?? 10;
+    let s: SpiceSettings;
+    try {
+      s = spiceSettings({ ...this.w.defaults, ...ctx.params }, { warmupS: ctx.warmupS, durationS }, this.w.content);
+    } catch (e) {
+      return { outcome: { status: 'failed', error: (e as Error).message }, metrics: {}, wallS: 0, flags: [] };
+    }
+    for (const bin of [XORG, '/usr/bin/Xvfb', '/usr/bin/remote-viewer', '/usr/bin/ffplay']) {
+      if (!existsSync(bin)) return { outcome: { status: 'failed', error: `${bin} is missing: run scripts/setup.sh (it installs xserver-xspice, xvfb, virt-viewer, ffmpeg)` }, metrics: {}, wallS: 0, flags: [] };
+    }
+    const t0 = monoMs();
+    const procs: Proc[] = [];
+    const xdg = join(ctx.dir, '.xdg');
+    mkdirSync(xdg, { recursive: true, mode: 0o700 });
+    const env = (display: number) => ({ ...process.env, DISPLAY: `:${display}`, XDG_RUNTIME_DIR: xdg, SDL_AUDIODRIVER: 'dummy', NO_AT_BRIDGE: '1' });
+    const start = (name: string, argv: string[], opts: { env?: NodeJS.ProcessEnv; stdin?: 'pipe' | 'ignore'; stdout?: 'pipe' | 'log' } = {}): ChildProcess => {
+      const log = openSync(join(ctx.dir, `${name}.log`), 'a');
+      const child = spawn(argv[0]!, argv.slice(1), { detached: true, env: opts.env ?? process.env, stdio: [opts.stdin ?? 'ignore', opts.stdout === 'pipe' ? 'pipe' : log, log] });
+      closeSync(log);
+      const exited = new Promise<void>((r) => child.once('exit', () => r()));
+      procs.push({ name, child, exited });
+      if (child.pid !== undefined) {
+        const st = processStartTime(child.pid);
+        if (st !== undefined) ctx.onProcess({ pid: child.pid, startTime: st }, false);
+      }
+      return child;
+    };
+    const stopAll = async () => {
+      // Reverse order of start: the viewer and its screen first, the server last.
+      for (const p of [...procs].reverse()) signalGroup(p.child, 'SIGTERM');
+      const all = Promise.all(procs.map((p) => p.exited));
+      const late = setTimeout(() => procs.forEach((p) => signalGroup(p.child, 'SIGKILL')), 3000);
+      await all;
+      clearTimeout(late);
+      for (const p of procs) {
+        signalGroup(p.child, 'SIGKILL'); // whatever a program left in its group
+        if (p.child.pid !== undefined) ctx.onProcess({ pid: p.child.pid, startTime: 0 }, true);
+      }
+    };
+    const abort = () => void stopAll();
+    ctx.signal.addEventListener('abort', abort, { once: true });
+    const flags: string[] = [];
+    try {
+      const taken = new Set<number>();
+      const guestDisplay = freeDisplay(taken);
+      const clientDisplay = freeDisplay(taken);
+      const spicePort = await freePort();
+      const conf = join(ctx.dir, 'xorg.conf');
+      writeFileSync(conf, xorgConfig(s, spicePort));
+      const server = start('server', [XORG, '-config', conf, '-noreset', '-nolisten', 'tcp', '-logfile', join(ctx.dir, 'xorg.log'), `:${guestDisplay}`]);
+      await waitFor(() => existsSync(`/tmp/.X11-unix/X${guestDisplay}`), 15_000, 'the SPICE X server did not start (see server.log and xorg.log)', server);
+      ctx.watch?.('guest', { label: 'server', pid: server.pid!, tree: true });
+
+      let player: ChildProcess[];
+      if (s.content) player = [start('player', s.content, { env: env(guestDisplay) })];
+      else {
+        const size = s.window ? ['-x', String(s.width / 2), '-y', String(s.height / 2), '-left', '40', '-top', '40', '-noborder'] : ['-fs'];
+        const input = s.video ? ['-stream_loop', '-1', '-i', s.video] : ['-f', 'rawvideo', '-pixel_format', 'yuv420p', '-video_size', `${s.width}x${s.height}`, '-framerate', String(s.fps), '-i', 'pipe:0'];
+        const ffplay = start('player', ['ffplay', '-loglevel', 'error', '-an', '-autoexit', ...size, ...input], { env: env(guestDisplay), stdin: s.video ? 'ignore' : 'pipe' });
+        player = [ffplay];
+        if (!s.video) {
+          const cfg = { codec: 'h264', bitrateBps: 1, rateControl: 'cbr', fps: s.fps, width: s.width, height: s.height, gop: 1, preset: '', threads: 1, scene: s.scene, transport: 'tcp', mtu: 1400, net: s.net, qualityEvery: 0, displayHz: 60, lateMs: 150, warmupS: 0, durationS: s.warmupS + s.durationS + 30 };
+          const frames = start('frames', [process.execPath, CLI, 'stream', 'player', '--config', JSON.stringify(cfg)], { stdout: 'pipe' });
+          frames.stdout!.pipe(ffplay.stdin!);
+          ffplay.stdin!.on('error', () => undefined); // the player may close first at the end: not an error
+          player.push(frames);
+        }
+      }
+      for (const p of player) ctx.watch?.('guest', { label: 'player', pid: p.pid!, tree: true });
+
+      const relay = start('relay', [process.execPath, CLI, 'stream', 'host', '--proxy', '--listen', '127.0.0.1:0', '--upstream', `127.0.0.1:${spicePort}`, '--report', join(ctx.dir, 'relay.json'), '--config', JSON.stringify({ net: s.net })], { stdout: 'pipe' });
+      const relayPort = await readyPort(relay, 'relay');
+      ctx.watch?.('host', { label: 'relay', pid: relay.pid!, tree: true });
+
+      // The client's screen is larger than the guest's, so remote-viewer shows it at 1:1 with its menus.
+      const screenW = s.width + 64;
+      const screenH = s.height + 160;
+      const xvfb = start('screen', ['Xvfb', `:${clientDisplay}`, '-screen', '0', `${screenW}x${screenH}x24`, '-nolisten', 'tcp']);
+      await waitFor(() => existsSync(`/tmp/.X11-unix/X${clientDisplay}`), 10_000, 'Xvfb did not start (see screen.log)', xvfb);
+      const viewer = start('client', ['remote-viewer', '--spice-debug', `spice://127.0.0.1:${relayPort}`], { env: env(clientDisplay) });
+      ctx.watch?.('client', { label: 'client', pid: viewer.pid!, tree: true });
+
+      // The independent reading of what the client screen shows: grabbed at the scene's rate.
+      const grab = start('grab', ['ffmpeg', '-loglevel', 'error', '-f', 'x11grab', '-framerate', String(s.fps), '-video_size', `${screenW}x${screenH}`, '-i', `:${clientDisplay}`, '-f', 'rawvideo', '-pix_fmt', 'gray', 'pipe:1'], { stdout: 'pipe' });
+      const screen = new ScreenReader(screenW, screenH, s.width, s.height);
+      grab.stdout!.on('data', (d: Buffer) => screen.push(d, monoMs()));
+
+      await sleep(s.warmupS * 1000, ctx.signal);
+      const w0 = monoMs();
+      const wallClock0 = msSinceMidnight();
+      const cpu0 = cpuOf({ server, relay, client: viewer, player });
+      await sleep(durationS * 1000, ctx.signal);
+      const w1 = monoMs();
+      const wallClock1 = msSinceMidnight();
+      const cpu1 = cpuOf({ server, relay, client: viewer, player });
+      if (ctx.signal.aborted) {
+        await stopAll();
+        return { outcome: { status: 'interrupted', reason: 'interrupted by the user' }, metrics: {}, wallS: (monoMs() - t0) / 1000, flags };
+      }
+      await stopAll();
+
+      const metrics: Record<string, MetricValue> = {};
+      const pct = (k: keyof typeof cpu0) => Number(((((cpu1[k] ?? NaN) - (cpu0[k] ?? NaN)) / ((w1 - w0) / 1000)) * 100).toFixed(2));
+      metrics['guest.cpu_percent'] = pct('server');
+      metrics['player.cpu_percent'] = pct('player');
+      metrics['host.cpu_percent'] = pct('relay');
+      metrics['client.cpu_percent'] = pct('client');
+
+      const log = parseClientLog(readFileSync(join(ctx.dir, 'client.log'), 'utf8'));
+      const inWindow = log.frames.filter((f) => f.atMs >= wallClock0 && f.atMs < wallClock1);
+      metrics['client.fps'] = Number((inWindow.length / durationS).toFixed(2));
+      metrics['client.video_margin.p50'] = Number(quantile(inWindow.map((f) => f.marginMs), 0.5).toFixed(1));
+      metrics['client.video_streams'] = log.streams;
+      const used = codecUsed(log);
+      metrics['codec.asked'] = s.codec;
+      metrics['codec.used'] = used ?? (log.streams > 0 ? 'mjpeg' : 'none');
+      const match = used === undefined ? askedCodec(s.codec) === 'mjpeg' || log.streams === 0 : used === askedCodec(s.codec);
+      metrics['codec.match'] = match;
+      if (!match) flags.push(`codec asked ${s.codec}, the client decoded ${metrics['codec.used']}: the server fell back (is the GStreamer encoder installed?)`);
+      if (s.streaming !== 'off' && log.streams === 0) flags.push('no video stream was created: the content was sent as images');
+
+      const shown = screen.distinctIn(w0, w1);
+      metrics['client.fps_screen'] = Number((shown / durationS).toFixed(2));
+      metrics['client.screen_frames_read'] = screen.read;
+
+      const relayReport = JSON.parse(readFileSync(join(ctx.dir, 'relay.json'), 'utf8')) as ProxyReport;
+      const bins = (xs: number[]) => xs.slice(Math.floor((w0 - relayReport.startMs) / relayReport.binMs), Math.ceil((w1 - relayReport.startMs) / relayReport.binMs)).reduce((a, b) => a + b, 0);
+      const down = bins(relayReport.downBins);
+      const up = bins(relayReport.upBins);
+      metrics['client.bitrate'] = Number(((down * 8) / durationS / 1000).toFixed(1));
+      metrics['bytes.down'] = down;
+      metrics['bytes.up'] = up;
+      // Per channel type, the whole point (the relay counts per connection; a type may have several).
+      for (const c of relayReport.channels) {
+        const k = `channel.${c.type}`;
+        metrics[`${k}.bytes_down`] = ((metrics[`${k}.bytes_down`] as number | undefined) ?? 0) + c.downOut;
+        metrics[`${k}.bytes_up`] = ((metrics[`${k}.bytes_up`] as number | undefined) ?? 0) + c.upOut;
+      }
+      metrics['host.max_queue_kb'] = Number((relayReport.counters['max_queue_bytes']! / 1024).toFixed(1));
+      return { outcome: { status: 'ok' }, metrics, wallS: (w1 - w0) / 1000, flags };
+    } catch (e) {
+      await stopAll();
+      if (ctx.signal.aborted) return { outcome: { status: 'interrupted', reason: 'interrupted by the user' }, metrics: {}, wallS: (monoMs() - t0) / 1000, flags };
+      return { outcome: { status: 'failed', error: (e as Error).message }, metrics: {}, wallS: (monoMs() - t0) / 1000, flags };
+    } finally {
+      ctx.signal.removeEventListener('abort', abort);
+    }
+  }
+}
+
+function signalGroup(child: ChildProcess, sig: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, sig);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
+  }
+}
+
+function msSinceMidnight(): number {
+  const d = new Date();
+  return ((d.getHours() * 60 + d.getMinutes()) * 60 + d.getSeconds()) * 1000 + d.getMilliseconds();
+}
+
+/** CPU seconds so far of each process tree (undefined once it is gone). */
+function cpuOf(ps: { server: ChildProcess; relay: ChildProcess; client: ChildProcess; player: ChildProcess[] }): Record<'server' | 'relay' | 'client' | 'player', number | undefined> {
+  const one = (c: ChildProcess) => {
+    const t = c.pid === undefined ? undefined : sampleTree(c.pid);
+    return t ? t.cpuUser + t.cpuSystem : undefined;
+  };
+  const players = ps.player.map(one);
+  return { server: one(ps.server), relay: one(ps.relay), client: one(ps.client), player: players.every((x) => x !== undefined) ? players.reduce((a, b) => a! + b!, 0) : undefined };
+}
+
+async function waitFor(cond: () => boolean, timeoutMs: number, what: string, child: ChildProcess): Promise<void> {
+  const end = monoMs() + timeoutMs;
+  while (!cond()) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(what);
+    if (monoMs() > end) throw new Error(what);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function readyPort(child: ChildProcess, name: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} did not start within 20 s (see ${name}.log)`)), 20_000);
+    createInterface({ input: child.stdout! }).once('line', (line) => {
+      clearTimeout(timer);
+      try {
+        resolve((JSON.parse(line) as { port: number }).port);
+      } catch {
+        reject(new Error(`${name} printed '${line.slice(0, 200)}' instead of its ready line`));
+      }
+    });
+    child.once('exit', () => reject(new Error(`${name} exited before it was ready (see ${name}.log)`)));
+  });
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+  });
+}
+
+/**
+ * Reads the frame number the scene stamps in its top-left corner, from grabbed frames of the
+ * client's screen. The guest display sits somewhere in the viewer's window (menus above it):
+ * its offset is searched once, on the first frames where a code reads, then reused.
+ */
+export class ScreenReader {
+  private buf: Buffer = Buffer.alloc(0);
+  private offset: { x: number; y: number } | undefined;
+  private readonly probe: { width: number; height: number; y: Uint8Array; u: Uint8Array; v: Uint8Array };
+  private readonly seen: { t: number; n: number }[] = [];
+  read = 0;
+  private tries = 0;
+
+  constructor(
+    private readonly sw: number,
+    private readonly sh: number,
+    guestW: number,
+    guestH: number,
+  ) {
+    this.probe = { width: guestW, height: guestH, y: new Uint8Array(guestW * guestH), u: new Uint8Array(0), v: new Uint8Array(0) };
+  }
+
+  push(d: Buffer, t: number): void {
+    this.buf = this.buf.length === 0 ? d : Buffer.concat([this.buf, d]);
+    const size = this.sw * this.sh;
+    while (this.buf.length >= size) {
+      const frame = this.buf.subarray(0, size);
+      this.buf = this.buf.subarray(size);
+      const n = this.readAt(frame);
+      if (n !== undefined) {
+        this.read++;
+        this.seen.push({ t, n });
+      }
+    }
+  }
+
+  /** Distinct frame numbers seen on screen between t0 and t1. */
+  distinctIn(t0: number, t1: number): number {
+    return new Set(this.seen.filter((s) => s.t >= t0 && s.t < t1).map((s) => s.n)).size;
+  }
+
+  private copyAt(frame: Buffer, x: number, y: number): void {
+    const gw = this.probe.width;
+    const area = frameCodeArea(gw, this.probe.height);
+    // Only the code's corner is copied: the reader looks nowhere else.
+    for (let r = 0; r < area.height && y + r < this.sh; r++) {
+      const src = (y + r) * this.sw + x;
+      this.probe.y.set(frame.subarray(src, src + Math.min(area.width, this.sw - x)), r * gw);
+    }
+  }
+
+  private readAt(frame: Buffer): number | undefined {
+    if (this.offset) {
+      this.copyAt(frame, this.offset.x, this.offset.y);
+      return readFrameNumber(this.probe);
+    }
+    // The search costs: it is tried on one grabbed frame in 15 until it finds the code.
+    if (this.tries++ % 15 !== 0) return undefined;
+    for (let y = 0; y <= Math.min(160, this.sh - 1); y++) {
+      for (let x = 0; x <= Math.min(64, this.sw - 1); x++) {
+        this.copyAt(frame, x, y);
+        const n = readFrameNumber(this.probe);
+        if (n !== undefined) {
+          this.offset = { x, y };
+          return n;
+        }
+      }
+    }
+    return undefined;
+  }
+}
