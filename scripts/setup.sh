@@ -6,10 +6,18 @@ cd "$(dirname "$0")/.."
 
 # Debian packages, by the command that tells whether each is there.
 #   ffmpeg: the encoders and the psnr filter; time (GNU time) and sysstat (pidstat): test references.
-declare -A NEED=([ffmpeg]=ffmpeg [/usr/bin/time]=time [pidstat]=sysstat [iperf3]=iperf3)
+#   xserver-xspice, xvfb, virt-viewer, gstreamer plug-ins: the real SPICE stack of the spice workload
+#   (x264enc is in plugins-ugly: without it the SPICE server silently falls back to spice:mjpeg).
+declare -A NEED=([ffmpeg]=ffmpeg [/usr/bin/time]=time [pidstat]=sysstat [iperf3]=iperf3
+  [/usr/lib/xorg/modules/drivers/spiceqxl_drv.so]=xserver-xspice [Xvfb]=xvfb [remote-viewer]=virt-viewer
+  [/usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstvpx.so]=gstreamer1.0-plugins-good
+  [/usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstx264.so]=gstreamer1.0-plugins-ugly
+  [/usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstlibav.so]=gstreamer1.0-libav
+  [/usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstvideoconvertscale.so]=gstreamer1.0-plugins-base)
 missing=()
 for cmd in "${!NEED[@]}"; do
-  command -v "$cmd" >/dev/null 2>&1 || missing+=("${NEED[$cmd]}")
+  if [[ "$cmd" == /* ]]; then [ -e "$cmd" ] || missing+=("${NEED[$cmd]}")
+  else command -v "$cmd" >/dev/null 2>&1 || missing+=("${NEED[$cmd]}"); fi
 done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${missing[*]}"

@@ -198,7 +198,14 @@ export class SpiceRunner implements Workload {
       const conf = join(ctx.dir, 'xorg.conf');
       writeFileSync(conf, xorgConfig(s, spicePort));
       const server = start('server', [XORG, '-config', conf, '-noreset', '-nolisten', 'tcp', '-logfile', join(ctx.dir, 'xorg.log'), `:${guestDisplay}`]);
-      await waitFor(() => existsSync(`/tmp/.X11-unix/X${guestDisplay}`), 15_000, 'the SPICE X server did not start (see server.log and xorg.log)', server);
+      try {
+        await waitFor(() => existsSync(`/tmp/.X11-unix/X${guestDisplay}`), 15_000, 'the SPICE X server did not start (see server.log and xorg.log)', server);
+      } catch (e) {
+        // The driver crashes at start on a screen size it has no mode for: say so in plain words.
+        const xlog = existsSync(join(ctx.dir, 'xorg.log')) ? readFileSync(join(ctx.dir, 'xorg.log'), 'utf8') : '';
+        if (xlog.includes('xf86InitViewport')) throw new Error(`resolution ${s.width}x${s.height} is not a mode the spiceqxl driver offers, and its X server crashed: use a standard one (640x480, 800x600, 1024x768, 1280x720, 1920x1080)`);
+        throw e;
+      }
       ctx.watch?.('guest', { label: 'server', pid: server.pid!, tree: true });
 
       let player: ChildProcess[];
@@ -348,8 +355,16 @@ function readyPort(child: ChildProcess, name: string): Promise<number> {
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+    const onAbort = () => {
+      clearTimeout(t);
+      resolve();
+    };
+    // The listener goes with the timer: a run of many points must not pile them up on one signal.
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
   });
 }
 
