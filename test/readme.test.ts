@@ -17,11 +17,12 @@ test('every YAML snippet of the README loads (a workload snippet inside a minima
   assert.ok(yaml.length >= 2);
   for (const [i, text] of yaml.entries()) {
     const workload = /^workload:/m.test(text) ? '' : 'workload: {type: command, argv: ["true"]}\n';
-    const full = text.startsWith('name:') ? text : `name: snippet\n${workload}${text}matrix:\n  rate: [1, 2]\n`;
+    const matrix = /^matrix:/m.test(text) ? '' : 'matrix:\n  rate: [1, 2]\n';
+    const full = text.startsWith('name:') ? text : `name: snippet\n${workload}${text}${matrix}`;
     const file = join(dir, `snippet${i}.yaml`);
     writeFileSync(file, full);
     const b = await loadBenchmark(file);
-    assert.ok(['command', 'stream'].includes(b.workload.type));
+    assert.ok(['command', 'stream', 'spice'].includes(b.workload.type));
   }
 });
 
