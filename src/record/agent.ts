@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { cpus, hostname, release, totalmem } from 'node:os';
 import { monoMs } from '../base/clock.ts';
-import { createProbes, type ProbeConfig } from './probes/index.ts';
+import { createProbes, ProcessProbe, type ProbeConfig } from './probes/index.ts';
 import type { Probe } from './probe.ts';
 import {
   checkBody,
@@ -159,8 +159,7 @@ class Session {
       this.unschedule(this.procProbe);
       this.probes.splice(this.probes.indexOf(this.procProbe), 1);
     }
-    const [proc] = createProbes({ proc: { intervalMs: this.settings.proc ?? 100, select: this.selectors } });
-    if (!proc) return;
+    const proc = new ProcessProbe({ intervalMs: this.settings.proc ?? 100, select: this.selectors });
     this.procProbe = proc;
     this.probes.push(proc);
     this.schedule(proc);

@@ -79,10 +79,10 @@ async function sampleFor(p: CpuProbe, ms: number, startAt = monoMs()): Promise<R
   return out;
 }
 
-test('a busy loop adds about one core of busy_pct over the idle baseline; per-core values stay within 0..100', async () => {
-  const p = new CpuProbe();
+/** One try: an idle baseline, then a busy loop; busy_pct of both phases and the loop's own CPU over its phase. */
+async function busyLoopTry(p: CpuProbe): Promise<{ idle: number; busy: number; childPct: number; v: Record<string, number> }> {
   p.sample(monoMs());
-  const idle = await sampleFor(p, 1000);
+  const idle = await sampleFor(p, 800);
   const child = spawn(process.execPath, ['-e', 'for(;;){}'], { stdio: 'ignore' });
   try {
     await sleep(300);
@@ -94,16 +94,29 @@ test('a busy loop adds about one core of busy_pct over the idle baseline; per-co
     const t0 = monoMs();
     p.sample(t0);
     const k0 = ticks();
-    const busy = await sampleFor(p, 1500, t0);
-    // The loop's own CPU over the same interval: what it was actually given on this machine.
+    const busy = await sampleFor(p, 1200, t0);
     // 10 ms ticks: percent of a core = ticks x 10 ms / elapsed ms x 100.
     const childPct = ((ticks() - k0) * 1000) / (monoMs() - t0);
-    const rise = busy['cpu.busy_pct']! - idle['cpu.busy_pct']!;
-    console.log(`cpu.busy_pct idle ${idle['cpu.busy_pct']!.toFixed(1)}, with the loop ${busy['cpu.busy_pct']!.toFixed(1)} (rise ${rise.toFixed(1)}); the loop itself ${childPct.toFixed(1)} % of a core`);
-    assert.ok(rise >= Math.min(90, childPct - 10), `busy_pct rose by ${rise}, the loop ran ${childPct} %`);
-    assert.equal(busy['cpu.cores'], readFileSync('/proc/stat', 'utf8').match(/^cpu\d+ /gm)!.length);
-    assert.ok(busy['load.1']! >= 0);
+    return { idle: idle['cpu.busy_pct']!, busy: busy['cpu.busy_pct']!, childPct, v: busy };
   } finally {
     child.kill('SIGKILL');
+  }
+}
+
+test('a busy loop adds about one core of busy_pct over the idle baseline; per-core values stay within 0..100', async () => {
+  const p = new CpuProbe();
+  // Other processes of a shared machine may calm down between the two phases and hide part of
+  // the rise: up to three tries, each of which must still pass the invariant below.
+  for (let attempt = 1; ; attempt++) {
+    const { idle, busy, childPct, v } = await busyLoopTry(p);
+    const rise = busy - idle;
+    console.log(`try ${attempt}: cpu.busy_pct idle ${idle.toFixed(1)}, with the loop ${busy.toFixed(1)} (rise ${rise.toFixed(1)}); the loop itself ${childPct.toFixed(1)} % of a core`);
+    // Whatever else runs, the machine's busy time holds the loop's own (1-2 ticks of slack).
+    assert.ok(busy >= childPct - 3, `busy_pct ${busy} below the loop's own ${childPct} %`);
+    assert.equal(v['cpu.cores'], readFileSync('/proc/stat', 'utf8').match(/^cpu\d+ /gm)!.length);
+    assert.ok(v['load.1']! >= 0);
+    // The loop is given a whole core unless the machine is short of cores: then the rise is what it got.
+    if (rise >= Math.min(90, childPct - 10)) break;
+    assert.ok(attempt < 3, `busy_pct rose by ${rise}, the loop ran ${childPct} %`);
   }
 });

@@ -124,8 +124,9 @@ const MAX_OUTPUT = 1024 * 1024;
 /**
  * Runs its command at each sample and returns the numbers it printed as custom.<name>.<key>.
  * A run that exits non-zero, times out, or prints what does not parse fails the sample (the
- * promise rejects with the reason and stderr's tail). While a run is in flight a new sample
- * waits for it instead of starting another, so a slow command never piles up copies.
+ * promise rejects with the reason and stderr's tail). A sample asked while the previous run is
+ * still going returns nothing (an empty record) instead of starting another: a slow command never
+ * piles up copies, and its one result is reported once, to the sample that started it.
  */
 export class CommandProbe implements Probe {
   readonly name: string;
@@ -147,12 +148,14 @@ export class CommandProbe implements Probe {
     this.timeoutMs = opts.timeoutMs ?? Math.max(1000, opts.intervalMs);
   }
 
-  /** Runs the command (or joins the run in flight) and parses its output. */
+  /** Runs the command and parses its output; an empty record while the previous run is still going. */
   sample(_nowMs: number): Promise<Record<string, number>> {
-    this.inFlight ??= this.run().finally(() => {
+    if (this.inFlight) return Promise.resolve({});
+    const run = this.run().finally(() => {
       this.inFlight = undefined;
     });
-    return this.inFlight;
+    this.inFlight = run;
+    return run;
   }
 
   /** Kills the run in flight, if any. */

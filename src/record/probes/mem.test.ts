@@ -38,7 +38,8 @@ function vmRssMb(pid: number): number {
   return Number(m![1]) / 1024;
 }
 
-test('mem.used_mb grows by about 200 MB (+-50) when a child allocates and touches 200 MB', async () => {
+/** One try: a child allocates 200 MB; mem.used_mb before and after, and the child's own RSS growth meanwhile. */
+async function allocTry(): Promise<{ grew: number; rss: number }> {
   // Allocates on a line from stdin, so the baseline is taken with the child already started;
   // Buffer.alloc with a fill writes every page, so all of it is resident.
   const child = spawn(process.execPath, ['-e', "process.stdin.once('data', () => { globalThis.b = Buffer.alloc(200 * 1048576, 1); console.log('ready'); setInterval(() => {}, 1000); })"], {
@@ -53,11 +54,24 @@ test('mem.used_mb grows by about 200 MB (+-50) when a child allocates and touche
     child.stdin!.write('go\n');
     await ready;
     const after = p.sample(0)['mem.used_mb']!;
-    const rss = vmRssMb(child.pid!) - rss0;
-    console.log(`mem.used_mb grew ${(after - before).toFixed(1)} MB; the child's RSS grew ${rss.toFixed(1)} MB`);
-    assert.ok(rss >= 195, `the child's RSS grew only ${rss} MB`);
-    assert.ok(Math.abs(after - before - 200) <= 50, `mem.used_mb grew ${after - before} MB`);
+    return { grew: after - before, rss: vmRssMb(child.pid!) - rss0 };
   } finally {
     child.kill('SIGKILL');
+  }
+}
+
+test('mem.used_mb grows by about 200 MB (+-50) when a child allocates and touches 200 MB', async () => {
+  // The figure is the whole machine's: other processes allocating or freeing in the same few
+  // hundred ms show too, and so does the kernel's own bookkeeping (seen here: MemFree and
+  // MemAvailable falling 60-80 MB short of a 200 MB allocation right after other large frees,
+  // likely pages parked on the per-CPU free lists, which are not counted as free). Up to three
+  // tries, a second apart, each in a fresh child.
+  for (let attempt = 1; ; attempt++) {
+    if (attempt > 1) await new Promise((r) => setTimeout(r, 1000));
+    const { grew, rss } = await allocTry();
+    console.log(`try ${attempt}: mem.used_mb grew ${grew.toFixed(1)} MB; the child's RSS grew ${rss.toFixed(1)} MB`);
+    assert.ok(rss >= 195, `the child's RSS grew only ${rss} MB`);
+    if (Math.abs(grew - 200) <= 50) break;
+    assert.ok(attempt < 3, `mem.used_mb grew ${grew} MB`);
   }
 });

@@ -5,16 +5,25 @@
  * figures unless something like lxcfs stands in for /proc/meminfo.
  */
 import type { Probe } from '../probe.ts';
-import { readText } from '../procfs.ts';
+import { OpenFile } from '../procfs.ts';
 
-/** The /proc/meminfo fields (in kB, as the file states them) by name. */
+/** The kB value of one /proc/meminfo field ("Name:   1234 kB"), or undefined when the file lacks it. */
+function field(text: string, name: string): number | undefined {
+  const key = `${name}:`;
+  // Searched at a line start, so "Cached:" does not find "SwapCached:".
+  const at = text.startsWith(key) ? 0 : text.indexOf(`\n${key}`) + 1;
+  if (at === 0 && !text.startsWith(key)) return undefined;
+  // parseInt skips the padding and stops at " kB"; the slice only bounds the copy.
+  const v = parseInt(text.slice(at + key.length, at + key.length + 32), 10);
+  return Number.isFinite(v) ? v : undefined;
+}
+
+/** The /proc/meminfo fields the probe uses, in kB as the file states them. */
 export function parseMeminfo(text: string): Map<string, number> {
   const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const colon = line.indexOf(':');
-    if (colon <= 0) continue;
-    const v = parseInt(line.slice(colon + 1), 10);
-    if (Number.isFinite(v)) out.set(line.slice(0, colon), v);
+  for (const name of ['MemTotal', 'MemFree', 'MemAvailable', 'Buffers', 'Cached', 'SwapTotal', 'SwapFree']) {
+    const v = field(text, name);
+    if (v !== undefined) out.set(name, v);
   }
   return out;
 }
@@ -29,17 +38,17 @@ export interface MemProbeOptions {
 export class MemProbe implements Probe {
   readonly name = 'mem';
   readonly intervalMs: number;
-  private readonly procRoot: string;
+  private readonly meminfo: OpenFile;
 
   constructor(opts: MemProbeOptions = {}) {
     this.intervalMs = opts.intervalMs ?? 100;
-    this.procRoot = opts.procRoot ?? '/proc';
+    this.meminfo = new OpenFile(`${opts.procRoot ?? '/proc'}/meminfo`);
   }
 
   /** All gauges: memory has no rates. */
   sample(_nowMs: number): Record<string, number> {
-    const text = readText(`${this.procRoot}/meminfo`);
-    if (text === undefined) throw new Error(`${this.procRoot}/meminfo is missing`);
+    const text = this.meminfo.read();
+    if (text === undefined) throw new Error(`${this.meminfo.path} is missing`);
     const m = parseMeminfo(text);
     const kb = (k: string): number => m.get(k) ?? 0;
     const total = kb('MemTotal');
@@ -58,5 +67,10 @@ export class MemProbe implements Probe {
     };
     if (total > 0) out['mem.used_pct'] = ((total - available) / total) * 100;
     return out;
+  }
+
+  /** Releases the open /proc file. */
+  close(): void {
+    this.meminfo.close();
   }
 }

@@ -55,7 +55,8 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-test('lo rx bytes over an iperf3 transfer: at least the bytes it delivered, at most 1 % more', async () => {
+/** One iperf3 transfer of 50 MiB over 127.0.0.1: the bytes it sent and delivered, and how much lo's rx counter grew meanwhile. */
+async function iperfTry(): Promise<{ sent: number; received: number; lo: number }> {
   const port = await freePort();
   // --forceflush: into a pipe iperf3 would otherwise hold back its "Server listening" until exit.
   const server = spawn('iperf3', ['-s', '-1', '-B', '127.0.0.1', '-p', String(port), '--forceflush'], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -72,7 +73,7 @@ test('lo rx bytes over an iperf3 transfer: at least the bytes it delivered, at m
     });
     const p = new NetProbe({ interfaces: ['lo'] });
     const before = p.sample(monoMs());
-    // -w 64K bounds what is still in flight when iperf3 ends the test (see below).
+    // -w 64K bounds what is still in flight when iperf3 ends the test (see the test).
     const client = spawn('iperf3', ['-c', '127.0.0.1', '-p', String(port), '-n', '50M', '-w', '64K', '-J'], { stdio: ['ignore', 'pipe', 'inherit'] });
     let json = '';
     client.stdout.on('data', (d: Buffer) => (json += d.toString()));
@@ -81,22 +82,27 @@ test('lo rx bytes over an iperf3 transfer: at least the bytes it delivered, at m
     assert.equal(await serverDone, 0);
     const after = p.sample(monoMs());
     const report = JSON.parse(json) as { end: { sum_sent: { bytes: number }; sum_received: { bytes: number } } };
-    const sent = report.end.sum_sent.bytes;
-    const received = report.end.sum_received.bytes;
-    const lo = after['net.lo.rx_bytes']! - before['net.lo.rx_bytes']!;
-    console.log(`iperf3 sent ${sent} bytes, delivered ${received}; lo rx grew ${lo} bytes (${(((lo - received) / received) * 100).toFixed(3)} % over delivered)`);
-    assert.equal(sent, 50 * 1048576);
-    // iperf3 ends the test once the sender has handed its last byte to the kernel, then closes
-    // both ends: bytes still in the receiver's socket buffer crossed lo without being counted as
-    // received, and bytes still in the sender's buffer never cross. So what crossed lo is at least
-    // what was delivered, and the 64 KiB window keeps the uncounted rest to a few hundred KB.
-    // On top, lo counts whole frames: each segment adds a 14-byte Ethernet, 20-byte IP and 32-byte
-    // TCP header (timestamps) to up to 64 KiB of payload, the ACKs going back are 66 bytes each,
-    // and the control connection's JSON a few KB: about 0.2 % in all. Together well under 1 %, as
-    // long as nothing else moves much through lo meanwhile.
-    assert.ok(lo >= received, `lo rx ${lo} < bytes delivered ${received}`);
-    assert.ok(lo <= received * 1.01, `lo rx ${lo} exceeds the bytes delivered ${received} by over 1 %`);
+    return { sent: report.end.sum_sent.bytes, received: report.end.sum_received.bytes, lo: after['net.lo.rx_bytes']! - before['net.lo.rx_bytes']! };
   } finally {
     server.kill('SIGKILL');
+  }
+}
+
+test('lo rx bytes over an iperf3 transfer: at least the bytes it delivered, at most 1 % more', async () => {
+  // iperf3 ends the test once the sender has handed its last byte to the kernel, then closes
+  // both ends: bytes still in the receiver's socket buffer crossed lo without being counted as
+  // received, and bytes still in the sender's buffer never cross. So what crossed lo is at least
+  // what was delivered, and the 64 KiB window keeps the uncounted rest to a few hundred KB.
+  // On top, lo counts whole frames: each segment adds a 14-byte Ethernet, 20-byte IP and 32-byte
+  // TCP header (timestamps) to up to 64 KiB of payload, the ACKs going back are 66 bytes each,
+  // and the control connection's JSON a few KB: about 0.2 % in all. Together well under 1 %,
+  // unless something else moves much through lo meanwhile: up to three tries for that.
+  for (let attempt = 1; ; attempt++) {
+    const { sent, received, lo } = await iperfTry();
+    console.log(`try ${attempt}: iperf3 sent ${sent} bytes, delivered ${received}; lo rx grew ${lo} bytes (${(((lo - received) / received) * 100).toFixed(3)} % over delivered)`);
+    assert.equal(sent, 50 * 1048576);
+    assert.ok(lo >= received, `lo rx ${lo} < bytes delivered ${received}`);
+    if (lo <= received * 1.01) break;
+    assert.ok(attempt < 3, `lo rx ${lo} exceeds the bytes delivered ${received} by over 1 %`);
   }
 });

@@ -5,7 +5,7 @@
  * VLAN eth0.100): the metric is always the part after the last dot.
  */
 import type { Probe } from '../probe.ts';
-import { putRate, readText } from '../procfs.ts';
+import { OpenFile, putRate, scanInts } from '../procfs.ts';
 
 /** The counters of one interface that the probe reports. */
 export interface IfCounters {
@@ -29,22 +29,29 @@ const COUNTERS = ['rx_bytes', 'rx_packets', 'rx_errors', 'rx_drops', 'tx_bytes',
  */
 export function parseNetDev(text: string): Map<string, IfCounters> {
   const out = new Map<string, IfCounters>();
-  for (const line of text.split('\n')) {
-    const colon = line.indexOf(':');
-    if (colon < 0 || line.includes('|')) continue;
-    const name = line.slice(0, colon).trim();
-    const f = line.slice(colon + 1).trim().split(/\s+/).map(Number);
-    if (!name || f.length < 16) continue;
-    out.set(name, {
-      rx_bytes: f[0]!,
-      rx_packets: f[1]!,
-      rx_errors: f[2]!,
-      rx_drops: f[3]!,
-      tx_bytes: f[8]!,
-      tx_packets: f[9]!,
-      tx_errors: f[10]!,
-      tx_drops: f[11]!,
-    });
+  const f: number[] = [];
+  for (let at = 0; at < text.length; ) {
+    let end = text.indexOf('\n', at);
+    if (end < 0) end = text.length;
+    const colon = text.indexOf(':', at);
+    // The two header lines hold '|' and no ':'.
+    if (colon >= 0 && colon < end) {
+      const name = text.slice(at, colon).trim();
+      scanInts(text, colon + 1, end, f, 16);
+      if (name && f.length === 16) {
+        out.set(name, {
+          rx_bytes: f[0]!,
+          rx_packets: f[1]!,
+          rx_errors: f[2]!,
+          rx_drops: f[3]!,
+          tx_bytes: f[8]!,
+          tx_packets: f[9]!,
+          tx_errors: f[10]!,
+          tx_drops: f[11]!,
+        });
+      }
+    }
+    at = end + 1;
   }
   return out;
 }
@@ -62,20 +69,22 @@ export class NetProbe implements Probe {
   readonly name = 'net';
   readonly intervalMs: number;
   private readonly only: Set<string> | undefined;
-  private readonly procRoot: string;
+  private readonly dev: OpenFile;
+  /** Output names per interface, [total, rate] for each counter, made once. */
+  private readonly keys = new Map<string, [string, string][]>();
   private prev = new Map<string, IfCounters>();
   private prevMs = 0;
 
   constructor(opts: NetProbeOptions = {}) {
     this.intervalMs = opts.intervalMs ?? 100;
     this.only = opts.interfaces ? new Set(opts.interfaces) : undefined;
-    this.procRoot = opts.procRoot ?? '/proc';
+    this.dev = new OpenFile(`${opts.procRoot ?? '/proc'}/net/dev`);
   }
 
   /** Totals on every call; rates once an interface has been seen twice. */
   sample(nowMs: number): Record<string, number> {
-    const text = readText(`${this.procRoot}/net/dev`);
-    if (text === undefined) throw new Error(`${this.procRoot}/net/dev is missing`);
+    const text = this.dev.read();
+    if (text === undefined) throw new Error(`${this.dev.path} is missing`);
     const all = parseNetDev(text);
     const out: Record<string, number> = {};
     const next = new Map<string, IfCounters>();
@@ -84,13 +93,26 @@ export class NetProbe implements Probe {
       if (this.only && !this.only.has(name)) continue;
       next.set(name, c);
       const p = this.prev.get(name);
-      for (const k of COUNTERS) {
-        out[`net.${name}.${k}`] = c[k];
-        putRate(out, `net.${name}.${k}_per_s`, c[k], p?.[k], dtS);
+      let keys = this.keys.get(name);
+      if (!keys) {
+        keys = COUNTERS.map((k) => [`net.${name}.${k}`, `net.${name}.${k}_per_s`]);
+        this.keys.set(name, keys);
       }
+      COUNTERS.forEach((k, i) => {
+        const [total, rate] = keys[i]!;
+        out[total] = c[k];
+        putRate(out, rate, c[k], p?.[k], dtS);
+      });
     }
+    // Interfaces come and go (a veth per container): their names would pile up.
+    for (const name of this.keys.keys()) if (!next.has(name)) this.keys.delete(name);
     this.prev = next;
     this.prevMs = nowMs;
     return out;
+  }
+
+  /** Releases the open /proc file. */
+  close(): void {
+    this.dev.close();
   }
 }

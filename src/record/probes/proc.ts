@@ -6,17 +6,22 @@
  * by spaces) or `cgroup` (a substring of one of the paths of /proc/<pid>/cgroup); several of them
  * in one selector must all hold. The selection is re-resolved as processes come and go, at a cost
  * that fits a 10 Hz agent:
- * - a plain pid costs one read of /proc/<pid>/stat per sample;
- * - name, cmdline and cgroup need every process of the machine, so /proc is scanned at most once
- *   per `rescanMs` (default 1 s) and the matched pids are reused in between (each one still read
- *   every sample, and dropped as soon as it exits or its pid is reused). A process that starts
- *   matching is thus picked up within one rescan period;
+ * - a plain pid costs one read of /proc/<pid>/stat per sample (the file is kept open);
+ * - name, cmdline and cgroup need every process of the machine, so /proc is rescanned at most
+ *   once per `rescanMs` (default 1 s) and the matched pids are reused in between (each one still
+ *   read every sample, and dropped as soon as it exits or its pid is reused). A process that
+ *   starts matching is thus picked up within one rescan period;
  * - a tree is walked (through /proc/<pid>/task/<tid>/children, or the ppid of every process when
  *   the kernel lacks those files) at the same rescan period, for the same reason.
- * The command line is cached per (pid, start time, comm) so a rescan reads it only for new
- * processes; comm is in the key because exec changes the command line but neither the pid nor the
- * start time, and a process younger than one second is not cached yet (between fork and exec it
- * still shows its parent's command line).
+ * A rescan lists /proc but reads only what it does not know: a process's start time, comm, command
+ * line and cgroups are kept per (pid, start time, comm) from its first sighting, and a pid listed
+ * at two successive rescans is taken for the same process (reusing it in between would take the
+ * whole pid space being cycled within a rescan period). Each known process's stat is read again
+ * every 5 to 10 s (spread over the rescans), which notices an exec (it changes comm and command
+ * line but neither the pid nor the start time) or a rename within that time; a process younger
+ * than one second is read again at the next rescan, with its command line and cgroups, since
+ * between fork and exec it still shows its parent's, and a supervisor may move it to its cgroup
+ * just after starting it.
  *
  * CPU accounting. cpu_pct = (utime + stime) of the selected processes over the interval, in
  * percent of ONE core (a process using two cores fully reads 200), from per-process deltas of
@@ -32,11 +37,12 @@ import type { Probe } from '../probe.ts';
 import {
   listPids,
   MB,
+  OpenFile,
   pageBytes,
+  parsePidStat,
   readCgroupPaths,
   readChildren,
   readCmdline,
-  readPidStat,
   readText,
   USER_HZ,
   type PidStat,
@@ -71,6 +77,8 @@ const COMM_MAX = 15;
 
 interface Compiled {
   label: string;
+  /** The output names, made once: a 10 Hz probe should not rebuild the same strings. */
+  keys: { cpu: string; user: string; system: string; rss: string; threads: string; procs: string };
   pid: number | undefined;
   tree: boolean;
   name: string | undefined;
@@ -84,11 +92,22 @@ interface Member {
   startTime: number;
 }
 
-interface CachedCmdline {
+/** What the probe knows of a process between rescans, so that a rescan need not read it again. */
+interface Known {
   startTime: number;
   comm: string;
-  cmdline: string;
+  /** Read when a cmdline selector first asks. */
+  cmdline: string | undefined;
+  /** Read when a cgroup selector first asks. */
+  cgroups: string[] | undefined;
+  /** Under a second old when last read: its command line and cgroups may still change. */
+  young: boolean;
+  /** When a rescan reads its stat again (monotonic ms). */
+  recheckMs: number;
 }
+
+/** How long a known process goes at most before a rescan reads its stat again (half of it at least). */
+const RECHECK_MS = 10_000;
 
 function compile(s: Selector): Compiled {
   if (!s.label) throw new Error('a process selector needs a label');
@@ -96,8 +115,10 @@ function compile(s: Selector): Compiled {
     throw new Error(`process selector '${s.label}' needs one of pid, name, cmdline, cgroup`);
   }
   if (s.tree && s.pid === undefined) throw new Error(`process selector '${s.label}': tree needs a pid`);
+  const k = `proc.${s.label}`;
   return {
     label: s.label,
+    keys: { cpu: `${k}.cpu_pct`, user: `${k}.user_pct`, system: `${k}.system_pct`, rss: `${k}.rss_mb`, threads: `${k}.threads`, procs: `${k}.procs` },
     pid: s.pid,
     tree: s.tree ?? false,
     name: s.name === undefined ? undefined : s.name.slice(0, COMM_MAX),
@@ -118,8 +139,11 @@ export class ProcessProbe implements Probe {
   private readonly members = new Map<string, Member[]>();
   /** The start time of each pid selector's process at its first sighting: a later different one is a reused pid. */
   private readonly rootStart = new Map<string, number>();
-  private readonly cmdlines = new Map<number, CachedCmdline>();
+  /** By pid: every process listed at the last rescan, and the processes of pid selectors with criteria. */
+  private known = new Map<number, Known>();
   private prevTimes = new Map<number, { startTime: number; utime: number; stime: number }>();
+  /** /proc/<pid>/stat of each selected process, kept open between samples (scans read afresh). */
+  private readonly files = new Map<number, OpenFile>();
   private prevMs: number | undefined;
   private readonly lastPids = new Map<string, number[]>();
 
@@ -146,44 +170,57 @@ export class ProcessProbe implements Probe {
     // One read of each process's stat per sample, however many selectors name it.
     const stats = new Map<number, PidStat | undefined>();
     const stat = (pid: number): PidStat | undefined => {
-      if (!stats.has(pid)) stats.set(pid, readPidStat(proc, pid));
-      return stats.get(pid);
+      if (stats.has(pid)) return stats.get(pid);
+      let text: string | undefined;
+      const f = this.files.get(pid);
+      if (f) {
+        text = f.read();
+        // Its process is gone; the pid may already name another one, which a fresh open finds.
+        if (text === undefined) this.files.delete(pid);
+      }
+      text ??= readText(`${proc}/${pid}/stat`);
+      const s = text === undefined ? undefined : parsePidStat(text);
+      stats.set(pid, s);
+      return s;
     };
     const rescan = nowMs - this.lastRescanMs >= this.rescanMs;
     if (rescan) this.lastRescanMs = nowMs;
-    let scanned: PidStat[] | undefined;
-    const scan = (): PidStat[] => {
-      if (!scanned) {
-        scanned = [];
-        for (const pid of listPids(proc)) {
-          const s = stat(pid);
-          if (s) scanned.push(s);
-        }
-      }
-      return scanned;
-    };
     let uptimeTicks: number | undefined;
     const uptime = (): number => (uptimeTicks ??= Number((readText(`${proc}/uptime`) ?? '0').split(' ')[0]) * USER_HZ);
+    let listed: Map<number, Known> | undefined;
+    const list = (): Map<number, Known> => {
+      if (!listed) {
+        // Selected processes are read at every sample anyway: a rescan checks them for free.
+        const selected = new Set<number>();
+        for (const ms of this.members.values()) for (const m of ms) selected.add(m.pid);
+        listed = this.relist(nowMs, stat, uptime, selected);
+      }
+      return listed;
+    };
 
     for (const sel of this.sels) {
       const cached = this.members.get(sel.label);
       let members: Member[];
       if (sel.pid !== undefined && !sel.tree) members = this.root(sel, stat);
       else if (!rescan && cached) members = cached;
-      else if (sel.pid !== undefined) members = this.tree(sel, stat, scan);
-      else members = scan().map((s) => ({ pid: s.pid, startTime: s.startTime }));
-      if (members !== cached && (sel.name !== undefined || sel.cmdline || sel.cgroup !== undefined)) {
+      else if (sel.pid !== undefined) members = this.tree(sel, stat);
+      else {
+        members = [];
+        for (const [pid, k] of list()) if (this.matches(sel, pid, k)) members.push({ pid, startTime: k.startTime });
+      }
+      if (sel.pid !== undefined && members !== cached && (sel.name !== undefined || sel.cmdline || sel.cgroup !== undefined)) {
         members = members.filter((m) => {
           const s = stat(m.pid);
-          return s !== undefined && s.startTime === m.startTime && this.matches(sel, s, uptime);
+          return s !== undefined && s.startTime === m.startTime && this.matches(sel, m.pid, this.know(s, nowMs, uptime));
         });
       }
       this.members.set(sel.label, members);
     }
-    if (scanned) {
-      // Cached command lines of processes no longer there would pile up (and their pids get reused).
-      const live = new Set(scanned.map((s) => s.pid));
-      for (const pid of this.cmdlines.keys()) if (!live.has(pid)) this.cmdlines.delete(pid);
+    if (rescan && !listed) {
+      // No listing to prune by: keep what the pid selectors' processes need, and nothing else.
+      const wanted = new Set<number>();
+      for (const ms of this.members.values()) for (const m of ms) wanted.add(m.pid);
+      for (const pid of this.known.keys()) if (!wanted.has(pid)) this.known.delete(pid);
     }
 
     const out: Record<string, number> = {};
@@ -206,26 +243,42 @@ export class ProcessProbe implements Probe {
         nextTimes.set(s.pid, { startTime: s.startTime, utime: s.utime, stime: s.stime });
         const p = this.prevTimes.get(s.pid);
         if (p && p.startTime === s.startTime) {
-          // utime and stime are each scaled from the precise runtime and may step back by a tick.
+          // The kernel keeps both monotonic (cputime_adjust); the clamp only guards against a
+          // counter read from another process under the same pid and start time tick.
           utime += Math.max(0, s.utime - p.utime);
           stime += Math.max(0, s.stime - p.stime);
         }
       }
-      const k = `proc.${sel.label}`;
+      const k = sel.keys;
       if (dtS > 0) {
         const pct = (ticks: number): number => (ticks * 100) / (USER_HZ * dtS);
-        out[`${k}.cpu_pct`] = pct(utime + stime);
-        out[`${k}.user_pct`] = pct(utime);
-        out[`${k}.system_pct`] = pct(stime);
+        out[k.cpu] = pct(utime + stime);
+        out[k.user] = pct(utime);
+        out[k.system] = pct(stime);
       }
-      out[`${k}.rss_mb`] = (rssPages * page) / MB;
-      out[`${k}.threads`] = threads;
-      out[`${k}.procs`] = pids.length;
+      out[k.rss] = (rssPages * page) / MB;
+      out[k.threads] = threads;
+      out[k.procs] = pids.length;
       this.lastPids.set(sel.label, pids);
+    }
+    // Keep open the stat files of the processes counted now, and only those.
+    for (const pid of nextTimes.keys()) if (!this.files.has(pid)) this.files.set(pid, new OpenFile(`${proc}/${pid}/stat`));
+    if (this.files.size > nextTimes.size) {
+      for (const [pid, f] of this.files) {
+        if (nextTimes.has(pid)) continue;
+        f.close();
+        this.files.delete(pid);
+      }
     }
     this.prevTimes = nextTimes;
     this.prevMs = nowMs;
     return out;
+  }
+
+  /** Releases the open /proc files. */
+  close(): void {
+    for (const f of this.files.values()) f.close();
+    this.files.clear();
   }
 
   /** The pid selector's own process, or nothing once it is gone or its pid was reused. */
@@ -239,7 +292,7 @@ export class ProcessProbe implements Probe {
   }
 
   /** The root and its live descendants, breadth first. */
-  private tree(sel: Compiled, stat: (pid: number) => PidStat | undefined, scan: () => PidStat[]): Member[] {
+  private tree(sel: Compiled, stat: (pid: number) => PidStat | undefined): Member[] {
     const out = this.root(sel, stat);
     if (out.length === 0) return out;
     // A pid reused mid-walk could otherwise close a loop.
@@ -250,8 +303,11 @@ export class ProcessProbe implements Probe {
       let kids = readChildren(this.procRoot, pid);
       if (kids === undefined) {
         if (!byParent) {
+          // Every process's ppid: the one case that reads all of /proc (kernels without CONFIG_PROC_CHILDREN).
           byParent = new Map();
-          for (const s of scan()) {
+          for (const p of listPids(this.procRoot)) {
+            const s = stat(p);
+            if (!s) continue;
             const list = byParent.get(s.ppid);
             if (list) list.push(s);
             else byParent.set(s.ppid, [s]);
@@ -269,27 +325,50 @@ export class ProcessProbe implements Probe {
     return out;
   }
 
-  private matches(sel: Compiled, s: PidStat, uptimeTicks: () => number): boolean {
-    if (sel.name !== undefined && s.comm !== sel.name) return false;
-    if (sel.cgroup !== undefined) {
-      // Read afresh at each rescan: a supervisor may move a process to its cgroup after it starts.
-      const paths = readCgroupPaths(this.procRoot, s.pid);
-      if (!paths || !paths.some((p) => p.includes(sel.cgroup!))) return false;
+  /**
+   * Lists /proc and brings `known` up to date: a pid not seen at the last rescan, due for a
+   * recheck, or selected now has its stat read; a changed start time or comm makes it a new
+   * process (nothing kept).
+   */
+  private relist(nowMs: number, stat: (pid: number) => PidStat | undefined, uptime: () => number, selected: Set<number>): Map<number, Known> {
+    const next = new Map<number, Known>();
+    for (const pid of listPids(this.procRoot)) {
+      const k = this.known.get(pid);
+      if (k && nowMs < k.recheckMs && !selected.has(pid)) next.set(pid, k);
+      else {
+        const s = stat(pid);
+        if (s) next.set(pid, this.know(s, nowMs, uptime));
+      }
     }
-    if (sel.cmdline) {
-      const cmd = this.cmdline(s, uptimeTicks);
-      if (cmd === undefined || !sel.cmdline.test(cmd)) return false;
-    }
-    return true;
+    this.known = next;
+    return next;
   }
 
-  private cmdline(s: PidStat, uptimeTicks: () => number): string | undefined {
-    const c = this.cmdlines.get(s.pid);
-    if (c && c.startTime === s.startTime && c.comm === s.comm) return c.cmdline;
-    const cmdline = readCmdline(this.procRoot, s.pid);
-    if (cmdline === undefined) return undefined;
-    if (uptimeTicks() - s.startTime >= USER_HZ) this.cmdlines.set(s.pid, { startTime: s.startTime, comm: s.comm, cmdline });
-    else this.cmdlines.delete(s.pid);
-    return cmdline;
+  /** The known record of a process just read, refreshed (or made anew when the pid is another process now). */
+  private know(s: PidStat, nowMs: number, uptime: () => number): Known {
+    let k = this.known.get(s.pid);
+    if (!k || k.startTime !== s.startTime || k.comm !== s.comm || k.young) {
+      k = { startTime: s.startTime, comm: s.comm, cmdline: undefined, cgroups: undefined, young: false, recheckMs: 0 };
+      this.known.set(s.pid, k);
+    }
+    if (k.recheckMs <= nowMs) {
+      k.young = uptime() - s.startTime < USER_HZ;
+      // Spread over the rescans by pid, so the rechecks do not all fall on one of them.
+      k.recheckMs = k.young ? nowMs : nowMs + RECHECK_MS / 2 + ((s.pid % 16) * RECHECK_MS) / 32;
+    }
+    return k;
+  }
+
+  private matches(sel: Compiled, pid: number, k: Known): boolean {
+    if (sel.name !== undefined && k.comm !== sel.name) return false;
+    if (sel.cgroup !== undefined) {
+      k.cgroups ??= readCgroupPaths(this.procRoot, pid);
+      if (!k.cgroups || !k.cgroups.some((p) => p.includes(sel.cgroup!))) return false;
+    }
+    if (sel.cmdline) {
+      k.cmdline ??= readCmdline(this.procRoot, pid);
+      if (k.cmdline === undefined || !sel.cmdline.test(k.cmdline)) return false;
+    }
+    return true;
   }
 }
