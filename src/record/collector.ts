@@ -4,6 +4,7 @@
  * connection), and says where data is really missing instead of papering over it.
  */
 import { EventEmitter } from 'node:events';
+import { hostname } from 'node:os';
 import { monoMs } from '../base/clock.ts';
 import { measureOffset, type ClockEstimate } from './clock.ts';
 import { BatchesReply, checkBody, Hello, PROTOCOL_VERSION, RunReply, TimeReply, type FrameEvent, type ProbeSettings, type RunBody, type Sample, type Selector } from './protocol.ts';
@@ -113,12 +114,22 @@ export class Collector extends EventEmitter {
     this.rec = { samples: [], events: [], agents: {}, gaps: [] };
     await Promise.all(
       this.links.map(async (l) => {
-        l.clock = await measureOffset(async () => checkBody(TimeReply, await l.call('GET', '/v1/time'), 'time').monoMs);
+        l.clock = this.sameClock(l) ? { offsetMs: 0, uncertaintyMs: 0, rounds: 0 } : await measureOffset(async () => checkBody(TimeReply, await l.call('GET', '/v1/time'), 'time').monoMs);
         await l.call('POST', '/v1/sessions', { id, probes: typeof probes === 'function' ? probes(l.ep.role) : probes, selectors: selectors[l.ep.role] ?? [] });
         Object.assign(l, { session: id, lastSeq: 0, lastT: NaN, agentCpuS: 0, batches: 0, done: false, unreachableSince: undefined });
         l.poller = this.poll(l);
       }),
     );
+  }
+
+  /**
+   * An agent on loopback of this very machine reads the same CLOCK_MONOTONIC: its offset is 0
+   * exactly, better than any estimate (whose ± half round trip would blur the order of events
+   * between roles).
+   */
+  private sameClock(l: AgentLink): boolean {
+    const host = new URL(l.ep.url).hostname;
+    return ['127.0.0.1', 'localhost', '[::1]', '::1'].includes(host) && l.hello?.facts.hostname === hostname();
   }
 
   /** Watches more processes on a role's machine (e.g. the pids a workload just started). */
@@ -143,12 +154,14 @@ export class Collector extends EventEmitter {
         const deadline = setTimeout(() => (l.done = true), 5000);
         await l.poller;
         clearTimeout(deadline);
-        let drift = NaN;
-        try {
-          const end = await measureOffset(async () => checkBody(TimeReply, await l.call('GET', '/v1/time'), 'time').monoMs, 4);
-          drift = end.offsetMs - l.clock!.offsetMs;
-        } catch {
-          drift = NaN; // unreachable at the end: the gap is already recorded
+        let drift = 0;
+        if (l.clock!.rounds > 0) {
+          try {
+            const end = await measureOffset(async () => checkBody(TimeReply, await l.call('GET', '/v1/time'), 'time').monoMs, 4);
+            drift = end.offsetMs - l.clock!.offsetMs;
+          } catch {
+            drift = NaN; // unreachable at the end: the gap is already recorded
+          }
         }
         if (l.unreachableSince !== undefined || !Number.isFinite(l.lastT) || l.lastT < stopAt - 2000) {
           const from = Number.isFinite(l.lastT) ? ((l.lastT - this.pointStart) / 1000).toFixed(1) : '0.0';
