@@ -64,9 +64,11 @@ duration: 5s
   });
 
   // Truth: each role's own CPU counter (the per-role figures come from it) agrees with the
-  // kernel's accounting of the reaped processes (cutime/cstime), within 0.05 s + 3 %.
+  // kernel's accounting of the reaped processes (cutime/cstime), within 0.05 s + 5 %: the roles'
+  // own exit (after their last reading) is in the kernel's figure only.
   const kernel = m(p, 'roles.cpu_kernel_s');
-  assert.ok(Math.abs(m(p, 'roles.cpu_reported_s') - kernel) <= 0.05 + 0.03 * kernel, `roles report ${m(p, 'roles.cpu_reported_s')} s, kernel ${kernel} s`);
+  assert.ok(m(p, 'roles.cpu_reported_s') <= kernel + 0.02, 'a process cannot have used more than the kernel accounted');
+  assert.ok(kernel - m(p, 'roles.cpu_reported_s') <= 0.05 + 0.05 * kernel, `roles report ${m(p, 'roles.cpu_reported_s')} s, kernel ${kernel} s`);
 
   // Truth: the bitrate is the bytes the guest sent, and the relay's byte count agrees with them.
   const bytes = rows.reduce((s, r) => s + (r['bytes'] as number), 0);

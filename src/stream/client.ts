@@ -152,6 +152,8 @@ export async function runClient(o: ClientOptions): Promise<void> {
   const qcpu = process.cpuUsage(q0);
   counters['quality_cpu_s'] = (qcpu.user + qcpu.system) / 1e6;
   if (counters['quality_skipped_memory']! > 0) notes.push(`quality measured on ${kept.size} frames only: the decoded frames kept would exceed ${KEEP_BYTES / 1024 ** 3} GiB`);
+  // Events still pending go to the agent before the report, so its CPU figure includes sending them.
+  await o.agent?.close();
   const report: RoleReport = { role: 'client', pid: process.pid, startMs, endMs, cpuUserS: cpu.user / 1e6, cpuSystemS: cpu.system / 1e6, cpuTotalS: processCpuS(), counters, frames, notes };
   writeJsonAtomic(o.report, JSON.parse(JSON.stringify(report, nanToNull)));
 

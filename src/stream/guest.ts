@@ -163,6 +163,8 @@ export async function runGuest(o: GuestOptions): Promise<void> {
   await sender.end({ frames: frames.length });
   stdin.close();
   encoder.close();
+  // Events still pending go to the agent before the report, so its CPU figure includes sending them.
+  await o.agent?.close();
   const report: RoleReport = { role: 'guest', pid: process.pid, startMs, endMs, cpuUserS: cpu.user / 1e6, cpuSystemS: cpu.system / 1e6, cpuTotalS: processCpuS(), counters, frames, controls };
   writeJsonAtomic(o.report, JSON.parse(JSON.stringify(report, nanToNull)));
 }

@@ -64,6 +64,8 @@ export async function runHost(o: HostOptions): Promise<void> {
     ]),
   );
   downLink.close();
+  // Events still pending go to the agent before the report, so its CPU figure includes sending them.
+  await o.agent?.close();
   const report: RoleReport = { role: 'host', pid: process.pid, startMs, endMs, cpuUserS: cpu.user / 1e6, cpuSystemS: cpu.system / 1e6, cpuTotalS: processCpuS(), counters, frames: [...frames.values()], queue };
   writeJsonAtomic(o.report, JSON.parse(JSON.stringify(report, nanToNull)));
 }
