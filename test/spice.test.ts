@@ -19,7 +19,7 @@ const CLI = new URL('../bin/streambench.js', import.meta.url).pathname;
 const fixtures = new URL('./fixtures/', import.meta.url).pathname;
 
 test("remote-viewer's debug output: frames with their video margin, and the decoder it chose", () => {
-  const vp8 = parseClientLog(readFileSync(join(fixtures, 'remote-viewer-vp8.log'), 'utf8'));
+  const vp8 = parseClientLog(readFileSync(join(fixtures, 'remote-viewer-vp8.txt'), 'utf8'));
   assert.equal(vp8.streams, 1);
   assert.equal(codecUsed(vp8), 'vp8');
   assert.deepEqual(vp8.frames.slice(0, 2), [

@@ -4,6 +4,7 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { renderTemplate } from '../bench/template.ts';
 import type { ResolvedHook } from '../bench/resolved.ts';
+import { killGroup } from '../base/process-group.ts';
 
 export interface HookResult {
   ok: boolean;
@@ -25,11 +26,7 @@ export async function runHook(hook: ResolvedHook, values: Readonly<Record<string
     let why: string | undefined;
     const kill = (reason: string) => {
       why ??= reason;
-      try {
-        if (child.pid) process.kill(-child.pid, 'SIGKILL');
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
-      }
+      killGroup(child.pid, 'SIGKILL');
     };
     const timer = setTimeout(() => kill(`timed out after ${hook.timeoutS}s`), hook.timeoutS * 1000);
     const onAbort = () => kill('interrupted');

@@ -7,6 +7,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { processStartTime } from '../workloads/proctree.ts';
 import type { LiveProcess } from '../workloads/workload.ts';
+import { killGroup } from '../base/process-group.ts';
 
 export class LiveRegistry {
   private readonly dir: string;
@@ -37,12 +38,7 @@ export class LiveRegistry {
       const path = join(this.dir, name);
       const p = JSON.parse(readFileSync(path, 'utf8')) as LiveProcess;
       if (processStartTime(p.pid) === p.startTime) {
-        try {
-          process.kill(-p.pid, 'SIGKILL');
-          reaped.push(p.pid);
-        } catch (e) {
-          if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
-        }
+        if (killGroup(p.pid, 'SIGKILL')) reaped.push(p.pid);
       }
       rmSync(path, { force: true });
     }

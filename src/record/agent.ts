@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { cpus, hostname, release, totalmem } from 'node:os';
 import { monoMs } from '../base/clock.ts';
+import { killGroup } from '../base/process-group.ts';
 import { createProbes, ProcessProbe, type ProbeConfig } from './probes/index.ts';
 import type { Probe } from './probe.ts';
 import {
@@ -359,13 +360,7 @@ function runCommand(b: RunBody): Promise<RunReply> {
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout = (stdout + d.toString()).slice(-MAX_OUTPUT)));
     child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-MAX_OUTPUT)));
-    const timer = setTimeout(() => {
-      try {
-        if (child.pid) process.kill(-child.pid, 'SIGKILL');
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
-      }
-    }, b.timeoutS * 1000);
+    const timer = setTimeout(() => killGroup(child.pid, 'SIGKILL'), b.timeoutS * 1000);
     child.once('error', (e) => {
       clearTimeout(timer);
       resolve({ exitCode: null, signal: null, stdout, stderr, seconds: (monoMs() - t0) / 1000, error: `cannot start '${b.argv[0]}': ${(e as NodeJS.ErrnoException).code ?? e.message}` });

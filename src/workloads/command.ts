@@ -9,6 +9,7 @@ import type { MetricValue } from '../store/records.ts';
 import { extractMetrics } from './extract.ts';
 import { processStartTime, reapedChildrenCpu, TreeSampler } from './proctree.ts';
 import type { PointContext, PointResult, Workload } from './workload.ts';
+import { killGroup } from '../base/process-group.ts';
 
 /** Output beyond this many bytes (from the end) is not searched for metrics. */
 const EXTRACT_TAIL_BYTES = 16 * 1024 * 1024;
@@ -25,14 +26,6 @@ function readTail(path: string): string {
     return buf.toString('utf8');
   } finally {
     closeSync(fd);
-  }
-}
-
-function killGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
   }
 }
 

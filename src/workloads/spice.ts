@@ -19,6 +19,7 @@ import { frameCodeArea, readFrameNumber } from '../stream/scenes.ts';
 import type { ProxyReport } from '../stream/proxy.ts';
 import { processStartTime, sampleTree } from './proctree.ts';
 import type { PointContext, PointResult, Workload } from './workload.ts';
+import { killGroup } from '../base/process-group.ts';
 
 const CLI = fileURLToPath(new URL('../../bin/streambench.js', import.meta.url));
 const XORG = '/usr/lib/xorg/Xorg';
@@ -306,12 +307,7 @@ export class SpiceRunner implements Workload {
 }
 
 function signalGroup(child: ChildProcess, sig: NodeJS.Signals): void {
-  if (child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, sig);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
-  }
+  killGroup(child.pid, sig);
 }
 
 function msSinceMidnight(): number {

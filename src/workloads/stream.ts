@@ -16,6 +16,7 @@ import { writeSeriesParquet } from '../store/parquet.ts';
 import { readRoleReport, type ClientFrame, type GuestFrame, type HostFrame, type RoleReport } from '../stream/report.ts';
 import { processStartTime, reapedChildrenCpu } from './proctree.ts';
 import type { PointContext, PointResult, Workload } from './workload.ts';
+import { killGroup } from '../base/process-group.ts';
 
 const CLI = fileURLToPath(new URL('../../bin/streambench.js', import.meta.url));
 const ROLE_START_TIMEOUT_MS = 30_000;
@@ -87,13 +88,7 @@ export class StreamRunner implements Workload {
     };
     const stopAll = (signal: NodeJS.Signals) => {
       for (const r of roles) {
-        if (r.child.exitCode === null && r.child.signalCode === null && r.child.pid !== undefined) {
-          try {
-            process.kill(-r.child.pid, signal);
-          } catch (e) {
-            if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
-          }
-        }
+        if (r.child.exitCode === null && r.child.signalCode === null) killGroup(r.child.pid, signal);
       }
     };
     const onAbort = () => stopAll('SIGTERM');

@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { Probe } from '../probe.ts';
+import { killGroup } from '../../base/process-group.ts';
 
 /** Sets each number (booleans as 1/0) of a JSON value under its dotted path; strings and nulls are left out. */
 function flatten(v: unknown, path: string, out: Record<string, number>): void {
@@ -164,13 +165,8 @@ export class CommandProbe implements Probe {
   }
 
   private kill(): void {
-    if (this.pid === undefined) return;
-    try {
-      // The whole group: a script's own children would otherwise hold stdout open.
-      process.kill(-this.pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
+    // The whole group: a script's own children would otherwise hold stdout open.
+    killGroup(this.pid, 'SIGKILL');
   }
 
   private run(): Promise<Record<string, number>> {
