@@ -1,6 +1,7 @@
 /**
- * The engine's own cost per point: a 50-point matrix of `true` run through the engine, against a
- * bare spawn-and-wait of the same program measured in the same run.
+ * The engine's own cost per point: a 50-point matrix of `true` run through the engine, without
+ * and with recording (one local agent, a session per point), against a bare spawn-and-wait of
+ * the same program measured in the same run.
  * Run: npx tsx bench/engine-overhead.ts [points]
  */
 import { spawn } from 'node:child_process';
@@ -14,8 +15,6 @@ import { ResultSet } from '../src/store/resultset.ts';
 
 const N = Number(process.argv[2] ?? 50);
 const dir = mkdtempSync(join(tmpdir(), 'sb-bench-'));
-const file = join(dir, 'b.yaml');
-writeFileSync(file, `name: overhead\nworkload: {type: command, argv: ["true"]}\nmatrix:\n  i: {from: 1, to: ${N}}\n`);
 
 async function bareSpawn(): Promise<number> {
   const t0 = performance.now();
@@ -29,22 +28,29 @@ async function bareSpawn(): Promise<number> {
   return (performance.now() - t0) / N;
 }
 
-const b = await loadBenchmark(file);
-const bare1 = await bareSpawn();
-const set = ResultSet.openOrCreate(join(dir, 'results'), b.name);
-const t0 = performance.now();
-const summary = await runBenchmark(b, { results: set, signal: new AbortController().signal });
-const engineTotal = performance.now() - t0;
-const bare2 = await bareSpawn();
-const points = set.points();
-const commandMs = (points.reduce((s, p) => s + Number(p.metrics['wall_time_s']), 0) / points.length) * 1000;
-const perPoint = engineTotal / N;
-const bare = (bare1 + bare2) / 2;
+/** Per point: total engine time, and the command's own wall time. */
+async function engine(name: string, recording: boolean): Promise<{ perPoint: number; command: number; ok: number }> {
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(file, `name: ${name}\nworkload: {type: command, argv: ["true"]}\nmatrix:\n  i: {from: 1, to: ${N}}\n${recording ? '' : 'recording: false\n'}`);
+  const b = await loadBenchmark(file);
+  const set = ResultSet.openOrCreate(join(dir, name), b.name);
+  const t0 = performance.now();
+  const summary = await runBenchmark(b, { results: set, signal: new AbortController().signal });
+  const total = performance.now() - t0;
+  const points = set.points();
+  const command = (points.reduce((s, p) => s + Number(p.metrics['wall_time_s']), 0) / points.length) * 1000;
+  return { perPoint: total / N, command, ok: summary.ok };
+}
 
-console.log(`points run: ${summary.ok}/${N}`);
-console.log(`engine, per point:                 ${perPoint.toFixed(2)} ms`);
-console.log(`  of which the command (wall_time_s): ${commandMs.toFixed(2)} ms`);
-console.log(`  engine overhead beyond warm-up + duration (here 0) and the command: ${(perPoint - commandMs).toFixed(2)} ms`);
-console.log(`bare spawn+wait of 'true' (reference): ${bare.toFixed(2)} ms`);
-console.log(`ratio engine per point / bare spawn: ${(perPoint / bare).toFixed(2)}x`);
+const bare1 = await bareSpawn();
+const plain = await engine('plain', false);
+const recorded = await engine('recorded', true);
+const bare = (bare1 + (await bareSpawn())) / 2;
+
+console.log(`${N} points of 'true'`);
+console.log(`bare spawn+wait (reference):           ${bare.toFixed(2)} ms`);
+for (const [label, r] of [['engine, recording off', plain], ['engine, one local agent', recorded]] as const) {
+  console.log(`${label.padEnd(24)} ${r.perPoint.toFixed(2)} ms per point (${r.ok}/${N} ok); the command ${r.command.toFixed(2)} ms; overhead beyond it ${(r.perPoint - r.command).toFixed(2)} ms; ratio to bare ${(r.perPoint / bare).toFixed(2)}x`);
+}
+console.log('(the agent start-up, once per run, is included in the recorded figure, spread over the points)');
 rmSync(dir, { recursive: true, force: true });

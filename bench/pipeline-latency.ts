@@ -24,7 +24,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 async function pipeline(resolution: string): Promise<Record<string, number>> {
   const file = join(dir, `p-${resolution}.yaml`);
-  writeFileSync(file, `name: p\nworkload: {type: stream, codec: h264, bitrate: 2M, fps: 30, scene: scrolling, resolution: ${resolution}, quality_every: 0}\nmatrix: {r: 1}\nwarmup: 1s\nduration: ${seconds}s\n`);
+  writeFileSync(file, `name: p\nworkload: {type: stream, codec: h264, bitrate: 2M, fps: 30, scene: scrolling, resolution: ${resolution}, quality_every: 0}\nmatrix: {r: 1}\nwarmup: 1s\nduration: ${seconds}s\n# The pipeline alone: no recording agents sharing the 2 cores.\nrecording: false\n`);
   const b = await loadBenchmark(file);
   const set = ResultSet.openOrCreate(join(dir, `r-${resolution}`), b.name);
   await runBenchmark(b, { results: set, signal: new AbortController().signal });
