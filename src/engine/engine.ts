@@ -254,7 +254,10 @@ export async function runBenchmark(b: ResolvedBenchmark, opts: EngineOptions): P
       }
     }
   } finally {
-    if (recorder) await recorder.stop();
+    if (recorder) {
+      await recorder.stop();
+      for (const pid of recorder.localPids) live.remove(pid);
+    }
     unlock();
   }
 }

@@ -123,6 +123,11 @@ export class RunRecorder {
     }
   }
 
+  /** Pids of the agents this run started (to drop from the run's live registry once stopped). */
+  get localPids(): number[] {
+    return this.local?.pids ?? [];
+  }
+
   async stop(): Promise<void> {
     await this.local?.stop();
   }
