@@ -11,7 +11,7 @@ import { loadBenchmark } from '../src/bench/load.ts';
 import { runBenchmark } from '../src/engine/engine.ts';
 import { openSetDatabase } from '../src/store/database.ts';
 import { ResultSet } from '../src/store/resultset.ts';
-import { codecUsed, parseClientLog, xorgConfig } from '../src/workloads/spice.ts';
+import { codecUsed, parseClientLog, parseServerLog, xorgConfig } from '../src/workloads/spice.ts';
 import { spiceSettings } from '../src/bench/spice-settings.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'sb-spice-'));
@@ -28,6 +28,20 @@ test("remote-viewer's debug output: frames with their video margin, and the deco
   ]);
   // The decoder list printed at start-up names every decoder the client could use: not a choice.
   assert.ok(!vp8.decoders.includes('jpegdec'));
+});
+
+test("the SPICE server's own decisions under a 2 Mbit/s link, from its debug log (gstreamer:vp8 and spice:mjpeg)", () => {
+  const vp8 = parseServerLog(readFileSync(join(fixtures, 'spice-server-vp8-2M.txt'), 'utf8'));
+  assert.equal(vp8['server.net_test_kbps'], 1991);
+  assert.equal(vp8['server.initial_bitrate_kbps'], 1900);
+  assert.equal(vp8['server.stream_fps'], 16);
+  assert.equal(vp8['server.target_bitrate_kbps.min'], 1593);
+  assert.equal(vp8['server.frames_dropped'], 17);
+  const mjpeg = parseServerLog(readFileSync(join(fixtures, 'spice-server-mjpeg-2M.txt'), 'utf8'));
+  assert.equal(mjpeg['server.stream_fps'], 15);
+  assert.equal(mjpeg['server.target_bitrate_kbps'], 1520);
+  assert.equal(typeof mjpeg['server.mjpeg_quality'], 'number');
+  assert.ok(mjpeg['server.frames_dropped']! > 0);
 });
 
 test('the X server configuration carries every setting, and the buffer sizes it needs', () => {

@@ -121,6 +121,46 @@ export function parseClientLog(text: string): ClientLog {
   return out;
 }
 
+/**
+ * What the SPICE server decided, from its debug log (the workload runs it with
+ * G_MESSAGES_DEBUG=all): the bandwidth it measured, the bitrate and frame rate it chose for the
+ * video stream, and the frames it dropped. Lines of spice-server 0.15's video-stream.cpp,
+ * gstreamer-encoder.c and mjpeg-encoder.c.
+ */
+export function parseServerLog(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  const targets: number[] = [];
+  let drops = 0;
+  let dropLines = 0;
+  for (const line of text.split('\n')) {
+    let m: RegExpExecArray | null;
+    if ((m = /net test: latency ([\d.]+) ms, bitrate (\d+) bps/.exec(line))) {
+      out['server.net_test_latency_ms'] = Number(Number(m[1]).toFixed(2));
+      out['server.net_test_kbps'] = Math.round(Number(m[2]) / 1000);
+    } else if ((m = /get_initial_bit_rate: base-bit-rate ([\d.]+) \(Mbps\)/.exec(line))) out['server.initial_bitrate_kbps'] = Math.round(Number(m[1]) * 1000);
+    else if ((m = /display_channel_create_stream: stream \d+ \d+x\d+ .* (\d+) fps/.exec(line))) out['server.stream_fps'] = Number(m[1]);
+    else if ((m = /setting the GStreamer target-bitrate to (\d+)/.exec(line))) targets.push(Number(m[1]) / 1000);
+    else if ((m = /update_next_frame_mm_time: drops=(\d+)/.exec(line))) {
+      drops += Number(m[1]);
+      dropLines++;
+    } else if ((m = /mjpeg_encoder_process_server_drops: #drops (\d+) total \d+ fps (\d+)/.exec(line))) {
+      drops += Number(m[1]);
+      dropLines++;
+      out['server.encoder_fps'] = Number(m[2]);
+    } else if ((m = /adjust_params_to_bit_rate: cur-fps=\d+ new-fps=(\d+) .*bit-rate=([\d.]+) \(Mbps\).* quality=(\d+)/.exec(line))) {
+      out['server.encoder_fps'] = Number(m[1]);
+      targets.push(Number(m[2]) * 1000);
+      out['server.mjpeg_quality'] = Number(m[3]);
+    } else if ((m = /attach_stream: input-fps=(\d+)/.exec(line))) out['server.input_fps'] = Number(m[1]);
+  }
+  if (targets.length > 0) {
+    out['server.target_bitrate_kbps'] = Math.round(targets.at(-1)!);
+    out['server.target_bitrate_kbps.min'] = Math.round(Math.min(...targets));
+  }
+  if (dropLines > 0) out['server.frames_dropped'] = drops;
+  return out;
+}
+
 /** The codec the client's decoder says was used: vp8, vp9, h264, mjpeg; undefined when no video stream was decoded by GStreamer. */
 export function codecUsed(log: ClientLog): string | undefined {
   const d = log.decoders.at(-1);
@@ -198,7 +238,7 @@ export class SpiceRunner implements Workload {
       const spicePort = await freePort();
       const conf = join(ctx.dir, 'xorg.conf');
       writeFileSync(conf, xorgConfig(s, spicePort));
-      const server = start('server', [XORG, '-config', conf, '-noreset', '-nolisten', 'tcp', '-logfile', join(ctx.dir, 'xorg.log'), `:${guestDisplay}`]);
+      const server = start('server', [XORG, '-config', conf, '-noreset', '-nolisten', 'tcp', '-logfile', join(ctx.dir, 'xorg.log'), `:${guestDisplay}`], { env: { ...process.env, G_MESSAGES_DEBUG: 'all' } }); // the server's decisions, for parseServerLog
       try {
         await waitFor(() => existsSync(`/tmp/.X11-unix/X${guestDisplay}`), 15_000, 'the SPICE X server did not start (see server.log and xorg.log)', server);
       } catch (e) {
@@ -269,6 +309,7 @@ export class SpiceRunner implements Workload {
       metrics['client.fps'] = Number((inWindow.length / durationS).toFixed(2));
       metrics['client.video_margin.p50'] = Number(quantile(inWindow.map((f) => f.marginMs), 0.5).toFixed(1));
       metrics['client.video_streams'] = log.streams;
+      Object.assign(metrics, parseServerLog(readFileSync(join(ctx.dir, 'server.log'), 'utf8')));
       const used = codecUsed(log);
       metrics['codec.asked'] = s.codec;
       metrics['codec.used'] = used ?? (log.streams > 0 ? 'mjpeg' : 'none');
