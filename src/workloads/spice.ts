@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { monoMs } from '../base/clock.ts';
 import type { SpiceWorkload } from '../bench/resolved.ts';
 import { spiceSettings, type SpiceSettings } from '../bench/spice-settings.ts';
+import { streamSettings } from '../bench/stream-settings.ts';
 import type { MetricValue } from '../store/records.ts';
 import { frameCodeArea, readFrameNumber } from '../stream/scenes.ts';
 import type { ProxyReport } from '../stream/proxy.ts';
@@ -257,7 +258,8 @@ export class SpiceRunner implements Workload {
         const ffplay = start('player', ['ffplay', '-loglevel', 'error', '-an', '-autoexit', ...size, ...input], { env: env(guestDisplay), stdin: s.video ? 'ignore' : 'pipe' });
         player = [ffplay];
         if (!s.video) {
-          const cfg = { codec: 'h264', bitrateBps: 1, rateControl: 'cbr', fps: s.fps, width: s.width, height: s.height, gop: 1, preset: '', threads: 1, scene: s.scene, transport: 'tcp', mtu: 1400, net: s.net, qualityEvery: 0, displayHz: 60, lateMs: 150, warmupS: 0, durationS: s.warmupS + s.durationS + 30 };
+          // The player renders with the stream's own settings type: only scene, size and rate matter to it.
+          const cfg = streamSettings({ scene: s.scene, resolution: `${s.width}x${s.height}`, fps: s.fps }, { warmupS: 0, durationS: s.warmupS + s.durationS + 30 });
           const frames = start('frames', [process.execPath, CLI, 'stream', 'player', '--config', JSON.stringify(cfg)], { stdout: 'pipe' });
           frames.stdout!.pipe(ffplay.stdin!);
           ffplay.stdin!.on('error', () => undefined); // the player may close first at the end: not an error
