@@ -25,6 +25,21 @@ function running(pid: number): boolean {
   }
 }
 
+/** Pids the run registered as running (its agents and the programs of its points). */
+function livePids(results: string): number[] {
+  const dir = join(results, '.live');
+  return existsSync(dir) ? readdirSync(dir).map((f) => Number(f.replace('.json', ''))) : [];
+}
+
+/** The program name of a live process ('' once it is gone). */
+function commandOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0]!.split('/').pop()!;
+  } catch {
+    return '';
+  }
+}
+
 function bench(name: string, text: string): string {
   const p = join(work, `${name}.yaml`);
   writeFileSync(p, text);
@@ -171,7 +186,8 @@ test('kill -9 halfway, run again: only the missing points run, each recorded onc
 test('Ctrl-C stops the current point, marks it interrupted, exits 130; the next run resumes it', async () => {
   const file = bench('slow2', SLOW(4).replace('t: 0.3', 't: 5'));
   const results = join(work, 'int-results');
-  const r = await startAndKill(['run', file, '--results', results], () => existsSync(join(results, '.live')) && readdirSync(join(results, '.live')).length > 0, 'SIGINT');
+  // The run's recording agent is registered first; the point is running once the program is too.
+  const r = await startAndKill(['run', file, '--results', results], () => livePids(results).some((p) => commandOf(p) === 'sleep'), 'SIGINT');
   assert.equal(r.code, 130, r.out());
   const pts = committed(results);
   assert.equal(pts.length, 1);
@@ -185,8 +201,10 @@ test('after kill -9 of the engine mid-point, the next start ends the program it 
   const file = bench('orphan', SLOW(2).replace('t: 0.3', 't: 30'));
   const results = join(work, 'orphan-results');
   const live = join(results, '.live');
-  await startAndKill(['run', file, '--results', results], () => existsSync(live) && readdirSync(live).length > 0, 'SIGKILL');
-  const pid = Number(readdirSync(live)[0]!.replace('.json', ''));
+  await startAndKill(['run', file, '--results', results], () => livePids(results).some((p) => commandOf(p) === 'sleep'), 'SIGKILL');
+  const pid = livePids(results).find((p) => commandOf(p) === 'sleep')!;
+  const agents = livePids(results).filter((p) => p !== pid);
+  assert.ok(existsSync(live));
   assert.ok(running(pid), 'the orphan is alive before the next start');
   const r = cli(['run', file, '--results', results, '--filter', 'i=99']);
   assert.equal(r.code, 2, 'a filter that matches no point is an input error');
@@ -196,4 +214,5 @@ test('after kill -9 of the engine mid-point, the next start ends the program it 
   assert.match(r2.out, new RegExp(`ended process group ${pid}`));
   await sleep(100);
   assert.ok(!running(pid), 'the orphan was ended');
+  for (const a of agents) assert.ok(!running(a), `the killed run's recording agent ${a} was ended too`);
 });
