@@ -201,6 +201,11 @@ setup:
     assert.equal(typeof p.metrics[`${role}.sys.cpu_pct`], 'number', `${role}.sys.cpu_pct`);
     assert.ok((p.metrics[`${role}.proc.${role}.cpu_pct`] as number) > 0, `${role} process CPU recorded by its agent`);
     assert.equal(typeof p.metrics[`${role}.agent.cpu_pct`], 'number');
+    // Two independent readings of the same process over the same window: the agent's /proc
+    // sampling and the role's own CPU counter. Within 3 points (of one core).
+    const agentView = p.metrics[`${role}.proc.${role}.cpu_pct`] as number;
+    const ownView = p.metrics[`${role}.cpu_percent`] as number;
+    assert.ok(Math.abs(agentView - ownView) <= 3, `${role}: agent reads ${agentView} %, the role itself ${ownView} %`);
   }
   assert.match(readFileSync(join(set.dir, 'hooks.log'), 'utf8'), /setup\[0\] on host: \["uname","-s"\] -> ok\nLinux/);
 

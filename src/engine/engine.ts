@@ -217,7 +217,7 @@ export async function runBenchmark(b: ResolvedBenchmark, opts: EngineOptions): P
           if (recorder && !recErr) {
             try {
               mkdirSync(writer.dir, { recursive: true });
-              const r = await recorder.endPoint(writer.dir);
+              const r = await recorder.endPoint(writer.dir, result.window);
               // The workload's own figures win a name clash: they are the more direct measurement.
               result.metrics = { ...r.metrics, ...result.metrics };
               result.flags = [...result.flags, ...r.flags];

@@ -87,9 +87,11 @@ export class RunRecorder {
   }
 
   /** Stops the point's session and writes samples.parquet and events.parquet into `dir`. */
-  async endPoint(dir: string): Promise<{ metrics: Record<string, MetricValue>; flags: string[] }> {
+  async endPoint(dir: string, window?: { fromMs: number; toMs: number }): Promise<{ metrics: Record<string, MetricValue>; flags: string[] }> {
     const rec = await this.collector.stopPoint();
     const wallS = (monoMs() - this.pointT0) / 1000;
+    // Summaries cover the workload's recorded window when it says which (start-up and warm-up
+    // left out); the Parquet files keep every sample.
     const t0 = this.pointT0;
     if (rec.samples.length > 0) {
       await writeSeriesParquet(join(dir, 'samples.parquet'), {
@@ -109,7 +111,8 @@ export class RunRecorder {
         value: rec.events.map((e) => e.value),
       });
     }
-    return { metrics: summarize(rec, wallS), flags: rec.gaps.map((g) => `recording gap: ${g}`) };
+    const summarized = window ? { ...rec, samples: rec.samples.filter((s) => s.t >= window.fromMs && s.t <= window.toMs) } : rec;
+    return { metrics: summarize(summarized, wallS), flags: rec.gaps.map((g) => `recording gap: ${g}`) };
   }
 
   /** Runs a hook on its role's machine through the agent; the reply goes to the hooks log. */
@@ -133,7 +136,7 @@ export class RunRecorder {
   }
 }
 
-/** Per role: mean system CPU and peak memory, per watched process mean CPU and peak RSS, the agent's own CPU and clock uncertainty. */
+/** Per role: mean system CPU and peak memory, per watched process mean CPU and peak RSS (over the samples given), the agent's own CPU over the point and its clock uncertainty. */
 export function summarize(rec: PointRecording, wallS: number): Record<string, MetricValue> {
   const acc = new Map<string, { sum: number; n: number; max: number }>();
   for (const s of rec.samples) {

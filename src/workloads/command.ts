@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, readSync, fstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { monoMs } from '../base/clock.ts';
 import { renderTemplate } from '../bench/template.ts';
 import type { CommandWorkload } from '../bench/resolved.ts';
 import type { MetricValue } from '../store/records.ts';
@@ -49,6 +50,7 @@ export class CommandRunner implements Workload {
 
     const cpuBefore = reapedChildrenCpu();
     const t0 = performance.now();
+    const mono0 = monoMs();
     // detached: the program leads its own process group, so stopping it stops its children too.
     const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', out, err], env, ...(this.w.cwd ? { cwd: this.w.cwd } : {}) });
     closeSync(out);
@@ -83,6 +85,7 @@ export class CommandRunner implements Workload {
 
     const res = await exited;
     const wallS = (performance.now() - t0) / 1000;
+    const window = { fromMs: mono0 + ctx.warmupS * 1000, toMs: monoMs() };
     const cpuAfter = reapedChildrenCpu();
     ctx.signal.removeEventListener('abort', onAbort);
     timers.forEach(clearTimeout);
@@ -136,9 +139,9 @@ export class CommandRunner implements Workload {
     if (stopReason === 'timeout') return { outcome: { status: 'failed', error: `timed out after ${this.w.timeoutS}s` }, metrics, wallS, flags, series };
     if (stopReason === 'duration') {
       flags.push('stopped at the end of its duration');
-      return { outcome: { status: 'ok' }, metrics, wallS, flags, series };
+      return { outcome: { status: 'ok' }, metrics, wallS, flags, series, window };
     }
-    if (res.code !== null && this.w.successExitCodes.includes(res.code)) return { outcome: { status: 'ok' }, metrics, wallS, flags, series };
+    if (res.code !== null && this.w.successExitCodes.includes(res.code)) return { outcome: { status: 'ok' }, metrics, wallS, flags, series, window };
     const why = res.signal ? `was killed by ${res.signal}` : `exited with code ${res.code}`;
     const tail = lastLine(stderr || readTail(errPath));
     return { outcome: { status: 'failed', error: `'${argv[0]}' ${why}${tail ? `: ${tail}` : ''}` }, metrics, wallS, flags, series };

@@ -338,7 +338,7 @@ export class SpiceRunner implements Workload {
         metrics[`${k}.bytes_up`] = ((metrics[`${k}.bytes_up`] as number | undefined) ?? 0) + c.upOut;
       }
       metrics['host.max_queue_kb'] = Number((relayReport.counters['max_queue_bytes']! / 1024).toFixed(1));
-      return { outcome: { status: 'ok' }, metrics, wallS: (w1 - w0) / 1000, flags };
+      return { outcome: { status: 'ok' }, metrics, wallS: (w1 - w0) / 1000, flags, window: { fromMs: w0, toMs: w1 } };
     } catch (e) {
       await stopAll();
       if (ctx.signal.aborted) return { outcome: { status: 'interrupted', reason: 'interrupted by the user' }, metrics: {}, wallS: (monoMs() - t0) / 1000, flags };

@@ -130,7 +130,8 @@ export class StreamRunner implements Workload {
     await writeSeriesParquet(join(ctx.dir, 'frames.parquet'), a.frames);
     const q = reports.host.queue ?? { t: [], bytes: [], packets: [] };
     const series = { t: q.t.map((t) => (t - reports.guest.startMs) / 1000), queue_bytes: q.bytes, queue_packets: q.packets };
-    return { outcome: { status: 'ok' }, metrics: a.metrics, wallS, flags: a.flags, series };
+    const window = { fromMs: reports.guest.startMs + settings.warmupS * 1000, toMs: reports.guest.endMs };
+    return { outcome: { status: 'ok' }, metrics: a.metrics, wallS, flags: a.flags, series, window };
   }
 }
 

@@ -37,6 +37,8 @@ export interface PointResult {
   flags: string[];
   /** Time series to store as timeseries.parquet (column `t` in seconds since the point's start). */
   series?: SeriesColumns;
+  /** The recorded window (after the warm-up) on the machine's monotonic clock, ms: recording summaries cover only it. */
+  window?: { fromMs: number; toMs: number };
 }
 
 export interface Workload {
