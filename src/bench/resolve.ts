@@ -133,12 +133,7 @@ function workload(ctx: Ctx, raw: BenchmarkFile['workload'], allowed: readonly st
   if (type === 'stream') return streamWorkload(ctx, raw as RawStreamWorkload);
   if (type === 'spice') {
     const w = raw as RawSpiceWorkload;
-    const defaults: Record<string, ParamValue> = {};
-    for (const k of Object.keys(SPICE_PARAMS)) {
-      const v = (w as Record<string, unknown>)[k];
-      if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') defaults[k] = v;
-    }
-    return { type: 'spice', defaults, ...(w.content ? { content: w.content } : {}), ...(w.timeout !== undefined ? { timeoutS: seconds(ctx, ['workload', 'timeout'], w.timeout, 0) } : {}) };
+    return { type: 'spice', defaults: pickDefaults(w, SPICE_PARAMS), ...(w.content ? { content: w.content } : {}), ...(w.timeout !== undefined ? { timeoutS: seconds(ctx, ['workload', 'timeout'], w.timeout, 0) } : {}) };
   }
   const w = raw as RawCommandWorkload;
   checkTemplates(ctx, ['workload', 'argv'], w.argv, allowed);
@@ -185,11 +180,7 @@ function resolveRecording(ctx: Ctx, raw: BenchmarkFile['recording'], type: strin
 }
 
 function streamWorkload(ctx: Ctx, w: RawStreamWorkload): ResolvedWorkload {
-  const defaults: Record<string, ParamValue> = {};
-  for (const k of Object.keys(STREAM_PARAMS)) {
-    const v = (w as Record<string, unknown>)[k];
-    if (typeof v === 'string' || typeof v === 'number') defaults[k] = v;
-  }
+  const defaults = pickDefaults(w, STREAM_PARAMS);
   const schedule: { atS: number; bitrate?: number; fps?: number; keyframe?: boolean }[] = [];
   (w.schedule ?? []).forEach((c, i) => {
     const at = seconds(ctx, ['workload', 'schedule', i, 'at'], c.at, 0);
@@ -208,50 +199,37 @@ function streamWorkload(ctx: Ctx, w: RawStreamWorkload): ResolvedWorkload {
   return { type: 'stream', defaults, schedule, ...(w.timeout !== undefined ? { timeoutS: seconds(ctx, ['workload', 'timeout'], w.timeout, 0) } : {}) };
 }
 
-/** Checks each stream parameter's values where they are written, so a bad one names its line before anything runs. */
-function checkStreamValues(ctx: Ctx, w: Extract<ResolvedWorkload, { type: 'stream' }>, axes: Axis[]): void {
+/**
+ * Checks a workload's parameter values where they are written (its defaults, then each matrix
+ * value of its parameters), so a bad one names its line before anything runs.
+ */
+function checkParamValues(ctx: Ctx, defaults: Record<string, ParamValue>, axes: Axis[], params: Record<string, string>, parse: (p: Record<string, ParamValue>, times: { warmupS: number; durationS: number }) => unknown, what: string): void {
   const times = { warmupS: 0, durationS: 1 };
-  try {
-    streamSettings(w.defaults, times);
-  } catch (e) {
-    if (!(e instanceof SettingError)) throw e;
-    ctx.add(['workload', e.param], e.message, `the stream parameters: ${Object.keys(STREAM_PARAMS).join(', ')}`);
-    return;
-  }
+  const attempt = (p: Record<string, ParamValue>, onError: (e: SettingError) => void): boolean => {
+    try {
+      parse(p, times);
+      return true;
+    } catch (e) {
+      if (!(e instanceof SettingError)) throw e;
+      onError(e);
+      return false;
+    }
+  };
+  if (!attempt(defaults, (e) => ctx.add(['workload', e.param], e.message, `the ${what} parameters: ${Object.keys(params).join(', ')}`))) return;
   for (const a of axes) {
-    if (!(a.name in STREAM_PARAMS)) continue;
-    a.values.forEach((v, i) => {
-      try {
-        streamSettings({ ...w.defaults, [a.name]: v }, times);
-      } catch (e) {
-        if (!(e instanceof SettingError)) throw e;
-        ctx.add(['matrix', a.name, ...(a.values.length > 1 ? [i] : [])], e.message);
-      }
-    });
+    if (!(a.name in params)) continue;
+    a.values.forEach((v, i) => attempt({ ...defaults, [a.name]: v }, (e) => ctx.add(['matrix', a.name, ...(a.values.length > 1 ? [i] : [])], e.message)));
   }
 }
 
-/** Checks each SPICE parameter's values where they are written. */
-function checkSpiceValues(ctx: Ctx, w: Extract<ResolvedWorkload, { type: 'spice' }>, axes: Axis[]): void {
-  const times = { warmupS: 0, durationS: 1 };
-  try {
-    spiceSettings(w.defaults, times);
-  } catch (e) {
-    if (!(e instanceof SettingError)) throw e;
-    ctx.add(['workload', e.param], e.message, `the SPICE parameters: ${Object.keys(SPICE_PARAMS).join(', ')}`);
-    return;
+/** The workload block's values of the named parameters: the defaults under the matrix. */
+function pickDefaults(raw: object, params: Record<string, string>): Record<string, ParamValue> {
+  const defaults: Record<string, ParamValue> = {};
+  for (const k of Object.keys(params)) {
+    const v = (raw as Record<string, unknown>)[k];
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') defaults[k] = v;
   }
-  for (const a of axes) {
-    if (!(a.name in SPICE_PARAMS)) continue;
-    a.values.forEach((v, i) => {
-      try {
-        spiceSettings({ ...w.defaults, [a.name]: v }, times);
-      } catch (e) {
-        if (!(e instanceof SettingError)) throw e;
-        ctx.add(['matrix', a.name, ...(a.values.length > 1 ? [i] : [])], e.message);
-      }
-    });
-  }
+  return defaults;
 }
 
 /** Resolves a document that passed the schema; returns problems instead when it is not coherent. */
@@ -318,8 +296,8 @@ export function resolveBenchmark(data: BenchmarkFile, loc: Locator, text: string
   const setup = hooks(ctx, ['setup'], data.setup, setNames);
   const teardown = hooks(ctx, ['teardown'], data.teardown, setNames);
   const w = workload(ctx, data.workload, pointNames);
-  if (w?.type === 'stream') checkStreamValues(ctx, w, axes);
-  if (w?.type === 'spice') checkSpiceValues(ctx, w, axes);
+  if (w?.type === 'stream') checkParamValues(ctx, w.defaults, axes, STREAM_PARAMS, streamSettings, 'stream');
+  if (w?.type === 'spice') checkParamValues(ctx, w.defaults, axes, SPICE_PARAMS, spiceSettings, 'SPICE');
   const warmupS = seconds(ctx, ['warmup'], data.warmup, 0);
   const durationS = data.duration === undefined ? undefined : seconds(ctx, ['duration'], data.duration, 0);
 
