@@ -77,18 +77,18 @@ test('a remote agent needs a token; without the right one it is refused; /metric
   const code = await new Promise<number | null>((resolve) => bad.once('exit', resolve));
   assert.equal(code, 2, 'listening beyond loopback without a token is refused at start');
 
-  const a = await agent(['--role', 'host', '--listen', '127.0.0.1:0', '--token', 's3cret']);
+  const a = await agent(['--role', 'host', '--listen', '127.0.0.1:0', '--token', 's3cret-token-for-tests']);
   try {
     await assert.rejects(new Collector([{ role: 'host', url: a.url }]).connect(), (e: unknown) => e instanceof AgentRefused && e.status === 401);
     await assert.rejects(new Collector([{ role: 'host', url: a.url, token: 'wrong' }]).connect(), (e: unknown) => e instanceof AgentRefused && e.status === 401);
-    const c = new Collector([{ role: 'host', url: a.url, token: 's3cret' }]);
+    const c = new Collector([{ role: 'host', url: a.url, token: 's3cret-token-for-tests' }]);
     const hello = await c.connect();
     assert.equal(hello['host']!.facts.cores > 0, true);
     await c.startPoint('p1', { cpu: 100, mem: 100 });
     await sleep(600);
     const rec = await c.stopPoint();
     assert.ok(rec.samples.some((s) => s.name === 'cpu.busy_pct'));
-    const res = await fetch(`${a.url}/metrics`, { headers: { authorization: 'Bearer s3cret' } });
+    const res = await fetch(`${a.url}/metrics`, { headers: { authorization: 'Bearer s3cret-token-for-tests' } });
     const text = await res.text();
     assert.match(text, /^streambench_cpu_busy_pct\{role="host"\} [\d.]+$/m);
     assert.equal((await fetch(`${a.url}/metrics`)).status, 401);
@@ -100,10 +100,10 @@ test('a remote agent needs a token; without the right one it is refused; /metric
 test('an agent reached over the network: its clock offset is estimated (here the true offset is 0) within the stated uncertainty', async (t) => {
   const ip = Object.values(networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
   if (!ip) return t.skip('no non-loopback IPv4 address on this machine');
-  const a = await agent(['--role', 'host', '--listen', `${ip}:0`, '--token', 'tok']);
+  const a = await agent(['--role', 'host', '--listen', `${ip}:0`, '--token', 'token-for-the-offset-test']);
   try {
     const url = a.url.replace('127.0.0.1', ip);
-    const c = new Collector([{ role: 'host', url, token: 'tok' }]);
+    const c = new Collector([{ role: 'host', url, token: 'token-for-the-offset-test' }]);
     await c.connect();
     await c.startPoint('clock', { cpu: 100, mem: false, net: false, cpufreq: false, gpu: false });
     await sleep(300);
@@ -119,11 +119,12 @@ test('an agent reached over the network: its clock offset is estimated (here the
 
 test('hooks: an agent without --allow-commands refuses; with it, argv runs and output and exit code come back', async () => {
   const closed = await agent(['--role', 'guest', '--listen', '127.0.0.1:0']);
-  const open = await agent(['--role', 'host', '--listen', '127.0.0.1:0', '--allow-commands']);
+  // Commands need a token, on loopback too.
+  const open = await agent(['--role', 'host', '--listen', '127.0.0.1:0', '--allow-commands'], { STREAMBENCH_TOKEN: 'hooks-test-token-0123456789' });
   try {
     const c = new Collector([
       { role: 'guest', url: closed.url },
-      { role: 'host', url: open.url },
+      { role: 'host', url: open.url, token: 'hooks-test-token-0123456789' },
     ]);
     await c.connect();
     await assert.rejects(c.run('guest', { argv: ['true'], timeoutS: 5 }), (e: unknown) => e instanceof AgentRefused && e.status === 403);

@@ -5,12 +5,14 @@
  * latest values to Prometheus, and runs hook commands when allowed to.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { cpus, hostname, release, totalmem } from 'node:os';
 import { monoMs } from '../base/clock.ts';
+import { errorMessage } from '../base/errors.ts';
 import { killGroup } from '../base/process-group.ts';
+import { checkRequest, machineNames, rulesProblem, type ServerRules } from '../base/request-rules.ts';
 import { createProbes, ProcessProbe, type ProbeConfig } from './probes/index.ts';
 import type { Probe } from './probe.ts';
 import {
@@ -35,8 +37,10 @@ export interface AgentOptions {
   role: string;
   host: string;
   port: number;
-  /** Required when listening beyond loopback. */
+  /** Required when listening beyond loopback or running commands; then every request needs it. */
   token?: string;
+  /** Names clients beyond loopback may give in Host besides this machine's name and addresses. */
+  allowedHosts?: string[];
   allowCommands: boolean;
   /** How often samples are packed into a batch (default 1 s: each HTTP exchange costs more than a second of sampling). */
   batchMs?: number;
@@ -44,7 +48,6 @@ export interface AgentOptions {
   maxBatches?: number;
 }
 
-const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 const MAX_BODY = 8 * 1024 * 1024;
 const MAX_OUTPUT = 1024 * 1024;
 
@@ -140,7 +143,7 @@ class Session {
       this.agent.latest.set(p.name, values);
     };
     // A probe error is reported and that sample skipped; the others go on.
-    const fail = (e: unknown) => process.stderr.write(`agent: probe ${p.name} failed: ${(e as Error).message}\n`);
+    const fail = (e: unknown) => process.stderr.write(`agent: probe ${p.name} failed: ${errorMessage(e)}\n`);
     try {
       const v = p.sample(t);
       if (v instanceof Promise) v.then(record, fail);
@@ -215,18 +218,25 @@ export class Agent {
   private current: Session | undefined;
   private server: Server | undefined;
   private facts: HostFacts | undefined;
+  private readonly rules: ServerRules;
 
+  /** Throws when the settings would leave a door open (no token beyond loopback or with commands allowed). */
   constructor(readonly o: AgentOptions) {
-    if (!LOOPBACK.has(o.host) && !o.token) throw new Error(`listening on ${o.host} needs a token (--token or STREAMBENCH_TOKEN): a remote agent must not be open to anyone`);
+    // No web page is ever a client of an agent: no allowed origins. Running a command always
+    // needs the token, on loopback too (any local process or page could reach it otherwise).
+    this.rules = { listen: o.host, allowedOrigins: [], tokenPaths: ['/v1/run'], ...(o.token !== undefined ? { token: o.token } : {}), ...(o.allowedHosts ? { allowedHosts: o.allowedHosts } : {}) };
+    const problem = rulesProblem(this.rules, { runsCommands: o.allowCommands });
+    if (problem) throw new Error(problem);
   }
 
   /** Starts listening; resolves with the bound port. */
   async listen(): Promise<number> {
     this.facts = hostFacts();
+    this.rules.machineNames = machineNames();
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((e: unknown) => {
         const status = e instanceof ProtocolError ? 400 : e instanceof HttpError ? e.status : 500;
-        send(res, status, { error: (e as Error).message });
+        send(res, status, { error: errorMessage(e) });
       });
     });
     await new Promise<void>((resolve, reject) => {
@@ -242,17 +252,16 @@ export class Agent {
     this.server?.close();
   }
 
-  private authorized(req: IncomingMessage): boolean {
-    if (!this.o.token) return true;
-    const got = Buffer.from(req.headers.authorization ?? '');
-    const want = Buffer.from(`Bearer ${this.o.token}`);
-    return got.length === want.length && timingSafeEqual(got, want);
-  }
-
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://agent');
-    if (!this.authorized(req)) return send(res, 401, { error: 'missing or wrong token' });
     const path = url.pathname;
+    const verdict = checkRequest(this.rules, { method: req.method, path, headers: req.headers });
+    if (!verdict.ok) {
+      // The body is left unread: close the connection rather than parse what was refused.
+      res.setHeader('connection', 'close');
+      if (verdict.status === 401) res.setHeader('www-authenticate', 'Bearer');
+      return send(res, verdict.status, { error: verdict.error });
+    }
     if (req.method === 'GET' && path === '/metrics') return sendText(res, this.prometheus());
     if (req.method === 'GET' && path === '/v1/time') return send(res, 200, { monoMs: monoMs() });
     if (req.method === 'GET' && path === '/v1/hello') {
@@ -347,7 +356,7 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   try {
     return JSON.parse(Buffer.concat(chunks).toString('utf8'));
   } catch (e) {
-    throw new ProtocolError(`body is not JSON: ${(e as Error).message}`);
+    throw new ProtocolError(`body is not JSON: ${errorMessage(e)}`);
   }
 }
 

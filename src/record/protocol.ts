@@ -14,6 +14,9 @@
  *   POST /v1/events                       frame events from a pipeline role on this machine
  *   POST /v1/run                          run a hook command (only when commands are allowed)
  *   GET  /metrics                         latest values, Prometheus text format
+ *
+ * Before any of them, every request passes src/base/request-rules.ts: the bearer token (always
+ * for /v1/run), no Origin, a Host of this agent, JSON bodies only.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
