@@ -204,7 +204,7 @@ export async function runBenchmark(b: ResolvedBenchmark, opts: EngineOptions): P
               onProcess: (p, ended) => (ended ? live.remove(p.pid) : live.add(p)),
               ...(recorder && !recErr
                 ? {
-                    agentUrl: (role: string) => recorder!.agentUrl(role),
+                    agent: (role: string) => recorder!.agent(role),
                     watch: (role: string, selector: { label: string; pid: number; tree?: boolean }) => {
                       recorder!.watch(role, selector).catch((e: unknown) => (recErr ??= `could not watch ${selector.label}: ${(e as Error).message}`));
                     },

@@ -62,9 +62,9 @@ export class RunRecorder {
 
   private custom: NonNullable<Recording['probes']['custom']> = [];
 
-  /** The URL of a role's agent, when there is one. */
-  agentUrl(role: string): string | undefined {
-    return this.collector.endpoint(role)?.url;
+  /** The URL and token of a role's agent, when there is one. */
+  agent(role: string): AgentEndpoint | undefined {
+    return this.collector.endpoint(role);
   }
 
   /** Role names of the run's agents. */

@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { newToken } from '../base/request-rules.ts';
 import type { AgentEndpoint } from './collector.ts';
 
 const CLI = fileURLToPath(new URL('../../bin/streambench.js', import.meta.url));
@@ -13,7 +14,11 @@ export interface LocalAgents {
   stop(): Promise<void>;
 }
 
-/** Starts `streambench agent` for each role on loopback; resolves once all are listening. */
+/**
+ * Starts `streambench agent` for each role on loopback; resolves once all are listening. Each
+ * gets a fresh random token through its environment (never argv, which `ps` shows to every
+ * user), and its endpoint carries it for the collector and the pipeline roles.
+ */
 export async function startLocalAgents(roles: readonly string[], opts: { allowCommands: boolean; logPath: string }): Promise<LocalAgents> {
   const children: ChildProcess[] = [];
   const endpoints: AgentEndpoint[] = [];
@@ -33,8 +38,13 @@ export async function startLocalAgents(roles: readonly string[], opts: { allowCo
   try {
     for (const role of roles) {
       const log = openSync(opts.logPath, 'a');
+      const token = newToken();
       // detached: its own process group, so that a next run can reap it if this engine is killed.
-      const child = spawn(process.execPath, [CLI, 'agent', '--role', role, '--listen', '127.0.0.1:0', ...(opts.allowCommands ? ['--allow-commands'] : [])], { stdio: ['ignore', 'pipe', log], detached: true });
+      const child = spawn(process.execPath, [CLI, 'agent', '--role', role, '--listen', '127.0.0.1:0', ...(opts.allowCommands ? ['--allow-commands'] : [])], {
+        stdio: ['ignore', 'pipe', log],
+        detached: true,
+        env: { ...process.env, STREAMBENCH_TOKEN: token },
+      });
       closeSync(log);
       children.push(child);
       const ready = await new Promise<{ port: number }>((resolve, reject) => {
@@ -49,7 +59,7 @@ export async function startLocalAgents(roles: readonly string[], opts: { allowCo
         });
         child.once('exit', (code) => reject(new Error(`agent ${role} exited with ${code} before it was ready (see ${opts.logPath})`)));
       });
-      endpoints.push({ role, url: `http://127.0.0.1:${ready.port}` });
+      endpoints.push({ role, url: `http://127.0.0.1:${ready.port}`, token });
     }
   } catch (e) {
     await stop();

@@ -56,10 +56,13 @@ export class StreamRunner implements Workload {
     const start = async (name: Role['name'], extra: string[]): Promise<Record<string, unknown>> => {
       const log = openSync(join(ctx.dir, `${name}.log`), 'w');
       // detached: each role leads its own process group, so stopping it stops all it started.
-      const agent = ctx.agentUrl?.(name);
-      const child = spawn(process.execPath, [CLI, 'stream', name, '--config', config, '--report', join(ctx.dir, `${name}.json`), ...(agent ? ['--agent', agent] : []), ...extra], {
+      const agent = ctx.agent?.(name);
+      // The agent's token goes through the environment: argv is visible to every user in ps.
+      const { STREAMBENCH_TOKEN: _, ...env } = process.env;
+      const child = spawn(process.execPath, [CLI, 'stream', name, '--config', config, '--report', join(ctx.dir, `${name}.json`), ...(agent ? ['--agent', agent.url] : []), ...extra], {
         detached: true,
         stdio: ['pipe', 'pipe', log],
+        env: agent?.token ? { ...env, STREAMBENCH_TOKEN: agent.token } : env,
       });
       closeSync(log);
       const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));

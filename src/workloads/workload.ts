@@ -25,8 +25,8 @@ export interface PointContext {
   onProcess(p: LiveProcess, ended: boolean): void;
   /** Asks the recording agent of a role's machine to watch a process (absent when recording is off). */
   watch?(role: string, selector: { label: string; pid: number; tree?: boolean }): void;
-  /** The URL of a role's local agent, where pipeline roles send their frame events. */
-  agentUrl?(role: string): string | undefined;
+  /** Where a role's agent listens and its token: pipeline roles send their frame events there. */
+  agent?(role: string): { url: string; token?: string } | undefined;
 }
 
 export interface PointResult {
