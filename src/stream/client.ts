@@ -4,6 +4,7 @@
  * measures quality against the regenerated source frame after the stream ends, so that the
  * measurement itself delays nothing.
  */
+import { errorMessage } from '../base/errors.ts';
 import { connect } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { closeSync, openSync, writeSync } from 'node:fs';
@@ -82,7 +83,8 @@ export async function runClient(o: ClientOptions): Promise<void> {
       }
       // The sink shows a frame at the first refresh after it is decoded; a newer frame decoded
       // before that refresh replaces it, as on a real screen.
-      f.display = startMs + Math.ceil((f.decEnd - startMs) / period) * period;
+      // max: when decEnd falls on a refresh, rounding could put the refresh a hair before it.
+      f.display = Math.max(f.decEnd, startMs + Math.ceil((f.decEnd - startMs) / period) * period);
       if (lastShown && lastShown.display === f.display) {
         lastShown.display = NaN;
         counters['not_shown']!++;
@@ -178,7 +180,7 @@ export async function runClient(o: ClientOptions): Promise<void> {
         }
         if (deframer.pending === 0) first = NaN;
       });
-      sock.once('error', (e) => (ended ? resolve() : reject(new Error(`connection to ${o.connect.host}:${o.connect.port}: ${e.message}`))));
+      sock.once('error', (e) => (ended ? resolve() : reject(new Error(`connection to ${o.connect.host}:${o.connect.port}: ${errorMessage(e)}`))));
       sock.once('close', () => (ended ? resolve() : reject(new Error('the stream closed before its end marker'))));
     });
   }
@@ -203,7 +205,7 @@ export async function runClient(o: ClientOptions): Promise<void> {
           try {
             p = parseDatagram(d);
           } catch (e) {
-            notes.push(`bad datagram: ${(e as Error).message}`);
+            notes.push(`bad datagram: ${errorMessage(e)}`);
             return;
           }
           if (p.type === MSG_END) {

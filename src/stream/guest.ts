@@ -3,6 +3,7 @@
  * whoever connected (the host relay). Frame numbers count capture ticks, so a tick skipped
  * because the encoder or the socket was still busy shows as a gap, never as hidden delay.
  */
+import { errorMessage } from '../base/errors.ts';
 import { createServer, type Socket } from 'node:net';
 import { createSocket, type RemoteInfo } from 'node:dgram';
 import { createInterface } from 'node:readline';
@@ -46,7 +47,11 @@ export interface GuestOptions {
 
 /** How a frame leaves the guest, whatever the transport. */
 interface Sender {
-  /** Sends the frame; resolves with the time the last byte was handed to the kernel. */
+  /**
+   * Sends the frame; resolves with its send_end: the time taken just before the call that hands
+   * its last byte to the kernel. Not the write callback's time: that runs a loop turn later,
+   * when the relay may already have the bytes.
+   */
   send(h: Omit<FrameHeader, 'sendMs'>, payload: Buffer): Promise<number>;
   /** True when the socket still holds so much unsent data that a new frame would only queue. */
   congested(): boolean;
@@ -61,7 +66,7 @@ export async function runGuest(o: GuestOptions): Promise<void> {
   const frame = allocFrame(s.width, s.height);
   const frames: GuestFrame[] = [];
   const controls: ControlRecord[] = [];
-  const counters = { skipped_busy: 0, skipped_congested: 0, keyframes_requested: 0 };
+  const counters = { skipped_busy: 0, skipped_congested: 0, keyframes_requested: 0, writes_queued: 0 };
   let fps = s.fps;
   let forceKey = false;
 
@@ -91,11 +96,11 @@ export async function runGuest(o: GuestOptions): Promise<void> {
     try {
       applyControl(parseControl(JSON.parse(line)), 'stdin');
     } catch (e) {
-      process.stderr.write(`guest: ignored control line: ${(e as Error).message}\n`);
+      process.stderr.write(`guest: ignored control line: ${errorMessage(e)}\n`);
     }
   });
 
-  const sender = await (s.transport === 'tcp' ? tcpSender(o, applyControl) : udpSender(o, applyControl));
+  const sender = await (s.transport === 'tcp' ? tcpSender(o, applyControl, counters) : udpSender(o, applyControl));
   const cpu0 = process.cpuUsage();
   const startMs = monoMs();
   const endAt = startMs + (s.warmupS + s.durationS) * 1000;
@@ -169,7 +174,7 @@ export async function runGuest(o: GuestOptions): Promise<void> {
   writeJsonAtomic(o.report, JSON.parse(JSON.stringify(report, nanToNull)));
 }
 
-async function tcpSender(o: GuestOptions, onControl: (c: ControlMessage, from: string) => void): Promise<Sender> {
+async function tcpSender(o: GuestOptions, onControl: (c: ControlMessage, from: string) => void, counters: { writes_queued: number }): Promise<Sender> {
   const s = o.settings;
   const server = createServer();
   await new Promise<void>((resolve, reject) => {
@@ -188,20 +193,24 @@ async function tcpSender(o: GuestOptions, onControl: (c: ControlMessage, from: s
         try {
           onControl(parseControl(m.value), 'client');
         } catch (e) {
-          process.stderr.write(`guest: bad control message: ${(e as Error).message}\n`);
+          process.stderr.write(`guest: bad control message: ${errorMessage(e)}\n`);
         }
       }
     }
   });
-  sock.on('error', (e) => process.stderr.write(`guest: connection error: ${e.message}\n`));
+  sock.on('error', (e) => process.stderr.write(`guest: connection error: ${errorMessage(e)}\n`));
   // Half a second of the target rate (at least 256 KiB) unsent means the path is congested.
   const limit = Math.max(256 * 1024, s.bitrateBps / 16);
   return {
     send: (h, payload) =>
       new Promise((resolve) => {
         const msg = tcpFrameMessage({ ...h, sendMs: 0 }, payload);
-        stampTcpSendTime(msg, monoMs());
-        sock.write(msg, () => resolve(monoMs()));
+        const sendEnd = monoMs();
+        stampTcpSendTime(msg, sendEnd);
+        sock.write(msg, () => resolve(sendEnd));
+        // Still counted as unsent after the call: the socket's buffer was full and the bytes wait
+        // in this process; that wait then shows in the uplink stage, as the kernel's own buffering does.
+        if (sock.writableLength > 0) counters.writes_queued++;
       }),
     congested: () => sock.writableLength > limit,
     end: (summary) =>
@@ -240,7 +249,7 @@ async function udpSender(o: GuestOptions, onControl: (c: ControlMessage, from: s
       const d = parseDatagram(msg);
       if (d.type === MSG_CONTROL) onControl(parseControl(d.value), 'client');
     } catch (e) {
-      process.stderr.write(`guest: bad datagram: ${(e as Error).message}\n`);
+      process.stderr.write(`guest: bad datagram: ${errorMessage(e)}\n`);
     }
   });
   return {
@@ -251,14 +260,16 @@ async function udpSender(o: GuestOptions, onControl: (c: ControlMessage, from: s
         parts.map(
           (d) =>
             new Promise<void>((resolve) => {
-              stampUdpSendTime(d, monoMs());
-              sock.send(d, peer.port, peer.address, () => {
-                last = monoMs();
+              last = monoMs();
+              stampUdpSendTime(d, last);
+              sock.send(d, peer.port, peer.address, (e) => {
+                if (e) process.stderr.write(`guest: send: ${errorMessage(e)}\n`);
                 resolve();
               });
             }),
         ),
       );
+      // The stamp of the last fragment's send call: fragments go out in call order.
       return last;
     },
     congested: () => false, // UDP has no backlog to watch: the network drops instead

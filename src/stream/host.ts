@@ -7,6 +7,7 @@
 import { createServer, connect, type Socket } from 'node:net';
 import { createSocket, type RemoteInfo } from 'node:dgram';
 import { monoMs } from '../base/clock.ts';
+import { errorMessage } from '../base/errors.ts';
 import { writeJsonAtomic } from '../base/fs-atomic.ts';
 import { MIN_QUEUE_BYTES, NetemLink, type NetemConfig } from './netem.ts';
 import type { EventPoster } from '../record/event-poster.ts';
@@ -42,7 +43,7 @@ export async function runHost(o: HostOptions): Promise<void> {
   const cpu0 = process.cpuUsage();
   const startMs = monoMs();
   const { down, up } = linkConfigs(o.settings.net, o.settings.transport === 'tcp');
-  const downLink = o.settings.transport === 'tcp' ? await relayTcp(o, down, up, frames) : await relayUdp(o, down, up, frames);
+  const downLink = o.settings.transport === 'tcp' ? await relayTcp(o, down, up, frames, counters) : await relayUdp(o, down, up, frames);
   const endMs = monoMs();
   const cpu = process.cpuUsage(cpu0);
   const st = downLink.stats();
@@ -59,7 +60,7 @@ export async function runHost(o: HostOptions): Promise<void> {
   const queue = downLink.queueSeries();
   o.agent?.add(
     [...frames.values()].flatMap((f) => [
-      { t: f.inEnd, frame: f.frame, stage: 'host_in', role: 'host' },
+      ...(Number.isFinite(f.inEnd) ? [{ t: f.inEnd, frame: f.frame, stage: 'host_in', role: 'host' }] : []),
       ...(Number.isFinite(f.outEnd) ? [{ t: f.outEnd, frame: f.frame, stage: 'host_out', role: 'host' }] : []),
     ]),
   );
@@ -72,7 +73,7 @@ export async function runHost(o: HostOptions): Promise<void> {
 
 type Down = { stats: NetemLink<unknown>['stats']; queueSeries: NetemLink<unknown>['queueSeries']; close(): void };
 
-async function relayTcp(o: HostOptions, downCfg: NetemConfig, upCfg: NetemConfig, frames: Map<number, HostFrame>): Promise<Down> {
+async function relayTcp(o: HostOptions, downCfg: NetemConfig, upCfg: NetemConfig, frames: Map<number, HostFrame>, counters: Record<string, number>): Promise<Down> {
   const server = createServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -93,12 +94,14 @@ async function relayTcp(o: HostOptions, downCfg: NetemConfig, upCfg: NetemConfig
   const downLink = new NetemLink<Message>(
     downCfg,
     (m) => {
-      client.write(m.raw, () => {
-        if (m.type === MSG_FRAME) {
-          const f = frames.get(m.header.frame);
-          if (f) f.outEnd = monoMs();
-        }
-      });
+      // host_out is stamped before the write that hands the bytes to the kernel: the write
+      // callback runs a loop turn later, when the client may already have read them.
+      if (m.type === MSG_FRAME) {
+        const f = frames.get(m.header.frame);
+        if (f) f.outEnd = monoMs();
+      }
+      client.write(m.raw);
+      if (client.writableLength > 0) counters['writes_queued'] = (counters['writes_queued'] ?? 0) + 1;
       if (m.type === MSG_END) {
         ended = true;
         client.end();
@@ -134,7 +137,7 @@ async function relayTcp(o: HostOptions, downCfg: NetemConfig, upCfg: NetemConfig
       if (!ended) setTimeout(() => client.end(), 5000).unref();
     });
     client.on('error', done);
-    guest.on('error', (e) => process.stderr.write(`host: guest connection: ${e.message}\n`));
+    guest.on('error', (e) => process.stderr.write(`host: guest connection: ${errorMessage(e)}\n`));
   });
   guest.destroy();
   upLink.close();
@@ -159,13 +162,21 @@ async function relayUdp(o: HostOptions, downCfg: NetemConfig, upCfg: NetemConfig
   o.onReady(front.address().port);
   let client: RemoteInfo | undefined;
   let endSeen = false;
-  const downLink = new NetemLink<{ d: Buffer; frame: number; last: boolean }>(
+  // Fragments of each frame: how many it has, and how many came in and went out.
+  const parts = new Map<number, { count: number; in: number; out: number }>();
+  const downLink = new NetemLink<{ d: Buffer; frame: number }>(
     downCfg,
     (x) => {
       if (!client) return;
-      front.send(x.d, client.port, client.address, () => {
-        const f = frames.get(x.frame);
-        if (f) f.outEnd = Math.max(Number.isNaN(f.outEnd) ? 0 : f.outEnd, monoMs());
+      // Stamped before the send call, not in its callback (a loop turn later, when the client
+      // may already have the datagram); fragments can leave out of order under jitter, so the frame's host_out is the latest.
+      const f = frames.get(x.frame);
+      if (f) {
+        f.outEnd = Number.isNaN(f.outEnd) ? monoMs() : Math.max(f.outEnd, monoMs());
+        parts.get(x.frame)!.out++;
+      }
+      front.send(x.d, client.port, client.address, (e) => {
+        if (e) process.stderr.write(`host: send to the client: ${errorMessage(e)}\n`);
       });
     },
     monoMs,
@@ -184,23 +195,36 @@ async function relayUdp(o: HostOptions, downCfg: NetemConfig, upCfg: NetemConfig
         const p = parseDatagram(d);
         if (p.type === MSG_FRAME) {
           frame = p.fragment.header.frame;
-          const f = frames.get(frame) ?? { frame, inFirst: t, inEnd: t, outEnd: NaN, fragmentsDropped: 0 };
+          const f = frames.get(frame) ?? { frame, inFirst: t, inEnd: t, outEnd: NaN, fragmentsDropped: 0, fragments: p.fragment.count };
           f.inEnd = t;
           frames.set(frame, f);
+          const c = parts.get(frame) ?? { count: p.fragment.count, in: 0, out: 0 };
+          c.in++;
+          parts.set(frame, c);
         } else if (p.type === MSG_END && !endSeen) {
           endSeen = true;
           // Whatever is queued still goes out: end once the link had time to drain.
           setTimeout(resolve, Math.max(500, 3 * (downCfg.delayMs ?? 0) + 300)).unref();
         }
-      } catch {
+      } catch (e) {
+        // Forwarded all the same, as a router would; the client judges what it receives.
+        process.stderr.write(`host: unreadable datagram from the guest: ${errorMessage(e)}\n`);
         frame = -1;
       }
-      const r = downLink.push({ d, frame, last: false }, d.length);
+      const r = downLink.push({ d, frame }, d.length);
       if ((r === 'dropped-queue' || r === 'dropped-loss') && frame >= 0) frames.get(frame)!.fragmentsDropped++;
     });
   });
   front.close();
   back.close();
   upLink.close();
+  // A frame's times stand only for the whole frame: host_in once every fragment came in, host_out
+  // once every one went out. Otherwise the last fragment seen could be an earlier one than the
+  // guest's send_end or the relay's host_in refer to, and a stage would come out negative.
+  for (const [n, c] of parts) {
+    const f = frames.get(n)!;
+    if (c.in < c.count) f.inEnd = NaN;
+    if (c.out < c.count) f.outEnd = NaN;
+  }
   return downLink as unknown as Down;
 }

@@ -3,6 +3,7 @@
  * per-frame stage times on the machine's monotonic clock (ms), its CPU time while streaming, and
  * its counters. Declared once; `readRoleReport` checks a file where it enters the workload.
  */
+import { errorMessage } from '../base/errors.ts';
 import { readFileSync } from 'node:fs';
 
 export interface GuestFrame {
@@ -19,13 +20,16 @@ export interface GuestFrame {
 
 export interface HostFrame {
   frame: number;
-  /** First byte (UDP: first fragment) and whole frame in from the guest. */
+  /** First byte (UDP: first fragment) in from the guest. */
   inFirst: number;
+  /** Whole frame in: the read that completed it (UDP: the last of its fragments; NaN when one never came). */
   inEnd: number;
-  /** Last byte (UDP: last fragment) handed to the client socket; NaN when dropped. */
+  /** Taken just before the call that handed its last byte (UDP: last fragment) to the socket toward the client; NaN when not all of it went. */
   outEnd: number;
   /** UDP fragments the relay dropped (queue full or emulated loss). */
   fragmentsDropped: number;
+  /** UDP: fragments the frame was cut into. */
+  fragments?: number;
 }
 
 export interface ClientFrame {
@@ -78,7 +82,7 @@ export function readRoleReport(path: string, role: RoleReport['role']): RoleRepo
   try {
     v = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new Error(`${path}: ${(e as Error).message}`);
+    throw new Error(`${path}: ${errorMessage(e)}`);
   }
   const r = v as RoleReport;
   if (r === null || typeof r !== 'object' || r.role !== role || !Array.isArray(r.frames) || typeof r.startMs !== 'number' || typeof r.cpuUserS !== 'number') {
