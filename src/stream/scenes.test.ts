@@ -1,11 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { allocFrame, i420Size, type YuvFrame } from './frame.ts';
-import { createScene, frameCodeArea, readFrameNumber, SCENE_NAMES, stampFrameNumber, type SceneName } from './scenes.ts';
+import { createScene, DEFAULT_GRAIN, frameCodeArea, MAX_GRAIN, readFrameNumber, SCENE_NAMES, stampFrameNumber, type SceneName } from './scenes.ts';
 
 function same(a: YuvFrame, b: YuvFrame): boolean {
   return Buffer.compare(a.y, b.y) === 0 && Buffer.compare(a.u, b.u) === 0 && Buffer.compare(a.v, b.v) === 0;
@@ -66,6 +67,86 @@ test('render fills every byte of the frame, whatever was in it before', () => {
   }
 });
 
+test('the default grain draws the pictures the scenes drew before grain was a parameter (recorded points stay comparable)', () => {
+  // Digest of frames 0, 31, 1000, 4321 of every scene at 640x360 (32-bit paths) and 322x240 (byte
+  // paths), computed with the scenes of commit 92a14d6, before grain could be set.
+  const digest = (grain?: number) => {
+    const h = createHash('sha256');
+    for (const [w, ht] of [
+      [640, 360],
+      [322, 240],
+    ] as const) {
+      for (const name of SCENE_NAMES) {
+        const scene = createScene(name, { width: w, height: ht, fps: 30, ...(grain === undefined ? {} : { grain }) });
+        const f = allocFrame(w, ht);
+        for (const n of [0, 31, 1000, 4321]) {
+          scene.render(n, f);
+          h.update(f.y).update(f.u).update(f.v);
+        }
+      }
+    }
+    return h.digest('hex').slice(0, 16);
+  };
+  assert.equal(DEFAULT_GRAIN, 20);
+  assert.equal(digest(), '0faa536038713e3c');
+  assert.equal(digest(20), '0faa536038713e3c');
+  assert.notEqual(digest(19), '0faa536038713e3c', 'the digest sees the grain');
+});
+
+test('grain adds 0..grain to each pixel of the moving pictures only, shifted down where a byte would overflow', () => {
+  const [w, h] = [640, 360];
+  const render = (name: SceneName, grain: number, n: number) => {
+    const f = allocFrame(w, h);
+    createScene(name, { width: w, height: h, fps: 30, grain }).render(n, f);
+    return f;
+  };
+  const area = frameCodeArea(w, h);
+  // Shifts: the video picture takes 23 levels of grain, the motion picture 45 (scenes.ts).
+  for (const [name, headroom] of [
+    ['motion', 45],
+    ['video', 23],
+  ] as const) {
+    for (const grain of [1, 10, 20, 50]) {
+      const clean = render(name, 0, 77);
+      const grainy = render(name, grain, 77);
+      const shift = Math.max(0, grain - headroom);
+      // Below the frame number code; outside the video's picture the difference is 0.
+      let n = 0;
+      let changed = 0;
+      let sum = 0;
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (let r = area.height; r < h; r++) {
+        for (let x = 0; x < w; x++) {
+          const d = grainy.y[r * w + x]! - clean.y[r * w + x]!;
+          n++;
+          if (d !== 0) changed++;
+          sum += d;
+          lo = Math.min(lo, d);
+          hi = Math.max(hi, d);
+        }
+      }
+      const label = `${name} grain ${grain}`;
+      // The motion picture is the whole frame, the video's 16% of it; a pixel's grain is 0 one time in grain + 1.
+      if (grain >= 10) assert.ok(changed > (name === 'motion' ? 0.75 : 0.12) * w * h, `${label}: grain changed ${changed} pixels`);
+      assert.ok(lo >= -shift && hi <= grain - shift, `${label}: differences ${lo}..${hi}, expected within ${-shift}..${grain - shift}`);
+      // The mean of uniform 0..grain is grain/2; a few thousand samples put it within 0.3.
+      if (name === 'motion') assert.ok(Math.abs(sum / n - (grain / 2 - shift)) < 0.3, `${label}: mean difference ${sum / n}`);
+      assert.ok(Buffer.compare(clean.u, grainy.u) === 0 && Buffer.compare(clean.v, grainy.v) === 0, `${label}: chroma unchanged`);
+    }
+  }
+  // Grain is new in every frame, and the same for the same frame.
+  assert.ok(same(render('motion', 20, 5), render('motion', 20, 5)), 'deterministic');
+  const grainOf = (n: number) => {
+    const [g, c] = [render('motion', 20, n), render('motion', 0, n)];
+    return g.y.map((v, i) => v - c.y[i]!);
+  };
+  assert.ok(changedFraction(grainOf(5), grainOf(6)) > 0.8, 'frames 5 and 6 have different grain');
+  for (const name of ['idle', 'typing', 'scrolling', 'drag'] as const) {
+    assert.ok(same(render(name, 0, 40), render(name, MAX_GRAIN, 40)), `${name} has no moving picture for grain`);
+  }
+});
+
 test('the 32-bit fast paths and the byte paths draw the same picture', () => {
   // Planes at odd byte offsets cannot take 32-bit views, so render() falls back to byte loops.
   const [w, h] = [640, 360];
@@ -77,13 +158,17 @@ test('the 32-bit fast paths and the byte paths draw the same picture', () => {
     u: store.subarray(w * h + 2, w * h + 2 + (w * h) / 4),
     v: store.subarray(w * h + 3 + (w * h) / 4, w * h + 3 + (w * h) / 2),
   };
+  // A byte that overflowed would carry into its neighbour on the 32-bit path only: every grain
+  // amount checks that the shifts keep each byte in range.
   for (const name of SCENE_NAMES) {
-    const scene = createScene(name, { width: w, height: h, fps: 30 });
-    const aligned = allocFrame(w, h);
-    for (const n of [0, 17, 4321]) {
-      scene.render(n, aligned);
-      scene.render(n, unaligned);
-      assert.ok(same(aligned, unaligned), `${name} frame ${n}`);
+    for (const grain of name === 'video' || name === 'motion' ? [0, 1, 20, 23, 24, 45, 46, MAX_GRAIN] : [DEFAULT_GRAIN]) {
+      const scene = createScene(name, { width: w, height: h, fps: 30, grain });
+      const aligned = allocFrame(w, h);
+      for (const n of [0, 17, 4321]) {
+        scene.render(n, aligned);
+        scene.render(n, unaligned);
+        assert.ok(same(aligned, unaligned), `${name} grain ${grain} frame ${n}`);
+      }
     }
   }
 });
@@ -223,6 +308,7 @@ test('createScene rejects what it cannot draw', () => {
   assert.throws(() => createScene('idle', { width: 100, height: 80, fps: 30 }), /minimum|outside/);
   assert.throws(() => createScene('idle', { width: 320, height: 240, fps: 0 }), /fps/);
   assert.throws(() => createScene('nope' as SceneName, { width: 320, height: 240, fps: 30 }), /unknown scene "nope"/);
+  for (const grain of [-1, 2.5, MAX_GRAIN + 1, NaN]) assert.throws(() => createScene('motion', { width: 320, height: 240, fps: 30, grain }), /grain must be an integer in 0\.\.50/);
   const scene = createScene('idle', { width: 320, height: 240, fps: 30 });
   assert.throws(() => scene.render(0, allocFrame(640, 360)), /expected 320x240/);
   assert.throws(() => scene.render(-1, allocFrame(320, 240)), RangeError);

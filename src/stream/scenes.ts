@@ -14,11 +14,21 @@ import { allocFrame, assertFrameSize, type YuvFrame } from './frame.ts';
 export const SCENE_NAMES = ['idle', 'typing', 'scrolling', 'drag', 'video', 'motion'] as const;
 export type SceneName = (typeof SCENE_NAMES)[number];
 
-/** Size and frame rate a scene renders for. */
+/** Film grain of the video and motion scenes when none is asked for: what camera video looks like. */
+export const DEFAULT_GRAIN = 20;
+/**
+ * Largest grain: the texture's headroom is shifted down by what grain adds beyond it, and the
+ * video texture's floor (30) bounds that shift (see videoLuma).
+ */
+export const MAX_GRAIN = 50;
+
+/** Size and frame rate a scene renders for, and its film grain. */
 export interface SceneOptions {
   width: number;
   height: number;
   fps: number;
+  /** Grain amplitude in luma levels (each pixel of a moving picture gains 0..grain per frame), an integer in 0..MAX_GRAIN; default DEFAULT_GRAIN. */
+  grain?: number;
 }
 
 /** A scene bound to a size and rate; render() is a pure function of the frame index. */
@@ -27,6 +37,7 @@ export interface Scene {
   readonly width: number;
   readonly height: number;
   readonly fps: number;
+  readonly grain: number;
   /** Fills every byte of `out` with frame `frameIndex` (an integer in 0..2^32-1), frame number stamp included. */
   render(frameIndex: number, out: YuvFrame): void;
 }
@@ -46,6 +57,7 @@ export function isSceneName(text: string): text is SceneName {
 /** Builds a scene: draws its static parts now so that render() only copies and draws what moves. */
 export function createScene(name: SceneName, options: SceneOptions): Scene {
   const { width, height, fps } = options;
+  const grain = options.grain ?? DEFAULT_GRAIN;
   if (!isSceneName(name)) throw new RangeError(`unknown scene "${String(name)}"; scenes are ${SCENE_NAMES.join(', ')}`);
   if (!Number.isInteger(width) || !Number.isInteger(height) || width % 2 !== 0 || height % 2 !== 0) {
     throw new RangeError(`scene size must be even integers, got ${width}x${height}`);
@@ -54,13 +66,15 @@ export function createScene(name: SceneName, options: SceneOptions): Scene {
     throw new RangeError(`scene size ${width}x${height} is outside ${MIN_SCENE_WIDTH}x${MIN_SCENE_HEIGHT} to ${MAX_SCENE_WIDTH} pixels wide`);
   }
   if (!Number.isFinite(fps) || fps <= 0) throw new RangeError(`scene fps must be a positive number, got ${fps}`);
+  if (!Number.isInteger(grain) || grain < 0 || grain > MAX_GRAIN) throw new RangeError(`scene grain must be an integer in 0..${MAX_GRAIN}, got ${grain}`);
   const lay = makeLayout(width, height);
-  const draw = BUILDERS[name](lay, fps);
+  const draw = BUILDERS[name](lay, fps, grain);
   return {
     name,
     width,
     height,
     fps,
+    grain,
     render(frameIndex: number, out: YuvFrame): void {
       checkFrameIndex(frameIndex);
       assertFrameSize(out, width, height, `scene ${name}`);
@@ -486,13 +500,27 @@ interface Textures {
   /** Chroma for both, around 128. */
   u: Uint8Array;
   v: Uint8Array;
-  /** Film grain, 0..GRAIN_MAX, indexed by a per-row hash of the frame index. */
-  grain: Uint8Array;
 }
 
-const GRAIN_MAX = 20;
+/** Rows of grain start at a per-row hash of the frame index in 0..GRAIN_SPAN-4. */
 const GRAIN_SPAN = 65536;
 let textures: Textures | undefined;
+const grainTables = new Map<number, Uint8Array>();
+
+/**
+ * Film grain 0..amount, indexed by a per-row hash of the frame index; one table per amount, built
+ * on first use. The value at i is one hash modulo amount + 1, so grain 20 is the table the scenes
+ * always had and points recorded before grain was a parameter render the same pictures.
+ */
+function grainTable(amount: number): Uint8Array {
+  let t = grainTables.get(amount);
+  if (!t) {
+    t = new Uint8Array(GRAIN_SPAN + MAX_SCENE_WIDTH);
+    for (let i = 0; i < t.length; i++) t[i] = hash2(0x6a1e, i) % (amount + 1);
+    grainTables.set(amount, t);
+  }
+  return t;
+}
 
 function getTextures(): Textures {
   if (textures) return textures;
@@ -522,9 +550,7 @@ function getTextures(): Textures {
     u[i] = Math.round(128 + 90 * (cu[i]! - 0.5));
     v[i] = Math.round(128 + 90 * (cv[i]! - 0.5));
   }
-  const grain = new Uint8Array(GRAIN_SPAN + MAX_SCENE_WIDTH);
-  for (let i = 0; i < grain.length; i++) grain[i] = hash2(0x6a1e, i) % (GRAIN_MAX + 1);
-  textures = { videoY, motionY, u, v, grain };
+  textures = { videoY, motionY, u, v };
   return textures;
 }
 
@@ -682,7 +708,8 @@ function drawPhoto(f: YuvFrame, x: number, y: number, w: number, h: number, seed
 
 type Draw = (frameIndex: number, out: YuvFrame) => void;
 
-const BUILDERS: Record<SceneName, (lay: Layout, fps: number) => Draw> = {
+/** Builders of the scenes; only video and motion have a moving picture that grain applies to. */
+const BUILDERS: Record<SceneName, (lay: Layout, fps: number, grain: number) => Draw> = {
   idle: buildIdle,
   typing: buildTyping,
   scrolling: buildScrolling,
@@ -919,8 +946,12 @@ function buildDrag(lay: Layout, fps: number): Draw {
 
 /** Seconds between the video's scene cuts. */
 const VIDEO_SHOT = 5;
+/** Grain the video picture takes before a byte would overflow: 255 - (200 + 16 + 16). */
+const VIDEO_GRAIN_HEADROOM = 23;
+/** Grain the motion picture takes before a byte would overflow: 255 - 210. */
+const MOTION_GRAIN_HEADROOM = 45;
 
-function buildVideo(lay: Layout, fps: number): Draw {
+function buildVideo(lay: Layout, fps: number, grainAmount: number): Draw {
   const { W, H } = lay;
   const tex = getTextures();
   const bg = allocFrame(W, H);
@@ -945,7 +976,12 @@ function buildVideo(lay: Layout, fps: number): Draw {
   const row = new Uint8Array(vw);
   const light32 = words(light);
   const row32 = words(row);
-  const grain32 = words(tex.grain)!;
+  const grain = grainAmount > 0 ? grainTable(grainAmount) : undefined;
+  const grain32 = grain ? words(grain) : undefined;
+  // Texture 30..200, light 0..16, wave 0..16: at most 232, so up to 23 levels of grain fit in a
+  // byte. More grain shifts the picture down by the excess (the texture's floor allows 30), so
+  // that no byte carries into its neighbour and grain 0..23 renders as it always did.
+  const shift = Math.max(0, grainAmount - VIDEO_GRAIN_HEADROOM);
   return (i, out) => {
     copyFrame(bg, out);
     const t = i / fps;
@@ -965,7 +1001,7 @@ function buildVideo(lay: Layout, fps: number): Draw {
       light[x] = Math.round(16 * Math.exp(-d * d));
     }
     const y32 = W % 4 === 0 && light32 && row32 ? words(out.y) : undefined;
-    videoLuma(out.y, y32, W, vx, vy, vw, vh, tex.videoY, ox, oy, light, light32, row, row32, tex.grain, grain32, i, t);
+    videoLuma(out.y, y32, W, vx, vy, vw, vh, tex.videoY, ox, oy, light, light32, row, row32, grain, grain32, shift, i, t);
     videoChroma(out.u, W >> 1, vx >> 1, vy >> 1, vw >> 1, vh >> 1, tex.u, ox >> 1, oy >> 1);
     videoChroma(out.v, W >> 1, vx >> 1, vy >> 1, vw >> 1, vh >> 1, tex.v, ox >> 1, oy >> 1);
     const played = even(barW * ((t % duration) / duration));
@@ -985,22 +1021,35 @@ function copyWrapped(dst: Uint8Array, off: number, tex: Uint8Array, trow: number
 
 function videoLuma(
   y: Uint8Array, y32: Uint32Array | undefined, W: number, vx: number, vy: number, vw: number, vh: number, tex: Uint8Array, ox: number, oy: number,
-  light: Uint8Array, light32: Uint32Array | undefined, row: Uint8Array, row32: Uint32Array | undefined, grain: Uint8Array, grain32: Uint32Array, frameIndex: number, t: number,
+  light: Uint8Array, light32: Uint32Array | undefined, row: Uint8Array, row32: Uint32Array | undefined,
+  grain: Uint8Array | undefined, grain32: Uint32Array | undefined, shift: number, frameIndex: number, t: number,
 ): void {
+  const shifts = Math.imul(shift, 0x01010101);
   for (let r = 0; r < vh; r++) {
     // The picture pans: each row is a plain copy of a texture row, then grain and light are added.
     copyWrapped(row, 0, tex, ((oy + r) & TEX_MASK) * TEX, TEX, ox, vw);
-    const g = hash2(frameIndex, r) & (GRAIN_SPAN - 4);
     const wave = Math.round(8 + 8 * Math.sin(2 * Math.PI * (r / vh + t / 2)));
     const o = (vy + r) * W + vx;
-    // Texture 30..200, grain 0..20, light 0..16, wave 0..16: at most 252, so no byte carries.
+    // Every byte of the sum is in 0..255 (see buildVideo), so the 32-bit sums, taken modulo 2^32
+    // by the store, are the four byte sums side by side.
     if (y32 && row32 && light32) {
       const o4 = o >> 2;
-      const g4 = g >> 2;
-      const waves = Math.imul(wave, 0x01010101);
-      for (let q = 0; q < vw >> 2; q++) y32[o4 + q] = row32[q]! + grain32[g4 + q]! + light32[q]! + waves;
+      const n = vw >> 2;
+      const add = Math.imul(wave, 0x01010101) - shifts;
+      if (grain32) {
+        const g4 = (hash2(frameIndex, r) & (GRAIN_SPAN - 4)) >> 2;
+        for (let q = 0; q < n; q++) y32[o4 + q] = row32[q]! + grain32[g4 + q]! + light32[q]! + add;
+      } else {
+        for (let q = 0; q < n; q++) y32[o4 + q] = row32[q]! + light32[q]! + add;
+      }
     } else {
-      for (let x = 0; x < vw; x++) y[o + x] = row[x]! + grain[g + x]! + light[x]! + wave;
+      const add = wave - shift;
+      if (grain) {
+        const g = hash2(frameIndex, r) & (GRAIN_SPAN - 4);
+        for (let x = 0; x < vw; x++) y[o + x] = row[x]! + grain[g + x]! + light[x]! + add;
+      } else {
+        for (let x = 0; x < vw; x++) y[o + x] = row[x]! + light[x]! + add;
+      }
     }
   }
 }
@@ -1018,12 +1067,15 @@ function words(p: Uint8Array): Uint32Array | undefined {
   return LITTLE_ENDIAN && p.byteOffset % 4 === 0 && p.length % 4 === 0 ? new Uint32Array(p.buffer, p.byteOffset, p.length >> 2) : undefined;
 }
 
-function buildMotion(lay: Layout, fps: number): Draw {
+function buildMotion(lay: Layout, fps: number, grainAmount: number): Draw {
   const { W, H } = lay;
   const tex = getTextures();
   const zrow = new Uint8Array(W);
   const zrow32 = words(zrow);
-  const grain32 = words(tex.grain)!;
+  const grain = grainAmount > 0 ? grainTable(grainAmount) : undefined;
+  const grain32 = grain ? words(grain) : undefined;
+  // Texture 20..210: grain beyond 45 shifts the picture down by the excess (the floor allows 20).
+  const shift = Math.max(0, grainAmount - MOTION_GRAIN_HEADROOM);
   const fix = 65536;
   return (i, out) => {
     const t = i / fps;
@@ -1037,7 +1089,8 @@ function buildMotion(lay: Layout, fps: number): Draw {
     const u0 = Math.round((cx - (W / 2) * s) * fix);
     const v0 = Math.round((cy - (H / 2) * s) * fix);
     const y32 = W % 4 === 0 && zrow32 ? words(out.y) : undefined;
-    motionLuma(out.y, y32, W, H, tex.motionY, u0, v0, du, tex.grain, grain32, zrow, zrow32, i);
+    if (grain) motionLuma(out.y, y32, W, H, tex.motionY, u0, v0, du, grain, grain32, shift, zrow, zrow32, i);
+    else motionLumaClean(out.y, y32, W, H, tex.motionY, u0, v0, du);
     const half = W >> 1;
     const cu0 = Math.round((cx / 2 - (half / 2) * s) * fix);
     const cv0 = Math.round((cy / 2 - (H / 4) * s) * fix);
@@ -1074,9 +1127,10 @@ function resampleRow(dst: Uint8Array, dst32: Uint32Array | undefined, off: numbe
 
 function motionLuma(
   y: Uint8Array, y32: Uint32Array | undefined, W: number, H: number, tex: Uint8Array, u0: number, v0: number, du: number,
-  grain: Uint8Array, grain32: Uint32Array, zrow: Uint8Array, zrow32: Uint32Array | undefined, frameIndex: number,
+  grain: Uint8Array, grain32: Uint32Array | undefined, shift: number, zrow: Uint8Array, zrow32: Uint32Array | undefined, frameIndex: number,
 ): void {
   let last = -1;
+  const shifts = Math.imul(shift, 0x01010101);
   for (let r = 0; r < H; r++) {
     const trow = (((v0 + r * du) >> 16) & TEX_MASK) * TEX;
     // Zoomed in, several screen rows sample one texture row: resample it once.
@@ -1086,16 +1140,29 @@ function motionLuma(
     }
     // A multiple of 4 so the grain lines up with 32-bit words.
     const g = hash2(frameIndex, r) & (GRAIN_SPAN - 4);
-    // Texture 20..210 plus grain 0..20 stays below 256, so no byte carries into its neighbour.
-    if (y32 && zrow32) {
+    // Every byte of texture + grain - shift is in 0..255 (see buildMotion), so no byte carries into its neighbour.
+    if (y32 && zrow32 && grain32) {
       const o = (r * W) >> 2;
       const g4 = g >> 2;
       const n = W >> 2;
-      for (let q = 0; q < n; q++) y32[o + q] = zrow32[q]! + grain32[g4 + q]!;
+      if (shifts === 0) for (let q = 0; q < n; q++) y32[o + q] = zrow32[q]! + grain32[g4 + q]!;
+      else for (let q = 0; q < n; q++) y32[o + q] = zrow32[q]! + grain32[g4 + q]! - shifts;
     } else {
       const o = r * W;
-      for (let x = 0; x < W; x++) y[o + x] = zrow[x]! + grain[g + x]!;
+      for (let x = 0; x < W; x++) y[o + x] = zrow[x]! + grain[g + x]! - shift;
     }
+  }
+}
+
+/** The motion picture without grain: texture rows resampled straight into the frame, repeated rows copied. */
+function motionLumaClean(y: Uint8Array, y32: Uint32Array | undefined, W: number, H: number, tex: Uint8Array, u0: number, v0: number, du: number): void {
+  let last = -1;
+  for (let r = 0; r < H; r++) {
+    const trow = (((v0 + r * du) >> 16) & TEX_MASK) * TEX;
+    const o = r * W;
+    if (trow === last) y.copyWithin(o, o - W, o);
+    else resampleRow(y, y32, o, tex, trow, TEX_MASK, u0, du, W);
+    last = trow;
   }
 }
 
