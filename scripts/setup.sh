@@ -6,13 +6,19 @@ cd "$(dirname "$0")/.."
 
 # Debian packages, by the command that tells whether each is there.
 #   ffmpeg: the encoders and the psnr filter; time (GNU time) and sysstat (pidstat): test references.
-#   xserver-xspice, xvfb, virt-viewer, gstreamer plug-ins: the real SPICE stack of the spice workload
-#   (x264enc is in plugins-ugly: without it the SPICE server silently falls back to spice:mjpeg).
+#   xserver-xspice, xvfb, virt-viewer, gstreamer plug-ins: the real SPICE stack of the spice workload.
+#   What each codec needs (checked by one plug-in file of each package):
+#     server (spice-server's GStreamer encoders): avenc_mjpeg (libav), vp8enc/vp9enc (good, libgstvpx),
+#       x264enc (ugly: without it the server silently falls back to spice:mjpeg);
+#     client (spice-gtk, through decodebin): vp8dec/vp9dec (good, libgstvpx), avdec_h264 (libav) and
+#       h264parse (bad, libgstvideoparsersbad: without it the client logs "Missing decoder: H.264" and
+#       drops the stream); MJPEG needs no element (spice-gtk decodes it itself), jpegdec is in good.
 declare -A NEED=([ffmpeg]=ffmpeg [/usr/bin/time]=time [pidstat]=sysstat [iperf3]=iperf3
   [/usr/lib/xorg/modules/drivers/spiceqxl_drv.so]=xserver-xspice [Xvfb]=xvfb [remote-viewer]=virt-viewer
   [/usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstvpx.so]=gstreamer1.0-plugins-good
   [/usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstx264.so]=gstreamer1.0-plugins-ugly
   [/usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstlibav.so]=gstreamer1.0-libav
+  [/usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstvideoparsersbad.so]=gstreamer1.0-plugins-bad
   [/usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstvideoconvertscale.so]=gstreamer1.0-plugins-base)
 missing=()
 for cmd in "${!NEED[@]}"; do

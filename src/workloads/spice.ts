@@ -20,10 +20,13 @@ import { frameCodeArea, readFrameNumber } from '../stream/scenes.ts';
 import type { ProxyReport } from '../stream/proxy.ts';
 import { processStartTime, sampleTree } from './proctree.ts';
 import type { PointContext, PointResult, Workload } from './workload.ts';
+import { errorMessage } from '../base/errors.ts';
 import { killGroup } from '../base/process-group.ts';
+import { askedCodec, clientCodecs, clientError, parseClientLog, parseServerLog, serverCodecs, SPICE_SERVER_MJPEG } from './spice-logs.ts';
 
 const CLI = fileURLToPath(new URL('../../bin/streambench.js', import.meta.url));
 const XORG = '/usr/lib/xorg/Xorg';
+const FIRST_FRAME_TIMEOUT_MS = 60_000;
 
 /** A display number no X server uses now, from 100 up (below are left to people). */
 function freeDisplay(taken: Set<number>): number {
@@ -87,92 +90,6 @@ EndSection
 `;
 }
 
-/** What remote-viewer's --spice-debug output says about the video stream. */
-export interface ClientLog {
-  /** Wall-clock times (ms since midnight) of received video frames, and their video margin (ms). */
-  frames: { atMs: number; marginMs: number }[];
-  /** GStreamer decoder elements the client created, in order (e.g. vp8dec). */
-  decoders: string[];
-  streams: number;
-}
-
-const DECODER_CODEC: Record<string, string> = {
-  vp8dec: 'vp8',
-  avdec_vp8: 'vp8',
-  vp9dec: 'vp9',
-  avdec_vp9: 'vp9',
-  avdec_h264: 'h264',
-  openh264dec: 'h264',
-  jpegdec: 'mjpeg',
-  avdec_mjpeg: 'mjpeg',
-};
-
-/** Parses remote-viewer --spice-debug output. */
-export function parseClientLog(text: string): ClientLog {
-  const out: ClientLog = { frames: [], decoders: [], streams: 0 };
-  for (const line of text.split('\n')) {
-    const t = /(\d\d):(\d\d):(\d\d)\.(\d{3}):/.exec(line);
-    const atMs = t ? ((Number(t[1]) * 60 + Number(t[2])) * 60 + Number(t[3])) * 1000 + Number(t[4]) : NaN;
-    const m = /video margin: (-?\d+)/.exec(line);
-    if (m) out.frames.push({ atMs, marginMs: Number(m[1]) });
-    const d = /added to Gstreamer's pipeline \((\w+)\)/.exec(line);
-    if (d && DECODER_CODEC[d[1]!]) out.decoders.push(d[1]!);
-    if (line.includes('display_handle_stream_create')) out.streams++;
-  }
-  return out;
-}
-
-/**
- * What the SPICE server decided, from its debug log (the workload runs it with
- * G_MESSAGES_DEBUG=all): the bandwidth it measured, the bitrate and frame rate it chose for the
- * video stream, and the frames it dropped. Lines of spice-server 0.15's video-stream.cpp,
- * gstreamer-encoder.c and mjpeg-encoder.c.
- */
-export function parseServerLog(text: string): Record<string, number> {
-  const out: Record<string, number> = {};
-  const targets: number[] = [];
-  let drops = 0;
-  let dropLines = 0;
-  for (const line of text.split('\n')) {
-    let m: RegExpExecArray | null;
-    if ((m = /net test: latency ([\d.]+) ms, bitrate (\d+) bps/.exec(line))) {
-      out['server.net_test_latency_ms'] = Number(Number(m[1]).toFixed(2));
-      out['server.net_test_kbps'] = Math.round(Number(m[2]) / 1000);
-    } else if ((m = /get_initial_bit_rate: base-bit-rate ([\d.]+) \(Mbps\)/.exec(line))) out['server.initial_bitrate_kbps'] = Math.round(Number(m[1]) * 1000);
-    else if ((m = /display_channel_create_stream: stream \d+ \d+x\d+ .* (\d+) fps/.exec(line))) out['server.stream_fps'] = Number(m[1]);
-    else if ((m = /setting the GStreamer target-bitrate to (\d+)/.exec(line))) targets.push(Number(m[1]) / 1000);
-    else if ((m = /update_next_frame_mm_time: drops=(\d+)/.exec(line))) {
-      drops += Number(m[1]);
-      dropLines++;
-    } else if ((m = /mjpeg_encoder_process_server_drops: #drops (\d+) total \d+ fps (\d+)/.exec(line))) {
-      drops += Number(m[1]);
-      dropLines++;
-      out['server.encoder_fps'] = Number(m[2]);
-    } else if ((m = /adjust_params_to_bit_rate: cur-fps=\d+ new-fps=(\d+) .*bit-rate=([\d.]+) \(Mbps\).* quality=(\d+)/.exec(line))) {
-      out['server.encoder_fps'] = Number(m[1]);
-      targets.push(Number(m[2]) * 1000);
-      out['server.mjpeg_quality'] = Number(m[3]);
-    } else if ((m = /attach_stream: input-fps=(\d+)/.exec(line))) out['server.input_fps'] = Number(m[1]);
-  }
-  if (targets.length > 0) {
-    out['server.target_bitrate_kbps'] = Math.round(targets.at(-1)!);
-    out['server.target_bitrate_kbps.min'] = Math.round(Math.min(...targets));
-  }
-  if (dropLines > 0) out['server.frames_dropped'] = drops;
-  return out;
-}
-
-/** The codec the client's decoder says was used: vp8, vp9, h264, mjpeg; undefined when no video stream was decoded by GStreamer. */
-export function codecUsed(log: ClientLog): string | undefined {
-  const d = log.decoders.at(-1);
-  return d ? DECODER_CODEC[d] : undefined;
-}
-
-/** The codec family a SPICE codec name asks for (spice:mjpeg and gstreamer:mjpeg are both mjpeg on the wire). */
-export function askedCodec(c: string): string {
-  return c.split(':')[1]!;
-}
-
 interface Proc {
   name: string;
   child: ChildProcess;
@@ -195,7 +112,7 @@ export class SpiceRunner implements Workload {
     try {
       s = spiceSettings({ ...this.w.defaults, ...ctx.params }, { warmupS: ctx.warmupS, durationS }, this.w.content);
     } catch (e) {
-      return { outcome: { status: 'failed', error: (e as Error).message }, metrics: {}, wallS: 0, flags: [] };
+      return { outcome: { status: 'failed', error: errorMessage(e) }, metrics: {}, wallS: 0, flags: [] };
     }
     for (const bin of [XORG, '/usr/bin/Xvfb', '/usr/bin/remote-viewer', '/usr/bin/ffplay']) {
       if (!existsSync(bin)) return { outcome: { status: 'failed', error: `${bin} is missing: run scripts/setup.sh (it installs xserver-xspice, xvfb, virt-viewer, ffmpeg)` }, metrics: {}, wallS: 0, flags: [] };
@@ -232,6 +149,7 @@ export class SpiceRunner implements Workload {
     const abort = () => void stopAll();
     ctx.signal.addEventListener('abort', abort, { once: true });
     const flags: string[] = [];
+    let startupS: number | undefined;
     try {
       const taken = new Set<number>();
       const guestDisplay = freeDisplay(taken);
@@ -285,6 +203,18 @@ export class SpiceRunner implements Workload {
       const screen = new ScreenReader(screenW, screenH, s.width, s.height);
       grab.stdout!.on('data', (d: Buffer) => screen.push(d, monoMs()));
 
+      // The warm-up starts once the client shows the scene: on a busy machine the chain's start-up
+      // (the player, the viewer's connection) can take longer than the warm-up itself, and the
+      // window would then measure a start-up instead of a session. Only a full-screen scene puts
+      // its frame code where the screen reader looks for it.
+      if (!s.video && !s.content && !s.window) {
+        const end = monoMs() + FIRST_FRAME_TIMEOUT_MS;
+        while (screen.read === 0 && !ctx.signal.aborted) {
+          if (monoMs() > end) throw new Error(`the client showed no frame of the scene within ${FIRST_FRAME_TIMEOUT_MS / 1000} s (see player.log, frames.log, client.log, grab.log)`);
+          await sleep(50, ctx.signal);
+        }
+        startupS = (monoMs() - t0) / 1000;
+      }
       await sleep(s.warmupS * 1000, ctx.signal);
       const w0 = monoMs();
       const wallClock0 = msSinceMidnight();
@@ -300,6 +230,7 @@ export class SpiceRunner implements Workload {
       await stopAll();
 
       const metrics: Record<string, MetricValue> = {};
+      if (startupS !== undefined) metrics['client.startup_s'] = Number(startupS.toFixed(2));
       const pct = (k: keyof typeof cpu0) => Number(((((cpu1[k] ?? NaN) - (cpu0[k] ?? NaN)) / ((w1 - w0) / 1000)) * 100).toFixed(2));
       metrics['guest.cpu_percent'] = pct('server');
       metrics['player.cpu_percent'] = pct('player');
@@ -308,17 +239,31 @@ export class SpiceRunner implements Workload {
 
       const log = parseClientLog(readFileSync(join(ctx.dir, 'client.log'), 'utf8'));
       const inWindow = log.frames.filter((f) => f.atMs >= wallClock0 && f.atMs < wallClock1);
+      metrics['client.frames'] = inWindow.length;
+      metrics['client.frames_late'] = inWindow.filter((f) => f.marginMs < 0).length;
       metrics['client.fps'] = Number((inWindow.length / durationS).toFixed(2));
       metrics['client.video_margin.p50'] = Number(quantile(inWindow.map((f) => f.marginMs), 0.5).toFixed(1));
-      metrics['client.video_streams'] = log.streams;
-      Object.assign(metrics, parseServerLog(readFileSync(join(ctx.dir, 'server.log'), 'utf8')));
-      const used = codecUsed(log);
+      metrics['client.video_streams'] = log.streams.length;
+      const serverLog = parseServerLog(readFileSync(join(ctx.dir, 'server.log'), 'utf8'));
+      Object.assign(metrics, serverLog.metrics);
+      // Each side's codec from what its own log names; the client cannot tell spice:mjpeg from
+      // gstreamer:mjpeg (same bitstream), the server can.
+      const serverSide = serverCodecs(serverLog);
+      const clientSide = clientCodecs(log);
       metrics['codec.asked'] = s.codec;
-      metrics['codec.used'] = used ?? (log.streams > 0 ? 'mjpeg' : 'none');
-      const match = used === undefined ? askedCodec(s.codec) === 'mjpeg' || log.streams === 0 : used === askedCodec(s.codec);
+      metrics['codec.server'] = serverSide.length > 0 ? serverSide.join('+') : 'none';
+      metrics['codec.server_encoder'] = serverLog.encoders.length > 0 ? serverLog.encoders.join('+') : 'none';
+      metrics['codec.client'] = clientSide.codecs.length > 0 ? clientSide.codecs.join('+') : 'none';
+      metrics['codec.client_decoder'] = clientSide.decoders.length > 0 ? clientSide.decoders.join('+') : 'none';
+      const match = metrics['codec.server'] === s.codec && metrics['codec.client'] === askedCodec(s.codec);
       metrics['codec.match'] = match;
-      if (!match) flags.push(`codec asked ${s.codec}, the client decoded ${metrics['codec.used']}: the server fell back (is the GStreamer encoder installed?)`);
-      if (s.streaming !== 'off' && log.streams === 0) flags.push('no video stream was created: the content was sent as images');
+      if (log.streams.length === 0) {
+        if (s.streaming !== 'off') flags.push('no video stream was created: the content was sent as images');
+      } else if (!match && serverSide.length > 0 && !serverSide.includes(s.codec)) {
+        const builtin = serverLog.encoders.includes(SPICE_SERVER_MJPEG) && s.codec !== 'spice:mjpeg';
+        flags.push(`codec asked ${s.codec}, the server encoded ${metrics['codec.server']}${builtin ? ': it fell back to its own MJPEG encoder (is the GStreamer encoder installed? run scripts/setup.sh)' : ''}`);
+      } else if (!match) flags.push(`codec asked ${s.codec}: the server's log shows ${metrics['codec.server']}, the client's ${metrics['codec.client']}`);
+      if (serverLog.metrics['server.too_slow_warnings'] !== undefined) flags.push(`the SPICE server said ${serverLog.metrics['server.too_slow_warnings']} times that it is too slow to encode this video in real time`);
 
       const shown = screen.distinctIn(w0, w1);
       metrics['client.fps_screen'] = Number((shown / durationS).toFixed(2));
@@ -338,11 +283,20 @@ export class SpiceRunner implements Workload {
         metrics[`${k}.bytes_up`] = ((metrics[`${k}.bytes_up`] as number | undefined) ?? 0) + c.upOut;
       }
       metrics['host.max_queue_kb'] = Number((relayReport.counters['max_queue_bytes']! / 1024).toFixed(1));
+      // A stream the client could not decode leaves figures of whatever the server fell back to
+      // (images, at many times the bitrate): the point failed, with the client's own words.
+      const decodeError = clientError(log);
+      const failed = (error: string): PointResult => ({ outcome: { status: 'failed', error }, metrics, wallS: (w1 - w0) / 1000, flags, window: { fromMs: w0, toMs: w1 } });
+      if (decodeError !== undefined) {
+        const hint = /H\.264|x-h264/.test(decodeError) ? ' (h264parse is in gstreamer1.0-plugins-bad: run scripts/setup.sh)' : '';
+        return failed(`the client could not decode the ${s.codec} stream: remote-viewer says "${decodeError}" (client.log)${hint}`);
+      }
+      if (serverLog.rejectedByClient > 0) return failed(`the client told the SPICE server it could not decode ${serverLog.rejectedByClient} video stream(s) of ${s.codec} ("the client does not support stream", server.log)`);
       return { outcome: { status: 'ok' }, metrics, wallS: (w1 - w0) / 1000, flags, window: { fromMs: w0, toMs: w1 } };
     } catch (e) {
       await stopAll();
       if (ctx.signal.aborted) return { outcome: { status: 'interrupted', reason: 'interrupted by the user' }, metrics: {}, wallS: (monoMs() - t0) / 1000, flags };
-      return { outcome: { status: 'failed', error: (e as Error).message }, metrics: {}, wallS: (monoMs() - t0) / 1000, flags };
+      return { outcome: { status: 'failed', error: errorMessage(e) }, metrics: {}, wallS: (monoMs() - t0) / 1000, flags };
     } finally {
       ctx.signal.removeEventListener('abort', abort);
     }
@@ -418,7 +372,7 @@ export class ScreenReader {
   private readonly probe: { width: number; height: number; y: Uint8Array; u: Uint8Array; v: Uint8Array };
   private readonly seen: { t: number; n: number }[] = [];
   read = 0;
-  private tries = 0;
+  private lastSearchT = -Infinity;
 
   constructor(
     private readonly sw: number,
@@ -435,7 +389,7 @@ export class ScreenReader {
     while (this.buf.length >= size) {
       const frame = this.buf.subarray(0, size);
       this.buf = this.buf.subarray(size);
-      const n = this.readAt(frame);
+      const n = this.readAt(frame, t);
       if (n !== undefined) {
         this.read++;
         this.seen.push({ t, n });
@@ -458,13 +412,15 @@ export class ScreenReader {
     }
   }
 
-  private readAt(frame: Buffer): number | undefined {
+  private readAt(frame: Buffer, t: number): number | undefined {
     if (this.offset) {
       this.copyAt(frame, this.offset.x, this.offset.y);
       return readFrameNumber(this.probe);
     }
-    // The search costs: it is tried on one grabbed frame in 15 until it finds the code.
-    if (this.tries++ % 15 !== 0) return undefined;
+    // The search costs, so it is tried at most twice a second until it finds the code: by time, not
+    // by frame count, so that a grabber slowed down by a busy machine still gets its searches.
+    if (t - this.lastSearchT < 500) return undefined;
+    this.lastSearchT = t;
     for (let y = 0; y <= Math.min(160, this.sh - 1); y++) {
       for (let x = 0; x <= Math.min(64, this.sw - 1); x++) {
         this.copyAt(frame, x, y);
