@@ -50,7 +50,7 @@ function parseFilters(b: ResolvedBenchmark, filters: readonly string[]): Partial
 const PREFERRED: Record<string, string[]> = {
   command: ['wall_time_s', 'cpu_percent', 'peak_rss_mb'],
   stream: ['client.fps', 'client.bitrate', 'latency.p50', 'latency.p95', 'client.psnr', 'frames.dropped', 'guest.cpu_percent', 'host.cpu_percent', 'client.cpu_percent'],
-  spice: ['codec.used', 'client.fps', 'client.fps_screen', 'client.bitrate', 'client.video_margin.p50', 'guest.cpu_percent', 'host.cpu_percent', 'client.cpu_percent', 'player.cpu_percent'],
+  spice: ['codec.match', 'client.fps', 'client.fps_screen', 'client.bitrate', 'client.video_margin.p50', 'guest.cpu_percent', 'host.cpu_percent', 'client.cpu_percent', 'player.cpu_percent'],
 };
 
 /** The metric columns worth a terminal table: the workload's main ones, then others, at most 9. */
