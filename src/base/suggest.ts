@@ -17,21 +17,26 @@ function distance(a: string, b: string): number {
 
 /** The closest candidate within a third of the word's length, if any. */
 export function closest(word: string, candidates: readonly string[]): string | undefined {
+  // The distance costs length x length: a megabyte-long key in a hostile file must not stall.
+  if (word.length > 64) return undefined;
+  const limit = Math.max(1, Math.floor(word.length / 3));
   let best: string | undefined;
   let bestD = Infinity;
   for (const c of candidates) {
+    if (Math.abs(c.length - word.length) > limit) continue;
     const d = distance(word.toLowerCase(), c.toLowerCase());
     if (d < bestD) {
       bestD = d;
       best = c;
     }
   }
-  return best !== undefined && bestD <= Math.max(1, Math.floor(word.length / 3)) ? best : undefined;
+  return best !== undefined && bestD <= limit ? best : undefined;
 }
 
 /** A hint line: "did you mean X?" or the list of what is allowed. */
 export function suggestHint(word: string, candidates: readonly string[]): string {
   const c = closest(word, candidates);
   if (c) return `did you mean '${c}'?`;
-  return candidates.length > 0 ? `expected one of: ${candidates.join(', ')}` : 'nothing is allowed here';
+  if (candidates.length === 0) return 'nothing is allowed here';
+  return `expected one of: ${candidates.slice(0, 20).join(', ')}${candidates.length > 20 ? `, ... (${candidates.length} in all)` : ''}`;
 }

@@ -76,7 +76,7 @@ test('unknown parameter in exclude names its line and suggests', async () => {
 
 test('a value in exclude that the parameter never takes is an error', async () => {
   const p = await problems(GOOD.replace('{codec: vp8, crf: 30}', '{codec: vp9}'));
-  assert.match(p[0]!.message, /"vp9" is not a value of 'codec'/);
+  assert.match(p[0]!.message, /'vp9' is not a value of 'codec'/);
 });
 
 test('wrong types: plain words and the line', async () => {

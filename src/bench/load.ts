@@ -1,14 +1,17 @@
 /** Loading a benchmark: YAML or TypeScript module -> overrides -> schema -> ResolvedBenchmark. */
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parse as parseYamlValue } from 'yaml';
-import { InputError, type Problem, type SourcePos } from '../base/errors.ts';
+import { errorMessage, InputError, type Problem, type SourcePos } from '../base/errors.ts';
 import { suggestHint } from '../base/suggest.ts';
-import type { ResolvedBenchmark } from './resolved.ts';
+import { DEFAULT_MAX_RUNS, MAX_FILE_BYTES } from './limits.ts';
+import { combinations, countPoints, countRuns, PlanTooComplexError } from './matrix.ts';
+import type { ParamValue, PartialPoint, ResolvedBenchmark } from './resolved.ts';
 import { resolveBenchmark } from './resolve.ts';
 import { BenchmarkFileSchema, TOP_LEVEL_KEYS, type BenchmarkFile } from './schema.ts';
-import { parseYaml, PlainLocator, type Locator, type PathSeg } from './source.ts';
+import { show } from './show.ts';
+import { checkData, parseYaml, PlainLocator, problemAt, problemsError, type Locator, type PathSeg } from './source.ts';
 import { validateAgainst } from './validate.ts';
 
 /** `--set key=value`: a top-level field (or a dotted path below one), or a matrix parameter to fix. */
@@ -20,7 +23,7 @@ export interface Override {
 /** Splits `key=value`; the value is read as a YAML scalar or flow list (`2s`, `23`, `[a, b]`). */
 export function parseAssignment(text: string, flag: string): Override {
   const i = text.indexOf('=');
-  if (i <= 0) throw InputError.single(flag, `'${text}' is not key=value`, `write ${flag} duration=2s`);
+  if (i <= 0) throw InputError.single(flag, `${show(text)} is not key=value`, `write ${flag} duration=2s`);
   return { key: text.slice(0, i).trim(), value: text.slice(i + 1) };
 }
 
@@ -28,31 +31,38 @@ function scalar(value: string): unknown {
   try {
     return parseYamlValue(value) ?? value;
   } catch {
+    // Not YAML (`--set label=a: b`): the text itself is the value, as a shell user means it.
     return value;
   }
 }
 
+/** Path segments that would reach an object's prototype instead of a field. */
+const UNSAFE_SEGMENTS = new Set(['__proto__', 'constructor', 'prototype']);
+
 function applyOverrides(data: Record<string, unknown>, sets: readonly Override[]): { problems: Problem[]; touched: Map<string, SourcePos> } {
   const problems: Problem[] = [];
   const touched = new Map<string, SourcePos>();
-  const matrix = (data['matrix'] ?? {}) as Record<string, unknown>;
+  const rawMatrix = data['matrix'];
+  const matrix = rawMatrix !== null && typeof rawMatrix === 'object' && !Array.isArray(rawMatrix) ? (rawMatrix as Record<string, unknown>) : {};
   for (const s of sets) {
-    const pos = { file: `--set ${s.key}=${s.value}` };
+    const pos = { file: `--set ${show(s.key, 60, false)}=${show(s.value, 60, false)}` };
     const segs = s.key.split('.');
-    if (Object.hasOwn(matrix, s.key) && !TOP_LEVEL_KEYS.includes(s.key)) {
+    if (segs.some((seg) => seg === '' || UNSAFE_SEGMENTS.has(seg))) {
+      problems.push({ pos, path: '', message: `${show(s.key)} is not a field path`, hint: 'write names separated by dots, e.g. --set recording.probes.cpu=200ms' });
+    } else if (Object.hasOwn(matrix, s.key) && !TOP_LEVEL_KEYS.includes(s.key)) {
       matrix[s.key] = scalar(s.value);
       touched.set(`matrix.${s.key}`, pos);
     } else if (TOP_LEVEL_KEYS.includes(segs[0]!) && segs[0] !== 'matrix') {
       let o = data;
       for (const seg of segs.slice(0, -1)) {
-        if (o[seg] === undefined || typeof o[seg] !== 'object') o[seg] = {};
+        if (!Object.hasOwn(o, seg) || o[seg] === null || typeof o[seg] !== 'object') o[seg] = {};
         o = o[seg] as Record<string, unknown>;
       }
       o[segs.at(-1)!] = scalar(s.value);
       touched.set(s.key, pos);
     } else {
       const candidates = [...TOP_LEVEL_KEYS.filter((k) => k !== 'matrix'), ...Object.keys(matrix)];
-      problems.push({ pos, path: s.key, message: `'${s.key}' is neither a top-level field nor a parameter of the matrix`, hint: suggestHint(s.key, candidates) });
+      problems.push({ pos, path: s.key, message: `${show(s.key)} is neither a top-level field nor a parameter of the matrix`, hint: suggestHint(s.key, candidates) });
     }
   }
   return { problems, touched };
@@ -68,54 +78,149 @@ class OverrideLocator implements Locator {
     return this.inner.file;
   }
   at(path: readonly PathSeg[], key?: string): SourcePos {
+    if (this.touched.size === 0) return this.inner.at(path, key);
     const dotted = [...path, ...(key !== undefined ? [key] : [])].join('.');
     for (const [k, pos] of this.touched) if (dotted === k || dotted.startsWith(k + '.')) return pos;
     return this.inner.at(path, key);
   }
 }
 
+/**
+ * Where in the module a load error points: esbuild's "file:L:C: ERROR: ..." for code that does
+ * not compile, else the first stack frame in the module itself.
+ */
+function modulePosition(file: string, e: unknown): { pos: SourcePos; message: string } {
+  const text = errorMessage(e);
+  const compile = /^.*?:(\d+):(\d+): ERROR: (.*)$/m.exec(text);
+  if (compile) return { pos: { file, line: Number(compile[1]), col: Number(compile[2]) }, message: `does not compile: ${show(compile[3]!, 200, false)}` };
+  const abs = resolvePath(file).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const stack = e instanceof Error ? (e.stack ?? '') : '';
+  const frame = new RegExp(`${abs}(?:\\?[^:)]*)?:(\\d+):(\\d+)`).exec(stack);
+  const first = text.split('\n')[0]!.trim();
+  return { pos: frame ? { file, line: Number(frame[1]), col: Number(frame[2]) } : { file }, message: show(first === '' ? String(e) : first, 200, false) };
+}
+
+async function readModule(file: string): Promise<unknown> {
+  // A module is code: it runs here, with the rights of the user who runs the benchmark.
+  const { tsImport } = await import('tsx/esm/api');
+  let mod: { default?: unknown };
+  try {
+    mod = (await tsImport(pathToFileURL(resolvePath(file)).href, import.meta.url)) as { default?: unknown };
+  } catch (e) {
+    const { pos, message } = modulePosition(file, e);
+    throw new InputError([{ pos, path: '', message: message.startsWith('does not compile') ? `the module ${message}` : `the module failed to load: ${message}` }]);
+  }
+  // A module outside an ESM package is loaded as CommonJS, which nests the default export once more.
+  const inner = mod.default as { default?: unknown; name?: unknown } | undefined;
+  if (inner && typeof inner === 'object' && 'default' in inner && !('name' in inner)) mod = inner;
+  if (typeof mod.default !== 'function') return mod.default;
+  try {
+    return await (mod.default as () => unknown)();
+  } catch (e) {
+    const { pos, message } = modulePosition(file, e);
+    throw new InputError([{ pos, path: '', message: `the module's default export (a function) failed: ${message}` }]);
+  }
+}
+
 async function readSource(file: string): Promise<{ data: unknown; locator: Locator; text: string }> {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw InputError.single(file, `cannot read the benchmark file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  if (/\.(m?ts|m?js)$/.test(file)) {
-    // A module is code: it runs here, with the rights of the user who runs the benchmark.
-    const { tsImport } = await import('tsx/esm/api');
-    let mod: { default?: unknown };
+    // Sized before it is read: a huge file would cost tens of times its size once parsed.
+    const fd = openSync(file, 'r');
     try {
-      mod = (await tsImport(pathToFileURL(resolvePath(file)).href, import.meta.url)) as { default?: unknown };
-    } catch (e) {
-      throw InputError.single(file, `the module failed to load: ${(e as Error).message}`);
+      const size = fstatSync(fd).size;
+      if (size > MAX_FILE_BYTES) throw InputError.single(file, `the benchmark file is ${(size / 1048576).toFixed(1)} MiB, above the ${MAX_FILE_BYTES / 1048576} MiB allowed`, 'a benchmark declares its matrix: use ranges instead of long lists');
+      text = readFileSync(fd, 'utf8');
+    } finally {
+      closeSync(fd);
     }
-    // A module outside an ESM package is loaded as CommonJS, which nests the default export once more.
-    const inner = mod.default as { default?: unknown; name?: unknown } | undefined;
-    if (inner && typeof inner === 'object' && 'default' in inner && !('name' in inner)) mod = inner;
-    const data = typeof mod.default === 'function' ? await (mod.default as () => unknown)() : mod.default;
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw InputError.single(file, `cannot read the benchmark file: ${(e as NodeJS.ErrnoException).code ?? errorMessage(e)}`);
+  }
+  if (/\.(m?ts|m?js|cts|cjs)$/.test(file)) {
+    const data = await readModule(file);
     if (data === undefined) throw InputError.single(file, 'the module has no default export', 'end it with: export default defineBenchmark({ ... })');
-    return { data: JSON.parse(JSON.stringify(data)) as unknown, locator: new PlainLocator(file), text };
+    const locator = new PlainLocator(file);
+    // Checked before the JSON round trip, which would turn NaN into null and fail on a cycle.
+    const problems = checkData(data, locator);
+    if (problems.length > 0) throw problemsError(problems);
+    return { data: JSON.parse(JSON.stringify(data)) as unknown, locator, text };
   }
   const parsed = parseYaml(file, text);
-  if (!parsed.ok) throw new InputError(parsed.problems);
+  if (!parsed.ok) throw problemsError(parsed.problems);
   return { data: parsed.data, locator: parsed.locator, text };
 }
 
+/** How loading bounds the plan, and the `--filter` flags of `run` (each `key=value[,value]`). */
+export interface LoadOptions {
+  /** Planned runs allowed (points after constraints x repeat); default DEFAULT_MAX_RUNS. */
+  maxRuns?: number;
+  filters?: readonly string[];
+}
+
 /** Reads, validates and resolves a benchmark file; throws InputError listing every problem found. */
-export async function loadBenchmark(file: string, sets: readonly Override[] = []): Promise<ResolvedBenchmark> {
+export async function loadBenchmark(file: string, sets: readonly Override[] = [], opts: LoadOptions = {}): Promise<ResolvedBenchmark> {
   const src = await readSource(file);
   if (src.data === null || typeof src.data !== 'object' || Array.isArray(src.data)) {
     throw InputError.single(file, 'a benchmark file must be a mapping of keys (name, workload, matrix, ...)');
   }
   const data = src.data as Record<string, unknown>;
   const { problems, touched } = applyOverrides(data, sets);
-  if (problems.length > 0) throw new InputError(problems);
+  if (problems.length > 0) throw problemsError(problems);
   const loc = new OverrideLocator(src.locator, touched);
+  const bad = checkData(data, loc);
+  if (bad.length > 0) throw problemsError(bad);
   const structural = validateAgainst(BenchmarkFileSchema, data, loc);
-  if (structural.length > 0) throw new InputError(structural);
+  if (structural.length > 0) throw problemsError(structural);
   const fixed = new Set([...touched.keys()].filter((k) => k.startsWith('matrix.')).map((k) => k.slice('matrix.'.length)));
   const r = resolveBenchmark(data as BenchmarkFile, loc, src.text, fixed);
-  if (!r.ok) throw new InputError(r.problems);
+  if (!r.ok) throw problemsError(r.problems);
+  const filters = opts.filters ?? [];
+  checkPlanSize(r.value, parseFilters(r.value, filters), filters, opts.maxRuns ?? DEFAULT_MAX_RUNS, loc);
   return r.value;
+}
+
+/** `--filter key=value[,value]` flags as partial points; a key must be a parameter of the matrix. */
+export function parseFilters(b: Pick<ResolvedBenchmark, 'axes'>, filters: readonly string[]): PartialPoint[] {
+  const names = b.axes.map((a) => a.name);
+  return filters.map((f) => {
+    const { key, value } = parseAssignment(f, '--filter');
+    if (!names.includes(key)) throw InputError.single(`--filter ${show(f, 60, false)}`, `${show(key)} is not a parameter of the matrix`, suggestHint(key, names));
+    return { [key]: value.split(',').map((v) => v.trim()) as ParamValue[] };
+  });
+}
+
+/** A count for a message: exact while a double holds it exactly, else in powers of ten. */
+function bigCount(n: number): string {
+  if (!Number.isFinite(n)) return 'more than 1e308';
+  return n < 1e15 ? String(n) : n.toExponential(2);
+}
+
+/**
+ * Refuses a plan of more than `maxRuns` runs, or of none, before anything is built: the count
+ * streams through the product and stops at the cap (see countRuns), so 10^12 combinations answer
+ * at once instead of filling the heap.
+ */
+function checkPlanSize(b: ResolvedBenchmark, filter: PartialPoint[], filterText: readonly string[], maxRuns: number, loc: Locator): void {
+  const fail = (message: string, hint?: string, key = 'matrix') => problemsError([problemAt(loc, [], message, hint, key)]);
+  let count;
+  try {
+    count = countRuns(b, filter, maxRuns);
+  } catch (e) {
+    if (e instanceof PlanTooComplexError) throw fail(e.message, undefined, b.exclude.length > 0 ? 'exclude' : 'only');
+    throw e;
+  }
+  if (count === undefined) {
+    const narrowed = [b.exclude.length > 0 && 'exclude', b.only.length > 0 && 'only', filter.length > 0 && '--filter'].filter(Boolean).join('/');
+    throw fail(
+      `the plan has more than ${maxRuns} runs: ${bigCount(combinations(b.axes, b.links))} combinations of ${b.axes.length} parameter(s)${narrowed ? ` (before ${narrowed})` : ''} x repeat ${b.repeat}`,
+      `narrow the matrix or the repeat, or raise the limit with --max-runs N (default ${DEFAULT_MAX_RUNS})`,
+    );
+  }
+  if (count.points > 0) return;
+  if (filter.length > 0 && countPoints(b.axes, b.links, b.exclude, b.only, [], 0) !== 0) {
+    throw InputError.single(`--filter ${filterText.map((f) => show(f, 60, false)).join(' --filter ')}`, 'no point matches the filter', 'streambench validate FILE lists the values of each parameter');
+  }
+  throw fail('exclude and only leave no point to run', 'check the entries of exclude and only against the matrix', b.exclude.length > 0 ? 'exclude' : 'only');
 }

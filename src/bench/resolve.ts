@@ -1,12 +1,14 @@
 /** Semantic checks and resolution of a structurally valid benchmark document into a ResolvedBenchmark. */
-import { parseDuration } from '../base/duration.ts';
+import { formatDuration, parseDuration } from '../base/duration.ts';
 import { sha256 } from '../base/canonical.ts';
-import type { Problem } from '../base/errors.ts';
+import { errorMessage, type Problem } from '../base/errors.ts';
 import { suggestHint } from '../base/suggest.ts';
-import { expandRange, type RangeSpec } from './matrix.ts';
+import { describeSeconds, MAX_TIME_S, MIN_INTERVAL_S, PROBLEMS_SHOWN } from './limits.ts';
+import { expandRange, PlanTooComplexError, Search, type RangeSpec } from './matrix.ts';
 import { BUILTIN_TEMPLATE_NAMES, type Axis, type ExtractRule, type Order, type ParamValue, type PartialPoint, type ProbeRates, type Recording, type ResolvedBenchmark, type ResolvedHook, type ResolvedWorkload } from './resolved.ts';
 import { CommandWorkloadSchema, SpiceWorkloadSchema, StreamWorkloadSchema, type RawSpiceWorkload, type BenchmarkFile, type RawAxis, type RawCommandWorkload, type RawHooks, type RawStreamWorkload } from './schema.ts';
-import { parseBitrate, SettingError, streamSettings, STREAM_PARAMS } from './stream-settings.ts';
+import { show } from './show.ts';
+import { CODEC_DEPENDENT_PARAMS, parseBitrate, SettingError, streamSettings, STREAM_PARAMS } from './stream-settings.ts';
 import { spiceSettings, SPICE_PARAMS } from './spice-settings.ts';
 import { problemAt, pathText, type Locator, type PathSeg } from './source.ts';
 import { templateRefs } from './template.ts';
@@ -17,14 +19,19 @@ const DEFAULT_HOOK_TIMEOUT_S = 60;
 /** Names that templates and result tables already use, so no parameter may take them. */
 const RESERVED: readonly string[] = [...BUILTIN_TEMPLATE_NAMES, 'set', 'status', 'error', 'started_at', 'wall_s'];
 
+/** A parameter name becomes a column, a template name and a key of plain objects: short, and not an Object property. */
+const MAX_PARAM_NAME = 64;
+
 /** Workload types this version knows, with the schema each is checked against. */
 export const WORKLOAD_TYPES = { stream: StreamWorkloadSchema, spice: SpiceWorkloadSchema, command: CommandWorkloadSchema } as const;
 
 class Ctx {
   problems: Problem[] = [];
   constructor(readonly loc: Locator) {}
-  add(path: PathSeg[], message: string, hint?: string, key?: string): void {
-    this.problems.push(problemAt(this.loc, path, message, hint, key));
+  /** A hint may be given as a function: it is worked out only for problems that will be shown. */
+  add(path: PathSeg[], message: string, hint?: string | (() => string), key?: string): void {
+    const h = typeof hint === 'function' ? (this.problems.length < PROBLEMS_SHOWN ? hint() : undefined) : hint;
+    this.problems.push(problemAt(this.loc, path, message, h, key));
   }
 }
 
@@ -34,26 +41,53 @@ function axisValues(raw: RawAxis): ParamValue[] {
   return [raw];
 }
 
-function seconds(ctx: Ctx, path: PathSeg[], v: unknown, dflt: number): number {
+/** What a duration field takes: above 0 (a timeout, a duration) or from 0 (a warm-up), or at least a sampling interval. */
+type TimeKind = 'positive' | 'nonnegative' | 'interval';
+
+/**
+ * Seconds of a duration field, within what the engine's timers hold (MAX_TIME_S). `dflt` is
+ * returned for an absent value, and after reporting a bad one.
+ */
+function seconds(ctx: Ctx, path: PathSeg[], v: unknown, dflt: number, kind: TimeKind = 'positive'): number {
   if (v === undefined) return dflt;
   const s = parseDuration(v);
   if (s === undefined) {
-    ctx.add(path, `'${String(v)}' is not a duration`, 'write seconds as a number, or "500ms", "5s", "2m"');
+    ctx.add(path, `${show(v)} is not a duration`, 'write seconds as a number, or "500ms", "5s", "2m"');
+    return dflt;
+  }
+  if (s > MAX_TIME_S) {
+    ctx.add(path, `${show(v)} is longer than the ${describeSeconds(MAX_TIME_S)} a duration may be`, 'split a long measurement into several points');
+    return dflt;
+  }
+  if (kind === 'positive' && s <= 0) {
+    ctx.add(path, `${show(v)} must be above 0`);
+    return dflt;
+  }
+  if (kind === 'interval' && s < MIN_INTERVAL_S) {
+    ctx.add(path, `${show(v)} is shorter than the ${MIN_INTERVAL_S * 1000}ms a sampling interval may be`);
     return dflt;
   }
   return s;
 }
 
-function checkTemplates(ctx: Ctx, path: PathSeg[], strings: readonly string[], allowed: readonly string[]): void {
-  strings.forEach((s, i) => {
-    try {
-      for (const ref of templateRefs(s)) {
-        if (!allowed.includes(ref)) ctx.add([...path, i], `unknown placeholder {${ref}}`, suggestHint(ref, allowed));
-      }
-    } catch (e) {
-      ctx.add([...path, i], (e as Error).message);
+/** Checks the placeholders of one templated string against the names it may use. */
+function checkTemplate(ctx: Ctx, path: PathSeg[], text: string, allowed: readonly string[]): void {
+  try {
+    for (const ref of templateRefs(text)) {
+      if (!allowed.includes(ref)) ctx.add(path, `unknown placeholder {${show(ref, 40, false)}}`, () => suggestHint(ref, allowed));
     }
-  });
+  } catch (e) {
+    ctx.add(path, errorMessage(e));
+  }
+}
+
+function checkTemplates(ctx: Ctx, path: PathSeg[], strings: readonly string[], allowed: readonly string[]): void {
+  strings.forEach((s, i) => checkTemplate(ctx, [...path, i], s, allowed));
+}
+
+/** The values of an env mapping, each at its own key. */
+function checkTemplateMap(ctx: Ctx, path: PathSeg[], map: Readonly<Record<string, string>> | undefined, allowed: readonly string[]): void {
+  for (const [k, v] of Object.entries(map ?? {})) checkTemplate(ctx, [...path, k], v, allowed);
 }
 
 function hooks(ctx: Ctx, path: PathSeg[], raw: RawHooks | undefined, allowed: readonly string[]): ResolvedHook[] {
@@ -66,6 +100,7 @@ function hooks(ctx: Ctx, path: PathSeg[], raw: RawHooks | undefined, allowed: re
     const p = single ? path : [...path, i];
     const o = Array.isArray(h) ? { run: h } : h;
     checkTemplates(ctx, Array.isArray(h) ? p : [...p, 'run'], o.run, allowed);
+    checkTemplateMap(ctx, [...p, 'env'], o.env, allowed);
     return {
       argv: o.run,
       timeoutS: seconds(ctx, [...p, 'timeout'], o.timeout, DEFAULT_HOOK_TIMEOUT_S),
@@ -79,20 +114,33 @@ function hooks(ctx: Ctx, path: PathSeg[], raw: RawHooks | undefined, allowed: re
 /** `fixed` parameters were narrowed by --set, so constraints may name values they no longer take. */
 function partials(ctx: Ctx, key: 'exclude' | 'only', raw: BenchmarkFile['exclude'], axes: Axis[], fixed: ReadonlySet<string>): PartialPoint[] {
   const names = axes.map((a) => a.name);
+  const byName = new Map(axes.map((a) => [a.name, a]));
+  const texts = new Map<string, Set<string>>();
+  const valuesOf = (axis: Axis) => {
+    let t = texts.get(axis.name);
+    if (!t) texts.set(axis.name, (t = new Set(axis.values.map(String))));
+    return t;
+  };
   return (raw ?? []).map((entry, i) => {
     const out: Record<string, ParamValue[]> = {};
+    const keys = Object.keys(entry);
+    if (keys.length === 0) {
+      ctx.add([key, i], `an empty entry in ${key} matches every point${key === 'exclude' ? ', so nothing would run' : ''}`, 'name at least one parameter, e.g. {codec: vp8}');
+    }
     for (const [name, v] of Object.entries(entry)) {
-      const axis = axes.find((a) => a.name === name);
+      const axis = byName.get(name);
       if (!axis) {
-        ctx.add([key, i], `unknown parameter '${name}' in ${key}`, suggestHint(name, names), name);
+        ctx.add([key, i], `unknown parameter ${show(name)} in ${key}`, () => suggestHint(name, names), name);
         continue;
       }
       const values = Array.isArray(v) ? v : [v];
-      for (const x of values) {
-        if (!fixed.has(name) && !axis.values.some((y) => String(y) === String(x))) {
-          ctx.add([key, i, name], `${JSON.stringify(x)} is not a value of '${name}'`, `its values are: ${axis.values.map((y) => JSON.stringify(y)).join(', ')}`);
+      if (values.length === 0) ctx.add([key, i, name], `an empty list matches no value of '${name}'`, 'list at least one value, or drop the key');
+      values.forEach((x, j) => {
+        if (!fixed.has(name) && !valuesOf(axis).has(String(x))) {
+          const shown = axis.values.slice(0, 10).map((y) => show(y, 30)).join(', ');
+          ctx.add([key, i, name, ...(Array.isArray(v) ? [j] : [])], `${show(x)} is not a value of '${name}'`, `its values are: ${shown}${axis.values.length > 10 ? `, ... (${axis.values.length} in all)` : ''}`);
         }
-      }
+      });
       out[name] = values;
     }
     return out;
@@ -109,7 +157,7 @@ function extractRules(ctx: Ctx, raw: RawCommandWorkload['metrics']): ExtractRule
         if (!named && !r.name) ctx.add(['workload', 'metrics', i, 'regex'], 'a regex without named groups needs `name`', 'name the value with (?<speed>...) or add name: speed');
         if (new RegExp(`${re.source}|`).exec('')!.length < 2) ctx.add(['workload', 'metrics', i, 'regex'], 'the regex has no capture group', 'capture the value: speed=(?<speed>[0-9.]+)');
       } catch (e) {
-        ctx.add(['workload', 'metrics', i, 'regex'], `invalid regular expression: ${(e as Error).message}`);
+        ctx.add(['workload', 'metrics', i, 'regex'], `invalid regular expression: ${show(errorMessage(e), 200, false)}`);
       }
       return { kind: 'regex', from, pattern: r.regex, ...(r.flags ? { flags: r.flags } : {}), ...(r.name ? { name: r.name } : {}), ...(r.take ? { take: r.take } : {}) } as ExtractRule;
     }
@@ -137,14 +185,15 @@ function workload(ctx: Ctx, raw: BenchmarkFile['workload'], allowed: readonly st
   }
   const w = raw as RawCommandWorkload;
   checkTemplates(ctx, ['workload', 'argv'], w.argv, allowed);
-  checkTemplates(ctx, ['workload', 'env'], Object.values(w.env ?? {}), allowed);
+  checkTemplateMap(ctx, ['workload', 'env'], w.env, allowed);
+  if (w.cwd !== undefined) checkTemplate(ctx, ['workload', 'cwd'], w.cwd, allowed);
   return {
     type: 'command',
     argv: w.argv,
     env: w.env ?? {},
     ...(w.cwd !== undefined ? { cwd: w.cwd } : {}),
     ...(w.timeout !== undefined ? { timeoutS: seconds(ctx, ['workload', 'timeout'], w.timeout, 0) } : {}),
-    sampleIntervalS: seconds(ctx, ['workload', 'sample_interval'], w.sample_interval, 0.1),
+    sampleIntervalS: seconds(ctx, ['workload', 'sample_interval'], w.sample_interval, 0.1, 'interval'),
     metrics: extractRules(ctx, w.metrics),
     successExitCodes: w.success_exit_codes ?? [0],
   };
@@ -160,7 +209,7 @@ function resolveRecording(ctx: Ctx, raw: BenchmarkFile['recording'], type: strin
   for (const a of agents) {
     if (a.url !== undefined && !/^https?:\/\//.test(a.url)) ctx.add(['recording', 'agents', a.role, 'url'], `'${a.url}' is not an http:// or https:// URL`);
   }
-  const ms = (path: PathSeg[], v: number | string | false | undefined, dflt: number | false): number | false => (v === false ? false : v === undefined ? dflt : seconds(ctx, path, v, 0) * 1000);
+  const ms = (path: PathSeg[], v: number | string | false | undefined, dflt: number | false): number | false => (v === false ? false : v === undefined ? dflt : seconds(ctx, path, v, 0.1, 'interval') * 1000);
   const p = r.probes ?? {};
   const probes: ProbeRates = {
     cpu: ms(['recording', 'probes', 'cpu'], p.cpu, 100),
@@ -183,15 +232,16 @@ function streamWorkload(ctx: Ctx, w: RawStreamWorkload): ResolvedWorkload {
   const defaults = pickDefaults(w, STREAM_PARAMS);
   const schedule: { atS: number; bitrate?: number; fps?: number; keyframe?: boolean }[] = [];
   (w.schedule ?? []).forEach((c, i) => {
-    const at = seconds(ctx, ['workload', 'schedule', i, 'at'], c.at, 0);
+    const at = seconds(ctx, ['workload', 'schedule', i, 'at'], c.at, 0, 'nonnegative');
     const entry: (typeof schedule)[number] = { atS: at };
     if (c.bitrate !== undefined) {
       try {
         entry.bitrate = parseBitrate(c.bitrate);
       } catch (e) {
-        ctx.add(['workload', 'schedule', i, 'bitrate'], (e as Error).message);
+        ctx.add(['workload', 'schedule', i, 'bitrate'], errorMessage(e));
       }
     }
+    if (c.fps !== undefined && !(c.fps >= 1 && c.fps <= 240)) ctx.add(['workload', 'schedule', i, 'fps'], `fps ${c.fps} must be from 1 to 240`);
     if (c.fps !== undefined) entry.fps = c.fps;
     if (c.keyframe !== undefined) entry.keyframe = c.keyframe;
     schedule.push(entry);
@@ -201,24 +251,62 @@ function streamWorkload(ctx: Ctx, w: RawStreamWorkload): ResolvedWorkload {
 
 /**
  * Checks a workload's parameter values where they are written (its defaults, then each matrix
- * value of its parameters), so a bad one names its line before anything runs.
+ * value of its parameters), so a bad one names its line before anything runs. Each distinct
+ * value is parsed once, not each point: with the other parameters at their defaults, and those
+ * whose rules depend on the codec (`dependent`) once per codec they meet in the plan.
  */
-function checkParamValues(ctx: Ctx, defaults: Record<string, ParamValue>, axes: Axis[], params: Record<string, string>, parse: (p: Record<string, ParamValue>, times: { warmupS: number; durationS: number }) => unknown, what: string): void {
+function checkParamValues(
+  ctx: Ctx,
+  defaults: Record<string, ParamValue>,
+  plan: { axes: Axis[]; links: string[][]; exclude: PartialPoint[]; only: PartialPoint[] },
+  params: Record<string, string>,
+  parse: (p: Record<string, ParamValue>, times: { warmupS: number; durationS: number }) => unknown,
+  dependent: readonly string[],
+): void {
   const times = { warmupS: 0, durationS: 1 };
-  const attempt = (p: Record<string, ParamValue>, onError: (e: SettingError) => void): boolean => {
+  // The context of each check: the defaults, less the codec and what depends on it, so that a
+  // default preset meant for the matrix's vp9 is not judged against the default h264.
+  const base = Object.fromEntries(Object.entries(defaults).filter(([k]) => k !== 'codec' && !dependent.includes(k)));
+  const codecAxis = plan.axes.find((a) => a.name === 'codec');
+  const unconstrained = plan.exclude.length === 0 && plan.only.length === 0;
+  let search: Search | undefined;
+  /** Whether some planned point has both values; a bad pair that exclude/only or a link rule out is no error. */
+  const together = (name: string, v: ParamValue, codec: ParamValue): boolean => {
+    const onAxis = plan.axes.some((a) => a.name === name);
+    if (unconstrained && !plan.links.some((g) => g.includes('codec') && g.includes(name))) return true;
     try {
-      parse(p, times);
-      return true;
+      search ??= new Search(plan.axes, plan.links, plan.exclude, plan.only);
+      return search.setFilter([{ codec: [codec], ...(onAxis ? { [name]: [v] } : {}) }]).count(0) !== 0;
     } catch (e) {
-      if (!(e instanceof SettingError)) throw e;
-      onError(e);
-      return false;
+      // Too intricate to tell: check the pair, as if it were planned.
+      if (e instanceof PlanTooComplexError) return true;
+      throw e;
     }
   };
-  if (!attempt(defaults, (e) => ctx.add(['workload', e.param], e.message, `the ${what} parameters: ${Object.keys(params).join(', ')}`))) return;
-  for (const a of axes) {
+  const codecsFor = (name: string, v: ParamValue): (ParamValue | undefined)[] => {
+    if (!dependent.includes(name)) return [undefined];
+    if (!codecAxis) return [defaults['codec']];
+    return codecAxis.values.filter((c) => together(name, v, c));
+  };
+  const check = (name: string, v: ParamValue, path: PathSeg[]): void => {
+    for (const codec of codecsFor(name, v)) {
+      try {
+        parse({ ...base, ...(codec !== undefined ? { codec } : {}), [name]: v }, times);
+      } catch (e) {
+        if (!(e instanceof SettingError)) throw e;
+        // Another parameter's error is reported when that parameter's turn comes.
+        if (e.param === name) {
+          ctx.add(path, e.message);
+          return;
+        }
+      }
+    }
+  };
+  const onAxis = new Set(plan.axes.map((a) => a.name));
+  for (const [name, v] of Object.entries(defaults)) if (!onAxis.has(name)) check(name, v, ['workload', name]);
+  for (const a of plan.axes) {
     if (!(a.name in params)) continue;
-    a.values.forEach((v, i) => attempt({ ...defaults, [a.name]: v }, (e) => ctx.add(['matrix', a.name, ...(a.values.length > 1 ? [i] : [])], e.message)));
+    a.values.forEach((v, i) => check(a.name, v, ['matrix', a.name, ...(a.values.length > 1 ? [i] : [])]));
   }
 }
 
@@ -232,18 +320,68 @@ function pickDefaults(raw: object, params: Record<string, string>): Record<strin
   return defaults;
 }
 
+/**
+ * A value listed twice runs the same point twice under one key (the result set keeps one): an
+ * error, at the second one. Linked parameters may repeat a value; their combinations may not.
+ * Values that read the same as text (1 and "1") are the same value: templates make them so.
+ */
+function checkDuplicates(ctx: Ctx, matrix: BenchmarkFile['matrix'], axes: readonly Axis[], links: readonly string[][]): void {
+  const linked = new Set(links.flat());
+  for (const a of axes) {
+    if (linked.has(a.name)) continue;
+    const first = new Map<string, number>();
+    const reported = new Set<string>();
+    const isList = Array.isArray(matrix[a.name]);
+    a.values.forEach((v, i) => {
+      const k = String(v);
+      const j = first.get(k);
+      if (j === undefined) {
+        first.set(k, i);
+        return;
+      }
+      if (reported.has(k)) return;
+      reported.add(k);
+      if (isList) ctx.add(['matrix', a.name, i], `${show(v)} is listed twice in '${a.name}' (items ${j + 1} and ${i + 1})`, 'each value runs once; use repeat for repetitions');
+      else ctx.add(['matrix', a.name], `the range of '${a.name}' gives ${show(v)} twice (values are rounded to 12 digits)`, 'widen the range or take fewer values');
+    });
+  }
+  links.forEach((group, g) => {
+    const members = group.map((n) => axes.find((a) => a.name === n)).filter((a): a is Axis => a !== undefined);
+    if (members.length === 0) return;
+    const size = Math.min(...members.map((m) => m.values.length));
+    const first = new Map<string, number>();
+    for (let i = 0; i < size; i++) {
+      const k = JSON.stringify(members.map((m) => String(m.values[i])));
+      const j = first.get(k);
+      if (j === undefined) first.set(k, i);
+      else {
+        ctx.add(['link', g], `linked values ${j + 1} and ${i + 1} make the same combination (${members.map((m) => `${m.name}=${show(m.values[i], 30)}`).join(', ')})`, 'each combination runs once; use repeat for repetitions');
+        break;
+      }
+    }
+  });
+}
+
 /** Resolves a document that passed the schema; returns problems instead when it is not coherent. */
 export function resolveBenchmark(data: BenchmarkFile, loc: Locator, text: string, fixed: ReadonlySet<string> = new Set()): { ok: true; value: ResolvedBenchmark } | { ok: false; problems: Problem[] } {
   const ctx = new Ctx(loc);
   const axes: Axis[] = [];
+  const broken = new Set<string>();
   for (const [name, raw] of Object.entries(data.matrix)) {
-    if (RESERVED.includes(name)) ctx.add(['matrix'], `'${name}' is a reserved name and cannot be a parameter`, `rename it, e.g. ${name}_value`, name);
+    if (name.length > MAX_PARAM_NAME) {
+      ctx.add(['matrix'], `parameter name ${show(name)} is longer than ${MAX_PARAM_NAME} characters`, undefined, name);
+      continue;
+    }
+    if (RESERVED.includes(name) || name in Object.prototype || name === '__proto__') ctx.add(['matrix'], `'${name}' is a reserved name and cannot be a parameter`, `rename it, e.g. ${name}_value`, name);
     try {
       const values = axisValues(raw);
       if (values.length === 0) ctx.add(['matrix', name], `parameter '${name}' has no values`);
       axes.push({ name, values });
     } catch (e) {
-      ctx.add(['matrix', name], (e as Error).message);
+      ctx.add(['matrix', name], `range of '${name}': ${errorMessage(e)}`);
+      // Still a parameter (with no values): its name in templates, links and constraints is no second error.
+      axes.push({ name, values: [] });
+      broken.add(name);
     }
   }
   const names = axes.map((a) => a.name);
@@ -259,15 +397,22 @@ export function resolveBenchmark(data: BenchmarkFile, loc: Locator, text: string
       return false;
     });
     members.forEach((n) => linked.add(n));
+    if (members.some((n) => broken.has(n))) {
+      links.push(members);
+      return;
+    }
     const lens = members.map((n) => axes.find((a) => a.name === n)!.values.length);
     if (new Set(lens).size > 1) {
       ctx.add(['link', i], `linked parameters must have the same number of values: ${members.map((n, j) => `${n} has ${lens[j]}`).join(', ')}`);
     }
     links.push(members);
   });
+  checkDuplicates(ctx, data.matrix, axes, links);
 
-  const exclude = partials(ctx, 'exclude', data.exclude, axes, fixed);
-  const only = partials(ctx, 'only', data.only, axes, fixed);
+  // Values of a parameter narrowed by --set, or whose range is broken, are not checked against it.
+  const unchecked = new Set([...fixed, ...broken]);
+  const exclude = partials(ctx, 'exclude', data.exclude, axes, unchecked);
+  const only = partials(ctx, 'only', data.only, axes, unchecked);
 
   let order: Order = { kind: 'declared' };
   const o = data.order;
@@ -296,10 +441,21 @@ export function resolveBenchmark(data: BenchmarkFile, loc: Locator, text: string
   const setup = hooks(ctx, ['setup'], data.setup, setNames);
   const teardown = hooks(ctx, ['teardown'], data.teardown, setNames);
   const w = workload(ctx, data.workload, pointNames);
-  if (w?.type === 'stream') checkParamValues(ctx, w.defaults, axes, STREAM_PARAMS, streamSettings, 'stream');
-  if (w?.type === 'spice') checkParamValues(ctx, w.defaults, axes, SPICE_PARAMS, spiceSettings, 'SPICE');
-  const warmupS = seconds(ctx, ['warmup'], data.warmup, 0);
-  const durationS = data.duration === undefined ? undefined : seconds(ctx, ['duration'], data.duration, 0);
+  const plan = { axes, links, exclude, only };
+  if (w?.type === 'stream') checkParamValues(ctx, w.defaults, plan, STREAM_PARAMS, streamSettings, CODEC_DEPENDENT_PARAMS);
+  if (w?.type === 'spice') checkParamValues(ctx, w.defaults, plan, SPICE_PARAMS, spiceSettings, []);
+  const warmupS = seconds(ctx, ['warmup'], data.warmup, 0, 'nonnegative');
+  const durationS = data.duration === undefined ? undefined : seconds(ctx, ['duration'], data.duration, 1);
+  if (warmupS + (durationS ?? 0) > MAX_TIME_S) {
+    ctx.add(['duration'], `warmup + duration is ${formatDuration(warmupS + (durationS ?? 0))}, longer than the ${describeSeconds(MAX_TIME_S)} a point may last`);
+  }
+  if (w?.type === 'stream') {
+    // The stream ends at warmup + duration (10 s by default): a change scheduled later never applies.
+    const endS = warmupS + (durationS ?? 10);
+    w.schedule.forEach((c, i) => {
+      if (c.atS >= endS) ctx.add(['workload', 'schedule', i, 'at'], `at ${formatDuration(c.atS)} is after the stream ends (${formatDuration(endS)}), so the change would never apply`);
+    });
+  }
 
   const recording = w ? resolveRecording(ctx, data.recording, w.type) : undefined;
   if (recording) {

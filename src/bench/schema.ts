@@ -3,6 +3,7 @@
  * file and the JSON Schema that validates it (and that editors use, see schema/benchmark.schema.json).
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { MAX_RANGE_VALUES, MAX_RETRIES, MAX_SEED } from './limits.ts';
 import { SPICE_PARAMS } from './spice-settings.ts';
 import { STREAM_PARAMS } from './stream-settings.ts';
 
@@ -60,7 +61,7 @@ const Range = Type.Object(
     to: Type.Number(),
     step: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
     scale: Type.Optional(Type.Union([Type.Literal('linear'), Type.Literal('log')])),
-    count: Type.Optional(Type.Integer({ minimum: 2 })),
+    count: Type.Optional(Type.Integer({ minimum: 2, maximum: MAX_RANGE_VALUES })),
   },
   { additionalProperties: false, description: 'A numeric range: from..to by step (linear), or count points (linear or log).' },
 );
@@ -113,7 +114,7 @@ export const CommandWorkloadSchema = Type.Object(
 const Order = Type.Union([
   Type.Literal('declared'),
   Type.Literal('shuffled'),
-  Type.Object({ shuffle: Type.Integer({ description: 'Seed of the shuffle.' }) }, { additionalProperties: false }),
+  Type.Object({ shuffle: Type.Integer({ minimum: 0, maximum: MAX_SEED, description: 'Seed of the shuffle (32 bits).' }) }, { additionalProperties: false }),
   Type.Object(
     { group: Type.Array(Type.String(), { minItems: 1, description: 'Parameters that are costly to change, slowest-changing first.' }) },
     { additionalProperties: false },
@@ -127,7 +128,7 @@ const Partial = Type.Record(Type.String(), Type.Union([Scalar, Type.Array(Scalar
 export const BenchmarkFileSchema = Type.Object(
   {
     $schema: Type.Optional(Type.String()),
-    name: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$', description: 'Name of the benchmark; the default result set directory.' }),
+    name: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$', maxLength: 100, description: 'Name of the benchmark; the default result set directory.' }),
     description: Type.Optional(Type.String()),
     // Checked here for its type only; each workload type's own schema is applied next (resolve.ts),
     // so errors name the workload's keys rather than every branch of a union.
@@ -151,7 +152,7 @@ export const BenchmarkFileSchema = Type.Object(
     ),
     on_error: Type.Optional(Type.Union([Type.Literal('stop'), Type.Literal('continue')])),
     recording: Type.Optional(Type.Union([Type.Literal(false), Recording])),
-    retries: Type.Optional(Type.Integer({ minimum: 0 })),
+    retries: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_RETRIES })),
   },
   { additionalProperties: false, $id: 'https://streambench.dev/schema/benchmark.json', title: 'streambench benchmark file' },
 );

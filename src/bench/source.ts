@@ -1,6 +1,8 @@
 /** A benchmark file's text parsed with source positions, so every problem can name its line. */
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
-import type { Problem, SourcePos } from '../base/errors.ts';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
+import { errorMessage, formatProblem, InputError, type Problem, type SourcePos } from '../base/errors.ts';
+import { MAX_DEPTH, PROBLEMS_SHOWN } from './limits.ts';
+import { show } from './show.ts';
 
 export type PathSeg = string | number;
 
@@ -11,8 +13,9 @@ export interface Locator {
   at(path: readonly PathSeg[], key?: string): SourcePos;
 }
 
+/** A path as messages write it, `matrix.codec[2]`; keys are cut and escaped like values (a hostile key is a megabyte of junk). */
 export function pathText(path: readonly PathSeg[]): string {
-  return path.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
+  return path.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? show(s, 40, false) : `.${show(s, 40, false)}`)).join('');
 }
 
 export function problemAt(loc: Locator, path: readonly PathSeg[], message: string, hint?: string, key?: string): Problem {
@@ -47,14 +50,22 @@ class YamlLocator implements Locator {
   }
 }
 
+// Keys of each mapping, indexed on first use: locating every problem of a file with 100000 keys
+// must not scan the mapping once per problem.
+const keyIndex = new WeakMap<YAMLMap, Map<string, Pair>>();
+
 function child(node: unknown, seg: PathSeg): { key?: Node; value: unknown } | undefined {
   if (isMap(node)) {
-    for (const item of node.items) {
-      if (isPair(item) && isScalar(item.key) && String(item.key.value) === String(seg)) {
-        return { key: item.key, value: item.value };
+    let index = keyIndex.get(node);
+    if (!index) {
+      index = new Map();
+      for (const item of node.items) {
+        if (isPair(item) && isScalar(item.key) && !index.has(String(item.key.value))) index.set(String(item.key.value), item);
       }
+      keyIndex.set(node, index);
     }
-    return undefined;
+    const item = index.get(String(seg));
+    return item ? { key: item.key as Node, value: item.value } : undefined;
   }
   if (isSeq(node) && typeof seg === 'number') {
     const v = node.items[seg];
@@ -73,18 +84,145 @@ export class PlainLocator implements Locator {
 
 export type ParsedSource = { ok: true; data: unknown; locator: Locator } | { ok: false; problems: Problem[] };
 
-/** Parses YAML text; syntax errors come back as problems with line and column. */
+/** Parses YAML text; syntax errors, warnings and alias bombs come back as problems with line and column. */
 export function parseYaml(file: string, text: string): ParsedSource {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
+  const at = (offset: number): SourcePos => {
+    const p = lines.linePos(offset);
+    return { file, line: p.line, col: p.col };
+  };
+  let doc: Document;
+  try {
+    // uniqueKeys is checked below instead: the library compares each key with every earlier one,
+    // which takes minutes for a file of 100000 keys.
+    doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false });
+  } catch (e) {
+    return { ok: false, problems: [{ pos: { file }, path: '', message: `YAML: the text cannot be parsed: ${firstLine(errorMessage(e))}` }] };
+  }
+  // Warnings too: an unresolved tag (`!foo bar`) would otherwise silently become the text 'bar'.
+  const issues = [...doc.errors, ...doc.warnings];
+  if (issues.length > 0) {
+    return { ok: false, problems: issues.map((e) => ({ pos: at(e.pos[0]), path: '', message: `YAML syntax: ${firstLine(e.message)}` })) };
+  }
+  const keyProblems = checkKeys(doc, at);
+  if (keyProblems.length > 0) return { ok: false, problems: keyProblems };
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    // The yaml library refuses aliases that expand past maxAliasCount nodes (a "billion laughs"
+    // bomb) with a ReferenceError that names no position: point at the first alias instead.
+    let alias: Node | undefined;
+    visit(doc, {
+      Alias(_, node) {
+        alias = node;
+        return visit.BREAK;
+      },
+    });
+    const pos = alias?.range ? at(alias.range[0]) : { file };
+    const bomb = /alias/i.test(errorMessage(e));
     return {
       ok: false,
-      problems: doc.errors.map((e) => {
-        const p = lines.linePos(e.pos[0]);
-        return { pos: { file, line: p.line, col: p.col }, path: '', message: `YAML syntax: ${e.message.split('\n')[0]}` };
-      }),
+      problems: [{ pos, path: '', message: bomb ? 'YAML: aliases expand to too many nodes (more than 100 uses of one anchor); write the values out, or use fewer aliases' : `YAML: ${firstLine(errorMessage(e))}` }],
     };
   }
-  return { ok: true, data: doc.toJS({ maxAliasCount: 100 }), locator: new YamlLocator(file, doc, lines) };
+  return { ok: true, data, locator: new YamlLocator(file, doc, lines) };
+}
+
+/** Keys must be text, once per mapping: a second `repeat:` would silently win over the first. */
+function checkKeys(doc: Document, at: (offset: number) => SourcePos): Problem[] {
+  const problems: Problem[] = [];
+  visit(doc, {
+    Map(_, map) {
+      const seen = new Map<string, SourcePos>();
+      for (const item of map.items) {
+        const key = item.key as Node | null;
+        const pos = at(key?.range?.[0] ?? map.range?.[0] ?? 0);
+        if (!isScalar(key) || key.value === null || typeof key.value === 'object') {
+          problems.push({ pos, path: '', message: 'YAML: a key must be plain text', hint: 'write name: value' });
+          continue;
+        }
+        const k = String(key.value);
+        const first = seen.get(k);
+        if (first) problems.push({ pos, path: '', message: `YAML: duplicate key ${show(k)} (first at line ${first.line})`, hint: 'keep one of them' });
+        else seen.set(k, pos);
+      }
+    },
+  });
+  return problems;
+}
+
+function firstLine(s: string): string {
+  return show(s.split('\n')[0]!.trim(), 200, false);
+}
+
+/** Values a file's data may hold in all (lists, mappings and scalars). */
+const MAX_VALUES = 2_000_000;
+
+/**
+ * Checks that the data holds only what a benchmark file can: text, finite numbers, booleans,
+ * null, lists and mappings, at most MAX_DEPTH levels deep. YAML's `.nan`, `.inf` and `1e400`, a
+ * `!!binary` buffer, or a module's BigInt, Date, function or cycle are refused here, with their
+ * place, before any check that would misread them (NaN passes `minimum: 0`).
+ */
+export function checkData(data: unknown, loc: Locator): Problem[] {
+  const problems: Problem[] = [];
+  // A module can share one object many times over (a DAG of depth 16 and fan-out 10 is 10^16
+  // values to walk): the count of values is bounded too.
+  let values = 0;
+  const walk = (v: unknown, path: PathSeg[]): void => {
+    if (values < 0) return;
+    if (++values > MAX_VALUES) {
+      values = -1;
+      problems.push(problemAt(loc, [], `the data holds more than ${MAX_VALUES} values`, 'a benchmark declares its matrix, not its points: use ranges'));
+      return;
+    }
+    if (path.length > MAX_DEPTH) {
+      problems.push(problemAt(loc, path.slice(0, MAX_DEPTH), `nested deeper than ${MAX_DEPTH} levels${typeof v === 'object' && v !== null ? ' (a value that contains itself?)' : ''}`));
+      return;
+    }
+    switch (typeof v) {
+      case 'string':
+      case 'boolean':
+      case 'undefined':
+        return;
+      case 'number':
+        if (!Number.isFinite(v)) problems.push(problemAt(loc, path, `${String(v)} is not a finite number`, 'write a number such as 10 or 0.5'));
+        return;
+      case 'object': {
+        if (v === null) return;
+        if (Array.isArray(v)) {
+          v.forEach((x, i) => walk(x, [...path, i]));
+          return;
+        }
+        const proto = Object.getPrototypeOf(v) as unknown;
+        if (proto === Object.prototype || proto === null) {
+          for (const [k, x] of Object.entries(v)) walk(x, [...path, k]);
+          return;
+        }
+        const kind = (v as { constructor?: { name?: string } }).constructor?.name ?? 'object';
+        problems.push(problemAt(loc, path, `a ${kind} is not a value a benchmark file can hold`, 'use text, numbers, booleans, lists and mappings'));
+        return;
+      }
+      default:
+        problems.push(problemAt(loc, path, `a ${typeof v} is not a value a benchmark file can hold`, 'use text, numbers, booleans, lists and mappings'));
+    }
+  };
+  walk(data, []);
+  return problems;
+}
+
+/**
+ * The error for a list of problems. Every problem stays in `problems` (the CLI prints the count),
+ * but the message shows the first PROBLEMS_SHOWN: a file with 100000 unknown keys should print
+ * the first few and a count, not 100000 lines.
+ */
+export function problemsError(problems: Problem[]): InputError {
+  const e = new InputError(problems.length > PROBLEMS_SHOWN ? problems.slice(0, PROBLEMS_SHOWN) : problems);
+  if (problems.length > PROBLEMS_SHOWN) {
+    // InputError's constructor formats the list it is given; the full list is what callers count.
+    (e as { problems: Problem[] }).problems = problems;
+    e.message = `${problems.slice(0, PROBLEMS_SHOWN).map(formatProblem).join('\n')}\n... and ${problems.length - PROBLEMS_SHOWN} more problem(s) not shown: fix these first`;
+  }
+  return e;
 }

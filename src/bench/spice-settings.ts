@@ -1,4 +1,5 @@
 /** The settings of one SPICE point, as users write them in a matrix, parsed once. */
+import { quoted } from './show.ts';
 import { SettingError, streamSettings, type NetSettings } from './stream-settings.ts';
 
 export const SPICE_CODECS = ['spice:mjpeg', 'gstreamer:mjpeg', 'gstreamer:vp8', 'gstreamer:vp9', 'gstreamer:h264'] as const;
@@ -50,7 +51,14 @@ export const SPICE_PARAMS: Record<string, string> = {
 
 function oneOf<T extends string>(name: string, v: unknown, allowed: readonly T[]): T {
   if (typeof v === 'string' && (allowed as readonly string[]).includes(v)) return v as T;
-  throw new SettingError(name, `${name} '${String(v)}' is not one of ${allowed.join(', ')}`);
+  throw new SettingError(name, `${name} ${quoted(v)} is not one of ${allowed.join(', ')}`);
+}
+
+/** true/false, also as text ("true"): anything else is a mistake, not "false". */
+function flag(name: string, v: unknown): boolean {
+  if (v === true || v === 'true') return true;
+  if (v === false || v === 'false') return false;
+  throw new SettingError(name, `${name} ${quoted(v)} must be true or false`);
 }
 
 /** Settings from a point's parameters; throws SettingError naming the parameter. */
@@ -67,7 +75,7 @@ export function spiceSettings(p: Readonly<Record<string, string | number | boole
     height: shared.height,
     fps: shared.fps,
     scene: shared.scene,
-    window: p['window'] === true || p['window'] === 'true',
+    window: flag('window', p['window'] ?? false),
     net: shared.net,
     warmupS: times.warmupS,
     durationS: times.durationS,
@@ -76,11 +84,15 @@ export function spiceSettings(p: Readonly<Record<string, string | number | boole
   if (p['jpeg_wan'] !== undefined) s.jpegWan = oneOf('jpeg_wan', p['jpeg_wan'], WAN_MODES);
   if (p['zlib_wan'] !== undefined) s.zlibWan = oneOf('zlib_wan', p['zlib_wan'], WAN_MODES);
   if (p['deferred_fps'] !== undefined) {
-    const n = Number(p['deferred_fps']);
-    if (!Number.isInteger(n) || n <= 0) throw new SettingError('deferred_fps', `deferred_fps '${String(p['deferred_fps'])}' must be a positive integer`);
+    const v = p['deferred_fps'];
+    const n = typeof v === 'number' ? v : typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : NaN;
+    if (!Number.isInteger(n) || n <= 0 || n > 240) throw new SettingError('deferred_fps', `deferred_fps ${quoted(v)} must be an integer from 1 to 240`);
     s.deferredFps = n;
   }
-  if (p['video'] !== undefined) s.video = String(p['video']);
+  if (p['video'] !== undefined) {
+    if (String(p['video']).trim() === '') throw new SettingError('video', 'video is empty: name a video file, or drop it to show a scene');
+    s.video = String(p['video']);
+  }
   if (content) s.content = content;
   return s;
 }

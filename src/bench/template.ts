@@ -1,4 +1,5 @@
 /** `{name}` templating of argv elements and env values; `{{` and `}}` stand for literal braces. */
+import { show } from './show.ts';
 
 export type TemplatePart = { lit: string } | { ref: string };
 
@@ -18,14 +19,14 @@ export function parseTemplate(s: string): TemplatePart[] {
       const end = s.indexOf('}', i);
       const name = end < 0 ? '' : s.slice(i + 1, end).trim();
       if (end < 0 || !/^[A-Za-z_][A-Za-z0-9_.]*$/.test(name)) {
-        throw new Error(`bad placeholder in '${s}': use {name}, and {{ or }} for a literal brace`);
+        throw new Error(`bad placeholder in ${show(s)}: use {name}, and {{ or }} for a literal brace`);
       }
       if (lit) parts.push({ lit });
       lit = '';
       parts.push({ ref: name });
       i = end;
     } else if (c === '}') {
-      throw new Error(`lone '}' in '${s}': write }} for a literal brace`);
+      throw new Error(`lone '}' in ${show(s)}: write }} for a literal brace`);
     } else {
       lit += c;
     }

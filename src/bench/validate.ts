@@ -3,6 +3,8 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { TSchema } from '@sinclair/typebox';
 import type { Problem } from '../base/errors.ts';
 import { suggestHint } from '../base/suggest.ts';
+import { PROBLEMS_SHOWN } from './limits.ts';
+import { show } from './show.ts';
 import { problemAt, type Locator, type PathSeg } from './source.ts';
 
 const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
@@ -30,34 +32,61 @@ function toPath(instancePath: string): PathSeg[] {
 export function validateAgainst(schema: TSchema, data: unknown, loc: Locator, base: PathSeg[] = []): Problem[] {
   const validate = compile(schema);
   if (validate(data)) return [];
-  return explain(validate.errors ?? []).map((e) => {
+  // Hints (did you mean) cost a string distance per candidate: only the problems shown get one.
+  return explain(validate.errors ?? []).map((e, i) => {
     const path = [...base, ...toPath(e.instancePath)];
     if (e.keyword === 'additionalProperties') {
       const extra = String((e.params as { additionalProperty: string }).additionalProperty);
       const allowed = Object.keys(((e.parentSchema as { properties?: object }).properties ?? {}) as object);
-      return problemAt(loc, path, `unknown key '${extra}'`, suggestHint(extra, allowed), extra);
+      return problemAt(loc, path, `unknown key ${show(extra)}`, i < PROBLEMS_SHOWN ? suggestHint(extra, allowed) : undefined, extra);
     }
     return problemAt(loc, path, message(e), describe(e));
   });
 }
 
+const isUnion = (e: ErrorObject) => e.keyword === 'anyOf' || e.keyword === 'oneOf';
+
 /**
  * Ajv reports every branch of a union that failed. Keep what a person needs: when some branch got
  * past the type check (the value is an object, say), its inner errors; otherwise one line for the union.
+ * Linear in the number of errors (times the path depth): a file with 100000 bad values is common
+ * enough among generated files.
  */
 function explain(errors: ErrorObject[]): ErrorObject[] {
-  const unions = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf');
+  const unions = errors.filter(isUnion);
+  const unionsAt = new Map<string, ErrorObject[]>();
+  for (const u of unions) unionsAt.set(u.instancePath, [...(unionsAt.get(u.instancePath) ?? []), u]);
+  const inner = new Map<ErrorObject, ErrorObject[]>(unions.map((u) => [u, []]));
+  const consumed = new Set<ErrorObject>(unions);
+  if (unions.length > 0) {
+    for (const e of errors) {
+      // A union's inner errors sit at its path or below it, and under its schema path.
+      const segs = e.instancePath === '' ? [] : e.instancePath.slice(1).split('/');
+      let prefix = '';
+      for (let i = 0; i <= segs.length; i++) {
+        if (i > 0) prefix += `/${segs[i - 1]!}`;
+        for (const u of unionsAt.get(prefix) ?? []) {
+          if (u !== e && e.schemaPath.startsWith(u.schemaPath.replace(/\/(anyOf|oneOf)$/, ''))) {
+            inner.get(u)!.push(e);
+            consumed.add(e);
+          }
+        }
+      }
+    }
+  }
   const out: ErrorObject[] = [];
-  const consumed = new Set<ErrorObject>();
+  const inOut = new Set<ErrorObject>();
+  const outPaths = new Set<string>();
+  const push = (e: ErrorObject) => {
+    if (inOut.has(e)) return;
+    inOut.add(e);
+    outPaths.add(e.instancePath);
+    out.push(e);
+  };
   for (const u of unions) {
-    const inner = errors.filter(
-      (e) => e !== u && (e.instancePath === u.instancePath || e.instancePath.startsWith(u.instancePath + '/')) && e.schemaPath.startsWith(u.schemaPath.replace(/\/(anyOf|oneOf)$/, '')),
-    );
-    inner.forEach((e) => consumed.add(e));
-    consumed.add(u);
-    const deep = inner.filter((e) => e.keyword !== 'type' && e.keyword !== 'const' && e.keyword !== 'anyOf' && e.keyword !== 'oneOf');
-    if (deep.length > 0) out.push(...deep.filter((e) => !out.includes(e)));
-    else if (!out.some((o) => o.instancePath === u.instancePath)) out.push(u);
+    const deep = closestBranch(u, inner.get(u)!.filter((e) => e.keyword !== 'type' && e.keyword !== 'const' && !isUnion(e)));
+    if (deep.length > 0) deep.forEach(push);
+    else if (!outPaths.has(u.instancePath)) push(u);
   }
   for (const e of errors) if (!consumed.has(e)) out.push(e);
   // A union nested in a union reports once per path and keyword.
@@ -68,6 +97,25 @@ function explain(errors: ErrorObject[]): ErrorObject[] {
     seen.add(k);
     return true;
   });
+}
+
+/**
+ * The inner errors of the union's branch the value came closest to: one whose keys all fit
+ * (no unknown or missing key) over one it does not have the shape of. `order: {shuffle: -1}`
+ * is a bad seed, not a `group` entry missing its key.
+ */
+function closestBranch(u: ErrorObject, deep: ErrorObject[]): ErrorObject[] {
+  const prefix = `${u.schemaPath}/`;
+  const branches = new Map<string, ErrorObject[]>();
+  for (const e of deep) {
+    const k = e.schemaPath.startsWith(prefix) ? e.schemaPath.slice(prefix.length).split('/')[0]! : '';
+    branches.set(k, [...(branches.get(k) ?? []), e]);
+  }
+  if (branches.size < 2) return deep;
+  const misfit = (es: ErrorObject[]) => es.filter((e) => e.keyword === 'additionalProperties' || e.keyword === 'required').length;
+  let best = Infinity;
+  for (const es of branches.values()) best = Math.min(best, misfit(es));
+  return [...branches.values()].filter((es) => misfit(es) === best).flat();
 }
 
 function message(e: ErrorObject): string {
@@ -81,8 +129,18 @@ function message(e: ErrorObject): string {
       return `must be ${(e.params as { type: string }).type}`;
     case 'const':
       return `must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`;
+    case 'maximum':
+      return `must be at most ${(e.params as { limit: number }).limit}`;
+    case 'minimum':
+      return `must be at least ${(e.params as { limit: number }).limit}`;
+    case 'exclusiveMinimum':
+      return `must be above ${(e.params as { limit: number }).limit}`;
+    case 'maxLength':
+      return `must be at most ${(e.params as { limit: number }).limit} characters long`;
+    case 'minItems':
+      return `must have at least ${(e.params as { limit: number }).limit} item(s)`;
     case 'pattern':
-      return `'${String(e.data)}' does not have the expected form`;
+      return `${show(String(e.data))} does not have the expected form`;
     default:
       return e.message ?? e.keyword;
   }

@@ -1,6 +1,6 @@
 /** Argument parsing shared by the commands (node's util.parseArgs), with usage errors as InputError. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { InputError } from '../base/errors.ts';
+import { errorMessage, InputError } from '../base/errors.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -19,8 +19,16 @@ export function parseCommand<O extends Options>(spec: CommandSpec<O>, argv: stri
     const options = { ...spec.options, help: { type: 'boolean', short: 'h' } } as O & { help: { type: 'boolean'; short: 'h' } };
     return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (e) {
-    throw InputError.single(`streambench ${spec.name}`, (e as Error).message.split('\n')[0]!, `see: streambench ${spec.name} --help`);
+    throw InputError.single(`streambench ${spec.name}`, errorMessage(e).split('\n')[0]!, `see: streambench ${spec.name} --help`);
   }
+}
+
+/** The value of an option that takes a positive whole number (`--max-runs 500000`), or `dflt` when absent. */
+export function positiveIntOption(spec: CommandSpec<Options>, name: string, value: string | undefined, dflt: number): number {
+  if (value === undefined) return dflt;
+  const n = /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) throw InputError.single(`streambench ${spec.name} --${name}`, `'${value.slice(0, 40)}' is not a positive whole number`, `e.g. --${name} 500000`);
+  return n;
 }
 
 export function helpText(spec: CommandSpec<Options>): string {

@@ -1,27 +1,52 @@
 /** `streambench validate FILE`: checks a benchmark file and prints its matrix, writing nothing. */
-import { loadBenchmark, parseAssignment } from '../../bench/load.ts';
-import { planRuns, expandPoints } from '../../bench/matrix.ts';
 import { InputError } from '../../base/errors.ts';
-import { helpText, parseCommand, type CommandSpec } from '../args.ts';
+import { DEFAULT_MAX_RUNS, describeSeconds, MAX_DEPTH, MAX_FILE_BYTES, MAX_RANGE_VALUES, MAX_RETRIES, MAX_SEED, MAX_TIME_S, MIN_INTERVAL_S, PROBLEMS_SHOWN } from '../../bench/limits.ts';
+import { loadBenchmark, parseAssignment } from '../../bench/load.ts';
+import { countRuns } from '../../bench/matrix.ts';
+import { show } from '../../bench/show.ts';
+import { MAX_STREAM_MS } from '../../bench/stream-settings.ts';
+import { helpText, parseCommand, positiveIntOption, type CommandSpec } from '../args.ts';
 
 export const validateSpec = {
   name: 'validate',
   summary: 'Check a benchmark file (YAML or TypeScript) and show what it would run. Writes nothing.',
-  usage: 'streambench validate FILE [--set key=value]...',
-  help: '  --set key=value       override a top-level field or fix a parameter (repeatable)',
-  options: { set: { type: 'string', multiple: true } },
+  usage: 'streambench validate FILE [--set key=value]... [--max-runs N]',
+  help: [
+    '  --set key=value       override a top-level field or fix a parameter (repeatable)',
+    `  --max-runs N          allow a plan of up to N runs (points x repeat; default ${DEFAULT_MAX_RUNS})`,
+    '',
+    'Limits (README, "The benchmark file"):',
+    `  planned runs, counted after exclude/only/link and repeat: ${DEFAULT_MAX_RUNS} unless --max-runs`,
+    `  duration, warmup, warmup + duration, timeouts: up to ${describeSeconds(MAX_TIME_S)}; duration and timeouts above 0`,
+    `  sampling intervals (probes, sample_interval): at least ${MIN_INTERVAL_S * 1000}ms`,
+    `  stream net_delay, net_jitter, net_queue, late_ms: up to ${MAX_STREAM_MS / 1000}s`,
+    `  a range: up to ${MAX_RANGE_VALUES} values; retries: up to ${MAX_RETRIES}; shuffle seed: 0 to ${MAX_SEED}`,
+    `  the file: up to ${MAX_FILE_BYTES / 1048576} MiB, nested up to ${MAX_DEPTH} levels; numbers finite`,
+    '',
+    `Every problem is counted; the first ${PROBLEMS_SHOWN} are printed, one line each (file:line:column,`,
+    'what is wrong, and a hint line where there is one).',
+    'Exit codes: 0 valid, 2 invalid input.',
+  ].join('\n'),
+  options: { set: { type: 'string', multiple: true }, 'max-runs': { type: 'string' } },
 } satisfies CommandSpec;
+
+/** Values listed per parameter; a 100000-value list is summarised, not printed. */
+const VALUES_SHOWN = 10;
 
 export async function validateCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
   const a = parseCommand(validateSpec, argv);
   if (a.values.help) return out.write(helpText(validateSpec)), 0;
   const file = a.positionals[0];
   if (!file || a.positionals.length > 1) throw InputError.single('streambench validate', 'expected exactly one benchmark file', validateSpec.usage);
-  const b = await loadBenchmark(file, (a.values.set ?? []).map((s) => parseAssignment(s, '--set')));
-  const points = expandPoints(b.axes, b.links, b.exclude, b.only);
-  const runs = planRuns(b);
+  const maxRuns = positiveIntOption(validateSpec, 'max-runs', a.values['max-runs'], DEFAULT_MAX_RUNS);
+  const b = await loadBenchmark(file, (a.values.set ?? []).map((s) => parseAssignment(s, '--set')), { maxRuns });
+  // loadBenchmark refused a plan over maxRuns, so this count completes.
+  const count = countRuns(b, [], maxRuns)!;
   out.write(`${file}: valid. Benchmark '${b.name}', workload ${b.workload.type}.\n`);
-  for (const axis of b.axes) out.write(`  ${axis.name}: ${axis.values.map(String).join(', ')}\n`);
-  out.write(`  ${points.length} point(s) x ${b.repeat} repetition(s) = ${runs.length} run(s)\n`);
+  for (const axis of b.axes) {
+    const shown = axis.values.slice(0, VALUES_SHOWN).map((v) => show(v, 40, false));
+    out.write(`  ${axis.name}: ${shown.join(', ')}${axis.values.length > VALUES_SHOWN ? `, ... (${axis.values.length} values)` : ''}\n`);
+  }
+  out.write(`  ${count.points} point(s) x ${b.repeat} repetition(s) = ${count.runs} run(s)\n`);
   return 0;
 }
