@@ -1,14 +1,17 @@
 /**
  * Render cost of each synthetic scene per frame at 720p and 1080p, against the floor measured in
  * the same run: filling every plane of a frame and moving it once with copyWithin, the least any
- * renderer that writes every byte can cost. Then the cost of the client's per-frame luma quality
- * (psnrY, ssimY) at the same sizes, on a scene frame against a perturbed copy.
+ * renderer that writes every byte can cost. The video and motion scenes run at their default
+ * grain (20) and without grain (0). Then the cost of the client's per-frame luma quality
+ * (psnrY, ssimY), and of the SI/TI measurement the stream workload makes after each point, at
+ * the same sizes.
  * Run: npx tsx bench/scenes.ts [frames]
  */
 import { performance } from 'node:perf_hooks';
 import { allocFrame, type YuvFrame } from '../src/stream/frame.ts';
 import { psnrY, ssimY } from '../src/stream/quality.ts';
-import { createScene, SCENE_NAMES } from '../src/stream/scenes.ts';
+import { createScene, SCENE_NAMES, type SceneName } from '../src/stream/scenes.ts';
+import { fullRangeTable, spatialInfo, temporalInfo, toFullRange } from '../src/stream/siti.ts';
 
 const FRAMES = Number(process.argv[2] ?? 300);
 const SIZES = [
@@ -36,9 +39,11 @@ for (const [width, height] of SIZES) {
   const floor = floorMs(out);
   console.log(`${width}x${height}: floor (fill + copyWithin of a whole frame) ${floor.toFixed(3)} ms/frame`);
   console.log(`  ${'scene'.padEnd(10)} ${'create ms'.padStart(10)} ${'ms/frame'.padStart(9)} ${'p95 ms'.padStart(8)} ${'x floor'.padStart(8)}`);
-  for (const name of SCENE_NAMES) {
+  const variants: { name: SceneName; grain?: number }[] = [...SCENE_NAMES.map((name) => ({ name })), { name: 'video', grain: 0 }, { name: 'motion', grain: 0 }];
+  for (const { name, grain } of variants) {
+    const label = grain === undefined ? name : `${name} g${grain}`;
     const c0 = performance.now();
-    const scene = createScene(name, { width, height, fps: 30 });
+    const scene = createScene(name, { width, height, fps: 30, ...(grain === undefined ? {} : { grain }) });
     const created = performance.now() - c0;
     for (let i = 0; i < 30; i++) scene.render(i, out);
     const times = new Float64Array(FRAMES);
@@ -51,7 +56,7 @@ for (const [width, height] of SIZES) {
     const per = (performance.now() - t0) / FRAMES;
     times.sort();
     const p95 = times[Math.floor(FRAMES * 0.95)]!;
-    console.log(`  ${name.padEnd(10)} ${created.toFixed(1).padStart(10)} ${per.toFixed(3).padStart(9)} ${p95.toFixed(3).padStart(8)} ${(per / floor).toFixed(1).padStart(8)}`);
+    console.log(`  ${label.padEnd(10)} ${created.toFixed(1).padStart(10)} ${per.toFixed(3).padStart(9)} ${p95.toFixed(3).padStart(8)} ${(per / floor).toFixed(1).padStart(8)}`);
   }
 }
 
@@ -61,14 +66,32 @@ for (const [width, height] of SIZES) {
   createScene('video', { width, height, fps: 30 }).render(5, ref);
   // A stand-in for a decoded frame: every pixel off by a small, varying amount.
   const dist = ref.y.map((v, i) => Math.min(255, v + (i % 5)));
-  const time = (fn: () => number): number => {
-    for (let i = 0; i < 10; i++) fn();
-    const n = 100;
-    const t0 = performance.now();
-    for (let i = 0; i < n; i++) fn();
-    return (performance.now() - t0) / n;
-  };
   const p = time(() => psnrY(dist, ref.y, width, height));
   const s = time(() => ssimY(dist, ref.y, width, height));
   console.log(`  ${width}x${height}: psnrY ${p.toFixed(3)}  ssimY ${s.toFixed(3)}`);
+}
+
+console.log('SI/TI of one frame (ms per call):');
+for (const [width, height] of SIZES) {
+  const scene = createScene('motion', { width, height, fps: 30 });
+  const a = allocFrame(width, height);
+  const b = allocFrame(width, height);
+  scene.render(5, a);
+  scene.render(6, b);
+  const table = fullRangeTable(false);
+  const fa = new Uint8Array(width * height);
+  const fb = new Uint8Array(width * height);
+  toFullRange(b.y, table, fb);
+  const r = time(() => (toFullRange(a.y, table, fa), 0));
+  const si = time(() => spatialInfo(fa, width, height));
+  const ti = time(() => temporalInfo(fa, fb));
+  console.log(`  ${width}x${height}: to full range ${r.toFixed(3)}  SI ${si.toFixed(3)}  TI ${ti.toFixed(3)}`);
+}
+
+function time(fn: () => number): number {
+  for (let i = 0; i < 10; i++) fn();
+  const n = 100;
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) fn();
+  return (performance.now() - t0) / n;
 }

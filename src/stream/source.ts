@@ -17,6 +17,6 @@ export function openSource(s: StreamSettings): FrameSource {
     return { render: (n, out) => y.read(n, out) };
   }
   if (!(SCENE_NAMES as readonly string[]).includes(s.scene)) throw new Error(`scene '${s.scene}' is not one of ${SCENE_NAMES.join(', ')}`);
-  const scene = createScene(s.scene as SceneName, { width: s.width, height: s.height, fps: s.fps });
+  const scene = createScene(s.scene as SceneName, { width: s.width, height: s.height, fps: s.fps, grain: s.grain });
   return { render: (n, out) => scene.render(n, out) };
 }

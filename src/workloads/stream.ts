@@ -9,11 +9,13 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { monoMs } from '../base/clock.ts';
+import { errorMessage } from '../base/errors.ts';
 import type { StreamWorkload } from '../bench/resolved.ts';
 import { streamSettings, type StreamSettings } from '../bench/stream-settings.ts';
 import type { MetricValue } from '../store/records.ts';
 import { writeSeriesParquet } from '../store/parquet.ts';
 import { readRoleReport, type ClientFrame, type GuestFrame, type HostFrame, type RoleReport } from '../stream/report.ts';
+import { sourceSiTiMetrics } from '../stream/siti.ts';
 import { processStartTime, reapedChildrenCpu } from './proctree.ts';
 import type { PointContext, PointResult, Workload } from './workload.ts';
 import { killGroup } from '../base/process-group.ts';
@@ -127,6 +129,13 @@ export class StreamRunner implements Workload {
       client: readRoleReport(join(ctx.dir, 'client.json'), 'client'),
     };
     const a = analyzeStream(settings, reports);
+    // SI/TI of the source is computed here, after the roles have ended, so it never shares the
+    // cores with the processes being measured.
+    try {
+      Object.assign(a.metrics, await sourceSiTiMetrics(settings, { signal: ctx.signal }));
+    } catch (e) {
+      a.flags.push(`source.si/ti not measured: ${errorMessage(e)}`);
+    }
     // The kernel's account of the three reaped role processes, against what they reported.
     a.metrics['roles.cpu_kernel_s'] = round(kernel1.user + kernel1.system - kernel0.user - kernel0.system);
     a.metrics['roles.cpu_reported_s'] = round([reports.guest, reports.host, reports.client].reduce((acc, r) => acc + (r.cpuTotalS ?? NaN), 0));
