@@ -30,10 +30,27 @@ export interface ProbeRates {
   custom?: { name: string; argv: string[]; format: 'jsonl' | 'prometheus'; intervalMs: number; on?: string }[];
 }
 
+/** A process the benchmark file asks to watch (`recording.processes`): exactly one criterion, on one role's machine. */
+export interface ProcessSelection {
+  /** The metric names' middle part: `<role>.proc.<label>.cpu_pct`. */
+  label: string;
+  /** The role whose agent watches it. */
+  role: string;
+  /** Executable name (comm), exact. */
+  name?: string;
+  /** Regular expression on the command line, arguments joined by spaces. */
+  cmdline?: string;
+  /** Substring of one of the process's cgroup paths. */
+  cgroup?: string;
+  pid?: number;
+}
+
 export interface Recording {
   /** Role -> an agent started by hand (url, token read from the environment variable), or local. */
   agents: { role: string; url?: string; tokenEnv?: string }[];
   probes: ProbeRates;
+  /** Processes to watch from the start of every point, each on its role's agent. */
+  processes?: ProcessSelection[];
   allowCommands: boolean;
 }
 

@@ -5,7 +5,8 @@
  */
 import { join } from 'node:path';
 import { monoMs } from '../base/clock.ts';
-import type { Recording, ResolvedHook } from '../bench/resolved.ts';
+import { errorMessage } from '../base/errors.ts';
+import type { ProcessSelection, Recording, ResolvedHook } from '../bench/resolved.ts';
 import { renderTemplate } from '../bench/template.ts';
 import { Collector, type AgentEndpoint, type PointRecording } from '../record/collector.ts';
 import { startLocalAgents, type LocalAgents } from '../record/local.ts';
@@ -53,6 +54,7 @@ export class RunRecorder {
       };
       const rec = new RunRecorder(collector, local, probes, hellos);
       rec.custom = p.custom ?? [];
+      rec.processes = r.processes ?? [];
       return rec;
     } catch (e) {
       await local?.stop();
@@ -61,6 +63,7 @@ export class RunRecorder {
   }
 
   private custom: NonNullable<Recording['probes']['custom']> = [];
+  private processes: ProcessSelection[] = [];
 
   /** The URL and token of a role's agent, when there is one. */
   agent(role: string): AgentEndpoint | undefined {
@@ -72,13 +75,24 @@ export class RunRecorder {
     return this.collector.roles;
   }
 
+  /** Opens the point's session on every agent, with its custom probes and the benchmark's declared processes. */
   async beginPoint(id: string): Promise<void> {
     this.pointT0 = monoMs();
+    const selectors: Record<string, Selector[]> = {};
+    for (const p of this.processes) (selectors[p.role] ??= []).push(toSelector(p));
     // Custom probes run on the agent of their role (the first one when none is named).
-    await this.collector.startPoint(id, (role) => {
-      const mine = this.custom.filter((c) => (c.on ?? this.roles[0]) === role).map(({ name, argv, format, intervalMs }) => ({ name, argv, format, intervalMs }));
-      return mine.length > 0 ? { ...this.probes, custom: mine } : this.probes;
-    });
+    await this.collector.startPoint(
+      id,
+      (role) => {
+        const mine = this.customOn(role).map(({ name, argv, format, intervalMs }) => ({ name, argv, format, intervalMs }));
+        return mine.length > 0 ? { ...this.probes, custom: mine } : this.probes;
+      },
+      selectors,
+    );
+  }
+
+  private customOn(role: string): NonNullable<Recording['probes']['custom']> {
+    return this.custom.filter((c) => (c.on ?? this.roles[0]) === role);
   }
 
   /** Watches a process on a role's machine (unknown roles go to the first agent, e.g. `local`). */
@@ -111,8 +125,9 @@ export class RunRecorder {
         value: rec.events.map((e) => e.value),
       });
     }
-    const summarized = window ? { ...rec, samples: rec.samples.filter((s) => s.t >= window.fromMs && s.t <= window.toMs) } : rec;
-    return { metrics: summarize(summarized, wallS), flags: rec.gaps.map((g) => `recording gap: ${g}`) };
+    const metrics = summarize(rec, wallS, window);
+    const flags = recordingFlags(rec, { custom: this.roles.map((role) => ({ role, names: this.customOn(role).map((c) => c.name) })), processes: this.processes, localRoles: this.local?.endpoints.map((e) => e.role) ?? [] }, window);
+    return { metrics, flags };
   }
 
   /** Runs a hook on its role's machine through the agent; the reply goes to the hooks log. */
@@ -122,7 +137,7 @@ export class RunRecorder {
     try {
       return { argv, reply: await this.collector.run(h.on!, { argv, timeoutS: h.timeoutS, env }) };
     } catch (e) {
-      return { argv, error: (e as Error).message };
+      return { argv, error: errorMessage(e) };
     }
   }
 
@@ -136,26 +151,108 @@ export class RunRecorder {
   }
 }
 
-/** Per role: mean system CPU and peak memory, per watched process mean CPU and peak RSS (over the samples given), the agent's own CPU over the point and its clock uncertainty. */
-export function summarize(rec: PointRecording, wallS: number): Record<string, MetricValue> {
-  const acc = new Map<string, { sum: number; n: number; max: number }>();
+/** The recorder's selector for a declared process: the same fields, less the role. */
+function toSelector(p: ProcessSelection): Selector {
+  return {
+    label: p.label,
+    ...(p.pid !== undefined ? { pid: p.pid } : {}),
+    ...(p.name !== undefined ? { name: p.name } : {}),
+    ...(p.cmdline !== undefined ? { cmdline: p.cmdline } : {}),
+    ...(p.cgroup !== undefined ? { cgroup: p.cgroup } : {}),
+  };
+}
+
+/** How a declared process was selected, as the file said it: `name x11vnc`, `cmdline 'vncviewer .*'`. */
+export function describeSelection(p: ProcessSelection): string {
+  if (p.name !== undefined) return `name ${p.name}`;
+  if (p.cmdline !== undefined) return `cmdline '${p.cmdline}'`;
+  if (p.cgroup !== undefined) return `cgroup ${p.cgroup}`;
+  return `pid ${p.pid}`;
+}
+
+/** What the recorder expected of a point, to say plainly where it got less. */
+export interface Expected {
+  /** Custom probe names per role. */
+  custom: { role: string; names: string[] }[];
+  processes: ProcessSelection[];
+  /** Roles whose agents the engine started: they log to the result set's agents.log. */
+  localRoles: string[];
+}
+
+/**
+ * The point's flags from its recording: gaps, probes that failed (with how often and why),
+ * custom probes that gave no value at all, and declared processes that matched nothing in the
+ * window (the whole point when there is none). Silence is never taken for zero.
+ */
+export function recordingFlags(rec: PointRecording, expected: Expected, window?: { fromMs: number; toMs: number }): string[] {
+  const log = (role: string) => (expected.localRoles.includes(role) ? ' (see agents.log)' : '');
+  const flags = rec.gaps.map((g) => `recording gap: ${g}${log(g.slice(0, g.indexOf(':')))}`);
+  const failed = new Set<string>();
+  for (const e of rec.probeErrors) {
+    failed.add(`${e.role}\u0000${e.probe}`);
+    // Probes name themselves in their messages; the flag names the probe once.
+    const own = (m: string) => (m.startsWith(`${e.probe}: `) ? m.slice(e.probe.length + 2) : m);
+    const latest = e.last !== e.first ? `; latest: ${own(e.last)}` : '';
+    flags.push(`probe ${e.probe} failed on ${e.role} (${e.count} sample${e.count === 1 ? '' : 's'}): ${own(e.first)}${latest}${log(e.role)}`);
+  }
+  const gave = new Set<string>();
+  const matched = new Set<string>();
+  for (const s of rec.samples) {
+    gave.add(`${s.role}\u0000${s.probe}`);
+    if (s.value > 0 && s.name.startsWith('proc.') && s.name.endsWith('.procs') && (!window || (s.t >= window.fromMs && s.t <= window.toMs))) matched.add(`${s.role}\u0000${s.name}`);
+  }
+  for (const { role, names } of expected.custom) {
+    for (const name of names) {
+      const key = `${role}\u0000custom.${name}`;
+      if (!gave.has(key) && !failed.has(key)) flags.push(`custom probe '${name}' gave no value on ${role}: no run of it finished with a number in its output${log(role)}`);
+    }
+  }
+  for (const p of expected.processes) {
+    if (!matched.has(`${p.role}\u0000proc.${p.label}.procs`)) flags.push(`process selector '${p.label}' (${describeSelection(p)}) matched nothing on ${p.role}`);
+  }
+  return flags;
+}
+
+/**
+ * Per role: mean system CPU and peak memory; per watched process mean CPU, peak RSS and most
+ * threads; GPU use; the agent's own CPU over the point and its clock uncertainty. Only samples
+ * in the window count (all of them without one). Means of rates are weighted by each sample's
+ * interval (the time since its probe's previous sampling): under load an agent's ticks come late,
+ * and an unweighted mean would count a long busy interval as much as a short idle one.
+ */
+export function summarize(rec: PointRecording, wallS: number, window?: { fromMs: number; toMs: number }): Record<string, MetricValue> {
+  const acc = new Map<string, { sum: number; weight: number; n: number; plain: number; max: number }>();
+  // Per role and probe: the time of its latest sampling and of the one before (all the values
+  // of one sampling share its time, so the interval is the probe's, whichever values it gave).
+  const times = new Map<string, { last: number; before: number | undefined }>();
   for (const s of rec.samples) {
     const k = `${s.role}\u0000${s.name}`;
-    const a = acc.get(k) ?? { sum: 0, n: 0, max: -Infinity };
-    a.sum += s.value;
+    const pk = `${s.role}\u0000${s.probe}`;
+    let tm = times.get(pk);
+    if (!tm) times.set(pk, (tm = { last: s.t, before: undefined }));
+    else if (s.t !== tm.last) Object.assign(tm, { before: tm.last, last: s.t });
+    const prev = tm.before;
+    if (window && (s.t < window.fromMs || s.t > window.toMs)) continue;
+    const a = acc.get(k) ?? { sum: 0, weight: 0, n: 0, plain: 0, max: -Infinity };
+    const w = prev !== undefined && s.t > prev ? s.t - prev : 0;
+    a.sum += s.value * w;
+    a.weight += w;
+    a.plain += s.value;
     a.n++;
     a.max = Math.max(a.max, s.value);
     acc.set(k, a);
   }
   const out: Record<string, MetricValue> = {};
   const r3 = (x: number) => Number(x.toFixed(3));
+  // A series of one sample has no interval to weigh by: its value stands.
+  const mean = (a: { sum: number; weight: number; n: number; plain: number }) => (a.weight > 0 ? a.sum / a.weight : a.plain / a.n);
   for (const [k, a] of acc) {
     const [role, name] = k.split('\u0000') as [string, string];
-    if (name === 'cpu.busy_pct') out[`${role}.sys.cpu_pct`] = r3(a.sum / a.n);
+    if (name === 'cpu.busy_pct') out[`${role}.sys.cpu_pct`] = r3(mean(a));
     else if (name === 'mem.used_mb') out[`${role}.sys.mem_used_mb`] = r3(a.max);
-    else if (/^proc\.[^.]+\.cpu_pct$/.test(name)) out[`${role}.${name}`] = r3(a.sum / a.n);
-    else if (/^proc\.[^.]+\.rss_mb$/.test(name)) out[`${role}.${name}`] = r3(a.max);
-    else if (/^gpu\./.test(name) && /(util|busy)/.test(name)) out[`${role}.${name}`] = r3(a.sum / a.n);
+    else if (/^proc\.[^.]+\.cpu_pct$/.test(name)) out[`${role}.${name}`] = r3(mean(a));
+    else if (/^proc\.[^.]+\.(rss_mb|threads)$/.test(name)) out[`${role}.${name}`] = r3(a.max);
+    else if (/^gpu\./.test(name) && /(util|busy)/.test(name)) out[`${role}.${name}`] = r3(mean(a));
   }
   for (const [role, a] of Object.entries(rec.agents)) {
     out[`${role}.agent.cpu_pct`] = wallS > 0 ? r3((a.agentCpuS / wallS) * 100) : 0;

@@ -27,6 +27,7 @@ import {
   type FrameEvent,
   type Hello,
   type HostFacts,
+  type ProbeError,
   type ProbeSettings,
   type RunReply,
   type Sample,
@@ -94,6 +95,10 @@ class Session {
   private probes: Probe[] = [];
   private procProbe: Probe | undefined;
   private selectors: Selector[];
+  /** Failures per probe since the last batch. */
+  private readonly errors = new Map<string, ProbeError>();
+  /** The last reason written to the log per probe. */
+  private readonly logged = new Map<string, string>();
   private readonly cpu0 = process.cpuUsage();
   private flushTimer: NodeJS.Timeout;
   private waiters: (() => void)[] = [];
@@ -107,10 +112,12 @@ class Session {
     batchMs: number,
     private readonly maxBatches: number,
   ) {
-    this.selectors = selectors;
+    this.selectors = [];
+    // The selectors first: a bad one refuses the session before any timer runs.
+    const proc = this.processProbe(selectors);
     this.probes = createProbes(probeConfig({ ...settings }, []));
     for (const p of this.probes) this.schedule(p);
-    this.setSelectors(selectors);
+    if (proc) this.useProcessProbe(proc, selectors);
     this.flushTimer = setInterval(() => this.flush(false), batchMs);
   }
 
@@ -142,8 +149,11 @@ class Session {
       this.pending.push({ t, probe: p.name, values });
       this.agent.latest.set(p.name, values);
     };
-    // A probe error is reported and that sample skipped; the others go on.
-    const fail = (e: unknown) => process.stderr.write(`agent: probe ${p.name} failed: ${errorMessage(e)}\n`);
+    // A probe error skips that sample (the others go on) and travels to the collector in the next
+    // batch. Once stopped, a failure is the stop's own doing (it kills the commands in flight).
+    const fail = (e: unknown) => {
+      if (!this.stopped) this.probeFailed(p.name, errorMessage(e));
+    };
     try {
       const v = p.sample(t);
       if (v instanceof Promise) v.then(record, fail);
@@ -153,17 +163,45 @@ class Session {
     }
   }
 
-  /** Watches these processes from now on (the proc probe is rebuilt with the whole selection). */
+  /**
+   * Notes a failed sample: counted per probe until the next batch carries it to the collector.
+   * The log (agents.log for local agents) gets each distinct reason once per probe, not a line
+   * per failed sample: a probe failing at 10 Hz would bury everything else.
+   */
+  probeFailed(probe: string, message: string): void {
+    const e = this.errors.get(probe);
+    this.errors.set(probe, { probe, message, count: (e?.count ?? 0) + 1 });
+    if (this.logged.get(probe) !== message) {
+      this.logged.set(probe, message);
+      process.stderr.write(`agent: session ${this.id}: probe ${probe} failed: ${message}\n`);
+    }
+  }
+
+  /** Watches these processes from now on (the proc probe is rebuilt with the whole selection); throws ProtocolError on a selector it cannot use, watching what it did before. */
   setSelectors(add: Selector[]): void {
     const byLabel = new Map(this.selectors.map((s) => [s.label, s]));
     for (const s of add) byLabel.set(s.label, s);
-    this.selectors = [...byLabel.values()];
-    if (this.selectors.length === 0) return;
+    const all = [...byLabel.values()];
+    const proc = this.processProbe(all);
+    if (proc) this.useProcessProbe(proc, all);
+  }
+
+  /** The process probe for a whole selection (none for an empty one); ProtocolError naming the bad selector. */
+  private processProbe(selectors: Selector[]): ProcessProbe | undefined {
+    if (selectors.length === 0) return undefined;
+    try {
+      return new ProcessProbe({ intervalMs: this.settings.proc ?? 100, select: selectors });
+    } catch (e) {
+      throw new ProtocolError(`selectors: ${errorMessage(e)}`);
+    }
+  }
+
+  private useProcessProbe(proc: ProcessProbe, selectors: Selector[]): void {
     if (this.procProbe) {
       this.unschedule(this.procProbe);
       this.probes.splice(this.probes.indexOf(this.procProbe), 1);
     }
-    const proc = new ProcessProbe({ intervalMs: this.settings.proc ?? 100, select: this.selectors });
+    this.selectors = selectors;
     this.procProbe = proc;
     this.probes.push(proc);
     this.schedule(proc);
@@ -174,11 +212,13 @@ class Session {
   }
 
   flush(final: boolean): void {
-    if (!final && this.pending.length === 0 && this.events.length === 0) return;
+    if (!final && this.pending.length === 0 && this.events.length === 0 && this.errors.size === 0) return;
     const cpu = process.cpuUsage(this.cpu0);
-    this.batches.push({ seq: ++this.seq, session: this.id, samples: this.pending, events: this.events, agentCpuS: (cpu.user + cpu.system) / 1e6, dropped: this.dropped, final });
+    const errors = [...this.errors.values()];
+    this.batches.push({ seq: ++this.seq, session: this.id, samples: this.pending, events: this.events, agentCpuS: (cpu.user + cpu.system) / 1e6, dropped: this.dropped, ...(errors.length > 0 ? { errors } : {}), final });
     this.pending = [];
     this.events = [];
+    this.errors.clear();
     while (this.batches.length > this.maxBatches) {
       this.batches.shift();
       this.dropped++;

@@ -6,8 +6,9 @@
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import { monoMs } from '../base/clock.ts';
+import { errorMessage } from '../base/errors.ts';
 import { measureOffset, type ClockEstimate } from './clock.ts';
-import { BatchesReply, checkBody, Hello, PROTOCOL_VERSION, RunReply, TimeReply, type FrameEvent, type ProbeSettings, type RunBody, type Sample, type Selector } from './protocol.ts';
+import { BatchesReply, checkBody, ProtocolError, Hello, PROTOCOL_VERSION, RunReply, TimeReply, type FrameEvent, type ProbeSettings, type RunBody, type Sample, type Selector } from './protocol.ts';
 
 export interface AgentEndpoint {
   role: string;
@@ -23,6 +24,8 @@ export interface PointRecording {
   agents: Record<string, { offsetMs: number; uncertaintyMs: number; driftMs: number; agentCpuS: number; batches: number; lastSeq: number }>;
   /** Missing data, said plainly: 'host: no data from 12.3 s to 15.0 s (agent unreachable)'. */
   gaps: string[];
+  /** Probes that failed during the point, per role: how often, and the first and latest reasons. */
+  probeErrors: { role: string; probe: string; count: number; first: string; last: string }[];
 }
 
 /** A live sample as published to subscribers (`collector.on('sample', ...)`). */
@@ -43,6 +46,10 @@ class AgentLink {
   batches = 0;
   done = false;
   unreachableSince: number | undefined;
+  /** Why the last poll failed: said in the gap it leaves, so an answer the collector could not use is not called unreachable. */
+  lastPollError: string | undefined;
+  /** Probe failures reported by the agent in this point, by probe. */
+  probeErrors = new Map<string, { count: number; first: string; last: string }>();
   poller: Promise<void> | undefined;
 
   constructor(readonly ep: AgentEndpoint) {}
@@ -59,12 +66,15 @@ class AgentLink {
     try {
       json = JSON.parse(text);
     } catch {
-      throw new Error(`agent ${this.ep.role} at ${this.ep.url} answered ${res.status} with something that is not JSON`);
+      throw new NotJson(`agent ${this.ep.role} at ${this.ep.url} answered ${res.status} with something that is not JSON`);
     }
     if (!res.ok) throw new AgentRefused(res.status, `agent ${this.ep.role} at ${this.ep.url}: ${(json as { error?: string }).error ?? res.status}`);
     return json as T;
   }
 }
+
+/** The agent answered with something that is not JSON (another program on its port?). */
+class NotJson extends Error {}
 
 /** The agent answered, and said no (wrong token, commands not allowed, unknown session). */
 export class AgentRefused extends Error {
@@ -111,12 +121,12 @@ export class Collector extends EventEmitter {
   /** Starts recording a point on every agent. */
   async startPoint(id: string, probes: ProbeSettings | ((role: string) => ProbeSettings), selectors: Record<string, Selector[]> = {}): Promise<void> {
     this.pointStart = monoMs();
-    this.rec = { samples: [], events: [], agents: {}, gaps: [] };
+    this.rec = { samples: [], events: [], agents: {}, gaps: [], probeErrors: [] };
     await Promise.all(
       this.links.map(async (l) => {
         l.clock = this.sameClock(l) ? { offsetMs: 0, uncertaintyMs: 0, rounds: 0 } : await measureOffset(async () => checkBody(TimeReply, await l.call('GET', '/v1/time'), 'time').monoMs);
         await l.call('POST', '/v1/sessions', { id, probes: typeof probes === 'function' ? probes(l.ep.role) : probes, selectors: selectors[l.ep.role] ?? [] });
-        Object.assign(l, { session: id, lastSeq: 0, lastT: NaN, agentCpuS: 0, batches: 0, done: false, unreachableSince: undefined });
+        Object.assign(l, { session: id, lastSeq: 0, lastT: NaN, agentCpuS: 0, batches: 0, done: false, unreachableSince: undefined, lastPollError: undefined, probeErrors: new Map() });
         l.poller = this.poll(l);
       }),
     );
@@ -148,7 +158,7 @@ export class Collector extends EventEmitter {
         try {
           await l.call('POST', `/v1/sessions/${l.session}/stop`);
         } catch (e) {
-          this.gap(l, `could not stop the session: ${(e as Error).message}`);
+          this.gap(l, `could not stop the session: ${errorMessage(e)}`);
         }
         // The final batch, or give up after a while: an agent that is gone stays gone.
         const deadline = setTimeout(() => (l.done = true), 5000);
@@ -165,8 +175,10 @@ export class Collector extends EventEmitter {
         }
         if (l.unreachableSince !== undefined || !Number.isFinite(l.lastT) || l.lastT < stopAt - 2000) {
           const from = Number.isFinite(l.lastT) ? ((l.lastT - this.pointStart) / 1000).toFixed(1) : '0.0';
-          rec.gaps.push(`${l.ep.role}: no data from ${from} s to ${((stopAt - this.pointStart) / 1000).toFixed(1)} s (agent unreachable)`);
+          const why = l.lastPollError ?? 'agent unreachable';
+          rec.gaps.push(`${l.ep.role}: no data from ${from} s to ${((stopAt - this.pointStart) / 1000).toFixed(1)} s (${why})`);
         }
+        for (const [probe, e] of l.probeErrors) rec.probeErrors.push({ role: l.ep.role, probe, ...e });
         rec.agents[l.ep.role] = { offsetMs: l.clock!.offsetMs, uncertaintyMs: l.clock!.uncertaintyMs, driftMs: drift, agentCpuS: l.agentCpuS, batches: l.batches, lastSeq: l.lastSeq };
       }),
     );
@@ -199,6 +211,8 @@ export class Collector extends EventEmitter {
           break;
         }
         l.unreachableSince ??= monoMs();
+        // A connection that failed is the usual case; an answer that was no batch list is said as such.
+        l.lastPollError = e instanceof AgentRefused || e instanceof ProtocolError || e instanceof NotJson ? errorMessage(e) : undefined;
         await new Promise((r) => setTimeout(r, 200));
         continue;
       }
@@ -217,6 +231,11 @@ export class Collector extends EventEmitter {
         l.batches++;
         l.agentCpuS = b.agentCpuS;
         this.take(l, b.samples, b.events);
+        for (const e of b.errors ?? []) {
+          const had = l.probeErrors.get(e.probe);
+          if (had) Object.assign(had, { count: had.count + e.count, last: e.message });
+          else l.probeErrors.set(e.probe, { count: e.count, first: e.message, last: e.message });
+        }
         if (b.final) l.done = true;
       }
     }

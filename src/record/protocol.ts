@@ -74,6 +74,10 @@ export type FrameEvent = Static<typeof FrameEvent>;
 
 export const EventsBody = Type.Object({ events: Type.Array(FrameEvent) }, { additionalProperties: false });
 
+/** A probe that failed since the last batch: how often, and the latest reason (so the engine can flag the point, not only the agent's log). */
+export const ProbeError = Type.Object({ probe: Type.String(), message: Type.String(), count: Type.Integer({ minimum: 1 }) }, { additionalProperties: false });
+export type ProbeError = Static<typeof ProbeError>;
+
 export const Batch = Type.Object({
   seq: Type.Integer({ minimum: 1 }),
   session: Type.String(),
@@ -83,6 +87,8 @@ export const Batch = Type.Object({
   agentCpuS: Num,
   /** Batches the agent had to drop because nobody collected them (bounded memory). */
   dropped: Type.Integer({ minimum: 0 }),
+  /** Probe failures since the previous batch (absent from agents that predate it: nothing failed, as far as they tell). */
+  errors: Type.Optional(Type.Array(ProbeError)),
   final: Type.Boolean(),
 });
 export type Batch = Static<typeof Batch>;

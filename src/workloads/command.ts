@@ -1,13 +1,13 @@
 /** The `command` workload: runs any program per point and measures its whole process tree. */
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readSync, fstatSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { monoMs } from '../base/clock.ts';
 import { renderTemplate } from '../bench/template.ts';
 import type { CommandWorkload } from '../bench/resolved.ts';
 import type { MetricValue } from '../store/records.ts';
-import { extractMetrics } from './extract.ts';
+import { describeRule, extractWithReport } from './extract.ts';
 import { processStartTime, reapedChildrenCpu, TreeSampler } from './proctree.ts';
 import type { PointContext, PointResult, Workload } from './workload.ts';
 import { killGroup } from '../base/process-group.ts';
@@ -52,7 +52,7 @@ export class CommandRunner implements Workload {
     const t0 = performance.now();
     const mono0 = monoMs();
     // detached: the program leads its own process group, so stopping it stops its children too.
-    const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', out, err], env, ...(this.w.cwd ? { cwd: this.w.cwd } : {}) });
+    const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', out, err], env, ...(this.w.cwd ? { cwd: renderTemplate(this.w.cwd, ctx.templateValues) } : {}) });
     closeSync(out);
     closeSync(err);
 
@@ -125,7 +125,13 @@ export class CommandRunner implements Workload {
     if (this.w.metrics.length > 0) {
       stdout = readTail(outPath);
       stderr = readTail(errPath);
-      Object.assign(metrics, extractMetrics(this.w.metrics, { stdout, stderr }));
+      const got = extractWithReport(this.w.metrics, { stdout, stderr });
+      Object.assign(metrics, got.metrics);
+      for (const i of got.unmatched) {
+        const rule = this.w.metrics[i]!;
+        const where = statSync(rule.from === 'stdout' ? outPath : errPath).size > EXTRACT_TAIL_BYTES ? `the last ${EXTRACT_TAIL_BYTES / 1048576} MB of ${rule.from}` : rule.from;
+        flags.push(`workload.metrics[${i}] (${describeRule(rule)}) matched nothing in ${where}: no metric from it`);
+      }
     }
     const series = {
       t: recorded.map((s) => s.t - t0 / 1000),

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, statSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { applyRule, extractMetrics, parseMetricValue } from './extract.ts';
+import { applyRule, describeRule, extractMetrics, extractWithReport, parseMetricValue } from './extract.ts';
 
 test('parseMetricValue reads numbers with glued units and keeps other text', () => {
   assert.equal(parseMetricValue(' 809.8kbits/s'), 809.8);
@@ -71,4 +71,20 @@ test("keyvalue on FFmpeg's real -progress output: the last block, and total_size
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('a rule that extracts nothing is reported by its index, whatever the others give', () => {
+  const rules = [
+    { kind: 'regex', from: 'stdout', pattern: 'fps=(?<fps>[\\d.]+)' },
+    { kind: 'regex', from: 'stderr', pattern: 'lat=(?<lat>[\\d.]+)' },
+    { kind: 'jsonl', from: 'stdout' },
+    { kind: 'keyvalue', from: 'stderr', block_end: 'progress' },
+  ] as const;
+  // stderr has a line that looks like neither a latency nor key=value; stdout has no JSON object.
+  const r = extractWithReport(rules, { stdout: 'fps=29.97\n[1, 2]\n', stderr: 'latency: 12 ms\n' });
+  assert.deepEqual(r.metrics, { fps: 29.97 });
+  assert.deepEqual(r.unmatched, [1, 2, 3]);
+  assert.deepEqual(extractWithReport(rules, { stdout: 'fps=30\n{"a":1}\n', stderr: 'lat=4\nprogress=end\n' }).unmatched, []);
+  assert.equal(describeRule(rules[1]), "regex 'lat=(?<lat>[\\d.]+)'");
+  assert.equal(describeRule(rules[2]), 'jsonl');
 });

@@ -22,9 +22,24 @@ export function parseMetricValue(text: string): MetricValue {
 
 /** Applies every rule in order; later rules overwrite earlier ones for the same metric name. */
 export function extractMetrics(rules: readonly ExtractRule[], out: ProgramOutput): Record<string, MetricValue> {
+  return extractWithReport(rules, out).metrics;
+}
+
+/** The metrics, and the index of each rule that gave none (so the point says so rather than lacking a column in silence). */
+export function extractWithReport(rules: readonly ExtractRule[], out: ProgramOutput): { metrics: Record<string, MetricValue>; unmatched: number[] } {
   const metrics: Record<string, MetricValue> = {};
-  for (const rule of rules) Object.assign(metrics, applyRule(rule, out[rule.from]));
-  return metrics;
+  const unmatched: number[] = [];
+  rules.forEach((rule, i) => {
+    const got = applyRule(rule, out[rule.from]);
+    if (Object.keys(got).length === 0) unmatched.push(i);
+    Object.assign(metrics, got);
+  });
+  return { metrics, unmatched };
+}
+
+/** A rule's kind as the benchmark file put it, for messages: `regex 'lat=(?<lat>\d+)'`, `jsonl`, `keyvalue`. */
+export function describeRule(rule: ExtractRule): string {
+  return rule.kind === 'regex' ? `regex '${rule.pattern.length > 60 ? `${rule.pattern.slice(0, 57)}...` : rule.pattern}'` : rule.kind;
 }
 
 /** One rule on one text. Exported for tests and for `streambench validate --try`-style checks. */
