@@ -134,6 +134,7 @@ export class StreamRunner implements Workload {
     try {
       Object.assign(a.metrics, await sourceSiTiMetrics(settings, { signal: ctx.signal }));
     } catch (e) {
+      if (ctx.signal.aborted) return { outcome: { status: 'interrupted', reason: 'interrupted by the user' }, metrics: {}, wallS, flags: [] };
       a.flags.push(`source.si/ti not measured: ${errorMessage(e)}`);
     }
     // The kernel's account of the three reaped role processes, against what they reported.
