@@ -9,10 +9,10 @@ import { connect } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { monoMs } from '../base/clock.ts';
-import { writeJsonAtomic } from '../base/fs-atomic.ts';
+import { environmentError, writeJsonAtomic } from '../base/fs-atomic.ts';
 import { VideoDecoder } from './codecs.ts';
 import { allocFrame, type YuvFrame } from './frame.ts';
-import { psnrY, ssimY } from './quality.ts';
+import { PSNR_CAP, psnrY, ssimY } from './quality.ts';
 import { nanToNull, processCpuS, type ClientFrame, type RoleReport } from './report.ts';
 import type { StreamSettings } from '../bench/stream-settings.ts';
 import { openSource } from './source.ts';
@@ -26,6 +26,8 @@ export interface ClientOptions {
   report: string;
   /** Writes every decoded frame (I420) to DIR/decoded.yuv and their numbers to DIR/decoded.txt, for checks. */
   dump?: string;
+  /** Writes the bytes handed to the decoder to this file, and where each frame lies in it to FILE.frames.tsv (see BitstreamDump). */
+  dumpBitstream?: string;
   /** The agent of this machine, to hand per-frame events to. */
   agent?: EventPoster;
   onReady(): void;
@@ -46,6 +48,7 @@ export async function runClient(o: ClientOptions): Promise<void> {
   const notes: string[] = [];
   const period = 1000 / s.displayHz;
   const dump = o.dump ? { yuv: openSync(`${o.dump}/decoded.yuv`, 'w'), txt: openSync(`${o.dump}/decoded.txt`, 'w') } : undefined;
+  const bitstream = o.dumpBitstream !== undefined ? new BitstreamDump(o.dumpBitstream, s) : undefined;
 
   let sendControl: (v: unknown) => void = () => {};
   const cpu0 = process.cpuUsage();
@@ -76,6 +79,8 @@ export async function runClient(o: ClientOptions): Promise<void> {
       f.decStart = monoMs();
       const ok = await decoder.decode(payload, out);
       f.decEnd = monoMs();
+      // Written after the decode, so the write delays no stage of this frame.
+      bitstream?.add(h, payload);
       if (!ok) {
         f.dropped = 'decode-error';
         counters['decode_errors']!++;
@@ -137,6 +142,7 @@ export async function runClient(o: ClientOptions): Promise<void> {
     closeSync(dump.yuv);
     closeSync(dump.txt);
   }
+  bitstream?.close();
 
   // Quality, after the stream: regenerate each kept frame's source and compare luma.
   const q0 = process.cpuUsage();
@@ -147,7 +153,7 @@ export async function runClient(o: ClientOptions): Promise<void> {
     for (const [n, y] of kept) {
       source.render(n, ref);
       const f = byNumber.get(n)!;
-      f.psnr = psnrY(y, ref.y, s.width, s.height);
+      f.psnr = Math.min(psnrY(y, ref.y, s.width, s.height), PSNR_CAP);
       f.ssim = ssimY(y, ref.y, s.width, s.height);
     }
   }
@@ -243,5 +249,85 @@ export async function runClient(o: ClientOptions): Promise<void> {
         });
       });
     });
+  }
+}
+
+/** FourCC of the codecs that have no byte-stream format of their own and are written in IVF. */
+const IVF_FOURCC: Partial<Record<StreamSettings['codec'], string>> = { vp8: 'VP80', vp9: 'VP90', av1: 'AV01' };
+
+/**
+ * The received elementary stream, as the client's decoder was fed it, for decoding by another
+ * decoder (FFmpeg's CLI): every frame handed to the decoder, in that order, with its bytes
+ * unchanged. H.264 and H.265 as the encoder wrote them (Annex B: `ffmpeg -f h264|hevc -i`),
+ * MJPEG as concatenated JPEG pictures (`-f mjpeg`), VP8, VP9 and AV1 in an IVF container (pts =
+ * frame number, time base 1/fps). FILE.frames.tsv gives, per frame in the same order, its number,
+ * the byte offset and size of its payload in FILE, and whether it is a keyframe.
+ */
+class BitstreamDump {
+  private readonly fd: number;
+  private readonly index: number;
+  private readonly ivf: boolean;
+  private offset = 0;
+  private count = 0;
+
+  constructor(
+    private readonly path: string,
+    s: StreamSettings,
+  ) {
+    const fourcc = IVF_FOURCC[s.codec];
+    this.ivf = fourcc !== undefined;
+    try {
+      this.fd = openSync(path, 'w');
+      this.index = openSync(`${path}.frames.tsv`, 'w');
+    } catch (e) {
+      throw environmentError(e, 'cannot write', path) ?? e;
+    }
+    this.write(this.index, Buffer.from('frame\toffset\tbytes\tkey\n'));
+    if (fourcc !== undefined) {
+      const h = Buffer.alloc(32);
+      h.write('DKIF', 0, 'latin1');
+      h.writeUInt16LE(0, 4); // version
+      h.writeUInt16LE(32, 6); // header size
+      h.write(fourcc, 8, 'latin1');
+      h.writeUInt16LE(s.width, 12);
+      h.writeUInt16LE(s.height, 14);
+      // Time base 1/fps as a fraction of integers: fps may be fractional (29.97).
+      h.writeUInt32LE(Math.round(s.fps * 1000), 16);
+      h.writeUInt32LE(1000, 20);
+      this.write(this.fd, h);
+    }
+  }
+
+  /** Appends one frame's payload and its index line. */
+  add(h: FrameHeader, payload: Buffer): void {
+    if (this.ivf) {
+      const fh = Buffer.alloc(12);
+      fh.writeUInt32LE(payload.length, 0);
+      fh.writeBigUInt64LE(BigInt(h.frame), 4);
+      this.write(this.fd, fh);
+    }
+    this.write(this.index, Buffer.from(`${h.frame}\t${this.offset}\t${payload.length}\t${h.key ? 1 : 0}\n`));
+    this.write(this.fd, payload);
+    this.count++;
+  }
+
+  close(): void {
+    // IVF's header carries the frame count, known only now.
+    if (this.ivf) {
+      const n = Buffer.alloc(4);
+      n.writeUInt32LE(this.count, 0);
+      writeSync(this.fd, n, 0, 4, 24);
+    }
+    closeSync(this.fd);
+    closeSync(this.index);
+  }
+
+  private write(fd: number, b: Buffer): void {
+    try {
+      writeSync(fd, b);
+    } catch (e) {
+      throw environmentError(e, 'cannot write', fd === this.fd ? this.path : `${this.path}.frames.tsv`) ?? e;
+    }
+    if (fd === this.fd) this.offset += b.length;
   }
 }

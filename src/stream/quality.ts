@@ -4,6 +4,12 @@
  * can be put side by side.
  */
 
+/**
+ * What an identical frame's PSNR is recorded as: FFmpeg prints inf, which JSON cannot carry
+ * (it would come back as null and the frame would vanish from the mean) and no mean can use.
+ */
+export const PSNR_CAP = 100;
+
 /** PSNR of two luma planes in dB, as FFmpeg's psnr filter reports psnr_y: 10*log10(255^2/MSE); Infinity when identical. */
 export function psnrY(a: Uint8Array, b: Uint8Array, width: number, height: number): number {
   checkPlanes(a, b, width, height, 1, 'psnrY');

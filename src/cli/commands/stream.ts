@@ -23,6 +23,8 @@ export const streamSpec = {
     '  --connect ADDR:PORT   client: the host (or a guest directly)',
     '  --report FILE         where the role writes its per-frame record (default <role>.json)',
     '  --dump DIR            client: write every decoded frame to DIR/decoded.yuv (for checks)',
+    '  --dump-bitstream FILE client: write the received stream as fed to the decoder to FILE (H.264/H.265 Annex B,',
+    '                        MJPEG, VP8/VP9/AV1 in IVF) and each frame\'s number, offset, size to FILE.frames.tsv',
     '  --schedule JSON       guest: changes while streaming, e.g. [{"atS":3,"bitrate":1000000}]',
     '  --config JSON         all settings at once, as the stream workload passes them',
     '  --agent URL           the recording agent of this machine: per-frame events are sent to it ($STREAMBENCH_TOKEN if it needs one)',
@@ -43,6 +45,7 @@ export const streamSpec = {
     connect: { type: 'string' },
     report: { type: 'string' },
     dump: { type: 'string' },
+    'dump-bitstream': { type: 'string' },
     schedule: { type: 'string' },
     config: { type: 'string' },
     agent: { type: 'string' },
@@ -124,7 +127,7 @@ export async function streamCommand(argv: string[], out: NodeJS.WritableStream):
     await runHost({ settings, host: listen.host, port: listen.port, upstream: address('upstream', a.values.upstream), report, ...agent, onReady: (port) => ready({ port }) });
   } else {
     const { runClient } = await import('../../stream/client.ts');
-    await runClient({ settings, connect: address('connect', a.values.connect), report, ...(a.values.dump ? { dump: a.values.dump } : {}), ...agent, onReady: () => ready({}) });
+    await runClient({ settings, connect: address('connect', a.values.connect), report, ...(a.values.dump ? { dump: a.values.dump } : {}), ...(a.values['dump-bitstream'] ? { dumpBitstream: a.values['dump-bitstream'] } : {}), ...agent, onReady: () => ready({}) });
   }
   await agent.agent?.close();
   return 0;
