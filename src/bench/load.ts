@@ -111,8 +111,10 @@ async function readModule(file: string): Promise<unknown> {
     throw new InputError([{ pos, path: '', message: message.startsWith('does not compile') ? `the module ${message}` : `the module failed to load: ${message}` }]);
   }
   // A module outside an ESM package is loaded as CommonJS, which nests the default export once more.
-  const inner = mod.default as { default?: unknown; name?: unknown } | undefined;
+  const inner = mod.default as { default?: unknown; name?: unknown; __esModule?: unknown } | undefined;
   if (inner && typeof inner === 'object' && 'default' in inner && !('name' in inner)) mod = inner;
+  // Such a module with named exports only: its exports object is no benchmark.
+  else if (inner && typeof inner === 'object' && inner.__esModule === true) return undefined;
   if (typeof mod.default !== 'function') return mod.default;
   try {
     return await (mod.default as () => unknown)();
@@ -163,7 +165,8 @@ export interface LoadOptions {
 export async function loadBenchmark(file: string, sets: readonly Override[] = [], opts: LoadOptions = {}): Promise<ResolvedBenchmark> {
   const src = await readSource(file);
   if (src.data === null || typeof src.data !== 'object' || Array.isArray(src.data)) {
-    throw InputError.single(file, 'a benchmark file must be a mapping of keys (name, workload, matrix, ...)');
+    const what = src.data === null || src.data === undefined ? 'it is empty' : Array.isArray(src.data) ? 'it is a list' : `it is ${typeof src.data === 'string' ? 'text' : `a ${typeof src.data}`}`;
+    throw problemsError([problemAt(src.locator, [], `a benchmark file must be a mapping of keys (name, workload, matrix, ...), but ${what}`, 'start from examples/ffmpeg-sweep.yaml')]);
   }
   const data = src.data as Record<string, unknown>;
   const { problems, touched } = applyOverrides(data, sets);

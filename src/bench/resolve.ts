@@ -391,8 +391,9 @@ export function resolveBenchmark(data: BenchmarkFile, loc: Locator, text: string
   const linked = new Set<string>();
   (data.link ?? []).forEach((group, i) => {
     const members = group.filter((n, j) => {
-      if (!names.includes(n)) ctx.add(['link', i, j], `unknown parameter '${n}' in link`, suggestHint(n, names));
+      if (!names.includes(n)) ctx.add(['link', i, j], `unknown parameter ${show(n)} in link`, () => suggestHint(n, names));
       else if (linked.has(n)) ctx.add(['link', i, j], `'${n}' is already in another linked group`);
+      else if (group.indexOf(n) !== j) ctx.add(['link', i, j], `'${n}' is listed twice in this group`);
       else return true;
       return false;
     });

@@ -33,7 +33,7 @@ const Recording = Type.Object(
       Type.Record(
         Type.String({ pattern: '^[A-Za-z0-9_.-]+$' }),
         Type.Union([Type.Literal('local'), Type.Object({ url: Type.String(), token_env: Type.Optional(Type.String()) }, { additionalProperties: false })]),
-        { description: "Role -> 'local' (started by the engine) or {url, token_env} of an agent started by hand." },
+        { additionalProperties: false, description: "Role -> 'local' (started by the engine) or {url, token_env} of an agent started by hand." },
       ),
     ),
     probes: Type.Optional(
@@ -133,7 +133,7 @@ export const BenchmarkFileSchema = Type.Object(
     // Checked here for its type only; each workload type's own schema is applied next (resolve.ts),
     // so errors name the workload's keys rather than every branch of a union.
     workload: Type.Object({ type: Type.String({ description: 'The workload type: stream, spice or command.' }) }, { additionalProperties: true }),
-    matrix: Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_.]*$' }), Axis),
+    matrix: Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_.]*$' }), Axis, { additionalProperties: false }),
     link: Type.Optional(Type.Array(Type.Array(Type.String(), { minItems: 2 }), { description: 'Groups of parameters that vary together (zipped), e.g. [[resolution, bitrate]].' })),
     exclude: Type.Optional(Type.Array(Partial)),
     only: Type.Optional(Type.Array(Partial)),

@@ -102,7 +102,8 @@ export function parseYaml(file: string, text: string): ParsedSource {
   // Warnings too: an unresolved tag (`!foo bar`) would otherwise silently become the text 'bar'.
   const issues = [...doc.errors, ...doc.warnings];
   if (issues.length > 0) {
-    return { ok: false, problems: issues.map((e) => ({ pos: at(e.pos[0]), path: '', message: `YAML syntax: ${firstLine(e.message)}` })) };
+    // The library's message ends with the position, which the problem states already.
+    return { ok: false, problems: issues.map((e) => ({ pos: at(e.pos[0]), path: '', message: `YAML syntax: ${firstLine(e.message.replace(/ at line \d+, column \d+:?\s*$/m, ''))}` })) };
   }
   const keyProblems = checkKeys(doc, at);
   if (keyProblems.length > 0) return { ok: false, problems: keyProblems };
@@ -120,7 +121,7 @@ export function parseYaml(file: string, text: string): ParsedSource {
       },
     });
     const pos = alias?.range ? at(alias.range[0]) : { file };
-    const bomb = /alias/i.test(errorMessage(e));
+    const bomb = /excessive alias/i.test(errorMessage(e));
     return {
       ok: false,
       problems: [{ pos, path: '', message: bomb ? 'YAML: aliases expand to too many nodes (more than 100 uses of one anchor); write the values out, or use fewer aliases' : `YAML: ${firstLine(errorMessage(e))}` }],
@@ -170,6 +171,8 @@ export function checkData(data: unknown, loc: Locator): Problem[] {
   // A module can share one object many times over (a DAG of depth 16 and fan-out 10 is 10^16
   // values to walk): the count of values is bounded too.
   let values = 0;
+  let tooDeep = false;
+  const open = new Set<object>();
   const walk = (v: unknown, path: PathSeg[]): void => {
     if (values < 0) return;
     if (++values > MAX_VALUES) {
@@ -178,7 +181,14 @@ export function checkData(data: unknown, loc: Locator): Problem[] {
       return;
     }
     if (path.length > MAX_DEPTH) {
-      problems.push(problemAt(loc, path.slice(0, MAX_DEPTH), `nested deeper than ${MAX_DEPTH} levels${typeof v === 'object' && v !== null ? ' (a value that contains itself?)' : ''}`));
+      // Once: below a shared object, every path is as deep.
+      if (tooDeep) return;
+      tooDeep = true;
+      problems.push(problemAt(loc, path.slice(0, MAX_DEPTH), `nested deeper than ${MAX_DEPTH} levels`));
+      return;
+    }
+    if (typeof v === 'object' && v !== null && open.has(v)) {
+      problems.push(problemAt(loc, path, 'a value that contains itself', 'a benchmark is data: no cycles'));
       return;
     }
     switch (typeof v) {
@@ -192,12 +202,16 @@ export function checkData(data: unknown, loc: Locator): Problem[] {
       case 'object': {
         if (v === null) return;
         if (Array.isArray(v)) {
+          open.add(v);
           v.forEach((x, i) => walk(x, [...path, i]));
+          open.delete(v);
           return;
         }
         const proto = Object.getPrototypeOf(v) as unknown;
         if (proto === Object.prototype || proto === null) {
+          open.add(v);
           for (const [k, x] of Object.entries(v)) walk(x, [...path, k]);
+          open.delete(v);
           return;
         }
         const kind = (v as { constructor?: { name?: string } }).constructor?.name ?? 'object';

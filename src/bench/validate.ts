@@ -37,6 +37,8 @@ export function validateAgainst(schema: TSchema, data: unknown, loc: Locator, ba
     const path = [...base, ...toPath(e.instancePath)];
     if (e.keyword === 'additionalProperties') {
       const extra = String((e.params as { additionalProperty: string }).additionalProperty);
+      const patterns = Object.keys(((e.parentSchema as { patternProperties?: object }).patternProperties ?? {}) as object);
+      if (patterns.length > 0) return problemAt(loc, path, `the name ${show(extra)} does not have the expected form`, `names match ${patterns.join(' or ')}`, extra);
       const allowed = Object.keys(((e.parentSchema as { properties?: object }).properties ?? {}) as object);
       return problemAt(loc, path, `unknown key ${show(extra)}`, i < PROBLEMS_SHOWN ? suggestHint(extra, allowed) : undefined, extra);
     }
@@ -84,7 +86,9 @@ function explain(errors: ErrorObject[]): ErrorObject[] {
     out.push(e);
   };
   for (const u of unions) {
-    const deep = closestBranch(u, inner.get(u)!.filter((e) => e.keyword !== 'type' && e.keyword !== 'const' && !isUnion(e)));
+    const all = inner.get(u)!;
+    const branch = closestBranch(u, all);
+    const deep = branch ?? all.filter((e) => e.keyword !== 'type' && e.keyword !== 'const' && !isUnion(e));
     if (deep.length > 0) deep.forEach(push);
     else if (!outPaths.has(u.instancePath)) push(u);
   }
@@ -100,22 +104,23 @@ function explain(errors: ErrorObject[]): ErrorObject[] {
 }
 
 /**
- * The inner errors of the union's branch the value came closest to: one whose keys all fit
- * (no unknown or missing key) over one it does not have the shape of. `order: {shuffle: -1}`
- * is a bad seed, not a `group` entry missing its key.
+ * The errors of the one branch of a union that the value fits best, if there is one: of the
+ * branches whose type the value has, the one whose keys all fit (no unknown or missing key)
+ * when the others' do not. `order: {shuffle: 1.5}` is a seed that must be an integer, not a
+ * `group` entry missing its key. Undefined when no branch stands out (`duration: true`).
  */
-function closestBranch(u: ErrorObject, deep: ErrorObject[]): ErrorObject[] {
+function closestBranch(u: ErrorObject, inner: ErrorObject[]): ErrorObject[] | undefined {
   const prefix = `${u.schemaPath}/`;
   const branches = new Map<string, ErrorObject[]>();
-  for (const e of deep) {
-    const k = e.schemaPath.startsWith(prefix) ? e.schemaPath.slice(prefix.length).split('/')[0]! : '';
+  for (const e of inner) {
+    if (isUnion(e) || !e.schemaPath.startsWith(prefix)) continue;
+    const k = e.schemaPath.slice(prefix.length).split('/')[0]!;
     branches.set(k, [...(branches.get(k) ?? []), e]);
   }
-  if (branches.size < 2) return deep;
+  const typed = [...branches.values()].filter((es) => !es.some((e) => (e.keyword === 'type' || e.keyword === 'const') && e.instancePath === u.instancePath));
   const misfit = (es: ErrorObject[]) => es.filter((e) => e.keyword === 'additionalProperties' || e.keyword === 'required').length;
-  let best = Infinity;
-  for (const es of branches.values()) best = Math.min(best, misfit(es));
-  return [...branches.values()].filter((es) => misfit(es) === best).flat();
+  const fitting = typed.filter((es) => misfit(es) === 0);
+  return fitting.length === 1 && typed.length > 1 ? fitting[0] : undefined;
 }
 
 function message(e: ErrorObject): string {
