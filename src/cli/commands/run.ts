@@ -3,27 +3,30 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatDuration } from '../../base/duration.ts';
 import { ExitCode, InputError } from '../../base/errors.ts';
-import { suggestHint } from '../../base/suggest.ts';
-import { loadBenchmark, parseAssignment } from '../../bench/load.ts';
-import type { ParamValue, PartialPoint, ResolvedBenchmark } from '../../bench/resolved.ts';
+import { DEFAULT_MAX_RUNS } from '../../bench/limits.ts';
+import { loadBenchmark, parseAssignment, parseFilters } from '../../bench/load.ts';
 import { runBenchmark } from '../../engine/engine.ts';
 import { makePlan } from '../../engine/plan.ts';
 import type { PointRecord } from '../../store/records.ts';
 import { ResultSet } from '../../store/resultset.ts';
-import { helpText, parseCommand, type CommandSpec } from '../args.ts';
+import { helpText, parseCommand, positiveIntOption, type CommandSpec } from '../args.ts';
 import { Progress } from '../progress.ts';
 import { renderTable } from '../table.ts';
 
 export const runSpec = {
   name: 'run',
   summary: 'Run a benchmark: every point of its matrix, one by one, into a result set. Running it again resumes.',
-  usage: 'streambench run FILE [--dry-run] [--set key=value]... [--filter key=value]... [--results DIR] [--force]',
+  usage: 'streambench run FILE [--dry-run] [--set key=value]... [--filter key=value]... [--results DIR] [--force] [--max-runs N]',
   help: [
     '  --dry-run             list the points, which are already recorded, and the estimated time; run nothing',
     '  --set key=value       override a top-level field (duration=2s, repeat=3) or fix a parameter (codec=h264)',
     '  --filter key=value    run only points whose parameter has this value (a,b for any of several)',
     '  --results DIR         result set directory (default: results/<benchmark name>)',
     '  --force               run points again even when already recorded',
+    `  --max-runs N          allow a plan of up to N runs (points x repeat; default ${DEFAULT_MAX_RUNS})`,
+    '',
+    'The file is checked as `streambench validate` checks it before anything is written; its limits',
+    'are listed by `streambench validate --help`. --dry-run lists the first 50 runs and counts the rest.',
     '',
     'Exit codes: 0 all points ok, 1 some points failed, 2 invalid input, 3 stopped on a failure',
     '(on_error: stop, or a failed setup), 4 result set unusable or in use, 130 interrupted.',
@@ -34,17 +37,12 @@ export const runSpec = {
     filter: { type: 'string', multiple: true },
     results: { type: 'string' },
     force: { type: 'boolean' },
+    'max-runs': { type: 'string' },
   },
 } satisfies CommandSpec;
 
-function parseFilters(b: ResolvedBenchmark, filters: readonly string[]): PartialPoint[] {
-  const names = b.axes.map((a) => a.name);
-  return filters.map((f) => {
-    const { key, value } = parseAssignment(f, '--filter');
-    if (!names.includes(key)) throw InputError.single(`--filter ${f}`, `'${key}' is not a parameter of the matrix`, suggestHint(key, names));
-    return { [key]: value.split(',').map((v) => v.trim()) as ParamValue[] };
-  });
-}
+/** Runs --dry-run lists; the rest are counted (a 100000-run plan is no table to read). */
+const DRY_RUN_ROWS = 50;
 
 /** The columns a user reads first, per workload; the stream's are its headline figures. */
 const PREFERRED: Record<string, string[]> = {
@@ -72,19 +70,23 @@ export async function runCommand(argv: string[], out: NodeJS.WriteStream): Promi
   if (a.values.help) return out.write(helpText(runSpec)), 0;
   const file = a.positionals[0];
   if (!file || a.positionals.length > 1) throw InputError.single('streambench run', 'expected exactly one benchmark file', runSpec.usage);
-  const b = await loadBenchmark(file, (a.values.set ?? []).map((s) => parseAssignment(s, '--set')));
+  const maxRuns = positiveIntOption(runSpec, 'max-runs', a.values['max-runs'], DEFAULT_MAX_RUNS);
+  // Every check, the plan's size and the filters included, happens here, before anything is written.
+  const b = await loadBenchmark(
+    file,
+    (a.values.set ?? []).map((s) => parseAssignment(s, '--set')),
+    { maxRuns, filters: a.values.filter ?? [] },
+  );
   const filter = parseFilters(b, a.values.filter ?? []);
   const dir = a.values.results ?? join('results', b.name);
   const params = b.axes.map((x) => x.name);
-  if (filter.length > 0 && makePlan(b, undefined, { filter }).runs.length === 0) {
-    throw InputError.single(`--filter ${(a.values.filter ?? []).join(' --filter ')}`, 'no point matches the filter', 'streambench validate FILE lists the values of each parameter');
-  }
 
   if (a.values['dry-run']) {
     const set = existsSync(join(dir, 'streambench-set.json')) ? ResultSet.open(dir) : undefined;
     const plan = makePlan(b, set, { filter, force: Boolean(a.values.force) });
-    const rows = plan.runs.map((r, i) => [i + 1, ...params.map((p) => r.params[p]), r.rep, r.key, plan.recorded[i] ? 'recorded' : 'to run']);
+    const rows = plan.runs.slice(0, DRY_RUN_ROWS).map((r, i) => [i + 1, ...params.map((p) => r.params[p]), r.rep, r.key, plan.recorded[i] ? 'recorded' : 'to run']);
     out.write(renderTable(['#', ...params, 'rep', 'key', 'state'], rows) + '\n');
+    if (plan.runs.length > DRY_RUN_ROWS) out.write(`... and ${plan.runs.length - DRY_RUN_ROWS} more run(s) (--filter key=value narrows the list)\n`);
     const toRun = plan.recorded.filter((r) => r === undefined).length;
     const est = plan.perPointS !== undefined ? `about ${formatDuration(plan.perPointS * toRun)}` : 'unknown (no duration set and nothing recorded yet)';
     out.write(`\n${plan.runs.length} run(s): ${plan.runs.length - toRun} already recorded, ${toRun} to run. Estimated time: ${est}. Results: ${dir}\n`);
