@@ -142,7 +142,9 @@ duration: 4s
   for (const p of points) assert.equal(p.outcome.status, 'ok', JSON.stringify(p.outcome));
 
   const d = by['delay']!;
-  assert.ok(Math.abs(m(d, 'stage.network.p50') - 30) <= 2, `network stage median ${m(d, 'stage.network.p50')} ms`);
+  // Never below the delay: the relay holds each frame that long, between stamps taken before each
+  // hand-over and after each read. Above it by the hand-overs' wake-ups, which grow on a busy machine.
+  assert.ok(m(d, 'stage.network.p50') >= 30 && m(d, 'stage.network.p50') < 45, `network stage median ${m(d, 'stage.network.p50')} ms`);
   assert.equal(m(d, 'frames.lost'), 0);
 
   const r = by['rate']!;
