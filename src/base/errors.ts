@@ -7,6 +7,8 @@ export const ExitCode = {
   invalidInput: 2,
   pointFailedStop: 3,
   store: 4,
+  environment: 5,
+  internal: 70,
   interrupted: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
@@ -54,6 +56,48 @@ export class StoreError extends Error {
   }
 }
 
+/** What an errno says about the machine, and what the user can do about it. */
+const ENVIRONMENT_CAUSES: Record<string, { what: string; fix: string }> = {
+  EROFS: { what: 'read-only file system', fix: 'remount it read-write, or use another --results directory' },
+  ENOSPC: { what: 'no space left on device', fix: 'free space on that file system (df -h shows it) and run again: recorded points are kept' },
+  EDQUOT: { what: 'disk quota exceeded', fix: 'free space within your quota and run again: recorded points are kept' },
+  EACCES: { what: 'permission denied', fix: 'check its owner and permissions, or use another directory' },
+  EPERM: { what: 'operation not permitted', fix: 'check its owner, permissions and attributes (lsattr), or use another directory' },
+  ENOENT: { what: 'no such file or directory', fix: 'check the path; if a run was writing there, the directory was moved or deleted meanwhile' },
+  ENOTDIR: { what: 'a part of the path is a file, not a directory', fix: 'check the path' },
+  EISDIR: { what: 'is a directory, not a file', fix: 'give a file path' },
+  EIO: { what: 'input/output error from the device', fix: 'check the disk (dmesg), then run again: recorded points are kept' },
+  EMFILE: { what: 'too many open files', fix: 'raise the limit (ulimit -n) and run again' },
+  ENFILE: { what: 'too many open files on the system', fix: 'close other programs or raise fs.file-max, then run again' },
+};
+
+/** The errno codes that mean the machine (disk, mounts, permissions), not the input, stopped us. */
+export const ENVIRONMENT_ERRNOS: ReadonlySet<string> = new Set(Object.keys(ENVIRONMENT_CAUSES));
+
+/** The disk, a mount or permissions stopped a read or write: the message names the path, the errno and a fix. */
+export class EnvironmentError extends Error {
+  readonly exitCode = ExitCode.environment;
+  constructor(
+    /** What was being done, e.g. `cannot write`. */
+    readonly action: string,
+    /** The file or directory; '' when the system did not say. */
+    readonly path: string,
+    /** The errno of the real cause (EROFS, ENOSPC, ...). */
+    readonly code: string,
+  ) {
+    const c = ENVIRONMENT_CAUSES[code];
+    super(`${action}${path ? ` ${path}` : ''}: ${c?.what ?? 'system error'} (${code})${c ? `; ${c.fix}` : ''}`);
+    this.name = 'EnvironmentError';
+  }
+}
+
+/** An error the code did not expect (a bug): the CLI prints one line, and the stack only when asked. */
+export function internalErrorLine(e: unknown): string {
+  const first = errorMessage(e).split('\n')[0]!.trim() || (e instanceof Error ? e.name : 'unknown error');
+  return `error: ${first} (internal error; run with STREAMBENCH_DEBUG=1 for the stack)`;
+}
+
+/** The message of anything thrown. */
 export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }

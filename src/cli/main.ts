@@ -1,5 +1,6 @@
 /** The streambench command line: the only place that prints for humans. */
-import { ExitCode, InputError, StoreError } from '../base/errors.ts';
+import { EnvironmentError, ExitCode, InputError, internalErrorLine, StoreError } from '../base/errors.ts';
+import { environmentError } from '../base/fs-atomic.ts';
 import { suggestHint } from '../base/suggest.ts';
 type CommandFn = (argv: string[], out: NodeJS.WriteStream) => Promise<number>;
 
@@ -31,14 +32,26 @@ export async function main(argv: string[], out: NodeJS.WriteStream = process.std
     if (!cmd) throw InputError.single('streambench', `unknown command '${name}'`, suggestHint(name, Object.keys(COMMANDS)));
     return await (await cmd.load())(rest, out);
   } catch (e) {
-    if (e instanceof InputError) {
-      err.write(`error: ${e.problems.length > 1 ? `${e.problems.length} problems\n` : ''}${e.message}\n`);
-      return e.exitCode;
-    }
-    if (e instanceof StoreError) {
-      err.write(`error: ${e.message}\n`);
-      return e.exitCode;
-    }
-    throw e;
+    return reportError(e, err);
   }
+}
+
+/**
+ * Prints what went wrong for a human and returns the exit code: the message of an expected error
+ * (input, result set, disk), or one line for anything else. The stack only with STREAMBENCH_DEBUG=1.
+ */
+export function reportError(e: unknown, err: NodeJS.WritableStream = process.stderr): number {
+  const debug = process.env['STREAMBENCH_DEBUG'] === '1' && e instanceof Error && e.stack ? `${e.stack}\n` : '';
+  if (e instanceof InputError) {
+    err.write(`error: ${e.problems.length > 1 ? `${e.problems.length} problems\n` : ''}${e.message}\n${debug}`);
+    return e.exitCode;
+  }
+  // An fs error that escaped without a name (a write deep in a workload or a hook log) is still the disk's.
+  const known = e instanceof StoreError || e instanceof EnvironmentError ? e : environmentError(e);
+  if (known) {
+    err.write(`error: ${known.message}\n${debug}`);
+    return known.exitCode;
+  }
+  err.write(`${internalErrorLine(e)}\n${debug}`);
+  return ExitCode.internal;
 }

@@ -2,14 +2,18 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { errorMessage, StoreError } from '../base/errors.ts';
+import { environmentError } from '../base/fs-atomic.ts';
 import { pointDirName } from './records.ts';
 import type { ResultSet } from './resultset.ts';
 import { pointsTable, type Column } from './table.ts';
 
+/** A DuckDB identifier, quoted. */
 export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
+/** A DuckDB string literal. */
 export function quoteString(s: string): string {
   return `'${s.replace(/'/g, "''")}'`;
 }
@@ -48,7 +52,14 @@ export async function openSetDatabase(sets: readonly ResultSet[]): Promise<SetDa
       const parts = present.map(
         (r) => `SELECT ${quoteString(r.set)} AS "set", ${quoteString(r.record.key)} AS point_key, ${r.record.rep} AS rep, * FROM read_parquet(${quoteString(r.file)})`,
       );
-      await conn.run(`CREATE VIEW ${view} AS ${parts.join(' UNION ALL BY NAME ')}`);
+      try {
+        // DuckDB reads each file's schema here, so a damaged or unreadable file of one point shows now.
+        await conn.run(`CREATE VIEW ${view} AS ${parts.join(' UNION ALL BY NAME ')}`);
+      } catch (e) {
+        conn.closeSync();
+        instance.closeSync();
+        throw environmentError(e, 'cannot read') ?? new StoreError(`cannot read the ${file} files: ${errorMessage(e).split('\n')[0]}; move the damaged point's directory out of the result set to read the rest`);
+      }
     } else {
       await conn.run(`CREATE VIEW ${view} AS SELECT NULL::VARCHAR AS "set", NULL::VARCHAR AS point_key, NULL::INTEGER AS rep, NULL::DOUBLE AS t WHERE false`);
     }

@@ -1,5 +1,6 @@
 /** Exporters of the flat points table, one per format, behind one interface (DuckDB writes the files). */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { onDiskAsync } from '../base/fs-atomic.ts';
 import { quoteString } from './database.ts';
 
 export interface Exporter {
@@ -10,7 +11,7 @@ export interface Exporter {
 }
 
 const copy = (options: string) => async (conn: DuckDBConnection, query: string, path: string) => {
-  await conn.run(`COPY (${query}) TO ${quoteString(path)} (${options})`);
+  await onDiskAsync('cannot write', path, () => conn.run(`COPY (${query}) TO ${quoteString(path)} (${options})`));
 };
 
 export const EXPORTERS: Record<string, Exporter> = {

@@ -2,6 +2,7 @@
 import { renameSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { environmentError, removePartial } from '../base/fs-atomic.ts';
 import { quoteIdent, quoteString } from './database.ts';
 
 /** Columns of equal length; `t` (seconds) first by convention. Text columns (e.g. role) are string arrays. */
@@ -39,8 +40,14 @@ export async function writeSeriesParquet(path: string, columns: SeriesColumns): 
     }
     app.closeSync();
     const tmp = join(dirname(path), `.${basename(path)}.tmp`);
-    await conn.run(`COPY ${table} TO ${quoteString(tmp)} (FORMAT parquet, COMPRESSION zstd)`);
-    renameSync(tmp, path);
+    try {
+      await conn.run(`COPY ${table} TO ${quoteString(tmp)} (FORMAT parquet, COMPRESSION zstd)`);
+      renameSync(tmp, path);
+    } catch (e) {
+      // DuckDB leaves what it wrote before the disk filled up: that space is the user's to get back.
+      removePartial(tmp, e);
+      throw environmentError(e, 'cannot write', path) ?? e;
+    }
   } finally {
     await conn.run(`DROP TABLE IF EXISTS ${table}`);
   }

@@ -3,11 +3,11 @@
  * A point directory appears by rename only once complete, so kill -9 at any moment leaves
  * either the old complete point or none, never a half-written one.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { basename, join } from 'node:path';
-import { StoreError } from '../base/errors.ts';
-import { writeFileAtomic, writeJsonAtomic } from '../base/fs-atomic.ts';
+import { basename, dirname, join } from 'node:path';
+import { environmentError, onDisk, removePartial, writeFileAtomic, writeJsonAtomic } from '../base/fs-atomic.ts';
+import { errorMessage, StoreError } from '../base/errors.ts';
 import { parsePointRecord, pointDirName, STORE_FORMAT, type PointRecord } from './records.ts';
 
 const MARKER = 'streambench-set.json';
@@ -26,28 +26,39 @@ export class PointWriter {
     private readonly trashDir: string,
   ) {}
 
+  /** Path of a file of the point being written. */
   path(name: string): string {
     return join(this.dir, name);
   }
 
+  /** Writes one file of the point, atomically. */
   writeText(name: string, text: string | Uint8Array): void {
     writeFileAtomic(join(this.dir, name), text);
   }
 
   /** Writes point.json, then swaps the staging directory in place of any earlier attempt. */
   commit(record: Omit<PointRecord, 'files' | 'format'>): PointRecord {
-    const files = readdirSync(this.dir).filter((f) => f !== 'point.json' && !f.startsWith('.')).sort();
+    const files = onDisk('cannot list', this.dir, () => readdirSync(this.dir)).filter((f) => f !== 'point.json' && !f.startsWith('.')).sort();
     const full: PointRecord = { format: STORE_FORMAT, ...record, files };
     writeJsonAtomic(join(this.dir, 'point.json'), full);
-    if (existsSync(this.finalDir)) renameSync(this.finalDir, this.trashDir);
-    renameSync(this.dir, this.finalDir);
-    rmSync(this.trashDir, { recursive: true, force: true });
+    const hadEarlier = existsSync(this.finalDir);
+    if (hadEarlier) onDisk('cannot move', this.finalDir, () => renameSync(this.finalDir, this.trashDir));
+    try {
+      // points/ may be missing when creating the set stopped right after its marker.
+      mkdirSync(dirname(this.finalDir), { recursive: true });
+      renameSync(this.dir, this.finalDir);
+    } catch (e) {
+      // The earlier record goes back at once; were that to fail too, the next start restores it (cleanStaging).
+      if (hadEarlier && !existsSync(this.finalDir)) onDisk('cannot restore', this.finalDir, () => renameSync(this.trashDir, this.finalDir));
+      throw environmentError(e, 'cannot write', this.finalDir) ?? e;
+    }
+    onDisk('cannot remove', this.trashDir, () => rmSync(this.trashDir, { recursive: true, force: true }));
     return full;
   }
 
   /** Drops what was staged (used when nothing worth keeping was recorded). */
   discard(): void {
-    rmSync(this.dir, { recursive: true, force: true });
+    onDisk('cannot remove', this.dir, () => rmSync(this.dir, { recursive: true, force: true }));
   }
 }
 
@@ -60,13 +71,23 @@ export class ResultSet {
   /** Opens an existing result set; throws StoreError when the directory is not one. */
   static open(dir: string): ResultSet {
     const marker = join(dir, MARKER);
-    if (!existsSync(marker)) throw new StoreError(`${dir} is not a result set (no ${MARKER})`);
+    let text: string;
+    try {
+      text = readFileSync(marker, 'utf8');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' && !existsSync(dir)) throw new StoreError(`${dir} does not exist`);
+      if (code === 'ENOENT') throw new StoreError(`${dir} is not a result set (no ${MARKER})`);
+      if (code === 'ENOTDIR') throw new StoreError(`${dir} is a file, not a result set directory`);
+      throw environmentError(e, 'cannot read', marker) ?? e;
+    }
     let info: SetInfo;
     try {
-      info = JSON.parse(readFileSync(marker, 'utf8')) as SetInfo;
+      info = JSON.parse(text) as SetInfo;
     } catch (e) {
-      throw new StoreError(`${marker} is unreadable: ${(e as Error).message}`);
+      throw new StoreError(`${marker} is corrupt (${notJson(e)}); it marks ${dir} as a result set: restore it from a copy, or write {"format": ${STORE_FORMAT}, "name": "NAME", "createdAt": "DATE"} into it`);
     }
+    if (info === null || typeof info !== 'object') throw new StoreError(`${marker} is corrupt (not a JSON object); restore it from a copy`);
     if (info.format !== STORE_FORMAT) throw new StoreError(`${dir} has store format ${info.format}; this version reads ${STORE_FORMAT}`);
     return new ResultSet(dir, info);
   }
@@ -74,10 +95,14 @@ export class ResultSet {
   /** Opens the result set at dir, creating it when absent. */
   static openOrCreate(dir: string, name: string): ResultSet {
     if (existsSync(join(dir, MARKER))) return ResultSet.open(dir);
-    if (existsSync(dir) && readdirSync(dir).length > 0) throw new StoreError(`${dir} exists, is not empty, and is not a result set: choose another --results directory`);
+    if (existsSync(dir) && !statSync(dir).isDirectory()) throw new StoreError(`${dir} is a file, not a directory: choose another --results directory`);
+    if (existsSync(dir) && onDisk('cannot list', dir, () => readdirSync(dir)).length > 0) {
+      throw new StoreError(`${dir} exists, is not empty, and is not a result set: choose another --results directory`);
+    }
     const info: SetInfo = { format: STORE_FORMAT, name, createdAt: new Date().toISOString() };
+    // The marker first: should it fail (disk full), the directory is left empty, so the next run can still create the set there.
     writeJsonAtomic(join(dir, MARKER), info);
-    mkdirSync(join(dir, 'points'), { recursive: true });
+    onDisk('cannot create', join(dir, 'points'), () => mkdirSync(join(dir, 'points'), { recursive: true }));
     return new ResultSet(dir, info);
   }
 
@@ -87,21 +112,29 @@ export class ResultSet {
 
   /**
    * Takes the set's lock so two runs never write the same set; a lock left by a dead process
-   * (kill -9) is taken over. Returns a function that releases it.
+   * (kill -9) is taken over, and so is an empty one (a run killed between creating and writing
+   * it). A lock with anything else in it is not ours to judge: StoreError, telling the user to
+   * delete it once no run uses the set. Returns a function that releases the lock.
    */
   lock(isAlive: (pid: number) => boolean): () => void {
     const path = join(this.dir, '.lock');
-    try {
-      writeFileSync(path, JSON.stringify({ pid: process.pid, host: hostname() }), { flag: 'wx' });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const held = JSON.parse(readFileSync(path, 'utf8') || '{}') as { pid?: number; host?: string };
+    const mine = JSON.stringify({ pid: process.pid, host: hostname() });
+    if (!createExclusive(path, mine)) {
+      const held = readLock(path, this.dir);
       if (held.host === hostname() && held.pid !== undefined && held.pid !== process.pid && isAlive(held.pid)) {
         throw new StoreError(`${this.dir} is in use by process ${held.pid}; wait for it or stop it`);
       }
-      writeFileAtomic(path, JSON.stringify({ pid: process.pid, host: hostname() }));
+      writeFileAtomic(path, mine);
     }
-    return () => rmSync(path, { force: true });
+    return () => {
+      try {
+        rmSync(path, { force: true });
+      } catch (e) {
+        // A lock left behind names this process, which is gone by the next start: that start takes
+        // it over as stale. So failing to remove it (a disk gone read-only) must not hide why the run ended.
+        if (!environmentError(e)) throw e;
+      }
+    };
   }
 
   /**
@@ -110,13 +143,29 @@ export class ResultSet {
    */
   cleanStaging(): void {
     if (existsSync(this.staging)) {
-      for (const entry of readdirSync(this.staging)) {
+      for (const entry of onDisk('cannot list', this.staging, () => readdirSync(this.staging))) {
         const m = /^(.+)\.old\.\d+$/.exec(entry);
         const final = m ? join(this.dir, 'points', m[1]!) : undefined;
-        if (final && !existsSync(final) && existsSync(join(this.staging, entry, 'point.json'))) renameSync(join(this.staging, entry), final);
+        if (final && !existsSync(final) && existsSync(join(this.staging, entry, 'point.json'))) {
+          onDisk('cannot restore', final, () => renameSync(join(this.staging, entry), final));
+        }
       }
     }
-    rmSync(this.staging, { recursive: true, force: true });
+    onDisk('cannot remove', this.staging, () => rmSync(this.staging, { recursive: true, force: true }));
+  }
+
+  /**
+   * After a run stopped on a failure of the disk: puts back an earlier record a `--force` rerun had
+   * moved aside and frees what the unfinished point took. Returns why it could not (a read-only
+   * disk), in which case the next start does it.
+   */
+  abandonUnfinished(): string | undefined {
+    try {
+      this.cleanStaging();
+      return undefined;
+    } catch (e) {
+      return `${errorMessage(e)}; the next run cleans it up`;
+    }
   }
 
   /** Keeps an exact copy of each benchmark file that wrote into the set. */
@@ -132,15 +181,24 @@ export class ResultSet {
   }
 
   private readDir(dir: string): PointRecord | undefined {
+    const file = join(dir, 'point.json');
     let text: string;
     try {
-      text = readFileSync(join(dir, 'point.json'), 'utf8');
+      text = readFileSync(file, 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw e;
+      throw environmentError(e, 'cannot read', file) ?? e;
     }
-    const r = parsePointRecord(JSON.parse(text));
-    if (typeof r === 'string') throw new StoreError(`${join(dir, 'point.json')}: ${r}`);
+    // Never written half (atomic writes), so damage came from outside: the user decides, we never overwrite it.
+    const fix = `move ${dir} out of the result set (or delete it) to run that point again`;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (e) {
+      throw new StoreError(`${file} is corrupt (${notJson(e)}); ${fix}`);
+    }
+    const r = parsePointRecord(value);
+    if (typeof r === 'string') throw new StoreError(`${file} is not a valid point record (${r}); ${fix}`);
     return r;
   }
 
@@ -148,7 +206,7 @@ export class ResultSet {
   points(): PointRecord[] {
     const root = join(this.dir, 'points');
     if (!existsSync(root)) return [];
-    return readdirSync(root)
+    return onDisk('cannot list', root, () => readdirSync(root))
       .filter((d) => !d.startsWith('.'))
       .sort()
       .flatMap((d) => {
@@ -161,8 +219,10 @@ export class ResultSet {
   beginPoint(key: string, rep: number): PointWriter {
     const name = pointDirName(key, rep);
     const stage = join(this.staging, `${name}.${process.pid}`);
-    rmSync(stage, { recursive: true, force: true });
-    mkdirSync(stage, { recursive: true });
+    onDisk('cannot create', stage, () => {
+      rmSync(stage, { recursive: true, force: true });
+      mkdirSync(stage, { recursive: true });
+    });
     return new PointWriter(stage, join(this.dir, 'points', name), join(this.staging, `${name}.old.${process.pid}`));
   }
 
@@ -171,6 +231,7 @@ export class ResultSet {
     return join(this.dir, 'points', pointDirName(key, rep));
   }
 
+  /** The set's name: as recorded in its marker, else its directory's. */
   get name(): string {
     return this.info.name || basename(this.dir);
   }
@@ -179,9 +240,56 @@ export class ResultSet {
 /** Result sets directly below a results directory, or the one set the directory is. */
 export function listResultSets(root: string): ResultSet[] {
   if (!existsSync(root)) return [];
+  if (!statSync(root).isDirectory()) throw new StoreError(`${root} is a file, not a directory of result sets`);
   // A result set's own directory lists itself.
   if (existsSync(join(root, MARKER))) return [ResultSet.open(root)];
-  return readdirSync(root, { withFileTypes: true })
+  return onDisk('cannot list', root, () => readdirSync(root, { withFileTypes: true }))
     .filter((d) => d.isDirectory() && existsSync(join(root, d.name, MARKER)))
     .map((d) => ResultSet.open(join(root, d.name)));
+}
+
+/** Why a text is not JSON, without quoting it: a damaged file may hold anything, terminal escapes included. */
+function notJson(e: unknown): string {
+  const at = /position (\d+)/.exec(errorMessage(e))?.[1];
+  return `not valid JSON${at !== undefined ? ` at character ${at}` : ''}`;
+}
+
+/** Creates path with text unless it exists (false then); a write that fails leaves no partial file behind. */
+function createExclusive(path: string, text: string): boolean {
+  return onDisk('cannot create', path, () => {
+    let fd: number;
+    try {
+      fd = openSync(path, 'wx');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw e;
+    }
+    try {
+      writeSync(fd, text);
+      closeSync(fd);
+    } catch (e) {
+      // A lock we created but could not fill (disk full) would block the next run for nothing.
+      removePartial(path, e);
+      throw e;
+    }
+    return true;
+  });
+}
+
+/** The owner a lock file names; an empty file names none (a run killed between creating and writing it). */
+function readLock(path: string, setDir: string): { pid?: number; host?: string } {
+  const text = onDisk('cannot read', path, () => readFileSync(path, 'utf8'));
+  if (text.trim() === '') return {};
+  const fix = `if no streambench run is using ${setDir} (ps -ef | grep streambench), delete ${path} and run again`;
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new StoreError(`${path} is corrupt (${notJson(e)}); ${fix}`);
+  }
+  const o = v as { pid?: unknown; host?: unknown } | null;
+  if (o === null || typeof o !== 'object' || typeof o.pid !== 'number' || typeof o.host !== 'string') {
+    throw new StoreError(`${path} is corrupt (no pid and host of the run holding it); ${fix}`);
+  }
+  return { pid: o.pid, host: o.host };
 }

@@ -1,9 +1,10 @@
 /** `streambench results list|show|export|query`: reading result sets. */
-import { createReadStream, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createReadStream, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { InputError, StoreError } from '../../base/errors.ts';
+import { errorMessage, InputError, StoreError } from '../../base/errors.ts';
+import { environmentError, onDisk } from '../../base/fs-atomic.ts';
 import { suggestHint } from '../../base/suggest.ts';
 import { openSetDatabase } from '../../store/database.ts';
 import { EXPORTERS } from '../../store/export.ts';
@@ -36,10 +37,16 @@ export const resultsSpec = {
 function openSet(arg: string, root: string): ResultSet {
   if (existsSync(join(arg, 'streambench-set.json'))) return ResultSet.open(arg);
   if (existsSync(join(root, arg, 'streambench-set.json'))) return ResultSet.open(join(root, arg));
-  const names = listResultSets(root).map((s) => s.name);
-  throw new StoreError(`no result set '${arg}' (looked at ${arg} and ${join(root, arg)}); ${suggestHint(arg, names)}`);
+  // A path that exists says more about itself (a file, a directory that is no set, unreadable) than a search does.
+  if (existsSync(arg)) return ResultSet.open(arg);
+  if (isAbsolute(arg) || arg.includes('/')) throw new StoreError(`${arg} does not exist`);
+  const rootIsDir = existsSync(root) && statSync(root).isDirectory();
+  const names = rootIsDir ? listResultSets(root).map((s) => s.name) : [];
+  const hint = names.length > 0 ? `; ${suggestHint(arg, names)}` : `; there are no result sets in ${root} (--root DIR looks elsewhere)`;
+  throw new StoreError(`no result set '${arg}' (looked at ${arg} and ${join(root, arg)})${hint}`);
 }
 
+/** Runs `streambench results SUB ...`; returns the exit code. */
 export async function resultsCommand(argv: string[], out: NodeJS.WriteStream): Promise<number> {
   const a = parseCommand(resultsSpec, argv);
   const [sub, target, ...rest] = a.positionals;
@@ -83,7 +90,7 @@ export async function resultsCommand(argv: string[], out: NodeJS.WriteStream): P
           await exporter.write(db.conn, query, a.values.output);
           out.write(`wrote ${a.values.output}\n`);
         } else {
-          const tmp = mkdtempSync(join(tmpdir(), 'streambench-export-'));
+          const tmp = onDisk('cannot create a temporary directory in', tmpdir(), () => mkdtempSync(join(tmpdir(), 'streambench-export-')));
           try {
             const file = join(tmp, `points${exporter.extension}`);
             await exporter.write(db.conn, query, file);
@@ -107,7 +114,10 @@ export async function resultsCommand(argv: string[], out: NodeJS.WriteStream): P
         const rows = reader.getRowsJS().map((r) => r.map((v) => (typeof v === 'bigint' ? Number(v) : v)));
         out.write(renderTable(reader.columnNames(), rows) + '\n');
       } catch (e) {
-        throw InputError.single('SQL', (e as Error).message.split('\n')[0]!);
+        // A missing file named in the SQL is the query's fault; a full or read-only disk is not.
+        const env = environmentError(e);
+        if (env && !['ENOENT', 'ENOTDIR', 'EISDIR'].includes(env.code)) throw env;
+        throw InputError.single('SQL', errorMessage(e).split('\n')[0]!);
       } finally {
         db.close();
       }
