@@ -15,7 +15,8 @@ import { LiveRegistry } from './live.ts';
 import { makePlan } from './plan.ts';
 import { RunRecorder } from './recorder.ts';
 import { appendFileSync } from 'node:fs';
-import { writeJsonAtomic } from '../base/fs-atomic.ts';
+import { storageFailure, writeJsonAtomic } from '../base/fs-atomic.ts';
+import { errorMessage, type EnvironmentError } from '../base/errors.ts';
 
 export interface EngineOptions {
   results: ResultSet;
@@ -81,6 +82,8 @@ export async function runBenchmark(b: ResolvedBenchmark, opts: EngineOptions): P
         recorder = await RunRecorder.start(b.recording, set.dir, (p) => live.add(p));
         writeJsonAtomic(join(set.dir, 'agents.json'), recorder.hellos);
       } catch (e) {
+        const disk = storageFailure(e, set.dir);
+        if (disk) throw disk;
         summary.stoppedBy = `recording could not start: ${(e as Error).message}`;
         return finish();
       }
@@ -120,6 +123,7 @@ export async function runBenchmark(b: ResolvedBenchmark, opts: EngineOptions): P
       return undefined;
     };
 
+    let diskError: EnvironmentError | undefined;
     const durations: number[] = [];
     const eta = (left: number) => {
       const per = durations.length > 0 ? durations.reduce((a, x) => a + x, 0) / durations.length : plan.perPointS;
@@ -133,7 +137,18 @@ export async function runBenchmark(b: ResolvedBenchmark, opts: EngineOptions): P
       }
       const run = todo[i]!;
       const started = performance.now();
-      const record = await runPoint(run, i + 1);
+      let record: PointRecord;
+      try {
+        record = await runPoint(run, i + 1);
+      } catch (e) {
+        // A full or read-only disk fails every later point the same way: stop on its error, with
+        // the recorded points untouched (the unfinished one was only staged).
+        diskError = storageFailure(e, set.dir);
+        if (!diskError) throw e;
+        const left = set.abandonUnfinished();
+        if (left) diskError.message += `; ${left}`;
+        break;
+      }
       durations.push((performance.now() - started) / 1000);
       emit({ type: 'point-end', run, n: i + 1, of: todo.length, record, ...(eta(todo.length - i - 1) !== undefined ? { etaS: eta(todo.length - i - 1)! } : {}) });
       if (record.outcome.status === 'ok') summary.ok++;
@@ -148,8 +163,15 @@ export async function runBenchmark(b: ResolvedBenchmark, opts: EngineOptions): P
         break;
       }
     }
-    if (configured) await leave(configured, undefined);
-    if (todo.length > 0) for (const h of b.teardown) await hook(h, setValues);
+    try {
+      if (configured) await leave(configured, undefined);
+      if (todo.length > 0) for (const h of b.teardown) await hook(h, setValues);
+    } catch (e) {
+      // The hooks still undo what they set up, but their log is on the failing disk too.
+      if (!diskError) throw e;
+      diskError.message += `; teardown hooks did not all run: ${errorMessage(e)}`;
+    }
+    if (diskError) throw diskError;
     return finish();
 
     function finish(): RunSummary {
@@ -212,6 +234,8 @@ export async function runBenchmark(b: ResolvedBenchmark, opts: EngineOptions): P
                 : {}),
             });
           } catch (e) {
+            const disk = storageFailure(e, set.dir);
+            if (disk) throw disk;
             result = { outcome: { status: 'failed', error: `workload error: ${(e as Error).message}` }, metrics: {}, wallS: 0, flags: [] };
           }
           if (recorder && !recErr) {
@@ -222,6 +246,8 @@ export async function runBenchmark(b: ResolvedBenchmark, opts: EngineOptions): P
               result.metrics = { ...r.metrics, ...result.metrics };
               result.flags = [...result.flags, ...r.flags];
             } catch (e) {
+              const disk = storageFailure(e, set.dir);
+              if (disk) throw disk;
               recErr = `recording failed: ${(e as Error).message}`;
             }
           }
