@@ -29,6 +29,7 @@ export interface Problem {
   hint?: string;
 }
 
+/** A problem as the user reads it: `file:line:col: message (at path)`, and its hint on a second line. */
 export function formatProblem(p: Problem): string {
   const where = p.pos.line !== undefined ? `${p.pos.file}:${p.pos.line}:${p.pos.col ?? 1}` : p.pos.file;
   const at = p.path ? ` (at ${p.path})` : '';
@@ -63,7 +64,7 @@ const ENVIRONMENT_CAUSES: Record<string, { what: string; fix: string }> = {
   EDQUOT: { what: 'disk quota exceeded', fix: 'free space within your quota and run again: recorded points are kept' },
   EACCES: { what: 'permission denied', fix: 'check its owner and permissions, or use another directory' },
   EPERM: { what: 'operation not permitted', fix: 'check its owner, permissions and attributes (lsattr), or use another directory' },
-  ENOENT: { what: 'no such file or directory', fix: 'check the path; if a run was writing there, the directory was moved or deleted meanwhile' },
+  ENOENT: { what: 'no such file or directory', fix: 'check the path (a directory of it may have been moved or deleted meanwhile)' },
   ENOTDIR: { what: 'a part of the path is a file, not a directory', fix: 'check the path' },
   EISDIR: { what: 'is a directory, not a file', fix: 'give a file path' },
   EIO: { what: 'input/output error from the device', fix: 'check the disk (dmesg), then run again: recorded points are kept' },
