@@ -5,7 +5,7 @@ import { errorMessage, type Problem } from '../base/errors.ts';
 import { suggestHint } from '../base/suggest.ts';
 import { describeSeconds, MAX_TIME_S, MIN_INTERVAL_S, PROBLEMS_SHOWN } from './limits.ts';
 import { expandRange, PlanTooComplexError, Search, type RangeSpec } from './matrix.ts';
-import { BUILTIN_TEMPLATE_NAMES, type Axis, type ExtractRule, type Order, type ParamValue, type PartialPoint, type ProbeRates, type Recording, type ResolvedBenchmark, type ResolvedHook, type ResolvedWorkload } from './resolved.ts';
+import { BUILTIN_TEMPLATE_NAMES, type Axis, type ExtractRule, type Order, type ParamValue, type PartialPoint, type ProbeRates, type ProcessSelection, type Recording, type ResolvedBenchmark, type ResolvedHook, type ResolvedWorkload } from './resolved.ts';
 import { CommandWorkloadSchema, SpiceWorkloadSchema, StreamWorkloadSchema, type RawSpiceWorkload, type BenchmarkFile, type RawAxis, type RawCommandWorkload, type RawHooks, type RawStreamWorkload } from './schema.ts';
 import { show } from './show.ts';
 import { CODEC_DEPENDENT_PARAMS, parseBitrate, SettingError, streamSettings, STREAM_PARAMS } from './stream-settings.ts';
@@ -225,7 +225,51 @@ function resolveRecording(ctx: Ctx, raw: BenchmarkFile['recording'], type: strin
       return { name: c.name, argv: c.run, format: c.format, intervalMs: ms(['recording', 'custom', i, 'interval'], c.interval, 1000) || 1000, ...(c.on ? { on: c.on } : {}) };
     });
   }
-  return { agents, probes, allowCommands: r.allow_commands ?? false };
+  return { agents, probes, processes: processSelections(ctx, r.processes ?? [], agents.map((a) => a.role), type), allowCommands: r.allow_commands ?? false };
+}
+
+/**
+ * Labels the workloads give the processes they start themselves (src/workloads: command.ts,
+ * stream.ts, spice.ts call ctx.watch with them): a declared process under one of them would
+ * mix with the workload's own.
+ */
+const WORKLOAD_PROCESS_LABELS: Record<string, readonly string[]> = { command: ['command'], stream: ['guest', 'host', 'client'], spice: ['server', 'player', 'relay', 'client'] };
+
+/** `recording.processes`: one criterion each, a regex that compiles, a known role, one label per role. */
+function processSelections(ctx: Ctx, raw: NonNullable<Exclude<BenchmarkFile['recording'], false | undefined>['processes']>, roles: readonly string[], type: string): ProcessSelection[] {
+  const out: ProcessSelection[] = [];
+  const seen = new Map<string, number>();
+  raw.forEach((p, i) => {
+    const at = (...rest: PathSeg[]): PathSeg[] => ['recording', 'processes', i, ...rest];
+    const criteria = (['name', 'cmdline', 'cgroup', 'pid'] as const).filter((k) => p[k] !== undefined);
+    if (criteria.length !== 1) {
+      ctx.add(
+        at(),
+        `process '${p.label}' needs exactly one of name, cmdline, cgroup, pid${criteria.length > 1 ? ` (it has ${criteria.join(' and ')})` : ''}`,
+        criteria.length > 1 ? 'declare one entry per criterion, each with its own label' : "e.g. name: x11vnc (the executable's name) or cmdline: 'vncviewer .*'",
+      );
+    }
+    if (p.cmdline !== undefined) {
+      try {
+        new RegExp(p.cmdline);
+      } catch (e) {
+        ctx.add(at('cmdline'), show(errorMessage(e), 200, false));
+      }
+    }
+    let role = p.on;
+    if (role === undefined) {
+      if (roles.length === 1) role = roles[0];
+      else ctx.add(at(), `process '${p.label}' needs \`on\`: the workload has several roles (${roles.join(', ')})`, `e.g. on: ${roles[0]}`);
+    } else if (!roles.includes(role)) ctx.add(at('on'), `no agent has role '${role}'`, () => suggestHint(role!, roles));
+    if ((WORKLOAD_PROCESS_LABELS[type] ?? []).includes(p.label)) ctx.add(at('label'), `label '${p.label}' is taken by the ${type} workload's own processes`, 'choose another label');
+    if (role === undefined) return;
+    const key = `${role}\u0000${p.label}`;
+    const first = seen.get(key);
+    if (first !== undefined) ctx.add(at('label'), `label '${p.label}' is used twice on role ${role} (also recording.processes[${first}])`, 'each process needs its own label: its metrics are named by it');
+    else seen.set(key, i);
+    out.push({ label: p.label, role, ...(p.name !== undefined ? { name: p.name } : {}), ...(p.cmdline !== undefined ? { cmdline: p.cmdline } : {}), ...(p.cgroup !== undefined ? { cgroup: p.cgroup } : {}), ...(p.pid !== undefined ? { pid: p.pid } : {}) });
+  });
+  return out;
 }
 
 function streamWorkload(ctx: Ctx, w: RawStreamWorkload): ResolvedWorkload {

@@ -50,7 +50,7 @@ export interface Recording {
   agents: { role: string; url?: string; tokenEnv?: string }[];
   probes: ProbeRates;
   /** Processes to watch from the start of every point, each on its role's agent. */
-  processes?: ProcessSelection[];
+  processes: ProcessSelection[];
   allowCommands: boolean;
 }
 

@@ -27,6 +27,18 @@ const Hook = Type.Union([Argv, HookObject]);
 const Hooks = Type.Union([Hook, Type.Array(Hook)]);
 
 const ProbeRate = Type.Union([Duration, Type.Literal(false)]);
+/** A process to watch: exactly one of name, cmdline, cgroup, pid (resolve.ts checks it, naming the line). */
+const ProcessSelector = Type.Object(
+  {
+    label: Type.String({ pattern: '^[A-Za-z0-9_-]+$', maxLength: 64, description: 'Names its metrics: <role>.proc.<label>.cpu_pct, .rss_mb, .threads.' }),
+    name: Type.Optional(Type.String({ minLength: 1, description: 'Executable name (comm), exact; the kernel keeps its first 15 characters.' })),
+    cmdline: Type.Optional(Type.String({ minLength: 1, description: 'Regular expression on the command line, its arguments joined by spaces.' })),
+    cgroup: Type.Optional(Type.String({ minLength: 1, description: 'A part of one of its cgroup paths, e.g. system.slice/postgresql.service.' })),
+    pid: Type.Optional(Type.Integer({ minimum: 1, description: 'One process by its pid.' })),
+    on: Type.Optional(Type.String({ description: "The role whose agent watches it; required when there are several, else that one." })),
+  },
+  { additionalProperties: false, description: 'Processes matching it are summed under its label, picked up as they start and dropped as they end.' },
+);
 const Recording = Type.Object(
   {
     agents: Type.Optional(
@@ -42,6 +54,7 @@ const Recording = Type.Object(
         { additionalProperties: false, description: 'Sampling interval per probe (false: off).' },
       ),
     ),
+    processes: Type.Optional(Type.Array(ProcessSelector, { description: 'Processes to watch from the start of every point, by name, command line, cgroup or pid.' })),
     custom: Type.Optional(
       Type.Array(
         Type.Object(

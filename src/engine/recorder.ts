@@ -54,7 +54,7 @@ export class RunRecorder {
       };
       const rec = new RunRecorder(collector, local, probes, hellos);
       rec.custom = p.custom ?? [];
-      rec.processes = r.processes ?? [];
+      rec.processes = r.processes;
       return rec;
     } catch (e) {
       await local?.stop();
