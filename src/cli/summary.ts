@@ -29,19 +29,21 @@ export interface SummaryOptions {
   metrics?: readonly string[];
   /** A terminal's width: as many metric columns as fit in it. Absent: DEFAULT_METRIC_COLUMNS. */
   width?: number;
+  /** When `metrics` matches nothing: an input error (default), or the usual columns and a line saying so (after a run, whose exit code must stay the run's). */
+  noMatch?: 'error' | 'note';
 }
 
-/** The metric columns to show, and how many of the records' metrics there are in all. */
-export function summaryMetrics(records: readonly PointRecord[], params: readonly string[], opts: SummaryOptions = {}): { shown: string[]; all: string[] } {
+/** The metric columns to show, how many metrics the records have in all, and why the --metrics patterns were not followed, if so. */
+export function summaryMetrics(records: readonly PointRecord[], params: readonly string[], opts: SummaryOptions = {}): { shown: string[]; all: string[]; unmatched?: string } {
   const all = orderedMetrics(records);
   if (opts.metrics && opts.metrics.length > 0) {
     const match = metricMatcher(opts.metrics);
     const shown = all.filter(match);
-    if (shown.length === 0 && all.length > 0) {
-      const given = opts.metrics.map((m) => `'${m}'`).join(', ');
-      throw InputError.single('--metrics', `${given} matches none of the ${all.length} metrics of these points`, `${suggestHint(opts.metrics[0]!, all)}; --metrics '*' shows them all`);
-    }
-    return { shown, all };
+    if (shown.length > 0 || all.length === 0) return { shown, all };
+    const message = `${opts.metrics.map((m) => `'${m}'`).join(', ')} matches none of the ${all.length} metrics of these points`;
+    const hint = `${suggestHint(opts.metrics[0]!, all)} (--metrics '*' shows them all)`;
+    if (opts.noMatch !== 'note') throw InputError.single('--metrics', message, hint);
+    return { ...summaryMetrics(records, params, { ...(opts.width !== undefined ? { width: opts.width } : {}) }), unmatched: `--metrics ${message} (${hint}).` };
   }
   // exit_code is only worth a column when asked for: the status column tells it.
   const candidates = all.filter((m) => m !== 'exit_code');
@@ -74,16 +76,16 @@ function examplePattern(hidden: readonly string[]): string {
  * numbers were rounded and where they are in full.
  */
 export function summaryTable(records: readonly PointRecord[], params: readonly string[], opts: SummaryOptions = {}): string {
-  const { shown, all } = summaryMetrics(records, params, opts);
+  const { shown, all, unmatched } = summaryMetrics(records, params, opts);
   const rows = records.map((r) => [...params.map((p) => r.params[p]), r.rep, r.outcome.status, ...shown.map((m) => r.metrics[m])]);
   const table = renderTable([...params, 'rep', 'status', ...shown], rows, { fullValues: '`results export` has them in full' });
   const hidden = all.filter((m) => !shown.includes(m));
   if (hidden.length === 0) return table;
   const some = hidden.slice(0, 6).join(', ') + (hidden.length > 6 ? ', ...' : '');
-  const note = opts.metrics
+  const note = opts.metrics && opts.metrics.length > 0 && !unmatched
     ? `${shown.length} of ${all.length} metric columns match --metrics ${opts.metrics.map((m) => `'${m}'`).join(' ')}.`
     : `${shown.length} of ${all.length} metric columns shown; ${hidden.length} hidden (${some}): --metrics PATTERN shows those it matches, e.g. --metrics '${examplePattern(hidden)}', or --metrics '*' for all.`;
-  return `${table}\n${note}`;
+  return `${table}\n${unmatched ? `${unmatched}\n` : ''}${note}`;
 }
 
 /** Kinds of flag listed under a table; the others are counted. */

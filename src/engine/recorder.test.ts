@@ -25,6 +25,9 @@ test('a CPU mean weighs each sample by its interval: a late tick of a busy proce
   const w = summarize(recording(samples), 1, { fromMs: 450, toMs: 700 });
   assert.equal(w['guest.proc.server.cpu_pct'], 0);
   assert.equal(w['guest.proc.server.threads'], 3);
+  // A selection with no process in the window gets no figures at all, rather than zeros.
+  const none = summarize(recording([...samples, { t: 700, role: 'guest', probe: 'proc', name: 'proc.server.procs', value: 0 }]), 1, { fromMs: 650, toMs: 700 });
+  assert.deepEqual(Object.keys(none).filter((k) => k.includes('proc.')), []);
 });
 
 test('flags: failed probes with count and reasons, custom probes that gave nothing, declared processes that matched nothing', () => {

@@ -242,12 +242,19 @@ export function summarize(rec: PointRecording, wallS: number, window?: { fromMs:
     a.max = Math.max(a.max, s.value);
     acc.set(k, a);
   }
+  // A selection that matched no process in the window has no figures, not zeros (its flag says why).
+  const unmatched = new Set<string>();
+  for (const [k, a] of acc) {
+    const m = /^(.*)\u0000proc\.([^.]+)\.procs$/.exec(k);
+    if (m && a.max <= 0) unmatched.add(`${m[1]}\u0000${m[2]}`);
+  }
   const out: Record<string, MetricValue> = {};
   const r3 = (x: number) => Number(x.toFixed(3));
   // A series of one sample has no interval to weigh by: its value stands.
   const mean = (a: { sum: number; weight: number; n: number; plain: number }) => (a.weight > 0 ? a.sum / a.weight : a.plain / a.n);
   for (const [k, a] of acc) {
     const [role, name] = k.split('\u0000') as [string, string];
+    if (name.startsWith('proc.') && unmatched.has(`${role}\u0000${name.split('.')[1]}`)) continue;
     if (name === 'cpu.busy_pct') out[`${role}.sys.cpu_pct`] = r3(mean(a));
     else if (name === 'mem.used_mb') out[`${role}.sys.mem_used_mb`] = r3(a.max);
     else if (/^proc\.[^.]+\.cpu_pct$/.test(name)) out[`${role}.${name}`] = r3(mean(a));

@@ -10,28 +10,41 @@ import { openSetDatabase } from '../../store/database.ts';
 import { EXPORTERS } from '../../store/export.ts';
 import { listResultSets, ResultSet } from '../../store/resultset.ts';
 import { helpText, parseCommand, type CommandSpec } from '../args.ts';
-import { renderTable } from '../table.ts';
-import { summaryTable } from './run.ts';
+import { flagLines, summaryTable } from '../summary.ts';
+import { metricMatcher, renderTable } from '../table.ts';
 
 export const resultsSpec = {
   name: 'results',
   summary: 'Read result sets: list them, show one, export it, or query it with SQL (DuckDB).',
   usage: [
     'streambench results list [--root DIR]',
-    '       streambench results show SET',
+    '       streambench results show SET [--metrics PATTERN]...',
     '       streambench results export SET --format csv|json|parquet [-o FILE]',
     '       streambench results query SET "SQL"',
   ].join('\n'),
   help: [
     'SET is a result set directory, or the name of one below --root.',
-    'Tables for SQL: points (one row per point and repetition: set, point_key, rep, status, error,',
-    'started_at, wall_s, one column per parameter, one per metric) and timeseries (point_key, rep, t, ...).',
+    '',
+    'What SQL sees (DuckDB; each view has set, point_key and rep, to join with points):',
+    '  points      table, one row per point and repetition: set, point_key, rep, status, error,',
+    '              started_at, wall_s, one column per parameter, one per metric',
+    '  timeseries  what the workload sampled itself: t (s since the point started) and its columns',
+    '              (command: nprocs, rss_mb, cpu_user_s, cpu_system_s of its process tree;',
+    "              stream: queue_bytes, queue_packets of the relay's queue)",
+    '  samples     what the recording agents sampled: t (s), role, probe, name, value; probe is cpu, mem,',
+    '              net, proc, cpufreq, gpu.nvidia, gpu.intel, gpu.amd or custom.<name> (a custom probe)',
+    '  events      per-frame events the pipeline roles sent their agents: t (s), role, frame, stage, value',
+    '  frames      the stream workload: one row per frame, its size, the time of each stage, latency_ms,',
+    '              psnr, ssim, lost, dropped, shown, warmup',
     '',
     '  --root DIR            where result sets are looked for (default: results)',
+    "  --metrics PATTERN     show: the metric columns whose name matches, a glob ('client.*', '*.cpu_pct';",
+    '                        commas for several) or a /regular expression/; repeatable. Without it, show',
+    '                        prints those that fit the terminal (9 when piped) and says how many it hides',
     '  --format FMT          export format: csv, json or parquet (default: csv)',
     '  -o, --output FILE     export to FILE (default: standard output; required for parquet)',
   ].join('\n'),
-  options: { root: { type: 'string' }, format: { type: 'string' }, output: { type: 'string', short: 'o' } },
+  options: { root: { type: 'string' }, format: { type: 'string' }, output: { type: 'string', short: 'o' }, metrics: { type: 'string', multiple: true } },
 } satisfies CommandSpec;
 
 function openSet(arg: string, root: string): ResultSet {
@@ -72,7 +85,12 @@ export async function resultsCommand(argv: string[], out: NodeJS.WriteStream): P
       const set = need();
       const pts = set.points().sort((x, y) => x.index - y.index || x.rep - y.rep);
       const params = [...new Set(pts.flatMap((p) => Object.keys(p.params)))];
-      out.write(`${set.name} (${set.dir}): ${pts.length} point(s)\n\n${summaryTable(pts, params)}\n`);
+      const metrics = a.values.metrics ?? [];
+      metricMatcher(metrics);
+      const table = summaryTable(pts, params, { metrics, ...(out.isTTY && out.columns ? { width: out.columns } : {}) });
+      out.write(`${set.name} (${set.dir}): ${pts.length} point(s)\n\n${table}\n`);
+      const flags = flagLines(pts);
+      if (flags.length > 0) out.write(`\n${flags.join('\n')}\n`);
       for (const p of pts) if (p.outcome.status === 'failed') out.write(`\n${p.key} r${p.rep}: ${p.outcome.error}`);
       out.write('\n');
       return 0;
@@ -112,7 +130,7 @@ export async function resultsCommand(argv: string[], out: NodeJS.WriteStream): P
       try {
         const reader = await db.conn.runAndReadAll(sql);
         const rows = reader.getRowsJS().map((r) => r.map((v) => (typeof v === 'bigint' ? Number(v) : v)));
-        out.write(renderTable(reader.columnNames(), rows) + '\n');
+        out.write(renderTable(reader.columnNames(), rows, { fullValues: 'round(x, n) in the SQL shows the digits you choose' }) + '\n');
       } catch (e) {
         // A missing file named in the SQL is the query's fault; a full or read-only disk is not.
         const env = environmentError(e);

@@ -11,12 +11,13 @@ import type { PointRecord } from '../../store/records.ts';
 import { ResultSet } from '../../store/resultset.ts';
 import { helpText, parseCommand, positiveIntOption, type CommandSpec } from '../args.ts';
 import { Progress } from '../progress.ts';
-import { renderTable } from '../table.ts';
+import { DEFAULT_METRIC_COLUMNS, flagLines, summaryTable } from '../summary.ts';
+import { metricMatcher, renderTable } from '../table.ts';
 
 export const runSpec = {
   name: 'run',
   summary: 'Run a benchmark: every point of its matrix, one by one, into a result set. Running it again resumes.',
-  usage: 'streambench run FILE [--dry-run] [--set key=value]... [--filter key=value]... [--results DIR] [--force] [--max-runs N]',
+  usage: 'streambench run FILE [--dry-run] [--set key=value]... [--filter key=value]... [--results DIR] [--force] [--max-runs N] [--metrics PATTERN]...',
   help: [
     '  --dry-run             list the points, which are already recorded, and the estimated time; run nothing',
     '  --set key=value       override a top-level field (duration=2s, repeat=3) or fix a parameter (codec=h264)',
@@ -24,7 +25,14 @@ export const runSpec = {
     '  --results DIR         result set directory (default: results/<benchmark name>)',
     '  --force               run points again even when already recorded',
     `  --max-runs N          allow a plan of up to N runs (points x repeat; default ${DEFAULT_MAX_RUNS})`,
+    "  --metrics PATTERN     the final table's metric columns: those whose name matches, a glob ('client.*',",
+    "                        '*.cpu_pct'; commas for several) or a /regular expression/; repeatable",
     '',
+    'The final table has a row per point. Without --metrics it shows the metric columns that fit the',
+    `terminal (${DEFAULT_METRIC_COLUMNS} when the output is no terminal), the workload's main ones first, and says how many`,
+    'it hides; numbers get the fewest significant digits (3 to 7) that keep a column\'s values apart,',
+    'and a line says so when it rounds. Flags the points got (a probe that failed, a process selector',
+    'that matched nothing, ...) are listed under it.',    '',
     'The file is checked as `streambench validate` checks it before anything is written; its limits',
     'are listed by `streambench validate --help`. --dry-run lists the first 50 runs and counts the rest.',
     '',
@@ -39,32 +47,12 @@ export const runSpec = {
     results: { type: 'string' },
     force: { type: 'boolean' },
     'max-runs': { type: 'string' },
+    metrics: { type: 'string', multiple: true },
   },
 } satisfies CommandSpec;
 
 /** Runs --dry-run lists; the rest are counted (a 100000-run plan is no table to read). */
 const DRY_RUN_ROWS = 50;
-
-/** The columns a user reads first, per workload; the stream's are its headline figures. */
-const PREFERRED: Record<string, string[]> = {
-  command: ['wall_time_s', 'cpu_percent', 'peak_rss_mb'],
-  stream: ['client.fps', 'client.bitrate', 'latency.p50', 'latency.p95', 'client.psnr', 'frames.dropped', 'guest.cpu_percent', 'host.cpu_percent', 'client.cpu_percent'],
-  spice: ['codec.match', 'client.fps', 'client.fps_screen', 'client.bitrate', 'client.video_margin.p50', 'guest.cpu_percent', 'host.cpu_percent', 'client.cpu_percent', 'player.cpu_percent'],
-};
-
-/** The metric columns worth a terminal table: the workload's main ones, then others, at most 9. */
-export function summaryMetrics(records: readonly PointRecord[]): string[] {
-  const all = new Set(records.flatMap((r) => Object.keys(r.metrics)));
-  const preferred = PREFERRED[records[0]?.workload ?? 'command'] ?? [];
-  const rest = [...all].filter((m) => !preferred.includes(m) && m !== 'exit_code').sort();
-  return [...preferred.filter((m) => all.has(m)), ...rest].slice(0, 9);
-}
-
-export function summaryTable(records: readonly PointRecord[], params: readonly string[]): string {
-  const metrics = summaryMetrics(records);
-  const rows = records.map((r) => [...params.map((p) => r.params[p]), r.rep, r.outcome.status, ...metrics.map((m) => r.metrics[m])]);
-  return renderTable([...params, 'rep', 'status', ...metrics], rows);
-}
 
 export async function runCommand(argv: string[], out: NodeJS.WriteStream): Promise<number> {
   const a = parseCommand(runSpec, argv);
@@ -72,6 +60,9 @@ export async function runCommand(argv: string[], out: NodeJS.WriteStream): Promi
   const file = a.positionals[0];
   if (!file || a.positionals.length > 1) throw InputError.single('streambench run', 'expected exactly one benchmark file', runSpec.usage);
   const maxRuns = positiveIntOption(runSpec, 'max-runs', a.values['max-runs'], DEFAULT_MAX_RUNS);
+  // A pattern that is no regular expression is said now, not after an hour of running.
+  const metrics = a.values.metrics ?? [];
+  metricMatcher(metrics);
   // Every check, the plan's size and the filters included, happens here, before anything is written.
   const b = await loadBenchmark(
     file,
@@ -113,7 +104,11 @@ export async function runCommand(argv: string[], out: NodeJS.WriteStream): Promi
     const summary = await runBenchmark(b, { results: set, filter, force: Boolean(a.values.force), signal: abort.signal, onEvent: progress.handle });
     const plan = makePlan(b, set, { filter });
     const records = plan.runs.map((r) => set.read(r.key, r.rep)).filter((r): r is PointRecord => r !== undefined);
-    if (records.length > 0) out.write('\n' + summaryTable(records, params) + '\n');
+    if (records.length > 0) {
+      const table = summaryTable(records, params, { metrics, noMatch: 'note', ...(out.isTTY && out.columns ? { width: out.columns } : {}) });
+      const flags = flagLines(records);
+      out.write(['', table, ...(flags.length > 0 ? ['', ...flags] : [])].join('\n') + '\n');
+    }
     out.write(
       `\n${summary.ok} ok, ${summary.failed} failed, ${summary.skipped} already recorded, in ${formatDuration(summary.seconds)}.` +
         `${summary.stoppedBy ? `\nStopped: ${summary.stoppedBy}` : ''}${summary.interrupted ? '\nInterrupted: run the same command again to resume.' : ''}\n` +
