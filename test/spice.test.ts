@@ -123,9 +123,11 @@ test('the X server configuration carries every setting, and the buffer sizes it 
 });
 
 // The real runs below hold on a busy 2-core machine: they assert what happened (a stream, frames,
-// the codec on both sides, counts that agree), never how fast. A small screen at 15 fps keeps the
-// content player able to draw at the rate the server needs to start a video stream.
-const SCENE = { resolution: '640x480', fps: 15, warmupS: 3, durationS: 3 };
+// the codec on both sides, counts that agree), never how fast. A small screen at 10 fps keeps the
+// content player able to draw at the rate the server needs to start a video stream (20 frames in a
+// row, at most 200 ms apart) even when it gets a fraction of a core, and the warm-up leaves the
+// server several seconds to see such a run when the player stalls now and then.
+const SCENE = { resolution: '640x480', fps: 10, warmupS: 6, durationS: 3 };
 
 test('one real SPICE point: the codec on both sides, frames decoded, CPU and bytes per role and channel', async () => {
   const file = join(work, 'one.yaml');
@@ -147,8 +149,9 @@ test('one real SPICE point: the codec on both sides, frames decoded, CPU and byt
   assert.ok(frames > 0 && (m['client.video_streams'] as number) >= 1, ctx);
   assert.equal(m['client.fps'], Number((frames / SCENE.durationS).toFixed(2)));
   assert.ok((m['client.frames_late'] as number) <= frames);
-  // No more stream frames than the player drew since it started, nor distinct pictures on screen.
-  assert.ok(frames <= SCENE.fps * (SCENE.warmupS + SCENE.durationS + 2), ctx);
+  // No more stream frames than the player drew since the point started, nor distinct pictures on screen.
+  assert.ok((m['client.startup_s'] as number) > 0, ctx);
+  assert.ok(frames <= SCENE.fps * ((m['client.startup_s'] as number) + SCENE.warmupS + SCENE.durationS) + 1, ctx);
   assert.ok((m['client.fps_screen'] as number) * SCENE.durationS <= SCENE.fps * SCENE.durationS + 1, ctx);
   // Independent reading of the client's screen: the frame numbers the scene stamps were read back.
   assert.ok((m['client.screen_frames_read'] as number) > 0, `the frame code was read back from the client screen: ${ctx}`);
@@ -213,10 +216,18 @@ test('kill -9 of the engine in the middle of a SPICE point: after the next start
   const results = join(work, 'kill-results');
   const engine = spawn(process.execPath, [CLI, 'run', file, '--results', results], { stdio: 'ignore' });
   const live = join(results, '.live');
-  // Wait until the point's whole chain runs (the viewer is started last but one).
-  // 3 agents, then server, frames, player, relay, screen, client, grab.
-  for (let i = 0; i < 300 && !(existsSync(live) && readdirSync(live).length >= 10); i++) await sleep(100);
-  await sleep(1500);
+  const staging = join(results, '.staging');
+  // Wait until the point's whole chain runs: its 10 process groups (3 agents, then server, frames,
+  // player, relay, screen, client, grab) recorded, and the client showing the guest's screen. By
+  // condition, with a deadline only against a hang: a busy machine may take a minute to get there.
+  const running = () =>
+    existsSync(live) &&
+    readdirSync(live).length >= 10 &&
+    existsSync(staging) &&
+    readdirSync(staging).some((d) => existsSync(join(staging, d, 'client.log')) && readFileSync(join(staging, d, 'client.log'), 'utf8').includes('Create primary canvas'));
+  const deadline = Date.now() + 180_000;
+  while (!running() && Date.now() < deadline && engine.exitCode === null) await sleep(200);
+  assert.ok(running(), `the SPICE point was not running ${engine.exitCode === null ? 'after 180 s' : `: the engine exited with ${engine.exitCode}`}`);
   const groups = new Set(readdirSync(live).map((f) => Number(f.replace('.json', ''))));
   assert.ok(groups.size >= 10, `${groups.size} process groups recorded`);
   // What the final check looks for was there: the run's processes were alive when its engine died.
