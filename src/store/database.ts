@@ -1,4 +1,11 @@
-/** DuckDB over one or more result sets: table `points` and view `timeseries`, for SQL and export. */
+/**
+ * DuckDB over one or more result sets, for SQL and export: the table `points` (one row per point
+ * and repetition) and one view per kind of Parquet file a point may hold, each row tagged with
+ * its set, point_key and rep: `timeseries` (the workload's own series), `frames` (the stream
+ * workload's per-frame records), `samples` (the agents' samples: t, role, probe, name, value),
+ * `events` (frame events sent to the agents). A view whose files no point has is empty. The list
+ * is documented in `results --help` and the README: change them together.
+ */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
