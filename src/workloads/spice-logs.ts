@@ -2,7 +2,9 @@
  * Readers of the SPICE stack's own logs: remote-viewer's `--spice-debug` output (spice-gtk 0.42)
  * and the SPICE server's debug log (spice-server 0.15 inside Xorg, run with G_MESSAGES_DEBUG=all).
  * The codec each side used is read from positive evidence only: a line that names the encoder or
- * decoder at work, never the absence of one (the README lists what counts, per codec).
+ * decoder at work, or for MJPEG on the client (spice-gtk decodes it without GStreamer) frames
+ * received for a stream spice-gtk built no pipeline for; never a missing line alone (the README
+ * lists what counts, per codec).
  */
 
 /** Decoder label of spice-gtk's own MJPEG decoder (libjpeg, no GStreamer element). */
