@@ -21,6 +21,7 @@ import type { ProxyReport } from '../stream/proxy.ts';
 import { processStartTime, sampleTree } from './proctree.ts';
 import type { PointContext, PointResult, Workload } from './workload.ts';
 import { errorMessage } from '../base/errors.ts';
+import { quantile } from '../base/quantile.ts';
 import { killGroup } from '../base/process-group.ts';
 import { askedCodec, clientCodecs, clientError, parseClientLog, parseServerLog, serverCodecs, SPICE_SERVER_MJPEG } from './spice-logs.ts';
 
@@ -95,13 +96,6 @@ interface Proc {
   child: ChildProcess;
   exited: Promise<void>;
 }
-
-const quantile = (xs: number[], q: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  const pos = (s.length - 1) * q;
-  return s[Math.floor(pos)]! + (s[Math.ceil(pos)]! - s[Math.floor(pos)]!) * (pos - Math.floor(pos));
-};
 
 export class SpiceRunner implements Workload {
   constructor(private readonly w: SpiceWorkload) {}

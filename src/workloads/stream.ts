@@ -10,6 +10,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { monoMs } from '../base/clock.ts';
 import { errorMessage } from '../base/errors.ts';
+import { quantile } from '../base/quantile.ts';
 import type { StreamWorkload } from '../bench/resolved.ts';
 import { streamSettings, type StreamSettings } from '../bench/stream-settings.ts';
 import type { MetricValue } from '../store/records.ts';
@@ -146,15 +147,6 @@ export class StreamRunner implements Workload {
     const window = { fromMs: reports.guest.startMs + settings.warmupS * 1000, toMs: reports.guest.endMs };
     return { outcome: { status: 'ok' }, metrics: a.metrics, wallS, flags: a.flags, series, window };
   }
-}
-
-function quantile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  // Linear interpolation between closest ranks, as DuckDB's quantile_cont and numpy's default.
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
 }
 
 function finite(xs: number[]): number[] {
