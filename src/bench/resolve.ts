@@ -3,8 +3,9 @@ import { formatDuration, parseDuration } from '../base/duration.ts';
 import { sha256 } from '../base/canonical.ts';
 import { errorMessage, type Problem } from '../base/errors.ts';
 import { suggestHint } from '../base/suggest.ts';
-import { describeSeconds, MAX_TIME_S, MIN_INTERVAL_S, PROBLEMS_SHOWN } from './limits.ts';
+import { DEFAULT_MAX_RUNS, describeSeconds, MAX_TIME_S, MIN_INTERVAL_S, PROBLEMS_SHOWN } from './limits.ts';
 import { expandRange, PlanTooComplexError, Search, type RangeSpec } from './matrix.ts';
+import { planSizeProblem } from './plan-size.ts';
 import { BUILTIN_TEMPLATE_NAMES, type Axis, type ExtractRule, type Order, type ParamValue, type PartialPoint, type ProbeRates, type ProcessSelection, type Recording, type ResolvedBenchmark, type ResolvedHook, type ResolvedWorkload } from './resolved.ts';
 import { CommandWorkloadSchema, SpiceWorkloadSchema, StreamWorkloadSchema, type RawSpiceWorkload, type BenchmarkFile, type RawAxis, type RawCommandWorkload, type RawHooks, type RawStreamWorkload } from './schema.ts';
 import { show } from './show.ts';
@@ -327,19 +328,20 @@ function checkParamValues(
       throw e;
     }
   };
-  const codecsFor = (name: string, v: ParamValue): (ParamValue | undefined)[] => {
+  const codecsFor = (name: string): (ParamValue | undefined)[] => {
     if (!dependent.includes(name)) return [undefined];
     if (!codecAxis) return [defaults['codec']];
-    return codecAxis.values.filter((c) => together(name, v, c));
+    return codecAxis.values;
   };
   const check = (name: string, v: ParamValue, path: PathSeg[]): void => {
-    for (const codec of codecsFor(name, v)) {
+    for (const codec of codecsFor(name)) {
       try {
         parse({ ...base, ...(codec !== undefined ? { codec } : {}), [name]: v }, times);
       } catch (e) {
         if (!(e instanceof SettingError)) throw e;
-        // Another parameter's error is reported when that parameter's turn comes.
-        if (e.param === name) {
+        // Another parameter's error is reported when that parameter's turn comes; a pair the
+        // plan never runs is no error (asked only on failure: a count per pair costs).
+        if (e.param === name && (codec === undefined || !codecAxis || together(name, v, codec))) {
           ctx.add(path, e.message);
           return;
         }
@@ -407,7 +409,7 @@ function checkDuplicates(ctx: Ctx, matrix: BenchmarkFile['matrix'], axes: readon
 }
 
 /** Resolves a document that passed the schema; returns problems instead when it is not coherent. */
-export function resolveBenchmark(data: BenchmarkFile, loc: Locator, text: string, fixed: ReadonlySet<string> = new Set()): { ok: true; value: ResolvedBenchmark } | { ok: false; problems: Problem[] } {
+export function resolveBenchmark(data: BenchmarkFile, loc: Locator, text: string, fixed: ReadonlySet<string> = new Set(), maxRuns = DEFAULT_MAX_RUNS): { ok: true; value: ResolvedBenchmark } | { ok: false; problems: Problem[] } {
   const ctx = new Ctx(loc);
   const axes: Axis[] = [];
   const broken = new Set<string>();
@@ -458,6 +460,8 @@ export function resolveBenchmark(data: BenchmarkFile, loc: Locator, text: string
   const unchecked = new Set([...fixed, ...broken]);
   const exclude = partials(ctx, 'exclude', data.exclude, axes, unchecked);
   const only = partials(ctx, 'only', data.only, axes, unchecked);
+  // The plan can be counted only when the matrix and its constraints are sound.
+  const planSound = ctx.problems.length === 0;
 
   let order: Order = { kind: 'declared' };
   const o = data.order;
@@ -487,8 +491,12 @@ export function resolveBenchmark(data: BenchmarkFile, loc: Locator, text: string
   const teardown = hooks(ctx, ['teardown'], data.teardown, setNames);
   const w = workload(ctx, data.workload, pointNames);
   const plan = { axes, links, exclude, only };
-  if (w?.type === 'stream') checkParamValues(ctx, w.defaults, plan, STREAM_PARAMS, streamSettings, CODEC_DEPENDENT_PARAMS);
-  if (w?.type === 'spice') checkParamValues(ctx, w.defaults, plan, SPICE_PARAMS, spiceSettings, []);
+  // The plan's size first: values are checked per distinct value, and a plan past the limit
+  // (200000 values, say) would be checked at length only to be refused.
+  const size = planSound ? planSizeProblem({ ...plan, repeat: data.repeat ?? 1 }, [], maxRuns) : undefined;
+  if (size) ctx.add([], size.message, size.hint, size.key);
+  else if (w?.type === 'stream') checkParamValues(ctx, w.defaults, plan, STREAM_PARAMS, streamSettings, CODEC_DEPENDENT_PARAMS);
+  else if (w?.type === 'spice') checkParamValues(ctx, w.defaults, plan, SPICE_PARAMS, spiceSettings, []);
   const warmupS = seconds(ctx, ['warmup'], data.warmup, 0, 'nonnegative');
   const durationS = data.duration === undefined ? undefined : seconds(ctx, ['duration'], data.duration, 1);
   if (warmupS + (durationS ?? 0) > MAX_TIME_S) {
