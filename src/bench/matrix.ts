@@ -234,6 +234,7 @@ export class Search {
     return killed;
   }
 
+  /** Undoes assign(u): the entries it killed live again, each has unit u to assign again. */
   unassign(u: number, killed: readonly number[]): void {
     const ids = this.byUnit[u]!;
     for (const e of ids) this.tally(e, -1);
@@ -254,6 +255,7 @@ export class Search {
     return !this.dead() && this.filterPending === 0 && this.excludePending === 0 && (!this.hasOnly || this.onlyMatched > 0);
   }
 
+  /** Counts a step that led nowhere; throws PlanTooComplexError past MAX_PLAN_STEPS. */
   waste(): void {
     if (++this.wasted > MAX_PLAN_STEPS) throw new PlanTooComplexError();
   }

@@ -18,6 +18,7 @@ export function pathText(path: readonly PathSeg[]): string {
   return path.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? show(s, 40, false) : `.${show(s, 40, false)}`)).join('');
 }
 
+/** A problem at a path of the document (or at one of its keys), positioned by the locator. */
 export function problemAt(loc: Locator, path: readonly PathSeg[], message: string, hint?: string, key?: string): Problem {
   const full = key !== undefined ? [...path, key] : path;
   return { pos: loc.at(path, key), path: pathText(full), message, ...(hint ? { hint } : {}) };
