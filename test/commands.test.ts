@@ -74,3 +74,13 @@ test('run and results show: the table says how many metric columns it hides and 
   assert.equal(none.status, 2);
   assert.match(none.stderr, /^error: --metrics: 'rat' matches none of the 18 metrics of these points\n {2}hint: did you mean 'rate'\?/);
 });
+
+test('the table printer takes 200000 rows (no spread of rows into arguments) and can show the first few with a count', async () => {
+  const { renderTable } = await import('../src/cli/table.ts');
+  const rows = Array.from({ length: 200_000 }, (_, i) => [i, `v${i}`, i / 3]);
+  const all = renderTable(['#', 'name', 'x'], rows);
+  assert.equal(all.split('\n').length, 200_002);
+  const few = renderTable(['#', 'name', 'x'], rows, { maxRows: 3 }).split('\n');
+  assert.equal(few.length, 6);
+  assert.equal(few.at(-1), '... and 199997 more row(s)');
+});
