@@ -4,12 +4,14 @@
  *
  *   GET  /v1/hello                        who the agent is: version, role, host facts, clock
  *   GET  /v1/time                         the agent's monotonic clock, for offset estimation
- *   POST /v1/sessions                     start recording a point: {id, probes}
+ *   POST /v1/sessions                     start recording a point: {id, probes, selectors}; a
+ *                                         selector it cannot use (a bad regex) refuses it (400)
  *   POST /v1/sessions/:id/select          watch more processes: {selectors}
  *   GET  /v1/sessions/:id/batches?after=N&wait=MS
  *                                         batches with seq > N; asking for `after=N` acknowledges
  *                                         1..N, which the agent then forgets (kept until then, so a
- *                                         dropped connection loses nothing)
+ *                                         dropped connection loses nothing); each batch carries
+ *                                         the probe failures since the previous one
  *   POST /v1/sessions/:id/stop            stop sampling; the last batch has `final: true`
  *   POST /v1/events                       frame events from a pipeline role on this machine
  *   POST /v1/run                          run a hook command (only when commands are allowed)
