@@ -5,11 +5,11 @@
 // `error: N problems` followed by at most 20 of them and `... and M more problem(s) not shown`.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { main } from '../src/cli/main.ts';
 import { FRAME_MAX, SCENE_MIN, SCENES } from '../src/bench/stream-settings.ts';
@@ -18,6 +18,8 @@ import { MAX_SCENE_WIDTH, MIN_SCENE_HEIGHT, MIN_SCENE_WIDTH, SCENE_NAMES } from 
 const root = new URL('..', import.meta.url).pathname;
 const CLI = join(root, 'bin/streambench.js');
 const work = mkdtempSync(join(tmpdir(), 'sb-fuzz-'));
+// Tens of megabytes of hostile files: not left behind.
+after(() => rmSync(work, { recursive: true, force: true }));
 /** The generated cases are the same on every run; set STREAMBENCH_FUZZ_SEED to explore others. */
 const SEED = Number(process.env['STREAMBENCH_FUZZ_SEED'] ?? 20240611);
 /** Not a speed target: a case that takes this long has hung or gone quadratic (all cases run in a few ms to seconds). */
