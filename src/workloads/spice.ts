@@ -9,8 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { cliArgv } from '../base/cli-process.ts';
 import { monoMs } from '../base/clock.ts';
 import type { SpiceWorkload } from '../bench/resolved.ts';
 import { spiceSettings, type SpiceSettings } from '../bench/spice-settings.ts';
@@ -22,10 +21,10 @@ import { processStartTime, sampleTree } from './proctree.ts';
 import type { PointContext, PointResult, Workload } from './workload.ts';
 import { errorMessage } from '../base/errors.ts';
 import { quantile } from '../base/quantile.ts';
+import { waitReady } from '../base/spawn-ready.ts';
 import { killGroup } from '../base/process-group.ts';
 import { askedCodec, clientCodecs, clientError, parseClientLog, parseServerLog, serverCodecs, SPICE_SERVER_MJPEG } from './spice-logs.ts';
 
-const CLI = fileURLToPath(new URL('../../bin/streambench.js', import.meta.url));
 const XORG = '/usr/lib/xorg/Xorg';
 const START_TIMEOUT_MS = 120_000;
 
@@ -175,7 +174,7 @@ export class SpiceRunner implements Workload {
           // The player renders with the stream's own settings type: only scene, size and rate matter to it.
           // It outlasts the point whatever the start-up took: the point ends it.
           const cfg = streamSettings({ scene: s.scene, resolution: `${s.width}x${s.height}`, fps: s.fps }, { warmupS: 0, durationS: s.warmupS + s.durationS + START_TIMEOUT_MS / 1000 + 30 });
-          const frames = start('frames', [process.execPath, CLI, 'stream', 'player', '--config', JSON.stringify(cfg)], { stdout: 'pipe' });
+          const frames = start('frames', cliArgv('stream', ['player', '--config', JSON.stringify(cfg)]), { stdout: 'pipe' });
           sceneStarted = false;
           frames.stdout!.once('data', () => (sceneStarted = true));
           frames.stdout!.pipe(ffplay.stdin!);
@@ -185,7 +184,7 @@ export class SpiceRunner implements Workload {
       }
       for (const p of player) ctx.watch?.('guest', { label: 'player', pid: p.pid!, tree: true });
 
-      const relay = start('relay', [process.execPath, CLI, 'stream', 'host', '--proxy', '--listen', '127.0.0.1:0', '--upstream', `127.0.0.1:${spicePort}`, '--report', join(ctx.dir, 'relay.json'), '--config', JSON.stringify({ net: s.net })], { stdout: 'pipe' });
+      const relay = start('relay', cliArgv('stream', ['host', '--proxy', '--listen', '127.0.0.1:0', '--upstream', `127.0.0.1:${spicePort}`, '--report', join(ctx.dir, 'relay.json'), '--config', JSON.stringify({ net: s.net })]), { stdout: 'pipe' });
       const relayPort = await readyPort(relay, 'relay');
       ctx.watch?.('host', { label: 'relay', pid: relay.pid!, tree: true });
 
@@ -329,19 +328,8 @@ async function waitFor(cond: () => boolean, timeoutMs: number, what: string, chi
   }
 }
 
-function readyPort(child: ChildProcess, name: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} did not start within 20 s (see ${name}.log)`)), 20_000);
-    createInterface({ input: child.stdout! }).once('line', (line) => {
-      clearTimeout(timer);
-      try {
-        resolve((JSON.parse(line) as { port: number }).port);
-      } catch {
-        reject(new Error(`${name} printed '${line.slice(0, 200)}' instead of its ready line`));
-      }
-    });
-    child.once('exit', () => reject(new Error(`${name} exited before it was ready (see ${name}.log)`)));
-  });
+async function readyPort(child: ChildProcess, name: string): Promise<number> {
+  return Number((await waitReady(child, { name, log: `${name}.log`, timeoutMs: 20_000 }))['port']);
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

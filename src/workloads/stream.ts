@@ -3,14 +3,14 @@
  * processes on this machine, lets them stream for warm-up + duration, then joins their
  * per-frame records into frames.parquet and the point's summary metrics.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { spawnCli } from '../base/cli-process.ts';
 import { monoMs } from '../base/clock.ts';
 import { errorMessage } from '../base/errors.ts';
 import { quantile } from '../base/quantile.ts';
+import { waitReady } from '../base/spawn-ready.ts';
 import type { StreamWorkload } from '../bench/resolved.ts';
 import { streamSettings, type StreamSettings } from '../bench/stream-settings.ts';
 import type { MetricValue } from '../store/records.ts';
@@ -21,7 +21,6 @@ import { processStartTime, reapedChildrenCpu } from './proctree.ts';
 import type { PointContext, PointResult, Workload } from './workload.ts';
 import { killGroup } from '../base/process-group.ts';
 
-const CLI = fileURLToPath(new URL('../../bin/streambench.js', import.meta.url));
 const ROLE_START_TIMEOUT_MS = 30_000;
 /** Default recorded time when the benchmark gives no `duration`. */
 const DEFAULT_DURATION_S = 10;
@@ -62,7 +61,7 @@ export class StreamRunner implements Workload {
       const agent = ctx.agent?.(name);
       // The agent's token goes through the environment: argv is visible to every user in ps.
       const { STREAMBENCH_TOKEN: _, ...env } = process.env;
-      const child = spawn(process.execPath, [CLI, 'stream', name, '--config', config, '--report', join(ctx.dir, `${name}.json`), ...(agent ? ['--agent', agent.url] : []), ...extra], {
+      const child = spawnCli('stream', [name, '--config', config, '--report', join(ctx.dir, `${name}.json`), ...(agent ? ['--agent', agent.url] : []), ...extra], {
         detached: true,
         stdio: ['pipe', 'pipe', log],
         env: agent?.token ? { ...env, STREAMBENCH_TOKEN: agent.token } : env,
@@ -75,22 +74,7 @@ export class StreamRunner implements Workload {
         if (st !== undefined) ctx.onProcess({ pid: child.pid, startTime: st }, false);
         ctx.watch?.(name, { label: name, pid: child.pid, tree: true });
       }
-      return await new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`${name} did not start within ${ROLE_START_TIMEOUT_MS / 1000}s (see ${name}.log)`)), ROLE_START_TIMEOUT_MS);
-        const lines = createInterface({ input: child.stdout! });
-        lines.once('line', (line) => {
-          clearTimeout(timer);
-          try {
-            resolve(JSON.parse(line) as Record<string, unknown>);
-          } catch {
-            reject(new Error(`${name} printed '${line.slice(0, 200)}' instead of its ready line`));
-          }
-        });
-        void exited.then((r) => {
-          clearTimeout(timer);
-          reject(new Error(`${name} exited (${r.signal ?? `code ${r.code}`}) before it was ready (see ${name}.log)`));
-        });
-      });
+      return await waitReady(child, { name, log: `${name}.log`, timeoutMs: ROLE_START_TIMEOUT_MS });
     };
     const stopAll = (signal: NodeJS.Signals) => {
       for (const r of roles) {
