@@ -11,7 +11,7 @@ import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monoMs } from '../src/base/clock.ts';
-import { loadBenchmark } from '../src/bench/load.ts';
+import { loadBenchmark } from '../src/config/load.ts';
 import { runBenchmark } from '../src/engine/engine.ts';
 import { ResultSet } from '../src/store/resultset.ts';
 import { VideoDecoder, VideoEncoder } from '../src/stream/codecs.ts';

@@ -1,8 +1,8 @@
 /** The package's public API for scripted benchmarks and embedding. */
-import type { BenchmarkFile } from './bench/schema.ts';
+import type { BenchmarkFile } from './config/schema.ts';
 
-export type { BenchmarkFile } from './bench/schema.ts';
-export { loadBenchmark } from './bench/load.ts';
+export type { BenchmarkFile } from './config/schema.ts';
+export { loadBenchmark } from './config/load.ts';
 
 /** Declares a benchmark in TypeScript; the value is checked like a YAML file when loaded. */
 export function defineBenchmark(b: BenchmarkFile): BenchmarkFile {

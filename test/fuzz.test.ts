@@ -12,7 +12,7 @@ import { Writable } from 'node:stream';
 import { after, test } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { main } from '../src/cli/main.ts';
-import { FRAME_MAX, SCENE_MIN, SCENES } from '../src/bench/stream-settings.ts';
+import { FRAME_MAX, SCENE_MIN, SCENES } from '../src/config/stream-settings.ts';
 import { MAX_SCENE_WIDTH, MIN_SCENE_HEIGHT, MIN_SCENE_WIDTH, SCENE_NAMES } from '../src/stream/scenes.ts';
 
 const root = new URL('..', import.meta.url).pathname;

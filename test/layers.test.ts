@@ -5,7 +5,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { test } from 'node:test';
 
 /** Top to bottom; `base` (errors, durations, atomic writes) sits under everything. */
-const LAYERS = ['cli', 'server', 'engine', 'workloads', 'stream', 'record', 'analyze', 'store', 'bench', 'base'];
+const LAYERS = ['cli', 'server', 'engine', 'workloads', 'stream', 'record', 'analyze', 'store', 'config', 'base'];
 const src = new URL('../src', import.meta.url).pathname;
 
 function files(dir: string): string[] {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { streamSettings } from '../src/bench/stream-settings.ts';
+import { streamSettings } from '../src/config/stream-settings.ts';
 import { quoteString } from '../src/store/database.ts';
 import { writeSeriesParquet } from '../src/store/parquet.ts';
 import { readRoleReport } from '../src/stream/report.ts';

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { streamSettings, type StreamSettings } from '../src/bench/stream-settings.ts';
+import { streamSettings, type StreamSettings } from '../src/config/stream-settings.ts';
 import { allocFrame } from '../src/stream/frame.ts';
 import { fullRangeTable, measuredFrames, measureSource, sampleFrames, sourceSiTiMetrics, spatialInfo, temporalInfo, toFullRange, windowFrames } from '../src/stream/siti.ts';
 

@@ -7,13 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loadBenchmark } from '../src/bench/load.ts';
+import { loadBenchmark } from '../src/config/load.ts';
 import { runBenchmark } from '../src/engine/engine.ts';
 import { openSetDatabase } from '../src/store/database.ts';
 import { ResultSet } from '../src/store/resultset.ts';
 import { xorgConfig } from '../src/workloads/spice.ts';
 import { clientCodecs, clientError, decoderCodec, encoderCodec, parseClientLog, parseServerLog, serverCodecs, SPICE_GTK_MJPEG, SPICE_SERVER_MJPEG, streamDecoder } from '../src/workloads/spice-logs.ts';
-import { spiceSettings } from '../src/bench/spice-settings.ts';
+import { spiceSettings } from '../src/config/spice-settings.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'sb-spice-'));
 const CLI = new URL('../bin/streambench.js', import.meta.url).pathname;

@@ -1,7 +1,7 @@
 /** Shows engine events: a live status line on a terminal, plain lines otherwise. */
 import { formatDuration } from '../base/duration.ts';
 import type { EngineEvent } from '../engine/events.ts';
-import type { Params } from '../bench/resolved.ts';
+import type { Params } from '../config/resolved.ts';
 import { cell } from './table.ts';
 
 function settings(p: Params): string {

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { loadBenchmark } from '../bench/load.ts';
+import { loadBenchmark } from '../config/load.ts';
 import { ResultSet } from '../store/resultset.ts';
 import type { PointContext, PointResult, Workload } from '../workloads/workload.ts';
 import { runBenchmark } from './engine.ts';

@@ -2,8 +2,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { PlannedRun } from '../bench/matrix.ts';
-import type { Params, PartialPoint, ResolvedBenchmark, ResolvedHook } from '../bench/resolved.ts';
+import type { PlannedRun } from '../config/matrix.ts';
+import type { Params, PartialPoint, ResolvedBenchmark, ResolvedHook } from '../config/resolved.ts';
 import { writeSeriesParquet } from '../store/parquet.ts';
 import type { PointRecord } from '../store/records.ts';
 import type { ResultSet } from '../store/resultset.ts';

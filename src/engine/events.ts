@@ -1,5 +1,5 @@
 /** Progress events of the engine; the engine prints nothing, the CLI (or the GUI) listens. */
-import type { PlannedRun } from '../bench/matrix.ts';
+import type { PlannedRun } from '../config/matrix.ts';
 import type { PointRecord } from '../store/records.ts';
 
 export type EngineEvent =

@@ -2,8 +2,8 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { renderTemplate } from '../bench/template.ts';
-import type { ResolvedHook } from '../bench/resolved.ts';
+import { renderTemplate } from '../config/template.ts';
+import type { ResolvedHook } from '../config/resolved.ts';
 import { killGroup } from '../base/process-group.ts';
 
 export interface HookResult {

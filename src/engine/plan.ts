@@ -1,6 +1,6 @@
 /** Which planned runs still need to run, and how long that should take. */
-import { planRuns, type PlannedRun } from '../bench/matrix.ts';
-import type { PartialPoint, ResolvedBenchmark } from '../bench/resolved.ts';
+import { planRuns, type PlannedRun } from '../config/matrix.ts';
+import type { PartialPoint, ResolvedBenchmark } from '../config/resolved.ts';
 import type { PointRecord } from '../store/records.ts';
 import type { ResultSet } from '../store/resultset.ts';
 

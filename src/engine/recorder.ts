@@ -6,8 +6,8 @@
 import { join } from 'node:path';
 import { monoMs } from '../base/clock.ts';
 import { errorMessage } from '../base/errors.ts';
-import type { ProcessSelection, Recording, ResolvedHook } from '../bench/resolved.ts';
-import { renderTemplate } from '../bench/template.ts';
+import type { ProcessSelection, Recording, ResolvedHook } from '../config/resolved.ts';
+import { renderTemplate } from '../config/template.ts';
 import { Collector, type AgentEndpoint, type PointRecording } from '../record/collector.ts';
 import { startLocalAgents, type LocalAgents } from '../record/local.ts';
 import type { Hello, ProbeSettings, RunReply, Selector } from '../record/protocol.ts';

@@ -14,7 +14,7 @@ import { VideoDecoder } from './codecs.ts';
 import { allocFrame, type YuvFrame } from './frame.ts';
 import { PSNR_CAP, psnrY, ssimY } from './quality.ts';
 import { nanToNull, processCpuS, type ClientFrame, type RoleReport } from './report.ts';
-import type { StreamSettings } from '../bench/stream-settings.ts';
+import type { StreamSettings } from '../config/stream-settings.ts';
 import { openSource } from './source.ts';
 import type { EventPoster } from '../record/event-poster.ts';
 import { MSG_CONTROL, MSG_END, MSG_FRAME, MSG_HELLO, parseDatagram, TcpDeframer, tcpJsonMessage, udpJsonDatagram, type FrameHeader } from './wire.ts';

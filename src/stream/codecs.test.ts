@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CODECS, type CodecName } from '../bench/stream-settings.ts';
+import { CODECS, type CodecName } from '../config/stream-settings.ts';
 import { VideoDecoder, VideoEncoder } from './codecs.ts';
 import type { YuvFrame } from './frame.ts';
 

@@ -21,7 +21,7 @@ import {
   FF_QP2LAMBDA,
 } from 'node-av/constants';
 import type { YuvFrame } from './frame.ts';
-import type { CodecName, RateControl } from '../bench/stream-settings.ts';
+import type { CodecName, RateControl } from '../config/stream-settings.ts';
 
 // Codec chatter on stderr would fill the role logs; errors still come through.
 Log.setLevel(AV_LOG_ERROR);

@@ -12,7 +12,7 @@ import { writeJsonAtomic } from '../base/fs-atomic.ts';
 import { VideoEncoder } from './codecs.ts';
 import { allocFrame } from './frame.ts';
 import { nanToNull, processCpuS, type ControlRecord, type GuestFrame, type RoleReport } from './report.ts';
-import type { StreamSettings } from '../bench/stream-settings.ts';
+import type { StreamSettings } from '../config/stream-settings.ts';
 import { openSource } from './source.ts';
 import type { EventPoster } from '../record/event-poster.ts';
 import {

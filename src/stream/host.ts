@@ -12,7 +12,7 @@ import { writeJsonAtomic } from '../base/fs-atomic.ts';
 import { MIN_QUEUE_BYTES, NetemLink, type NetemConfig } from './netem.ts';
 import type { EventPoster } from '../record/event-poster.ts';
 import { nanToNull, processCpuS, type HostFrame, type RoleReport } from './report.ts';
-import type { NetSettings, StreamSettings } from '../bench/stream-settings.ts';
+import type { NetSettings, StreamSettings } from '../config/stream-settings.ts';
 import { MSG_END, MSG_FRAME, parseDatagram, TcpDeframer, type Message } from './wire.ts';
 
 export interface HostOptions {

@@ -4,7 +4,7 @@
  * late tick is skipped, not bunched, so the content's frame numbers follow real time.
  */
 import { monoMs } from '../base/clock.ts';
-import type { StreamSettings } from '../bench/stream-settings.ts';
+import type { StreamSettings } from '../config/stream-settings.ts';
 import { allocFrame } from './frame.ts';
 import { openSource } from './source.ts';
 

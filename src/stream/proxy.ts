@@ -8,7 +8,7 @@
 import { connect, createServer, type Socket } from 'node:net';
 import { monoMs } from '../base/clock.ts';
 import { writeJsonAtomic } from '../base/fs-atomic.ts';
-import type { NetSettings } from '../bench/stream-settings.ts';
+import type { NetSettings } from '../config/stream-settings.ts';
 import { MIN_QUEUE_BYTES, NetemLink, type NetemConfig } from './netem.ts';
 
 /** SPICE channel types (spice-protocol's SPICE_CHANNEL_*). */

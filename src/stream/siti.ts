@@ -16,7 +16,7 @@
  * there, which lowers its mean and minimum): TI needs two frames.
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import type { StreamSettings } from '../bench/stream-settings.ts';
+import type { StreamSettings } from '../config/stream-settings.ts';
 import { allocFrame, type YuvFrame } from './frame.ts';
 import { stampFrameNumber } from './scenes.ts';
 import { openSource } from './source.ts';

@@ -1,7 +1,7 @@
 /** Where frames come from: a synthetic scene, or a y4m file, both addressable by frame number. */
 import type { YuvFrame } from './frame.ts';
 import { createScene, SCENE_NAMES, type SceneName } from './scenes.ts';
-import type { StreamSettings } from '../bench/stream-settings.ts';
+import type { StreamSettings } from '../config/stream-settings.ts';
 import { openY4m } from './y4m.ts';
 
 /** Renders frame `n` into `out`; the same n always gives the same picture, so the client can compare. */

@@ -1,5 +1,5 @@
 /** The workload for a resolved benchmark's `workload` section. */
-import type { ResolvedWorkload } from '../bench/resolved.ts';
+import type { ResolvedWorkload } from '../config/resolved.ts';
 import { CommandRunner } from './command.ts';
 import { SpiceRunner } from './spice.ts';
 import { StreamRunner } from './stream.ts';

@@ -1,5 +1,5 @@
 /** What the engine asks of a workload: run one point, record into its directory, report an outcome. */
-import type { Params } from '../bench/resolved.ts';
+import type { Params } from '../config/resolved.ts';
 import type { MetricValue, PointOutcome } from '../store/records.ts';
 import type { SeriesColumns } from '../store/parquet.ts';
 

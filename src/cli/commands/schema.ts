@@ -1,6 +1,6 @@
 /** `streambench schema`: prints the JSON Schema of benchmark files, for editors. */
-import { jsonSchema } from '../../bench/schema.ts';
-import { WORKLOAD_TYPES } from '../../bench/resolve.ts';
+import { jsonSchema } from '../../config/schema.ts';
+import { WORKLOAD_TYPES } from '../../config/resolve.ts';
 import { helpText, parseCommand, type CommandSpec } from '../args.ts';
 
 export const schemaSpec = {

@@ -2,8 +2,8 @@
 import { InputError } from '../../base/errors.ts';
 import { parseDuration } from '../../base/duration.ts';
 import { suggestHint } from '../../base/suggest.ts';
-import { parseAssignment } from '../../bench/load.ts';
-import { streamSettings, STREAM_PARAMS, type StreamSettings } from '../../bench/stream-settings.ts';
+import { parseAssignment } from '../../config/load.ts';
+import { streamSettings, STREAM_PARAMS, type StreamSettings } from '../../config/stream-settings.ts';
 import { parseControl, type ControlMessage } from '../../stream/wire.ts';
 import { EventPoster } from '../../record/event-poster.ts';
 import { helpText, parseCommand, type CommandSpec } from '../args.ts';

@@ -1,10 +1,10 @@
 /** `streambench validate FILE`: checks a benchmark file and prints its matrix, writing nothing. */
 import { InputError } from '../../base/errors.ts';
-import { DEFAULT_MAX_RUNS, describeSeconds, MAX_DEPTH, MAX_FILE_BYTES, MAX_RANGE_VALUES, MAX_RETRIES, MAX_SEED, MAX_TIME_S, MIN_INTERVAL_S, PROBLEMS_SHOWN } from '../../bench/limits.ts';
-import { loadBenchmark, parseAssignment } from '../../bench/load.ts';
-import { countRuns } from '../../bench/matrix.ts';
-import { show } from '../../bench/show.ts';
-import { MAX_STREAM_MS } from '../../bench/stream-settings.ts';
+import { DEFAULT_MAX_RUNS, describeSeconds, MAX_DEPTH, MAX_FILE_BYTES, MAX_RANGE_VALUES, MAX_RETRIES, MAX_SEED, MAX_TIME_S, MIN_INTERVAL_S, PROBLEMS_SHOWN } from '../../config/limits.ts';
+import { loadBenchmark, parseAssignment } from '../../config/load.ts';
+import { countRuns } from '../../config/matrix.ts';
+import { show } from '../../config/show.ts';
+import { MAX_STREAM_MS } from '../../config/stream-settings.ts';
 import { helpText, parseCommand, positiveIntOption, type CommandSpec } from '../args.ts';
 
 export const validateSpec = {
