@@ -84,7 +84,7 @@ export async function runBenchmark(b: ResolvedBenchmark, opts: EngineOptions): P
       } catch (e) {
         const disk = storageFailure(e, set.dir);
         if (disk) throw disk;
-        summary.stoppedBy = `recording could not start: ${(e as Error).message}`;
+        summary.stoppedBy = `recording could not start: ${errorMessage(e)}`;
         return finish();
       }
     }
@@ -211,7 +211,7 @@ export async function runBenchmark(b: ResolvedBenchmark, opts: EngineOptions): P
           try {
             await recorder?.beginPoint(`${run.key}-r${run.rep}-a${attempt}`);
           } catch (e) {
-            recErr = `recording did not start: ${(e as Error).message}`;
+            recErr = `recording did not start: ${errorMessage(e)}`;
           }
           try {
             result = await workload.run({
@@ -228,7 +228,7 @@ export async function runBenchmark(b: ResolvedBenchmark, opts: EngineOptions): P
                 ? {
                     agent: (role: string) => recorder!.agent(role),
                     watch: (role: string, selector: { label: string; pid: number; tree?: boolean }) => {
-                      recorder!.watch(role, selector).catch((e: unknown) => (recErr ??= `could not watch ${selector.label}: ${(e as Error).message}`));
+                      recorder!.watch(role, selector).catch((e: unknown) => (recErr ??= `could not watch ${selector.label}: ${errorMessage(e)}`));
                     },
                   }
                 : {}),
@@ -236,7 +236,7 @@ export async function runBenchmark(b: ResolvedBenchmark, opts: EngineOptions): P
           } catch (e) {
             const disk = storageFailure(e, set.dir);
             if (disk) throw disk;
-            result = { outcome: { status: 'failed', error: `workload error: ${(e as Error).message}` }, metrics: {}, wallS: 0, flags: [] };
+            result = { outcome: { status: 'failed', error: `workload error: ${errorMessage(e)}` }, metrics: {}, wallS: 0, flags: [] };
           }
           if (recorder && !recErr) {
             try {
@@ -248,7 +248,7 @@ export async function runBenchmark(b: ResolvedBenchmark, opts: EngineOptions): P
             } catch (e) {
               const disk = storageFailure(e, set.dir);
               if (disk) throw disk;
-              recErr = `recording failed: ${(e as Error).message}`;
+              recErr = `recording failed: ${errorMessage(e)}`;
             }
           }
           if (recErr) result.flags = [...result.flags, recErr];

@@ -49,7 +49,7 @@ export class StreamRunner implements Workload {
     try {
       settings = streamSettings({ ...this.w.defaults, ...ctx.params }, { warmupS: ctx.warmupS, durationS });
     } catch (e) {
-      return { outcome: { status: 'failed', error: (e as Error).message }, metrics: {}, wallS: 0, flags: [] };
+      return { outcome: { status: 'failed', error: errorMessage(e) }, metrics: {}, wallS: 0, flags: [] };
     }
     const t0 = monoMs();
     const kernel0 = reapedChildrenCpu();
@@ -91,7 +91,7 @@ export class StreamRunner implements Workload {
       const host = await start('host', ['--listen', '127.0.0.1:0', '--upstream', `127.0.0.1:${String(guest['port'])}`]);
       await start('client', ['--connect', `127.0.0.1:${String(host['port'])}`]);
     } catch (e) {
-      failure = (e as Error).message;
+      failure = errorMessage(e);
       stopAll('SIGTERM');
     }
     const results = await Promise.all(roles.map((r) => r.exited));

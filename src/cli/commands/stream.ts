@@ -1,5 +1,5 @@
 /** `streambench stream guest|host|client`: one role of the built-in pipeline, alone, so roles can live on three machines. */
-import { InputError } from '../../base/errors.ts';
+import { errorMessage, InputError } from '../../base/errors.ts';
 import { parseDuration } from '../../base/duration.ts';
 import { suggestHint } from '../../base/suggest.ts';
 import { parseAssignment } from '../../config/load.ts';
@@ -65,7 +65,7 @@ function settingsFrom(a: { set?: string[]; config?: string }): StreamSettings {
     try {
       return JSON.parse(a.config) as StreamSettings;
     } catch (e) {
-      throw InputError.single('--config', `not JSON: ${(e as Error).message}`);
+      throw InputError.single('--config', `not JSON: ${errorMessage(e)}`);
     }
   }
   const params: Record<string, string> = {};
@@ -81,7 +81,7 @@ function settingsFrom(a: { set?: string[]; config?: string }): StreamSettings {
   try {
     return streamSettings(params, { warmupS, durationS });
   } catch (e) {
-    throw InputError.single('--set', (e as Error).message);
+    throw InputError.single('--set', errorMessage(e));
   }
 }
 
@@ -107,7 +107,7 @@ export async function streamCommand(argv: string[], out: NodeJS.WritableStream):
       try {
         schedule = (JSON.parse(a.values.schedule) as unknown[]).map((c) => ({ ...parseControl(c), atS: Number((c as { atS: unknown }).atS) }));
       } catch (e) {
-        throw InputError.single('--schedule', (e as Error).message);
+        throw InputError.single('--schedule', errorMessage(e));
       }
     }
     // Roles are loaded on demand: the relay never needs FFmpeg's libraries.

@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { Probe } from '../probe.ts';
+import { errorMessage } from '../../base/errors.ts';
 import { killGroup } from '../../base/process-group.ts';
 
 /** Sets each number (booleans as 1/0) of a JSON value under its dotted path; strings and nulls are left out. */
@@ -207,7 +208,7 @@ export class CommandProbe implements Probe {
           for (const [k, v] of Object.entries(parsed)) values[this.prefix + k] = v;
           resolve(values);
         } catch (e) {
-          reject(fail(`printed unreadable ${this.format}: ${(e as Error).message}`));
+          reject(fail(`printed unreadable ${this.format}: ${errorMessage(e)}`));
         }
       });
     });
