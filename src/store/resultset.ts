@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { environmentError, onDisk, removePartial, writeFileAtomic, writeJsonAtomic } from '../base/fs-atomic.ts';
 import { errorMessage, StoreError } from '../base/errors.ts';
+import { appendToIndex, openIndex, type IndexedSet, type IndexView } from './index-file.ts';
 import { parsePointRecord, pointDirName, STORE_FORMAT, type PointRecord } from './records.ts';
 
 const MARKER = 'streambench-set.json';
@@ -20,10 +21,14 @@ export interface SetInfo {
 
 /** A point being written: files go to a staging directory until `commit`. */
 export class PointWriter {
+  /** Why the committed point could not be added to the set's index (a full or read-only disk), if so; the next reader rebuilds the index. */
+  indexError: string | undefined;
+
   constructor(
     readonly dir: string,
     private readonly finalDir: string,
     private readonly trashDir: string,
+    private readonly setDir: string,
   ) {}
 
   /** Path of a file of the point being written. */
@@ -53,6 +58,14 @@ export class PointWriter {
       throw environmentError(e, 'cannot write', this.finalDir) ?? e;
     }
     onDisk('cannot remove', this.trashDir, () => rmSync(this.trashDir, { recursive: true, force: true }));
+    try {
+      appendToIndex(this.setDir, basename(this.finalDir), full);
+    } catch (e) {
+      // The point is recorded (points/ is the truth); an index that missed it is stale, which readers see and repair.
+      const env = environmentError(e, 'cannot add the point to the index of', this.setDir);
+      if (!env) throw e;
+      this.indexError = env.message;
+    }
     return full;
   }
 
@@ -180,7 +193,8 @@ export class ResultSet {
     return this.readDir(join(this.dir, 'points', pointDirName(key, rep)));
   }
 
-  private readDir(dir: string): PointRecord | undefined {
+  /** The record in a point directory; undefined when it has no point.json; StoreError when that is damaged. */
+  readDir(dir: string): PointRecord | undefined {
     const file = join(dir, 'point.json');
     let text: string;
     try {
@@ -202,8 +216,48 @@ export class ResultSet {
     return r;
   }
 
-  /** Every committed point, in directory order. */
+  /** Every committed point, in directory order, from the set's index (built or brought up to date first when needed). */
   points(): PointRecord[] {
+    const view = this.index();
+    try {
+      return view.records();
+    } finally {
+      view.close();
+    }
+  }
+
+  /** The set's index, fresh: what `points()` and the points table read. Close it when done. */
+  index(): IndexView {
+    return openIndex(this.indexed);
+  }
+
+  private get indexed(): IndexedSet {
+    return { dir: this.dir, readPoint: (d) => this.readDir(d), runActive: () => this.runActive() };
+  }
+
+  /** Whether a live process of this machine holds the set's lock (a run that may be committing points). */
+  runActive(): boolean {
+    let held: { pid?: unknown; host?: unknown };
+    try {
+      held = JSON.parse(readFileSync(join(this.dir, '.lock'), 'utf8')) as { pid?: unknown; host?: unknown };
+    } catch (e) {
+      // No lock, or one being written: nobody commits without a readable lock.
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' || e instanceof SyntaxError) return false;
+      throw environmentError(e, 'cannot read', join(this.dir, '.lock')) ?? e;
+    }
+    if (held === null || typeof held !== 'object' || typeof held.pid !== 'number') return false;
+    // Another machine's process cannot be checked from here: take its run as live.
+    if (held.host !== hostname()) return true;
+    try {
+      process.kill(held.pid, 0);
+      return true;
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code === 'EPERM';
+    }
+  }
+
+  /** Every committed point read from its point.json, in directory order: how the index is rebuilt, and what it is checked against. */
+  scanPoints(): PointRecord[] {
     const root = join(this.dir, 'points');
     if (!existsSync(root)) return [];
     return onDisk('cannot list', root, () => readdirSync(root))
@@ -223,7 +277,7 @@ export class ResultSet {
       rmSync(stage, { recursive: true, force: true });
       mkdirSync(stage, { recursive: true });
     });
-    return new PointWriter(stage, join(this.dir, 'points', name), join(this.staging, `${name}.old.${process.pid}`));
+    return new PointWriter(stage, join(this.dir, 'points', name), join(this.staging, `${name}.old.${process.pid}`), this.dir);
   }
 
   /** Directory of a committed point. */

@@ -1,11 +1,14 @@
 /** A result set as one flat table: one row per point and repetition, one column per parameter and metric. */
+import { createHash } from 'node:crypto';
 import type { PointRecord } from './records.ts';
 
 export type ColumnType = 'BIGINT' | 'DOUBLE' | 'BOOLEAN' | 'VARCHAR';
-export interface Column {
+export interface ColumnInfo {
   name: string;
   kind: 'meta' | 'param' | 'metric';
   type: ColumnType;
+}
+export interface Column extends ColumnInfo {
   /** Values in row order; null where a row has none. */
   values: (string | number | boolean | null)[];
 }
@@ -51,4 +54,41 @@ export function pointsTable(rows: readonly { set: string; record: PointRecord }[
     cols.push({ name: taken.has(m) ? `metric.${m}` : m, kind: 'metric', type: typeOf(values), values });
   }
   return cols;
+}
+
+/**
+ * Names the code that builds the table: a table cached beside a set's index (database.ts) was
+ * built by code with the same layout, so changing how columns are built invalidates old copies.
+ */
+export const TABLE_LAYOUT = createHash('sha256').update([JSON.stringify(META), typeOf, pointsTable].map(String).join('\n')).digest('hex').slice(0, 12);
+
+/** A column of a table already built, and whether it holds any value (an empty one takes its type from the first values added). */
+export interface BuiltColumn extends ColumnInfo {
+  filled: boolean;
+}
+
+/**
+ * The columns of rows added to a table that pointsTable built (`built`: its columns, in order),
+ * when pointsTable over the old and the new rows together would give the very same columns:
+ * names, order and types. Undefined when it would not (a new parameter or metric, parameters in
+ * another order, a column whose type would change): the table is then built again, whole. The
+ * new rows must be new points, not replacements of rows already in the table.
+ */
+export function extendTable(built: readonly BuiltColumn[], rows: readonly { set: string; record: PointRecord }[]): Column[] | undefined {
+  const params = built.filter((c) => c.kind === 'param').map((c) => c.name);
+  // Same parameters in the same order in every new row: the first-seen order of all rows stays the table's.
+  for (const { record } of rows) {
+    const keys = Object.keys(record.params);
+    if (keys.length !== params.length || keys.some((k, i) => k !== params[i])) return undefined;
+  }
+  const added = new Map(pointsTable(rows).map((c) => [c.name, c]));
+  for (const c of added.values()) {
+    const b = built.find((x) => x.name === c.name);
+    if (!b || b.kind !== c.kind) return undefined;
+    if (c.kind === 'meta' || c.values.every((v) => v === null)) continue;
+    // What typeOf would say over both: a column with text stays text, whole numbers fit a DOUBLE column.
+    const same = b.filled && (b.type === c.type || b.type === 'VARCHAR' || (b.type === 'DOUBLE' && c.type === 'BIGINT'));
+    if (!same) return undefined;
+  }
+  return built.map(({ name, kind, type }) => ({ name, kind, type, values: added.get(name)?.values ?? rows.map(() => null) }));
 }

@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { errorMessage, InputError, StoreError } from '../../base/errors.ts';
 import { environmentError, onDisk } from '../../base/fs-atomic.ts';
 import { suggestHint } from '../../base/suggest.ts';
-import { openSetDatabase } from '../../store/database.ts';
+import { openSetDatabase, viewsUsedBy } from '../../store/database.ts';
 import { EXPORTERS } from '../../store/export.ts';
 import { listResultSets, ResultSet } from '../../store/resultset.ts';
 import { helpText, parseCommand, type CommandSpec } from '../args.ts';
@@ -101,7 +101,7 @@ export async function resultsCommand(argv: string[], out: NodeJS.WriteStream): P
       const exporter = EXPORTERS[format];
       if (!exporter) throw InputError.single('--format', `unknown export format '${format}'`, suggestHint(format, Object.keys(EXPORTERS)));
       if (format === 'parquet' && !a.values.output) throw InputError.single('--format parquet', 'Parquet is binary: give a file with -o FILE');
-      const db = await openSetDatabase([set]);
+      const db = await openSetDatabase([set], { views: [] });
       try {
         const query = 'SELECT * FROM points ORDER BY point_key, rep';
         if (a.values.output) {
@@ -126,7 +126,7 @@ export async function resultsCommand(argv: string[], out: NodeJS.WriteStream): P
       const set = need();
       const sql = rest.join(' ');
       if (!sql) throw InputError.single('streambench results query', 'expected an SQL query', 'e.g. streambench results query SET "select status, count(*) from points group by status"');
-      const db = await openSetDatabase([set]);
+      const db = await openSetDatabase([set], { views: viewsUsedBy(sql) });
       try {
         const reader = await db.conn.runAndReadAll(sql);
         const rows = reader.getRowsJS().map((r) => r.map((v) => (typeof v === 'bigint' ? Number(v) : v)));

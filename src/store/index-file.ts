@@ -1,0 +1,616 @@
+/**
+ * The index of a result set: the records of its committed points gathered in `index/`, so that
+ * readers (`results`, a GUI following a live run) answer without opening every point.json. It is
+ * derived: points/ stays the source of truth, and an index that is missing or disagrees with
+ * points/ is rebuilt from it.
+ *
+ *   index/gen-G.json       generation G: its id, the point directories of its base, its marker
+ *                          (written last, by rename: that publishes G)
+ *   index/base-G.jsonl     the base: one line per point directory, sorted by directory
+ *   index/log-G.jsonl      what was committed since: one complete line per commit, appended with
+ *                          one write; kill -9 leaves at most a partial last line, which readers
+ *                          skip and the next append cuts off
+ *   index/table-*.parquet  the points table of one state of the index (database.ts)
+ *   index/.switch          held while a generation is written (a rebuild, a compaction)
+ *
+ * A line is {"dir", "marker", "record"}, marker being points/'s mtime (ns) right after the commit's
+ * rename. The index is fresh when it names exactly the directories of points/ and the newest
+ * marker it holds is points/'s mtime now: a rename into or out of points/ since (a point moved
+ * out or copied in by hand, a commit not appended yet) shows. A point.json edited in place does
+ * not (that would cost a stat per point): deleting index/ rebuilds it.
+ *
+ * Readers take no lock and writers never wait for readers. A commit appends to the current
+ * generation's log; a new generation is only written under `.switch`, and whoever writes it copies
+ * the lines appended to the old log meanwhile into the new one, while an appender that finds the
+ * generation changed under it appends its line again: no commit is lost. Whatever goes wrong all
+ * the same (a writer killed between its rename and its append, a full disk) leaves the index
+ * stale, never wrong: the freshness check sees it and the next reader rebuilds it.
+ */
+import { randomBytes } from 'node:crypto';
+import { closeSync, constants, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { writeFileAtomic, writeJsonAtomic, environmentError } from '../base/fs-atomic.ts';
+import { errorMessage } from '../base/errors.ts';
+import { parsePointRecord, type PointRecord } from './records.ts';
+
+export const INDEX_DIR = 'index';
+const FORMAT = 1;
+/** A log is folded into a new base once it passes this size and an eighth of its base's: the work per commit stays constant on average. */
+const COMPACT_MIN_BYTES = 1 << 20;
+const COMPACT_BASE_SHARE = 8;
+/** While a run holds the set, a stale index may only be a commit between its rename and its append: wait this long (ms, in steps) before rebuilding. */
+const IN_FLIGHT_WAITS = [5, 20, 50, 100, 200];
+
+interface Header {
+  format: number;
+  /** Unique per generation written: a table cached for one generation is never taken for another. */
+  id: string;
+  generation: number;
+  /** points/'s mtime (ns) as of the base. */
+  marker: string;
+  /** Every directory of points/ the base knows of, sorted; those without a point.json too (see pending). */
+  dirs: string[];
+  /** Directories that had no point.json when scanned (a copy by hand still running): the index is stale once one has. */
+  pending: string[];
+}
+
+/** One line of a base or log: its directory and marker read from the line's start, the record left unparsed until needed. */
+interface Line {
+  dir: string;
+  marker: bigint;
+  text: string;
+  /** Where the line ends in its file (just past its newline). */
+  end: number;
+}
+
+/** What readers get: the index's records, read only when asked for. */
+export interface IndexView {
+  /** Names the state the view holds (generation and length of its log), unique to it; undefined when the index could not be saved. */
+  readonly key: string | undefined;
+  /** The generation's id (the start of key), and how much of its log the view holds. */
+  readonly generation: string | undefined;
+  readonly logBytes: number;
+  /**
+   * The records committed after the state `logBytes` = `from` of the same generation, in order,
+   * and whether any of them replaces a record that state had (a --force rerun): what a table
+   * built for that state lacks. Undefined when the view cannot tell (not a saved generation).
+   */
+  since(from: number): { records: PointRecord[]; replaces: boolean } | undefined;
+  /** Point directories with a record. */
+  readonly count: number;
+  /** Why a rebuilt index could not be saved (it was still read); undefined when all went well. */
+  readonly note: string | undefined;
+  /** The records, one per point directory (the newest), sorted by directory. */
+  records: () => PointRecord[];
+  /** Frees the base file kept open for records(); safe to call more than once. */
+  close(): void;
+}
+
+/** What the index needs of the result set it belongs to. */
+export interface IndexedSet {
+  dir: string;
+  /** The record in a point directory, undefined without point.json; throws on a damaged one. */
+  readPoint(pointDir: string): PointRecord | undefined;
+  /** Whether a run holds the set now (commits may be in flight). */
+  runActive(): boolean;
+}
+
+const LINE_START = /^\{"dir":("(?:[^"\\]|\\.)*"),"marker":"(\d+)","record":/;
+
+/** The text of an index line (without its newline). */
+function lineText(dir: string, marker: bigint, record: PointRecord): string {
+  return `{"dir":${JSON.stringify(dir)},"marker":"${marker}","record":${JSON.stringify(record)}}`;
+}
+
+function parseLine(text: string, end: number): Line | undefined {
+  const m = LINE_START.exec(text);
+  if (!m) return undefined;
+  return { dir: JSON.parse(m[1]!) as string, marker: BigInt(m[2]!), text, end };
+}
+
+/** The complete lines of a file: a last line without its newline (cut short by kill -9 or a full disk) is not one yet. */
+function completeLines(data: Buffer): { lines: Line[]; bytes: number } {
+  const end = data.lastIndexOf(10);
+  if (end < 0) return { lines: [], bytes: 0 };
+  const lines: Line[] = [];
+  for (let start = 0; start <= end; ) {
+    const nl = data.indexOf(10, start);
+    const l = parseLine(data.toString('utf8', start, nl), nl + 1);
+    if (l) lines.push(l);
+    start = nl + 1;
+  }
+  return { lines, bytes: end + 1 };
+}
+
+const paths = (idx: string, g: number) => ({ header: join(idx, `gen-${g}.json`), base: join(idx, `base-${g}.jsonl`), log: join(idx, `log-${g}.jsonl`) });
+
+/** The newest generation published in idx; undefined when there is none (or no index/ at all). */
+function currentGeneration(idx: string): number | undefined {
+  let names: string[];
+  try {
+    names = readdirSync(idx);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+  let best: number | undefined;
+  for (const n of names) {
+    const m = /^gen-(\d+)\.json$/.exec(n);
+    if (m && (best === undefined || Number(m[1]) > best)) best = Number(m[1]);
+  }
+  return best;
+}
+
+function pointsMarker(points: string): bigint {
+  return statSync(points, { bigint: true }).mtimeNs;
+}
+
+function listPointDirs(points: string): string[] {
+  return readdirSync(points)
+    .filter((d) => !d.startsWith('.'))
+    .sort();
+}
+
+/** How long ago path was last written; 0 once it is gone. */
+function ageMs(path: string): number {
+  try {
+    return Date.now() - statSync(path).mtimeMs;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw e;
+  }
+}
+
+function sleepMs(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+class IndexDamaged extends Error {}
+
+/** A published generation as read: its header, its base kept open, its log's complete lines. */
+interface Snapshot {
+  generation: number;
+  header: Header;
+  baseFd: number;
+  log: Line[];
+  logBytes: number;
+}
+
+function readHeader(path: string): Header | undefined {
+  let h: unknown;
+  try {
+    h = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    if (e instanceof SyntaxError) return undefined;
+    throw e;
+  }
+  const o = h as Partial<Header> | null;
+  if (o === null || typeof o !== 'object' || o.format !== FORMAT || typeof o.id !== 'string' || typeof o.marker !== 'string' || !Array.isArray(o.dirs) || !Array.isArray(o.pending)) return undefined;
+  return o as Header;
+}
+
+/** The current generation, or undefined when there is none usable (missing, another format, damaged). */
+function readSnapshot(idx: string): Snapshot | undefined {
+  // A generation replaced between finding it and opening its files: look again.
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const g = currentGeneration(idx);
+    if (g === undefined) return undefined;
+    const p = paths(idx, g);
+    let baseFd: number | undefined;
+    try {
+      const header = readHeader(p.header);
+      if (!header) return undefined;
+      baseFd = openSync(p.base, 'r');
+      const { lines, bytes } = completeLines(readFileSync(p.log));
+      return { generation: g, header, baseFd, log: lines, logBytes: bytes };
+    } catch (e) {
+      if (baseFd !== undefined) closeSync(baseFd);
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+  }
+  return undefined;
+}
+
+function newestMarker(s: Snapshot): bigint {
+  let m = BigInt(s.header.marker);
+  for (const l of s.log) if (l.marker > m) m = l.marker;
+  return m;
+}
+
+/** Whether the snapshot names exactly what points/ holds now, and nothing happened in points/ since its newest marker. */
+function isFresh(s: Snapshot, points: string): boolean {
+  const marker = pointsMarker(points);
+  const now = listPointDirs(points);
+  const known = new Set(s.header.dirs);
+  for (const l of s.log) known.add(l.dir);
+  if (marker !== newestMarker(s) || now.length !== known.size || !now.every((d) => known.has(d))) return false;
+  const logged = new Set(s.log.map((l) => l.dir));
+  // A directory scanned before its point.json was there (a copy by hand) has it now: that record is missing.
+  return s.header.pending.every((d) => logged.has(d) || !existsSync(join(points, d, 'point.json')));
+}
+
+function recordOf(l: Line): PointRecord {
+  let v: unknown;
+  try {
+    v = (JSON.parse(l.text) as { record: unknown }).record;
+  } catch {
+    throw new IndexDamaged(`a line of ${l.dir} is not JSON`);
+  }
+  const r = parsePointRecord(v);
+  if (typeof r === 'string') throw new IndexDamaged(`${l.dir}: ${r}`);
+  return r;
+}
+
+/** Newest line per directory, sorted by directory: base lines first, then the log's in order. */
+function mergeLines(base: Line[], log: Line[]): Line[] {
+  const by = new Map<string, Line>();
+  for (const l of base) by.set(l.dir, l);
+  for (const l of log) by.set(l.dir, l);
+  return [...by.keys()].sort().map((d) => by.get(d)!);
+}
+
+function snapshotView(s: Snapshot): IndexView {
+  let fd: number | undefined = s.baseFd;
+  const close = () => {
+    if (fd !== undefined) closeSync(fd);
+    fd = undefined;
+  };
+  const dirs = new Set(s.header.dirs.filter((d) => !s.header.pending.includes(d)));
+  for (const l of s.log) dirs.add(l.dir);
+  return {
+    key: `${s.header.id}-${s.logBytes}`,
+    generation: s.header.id,
+    logBytes: s.logBytes,
+    since: (from) => {
+      const known = new Set(s.header.dirs);
+      const after: Line[] = [];
+      for (const l of s.log) {
+        if (l.end <= from) known.add(l.dir);
+        else after.push(l);
+      }
+      let replaces = false;
+      for (const l of after) {
+        if (known.has(l.dir)) replaces = true;
+        known.add(l.dir);
+      }
+      try {
+        return { records: after.map(recordOf), replaces };
+      } catch (e) {
+        // records() tells the damage (and rebuilds): the caller falls back to it.
+        if (e instanceof IndexDamaged) return undefined;
+        throw e;
+      }
+    },
+    count: dirs.size,
+    note: undefined,
+    records: () => {
+      if (fd === undefined) throw new Error('index view read after close');
+      const base = completeLines(readFileSync(fd)).lines;
+      close();
+      return mergeLines(base, s.log).map(recordOf);
+    },
+    close,
+  };
+}
+
+function memoryView(records: PointRecord[], generation: string | undefined, note: string | undefined): IndexView {
+  return {
+    key: generation !== undefined ? `${generation}-0` : undefined,
+    generation,
+    logBytes: 0,
+    since: () => undefined,
+    count: records.length,
+    note,
+    records: () => records,
+    close: () => {},
+  };
+}
+
+/**
+ * The set's points as the index has them, the index first brought up to date: built when missing,
+ * rebuilt from points/ when stale. Takes no lock; close the view when done.
+ */
+export function openIndex(set: IndexedSet): IndexView {
+  try {
+    return openFresh(set);
+  } catch (e) {
+    throw environmentError(e, 'cannot read the index of', set.dir) ?? e;
+  }
+}
+
+function openFresh(set: IndexedSet): IndexView {
+  const points = join(set.dir, 'points');
+  if (!existsSync(points)) return memoryView([], undefined, undefined);
+  const idx = join(set.dir, INDEX_DIR);
+  for (let attempt = 0; ; attempt++) {
+    const s = readSnapshot(idx);
+    if (s) {
+      let fresh: boolean;
+      try {
+        fresh = isFresh(s, points);
+      } catch (e) {
+        closeSync(s.baseFd);
+        throw e;
+      }
+      if (fresh) {
+        const view = snapshotView(s);
+        const read = view.records;
+        // Damage from outside (a disk error, a hand edit) makes the index unreadable, not the set: rebuild it.
+        view.records = () => {
+          try {
+            return read();
+          } catch (e) {
+            if (!(e instanceof IndexDamaged)) throw e;
+            return rebuild(set).records();
+          }
+        };
+        return view;
+      }
+      closeSync(s.baseFd);
+    }
+    if (s && attempt < IN_FLIGHT_WAITS.length && set.runActive()) {
+      sleepMs(IN_FLIGHT_WAITS[attempt]!);
+      continue;
+    }
+    return rebuild(set);
+  }
+}
+
+/** Who holds `.switch`, read back; an empty file is a writer killed between creating and filling it. */
+function switchHolder(path: string): { pid?: number; host?: string; ageMs: number } | undefined {
+  try {
+    const text = readFileSync(path, 'utf8');
+    const ageMs = Date.now() - statSync(path).mtimeMs;
+    try {
+      const o = JSON.parse(text) as { pid?: unknown; host?: unknown };
+      return { ...(typeof o.pid === 'number' ? { pid: o.pid } : {}), ...(typeof o.host === 'string' ? { host: o.host } : {}), ageMs };
+    } catch {
+      return { ageMs };
+    }
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Takes `.switch` unless someone alive holds it; returns its release, or undefined when it is held. */
+function takeSwitch(idx: string): (() => void) | undefined {
+  mkdirSync(idx, { recursive: true });
+  const path = join(idx, '.switch');
+  const mine = JSON.stringify({ pid: process.pid, host: hostname() });
+  for (let attempt = 0; attempt < 2; attempt++) {
+    let fd: number;
+    try {
+      fd = openSync(path, 'wx');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const h = switchHolder(path);
+      if (h === undefined) continue;
+      // Another machine's process cannot be checked; one of ours that died (kill -9) left it behind.
+      const dead = h.pid !== undefined ? h.host === hostname() && !alive(h.pid) : h.ageMs > 10_000;
+      if (!dead) return undefined;
+      rmSync(path, { force: true });
+      continue;
+    }
+    try {
+      writeSync(fd, mine);
+    } finally {
+      closeSync(fd);
+    }
+    return () => rmSync(path, { force: true });
+  }
+  return undefined;
+}
+
+/** Appends text with one write; a write cut short (a full disk) is taken back so no partial line is left. */
+function appendWhole(fd: number, text: string): void {
+  const bytes = Buffer.from(text);
+  const before = fstatSync(fd).size;
+  try {
+    let off = writeSync(fd, bytes);
+    while (off < bytes.length) off += writeSync(fd, bytes, off);
+  } catch (e) {
+    try {
+      ftruncateSync(fd, before);
+    } catch (undo) {
+      // The partial line stays: readers skip it, and the next append cuts it off.
+      if (e instanceof Error) e.message += ` (and the partial line could not be taken back: ${errorMessage(undo)})`;
+    }
+    throw e;
+  }
+}
+
+/** Cuts off a partial last line (left by kill -9 or a full disk) so the next line starts on its own. */
+function repairTail(fd: number): void {
+  let size = fstatSync(fd).size;
+  if (size === 0) return;
+  const chunk = Buffer.alloc(64 * 1024);
+  let end = size;
+  for (;;) {
+    const start = Math.max(0, end - chunk.length);
+    const n = readSync(fd, chunk, 0, end - start, start);
+    const at = chunk.subarray(0, n).lastIndexOf(10);
+    if (at >= 0) {
+      size = start + at + 1;
+      break;
+    }
+    if (start === 0) {
+      size = 0;
+      break;
+    }
+    end = start;
+  }
+  if (size !== fstatSync(fd).size) ftruncateSync(fd, size);
+}
+
+/**
+ * Adds a point just committed (renamed into points/) to the index, and folds the log into a new
+ * base once it has grown past its share. Nothing to do while the set has no index (the next reader
+ * builds it). Throws what the disk said; the index is then stale, and the next reader rebuilds it.
+ */
+export function appendToIndex(setDir: string, pointDir: string, record: PointRecord): void {
+  const idx = join(setDir, INDEX_DIR);
+  const points = join(setDir, 'points');
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const g = currentGeneration(idx);
+    if (g === undefined) return;
+    const p = paths(idx, g);
+    let fd: number;
+    try {
+      // No O_CREAT: a log removed by a generation switch must not come back as an orphan.
+      fd = openSync(p.log, constants.O_RDWR | constants.O_APPEND);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw e;
+    }
+    let logSize: number;
+    try {
+      repairTail(fd);
+      appendWhole(fd, lineText(pointDir, pointsMarker(points), record) + '\n');
+      logSize = fstatSync(fd).size;
+    } finally {
+      closeSync(fd);
+    }
+    // Published after our check: the switch copies our line over. Published before: append it again there.
+    if (currentGeneration(idx) !== g) continue;
+    let baseSize: number;
+    try {
+      baseSize = statSync(p.base).size;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw e;
+    }
+    if (logSize > Math.max(COMPACT_MIN_BYTES, baseSize / COMPACT_BASE_SHARE)) compact(setDir);
+    return;
+  }
+}
+
+/** Folds the current log into a new base; skipped when another process is writing a generation. */
+export function compact(setDir: string): void {
+  const idx = join(setDir, INDEX_DIR);
+  const release = takeSwitch(idx);
+  if (!release) return;
+  try {
+    const g = currentGeneration(idx);
+    if (g === undefined) return;
+    const p = paths(idx, g);
+    const header = readHeader(p.header);
+    if (!header) return;
+    const { lines: log, bytes } = completeLines(readFileSync(p.log));
+    const base = completeLines(readFileSync(p.base)).lines;
+    const merged = mergeLines(base, log);
+    let marker = BigInt(header.marker);
+    for (const l of log) if (l.marker > marker) marker = l.marker;
+    const logged = new Set(log.map((l) => l.dir));
+    const dirs = [...new Set([...header.dirs, ...logged])].sort();
+    publish(idx, g, bytes, merged, { dirs, pending: header.pending.filter((d) => !logged.has(d)), marker: marker.toString() });
+  } finally {
+    release();
+  }
+}
+
+/**
+ * Writes generation g+1 from lines (already merged and sorted), then moves over what was appended
+ * to g's log past `consumed` bytes meanwhile, and removes the older generations.
+ */
+function publish(idx: string, g: number | undefined, consumed: number, lines: Line[], h: Pick<Header, 'dirs' | 'pending' | 'marker'>): Header {
+  const next = (g ?? 0) + 1;
+  const p = paths(idx, next);
+  const header: Header = { format: FORMAT, id: `${next}.${randomBytes(6).toString('hex')}`, generation: next, ...h };
+  writeFileAtomic(p.base, lines.map((l) => l.text + '\n').join(''));
+  writeFileAtomic(p.log, '');
+  writeJsonAtomic(p.header, header);
+  if (g !== undefined) {
+    const old = paths(idx, g);
+    let late = '';
+    try {
+      const text = readFileSync(old.log);
+      const end = text.lastIndexOf(10);
+      if (end + 1 > consumed) late = text.subarray(consumed, end + 1).toString('utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    if (late) {
+      const fd = openSync(p.log, constants.O_WRONLY | constants.O_APPEND);
+      try {
+        appendWhole(fd, late);
+      } finally {
+        closeSync(fd);
+      }
+    }
+  }
+  removeOlder(idx, next, header.id);
+  return header;
+}
+
+/** Removes the files of generations before `g`, and tables cached for them. */
+function removeOlder(idx: string, g: number, id: string): void {
+  for (const n of readdirSync(idx)) {
+    const m = /^\.?(?:gen|base|log)-(\d+)\.jsonl?(?:\.\d+\.tmp)?$/.exec(n);
+    if (m) {
+      if (Number(m[1]) < g) rmSync(join(idx, n), { force: true });
+    } else if (/^table-/.test(n) ? !n.startsWith(`table-${id}-`) : /^\.table-.*\.tmp$/.test(n) && ageMs(join(idx, n)) > 600_000) {
+      // A table being written by a reader right now has a fresh temporary file; an old one was left by a killed reader.
+      rmSync(join(idx, n), { force: true });
+    }
+  }
+}
+
+/**
+ * Reads every point directory (the way the set was read before it had an index) and saves the
+ * result as a new generation when `.switch` is free. The records are returned in any case; when
+ * the disk refused to save them, the view's note says why and the next reader tries again.
+ */
+export function rebuild(set: IndexedSet): IndexView {
+  const points = join(set.dir, 'points');
+  const idx = join(set.dir, INDEX_DIR);
+  let release: (() => void) | undefined;
+  let note: string | undefined;
+  try {
+    release = takeSwitch(idx);
+  } catch (e) {
+    const env = environmentError(e, 'cannot write the index in', idx);
+    if (!env) throw e;
+    note = env.message;
+  }
+  try {
+    // What the current log holds now is in points/ already: only lines appended after this are moved over.
+    const g = release ? currentGeneration(idx) : undefined;
+    const consumed = g !== undefined ? completeLines(readFileSync(paths(idx, g).log)).bytes : 0;
+    const marker = pointsMarker(points);
+    const dirs = listPointDirs(points);
+    const lines: Line[] = [];
+    const records: PointRecord[] = [];
+    const pending: string[] = [];
+    for (const d of dirs) {
+      const r = set.readPoint(join(points, d));
+      if (!r) {
+        pending.push(d);
+        continue;
+      }
+      records.push(r);
+      lines.push({ dir: d, marker, text: lineText(d, marker, r), end: 0 });
+    }
+    if (!release) return memoryView(records, undefined, note);
+    try {
+      const header = publish(idx, g, consumed, lines, { dirs, pending, marker: marker.toString() });
+      return memoryView(records, header.id, undefined);
+    } catch (e) {
+      const env = environmentError(e, 'cannot write the index in', idx);
+      if (!env) throw e;
+      return memoryView(records, undefined, env.message);
+    }
+  } finally {
+    release?.();
+  }
+}
