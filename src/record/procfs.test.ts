@@ -6,8 +6,8 @@ import { test } from 'node:test';
 import { OpenFile, pageBytes, parsePidStat, readCgroupPaths, readChildren, readCmdline, scanInts } from './procfs.ts';
 
 test('parsePidStat counts fields after the last ")", whatever the comm holds', () => {
-  const line = '4242 (a) (b c) R 1 4242 4242 0 -1 4194304 100 0 0 0 1234 56 0 0 20 0 7 0 99887766 123456789 4321 18446744073709551615 0 0\n';
-  assert.deepEqual(parsePidStat(line), { pid: 4242, comm: 'a) (b c', state: 'R', ppid: 1, utime: 1234, stime: 56, numThreads: 7, startTime: 99887766, rssPages: 4321 });
+  const line = '4242 (a) (b c) R 1 4243 4242 0 -1 4194304 100 0 0 0 1234 56 7 2 20 0 7 0 99887766 123456789 4321 18446744073709551615 0 0\n';
+  assert.deepEqual(parsePidStat(line), { pid: 4242, comm: 'a) (b c', state: 'R', ppid: 1, pgrp: 4243, utime: 1234, stime: 56, cutime: 7, cstime: 2, numThreads: 7, startTime: 99887766, rssPages: 4321 });
   assert.throws(() => parsePidStat('garbage'), /not a \/proc\/<pid>\/stat line/);
   assert.throws(() => parsePidStat('1 (x) S 1 2 3'), /field 14 is not a number/);
 });

@@ -162,8 +162,13 @@ export interface PidStat {
   comm: string;
   state: string;
   ppid: number;
+  /** Process group id. */
+  pgrp: number;
   utime: number;
   stime: number;
+  /** CPU of the children it has reaped (waited for), in clock ticks. */
+  cutime: number;
+  cstime: number;
   numThreads: number;
   /** Field 22, in clock ticks since boot: with the pid, it names one process even after pid reuse. */
   startTime: number;
@@ -189,8 +194,11 @@ export function parsePidStat(line: string): PidStat {
     comm: line.slice(open + 1, close),
     state: line[close + 2] ?? '?',
     ppid: num(4),
+    pgrp: num(5),
     utime: num(14),
     stime: num(15),
+    cutime: num(16),
+    cstime: num(17),
     numThreads: num(20),
     startTime: num(22),
     rssPages: num(24),

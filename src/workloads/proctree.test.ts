@@ -4,7 +4,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { parseStat, processStartTime, reapedChildrenCpu, sampleTree, TreeSampler } from './proctree.ts';
+import { pageBytes } from '../record/procfs.ts';
+import { processStartTime, reapedChildrenCpu, sampleTree, TreeSampler } from './proctree.ts';
 
 const MiB = 1024 * 1024;
 
@@ -113,20 +114,6 @@ test('processStartTime tells processes apart and is undefined for a dead pid', a
   assert.equal(processStartTime(pid), undefined);
 });
 
-test('parseStat splits after the last parenthesis of comm', () => {
-  const line =
-    '4242 (we ird) (name) S 17 4242 4242 0 -1 4194560 500 0 0 0 150 30 7 2 20 0 3 0 987654 123456789 2500 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n';
-  const s = parseStat(line);
-  assert.equal(s.pid, 4242);
-  assert.equal(s.comm, 'we ird) (name');
-  assert.equal(s.state, 'S');
-  assert.equal(s.ppid, 17);
-  assert.deepEqual([s.utime, s.stime, s.cutime, s.cstime], [150, 30, 7, 2]);
-  assert.equal(s.startTime, 987654);
-  assert.equal(s.rssPages, 2500);
-  assert.throws(() => parseStat('garbage'));
-});
-
 test('children files and the ppid scan find the same tree in a synthetic /proc', () => {
   const dir = mkdtempSync(join(tmpdir(), 'proctree-'));
   try {
@@ -153,7 +140,7 @@ test('children files and the ppid scan find the same tree in a synthetic /proc',
       if (childrenFiles) writeFileSync(join(root, 'thread-self', 'children'), '');
       return root;
     };
-    const expected = { nprocs: 4, rssBytes: 1800 * 4096, cpuUser: 1.76, cpuSystem: 0.19, maxHwmBytes: 9000 * 1024 };
+    const expected = { nprocs: 4, rssBytes: 1800 * pageBytes(), cpuUser: 1.76, cpuSystem: 0.19, maxHwmBytes: 9000 * 1024 };
     for (const withChildren of [true, false]) {
       const s = sampleTree(10, build(join(dir, String(withChildren)), withChildren));
       assert.ok(s);

@@ -1,82 +1,23 @@
-/** Resources of a child process tree, read from /proc: CPU, RSS, peak RSS, process count. */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+/**
+ * Resources of a child process tree, read from /proc: CPU, RSS, peak RSS, process count. Built on
+ * the probes' /proc readers (src/record/procfs.ts), so both parse /proc/<pid>/stat one way.
+ */
+import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { listPids, pageBytes, parsePidStat, readChildren, readText, USER_HZ, type PidStat } from '../record/procfs.ts';
 
-/** Clock ticks per second of the times in /proc/<pid>/stat (USER_HZ, fixed at 100 in the Linux ABI). */
-const USER_HZ = 100;
-/** Bytes per page of the rss field of /proc/<pid>/stat. */
-const PAGE_BYTES = 4096;
 const PROC = '/proc';
 
-/** The fields of one /proc/<pid>/stat line that we use; times in clock ticks, rss in pages. */
-export interface ProcStat {
-  pid: number;
-  comm: string;
-  state: string;
-  ppid: number;
-  utime: number;
-  stime: number;
-  cutime: number;
-  cstime: number;
-  startTime: number;
-  rssPages: number;
-}
-
-/** Parses a /proc/<pid>/stat line; comm may hold spaces and ')', so fields are counted after the last ')'. */
-export function parseStat(line: string): ProcStat {
-  const open = line.indexOf('(');
-  const close = line.lastIndexOf(')');
-  if (open < 0 || close < open) throw new Error(`not a /proc/<pid>/stat line: ${line.slice(0, 80)}`);
-  // f[0] is field 3 (state), so field n of proc(5) is f[n - 3].
-  const f = line.slice(close + 2).split(' ');
-  const num = (n: number): number => {
-    const v = Number(f[n - 3]);
-    if (!Number.isFinite(v)) throw new Error(`/proc/<pid>/stat field ${n} is not a number: ${line.slice(0, 80)}`);
-    return v;
-  };
-  return {
-    pid: Number(line.slice(0, open)),
-    comm: line.slice(open + 1, close),
-    state: f[0] ?? '?',
-    ppid: num(4),
-    utime: num(14),
-    stime: num(15),
-    cutime: num(16),
-    cstime: num(17),
-    startTime: num(22),
-    rssPages: num(24),
-  };
-}
-
-/** A /proc file's text, or undefined when its process is gone (it may exit between listing and reading). */
-function readProc(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'latin1');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ESRCH') return undefined;
-    throw e;
-  }
-}
-
-function listProc(path: string): string[] {
-  try {
-    return readdirSync(path);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ESRCH') return [];
-    throw e;
-  }
-}
-
-function readStat(proc: string, pid: number): ProcStat | undefined {
-  const text = readProc(`${proc}/${pid}/stat`);
-  return text === undefined ? undefined : parseStat(text);
+function readStat(proc: string, pid: number): PidStat | undefined {
+  const text = readText(`${proc}/${pid}/stat`);
+  return text === undefined ? undefined : parsePidStat(text);
 }
 
 /** CPU seconds of all children this process has reaped, from /proc/self/stat cutime+cstime (fields 16,17, in clock ticks; USER_HZ = 100 on Linux). */
 export function reapedChildrenCpu(): { user: number; system: number } {
-  const s = parseStat(readFileSync(`${PROC}/self/stat`, 'latin1'));
+  const text = readText(`${PROC}/self/stat`);
+  if (text === undefined) throw new Error(`${PROC}/self/stat cannot be read: is /proc mounted?`);
+  const s = parsePidStat(text);
   return { user: s.cutime / USER_HZ, system: s.cstime / USER_HZ };
 }
 
@@ -112,7 +53,7 @@ function hasChildrenFiles(proc: string): boolean {
 }
 
 /** Stats of the root and all its live descendants, root first; undefined when the root is gone. */
-function treeStats(proc: string, rootPid: number): ProcStat[] | undefined {
+function treeStats(proc: string, rootPid: number): PidStat[] | undefined {
   if (hasChildrenFiles(proc)) {
     const root = readStat(proc, rootPid);
     if (!root) return undefined;
@@ -122,29 +63,21 @@ function treeStats(proc: string, rootPid: number): ProcStat[] | undefined {
     // out grows while it is walked: a breadth-first walk of the tree.
     for (let i = 0; i < out.length; i++) {
       const pid = out[i]!.pid;
-      // Each file lists the children of one thread only, so every thread is read.
-      for (const tid of listProc(`${proc}/${pid}/task`)) {
-        const text = readProc(`${proc}/${pid}/task/${tid}/children`);
-        if (!text) continue;
-        for (const c of text.split(' ')) {
-          const child = Number(c);
-          // The list ends in a space, so the last piece is empty (Number('') is 0).
-          if (!(child > 0) || seen.has(child)) continue;
-          seen.add(child);
-          const s = readStat(proc, child);
-          if (s) out.push(s);
-        }
+      // Undefined: the process went away since it was listed, so it has no children to follow.
+      for (const child of readChildren(proc, pid) ?? []) {
+        if (seen.has(child)) continue;
+        seen.add(child);
+        const s = readStat(proc, child);
+        if (s) out.push(s);
       }
     }
     return out;
   }
   // No children files: read every process's stat once and follow ppid links.
-  const byParent = new Map<number, ProcStat[]>();
-  let root: ProcStat | undefined;
-  for (const name of listProc(proc)) {
-    const c = name.charCodeAt(0);
-    if (c < 48 || c > 57) continue;
-    const s = readStat(proc, Number(name));
+  const byParent = new Map<number, PidStat[]>();
+  let root: PidStat | undefined;
+  for (const pid of listPids(proc)) {
+    const s = readStat(proc, pid);
     if (!s) continue;
     if (s.pid === rootPid) root = s;
     const siblings = byParent.get(s.ppid);
@@ -166,7 +99,7 @@ function treeStats(proc: string, rootPid: number): ProcStat[] | undefined {
 }
 
 function vmHwmBytes(proc: string, pid: number): number {
-  const text = readProc(`${proc}/${pid}/status`);
+  const text = readText(`${proc}/${pid}/status`);
   if (!text) return 0;
   const at = text.indexOf('VmHWM:');
   // Zombies and kernel threads have no memory map, hence no VmHWM line.
@@ -190,7 +123,7 @@ export function sampleTree(rootPid: number, proc = PROC): TreeSample | undefined
   return {
     t: performance.now() / 1000,
     nprocs: stats.length,
-    rssBytes: rssPages * PAGE_BYTES,
+    rssBytes: rssPages * pageBytes(),
     cpuUser: user / USER_HZ,
     cpuSystem: system / USER_HZ,
     maxHwmBytes: maxHwm,
