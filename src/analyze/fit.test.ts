@@ -1,0 +1,139 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { InputError } from '../base/errors.ts';
+import { fit, predict, type FitResult } from './fit.ts';
+import { synthetic } from './synthetic.ts';
+
+const coefOf = (r: FitResult, name: string) => {
+  const t = r.terms.find((x) => x.name === name);
+  assert.ok(t, `term ${name} in ${r.formula}`);
+  return t;
+};
+
+test('95 % intervals of the coefficients cover the true values about 95 % of the time over 200 seeds', () => {
+  const truth = { '(intercept)': 3, x1: 2, x2: -1.5 };
+  const covered = { '(intercept)': 0, x1: 0, x2: 0 };
+  const seeds = 200;
+  for (let seed = 1; seed <= seeds; seed++) {
+    const ds = synthetic({ values: { x1: [1, 2, 3, 4, 5], x2: [0, 2, 4, 6] }, reps: 3, seed, noise: 1, formula: (p) => 3 + 2 * (p.x1 as number) - 1.5 * (p.x2 as number) });
+    const r = fit(ds, { forms: ['linear'] });
+    for (const [name, value] of Object.entries(truth)) {
+      const [lo, hi] = coefOf(r, name).ci;
+      if (lo <= value && value <= hi) covered[name as keyof typeof covered]++;
+    }
+  }
+  for (const [name, c] of Object.entries(covered)) {
+    // Binomial(200, 0.95): 88..99 % holds with probability > 0.999; intervals too narrow (z instead of t
+    // at small n, a wrong df) or twice too wide fall outside it.
+    assert.ok(c >= 0.88 * seeds && c <= 0.99 * seeds, `${name}: ${c}/${seeds} intervals covered the truth`);
+  }
+});
+
+test('the t intervals are not normal ones: at df = 3 they are 1.62 times wider', () => {
+  const ds = { params: [{ name: 'x', kind: 'numeric' as const }], rows: [1, 2, 3, 4, 5].map((x, i) => ({ key: `p${i}`, rep: 0, params: { x }, y: 2 * x + [0.1, -0.2, 0.15, 0.05, -0.1][i]! })) };
+  const r = fit(ds, { forms: ['linear'] });
+  const t = coefOf(r, 'x');
+  // t_{0.975, 3} = 3.182446305284263 (scipy.stats.t.ppf); jstat agrees to about 1e-7.
+  assert.ok(Math.abs((t.ci[1] - t.coef) / t.se - 3.182446305284263) < 1e-6, `half width / se = ${(t.ci[1] - t.coef) / t.se}`);
+});
+
+test('OLS coefficients and standard errors agree with DuckDB regr_* on a simple regression within 1e-9', async () => {
+  const ds = synthetic({ values: { x: Array.from({ length: 40 }, (_, i) => 0.37 * i + 1.1) }, reps: 2, seed: 7, noise: 3, formula: (p) => 1.5 + 0.8 * (p.x as number) });
+  const r = fit(ds, { forms: ['linear'] });
+  const db = await DuckDBInstance.create(':memory:');
+  const conn = await db.connect();
+  try {
+    const values = ds.rows.map((row) => `('${row.params.x}'::DOUBLE, '${row.y}'::DOUBLE)`).join(', ');
+    await conn.run(`CREATE TABLE d AS SELECT * FROM (VALUES ${values}) t(x, y)`);
+    const [ref] = (
+      await conn.runAndReadAll(`
+      WITH s AS (SELECT regr_slope(y, x) AS b, regr_intercept(y, x) AS a, regr_sxx(y, x) AS sxx, regr_syy(y, x) AS syy,
+                        regr_sxy(y, x) AS sxy, regr_count(y, x) AS n, regr_avgx(y, x) AS mx FROM d)
+      SELECT a, b, sqrt((syy - sxy * sxy / sxx) / (n - 2) / sxx) AS se_b,
+             sqrt((syy - sxy * sxy / sxx) / (n - 2) * (1.0 / n + mx * mx / sxx)) AS se_a FROM s`)
+    ).getRowObjects();
+    const close = (have: number, want: number, what: string) => assert.ok(Math.abs(have - want) <= 1e-9 * Math.abs(want), `${what}: ${have}, DuckDB ${want}`);
+    close(coefOf(r, '(intercept)').coef, Number(ref!['a']), 'intercept');
+    close(coefOf(r, 'x').coef, Number(ref!['b']), 'slope');
+    close(coefOf(r, 'x').se, Number(ref!['se_b']), 'se of slope');
+    close(coefOf(r, '(intercept)').se, Number(ref!['se_a']), 'se of intercept');
+  } finally {
+    conn.closeSync();
+    db.closeSync();
+  }
+});
+
+const stream = { 'resolution.width': [640, 1280, 1920], 'resolution.height': [360, 720, 1080], fps: [15, 30, 60], bitrate: [1e6, 3e6], scene: ['typing', 'video'] };
+const cpu = (p: Record<string, number | string>) => 5 + (p['resolution.width'] as number) * (p['resolution.height'] as number) * (p.fps as number) * (p.scene === 'video' ? 2e-7 : 1e-7);
+
+test('cross-validation picks the physics form for CPU = pixel rate x coeff(scene), and its slopes hold the truth', () => {
+  const r = fit(synthetic({ values: stream, reps: 3, seed: 3, noise: 2, formula: cpu, metric: 'guest.cpu_pct' }));
+  assert.equal(r.form, 'physics', r.candidates.map((c) => `${c.form} ${c.cv.rmse}`).join('; '));
+  assert.match(r.formula, /^guest\.cpu_pct = /);
+  const slope = coefOf(r, 'pixel_rate');
+  assert.ok(slope.ci[0] <= 1e-7 && 1e-7 <= slope.ci[1], `pixel_rate ${slope.ci}`);
+  const extra = coefOf(r, 'scene=video*pixel_rate');
+  assert.ok(extra.ci[0] <= 1e-7 && 1e-7 <= extra.ci[1], `video's extra slope ${extra.ci}`);
+  assert.equal(r.n, 324);
+  assert.equal(r.points, 108);
+  assert.equal(r.residuals.length, 108);
+  assert.ok(r.cv.rmse < 2.5 && r.cv.mape > 0, JSON.stringify(r.cv));
+  assert.deepEqual(r.warnings, []);
+});
+
+test('cross-validation picks a log form for a multiplicative law', () => {
+  const ds = synthetic({ values: { a: [1, 2, 4, 8], b: [10, 20, 40] }, reps: 2, seed: 5, noise: 0.05, multiplicative: true, formula: (p) => 3 * (p.a as number) ** 1.5 * (p.b as number) ** -0.5 });
+  const r = fit(ds);
+  assert.equal(r.form, 'log-linear', r.candidates.map((c) => `${c.form} ${c.cv.rmse}`).join('; '));
+  const ea = coefOf(r, 'log(a)');
+  assert.ok(ea.ci[0] <= 1.5 && 1.5 <= ea.ci[1], `exponent of a ${ea.ci}`);
+  assert.match(r.formula, /^log\(y\) = /);
+});
+
+test('an aliased parameter is left out with a rank-deficiency warning, and collinearity is named', () => {
+  const ds = synthetic({ values: { x: [1, 2, 3, 4, 5, 6] }, reps: 2, seed: 2, noise: 0.1, formula: (p) => p.x as number });
+  ds.params.push({ name: 'x2', kind: 'numeric' });
+  for (const r of ds.rows) r.params = { ...r.params, x2: 2 * (r.params.x as number) };
+  const r = fit(ds, { forms: ['linear'] });
+  assert.ok(r.warnings.some((w) => /^rank deficiency: x2 /.test(w)), r.warnings.join('\n'));
+  assert.ok(r.warnings.some((w) => /^collinearity: x /.test(w)), r.warnings.join('\n'));
+  assert.deepEqual(r.terms.map((t) => t.name), ['(intercept)', 'x']);
+});
+
+test('too few points is a warning', () => {
+  const ds = synthetic({ values: { a: [1, 2, 3], b: [1, 2] }, reps: 1, seed: 2, noise: 0.1, formula: (p) => (p.a as number) + (p.b as number) });
+  const r = fit(ds, { forms: ['linear'] });
+  assert.ok(r.warnings.some((w) => w.startsWith('too few points: 6 distinct points for 3 terms')), r.warnings.join('\n'));
+});
+
+test('predict: interval holds the truth inside the range, wider for one run than for the mean; extrapolation is flagged', () => {
+  const r = fit(synthetic({ values: stream, reps: 3, seed: 4, noise: 2, formula: cpu }));
+  const inside = { 'resolution.width': 1280, 'resolution.height': 720, fps: 30, bitrate: 3e6, scene: 'video' };
+  const p = predict(r, inside);
+  assert.deepEqual(p.outside, []);
+  assert.ok(p.ci[0] <= cpu(inside) && cpu(inside) <= p.ci[1], `${cpu(inside)} in ${p.ci}`);
+  assert.ok(p.pi[0] < p.ci[0] && p.pi[1] > p.ci[1]);
+  const far = predict(r, { ...inside, 'resolution.width': 1920, 'resolution.height': 1080, fps: 120, scene: 'gaming' });
+  assert.deepEqual(far.outside.map((o) => o.param).sort(), ['fps', 'pixel_rate', 'scene']);
+  assert.deepEqual(far.outside.find((o) => o.param === 'fps')!.range, [15, 60]);
+  assert.deepEqual(far.outside.find((o) => o.param === 'scene')!.levels, ['typing', 'video']);
+  assert.throws(() => predict(r, { fps: 30 }), (e: unknown) => e instanceof InputError && /no value for parameter "resolution\.width"/.test(e.message));
+});
+
+test('by: one model per level, each with its own slope; predict picks the level', () => {
+  const r = fit(synthetic({ values: stream, reps: 2, seed: 6, noise: 1, formula: cpu }), { by: 'scene' });
+  assert.equal(r.by, 'scene');
+  assert.deepEqual(r.levels.map((l) => l.level), ['typing', 'video']);
+  for (const l of r.levels) assert.ok(!l.terms.some((t) => t.name.includes('scene')), l.formula);
+  const p = predict(r, { 'resolution.width': 1280, 'resolution.height': 720, fps: 30, bitrate: 1e6, scene: 'video' });
+  assert.equal(p.level, 'video');
+  assert.throws(() => predict(r, { fps: 30, scene: 'idle' }), (e: unknown) => e instanceof InputError && /scene=idle has no model/.test(e.message));
+});
+
+test('bad input: a run without a parameter value is a one-line InputError naming the run', () => {
+  const ds = synthetic({ values: { a: [1, 2, 3] }, reps: 1, seed: 1, noise: 0, formula: (p) => p.a as number });
+  ds.params.push({ name: 'codec', kind: 'categorical' });
+  assert.throws(() => fit(ds), (e: unknown) => e instanceof InputError && e.message === 'metric y: run p0#0 has no value for parameter "codec"');
+  assert.throws(() => fit({ ...ds, params: ds.params.slice(0, 1) }, { by: 'codec' }), (e: unknown) => e instanceof InputError && /--by codec: no such parameter/.test(e.message));
+});

@@ -1,0 +1,413 @@
+// Fitting a formula to one metric: candidate forms, the one chosen by grouped k-fold
+// cross-validation, then a least-squares fit with t intervals, and predictions from the result.
+import { InputError } from '../base/errors.ts';
+import { checkDataset, groupPoints, levelsOf, type Dataset, type ParamInfo, type Row } from './dataset.ts';
+import { ols } from './ols.ts';
+import { seededRandom, shuffle, tQuantile } from './stats.ts';
+import {
+  BITRATE,
+  designMatrix,
+  FPS,
+  hasPixelRate,
+  HEIGHT,
+  INTERCEPT,
+  PIXELS,
+  pixelParamsOf,
+  paramsOfAtom,
+  quantity,
+  rangeOf,
+  term,
+  termValue,
+  WIDTH,
+  type Atom,
+  type TermSpec,
+} from './terms.ts';
+
+/** The candidate forms, simplest first. */
+export const FORMS = ['linear', 'log-linear', 'physics', 'physics-log', 'linear+pairs', 'log-linear+pairs'] as const;
+export type FormName = (typeof FORMS)[number];
+
+/** Options of fit. */
+export interface FitOptions {
+  /** A categorical parameter: one model per level of it. */
+  by?: string;
+  /** The forms to try (default: every form the data allow). */
+  forms?: FormName[];
+  /** Folds of the cross-validation (default 5; at most the number of points). */
+  k?: number;
+  /** Seed of the fold assignment. */
+  seed?: number;
+}
+
+/** A fitted coefficient with its standard error and 95 % interval. */
+export interface Term {
+  name: string;
+  coef: number;
+  se: number;
+  ci: [number, number];
+}
+
+/** A point's measured mean against the model's fitted value. */
+export interface PointResidual {
+  key: string;
+  params: Record<string, number | string>;
+  n: number;
+  y: number;
+  fitted: number;
+  residual: number;
+}
+
+/** Everything predict needs, as plain JSON. */
+export interface Model {
+  yLog: boolean;
+  terms: TermSpec[];
+  coef: number[];
+  /** Covariance of the coefficients. */
+  cov: number[][];
+  sigma2: number;
+  df: number;
+  params: ParamInfo[];
+  /** Fitted ranges of the numeric parameters and of the physics quantities used. */
+  ranges: Record<string, [number, number]>;
+  /** Levels seen of each categorical parameter. */
+  levels: Record<string, string[]>;
+}
+
+/** Cross-validated errors, on the metric's own scale. */
+export interface CvScore {
+  mape: number;
+  rmse: number;
+}
+
+/** The result of fit without `by` (the stable shape is metric, formula, terms, r2, n, cv, warnings). */
+export interface FitResult {
+  metric: string;
+  formula: string;
+  terms: Term[];
+  r2: number;
+  n: number;
+  cv: CvScore;
+  warnings: string[];
+  form: FormName;
+  points: number;
+  condition: number;
+  candidates: { form: FormName; p: number; cv: CvScore }[];
+  residuals: PointResidual[];
+  model: Model;
+}
+
+/** The result of fit with `by`: one fit per level. */
+export interface FitByResult {
+  metric: string;
+  by: string;
+  levels: ({ level: string } & FitResult)[];
+}
+
+/** Above this, a numeric parameter is nearly determined by the others in the design. */
+export const VIF_LIMIT = 10;
+/** Distinct points wanted beyond the number of terms. */
+export const POINT_MARGIN = 5;
+
+interface Form {
+  yLog: boolean;
+  terms: TermSpec[];
+}
+
+/** Parameters that vary in these runs: numeric with two values or more, categorical with two levels or more. */
+function activeParams(params: readonly ParamInfo[], rows: readonly Row[]): ParamInfo[] {
+  return params.filter((p) => new Set(rows.map((r) => String(r.params[p.name]))).size > 1);
+}
+
+/** The candidate forms these parameters and values allow. */
+export function candidateForms(params: readonly ParamInfo[], rows: readonly Row[]): Map<FormName, Form> {
+  const active = activeParams(params, rows);
+  const positive = (name: string) => rows.every((r) => (r.params[name] as number) > 0);
+  const yPositive = rows.every((r) => r.y > 0);
+  const columns = (p: ParamInfo, log: boolean): Atom[][] =>
+    p.kind === 'numeric'
+      ? [[{ kind: 'num', param: p.name, log: log && positive(p.name) }]]
+      : levelsOf(rows, p.name).slice(1).map((level) => [{ kind: 'level', param: p.name, level }]);
+  const mains = (ps: readonly ParamInfo[], log: boolean) => ps.map((p) => columns(p, log));
+  const withPairs = (cols: Atom[][][]): Atom[][] => {
+    const out = cols.flat();
+    for (let a = 0; a < cols.length; a++) for (let b = a + 1; b < cols.length; b++) for (const x of cols[a]!) for (const y of cols[b]!) out.push([...x, ...y]);
+    return out;
+  };
+  const form = (yLog: boolean, atoms: Atom[][]): Form => ({ yLog, terms: [INTERCEPT, ...atoms.map(term)] });
+
+  const forms = new Map<FormName, Form>();
+  forms.set('linear', form(false, mains(active, false).flat()));
+  forms.set('linear+pairs', form(false, withPairs(mains(active, false))));
+  if (yPositive) {
+    forms.set('log-linear', form(true, mains(active, true).flat()));
+    forms.set('log-linear+pairs', form(true, withPairs(mains(active, true))));
+  }
+  const pixelRate: Atom = { kind: 'pixel_rate' };
+  if (hasPixelRate(params) && new Set(rows.map((r) => quantity(pixelRate, r.params))).size > 1) {
+    const consumed = new Set([PIXELS, WIDTH, HEIGHT, FPS, BITRATE]);
+    const rest = active.filter((p) => !consumed.has(p.name));
+    const bitrate = active.some((p) => p.name === BITRATE && p.kind === 'numeric');
+    const cats = rest.filter((p) => p.kind === 'categorical');
+    // CPU = Mpix x fps x coeff(content): each level of a category gets its own slope on pixel rate.
+    const linear: Atom[][] = [[pixelRate], ...(bitrate ? [[{ kind: 'bpp' } as Atom]] : []), ...mains(rest, false).flat()];
+    for (const c of cats) for (const [lv] of columns(c, false)) linear.push([lv!, pixelRate]);
+    forms.set('physics', form(false, linear));
+    if (yPositive) {
+      const logs: Atom[][] = [[{ kind: 'pixel_rate', log: true }], ...(bitrate && positive(BITRATE) ? [[{ kind: 'num', param: BITRATE, log: true } as Atom]] : []), ...mains(rest, true).flat()];
+      forms.set('physics-log', form(true, logs));
+    }
+  }
+  return forms;
+}
+
+/** Fold of each run: points (not runs) are shuffled with the seed and dealt round-robin, so a point's repetitions share a fold. */
+function foldsOf(rows: readonly Row[], k: number, seed: number): number[] {
+  const keys = shuffle([...new Set(rows.map((r) => r.key))].sort(), seededRandom(seed));
+  const fold = new Map(keys.map((key, i) => [key, i % k]));
+  return rows.map((r) => fold.get(r.key)!);
+}
+
+function predictRow(x: readonly number[], kept: readonly number[], coef: readonly number[]): number {
+  let s = 0;
+  for (let k = 0; k < kept.length; k++) s += coef[k]! * x[kept[k]!]!;
+  return s;
+}
+
+interface CvRun extends CvScore {
+  /** Standard error of the cross-validated mean squared error, from the spread of its per-point values. */
+  mseSe: number;
+}
+
+function crossValidate(X: number[][], rows: readonly Row[], yLog: boolean, folds: number[], k: number): CvRun {
+  let ape = 0;
+  let nApe = 0;
+  const perPoint = new Map<string, { se: number; n: number }>();
+  for (let f = 0; f < k; f++) {
+    const train = rows.flatMap((_, i) => (folds[i] === f ? [] : [i]));
+    const fit = ols(
+      train.map((i) => X[i]!),
+      train.map((i) => (yLog ? Math.log(rows[i]!.y) : rows[i]!.y)),
+    );
+    rows.forEach((r, i) => {
+      if (folds[i] !== f) return;
+      const lin = predictRow(X[i]!, fit.kept, fit.coef);
+      const e = (yLog ? Math.exp(lin) : lin) - r.y;
+      const acc = perPoint.get(r.key) ?? { se: 0, n: 0 };
+      acc.se += e * e;
+      acc.n++;
+      perPoint.set(r.key, acc);
+      if (r.y !== 0) {
+        ape += Math.abs(e / r.y);
+        nApe++;
+      }
+    });
+  }
+  const total = [...perPoint.values()].reduce((s, a) => s + a.se, 0);
+  const mse = total / rows.length;
+  // Runs of one point share their fold, so the point (not the run) is the unit of the spread.
+  const pointMse = [...perPoint.values()].map((a) => a.se / a.n);
+  const m = pointMse.reduce((s, v) => s + v, 0) / pointMse.length;
+  const sd = Math.sqrt(pointMse.reduce((s, v) => s + (v - m) ** 2, 0) / Math.max(pointMse.length - 1, 1));
+  return { rmse: Math.sqrt(mse), mape: nApe > 0 ? ape / nApe : NaN, mseSe: sd / Math.sqrt(pointMse.length) };
+}
+
+function fmt(v: number): string {
+  return Number.isFinite(v) ? String(Number(v.toPrecision(4))) : String(v);
+}
+
+function formulaText(metric: string, yLog: boolean, terms: readonly Term[]): string {
+  const parts = terms.map((t, i) => {
+    const mag = fmt(Math.abs(t.coef));
+    const body = t.name === INTERCEPT.name ? mag : `${mag}*${t.name}`;
+    return i === 0 ? (t.coef < 0 ? `-${body}` : body) : `${t.coef < 0 ? '-' : '+'} ${body}`;
+  });
+  return `${yLog ? `log(${metric})` : metric} = ${parts.join(' ') || '0'}`;
+}
+
+/** Numeric parameters nearly determined by the others (variance inflation over VIF_LIMIT in the main-effects design). */
+function collinearity(active: readonly ParamInfo[], rows: readonly Row[]): string[] {
+  const numeric = active.filter((p) => p.kind === 'numeric');
+  if (numeric.length === 0 || active.length < 2) return [];
+  const others = (skip: string): TermSpec[] => [
+    INTERCEPT,
+    ...active.filter((p) => p.name !== skip).flatMap((p) => (p.kind === 'numeric' ? [term([{ kind: 'num', param: p.name }])] : levelsOf(rows, p.name).slice(1).map((level) => term([{ kind: 'level', param: p.name, level }])))),
+  ];
+  const out: string[] = [];
+  for (const p of numeric) {
+    const r2 = ols(designMatrix(others(p.name), rows), rows.map((r) => r.params[p.name] as number)).r2;
+    const vif = 1 / (1 - r2);
+    if (vif > VIF_LIMIT) out.push(`collinearity: ${p.name} is nearly determined by the other parameters in this design (VIF ${Number.isFinite(vif) ? fmt(vif) : 'infinite'} > ${VIF_LIMIT}): its own effect is uncertain`);
+  }
+  return out;
+}
+
+/** Fits one metric: without `by` one model, with `by` one per level of that parameter. */
+export function fit(ds: Dataset, opts: FitOptions & { by: string }): FitByResult;
+export function fit(ds: Dataset, opts?: FitOptions): FitResult;
+export function fit(ds: Dataset, opts: FitOptions = {}): FitResult | FitByResult {
+  const metric = ds.metric ?? 'y';
+  const { rows, dropped } = checkDataset(ds);
+  if (opts.by === undefined) return fitRows(metric, ds.params, rows, opts, dropped, ds.source);
+  const by = opts.by;
+  if (!ds.params.some((p) => p.name === by)) {
+    throw InputError.single(ds.source ?? `metric ${metric}`, `--by ${by}: no such parameter`, `parameters: ${ds.params.map((p) => p.name).join(', ')}`);
+  }
+  const params = ds.params.filter((p) => p.name !== by);
+  return {
+    metric,
+    by,
+    levels: levelsOf(rows, by).map((level) => ({ level, ...fitRows(metric, params, rows.filter((r) => String(r.params[by]) === level), opts, 0, ds.source) })),
+  };
+}
+
+function fitRows(metric: string, params: readonly ParamInfo[], rows: Row[], opts: FitOptions, dropped: number, source: string | undefined): FitResult {
+  const where = source ?? `metric ${metric}`;
+  if (rows.length < 2) throw InputError.single(where, `${metric}: ${rows.length} run(s) with a value: a model needs at least 2`);
+  const warnings: string[] = [];
+  if (dropped > 0) warnings.push(`${dropped} run(s) without a value of ${metric} left out`);
+  const points = groupPoints(rows);
+  const all = candidateForms(params, rows);
+  const wanted = opts.forms ?? [...FORMS];
+  for (const f of wanted) if (!FORMS.includes(f)) throw InputError.single(where, `unknown form "${f}"`, `forms: ${FORMS.join(', ')}`);
+  let forms = wanted.filter((f) => all.has(f));
+  if (forms.length === 0) throw InputError.single(where, `none of the forms ${wanted.join(', ')} applies to these runs (log forms need a positive metric, physics forms resolution and fps)`);
+  const eligible = forms.filter((f) => all.get(f)!.terms.length + 2 <= points.length);
+  forms = eligible.length > 0 ? eligible : [forms[0]!];
+
+  const k = Math.min(opts.k ?? 5, points.length);
+  const folds = foldsOf(rows, Math.max(k, 1), opts.seed ?? 1);
+  const candidates = forms.map((form) => {
+    const spec = all.get(form)!;
+    const X = designMatrix(spec.terms, rows);
+    const cv = k >= 2 ? crossValidate(X, rows, spec.yLog, folds, k) : { mape: NaN, rmse: NaN, mseSe: NaN };
+    return { form, p: spec.terms.length, cv: { mape: cv.mape, rmse: cv.rmse }, mseSe: cv.mseSe, X };
+  });
+  if (k < 2) warnings.push(`too few points for cross-validation (${points.length}): the form was not chosen by it`);
+  // The one-standard-error rule (Hastie, Tibshirani & Friedman 7.10): the form with the fewest terms
+  // whose cross-validated MSE is within one standard error of the lowest, so that noise does not
+  // buy interaction terms that a fresh set would not confirm.
+  const lowest = candidates.reduce((a, b) => (b.cv.rmse < a.cv.rmse ? b : a));
+  const bar = lowest.cv.rmse ** 2 + (Number.isFinite(lowest.mseSe) ? lowest.mseSe : 0);
+  const best = Number.isFinite(lowest.cv.rmse) ? candidates.filter((c) => c.cv.rmse ** 2 <= bar).reduce((a, b) => (b.p < a.p ? b : a)) : candidates[0]!;
+  const spec = all.get(best.form)!;
+
+  const y = rows.map((r) => (spec.yLog ? Math.log(r.y) : r.y));
+  const res = ols(best.X, y);
+  const terms = res.kept.map((j) => spec.terms[j]!);
+  if (res.aliased.length > 0) {
+    const names = res.aliased.map((j) => spec.terms[j]!.name);
+    warnings.push(`rank deficiency: ${names.join(', ')} cannot be told apart from the other terms in this design and ${names.length === 1 ? 'was' : 'were'} left out`);
+  }
+  if (points.length < terms.length + POINT_MARGIN) {
+    warnings.push(`too few points: ${points.length} distinct points for ${terms.length} terms (want at least ${terms.length + POINT_MARGIN}): intervals are wide and the choice of form is weak`);
+  }
+  if (!(res.df > 0)) warnings.push('no residual degrees of freedom: no intervals');
+  const active = activeParams(params, rows);
+  warnings.push(...collinearity(active, rows));
+
+  const tq = tQuantile(0.975, res.df);
+  const fitted = terms.length > 0 ? res.fitted : rows.map(() => 0);
+  const outTerms: Term[] = terms.map((t, i) => ({ name: t.name, coef: res.coef[i]!, se: res.se[i]!, ci: [res.coef[i]! - tq * res.se[i]!, res.coef[i]! + tq * res.se[i]!] }));
+
+  const fittedByKey = new Map<string, number>();
+  rows.forEach((r, i) => fittedByKey.set(r.key, spec.yLog ? Math.exp(fitted[i]!) : fitted[i]!));
+  const residuals = points.map((p) => {
+    const yMean = p.ys.reduce((s, v) => s + v, 0) / p.ys.length;
+    const f = fittedByKey.get(p.key)!;
+    return { key: p.key, params: p.params, n: p.ys.length, y: yMean, fitted: f, residual: yMean - f };
+  });
+
+  const pixelParams = pixelParamsOf(params);
+  const used = new Set(terms.flatMap((t) => t.atoms.flatMap((a) => paramsOfAtom(a, pixelParams))));
+  const modelParams = params.filter((p) => used.has(p.name));
+  const ranges: Record<string, [number, number]> = {};
+  const levels: Record<string, string[]> = {};
+  for (const p of modelParams) {
+    if (p.kind === 'numeric') ranges[p.name] = rangeOf(rows, (ps) => ps[p.name] as number);
+    else levels[p.name] = levelsOf(rows, p.name);
+  }
+  for (const t of terms) for (const a of t.atoms) if (a.kind === 'pixel_rate' || a.kind === 'bpp') ranges[a.kind === 'bpp' ? 'bits_per_pixel' : 'pixel_rate'] = rangeOf(rows, (ps) => quantity(a, ps));
+
+  return {
+    metric,
+    formula: formulaText(metric, spec.yLog, outTerms),
+    terms: outTerms,
+    r2: res.r2,
+    n: rows.length,
+    cv: best.cv,
+    warnings,
+    form: best.form,
+    points: points.length,
+    condition: res.condition,
+    candidates: candidates.map(({ form, p, cv }) => ({ form, p, cv })),
+    residuals,
+    model: { yLog: spec.yLog, terms, coef: res.coef, cov: res.cov, sigma2: res.sigma2, df: res.df, params: modelParams, ranges, levels },
+  };
+}
+
+/** A parameter (or physics quantity) of a prediction outside what the model was fitted on. */
+export interface Outside {
+  param: string;
+  value: number | string;
+  /** The fitted range, for a number. */
+  range?: [number, number];
+  /** The levels seen, for a category. */
+  levels?: string[];
+}
+
+/** A predicted value with the 95 % interval of the mean and the 95 % prediction interval of one run. */
+export interface Prediction {
+  metric: string;
+  value: number;
+  ci: [number, number];
+  pi: [number, number];
+  outside: Outside[];
+  /** The level of `by` whose model answered. */
+  level?: string;
+}
+
+/** Predicts the metric at one setting; `outside` lists what lies beyond the fitted data (extrapolation). */
+export function predict(result: FitResult | FitByResult, params: Record<string, number | string>): Prediction {
+  if ('levels' in result) {
+    const v = params[result.by];
+    const at = result.levels.find((l) => l.level === String(v));
+    if (!at) {
+      throw InputError.single(`model of ${result.metric}`, v === undefined ? `no value for ${result.by}, which the model is split by` : `${result.by}=${v} has no model`, `levels: ${result.levels.map((l) => l.level).join(', ')}`);
+    }
+    return { ...predict(at, params), level: at.level };
+  }
+  const m = result.model;
+  const outside: Outside[] = [];
+  for (const p of m.params) {
+    const v = params[p.name];
+    if (v === undefined) throw InputError.single(`model of ${result.metric}`, `no value for parameter "${p.name}", which the model uses`, `the model uses: ${m.params.map((q) => q.name).join(', ')}`);
+    if (p.kind === 'numeric') {
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw InputError.single(`model of ${result.metric}`, `parameter "${p.name}" is ${JSON.stringify(v)}, not a number`);
+      const r = m.ranges[p.name]!;
+      if (v < r[0] || v > r[1]) outside.push({ param: p.name, value: v, range: r });
+    } else if (!m.levels[p.name]!.includes(String(v))) {
+      outside.push({ param: p.name, value: String(v), levels: m.levels[p.name]! });
+    }
+  }
+  for (const name of ['pixel_rate', 'bits_per_pixel'] as const) {
+    const r = m.ranges[name];
+    if (!r) continue;
+    const v = quantity({ kind: name === 'pixel_rate' ? 'pixel_rate' : 'bpp' }, params);
+    if (v < r[0] * (1 - 1e-12) || v > r[1] * (1 + 1e-12)) outside.push({ param: name, value: v, range: r });
+  }
+  const x = m.terms.map((t) => termValue(t, params));
+  const lin = x.reduce((s, v, i) => s + v * m.coef[i]!, 0);
+  let q = 0;
+  for (let i = 0; i < x.length; i++) for (let j = 0; j < x.length; j++) q += x[i]! * m.cov[i]![j]! * x[j]!;
+  const seMean = Math.sqrt(Math.max(q, 0));
+  const sePred = Math.sqrt(m.sigma2 + seMean * seMean);
+  const tq = tQuantile(0.975, m.df);
+  const back = (v: number) => (m.yLog ? Math.exp(v) : v);
+  return {
+    metric: result.metric,
+    value: back(lin),
+    ci: [back(lin - tq * seMean), back(lin + tq * seMean)],
+    pi: [back(lin - tq * sePred), back(lin + tq * sePred)],
+    outside,
+  };
+}

@@ -1,0 +1,9 @@
+// jstat ships no types: only the few functions src/analyze calls are declared here.
+declare module 'jstat' {
+  interface Dist {
+    inv(p: number, df: number): number;
+    cdf(x: number, df: number): number;
+  }
+  const jStat: { studentt: Dist; jStat: unknown };
+  export default jStat;
+}
