@@ -156,13 +156,23 @@ test('one real SPICE point: the codec on both sides, frames decoded, CPU and byt
   // Independent reading of the client's screen: the frame numbers the scene stamps were read back.
   assert.ok((m['client.screen_frames_read'] as number) > 0, `the frame code was read back from the client screen: ${ctx}`);
   for (const k of ['guest.cpu_percent', 'client.cpu_percent']) assert.ok((m[k] as number) > 0, `${k}: ${ctx}`);
-  assert.ok((m['host.cpu_percent'] as number) >= 0, ctx);
+  assert.ok((m['host.cpu_percent'] as number) >= 0 && (m['grab.cpu_percent'] as number) >= 0, ctx);
+  // End-to-end latency, the player's stamps against the client's screen: there, positive, ordered.
+  const p50 = m['latency.p50'] as number;
+  const p95 = m['latency.p95'] as number;
+  assert.ok((m['latency.frames_seen'] as number) > 0 && p50 > 0 && p50 <= p95, ctx);
   assert.ok((m['bytes.down'] as number) > 0 && (m['bytes.up'] as number) >= 0);
   assert.equal(m['client.bitrate'], Number((((m['bytes.down'] as number) * 8) / SCENE.durationS / 1000).toFixed(1)));
   assert.ok((m['channel.display.bytes_down'] as number) > (m['channel.main.bytes_down'] as number));
   // The agents watched the server, the relay and the viewer on their roles' machines.
   const db = await openSetDatabase([set]);
   try {
+    // Per frame: the window's frames seen on the client have a latency that is seen_at - shown_at,
+    // and the figures of the point are their quantiles.
+    const f = (await db.conn.runAndReadAll(`SELECT count(*) AS n, count(seen_at) FILTER (WHERE warmup = 0) AS seen, max(abs(latency_ms - (seen_at - shown_at))) AS off, quantile_cont(latency_ms, 0.5) FILTER (WHERE warmup = 0) AS p50 FROM frames`)).getRowObjectsJson()[0]!;
+    assert.ok(Number(f['n']) > 0 && Number(f['seen']) === m['latency.frames_seen'], JSON.stringify(f));
+    assert.ok(Number(f['off']) < 0.01, JSON.stringify(f));
+    assert.ok(Math.abs(Number(f['p50']) - p50) < 0.01, `frames.parquet p50 ${f['p50']}, point ${p50}`);
     const rows = (await db.conn.runAndReadAll(`SELECT role || '.' || name AS k FROM samples WHERE name LIKE 'proc.%.cpu_pct' GROUP BY 1 ORDER BY 1`)).getRowObjectsJson().map((r) => r['k']);
     for (const k of ['client.proc.client.cpu_pct', 'guest.proc.server.cpu_pct', 'guest.proc.player.cpu_pct', 'host.proc.relay.cpu_pct']) assert.ok(rows.includes(k), `${k} in ${rows.join(', ')}`);
   } finally {

@@ -2,12 +2,15 @@
  * The `spice` workload: a real SPICE remote desktop per point. The SPICE server runs inside an
  * X server (Debian's xserver-xspice), the content plays on its display, the host relay proxies
  * the SPICE connections through the emulated network, and remote-viewer shows the session on a
- * virtual screen (Xvfb), where a screen grabber reads the frame numbers back independently.
+ * virtual screen (Xvfb), where a screen grabber reads the frame numbers back independently: the
+ * player's stamps against the first grab that shows each frame give the end-to-end latency
+ * (src/workloads/spice-screen.ts).
  * Every process is its own process group, recorded in .live/ and ended at the end of the point.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import type { Readable } from 'node:stream';
 import { join } from 'node:path';
 import { cliArgv } from '../base/cli-process.ts';
 import { monoMs } from '../base/clock.ts';
@@ -15,7 +18,7 @@ import type { SpiceWorkload } from '../config/resolved.ts';
 import { spiceSettings, type SpiceSettings } from '../config/spice-settings.ts';
 import { streamSettings } from '../config/stream-settings.ts';
 import type { MetricValue } from '../store/records.ts';
-import { frameCodeArea, readFrameNumber } from '../stream/scenes.ts';
+import { writeSeriesParquet } from '../store/parquet.ts';
 import type { ProxyReport } from '../stream/proxy.ts';
 import { processStartTime, sampleTree } from './proctree.ts';
 import type { PointContext, PointResult, Workload } from './workload.ts';
@@ -23,6 +26,7 @@ import { errorMessage } from '../base/errors.ts';
 import { quantile } from '../base/quantile.ts';
 import { waitReady } from '../base/spawn-ready.ts';
 import { killGroup } from '../base/process-group.ts';
+import { grabArgv, grabRegion, GRAB_FPS, readStamps, scenePlayerArgv, screenLatency, ScreenReader } from './spice-screen.ts';
 import { askedCodec, clientCodecs, clientError, parseClientLog, parseServerLog, serverCodecs, SPICE_SERVER_MJPEG } from './spice-logs.ts';
 
 const XORG = '/usr/lib/xorg/Xorg';
@@ -115,7 +119,7 @@ export class SpiceRunner implements Workload {
     const xdg = join(ctx.dir, '.xdg');
     mkdirSync(xdg, { recursive: true, mode: 0o700 });
     const env = (display: number) => ({ ...process.env, DISPLAY: `:${display}`, XDG_RUNTIME_DIR: xdg, SDL_AUDIODRIVER: 'dummy', NO_AT_BRIDGE: '1' });
-    const start = (name: string, argv: string[], opts: { env?: NodeJS.ProcessEnv; stdin?: 'pipe' | 'ignore'; stdout?: 'pipe' | 'log' } = {}): ChildProcess => {
+    const start = (name: string, argv: string[], opts: { env?: NodeJS.ProcessEnv; stdin?: 'ignore' | Readable; stdout?: 'pipe' | 'log' } = {}): ChildProcess => {
       const log = openSync(join(ctx.dir, `${name}.log`), 'a');
       const child = spawn(argv[0]!, argv.slice(1), { detached: true, env: opts.env ?? process.env, stdio: [opts.stdin ?? 'ignore', opts.stdout === 'pipe' ? 'pipe' : log, log] });
       closeSync(log);
@@ -164,22 +168,23 @@ export class SpiceRunner implements Workload {
       ctx.watch?.('guest', { label: 'server', pid: server.pid!, tree: true });
 
       let player: ChildProcess[];
+      // The scene player's stamps: when it handed each frame to ffplay (only the built-in scene has them).
+      const stampsFile = join(ctx.dir, 'player-stamps.tsv');
       if (s.content) player = [start('player', s.content, { env: env(guestDisplay) })];
       else {
         const size = s.window ? ['-x', String(s.width / 2), '-y', String(s.height / 2), '-left', '40', '-top', '40', '-noborder'] : ['-fs'];
-        const input = s.video ? ['-stream_loop', '-1', '-i', s.video] : ['-f', 'rawvideo', '-pixel_format', 'yuv420p', '-video_size', `${s.width}x${s.height}`, '-framerate', String(s.fps), '-i', 'pipe:0'];
-        const ffplay = start('player', ['ffplay', '-loglevel', 'error', '-an', '-autoexit', ...size, ...input], { env: env(guestDisplay), stdin: s.video ? 'ignore' : 'pipe' });
-        player = [ffplay];
-        if (!s.video) {
+        if (s.video) player = [start('player', ['ffplay', '-loglevel', 'error', '-an', '-autoexit', ...size, '-stream_loop', '-1', '-i', s.video], { env: env(guestDisplay) })];
+        else {
           // The player renders with the stream's own settings type: only scene, size and rate matter to it.
           // It outlasts the point whatever the start-up took: the point ends it.
           const cfg = streamSettings({ scene: s.scene, resolution: `${s.width}x${s.height}`, fps: s.fps }, { warmupS: 0, durationS: s.warmupS + s.durationS + START_TIMEOUT_MS / 1000 + 30 });
-          const frames = start('frames', cliArgv('stream', ['player', '--config', JSON.stringify(cfg)]), { stdout: 'pipe' });
+          const frames = start('frames', cliArgv('stream', ['player', '--config', JSON.stringify(cfg), '--report', stampsFile]), { stdout: 'pipe' });
+          // ffplay reads the player's pipe itself: a relay through this process would add its event
+          // loop's delays (the screen reader runs here) to every frame's latency.
+          const ffplay = start('player', scenePlayerArgv(s.width, s.height, size), { env: env(guestDisplay), stdin: frames.stdout! });
+          frames.stdout!.destroy();
           sceneStarted = false;
-          frames.stdout!.once('data', () => (sceneStarted = true));
-          frames.stdout!.pipe(ffplay.stdin!);
-          ffplay.stdin!.on('error', () => undefined); // the player may close first at the end: not an error
-          player.push(frames);
+          player = [ffplay, frames];
         }
       }
       for (const p of player) ctx.watch?.('guest', { label: 'player', pid: p.pid!, tree: true });
@@ -196,9 +201,11 @@ export class SpiceRunner implements Workload {
       const viewer = start('client', ['remote-viewer', '--spice-debug', `spice://127.0.0.1:${relayPort}`], { env: env(clientDisplay) });
       ctx.watch?.('client', { label: 'client', pid: viewer.pid!, tree: true });
 
-      // The independent reading of what the client screen shows: grabbed at the scene's rate.
-      const grab = start('grab', ['ffmpeg', '-loglevel', 'error', '-f', 'x11grab', '-framerate', String(s.fps), '-video_size', `${screenW}x${screenH}`, '-i', `:${clientDisplay}`, '-f', 'rawvideo', '-pix_fmt', 'gray', 'pipe:1'], { stdout: 'pipe' });
-      const screen = new ScreenReader(screenW, screenH, s.width, s.height);
+      // The independent reading of what the client screen shows: its top-left corner, many times a
+      // second. A process of its own, outside the viewer's tree: its CPU is not the client's.
+      const region = grabRegion(screenW, screenH, s.width, s.height);
+      const grab = start('grab', grabArgv(clientDisplay, region), { stdout: 'pipe' });
+      const screen = new ScreenReader(region.width, region.height, s.width, s.height);
       grab.stdout!.on('data', (d: Buffer) => screen.push(d, monoMs()));
 
       // The warm-up starts once the chain runs: the scene renderer drew its first frame and the
@@ -207,7 +214,8 @@ export class SpiceRunner implements Workload {
       const end = monoMs() + START_TIMEOUT_MS;
       const clientLog = join(ctx.dir, 'client.log');
       const guestShown = () => existsSync(clientLog) && readFileSync(clientLog, 'utf8').includes('Create primary canvas');
-      while (!ctx.signal.aborted && !(sceneStarted && guestShown())) {
+      const scenePlays = () => sceneStarted || (sceneStarted = existsSync(stampsFile) && readFileSync(stampsFile, 'utf8').includes('\n'));
+      while (!ctx.signal.aborted && !(scenePlays() && guestShown())) {
         if (monoMs() > end) throw new Error(`the SPICE session did not start within ${START_TIMEOUT_MS / 1000} s: ${sceneStarted ? 'the client never showed the guest screen (see client.log)' : 'the scene player drew no frame (see frames.log, player.log)'}`);
         await sleep(100, ctx.signal);
       }
@@ -215,11 +223,11 @@ export class SpiceRunner implements Workload {
       await sleep(s.warmupS * 1000, ctx.signal);
       const w0 = monoMs();
       const wallClock0 = msSinceMidnight();
-      const cpu0 = cpuOf({ server, relay, client: viewer, player });
+      const cpu0 = cpuOf({ server, relay, client: viewer, player, grab });
       await sleep(durationS * 1000, ctx.signal);
       const w1 = monoMs();
       const wallClock1 = msSinceMidnight();
-      const cpu1 = cpuOf({ server, relay, client: viewer, player });
+      const cpu1 = cpuOf({ server, relay, client: viewer, player, grab });
       if (ctx.signal.aborted) {
         await stopAll();
         return { outcome: { status: 'interrupted', reason: 'interrupted by the user' }, metrics: {}, wallS: (monoMs() - t0) / 1000, flags };
@@ -233,6 +241,7 @@ export class SpiceRunner implements Workload {
       metrics['player.cpu_percent'] = pct('player');
       metrics['host.cpu_percent'] = pct('relay');
       metrics['client.cpu_percent'] = pct('client');
+      metrics['grab.cpu_percent'] = pct('grab');
 
       const log = parseClientLog(readFileSync(join(ctx.dir, 'client.log'), 'utf8'));
       const inWindow = log.frames.filter((f) => f.atMs >= wallClock0 && f.atMs < wallClock1);
@@ -265,6 +274,15 @@ export class SpiceRunner implements Workload {
       const shown = screen.distinctIn(w0, w1);
       metrics['client.fps_screen'] = Number((shown / durationS).toFixed(2));
       metrics['client.screen_frames_read'] = screen.read;
+      if (!s.content && !s.video) {
+        const lat = screenLatency(readStamps(stampsFile), screen.firstSeen(), w0, w1);
+        metrics['latency.p50'] = lat.p50;
+        metrics['latency.p95'] = lat.p95;
+        metrics['latency.frames_seen'] = lat.seen;
+        metrics['latency.grab_ms'] = Number((1000 / GRAB_FPS).toFixed(2));
+        await writeSeriesParquet(join(ctx.dir, 'frames.parquet'), lat.frames);
+        if (lat.seen === 0) flags.push(`no frame the player drew in the window was read on the client's screen: no latency (${screen.grabs} grabs, ${screen.read} read)`);
+      }
 
       const relayReport = JSON.parse(readFileSync(join(ctx.dir, 'relay.json'), 'utf8')) as ProxyReport;
       const bins = (xs: number[]) => xs.slice(Math.floor((w0 - relayReport.startMs) / relayReport.binMs), Math.ceil((w1 - relayReport.startMs) / relayReport.binMs)).reduce((a, b) => a + b, 0);
@@ -310,13 +328,13 @@ function msSinceMidnight(): number {
 }
 
 /** CPU seconds so far of each process tree (undefined once it is gone). */
-function cpuOf(ps: { server: ChildProcess; relay: ChildProcess; client: ChildProcess; player: ChildProcess[] }): Record<'server' | 'relay' | 'client' | 'player', number | undefined> {
+function cpuOf(ps: { server: ChildProcess; relay: ChildProcess; client: ChildProcess; player: ChildProcess[]; grab: ChildProcess }): Record<'server' | 'relay' | 'client' | 'player' | 'grab', number | undefined> {
   const one = (c: ChildProcess) => {
     const t = c.pid === undefined ? undefined : sampleTree(c.pid);
     return t ? t.cpuUser + t.cpuSystem : undefined;
   };
   const players = ps.player.map(one);
-  return { server: one(ps.server), relay: one(ps.relay), client: one(ps.client), player: players.every((x) => x !== undefined) ? players.reduce((a, b) => a! + b!, 0) : undefined };
+  return { server: one(ps.server), relay: one(ps.relay), client: one(ps.client), grab: one(ps.grab), player: players.every((x) => x !== undefined) ? players.reduce((a, b) => a! + b!, 0) : undefined };
 }
 
 async function waitFor(cond: () => boolean, timeoutMs: number, what: string, child: ChildProcess): Promise<void> {
@@ -347,85 +365,5 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/**
- * Reads the frame number the scene stamps in its top-left corner, from grabbed frames of the
- * client's screen. The guest display sits somewhere in the viewer's window (menus above it):
- * its offset is searched once, on the first frames where a code reads, then reused.
- */
-export class ScreenReader {
-  private buf: Buffer = Buffer.alloc(0);
-  private offset: { x: number; y: number } | undefined;
-  private readonly probe: { width: number; height: number; y: Uint8Array; u: Uint8Array; v: Uint8Array };
-  private readonly seen: { t: number; n: number }[] = [];
-  read = 0;
-  private lastSearchT = -Infinity;
-  private lastSearchCost = 0;
-
-  constructor(
-    private readonly sw: number,
-    private readonly sh: number,
-    guestW: number,
-    guestH: number,
-  ) {
-    this.probe = { width: guestW, height: guestH, y: new Uint8Array(guestW * guestH), u: new Uint8Array(0), v: new Uint8Array(0) };
-  }
-
-  push(d: Buffer, t: number): void {
-    this.buf = this.buf.length === 0 ? d : Buffer.concat([this.buf, d]);
-    const size = this.sw * this.sh;
-    while (this.buf.length >= size) {
-      const frame = this.buf.subarray(0, size);
-      this.buf = this.buf.subarray(size);
-      const n = this.readAt(frame, t);
-      if (n !== undefined) {
-        this.read++;
-        this.seen.push({ t, n });
-      }
-    }
-  }
-
-  /** Distinct frame numbers seen on screen between t0 and t1. */
-  distinctIn(t0: number, t1: number): number {
-    return new Set(this.seen.filter((s) => s.t >= t0 && s.t < t1).map((s) => s.n)).size;
-  }
-
-  private copyAt(frame: Buffer, x: number, y: number): void {
-    const gw = this.probe.width;
-    const area = frameCodeArea(gw, this.probe.height);
-    // Only the code's corner is copied: the reader looks nowhere else.
-    for (let r = 0; r < area.height && y + r < this.sh; r++) {
-      const src = (y + r) * this.sw + x;
-      this.probe.y.set(frame.subarray(src, src + Math.min(area.width, this.sw - x)), r * gw);
-    }
-  }
-
-  private readAt(frame: Buffer, t: number): number | undefined {
-    if (this.offset) {
-      this.copyAt(frame, this.offset.x, this.offset.y);
-      return readFrameNumber(this.probe);
-    }
-    // The search costs (0.1 to 1.5 s of CPU at 720p, more on a busy machine), so it is tried at most
-    // twice a second and spends at most a quarter of a core until it finds the code; by time, not by
-    // frame count, so that a grabber slowed down by a busy machine still gets its searches.
-    if (t - this.lastSearchT < Math.max(500, 3 * this.lastSearchCost)) return undefined;
-    this.lastSearchT = t;
-    const c0 = monoMs();
-    const n = this.search(frame);
-    this.lastSearchCost = monoMs() - c0;
-    return n;
-  }
-
-  private search(frame: Buffer): number | undefined {
-    for (let y = 0; y <= Math.min(160, this.sh - 1); y++) {
-      for (let x = 0; x <= Math.min(64, this.sw - 1); x++) {
-        this.copyAt(frame, x, y);
-        const n = readFrameNumber(this.probe);
-        if (n !== undefined) {
-          this.offset = { x, y };
-          return n;
-        }
-      }
-    }
-    return undefined;
-  }
-}
+/** Kept here too: the screen reader lived in this module before spice-screen.ts. */
+export { ScreenReader };

@@ -29,7 +29,8 @@ export const streamSpec = {
     '  --config JSON         all settings at once, as the stream workload passes them',
     '  --agent URL           the recording agent of this machine: per-frame events are sent to it ($STREAMBENCH_TOKEN if it needs one)',
     '',
-    '`player` writes the scene as raw I420 frames on stdout at its frame rate (for ffplay on another display).',
+    '`player` writes the scene as raw I420 frames on stdout at its frame rate (for ffplay on another display);',
+    'with --report FILE, one line `frame<TAB>ms` per frame as it is handed over (ms on CLOCK_MONOTONIC).',
     'Each role prints one JSON line {"ready":...} on stdout when it is listening or connected. The',
     'guest also reads control lines on stdin, e.g. {"bitrate":1000000} or {"fps":15} or {"keyframe":true}.',
     'Binds to loopback unless told otherwise: to stream between machines, give --listen 0.0.0.0:PORT.',
@@ -97,7 +98,7 @@ export async function streamCommand(argv: string[], out: NodeJS.WritableStream):
   const ready = (extra: Record<string, unknown>) => out.write(`${JSON.stringify({ ready: true, role, pid: process.pid, ...extra })}\n`);
   if (role === 'player') {
     const { playFrames } = await import('../../stream/player.ts');
-    await playFrames(settings, out, settings.warmupS + settings.durationS);
+    await playFrames(settings, out, settings.warmupS + settings.durationS, a.values.report === undefined ? {} : { stamps: a.values.report });
     return 0;
   }
   if (role === 'guest') {
