@@ -98,7 +98,12 @@ async function measure(name: string, holdFrames: number): Promise<{ stamps: Map<
   await sleep(4000);
   const to = monoMs();
   await sleep(300 + holdFrames * INTERVAL); // frames of the window still on their way
-  for (const c of [grab, ffplay, player, xvfb]) killGroup(c.pid, 'SIGTERM');
+  // Each ended and waited for: an Xvfb killed before it removed its socket and lock would leave them behind.
+  for (const c of [grab, ffplay, player, xvfb]) {
+    const exited = c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', r));
+    killGroup(c.pid, 'SIGTERM');
+    await Promise.race([exited, sleep(5000)]);
+  }
   const stamps = readStamps(stampsFile);
   return { stamps, lat: screenLatency(stamps, screen.firstSeen(), from, to) };
 }
