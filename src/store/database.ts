@@ -6,15 +6,17 @@
  * `events` (frame events sent to the agents). A view whose files no point has is empty. The list
  * is documented in `results --help` and the README: change them together.
  */
-import { readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { errorMessage, StoreError } from '../base/errors.ts';
 import { environmentError, removePartial, writeJsonAtomic } from '../base/fs-atomic.ts';
 import { INDEX_DIR, type IndexView } from './index-file.ts';
 import { pointDirName, type PointRecord } from './records.ts';
 import type { ResultSet } from './resultset.ts';
-import { extendTable, pointsTable, TABLE_LAYOUT, type BuiltColumn, type Column, type ColumnInfo } from './table.ts';
+import { extendTable, pointsTable, type BuiltColumn, type Column, type ColumnInfo } from './table.ts';
 
 /** A DuckDB identifier, quoted. */
 export function quoteIdent(name: string): string {
@@ -124,11 +126,38 @@ interface CachedTable {
   parquet: string;
 }
 
-const tableBase = (set: ResultSet, generation: string, logBytes: number) => join(set.dir, INDEX_DIR, `table-${generation}-${logBytes}-${TABLE_LAYOUT}`);
+let identity: string | undefined;
+
+/**
+ * Names the code reading the sets: a hash of the size and mtime of each of the program's own
+ * files (src/ or dist/). A table is saved under it, because the table depends on more code than
+ * the index (how old records are upgraded, how columns are built and typed): a table saved by
+ * another version, or before an edit, is never taken for this one's.
+ */
+function codeIdentity(): string {
+  if (identity !== undefined) return identity;
+  const top = dirname(dirname(fileURLToPath(import.meta.url)));
+  const h = createHash('sha256');
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/\.(ts|js)$/.test(e.name) && !/\.test\.ts$/.test(e.name)) {
+        const st = statSync(p);
+        h.update(`${relative(top, p)} ${st.size} ${st.mtimeMs}\n`);
+      }
+    }
+  };
+  walk(top);
+  identity = h.digest('hex').slice(0, 12);
+  return identity;
+}
+
+const tableBase = (set: ResultSet, generation: string, logBytes: number) => join(set.dir, INDEX_DIR, `table-${generation}-${logBytes}-${codeIdentity()}`);
 
 /** The table saved for generation at logBytes, or when there is none, the newest saved for an earlier state of it. */
 function findCachedTable(set: ResultSet, generation: string, logBytes: number): { exact: boolean; table: CachedTable } | undefined {
-  const re = new RegExp(`^table-${generation.replace(/\./g, '\\.')}-(\\d+)-${TABLE_LAYOUT}\\.parquet$`);
+  const re = new RegExp(`^table-${generation.replace(/\./g, '\\.')}-(\\d+)-${codeIdentity()}\\.parquet$`);
   let names: string[];
   try {
     names = readdirSync(join(set.dir, INDEX_DIR));

@@ -30,15 +30,17 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, constants, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { writeFileAtomic, writeJsonAtomic, environmentError } from '../base/fs-atomic.ts';
+import { environmentError, removePartial, writeFileAtomic, writeJsonAtomic } from '../base/fs-atomic.ts';
 import { errorMessage } from '../base/errors.ts';
 import { parsePointRecord, type PointRecord } from './records.ts';
 
 export const INDEX_DIR = 'index';
 const FORMAT = 1;
-/** A log is folded into a new base once it passes this size and an eighth of its base's: the work per commit stays constant on average. */
-const COMPACT_MIN_BYTES = 1 << 20;
-const COMPACT_BASE_SHARE = 8;
+/**
+ * A log is folded into a new base once it passes `compactMinBytes` and 1/`compactBaseShare` of its
+ * base's size: the work per commit stays constant on average. Tests lower them to compact often.
+ */
+export const INDEX_LIMITS = { compactMinBytes: 1 << 20, compactBaseShare: 8 };
 /** While a run holds the set, a stale index may only be a commit between its rename and its append: wait this long (ms, in steps) before rebuilding. */
 const IN_FLIGHT_WAITS = [5, 20, 50, 100, 200];
 
@@ -90,16 +92,20 @@ export interface IndexView {
 /** What the index needs of the result set it belongs to. */
 export interface IndexedSet {
   dir: string;
-  /** The record in a point directory, undefined without point.json; throws on a damaged one. */
-  readPoint(pointDir: string): PointRecord | undefined;
+  /**
+   * The record in a point directory as read (upgraded to this version's names), and the JSON value
+   * of its point.json as written, which the index keeps (so that records are upgraded by the code
+   * reading them); undefined without point.json; throws on a damaged one.
+   */
+  readPoint(pointDir: string): { record: PointRecord; written: unknown } | undefined;
   /** Whether a run holds the set now (commits may be in flight). */
   runActive(): boolean;
 }
 
 const LINE_START = /^\{"dir":("(?:[^"\\]|\\.)*"),"marker":"(\d+)","record":/;
 
-/** The text of an index line (without its newline). */
-function lineText(dir: string, marker: bigint, record: PointRecord): string {
+/** The text of an index line (without its newline); record as point.json holds it. */
+function lineText(dir: string, marker: bigint, record: unknown): string {
   return `{"dir":${JSON.stringify(dir)},"marker":"${marker}","record":${JSON.stringify(record)}}`;
 }
 
@@ -404,9 +410,13 @@ function takeSwitch(idx: string): (() => void) | undefined {
     }
     try {
       writeSync(fd, mine);
-    } finally {
+    } catch (e) {
+      // Left empty (a full disk), it would keep everyone from writing the index for a while.
       closeSync(fd);
+      removePartial(path, e);
+      throw e;
     }
+    closeSync(fd);
     return () => rmSync(path, { force: true });
   }
   return undefined;
@@ -454,7 +464,7 @@ function repairTail(fd: number): void {
 }
 
 /**
- * Adds a point just committed (renamed into points/) to the index, and folds the log into a new
+ * Adds a point just committed (renamed into points/) to the index (record: as written to its point.json), and folds the log into a new
  * base once it has grown past its share. Nothing to do while the set has no index (the next reader
  * builds it). Throws what the disk said; the index is then stale, and the next reader rebuilds it.
  */
@@ -490,13 +500,22 @@ export function appendToIndex(setDir: string, pointDir: string, record: PointRec
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw e;
     }
-    if (logSize > Math.max(COMPACT_MIN_BYTES, baseSize / COMPACT_BASE_SHARE)) compact(setDir);
+    if (logSize > Math.max(INDEX_LIMITS.compactMinBytes, baseSize / INDEX_LIMITS.compactBaseShare)) compact(setDir);
     return;
   }
 }
 
 /** Folds the current log into a new base; skipped when another process is writing a generation. */
 export function compact(setDir: string): void {
+  try {
+    compactNow(setDir);
+  } catch (e) {
+    // index/ deleted while it was being compacted (by hand, or by a reader rebuilding it): the next reader builds it anew.
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+}
+
+function compactNow(setDir: string): void {
   const idx = join(setDir, INDEX_DIR);
   const release = takeSwitch(idx);
   if (!release) return;
@@ -598,8 +617,8 @@ export function rebuild(set: IndexedSet): IndexView {
         pending.push(d);
         continue;
       }
-      records.push(r);
-      lines.push({ dir: d, marker, text: lineText(d, marker, r), end: 0 });
+      records.push(r.record);
+      lines.push({ dir: d, marker, text: lineText(d, marker, r.written), end: 0 });
     }
     if (!release) return memoryView(records, undefined, note);
     try {

@@ -194,7 +194,12 @@ export class ResultSet {
   }
 
   /** The record in a point directory; undefined when it has no point.json; StoreError when that is damaged. */
-  readDir(dir: string): PointRecord | undefined {
+  private readDir(dir: string): PointRecord | undefined {
+    return this.readWritten(dir)?.record;
+  }
+
+  /** readDir, with the JSON value of point.json as written (before records are upgraded on reading). */
+  private readWritten(dir: string): { record: PointRecord; written: unknown } | undefined {
     const file = join(dir, 'point.json');
     let text: string;
     try {
@@ -205,15 +210,15 @@ export class ResultSet {
     }
     // Never written half (atomic writes), so damage came from outside: the user decides, we never overwrite it.
     const fix = `move ${dir} out of the result set (or delete it) to run that point again`;
-    let value: unknown;
+    let written: unknown;
     try {
-      value = JSON.parse(text);
+      written = JSON.parse(text);
     } catch (e) {
       throw new StoreError(`${file} is corrupt (${notJson(e)}); ${fix}`);
     }
-    const r = parsePointRecord(value);
+    const r = parsePointRecord(written);
     if (typeof r === 'string') throw new StoreError(`${file} is not a valid point record (${r}); ${fix}`);
-    return r;
+    return { record: r, written };
   }
 
   /** Every committed point, in directory order, from the set's index (built or brought up to date first when needed). */
@@ -232,7 +237,7 @@ export class ResultSet {
   }
 
   private get indexed(): IndexedSet {
-    return { dir: this.dir, readPoint: (d) => this.readDir(d), runActive: () => this.runActive() };
+    return { dir: this.dir, readPoint: (d) => this.readWritten(d), runActive: () => this.runActive() };
   }
 
   /** Whether a live process of this machine holds the set's lock (a run that may be committing points). */
