@@ -4,6 +4,9 @@ declare module 'jstat' {
     inv(p: number, df: number): number;
     cdf(x: number, df: number): number;
   }
-  const jStat: { studentt: Dist; jStat: unknown };
+  interface FDist {
+    cdf(x: number, df1: number, df2: number): number;
+  }
+  const jStat: { studentt: Dist; centralF: FDist; jStat: unknown };
   export default jStat;
 }

@@ -15,6 +15,12 @@ export function tTwoSidedP(t: number, df: number): number {
   return Math.min(1, 2 * jStat.studentt.cdf(-Math.abs(t), df));
 }
 
+/** Upper tail of the F distribution: the p-value of an F statistic. */
+export function fUpperP(f: number, df1: number, df2: number): number {
+  if (!(df1 > 0) || !(df2 > 0) || Number.isNaN(f)) return NaN;
+  return Math.max(0, Math.min(1, 1 - jStat.centralF.cdf(Math.max(f, 0), df1, df2)));
+}
+
 /** A seeded uniform generator on [0, 1) (mulberry32): the same seed gives the same bootstrap and folds. */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;

@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { InputError } from '../base/errors.ts';
+import { impact, type ImpactResult } from './impact.ts';
+import { synthetic } from './synthetic.ts';
+
+const values = { a: [1, 2, 3], b: [1, 2, 3, 4], c: ['x', 'y'], d: [1, 2, 3] };
+// a moves y most, then b, then c (also through b), d not at all.
+const formula = (p: Record<string, number | string>) => 5 * (p.a as number) + 2 * (p.b as number) + (p.c === 'y' ? 1 : 0) * (p.b as number);
+const share = (r: ImpactResult, name: string) => {
+  const f = r.factors.find((x) => x.name === name);
+  assert.ok(f, `factor ${name} in ${r.factors.map((x) => x.name).join(', ')}`);
+  return f;
+};
+const sum = (r: ImpactResult) => r.factors.reduce((s, f) => s + f.share, 0) + r.noise.share;
+
+test('impact ranks the parameters in the known order, finds the one interaction, and shares + noise = 1', () => {
+  const r = impact(synthetic({ values, reps: 3, seed: 1, noise: 1, formula, metric: 'guest.cpu_pct' }));
+  assert.equal(r.metric, 'guest.cpu_pct');
+  const [a, b, c, d] = ['a', 'b', 'c', 'd'].map((n) => share(r, n).share);
+  assert.ok(a! > b! && b! > c! && c! > d!, `a ${a} b ${b} c ${c} d ${d}`);
+  assert.ok(share(r, 'b*c').p < 1e-6, `b*c p = ${share(r, 'b*c').p}`);
+  assert.ok(share(r, 'd').p > 0.05, `d p = ${share(r, 'd').p}`);
+  assert.ok(Math.abs(sum(r) - 1) < 1e-12, `sum ${sum(r)}`);
+  for (const f of r.factors) assert.ok(f.ci[0] <= f.share && f.share <= f.ci[1], `${f.name}: ${f.share} in ${f.ci}`);
+  assert.equal(r.noise.df, 72 * 2);
+  assert.deepEqual(r.warnings, []);
+});
+
+test('a parameter with no effect is indistinguishable from noise: its F test passes in about 95 % of 40 sets', () => {
+  let quiet = 0;
+  for (let seed = 1; seed <= 40; seed++) {
+    const r = impact(synthetic({ values, reps: 2, seed, noise: 1, formula }), { bootstrap: 0 });
+    const d = share(r, 'd');
+    if (d.p > 0.05) quiet++;
+    // Its share stays at the size noise alone gives a 2-column factor: 2 x noise variance / total SS.
+    assert.ok(d.share < (6 * r.noise.share) / r.noise.df * 2, `seed ${seed}: d ${d.share}, noise ${r.noise.share} over ${r.noise.df} df`);
+  }
+  // Binomial(40, 0.95) falls under 33 with probability < 0.001; a test that reads noise as an effect
+  // (e.g. against the wrong error term) fails it.
+  assert.ok(quiet >= 33, `${quiet}/40`);
+});
+
+test('pure noise: noise takes its share of the degrees of freedom and no factor passes a 1 % test', () => {
+  const r = impact(synthetic({ values, reps: 3, seed: 9, noise: 1, formula: () => 10 }));
+  // 144 of the 215 degrees of freedom are within points: noise alone should hold about 2/3.
+  assert.ok(Math.abs(r.noise.share - 144 / 215) < 0.1, `noise ${r.noise.share}`);
+  for (const f of r.factors) assert.ok(!(f.p < 0.01), `${f.name} p ${f.p}`);
+  assert.ok(Math.abs(sum(r) - 1) < 1e-12);
+});
+
+test('a constrained design: two parameters that always move together share what they explain', () => {
+  const r = impact(synthetic({ values: { a: [1, 2, 3, 4], b: [1, 2, 3, 4], c: [0, 1] }, keep: (p) => p.a === p.b, reps: 2, seed: 3, noise: 0.5, formula: (p) => 3 * (p.a as number) + (p.c as number) }));
+  const a = share(r, 'a').share;
+  const b = share(r, 'b').share;
+  assert.ok(a > 0.3 && Math.abs(a - b) < 1e-9, `a ${a}, b ${b}`);
+  assert.ok(Math.abs(sum(r) - 1) < 1e-12);
+});
+
+test('a sparse design (a random half of the points) keeps the order', () => {
+  let i = 0;
+  const r = impact(synthetic({ values, reps: 2, seed: 4, noise: 1, formula, keep: () => (i++ * 7) % 11 < 6 }));
+  const [a, b, d] = ['a', 'b', 'd'].map((n) => share(r, n).share);
+  assert.ok(a! > b! && b! > d!, `a ${a} b ${b} d ${d}`);
+  assert.ok(Math.abs(sum(r) - 1) < 1e-12);
+});
+
+test('without repetitions the noise is the residual, and a warning says so', () => {
+  const r = impact(synthetic({ values, reps: 1, seed: 2, noise: 1, formula }));
+  assert.ok(r.warnings.some((w) => w.startsWith('no repetitions')), r.warnings.join('\n'));
+  assert.ok(!r.factors.some((f) => f.name === 'other'));
+  assert.ok(r.noise.share > 0 && Math.abs(sum(r) - 1) < 1e-12);
+});
+
+test('the same seed gives the same intervals; a constant metric is a clear error', () => {
+  const ds = synthetic({ values, reps: 2, seed: 5, noise: 1, formula });
+  assert.deepEqual(impact(ds, { seed: 3 }), impact(ds, { seed: 3 }));
+  const flat = synthetic({ values, reps: 2, seed: 5, noise: 0, formula: () => 4 });
+  assert.throws(() => impact(flat), (e: unknown) => e instanceof InputError && e.message === 'metric y: y is the same in every run (4): there is no variance to explain');
+});

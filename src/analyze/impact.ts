@@ -1,0 +1,332 @@
+// How much of a metric's variance each parameter and each pair of parameters explains, with the
+// noise of repetitions kept apart.
+//
+// Method (well defined on full, sparse and constrained designs alike):
+// - total SS = sum over runs of (y - mean)^2; noise = pure error, the spread of repetitions around
+//   their point's mean (no model involved, so noise is never read as an effect). Without any
+//   repetition it is the residual of the model below, which then also holds what "other" would.
+// - every parameter is coded as a factor (treatment dummies), numbers with more than 12 values as
+//   one linear column; the model is main effects + all pairwise products, fitted to the point means
+//   weighted by their runs (the same fit as on the runs).
+// - main effects: the exact Shapley decomposition of the SS of the main-effects model over the
+//   parameters (2^m subset fits, m <= 12): on a constrained design two parameters that move
+//   together share the SS they explain together, where type-II SS would give both nothing.
+// - pairs: what the pairwise products add beyond all main effects (marginality: an interaction gets
+//   only what the main effects cannot explain), split between the pairs in proportion to what each
+//   adds to the main effects alone (its type-II SS on a balanced design), equally when all add nothing.
+// - other: what the point means vary by beyond that (three-way and higher interactions, curvature
+//   of a parameter kept linear). Shares are SS / total SS, so shares + noise = 1.
+// - ci: percentile bootstrap over points (repetitions travel with their point), seeded, widened to
+//   hold the estimate.
+// - p: an F test of the parameter (its main effect and every pair it is in) or pair, dropped from the
+//   full model, against the pure-error mean square: a parameter with no effect gets p > 0.05 in 95 %
+//   of sets. NaN without repetitions.
+import { CholeskyDecomposition, Matrix, SingularValueDecomposition } from 'ml-matrix';
+import { InputError } from '../base/errors.ts';
+import { checkDataset, groupPoints, type Dataset, type ParamInfo, type PointRuns } from './dataset.ts';
+import { fUpperP, percentileSorted, seededRandom } from './stats.ts';
+
+/** Numeric parameters with more distinct values than this become one linear column instead of a factor. */
+export const FACTOR_MAX_LEVELS = 12;
+/** Exact Shapley values over at most this many parameters (2^m subset fits). */
+export const MAX_PARAMS = 12;
+
+/** Options of impact. */
+export interface ImpactOptions {
+  /** Bootstrap resamples for the intervals (0: none). Default 100. */
+  bootstrap?: number;
+  seed?: number;
+}
+
+/** One parameter's or pair's share of the metric's variance. */
+export interface Factor {
+  /** A parameter, a pair `a*b`, or `other`. */
+  name: string;
+  share: number;
+  ci: [number, number];
+  /** F test against the pure error (NaN for `other` or without repetitions). */
+  p: number;
+}
+
+/** The stable shape: metric, factors [{name, share, ci}], noise {share}. */
+export interface ImpactResult {
+  metric: string;
+  factors: Factor[];
+  noise: { share: number; ci: [number, number]; df: number };
+  n: number;
+  points: number;
+  warnings: string[];
+}
+
+interface Coded {
+  names: string[];
+  /** Per parameter, its columns (values per point). */
+  mains: number[][][];
+  /** Per pair [a, b], its columns. */
+  pairs: { a: number; b: number; cols: number[][] }[];
+  /** Per point, its non-zero columns and their values; p columns in all. */
+  nzCols: Int32Array[];
+  nzVals: Float64Array[];
+  p: number;
+  mainIdx: number[][];
+  pairIdx: number[][];
+}
+
+function code(params: readonly ParamInfo[], points: readonly PointRuns[]): Coded {
+  const active = params.filter((p) => new Set(points.map((pt) => String(pt.params[p.name]))).size > 1);
+  const mains = active.map((p) => {
+    const values = points.map((pt) => pt.params[p.name]!);
+    const distinct = [...new Set(values.map(String))];
+    if (p.kind === 'numeric' && distinct.length > FACTOR_MAX_LEVELS) {
+      const m = values.reduce<number>((s, v) => s + Number(v), 0) / values.length;
+      return [values.map((v) => Number(v) - m)];
+    }
+    const levels = p.kind === 'numeric' ? distinct.map(Number).sort((x, y) => x - y).map(String) : distinct.sort();
+    return levels.slice(1).map((lv) => values.map((v) => (String(v) === lv ? 1 : 0)));
+  });
+  const pairs: Coded['pairs'] = [];
+  for (let a = 0; a < mains.length; a++) {
+    for (let b = a + 1; b < mains.length; b++) {
+      const cols = mains[a]!.flatMap((x) => mains[b]!.map((y) => x.map((v, i) => v * y[i]!)));
+      pairs.push({ a, b, cols });
+    }
+  }
+  const cols: number[][] = [];
+  const mainIdx = mains.map((m) => m.map((c) => cols.push(c) - 1));
+  const pairIdx = pairs.map((pr) => pr.cols.map((c) => cols.push(c) - 1));
+  const nzCols = points.map((_, i) => Int32Array.from(cols.flatMap((col, j) => (col[i] !== 0 ? [j] : []))));
+  const nzVals = nzCols.map((nz, i) => Float64Array.from(nz, (j) => cols[j]![i]!));
+  return { names: active.map((p) => p.name), mains, pairs, nzCols, nzVals, p: cols.length, mainIdx, pairIdx };
+}
+
+/** Weighted, centred cross-products of all columns and of the point means: SS of any column subset follows. */
+class Gram {
+  readonly G: Float64Array;
+  readonly c: Float64Array;
+  readonly p: number;
+  constructor(coded: Coded, ybar: readonly number[], w: readonly number[]) {
+    const p = (this.p = coded.p);
+    const S = new Float64Array(p * p);
+    const sx = new Float64Array(p);
+    const sxy = new Float64Array(p);
+    let W = 0;
+    let sy = 0;
+    // Sums over the non-zero entries of each point only (dummies and their products are mostly
+    // zero), centred at the end; numeric columns were centred once in code(), so the subtraction
+    // loses nothing to cancellation.
+    for (let i = 0; i < ybar.length; i++) {
+      const wi = w[i]!;
+      if (wi === 0) continue;
+      const cols = coded.nzCols[i]!;
+      const vals = coded.nzVals[i]!;
+      const yi = ybar[i]!;
+      W += wi;
+      sy += wi * yi;
+      for (let a = 0; a < cols.length; a++) {
+        const j = cols[a]!;
+        const xa = wi * vals[a]!;
+        sx[j] = sx[j]! + xa;
+        sxy[j] = sxy[j]! + xa * yi;
+        const row = j * p;
+        for (let b = 0; b < cols.length; b++) S[row + cols[b]!] = S[row + cols[b]!]! + xa * vals[b]!;
+      }
+    }
+    this.G = new Float64Array(p * p);
+    this.c = new Float64Array(p);
+    for (let j = 0; j < p; j++) {
+      this.c[j] = sxy[j]! - (sx[j]! * sy) / W;
+      for (let k = 0; k < p; k++) this.G[j * p + k] = S[j * p + k]! - (sx[j]! * sx[k]!) / W;
+    }
+  }
+
+  sub(idx: readonly number[]): Matrix {
+    return new Matrix(idx.map((j) => idx.map((k) => this.G[j * this.p + k]!)));
+  }
+
+  /** Cholesky of a subset when it is clearly positive definite (no column close to the span of the others). */
+  chol(idx: readonly number[]): CholeskyDecomposition | undefined {
+    const chol = new CholeskyDecomposition(this.sub(idx));
+    if (!chol.isPositiveDefinite()) return undefined;
+    const L = chol.lowerTriangularMatrix;
+    return idx.every((j, i) => L.get(i, i) ** 2 > 1e-10 * this.G[j * this.p + j]!) ? chol : undefined;
+  }
+
+  /** SS explained by a subset of the columns (c' G^+ c), and the subset's rank. */
+  ss(idx: readonly number[], wantRank = false): { ss: number; rank: number } {
+    if (idx.length === 0) return { ss: 0, rank: 0 };
+    const b = Matrix.columnVector(idx.map((j) => this.c[j]!));
+    if (!wantRank) {
+      const chol = this.chol(idx);
+      if (chol) {
+        const x = chol.solve(b).to1DArray();
+        return { ss: x.reduce((s, v, i) => s + v * b.get(i, 0), 0), rank: idx.length };
+      }
+    }
+    const svd = new SingularValueDecomposition(this.sub(idx), { autoTranspose: true });
+    const x = svd.solve(b).to1DArray();
+    return { ss: x.reduce((s, v, i) => s + v * b.get(i, 0), 0), rank: svd.rank };
+  }
+
+  /**
+   * SS lost by dropping each block of columns from the full model: with the full model's inverse,
+   * beta_B' ((G^-1)_BB)^-1 beta_B, one factorisation for all blocks. Undefined when the full model
+   * is (nearly) singular, where the caller refits without each block instead.
+   */
+  dropped(all: readonly number[], blocks: readonly number[][]): { full: number; lost: number[] } | undefined {
+    const chol = this.chol(all);
+    if (!chol) return undefined;
+    const pos = new Map(all.map((j, i) => [j, i]));
+    const b = Matrix.columnVector(all.map((j) => this.c[j]!));
+    const beta = chol.solve(b);
+    const inv = chol.solve(Matrix.eye(all.length));
+    const full = beta.to1DArray().reduce((s, v, i) => s + v * b.get(i, 0), 0);
+    const lost = blocks.map((block) => {
+      if (block.length === 0) return 0;
+      const ix = block.map((j) => pos.get(j)!);
+      const bb = Matrix.columnVector(ix.map((i) => beta.get(i, 0)));
+      // The solved inverse is symmetric only up to rounding, and Cholesky insists on symmetry.
+      const V = new Matrix(ix.map((i) => ix.map((k) => (inv.get(i, k) + inv.get(k, i)) / 2)));
+      const z = new CholeskyDecomposition(V).solve(bb).to1DArray();
+      return z.reduce((s, v, i) => s + v * bb.get(i, 0), 0);
+    });
+    return { full, lost };
+  }
+}
+
+interface Decomposition {
+  mains: number[];
+  pairs: number[];
+  other: number;
+  noise: number;
+  total: number;
+  /** F-test p per parameter and per pair. */
+  pMains: number[];
+  pPairs: number[];
+  pureDf: number;
+}
+
+function decompose(coded: Coded, points: readonly PointRuns[], weights: readonly number[], withTests: boolean): Decomposition {
+  const ybar = points.map((p) => p.ys.reduce((s, v) => s + v, 0) / p.ys.length);
+  const w = points.map((p, i) => p.ys.length * weights[i]!);
+  let total = 0;
+  let pure = 0;
+  let pureDf = 0;
+  const W = w.reduce((s, v) => s + v, 0);
+  const grand = ybar.reduce((s, v, i) => s + w[i]! * v, 0) / W;
+  points.forEach((p, i) => {
+    for (const y of p.ys) {
+      total += weights[i]! * (y - grand) ** 2;
+      pure += weights[i]! * (y - ybar[i]!) ** 2;
+    }
+    if (weights[i]! > 0) pureDf += weights[i]! * (p.ys.length - 1);
+  });
+
+  const gram = new Gram(coded, ybar, w);
+  const { mainIdx, pairIdx } = coded;
+  const m = mainIdx.length;
+
+  // Shapley over parameters of v(S) = SS(main effects of S): every subset once, by bitmask.
+  const v = new Array<number>(1 << m);
+  for (let mask = 0; mask < 1 << m; mask++) v[mask] = gram.ss(mainIdx.flatMap((idx, a) => (mask & (1 << a) ? idx : []))).ss;
+  const fact = [1];
+  for (let i = 1; i <= m; i++) fact.push(fact[i - 1]! * i);
+  const bits = (x: number) => x.toString(2).replace(/0/g, '').length;
+  const mains = mainIdx.map((_, a) => {
+    let phi = 0;
+    for (let mask = 0; mask < 1 << m; mask++) {
+      if (mask & (1 << a)) continue;
+      const s = bits(mask);
+      phi += ((fact[s]! * fact[m - s - 1]!) / fact[m]!) * (v[mask | (1 << a)]! - v[mask]!);
+    }
+    return phi;
+  });
+  const allMains = mainIdx.flat();
+  const all = [...allMains, ...pairIdx.flat()];
+  // Dropping a parameter for its F test takes its main effect and every pair it is in.
+  const paramBlocks = mainIdx.map((idx, a) => [...idx, ...pairIdx.flatMap((pi, q) => (coded.pairs[q]!.a === a || coded.pairs[q]!.b === a ? pi : []))]);
+  const full = gram.ss(all, withTests);
+  const mainsSS = v[(1 << m) - 1]!;
+  const pairTotal = Math.max(full.ss - mainsSS, 0);
+  // Each pair is weighed by what it adds to the main effects alone (a fit of at most the mains and
+  // its own columns, cheap enough to repeat in every bootstrap resample); on a balanced design this
+  // is its type-II SS.
+  const alone = pairIdx.map((idx) => Math.max(gram.ss([...allMains, ...idx]).ss - mainsSS, 0));
+  const sumAlone = alone.reduce((s, x) => s + x, 0);
+  const pairs = alone.map((t) => (sumAlone > 1e-12 * total ? (pairTotal * t) / sumAlone : pairTotal / Math.max(alone.length, 1)));
+  const between = total - pure;
+  const hasReps = pureDf > 0;
+  const other = hasReps ? Math.max(between - full.ss, 0) : 0;
+  const noise = hasReps ? pure : Math.max(between - full.ss, 0);
+
+  let pMains: number[] = mains.map(() => NaN);
+  let pPairs: number[] = pairs.map(() => NaN);
+  if (withTests && hasReps && pure > 0) {
+    const ms = pure / pureDf;
+    const test = (lost: number, df: number) => (df > 0 ? fUpperP(Math.max(lost, 0) / df / ms, df, pureDf) : NaN);
+    const fast = gram.dropped(all, [...pairIdx, ...paramBlocks]);
+    if (fast) {
+      pPairs = pairIdx.map((idx, q) => test(fast.lost[q]!, idx.length));
+      pMains = paramBlocks.map((block, a) => test(fast.lost[pairIdx.length + a]!, block.length));
+    } else {
+      // A (nearly) singular full model: refit without each block, degrees of freedom from the ranks.
+      const without = (block: readonly number[]) => {
+        const drop = new Set(block);
+        const r = gram.ss(all.filter((j) => !drop.has(j)), true);
+        return test(full.ss - r.ss, full.rank - r.rank);
+      };
+      pPairs = pairIdx.map(without);
+      pMains = paramBlocks.map(without);
+    }
+  }
+  return { mains, pairs, other, noise, total, pMains, pPairs, pureDf };
+}
+
+/** Shares of the metric's variance per parameter and pair, the replicate noise apart; they add up to 1. */
+export function impact(ds: Dataset, opts: ImpactOptions = {}): ImpactResult {
+  const metric = ds.metric ?? 'y';
+  const where = ds.source ?? `metric ${metric}`;
+  const { rows, dropped } = checkDataset(ds);
+  const points = groupPoints(rows);
+  const warnings: string[] = [];
+  if (dropped > 0) warnings.push(`${dropped} run(s) without a value of ${metric} left out`);
+  if (points.length < 2) throw InputError.single(where, `${metric}: ${points.length} point(s) with a value: impact needs at least 2`);
+  const coded = code(ds.params, points);
+  if (coded.names.length > MAX_PARAMS) {
+    throw InputError.single(where, `${coded.names.length} parameters vary: impact takes at most ${MAX_PARAMS}`, 'fix some with a filter on the set, or use fit --by');
+  }
+  const ones = points.map(() => 1);
+  const d = decompose(coded, points, ones, true);
+  if (!(d.total > 0)) throw InputError.single(where, `${metric} is the same in every run (${rows[0]!.y}): there is no variance to explain`);
+  if (d.pureDf === 0) warnings.push('no repetitions: noise is the residual of the main-effects + pairs model, and holds any higher-order interaction');
+
+  const B = opts.bootstrap ?? 100;
+  const rand = seededRandom(opts.seed ?? 1);
+  const samples: number[][] = [];
+  for (let b = 0; b < B; b++) {
+    const w = points.map(() => 0);
+    for (let i = 0; i < points.length; i++) w[Math.floor(rand() * points.length)]!++;
+    const r = decompose(coded, points, w, false);
+    samples.push(r.total > 0 ? [...r.mains, ...r.pairs, r.other, r.noise].map((x) => x / r.total) : []);
+  }
+  const ok = samples.filter((s) => s.length > 0);
+  const ci = (k: number, point: number): [number, number] => {
+    if (ok.length === 0) return [point, point];
+    const sorted = ok.map((s) => s[k]!).sort((x, y) => x - y);
+    // A share near 0 sits at a boundary where resampled points (duplicates fit more easily) bias the
+    // percentile interval upward, past the estimate itself: the interval is widened to hold it.
+    return [Math.min(percentileSorted(sorted, 0.025), point), Math.max(percentileSorted(sorted, 0.975), point)];
+  };
+  const shares = [...d.mains, ...d.pairs, d.other, d.noise].map((x) => x / d.total);
+  const factors: Factor[] = [
+    ...coded.names.map((name, a) => ({ name, share: shares[a]!, ci: ci(a, shares[a]!), p: d.pMains[a]! })),
+    ...coded.pairs.map((pr, q) => {
+      const k = coded.names.length + q;
+      return { name: `${coded.names[pr.a]}*${coded.names[pr.b]}`, share: shares[k]!, ci: ci(k, shares[k]!), p: d.pPairs[q]! };
+    }),
+  ];
+  const kOther = coded.names.length + coded.pairs.length;
+  if (shares[kOther]! > 1e-9) factors.push({ name: 'other', share: shares[kOther]!, ci: ci(kOther, shares[kOther]!), p: NaN });
+  // Noise takes what the rows above leave, so that shares + noise = 1 up to one rounding.
+  const noiseShare = 1 - factors.reduce((s, f) => s + f.share, 0);
+  return { metric, factors, noise: { share: noiseShare, ci: ci(kOther + 1, noiseShare), df: d.pureDf }, n: rows.length, points: points.length, warnings };
+}
