@@ -164,13 +164,13 @@ function handCases(): Case[] {
   yaml('fps NaN text', `${STREAM}matrix: {fps: [NaN]}\n`, /fps 'NaN' must be a number from 1 to 240/);
   yaml('fps true', `${STREAM}matrix: {fps: [true]}\n`, /fps 'true' must be a number/);
   yaml('fps negative', `${STREAM}matrix: {fps: [-30]}\n`, /fps '-30' must be a number/);
-  yaml('threads 1e15', `${STREAM}matrix: {threads: [1000000000000000]}\n`, /threads '1000000000000000' must be a positive integer up to 64/);
+  yaml('threads 1e15', `${STREAM}matrix: {threads: [1000000000000000]}\n`, /threads '1000000000000000' must be an integer from 1 to 64/);
   yaml('resolution 99999x99999', `${STREAM}matrix: {resolution: [99999x99999]}\n`, /resolution '99999x99999' must be WxH/);
   yaml('resolution too small for a scene', `${STREAM}matrix: {resolution: [32x32]}\n`, /from 160x120 to 7680x4320/);
   yaml('net_delay 600h', `${STREAM}matrix: {net_delay: [600h]}\n`, /net_delay '600h' must be a duration from 0 to 60s/);
   yaml('net_delay negative', `${STREAM}matrix: {net_delay: [-5]}\n`, /net_delay '-5' must be a duration/);
   yaml('net_loss inf', `${STREAM}matrix: {net_loss: [inf]}\n`, /net_loss 'inf' is not a loss percentage/);
-  yaml('gop text', `${STREAM}matrix: {gop: ["10 frames"]}\n`, /gop '10 frames' must be a positive integer/);
+  yaml('gop text', `${STREAM}matrix: {gop: ["10 frames"]}\n`, /gop '10 frames' must be an integer from 1 to 100000/);
   // Templates.
   yaml('cwd placeholder', `name: t\nworkload: {type: command, argv: [echo, "{a}"], cwd: "/tmp/{b}"}\nmatrix: {a: [1, 2]}\n`, /:2:\d+: unknown placeholder \{b\} \(at workload\.cwd\)/);
   yaml('env placeholder', `name: t\nworkload: {type: command, argv: [echo], env: {X: "{nope}"}}\nmatrix: {a: [1]}\n`, /unknown placeholder \{nope\} \(at workload\.env\.X\)/);

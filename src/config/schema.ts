@@ -3,9 +3,10 @@
  * file and the JSON Schema that validates it (and that editors use, see schema/benchmark.schema.json).
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { BETTER, describeParam, PARAM_TYPES, type ParamDecl } from './declare.ts';
 import { MAX_RANGE_VALUES, MAX_RETRIES, MAX_SEED } from './limits.ts';
-import { SPICE_PARAMS } from './spice-settings.ts';
-import { STREAM_PARAMS } from './stream-settings.ts';
+import { SPICE_PARAM_DECLS } from './workloads/spice.ts';
+import { STREAM_PARAM_DECLS } from './workloads/stream.ts';
 
 const Duration = Type.Union([Type.Number({ minimum: 0 }), Type.String({ pattern: '^\\s*(\\d+(\\.\\d+)?|\\.\\d+)\\s*(ms|s|m|min|h)?\\s*$' })], {
   description: 'A duration: seconds as a number, or a string such as "500ms", "5s", "2m", "1h".',
@@ -81,6 +82,12 @@ const Range = Type.Object(
 const Axis = Type.Union([Scalar, Type.Array(Scalar, { minItems: 1 }), Range]);
 
 const From = Type.Optional(Type.Union([Type.Literal('stdout'), Type.Literal('stderr')]));
+const Better = Type.Union(BETTER.map((b) => Type.Literal(b)));
+/** What a rule's metrics are: one unit and direction for all of them, or per metric name. Left out: no unit, no direction (never guessed). */
+const RuleMeta = {
+  unit: Type.Optional(Type.Union([Type.String({ minLength: 1 }), Type.Record(Type.String(), Type.String({ minLength: 1 }))], { description: "Unit of the rule's metrics (ms, fps, bit/s, ...), or metric name -> unit." })),
+  better: Type.Optional(Type.Union([Better, Type.Record(Type.String(), Better)], { description: 'Which direction is better: higher, lower or none; or metric name -> direction.' })),
+};
 const ExtractRule = Type.Union([
   Type.Object(
     {
@@ -91,11 +98,12 @@ const ExtractRule = Type.Union([
       take: Type.Optional(
         Type.Union(['last', 'first', 'all-mean', 'all-sum', 'all-max', 'all-min'].map((s) => Type.Literal(s))),
       ),
+      ...RuleMeta,
     },
     { additionalProperties: false },
   ),
   Type.Object(
-    { jsonl: Type.Boolean(), from: From, take: Type.Optional(Type.Union([Type.Literal('last'), Type.Literal('first')])), prefix: Type.Optional(Type.String()) },
+    { jsonl: Type.Boolean(), from: From, take: Type.Optional(Type.Union([Type.Literal('last'), Type.Literal('first')])), prefix: Type.Optional(Type.String()), ...RuleMeta },
     { additionalProperties: false },
   ),
   Type.Object(
@@ -105,6 +113,7 @@ const ExtractRule = Type.Union([
       take: Type.Optional(Type.Union([Type.Literal('last'), Type.Literal('first')])),
       block_end: Type.Optional(Type.String()),
       prefix: Type.Optional(Type.String()),
+      ...RuleMeta,
     },
     { additionalProperties: false },
   ),
@@ -134,6 +143,17 @@ const Order = Type.Union([
   ),
 ]);
 
+/** What a parameter no workload declares is (the `command` workload's, a hook's): its type and unit. */
+const ParamInfo = Type.Object(
+  {
+    type: Type.Union(PARAM_TYPES.map((t) => Type.Literal(t)), { description: 'number, integer, enum, duration (ms), bitrate (bit/s), resolution (WxH), path, text or boolean.' }),
+    unit: Type.Optional(Type.String({ minLength: 1, description: 'Unit of its values (duration: ms, bitrate: bit/s, resolution: px are fixed).' })),
+    values: Type.Optional(Type.Array(Type.String(), { minItems: 1, description: 'enum: the values allowed.' })),
+    doc: Type.Optional(Type.String({ description: 'One line: what it does.' })),
+  },
+  { additionalProperties: false },
+);
+
 const Partial = Type.Record(Type.String(), Type.Union([Scalar, Type.Array(Scalar)]), {
   description: 'A partial point: parameter -> value (or list of values, any of which matches).',
 });
@@ -147,6 +167,11 @@ export const BenchmarkFileSchema = Type.Object(
     // so errors name the workload's keys rather than every branch of a union.
     workload: Type.Object({ type: Type.String({ description: 'The workload type: stream, spice or command.' }) }, { additionalProperties: true }),
     matrix: Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_.]*$' }), Axis, { additionalProperties: false }),
+    params: Type.Optional(
+      Type.Record(Type.String(), ParamInfo, {
+        description: "Type, unit and doc of parameters the workload does not declare; without it a parameter is a number when all its values are numbers, else text, and has no unit.",
+      }),
+    ),
     link: Type.Optional(Type.Array(Type.Array(Type.String(), { minItems: 2 }), { description: 'Groups of parameters that vary together (zipped), e.g. [[resolution, bitrate]].' })),
     exclude: Type.Optional(Type.Array(Partial)),
     only: Type.Optional(Type.Array(Partial)),
@@ -172,11 +197,20 @@ export const BenchmarkFileSchema = Type.Object(
 
 const StreamParamValue = Type.Union([Type.String(), Type.Number()]);
 
+/**
+ * A workload parameter in its workload block, from its declaration: described for editors (doc,
+ * values, default), typed loosely: its value is checked by the declaration's rules, which name
+ * what is wrong better than a schema can.
+ */
+function paramSchema(d: ParamDecl, value: TSchema): TSchema {
+  return Type.Optional(Type.Union([value], { description: describeParam(d), ...(d.default !== undefined ? { default: d.default } : {}), ...(d.values ? { examples: [...d.values] } : {}) }));
+}
+
 /** The built-in pipeline: each stream parameter may be set here as the default for every point. */
 export const StreamWorkloadSchema = Type.Object(
   {
     type: Type.Literal('stream'),
-    ...Object.fromEntries(Object.entries(STREAM_PARAMS).map(([k, d]) => [k, Type.Optional(Type.Union([StreamParamValue], { description: d }))])),
+    ...Object.fromEntries(STREAM_PARAM_DECLS.map((d) => [d.name, paramSchema(d, StreamParamValue)])),
     schedule: Type.Optional(
       Type.Array(
         Type.Object(
@@ -194,7 +228,7 @@ export const StreamWorkloadSchema = Type.Object(
 export const SpiceWorkloadSchema = Type.Object(
   {
     type: Type.Literal('spice'),
-    ...Object.fromEntries(Object.entries(SPICE_PARAMS).map(([k, d]) => [k, Type.Optional(Type.Union([Type.String(), Type.Number(), Type.Boolean()], { description: d }))])),
+    ...Object.fromEntries(SPICE_PARAM_DECLS.map((d) => [d.name, paramSchema(d, Type.Union([Type.String(), Type.Number(), Type.Boolean()]))])),
     content: Type.Optional(Type.Array(Type.String(), { minItems: 1, description: 'An X program (argv) shown on the guest display instead of a scene.' })),
     timeout: Type.Optional(Duration),
   },
@@ -209,6 +243,7 @@ export type RawHooks = Static<typeof Hooks>;
 export type RawAxis = Static<typeof Axis>;
 export type ParamValue = Static<typeof Scalar>;
 export type RawCommandWorkload = Static<typeof CommandWorkloadSchema>;
+export type RawParamInfo = Static<typeof ParamInfo>;
 
 /** Keys allowed at the top level, for suggestions. */
 export const TOP_LEVEL_KEYS = Object.keys(BenchmarkFileSchema.properties);

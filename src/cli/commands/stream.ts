@@ -3,7 +3,9 @@ import { errorMessage, InputError } from '../../base/errors.ts';
 import { parseDuration } from '../../base/duration.ts';
 import { suggestHint } from '../../base/suggest.ts';
 import { parseAssignment } from '../../config/load.ts';
-import { streamSettings, STREAM_PARAMS, type StreamSettings } from '../../config/stream-settings.ts';
+import { describeParam } from '../../config/declare.ts';
+import { SettingError, settingsFromJson, streamSettings, type StreamSettings } from '../../config/stream-settings.ts';
+import { STREAM_PARAM_DECLS } from '../../config/workloads/stream.ts';
 import { parseControl, type ControlMessage } from '../../stream/wire.ts';
 import { EventPoster } from '../../record/event-poster.ts';
 import { helpText, parseCommand, type CommandSpec } from '../args.ts';
@@ -26,7 +28,8 @@ export const streamSpec = {
     '  --dump-bitstream FILE client: write the received stream as fed to the decoder to FILE (H.264/H.265 Annex B,',
     '                        MJPEG, VP8/VP9/AV1 in IVF) and each frame\'s number, offset, size to FILE.frames.tsv',
     '  --schedule JSON       guest: changes while streaming, e.g. [{"atS":3,"bitrate":1000000}]',
-    '  --config JSON         all settings at once, as the stream workload passes them',
+    '  --config JSON         all settings at once, as the stream workload passes them (checked by the same rules as',
+    '                        the parameters; a field left out takes its default)',
     '  --agent URL           the recording agent of this machine: per-frame events are sent to it ($STREAMBENCH_TOKEN if it needs one)',
     '',
     '`player` writes the scene as raw I420 frames on stdout at its frame rate (for ffplay on another display);',
@@ -35,8 +38,8 @@ export const streamSpec = {
     'guest also reads control lines on stdin, e.g. {"bitrate":1000000} or {"fps":15} or {"keyframe":true}.',
     'Binds to loopback unless told otherwise: to stream between machines, give --listen 0.0.0.0:PORT.',
     '',
-    'Parameters:',
-    ...Object.entries(STREAM_PARAMS).map(([k, v]) => `  ${k.padEnd(16)} ${v}`),
+    'Parameters (name, type, what it takes; the same in a benchmark file):',
+    ...STREAM_PARAM_DECLS.map((d) => `  ${d.name.padEnd(16)} ${d.type.padEnd(10)} ${describeParam(d)}`),
     '  warmup / duration  streamed time not recorded / recorded (default 0s / 10s)',
   ].join('\n'),
   options: {
@@ -63,10 +66,17 @@ function address(flag: string, v: string | undefined, fallback?: string): { host
 
 function settingsFrom(a: { set?: string[]; config?: string }): StreamSettings {
   if (a.config) {
+    let v: unknown;
     try {
-      return JSON.parse(a.config) as StreamSettings;
+      v = JSON.parse(a.config);
     } catch (e) {
       throw InputError.single('--config', `not JSON: ${errorMessage(e)}`);
+    }
+    try {
+      return settingsFromJson(v);
+    } catch (e) {
+      if (e instanceof SettingError) throw InputError.single('--config', e.message);
+      throw e;
     }
   }
   const params: Record<string, string> = {};
@@ -74,7 +84,7 @@ function settingsFrom(a: { set?: string[]; config?: string }): StreamSettings {
     const { key, value } = parseAssignment(s, '--set');
     params[key] = value;
   }
-  const known = [...Object.keys(STREAM_PARAMS), 'warmup', 'duration'];
+  const known = [...STREAM_PARAM_DECLS.map((d) => d.name), 'warmup', 'duration'];
   for (const k of Object.keys(params)) if (!known.includes(k)) throw InputError.single(`--set ${k}`, `unknown stream parameter '${k}'`, suggestHint(k, known));
   const warmupS = parseDuration(params['warmup'] ?? '0s');
   const durationS = parseDuration(params['duration'] ?? '10s');
@@ -82,7 +92,8 @@ function settingsFrom(a: { set?: string[]; config?: string }): StreamSettings {
   try {
     return streamSettings(params, { warmupS, durationS });
   } catch (e) {
-    throw InputError.single('--set', errorMessage(e));
+    if (e instanceof SettingError) throw InputError.single(`--set ${e.param}`, e.message);
+    throw e;
   }
 }
 

@@ -1,0 +1,92 @@
+/**
+ * The `spice` workload (a real SPICE server, relay and remote-viewer per point), declared once:
+ * its parameters and its metrics. src/config/spice-settings.ts checks values against it and
+ * src/workloads/spice.ts records what it declares.
+ */
+import type { MetricDecl, ParamDecl, WorkloadDecl } from '../declare.ts';
+import { NET_PARAMS, SHARED_SCENE_PARAMS } from './stream.ts';
+
+export const SPICE_CODECS = ['spice:mjpeg', 'gstreamer:mjpeg', 'gstreamer:vp8', 'gstreamer:vp9', 'gstreamer:h264'] as const;
+export type SpiceCodec = (typeof SPICE_CODECS)[number];
+export const STREAMING_MODES = ['off', 'filter', 'all'] as const;
+export const IMAGE_COMPRESSIONS = ['off', 'auto_glz', 'auto_lz', 'quic', 'glz', 'lz'] as const;
+export const WAN_MODES = ['auto', 'never', 'always'] as const;
+/** The modes the spiceqxl driver knows (README); other sizes are refused by Xorg at start. */
+export const SPICE_MODES = ['640x480', '800x600', '1024x768', '1280x720', '1920x1080'] as const;
+
+/** The emulated network of the relay: the stream's parameters, as this workload documents them. */
+const NET = NET_PARAMS.filter((p) => ['net_rate', 'net_delay', 'net_jitter', 'net_loss'].includes(p.name)).map((p) =>
+  p.name === 'net_loss' ? { ...p, doc: 'packet loss, percent: over TCP a loss costs a retransmission timeout' } : p,
+);
+
+export const SPICE_PARAM_DECLS: readonly ParamDecl[] = [
+  { name: 'spice_codec', type: 'enum', values: SPICE_CODECS, default: 'spice:mjpeg', doc: "the server's video codec (SpiceVideoCodecs)", role: 'guest' },
+  { name: 'streaming', type: 'enum', values: STREAMING_MODES, default: 'filter', doc: 'video streaming mode (SpiceStreamingVideo)', role: 'guest' },
+  { name: 'image_compression', type: 'enum', values: IMAGE_COMPRESSIONS, doc: 'image compression (SpiceImageCompression); absent: the server default', role: 'guest' },
+  { name: 'jpeg_wan', type: 'enum', values: WAN_MODES, doc: 'JPEG compression over WAN (SpiceJpegWanCompression)', role: 'guest' },
+  { name: 'zlib_wan', type: 'enum', values: WAN_MODES, doc: 'zlib-glz compression over WAN (SpiceZlibGlzWanCompression)', role: 'guest' },
+  { name: 'deferred_fps', type: 'integer', unit: 'fps', range: [1, 240], doc: 'deferred frames per second (SpiceDeferredFPS); absent: off', role: 'guest' },
+  { ...SHARED_SCENE_PARAMS.resolution, doc: `WxH of the guest display: a mode the spiceqxl driver knows (${SPICE_MODES.join(', ')})` },
+  { name: 'fps', type: 'number', unit: 'fps', range: [1, 240], default: 30, doc: 'frame rate of the scene shown on the guest display', role: 'guest' },
+  { ...SHARED_SCENE_PARAMS.scene, doc: 'synthetic content shown on the guest display' },
+  { name: 'window', type: 'boolean', default: false, doc: 'true: the scene in a window of half the screen, false: full screen', role: 'guest' },
+  { name: 'video', type: 'path', doc: 'a video file played on the guest display instead of a scene', role: 'guest' },
+  ...NET,
+];
+
+const m = (name: string, unit: string | undefined, better: MetricDecl['better'], role: string, doc: string): MetricDecl => ({ name, ...(unit ? { unit } : {}), better, role, kind: 'summary', view: 'points', doc });
+const frame = (name: string, unit: string | undefined, doc: string, better: MetricDecl['better'] = 'none'): MetricDecl => ({ name, ...(unit ? { unit } : {}), better, role: 'all', kind: 'frame', view: 'frames', doc });
+
+const PROCESSES: Record<string, string> = { guest: 'the SPICE server (the Xorg process)', host: 'the relay', client: 'remote-viewer', player: 'the content player', grab: "the grabber reading the client's screen" };
+
+export const SPICE_METRICS: readonly MetricDecl[] = [
+  ...Object.entries(PROCESSES).map(([r, what]) => m(`${r}.cpu_pct`, '%', 'lower', r === 'player' ? 'guest' : r === 'grab' ? 'client' : r, `CPU of ${what} over the recorded window, percent of one core (whole process tree)`)),
+  m('client.fps', 'fps', 'higher', 'client', 'video-stream frames the client received per second of the window'),
+  m('client.frames', 'frames', 'higher', 'client', 'video-stream frames the client received in the window'),
+  m('client.frames_late', 'frames', 'lower', 'client', 'of those, frames that arrived after their display time'),
+  m('client.video_margin.p50', 'ms', 'higher', 'client', "median slack between a frame's arrival and its display time (negative: late)"),
+  m('client.video_streams', 'count', 'none', 'client', 'video streams the server created for the client over the point'),
+  m('client.startup_s', 's', 'lower', 'all', "from the point's start until the chain ran (left out of every other figure)"),
+  m('client.fps_screen', 'fps', 'higher', 'client', "distinct frame numbers read back from the client's screen per second"),
+  m('client.screen_frames_read', 'frames', 'none', 'client', "grabs of the client's screen whose frame number could be read"),
+  m('client.bitrate', 'bit/s', 'none', 'client', 'bits per second the relay delivered to the client during the window, all channels'),
+  m('latency.p50', 'ms', 'lower', 'all', 'median end-to-end latency, a scene frame handed to the guest display to its first sighting on the client screen'),
+  m('latency.p95', 'ms', 'lower', 'all', '95th percentile of end-to-end latency'),
+  m('latency.frames_seen', 'frames', 'higher', 'client', 'frames drawn in the window that were read on the client screen (the latency figures count them)'),
+  m('latency.grab_ms', 'ms', 'none', 'client', "interval of the client screen's grabs: the resolution of the latency figures"),
+  m('bytes.down', 'B', 'none', 'host', 'bytes the relay carried toward the client over the window'),
+  m('bytes.up', 'B', 'none', 'host', 'bytes the relay carried toward the server over the window'),
+  m('channel.<type>.bytes_down', 'B', 'none', 'host', 'bytes toward the client on one SPICE channel type (display, main, inputs, cursor, ...), the whole point'),
+  m('channel.<type>.bytes_up', 'B', 'none', 'host', 'bytes toward the server on one SPICE channel type, the whole point'),
+  m('host.max_queue_kb', 'KiB', 'lower', 'host', "largest fill of the relay's queue"),
+  m('codec.asked', undefined, 'none', 'guest', 'the spice_codec of the point'),
+  m('codec.server', undefined, 'none', 'guest', "the codec the server encoded with, from its log (none: no video stream)"),
+  m('codec.server_encoder', undefined, 'none', 'guest', "the server's encoder (x264enc, spice-server-mjpeg, ...)"),
+  m('codec.client', undefined, 'none', 'client', 'the codec family the client decoded, from its log'),
+  m('codec.client_decoder', undefined, 'none', 'client', "the client's decoder (vp8dec, avdec_h264, spice-gtk-mjpeg, ...)"),
+  m('codec.match', undefined, 'higher', 'all', 'true only when the server encoded the codec asked for and the client decoded its family'),
+  m('server.net_test_latency_ms', 'ms', 'none', 'guest', "latency the server measured when the client connected"),
+  m('server.net_test_bitrate', 'bit/s', 'none', 'guest', 'bandwidth the server measured when the client connected'),
+  m('server.initial_bitrate', 'bit/s', 'none', 'guest', 'bitrate the server started the video stream with'),
+  m('server.target_bitrate', 'bit/s', 'none', 'guest', 'the last bitrate the server gave its encoder'),
+  m('server.target_bitrate.min', 'bit/s', 'none', 'guest', 'the lowest bitrate the server gave its encoder'),
+  m('server.stream_fps', 'fps', 'none', 'guest', 'frame rate the server chose for the video stream'),
+  m('server.encoder_fps', 'fps', 'none', 'guest', "frame rate of the server's encoder"),
+  m('server.input_fps', 'fps', 'none', 'guest', 'input frame rate the server saw for the stream'),
+  m('server.mjpeg_quality', 'count', 'none', 'guest', "quality of the server's own MJPEG encoder"),
+  m('server.frames_dropped', 'frames', 'lower', 'guest', 'frames the server dropped'),
+  m('server.too_slow_warnings', 'count', 'lower', 'guest', 'times the server said it was too slow to encode in real time'),
+  frame('frame', undefined, 'frame number the scene stamped'),
+  frame('warmup', undefined, '1 when shown during the warm-up (left out of the summary)'),
+  frame('shown_at', 'ms', 'when the player handed the frame to the guest display (ms since its first frame)'),
+  frame('seen_at', 'ms', "when the frame was first read on the client's screen (empty: never)"),
+  frame('latency_ms', 'ms', 'shown to first seen', 'lower'),
+];
+
+export const SPICE_DECL: WorkloadDecl = {
+  type: 'spice',
+  roles: ['guest', 'host', 'client'],
+  params: SPICE_PARAM_DECLS,
+  metrics: SPICE_METRICS,
+  headline: ['codec.match', 'client.fps', 'client.fps_screen', 'client.bitrate', 'client.video_margin.p50', 'guest.cpu_pct', 'host.cpu_pct', 'client.cpu_pct', 'player.cpu_pct'],
+};
