@@ -205,7 +205,7 @@ setup:
     // Two independent readings of the same process over the same window: the agent's /proc
     // sampling and the role's own CPU counter. Within 3 points (of one core).
     const agentView = p.metrics[`${role}.proc.${role}.cpu_pct`] as number;
-    const ownView = p.metrics[`${role}.cpu_percent`] as number;
+    const ownView = p.metrics[`${role}.cpu_pct`] as number;
     assert.ok(Math.abs(agentView - ownView) <= 3, `${role}: agent reads ${agentView} %, the role itself ${ownView} %`);
   }
   assert.match(readFileSync(join(set.dir, 'hooks.log'), 'utf8'), /setup\[0\] on host: \["uname","-s"\] -> ok\nLinux/);

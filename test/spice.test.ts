@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { loadBenchmark } from '../src/config/load.ts';
 import { runBenchmark } from '../src/engine/engine.ts';
 import { openSetDatabase } from '../src/store/database.ts';
+import { undeclaredMetrics } from '../src/store/catalog.ts';
 import { ResultSet } from '../src/store/resultset.ts';
 import { xorgConfig } from '../src/workloads/spice.ts';
 import { clientCodecs, clientError, decoderCodec, encoderCodec, parseClientLog, parseServerLog, serverCodecs, SPICE_GTK_MJPEG, SPICE_SERVER_MJPEG, streamDecoder } from '../src/workloads/spice-logs.ts';
@@ -80,30 +81,30 @@ test('decoder and encoder element names to codecs', () => {
 
 test("the SPICE server's own decisions under a 2 Mbit/s link, from its debug log (gstreamer:vp8 and spice:mjpeg)", () => {
   const vp8 = parseServerLog(fixture('spice-server-vp8-2M.txt')).metrics;
-  assert.equal(vp8['server.net_test_kbps'], 1991);
-  assert.equal(vp8['server.initial_bitrate_kbps'], 1900);
+  assert.equal(vp8['server.net_test_bitrate'], 1990703);
+  assert.equal(vp8['server.initial_bitrate'], 1900000);
   assert.equal(vp8['server.stream_fps'], 16);
-  assert.equal(vp8['server.target_bitrate_kbps.min'], 1593);
+  assert.equal(vp8['server.target_bitrate.min'], 1593000);
   assert.equal(vp8['server.frames_dropped'], 17);
   const mjpegLog = parseServerLog(fixture('spice-server-mjpeg-2M.txt'));
   const mjpeg = mjpegLog.metrics;
   assert.equal(mjpeg['server.stream_fps'], 15);
-  assert.equal(mjpeg['server.target_bitrate_kbps'], 1520);
+  assert.equal(mjpeg['server.target_bitrate'], 1520000);
   assert.equal(typeof mjpeg['server.mjpeg_quality'], 'number');
   assert.ok(mjpeg['server.frames_dropped']! > 0);
   assert.deepEqual(serverCodecs(mjpegLog), ['spice:mjpeg']);
 });
 
-test("the server's encoder and its bitrate in kbit/s whatever unit the encoder takes", () => {
+test("the server's encoder and its bitrate in bit/s whatever unit the encoder takes", () => {
   // x264enc takes kbit/s (spice-server sets bit/s ÷ 1024: "setting the GStreamer bitrate to 10922").
   const h264 = parseServerLog(fixture('spice-server-h264.txt'));
   assert.deepEqual(h264.encoders, ['x264enc']);
   assert.deepEqual(serverCodecs(h264), ['gstreamer:h264']);
-  assert.equal(h264.metrics['server.target_bitrate_kbps'], Math.round((10922 * 1024) / 1000));
+  assert.equal(h264.metrics['server.target_bitrate'], 10922 * 1024);
   // avenc_mjpeg takes bit/s in a property also named bitrate.
   const gmjpeg = parseServerLog(fixture('spice-server-gstreamer-mjpeg.txt'));
   assert.deepEqual(serverCodecs(gmjpeg), ['gstreamer:mjpeg']);
-  assert.equal(gmjpeg.metrics['server.target_bitrate_kbps'], Math.round(6291456 / 1000));
+  assert.equal(gmjpeg.metrics['server.target_bitrate'], 6291456);
   assert.deepEqual(serverCodecs(parseServerLog(fixture('spice-server-spice-mjpeg.txt'))), ['spice:mjpeg']);
 });
 
@@ -155,14 +156,16 @@ test('one real SPICE point: the codec on both sides, frames decoded, CPU and byt
   assert.ok((m['client.fps_screen'] as number) * SCENE.durationS <= SCENE.fps * SCENE.durationS + 1, ctx);
   // Independent reading of the client's screen: the frame numbers the scene stamps were read back.
   assert.ok((m['client.screen_frames_read'] as number) > 0, `the frame code was read back from the client screen: ${ctx}`);
-  for (const k of ['guest.cpu_percent', 'client.cpu_percent']) assert.ok((m[k] as number) > 0, `${k}: ${ctx}`);
-  assert.ok((m['host.cpu_percent'] as number) >= 0 && (m['grab.cpu_percent'] as number) >= 0, ctx);
+  for (const k of ['guest.cpu_pct', 'client.cpu_pct']) assert.ok((m[k] as number) > 0, `${k}: ${ctx}`);
+  assert.ok((m['host.cpu_pct'] as number) >= 0 && (m['grab.cpu_pct'] as number) >= 0, ctx);
   // End-to-end latency, the player's stamps against the client's screen: there, positive, ordered.
   const p50 = m['latency.p50'] as number;
   const p95 = m['latency.p95'] as number;
   assert.ok((m['latency.frames_seen'] as number) > 0 && p50 > 0 && p50 <= p95, ctx);
   assert.ok((m['bytes.down'] as number) > 0 && (m['bytes.up'] as number) >= 0);
-  assert.equal(m['client.bitrate'], Number((((m['bytes.down'] as number) * 8) / SCENE.durationS / 1000).toFixed(1)));
+  assert.equal(m['client.bitrate'], Math.round(((m['bytes.down'] as number) * 8) / SCENE.durationS));
+  // Every figure it stored is one the spice workload (or the agents) declares, with a unit and a direction.
+  assert.deepEqual(undeclaredMetrics(p), [], 'metrics the spice workload stores but does not declare (src/config/workloads/spice.ts)');
   assert.ok((m['channel.display.bytes_down'] as number) > (m['channel.main.bytes_down'] as number));
   // The agents watched the server, the relay and the viewer on their roles' machines.
   const db = await openSetDatabase([set]);

@@ -28,7 +28,7 @@ function point(i: number, metrics: Record<string, MetricValue>, flags: string[] 
 // 14 metrics: the command's 3 main ones, exit_code, and 10 of the local agent.
 const METRICS = (i: number): Record<string, MetricValue> => ({
   wall_time_s: 1.5 + i / 1000,
-  cpu_percent: 99.1 + i / 100,
+  cpu_pct: 99.1 + i / 100,
   peak_rss_mb: 12,
   exit_code: 0,
   ...Object.fromEntries(Array.from({ length: 10 }, (_, j) => [`local.proc.p${j}.cpu_pct`, j + i / 3])),
@@ -38,8 +38,8 @@ const records = [point(1, METRICS(1)), point(2, METRICS(2), ['stopped at the end
 test('without a terminal: the main metric columns, then a line counting the hidden ones and saying how to see them', () => {
   const lines = summaryTable(records, ['crf']).split('\n');
   assert.equal(lines[0]!.split(/\s{2,}/).length, 3 + DEFAULT_METRIC_COLUMNS);
-  assert.match(lines[0]!, /^crf\s+rep\s+status\s+wall_time_s\s+cpu_percent\s+peak_rss_mb\s+local\.proc\.p0\.cpu_pct/);
-  // cpu_percent 99.11 and 99.12 need 4 digits; p1's 1.3333 and 1.6667 need 3.
+  assert.match(lines[0]!, /^crf\s+rep\s+status\s+wall_time_s\s+cpu_pct\s+peak_rss_mb\s+local\.proc\.p0\.cpu_pct/);
+  // cpu_pct 99.11 and 99.12 need 4 digits; p1's 1.3333 and 1.6667 need 3.
   assert.match(lines[2]!, /^21\s+1\s+ok\s+1\.501\s+99\.11\s+12\s+0\.333\s+1\.33\s/);
   assert.equal(lines.at(-1), "9 of 14 metric columns shown; 5 hidden (local.proc.p6.cpu_pct, local.proc.p7.cpu_pct, local.proc.p8.cpu_pct, local.proc.p9.cpu_pct, exit_code): --metrics PATTERN shows those it matches, e.g. --metrics 'local.*', or --metrics '*' for all.");
   assert.match(lines.at(-2)!, /^\(numbers rounded to 3 to 4 significant digits, .* `results export` has them in full\)$/);
@@ -48,7 +48,7 @@ test('without a terminal: the main metric columns, then a line counting the hidd
 test('on a terminal: as many metric columns as fit its width; --metrics: every match and only those, or an input error', () => {
   const narrow = summaryMetrics(records, ['crf'], { width: 60 }).shown;
   const wide = summaryMetrics(records, ['crf'], { width: 400 }).shown;
-  assert.deepEqual(narrow, ['wall_time_s', 'cpu_percent', 'peak_rss_mb']);
+  assert.deepEqual(narrow, ['wall_time_s', 'cpu_pct', 'peak_rss_mb']);
   assert.equal(wide.length, 13, 'all but exit_code');
   for (const line of summaryTable(records, ['crf'], { width: 100 }).split('\n').slice(0, 4)) assert.ok(line.length <= 100, line);
 

@@ -1,6 +1,7 @@
 /** The table of points that `run` ends with and `results show` prints: which metric columns, and what it leaves out. */
 import { InputError } from '../base/errors.ts';
 import { suggestHint } from '../base/suggest.ts';
+import { workloadDecl } from '../config/workloads/index.ts';
 import type { PointRecord } from '../store/records.ts';
 import { formatColumn, metricMatcher, renderTable } from './table.ts';
 
@@ -9,17 +10,11 @@ export const DEFAULT_METRIC_COLUMNS = 9;
 /** Metric columns shown on a terminal however narrow: fewer would say too little. */
 const MIN_METRIC_COLUMNS = 3;
 
-/** The columns a user reads first, per workload; the stream's are its headline figures. */
-const PREFERRED: Record<string, string[]> = {
-  command: ['wall_time_s', 'cpu_percent', 'peak_rss_mb'],
-  stream: ['client.fps', 'client.bitrate', 'latency.p50', 'latency.p95', 'client.psnr', 'frames.dropped', 'guest.cpu_percent', 'host.cpu_percent', 'client.cpu_percent'],
-  spice: ['codec.match', 'client.fps', 'client.fps_screen', 'client.bitrate', 'client.video_margin.p50', 'guest.cpu_percent', 'host.cpu_percent', 'client.cpu_percent', 'player.cpu_percent'],
-};
-
 /** Every metric of the records, the workload's main ones first, then by name (exit_code last: the status column says it). */
 export function orderedMetrics(records: readonly PointRecord[]): string[] {
   const all = new Set(records.flatMap((r) => Object.keys(r.metrics)));
-  const preferred = PREFERRED[records[0]?.workload ?? 'command'] ?? [];
+  // The columns a user reads first: the workload's headline figures, from its declaration.
+  const preferred = workloadDecl(records[0]?.workload ?? 'command')?.headline ?? [];
   const rest = [...all].filter((m) => !preferred.includes(m) && m !== 'exit_code').sort();
   return [...preferred.filter((m) => all.has(m)), ...rest, ...(all.has('exit_code') ? ['exit_code'] : [])];
 }

@@ -6,8 +6,10 @@ import { suggestHint } from '../base/suggest.ts';
 import { DEFAULT_MAX_RUNS, describeSeconds, MAX_TIME_S, MIN_INTERVAL_S, PROBLEMS_SHOWN } from './limits.ts';
 import { expandRange, PlanTooComplexError, Search, type RangeSpec } from './matrix.ts';
 import { planSizeProblem } from './plan-size.ts';
-import { BUILTIN_TEMPLATE_NAMES, type Axis, type ExtractRule, type Order, type ParamValue, type PartialPoint, type ProbeRates, type ProcessSelection, type Recording, type ResolvedBenchmark, type ResolvedHook, type ResolvedWorkload } from './resolved.ts';
+import { inferParam, typeValue, type Better, type DeclaredByFile, type MetricDecl, type ParamDecl, type TypedValue } from './declare.ts';
+import { BUILTIN_TEMPLATE_NAMES, type Axis, type ExtractRule, type Order, type Params, type ParamValue, type PartialPoint, type ProbeRates, type ProcessSelection, type Recording, type ResolvedBenchmark, type ResolvedHook, type ResolvedParam, type ResolvedWorkload } from './resolved.ts';
 import { CommandWorkloadSchema, SpiceWorkloadSchema, StreamWorkloadSchema, type RawSpiceWorkload, type BenchmarkFile, type RawAxis, type RawCommandWorkload, type RawHooks, type RawStreamWorkload } from './schema.ts';
+import { workloadDecl } from './workloads/index.ts';
 import { show } from './show.ts';
 import { CODEC_DEPENDENT_PARAMS, parseBitrate, SettingError, streamSettings, STREAM_PARAMS } from './stream-settings.ts';
 import { spiceSettings, SPICE_PARAMS } from './spice-settings.ts';
@@ -366,6 +368,107 @@ function pickDefaults(raw: object, params: Record<string, string>): Record<strin
   return defaults;
 }
 
+/** The metric names a rule gives: its named groups or `name` (regex), else a pattern of whatever follows its prefix. */
+function ruleNames(r: NonNullable<RawCommandWorkload['metrics']>[number]): { names: string[]; pattern?: string } {
+  if ('regex' in r) {
+    const groups = [...r.regex.matchAll(/\(\?<([A-Za-z_][A-Za-z0-9_]*)>/g)].map((m) => m[1]!);
+    return { names: groups.length > 0 ? [...new Set(groups)] : r.name ? [r.name] : [] };
+  }
+  return { names: [], pattern: `${r.prefix ?? ''}*` };
+}
+
+/**
+ * The metrics of the file's extraction rules, with what it says beside each rule (`unit`,
+ * `better`): one unit or direction for all of a rule's metrics, or per metric name. Only what
+ * is given is declared: a metric without a unit has none, never a guessed one.
+ */
+function ruleMetrics(ctx: Ctx, raw: RawCommandWorkload['metrics']): MetricDecl[] {
+  const out: MetricDecl[] = [];
+  (raw ?? []).forEach((r, i) => {
+    const { names, pattern } = ruleNames(r);
+    const gives = (name: string) => names.includes(name) || (pattern !== undefined && name.startsWith(pattern.slice(0, -1)) && name.length >= pattern.length);
+    const keyed = new Set<string>();
+    for (const field of ['unit', 'better'] as const) {
+      const v = r[field];
+      if (v === undefined || typeof v === 'string') continue;
+      for (const name of Object.keys(v)) {
+        if (gives(name)) keyed.add(name);
+        else ctx.add(['workload', 'metrics', i, field, name], `no metric '${name}' comes from this rule`, () => (names.length > 0 ? suggestHint(name, names) : `its metrics are named ${pattern}`));
+      }
+    }
+    const doc = `extracted by workload.metrics[${i}]`;
+    const decl = (name: string): MetricDecl => {
+      const unit = typeof r.unit === 'string' ? r.unit : r.unit?.[name];
+      const better: Better = (typeof r.better === 'string' ? r.better : r.better?.[name]) ?? 'none';
+      return { name, ...(unit !== undefined ? { unit } : {}), better, role: 'local', kind: 'summary', view: 'points', doc };
+    };
+    // Names given one by one first: findMetric takes an exact name before a pattern.
+    for (const name of new Set([...names, ...keyed])) out.push(decl(name));
+    if (pattern !== undefined) out.push(decl(pattern));
+  });
+  return out;
+}
+
+/** The fixed unit of the types whose values are stored in base units. */
+const BASE_UNITS: Partial<Record<ParamDecl['type'], string>> = { duration: 'ms', bitrate: 'bit/s', resolution: 'px' };
+
+/**
+ * What each parameter of the matrix is, and its values typed once: the workload's declaration
+ * for the names it declares (their values are checked by checkParamValues), the file's `params:`
+ * section for the others, else inferred from the values (numbers: number; else text).
+ */
+function resolveParams(ctx: Ctx, raw: BenchmarkFile['params'], axes: readonly Axis[], type: string | undefined): Record<string, ResolvedParam> {
+  const declared = type !== undefined ? workloadDecl(type)?.params ?? [] : [];
+  const names = axes.map((a) => a.name);
+  for (const [name, info] of Object.entries(raw ?? {})) {
+    if (declared.some((d) => d.name === name)) ctx.add(['params', name], `'${name}' is a parameter of the ${type} workload, which declares its type and unit`, 'remove it from params');
+    else if (!names.includes(name)) ctx.add(['params', name], `'${name}' is not a parameter of the matrix`, () => suggestHint(name, names), name);
+    if (info.type === 'enum' && !info.values) ctx.add(['params', name, 'type'], `enum '${name}' needs its values`, 'e.g. values: [fast, slow]');
+    if (info.type !== 'enum' && info.values) ctx.add(['params', name, 'values'], `values are for an enum; '${name}' is ${info.type}`);
+    const base = BASE_UNITS[info.type];
+    if (base !== undefined && info.unit !== undefined && info.unit !== base) ctx.add(['params', name, 'unit'], `a ${info.type} is stored in ${base}, not ${show(info.unit)}`, 'leave unit out');
+  }
+  const out: Record<string, ResolvedParam> = {};
+  for (const a of axes) {
+    const own = declared.find((d) => d.name === a.name);
+    const info = raw?.[a.name];
+    const decl: ParamDecl = own ?? (info ? { name: a.name, type: info.type, ...(BASE_UNITS[info.type] ?? info.unit ? { unit: BASE_UNITS[info.type] ?? info.unit! } : {}), ...(info.values ? { values: info.values } : {}), doc: info.doc ?? '', role: 'all' } : inferParam(a.name, a.values));
+    const typed = new Map<string, TypedValue>();
+    a.values.forEach((v, i) => {
+      try {
+        typed.set(String(v), typeValue(decl, v));
+      } catch (e) {
+        if (!(e instanceof SettingError)) throw e;
+        // A workload's parameter is reported by checkParamValues, with what depends on the codec.
+        if (!own) ctx.add(['matrix', a.name, ...(a.values.length > 1 ? [i] : [])], e.message);
+      }
+    });
+    out[a.name] = { decl, source: own ? 'workload' : info ? 'file' : 'inferred', typed };
+  }
+  return out;
+}
+
+/**
+ * A point's parameters typed (base units: bits/s, ms, ...), from the values typed when the file
+ * was resolved, and what the file declared beyond the workload (its parameters' types, its
+ * metrics' units), for the point's record.
+ */
+export function pointTyping(b: Pick<ResolvedBenchmark, 'params' | 'metrics'>, params: Params): { typed: Record<string, TypedValue>; declared?: DeclaredByFile } {
+  const typed: Record<string, TypedValue> = {};
+  const declaredParams: NonNullable<DeclaredByFile['params']> = {};
+  for (const [name, v] of Object.entries(params)) {
+    const p = b.params[name];
+    if (!p) {
+      typed[name] = v;
+      continue;
+    }
+    typed[name] = p.typed.get(String(v)) ?? typeValue(p.decl, v);
+    if (p.source !== 'workload') declaredParams[name] = { ...p.decl, source: p.source };
+  }
+  const declared: DeclaredByFile = { ...(Object.keys(declaredParams).length > 0 ? { params: declaredParams } : {}), ...(b.metrics.length > 0 ? { metrics: [...b.metrics] } : {}) };
+  return { typed, ...(Object.keys(declared).length > 0 ? { declared } : {}) };
+}
+
 /**
  * A value listed twice runs the same point twice under one key (the result set keeps one): an
  * error, at the second one. Linked parameters may repeat a value; their combinations may not.
@@ -510,6 +613,8 @@ export function resolveBenchmark(data: BenchmarkFile, loc: Locator, text: string
     });
   }
 
+  const params = resolveParams(ctx, data.params, axes, w?.type);
+  const metrics = w?.type === 'command' ? ruleMetrics(ctx, (data.workload as RawCommandWorkload).metrics) : [];
   const recording = w ? resolveRecording(ctx, data.recording, w.type) : undefined;
   if (recording) {
     const roles = recording.agents.map((a) => a.role);
@@ -541,6 +646,8 @@ export function resolveBenchmark(data: BenchmarkFile, loc: Locator, text: string
       onError: data.on_error ?? 'stop',
       retries: data.retries ?? 0,
       ...(recording ? { recording } : {}),
+      params,
+      metrics,
     },
   };
 }

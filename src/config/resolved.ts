@@ -1,4 +1,5 @@
 /** The benchmark as the engine sees it: parsed, validated and resolved once; never raw YAML. */
+import type { MetricDecl, ParamDecl, TypedValue } from './declare.ts';
 
 /** One rule that turns a program's output into metrics (applied by src/workloads/extract.ts). */
 export type ExtractRule =
@@ -93,6 +94,15 @@ export type PartialPoint = Readonly<Record<string, readonly ParamValue[]>>;
 
 export type Order = { kind: 'declared' } | { kind: 'shuffle'; seed: number } | { kind: 'group'; params: string[] };
 
+/** A parameter of the matrix: what it is, and each of its values typed once (by its text). */
+export interface ResolvedParam {
+  decl: ParamDecl;
+  /** workload: the workload declares it; file: the file's `params:` section; inferred: from its values. */
+  source: 'workload' | 'file' | 'inferred';
+  /** Typed value by the text of each value of the parameter. */
+  typed: ReadonlyMap<string, TypedValue>;
+}
+
 export interface ResolvedBenchmark {
   name: string;
   description: string;
@@ -115,6 +125,13 @@ export interface ResolvedBenchmark {
   retries: number;
   /** Undefined: recording off. */
   recording?: Recording;
+  /**
+   * Every parameter of the matrix, typed. Kept out of `workload`, which the point keys hash:
+   * describing a parameter or a metric better must not make its points new ones.
+   */
+  params: Readonly<Record<string, ResolvedParam>>;
+  /** Metrics the file describes (unit, direction beside the `command` workload's extraction rules). */
+  metrics: readonly MetricDecl[];
 }
 
 /** Names usable in templates besides the parameters. */

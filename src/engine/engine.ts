@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { PlannedRun } from '../config/matrix.ts';
+import { pointTyping } from '../config/resolve.ts';
 import type { Params, PartialPoint, ResolvedBenchmark, ResolvedHook } from '../config/resolved.ts';
 import { writeSeriesParquet } from '../store/parquet.ts';
 import type { PointRecord } from '../store/records.ts';
@@ -184,6 +185,8 @@ export async function runBenchmark(b: ResolvedBenchmark, opts: EngineOptions): P
     async function runPoint(run: PlannedRun, n: number): Promise<PointRecord> {
       let attempt = 0;
       for (;;) {
+      // Typed once when the file was loaded: the workload computes with these, the record keeps them beside the labels.
+      const typing = pointTyping(b, run.params);
         attempt++;
         emit({ type: 'point-start', run, n, of: todo.length, attempt, ...(eta(todo.length - n + 1) !== undefined ? { etaS: eta(todo.length - n + 1)! } : {}) });
         const writer = set.beginPoint(run.key, run.rep);
@@ -217,6 +220,7 @@ export async function runBenchmark(b: ResolvedBenchmark, opts: EngineOptions): P
             result = await workload.run({
               params: run.params,
               rep: run.rep,
+              typed: typing.typed,
               key: run.key,
               dir: writer.dir,
               warmupS: b.warmupS,
@@ -268,6 +272,7 @@ export async function runBenchmark(b: ResolvedBenchmark, opts: EngineOptions): P
           index: run.index,
           params: { ...run.params },
           outcome: result.outcome,
+          ...typing,
           attempts: attempt,
           workload: b.workload.type,
           benchmark: { name: b.name, sha256: b.source.sha256 },

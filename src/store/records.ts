@@ -1,4 +1,6 @@
 /** What a result set holds on disk, declared once; read back through `parsePointRecord`. */
+import { SettingError, typeValue, type DeclaredByFile, type TypedValue } from '../config/declare.ts';
+import { paramDecl } from '../config/workloads/index.ts';
 
 export const STORE_FORMAT = 1;
 
@@ -20,7 +22,15 @@ export interface PointRecord {
   rep: number;
   /** Position of the point in the declared matrix expansion. */
   index: number;
+  /** The parameters as the user wrote them: labels, and what the point's key was computed from. */
   params: Record<string, ParamValue>;
+  /**
+   * The same parameters typed, in base units (bits/s, ms, a frame size). Records written before
+   * it existed get it when read (upgradeRecord).
+   */
+  typed?: Record<string, TypedValue>;
+  /** What the benchmark file declared beyond its workload: its own parameters' types, its metrics' units. */
+  declared?: DeclaredByFile;
   outcome: PointOutcome;
   attempts: number;
   workload: string;
@@ -48,7 +58,60 @@ export function parsePointRecord(v: unknown): PointRecord | string {
   if (!isObj(v['params']) || !isObj(v['metrics']) || !isObj(v['outcome'])) return 'missing params, metrics or outcome';
   const st = v['outcome']['status'];
   if (st !== 'ok' && st !== 'failed' && st !== 'interrupted') return `unknown status ${String(st)}`;
-  return v as unknown as PointRecord;
+  if (v['typed'] !== undefined && !isObj(v['typed'])) return 'typed is not an object';
+  return upgradeRecord(v as unknown as PointRecord);
+}
+
+/**
+ * Metrics renamed when every unit got one spelling (`_pct` for percent) and every bitrate went
+ * to bits/s, per workload: the old name, the new one, and what the old values are multiplied by.
+ * The README lists them (a test keeps both equal).
+ */
+export const RENAMED_METRICS: Readonly<Record<string, readonly { from: string; to: string; factor?: number }[]>> = {
+  command: [{ from: 'cpu_percent', to: 'cpu_pct' }],
+  stream: [
+    ...['guest', 'host', 'client'].map((r) => ({ from: `${r}.cpu_percent`, to: `${r}.cpu_pct` })),
+    { from: 'net.loss_measured_percent', to: 'net.loss_measured_pct' },
+    { from: 'client.bitrate', to: 'client.bitrate', factor: 1000 },
+    { from: 'guest.bitrate', to: 'guest.bitrate', factor: 1000 },
+  ],
+  spice: [
+    ...['guest', 'host', 'client', 'player', 'grab'].map((r) => ({ from: `${r}.cpu_percent`, to: `${r}.cpu_pct` })),
+    { from: 'client.bitrate', to: 'client.bitrate', factor: 1000 },
+    { from: 'server.net_test_kbps', to: 'server.net_test_bitrate', factor: 1000 },
+    { from: 'server.initial_bitrate_kbps', to: 'server.initial_bitrate', factor: 1000 },
+    { from: 'server.target_bitrate_kbps', to: 'server.target_bitrate', factor: 1000 },
+    { from: 'server.target_bitrate_kbps.min', to: 'server.target_bitrate.min', factor: 1000 },
+  ],
+};
+
+/**
+ * A record written before parameters were stored typed (it has no `typed`), as this version
+ * writes them: its metrics under their new names and units (RENAMED_METRICS), its parameters
+ * typed by its workload's declaration. Done in memory on every read: the set on disk stays as
+ * it was written, and its point keys with it. A record that has `typed` is returned as it is.
+ */
+export function upgradeRecord(r: PointRecord): PointRecord {
+  if (r.typed !== undefined) return r;
+  const metrics: Record<string, MetricValue> = { ...r.metrics };
+  for (const { from, to, factor } of RENAMED_METRICS[r.workload] ?? []) {
+    const v = r.metrics[from];
+    if (v === undefined) continue;
+    if (from !== to) delete metrics[from];
+    metrics[to] = factor !== undefined && typeof v === 'number' ? Math.round(v * factor * 1e6) / 1e6 : v;
+  }
+  const typed: Record<string, TypedValue> = {};
+  for (const [name, v] of Object.entries(r.params)) {
+    const d = paramDecl(r.workload, name);
+    try {
+      typed[name] = d ? typeValue(d, v) : v;
+    } catch (e) {
+      if (!(e instanceof SettingError)) throw e;
+      // Recorded history: a value today's rules refuse (they were looser then) is kept as it was written.
+      typed[name] = v;
+    }
+  }
+  return { ...r, metrics, typed };
 }
 
 /** The directory name of a point and repetition. */

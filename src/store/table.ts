@@ -1,4 +1,5 @@
 /** A result set as one flat table: one row per point and repetition, one column per parameter and metric. */
+import { DERIVED_SUFFIXES, paramColumns } from './catalog.ts';
 import type { PointRecord } from './records.ts';
 
 export type ColumnType = 'BIGINT' | 'DOUBLE' | 'BOOLEAN' | 'VARCHAR';
@@ -43,9 +44,14 @@ export function pointsTable(rows: readonly { set: string; record: PointRecord }[
   meta('error', (r) => (r.outcome.status === 'failed' ? r.outcome.error : r.outcome.status === 'interrupted' ? r.outcome.reason : null));
   meta('started_at', (r) => r.startedAt);
   meta('wall_s', (r) => r.wallS);
+  const records = rows.map((r) => r.record);
   for (const p of params) {
-    const values = rows.map(({ record }) => record.params[p] ?? null);
-    cols.push({ name: p, kind: 'param', type: typeOf(values), values });
+    // Its typed value, and the columns derived from it (catalog.ts decides, so the catalogue names them); a derived name that another parameter has is left out.
+    for (const c of paramColumns(p, records)) {
+      if (c.part !== 'value' && taken.has(c.name)) continue;
+      taken.add(c.name);
+      cols.push({ name: c.name, kind: 'param', type: typeOf(c.values), values: c.values });
+    }
   }
   for (const m of [...metrics].sort()) {
     const values = rows.map(({ record }) => record.metrics[m] ?? null);
@@ -68,7 +74,9 @@ export interface BuiltColumn extends ColumnInfo {
  * new rows must be new points, not replacements of rows already in the table.
  */
 export function extendTable(built: readonly BuiltColumn[], rows: readonly { set: string; record: PointRecord }[]): Column[] | undefined {
-  const params = built.filter((c) => c.kind === 'param').map((c) => c.name);
+  const columns = built.filter((c) => c.kind === 'param').map((c) => c.name);
+  // The columns derived from a parameter (`bitrate.label`, `resolution.width`) follow it; they are no parameter of the rows.
+  const params = columns.filter((n) => !DERIVED_SUFFIXES.some((s) => n.endsWith(s) && columns.includes(n.slice(0, -s.length))));
   // Same parameters in the same order in every new row: the first-seen order of all rows stays the table's.
   for (const { record } of rows) {
     const keys = Object.keys(record.params);

@@ -109,7 +109,7 @@ export class CommandRunner implements Workload {
       wall_time_s: round(wallS, 6),
       cpu_user_s: round(user, 3),
       cpu_system_s: round(system, 3),
-      cpu_percent: round(wallS > 0 ? ((user + system) / wallS) * 100 : 0, 2),
+      cpu_pct: round(wallS > 0 ? ((user + system) / wallS) * 100 : 0, 2),
       peak_rss_mb: round(Math.max(sampler?.peakRssBytes ?? 0, sampler?.peakHwmBytes ?? 0) / 1048576, 3),
     };
     if (samples.length < 10) flags.push(`peak_rss_mb is a lower bound: ${samples.length} sample(s) in a ${Math.round(wallS * 1000)} ms run`);
@@ -118,7 +118,7 @@ export class CommandRunner implements Workload {
       // After a warm-up, the CPU share of the recorded window only, from the sampled tree.
       const a = recorded[0]!;
       const b = recorded.at(-1)!;
-      if (b.t > a.t) metrics['cpu_percent'] = round(((b.cpuUser + b.cpuSystem - a.cpuUser - a.cpuSystem) / (b.t - a.t)) * 100, 2);
+      if (b.t > a.t) metrics['cpu_pct'] = round(((b.cpuUser + b.cpuSystem - a.cpuUser - a.cpuSystem) / (b.t - a.t)) * 100, 2);
     }
     let stdout = '';
     let stderr = '';

@@ -163,8 +163,8 @@ export function parseServerLog(text: string): ServerLog {
     let m: RegExpExecArray | null;
     if ((m = /net test: latency ([\d.]+) ms, bitrate (\d+) bps/.exec(line))) {
       metrics['server.net_test_latency_ms'] = Number(Number(m[1]).toFixed(2));
-      metrics['server.net_test_kbps'] = Math.round(Number(m[2]) / 1000);
-    } else if ((m = /get_initial_bit_rate: base-bit-rate ([\d.]+) \(Mbps\)/.exec(line))) metrics['server.initial_bitrate_kbps'] = Math.round(Number(m[1]) * 1000);
+      metrics['server.net_test_bitrate'] = Number(m[2]);
+    } else if ((m = /get_initial_bit_rate: base-bit-rate ([\d.]+) \(Mbps\)/.exec(line))) metrics['server.initial_bitrate'] = Math.round(Number(m[1]) * 1e6);
     else if ((m = /display_channel_create_stream: stream \d+ \d+x\d+ .* (\d+) fps/.exec(line))) metrics['server.stream_fps'] = Number(m[1]);
     else if ((m = /GStreamer pipeline: .*? ! ([\w-]+) name=encoder/.exec(line))) pipeline = m[1];
     else if ((m = /setting the GStreamer (bitrate|target-bitrate) to (\d+)/.exec(line))) {
@@ -193,8 +193,9 @@ export function parseServerLog(text: string): ServerLog {
     else if (/the client does not support stream \d+/.test(line)) rejectedByClient++;
   }
   if (targets.length > 0) {
-    metrics['server.target_bitrate_kbps'] = Math.round(targets.at(-1)!);
-    metrics['server.target_bitrate_kbps.min'] = Math.round(Math.min(...targets));
+    // targets are kbit/s: the stored figures are bits/s, as every bitrate is.
+    metrics['server.target_bitrate'] = Math.round(targets.at(-1)! * 1000);
+    metrics['server.target_bitrate.min'] = Math.round(Math.min(...targets) * 1000);
   }
   if (dropLines > 0) metrics['server.frames_dropped'] = drops;
   if (tooSlow > 0) metrics['server.too_slow_warnings'] = tooSlow;

@@ -237,11 +237,11 @@ export class SpiceRunner implements Workload {
       const metrics: Record<string, MetricValue> = {};
       if (startupS !== undefined) metrics['client.startup_s'] = Number(startupS.toFixed(2));
       const pct = (k: keyof typeof cpu0) => Number(((((cpu1[k] ?? NaN) - (cpu0[k] ?? NaN)) / ((w1 - w0) / 1000)) * 100).toFixed(2));
-      metrics['guest.cpu_percent'] = pct('server');
-      metrics['player.cpu_percent'] = pct('player');
-      metrics['host.cpu_percent'] = pct('relay');
-      metrics['client.cpu_percent'] = pct('client');
-      metrics['grab.cpu_percent'] = pct('grab');
+      metrics['guest.cpu_pct'] = pct('server');
+      metrics['player.cpu_pct'] = pct('player');
+      metrics['host.cpu_pct'] = pct('relay');
+      metrics['client.cpu_pct'] = pct('client');
+      metrics['grab.cpu_pct'] = pct('grab');
 
       const log = parseClientLog(readFileSync(join(ctx.dir, 'client.log'), 'utf8'));
       const inWindow = log.frames.filter((f) => f.atMs >= wallClock0 && f.atMs < wallClock1);
@@ -288,7 +288,7 @@ export class SpiceRunner implements Workload {
       const bins = (xs: number[]) => xs.slice(Math.floor((w0 - relayReport.startMs) / relayReport.binMs), Math.ceil((w1 - relayReport.startMs) / relayReport.binMs)).reduce((a, b) => a + b, 0);
       const down = bins(relayReport.downBins);
       const up = bins(relayReport.upBins);
-      metrics['client.bitrate'] = Number(((down * 8) / durationS / 1000).toFixed(1));
+      metrics['client.bitrate'] = Math.round((down * 8) / durationS);
       metrics['bytes.down'] = down;
       metrics['bytes.up'] = up;
       // Per channel type, the whole point (the relay counts per connection; a type may have several).

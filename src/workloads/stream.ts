@@ -12,7 +12,9 @@ import { errorMessage } from '../base/errors.ts';
 import { quantile } from '../base/quantile.ts';
 import { waitReady } from '../base/spawn-ready.ts';
 import type { StreamWorkload } from '../config/resolved.ts';
+import { typeValues, type TypedValue } from '../config/declare.ts';
 import { streamSettings, type StreamSettings } from '../config/stream-settings.ts';
+import { STREAM_PARAM_DECLS } from '../config/workloads/stream.ts';
 import type { MetricValue } from '../store/records.ts';
 import { writeSeriesParquet } from '../store/parquet.ts';
 import { readRoleReport, type ClientFrame, type GuestFrame, type HostFrame, type RoleReport } from '../stream/report.ts';
@@ -41,13 +43,18 @@ export interface StreamAnalysis {
 }
 
 export class StreamRunner implements Workload {
-  constructor(private readonly w: StreamWorkload) {}
+  /** The workload block's values under the matrix, typed once (the file's loading checked them). */
+  private readonly defaults: Record<string, TypedValue>;
+
+  constructor(private readonly w: StreamWorkload) {
+    this.defaults = typeValues(STREAM_PARAM_DECLS, w.defaults);
+  }
 
   async run(ctx: PointContext): Promise<PointResult> {
     const durationS = ctx.durationS ?? DEFAULT_DURATION_S;
     let settings: StreamSettings;
     try {
-      settings = streamSettings({ ...this.w.defaults, ...ctx.params }, { warmupS: ctx.warmupS, durationS });
+      settings = streamSettings({ ...this.defaults, ...ctx.typed }, { warmupS: ctx.warmupS, durationS });
     } catch (e) {
       return { outcome: { status: 'failed', error: errorMessage(e) }, metrics: {}, wallS: 0, flags: [] };
     }
@@ -216,8 +223,8 @@ export function analyzeStream(s: StreamSettings, r: { guest: RoleReport; host: R
   const metrics: Record<string, MetricValue> = {
     'guest.fps': round(sent / windowS, 2),
     'client.fps': round(shown.length / windowS, 2),
-    'client.bitrate': round((bytesReceived * 8) / windowS / 1000, 1),
-    'guest.bitrate': round((bytesSent * 8) / windowS / 1000, 1),
+    'client.bitrate': round((bytesReceived * 8) / windowS, 0),
+    'guest.bitrate': round((bytesSent * 8) / windowS, 0),
     'latency.p50': round(quantile(e2e, 0.5)),
     'latency.p95': round(quantile(e2e, 0.95)),
     'latency.p99': round(quantile(e2e, 0.99)),
@@ -251,15 +258,15 @@ export function analyzeStream(s: StreamSettings, r: { guest: RoleReport; host: R
     'guest.cpu_s': round(cpu(r.guest)),
     'host.cpu_s': round(cpu(r.host)),
     'client.cpu_s': round(cpu(r.client)),
-    'guest.cpu_percent': round((cpu(r.guest) / streamS(r.guest)) * 100, 2),
-    'host.cpu_percent': round((cpu(r.host) / streamS(r.host)) * 100, 2),
-    'client.cpu_percent': round((cpu(r.client) / streamS(r.client)) * 100, 2),
+    'guest.cpu_pct': round((cpu(r.guest) / streamS(r.guest)) * 100, 2),
+    'host.cpu_pct': round((cpu(r.host) / streamS(r.host)) * 100, 2),
+    'client.cpu_pct': round((cpu(r.client) / streamS(r.client)) * 100, 2),
     'host.bytes_out': hc['bytes_out'] ?? 0,
     'host.dropped': (hc['dropped_queue'] ?? 0) + (hc['dropped_loss'] ?? 0),
     'host.dropped_queue': hc['dropped_queue'] ?? 0,
     'host.dropped_loss': hc['dropped_loss'] ?? 0,
     'host.max_queue_kb': round((hc['max_queue_bytes'] ?? 0) / 1024, 1),
-    'net.loss_measured_percent': round(hc['packets_in'] ? (((hc['dropped_loss'] ?? 0) + (hc['dropped_queue'] ?? 0)) / hc['packets_in']) * 100 : 0, 3),
+    'net.loss_measured_pct': round(hc['packets_in'] ? (((hc['dropped_loss'] ?? 0) + (hc['dropped_queue'] ?? 0)) / hc['packets_in']) * 100 : 0, 3),
     'client.keyframe_requests': r.client.counters['keyframe_requests'] ?? 0,
     'controls': (r.guest.controls ?? []).length,
   };

@@ -1,4 +1,5 @@
 /** What the engine asks of a workload: run one point, record into its directory, report an outcome. */
+import type { TypedValue } from '../config/declare.ts';
 import type { Params } from '../config/resolved.ts';
 import type { MetricValue, PointOutcome } from '../store/records.ts';
 import type { SeriesColumns } from '../store/parquet.ts';
@@ -10,7 +11,10 @@ export interface LiveProcess {
 }
 
 export interface PointContext {
+  /** The point's parameters as written (labels, templates). */
   params: Params;
+  /** The same parameters typed once, in base units (bits/s, ms, a frame size): what a workload computes with. */
+  typed: Readonly<Record<string, TypedValue>>;
   rep: number;
   key: string;
   /** Directory where the point's files go (stdout.log, ...); it becomes the point's directory on commit. */

@@ -1,4 +1,4 @@
-/** `streambench results list|show|export|query`: reading result sets. */
+/** `streambench results list|show|export|query|catalog`: reading result sets. */
 import { createReadStream, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
@@ -7,6 +7,7 @@ import { errorMessage, InputError, StoreError } from '../../base/errors.ts';
 import { environmentError, onDisk } from '../../base/fs-atomic.ts';
 import { suggestHint } from '../../base/suggest.ts';
 import { openSetDatabase, viewsUsedBy } from '../../store/database.ts';
+import { setCatalog, type Catalog } from '../../store/catalog.ts';
 import { EXPORTERS } from '../../store/export.ts';
 import { listResultSets, ResultSet } from '../../store/resultset.ts';
 import { helpText, parseCommand, type CommandSpec } from '../args.ts';
@@ -15,12 +16,13 @@ import { metricMatcher, renderTable } from '../table.ts';
 
 export const resultsSpec = {
   name: 'results',
-  summary: 'Read result sets: list them, show one, export it, or query it with SQL (DuckDB).',
+  summary: 'Read result sets: list them, show one, export it, query it with SQL (DuckDB), or list what its columns are.',
   usage: [
     'streambench results list [--root DIR]',
     '       streambench results show SET [--metrics PATTERN]...',
     '       streambench results export SET --format csv|json|parquet [-o FILE]',
     '       streambench results query SET "SQL"',
+    '       streambench results catalog SET [--json]',
   ].join('\n'),
   help: [
     'SET is a result set directory, or the name of one below --root.',
@@ -37,14 +39,23 @@ export const resultsSpec = {
     '  frames      the stream workload: one row per frame, its size, the time of each stage, latency_ms,',
     '              psnr, ssim, lost, dropped, shown, warmup',
     '',
+    'A parameter\'s column holds its typed value in base units (bitrate in bits/s, durations in ms), so',
+    '`order by bitrate` sorts by value; `<param>.label` holds the text written where it differs (2M), and',
+    'a frame size keeps its label in `resolution` with `resolution.width`, `.height` and `.pixels`.',
+    '`catalog` lists every parameter and metric of a set: type, unit, direction (better: higher, lower,',
+    'none), role, kind (summary, series, frame), where it is and what it means; --json gives',
+    '{"params": [{name, type, unit, values, range, doc, ...}], "metrics": [{name, unit, better, role,',
+    'kind, view, doc, ...}]}. A metric no workload or benchmark file declares has no unit and no direction.',
+    '',
     '  --root DIR            where result sets are looked for (default: results)',
     "  --metrics PATTERN     show: the metric columns whose name matches, a glob ('client.*', '*.cpu_pct';",
     '                        commas for several) or a /regular expression/; repeatable. Without it, show',
     '                        prints those that fit the terminal (9 when piped) and says how many it hides',
     '  --format FMT          export format: csv, json or parquet (default: csv)',
     '  -o, --output FILE     export to FILE (default: standard output; required for parquet)',
+    '  --json                catalog: as JSON',
   ].join('\n'),
-  options: { root: { type: 'string' }, format: { type: 'string' }, output: { type: 'string', short: 'o' }, metrics: { type: 'string', multiple: true } },
+  options: { root: { type: 'string' }, format: { type: 'string' }, output: { type: 'string', short: 'o' }, metrics: { type: 'string', multiple: true }, json: { type: 'boolean' } },
 } satisfies CommandSpec;
 
 function openSet(arg: string, root: string): ResultSet {
@@ -141,7 +152,31 @@ export async function resultsCommand(argv: string[], out: NodeJS.WriteStream): P
       }
       return 0;
     }
+    case 'catalog': {
+      const set = need();
+      const catalog = setCatalog(set.points());
+      out.write(a.values.json ? `${JSON.stringify(catalog, null, 2)}\n` : catalogText(set.name, catalog));
+      return 0;
+    }
     default:
-      throw InputError.single(`streambench results ${sub}`, `unknown subcommand '${sub}'`, suggestHint(sub, ['list', 'show', 'export', 'query']));
+      throw InputError.single(`streambench results ${sub}`, `unknown subcommand '${sub}'`, suggestHint(sub, ['list', 'show', 'export', 'query', 'catalog']));
   }
+}
+
+/** The catalogue as two tables: the parameters, then the metrics. */
+function catalogText(name: string, c: Catalog): string {
+  const values = (p: Catalog['params'][number]) => {
+    if (p.range && p.range[0] !== p.range[1]) return `${p.range[0]} .. ${p.range[1]}`;
+    const v = p.values ?? [];
+    return v.slice(0, 6).join(', ') + (v.length > 6 ? `, ... (${v.length})` : '');
+  };
+  const params = renderTable(
+    ['parameter', 'type', 'unit', 'values', 'columns', 'doc'],
+    c.params.map((p) => [p.name, p.type, p.unit ?? '', values(p), [...(p.label ? [p.label] : []), ...(p.columns ?? [])].join(', '), p.doc]),
+  );
+  const metrics = renderTable(
+    ['metric', 'unit', 'better', 'kind', 'view', 'role', 'doc'],
+    c.metrics.map((m) => [m.column ?? m.name, m.unit ?? '', m.better, m.kind, m.view, m.role, m.source === 'undeclared' ? '(undeclared: no unit, no direction)' : m.doc]),
+  );
+  return `${name}: ${c.params.length} parameter(s), ${c.metrics.length} metric(s)\n\n${params}\n\n${metrics}\n`;
 }

@@ -1,0 +1,196 @@
+// One declaration per workload (src/config/workloads): the README's tables, `stream --help`, the
+// schema, the CLI's headline columns and the role processes' boundary all agree with it.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { findMetric, metricPattern, typeValue, type MetricDecl, type ParamDecl } from '../src/config/declare.ts';
+import { settingsFromJson, streamSettings } from '../src/config/stream-settings.ts';
+import { RECORDING_METRICS, WORKLOAD_DECLS } from '../src/config/workloads/index.ts';
+import { jsonSchema } from '../src/config/schema.ts';
+import { WORKLOAD_TYPES } from '../src/config/resolve.ts';
+import { RENAMED_METRICS, upgradeRecord, type PointRecord } from '../src/store/records.ts';
+
+const root = new URL('..', import.meta.url).pathname;
+const readme = readFileSync(join(root, 'README.md'), 'utf8');
+const CLI = join(root, 'bin/streambench.js');
+
+/** The README's sections by heading, each with its text up to the next heading. */
+function section(heading: RegExp): string {
+  const parts = readme.split(/^(?=#{2,3} )/m);
+  const found = parts.filter((p) => heading.test(p.split('\n')[0]!));
+  assert.equal(found.length, 1, `one README section matches ${heading}`);
+  return found[0]!;
+}
+
+/** Rows of the tables of a text whose header starts with these column names; cells trimmed. */
+function tableRows(text: string, header: readonly string[]): string[][] {
+  const rows: string[][] = [];
+  const lines = text.split('\n');
+  const cells = (l: string) => l.replace(/^\|/, '').replace(/\|\s*$/, '').split(/(?<!\\)\|/).map((c) => c.trim());
+  for (let i = 0; i < lines.length; i++) {
+    if (!lines[i]!.startsWith('|') || !header.every((h, j) => cells(lines[i]!)[j] === h)) continue;
+    for (let k = i + 2; k < lines.length && lines[k]!.startsWith('|'); k++) rows.push(cells(lines[k]!));
+  }
+  return rows;
+}
+
+/** The names of a row's first cell: `latency.p50`, `.p95` is latency.p50 and latency.p95. */
+function namesOf(cell: string): string[] {
+  const names: string[] = [];
+  for (const [, n] of cell.matchAll(/`([^`]+)`/g)) {
+    const first = names[0];
+    names.push(n!.startsWith('.') && first ? `${first.slice(0, first.lastIndexOf('.'))}${n}` : n!);
+  }
+  return names;
+}
+
+const sections = {
+  stream: section(/^## The built-in streaming pipeline/),
+  command: section(/^### The `command` workload/),
+  spice: section(/^## Benchmarking a real SPICE server/),
+  recording: section(/^## Recording: agents/),
+};
+
+test("the README's parameter tables are the workloads' declared parameters, with their types and units", () => {
+  for (const type of ['stream', 'spice'] as const) {
+    const decls = WORKLOAD_DECLS[type]!.params;
+    const rows = tableRows(sections[type], ['parameter', 'type', 'unit']);
+    assert.ok(rows.length > 5, `${type}: the parameter table was found`);
+    const seen = new Set<string>();
+    for (const [names, t, unit] of rows) {
+      for (const name of namesOf(names!)) {
+        const d = decls.find((x) => x.name === name);
+        assert.ok(d, `${type}: README lists '${name}', which the workload does not declare`);
+        assert.equal(t, d.type, `${type}: type of ${name}`);
+        assert.equal(unit, d.unit ?? '', `${type}: unit of ${name}`);
+        seen.add(name);
+      }
+    }
+    assert.deepEqual(decls.map((d) => d.name).filter((n) => !seen.has(n)), [], `${type}: declared parameters missing from the README`);
+  }
+});
+
+test("the README's metric tables are the declared summary metrics, with their units and directions", () => {
+  const check = (what: string, text: string, decls: readonly MetricDecl[]) => {
+    const rows = tableRows(text, ['metric', 'unit', 'better', 'definition']);
+    assert.ok(rows.length > 0, `${what}: the metric table was found`);
+    const summary = decls.filter((d) => d.kind === 'summary');
+    const covered = new Set<string>();
+    for (const [names, unit, better] of rows) {
+      for (const name of namesOf(names!)) {
+        // A README pattern (`<role>.cpu_pct`, `stage.<s>.p50`) covers the declared names it matches.
+        const re = metricPattern(name);
+        const matched = summary.filter((d) => d.name === name || (re.test(d.name) && !/[<*]/.test(d.name)));
+        assert.ok(matched.length > 0, `${what}: README lists '${name}', which is not declared`);
+        for (const d of matched) {
+          assert.equal(unit, d.unit ?? '', `${what}: unit of ${d.name}`);
+          assert.equal(better, d.better, `${what}: better of ${d.name}`);
+          covered.add(d.name);
+        }
+      }
+    }
+    assert.deepEqual(summary.map((d) => d.name).filter((n) => !covered.has(n)), [], `${what}: declared metrics missing from the README`);
+  };
+  check('stream', sections.stream, WORKLOAD_DECLS['stream']!.metrics);
+  check('command', sections.command, WORKLOAD_DECLS['command']!.metrics);
+  check('spice', sections.spice, WORKLOAD_DECLS['spice']!.metrics);
+  check('recording', sections.recording, RECORDING_METRICS);
+});
+
+test("the README's renames table is the one sets written before are converted by", () => {
+  const rows = tableRows(readme, ['workload', 'old name', 'new name', 'change']);
+  const listed = rows.flatMap(([w, from, to, change]) => {
+    const f = namesOf(from!);
+    const t = namesOf(to!);
+    assert.equal(f.length, t.length, `${from} -> ${to}`);
+    return f.map((x, i) => `${w} ${x} -> ${t[i]}${/× 1000/.test(change!) ? ' x1000' : ''}`);
+  });
+  const declared = Object.entries(RENAMED_METRICS).flatMap(([w, rs]) => rs.map((r) => `${w} ${r.from} -> ${r.to}${r.factor ? ` x${r.factor}` : ''}`));
+  assert.deepEqual(listed.sort(), declared.sort());
+  // Every new name is declared by its workload: a rename into an undeclared name would be a new mystery column.
+  for (const [w, rs] of Object.entries(RENAMED_METRICS)) for (const r of rs) assert.ok(findMetric(WORKLOAD_DECLS[w]!.metrics, r.to), `${w}: ${r.to} is declared`);
+});
+
+test('a record written before typed parameters is read with the new names, units and typed values', () => {
+  const old = {
+    format: 1, key: 'k', rep: 1, index: 0, params: { bitrate: '2M', resolution: '320x240', net_rate: 'none', tag: 'x' }, outcome: { status: 'ok' }, attempts: 1, workload: 'stream',
+    benchmark: { name: 'b', sha256: '' }, startedAt: '', endedAt: '', wallS: 1, files: [], flags: [],
+    metrics: { 'client.bitrate': 331.2, 'guest.cpu_percent': 12.5, 'net.loss_measured_percent': 0, 'client.fps': 11 },
+  } as unknown as PointRecord;
+  const r = upgradeRecord(old);
+  assert.deepEqual(r.metrics, { 'client.bitrate': 331200, 'guest.cpu_pct': 12.5, 'net.loss_measured_pct': 0, 'client.fps': 11 });
+  assert.deepEqual(r.typed, { bitrate: 2e6, resolution: { width: 320, height: 240 }, net_rate: null, tag: 'x' });
+  // Read twice (an index holds upgraded records): the same, never scaled again.
+  assert.deepEqual(upgradeRecord(r), r);
+  assert.deepEqual(old.metrics['client.bitrate'], 331.2, 'the record read is not changed in place');
+});
+
+test('typing is idempotent: a typed value typed again stays the same, so the engine hands workloads typed values', () => {
+  for (const d of Object.values(WORKLOAD_DECLS).flatMap((w) => w.params) as ParamDecl[]) {
+    if (d.default === undefined) continue;
+    const t = typeValue(d, d.default);
+    assert.deepEqual(typeValue(d, t), t, d.name);
+  }
+  const bitrate = WORKLOAD_DECLS['stream']!.params.find((p) => p.name === 'bitrate')!;
+  assert.equal(typeValue(bitrate, '2.5M'), 2_500_000);
+  assert.throws(() => typeValue(bitrate, '2X'), /bitrate '2X' is not a bitrate/);
+  const typed = { codec: 'vp9', bitrate: 500_000, resolution: { width: 640, height: 360 }, net_delay: 30, net_loss: 5 };
+  const raw = { codec: 'vp9', bitrate: '500k', resolution: '640x360', net_delay: '30ms', net_loss: '5%' };
+  const times = { warmupS: 1, durationS: 2 };
+  assert.deepEqual(streamSettings(typed, times), streamSettings(raw, times));
+});
+
+test('metric patterns: <x> is one name part, * anything; an exact name wins over a pattern', () => {
+  assert.ok(metricPattern('<role>.proc.<label>.cpu_pct').test('guest.proc.server.cpu_pct'));
+  assert.ok(!metricPattern('<role>.proc.<label>.cpu_pct').test('guest.proc.a.b.cpu_pct'));
+  assert.ok(metricPattern('custom.<name>.*').test('custom.enc.a.b'));
+  assert.ok(!metricPattern('custom.<name>.*').test('custom.enc'));
+  const decls: MetricDecl[] = [
+    { name: 'app.*', better: 'none', role: 'local', kind: 'summary', view: 'points', doc: '' },
+    { name: 'app.fps', unit: 'fps', better: 'higher', role: 'local', kind: 'summary', view: 'points', doc: '' },
+  ];
+  assert.equal(findMetric(decls, 'app.fps')?.unit, 'fps');
+  assert.equal(findMetric(decls, 'app.x')?.name, 'app.*');
+  assert.equal(findMetric(decls, 'other'), undefined);
+});
+
+test('the headline columns of each workload are metrics it declares', () => {
+  for (const w of Object.values(WORKLOAD_DECLS)) for (const h of w.headline) assert.ok(w.metrics.some((m) => m.name === h && m.kind === 'summary'), `${w.type}: ${h}`);
+});
+
+test('the schema describes each workload parameter from its declaration', () => {
+  const s = JSON.parse(JSON.stringify(jsonSchema(Object.values(WORKLOAD_TYPES)))) as { properties: { workload: { anyOf: { properties: Record<string, { description?: string; default?: unknown }> }[] } } };
+  const stream = s.properties.workload.anyOf.find((w) => JSON.stringify(w.properties['type']).includes('"stream"'))!;
+  for (const d of WORKLOAD_DECLS['stream']!.params) {
+    assert.ok(stream.properties[d.name]?.description?.startsWith(d.doc), d.name);
+    assert.deepEqual(stream.properties[d.name]?.default, d.default, d.name);
+  }
+});
+
+test('`stream --help` lists every declared parameter with its type', () => {
+  const r = spawnSync(process.execPath, [CLI, 'stream', '--help'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  for (const d of WORKLOAD_DECLS['stream']!.params) assert.match(r.stdout, new RegExp(`^  ${d.name} +${d.type} `, 'm'), d.name);
+});
+
+test('settings crossing into a role are checked where they enter: field named, exit 2, no stack', () => {
+  const bad = [
+    ['{"codec":"h264x"}', /^error: --config: codec 'h264x' is not one of h264, h265, vp8, vp9, av1, mjpeg\n$/],
+    ['{"codec":"h264","bitrateBps":5}', /^error: --config: bitrateBps: bitrate '5' must be between 1k and 1G bits\/s\n$/],
+    ['{"net":{"loss":2}}', /^error: --config: net\.loss: net_loss '200' is not a loss percentage between 0 and 100\n$/],
+    ['{"width":320}', /^error: --config: width '320' and height 'undefined' must both be numbers\n$/],
+    ['{"codec":"h264","colour":"red"}', /^error: --config: unknown field 'colour'\n$/],
+    ['[1]', /^error: --config: the settings must be a JSON object\n$/],
+  ] as const;
+  for (const [config, message] of bad) {
+    const r = spawnSync(process.execPath, [CLI, 'stream', 'guest', '--config', config], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 2, `${config}: ${r.stderr}`);
+    assert.match(r.stderr, message, config);
+  }
+  // What the workload hands over passes unchanged; a field left out takes its default.
+  const s = streamSettings({ codec: 'vp8', bitrate: '1M', transport: 'udp', net_rate: '2M', net_loss: 5, quality: 30, rate_control: 'crf', source: 'a.y4m', resolution: '64x48' }, { warmupS: 1, durationS: 3 });
+  assert.deepEqual(settingsFromJson(JSON.parse(JSON.stringify(s))), s);
+  assert.equal(settingsFromJson({ net: { delayMs: 30 } }).codec, 'h264');
+});
