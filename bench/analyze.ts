@@ -23,9 +23,9 @@ const ds = synthetic({
   values: { 'resolution.width': [640, 960, 1280, 1920], 'resolution.height': [360, 540, 720, 1080], fps: [15, 30, 60], bitrate: [1e6, 3e6, 8e6], scene: ['typing', 'video'], codec: ['h264', 'vp8'] },
   reps: 3,
   seed: 7,
-  noise: 3,
+  noise: (p) => 0.05 * (4 + (p['resolution.width'] as number) * (p['resolution.height'] as number) * (p.fps as number) * 1e-7),
   keep: () => keep.has(index++),
-  formula: (p) => 2 + (p['resolution.width'] as number) * (p['resolution.height'] as number) * (p.fps as number) * (p.scene === 'video' ? 2e-7 : 1e-7) * (p.codec === 'vp8' ? 1.3 : 1) + 1e-6 * (p.bitrate as number),
+  formula: (p) => 4 + (p['resolution.width'] as number) * (p['resolution.height'] as number) * (p.fps as number) * (p.scene === 'video' ? 2e-7 : 1e-7) * (p.codec === 'vp8' ? 1.3 : 1) + 1e-6 * (p.bitrate as number),
   metric: 'guest.cpu_pct',
 });
 

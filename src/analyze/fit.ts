@@ -149,7 +149,8 @@ export function candidateForms(params: readonly ParamInfo[], rows: readonly Row[
     const bitrate = active.some((p) => p.name === BITRATE && p.kind === 'numeric');
     const cats = rest.filter((p) => p.kind === 'categorical');
     // CPU = Mpix x fps x coeff(content): each level of a category gets its own slope on pixel rate.
-    const linear: Atom[][] = [[pixelRate], ...(bitrate ? [[{ kind: 'bpp' } as Atom]] : []), ...mains(rest, false).flat()];
+    // Bitrate enters twice: its own cost (entropy coding, sending) and per pixel (how hard the encoder works).
+    const linear: Atom[][] = [[pixelRate], ...(bitrate ? [[{ kind: 'num', param: BITRATE } as Atom], [{ kind: 'bpp' } as Atom]] : []), ...mains(rest, false).flat()];
     for (const c of cats) for (const [lv] of columns(c, false)) linear.push([lv!, pixelRate]);
     forms.set('physics', form(false, linear));
     if (yPositive) {
