@@ -18,6 +18,7 @@ export interface TermSpec {
   atoms: Atom[];
 }
 
+/** The constant term. */
 export const INTERCEPT: TermSpec = { name: '(intercept)', atoms: [] };
 
 /** The parameters a physics quantity is computed from, when present. */
