@@ -16,7 +16,7 @@ import { metricMatcher, renderTable } from '../table.ts';
 
 export const resultsSpec = {
   name: 'results',
-  summary: 'Read result sets: list them, show one, export it, query it with SQL (DuckDB), or list what its columns are.',
+  summary: 'Read result sets: list them, show one, export it, or query it with SQL (DuckDB).',
   usage: [
     'streambench results list [--root DIR]',
     '       streambench results show SET [--metrics PATTERN]...',
