@@ -2,14 +2,18 @@
 // schema, the CLI's headline columns and the role processes' boundary all agree with it.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { InputError } from '../src/base/errors.ts';
 import { findMetric, metricPattern, typeValue, type MetricDecl, type ParamDecl } from '../src/config/declare.ts';
+import { loadBenchmark } from '../src/config/load.ts';
+import { planRuns } from '../src/config/matrix.ts';
 import { settingsFromJson, streamSettings } from '../src/config/stream-settings.ts';
 import { RECORDING_METRICS, WORKLOAD_DECLS } from '../src/config/workloads/index.ts';
 import { jsonSchema } from '../src/config/schema.ts';
-import { WORKLOAD_TYPES } from '../src/config/resolve.ts';
+import { pointTyping, WORKLOAD_TYPES } from '../src/config/resolve.ts';
 import { RENAMED_METRICS, upgradeRecord, type PointRecord } from '../src/store/records.ts';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -193,4 +197,38 @@ test('settings crossing into a role are checked where they enter: field named, e
   const s = streamSettings({ codec: 'vp8', bitrate: '1M', transport: 'udp', net_rate: '2M', net_loss: 5, quality: 30, rate_control: 'crf', source: 'a.y4m', resolution: '64x48' }, { warmupS: 1, durationS: 3 });
   assert.deepEqual(settingsFromJson(JSON.parse(JSON.stringify(s))), s);
   assert.equal(settingsFromJson({ net: { delayMs: 30 } }).codec, 'h264');
+});
+
+test("the file's params: section and the rules' unit/better are checked at their lines; they leave the point keys alone", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sb-decl-'));
+  const load = async (text: string) => {
+    const file = join(dir, 'b.yaml');
+    writeFileSync(file, text);
+    return loadBenchmark(file);
+  };
+  const problems = async (text: string): Promise<string> => {
+    try {
+      await load(text);
+    } catch (e) {
+      assert.ok(e instanceof InputError, String(e));
+      return e.message;
+    }
+    assert.fail('the file was accepted');
+  };
+  const head = 'name: t\nworkload: {type: stream}\n';
+  assert.match(await problems(`${head}params: {bitrate: {type: number}}\nmatrix: {bitrate: [1M]}\n`), /b\.yaml:3:\d+: 'bitrate' is a parameter of the stream workload, which declares its type and unit/);
+  assert.match(await problems(`${head}params: {labl: {type: text}}\nmatrix: {label: [a]}\n`), /b\.yaml:3:\d+: 'labl' is not a parameter of the matrix.*\n  hint: did you mean 'label'/);
+  assert.match(await problems(`${head}params: {mode: {type: enum}}\nmatrix: {mode: [a]}\n`), /'mode' needs its values/);
+  assert.match(await problems(`${head}params: {mode: {type: enum, values: [a, b]}}\nmatrix: {mode: [a, c]}\n`), /b\.yaml:4:\d+: mode 'c' is not one of a, b \(at matrix\.mode\[1\]\)/);
+  assert.match(await problems(`${head}params: {wait: {type: duration, unit: s}}\nmatrix: {wait: [1s]}\n`), /a duration is stored in ms, not 's'/);
+  assert.match(await problems(`${head}params: {crf: {type: integer}}\nmatrix: {crf: [23, 23.5]}\n`), /b\.yaml:4:\d+: crf '23\.5' must be an integer/);
+  const rule = (extra: string) => `name: t\nworkload:\n  type: command\n  argv: [echo, "{crf}"]\n  metrics:\n    - {regex: 'x=(?<speed>[0-9]+)'${extra}}\nmatrix: {crf: [23]}\n`;
+  assert.match(await problems(rule(', unit: {sped: x}')), /b\.yaml:6:\d+: no metric 'sped' comes from this rule.*\n  hint: did you mean 'speed'/);
+  // A unit, a direction and a parameter's doc describe the points: they do not make them new ones.
+  const plain = await load(rule(''));
+  const described = await load(`params: {crf: {type: integer, unit: CRF, doc: x264's CRF}}\n${rule(', unit: x, better: higher')}`);
+  assert.deepEqual(planRuns(described).map((r) => r.key), planRuns(plain).map((r) => r.key));
+  assert.deepEqual(described.metrics.find((m) => m.name === 'speed'), { name: 'speed', unit: 'x', better: 'higher', role: 'local', kind: 'summary', view: 'points', doc: 'extracted by workload.metrics[0]' });
+  assert.deepEqual(pointTyping(described, { crf: 23 }), { typed: { crf: 23 }, declared: { params: { crf: { name: 'crf', type: 'integer', unit: 'CRF', doc: "x264's CRF", role: 'all', source: 'file' } }, metrics: described.metrics } });
+  rmSync(dir, { recursive: true, force: true });
 });
