@@ -92,5 +92,5 @@ console.log(`  bare in-process encode + decode (reference):      ${bare.encDec.t
 console.log(`  added by the pipeline beyond encode + decode:     ${added.toFixed(2)} ms  (ratio ${(p720['latency.to_decoded.p50']! / bare.encDec).toFixed(2)}x)`);
 console.log(`  glass to glass incl. 60 Hz display wait (median): ${p720['latency.p50']} ms`);
 console.log(`  FFmpeg CLI encode speed, same settings:           ${cliFps.toFixed(0)} fps; in-process encode ${(1000 / bare.enc).toFixed(0)} fps (ratio ${(1000 / bare.enc / cliFps).toFixed(2)})`);
-console.log(`1080p30 H.264 through the pipeline: client ${p1080['client.fps']} fps, guest skipped ${p1080['guest.skipped']} ticks, latency p50 ${p1080['latency.p50']} ms, p95 ${p1080['latency.p95']} ms, CPU guest ${p1080['guest.cpu_percent']} % host ${p1080['host.cpu_percent']} % client ${p1080['client.cpu_percent']} %`);
+console.log(`1080p30 H.264 through the pipeline: client ${p1080['client.fps']} fps, guest skipped ${p1080['guest.skipped']} ticks, latency p50 ${p1080['latency.p50']} ms, p95 ${p1080['latency.p95']} ms, CPU guest ${p1080['guest.cpu_pct']} % host ${p1080['host.cpu_pct']} % client ${p1080['client.cpu_pct']} %`);
 rmSync(dir, { recursive: true, force: true });
