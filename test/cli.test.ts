@@ -28,7 +28,7 @@ function running(pid: number): boolean {
 /** Pids the run registered as running (its agents and the programs of its points). */
 function livePids(results: string): number[] {
   const dir = join(results, '.live');
-  return existsSync(dir) ? readdirSync(dir).map((f) => Number(f.replace('.json', ''))) : [];
+  return existsSync(dir) ? readdirSync(dir).filter((f) => /^\d+\.json$/.test(f)).map((f) => Number(f.slice(0, -5))) : [];
 }
 
 /** The program name of a live process ('' once it is gone). */
@@ -153,12 +153,28 @@ function committed(results: string): string[] {
   return existsSync(dir) ? readdirSync(dir).filter((d) => !d.startsWith('.')) : [];
 }
 
-async function startAndKill(args: string[], until: () => boolean, signal: NodeJS.Signals) {
+/** The engine's watchdog: its child process that runs scripts/watchdog.mjs. */
+function watchdogOf(engine: number): number | undefined {
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== engine) continue;
+      if (readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0')[1]?.endsWith('scripts/watchdog.mjs')) return Number(name);
+    } catch {
+      continue; // gone between listing and reading
+    }
+  }
+  return undefined;
+}
+
+async function startAndKill(args: string[], until: () => boolean, signal: NodeJS.Signals, beforeKill?: (engine: number) => void) {
   const child = spawn(process.execPath, [CLI, ...args], { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   for (let i = 0; i < 600 && !until(); i++) await sleep(50);
+  beforeKill?.(child.pid!);
   child.kill(signal);
   return { code: await exited, out: () => out };
 }
@@ -197,11 +213,18 @@ test('Ctrl-C stops the current point, marks it interrupted, exits 130; the next 
   assert.match(dry.out, /0 already recorded, 4 to run/);
 });
 
-test('after kill -9 of the engine mid-point, the next start ends the program it left running', async () => {
+test('after kill -9 of the engine and of its watchdog mid-point, the next start ends the program they left running', async () => {
   const file = bench('orphan', SLOW(2).replace('t: 0.3', 't: 30'));
   const results = join(work, 'orphan-results');
   const live = join(results, '.live');
-  await startAndKill(['run', file, '--results', results], () => livePids(results).some((p) => commandOf(p) === 'sleep'), 'SIGKILL');
+  // The watchdog is the first line (test/leftovers.test.ts); with it killed too, the records in
+  // .live/ are what is left for the next start to act on.
+  const killWatchdog = (engine: number) => {
+    const dog = watchdogOf(engine);
+    assert.ok(dog, 'the engine runs a watchdog');
+    process.kill(dog, 'SIGKILL');
+  };
+  await startAndKill(['run', file, '--results', results], () => livePids(results).some((p) => commandOf(p) === 'sleep'), 'SIGKILL', killWatchdog);
   const pid = livePids(results).find((p) => commandOf(p) === 'sleep')!;
   const agents = livePids(results).filter((p) => p !== pid);
   assert.ok(existsSync(live));

@@ -36,6 +36,9 @@ export class Progress {
       case 'reaped':
         this.println(`ended process group ${e.pid}, left running by an earlier interrupted run`);
         break;
+      case 'warning':
+        this.println(`warning: ${e.message}`);
+        break;
       case 'hook':
         if (!e.ok) this.println(`hook ${e.where} failed: ${e.message}`);
         break;

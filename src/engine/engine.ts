@@ -44,10 +44,11 @@ export async function runBenchmark(b: ResolvedBenchmark, opts: EngineOptions): P
   const set = opts.results;
   const t0 = performance.now();
   const unlock = set.lock(isAlive);
-  const live = new LiveRegistry(set.dir);
+  const live = new LiveRegistry(set.dir, (message) => emit({ type: 'warning', message }));
   let recorder: RunRecorder | undefined;
   try {
     for (const pid of live.reap()) emit({ type: 'reaped', pid });
+    live.startWatchdog();
     set.cleanStaging();
     set.freezeBenchmark(b.source);
     const plan = makePlan(b, set, { ...(opts.filter ? { filter: opts.filter } : {}), ...(opts.force ? { force: true } : {}) });
@@ -61,7 +62,7 @@ export async function runBenchmark(b: ResolvedBenchmark, opts: EngineOptions): P
 
     const hook = async (h: ResolvedHook, values: Record<string, unknown>): Promise<string | undefined> => {
       if (h.on !== undefined) return remoteHook(h, values);
-      const r = await runHook(h, values, hookLog, opts.signal, cwd);
+      const r = await runHook(h, values, hookLog, opts.signal, cwd, (p, ended) => (ended ? live.remove(p.pid) : live.add(p)));
       emit({ type: 'hook', where: h.where, argv: r.argv, exitCode: r.exitCode, seconds: r.seconds, ok: r.ok, ...(r.message ? { message: r.message } : {}) });
       return r.ok ? undefined : `${h.where} ${JSON.stringify(r.argv)} ${r.message}`;
     };
@@ -289,6 +290,7 @@ export async function runBenchmark(b: ResolvedBenchmark, opts: EngineOptions): P
       await recorder.stop();
       for (const pid of recorder.localPids) live.remove(pid);
     }
+    await live.close();
     unlock();
   }
 }

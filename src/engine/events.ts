@@ -8,6 +8,8 @@ export type EngineEvent =
   | { type: 'point-start'; run: PlannedRun; n: number; of: number; attempt: number; etaS?: number }
   | { type: 'point-end'; run: PlannedRun; n: number; of: number; record: PointRecord; etaS?: number }
   | { type: 'reaped'; pid: number }
+  /** Something the user should know that does not stop the run. */
+  | { type: 'warning'; message: string }
   | { type: 'done'; summary: RunSummary };
 
 export interface RunSummary {

@@ -29,11 +29,11 @@ export class RunRecorder {
   /** Starts local agents and connects to every agent; throws naming the one that cannot be used. */
   static async start(r: Recording, setDir: string, onProcess: (p: LiveProcess) => void): Promise<RunRecorder> {
     const localRoles = r.agents.filter((a) => a.url === undefined).map((a) => a.role);
-    const local = localRoles.length > 0 ? await startLocalAgents(localRoles, { allowCommands: r.allowCommands, logPath: join(setDir, 'agents.log') }) : undefined;
-    for (const pid of local?.pids ?? []) {
+    const onSpawn = (pid: number) => {
       const st = processStartTime(pid);
       if (st !== undefined) onProcess({ pid, startTime: st });
-    }
+    };
+    const local = localRoles.length > 0 ? await startLocalAgents(localRoles, { allowCommands: r.allowCommands, logPath: join(setDir, 'agents.log'), onSpawn }) : undefined;
     const endpoints: AgentEndpoint[] = r.agents.map((a) => {
       if (a.url === undefined) return local!.endpoints.find((e) => e.role === a.role)!;
       const token = a.tokenEnv ? process.env[a.tokenEnv] : undefined;

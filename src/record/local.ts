@@ -17,7 +17,7 @@ export interface LocalAgents {
  * gets a fresh random token through its environment (never argv, which `ps` shows to every
  * user), and its endpoint carries it for the collector and the pipeline roles.
  */
-export async function startLocalAgents(roles: readonly string[], opts: { allowCommands: boolean; logPath: string }): Promise<LocalAgents> {
+export async function startLocalAgents(roles: readonly string[], opts: { allowCommands: boolean; logPath: string; onSpawn?: (pid: number) => void }): Promise<LocalAgents> {
   const children: ChildProcess[] = [];
   const endpoints: AgentEndpoint[] = [];
   const stop = async () => {
@@ -45,6 +45,8 @@ export async function startLocalAgents(roles: readonly string[], opts: { allowCo
       });
       closeSync(log);
       children.push(child);
+      // Told at once, not once all are ready: an engine killed while the next one starts must not leave this one behind.
+      if (child.pid !== undefined) opts.onSpawn?.(child.pid);
       const ready = await waitReady(child, { name: `agent ${role}`, log: opts.logPath, timeoutMs: 20_000 });
       endpoints.push({ role, url: `http://127.0.0.1:${String(ready['port'])}`, token });
     }

@@ -26,6 +26,30 @@ export function processStartTime(pid: number): number | undefined {
   return readStat(PROC, pid)?.startTime;
 }
 
+/** Pids of the live members (zombies left out) of process group `pgid` that started at or after `minStart`. */
+export function groupMembers(pgid: number, minStart = 0, proc = PROC): number[] {
+  const out: number[] = [];
+  for (const pid of listPids(proc)) {
+    const s = readStat(proc, pid);
+    if (s && s.pgrp === pgid && s.state !== 'Z' && s.startTime >= minStart) out.push(s.pid);
+  }
+  return out;
+}
+
+/**
+ * Whether the process group registered as led by `pid`, started at `startTime`, is still that
+ * group and has a live member, so that signalling it reaches that group only. With its leader
+ * still there (alive, or a zombie nobody reaped), the start time must match. With its leader gone,
+ * the members it left still hold the group id (Linux gives no new process an id that a live group
+ * uses), so they are that group's.
+ */
+export function groupAlive(pid: number, startTime: number, proc = PROC): boolean {
+  const leader = readStat(proc, pid);
+  if (leader && leader.startTime !== startTime) return false;
+  if (leader && leader.state !== 'Z') return true;
+  return groupMembers(pid, startTime, proc).length > 0;
+}
+
 export interface TreeSample {
   /** Seconds, monotonic: performance.now() / 1000. */
   t: number;
