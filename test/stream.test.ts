@@ -47,13 +47,17 @@ duration: 5s
 `);
   const p = points[0]!;
   assert.equal(p.outcome.status, 'ok', JSON.stringify(p.outcome));
-  // A tick the guest skips (its encoder still busy on 2 cores) is counted, never hidden.
+  // A tick the guest skips (its encoder still busy, or the machine loaded) is counted, never
+  // hidden: how many there are depends on the machine, that they add up does not.
   assert.equal(m(p, 'frames.sent') + m(p, 'guest.skipped'), 150, '5 s at 30 fps is 150 capture ticks');
-  assert.ok(m(p, 'guest.skipped') <= 5);
+  assert.ok(m(p, 'frames.sent') > 0, 'the guest sent frames');
   for (const k of ['frames.lost', 'frames.dropped']) assert.equal(m(p, k), 0, k);
   assert.equal(m(p, 'frames.received'), m(p, 'frames.sent'));
   const rows = await frameRows(set, 'SELECT * FROM frames ORDER BY frame');
   assert.equal(rows.length, m(p, 'frames.sent'));
+  // Frame numbers are tick numbers: the ticks missing from the table are exactly the skipped ones.
+  assert.ok(rows.every((r) => Number.isInteger(r['frame']) && (r['frame'] as number) >= 0 && (r['frame'] as number) < 150), 'every frame number is one of the 150 ticks');
+  assert.equal(150 - new Set(rows.map((r) => r['frame'])).size, m(p, 'guest.skipped'), 'a skipped tick shows as a gap in the frame numbers');
   const order = ['capture_start', 'capture_end', 'enc_end', 'host_in', 'recv_end', 'dec_start', 'dec_end'];
   rows.forEach((r, i) => {
     if (i > 0) assert.ok((r['frame'] as number) > (rows[i - 1]!['frame'] as number), 'frames arrive in order');
@@ -97,7 +101,8 @@ test("the client's PSNR matches FFmpeg's psnr filter on the same decoded and sou
 
   // The reference: the source frames, regenerated here independently of the client.
   const numbers = readFileSync(join(dir, 'decoded.txt'), 'utf8').trim().split('\n').map(Number);
-  assert.ok(numbers.length >= 50);
+  // How many frames a loaded machine gets through varies; each one decoded is compared.
+  assert.ok(numbers.length > 0 && numbers.every(Number.isInteger), 'the client dumped the frames it decoded');
   const scene = createScene('motion', { width: w, height: h, fps: 30 });
   const ref = allocFrame(w, h);
   const fd = openSync(join(dir, 'ref.yuv'), 'w');
@@ -114,6 +119,8 @@ test("the client's PSNR matches FFmpeg's psnr filter on the same decoded and sou
   const ffmpeg = readFileSync(join(dir, 'psnr.log'), 'utf8').trim().split('\n').map((l) => Number(/psnr_y:(\S+)/.exec(l)![1]));
   const report = JSON.parse(readFileSync(join(dir, 'client.json'), 'utf8')) as RoleReport;
   const ours = new Map((report.frames as ClientFrame[]).map((f) => [f.frame, f.psnr]));
+  assert.equal(ffmpeg.length, numbers.length, 'FFmpeg compared every dumped frame');
+  assert.ok(numbers.every((n) => typeof ours.get(n) === 'number'), 'the client measured every frame it dumped');
   let worst = 0;
   numbers.forEach((n, i) => {
     const a = ours.get(n)!;
@@ -125,7 +132,7 @@ test("the client's PSNR matches FFmpeg's psnr filter on the same decoded and sou
 });
 
 test('emulated network: 30 ms delay, a 2 Mbit/s limit, 5 % loss over UDP', async () => {
-  const { points } = await runYaml('net', `name: net
+  const { points, set } = await runYaml('net', `name: net
 workload: {type: stream, resolution: 640x360, fps: 30, scene: motion, codec: h264}
 matrix:
   case: [delay, rate, loss]
@@ -155,7 +162,13 @@ duration: 4s
   assert.ok(m(r, 'host.max_queue_kb') > 16);
 
   const l = by['loss']!;
-  assert.ok(Math.abs(m(l, 'net.loss_measured_pct') - 5) <= 1.5, `measured loss ${m(l, 'net.loss_measured_pct')} %`);
+  // Each packet is lost with probability 0.05: the measured share is binomial, so its tolerance
+  // is 4 standard deviations of the packets the relay really saw (fewer when a loaded guest skips).
+  const hostReport = JSON.parse(readFileSync(join(set.pointDir(l.key, l.rep), 'host.json'), 'utf8')) as RoleReport;
+  const packets = hostReport.counters['packets_in']!;
+  assert.ok(packets >= 100, `${packets} packets: too few for a loss figure`);
+  const sd = Math.sqrt((0.05 * 0.95) / packets) * 100;
+  assert.ok(Math.abs(m(l, 'net.loss_measured_pct') - 5) <= 4 * sd, `measured loss ${m(l, 'net.loss_measured_pct')} % of ${packets} packets (5 ± ${(4 * sd).toFixed(2)})`);
   // A frame is lost when any of its fragments is: at 5 % packet loss most multi-fragment frames
   // are; each loss is counted and answered by a keyframe request.
   assert.ok(m(l, 'frames.lost') > 0 && m(l, 'frames.dropped') >= m(l, 'frames.lost'));
@@ -174,7 +187,10 @@ duration: 2s
   for (const p of points) {
     assert.equal(p.outcome.status, 'ok', `${p.params['codec']}: ${JSON.stringify(p.outcome)}`);
     assert.equal(m(p, 'frames.lost'), 0, `${p.params['codec']} lost frames`);
-    assert.ok(m(p, 'frames.decoded') >= 30, `${p.params['codec']} decoded ${m(p, 'frames.decoded')}`);
+    // How many frames an encoder gets through in 2 s depends on the machine; that every frame
+    // sent is decoded does not.
+    assert.ok(m(p, 'frames.decoded') > 0, `${p.params['codec']} decoded no frame`);
+    assert.equal(m(p, 'frames.dropped'), 0, `${p.params['codec']} sent ${m(p, 'frames.sent')}, decoded ${m(p, 'frames.decoded')}`);
     assert.ok(m(p, 'client.psnr') > 25, `${p.params['codec']} PSNR ${m(p, 'client.psnr')}`);
   }
 });
@@ -197,7 +213,14 @@ duration: 3s
   const c = guest.controls![0]!;
   assert.equal(c.bitrate, 200_000);
   assert.equal(c.applied, 'live');
-  assert.ok(Math.abs(c.t - guest.startMs - 1500) < 100, `applied ${c.t - guest.startMs} ms after the start`);
+  // Applied at its time: never before it, and before the capture of any tick due after it (the
+  // guest's timers run in the order they are due, however late a loaded machine runs them).
+  const at = c.t - guest.startMs;
+  assert.ok(at >= 1499, `applied ${at} ms after the start, before its time`);
+  const later = (await frameRows(set, `SELECT frame, capture_start FROM frames WHERE frame * 1000 / 30 >= ${1500 + 1000 / 30}`)) as { frame: number; capture_start: number }[];
+  assert.ok(later.length > 0, 'frames were captured after the change');
+  const early = later.filter((f) => f.capture_start < at);
+  assert.deepEqual(early, [], `applied ${at} ms after the start, after frames due later were captured`);
   const rows = await frameRows(set, `SELECT capture_start > ${c.t - guest.startMs + 300} AS after, sum(bytes) * 8 / (max(capture_start) - min(capture_start)) AS kbps FROM frames GROUP BY 1 ORDER BY 1`);
   const [before, after] = rows.map((r) => r['kbps'] as number);
   assert.ok(after! < before! / 3, `bitrate before ${before!.toFixed(0)} kbit/s, after ${after!.toFixed(0)}`);
