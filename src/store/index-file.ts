@@ -34,6 +34,7 @@ import { environmentError, removePartial, writeFileAtomic, writeJsonAtomic } fro
 import { errorMessage } from '../base/errors.ts';
 import { parsePointRecord, type PointRecord } from './records.ts';
 
+/** The index's directory inside a result set. */
 export const INDEX_DIR = 'index';
 const FORMAT = 1;
 /**
@@ -368,12 +369,16 @@ function switchHolder(path: string): { pid?: number; host?: string; ageMs: numbe
   try {
     const text = readFileSync(path, 'utf8');
     const ageMs = Date.now() - statSync(path).mtimeMs;
+    let o: { pid?: unknown; host?: unknown } | null;
     try {
-      const o = JSON.parse(text) as { pid?: unknown; host?: unknown };
-      return { ...(typeof o.pid === 'number' ? { pid: o.pid } : {}), ...(typeof o.host === 'string' ? { host: o.host } : {}), ageMs };
-    } catch {
+      o = JSON.parse(text) as { pid?: unknown; host?: unknown } | null;
+    } catch (e) {
+      if (!(e instanceof SyntaxError)) throw e;
+      // Empty or cut short: it names nobody, and is judged by its age.
       return { ageMs };
     }
+    if (o === null || typeof o !== 'object') return { ageMs };
+    return { ...(typeof o.pid === 'number' ? { pid: o.pid } : {}), ...(typeof o.host === 'string' ? { host: o.host } : {}), ageMs };
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
