@@ -106,8 +106,8 @@ duration: 1s
   assert.equal(one['resolution'], '320x240');
   assert.deepEqual([one['resolution.width'], one['resolution.height'], one['resolution.pixels'], one['fps']], ['320', '240', '76800', '15']);
   assert.equal(rows.find((r) => r['bitrate.label'] === '500k')!['bitrate'], '500000');
-  // client.bitrate is in bits/s like the parameter: of the order of the bitrate asked, not a thousandth of it.
-  assert.ok(Number(one['client.bitrate']) > 50_000, `client.bitrate ${one['client.bitrate']}`);
+  // client.bitrate is in bits/s like the parameter: at a 1M target, a kbit/s figure would be at most about 1000.
+  assert.ok(Number(one['client.bitrate']) > 5000, `client.bitrate ${one['client.bitrate']}`);
 
   // As text, '1M' sorts before '500k'; as a number, 500000 first.
   const q = cli(['results', 'query', set.dir, 'select bitrate, typeof(bitrate) as t, "resolution.pixels" as px from points order by bitrate']);
@@ -166,7 +166,7 @@ matrix:
   assert.deepEqual([metric('app.fps').unit, metric('app.fps').better], ['fps', 'higher']);
   // Nothing said about app.note: no unit and no direction, never one guessed from its name.
   assert.deepEqual([metric('app.note').unit, metric('app.note').better, metric('app.note').pattern], [null, 'none', 'app.*']);
-  assert.deepEqual([metric('cpu_pct').unit, metric('peak_rss_mb').unit, metric('local.sys.cpu_pct').role], ['%', 'MiB', 'local']);
+  assert.deepEqual([metric('cpu_pct').unit, metric('peak_rss_mb').unit, metric('local.agent.cpu_pct').role], ['%', 'MiB', 'local']);
   const q = cli(['results', 'query', set.dir, 'select "delay", "delay.label", crf from points order by crf']);
   assert.match(q.out, /^delay +delay\.label +crf\n[- ]+\n20 +20ms +23\n20 +20ms +30\n/);
 });

@@ -203,13 +203,20 @@ function catalogMetrics(records: readonly PointRecord[], paramNames: ReadonlySet
   const views: CatalogMetric[] = [];
   const seen = new Set<string>();
   const viewFile: Partial<Record<MetricView, string>> = { timeseries: 'timeseries.parquet', frames: 'frames.parquet', samples: 'samples.parquet' };
+  // The files each workload's points have, gathered once: a set has few workloads and many points.
+  const filesBy = new Map<string, Set<string>>();
   for (const r of records) {
-    const decls = [...(workloadDecl(r.workload)?.metrics ?? []), ...RECORDING_METRICS].filter((d) => d.kind !== 'summary');
-    for (const d of decls) {
+    let files = filesBy.get(r.workload);
+    if (!files) filesBy.set(r.workload, (files = new Set()));
+    for (const f of r.files) files.add(f);
+  }
+  for (const [workload, files] of filesBy) {
+    const own = (workloadDecl(workload)?.metrics ?? []).map((d) => ({ d, source: 'workload' as const }));
+    for (const { d, source } of [...own, ...RECORDING_METRICS.map((d) => ({ d, source: 'recording' as const }))]) {
       const key = `${d.view}\u0000${d.name}`;
-      if (seen.has(key) || !r.files.includes(viewFile[d.view] ?? '')) continue;
+      if (d.kind === 'summary' || seen.has(key) || !files.has(viewFile[d.view] ?? '')) continue;
       seen.add(key);
-      views.push(entry(d.name, d, RECORDING_METRICS.includes(d) ? 'recording' : 'workload', d.kind, d.view));
+      views.push(entry(d.name, d, source, d.kind, d.view));
     }
   }
   return [...summary, ...views];
