@@ -185,9 +185,9 @@ export async function runBenchmark(b: ResolvedBenchmark, opts: EngineOptions): P
 
     async function runPoint(run: PlannedRun, n: number): Promise<PointRecord> {
       let attempt = 0;
-      for (;;) {
       // Typed once when the file was loaded: the workload computes with these, the record keeps them beside the labels.
       const typing = pointTyping(b, run.params);
+      for (;;) {
         attempt++;
         emit({ type: 'point-start', run, n, of: todo.length, attempt, ...(eta(todo.length - n + 1) !== undefined ? { etaS: eta(todo.length - n + 1)! } : {}) });
         const writer = set.beginPoint(run.key, run.rep);
@@ -220,8 +220,8 @@ export async function runBenchmark(b: ResolvedBenchmark, opts: EngineOptions): P
           try {
             result = await workload.run({
               params: run.params,
-              rep: run.rep,
               typed: typing.typed,
+              rep: run.rep,
               key: run.key,
               dir: writer.dir,
               warmupS: b.warmupS,
@@ -272,8 +272,8 @@ export async function runBenchmark(b: ResolvedBenchmark, opts: EngineOptions): P
           rep: run.rep,
           index: run.index,
           params: { ...run.params },
-          outcome: result.outcome,
           ...typing,
+          outcome: result.outcome,
           attempts: attempt,
           workload: b.workload.type,
           benchmark: { name: b.name, sha256: b.source.sha256 },
