@@ -7,10 +7,10 @@
 // stdin, a pipe from the engine:
 //   add PID STARTTIME    a process group the engine started (STARTTIME: field 22 of /proc/PID/stat)
 //   del PID              that group is gone
-// End of file on stdin means the engine closed it or died: every group still registered whose
-// leader is still the same process (same start time, so a reused pid is never touched) gets
-// SIGTERM, together with its leader's descendants that moved to groups of their own; what is left
-// after GRACE_MS gets SIGKILL; then the watchdog exits.
+// End of file on stdin means the engine closed it or died: every group still registered that is
+// still that group (its leader has the same start time, or is gone and left members: see ours(),
+// so a reused pid is never touched) gets SIGTERM, together with its members' descendants that
+// moved to groups of their own; what is left after GRACE_MS gets SIGKILL; then the watchdog exits.
 //
 // Usage: node scripts/watchdog.mjs [LOG]   (LOG: a file to append what it ended to)
 import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
