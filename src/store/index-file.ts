@@ -225,16 +225,22 @@ function newestMarker(s: Snapshot): bigint {
   return m;
 }
 
-/** Whether the snapshot names exactly what points/ holds now, and nothing happened in points/ since its newest marker. */
-function isFresh(s: Snapshot, points: string): boolean {
+/**
+ * Whether the snapshot names exactly what points/ holds now, and nothing happened in points/ since
+ * its newest marker; if so, how many of those directories have a record.
+ */
+function freshCount(s: Snapshot, points: string): number | undefined {
   const marker = pointsMarker(points);
-  const now = listPointDirs(points);
+  // Unsorted: only membership counts here.
+  const now = readdirSync(points).filter((d) => !d.startsWith('.'));
   const known = new Set(s.header.dirs);
   for (const l of s.log) known.add(l.dir);
-  if (marker !== newestMarker(s) || now.length !== known.size || !now.every((d) => known.has(d))) return false;
+  if (marker !== newestMarker(s) || now.length !== known.size || !now.every((d) => known.has(d))) return undefined;
   const logged = new Set(s.log.map((l) => l.dir));
   // A directory scanned before its point.json was there (a copy by hand) has it now: that record is missing.
-  return s.header.pending.every((d) => logged.has(d) || !existsSync(join(points, d, 'point.json')));
+  const pending = s.header.pending.filter((d) => !logged.has(d));
+  if (pending.some((d) => existsSync(join(points, d, 'point.json')))) return undefined;
+  return known.size - pending.length;
 }
 
 function recordOf(l: Line): PointRecord {
@@ -257,14 +263,12 @@ function mergeLines(base: Line[], log: Line[]): Line[] {
   return [...by.keys()].sort().map((d) => by.get(d)!);
 }
 
-function snapshotView(s: Snapshot): IndexView {
+function snapshotView(s: Snapshot, count: number): IndexView {
   let fd: number | undefined = s.baseFd;
   const close = () => {
     if (fd !== undefined) closeSync(fd);
     fd = undefined;
   };
-  const dirs = new Set(s.header.dirs.filter((d) => !s.header.pending.includes(d)));
-  for (const l of s.log) dirs.add(l.dir);
   return {
     key: `${s.header.id}-${s.logBytes}`,
     generation: s.header.id,
@@ -289,7 +293,7 @@ function snapshotView(s: Snapshot): IndexView {
         throw e;
       }
     },
-    count: dirs.size,
+    count,
     note: undefined,
     records: () => {
       if (fd === undefined) throw new Error('index view read after close');
@@ -333,15 +337,15 @@ function openFresh(set: IndexedSet): IndexView {
   for (let attempt = 0; ; attempt++) {
     const s = readSnapshot(idx);
     if (s) {
-      let fresh: boolean;
+      let count: number | undefined;
       try {
-        fresh = isFresh(s, points);
+        count = freshCount(s, points);
       } catch (e) {
         closeSync(s.baseFd);
         throw e;
       }
-      if (fresh) {
-        const view = snapshotView(s);
+      if (count !== undefined) {
+        const view = snapshotView(s, count);
         const read = view.records;
         // Damage from outside (a disk error, a hand edit) makes the index unreadable, not the set: rebuild it.
         view.records = () => {
