@@ -16,7 +16,7 @@ import { runBenchmark } from '../src/engine/engine.ts';
 import { ResultSet } from '../src/store/resultset.ts';
 import { VideoDecoder, VideoEncoder } from '../src/stream/codecs.ts';
 import { allocFrame } from '../src/stream/frame.ts';
-import { createScene } from '../src/stream/scenes.ts';
+import { createScene } from '../src/stream/scenes/index.ts';
 
 const seconds = Number(process.argv[2] ?? 6);
 const dir = mkdtempSync(join(tmpdir(), 'sb-bench-pipe-'));

@@ -10,7 +10,7 @@
 import { performance } from 'node:perf_hooks';
 import { allocFrame, type YuvFrame } from '../src/stream/frame.ts';
 import { psnrY, ssimY } from '../src/stream/quality.ts';
-import { createScene, SCENE_NAMES, type SceneName } from '../src/stream/scenes.ts';
+import { createScene, SCENE_NAMES, type SceneName } from '../src/stream/scenes/index.ts';
 import { fullRangeTable, spatialInfo, temporalInfo, toFullRange } from '../src/stream/siti.ts';
 
 const FRAMES = Number(process.argv[2] ?? 300);

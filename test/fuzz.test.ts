@@ -13,7 +13,7 @@ import { after, test } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { main } from '../src/cli/main.ts';
 import { FRAME_MAX, SCENE_MIN, SCENES } from '../src/config/stream-settings.ts';
-import { MAX_SCENE_WIDTH, MIN_SCENE_HEIGHT, MIN_SCENE_WIDTH, SCENE_NAMES } from '../src/stream/scenes.ts';
+import { MAX_SCENE_WIDTH, MIN_SCENE_HEIGHT, MIN_SCENE_WIDTH, SCENE_NAMES } from '../src/stream/scenes/index.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 const CLI = join(root, 'bin/streambench.js');

@@ -11,7 +11,7 @@ import { planRuns } from '../src/config/matrix.ts';
 import { MAX_GRAIN as SETTINGS_MAX_GRAIN, streamSettings } from '../src/config/stream-settings.ts';
 import { runBenchmark } from '../src/engine/engine.ts';
 import { ResultSet } from '../src/store/resultset.ts';
-import { DEFAULT_GRAIN, MAX_GRAIN } from '../src/stream/scenes.ts';
+import { DEFAULT_GRAIN, MAX_GRAIN } from '../src/stream/scenes/index.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'sb-grain-'));
 after(() => rmSync(work, { recursive: true, force: true }));

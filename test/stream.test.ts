@@ -13,7 +13,7 @@ import { openSetDatabase } from '../src/store/database.ts';
 import type { PointRecord } from '../src/store/records.ts';
 import { ResultSet } from '../src/store/resultset.ts';
 import { allocFrame } from '../src/stream/frame.ts';
-import { createScene } from '../src/stream/scenes.ts';
+import { createScene } from '../src/stream/scenes/index.ts';
 import type { ClientFrame, RoleReport } from '../src/stream/report.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'sb-stream-'));

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { allocFrame, i420Size } from './frame.ts';
 import { psnrY, ssimY } from './quality.ts';
-import { createScene, type SceneName } from './scenes.ts';
+import { createScene, type SceneName } from './scenes/index.ts';
 
 test('psnrY: Infinity for equal planes, 10*log10(255^2/MSE) otherwise', () => {
   const a = new Uint8Array(64 * 48).fill(100);

@@ -18,7 +18,7 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import type { StreamSettings } from '../config/stream-settings.ts';
 import { allocFrame, type YuvFrame } from './frame.ts';
-import { stampFrameNumber } from './scenes.ts';
+import { stampFrameNumber } from './scenes/index.ts';
 import { openSource } from './source.ts';
 
 /** SI and TI of a sequence: P.910's maximum over frames, and the mean. */

@@ -1,6 +1,6 @@
 /** Where frames come from: a synthetic scene, or a y4m file, both addressable by frame number. */
 import type { YuvFrame } from './frame.ts';
-import { createScene, SCENE_NAMES, type SceneName } from './scenes.ts';
+import { createScene, SCENE_NAMES, type SceneName } from './scenes/index.ts';
 import type { StreamSettings } from '../config/stream-settings.ts';
 import { openY4m } from './y4m.ts';
 

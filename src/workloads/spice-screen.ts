@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { monoMs } from '../base/clock.ts';
 import { quantile } from '../base/quantile.ts';
-import { frameCodeArea, readFrameNumber } from '../stream/scenes.ts';
+import { frameCodeArea, readFrameNumber } from '../stream/scenes/index.ts';
 
 /**
  * How often the screen is grabbed, per second. The grab dates a frame up to one interval late

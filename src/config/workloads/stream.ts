@@ -12,13 +12,13 @@ export const RATE_CONTROLS = ['cbr', 'vbr', 'crf'] as const;
 export type RateControl = (typeof RATE_CONTROLS)[number];
 export const TRANSPORTS = ['tcp', 'udp'] as const;
 export type Transport = (typeof TRANSPORTS)[number];
-/** The synthetic scenes (src/stream/scenes.ts renders them; a test keeps both lists equal). */
+/** The synthetic scenes (src/stream/scenes/ renders them; a test keeps both lists equal). */
 export const SCENES = ['idle', 'typing', 'scrolling', 'drag', 'video', 'motion'] as const;
-/** Frame sizes the scenes draw (src/stream/scenes.ts; a y4m source may be smaller). */
+/** Frame sizes the scenes draw (src/stream/scenes/; a y4m source may be smaller). */
 export const SCENE_MIN = { width: 160, height: 120 } as const;
 /** The smallest frame of a y4m source. */
 export const SOURCE_MIN = { width: 16, height: 16 } as const;
-/** The most film grain the scenes draw (src/stream/scenes.ts; a test keeps both equal). */
+/** The most film grain the scenes draw (src/stream/scenes/; a test keeps both equal). */
 export const MAX_GRAIN = 50;
 /** The largest frame: 8K UHD. */
 export const FRAME_MAX = { width: 7680, height: 4320 } as const;
