@@ -3,7 +3,7 @@ import type { Probe } from '../probe.ts';
 import { CpuProbe } from './cpu.ts';
 import { CpuFreqProbe } from './cpufreq.ts';
 import { CommandProbe } from './custom.ts';
-import { AmdGpuProbe, IntelGpuProbe, NvidiaProbe } from './gpu.ts';
+import { gpuProbes } from './gpu/index.ts';
 import { MemProbe } from './mem.ts';
 import { NetProbe } from './net.ts';
 import { ProcessProbe, type Selector } from './proc.ts';
@@ -22,7 +22,7 @@ export {
   type IntelGpuSample,
   type NvidiaDmonRow,
   type NvidiaGpuRow,
-} from './gpu.ts';
+} from './gpu/index.ts';
 export { MemProbe, parseMeminfo, type MemProbeOptions } from './mem.ts';
 export { NetProbe, parseNetDev, type NetProbeOptions } from './net.ts';
 export { ProcessProbe, type ProcessProbeOptions, type Selector } from './proc.ts';
@@ -82,9 +82,7 @@ export function createProbes(config: ProbeConfig): Probe[] {
   }
   const gpu = interval(config.gpu, 1000);
   if (gpu !== undefined) {
-    for (const p of [new NvidiaProbe({ intervalMs: gpu }), new IntelGpuProbe({ intervalMs: gpu }), new AmdGpuProbe({ intervalMs: gpu })]) {
-      if (p.available) out.push(p);
-    }
+    out.push(...gpuProbes(gpu));
   }
   for (const c of config.custom ?? []) out.push(new CommandProbe(c));
   return out;

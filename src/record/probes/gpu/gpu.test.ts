@@ -17,7 +17,7 @@ import {
   parseNvidiaDmon,
   parseNvidiaSmiCsv,
   which,
-} from './gpu.ts';
+} from './index.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 
