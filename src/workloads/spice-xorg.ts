@@ -1,0 +1,72 @@
+/**
+ * The X side of the SPICE workload: the Xorg binary whose spiceqxl driver is the SPICE server, its
+ * configuration for a point's settings, and the display number and loopback port it takes.
+ */
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { SpiceSettings } from '../config/spice-settings.ts';
+
+/** The Xorg of Debian's xserver-xspice, which loads the spiceqxl driver. */
+export const XORG = '/usr/lib/xorg/Xorg';
+
+/** A display number no X server uses now, from 100 up (below are left to people). */
+export function freeDisplay(taken: Set<number>): number {
+  for (let n = 100; n < 1000; n++) {
+    if (!taken.has(n) && !existsSync(`/tmp/.X11-unix/X${n}`) && !existsSync(`/tmp/.X${n}-lock`)) {
+      taken.add(n);
+      return n;
+    }
+  }
+  throw new Error('no free X display number between 100 and 999');
+}
+
+/** A loopback port free now (bound, read, released). */
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+/** The X server configuration of the SPICE server for these settings. */
+export function xorgConfig(s: SpiceSettings, port: number): string {
+  const opt = (k: string, v: string | number | undefined) => (v === undefined ? '' : `    Option "${k}" "${v}"\n`);
+  // The buffer sizes must be given: with the package's defaults this Xorg crashes at start
+  // ("resizing surface0 to 0").
+  return `Section "Device"
+    Identifier "XSPICE"
+    Driver "spiceqxl"
+${opt('SpicePort', port)}${opt('SpiceAddr', '127.0.0.1')}${opt('SpiceDisableTicketing', 'True')}${opt('SpiceStreamingVideo', s.streaming)}${opt('SpiceVideoCodecs', s.codec)}${opt('SpiceImageCompression', s.imageCompression)}${opt('SpiceJpegWanCompression', s.jpegWan)}${opt('SpiceZlibGlzWanCompression', s.zlibWan)}${opt('SpiceDeferredFPS', s.deferredFps)}${opt('NumHeads', 1)}${opt('FrameBufferSize', Math.max(16, Math.ceil((s.width * s.height * 4) / 1048576) + 4))}${opt('SurfaceBufferSize', 128)}${opt('CommandBufferSize', 128)}EndSection
+Section "InputDevice"
+    Identifier "XSPICE POINTER"
+    Driver     "xspice pointer"
+EndSection
+Section "InputDevice"
+    Identifier "XSPICE KEYBOARD"
+    Driver     "xspice keyboard"
+EndSection
+Section "Monitor"
+    Identifier    "Configured Monitor"
+EndSection
+Section "Screen"
+    Identifier     "XSPICE Screen"
+    Monitor        "Configured Monitor"
+    Device        "XSPICE"
+    DefaultDepth    24
+    SubSection "Display"
+        Virtual ${s.width} ${s.height}
+        Modes "${s.width}x${s.height}"
+    EndSubSection
+EndSection
+Section "ServerLayout"
+    Identifier "XSPICE"
+    Screen "XSPICE Screen"
+    InputDevice "XSPICE KEYBOARD"
+    InputDevice "XSPICE POINTER"
+EndSection
+Section "ServerFlags"
+    Option "AutoAddDevices" "False"
+EndSection
+`;
+}
