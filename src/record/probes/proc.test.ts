@@ -123,7 +123,9 @@ test('per-process CPU agrees with pidstat within 3 points on a process burning a
     console.log(
       `pidstat %CPU ${col('%CPU')} (%usr ${col('%usr')}, %system ${col('%system')}); probe ${probe.toFixed(2)} (user ${(userWeighted / total).toFixed(2)}, system ${(sysWeighted / total).toFixed(2)})`,
     );
-    assert.ok(col('%CPU') > 20 && col('%CPU') < 80, `the burner is not near half a core: ${col('%CPU')}`);
+    // On a loaded machine the burner gets less than its half core; it must still burn enough for
+    // a 3-point comparison to mean something.
+    assert.ok(col('%CPU') > 5 && col('%CPU') < 80, `the burner is not burning a share of a core: ${col('%CPU')}`);
     assert.ok(Math.abs(probe - col('%CPU')) <= 3, `probe ${probe} vs pidstat ${col('%CPU')}`);
   } finally {
     await stop(child);
