@@ -208,7 +208,9 @@ else { if (!a.includes('--format=csv,noheader,nounits') || !a.includes('-lms')) 
     try {
       const v = await until(() => {
         const s = p.sample(0);
-        return s['gpu.nvidia.0.sm_pct'] === 36 && s['gpu.nvidia.0.power_w'] !== undefined ? s : undefined;
+        // Each child's own figure: sm_pct only from dmon, util_pct only from the query (on a busy
+        // machine either may come first, and power alone could be dmon's).
+        return s['gpu.nvidia.0.sm_pct'] === 36 && s['gpu.nvidia.0.util_pct'] !== undefined ? s : undefined;
       }, 5000);
       assert.equal(v['gpu.nvidia.0.enc_pct'], 0);
       assert.equal(v['gpu.nvidia.0.fb_used_mb'], 433);
