@@ -191,6 +191,7 @@ async function relayUdp(o: HostOptions, downCfg: NetemConfig, upCfg: NetemConfig
     back.on('message', (d) => {
       const t = monoMs();
       let frame = -1;
+      let isEnd = false;
       try {
         const p = parseDatagram(d);
         if (p.type === MSG_FRAME) {
@@ -201,16 +202,25 @@ async function relayUdp(o: HostOptions, downCfg: NetemConfig, upCfg: NetemConfig
           const c = parts.get(frame) ?? { count: p.fragment.count, in: 0, out: 0 };
           c.in++;
           parts.set(frame, c);
-        } else if (p.type === MSG_END && !endSeen) {
-          endSeen = true;
-          // Whatever is queued still goes out: end once the link had time to drain.
-          setTimeout(resolve, Math.max(500, 3 * (downCfg.delayMs ?? 0) + 300)).unref();
+        } else if (p.type === MSG_END) {
+          isEnd = true;
+          if (!endSeen) {
+            endSeen = true;
+            // Whatever is queued still goes out: the end marker follows once the link had time to
+            // drain. It is the harness's word that the stream is over, not stream data, so it goes
+            // around the emulated link: a full queue or a loss must not leave the client waiting.
+            setTimeout(() => {
+              const sends = client ? [0, 1, 2].map(() => new Promise<void>((r) => front.send(d, client!.port, client!.address, () => r()))) : [];
+              void Promise.all(sends).then(() => resolve());
+            }, Math.max(500, 3 * (downCfg.delayMs ?? 0) + 300)).unref();
+          }
         }
       } catch (e) {
         // Forwarded all the same, as a router would; the client judges what it receives.
         process.stderr.write(`host: unreadable datagram from the guest: ${errorMessage(e)}\n`);
         frame = -1;
       }
+      if (isEnd) return;
       const r = downLink.push({ d, frame }, d.length);
       if ((r === 'dropped-queue' || r === 'dropped-loss') && frame >= 0) frames.get(frame)!.fragmentsDropped++;
     });
