@@ -14,6 +14,7 @@ import { parse, stringify } from 'yaml';
 import { main } from '../src/cli/main.ts';
 import { FRAME_MAX, SCENE_MIN, SCENES } from '../src/config/stream-settings.ts';
 import { MAX_SCENE_WIDTH, MIN_SCENE_HEIGHT, MIN_SCENE_WIDTH, SCENE_NAMES } from '../src/stream/scenes/index.ts';
+import { seededRandom } from '../src/base/random.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 const CLI = join(root, 'bin/streambench.js');
@@ -43,17 +44,6 @@ async function cli(args: string[]) {
   return { code, out: out.text, err: err.text, seconds: (performance.now() - t0) / 1000 };
 }
 
-/** mulberry32: the generated cases depend on the seed only. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Case {
   name: string;
@@ -359,7 +349,7 @@ const AXIS_BAD: Record<string, unknown[]> = {
  * JSON-as-YAML or a TypeScript module; a few change the text itself in ways YAML refuses.
  */
 function mutationCases(count: number): Case[] {
-  const rnd = prng(SEED);
+  const rnd = seededRandom(SEED);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const examples = readdirSync(join(root, 'examples')).filter((f) => f.endsWith('.yaml')).sort();
   const cases: Case[] = [];

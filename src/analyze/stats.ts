@@ -21,17 +21,8 @@ export function fUpperP(f: number, df1: number, df2: number): number {
   return Math.max(0, Math.min(1, 1 - jStat.centralF.cdf(Math.max(f, 0), df1, df2)));
 }
 
-/** A seeded uniform generator on [0, 1) (mulberry32): the same seed gives the same bootstrap and folds. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded generator of the folds and bootstraps (one for the whole project, in base). */
+export { seededRandom } from '../base/random.ts';
 
 /** A standard normal draw from a uniform generator (Box-Muller). */
 export function normalDraw(rand: () => number): number {

@@ -2,20 +2,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { quantile } from './quantile.ts';
+import { seededRandom } from './random.ts';
 
-/** A seeded generator (mulberry32): the same cases on every run. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('quantile agrees with DuckDB quantile_cont on random sets, sorted or not, with ties and negatives', async () => {
-  const rnd = random(12);
+  const rnd = seededRandom(12);
   const sets: number[][] = [];
   for (let i = 0; i < 60; i++) {
     const n = i < 50 ? 1 + i : 200 + Math.floor(rnd() * 900);

@@ -2,6 +2,7 @@
 import { stableKey } from '../base/canonical.ts';
 import { MAX_PLAN_STEPS, MAX_RANGE_VALUES } from './limits.ts';
 import type { Axis, Order, ParamValue, Params, PartialPoint, ResolvedBenchmark } from './resolved.ts';
+import { seededRandom } from '../base/random.ts';
 
 /** A numeric range as written in the file. */
 export interface RangeSpec {
@@ -403,23 +404,12 @@ export function expandPoints(axes: readonly Axis[], links: readonly string[][], 
   return points;
 }
 
-/** Deterministic PRNG (mulberry32) so a seeded shuffle is the same on every machine. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Puts points in run order: as declared, shuffled with a seed, or grouped by costly parameters. */
 export function orderPoints(points: readonly Point[], order: Order, axes: readonly Axis[]): Point[] {
   const out = [...points];
   if (order.kind === 'shuffle') {
-    const r = rng(order.seed);
+    const r = seededRandom(order.seed);
     for (let i = out.length - 1; i > 0; i--) {
       const j = Math.floor(r() * (i + 1));
       [out[i], out[j]] = [out[j]!, out[i]!];
