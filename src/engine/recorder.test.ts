@@ -21,10 +21,17 @@ test('a CPU mean weighs each sample by its interval: a late tick of a busy proce
   assert.equal(m['guest.proc.server.cpu_pct'], 50);
   assert.equal(m['guest.proc.server.rss_mb'], 17);
   assert.equal(m['guest.proc.server.threads'], 7);
-  // Within a window, only its samples count (the first one's interval still reaches back).
+  // Within a window, only the part of each interval inside it counts.
   const w = summarize(recording(samples), 1, { fromMs: 450, toMs: 700 });
   assert.equal(w['guest.proc.server.cpu_pct'], 0);
   assert.equal(w['guest.proc.server.threads'], 3);
+  // A window starting at 300: the busy reading at 400 covers (100, 400], of which 100 ms is inside;
+  // 100 ms busy in the 400 ms from 300 to 700 is 25 % (counting its whole interval said 50 %: a
+  // start-up burst before the window leaked in).
+  assert.equal(summarize(recording(samples), 1, { fromMs: 300, toMs: 700 })['guest.proc.server.cpu_pct'], 25);
+  // A window ending at 450 between ticks: the reading at 500 (0 %) covers its last 50 ms.
+  assert.equal(summarize(recording(samples), 1, { fromMs: 100, toMs: 450 })['guest.proc.server.cpu_pct'], Number(((300 / 350) * 100).toFixed(3)));
+  assert.equal(summarize(recording(samples), 1, { fromMs: 100, toMs: 450 })['guest.proc.server.rss_mb'], 14, 'peaks only from samples inside');
   // A selection with no process in the window gets no figures at all, rather than zeros.
   const none = summarize(recording([...samples, { t: 700, role: 'guest', probe: 'proc', name: 'proc.server.procs', value: 0 }]), 1, { fromMs: 650, toMs: 700 });
   assert.deepEqual(Object.keys(none).filter((k) => k.includes('proc.')), []);

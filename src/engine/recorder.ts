@@ -215,10 +215,11 @@ export function recordingFlags(rec: PointRecording, expected: Expected, window?:
 
 /**
  * Per role: mean system CPU and peak memory; per watched process mean CPU, peak RSS and most
- * threads; GPU use; the agent's own CPU over the point and its clock uncertainty. Only samples
- * in the window count (all of them without one). Means of rates are weighted by each sample's
- * interval (the time since its probe's previous sampling): under load an agent's ticks come late,
- * and an unweighted mean would count a long busy interval as much as a short idle one.
+ * threads; GPU use; the agent's own CPU over the point and its clock uncertainty. Only the
+ * window counts (the whole point without one). Means of rates are weighted by the part of each
+ * sample's interval (the time since its probe's previous sampling) inside the window: under load an
+ * agent's ticks come late, and an unweighted mean would count a long busy interval as much as a
+ * short idle one. Peaks (memory, threads) are of the samples taken inside the window.
  */
 export function summarize(rec: PointRecording, wallS: number, window?: { fromMs: number; toMs: number }): Record<string, MetricValue> {
   const acc = new Map<string, { sum: number; weight: number; n: number; plain: number; max: number }>();
@@ -232,14 +233,22 @@ export function summarize(rec: PointRecording, wallS: number, window?: { fromMs:
     if (!tm) times.set(pk, (tm = { last: s.t, before: undefined }));
     else if (s.t !== tm.last) Object.assign(tm, { before: tm.last, last: s.t });
     const prev = tm.before;
-    if (window && (s.t < window.fromMs || s.t > window.toMs)) continue;
+    // A rate read at t is the mean over (prev, t]: only the part of that interval inside the
+    // window counts, so a start-up burst just before the window (a process loading its modules)
+    // or the part of a late tick after it does not leak in at full weight.
+    const from = window ? Math.max(prev ?? -Infinity, window.fromMs) : prev;
+    const to = window ? Math.min(s.t, window.toMs) : s.t;
+    const w = prev !== undefined && from !== undefined && to > from ? to - from : 0;
+    const inside = !window || (s.t >= window.fromMs && s.t <= window.toMs);
+    if (!inside && w === 0) continue;
     const a = acc.get(k) ?? { sum: 0, weight: 0, n: 0, plain: 0, max: -Infinity };
-    const w = prev !== undefined && s.t > prev ? s.t - prev : 0;
     a.sum += s.value * w;
     a.weight += w;
-    a.plain += s.value;
-    a.n++;
-    a.max = Math.max(a.max, s.value);
+    if (inside) {
+      a.plain += s.value;
+      a.n++;
+      a.max = Math.max(a.max, s.value);
+    }
     acc.set(k, a);
   }
   // A selection that matched no process in the window has no figures, not zeros (its flag says why).
@@ -255,10 +264,11 @@ export function summarize(rec: PointRecording, wallS: number, window?: { fromMs:
   for (const [k, a] of acc) {
     const [role, name] = k.split('\u0000') as [string, string];
     if (name.startsWith('proc.') && unmatched.has(`${role}\u0000${name.split('.')[1]}`)) continue;
+    const peak = a.n > 0;
     if (name === 'cpu.busy_pct') out[`${role}.sys.cpu_pct`] = r3(mean(a));
-    else if (name === 'mem.used_mb') out[`${role}.sys.mem_used_mb`] = r3(a.max);
+    else if (name === 'mem.used_mb' && peak) out[`${role}.sys.mem_used_mb`] = r3(a.max);
     else if (/^proc\.[^.]+\.cpu_pct$/.test(name)) out[`${role}.${name}`] = r3(mean(a));
-    else if (/^proc\.[^.]+\.(rss_mb|threads)$/.test(name)) out[`${role}.${name}`] = r3(a.max);
+    else if (/^proc\.[^.]+\.(rss_mb|threads)$/.test(name) && peak) out[`${role}.${name}`] = r3(a.max);
     else if (/^gpu\./.test(name) && /(util|busy)/.test(name)) out[`${role}.${name}`] = r3(mean(a));
   }
   for (const [role, a] of Object.entries(rec.agents)) {
