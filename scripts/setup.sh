@@ -13,7 +13,9 @@ cd "$(dirname "$0")/.."
 #     client (spice-gtk, through decodebin): vp8dec/vp9dec (good, libgstvpx), avdec_h264 (libav) and
 #       h264parse (bad, libgstvideoparsersbad: without it the client logs "Missing decoder: H.264" and
 #       drops the stream); MJPEG needs no element (spice-gtk decodes it itself), jpegdec is in good.
-declare -A NEED=([ffmpeg]=ffmpeg [/usr/bin/time]=time [pidstat]=sysstat [iperf3]=iperf3
+#   chromium: the browser the GUI's tests and benchmarks drive through playwright-core (no browser
+#     build can be downloaded here; Debian's is the one).
+declare -A NEED=([ffmpeg]=ffmpeg [chromium]=chromium [/usr/bin/time]=time [pidstat]=sysstat [iperf3]=iperf3
   [/usr/lib/xorg/modules/drivers/spiceqxl_drv.so]=xserver-xspice [Xvfb]=xvfb [remote-viewer]=virt-viewer
   [/usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstvpx.so]=gstreamer1.0-plugins-good
   [/usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstx264.so]=gstreamer1.0-plugins-ugly
