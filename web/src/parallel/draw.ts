@@ -1,0 +1,269 @@
+/**
+ * Drawing parallel coordinates on three stacked canvases: all runs once, dimmed, on the
+ * background layer (redrawn only when the axes, their order or the size change); the selected
+ * runs, coloured, on the foreground layer (the only layer a brush redraws); axes, labels, brushes
+ * and the colour legend on the top layer, which also takes the mouse. Lines of one colour go into
+ * one path, so a redraw is a few dozen strokes, not one per run.
+ */
+import { brushSpan, type Axis, type Brush } from './model.ts';
+
+/** Colours of the scale, low to high (viridis, sampled). */
+export const PALETTE = ['#440154', '#482475', '#414487', '#355f8d', '#2a788e', '#21918c', '#22a884', '#44bf70', '#7ad151', '#bddf26', '#fde725'];
+/** Bins of the colour scale: lines of one bin share a path. */
+const BINS = 32;
+
+export interface Layout {
+  width: number;
+  height: number;
+  left: number;
+  right: number;
+  top: number;
+  bottom: number;
+}
+
+export const MARGIN = { left: 60, right: 110, top: 46, bottom: 34 };
+
+/** x of the i-th of n axes. */
+export function axisX(layout: Layout, i: number, n: number): number {
+  const span = layout.width - layout.left - layout.right;
+  return n <= 1 ? layout.left + span / 2 : layout.left + (i * span) / (n - 1);
+}
+
+/** y of a position 0..1 on an axis (1 at the top). */
+export function posY(layout: Layout, p: number): number {
+  return layout.top + (1 - p) * (layout.height - layout.top - layout.bottom);
+}
+
+/** The position 0..1 at a y (clamped). */
+export function yPos(layout: Layout, y: number): number {
+  const h = layout.height - layout.top - layout.bottom;
+  return Math.max(0, Math.min(1, 1 - (y - layout.top) / h));
+}
+
+/** A colour of the palette for t in 0..1, interpolated. */
+export function colourAt(t: number): string {
+  const x = Math.max(0, Math.min(1, t)) * (PALETTE.length - 1);
+  const i = Math.min(PALETTE.length - 2, Math.floor(x));
+  const f = x - i;
+  const a = hex(PALETTE[i]!);
+  const b = hex(PALETTE[i + 1]!);
+  const c = a.map((v, k) => Math.round(v + (b[k]! - v) * f));
+  return `rgb(${c[0]},${c[1]},${c[2]})`;
+}
+
+function hex(s: string): [number, number, number] {
+  return [parseInt(s.slice(1, 3), 16), parseInt(s.slice(3, 5), 16), parseInt(s.slice(5, 7), 16)];
+}
+
+/** Sizes a canvas to css pixels times the device's ratio; returns its context scaled to css pixels. */
+export function fitCanvas(canvas: HTMLCanvasElement, width: number, height: number): CanvasRenderingContext2D {
+  const dpr = window.devicePixelRatio || 1;
+  canvas.width = Math.round(width * dpr);
+  canvas.height = Math.round(height * dpr);
+  canvas.style.width = `${width}px`;
+  canvas.style.height = `${height}px`;
+  const ctx = canvas.getContext('2d')!;
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  return ctx;
+}
+
+/**
+ * Strokes the lines of the runs for which `keep(i)` holds, in `style(bin)` per colour bin
+ * (`bin(i)`, 0..BINS-1; -1 for the plain colour), as one path per bin.
+ */
+function strokeLines(ctx: CanvasRenderingContext2D, layout: Layout, axes: readonly Axis[], n: number, keep: (i: number) => boolean, bin: (i: number) => number, style: (b: number) => string): void {
+  const xs = axes.map((_, k) => axisX(layout, k, axes.length));
+  const y0 = layout.top;
+  const h = layout.height - layout.top - layout.bottom;
+  // Runs grouped by bin first (counting sort), so each bin's path is built in one go.
+  const bins = new Int32Array(n);
+  const counts = new Int32Array(BINS + 1);
+  for (let i = 0; i < n; i++) {
+    if (!keep(i)) {
+      bins[i] = -2;
+      continue;
+    }
+    const b = bin(i);
+    bins[i] = b;
+    counts[b + 1]!++;
+  }
+  const starts = new Int32Array(BINS + 2);
+  for (let b = 0; b <= BINS; b++) starts[b + 1] = starts[b]! + counts[b]!;
+  const order = new Int32Array(starts[BINS + 1]!);
+  const fill = starts.slice();
+  for (let i = 0; i < n; i++) if (bins[i]! >= -1) order[fill[bins[i]! + 1]!++] = i;
+  const pos = axes.map((a) => a.pos);
+  for (let b = -1; b < BINS; b++) {
+    const from = starts[b + 1]!;
+    const to = starts[b + 2]!;
+    if (from === to) continue;
+    ctx.strokeStyle = style(b);
+    ctx.beginPath();
+    for (let j = from; j < to; j++) {
+      const i = order[j]!;
+      let pen = false;
+      for (let k = 0; k < pos.length; k++) {
+        const p = pos[k]![i]!;
+        // A run without a value on an axis breaks its line there.
+        if (p !== p) {
+          pen = false;
+          continue;
+        }
+        const y = y0 + (1 - p) * h;
+        if (pen) ctx.lineTo(xs[k]!, y);
+        else ctx.moveTo(xs[k]!, y);
+        pen = true;
+      }
+    }
+    ctx.stroke();
+  }
+}
+
+/** The background: every run, thin and pale, so the brushed-out ones stay visible as context. */
+export function drawBackground(ctx: CanvasRenderingContext2D, layout: Layout, axes: readonly Axis[], n: number): void {
+  ctx.clearRect(0, 0, layout.width, layout.height);
+  ctx.lineWidth = 1;
+  ctx.globalAlpha = Math.max(0.04, Math.min(0.5, 60 / Math.max(1, n)));
+  strokeLines(ctx, layout, axes, n, () => true, () => -1, () => '#9aa0a6');
+  ctx.globalAlpha = 1;
+}
+
+/**
+ * The foreground: the selected runs coloured by `colour` (a value per run scaled to 0..1, NaN
+ * for none: drawn grey). Alpha falls with the number of lines so that dense bundles read as dense.
+ */
+export function drawForeground(ctx: CanvasRenderingContext2D, layout: Layout, axes: readonly Axis[], mask: Uint8Array, selected: number, colour: Float32Array | undefined): void {
+  ctx.clearRect(0, 0, layout.width, layout.height);
+  if (selected === 0 || axes.length === 0) return;
+  ctx.lineWidth = 1;
+  ctx.globalAlpha = Math.max(0.08, Math.min(0.9, 300 / selected));
+  const styles = Array.from({ length: BINS }, (_, b) => colourAt((b + 0.5) / BINS));
+  strokeLines(
+    ctx,
+    layout,
+    axes,
+    mask.length,
+    (i) => mask[i] === 1,
+    (i) => {
+      const t = colour ? colour[i]! : NaN;
+      return t !== t ? -1 : Math.min(BINS - 1, Math.floor(t * BINS));
+    },
+    (b) => (b < 0 ? '#5f6368' : styles[b]!),
+  );
+  ctx.globalAlpha = 1;
+}
+
+/** Short text of a number for a tick or a legend. */
+export function fmt(x: number): string {
+  if (!Number.isFinite(x)) return '';
+  const a = Math.abs(x);
+  if (a >= 1e9) return `${+(x / 1e9).toPrecision(3)}G`;
+  if (a >= 1e6) return `${+(x / 1e6).toPrecision(3)}M`;
+  if (a >= 1e4) return `${+(x / 1e3).toPrecision(3)}k`;
+  if (a === 0) return '0';
+  return String(+x.toPrecision(3));
+}
+
+/** Tick values of a numeric axis: about five round values in range (decades on a log axis). */
+function ticks(axis: Axis): number[] {
+  if (axis.max === axis.min) return [axis.min];
+  if (axis.log) {
+    const out: number[] = [];
+    for (let e = Math.ceil(Math.log10(axis.min)); e <= Math.floor(Math.log10(axis.max)); e++) out.push(10 ** e);
+    return out.length >= 2 ? out : [axis.min, axis.max];
+  }
+  const raw = (axis.max - axis.min) / 5;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((f) => f * mag).find((s) => s >= raw) ?? raw;
+  const out: number[] = [];
+  for (let v = Math.ceil(axis.min / step) * step; v <= axis.max + step * 1e-9; v += step) out.push(+v.toPrecision(12));
+  return out;
+}
+
+export interface OverlayInput {
+  axes: readonly Axis[];
+  brushes: readonly Brush[];
+  /** The brush being dragged: its axis and span (positions 0..1). */
+  dragging?: { axis: string; a: number; b: number } | undefined;
+  /** The axis being moved by its title, and where its title is now. */
+  moving?: { axis: string; x: number } | undefined;
+  colour?: { name: string; unit: string | null; min: number; max: number; log: boolean } | undefined;
+}
+
+/** Axes with their titles, ticks and brushes, and the colour legend. */
+export function drawOverlay(ctx: CanvasRenderingContext2D, layout: Layout, o: OverlayInput): void {
+  ctx.clearRect(0, 0, layout.width, layout.height);
+  ctx.font = '11px system-ui, sans-serif';
+  ctx.textBaseline = 'middle';
+  const n = o.axes.length;
+  o.axes.forEach((axis, k) => {
+    const x = o.moving?.axis === axis.name ? o.moving.x : axisX(layout, k, n);
+    ctx.strokeStyle = '#202124';
+    ctx.lineWidth = 1;
+    ctx.beginPath();
+    ctx.moveTo(x + 0.5, posY(layout, 0));
+    ctx.lineTo(x + 0.5, posY(layout, 1));
+    ctx.stroke();
+    const brush = o.brushes.find((b) => b.axis === axis.name);
+    const span = o.dragging?.axis === axis.name ? [Math.min(o.dragging.a, o.dragging.b), Math.max(o.dragging.a, o.dragging.b)] : brush ? brushSpan(axis, brush) : undefined;
+    if (span) {
+      ctx.fillStyle = 'rgba(26, 115, 232, 0.25)';
+      ctx.strokeStyle = '#1a73e8';
+      const yTop = posY(layout, span[1]!);
+      const yBot = posY(layout, span[0]!);
+      ctx.fillRect(x - 7, yTop, 14, Math.max(2, yBot - yTop));
+      ctx.strokeRect(x - 7 + 0.5, yTop + 0.5, 13, Math.max(1, yBot - yTop - 1));
+    }
+    ctx.fillStyle = '#202124';
+    ctx.textAlign = 'center';
+    ctx.font = 'bold 11px system-ui, sans-serif';
+    ctx.fillText(axis.name, x, 14);
+    ctx.font = '10px system-ui, sans-serif';
+    ctx.fillStyle = '#5f6368';
+    ctx.fillText(axis.unit ? `(${axis.unit})` : axis.kind === 'param' ? 'parameter' : '', x, 28);
+    ctx.textAlign = 'right';
+    ctx.fillStyle = '#3c4043';
+    if (axis.type === 'categorical') {
+      const cats = axis.categories ?? [];
+      const step = Math.max(1, Math.ceil((cats.length * 12) / (layout.height - layout.top - layout.bottom)));
+      cats.forEach((c, i) => {
+        if (i % step !== 0) return;
+        const p = cats.length === 1 ? 0.5 : i / (cats.length - 1);
+        ctx.fillText(c.length > 12 ? `${c.slice(0, 11)}…` : c, x - 4, posY(layout, p));
+      });
+    } else {
+      for (const v of ticks(axis)) {
+        const p = axis.log ? (Math.log(v) - Math.log(axis.min)) / (Math.log(axis.max) - Math.log(axis.min)) : axis.max === axis.min ? 0.5 : (v - axis.min) / (axis.max - axis.min);
+        const y = posY(layout, p);
+        ctx.fillText(fmt(v), x - 4, y);
+        ctx.beginPath();
+        ctx.moveTo(x - 3, y + 0.5);
+        ctx.lineTo(x, y + 0.5);
+        ctx.stroke();
+      }
+    }
+  });
+  if (o.colour) drawLegend(ctx, layout, o.colour);
+}
+
+function drawLegend(ctx: CanvasRenderingContext2D, layout: Layout, c: NonNullable<OverlayInput['colour']>): void {
+  const x = layout.width - layout.right + 40;
+  const yTop = posY(layout, 1);
+  const yBot = posY(layout, 0);
+  const grad = ctx.createLinearGradient(0, yBot, 0, yTop);
+  PALETTE.forEach((col, i) => grad.addColorStop(i / (PALETTE.length - 1), col));
+  ctx.fillStyle = grad;
+  ctx.fillRect(x, yTop, 14, yBot - yTop);
+  ctx.fillStyle = '#202124';
+  ctx.textAlign = 'left';
+  ctx.font = '10px system-ui, sans-serif';
+  ctx.fillText(fmt(c.max), x + 18, yTop + 4);
+  ctx.fillText(fmt(c.min), x + 18, yBot - 4);
+  if (c.log) ctx.fillText('log', x + 18, (yTop + yBot) / 2);
+  ctx.textAlign = 'center';
+  ctx.font = 'bold 10px system-ui, sans-serif';
+  ctx.fillText('colour', x + 7, 14);
+  ctx.font = '10px system-ui, sans-serif';
+  const label = c.unit ? `${c.name} (${c.unit})` : c.name;
+  ctx.fillText(label.length > 20 ? `${label.slice(0, 19)}…` : label, x + 7, 28);
+}
