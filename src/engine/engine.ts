@@ -14,7 +14,7 @@ import type { EngineEvent, EventSink, RunSummary } from './events.ts';
 import { runHook } from './hooks.ts';
 import { LiveRegistry } from './live.ts';
 import { makePlan } from './plan.ts';
-import { RunRecorder } from './recorder.ts';
+import { RunRecorder, type PointSample } from './recorder.ts';
 import { appendFileSync } from 'node:fs';
 import { storageFailure, writeJsonAtomic } from '../base/fs-atomic.ts';
 import { errorMessage, type EnvironmentError } from '../base/errors.ts';
@@ -25,6 +25,8 @@ export interface EngineOptions {
   filter?: PartialPoint[];
   signal: AbortSignal;
   onEvent?: EventSink;
+  /** Hears the agents' samples of the point in progress as they arrive (about a second behind), for a live view. */
+  onSample?: (s: PointSample) => void;
   /** Replaces the benchmark's workload (tests use a fake one to check scheduling). */
   workload?: Workload;
 }
@@ -82,6 +84,7 @@ export async function runBenchmark(b: ResolvedBenchmark, opts: EngineOptions): P
     if (todo.length > 0 && b.recording) {
       try {
         recorder = await RunRecorder.start(b.recording, set.dir, (p) => live.add(p));
+        if (opts.onSample) recorder.onSample(opts.onSample);
         writeJsonAtomic(join(set.dir, 'agents.json'), recorder.hellos);
       } catch (e) {
         const disk = storageFailure(e, set.dir);

@@ -8,13 +8,21 @@ import { monoMs } from '../base/clock.ts';
 import { errorMessage } from '../base/errors.ts';
 import type { ProcessSelection, Recording, ResolvedHook } from '../config/resolved.ts';
 import { renderTemplate } from '../config/template.ts';
-import { Collector, type AgentEndpoint, type PointRecording } from '../record/collector.ts';
+import { Collector, type AgentEndpoint, type LiveSample, type PointRecording } from '../record/collector.ts';
 import { startLocalAgents, type LocalAgents } from '../record/local.ts';
 import type { Hello, ProbeSettings, RunReply, Selector } from '../record/protocol.ts';
 import type { MetricValue } from '../store/records.ts';
 import { writeSeriesParquet } from '../store/parquet.ts';
 import { processStartTime } from '../workloads/proctree.ts';
 import type { LiveProcess } from '../workloads/workload.ts';
+
+/** A sample of the point being recorded, as samples.parquet will hold it: t in seconds since the point began. */
+export interface PointSample {
+  role: string;
+  probe: string;
+  t: number;
+  values: Record<string, number>;
+}
 
 export class RunRecorder {
   private pointT0 = 0;
@@ -27,13 +35,14 @@ export class RunRecorder {
   ) {}
 
   /** Starts local agents and connects to every agent; throws naming the one that cannot be used. */
-  static async start(r: Recording, setDir: string, onProcess: (p: LiveProcess) => void): Promise<RunRecorder> {
+  static async start(r: Recording, setDir: string, onProcess: (p: LiveProcess) => void, startAgents: typeof startLocalAgents = startLocalAgents): Promise<RunRecorder> {
     const localRoles = r.agents.filter((a) => a.url === undefined).map((a) => a.role);
     const onSpawn = (pid: number) => {
       const st = processStartTime(pid);
       if (st !== undefined) onProcess({ pid, startTime: st });
     };
-    const local = localRoles.length > 0 ? await startLocalAgents(localRoles, { allowCommands: r.allowCommands, logPath: join(setDir, 'agents.log'), onSpawn }) : undefined;
+    // An executor that places roles on other machines starts their agents there (`startAgents`).
+    const local = localRoles.length > 0 ? await startAgents(localRoles, { allowCommands: r.allowCommands, logPath: join(setDir, 'agents.log'), onSpawn }) : undefined;
     const endpoints: AgentEndpoint[] = r.agents.map((a) => {
       if (a.url === undefined) return local!.endpoints.find((e) => e.role === a.role)!;
       const token = a.tokenEnv ? process.env[a.tokenEnv] : undefined;
@@ -95,13 +104,21 @@ export class RunRecorder {
     return this.custom.filter((c) => (c.on ?? this.roles[0]) === role);
   }
 
+  /**
+   * Hears each sample as the collector receives it during a point, on the time base of the
+   * point's samples.parquet (seconds since the point began): what a live view plots.
+   */
+  onSample(listener: (s: PointSample) => void): void {
+    this.collector.on('sample', (s: LiveSample) => listener({ role: s.role, probe: s.probe, t: (s.t - this.pointT0) / 1000, values: s.values }));
+  }
+
   /** Watches a process on a role's machine (unknown roles go to the first agent, e.g. `local`). */
   watch(role: string, selector: Selector): Promise<void> {
     return this.collector.watch(this.roles.includes(role) ? role : this.roles[0]!, [selector]);
   }
 
   /** Stops the point's session and writes samples.parquet and events.parquet into `dir`. */
-  async endPoint(dir: string, window?: { fromMs: number; toMs: number }): Promise<{ metrics: Record<string, MetricValue>; flags: string[] }> {
+  async endPoint(dir: string, window?: { fromMs: number; toMs: number }): Promise<{ metrics: Record<string, MetricValue>; flags: string[]; clocks: Record<string, { offsetMs: number; uncertaintyMs: number }> }> {
     const rec = await this.collector.stopPoint();
     const wallS = (monoMs() - this.pointT0) / 1000;
     // Summaries cover the workload's recorded window when it says which (start-up and warm-up
@@ -127,7 +144,8 @@ export class RunRecorder {
     }
     const metrics = summarize(rec, wallS, window);
     const flags = recordingFlags(rec, { custom: this.roles.map((role) => ({ role, names: this.customOn(role).map((c) => c.name) })), processes: this.processes, localRoles: this.local?.endpoints.map((e) => e.role) ?? [] }, window);
-    return { metrics, flags };
+    const clocks = Object.fromEntries(Object.entries(rec.agents).map(([role, a]) => [role, { offsetMs: a.offsetMs, uncertaintyMs: a.uncertaintyMs }]));
+    return { metrics, flags, clocks };
   }
 
   /** Runs a hook on its role's machine through the agent; the reply goes to the hooks log. */
