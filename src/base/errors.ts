@@ -8,6 +8,8 @@ export const ExitCode = {
   pointFailedStop: 3,
   store: 4,
   environment: 5,
+  /** compare: a real change crossed a --fail-on threshold. */
+  regression: 6,
   internal: 70,
   interrupted: 130,
 } as const;

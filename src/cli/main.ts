@@ -12,7 +12,11 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandFn>
   results: { summary: 'Read result sets: list them, show one, export it, or query it with SQL (DuckDB).', load: async () => (await import('./commands/results.ts')).resultsCommand },
   schema: { summary: 'Print the JSON Schema of benchmark files (the same as schema/benchmark.schema.json).', load: async () => (await import('./commands/schema.ts')).schemaCommand },
   stream: { summary: 'Run one role of the built-in streaming pipeline (guest, host relay, or client) by hand.', load: async () => (await import('./commands/stream.ts')).streamCommand },
+  model: { summary: 'Models of a metric over a result set: fitted formula, impact of each parameter, predictions, recommended settings.', load: async () => (await import('./commands/model.ts')).modelCommand },
+  compare: { summary: 'Compare two result sets run by run: real changes with intervals and a corrected test; --fail-on gates CI.', load: async () => (await import('./commands/compare.ts')).compareCommand },
+  ui: { summary: 'Serve the GUI over result sets: plot any indicator against any parameter, compare sets, open runs.', load: async () => (await import('./commands/ui.ts')).uiCommand },
   agent: { summary: 'Run a recording agent: samples this machine for the engine, serves /metrics, runs hooks when allowed.', load: async () => (await import('./commands/agent.ts')).agentCommand },
+  node: { summary: "Run a point on the nodes of a Slurm job (the Slurm executor's job step; not for use by hand).", load: async () => (await import('./commands/node.ts')).nodeCommand },
 };
 
 function usage(): string {

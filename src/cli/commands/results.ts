@@ -58,7 +58,8 @@ export const resultsSpec = {
   options: { root: { type: 'string' }, format: { type: 'string' }, output: { type: 'string', short: 'o' }, metrics: { type: 'string', multiple: true }, json: { type: 'boolean' } },
 } satisfies CommandSpec;
 
-function openSet(arg: string, root: string): ResultSet {
+/** A result set by its directory or its name below root; StoreError with the closest names when there is none. */
+export function openSet(arg: string, root: string): ResultSet {
   if (existsSync(join(arg, 'streambench-set.json'))) return ResultSet.open(arg);
   if (existsSync(join(root, arg, 'streambench-set.json'))) return ResultSet.open(join(root, arg));
   // A path that exists says more about itself (a file, a directory that is no set, unreadable) than a search does.

@@ -1,0 +1,191 @@
+// From a result set on disk to the models' inputs: the catalogue says what each parameter and
+// metric is (never a guess from a column name), the typed `points` table (DuckDB) gives the values.
+import { InputError, StoreError } from '../base/errors.ts';
+import { suggestHint } from '../base/suggest.ts';
+import { SettingError, typeValue, type ParamDecl, type TypedValue } from '../config/declare.ts';
+import { setCatalog, type Catalog, type CatalogMetric, type CatalogParam } from '../store/catalog.ts';
+import { openSetDatabase, quoteIdent } from '../store/database.ts';
+import type { ResultSet } from '../store/resultset.ts';
+import type { CompareSet } from './compare.ts';
+import type { Dataset, ParamInfo, Row } from './dataset.ts';
+import { HEIGHT, PIXELS, WIDTH } from './terms.ts';
+
+/** Types whose typed value is a number the models can use as one. */
+const NUMERIC_TYPES = new Set(['number', 'integer', 'duration', 'bitrate']);
+
+/** One run as read from the points table: its key, repetition, the parameter columns and the wanted metric columns. */
+interface TableRow {
+  key: string;
+  rep: number;
+  cells: Record<string, string | number | boolean | null>;
+}
+
+/** A result set opened for the models: its catalogue and its ok runs, parameters typed. */
+export interface ModelSource {
+  set: ResultSet;
+  catalog: Catalog;
+  /** Summary metrics of the catalogue with numeric values (what a model or a comparison can take). */
+  metrics: CatalogMetric[];
+  /** Runs that failed or were interrupted: never read as results. */
+  notOk: number;
+  rows: TableRow[];
+}
+
+/** How a resolution enters a dataset: its pixel count (a number, for formulas) or its label (a category, for shares of variance). */
+export type ResolutionAs = 'pixels' | 'label';
+
+/** Opens a set's catalogue and reads every ok run's parameters and the named metrics (all numeric summary metrics when none are named) from the points table. */
+export async function openModelSource(set: ResultSet, wanted?: readonly string[]): Promise<ModelSource> {
+  const view = set.index();
+  let catalog: Catalog;
+  try {
+    catalog = setCatalog(view.records());
+  } finally {
+    view.close();
+  }
+  const db = await openSetDatabase([set], { views: [] });
+  try {
+    const types = new Map(db.columns.map((c) => [c.name, c.type]));
+    const column = (m: CatalogMetric) => m.column ?? m.name;
+    const metrics = catalog.metrics.filter((m) => m.kind === 'summary' && m.view === 'points' && ['DOUBLE', 'BIGINT'].includes(types.get(column(m)) ?? ''));
+    const names = wanted ?? metrics.map((m) => m.name);
+    for (const n of names) metricOf({ set, metrics }, n);
+    const paramCols = catalog.params.flatMap((p) => [p.name, ...(p.columns ?? [])]);
+    const metricCols = names.map((n) => column(metrics.find((m) => m.name === n)!));
+    const cols = [...new Set([...paramCols, ...metricCols])];
+    const select = ['point_key', 'rep', 'status', ...cols].map(quoteIdent).join(', ');
+    const reader = await db.conn.runAndReadAll(`SELECT ${select} FROM points ORDER BY point_key, rep`);
+    let notOk = 0;
+    const rows: TableRow[] = [];
+    for (const r of reader.getRowsJS()) {
+      const [key, rep, status, ...rest] = r;
+      if (status !== 'ok') {
+        notOk++;
+        continue;
+      }
+      const cells: TableRow['cells'] = {};
+      cols.forEach((c, i) => {
+        const v = rest[i];
+        cells[c] = typeof v === 'bigint' ? Number(v) : (v as string | number | boolean | null);
+      });
+      rows.push({ key: String(key), rep: Number(rep), cells });
+    }
+    return { set, catalog, metrics, notOk, rows };
+  } finally {
+    db.close();
+  }
+}
+
+/** The catalogue entry of a summary metric; an unknown name gets the closest ones. */
+export function metricOf(src: Pick<ModelSource, 'set' | 'metrics'>, name: string): CatalogMetric {
+  const m = src.metrics.find((x) => x.name === name);
+  if (m) return m;
+  throw InputError.single(`--metric ${name}`, `${src.set.dir} has no numeric summary metric "${name}"`, suggestHint(name, src.metrics.map((x) => x.name)));
+}
+
+/** The parameters of a set as the models see them, and how each run's cells become their values. */
+interface ModelParam {
+  info: ParamInfo;
+  value: (cells: TableRow['cells']) => number | string;
+}
+
+function modelParams(catalog: Catalog, rows: readonly TableRow[], resolution: ResolutionAs): ModelParam[] {
+  return catalog.params.flatMap((p): ModelParam[] => {
+    if (p.type === 'resolution') {
+      // A run without a frame size (a value recorded under looser rules) has no pixel count: its label stands as a category.
+      const sized = rows.every((r) => typeof r.cells[`${p.name}.pixels`] === 'number');
+      if (resolution === 'pixels' && sized && p.name === 'resolution') {
+        return [{ info: { name: PIXELS, kind: 'numeric' as const, unit: 'px' }, value: (c: TableRow['cells']) => c[PIXELS] as number }];
+      }
+      return [{ info: { name: p.name, kind: 'categorical' as const }, value: (c: TableRow['cells']) => String(c[p.name] ?? 'none') }];
+    }
+    const numeric = (NUMERIC_TYPES.has(p.type) || p.source === 'inferred') && rows.every((r) => typeof r.cells[p.name] === 'number');
+    if (numeric) return [{ info: { name: p.name, kind: 'numeric' as const, ...(p.unit ? { unit: p.unit } : {}) }, value: (c: TableRow['cells']) => c[p.name] as number }];
+    // A number type with `none` in some runs (net_rate: none) is a category of its labels.
+    return [{ info: { name: p.name, kind: 'categorical' as const }, value: (c: TableRow['cells']) => categoryOf(p, c) }];
+  });
+}
+
+function categoryOf(p: CatalogParam, cells: TableRow['cells']): string {
+  const v = cells[p.label ?? p.name] ?? cells[p.name];
+  return v === null || v === undefined ? 'none' : String(v);
+}
+
+/** One metric of the set as a Dataset of the analyze core (ok runs only; a run without the metric is left out by the core, which says so). */
+export function datasetOf(src: ModelSource, metric: string, resolution: ResolutionAs = 'pixels'): Dataset {
+  const m = metricOf(src, metric);
+  const col = m.column ?? m.name;
+  const ps = modelParams(src.catalog, src.rows, resolution);
+  const rows: Row[] = src.rows.map((r) => {
+    const v = r.cells[col];
+    return { key: r.key, rep: r.rep, params: Object.fromEntries(ps.map((p) => [p.info.name, p.value(r.cells)])), y: typeof v === 'number' ? v : NaN };
+  });
+  if (rows.length === 0) throw new StoreError(`${src.set.dir} has no ok run${src.notOk > 0 ? ` (${src.notOk} failed or interrupted)` : ''}: nothing to model`);
+  return { params: ps.map((p) => p.info), rows, metric, source: src.set.dir };
+}
+
+/** The set as compare reads it: runs matched by parameter values (typed: `2M` and `2000000` are one value), every numeric summary metric. */
+export function compareSetOf(src: ModelSource): CompareSet {
+  const ps = modelParams(src.catalog, src.rows, 'label');
+  return {
+    params: ps.map((p) => p.info),
+    source: src.set.dir,
+    rows: src.rows.map((r) => ({
+      key: r.key,
+      rep: r.rep,
+      params: Object.fromEntries(ps.map((p) => [p.info.name, p.value(r.cells)])),
+      metrics: Object.fromEntries(src.metrics.flatMap((m) => (typeof r.cells[m.column ?? m.name] === 'number' ? [[m.name, r.cells[m.column ?? m.name] as number]] : []))),
+    })),
+  };
+}
+
+/** What `--set` needs to read a value the way the set's declarations do: name, type, allowed values. */
+export interface SettingDecl {
+  name: string;
+  type: CatalogParam['type'];
+  unit: string | null;
+  allowed?: string[];
+  /** Values measured (labels), for messages. */
+  values?: (string | number | boolean)[];
+}
+
+/** The declarations `--set` is read with, from the catalogue. */
+export function settingDecls(catalog: Catalog): SettingDecl[] {
+  return catalog.params.map((p) => ({ name: p.name, type: p.type, unit: p.unit, ...(p.allowed ? { allowed: p.allowed } : {}), ...(p.values ? { values: p.values } : {}) }));
+}
+
+/**
+ * A setting from `--set name=value` pairs (values read as `run --set` reads them: `8M`, `1920x1080`),
+ * as the model's parameters: a frame size becomes its pixel count (and width, height), a number its
+ * base units, anything else its text.
+ */
+export function settingOf(decls: readonly SettingDecl[], sets: readonly { key: string; value: unknown }[]): Record<string, number | string> {
+  const out: Record<string, number | string> = {};
+  for (const { key, value } of sets) {
+    const d = decls.find((x) => x.name === key);
+    if (!d) throw InputError.single(`--set ${key}=${String(value)}`, `no parameter "${key}" in the model's set`, suggestHint(key, decls.map((x) => x.name)));
+    const decl: ParamDecl = { name: d.name, type: d.type, doc: '', role: 'all', ...(d.unit ? { unit: d.unit } : {}), ...(d.allowed ? { values: d.allowed } : {}) };
+    let typed: TypedValue;
+    try {
+      typed = typeValue(decl, value);
+    } catch (e) {
+      if (e instanceof SettingError) throw InputError.single(`--set ${key}=${String(value)}`, e.message);
+      throw e;
+    }
+    if (typed !== null && typeof typed === 'object') {
+      out[d.name] = `${typed.width}x${typed.height}`;
+      if (d.name === 'resolution') {
+        out[WIDTH] = typed.width;
+        out[HEIGHT] = typed.height;
+        out[PIXELS] = typed.width * typed.height;
+      }
+    } else if (typed === null) out[d.name] = 'none';
+    else out[d.name] = typeof typed === 'boolean' ? String(typed) : typed;
+  }
+  return out;
+}
+
+/** The user's name of a model parameter (`resolution.pixels` is set as `resolution`). */
+export function userParamName(name: string): string {
+  return name === PIXELS || name === WIDTH || name === HEIGHT ? 'resolution' : name;
+}

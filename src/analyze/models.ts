@@ -1,0 +1,169 @@
+// The models of a result set as the CLI and the GUI's server ask for them: one computation behind
+// `model fit|impact|predict|recommend --json` and the model view, so a figure is the same in both.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { InputError, StoreError } from '../base/errors.ts';
+import { writeJsonAtomic } from '../base/fs-atomic.ts';
+import { suggestHint } from '../base/suggest.ts';
+import { fit, predict, type FitByResult, type FitResult, type Prediction } from './fit.ts';
+import { impact, type ImpactResult } from './impact.ts';
+import { datasetOf, metricOf, settingDecls, settingOf, userParamName, type ModelSource, type SettingDecl } from './load.ts';
+import { recommend, type Constraint, type RecommendResult } from './recommend.ts';
+import { PIXELS } from './terms.ts';
+
+/** A fitted model as saved in a set (`models/<metric>.json`): the fit and what reading a setting for it needs. */
+export interface SavedModel {
+  format: 1;
+  /** The set's name and directory when it was fitted. */
+  set: string;
+  dir: string;
+  createdAt: string;
+  /** Runs it was fitted on (a set that grew since has more). */
+  runs: number;
+  settings: SettingDecl[];
+  fit: FitResult | FitByResult;
+}
+
+/** The directory of a set's saved models. */
+export const MODELS_DIR = 'models';
+
+/** File name of a metric's model: the metric's name, with anything but letters, digits, `.`, `_` and `-` as `_`. */
+export function modelFile(dir: string, metric: string): string {
+  return join(dir, MODELS_DIR, `${metric.replace(/[^A-Za-z0-9._-]/g, '_')}.json`);
+}
+
+/** Fits a metric of the set (one model per level of `by` when given). */
+export function fitMetric(src: ModelSource, metric: string, by?: string): FitResult | FitByResult {
+  const ds = datasetOf(src, metric);
+  if (by === undefined) return fit(ds);
+  const names = ds.params.map((p) => p.name);
+  if (!names.includes(by)) {
+    const shown = names.map(userParamName);
+    throw InputError.single(`--by ${by}`, `no parameter "${by}" to split by in ${src.set.dir}`, suggestHint(by, [...new Set(shown)]));
+  }
+  if (ds.params.find((p) => p.name === by)!.kind !== 'categorical') throw InputError.single(`--by ${by}`, `${by} is a number: --by takes a category (codec, scene, ...), a number enters the formula itself`);
+  return fit(ds, { by });
+}
+
+/** Fits and saves a metric's model in the set (atomically); returns it and the file. */
+export function fitAndSave(src: ModelSource, metric: string, by?: string): { saved: SavedModel; file: string } {
+  const f = fitMetric(src, metric, by);
+  const saved: SavedModel = { format: 1, set: src.set.name, dir: src.set.dir, createdAt: new Date().toISOString(), runs: src.rows.length, settings: settingDecls(src.catalog), fit: f };
+  const file = modelFile(src.set.dir, metric);
+  writeJsonAtomic(file, saved);
+  return { saved, file };
+}
+
+/** Reads a saved model file; a file that is not one says so. */
+export function readSavedModel(file: string): SavedModel {
+  let v: unknown;
+  try {
+    v = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new StoreError(`${file} does not exist`);
+    if (e instanceof SyntaxError) throw new StoreError(`${file} is not a saved model (not valid JSON); fit it again with streambench model fit`);
+    throw e;
+  }
+  const m = v as Partial<SavedModel> | null;
+  if (!m || typeof m !== 'object' || m.format !== 1 || !m.fit || !Array.isArray(m.settings)) throw new StoreError(`${file} is not a saved model of this version; fit it again with streambench model fit`);
+  return m as SavedModel;
+}
+
+/** The saved models of a set, by metric. */
+export function savedModels(dir: string): SavedModel[] {
+  const d = join(dir, MODELS_DIR);
+  if (!existsSync(d)) return [];
+  return readdirSync(d)
+    .filter((n) => n.endsWith('.json') && !n.startsWith('.'))
+    .sort()
+    .map((n) => readSavedModel(join(d, n)));
+}
+
+/** The share of variance per parameter and pair with the noise apart (a resolution as its labels). */
+export function impactOf(src: ModelSource, metric: string, bootstrap?: number): ImpactResult {
+  return impact(datasetOf(src, metric, 'label'), bootstrap === undefined ? {} : { bootstrap });
+}
+
+/** The parameters a model needs a value of, as a user sets them. */
+export function neededSettings(f: FitResult | FitByResult): string[] {
+  const names = 'levels' in f ? [f.by, ...f.levels.flatMap((l) => l.model.params.map((p) => p.name))] : f.model.params.map((p) => p.name);
+  return [...new Set(names.map(userParamName))];
+}
+
+/** A prediction answered for a user: the setting as given, each metric's value and intervals, what lies outside the measured range. */
+export interface PredictAnswer {
+  setting: Record<string, number | string>;
+  predictions: Prediction[];
+}
+
+/** Predicts each model's metric at the setting given as `--set` pairs (read with the set's declarations). */
+export function predictSetting(models: readonly { fit: FitResult | FitByResult; settings: SettingDecl[] }[], sets: readonly { key: string; value: unknown }[]): PredictAnswer {
+  if (models.length === 0) throw InputError.single('model predict', 'no model to predict with', 'fit one: streambench model fit SET --metric M, or name metrics with --metric');
+  const setting = settingOf(models[0]!.settings, sets);
+  for (const m of models) {
+    const missing = neededSettings(m.fit).filter((n) => setting[n] === undefined);
+    if (missing.length > 0) throw InputError.single('model predict', `the model of ${m.fit.metric} needs a value of ${missing.join(', ')}`, missing.map((n) => `--set ${n}=${exampleOf(m.settings, n)}`).join(' '));
+  }
+  const given = Object.fromEntries(sets.map((s) => [s.key, setting[s.key]!]));
+  return { setting: given, predictions: models.map((m) => predict(m.fit, setting)) };
+}
+
+function exampleOf(settings: readonly SettingDecl[], name: string): string {
+  const d = settings.find((s) => s.name === name);
+  return d?.values?.[0] !== undefined ? String(d.values[0]) : 'VALUE';
+}
+
+const WHERE = /^\s*([A-Za-z_][A-Za-z0-9_.:/-]*)\s*(<=|>=|!=|=|<|>)\s*(.+?)\s*$/;
+
+/** Parses `--where` constraints: a metric of the set (a number) or a parameter (read as `--set` reads it). */
+export function parseWhere(src: ModelSource, texts: readonly string[]): Constraint[] {
+  const decls = settingDecls(src.catalog);
+  return texts.map((text) => {
+    const m = WHERE.exec(text);
+    if (!m) throw InputError.single(`--where ${text}`, 'not a constraint: expected NAME OP VALUE with OP one of < <= > >= = !=', 'e.g. --where "guest.cpu_pct<50" --where "bitrate<=5M"');
+    const [, name, op, raw] = m as unknown as [string, string, Constraint['op'], string];
+    if (src.metrics.some((x) => x.name === name)) {
+      const value = Number(raw);
+      if (!Number.isFinite(value)) throw InputError.single(`--where ${text}`, `${raw} is not a number (${name} is a metric)`);
+      return { metric: name, op, value };
+    }
+    if (decls.some((d) => d.name === name)) {
+      const s = settingOf(decls, [{ key: name, value: raw }]);
+      // A frame size is compared by its pixel count: `resolution<=1280x720`.
+      if (s[PIXELS] !== undefined) return { param: PIXELS, op, value: s[PIXELS] };
+      return { param: name, op, value: s[name]! };
+    }
+    throw InputError.single(`--where ${text}`, `"${name}" is neither a metric nor a parameter of ${src.set.dir}`, suggestHint(name, [...src.metrics.map((x) => x.name), ...decls.map((d) => d.name)]));
+  });
+}
+
+/** Options of recommendFor. */
+export interface RecommendAsk {
+  maximize?: string[];
+  minimize?: string[];
+  where?: string[];
+  top?: number;
+}
+
+/** The best settings of a set: each metric named fitted, measured points and a grid predicted. */
+export function recommendFor(src: ModelSource, ask: RecommendAsk): RecommendResult {
+  const where = parseWhere(src, ask.where ?? []);
+  const objectives = [...(ask.maximize ?? []), ...(ask.minimize ?? [])];
+  for (const m of objectives) metricOf(src, m);
+  if (objectives.length === 0) throw InputError.single('model recommend', 'nothing to optimise: give --maximize or --minimize a metric');
+  const metrics = [...new Set([...objectives, ...where.flatMap((c) => (c.metric ? [c.metric] : []))])];
+  const models = metrics.map((m) => fitMetric(src, m));
+  return recommend(models, { ...(ask.maximize ? { maximize: ask.maximize } : {}), ...(ask.minimize ? { minimize: ask.minimize } : {}), where, ...(ask.top ? { top: ask.top } : {}) });
+}
+
+/** A setting as the user reads it: a frame size by its label (from the set's runs), other values as they are. */
+export function displaySetting(src: ModelSource, params: Record<string, number | string>): Record<string, number | string> {
+  const out: Record<string, number | string> = {};
+  for (const [k, v] of Object.entries(params)) {
+    if (k === PIXELS) {
+      const row = src.rows.find((r) => r.cells[PIXELS] === v);
+      out['resolution'] = row ? String(row.cells['resolution']) : `${v} px`;
+    } else if (!k.startsWith('resolution.')) out[k] = v;
+  }
+  return out;
+}
