@@ -41,3 +41,5 @@ export const MAX_PLAN_STEPS = 5_000_000;
 export function describeSeconds(s: number): string {
   return s % 86400 === 0 ? `${s / 3600}h (${s / 86400} days)` : `${s}s`;
 }
+/** Most points at once under a cluster executor (`--parallel`, `executor.parallel`). */
+export const MAX_PARALLEL = 1000;

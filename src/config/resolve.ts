@@ -7,7 +7,7 @@ import { DEFAULT_MAX_RUNS, describeSeconds, MAX_TIME_S, MIN_INTERVAL_S, PROBLEMS
 import { expandRange, PlanTooComplexError, Search, type RangeSpec } from './matrix.ts';
 import { planSizeProblem } from './plan-size.ts';
 import { inferParam, typeValue, type Better, type DeclaredByFile, type MetricDecl, type ParamDecl, type TypedValue } from './declare.ts';
-import { BUILTIN_TEMPLATE_NAMES, type Axis, type ExtractRule, type Order, type Params, type ParamValue, type PartialPoint, type ProbeRates, type ProcessSelection, type Recording, type ResolvedBenchmark, type ResolvedHook, type ResolvedParam, type ResolvedWorkload } from './resolved.ts';
+import { BUILTIN_TEMPLATE_NAMES, type Axis, type ExecutorSettings, type ExtractRule, type Order, type Params, type ParamValue, type PartialPoint, type ProbeRates, type ProcessSelection, type Recording, type ResolvedBenchmark, type ResolvedHook, type ResolvedParam, type ResolvedWorkload } from './resolved.ts';
 import { CommandWorkloadSchema, SpiceWorkloadSchema, StreamWorkloadSchema, type RawSpiceWorkload, type BenchmarkFile, type RawAxis, type RawCommandWorkload, type RawHooks, type RawStreamWorkload } from './schema.ts';
 import { workloadDecl } from './workloads/index.ts';
 import { show } from './show.ts';
@@ -646,8 +646,15 @@ export function resolveBenchmark(data: BenchmarkFile, loc: Locator, text: string
       onError: data.on_error ?? 'stop',
       retries: data.retries ?? 0,
       ...(recording ? { recording } : {}),
+      ...(data.executor !== undefined ? { executor: resolveExecutor(data.executor) } : {}),
       params,
       metrics,
     },
   };
+}
+
+/** The file's `executor:` (the schema checked its shape). */
+function resolveExecutor(e: NonNullable<BenchmarkFile['executor']>): ExecutorSettings {
+  if (typeof e === 'string') return { type: e, slurmOptions: [] };
+  return { type: e.type, ...(e.parallel !== undefined ? { parallel: e.parallel } : {}), ...(e.partition !== undefined ? { partition: e.partition } : {}), slurmOptions: e.slurm_options ?? [] };
 }

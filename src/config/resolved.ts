@@ -82,6 +82,14 @@ export interface SpiceWorkload {
   timeoutS?: number;
 }
 
+/** The file's `executor:`: where points run. */
+export interface ExecutorSettings {
+  type: 'local' | 'slurm';
+  parallel?: number;
+  partition?: string;
+  slurmOptions: string[];
+}
+
 export type ResolvedWorkload = CommandWorkload | StreamWorkload | SpiceWorkload;
 
 export interface Axis {
@@ -125,6 +133,8 @@ export interface ResolvedBenchmark {
   retries: number;
   /** Undefined: recording off. */
   recording?: Recording;
+  /** Where points run, as the file says (`executor:`); absent: locally. Not part of point keys. */
+  executor?: ExecutorSettings;
   /**
    * Every parameter of the matrix, typed. Kept out of `workload`, which the point keys hash:
    * describing a parameter or a metric better must not make its points new ones.

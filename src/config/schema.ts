@@ -4,7 +4,7 @@
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { BETTER, describeParam, PARAM_TYPES, type ParamDecl } from './declare.ts';
-import { MAX_RANGE_VALUES, MAX_RETRIES, MAX_SEED } from './limits.ts';
+import { MAX_PARALLEL, MAX_RANGE_VALUES, MAX_RETRIES, MAX_SEED } from './limits.ts';
 import { SPICE_PARAM_DECLS } from './workloads/spice.ts';
 import { STREAM_PARAM_DECLS } from './workloads/stream.ts';
 
@@ -26,6 +26,21 @@ const HookObject = Type.Object(
 /** A hook is an argv array, or an object with `run` and optional `timeout`. */
 const Hook = Type.Union([Argv, HookObject]);
 const Hooks = Type.Union([Hook, Type.Array(Hook)]);
+
+const ExecutorType = Type.Union([Type.Literal('local'), Type.Literal('slurm')], { description: "Where points run: 'local' (this machine, one at a time) or 'slurm' (each point a Slurm job)." });
+/** Where points run; the command line's --executor, --parallel, --partition, --slurm-opt win over it. */
+const Executor = Type.Union([
+  ExecutorType,
+  Type.Object(
+    {
+      type: ExecutorType,
+      parallel: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PARALLEL, description: 'Most points running at once (slurm; default 1).' })),
+      partition: Type.Optional(Type.String({ minLength: 1, description: 'The Slurm partition of the jobs.' })),
+      slurm_options: Type.Optional(Type.Array(Type.String({ pattern: '^-' }), { description: 'More sbatch options for every job component, e.g. ["--account=lab"].' })),
+    },
+    { additionalProperties: false },
+  ),
+]);
 
 const ProbeRate = Type.Union([Duration, Type.Literal(false)]);
 /** A process to watch: exactly one of name, cmdline, cgroup, pid (resolve.ts checks it, naming the line). */
@@ -191,6 +206,7 @@ export const BenchmarkFileSchema = Type.Object(
     on_error: Type.Optional(Type.Union([Type.Literal('stop'), Type.Literal('continue')])),
     recording: Type.Optional(Type.Union([Type.Literal(false), Recording])),
     retries: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_RETRIES })),
+    executor: Type.Optional(Executor),
   },
   { additionalProperties: false, $id: 'https://streambench.dev/schema/benchmark.json', title: 'streambench benchmark file' },
 );

@@ -11,6 +11,7 @@ import type { ResultSet } from '../store/resultset.ts';
 import { createWorkload } from '../workloads/index.ts';
 import type { PointResult, Workload } from '../workloads/workload.ts';
 import type { EngineEvent, EventSink, RunSummary } from './events.ts';
+import type { ExecutorInfo, RemoteExecutor } from './executor.ts';
 import { runHook } from './hooks.ts';
 import { LiveRegistry } from './live.ts';
 import { makePlan } from './plan.ts';
@@ -29,6 +30,8 @@ export interface EngineOptions {
   onSample?: (s: PointSample) => void;
   /** Replaces the benchmark's workload (tests use a fake one to check scheduling). */
   workload?: Workload;
+  /** Runs each point's attempts elsewhere (a Slurm job each); absent: here, one point at a time. */
+  executor?: RemoteExecutor;
 }
 
 function isAlive(pid: number): boolean {
@@ -48,9 +51,13 @@ export async function runBenchmark(b: ResolvedBenchmark, opts: EngineOptions): P
   const unlock = set.lock(isAlive);
   const live = new LiveRegistry(set.dir, (message) => emit({ type: 'warning', message }));
   let recorder: RunRecorder | undefined;
+  // A remote executor records on the point's own machines, and runs its parameter hooks there.
+  const remote = opts.executor;
   try {
     for (const pid of live.reap()) emit({ type: 'reaped', pid });
     live.startWatchdog();
+    // Before the staging area is cleaned: jobs an engine killed earlier left may still write there.
+    if (remote) for (const message of await remote.open(set.dir)) emit({ type: 'warning', message });
     set.cleanStaging();
     set.freezeBenchmark(b.source);
     const plan = makePlan(b, set, { ...(opts.filter ? { filter: opts.filter } : {}), ...(opts.force ? { force: true } : {}) });
@@ -81,7 +88,7 @@ export async function runBenchmark(b: ResolvedBenchmark, opts: EngineOptions): P
       return message === undefined ? undefined : `${h.where} on ${h.on} ${JSON.stringify(r.argv)} ${message}`;
     };
 
-    if (todo.length > 0 && b.recording) {
+    if (todo.length > 0 && b.recording && !remote) {
       try {
         recorder = await RunRecorder.start(b.recording, set.dir, (p) => live.add(p));
         if (opts.onSample) recorder.onSample(opts.onSample);
@@ -130,44 +137,61 @@ export async function runBenchmark(b: ResolvedBenchmark, opts: EngineOptions): P
 
     let diskError: EnvironmentError | undefined;
     const durations: number[] = [];
+    // Points at once: N workers take the next point in plan order (the order of submission).
+    const parallel = remote?.parallel ?? 1;
     const eta = (left: number) => {
       const per = durations.length > 0 ? durations.reduce((a, x) => a + x, 0) / durations.length : plan.perPointS;
-      return per === undefined ? undefined : per * left;
+      return per === undefined ? undefined : (per * left) / Math.min(parallel, Math.max(1, left));
     };
 
-    for (let i = 0; i < todo.length; i++) {
-      if (opts.signal.aborted) {
-        summary.interrupted = true;
-        break;
-      }
-      const run = todo[i]!;
-      const started = performance.now();
-      let record: PointRecord;
-      try {
-        record = await runPoint(run, i + 1);
-      } catch (e) {
-        // A full or read-only disk fails every later point the same way: stop on its error, with
-        // the recorded points untouched (the unfinished one was only staged).
-        diskError = storageFailure(e, set.dir);
-        if (!diskError) throw e;
-        const left = set.abandonUnfinished();
-        if (left) diskError.message += `; ${left}`;
-        break;
-      }
-      durations.push((performance.now() - started) / 1000);
-      emit({ type: 'point-end', run, n: i + 1, of: todo.length, record, ...(eta(todo.length - i - 1) !== undefined ? { etaS: eta(todo.length - i - 1)! } : {}) });
-      if (record.outcome.status === 'ok') summary.ok++;
-      else if (record.outcome.status === 'failed') {
-        summary.failed++;
-        if (b.onError === 'stop') {
-          summary.stoppedBy = `point ${run.key} r${run.rep} failed: ${record.outcome.error}`;
+    let next = 0;
+    let stopping = false;
+    const worker = async (): Promise<void> => {
+      while (!stopping && next < todo.length) {
+        if (opts.signal.aborted) {
+          summary.interrupted = true;
           break;
         }
-      } else {
-        summary.interrupted = true;
-        break;
+        const i = next++;
+        const run = todo[i]!;
+        const started = performance.now();
+        let record: PointRecord;
+        try {
+          record = await runPoint(run, i + 1);
+        } catch (e) {
+          // A full or read-only disk fails every later point the same way: stop on its error, with
+          // the recorded points untouched (the unfinished one was only staged).
+          const disk = storageFailure(e, set.dir);
+          stopping = true;
+          await remote?.cancelAll(`cancelled: ${disk ? disk.message : errorMessage(e)}`);
+          if (!disk) throw e;
+          if (diskError) break;
+          diskError = disk;
+          const left = set.abandonUnfinished();
+          if (left) diskError.message += `; ${left}`;
+          break;
+        }
+        durations.push((performance.now() - started) / 1000);
+        emit({ type: 'point-end', run, n: i + 1, of: todo.length, record, ...(eta(todo.length - i - 1) !== undefined ? { etaS: eta(todo.length - i - 1)! } : {}) });
+        if (record.outcome.status === 'ok') summary.ok++;
+        else if (record.outcome.status === 'failed') {
+          summary.failed++;
+          if (b.onError === 'stop' && !stopping) {
+            summary.stoppedBy = `point ${run.key} r${run.rep} failed: ${record.outcome.error}`;
+            // No new submissions; the points still running are cancelled (recorded as interrupted).
+            stopping = true;
+            await remote?.cancelAll(`cancelled: on_error is stop and point ${run.key} r${run.rep} failed`);
+            break;
+          }
+        } else {
+          // A point cancelled because another failed is no interruption of the run.
+          if (!stopping || opts.signal.aborted) summary.interrupted = true;
+          stopping = true;
+          break;
+        }
       }
-    }
+    };
+    await Promise.all(Array.from({ length: Math.min(parallel, Math.max(1, todo.length)) }, worker));
     try {
       if (configured) await leave(configured, undefined);
       if (todo.length > 0) for (const h of b.teardown) await hook(h, setValues);
@@ -205,61 +229,68 @@ export async function runBenchmark(b: ResolvedBenchmark, opts: EngineOptions): P
         };
         const startedAt = new Date().toISOString();
         let result: PointResult;
-        const hookErr = (configured ? await leave(configured, run.params) : undefined) ?? (await enter(run.params, configured, values));
-        if (hookErr) {
-          // The system is in an unknown state: the next point configures it from scratch.
-          configured = undefined;
-          result = opts.signal.aborted
-            ? { outcome: { status: 'interrupted', reason: 'interrupted by the user' }, metrics: {}, wallS: 0, flags: [] }
-            : { outcome: { status: 'failed', error: `hook failed: ${hookErr}` }, metrics: {}, wallS: 0, flags: [] };
+        let where: ExecutorInfo | undefined;
+        if (remote) {
+          const x = await remote.execute({ run, attempt, dir: writer.dir, values, typing }, opts.signal);
+          result = x.result;
+          where = x.info;
         } else {
-          configured = run.params;
-          let recErr: string | undefined;
-          try {
-            await recorder?.beginPoint(`${run.key}-r${run.rep}-a${attempt}`);
-          } catch (e) {
-            recErr = `recording did not start: ${errorMessage(e)}`;
-          }
-          try {
-            result = await workload.run({
-              params: run.params,
-              typed: typing.typed,
-              rep: run.rep,
-              key: run.key,
-              dir: writer.dir,
-              warmupS: b.warmupS,
-              ...(b.durationS !== undefined ? { durationS: b.durationS } : {}),
-              templateValues: values,
-              signal: opts.signal,
-              onProcess: (p, ended) => (ended ? live.remove(p.pid) : live.add(p)),
-              ...(recorder && !recErr
-                ? {
-                    agent: (role: string) => recorder!.agent(role),
-                    watch: (role: string, selector: { label: string; pid: number; tree?: boolean }) => {
-                      recorder!.watch(role, selector).catch((e: unknown) => (recErr ??= `could not watch ${selector.label}: ${errorMessage(e)}`));
-                    },
-                  }
-                : {}),
-            });
-          } catch (e) {
-            const disk = storageFailure(e, set.dir);
-            if (disk) throw disk;
-            result = { outcome: { status: 'failed', error: `workload error: ${errorMessage(e)}` }, metrics: {}, wallS: 0, flags: [] };
-          }
-          if (recorder && !recErr) {
+          const hookErr = (configured ? await leave(configured, run.params) : undefined) ?? (await enter(run.params, configured, values));
+          if (hookErr) {
+            // The system is in an unknown state: the next point configures it from scratch.
+            configured = undefined;
+            result = opts.signal.aborted
+              ? { outcome: { status: 'interrupted', reason: 'interrupted by the user' }, metrics: {}, wallS: 0, flags: [] }
+              : { outcome: { status: 'failed', error: `hook failed: ${hookErr}` }, metrics: {}, wallS: 0, flags: [] };
+          } else {
+            configured = run.params;
+            let recErr: string | undefined;
             try {
-              mkdirSync(writer.dir, { recursive: true });
-              const r = await recorder.endPoint(writer.dir, result.window);
-              // The workload's own figures win a name clash: they are the more direct measurement.
-              result.metrics = { ...r.metrics, ...result.metrics };
-              result.flags = [...result.flags, ...r.flags];
+              await recorder?.beginPoint(`${run.key}-r${run.rep}-a${attempt}`);
+            } catch (e) {
+              recErr = `recording did not start: ${errorMessage(e)}`;
+            }
+            try {
+              result = await workload.run({
+                params: run.params,
+                typed: typing.typed,
+                rep: run.rep,
+                key: run.key,
+                dir: writer.dir,
+                warmupS: b.warmupS,
+                ...(b.durationS !== undefined ? { durationS: b.durationS } : {}),
+                templateValues: values,
+                signal: opts.signal,
+                onProcess: (p, ended) => (ended ? live.remove(p.pid) : live.add(p)),
+                ...(recorder && !recErr
+                  ? {
+                      agent: (role: string) => recorder!.agent(role),
+                      watch: (role: string, selector: { label: string; pid: number; tree?: boolean }) => {
+                        recorder!.watch(role, selector).catch((e: unknown) => (recErr ??= `could not watch ${selector.label}: ${errorMessage(e)}`));
+                      },
+                    }
+                  : {}),
+              });
             } catch (e) {
               const disk = storageFailure(e, set.dir);
               if (disk) throw disk;
-              recErr = `recording failed: ${errorMessage(e)}`;
+              result = { outcome: { status: 'failed', error: `workload error: ${errorMessage(e)}` }, metrics: {}, wallS: 0, flags: [] };
             }
-          }
-          if (recErr) result.flags = [...result.flags, recErr];
+            if (recorder && !recErr) {
+              try {
+                mkdirSync(writer.dir, { recursive: true });
+                const r = await recorder.endPoint(writer.dir, result.window);
+                // The workload's own figures win a name clash: they are the more direct measurement.
+                result.metrics = { ...r.metrics, ...result.metrics };
+                result.flags = [...result.flags, ...r.flags];
+              } catch (e) {
+                const disk = storageFailure(e, set.dir);
+                if (disk) throw disk;
+                recErr = `recording failed: ${errorMessage(e)}`;
+              }
+            }
+            if (recErr) result.flags = [...result.flags, recErr];
+        }
         }
         if (result.series && (result.series['t']?.length ?? 0) > 0) {
           mkdirSync(writer.dir, { recursive: true });
@@ -285,6 +316,7 @@ export async function runBenchmark(b: ResolvedBenchmark, opts: EngineOptions): P
           wallS: result.wallS,
           metrics: result.metrics,
           flags: result.flags,
+          ...(where ? { executor: where } : {}),
         });
       }
     }
@@ -293,6 +325,7 @@ export async function runBenchmark(b: ResolvedBenchmark, opts: EngineOptions): P
       await recorder.stop();
       for (const pid of recorder.localPids) live.remove(pid);
     }
+    await remote?.close();
     await live.close();
     unlock();
   }

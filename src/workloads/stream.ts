@@ -6,7 +6,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnCli } from '../base/cli-process.ts';
+import { cliArgv, spawnCli } from '../base/cli-process.ts';
 import { monoMs } from '../base/clock.ts';
 import { errorMessage } from '../base/errors.ts';
 import { quantile } from '../base/quantile.ts';
@@ -68,18 +68,17 @@ export class StreamRunner implements Workload {
       const agent = ctx.agent?.(name);
       // The agent's token goes through the environment: argv is visible to every user in ps.
       const { STREAMBENCH_TOKEN: _, ...env } = process.env;
-      const child = spawnCli('stream', [name, '--config', config, '--report', join(ctx.dir, `${name}.json`), ...(agent ? ['--agent', agent.url] : []), ...extra], {
-        detached: true,
-        stdio: ['pipe', 'pipe', log],
-        env: agent?.token ? { ...env, STREAMBENCH_TOKEN: agent.token } : env,
-      });
+      const args = [name, '--config', config, '--report', join(ctx.dir, `${name}.json`), ...(agent ? ['--agent', agent.url] : []), ...extra];
+      const opts = { detached: true, stdio: ['pipe', 'pipe', log] as ('pipe' | number)[], env: agent?.token ? { ...env, STREAMBENCH_TOKEN: agent.token } : env };
+      const child = ctx.placement ? ctx.placement.spawn(name, cliArgv('stream', args), opts) : spawnCli('stream', args, opts);
       closeSync(log);
       const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
       roles.push({ name, child, exited });
       if (child.pid !== undefined) {
         const st = processStartTime(child.pid);
         if (st !== undefined) ctx.onProcess({ pid: child.pid, startTime: st }, false);
-        ctx.watch?.(name, { label: name, pid: child.pid, tree: true });
+        // A role on another machine is not this pid (which is its launcher's): its agent samples the machine.
+        if (!ctx.placement?.remote(name)) ctx.watch?.(name, { label: name, pid: child.pid, tree: true });
       }
       return await waitReady(child, { name, log: `${name}.log`, timeoutMs: ROLE_START_TIMEOUT_MS });
     };
@@ -94,9 +93,10 @@ export class StreamRunner implements Workload {
     const deadline = setTimeout(() => stopAll('SIGKILL'), limitS * 1000);
     let failure: string | undefined;
     try {
-      const guest = await start('guest', ['--listen', '127.0.0.1:0', ...(this.w.schedule.length ? ['--schedule', JSON.stringify(this.w.schedule)] : [])]);
-      const host = await start('host', ['--listen', '127.0.0.1:0', '--upstream', `127.0.0.1:${String(guest['port'])}`]);
-      await start('client', ['--connect', `127.0.0.1:${String(host['port'])}`]);
+      const at = (role: string) => ctx.placement?.address(role) ?? '127.0.0.1';
+      const guest = await start('guest', ['--listen', `${at('guest')}:0`, ...(this.w.schedule.length ? ['--schedule', JSON.stringify(this.w.schedule)] : [])]);
+      const host = await start('host', ['--listen', `${at('host')}:0`, '--upstream', `${at('guest')}:${String(guest['port'])}`]);
+      await start('client', ['--connect', `${at('host')}:${String(host['port'])}`]);
     } catch (e) {
       failure = errorMessage(e);
       stopAll('SIGTERM');
@@ -130,7 +130,8 @@ export class StreamRunner implements Workload {
       a.flags.push(`source.si/ti not measured: ${errorMessage(e)}`);
     }
     // The kernel's account of the three reaped role processes, against what they reported.
-    a.metrics['roles.cpu_kernel_s'] = round(kernel1.user + kernel1.system - kernel0.user - kernel0.system);
+    // Roles on other machines are no children of this process: the kernel here cannot account for them.
+    if (!['guest', 'host', 'client'].some((r) => ctx.placement?.remote(r))) a.metrics['roles.cpu_kernel_s'] = round(kernel1.user + kernel1.system - kernel0.user - kernel0.system);
     a.metrics['roles.cpu_reported_s'] = round([reports.guest, reports.host, reports.client].reduce((acc, r) => acc + (r.cpuTotalS ?? NaN), 0));
     await writeSeriesParquet(join(ctx.dir, 'frames.parquet'), a.frames);
     const q = reports.host.queue ?? { t: [], bytes: [], packets: [] };

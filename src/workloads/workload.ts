@@ -1,4 +1,5 @@
 /** What the engine asks of a workload: run one point, record into its directory, report an outcome. */
+import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import type { TypedValue } from '../config/declare.ts';
 import type { Params } from '../config/resolved.ts';
 import type { MetricValue, PointOutcome } from '../store/records.ts';
@@ -31,6 +32,18 @@ export interface PointContext {
   watch?(role: string, selector: { label: string; pid: number; tree?: boolean }): void;
   /** Where a role's agent listens and its token: pipeline roles send their frame events there. */
   agent?(role: string): { url: string; token?: string } | undefined;
+  /** Where the roles run when an executor spread them over machines (absent: all here, on loopback). */
+  placement?: RolePlacement;
+}
+
+/** An executor's placement of a point's roles on machines (e.g. the nodes of a Slurm job). */
+export interface RolePlacement {
+  /** The address a role listens on and is reached at (its machine's, never loopback). */
+  address(role: string): string;
+  /** Starts argv on the role's machine; the returned process stands for it (signals reach the role). */
+  spawn(role: string, argv: readonly string[], opts: SpawnOptions): ChildProcess;
+  /** Whether the role runs on another machine than this process (its pid is then not the role's). */
+  remote(role: string): boolean;
 }
 
 export interface PointResult {

@@ -6,6 +6,10 @@ import { ExitCode, InputError } from '../../base/errors.ts';
 import { DEFAULT_MAX_RUNS } from '../../config/limits.ts';
 import { loadBenchmark, parseAssignment, parseFilters } from '../../config/load.ts';
 import { runBenchmark } from '../../engine/engine.ts';
+import type { RemoteExecutor } from '../../engine/executor.ts';
+import { SlurmExecutor } from '../../engine/slurm.ts';
+import type { ResolvedBenchmark } from '../../config/resolved.ts';
+import { MAX_PARALLEL } from '../../config/limits.ts';
 import { makePlan } from '../../engine/plan.ts';
 import type { PointRecord } from '../../store/records.ts';
 import { ResultSet } from '../../store/resultset.ts';
@@ -17,7 +21,7 @@ import { metricMatcher, renderTable } from '../table.ts';
 export const runSpec = {
   name: 'run',
   summary: 'Run a benchmark: every point of its matrix, one by one, into a result set. Running it again resumes.',
-  usage: 'streambench run FILE [--dry-run] [--set key=value]... [--filter key=value]... [--results DIR] [--force] [--max-runs N] [--metrics PATTERN]...',
+  usage: 'streambench run FILE [--dry-run] [--set key=value]... [--filter key=value]... [--results DIR] [--force] [--max-runs N] [--metrics PATTERN]... [--executor local|slurm] [--parallel N] [--partition P] [--slurm-opt ARG]...',
   help: [
     '  --dry-run             list the points, which are already recorded, and the estimated time; run nothing',
     '  --set key=value       override a top-level field (duration=2s, repeat=3) or fix a parameter (codec=h264)',
@@ -27,6 +31,12 @@ export const runSpec = {
     `  --max-runs N          allow a plan of up to N runs (points x repeat; default ${DEFAULT_MAX_RUNS})`,
     "  --metrics PATTERN     the final table's metric columns: those whose name matches, a glob ('client.*',",
     "                        '*.cpu_pct'; commas for several) or a /regular expression/; repeatable",
+    '  --executor local|slurm  where points run: here, one at a time (default), or each as a Slurm job',
+    '                        (a heterogeneous job with a node per role for stream; one node for command)',
+    '  --parallel N          slurm: at most N points at once (default 1); never two points on one node',
+    '  --partition P         slurm: the partition of the jobs',
+    "  --slurm-opt ARG       slurm: one more sbatch option for every job component ('--account=lab'); repeatable",
+    '  (the file\'s `executor:` gives the same; these options win over it)',
     '',
     'The final table has a row per point. Without --metrics it shows the metric columns that fit the',
     `terminal (${DEFAULT_METRIC_COLUMNS} when the output is no terminal), the workload's main ones first, and says how many`,
@@ -35,6 +45,9 @@ export const runSpec = {
     'that matched nothing, ...) are listed under it.',    '',
     'The file is checked as `streambench validate` checks it before anything is written; its limits',
     'are listed by `streambench validate --help`. --dry-run lists the first 50 runs and counts the rest.',
+    '',
+    'With --executor slurm the result set must be on a file system the nodes share (checked at start);',
+    "per-parameter hooks run in each point's job, before and after it; see the README, \"Running on a Slurm cluster\".",
     '',
     'Exit codes: 0 all points ok, 1 some points failed, 2 invalid input, 3 stopped on a failure',
     '(on_error: stop, or a failed setup), 4 result set unusable or in use, 5 disk full, read-only or',
@@ -48,6 +61,10 @@ export const runSpec = {
     force: { type: 'boolean' },
     'max-runs': { type: 'string' },
     metrics: { type: 'string', multiple: true },
+    executor: { type: 'string' },
+    parallel: { type: 'string' },
+    partition: { type: 'string' },
+    'slurm-opt': { type: 'string', multiple: true },
   },
 } satisfies CommandSpec;
 
@@ -85,6 +102,7 @@ export async function runCommand(argv: string[], out: NodeJS.WriteStream): Promi
     return 0;
   }
 
+  const executor = makeExecutor(b, a.values);
   const set = ResultSet.openOrCreate(dir, b.name);
   const abort = new AbortController();
   let signals = 0;
@@ -101,7 +119,7 @@ export async function runCommand(argv: string[], out: NodeJS.WriteStream): Promi
   process.on('SIGTERM', onSignal);
   try {
     const progress = new Progress(out, Boolean(out.isTTY), []);
-    const summary = await runBenchmark(b, { results: set, filter, force: Boolean(a.values.force), signal: abort.signal, onEvent: progress.handle });
+    const summary = await runBenchmark(b, { results: set, filter, force: Boolean(a.values.force), signal: abort.signal, onEvent: progress.handle, ...(executor ? { executor } : {}) });
     const plan = makePlan(b, set, { filter });
     const records = plan.runs.map((r) => set.read(r.key, r.rep)).filter((r): r is PointRecord => r !== undefined);
     if (records.length > 0) {
@@ -121,4 +139,22 @@ export async function runCommand(argv: string[], out: NodeJS.WriteStream): Promi
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** The executor the command line and the file ask for (the command line wins); undefined: local. */
+function makeExecutor(b: ResolvedBenchmark, v: { executor?: string | undefined; parallel?: string | undefined; partition?: string | undefined; 'slurm-opt'?: string[] | undefined }): RemoteExecutor | undefined {
+  const kind = v.executor ?? b.executor?.type ?? 'local';
+  if (kind !== 'local' && kind !== 'slurm') throw InputError.single('streambench run --executor', `'${kind}' is no executor`, 'local or slurm');
+  const parallel = positiveIntOption(runSpec, 'parallel', v.parallel, b.executor?.parallel ?? 1);
+  if (parallel > MAX_PARALLEL) throw InputError.single('streambench run --parallel', `${parallel} is more than ${MAX_PARALLEL} points at once`);
+  const options = [...(b.executor?.slurmOptions ?? []), ...(v['slurm-opt'] ?? [])];
+  for (const o of options) if (!o.startsWith('-')) throw InputError.single('streambench run --slurm-opt', `'${o}' is no sbatch option (they start with -)`, "e.g. --slurm-opt=--account=lab");
+  const partition = v.partition ?? b.executor?.partition;
+  if (kind === 'local') {
+    const slurmOnly = v.parallel !== undefined ? '--parallel' : v.partition !== undefined ? '--partition' : v['slurm-opt'] ? '--slurm-opt' : undefined;
+    if (slurmOnly) throw InputError.single(`streambench run ${slurmOnly}`, `${slurmOnly} needs --executor slurm: the local executor runs one point at a time on this machine`);
+    return undefined;
+  }
+  if (b.workload.type === 'spice') throw InputError.single(b.source.file, "the spice workload cannot run under the slurm executor yet (its roles are not placed on a job's nodes)", 'run it with the local executor');
+  return new SlurmExecutor(b, { parallel, ...(partition !== undefined ? { partition } : {}), options });
 }

@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# A private Slurm cluster of three nodes (guest, host, client) on this one machine, for the tests
+# of the Slurm executor: its own config, state, ports and munge key under one directory, so it
+# never touches (or needs) a system Slurm. Idempotent: `start` on a running cluster only checks
+# it; `stop` ends exactly the daemons it started (by their pid files) and nothing else.
+#
+#   scripts/slurm-test-cluster.sh start|stop|status     (dir: $STREAMBENCH_SLURM_DIR, default /tmp/streambench-slurm)
+#
+# After `start`, point Slurm's commands at it with: export SLURM_CONF=<dir>/slurm.conf
+set -euo pipefail
+
+DIR="${STREAMBENCH_SLURM_DIR:-/tmp/streambench-slurm}"
+# Ports away from Slurm's defaults (6817/6818), so a system cluster on this machine is not disturbed.
+PORT="${STREAMBENCH_SLURM_PORT:-16817}"
+NODES=(guest host client)
+CONF="$DIR/slurm.conf"
+export SLURM_CONF="$CONF"
+
+die() { echo "slurm-test-cluster: $*" >&2; exit 1; }
+
+need() {
+  for c in munged slurmctld slurmd sbatch scontrol; do
+    command -v "$c" >/dev/null 2>&1 || PATH="$PATH:/usr/sbin" command -v "$c" >/dev/null 2>&1 ||
+      die "$c is missing: install Debian's slurmctld slurmd slurm-client munge (scripts/setup.sh does when the Slurm tests run)"
+  done
+  [ "$(id -u)" -eq 0 ] || die "must run as root: slurmd starts job processes as their users"
+}
+
+alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+write_conf() {
+  local addr
+  # The nodes' address is this machine's first non-loopback one, so that roles and agents are
+  # reached the way they are on a real cluster (not through loopback).
+  addr=$(hostname -I 2>/dev/null | awk '{print $1}')
+  [ -n "$addr" ] || addr=127.0.0.1
+  local host; host=$(hostname)
+  {
+    echo "ClusterName=streambench-test"
+    echo "SlurmctldHost=$host($addr)"
+    echo "SlurmctldPort=$PORT"
+    echo "SlurmUser=root"
+    echo "SlurmdUser=root"
+    echo "AuthType=auth/munge"
+    echo "AuthInfo=socket=$DIR/munge/munge.socket"
+    echo "CredType=cred/munge"
+    echo "StateSaveLocation=$DIR/state"
+    echo "SlurmdSpoolDir=$DIR/spool/%n"
+    echo "SlurmctldPidFile=$DIR/run/slurmctld.pid"
+    echo "SlurmdPidFile=$DIR/run/slurmd-%n.pid"
+    echo "SlurmctldLogFile=$DIR/log/slurmctld.log"
+    echo "SlurmdLogFile=$DIR/log/slurmd-%n.log"
+    echo "ProctrackType=proctrack/linuxproc"
+    echo "TaskPlugin=task/none"
+    # select/linear gives whole nodes to a job: two points never share a node.
+    echo "SelectType=select/linear"
+    # Only the backfill scheduler starts heterogeneous jobs; these settings make it act at once.
+    echo "SchedulerType=sched/backfill"
+    echo "SchedulerParameters=bf_interval=1,batch_sched_delay=0,sched_min_interval=0"
+    echo "MpiDefault=none"
+    echo "ReturnToService=2"
+    echo "SlurmdParameters=config_overrides"
+    echo "KillWait=3"
+    echo "MinJobAge=600"
+    echo "InactiveLimit=0"
+    echo "SlurmctldTimeout=30"
+    echo "SlurmdTimeout=60"
+    echo "JobCompType=jobcomp/none"
+    echo "PropagateResourceLimits=NONE"
+    local p=$((PORT + 1))
+    for n in "${NODES[@]}"; do
+      echo "NodeName=$n NodeHostname=$host NodeAddr=$addr Port=$p CPUs=1 RealMemory=1000 State=UNKNOWN"
+      p=$((p + 1))
+    done
+    echo "PartitionName=bench Nodes=$(IFS=,; echo "${NODES[*]}") Default=YES MaxTime=INFINITE State=UP"
+  } > "$CONF.new"
+  # A changed node list needs a clean controller state ("lookup failure for node" otherwise).
+  if ! cmp -s "$CONF.new" "$CONF" 2>/dev/null; then rm -rf "$DIR/state"; fi
+  mv "$CONF.new" "$CONF"
+}
+
+start() {
+  need
+  mkdir -p "$DIR"/{state,run,log,munge}
+  for n in "${NODES[@]}"; do mkdir -p "$DIR/spool/$n"; done
+  if alive "$DIR/run/slurmctld.pid"; then
+    status >/dev/null && { echo "slurm-test-cluster: already running (SLURM_CONF=$CONF)"; return 0; }
+  fi
+  write_conf
+  # munge: a key of our own (only munge reads it), the daemon as user munge (it refuses to run as
+  # root), its socket in DIR (whose directory every client must be able to enter).
+  chown munge: "$DIR/munge" && chmod 755 "$DIR/munge"
+  if [ ! -f "$DIR/munge/munge.key" ]; then
+    dd if=/dev/urandom of="$DIR/munge/munge.key" bs=1024 count=1 status=none
+    chown munge: "$DIR/munge/munge.key" && chmod 400 "$DIR/munge/munge.key"
+  fi
+  if ! alive "$DIR/munge/munged.pid"; then
+    runuser -u munge -- munged --socket="$DIR/munge/munge.socket" --key-file="$DIR/munge/munge.key" \
+      --pid-file="$DIR/munge/munged.pid" --log-file="$DIR/munge/munged.log" --seed-file="$DIR/munge/munged.seed" \
+      || die "munged did not start (see $DIR/munge/munged.log)"
+  fi
+  if ! alive "$DIR/run/slurmctld.pid"; then
+    slurmctld -f "$CONF" || die "slurmctld did not start (see $DIR/log/slurmctld.log)"
+  fi
+  for n in "${NODES[@]}"; do
+    alive "$DIR/run/slurmd-$n.pid" || slurmd -f "$CONF" -N "$n" || die "slurmd $n did not start (see $DIR/log/slurmd-$n.log)"
+  done
+  # Ready when every node is idle (a cold start takes a second or two).
+  for _ in $(seq 1 60); do
+    if [ "$(sinfo -h -N -o '%t' 2>/dev/null | grep -c '^idle')" -eq ${#NODES[@]} ]; then
+      echo "slurm-test-cluster: running, ${#NODES[@]} nodes idle (SLURM_CONF=$CONF)"
+      return 0
+    fi
+    sleep 0.5
+  done
+  sinfo -N >&2 || true
+  die "the nodes did not become idle within 30 s (see $DIR/log/)"
+}
+
+stop() {
+  local pids=()
+  for f in "$DIR"/run/slurmd-*.pid "$DIR/run/slurmctld.pid" "$DIR/munge/munged.pid"; do
+    if alive "$f"; then pids+=("$(cat "$f")"); kill "$(cat "$f")"; fi
+  done
+  # Wait for each to be gone (KILL after 10 s): a next start must find the ports free.
+  for p in "${pids[@]}"; do
+    for _ in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$p" 2>/dev/null && kill -9 "$p" 2>/dev/null || true
+  done
+  echo "slurm-test-cluster: stopped (${#pids[@]} daemons)"
+}
+
+status() {
+  alive "$DIR/run/slurmctld.pid" || { echo "slurm-test-cluster: not running"; return 1; }
+  sinfo -N -o '%N %t %P' || return 1
+  [ "$(sinfo -h -N -o '%t' 2>/dev/null | grep -c -E '^(idle|alloc|mix)')" -eq ${#NODES[@]} ]
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  status) status ;;
+  *) echo "usage: $0 start|stop|status   (dir: \$STREAMBENCH_SLURM_DIR, default /tmp/streambench-slurm)" >&2; exit 2 ;;
+esac

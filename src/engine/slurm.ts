@@ -1,0 +1,278 @@
+/**
+ * The Slurm executor: each attempt of a point is one Slurm job, submitted with sbatch, whose
+ * batch step runs `streambench node point SPEC` (slurm-node.ts) on the job's first node. A
+ * workload with roles on several machines (stream: guest, host, client) is a heterogeneous job
+ * with one single-node component per role; `command` is one node. Every component asks for its
+ * node exclusively, so two points never share a node. The job writes into the point's staging
+ * directory in the result set (which must be on a file system the nodes share: checked at
+ * start), and the engine commits it as it commits a local point.
+ *
+ * Jobs of this engine are listed in `<set>/.slurm/jobs/<id>.json` while they run: a next start
+ * of the set (after kill -9 of this engine) cancels what is still listed before it cleans the
+ * staging area, so a point is never recorded twice.
+ */
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { cliArgv } from '../base/cli-process.ts';
+import { errorMessage } from '../base/errors.ts';
+import { writeJsonAtomic } from '../base/fs-atomic.ts';
+import { newToken } from '../base/request-rules.ts';
+import type { ResolvedBenchmark } from '../config/resolved.ts';
+import type { ExecutedAttempt, ExecutorInfo, PointAttempt, RemoteExecutor } from './executor.ts';
+import { cancelJob, ClusterError, jobEnded, pingController, said, showJob, slurmCmd, type JobComponent } from './slurm-cli.ts';
+import type { NodeResult, PointSpec } from './slurm-node.ts';
+
+/** How often the engine asks the controller about its running jobs. */
+const POLL_MS = 500;
+
+export interface SlurmSettings {
+  /** Points at once. */
+  parallel: number;
+  partition?: string;
+  /** More sbatch options, given to every component (e.g. --account=lab, --constraint=bench). */
+  options: string[];
+}
+
+/** The machines of each workload's points: one node per role, or one node. */
+export function jobRoles(b: Pick<ResolvedBenchmark, 'workload'>): string[] {
+  return b.workload.type === 'stream' ? ['guest', 'host', 'client'] : ['local'];
+}
+
+interface Running {
+  jobId: string;
+  cancelled?: string;
+}
+
+export class SlurmExecutor implements RemoteExecutor {
+  readonly kind = 'slurm';
+  readonly parallel: number;
+  private setDir = '';
+  private token = '';
+  private readonly running = new Set<Running>();
+
+  constructor(
+    private readonly b: ResolvedBenchmark,
+    private readonly s: SlurmSettings,
+  ) {
+    this.parallel = s.parallel;
+  }
+
+  private get slurmDir(): string {
+    return join(this.setDir, '.slurm');
+  }
+
+  async open(setDir: string): Promise<string[]> {
+    this.setDir = resolve(setDir);
+    await pingController();
+    for (const d of ['jobs', 'points', 'logs']) mkdirSync(join(this.slurmDir, d), { recursive: true, mode: 0o700 });
+    chmodSync(this.slurmDir, 0o700);
+    const lines = await this.cancelLeftovers();
+    // The run's token: every agent of every point gets it (from this file, never argv or a job's
+    // environment, which `scontrol show job` lists); only this user may read it.
+    this.token = newToken();
+    const tokenPath = join(this.slurmDir, 'token');
+    writeFileSync(tokenPath, `${this.token}\n`, { mode: 0o600 });
+    chmodSync(tokenPath, 0o600);
+    await this.checkShared();
+    return lines;
+  }
+
+  /** Cancels the jobs an earlier engine of this set left listed (it was killed): their points run again. */
+  private async cancelLeftovers(): Promise<string[]> {
+    const dir = join(this.slurmDir, 'jobs');
+    const lines: string[] = [];
+    for (const name of readdirSync(dir)) {
+      if (!name.endsWith('.json')) continue;
+      const path = join(dir, name);
+      let job: { jobId?: unknown; point?: unknown };
+      try {
+        job = JSON.parse(readFileSync(path, 'utf8')) as typeof job;
+      } catch (e) {
+        lines.push(`${path} is no job record (${errorMessage(e)}): removed`);
+        rmSync(path, { force: true });
+        continue;
+      }
+      const id = String(job.jobId);
+      if (!/^\d+$/.test(id)) {
+        rmSync(path, { force: true });
+        continue;
+      }
+      const comps = await showJob(id);
+      if (comps && !jobEnded(comps[0]!.state)) {
+        await cancelJob(id);
+        await this.waitEnded(id);
+        lines.push(`cancelled Slurm job ${id} (point ${String(job.point)}), left running by an earlier run of this set: the point runs again`);
+      } else {
+        lines.push(`Slurm job ${id} (point ${String(job.point)}) of an earlier run had ended, its result uncommitted: the point runs again`);
+      }
+      rmSync(path, { force: true });
+    }
+    // What those jobs left (specs, results) belongs to points that run again.
+    for (const f of readdirSync(join(this.slurmDir, 'points'))) rmSync(join(this.slurmDir, 'points', f), { force: true });
+    return lines;
+  }
+
+  /** Checks on a node that the result set is on a file system the nodes share (a job reads a file written here). */
+  private async checkShared(): Promise<void> {
+    const path = join(this.slurmDir, 'shared-check');
+    const word = newToken();
+    writeFileSync(path, word);
+    const r = await slurmCmd('srun', ['--job-name=streambench-check', '--nodes=1', '--ntasks=1', '--quiet', ...this.partitionArgs(), ...this.s.options, 'cat', path], 120_000);
+    rmSync(path, { force: true });
+    if (r.code !== 0 || r.stdout.trim() !== word) {
+      const why = r.code !== 0 ? said(r) : 'it read other contents';
+      throw new ClusterError(`the result set ${this.setDir} must be on a file system the Slurm nodes share, and a node cannot read ${path}: ${why}`);
+    }
+  }
+
+  private partitionArgs(): string[] {
+    return this.s.partition ? [`--partition=${this.s.partition}`] : [];
+  }
+
+  async execute(a: PointAttempt, signal: AbortSignal): Promise<ExecutedAttempt> {
+    const id = `${a.run.key}-r${a.run.rep}-a${a.attempt}`;
+    const points = join(this.slurmDir, 'points');
+    const specPath = join(points, `${id}.json`);
+    const resultPath = join(points, `${id}.result.json`);
+    const scriptPath = join(points, `${id}.job`);
+    const roles = jobRoles(this.b);
+    const spec: PointSpec = {
+      setDir: this.setDir,
+      dir: resolve(a.dir),
+      tokenPath: join(this.slurmDir, 'token'),
+      resultPath,
+      logDir: join(this.slurmDir, 'logs'),
+      id,
+      roles,
+      cwd: resolve(this.b.source.file, '..'),
+      workload: this.b.workload,
+      ...(this.b.recording ? { recording: this.b.recording } : {}),
+      paramHooks: this.b.paramHooks,
+      params: { ...a.run.params },
+      typed: a.typing.typed,
+      rep: a.run.rep,
+      key: a.run.key,
+      warmupS: this.b.warmupS,
+      ...(this.b.durationS !== undefined ? { durationS: this.b.durationS } : {}),
+      values: a.values,
+    };
+    writeJsonAtomic(specPath, spec);
+    writeFileSync(scriptPath, batchScript(cliArgv('node', ['point', specPath])), { mode: 0o700 });
+    rmSync(resultPath, { force: true });
+
+    const component = ['--nodes=1', '--ntasks=1', '--exclusive', ...this.partitionArgs(), ...this.timeArgs(), ...this.s.options];
+    const args = ['--parsable', `--job-name=streambench-${a.run.key}-r${a.run.rep}`, `--output=${join(this.slurmDir, 'logs', `${id}-%j.log`)}`, `--chdir=${spec.cwd}`, ...component];
+    for (let i = 1; i < roles.length; i++) args.push(':', ...component);
+    const sub = await slurmCmd('sbatch', [...args, scriptPath]);
+    if (sub.code !== 0) {
+      return { result: failed(`Slurm refused the job: ${said(sub)}`) };
+    }
+    const jobId = sub.stdout.trim().split(';')[0]!;
+    const jobFile = join(this.slurmDir, 'jobs', `${jobId}.json`);
+    writeJsonAtomic(jobFile, { jobId, point: id, engine: { pid: process.pid, host: hostname() }, submittedAt: new Date().toISOString() });
+    const me: Running = { jobId };
+    this.running.add(me);
+    const onAbort = () => {
+      me.cancelled ??= 'interrupted by the user';
+      cancelJob(jobId).catch(() => undefined);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    if (signal.aborted) onAbort();
+    let comps: JobComponent[] | undefined;
+    try {
+      comps = await this.waitEnded(jobId);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      this.running.delete(me);
+    }
+    const nodes: Record<string, string> = {};
+    comps?.forEach((c, i) => (nodes[roles[i] ?? `component${i}`] = c.nodeList));
+    const info = (extra?: Partial<ExecutorInfo>): ExecutorInfo => ({ kind: 'slurm', jobId, nodes, ...extra });
+    let out: ExecutedAttempt;
+    if (existsSync(resultPath)) {
+      const r = JSON.parse(readFileSync(resultPath, 'utf8')) as NodeResult;
+      out = { result: r.result, info: info({ nodes: r.nodes, ...(Object.keys(r.clocks).length > 0 ? { clocks: r.clocks } : {}) }) };
+      if (me.cancelled && r.result.outcome.status === 'interrupted') r.result.outcome = { status: 'interrupted', reason: me.cancelled };
+    } else if (me.cancelled) {
+      out = { result: { outcome: { status: 'interrupted', reason: me.cancelled }, metrics: {}, wallS: 0, flags: [] }, info: info() };
+    } else {
+      const c = comps?.[0];
+      const state = c ? `${c.state}${c.reason && c.reason !== 'None' ? `, reason ${c.reason}` : ''}, exit code ${c.exitCode}` : 'no longer known to the controller';
+      const tail = logTail(join(this.slurmDir, 'logs', `${id}-${jobId}.log`));
+      out = { result: failed(`Slurm job ${jobId} ended without a result (${state})${tail ? `: ${tail}` : ''}`), info: info() };
+    }
+    rmSync(jobFile, { force: true });
+    for (const p of [specPath, resultPath, scriptPath]) rmSync(p, { force: true });
+    // A good point's job log says nothing the point's own files do not; a failed one's is kept.
+    if (out.result.outcome.status === 'ok') rmSync(join(this.slurmDir, 'logs', `${id}-${jobId}.log`), { force: true });
+    return out;
+  }
+
+  /** A time limit from the point's length, unless the user gave one: a hung job ends. */
+  private timeArgs(): string[] {
+    if (this.s.options.some((o) => /^(-t|--time)(=|$)/.test(o))) return [];
+    if (this.b.durationS === undefined) return [];
+    const minutes = Math.ceil((this.b.warmupS + this.b.durationS + 300) / 60);
+    return [`--time=${minutes}`];
+  }
+
+  /** Polls the controller until the job has ended; returns its components as last seen. */
+  private async waitEnded(jobId: string): Promise<JobComponent[] | undefined> {
+    let last: JobComponent[] | undefined;
+    for (;;) {
+      const comps = await showJob(jobId);
+      if (!comps || comps.length === 0) return last;
+      last = comps;
+      if (comps.every((c) => jobEnded(c.state))) return comps;
+      await sleep(POLL_MS);
+    }
+  }
+
+  async cancelAll(reason: string): Promise<void> {
+    await Promise.all(
+      [...this.running].map(async (r) => {
+        r.cancelled ??= reason;
+        await cancelJob(r.jobId);
+      }),
+    );
+  }
+
+  async close(): Promise<void> {
+    // Nothing of this engine runs after its last point; a job still listed (an exception) goes.
+    await this.cancelAll('the run ended');
+  }
+}
+
+function failed(error: string): ExecutedAttempt['result'] {
+  return { outcome: { status: 'failed', error }, metrics: {}, wallS: 0, flags: [] };
+}
+
+function logTail(path: string): string {
+  try {
+    const lines = readFileSync(path, 'utf8').split('\n').filter((l) => l.trim() !== '');
+    return (lines.at(-1) ?? '').slice(0, 300);
+  } catch {
+    // No log: the job never started on a node (the state says why).
+    return '';
+  }
+}
+
+/**
+ * The job's batch script: Node itself (sbatch needs a `#!` file), starting the node runner as an
+ * argv array (no shell) and passing Slurm's signals on, so that scancel stops the point cleanly.
+ */
+export function batchScript(argv: readonly string[]): string {
+  return [
+    `#!${process.execPath}`,
+    '// streambench: one point of a benchmark (generated by `streambench run --executor slurm`)',
+    "'use strict';",
+    "const { spawn } = require('node:child_process');",
+    `const argv = ${JSON.stringify(argv)};`,
+    "const child = spawn(argv[0], argv.slice(1), { stdio: 'inherit' });",
+    "for (const s of ['SIGTERM', 'SIGINT', 'SIGUSR1']) process.on(s, () => child.kill(s));",
+    "child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 + (require('node:os').constants.signals[signal] ?? 1) : 1)));",
+    '',
+  ].join('\n');
+}
