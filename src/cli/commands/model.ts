@@ -3,7 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { InputError } from '../../base/errors.ts';
 import { suggestHint } from '../../base/suggest.ts';
 import type { FitByResult, FitResult } from '../../analyze/fit.ts';
-import { openModelSource, type ModelSource } from '../../analyze/load.ts';
+import { openModelSource, settingDecls, type ModelSource } from '../../analyze/load.ts';
 import { displaySetting, fitAndSave, fitMetric, impactOf, predictSetting, readSavedModel, recommendFor, savedModels, type PredictAnswer } from '../../analyze/models.ts';
 import type { Candidate, RecommendResult } from '../../analyze/recommend.ts';
 import { parseAssignment } from '../../config/load.ts';
@@ -121,7 +121,7 @@ export async function modelCommand(argv: string[], out: NodeJS.WriteStream): Pro
       let models;
       if (metrics.length > 0) {
         const src = await openModelSource(set, metrics);
-        models = metrics.map((m) => ({ fit: fitMetric(src, m), settings: savedSettings(src) }));
+        models = metrics.map((m) => ({ fit: fitMetric(src, m), settings: settingDecls(src.catalog) }));
       } else {
         models = savedModels(set.dir);
         if (models.length === 0) throw InputError.single('model predict', `${set.dir} has no saved model`, 'name the metrics with --metric M, or fit one first: streambench model fit SET --metric M');
@@ -148,10 +148,6 @@ function parseSets(sets: string[] | undefined): { key: string; value: string }[]
     const o = parseAssignment(s, '--set');
     return { key: o.key, value: o.value.trim() };
   });
-}
-
-function savedSettings(src: ModelSource) {
-  return src.catalog.params.map((p) => ({ name: p.name, type: p.type, unit: p.unit, ...(p.allowed ? { allowed: p.allowed } : {}), ...(p.values ? { values: p.values } : {}) }));
 }
 
 /** The fit as --json shows it: the saved model's internals (covariance, design) stay in the file. */
