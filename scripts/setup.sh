@@ -52,3 +52,7 @@ if [ ! -f dist/.build-stamp ] || [ -n "$(find src -name '*.ts' ! -name '*.test.t
   npx --no-install tsc -p tsconfig.build.json
   touch dist/.build-stamp
 fi
+
+# The GUI (web/, built by Vite into dist/web/) when web/ or the API's types changed since its last
+# build; after the compile above, which starts dist/ afresh.
+node scripts/build-web.mjs

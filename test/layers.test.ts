@@ -305,6 +305,35 @@ function checkLayers(root: string): Report {
   return { findings, references, files: files.length };
 }
 
+/** The one module of src/ the GUI (web/) may reach, and only for its types: it is bundled for the browser. */
+const WEB_MAY_IMPORT = 'src/server/api-types.ts';
+
+/**
+ * Checks the GUI's package (web/ at the top of root): each reference that leaves web/ must be a
+ * type-only import of WEB_MAY_IMPORT (packages such as echarts aside). A value import would pull
+ * server code into the browser's bundle.
+ */
+function checkWeb(root: string): Report {
+  const findings: Finding[] = [];
+  const references: Record<string, number> = {};
+  const files = walk(join(root, 'web')).map((f) => posix(relative(root, f)));
+  for (const rel of files) {
+    for (const r of readFile(root, rel, new Map(), findings)) {
+      references[r.kind] = (references[r.kind] ?? 0) + 1;
+      if (r.target === undefined || r.target.startsWith('web/')) continue;
+      const typeOnly = r.kind === 'type-import' || r.kind === 'import-type';
+      if (r.target === WEB_MAY_IMPORT && typeOnly) continue;
+      findings.push({
+        file: rel,
+        line: r.line,
+        kind: r.kind,
+        message: `${rel}:${r.line} (web) ${r.kind} '${r.specifier}' -> ${r.target}: the GUI may only import the API's types (import type {...} from '.../${WEB_MAY_IMPORT}')`,
+      });
+    }
+  }
+  return { findings, references, files: files.length };
+}
+
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const fixture = fileURLToPath(new URL('fixtures/layers', import.meta.url));
 
@@ -316,6 +345,20 @@ test('src/ keeps to the layers of design.md: every import form, and the CLI star
   for (const kind of ['import', 'type-import', 'dynamic', 'import-type'] as const) assert.ok((r.references[kind] ?? 0) > 0, `no ${kind} found in src/: ${JSON.stringify(r.references)}`);
   assert.ok(r.references['import']! > 100, JSON.stringify(r.references));
   for (const f of Object.keys(COMPUTED_IMPORTS)) assert.ok(existsSync(join(repo, f)), `COMPUTED_IMPORTS names ${f}, which is gone: take it out`);
+});
+
+test('web/ (the GUI) reaches src/ only through type-only imports of the API types', () => {
+  const r = checkWeb(repo);
+  assert.deepEqual(r.findings.map((f) => f.message), []);
+  // It read the GUI, and saw the type-only imports it allows: a checker reading nothing passes too.
+  assert.ok(r.files >= 5, `${r.files} files of web/ read`);
+  assert.ok((r.references['type-import'] ?? 0) > 0 && (r.references['import'] ?? 0) > 0, JSON.stringify(r.references));
+});
+
+test('the web checker reports a value import of the API types and any import of src/ beyond them', () => {
+  const r = checkWeb(join(fixture, 'webcase'));
+  const got = r.findings.map((f) => `${f.file}:${f.line} ${f.kind}`).sort();
+  assert.deepEqual(got, ['web/src/planted.ts:3 import', 'web/src/planted.ts:4 type-import', 'web/src/planted.ts:5 dynamic'], r.findings.map((f) => f.message).join('\n'));
 });
 
 test('the checker reports each form of a higher import planted in a fixture, and nothing else there', () => {

@@ -1,0 +1,364 @@
+/**
+ * Every request and response of the GUI's HTTP API, declared once: the server's routes and the
+ * web client (web/, through a type-only import) both take them from here. Data travels as
+ * columns (`{ columns: { name: values[] } }`), never as arrays of row objects. Each area keeps
+ * its own section below; add yours, keep the others'.
+ */
+
+/** A JSON value as it travels. */
+export type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
+
+/** Columns of equal length: one array of values per name. */
+export interface Columns {
+  [name: string]: (string | number | boolean | null)[];
+}
+
+/** What any route answers when it refuses or fails: the HTTP status carries the kind. */
+export interface ApiError {
+  error: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sets and catalogue (src/server/routes/sets.ts)
+
+/** A parameter of the open sets (the catalogue's, see src/store/catalog.ts). */
+export interface ApiParam {
+  name: string;
+  type: string;
+  unit: string | null;
+  doc: string;
+  role: string;
+  source: string;
+  values?: (string | number | boolean)[];
+  range?: [number, number];
+  allowed?: string[];
+  label?: string;
+  columns?: string[];
+}
+
+/** A metric of the open sets (the catalogue's). */
+export interface ApiMetric {
+  name: string;
+  unit: string | null;
+  better: 'higher' | 'lower' | 'none';
+  role: string;
+  kind: string;
+  view: string;
+  doc: string;
+  pattern?: string;
+  column?: string;
+  source: string;
+}
+
+/** One open result set. */
+export interface ApiSetInfo {
+  name: string;
+  dir: string;
+  /** Runs (point x repetition) recorded, by outcome. */
+  runs: number;
+  ok: number;
+  failed: number;
+  interrupted: number;
+  /** Runs whose record carries flags (recorded, but something was odd). */
+  flagged: number;
+}
+
+/** GET /api/sets: the open sets and their joint catalogue. */
+export interface SetsResponse {
+  sets: ApiSetInfo[];
+  params: ApiParam[];
+  metrics: ApiMetric[];
+  /** Changes whenever a set gains points (a run going on): the client reloads what it shows. */
+  version: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Matrix view (src/server/routes/matrix.ts)
+
+/** The pseudo-parameter naming the result set when several are open (compare). */
+export const SET_PARAM = 'set';
+
+export type Aggregate = 'mean' | 'median' | 'p95' | 'min' | 'max';
+export const AGGREGATES: readonly Aggregate[] = ['mean', 'median', 'p95', 'min', 'max'];
+
+/** How the matrix route treats a parameter that is neither x, series nor facet. */
+export type ParamControl = { mode: 'value'; value: string } | { mode: 'aggregate' } | { mode: 'overlay' };
+
+/**
+ * Query of GET /api/matrix (as URL parameters): `metric`, `x`, optional `series`, `facet`,
+ * `agg` (how aggregated parameters are combined; default mean), `kind` (line, scatter, bar,
+ * heatmap: groups; box: spread; stack: the stage medians), and one `c.<param>` per other
+ * parameter: `v:<value>` (fix it), `agg` (combine its values), `overlay` (one series per value).
+ * A parameter without a control is aggregated.
+ */
+export type MatrixKind = 'line' | 'scatter' | 'bar' | 'heatmap' | 'box' | 'stack';
+export const MATRIX_KINDS: readonly MatrixKind[] = ['line', 'scatter', 'bar', 'heatmap', 'box', 'stack'];
+
+/**
+ * GET /api/matrix answer. One row per plotted group (x value x series x facet): `x`, `series`
+ * (a label: the series parameter's value and the overlaid ones', `name=value` joined by ', '),
+ * `facet`, `value` (the aggregate), `lo`/`hi` (95 % CI of the mean over repetitions, t-interval;
+ * null where it cannot be given: one repetition, or an aggregate other than the mean), `points`
+ * (distinct points combined), `runs` (runs combined), `flagged` (flagged runs among them),
+ * `set`/`key`/`rep` (the run to open when the group is one point; null otherwise).
+ * Kind box adds `q1`, `median`, `q3`, `min`, `max`; kind stack gives `stage` per row (one row
+ * per group and stage) with `value` its median.
+ */
+export interface MatrixResponse {
+  columns: Columns;
+  metric: { name: string; unit: string | null; better: string; view: string };
+  x: { name: string; numeric: boolean; log: boolean; unit: string | null };
+  /** Runs left out because they failed or were interrupted (they are no results). */
+  excludedFailed: number;
+  /** Flagged runs included (recorded, but something was odd: marked on the plot). */
+  flagged: number;
+  /** What the error bars are, in words (shown in the legend). */
+  interval: string;
+  /** Box over repetitions or frames; stack: the stages in stacking order. */
+  spreadOver?: 'runs' | 'frames';
+  stages?: string[];
+  /** The SQL the server ran, for the curious (and tests). */
+  sql: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parallel coordinates (src/server/routes/runs.ts)
+
+/** One axis of the runs table: a parameter that varies, or a chosen metric. */
+export interface RunsAxis {
+  /** The parameter's or metric's name; its column in RunsResponse.columns. */
+  name: string;
+  kind: 'param' | 'metric';
+  /** numeric: numeric parameter types and every metric; categorical: enum, text, frame size, boolean, the set. */
+  type: 'numeric' | 'categorical';
+  unit: string | null;
+  /** Categorical axes: the categories, bottom to top (frame sizes by pixels, enums in declared order). */
+  categories?: string[];
+  /** Numeric axes whose positive values span 20x or more: drawn on a log scale. */
+  log?: boolean;
+  better?: 'higher' | 'lower' | 'none';
+}
+
+/** A summary metric that can be an axis or the colour (its column holds numbers). */
+export interface RunsMetric {
+  name: string;
+  /** Its column of `points` (differs from the name for a metric named like a parameter). */
+  column: string;
+  unit: string | null;
+  better: 'higher' | 'lower' | 'none';
+}
+
+/**
+ * GET /api/runs?[set=NAME]&[metrics=a,b,c]: every run that ended ok as columns: `set`,
+ * `point_key`, `rep`, `flagged`, and one column per axis (the parameters that vary, then the
+ * metrics asked for, or the headline ones when none is named; `metrics=` with nothing: none).
+ */
+export interface RunsResponse {
+  axes: RunsAxis[];
+  columns: Columns;
+  runs: number;
+  /** Runs left out because they failed or were interrupted. */
+  excludedFailed: number;
+  /** Flagged runs among those listed. */
+  flagged: number;
+  /** Every numeric summary metric of the sets: what the axis and colour choosers offer. */
+  metrics: RunsMetric[];
+  sql: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report (src/server/report.ts, `streambench report`): the data a report page carries inlined.
+
+/** One plot of a metric against a parameter: /api/matrix's answer for it (kind line, others aggregated by mean). */
+export interface ReportPlot {
+  metric: string;
+  param: string;
+  matrix: MatrixResponse;
+}
+
+/** Everything a report shows, computed by the server's own routes; the page only draws it. */
+export interface ReportData {
+  /** The set's name, directory, the benchmark(s) that ran into it, when, where. */
+  set: ApiSetInfo;
+  benchmarks: string[];
+  /** ISO times: the first run's start, the last run's end (null without runs). */
+  from: string | null;
+  to: string | null;
+  /** The machines of the roles (agents.json), e.g. `guest, host, client: vm (AMD EPYC, 2 cores, Debian ...)`. */
+  hosts: string[];
+  /** When the report was written. */
+  generatedAt: string;
+  /** The parameters that vary in the set (the x axes), and the headline metrics plotted. */
+  params: ApiParam[];
+  metrics: ApiMetric[];
+  plots: ReportPlot[];
+  /** The stage stack: one bar per point (/api/matrix kind=stack, every parameter but x overlaid); null when the set has no stage metrics. */
+  stack: MatrixResponse | null;
+  /** Parallel coordinates: every ok run, its varying parameters and the headline metrics, as columns. */
+  runs: Columns;
+  /** Plots that could not be made, each with why (a metric no run has, say). */
+  skipped: string[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Run view and frame view (src/server/routes/run.ts)
+
+/** One recorded series of a run: a sample name of one role's agent, or a column of the workload's own series. */
+export interface RunSeriesInfo {
+  /** `samples:<role>:<name>` or `timeseries:<role>:<name>`: what /api/run/series takes in `ids`. */
+  id: string;
+  source: 'samples' | 'timeseries';
+  role: string;
+  /** The probe that sampled it (cpu, mem, net, proc, gpu..., custom.<name>); `workload` for the workload's series. */
+  probe: string;
+  name: string;
+  /** Samples recorded, and the first and last sample's time (s since the point began). */
+  n: number;
+  from: number;
+  to: number;
+  /** As declared (src/config/workloads/recording.ts, the workload's declaration); null: none declared. */
+  unit: string | null;
+}
+
+/** A stretch with no data from an agent (the run's `recording gap` flags); times null when the flag gives none. */
+export interface RunGap {
+  role: string;
+  from: number | null;
+  to: number | null;
+  text: string;
+}
+
+/** A stage of a frame's life: the time from one column of frames.parquet to another. */
+export interface FrameStage {
+  name: string;
+  from: string;
+  to: string;
+}
+
+/** GET /api/run?set=&key=&rep=: what one run holds. */
+export interface RunInfoResponse {
+  set: string;
+  key: string;
+  rep: number;
+  workload: string;
+  params: Record<string, string | number | boolean>;
+  outcome: { status: 'ok' } | { status: 'failed'; error: string } | { status: 'interrupted'; reason: string };
+  flags: string[];
+  gaps: RunGap[];
+  startedAt: string;
+  wallS: number;
+  series: RunSeriesInfo[];
+  /**
+   * Its frames, when it has frames.parquet: how many, the stages they hold, whether PSNR/SSIM are
+   * there, where the frames' clock sits on the run's (offsetS: run time of stream time 0; null
+   * when the run has no capture events to tell), and the late threshold it was recorded with.
+   */
+  frames: { count: number; stages: FrameStage[]; quality: boolean; offsetS: number | null; lateMs: number } | null;
+  /** Every run of the same set (to pick a second one to overlay). */
+  runs: { key: string; rep: number; status: string; label: string }[];
+}
+
+/**
+ * GET /api/run/series?set=&key=&rep=&ids=a,b&width=PX[&from=S&to=S]: each series decimated to
+ * at most two samples per pixel column of `width` (its minimum and maximum), in [from, to] plus
+ * one sample beyond each edge; `v` null where the line breaks (missing value, or a silence).
+ */
+export interface RunSeriesResponse {
+  series: { id: string; n: number; reduced: boolean; columns: { t: number[]; v: (number | null)[] } }[];
+  width: number;
+}
+
+/**
+ * GET /api/run/frames?set=&key=&rep=&width=PX[&from=S&to=S]: one row per frame as columns:
+ * `frame`, `t` (capture start, s on the run's clock; on the stream's when timeBase is 'stream'),
+ * `bytes`, `key`, `latency_ms`, `psnr`, `ssim`, `lost`, `dropped`, `shown`, `warmup` (those the
+ * file has), `late` (latency over lateMs), and `stage.<name>` (ms) per stage. With more frames than
+ * two per pixel column, each column keeps its highest-latency frame and its first lost, dropped
+ * or late one (`reduced`).
+ */
+export interface FramesResponse {
+  columns: Columns;
+  stages: FrameStage[];
+  /** Frames in the file, and rows sent. */
+  total: number;
+  shown: number;
+  reduced: boolean;
+  lateMs: number;
+  offsetS: number | null;
+  timeBase: 'run' | 'stream';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Live view (src/server/routes/live.ts): `streambench run FILE --ui` while it runs.
+
+/**
+ * GET /api/live: the run in progress. `runs` lists every planned run in order, with its state
+ * (left, running, done, failed, interrupted); `current` is the point in progress; `active` false
+ * once the engine is done (`summary` then says how it ended). A server with no run answers
+ * `{active: false, running: false}`. `seq` changes with every engine event.
+ */
+export interface LiveResponse {
+  active: boolean;
+  set: string;
+  seq: number;
+  plan: { total: number; toRun: number; recorded: number; resultsDir: string } | null;
+  runs: { key: string[]; rep: number[]; label: string[]; state: ('left' | 'running' | 'done' | 'failed' | 'interrupted')[]; error: (string | null)[] };
+  counts: { left: number; running: number; done: number; failed: number; interrupted: number };
+  current: { key: string; rep: number; n: number; of: number; attempt: number; params: Record<string, string | number | boolean>; runningS: number } | null;
+  etaS: number | null;
+  elapsedS: number;
+  summary: { planned: number; skipped: number; ok: number; failed: number; interrupted: boolean; stoppedBy?: string; seconds: number } | null;
+}
+
+/** GET /api/live/series?ids=a,b&width=PX: the point in progress's series so far (decimated), and the list of them. */
+export interface LiveSeriesResponse {
+  list: RunSeriesInfo[];
+  series: RunSeriesResponse['series'];
+  current: LiveResponse['current'];
+  width: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Model view (src/server/routes/model.ts): the same computation as `streambench model ... --json`.
+
+/** A parameter of the what-if form: the user's name (a frame size as `resolution`), its type and the measured values. */
+export interface ModelSetting {
+  name: string;
+  type: string;
+  unit: string | null;
+  values: (string | number | boolean)[];
+}
+
+/** GET /api/model?set=S&metric=M: the fitted formula, the impact of each parameter, residuals per point. */
+export interface ModelResponse {
+  set: string;
+  metric: string;
+  unit: string | null;
+  fit: {
+    formula: string;
+    form: string;
+    r2: number | null;
+    n: number;
+    points: number;
+    cv: { mape: number | null; rmse: number | null };
+    warnings: string[];
+    /** Columns name, coef, lo, hi (95 % interval). */
+    terms: Columns;
+    /** Per point: key, rep (its first run, to open), runs, setting (text), measured (mean), fitted, residual; largest |residual| first. */
+    residuals: Columns;
+  };
+  impact: {
+    /** Columns name, share, lo, hi, p; largest share first. */
+    factors: Columns;
+    noise: { share: number; lo: number; hi: number };
+    warnings: string[];
+  };
+  /** What the what-if form asks for: the parameters the model uses. */
+  settings: ModelSetting[];
+}
+
+/** GET /api/model/predict?set=S&metric=M&s.PARAM=VALUE...: as `model predict SET --metric M --set PARAM=VALUE... --json`. */
+export interface ModelPredictResponse {
+  setting: Record<string, number | string>;
+  predictions: { metric: string; value: number; ci: [number, number]; pi: [number, number]; outside: { param: string; value: number | string; range?: [number, number]; levels?: string[] }[]; level?: string }[];
+}

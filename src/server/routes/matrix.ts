@@ -1,0 +1,257 @@
+/**
+ * GET /api/matrix: one indicator against one parameter, grouped by the series, facet and overlaid
+ * parameters, the fixed ones filtered, the rest aggregated, computed in DuckDB. Every name is
+ * checked against the catalogue and every fixed value against the values present before it
+ * reaches SQL, and then goes in quoted (quoteIdent, quoteString).
+ *
+ * Two stages, so that repetitions and parameters are kept apart: each point's repetitions are
+ * averaged first (their variance kept), then the point means of a group are combined by the
+ * chosen aggregate. The error bar of a mean is the 95 % t-interval of the repetitions' noise:
+ * the variance of a mean of k point means is sum(s_i^2 / n_i) / k^2, its degrees of freedom by
+ * Welch-Satterthwaite (the points' variances need not be equal); a group with a point of one
+ * repetition gets none (its noise is unknown). Other aggregates (a median of points, a p95) get
+ * no interval: none would be honest.
+ */
+import { tQuantile } from '../../analyze/stats.ts';
+import { quoteIdent, quoteString } from '../../store/database.ts';
+import type { CatalogMetric, CatalogParam } from '../../store/catalog.ts';
+import { AGGREGATES, MATRIX_KINDS, type Aggregate, type Columns, type MatrixKind, type MatrixResponse } from '../api-types.ts';
+import { ApiFailure, type Route, type RouteContext } from '../server.ts';
+
+const NUMERIC_TYPES = new Set(['number', 'integer', 'duration', 'bitrate']);
+
+/** The SQL of each aggregate over the point means `m`. */
+const AGG_SQL: Record<Aggregate, (e: string) => string> = {
+  mean: (e) => `avg(${e})`,
+  median: (e) => `median(${e})`,
+  p95: (e) => `quantile_cont(${e}, 0.95)`,
+  min: (e) => `min(${e})`,
+  max: (e) => `max(${e})`,
+};
+
+/** The stages of the stage stack, in pipeline order (their `stage.<s>.p50` summary metrics). */
+export const STAGES = ['capture', 'encode', 'send', 'uplink', 'relay', 'downlink', 'decode_wait', 'decode', 'display_wait'] as const;
+
+/** A parameter as the query uses it. */
+interface ParamRef {
+  name: string;
+  /** Its column in `points`, quoted. */
+  col: string;
+  /** What sorts its values: the pixels of a frame size, else the value. */
+  order: string;
+  numeric: boolean;
+}
+
+function paramRef(p: CatalogParam): ParamRef {
+  const col = quoteIdent(p.name);
+  const pixels = p.type === 'resolution' && p.columns?.includes(`${p.name}.pixels`) ? quoteIdent(`${p.name}.pixels`) : undefined;
+  const numeric = NUMERIC_TYPES.has(p.type) || (p.type === 'number' && p.source === 'inferred');
+  return { name: p.name, col, order: pixels ?? col, numeric };
+}
+
+/** The request, checked against the catalogue. */
+interface MatrixRequest {
+  metric: CatalogMetric;
+  x: ParamRef & { param: CatalogParam };
+  series?: ParamRef;
+  facet?: ParamRef;
+  overlay: ParamRef[];
+  fixed: { ref: ParamRef; value: string }[];
+  agg: Aggregate;
+  kind: MatrixKind;
+}
+
+function parseRequest(q: URLSearchParams, params: readonly CatalogParam[], metrics: readonly CatalogMetric[]): MatrixRequest {
+  const byName = new Map(params.map((p) => [p.name, p]));
+  const need = (key: string): string => {
+    const v = q.get(key);
+    if (v === null || v === '') throw new ApiFailure(400, `missing query parameter '${key}'`);
+    return v;
+  };
+  const param = (key: string, name: string): CatalogParam => {
+    const p = byName.get(name);
+    if (!p) throw new ApiFailure(400, `${key}: no parameter '${name.slice(0, 80)}' in the open sets (they have: ${params.map((x) => x.name).join(', ')})`);
+    return p;
+  };
+  const kind = (q.get('kind') ?? 'line') as MatrixKind;
+  if (!MATRIX_KINDS.includes(kind)) throw new ApiFailure(400, `kind: '${kind.slice(0, 40)}' is not one of ${MATRIX_KINDS.join(', ')}`);
+  const agg = (q.get('agg') ?? 'mean') as Aggregate;
+  if (!AGGREGATES.includes(agg)) throw new ApiFailure(400, `agg: '${agg.slice(0, 40)}' is not one of ${AGGREGATES.join(', ')}`);
+
+  const metricName = kind === 'stack' ? (q.get('metric') ?? 'latency.p50') : need('metric');
+  const metric = metrics.find((m) => m.name === metricName);
+  if (!metric) throw new ApiFailure(400, `metric: no metric '${metricName.slice(0, 80)}' in the open sets`);
+  const perFrame = metric.view === 'frames';
+  if (metric.view !== 'points' && !(perFrame && kind === 'box')) {
+    throw new ApiFailure(400, `metric: '${metric.name}' is a ${metric.kind} metric (in ${metric.view}): the matrix plots a point's summary metrics${perFrame ? '; per-frame values show as a box plot (kind=box)' : ''}`);
+  }
+  const xp = param('x', need('x'));
+  const x = { ...paramRef(xp), param: xp };
+  const taken = new Set([xp.name]);
+  const role = (key: string): ParamRef | undefined => {
+    const name = q.get(key);
+    if (name === null || name === '') return undefined;
+    const p = param(key, name);
+    if (taken.has(p.name)) throw new ApiFailure(400, `${key}: '${p.name}' is already the plot's ${p.name === xp.name ? 'x' : 'series or facet'}`);
+    taken.add(p.name);
+    return paramRef(p);
+  };
+  const series = role('series');
+  const facet = role('facet');
+  if (kind === 'heatmap' && !series) throw new ApiFailure(400, 'a heatmap needs two parameters: x and series (its rows)');
+  const overlay: ParamRef[] = [];
+  const fixed: MatrixRequest['fixed'] = [];
+  for (const [key, value] of q) {
+    if (!key.startsWith('c.')) continue;
+    const p = param(key, key.slice(2));
+    if (taken.has(p.name)) continue; // a control left over from when it was a plain parameter: the role wins
+    if (value === 'agg') continue;
+    if (value === 'overlay') {
+      overlay.push(paramRef(p));
+      continue;
+    }
+    if (!value.startsWith('v:')) throw new ApiFailure(400, `${key}: '${value.slice(0, 40)}' is none of v:VALUE, agg, overlay`);
+    const v = value.slice(2);
+    const present = (p.values ?? []).map(String);
+    if (p.values && !present.includes(v)) throw new ApiFailure(400, `${key}: ${p.name} has no value '${v.slice(0, 80)}' here (it has ${present.slice(0, 20).join(', ')})`);
+    fixed.push({ ref: paramRef(p), value: v });
+  }
+  return { metric, x, ...(series ? { series } : {}), ...(facet ? { facet } : {}), overlay, fixed, agg, kind };
+}
+
+/** The stage metrics present, in pipeline order. */
+function stageMetrics(metrics: readonly CatalogMetric[]): { stage: string; col: string }[] {
+  return STAGES.flatMap((s) => {
+    const m = metrics.find((x) => x.name === `stage.${s}.p50` && x.view === 'points');
+    return m ? [{ stage: s, col: quoteIdent(m.column ?? m.name) }] : [];
+  });
+}
+
+const handle = async (ctx: RouteContext): Promise<MatrixResponse> => {
+  const loaded = await ctx.sets.get();
+  const params = loaded.catalog.params;
+  const r = parseRequest(ctx.query, params, loaded.catalog.metrics);
+  // The groups: x, then series, facet and overlaid parameters (g1..); each with its sort key.
+  const groups = [r.x, ...(r.series ? [r.series] : []), ...(r.facet ? [r.facet] : []), ...r.overlay];
+  const gSel = groups.map((g, i) => `p.${g.col} AS g${i}, p.${g.order} AS o${i}`).join(', ');
+  const gNames = groups.map((_, i) => `g${i}, o${i}`).join(', ');
+  const where = [`p.status = 'ok'`, ...r.fixed.map((f) => `CAST(p.${f.ref.col} AS VARCHAR) = ${quoteString(f.value)}`)];
+  // Failed runs of the selection: said, never plotted.
+  const excludedSql = `SELECT count(*) AS n FROM points p WHERE ${[`p.status <> 'ok'`, ...where.slice(1)].join(' AND ')}`;
+  const aggSql = AGG_SQL[r.agg];
+  const order = groups.map((_, i) => `o${i}, g${i}`).join(', ');
+  const metricCol = quoteIdent(r.metric.column ?? r.metric.name);
+  const runsFrom = `points p LEFT JOIN point_flags f ON f."set" = p."set" AND f.point_key = p.point_key AND f.rep = p.rep`;
+  const stages = stageMetrics(loaded.catalog.metrics);
+
+  let sql: string;
+  let views: 'frames'[] = [];
+  let spreadOver: MatrixResponse['spreadOver'];
+  if (r.kind === 'box') {
+    spreadOver = r.metric.view === 'frames' ? 'frames' : 'runs';
+    const src =
+      spreadOver === 'frames'
+        ? `frames fr JOIN ${runsFrom} ON fr."set" = p."set" AND fr.point_key = p.point_key AND fr.rep = p.rep`
+        : runsFrom;
+    const v = spreadOver === 'frames' ? `CAST(fr.${metricCol} AS DOUBLE)` : `CAST(p.${metricCol} AS DOUBLE)`;
+    const frameWhere = spreadOver === 'frames' ? [`coalesce(fr.warmup, 0) = 0`] : [];
+    if (spreadOver === 'frames') views = ['frames'];
+    sql = `WITH runs AS (SELECT p."set" AS s, p.point_key AS k, p.rep AS rep, ${gSel}, ${v} AS v, f.flags IS NOT NULL AS flagged
+  FROM ${src} WHERE ${[...where, ...frameWhere, `${v} IS NOT NULL`].join(' AND ')})
+SELECT ${gNames}, avg(v) AS value, quantile_cont(v, 0.25) AS q1, median(v) AS median, quantile_cont(v, 0.75) AS q3, min(v) AS "min", max(v) AS "max",
+  count(DISTINCT (s, k)) AS points, count(DISTINCT (s, k, rep)) AS runs, count(DISTINCT CASE WHEN flagged THEN (s, k, rep) END) AS flagged,
+  CASE WHEN count(DISTINCT (s, k)) = 1 THEN min(s) END AS "set", CASE WHEN count(DISTINCT (s, k)) = 1 THEN min(k) END AS "key", CASE WHEN count(DISTINCT (s, k)) = 1 THEN min(rep) END AS rep
+FROM runs GROUP BY ${gNames} ORDER BY ${order}`;
+  } else {
+    const valueCols = r.kind === 'stack' ? stages.map((st, i) => ({ name: `v${i}`, expr: `CAST(p.${st.col} AS DOUBLE)` })) : [{ name: 'v0', expr: `CAST(p.${metricCol} AS DOUBLE)` }];
+    if (r.kind === 'stack' && valueCols.length === 0) throw new ApiFailure(400, 'the stage stack needs the stage.<s>.p50 metrics of the stream workload, which these sets lack');
+    const first = valueCols[0]!.name;
+    sql = `WITH runs AS (SELECT p."set" AS s, p.point_key AS k, p.rep AS rep, ${gSel}, ${valueCols.map((c) => `${c.expr} AS ${c.name}`).join(', ')}, f.flags IS NOT NULL AS flagged
+  FROM ${runsFrom} WHERE ${[...where, `${valueCols[0]!.expr} IS NOT NULL`].join(' AND ')}),
+pts AS (SELECT s, k, ${gNames}, ${valueCols.map((c) => `avg(${c.name}) AS ${c.name}`).join(', ')}, coalesce(var_samp(${first}), 0) AS s2, count(*) AS n, sum(flagged::INTEGER) AS fl, min(rep) AS rep0
+  FROM runs GROUP BY s, k, ${gNames})
+SELECT ${gNames}, ${valueCols.map((c) => `${aggSql(c.name)} AS ${c.name}`).join(', ')}, count(*) AS points, sum(n) AS runs, sum(fl) AS flagged,
+  sum(s2 / n) AS var_sum, sum(power(s2 / n, 2) / nullif(n - 1, 0)) AS ws, min(n) AS min_n, sum(n - 1) AS df_pooled,
+  CASE WHEN count(*) = 1 THEN min(s) END AS "set", CASE WHEN count(*) = 1 THEN min(k) END AS "key", CASE WHEN count(*) = 1 THEN min(rep0) END AS rep
+FROM pts GROUP BY ${gNames} ORDER BY ${order}`;
+  }
+  const [{ columns: c }, excl] = [await ctx.sets.query(sql, { views }), await ctx.sets.query(excludedSql)];
+  const excludedFailed = Number(Object.values(excl.columns)[0]?.[0] ?? 0);
+  const n = c['g0']?.length ?? 0;
+
+  // Series and facet labels: the series parameter's value, then each overlaid one as name=value.
+  const seriesIdx = r.series ? 1 : undefined;
+  const facetIdx = r.facet ? (r.series ? 2 : 1) : undefined;
+  const overlayStart = 1 + (r.series ? 1 : 0) + (r.facet ? 1 : 0);
+  const label = (i: number): string => {
+    const parts: string[] = [];
+    if (seriesIdx !== undefined) parts.push(String(c[`g${seriesIdx}`]![i]));
+    r.overlay.forEach((o, j) => parts.push(`${o.name}=${String(c[`g${overlayStart + j}`]![i])}`));
+    return parts.join(', ');
+  };
+  const out: Columns = {};
+  const rows = Array.from({ length: n }, (_, i) => i);
+  const ci = (i: number): [number | null, number | null] => {
+    const value = c['v0']?.[i] as number | null;
+    const varSum = c['var_sum']?.[i] as number | null;
+    const ws = c['ws']?.[i] as number | null;
+    const k = c['points']![i] as number;
+    // A point with one repetition has no measured noise: it would enter as exact and narrow the interval.
+    if (r.agg !== 'mean' || value === null || varSum === null || Number(c['min_n']![i]) < 2) return [null, null];
+    // Welch-Satterthwaite: the points' variances need not be equal.
+    const df = ws !== null && ws > 0 ? (varSum * varSum) / ws : Number(c['df_pooled']![i]);
+    const half = tQuantile(0.975, df) * (Math.sqrt(varSum) / k);
+    return [value - half, value + half];
+  };
+  const base = (i: number) => ({
+    x: c['g0']![i]!,
+    xorder: c['o0']![i]!,
+    series: label(i),
+    facet: facetIdx !== undefined ? String(c[`g${facetIdx}`]![i]) : '',
+    points: c['points']![i]!,
+    runs: c['runs']![i]!,
+    flagged: c['flagged']![i] ?? 0,
+    set: c['set']![i]!,
+    key: c['key']![i]!,
+    rep: c['rep']![i]!,
+  });
+  const push = (row: Record<string, string | number | boolean | null>) => {
+    for (const [k, v] of Object.entries(row)) (out[k] ??= []).push(v);
+  };
+  if (r.kind === 'stack') {
+    for (const i of rows) stages.forEach((st, j) => push({ ...base(i), stage: st.stage, value: c[`v${j}`]![i] ?? null, lo: null, hi: null }));
+  } else if (r.kind === 'box') {
+    for (const i of rows) push({ ...base(i), value: c['value']![i]!, lo: null, hi: null, q1: c['q1']![i]!, median: c['median']![i]!, q3: c['q3']![i]!, min: c['min']![i]!, max: c['max']![i]! });
+  } else {
+    for (const i of rows) {
+      const [lo, hi] = ci(i);
+      push({ ...base(i), value: c['v0']![i] ?? null, lo, hi });
+    }
+  }
+  for (const k of ['x', 'xorder', 'series', 'facet', 'value', 'lo', 'hi', 'points', 'runs', 'flagged', 'set', 'key', 'rep']) out[k] ??= [];
+
+  const xs = (c['g0'] ?? []).filter((v): v is number => typeof v === 'number');
+  const numeric = r.x.numeric && xs.length === n && n > 0;
+  const positive = xs.filter((v) => v > 0);
+  const log = numeric && positive.length === xs.length && xs.length > 0 && Math.max(...xs) / Math.min(...xs) >= 100;
+  const flaggedTotal = r.kind === 'stack' ? 0 : (out['flagged'] as number[]).reduce((a, b) => a + Number(b ?? 0), 0);
+  return {
+    columns: out,
+    metric: { name: r.kind === 'stack' ? 'stage medians' : r.metric.name, unit: r.kind === 'stack' ? 'ms' : r.metric.unit, better: r.metric.better, view: r.metric.view },
+    x: { name: r.x.name, numeric, log, unit: r.x.param.unit },
+    excludedFailed,
+    flagged: r.kind === 'stack' ? (out['flagged'] as number[]).filter((_, i) => i % Math.max(1, stages.length) === 0).reduce((a, b) => a + Number(b ?? 0), 0) : flaggedTotal,
+    interval:
+      r.kind === 'box'
+        ? `box: quartiles and range over ${spreadOver === 'frames' ? 'the frames of the recorded windows' : 'the runs (repetitions and aggregated points)'}`
+        : r.agg === 'mean'
+          ? 'error bars: 95 % confidence interval of the mean over repetitions (Student t)'
+          : `${r.agg} over points: no interval`,
+    ...(spreadOver ? { spreadOver } : {}),
+    ...(r.kind === 'stack' ? { stages: stages.map((s) => s.stage) } : {}),
+    sql,
+  };
+};
+
+/** The routes of the matrix view. */
+export const routes: Route[] = [{ method: 'GET', path: '/api/matrix', handle }];

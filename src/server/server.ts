@@ -1,0 +1,278 @@
+/**
+ * The GUI's HTTP server: serves the built web application (dist/web/) and the JSON API under
+ * /api/ over the open result sets. Every request passes the same rules as the agents'
+ * (src/base/request-rules.ts: Host, Origin, token), with the server's own page as the one
+ * allowed origin. Binds loopback unless told otherwise; beyond loopback only with a token.
+ */
+import { createReadStream, existsSync, realpathSync, statSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { extname, join, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { EnvironmentError, errorMessage, InputError } from '../base/errors.ts';
+import { checkRequest, isLoopbackName, machineNames, rulesProblem, type ServerRules } from '../base/request-rules.ts';
+import type { ResultSet } from '../store/resultset.ts';
+import { ROUTES } from './routes/index.ts';
+import { LoadedSets } from './sets.ts';
+
+/** What a route handler gets. */
+export interface RouteContext {
+  /** The path's `:name` parts. */
+  params: Record<string, string>;
+  query: URLSearchParams;
+  sets: LoadedSets;
+  /** The parsed JSON body of a POST, if any. */
+  body?: unknown;
+}
+
+/** A binary answer (an image, a Parquet file): sent as is. */
+export interface BinaryAnswer {
+  binary: Uint8Array;
+  contentType: string;
+}
+
+/** One API route: exact path or with `:name` parts, answering JSON (any value) or a BinaryAnswer. */
+export interface Route {
+  method: 'GET' | 'POST';
+  path: string;
+  handle(ctx: RouteContext): Promise<unknown>;
+}
+
+/** A refusal a route gives for a bad request: the status and a one-line message for the user. */
+export class ApiFailure extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiFailure';
+  }
+}
+
+export interface UiServerOptions {
+  sets: readonly ResultSet[];
+  /** Address to bind (default 127.0.0.1). */
+  host?: string;
+  /** Port (default 0: any free one). */
+  port?: number;
+  /** Required beyond loopback; the page receives it in the URL's fragment. */
+  token?: string;
+  /** Names beyond this machine's a request may give in Host (beyond loopback only). */
+  allowHosts?: readonly string[];
+  /** The built web application (default: dist/web of this checkout). */
+  webRoot?: string;
+}
+
+export interface UiServer {
+  /** The page's address (with `#token=...` when there is a token). */
+  url: string;
+  /** The origin the server answers as. */
+  origin: string;
+  token?: string;
+  sets: LoadedSets;
+  close(): Promise<void>;
+}
+
+/** The built GUI of this checkout: dist/web at the top (src/server/ or dist/server/ is two levels down). */
+export function defaultWebRoot(): string {
+  return fileURLToPath(new URL('../../dist/web/', import.meta.url));
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+  '.map': 'application/json; charset=utf-8',
+  '.txt': 'text/plain; charset=utf-8',
+};
+
+const SECURITY_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  // Everything is served from here: no script, style or data from elsewhere.
+  'content-security-policy': "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'",
+};
+
+/** Matches a route's path pattern; the `:name` parts, or undefined. */
+function matchPath(pattern: string, path: string): Record<string, string> | undefined {
+  const a = pattern.split('/');
+  const b = path.split('/');
+  if (a.length !== b.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < a.length; i++) {
+    if (a[i]!.startsWith(':')) {
+      let v: string;
+      try {
+        v = decodeURIComponent(b[i]!);
+      } catch {
+        return undefined;
+      }
+      params[a[i]!.slice(1)] = v;
+    } else if (a[i] !== b[i]) return undefined;
+  }
+  return params;
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  const body = JSON.stringify(value);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...SECURITY_HEADERS });
+  res.end(body);
+}
+
+async function readBody(req: IncomingMessage, limit: number): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > limit) throw new ApiFailure(413, `the request body is larger than ${limit} bytes`);
+    chunks.push(c as Buffer);
+  }
+  if (size === 0) return undefined;
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch (e) {
+    throw new ApiFailure(400, `the request body is not JSON: ${errorMessage(e)}`);
+  }
+}
+
+/**
+ * The file under root a URL path names, or undefined when it names none or leaves root (`..`,
+ * an encoded slash, a link pointing out).
+ */
+export function staticFile(root: string, urlPath: string): string | undefined {
+  let rel: string;
+  try {
+    rel = decodeURIComponent(urlPath);
+  } catch {
+    return undefined;
+  }
+  if (rel.includes('\0') || rel.includes('\\')) return undefined;
+  if (rel === '/' || rel === '') rel = '/index.html';
+  const base = resolve(root);
+  const full = resolve(base, `.${rel}`);
+  if (full !== base && !full.startsWith(base + sep)) return undefined;
+  if (!existsSync(full)) return undefined;
+  // A link inside the build that points out of it is refused too.
+  const real = realpathSync(full);
+  const realBase = realpathSync(base);
+  if (real !== realBase && !real.startsWith(realBase + sep)) return undefined;
+  return statSync(real).isFile() ? real : undefined;
+}
+
+/** Starts the GUI's server; resolves once it listens. */
+export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
+  const host = opts.host ?? '127.0.0.1';
+  const webRoot = opts.webRoot ?? defaultWebRoot();
+  if (!existsSync(join(webRoot, 'index.html'))) {
+    throw environmentProblem('ENOENT', `the GUI is not built (${join(webRoot, 'index.html')} is missing): run scripts/setup.sh, which builds it with Vite`);
+  }
+  const baseRules: ServerRules = {
+    listen: host,
+    ...(opts.token !== undefined ? { token: opts.token } : {}),
+    ...(opts.allowHosts && opts.allowHosts.length > 0 ? { allowedHosts: opts.allowHosts } : {}),
+    machineNames: isLoopbackName(host) ? [] : machineNames(),
+  };
+  const problem = rulesProblem(baseRules);
+  if (problem) throw InputError.single('--listen', problem);
+  const sets = new LoadedSets(opts.sets);
+  let rules: ServerRules = baseRules;
+
+  const server = createServer((req, res) => {
+    void handle(req, res).catch((e) => {
+      if (!res.headersSent) sendJson(res, 500, { error: errorMessage(e) });
+      else res.destroy();
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://placeholder');
+    const path = url.pathname;
+    const isApi = path === '/api' || path.startsWith('/api/');
+    const info = { method: req.method, path, headers: req.headers };
+    // The page and its scripts hold no data: a browser loading them cannot send the token (it
+    // comes in the fragment, read by the page), so static files need none. Host and Origin
+    // still apply, so no other site's page can reach them.
+    const verdict = checkRequest(rules, isApi || rules.token === undefined ? info : { ...info, headers: { ...req.headers, authorization: `Bearer ${rules.token}` } });
+    if (!verdict.ok) return sendJson(res, verdict.status, { error: verdict.error });
+
+    if (isApi) {
+      const method = (req.method ?? 'GET').toUpperCase();
+      let pathMatched = false;
+      for (const r of ROUTES) {
+        const params = matchPath(r.path, path);
+        if (!params) continue;
+        pathMatched = true;
+        if (r.method !== method) continue;
+        try {
+          const body = method === 'POST' ? await readBody(req, 1 << 20) : undefined;
+          const answer = await r.handle({ params, query: url.searchParams, sets, ...(body !== undefined ? { body } : {}) });
+          if (answer && typeof answer === 'object' && 'binary' in answer && (answer as BinaryAnswer).binary instanceof Uint8Array) {
+            const b = answer as BinaryAnswer;
+            res.writeHead(200, { 'content-type': b.contentType, 'cache-control': 'no-store', ...SECURITY_HEADERS });
+            res.end(b.binary);
+          } else sendJson(res, 200, answer);
+        } catch (e) {
+          if (e instanceof ApiFailure) sendJson(res, e.status, { error: e.message });
+          else if (e instanceof InputError) sendJson(res, 400, { error: e.message });
+          else sendJson(res, 500, { error: errorMessage(e) });
+        }
+        return;
+      }
+      return sendJson(res, pathMatched ? 405 : 404, { error: pathMatched ? `${method} is not allowed on ${path}` : `no API route ${path}` });
+    }
+
+    if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: `${req.method} is not allowed on ${path}` });
+    const file = staticFile(webRoot, path);
+    if (!file) return sendJson(res, 404, { error: `no file ${path.slice(0, 200)}` });
+    const type = CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream';
+    res.writeHead(200, { 'content-type': type, 'content-length': statSync(file).size, 'cache-control': 'no-cache', ...SECURITY_HEADERS });
+    if (req.method === 'HEAD') return void res.end();
+    createReadStream(file).pipe(res);
+  }
+
+  await new Promise<void>((ok, fail) => {
+    server.once('error', (e) => fail(listenError(e, host, opts.port ?? 0)));
+    server.listen(opts.port ?? 0, host, () => ok());
+  });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : (opts.port ?? 0);
+  const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  const hostPart = shown.includes(':') ? `[${shown}]` : shown;
+  const origin = `http://${hostPart}:${port}`;
+  // Pages load from any name the server answers to: each such origin may call the API.
+  const origins = new Set([origin, `http://localhost:${port}`, `http://127.0.0.1:${port}`, `http://[::1]:${port}`]);
+  for (const n of [...(opts.allowHosts ?? []), ...(baseRules.machineNames ?? [])]) origins.add(`http://${n.includes(':') ? `[${n}]` : n}:${port}`);
+  rules = { ...baseRules, allowedOrigins: [...origins] };
+  return {
+    url: `${origin}/${opts.token !== undefined ? `#token=${encodeURIComponent(opts.token)}` : ''}`,
+    origin,
+    ...(opts.token !== undefined ? { token: opts.token } : {}),
+    sets,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((ok) => server.close(() => ok()));
+      await sets.close();
+    },
+  };
+}
+
+/** An EnvironmentError (exit code 5) with its own words: errno's generic fix would mislead here. */
+function environmentProblem(code: string, message: string): EnvironmentError {
+  const e = new EnvironmentError('', '', code);
+  e.message = message;
+  return e;
+}
+
+function listenError(e: unknown, host: string, port: number): Error {
+  const code = (e as NodeJS.ErrnoException).code ?? '';
+  if (code === 'EADDRINUSE') return InputError.single('--port', `port ${port} on ${host} is in use: choose another, or 0 for any free one`);
+  if (code === 'EADDRNOTAVAIL') return InputError.single('--listen', `${host} is not an address of this machine: choose one of its addresses`);
+  if (code === 'EACCES') return environmentProblem(code, `no permission to listen on port ${port} of ${host}: ports below 1024 need root; choose another with --port`);
+  return e instanceof Error ? e : new Error(String(e));
+}

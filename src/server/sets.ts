@@ -1,0 +1,185 @@
+/**
+ * The result sets the GUI server has open, shared by all routes: one in-memory DuckDB with the
+ * table `points` (from each set's index, see src/store/database.ts) and `point_flags`, and the
+ * sets' joint catalogue. Followed while a run adds points: at most once a second a request looks
+ * at the sets' indexes, and when one changed the database is loaded again.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { StoreError } from '../base/errors.ts';
+import { setCatalog, type Catalog, type CatalogParam } from '../store/catalog.ts';
+import { openSetDatabase, quoteIdent, type SetDatabase, type ViewName } from '../store/database.ts';
+import type { PointRecord } from '../store/records.ts';
+import type { ResultSet } from '../store/resultset.ts';
+import type { ApiSetInfo, Columns } from './api-types.ts';
+
+/** How often a request may look for new points, in ms: often enough to follow a run, cheap at 100,000 points. */
+const CHECK_EVERY_MS = 1000;
+
+/** A value DuckDB returns, made JSON-friendly (BIGINT as number, dates as text). */
+function plain(v: unknown): string | number | boolean | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') return v;
+  return String(v);
+}
+
+/** One loaded state of the sets. */
+interface Loaded {
+  db: SetDatabase;
+  catalog: Catalog;
+  records: { set: string; record: PointRecord }[];
+  infos: ApiSetInfo[];
+  /** The index states it was loaded from. */
+  keys: string;
+  /** Counts loads, so that clients see that the data changed. */
+  version: number;
+  /** A database with the `frames` view too, opened when a route first needs it. */
+  frames?: Promise<SetDatabase>;
+}
+
+/** The open result sets; `get()` answers what is current. */
+export class LoadedSets {
+  private loaded: Promise<Loaded> | undefined;
+  private checkedAt = 0;
+  private version = 0;
+  /** DuckDB runs one query at a time per connection: requests queue here. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(readonly sets: readonly ResultSet[]) {
+    if (sets.length === 0) throw new StoreError('no result set to show: give at least one');
+    const names = sets.map((s) => s.name);
+    const twice = names.find((n, i) => names.indexOf(n) !== i);
+    if (twice !== undefined) throw new StoreError(`two result sets are named '${twice}' (${sets.filter((s) => s.name === twice).map((s) => s.dir).join(', ')}): the set is a parameter of the plots, its names must differ`);
+  }
+
+  /** The sets' index states: changes when a point is committed. */
+  private indexKeys(): string {
+    return this.sets
+      .map((s) => {
+        const v = s.index();
+        try {
+          return `${v.key ?? 'none'}:${v.logBytes}`;
+        } finally {
+          v.close();
+        }
+      })
+      .join('|');
+  }
+
+  private async load(keys: string): Promise<Loaded> {
+    const records = this.sets.flatMap((set) => {
+      const v = set.index();
+      try {
+        return v.records().map((record) => ({ set: set.name, record }));
+      } finally {
+        v.close();
+      }
+    });
+    const db = await openSetDatabase(this.sets, { views: [] });
+    try {
+      await db.conn.run('CREATE TABLE point_flags ("set" VARCHAR, point_key VARCHAR, rep BIGINT, flags VARCHAR)');
+      const flagged = records.filter((r) => r.record.flags.length > 0);
+      if (flagged.length > 0) {
+        const app = await db.conn.createAppender('point_flags');
+        for (const r of flagged) {
+          app.appendVarchar(r.set);
+          app.appendVarchar(r.record.key);
+          app.appendBigInt(BigInt(r.record.rep));
+          app.appendVarchar(r.record.flags.join('; '));
+          app.endRow();
+        }
+        app.closeSync();
+      }
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+    const infos = this.sets.map((s): ApiSetInfo => {
+      const own = records.filter((r) => r.set === s.name).map((r) => r.record);
+      const by = (st: string) => own.filter((r) => r.outcome.status === st).length;
+      return { name: s.name, dir: s.dir, runs: own.length, ok: by('ok'), failed: by('failed'), interrupted: by('interrupted'), flagged: own.filter((r) => r.flags.length > 0).length };
+    });
+    const catalog = setCatalog(records.map((r) => r.record));
+    if (this.sets.length > 1) {
+      const setParam: CatalogParam = { name: 'set', type: 'enum', unit: null, doc: 'the result set (several are open: compare them)', role: 'all', source: 'inferred', values: this.sets.map((s) => s.name) };
+      catalog.params.unshift(setParam);
+    }
+    return { db, catalog, records, infos, keys, version: ++this.version };
+  }
+
+  /** The current state, loaded again when a set gained points since. */
+  async get(): Promise<Loaded> {
+    const now = Date.now();
+    if (this.loaded && now - this.checkedAt < CHECK_EVERY_MS) return this.loaded;
+    this.checkedAt = now;
+    const keys = this.indexKeys();
+    const current = this.loaded;
+    if (current) {
+      const was = await current.catch(() => undefined);
+      if (was && was.keys === keys) return current;
+      if (was) {
+        // Queries in flight finish on the old database before it is closed.
+        const old = was;
+        void this.serial(async () => {
+          old.db.close();
+          if (old.frames) (await old.frames).close();
+        }).catch(() => undefined);
+      }
+    }
+    this.loaded = this.load(keys);
+    // A failed load is not kept: the next request tries again.
+    this.loaded.catch(() => {
+      this.loaded = undefined;
+    });
+    return this.loaded;
+  }
+
+  private serial<T>(f: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(f, f);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Runs one query on the points database (table points, point_flags) and returns its columns. */
+  async query(sql: string, opts: { views?: readonly ViewName[] } = {}): Promise<{ columns: Columns; names: string[] }> {
+    const l = await this.get();
+    const conn = opts.views && opts.views.length > 0 ? (await this.framesDb(l)).conn : l.db.conn;
+    return this.serial(() => readColumns(conn, sql));
+  }
+
+  private framesDb(l: Loaded): Promise<SetDatabase> {
+    if (!l.frames) {
+      l.frames = openSetDatabase(this.sets, { views: ['frames'] });
+      l.frames.catch(() => {
+        delete l.frames;
+      });
+    }
+    return l.frames;
+  }
+
+  /** Closes the databases. */
+  async close(): Promise<void> {
+    const l = await this.loaded?.catch(() => undefined);
+    await this.serial(async () => {
+      l?.db.close();
+      if (l?.frames) (await l.frames.catch(() => undefined))?.close();
+    });
+  }
+}
+
+/** Runs sql and returns the result as columns. */
+export async function readColumns(conn: DuckDBConnection, sql: string): Promise<{ columns: Columns; names: string[] }> {
+  const reader = await conn.runAndReadAll(sql);
+  const names = reader.columnNames();
+  const rows = reader.getRows();
+  const columns: Columns = {};
+  names.forEach((n, i) => {
+    columns[n] = rows.map((r) => plain(r[i]));
+  });
+  return { columns, names };
+}
+
+/** The column of `points` holding a parameter or metric, quoted for SQL. */
+export function column(name: string): string {
+  return quoteIdent(name);
+}

@@ -1,0 +1,46 @@
+/**
+ * Calls the server's API (same origin). When the server was started with a token, the page's
+ * address carries it after `#token=`: it is kept for this tab (sessionStorage) and taken out of
+ * the address at once, so a shared link never carries it, and sent as a bearer token.
+ */
+import type { ApiError } from '../../src/server/api-types.ts';
+
+const KEY = 'streambench.token';
+
+function takeToken(): string | undefined {
+  const m = /(?:^#|&)token=([^&]+)/.exec(location.hash);
+  if (m) {
+    sessionStorage.setItem(KEY, decodeURIComponent(m[1]!));
+    history.replaceState(null, '', `${location.pathname}${location.search}`);
+  }
+  return sessionStorage.getItem(KEY) ?? undefined;
+}
+
+const token = takeToken();
+
+/** A refusal or failure of the API, with the server's message. */
+export class ApiRequestError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiRequestError';
+  }
+}
+
+/** GETs `path` with the query `params` (undefined values left out) and returns its JSON as T. */
+export async function api<T>(path: string, params: Record<string, string | number | undefined> | URLSearchParams = {}): Promise<T> {
+  const q = params instanceof URLSearchParams ? params : new URLSearchParams(Object.entries(params).filter((e): e is [string, string | number] => e[1] !== undefined).map(([k, v]) => [k, String(v)]));
+  const url = `${path}${q.toString() ? `?${q.toString()}` : ''}`;
+  const res = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {}, credentials: 'same-origin' });
+  const text = await res.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new ApiRequestError(res.status, `${path}: the server answered ${res.status} with no JSON`);
+  }
+  if (!res.ok) throw new ApiRequestError(res.status, (body as ApiError).error ?? `${path}: HTTP ${res.status}`);
+  return body as T;
+}

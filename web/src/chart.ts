@@ -1,0 +1,104 @@
+/**
+ * Charts: ECharts with animation off (a plot must show the data at once, and tests read it as
+ * drawn), resized with their element, and registered on `window.__sb.charts` under a name so
+ * that browser tests can read what is plotted (`getOption()`). exportButtons adds PNG, SVG and
+ * CSV downloads of a chart.
+ */
+import * as echarts from 'echarts';
+
+export type Chart = echarts.ECharts;
+export type ChartOption = echarts.EChartsOption;
+
+/** The test hook: charts by name, and counters and timings the views update. */
+export interface TestHook {
+  charts: Record<string, Chart>;
+  /** Incremented after each completed draw of a view. */
+  draws: number;
+  /** Milliseconds: `firstPlot` from navigation start to the first plot, `redraw` from the last control change to its plot. */
+  timings: Record<string, number>;
+  /** The last error a view showed, if any. */
+  error?: string;
+}
+
+declare global {
+  interface Window {
+    __sb: TestHook;
+  }
+}
+
+window.__sb ??= { charts: {}, draws: 0, timings: {} };
+
+/** A chart in el (animation off, resized with el), registered as `name` for tests. */
+export function makeChart(el: HTMLElement, name: string): Chart {
+  const chart = echarts.init(el, undefined, { renderer: 'canvas' });
+  chart.setOption({ animation: false });
+  const ro = new ResizeObserver(() => chart.resize());
+  ro.observe(el);
+  window.__sb.charts[name] = chart;
+  const dispose = chart.dispose.bind(chart);
+  chart.dispose = () => {
+    ro.disconnect();
+    if (window.__sb.charts[name] === chart) delete window.__sb.charts[name];
+    dispose();
+  };
+  return chart;
+}
+
+function download(name: string, blob: Blob): void {
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+}
+
+/** The chart drawn again as SVG (a second, off-screen instance: the visible one draws on a canvas). */
+export function chartSvg(chart: Chart): string {
+  const div = document.createElement('div');
+  const svg = echarts.init(div, undefined, { renderer: 'svg', ssr: true, width: chart.getWidth(), height: chart.getHeight() });
+  try {
+    svg.setOption({ ...(chart.getOption() as ChartOption), animation: false });
+    return svg.renderToSVGString();
+  } finally {
+    svg.dispose();
+  }
+}
+
+/** A CSV text from columns (RFC 4180 quoting). */
+export function toCsv(columns: Record<string, readonly unknown[]>): string {
+  const names = Object.keys(columns);
+  const n = Math.max(0, ...names.map((k) => columns[k]!.length));
+  const cell = (v: unknown) => {
+    const s = v === null || v === undefined ? '' : String(v);
+    return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  const lines = [names.map(cell).join(',')];
+  for (let i = 0; i < n; i++) lines.push(names.map((k) => cell(columns[k]![i])).join(','));
+  return `${lines.join('\n')}\n`;
+}
+
+/** Adds PNG, SVG and CSV download buttons for a chart to container; files are named `name.png` etc. */
+export function exportButtons(container: HTMLElement, chart: Chart, csv: () => string, name: string): void {
+  const box = document.createElement('div');
+  box.className = 'exports';
+  const button = (label: string, f: () => void) => {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.textContent = label;
+    b.dataset['export'] = label.toLowerCase();
+    b.addEventListener('click', f);
+    box.append(b);
+  };
+  const file = name.replace(/[^A-Za-z0-9_.=-]+/g, '_');
+  button('PNG', () => {
+    const url = chart.getDataURL({ type: 'png', pixelRatio: 2, backgroundColor: '#fff' });
+    void fetch(url)
+      .then((r) => r.blob())
+      .then((b) => download(`${file}.png`, b));
+  });
+  button('SVG', () => download(`${file}.svg`, new Blob([chartSvg(chart)], { type: 'image/svg+xml' })));
+  button('CSV', () => download(`${file}.csv`, new Blob([csv()], { type: 'text/csv' })));
+  container.append(box);
+}

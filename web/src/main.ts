@@ -1,0 +1,82 @@
+/**
+ * The shell: the header (open sets, view tabs) and the view the address names. Views are the
+ * modules in views/ (found at build time, so each view's author adds a file and its tab works);
+ * a tab whose module is not there yet is shown greyed.
+ */
+import type { SetsResponse } from '../../src/server/api-types.ts';
+import { api } from './api.ts';
+import './chart.ts';
+import { onStateChange, readState, writeState } from './state.ts';
+import type { ViewContext, ViewModule } from './view.ts';
+
+/** The tabs, in order (compare is part of matrix: open several sets). */
+const TABS = ['matrix', 'parallel', 'run', 'frames', 'live', 'model'] as const;
+const modules = import.meta.glob<ViewModule>('./views/*.ts');
+const moduleOf = (name: string) => modules[`./views/${name}.ts`];
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+  const e = Object.assign(document.createElement(tag), props);
+  e.append(...children);
+  return e;
+}
+
+function showError(target: HTMLElement, message: string): void {
+  window.__sb.error = message;
+  target.replaceChildren(el('p', { className: 'error', textContent: message }));
+}
+
+async function start(): Promise<void> {
+  const viewEl = document.getElementById('view')!;
+  let catalog: SetsResponse;
+  try {
+    catalog = await api<SetsResponse>('/api/sets');
+  } catch (e) {
+    return showError(viewEl, `cannot load the result sets: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  document.getElementById('sets')!.textContent = catalog.sets
+    .map((s) => `${s.name} (${s.ok} ok${s.failed + s.interrupted > 0 ? `, ${s.failed + s.interrupted} failed` : ''}${s.flagged > 0 ? `, ${s.flagged} flagged` : ''})`)
+    .join(' · ');
+  document.title = `streambench: ${catalog.sets.map((s) => s.name).join(', ')}`;
+
+  const ctx: ViewContext = {
+    get state() {
+      return readState();
+    },
+    setState: writeState,
+    onStateChange,
+    api,
+    catalog,
+    openRun: (set, key, rep) => writeState({ view: 'run', run: `${set}/${key}/${rep}` }),
+  };
+
+  const tabs = document.getElementById('tabs')!;
+  let current: { name: string; unmount: () => void } | undefined;
+  let loading = 0;
+  const route = async () => {
+    const name = readState()['view'] ?? 'matrix';
+    for (const a of tabs.querySelectorAll('a')) a.classList.toggle('active', a.dataset['view'] === name);
+    if (current?.name === name) return;
+    current?.unmount();
+    current = undefined;
+    const load = moduleOf(name);
+    if (!load) return showError(viewEl, `no view '${name}' (views: ${TABS.filter((t) => moduleOf(t)).join(', ')})`);
+    const mine = ++loading;
+    const mod = await load();
+    if (mine !== loading) return;
+    viewEl.replaceChildren();
+    current = { name, unmount: mod.mount(viewEl, ctx) };
+  };
+  for (const t of TABS) {
+    const a = el('a', { textContent: t, href: `?view=${t}`, className: moduleOf(t) ? '' : 'missing' });
+    a.dataset['view'] = t;
+    a.addEventListener('click', (ev) => {
+      ev.preventDefault();
+      writeState({ view: t });
+    });
+    tabs.append(a);
+  }
+  onStateChange(() => void route());
+  await route();
+}
+
+void start();

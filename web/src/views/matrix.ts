@@ -1,0 +1,323 @@
+/**
+ * The matrix view: one indicator against one parameter, a second parameter as the series
+ * (colour), optionally a third as small multiples, and a control for every other parameter (one
+ * value, aggregated, overlaid). The server computes the groups in DuckDB (/api/matrix); this view
+ * only draws them. State keys: y (metric), x, s (series), f (facet), kind, agg, c.<param>
+ * (v:VALUE | agg | overlay).
+ */
+import type { ApiParam, MatrixResponse, SetsResponse } from '../../../src/server/api-types.ts';
+import { exportButtons, makeChart, toCsv, type Chart, type ChartOption } from '../chart.ts';
+import type { ViewState } from '../state.ts';
+import type { ViewContext } from '../view.ts';
+
+const KINDS = ['line', 'scatter', 'bar', 'heatmap', 'box', 'stack'] as const;
+const AGGS = ['mean', 'median', 'p95', 'min', 'max'] as const;
+const STATE_KEYS = ['y', 'x', 's', 'f', 'kind', 'agg'];
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+  const e = Object.assign(document.createElement(tag), props);
+  e.append(...children);
+  return e;
+}
+
+function select(label: string, key: string, options: { value: string; text: string }[], value: string, onChange: (v: string) => void): HTMLLabelElement {
+  const s = el('select', { name: key });
+  for (const o of options) s.append(el('option', { value: o.value, textContent: o.text, selected: o.value === value }));
+  s.value = value;
+  s.addEventListener('change', () => onChange(s.value));
+  return el('label', {}, label, s);
+}
+
+const multi = (p: ApiParam) => (p.values?.length ?? 0) > 1;
+const unitText = (u: string | null | undefined) => (u ? ` (${u})` : '');
+
+/** The state completed with defaults from the catalogue: the indicator, x and series when not given. */
+export function withDefaults(s: ViewState, cat: SetsResponse): ViewState {
+  const out = { ...s };
+  const summary = cat.metrics.filter((m) => m.view === 'points');
+  if (!out['y'] || !cat.metrics.some((m) => m.name === out['y'])) out['y'] = (summary.find((m) => m.name === 'latency.p50') ?? summary[0])?.name ?? '';
+  const varying = cat.params.filter(multi);
+  if (!out['x'] || !cat.params.some((p) => p.name === out['x'])) out['x'] = (varying.find((p) => p.range) ?? varying[0] ?? cat.params[0])?.name ?? '';
+  if (out['s'] === undefined) out['s'] = varying.find((p) => p.name !== out['x'])?.name ?? '';
+  out['kind'] ??= 'line';
+  out['agg'] ??= 'mean';
+  return out;
+}
+
+/** The /api/matrix query for a state. */
+export function matrixQuery(s: ViewState): URLSearchParams {
+  const q = new URLSearchParams();
+  q.set('metric', s['y'] ?? '');
+  q.set('x', s['x'] ?? '');
+  if (s['s']) q.set('series', s['s']);
+  if (s['f']) q.set('facet', s['f']);
+  q.set('kind', s['kind'] ?? 'line');
+  q.set('agg', s['agg'] ?? 'mean');
+  for (const [k, v] of Object.entries(s)) if (k.startsWith('c.')) q.set(k, v);
+  return q;
+}
+
+/** The plotted value's text: 3 significant digits, the unit after. */
+function fmt(v: unknown, unit?: string | null): string {
+  if (typeof v !== 'number') return v === null || v === undefined ? '–' : String(v);
+  const t = Math.abs(v) >= 1000 || Number.isInteger(v) ? v.toLocaleString('en', { maximumFractionDigits: 1 }) : v.toPrecision(3);
+  return `${t}${unit ? ` ${unit}` : ''}`;
+}
+
+/** The chart options of one facet of a response. */
+export function facetOption(r: MatrixResponse, rows: number[], s: ViewState, cat: SetsResponse, title: string): ChartOption {
+  const c = r.columns;
+  const kind = (s['kind'] ?? 'line') as (typeof KINDS)[number];
+  const yName = `${r.metric.name}${unitText(r.metric.unit)}`;
+  const xName = `${r.x.name}${unitText(r.x.unit)}`;
+  const labels = [...new Set(rows.map((i) => String(c['series']![i])))];
+  // Categories in the server's order (by value, a frame size by its pixels).
+  const cats = [...new Set(rows.map((i) => String(c['x']![i])))];
+  const catOrder = new Map(rows.map((i) => [String(c['x']![i]), Number(c['xorder']![i] ?? 0)]));
+  if (!r.x.numeric) cats.sort((a, b) => (catOrder.get(a)! - catOrder.get(b)!) || a.localeCompare(b));
+  const others = cat.params.filter((p) => p.name !== r.x.name && p.name !== s['s'] && p.name !== s['f'] && multi(p));
+  const settings = others.map((p) => {
+    const ctl = s[`c.${p.name}`] ?? 'agg';
+    return ctl.startsWith('v:') ? `${p.name} = ${ctl.slice(2)}` : ctl === 'overlay' ? '' : `${p.name}: ${s['agg'] ?? 'mean'} of ${p.values?.length ?? '?'} values`;
+  }).filter(Boolean);
+  const tooltip = (i: number) => {
+    const lines = [
+      `<b>${r.x.name} = ${c['x']![i]}</b>${c['series']![i] ? `<br>${s['s'] ? `${s['s']} = ` : ''}${c['series']![i]}` : ''}${c['facet']![i] ? `<br>${s['f']} = ${c['facet']![i]}` : ''}`,
+      ...settings,
+      kind === 'box'
+        ? `median ${fmt(c['median']![i], r.metric.unit)} (quartiles ${fmt(c['q1']![i])} – ${fmt(c['q3']![i])}, range ${fmt(c['min']![i])} – ${fmt(c['max']![i])})`
+        : `<b>${r.metric.name}${kind === 'stack' ? ` ${c['stage']![i]}` : ''}: ${fmt(c['value']![i], r.metric.unit)}</b>`,
+      c['lo']![i] !== null && c['lo']![i] !== undefined ? `95 % CI of the mean (t): ${fmt(c['lo']![i])} – ${fmt(c['hi']![i])}` : '',
+      `${c['points']![i]} point(s), ${c['runs']![i]} run(s)${Number(c['flagged']![i]) > 0 ? `, <span style="color:#c62828">${c['flagged']![i]} flagged</span>` : ''}`,
+      c['key']![i] ? '<i>click: open the run</i>' : '',
+    ];
+    return lines.filter(Boolean).join('<br>');
+  };
+  const xOf = (i: number) => (r.x.numeric ? (c['x']![i] as number) : String(c['x']![i]));
+  const xAxis = r.x.numeric
+    ? { type: r.x.log ? ('log' as const) : ('value' as const), name: xName, nameLocation: 'middle' as const, nameGap: 28, scale: true }
+    : { type: 'category' as const, data: cats, name: xName, nameLocation: 'middle' as const, nameGap: 28 };
+  const yAxis = { type: 'value' as const, name: yName, nameLocation: 'middle' as const, nameGap: 50, scale: kind !== 'bar' && kind !== 'stack' };
+  const base: ChartOption = {
+    animation: false,
+    title: { text: title, left: 'center', textStyle: { fontSize: 13 } },
+    grid: { left: 70, right: 20, top: 50, bottom: 70 },
+    tooltip: { trigger: 'item', confine: true, formatter: (p: unknown) => tooltip(((p as { data: { i?: number } | number[] }).data as { i?: number }).i ?? (p as { value: number[] }).value[3] ?? 0) },
+    legend: { bottom: 0, type: 'scroll' },
+  };
+  if (kind === 'heatmap') {
+    const ys = [...new Set(rows.map((i) => String(c['series']![i])))];
+    const vals = rows.map((i) => c['value']![i] as number).filter((v) => typeof v === 'number');
+    return {
+      ...base,
+      legend: undefined,
+      grid: { left: 110, right: 90, top: 50, bottom: 60 },
+      xAxis: { type: 'category', data: cats.length ? cats : [...new Set(rows.map((i) => String(c['x']![i])))], name: xName, nameLocation: 'middle', nameGap: 28 },
+      yAxis: { type: 'category', data: ys, name: s['s'] ?? '' },
+      visualMap: { min: Math.min(...vals), max: Math.max(...vals), calculable: true, orient: 'vertical', right: 0, top: 'middle', text: [yName, ''] },
+      series: [{ type: 'heatmap', name: r.metric.name, label: { show: true, formatter: (p: unknown) => fmt((p as { value: number[] }).value[2]) }, data: rows.map((i) => ({ value: [String(c['x']![i]), String(c['series']![i]), c['value']![i] as number, i], i })) }],
+    } as ChartOption;
+  }
+  if (kind === 'box') {
+    return {
+      ...base,
+      xAxis: { type: 'category', data: cats, name: xName, nameLocation: 'middle', nameGap: 28 },
+      yAxis,
+      series: labels.map((l) => ({
+        type: 'boxplot',
+        name: l || r.metric.name,
+        data: cats.map((x) => {
+          const i = rows.find((j) => String(c['x']![j]) === x && String(c['series']![j]) === l);
+          return i === undefined ? [] : { value: [c['min']![i], c['q1']![i], c['median']![i], c['q3']![i], c['max']![i]] as number[], i };
+        }),
+      })),
+    } as ChartOption;
+  }
+  if (kind === 'stack') {
+    const stages = r.stages ?? [];
+    const groups = labels;
+    return {
+      ...base,
+      xAxis: { type: 'category', data: groups.length > 1 ? cats.flatMap((x) => groups.map((g) => `${x} · ${g}`)) : cats, name: xName, nameLocation: 'middle', nameGap: 28 },
+      yAxis: { ...yAxis, name: 'stage median (ms)' },
+      series: stages.map((st) => ({
+        type: 'bar',
+        name: st,
+        stack: 'stages',
+        data: cats.flatMap((x) =>
+          groups.map((g) => {
+            const i = rows.find((j) => String(c['x']![j]) === x && String(c['series']![j]) === g && c['stage']![j] === st);
+            return i === undefined ? { value: null, i: -1 } : { value: c['value']![i] as number, i };
+          }),
+        ),
+      })),
+    } as ChartOption;
+  }
+  const series: unknown[] = [];
+  labels.forEach((l, li) => {
+    const mine = rows.filter((i) => String(c['series']![i]) === l);
+    const data = mine.map((i) => {
+      const flagged = Number(c['flagged']![i]) > 0;
+      return { value: [xOf(i), c['value']![i] as number], i, ...(flagged ? { symbol: 'triangle', symbolSize: 12, itemStyle: { borderColor: '#c62828', borderWidth: 2 } } : {}) };
+    });
+    const name = l || r.metric.name;
+    series.push({ type: kind === 'scatter' ? 'scatter' : kind, name, data, symbolSize: 7, ...(kind === 'line' ? { showAllSymbol: true } : {}), ...(kind === 'bar' && !r.x.numeric ? {} : {}) });
+    const bars = mine.filter((i) => c['lo']![i] !== null && c['lo']![i] !== undefined);
+    if (bars.length > 0 && kind !== 'bar') {
+      series.push({
+        type: 'custom',
+        name,
+        id: `ci-${li}`,
+        silent: true,
+        z: 1,
+        renderItem: (_: unknown, api: { value: (d: number) => number; coord: (v: unknown[]) => number[]; style: (o: object) => object; visual: (k: string) => string }) => {
+          const x = api.value(0);
+          const top = api.coord([x, api.value(2)]);
+          const bottom = api.coord([x, api.value(1)]);
+          const w = 4;
+          const style = { stroke: api.visual('color'), lineWidth: 1.2 };
+          return {
+            type: 'group',
+            children: [
+              { type: 'line', shape: { x1: top[0], y1: top[1], x2: bottom[0], y2: bottom[1] }, style },
+              { type: 'line', shape: { x1: top[0]! - w, y1: top[1], x2: top[0]! + w, y2: top[1] }, style },
+              { type: 'line', shape: { x1: bottom[0]! - w, y1: bottom[1], x2: bottom[0]! + w, y2: bottom[1] }, style },
+            ],
+          };
+        },
+        encode: { x: 0, y: [1, 2] },
+        data: bars.map((i) => [r.x.numeric ? (c['x']![i] as number) : cats.indexOf(String(c['x']![i])), c['lo']![i] as number, c['hi']![i] as number]),
+      });
+    }
+  });
+  return { ...base, xAxis, yAxis, series } as ChartOption;
+}
+
+/** Mounts the matrix view in el. */
+export function mount(el0: HTMLElement, ctx: ViewContext): () => void {
+  const cat = ctx.catalog;
+  const controls = el('div', { className: 'controls' });
+  const others = el('div', { className: 'others' });
+  const info = el('p', { className: 'note' });
+  const plots = el('div', { className: 'facets' });
+  el0.append(controls, others, info, plots);
+  let charts: Chart[] = [];
+  let request = 0;
+  let changedAt: number | undefined;
+  let drawnOnce = false;
+  let last: { r: MatrixResponse; s: ViewState } | undefined;
+
+  const set = (patch: Record<string, string | null>) => {
+    changedAt = performance.now();
+    ctx.setState(patch);
+  };
+
+  const renderControls = (s: ViewState) => {
+    const metrics = cat.metrics.filter((m) => m.view === 'points' || m.view === 'frames');
+    const params = cat.params;
+    const pOpts = params.map((p) => ({ value: p.name, text: `${p.name}${unitText(p.unit)}` }));
+    const none = { value: '', text: '(none)' };
+    controls.replaceChildren(
+      select('indicator', 'y', metrics.map((m) => ({ value: m.name, text: `${m.name}${unitText(m.unit)}${m.view === 'frames' ? ' [per frame: box]' : ''}` })), s['y']!, (v) => set({ y: v, ...(metrics.find((m) => m.name === v)?.view === 'frames' ? { kind: 'box' } : {}) })),
+      select('x', 'x', pOpts, s['x']!, (v) => set({ x: v, ...(s['s'] === v ? { s: '' } : {}), ...(s['f'] === v ? { f: null } : {}) })),
+      select('series (colour)', 's', [none, ...pOpts.filter((o) => o.value !== s['x'])], s['s'] ?? '', (v) => set({ s: v })),
+      select('small multiples', 'f', [none, ...pOpts.filter((o) => o.value !== s['x'] && o.value !== s['s'])], s['f'] ?? '', (v) => set({ f: v || null })),
+      select('plot', 'kind', KINDS.map((k) => ({ value: k, text: k === 'stack' ? 'stage stack' : k === 'box' ? 'box (spread)' : k })), s['kind'] ?? 'line', (v) => set({ kind: v })),
+      select('aggregate', 'agg', AGGS.map((a) => ({ value: a, text: a })), s['agg'] ?? 'mean', (v) => set({ agg: v })),
+    );
+    const rest = params.filter((p) => p.name !== s['x'] && p.name !== s['s'] && p.name !== s['f'] && multi(p));
+    others.replaceChildren(
+      ...(rest.length === 0 ? [el('span', { className: 'note', textContent: 'no other parameter varies' })] : []),
+      ...rest.map((p) =>
+        select(p.name + unitText(p.unit), `c.${p.name}`, [{ value: 'agg', text: `all: ${s['agg'] ?? 'mean'}` }, { value: 'overlay', text: 'all: overlaid' }, ...(p.values ?? []).map((v) => ({ value: `v:${String(v)}`, text: String(v) }))], s[`c.${p.name}`] ?? 'agg', (v) =>
+          set({ [`c.${p.name}`]: v === 'agg' ? null : v }),
+        ),
+      ),
+    );
+  };
+
+  const draw = (r: MatrixResponse, s: ViewState) => {
+    for (const ch of charts) ch.dispose();
+    charts = [];
+    plots.replaceChildren();
+    const c = r.columns;
+    const n = c['x']!.length;
+    const facets = [...new Set(Array.from({ length: n }, (_, i) => String(c['facet']![i])))];
+    info.textContent = [
+      r.interval,
+      r.excludedFailed > 0 ? `${r.excludedFailed} failed run(s) left out` : '',
+      r.flagged > 0 ? `${r.flagged} flagged run(s) included, marked ▲` : '',
+      n === 0 ? 'nothing to plot for this selection' : '',
+    ]
+      .filter(Boolean)
+      .join(' · ');
+    facets.forEach((f, fi) => {
+      const rows = Array.from({ length: n }, (_, i) => i).filter((i) => String(c['facet']![i]) === f);
+      const panel = el('div', { className: 'panel' });
+      const box = el('div', { className: 'chart' });
+      panel.append(box);
+      plots.append(panel);
+      const chart = makeChart(box, `matrix${facets.length > 1 ? `:${f}` : ''}`);
+      charts.push(chart);
+      const title = `${r.metric.name} by ${r.x.name}${s['f'] ? ` · ${s['f']} = ${f}` : ''}`;
+      chart.setOption(facetOption(r, rows, s, cat, title), true);
+      chart.on('click', (p) => {
+        const i = (p.data as { i?: number } | undefined)?.i;
+        if (i === undefined || i < 0 || !c['key']![i]) return;
+        ctx.openRun(String(c['set']![i]), String(c['key']![i]), Number(c['rep']![i]));
+      });
+      const cols: Record<string, unknown[]> = {};
+      for (const [k, v] of Object.entries(c)) cols[k] = rows.map((i) => v[i]);
+      exportButtons(panel, chart, () => toCsv(cols), `${r.metric.name}-by-${r.x.name}${facets.length > 1 ? `-${s['f']}=${f}` : ''}`);
+      void fi;
+    });
+  };
+
+  const refresh = async () => {
+    const s = withDefaults(ctx.state, cat);
+    // Defaults are written back (without a history entry), so the address always says the whole view.
+    const missing = Object.fromEntries(STATE_KEYS.filter((k) => ctx.state[k] === undefined && s[k] !== undefined).map((k) => [k, s[k]!]));
+    if (Object.keys(missing).length > 0) ctx.setState(missing, { replace: true });
+    renderControls(s);
+    const mine = ++request;
+    let r: MatrixResponse;
+    try {
+      r = await ctx.api<MatrixResponse>('/api/matrix', matrixQuery(s));
+    } catch (e) {
+      if (mine !== request) return;
+      const msg = e instanceof Error ? e.message : String(e);
+      window.__sb.error = msg;
+      info.replaceChildren(el('span', { className: 'error', textContent: msg }));
+      for (const ch of charts) ch.dispose();
+      charts = [];
+      plots.replaceChildren();
+      return;
+    }
+    if (mine !== request) return;
+    delete window.__sb.error;
+    last = { r, s };
+    draw(r, s);
+    // Timed once the browser has painted the frame with the plot.
+    requestAnimationFrame(() => {
+      const now = performance.now();
+      if (!drawnOnce) window.__sb.timings['firstPlot'] = now;
+      else if (changedAt !== undefined) window.__sb.timings['redraw'] = now - changedAt;
+      drawnOnce = true;
+      changedAt = undefined;
+      (window.__sb as unknown as { matrix?: unknown }).matrix = last;
+      window.__sb.draws++;
+    });
+  };
+
+  const stop = ctx.onStateChange((st) => {
+    if ((st['view'] ?? 'matrix') === 'matrix') void refresh();
+  });
+  void refresh();
+  return () => {
+    stop();
+    request++;
+    for (const ch of charts) ch.dispose();
+    charts = [];
+    el0.replaceChildren();
+  };
+}
