@@ -15,13 +15,14 @@ import type { PointRecord } from '../../store/records.ts';
 import { ResultSet } from '../../store/resultset.ts';
 import { helpText, parseCommand, positiveIntOption, type CommandSpec } from '../args.ts';
 import { Progress } from '../progress.ts';
+import { startLiveUi, uiPort } from './run-ui.ts';
 import { DEFAULT_METRIC_COLUMNS, flagLines, summaryTable } from '../summary.ts';
 import { metricMatcher, renderTable } from '../table.ts';
 
 export const runSpec = {
   name: 'run',
   summary: 'Run a benchmark: every point of its matrix, one by one, into a result set. Running it again resumes.',
-  usage: 'streambench run FILE [--dry-run] [--set key=value]... [--filter key=value]... [--results DIR] [--force] [--max-runs N] [--metrics PATTERN]... [--executor local|slurm] [--parallel N] [--partition P] [--slurm-opt ARG]...',
+  usage: 'streambench run FILE [--dry-run] [--set key=value]... [--filter key=value]... [--results DIR] [--force] [--max-runs N] [--metrics PATTERN]... [--ui [--port N]] [--executor local|slurm] [--parallel N] [--partition P] [--slurm-opt ARG]...',
   help: [
     '  --dry-run             list the points, which are already recorded, and the estimated time; run nothing',
     '  --set key=value       override a top-level field (duration=2s, repeat=3) or fix a parameter (codec=h264)',
@@ -31,6 +32,10 @@ export const runSpec = {
     `  --max-runs N          allow a plan of up to N runs (points x repeat; default ${DEFAULT_MAX_RUNS})`,
     "  --metrics PATTERN     the final table's metric columns: those whose name matches, a glob ('client.*',",
     "                        '*.cpu_pct'; commas for several) or a /regular expression/; repeatable",
+    '  --ui                  serve the GUI while it runs (prints its address): the live view shows the plan, the',
+    '                        point in progress and its series as they arrive; on a terminal it keeps serving',
+    '                        after the run until Ctrl-C',
+    '  --port N              --ui: the GUI\'s port on 127.0.0.1 (default 8080; 0: any free one)',
     '  --executor local|slurm  where points run: here, one at a time (default), or each as a Slurm job',
     '                        (a heterogeneous job with a node per role for stream; one node for command)',
     '  --parallel N          slurm: at most N points at once (default 1); never two points on one node',
@@ -61,6 +66,8 @@ export const runSpec = {
     force: { type: 'boolean' },
     'max-runs': { type: 'string' },
     metrics: { type: 'string', multiple: true },
+    ui: { type: 'boolean' },
+    port: { type: 'string' },
     executor: { type: 'string' },
     parallel: { type: 'string' },
     partition: { type: 'string' },
@@ -77,6 +84,7 @@ export async function runCommand(argv: string[], out: NodeJS.WriteStream): Promi
   const file = a.positionals[0];
   if (!file || a.positionals.length > 1) throw InputError.single('streambench run', 'expected exactly one benchmark file', runSpec.usage);
   const maxRuns = positiveIntOption(runSpec, 'max-runs', a.values['max-runs'], DEFAULT_MAX_RUNS);
+  const port = uiPort(a.values.ui, a.values.port);
   // A pattern that is no regular expression is said now, not after an hour of running.
   const metrics = a.values.metrics ?? [];
   metricMatcher(metrics);
@@ -104,6 +112,7 @@ export async function runCommand(argv: string[], out: NodeJS.WriteStream): Promi
 
   const executor = makeExecutor(b, a.values);
   const set = ResultSet.openOrCreate(dir, b.name);
+  const ui = port !== undefined ? await startLiveUi(b, set, { filter, force: Boolean(a.values.force), port }, out) : undefined;
   const abort = new AbortController();
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
@@ -119,7 +128,7 @@ export async function runCommand(argv: string[], out: NodeJS.WriteStream): Promi
   process.on('SIGTERM', onSignal);
   try {
     const progress = new Progress(out, Boolean(out.isTTY), []);
-    const summary = await runBenchmark(b, { results: set, filter, force: Boolean(a.values.force), signal: abort.signal, onEvent: progress.handle, ...(executor ? { executor } : {}) });
+    const summary = await runBenchmark(b, { results: set, filter, force: Boolean(a.values.force), signal: abort.signal, onEvent: ui ? (e) => (progress.handle(e), ui.feed.handle(e)) : progress.handle, ...(ui ? { onSample: ui.feed.sample } : {}), ...(executor ? { executor } : {}) });
     const plan = makePlan(b, set, { filter });
     const records = plan.runs.map((r) => set.read(r.key, r.rep)).filter((r): r is PointRecord => r !== undefined);
     if (records.length > 0) {
@@ -138,6 +147,7 @@ export async function runCommand(argv: string[], out: NodeJS.WriteStream): Promi
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    await ui?.finish(out);
   }
 }
 

@@ -1,10 +1,14 @@
 /** Every API route of the GUI's server, one line per area (each area's module exports `routes`). */
 import type { Route } from '../server.ts';
+import { routes as live } from './live.ts';
 import { routes as matrix } from './matrix.ts';
+import { routes as run } from './run.ts';
 import { routes as sets } from './sets.ts';
 
 /** All routes, in the order they are matched. */
 export const ROUTES: readonly Route[] = [
   ...sets,
   ...matrix,
+  ...run,
+  ...live,
 ];

@@ -1,0 +1,297 @@
+/**
+ * The run view and the frame view: what one run (point and repetition) recorded, read from its
+ * own Parquet files. Series come decimated to the client's width (min/max per pixel column,
+ * src/server/decimate.ts); frames likewise, keeping the worst and the marked frame of each
+ * column. The run is named by set, key and rep, each checked against the sets' records before
+ * any file is named; series names are checked against what the run's files hold.
+ */
+import { join } from 'node:path';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { findMetric } from '../../config/declare.ts';
+import { declaredMetrics } from '../../config/workloads/index.ts';
+import { quoteString } from '../../store/database.ts';
+import type { PointRecord } from '../../store/records.ts';
+import type { FrameStage, FramesResponse, RunGap, RunInfoResponse, RunSeriesInfo, RunSeriesResponse } from '../api-types.ts';
+import { decimateMinMax, worstPerColumn } from '../decimate.ts';
+import { ApiFailure, type Route, type RouteContext } from '../server.ts';
+
+/** The widest plot a client may ask for, in pixels (a 4K screen is 3840). */
+const MAX_WIDTH = 8000;
+
+/**
+ * A stage of a frame's life: from one timestamp column of frames.parquet to the next, in pipeline
+ * order (README, "The built-in streaming pipeline"). A set's frames hold some of them.
+ */
+const STAGE_DEFS: readonly FrameStage[] = [
+  { name: 'capture', from: 'capture_start', to: 'capture_end' },
+  { name: 'encode', from: 'capture_end', to: 'enc_end' },
+  { name: 'send', from: 'enc_end', to: 'send_end' },
+  { name: 'uplink', from: 'send_end', to: 'host_in' },
+  { name: 'relay', from: 'host_in', to: 'host_out' },
+  { name: 'downlink', from: 'host_out', to: 'recv_end' },
+  { name: 'decode_wait', from: 'recv_end', to: 'dec_start' },
+  { name: 'decode', from: 'dec_start', to: 'dec_end' },
+  { name: 'display_wait', from: 'dec_end', to: 'display' },
+];
+
+let shared: Promise<DuckDBConnection> | undefined;
+/** One query at a time on the shared connection. */
+let queue: Promise<unknown> = Promise.resolve();
+
+/** Runs sql on this module's own in-memory DuckDB (the run's files are read directly); rows as arrays. */
+async function rows(sql: string): Promise<unknown[][]> {
+  shared ??= DuckDBInstance.create(':memory:').then((i) => i.connect());
+  const conn = await shared;
+  const run = queue.then(
+    () => conn.runAndReadAll(sql).then((r) => r.getRows() as unknown[][]),
+    () => conn.runAndReadAll(sql).then((r) => r.getRows() as unknown[][]),
+  );
+  queue = run.catch(() => undefined);
+  return run;
+}
+
+const num = (v: unknown): number => (v === null || v === undefined ? NaN : typeof v === 'bigint' ? Number(v) : Number(v));
+
+/** The run a request names (`set`, `key`, `rep`), or a 400/404 saying what is wrong. */
+export async function findRun(ctx: RouteContext, prefix = ''): Promise<{ record: PointRecord; set: string; dir: string }> {
+  const set = ctx.query.get(`${prefix}set`);
+  const key = ctx.query.get(`${prefix}key`);
+  const repText = ctx.query.get(`${prefix}rep`);
+  if (!set || !key || !repText) throw new ApiFailure(400, `name the run: ${prefix}set, ${prefix}key and ${prefix}rep`);
+  const rep = Number(repText);
+  if (!Number.isInteger(rep) || rep < 1) throw new ApiFailure(400, `${prefix}rep '${repText.slice(0, 40)}' is not a repetition number (1, 2, ...)`);
+  const rs = ctx.sets.sets.find((s) => s.name === set);
+  if (!rs) throw new ApiFailure(404, `no open result set '${set.slice(0, 80)}' (open: ${ctx.sets.sets.map((s) => s.name).join(', ')})`);
+  const loaded = await ctx.sets.get();
+  const hit = loaded.records.find((r) => r.set === set && r.record.key === key && r.record.rep === rep);
+  if (!hit) throw new ApiFailure(404, `set '${set}' has no run ${key.slice(0, 40)} r${rep}`);
+  return { record: hit.record, set, dir: rs.pointDir(key, rep) };
+}
+
+/** A whole number query parameter within [lo, hi], or the default. */
+function intParam(ctx: RouteContext, name: string, lo: number, hi: number, dflt: number): number {
+  const s = ctx.query.get(name);
+  if (s === null || s === '') return dflt;
+  const v = Number(s);
+  if (!Number.isInteger(v) || v < lo || v > hi) throw new ApiFailure(400, `${name} '${s.slice(0, 40)}' is not a whole number from ${lo} to ${hi}`);
+  return v;
+}
+
+/** An optional number query parameter. */
+function numParam(ctx: RouteContext, name: string): number | undefined {
+  const s = ctx.query.get(name);
+  if (s === null || s === '') return undefined;
+  const v = Number(s);
+  if (!Number.isFinite(v)) throw new ApiFailure(400, `${name} '${s.slice(0, 40)}' is not a number`);
+  return v;
+}
+
+/** `recording gap: host: no data from 12.3 s to 15.0 s (...)` flags as intervals; other gaps have no times. */
+export function parseGaps(flags: readonly string[]): RunGap[] {
+  const out: RunGap[] = [];
+  for (const f of flags) {
+    if (!f.startsWith('recording gap: ')) continue;
+    const m = /^recording gap: ([^:]+): no data from ([\d.]+) s to ([\d.]+) s/.exec(f);
+    out.push(m ? { role: m[1]!, from: Number(m[2]), to: Number(m[3]), text: f } : { role: f.slice(15, f.indexOf(':', 15)), from: null, to: null, text: f });
+  }
+  return out;
+}
+
+/** The run's series: each role's sample names, and the workload's own series (timeseries.parquet). */
+async function seriesOf(record: PointRecord, dir: string): Promise<RunSeriesInfo[]> {
+  const decls = declaredMetrics(record.workload);
+  const unit = (name: string) => findMetric(decls, name, 'series')?.unit ?? null;
+  const out: RunSeriesInfo[] = [];
+  if (record.files.includes('samples.parquet')) {
+    const r = await rows(`SELECT role, probe, name, count(*), min(t), max(t) FROM read_parquet(${quoteString(join(dir, 'samples.parquet'))}) GROUP BY ALL ORDER BY role, probe, name`);
+    for (const [role, probe, name, n, from, to] of r) {
+      out.push({ id: `samples:${String(role)}:${String(name)}`, source: 'samples', role: String(role), probe: String(probe), name: String(name), n: num(n), from: num(from), to: num(to), unit: unit(String(name)) });
+    }
+  }
+  if (record.files.includes('timeseries.parquet')) {
+    const cols = await rows(`SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet(${quoteString(join(dir, 'timeseries.parquet'))}))`);
+    const range = await rows(`SELECT count(*), min(t), max(t) FROM read_parquet(${quoteString(join(dir, 'timeseries.parquet'))})`);
+    for (const [c] of cols) {
+      const name = String(c);
+      if (name === 't') continue;
+      const d = findMetric(decls, name, 'series');
+      out.push({ id: `timeseries:${d?.role ?? 'workload'}:${name}`, source: 'timeseries', role: d?.role ?? 'workload', probe: 'workload', name, n: num(range[0]![0]), from: num(range[0]![1]), to: num(range[0]![2]), unit: d?.unit ?? null });
+    }
+  }
+  return out;
+}
+
+/**
+ * Where the frames' clock (ms since the stream started) sits on the run's clock (s since the
+ * point began): the capture events the guest sent its agent carry both. Null without them.
+ */
+async function frameOffsetS(record: PointRecord, dir: string): Promise<number | null> {
+  if (!record.files.includes('events.parquet') || !record.files.includes('frames.parquet')) return null;
+  const r = await rows(
+    `SELECT median(e.t - f.capture_start / 1000) FROM read_parquet(${quoteString(join(dir, 'events.parquet'))}) e JOIN read_parquet(${quoteString(join(dir, 'frames.parquet'))}) f ON e.frame = f.frame WHERE e.stage = 'capture_start'`,
+  );
+  const v = num(r[0]?.[0]);
+  return Number.isFinite(v) ? v : null;
+}
+
+/** The frame columns present, and the stages they allow. */
+async function frameColumns(dir: string): Promise<{ names: Set<string>; stages: FrameStage[] }> {
+  const cols = await rows(`SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet(${quoteString(join(dir, 'frames.parquet'))}))`);
+  const names = new Set(cols.map((c) => String(c[0])));
+  return { names, stages: STAGE_DEFS.filter((s) => names.has(s.from) && names.has(s.to)) };
+}
+
+/** The `late_ms` the run was recorded with (the stream workload's default when it has none). */
+function lateMs(record: PointRecord): number {
+  const v = record.typed?.['late_ms'] ?? record.params['late_ms'];
+  return typeof v === 'number' && Number.isFinite(v) ? v : 150;
+}
+
+async function runInfo(ctx: RouteContext): Promise<RunInfoResponse> {
+  const { record, set, dir } = await findRun(ctx);
+  const series = await seriesOf(record, dir);
+  const hasFrames = record.files.includes('frames.parquet');
+  let frames: RunInfoResponse['frames'] = null;
+  if (hasFrames) {
+    const { stages, names } = await frameColumns(dir);
+    const n = await rows(`SELECT count(*) FROM read_parquet(${quoteString(join(dir, 'frames.parquet'))})`);
+    frames = { count: num(n[0]![0]), stages, quality: names.has('psnr'), offsetS: await frameOffsetS(record, dir), lateMs: lateMs(record) };
+  }
+  const loaded = await ctx.sets.get();
+  const others = loaded.records
+    .filter((r) => r.set === set)
+    .map((r) => ({ key: r.record.key, rep: r.record.rep, status: r.record.outcome.status, label: Object.entries(r.record.params).map(([k, v]) => `${k}=${v}`).join(' ') }));
+  return {
+    set,
+    key: record.key,
+    rep: record.rep,
+    workload: record.workload,
+    params: record.params,
+    outcome: record.outcome,
+    flags: record.flags,
+    gaps: parseGaps(record.flags),
+    startedAt: record.startedAt,
+    wallS: record.wallS,
+    series,
+    frames,
+    runs: others,
+  };
+}
+
+async function runSeries(ctx: RouteContext): Promise<RunSeriesResponse> {
+  const { record, dir } = await findRun(ctx);
+  const width = intParam(ctx, 'width', 10, MAX_WIDTH, 1000);
+  const from = numParam(ctx, 'from');
+  const to = numParam(ctx, 'to');
+  if (from !== undefined && to !== undefined && to <= from) throw new ApiFailure(400, `to (${to}) must be after from (${from})`);
+  const asked = (ctx.query.get('ids') ?? '').split(',').filter((s) => s !== '');
+  if (asked.length === 0) throw new ApiFailure(400, 'ids: name the series (ids=samples:client:cpu.busy_pct,...; /api/run lists them)');
+  if (asked.length > 200) throw new ApiFailure(400, `${asked.length} series asked at once: at most 200`);
+  const known = new Map((await seriesOf(record, dir)).map((s) => [s.id, s]));
+  const bad = asked.find((id) => !known.has(id));
+  if (bad !== undefined) throw new ApiFailure(404, `run ${record.key} r${record.rep} has no series '${bad.slice(0, 120)}'`);
+  const out: RunSeriesResponse['series'] = [];
+  const wanted = asked.map((id) => known.get(id)!);
+  // Samples: one read for all asked names (names and roles are the file's own, quoted).
+  const fromSamples = wanted.filter((s) => s.source === 'samples');
+  const got = new Map<string, { t: number[]; v: number[] }>();
+  if (fromSamples.length > 0) {
+    const cond = fromSamples.map((s) => `(role = ${quoteString(s.role)} AND name = ${quoteString(s.name)})`).join(' OR ');
+    const r = await rows(`SELECT role, name, t, value FROM read_parquet(${quoteString(join(dir, 'samples.parquet'))}) WHERE ${cond} ORDER BY role, name, t`);
+    for (const [role, name, t, v] of r) {
+      const id = `samples:${String(role)}:${String(name)}`;
+      let s = got.get(id);
+      if (!s) got.set(id, (s = { t: [], v: [] }));
+      s.t.push(num(t));
+      s.v.push(num(v));
+    }
+  }
+  for (const s of wanted.filter((x) => x.source === 'timeseries')) {
+    const r = await rows(`SELECT t, CAST(${quoteIdentSafe(s.name)} AS DOUBLE) FROM read_parquet(${quoteString(join(dir, 'timeseries.parquet'))}) ORDER BY t`);
+    got.set(s.id, { t: r.map((x) => num(x[0])), v: r.map((x) => num(x[1])) });
+  }
+  for (const s of wanted) {
+    const g = got.get(s.id) ?? { t: [], v: [] };
+    // A silence three times the series' usual step is a gap (the agent did not sample), not a line.
+    const step = g.t.length > 1 ? (g.t[g.t.length - 1]! - g.t[0]!) / (g.t.length - 1) : Infinity;
+    const d = decimateMinMax(g.t, g.v, width, { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}), gapAfter: Math.max(3 * step, 0.5) });
+    out.push({ id: s.id, n: d.n, reduced: d.reduced, columns: { t: d.t, v: d.v.map((x) => (Number.isNaN(x) ? null : x)) } });
+  }
+  return { series: out, width };
+}
+
+/** A column name from the file itself, quoted as an identifier. */
+function quoteIdentSafe(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** Frames cached per file: zooming asks again for the same file many times. */
+const frameCache = new Map<string, FrameTable>();
+
+interface FrameTable {
+  frame: number[];
+  /** Capture time on the run's clock (s), or the stream's when no offset is known. */
+  t: number[];
+  cols: Record<string, number[]>;
+}
+
+async function loadFrames(record: PointRecord, dir: string, names: Set<string>, stages: FrameStage[], offsetS: number | null): Promise<FrameTable> {
+  const path = join(dir, 'frames.parquet');
+  // A run recorded again (--force) is another file under the same path.
+  const cacheKey = `${path}\u0000${record.endedAt}`;
+  const hit = frameCache.get(cacheKey);
+  if (hit) return hit;
+  const plain = ['bytes', 'key', 'latency_ms', 'psnr', 'ssim', 'lost', 'dropped', 'shown', 'warmup'].filter((c) => names.has(c));
+  const exprs = [
+    'frame',
+    `capture_start / 1000 + ${offsetS ?? 0}`,
+    ...plain.map((c) => quoteIdentSafe(c)),
+    ...stages.map((s) => `${quoteIdentSafe(s.to)} - ${quoteIdentSafe(s.from)}`),
+  ];
+  const r = await rows(`SELECT ${exprs.join(', ')} FROM read_parquet(${quoteString(path)}) ORDER BY capture_start, frame`);
+  const col = (i: number) => r.map((row) => num(row[i]));
+  const cols: Record<string, number[]> = {};
+  plain.forEach((c, i) => (cols[c] = col(2 + i)));
+  stages.forEach((s, i) => (cols[`stage.${s.name}`] = col(2 + plain.length + i)));
+  const data = { frame: col(0), t: col(1), cols };
+  frameCache.set(cacheKey, data);
+  // A handful of runs at a time: a 10-minute run at 60 fps is a few MB.
+  while (frameCache.size > 8) frameCache.delete(frameCache.keys().next().value!);
+  return data;
+}
+
+async function runFrames(ctx: RouteContext): Promise<FramesResponse> {
+  const { record, dir } = await findRun(ctx);
+  if (!record.files.includes('frames.parquet')) throw new ApiFailure(404, `run ${record.key} r${record.rep} has no frames.parquet (the ${record.workload} workload records no frames)`);
+  const width = intParam(ctx, 'width', 10, MAX_WIDTH, 1000);
+  const from = numParam(ctx, 'from');
+  const to = numParam(ctx, 'to');
+  const { names, stages } = await frameColumns(dir);
+  const offsetS = await frameOffsetS(record, dir);
+  const f = await loadFrames(record, dir, names, stages, offsetS);
+  const late = lateMs(record);
+  const lat = f.cols['latency_ms'];
+  const isLate = (i: number) => lat !== undefined && lat[i]! > late;
+  const marked = (i: number) => f.cols['lost']?.[i] === 1 || f.cols['dropped']?.[i] === 1 || isLate(i);
+  const { indices, reduced } = worstPerColumn(f.t, lat ?? f.t.map(() => NaN), marked, width, { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) });
+  const pick = (a: number[]) => indices.map((i) => (Number.isFinite(a[i]!) ? a[i]! : null));
+  const columns: FramesResponse['columns'] = { frame: pick(f.frame), t: pick(f.t) };
+  for (const [k, a] of Object.entries(f.cols)) columns[k] = pick(a);
+  columns['late'] = indices.map((i) => (isLate(i) ? 1 : 0));
+  return {
+    columns,
+    stages,
+    total: f.frame.length,
+    shown: indices.length,
+    reduced,
+    lateMs: late,
+    offsetS,
+    timeBase: offsetS === null ? 'stream' : 'run',
+  };
+}
+
+export const routes: Route[] = [
+  { method: 'GET', path: '/api/run', handle: runInfo },
+  { method: 'GET', path: '/api/run/series', handle: runSeries },
+  { method: 'GET', path: '/api/run/frames', handle: runFrames },
+];

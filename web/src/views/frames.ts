@@ -1,0 +1,153 @@
+/**
+ * The frame view: one bar per frame at its capture time, its latency split into the stages the
+ * run's frames hold (stacked), its size with keyframes marked, its quality (PSNR, SSIM) when
+ * measured, and marks for lost, dropped and late frames. On the run's clock, so the zoom (state
+ * `from`, `to`) is the run view's. Long runs come reduced to the chart's width: per pixel column
+ * the frame with the highest latency and the first lost, dropped or late one; zooming in fetches
+ * every frame of the window. State keys: run (SET/KEY/REP), from, to.
+ */
+import * as echarts from 'echarts';
+import type { FramesResponse, RunInfoResponse } from '../../../src/server/api-types.ts';
+import { exportButtons, makeChart, toCsv, type Chart } from '../chart.ts';
+import { debounce, el, runQuery, runRef, STAGE_COLOURS, zoomOf } from '../run/common.ts';
+import type { ViewContext } from '../view.ts';
+
+export function mount(root: HTMLElement, ctx: ViewContext): () => void {
+  let alive = true;
+  let chart: Chart | undefined;
+  const head = el('div', { className: 'controls' });
+  const status = el('p', { className: 'note' });
+  const box = el('div', { className: 'panel' });
+  const div = el('div', { className: 'chart' });
+  div.style.height = '640px';
+  box.append(div);
+  root.append(head, status, box);
+  const t0 = performance.now();
+  let first = true;
+  /** What is drawn now: the CSV export gives it. */
+  let currentColumns: FramesResponse['columns'] = {};
+
+  async function load(): Promise<void> {
+    const ref = runRef(ctx.state);
+    if (!ref) {
+      status.textContent = 'No run chosen: open a run (?view=frames&run=SET/KEY/REP).';
+      return;
+    }
+    try {
+      const zoom = zoomOf(ctx.state);
+      const width = Math.max(200, Math.round(div.clientWidth || 1000) - 90);
+      const [info, f] = await Promise.all([ctx.api<RunInfoResponse>('/api/run', runQuery(ref)), ctx.api<FramesResponse>('/api/run/frames', runQuery(ref, { width, ...zoom }))]);
+      if (!alive) return;
+      draw(info, f, zoom);
+      if (first) {
+        window.__sb.timings['framesOpen'] = performance.now() - t0;
+        first = false;
+      }
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      window.__sb.error = message;
+      status.replaceChildren(el('span', { className: 'error', textContent: message }));
+    }
+  }
+
+  function draw(info: RunInfoResponse, f: FramesResponse, zoom: { from?: number; to?: number }): void {
+    const c = f.columns;
+    const t = c['t'] as (number | null)[];
+    const n = t.length;
+    const col = (name: string) => (c[name] as (number | null)[] | undefined) ?? new Array<number | null>(n).fill(null);
+    const settings = Object.entries(info.params).map(([k, v]) => `${k}=${v}`).join(' ');
+    const back = el('button', { type: 'button', textContent: 'series of this run' });
+    back.addEventListener('click', () => ctx.setState({ view: 'run' }));
+    head.replaceChildren(el('div', {}, el('strong', { textContent: `${info.set} · ${settings} · r${info.rep}` }), el('div', { className: 'note', textContent: `key ${info.key}` })), back);
+    const count = (name: string) => col(name).filter((v) => v === 1).length;
+    status.textContent =
+      `${f.total} frames${f.reduced ? `; ${f.shown} drawn: per pixel column the slowest frame and the first lost, dropped or late one (zoom in for every frame)` : ''}. ` +
+      `In view: ${count('lost')} lost, ${count('dropped')} dropped, ${count('late')} late (> ${f.lateMs} ms), ${count('key')} keyframes.` +
+      (f.timeBase === 'stream' ? ' Times are the stream\'s (no capture events were recorded to place them on the run\'s clock).' : '');
+    const x = (i: number) => t[i];
+    const stageSeries: echarts.SeriesOption[] = f.stages.map((s, k) => ({
+      type: 'bar',
+      name: s.name,
+      stack: 'latency',
+      xAxisIndex: 0,
+      yAxisIndex: 0,
+      barMaxWidth: 14,
+      color: STAGE_COLOURS[k % STAGE_COLOURS.length],
+      data: col(`stage.${s.name}`).map((v, i) => [x(i), v]),
+    })) as echarts.SeriesOption[];
+    const top = Math.max(1, ...col('latency_ms').map((v) => v ?? 0));
+    const marks = (name: string, symbol: string, colour: string, at: number): echarts.SeriesOption => ({
+      type: 'scatter',
+      name,
+      xAxisIndex: 0,
+      yAxisIndex: 0,
+      symbol,
+      symbolSize: 8,
+      color: colour,
+      data: col(name).flatMap((v, i) => (v === 1 ? [[x(i), top * at]] : [])),
+    });
+    const key = col('key');
+    const option: echarts.EChartsOption = {
+      animation: false,
+      legend: { type: 'scroll', top: 0 },
+      tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
+      axisPointer: { link: [{ xAxisIndex: 'all' }] },
+      grid: [
+        { left: 70, right: 20, top: 40, height: 300 },
+        { left: 70, right: 20, top: 380, height: 90 },
+        { left: 70, right: 20, top: 500, height: 80 },
+      ],
+      xAxis: [0, 1, 2].map((g) => ({ type: 'value', gridIndex: g, scale: true, ...(g === 2 ? { name: f.timeBase === 'run' ? 's since the point began (capture)' : 's since the stream began', nameLocation: 'middle', nameGap: 25 } : {}) })) as echarts.XAXisComponentOption[],
+      yAxis: [
+        { type: 'value', gridIndex: 0, name: 'latency (ms)' },
+        { type: 'value', gridIndex: 1, name: 'size (B)' },
+        { type: 'value', gridIndex: 2, name: 'PSNR (dB)', scale: true },
+        { type: 'value', gridIndex: 2, name: 'SSIM', scale: true, position: 'right' },
+      ],
+      dataZoom: [
+        { type: 'inside', xAxisIndex: [0, 1, 2], filterMode: 'none', ...(zoom.from !== undefined ? { startValue: zoom.from, endValue: zoom.to } : {}) },
+        { type: 'slider', xAxisIndex: [0, 1, 2], filterMode: 'none', height: 16, bottom: 4 },
+      ],
+      series: [
+        ...stageSeries,
+        marks('lost', 'triangle', '#d62728', 1.04),
+        marks('dropped', 'diamond', '#7f0000', 1.08),
+        marks('late', 'pin', '#ff7f0e', 1.12),
+        {
+          type: 'bar',
+          name: 'size',
+          xAxisIndex: 1,
+          yAxisIndex: 1,
+          barMaxWidth: 14,
+          data: col('bytes').map((v, i) => ({ value: [x(i), v], itemStyle: { color: key[i] === 1 ? '#d62728' : '#7f8c9a' } })),
+        },
+        { type: 'line', name: 'PSNR', xAxisIndex: 2, yAxisIndex: 2, showSymbol: false, connectNulls: false, data: col('psnr').map((v, i) => [x(i), v]) },
+        { type: 'line', name: 'SSIM', xAxisIndex: 2, yAxisIndex: 3, showSymbol: false, connectNulls: false, lineStyle: { type: 'dashed' }, data: col('ssim').map((v, i) => [x(i), v]) },
+      ] as echarts.SeriesOption[],
+    };
+    if (!chart) {
+      chart = makeChart(div, 'frames');
+      chart.on('datazoom', onZoom);
+      exportButtons(box, chart, () => toCsv(currentColumns), `frames-${info.key}-r${info.rep}`);
+    }
+    chart.setOption(option, { notMerge: true });
+    currentColumns = f.columns;
+    window.__sb.draws++;
+  }
+
+  const onZoom = debounce(() => {
+    if (!chart || !alive) return;
+    const dz = (chart.getOption() as { dataZoom?: { startValue?: number; endValue?: number; start?: number; end?: number }[] }).dataZoom?.[0];
+    if (!dz || dz.startValue === undefined || dz.endValue === undefined) return;
+    const full = dz.start === 0 && dz.end === 100;
+    ctx.setState(full ? { from: null, to: null } : { from: dz.startValue.toFixed(3), to: dz.endValue.toFixed(3) }, { replace: true });
+  }, 300);
+
+  const stop = ctx.onStateChange(() => void load());
+  void load();
+  return () => {
+    alive = false;
+    stop();
+    chart?.dispose();
+  };
+}
