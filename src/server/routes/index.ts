@@ -2,6 +2,7 @@
 import type { Route } from '../server.ts';
 import { routes as live } from './live.ts';
 import { routes as matrix } from './matrix.ts';
+import { routes as model } from './model.ts';
 import { routes as run } from './run.ts';
 import { routes as sets } from './sets.ts';
 
@@ -11,4 +12,5 @@ export const ROUTES: readonly Route[] = [
   ...matrix,
   ...run,
   ...live,
+  ...model,
 ];
