@@ -95,7 +95,7 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
       grid: [
         { left: 70, right: 20, top: 40, height: 300 },
         { left: 70, right: 20, top: 380, height: 90 },
-        { left: 70, right: 20, top: 500, height: 80 },
+        { left: 70, right: 20, top: 515, height: 70 },
       ],
       xAxis: [0, 1, 2].map((g) => ({ type: 'value', gridIndex: g, scale: true, ...(g === 2 ? { name: f.timeBase === 'run' ? 's since the point began (capture)' : 's since the stream began', nameLocation: 'middle', nameGap: 25 } : {}) })) as echarts.XAXisComponentOption[],
       yAxis: [

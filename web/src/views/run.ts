@@ -28,7 +28,9 @@ export function defaultSeries(all: readonly RunSeriesInfo[]): string[] {
 
 /** The panel a series goes to: its probe (custom probes each their own, the workload's series one). */
 function panelOf(s: RunSeriesInfo): string {
-  return s.source === 'timeseries' ? 'workload' : s.probe;
+  if (s.source === 'timeseries') return 'workload';
+  // A watched process's CPU and its memory have different units: two panels.
+  return s.probe === 'proc' && s.unit !== '%' ? `proc.${s.unit ?? 'other'}` : s.probe;
 }
 
 export function mount(root: HTMLElement, ctx: ViewContext): () => void {
