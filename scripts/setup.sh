@@ -22,6 +22,14 @@ declare -A NEED=([ffmpeg]=ffmpeg [chromium]=chromium [/usr/bin/time]=time [pidst
   [/usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstlibav.so]=gstreamer1.0-libav
   [/usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstvideoparsersbad.so]=gstreamer1.0-plugins-bad
   [/usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstvideoconvertscale.so]=gstreamer1.0-plugins-base)
+# Slurm (the daemons, the client commands, munge): test/slurm.test.ts runs the Slurm executor
+#   against a real 3-node cluster on this machine (scripts/slurm-test-cluster.sh), so ./test.sh needs
+#   them on a fresh machine. `run --executor slurm` itself needs only the client commands of the
+#   cluster it submits to, which its machine has anyway. STREAMBENCH_NO_SLURM=1 leaves them out
+#   (and skips those tests, saying so).
+if [ "${STREAMBENCH_NO_SLURM:-}" != 1 ]; then
+  NEED+=([/usr/sbin/slurmctld]=slurmctld [/usr/sbin/slurmd]=slurmd [/usr/bin/sbatch]=slurm-client [/usr/sbin/munged]=munge)
+fi
 missing=()
 for cmd in "${!NEED[@]}"; do
   if [[ "$cmd" == /* ]]; then [ -e "$cmd" ] || missing+=("${NEED[$cmd]}")

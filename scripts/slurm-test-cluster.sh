@@ -89,7 +89,9 @@ start() {
   write_conf
   # munge: a key of our own (only munge reads it), the daemon as user munge (it refuses to run as
   # root), its socket in DIR (whose directory every client must be able to enter).
+  chmod 755 "$DIR"
   chown munge: "$DIR/munge" && chmod 755 "$DIR/munge"
+  runuser -u munge -- test -w "$DIR/munge" || die "user munge cannot enter $DIR/munge: every directory above it must be traversable by others (chmod o+x)"
   if [ ! -f "$DIR/munge/munge.key" ]; then
     dd if=/dev/urandom of="$DIR/munge/munge.key" bs=1024 count=1 status=none
     chown munge: "$DIR/munge/munge.key" && chmod 400 "$DIR/munge/munge.key"

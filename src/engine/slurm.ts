@@ -194,14 +194,16 @@ export class SlurmExecutor implements RemoteExecutor {
     if (existsSync(resultPath)) {
       const r = JSON.parse(readFileSync(resultPath, 'utf8')) as NodeResult;
       out = { result: r.result, info: info({ nodes: r.nodes, ...(Object.keys(r.clocks).length > 0 ? { clocks: r.clocks } : {}) }) };
-      if (me.cancelled && r.result.outcome.status === 'interrupted') r.result.outcome = { status: 'interrupted', reason: me.cancelled };
+      if (r.result.outcome.status === 'interrupted') {
+        // The job was stopped: by this engine (Ctrl-C, on_error: stop), or by Slurm (scancel by
+        // someone, a time limit, a node failure), which fails the point with Slurm's reason.
+        r.result.outcome = me.cancelled ? { status: 'interrupted', reason: me.cancelled } : { status: 'failed', error: `Slurm ended job ${jobId}: ${describeEnd(comps)}` };
+      }
     } else if (me.cancelled) {
       out = { result: { outcome: { status: 'interrupted', reason: me.cancelled }, metrics: {}, wallS: 0, flags: [] }, info: info() };
     } else {
-      const c = comps?.[0];
-      const state = c ? `${c.state}${c.reason && c.reason !== 'None' ? `, reason ${c.reason}` : ''}, exit code ${c.exitCode}` : 'no longer known to the controller';
       const tail = logTail(join(this.slurmDir, 'logs', `${id}-${jobId}.log`));
-      out = { result: failed(`Slurm job ${jobId} ended without a result (${state})${tail ? `: ${tail}` : ''}`), info: info() };
+      out = { result: failed(`Slurm job ${jobId} ended without a result (${describeEnd(comps)})${tail ? `: ${tail}` : ''}`), info: info() };
     }
     rmSync(jobFile, { force: true });
     for (const p of [specPath, resultPath, scriptPath]) rmSync(p, { force: true });
@@ -243,6 +245,13 @@ export class SlurmExecutor implements RemoteExecutor {
     // Nothing of this engine runs after its last point; a job still listed (an exception) goes.
     await this.cancelAll('the run ended');
   }
+}
+
+/** How a job ended, as the controller says: state, reason, exit code. */
+function describeEnd(comps: JobComponent[] | undefined): string {
+  const c = comps?.find((x) => x.state !== 'COMPLETED') ?? comps?.[0];
+  if (!c) return 'no longer known to the controller';
+  return `${c.state}${c.reason && c.reason !== 'None' ? `, reason ${c.reason}` : ''}, exit code ${c.exitCode}`;
 }
 
 function failed(error: string): ExecutedAttempt['result'] {

@@ -77,10 +77,13 @@ export class StreamRunner implements Workload {
       if (child.pid !== undefined) {
         const st = processStartTime(child.pid);
         if (st !== undefined) ctx.onProcess({ pid: child.pid, startTime: st }, false);
-        // A role on another machine is not this pid (which is its launcher's): its agent samples the machine.
+        // A role on another machine is not this pid (which is its launcher's).
         if (!ctx.placement?.remote(name)) ctx.watch?.(name, { label: name, pid: child.pid, tree: true });
       }
-      return await waitReady(child, { name, log: `${name}.log`, timeoutMs: ROLE_START_TIMEOUT_MS });
+      const ready = await waitReady(child, { name, log: `${name}.log`, timeoutMs: ROLE_START_TIMEOUT_MS });
+      // A role on another machine is watched there, by the pid it says it has.
+      if (ctx.placement?.remote(name) && typeof ready['pid'] === 'number') ctx.watch?.(name, { label: name, pid: ready['pid'], tree: true });
+      return ready;
     };
     const stopAll = (signal: NodeJS.Signals) => {
       for (const r of roles) {
