@@ -1,0 +1,161 @@
+// `streambench report`: the file it writes opens from file:// with every other request refused,
+// draws every chart, and plots the figures DuckDB gives for the same selection (failed runs left out).
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { openSetDatabase, quoteIdent } from '../../src/store/database.ts';
+import { ResultSet } from '../../src/store/resultset.ts';
+import { openBrowser, shot } from './harness.ts';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const FIXTURE = join(root, 'test/fixtures/sets/stream-matrix');
+const cli = (args: string[]) => spawnSync(process.execPath, [join(root, 'bin/streambench.js'), ...args], { encoding: 'utf8', cwd: root, timeout: 540_000 });
+
+// What the page code below touches, typed here: this file is type-checked without the DOM's types.
+type Canvas = { width: number; height: number; getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null };
+type ChartEl = { dataset: Record<string, string | undefined>; querySelector(s: string): Canvas | null };
+type Doc = { querySelectorAll(s: string): Iterable<ChartEl> & { length: number } };
+
+type Hook = { __sbReport?: { charts: string[]; done: boolean; error?: string }; __sb?: { charts: Record<string, { getOption(): { series: { name?: string; data: unknown[] }[] } }> } };
+
+/**
+ * A copy of the recorded fixture (reading a set writes its index into it) where one run is
+ * marked failed and given absurd figures: were failed runs plotted, every mean it enters would
+ * be off by orders of magnitude.
+ */
+function fixtureCopy(): { dir: string; failedKey: string } {
+  const dir = join(mkdtempSync(join(tmpdir(), 'sb-report-')), 'stream-matrix');
+  cpSync(FIXTURE, dir, { recursive: true });
+  rmSync(join(dir, 'index'), { recursive: true, force: true });
+  rmSync(join(dir, 'report.html'), { force: true });
+  const first = readdirSync(join(dir, 'points')).sort()[0]!;
+  const file = join(dir, 'points', first, 'point.json');
+  const rec = JSON.parse(readFileSync(file, 'utf8')) as { key: string; outcome: unknown; metrics: Record<string, unknown> };
+  rec.outcome = { status: 'failed', error: 'made to fail by the report test' };
+  for (const m of Object.keys(rec.metrics)) if (typeof rec.metrics[m] === 'number') rec.metrics[m] = 1e12;
+  writeFileSync(file, JSON.stringify(rec));
+  return { dir, failedKey: rec.key };
+}
+
+test('report: one file that opens from file:// with the network refused, every chart drawn, the figures DuckDB gives', { timeout: 600_000 }, async () => {
+  const { dir } = fixtureCopy();
+  const out = join(dir, 'report.html');
+  const r = cli(['report', dir]);
+  assert.equal(r.status, 0, `report failed: ${r.stderr}`);
+  assert.match(r.stdout, /^wrote .*report\.html: \d+ plot\(s\), the stage stack, parallel coordinates of 71 ok run\(s\) \(1 failed or interrupted, not plotted\)$/m);
+  assert.match(r.stdout, /open it in a browser: file:\/\//);
+  const html = readFileSync(out, 'utf8');
+  // Nothing to fetch: no script or stylesheet file, only inline ones.
+  assert.doesNotMatch(html, /<script[^>]*\ssrc=/i);
+  assert.doesNotMatch(html, /<link[^>]*rel="stylesheet"/i);
+
+  // What the figures must be: DuckDB over the same set, the test's own SQL.
+  const db = await openSetDatabase([ResultSet.open(dir)], { views: [] });
+  const browser = await openBrowser();
+  try {
+    const counts = (await db.conn.runAndReadAll(`SELECT count(*) FILTER (status = 'ok'), count(*) FILTER (status = 'failed') FROM points`)).getRows()[0]!.map(Number);
+    assert.deepEqual(counts, [71, 1]);
+
+    const context = await browser.newContext();
+    const requests: string[] = [];
+    context.on('request', (req) => requests.push(req.url()));
+    // Anything but the file itself is refused: a report that needed the network would show nothing.
+    await context.route('**/*', (route) => (route.request().url().startsWith('file:') ? route.continue() : route.abort()));
+    const errors: string[] = [];
+    const p = await context.newPage();
+    await p.setViewportSize({ width: 1400, height: 900 });
+    p.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
+    p.on('console', (m) => {
+      if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+    });
+    await p.goto(pathToFileURL(out).href);
+    await p.waitForFunction(() => (globalThis as Hook).__sbReport?.done === true, null, { timeout: 60_000 });
+    const state = await p.evaluate(() => (globalThis as Hook).__sbReport!);
+    assert.equal(state.error, undefined);
+    assert.deepEqual(errors, []);
+    assert.deepEqual(requests.filter((u) => !u.startsWith('file:') && !u.startsWith('data:')), [], 'a request left the file');
+
+    // The header counts what DuckDB counts; failed runs are said, not plotted.
+    const header = await p.locator('#header').innerText();
+    assert.match(header, /72 \(point x repetition\): 71 ok, 1 failed, 0 interrupted/);
+    assert.match(header, /benchmark\s+stream-matrix/);
+
+    // The plots: each headline metric against each of the four parameters, the stage stack, parallel coordinates.
+    const plots = state.charts.filter((c) => c.startsWith('plot:'));
+    for (const param of ['codec', 'resolution', 'fps', 'bitrate']) {
+      for (const metric of ['client.bitrate', 'latency.p50', 'guest.cpu_pct']) assert.ok(plots.includes(`plot:${metric}:${param}`), `no plot of ${metric} by ${param} in ${plots.join(', ')}`);
+    }
+    assert.ok(state.charts.includes('stack') && state.charts.includes('parallel'));
+
+    // Every chart's canvas is drawn; a plot's line (ECharts' first colour, #5470c6) is on it.
+    await p.waitForFunction(() => (globalThis as unknown as { document: Doc }).document.querySelectorAll('[data-chart] canvas').length >= 3);
+    await p.waitForTimeout(300); // ECharts paints on the next animation frame
+    const drawn = await p.evaluate(() =>
+      [...(globalThis as unknown as { document: Doc }).document.querySelectorAll('[data-chart]')].map((d) => {
+        const c = d.querySelector('canvas')!;
+        const px = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+        let ink = 0;
+        let line = 0;
+        for (let i = 0; i < px.length; i += 4) {
+          if (px[i + 3]! > 0) ink++;
+          if (px[i + 3]! > 200 && Math.abs(px[i]! - 84) < 12 && Math.abs(px[i + 1]! - 112) < 12 && Math.abs(px[i + 2]! - 198) < 12) line++;
+        }
+        return { name: d.dataset['chart']!, ink, line, size: c.width * c.height };
+      }),
+    );
+    assert.equal(drawn.length, state.charts.length);
+    for (const d of drawn) {
+      assert.ok(d.ink > d.size * 0.01, `${d.name}: its canvas is blank (${d.ink} of ${d.size} pixels drawn)`);
+      if (d.name.startsWith('plot:')) assert.ok(d.line > 40, `${d.name}: no line drawn (${d.line} pixels of its colour)`);
+    }
+
+    // Every plotted mean equals DuckDB's: per point the mean of its ok repetitions, then the mean of the points per x value.
+    for (const name of plots) {
+      const [, metric, param] = name.split(':') as [string, string, string];
+      const data = await p.evaluate((n) => (globalThis as Hook).__sb!.charts[n]!.getOption().series[0]!.data as [string | number, number | null][], name);
+      const sql = `WITH pts AS (SELECT ${quoteIdent(param)} AS x, point_key, avg(${quoteIdent(metric)}) AS v FROM points
+        WHERE status = 'ok' AND ${quoteIdent(metric)} IS NOT NULL GROUP BY x, point_key) SELECT CAST(x AS VARCHAR), avg(v) FROM pts GROUP BY x`;
+      const want = new Map((await db.conn.runAndReadAll(sql)).getRows().map(([x, v]) => [String(x), Number(v)]));
+      assert.equal(data.length, want.size, `${name}: ${data.length} values plotted, DuckDB has ${want.size} groups`);
+      for (const [x, v] of data) {
+        const w = want.get(String(x));
+        assert.ok(w !== undefined && v !== null && Math.abs(v - w) <= 1e-9 * Math.max(1, Math.abs(w)), `${name} at ${x}: plotted ${v}, DuckDB ${w}`);
+      }
+    }
+
+    // The stage stack: per point, the mean over its ok repetitions of each stage's median.
+    const stack = await p.evaluate(() => (globalThis as Hook).__sb!.charts['stack']!.getOption().series.map((s) => ({ name: s.name!, data: s.data as (number | null)[] })));
+    const encode = stack.find((s) => s.name === 'encode');
+    assert.ok(encode, `no encode stage in ${stack.map((s) => s.name).join(', ')}`);
+    const wantEncode = (await db.conn.runAndReadAll(`SELECT avg("stage.encode.p50") FROM points WHERE status = 'ok' GROUP BY point_key`)).getRows().map(([v]) => Number(v)).sort((a, b) => a - b);
+    const gotEncode = encode.data.map(Number).sort((a, b) => a - b);
+    assert.equal(gotEncode.length, 36);
+    gotEncode.forEach((v, i) => assert.ok(Math.abs(v - wantEncode[i]!) <= 1e-9 * Math.max(1, wantEncode[i]!), `stage encode: ${v} vs ${wantEncode[i]}`));
+
+    // Parallel coordinates: one line per ok run.
+    const lines = await p.evaluate(() => (globalThis as Hook).__sb!.charts['parallel']!.getOption().series[0]!.data.length);
+    assert.equal(lines, 71);
+
+    await shot(p, 'report-full');
+    await p.locator('[data-chart="stack"]').scrollIntoViewIfNeeded();
+    await p.screenshot({ path: join(root, 'test-artifacts', 'report-stack.png') });
+    await context.close();
+  } finally {
+    db.close();
+    await browser.close();
+  }
+});
+
+test('report: a directory that is no result set is one line and exit 4; --help explains', { timeout: 120_000 }, () => {
+  const r = cli(['report', join(tmpdir())]);
+  assert.equal(r.status, 4, r.stderr);
+  assert.match(r.stderr, /^error: .* is not a result set/);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  const h = cli(['report', '--help']);
+  assert.equal(h.status, 0);
+  assert.match(h.stdout, /Usage: streambench report RESULT-SET \[--out FILE\]/);
+});

@@ -1,0 +1,212 @@
+/**
+ * The report page (web/report.html): draws what `streambench report` computed and inlined into
+ * the page (src/server/report.ts). It fetches nothing: the file opens from file:// with no
+ * server and no network. Charts are registered on `window.__sb.charts` (web/src/chart.ts), as in
+ * the GUI, under `plot:<metric>:<param>`, `stack` and `parallel`; `window.__sb.report` says when
+ * every chart is drawn.
+ */
+import type { Columns, MatrixResponse, ReportData, ReportPlot } from '../../../src/server/api-types.ts';
+import { exportButtons, makeChart, toCsv, type ChartOption } from '../chart.ts';
+import { formatValue } from './format.ts';
+
+declare global {
+  interface Window {
+    __sbReport?: { charts: string[]; done: boolean; error?: string };
+  }
+}
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+function readData(): ReportData {
+  const text = document.getElementById('sb-report-data')?.textContent ?? 'null';
+  const data = JSON.parse(text) as ReportData | null;
+  if (!data) throw new Error('this page carries no report data: write a report with `streambench report RESULT-SET`');
+  return data;
+}
+
+function header(d: ReportData): void {
+  const h = document.getElementById('header')!;
+  h.replaceChildren(el('h1', {}, `${d.set.name}: streambench report`));
+  const dl = el('dl');
+  const row = (k: string, v: string) => dl.append(el('dt', {}, k), el('dd', {}, v));
+  row('benchmark', d.benchmarks.join(', ') || '(none)');
+  row('recorded', d.from && d.to ? `${d.from.replace('T', ' ').slice(0, 19)} to ${d.to.replace('T', ' ').slice(0, 19)} UTC` : '(no runs)');
+  for (const line of d.hosts.length > 0 ? d.hosts : ['(no agents.json: unknown)']) row('machine', line);
+  const s = d.set;
+  row('runs', `${s.runs} (point x repetition): ${s.ok} ok, ${s.failed} failed, ${s.interrupted} interrupted, ${s.flagged} flagged; failed and interrupted runs are never plotted`);
+  row('set', s.dir);
+  row('written', `${d.generatedAt.replace('T', ' ').slice(0, 19)} UTC`);
+  h.append(dl);
+}
+
+const label = (v: string | number | boolean | null, unit: string | null) => (typeof v === 'number' ? formatValue(v, unit) : String(v));
+
+/** One metric against one parameter: the mean per x value as a line, its 95 % interval as error bars. */
+function plotOption(p: ReportPlot, unit: string | null): ChartOption {
+  const m: MatrixResponse = p.matrix;
+  const xs = m.columns['x'] ?? [];
+  const values = m.columns['value'] ?? [];
+  const lo = m.columns['lo'] ?? [];
+  const hi = m.columns['hi'] ?? [];
+  const categorical = !m.x.numeric;
+  const xOf = (i: number): string | number => (categorical ? String(xs[i]) : Number(xs[i]));
+  const num = (v: unknown): number | null => (typeof v === 'number' ? v : null);
+  const data = xs.map((_, i) => [xOf(i), num(values[i])]);
+  const bars = xs.map((_, i) => [xOf(i), num(lo[i]), num(hi[i])]).filter((b) => b[1] !== null && b[2] !== null);
+  return {
+    animation: false,
+    title: { text: `${p.metric}${unit ? ` (${unit})` : ''} by ${p.param}`, left: 'center', textStyle: { fontSize: 13 } },
+    grid: { left: 70, right: 20, top: 40, bottom: 45 },
+    tooltip: { trigger: 'axis', valueFormatter: (v) => label(v as number, unit) },
+    toolbox: { feature: {} },
+    xAxis: categorical
+      ? { type: 'category', name: p.param, nameLocation: 'middle', nameGap: 28, data: [...new Set(xs.map(String))] }
+      : { type: m.x.log ? 'log' : 'value', name: `${p.param}${m.x.unit ? ` (${m.x.unit})` : ''}`, nameLocation: 'middle', nameGap: 28, scale: true, axisLabel: { formatter: (v: number) => formatValue(v, m.x.unit) } },
+    yAxis: { type: 'value', scale: true, name: unit ?? '', axisLabel: { formatter: (v: number) => formatValue(v, unit) } },
+    series: [
+      { type: 'line', name: 'mean', data, symbolSize: 7, connectNulls: false },
+      {
+        type: 'custom',
+        name: '95 % interval',
+        data: bars,
+        z: 1,
+        renderItem: (_params, api) => {
+          const top = api.coord([api.value(0), api.value(2)]);
+          const bottom = api.coord([api.value(0), api.value(1)]);
+          const w = 5;
+          const style = { stroke: '#5470c6', lineWidth: 1.2 };
+          return {
+            type: 'group',
+            children: [
+              { type: 'line', shape: { x1: top[0], y1: top[1], x2: bottom[0], y2: bottom[1] }, style },
+              { type: 'line', shape: { x1: top[0]! - w, y1: top[1], x2: top[0]! + w, y2: top[1] }, style },
+              { type: 'line', shape: { x1: bottom[0]! - w, y1: bottom[1], x2: bottom[0]! + w, y2: bottom[1] }, style },
+            ],
+          };
+        },
+        encode: { x: 0, y: [1, 2] },
+      },
+    ],
+  };
+}
+
+/** The stage stack: one horizontal bar per point, each stage's median stacked in pipeline order. */
+function stackOption(m: MatrixResponse, params: ReportData['params']): { option: ChartOption; rows: number } {
+  const c = m.columns;
+  const stages = m.stages ?? [];
+  const xUnit = params[0]?.unit ?? null;
+  const groups: string[] = [];
+  const index = new Map<string, number>();
+  const values = new Map<string, (number | null)[]>(stages.map((s) => [s, []]));
+  (c['stage'] ?? []).forEach((st, i) => {
+    const g = [label(c['x']![i] ?? null, xUnit), String(c['series']![i] ?? '')].filter(Boolean).join(', ');
+    let gi = index.get(g);
+    if (gi === undefined) index.set(g, (gi = groups.push(g) - 1));
+    values.get(String(st))![gi] = (c['value']![i] as number | null) ?? null;
+  });
+  return {
+    rows: groups.length,
+    option: {
+      animation: false,
+      title: { text: `where latency goes: median of each stage per point (ms)`, left: 'center', textStyle: { fontSize: 13 } },
+      legend: { top: 24, data: stages },
+      grid: { left: 300, right: 30, top: 60, bottom: 30 },
+      tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, valueFormatter: (v) => `${(v as number)?.toFixed?.(2) ?? v} ms` },
+      xAxis: { type: 'value', name: 'ms' },
+      yAxis: { type: 'category', data: groups, inverse: true, axisLabel: { fontSize: 10 } },
+      series: stages.map((s) => ({ type: 'bar', name: s, stack: 'stages', data: Array.from({ length: groups.length }, (_, i) => values.get(s)![i] ?? null) })),
+    },
+  };
+}
+
+/** Parallel coordinates of every ok run: an axis per varying parameter and headline metric, coloured by the first metric. */
+function parallelOption(d: ReportData): ChartOption {
+  const runs: Columns = d.runs;
+  const names = [...d.params.map((p) => p.name), ...d.metrics.map((m) => m.column ?? m.name)];
+  const n = runs['point_key']?.length ?? 0;
+  const axes = names.map((name, dim) => {
+    const vals = runs[name] ?? [];
+    const categorical = vals.some((v) => typeof v === 'string' || typeof v === 'boolean');
+    const unit = d.params.find((p) => p.name === name)?.unit ?? d.metrics.find((m) => (m.column ?? m.name) === name)?.unit ?? null;
+    return categorical
+      ? { dim, name, type: 'category' as const, data: [...new Set(vals.map(String))] }
+      : { dim, name, type: 'value' as const, scale: true, axisLabel: { formatter: (v: number) => formatValue(v, unit) } };
+  });
+  const data = Array.from({ length: n }, (_, i) => names.map((name) => {
+    const v = runs[name]?.[i] ?? null;
+    return typeof v === 'string' || typeof v === 'boolean' ? String(v) : v;
+  }));
+  const colourDim = d.params.length;
+  const colourVals = data.map((r) => r[colourDim]).filter((v): v is number => typeof v === 'number');
+  return {
+    animation: false,
+    title: { text: `every ok run (${n}), coloured by ${names[colourDim] ?? ''}`, left: 'center', textStyle: { fontSize: 13 } },
+    parallelAxis: axes,
+    parallel: { left: 60, right: 90, top: 70, bottom: 40, parallelAxisDefault: { nameLocation: 'end', nameGap: 12, nameTextStyle: { fontSize: 11 }, nameRotate: 0 } },
+    ...(colourVals.length > 0
+      ? { visualMap: { type: 'continuous', dimension: colourDim, min: Math.min(...colourVals), max: Math.max(...colourVals), right: 0, top: 'middle', calculable: false, inRange: { color: ['#313695', '#74add1', '#fee090', '#f46d43', '#a50026'] } } }
+      : {}),
+    series: [{ type: 'parallel', data, lineStyle: { width: 1, opacity: 0.6 } }],
+  };
+}
+
+function panel(parent: HTMLElement, name: string, option: ChartOption, csv: () => string, tall = false): void {
+  const box = el('div', { class: 'panel' });
+  const div = el('div', { class: tall ? 'chart tall' : 'chart', 'data-chart': name });
+  box.append(div);
+  parent.append(box);
+  const chart = makeChart(div, name);
+  chart.setOption(option);
+  exportButtons(box, chart, csv, name);
+  window.__sbReport!.charts.push(name);
+}
+
+function render(): void {
+  window.__sbReport = { charts: [], done: false };
+  const main = document.getElementById('report')!;
+  try {
+    const d = readData();
+    header(d);
+    const interval = d.plots[0]?.matrix.interval;
+    main.append(el('p', { class: 'note' }, `Each headline metric against each parameter that varies; the other parameters aggregated by mean (each point first averaged over its repetitions). ${interval ? `${interval[0]!.toUpperCase()}${interval.slice(1)}.` : ''} The same computation as the GUI's matrix view.`));
+    for (const m of d.metrics) {
+      const plots = d.plots.filter((p) => p.metric === m.name);
+      if (plots.length === 0) continue;
+      main.append(el('h2', {}, `${m.name}${m.unit ? ` (${m.unit})` : ''}`), el('p', { class: 'note' }, m.doc));
+      const grid = el('div', { class: 'grid' });
+      main.append(grid);
+      for (const p of plots) panel(grid, `plot:${p.metric}:${p.param}`, plotOption(p, m.unit), () => toCsv(p.matrix.columns));
+    }
+    if (d.stack) {
+      main.append(el('h2', {}, 'Stage stack'), el('p', { class: 'note' }, 'Per point: the median of each pipeline stage over its frames (each run\'s stage.<s>.p50), averaged over the repetitions, stacked in pipeline order: capture start to display.'));
+      const { option, rows } = stackOption(d.stack, d.params);
+      const box = el('div');
+      main.append(box);
+      panel(box, 'stack', option, () => toCsv(d.stack!.columns), true);
+      box.querySelector<HTMLElement>('.chart')!.style.height = `${Math.max(300, 90 + rows * 18)}px`;
+    }
+    main.append(el('h2', {}, 'Parallel coordinates'), el('p', { class: 'note' }, 'Every run that ended ok: its parameters and headline metrics (the GUI\'s parallel view brushes these axes).'));
+    const box = el('div');
+    main.append(box);
+    panel(box, 'parallel', parallelOption(d), () => toCsv(d.runs), false);
+    box.querySelector<HTMLElement>('.chart')!.style.height = '420px';
+    if (d.skipped.length > 0) {
+      main.append(el('h2', {}, 'Not plotted'));
+      const ul = el('ul', { class: 'note' });
+      for (const s of d.skipped) ul.append(el('li', {}, s));
+      main.append(ul);
+    }
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    window.__sbReport.error = msg;
+    main.append(el('p', { class: 'error' }, msg));
+  }
+  window.__sbReport.done = true;
+}
+
+render();
