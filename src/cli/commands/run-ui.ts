@@ -2,8 +2,10 @@
 import { InputError } from '../../base/errors.ts';
 import type { PartialPoint, ResolvedBenchmark } from '../../config/resolved.ts';
 import { makePlan } from '../../engine/plan.ts';
-import { attachLive, LiveFeed } from '../../server/routes/live.ts';
+// server.ts first: it loads every route module (routes/index.ts), live.ts among them, which use
+// its ApiFailure; entering through live.ts would meet that cycle half-initialised.
 import { startUiServer, type UiServer } from '../../server/server.ts';
+import { attachLive, LiveFeed } from '../../server/routes/live.ts';
 import type { ResultSet } from '../../store/resultset.ts';
 
 /** The port --port names (default 8080, 0: any free one); checked before anything is written. */
