@@ -3,6 +3,7 @@ import type { Route } from '../server.ts';
 import { routes as live } from './live.ts';
 import { routes as matrix } from './matrix.ts';
 import { routes as model } from './model.ts';
+import { routes as runs } from './runs.ts';
 import { routes as run } from './run.ts';
 import { routes as sets } from './sets.ts';
 
@@ -12,5 +13,6 @@ export const ROUTES: readonly Route[] = [
   ...matrix,
   ...run,
   ...live,
+  ...runs,
   ...model,
 ];

@@ -1,0 +1,468 @@
+/**
+ * Parallel coordinates over every run of the open sets: one axis per parameter that varies and
+ * per chosen metric, lines coloured by a chosen metric, brushing on every axis (drag a range; the
+ * brushes of several axes AND), axes reordered by dragging their titles, and the brushed runs
+ * listed below, each openable. Drawn on canvases of our own (web/src/parallel/): ECharts'
+ * parallel series took 0.85 s per brush at 10,000 lines here, this answers in a few tens of ms.
+ *
+ * State in the URL: `pc.metrics` (metric axes), `pc.order` (axis order), `pc.brush` (see
+ * brushesToText), `pc.colour` (the colouring metric).
+ */
+import type { RunsResponse } from '../../../src/server/api-types.ts';
+import { toCsv } from '../chart.ts';
+import { axisX, colourAt, drawBackground, drawForeground, drawOverlay, fitCanvas, fmt, MARGIN, posY, yPos, type Layout } from '../parallel/draw.ts';
+import { brushesFromText, brushesToText, brushFromSpan, makeAxis, select, type Axis, type Brush } from '../parallel/model.ts';
+import type { ViewContext } from '../view.ts';
+
+/** Rows listed below the plot at most: past it, the count says how many more (and CSV has them all). */
+const MAX_LISTED = 200;
+/** How near an axis (px) a press counts as on it. */
+const HIT = 14;
+
+/** What browser tests and benchmarks read. */
+export interface ParallelHook {
+  /** Runs drawn, and selected by the brushes. */
+  runs: number;
+  selected: number;
+  brushes: Brush[];
+  axes: string[];
+  /** ms from the end of a brush drag (mouse up) to the selection drawn and listed. */
+  lastBrushMs: number;
+  /** Completed brush answers (a test waits for it to grow). */
+  brushCount: number;
+  /** Where the last brush's time went (ms): selection, drawing, list, address, waiting for the frame, its paint. */
+  lastBrushParts: Record<string, number>;
+  /** ms of the last drawing of the selection alone. */
+  lastForegroundMs: number;
+  /** The selected runs: set, key, rep. */
+  selectedRuns(): { set: string; key: string; rep: number }[];
+  /** Where each axis is on the canvas (css px from its top left corner): x, and the y of its top (1) and bottom (0). */
+  geometry(): { name: string; x: number; top: number; bottom: number; categories?: string[] }[];
+}
+
+declare global {
+  interface Window {
+    __sbParallel?: ParallelHook;
+  }
+}
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+  const e = Object.assign(document.createElement(tag), props);
+  e.append(...children);
+  return e;
+}
+
+function download(name: string, blob: Blob): void {
+  const url = URL.createObjectURL(blob);
+  const a = el('a', { href: url, download: name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+/** Mounts the view; returns its unmount. */
+export function mount(root: HTMLElement, ctx: ViewContext): () => void {
+  let alive = true;
+  const status = el('p', { className: 'pc-status', textContent: 'loading the runs…' });
+  root.append(status);
+  let cleanup: () => void = () => {};
+  const st = ctx.state;
+  const sets = ctx.catalog.sets;
+  const setName = sets.length === 1 ? sets[0]!.name : undefined;
+  void ctx
+    .api<RunsResponse>('/api/runs', { set: setName, metrics: st['pc.metrics'] })
+    .then((data) => {
+      if (!alive) return;
+      status.remove();
+      cleanup = build(root, ctx, data, setName);
+    })
+    .catch((e: unknown) => {
+      if (!alive) return;
+      const message = `cannot load the runs: ${e instanceof Error ? e.message : String(e)}`;
+      window.__sb.error = message;
+      status.className = 'error';
+      status.textContent = message;
+    });
+  return () => {
+    alive = false;
+    cleanup();
+    delete window.__sbParallel;
+    root.replaceChildren();
+  };
+}
+
+/** Builds the view over the loaded runs; returns what undoes its listeners. */
+function build(root: HTMLElement, ctx: ViewContext, data: RunsResponse, setName: string | undefined): () => void {
+  const n = data.runs;
+  const cols = data.columns;
+  const allAxes = new Map(data.axes.map((spec) => [spec.name, makeAxis(spec, cols[spec.name] ?? [])]));
+  const orderText = ctx.state['pc.order'];
+  let order = data.axes.map((a) => a.name);
+  if (orderText) {
+    // A link's order, then any axis it did not name (a metric added since) at the end.
+    const asked = orderText.split(',').filter((a) => allAxes.has(a));
+    order = [...asked, ...order.filter((a) => !asked.includes(a))];
+  }
+  let axes: Axis[] = order.map((a) => allAxes.get(a)!);
+  let brushes = brushesFromText(ctx.state['pc.brush']).filter((b) => allAxes.has(b.axis));
+  const metricNames = data.metrics.map((m) => m.name);
+  const shownMetrics = data.axes.filter((a) => a.kind === 'metric').map((a) => a.name);
+  let colourName = ctx.state['pc.colour'] && allAxes.has(ctx.state['pc.colour']) ? ctx.state['pc.colour'] : shownMetrics[0];
+  const mask = new Uint8Array(n);
+  let selected = n;
+
+  // Controls.
+  const colourSel = el('select', { title: 'colour the lines by' });
+  for (const a of data.axes) colourSel.append(el('option', { value: a.name, textContent: a.name, selected: a.name === colourName }));
+  const addSel = el('select', { title: 'add a metric axis' });
+  addSel.append(el('option', { value: '', textContent: 'add a metric axis…' }));
+  for (const m of metricNames) if (!shownMetrics.includes(m)) addSel.append(el('option', { value: m, textContent: m }));
+  const removeSel = el('select', { title: 'remove a metric axis' });
+  removeSel.append(el('option', { value: '', textContent: 'remove a metric axis…' }));
+  for (const m of shownMetrics) removeSel.append(el('option', { value: m, textContent: m }));
+  const clear = el('button', { type: 'button', textContent: 'clear brushes' });
+  const count = el('span', { className: 'pc-count' });
+  const exportBox = el('span', { className: 'exports' });
+  const controls = el('div', { className: 'controls pc-controls' }, el('label', {}, 'colour ', colourSel), addSel, removeSel, clear, count, exportBox);
+  const note = el('p', {
+    className: 'pc-note',
+    textContent: `Drag along an axis to brush it (several axes: runs inside every brush); click an axis to clear its brush; drag an axis title to move it.${data.excludedFailed > 0 ? ` ${data.excludedFailed} failed or interrupted runs are left out.` : ''}${data.flagged > 0 ? ` ${data.flagged} flagged runs are marked ⚑ in the list.` : ''}`,
+  });
+
+  // Canvases: background (all, dimmed), foreground (selection), overlay (axes, brushes, mouse).
+  const stack = el('div', { className: 'pc-stack' });
+  stack.style.position = 'relative';
+  stack.style.width = '100%';
+  stack.style.height = '460px';
+  const [bg, fg, ov] = [0, 1, 2].map(() => {
+    const c = el('canvas');
+    c.style.position = 'absolute';
+    c.style.left = '0';
+    c.style.top = '0';
+    stack.append(c);
+    return c;
+  }) as [HTMLCanvasElement, HTMLCanvasElement, HTMLCanvasElement];
+  ov.dataset['testid'] = 'parallel-canvas';
+  ov.style.cursor = 'crosshair';
+  const listBox = el('div', { className: 'pc-list' });
+  root.append(controls, note, stack, listBox);
+
+  let layout: Layout = { width: 800, height: 460, ...MARGIN };
+  let bgCtx: CanvasRenderingContext2D | undefined;
+  let fgCtx: CanvasRenderingContext2D | undefined;
+  let ovCtx: CanvasRenderingContext2D | undefined;
+  let dragging: { axis: string; a: number; b: number } | undefined;
+  let moving: { axis: string; x: number } | undefined;
+
+  const hook: ParallelHook = {
+    runs: n,
+    selected,
+    brushes,
+    axes: axes.map((a) => a.name),
+    lastBrushMs: NaN,
+    lastBrushParts: {},
+    brushCount: 0,
+    lastForegroundMs: NaN,
+    selectedRuns: () => {
+      const out: { set: string; key: string; rep: number }[] = [];
+      for (let i = 0; i < n; i++) if (mask[i]) out.push({ set: String(cols['set']![i]), key: String(cols['point_key']![i]), rep: Number(cols['rep']![i]) });
+      return out;
+    },
+    geometry: () => axes.map((a, k) => ({ name: a.name, x: axisX(layout, k, axes.length), top: posY(layout, 1), bottom: posY(layout, 0), ...(a.categories ? { categories: a.categories } : {}) })),
+  };
+  window.__sbParallel = hook;
+
+  /** The colour of each run, 0..1 on the colouring axis' scale. */
+  let colour: Float32Array | undefined;
+  const colourInfo = () => {
+    const a = colourName ? allAxes.get(colourName) : undefined;
+    return a ? { name: a.name, unit: a.unit, min: a.min, max: a.max, log: a.log === true } : undefined;
+  };
+  const computeColour = () => {
+    const a = colourName ? allAxes.get(colourName) : undefined;
+    colour = a?.pos;
+  };
+
+  const drawOv = () => {
+    if (ovCtx) drawOverlay(ovCtx, layout, { axes, brushes, dragging, moving, colour: colourInfo() });
+  };
+  const drawFg = () => {
+    if (!fgCtx) return;
+    const t0 = performance.now();
+    drawForeground(fgCtx, layout, axes, mask, selected, colour);
+    hook.lastForegroundMs = performance.now() - t0;
+  };
+  const drawAll = () => {
+    const width = Math.max(400, stack.clientWidth);
+    layout = { width, height: 460, ...MARGIN };
+    bgCtx = fitCanvas(bg, width, 460);
+    fgCtx = fitCanvas(fg, width, 460);
+    ovCtx = fitCanvas(ov, width, 460);
+    drawBackground(bgCtx, layout, axes, n);
+    drawFg();
+    drawOv();
+  };
+
+  const reselect = (live: Brush | undefined) => {
+    const active = live ? [...brushes.filter((b) => b.axis !== live.axis), live] : brushes;
+    selected = select(axes, active, mask);
+    hook.selected = selected;
+    count.textContent = `${selected.toLocaleString('en')} of ${n.toLocaleString('en')} runs selected`;
+  };
+
+  // The list is one HTML string set at once (a row of elements each would cost more than the brush itself at 500 rows).
+  const esc = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;');
+  const paramAxes = data.axes.filter((a) => a.kind === 'param' && a.name !== 'set');
+  const list = () => {
+    const metricAxes = axes.filter((a) => a.kind === 'metric');
+    const head = ['<th></th>', ...(setName ? [] : ['<th>set</th>']), '<th>point</th><th>rep</th>', ...paramAxes.map((a) => `<th>${esc(a.name)}</th>`), ...metricAxes.map((a) => `<th>${esc(a.unit ? `${a.name} (${a.unit})` : a.name)}</th>`)];
+    const rows: string[] = [];
+    for (let i = 0; i < n && rows.length < MAX_LISTED; i++) {
+      if (!mask[i]) continue;
+      const set = String(cols['set']![i]);
+      const key = String(cols['point_key']![i]);
+      const rep = Number(cols['rep']![i]);
+      const id = esc(`${set}/${key}/${rep}`);
+      const cells = [`<td><button type="button" data-run="${id}" title="open this run">open</button></td>`];
+      if (!setName) cells.push(`<td>${esc(set)}</td>`);
+      cells.push(`<td>${esc(key)}${cols['flagged']![i] === true ? ' ⚑' : ''}</td><td>${rep}</td>`);
+      for (const a of paramAxes) cells.push(`<td>${esc(String(cols[a.name]![i] ?? ''))}</td>`);
+      for (const a of metricAxes) {
+        const v = cols[a.name]![i];
+        cells.push(`<td class="num" data-axis="${esc(a.name)}">${typeof v === 'number' ? esc(fmt(v)) : ''}</td>`);
+      }
+      rows.push(`<tr data-run="${id}">${cells.join('')}</tr>`);
+    }
+    const more = selected > rows.length ? `<p>the first ${rows.length} of ${selected} selected runs are listed; CSV exports them all</p>` : '';
+    listBox.innerHTML = `<table class="pc-table"><thead><tr>${head.join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>${more}`;
+  };
+  listBox.addEventListener('click', (ev) => {
+    const b = (ev.target as HTMLElement).closest('button[data-run]');
+    if (!(b instanceof HTMLButtonElement)) return;
+    // set/key/rep: a set's name may hold a slash, the key and rep never do.
+    const m = /^(.*)\/([^/]+)\/(\d+)$/.exec(b.dataset['run']!);
+    if (m) ctx.openRun(m[1]!, m[2]!, Number(m[3]));
+  });
+
+  const writeBrushes = () => {
+    hook.brushes = brushes;
+    ctx.setState({ 'pc.brush': brushes.length > 0 ? brushesToText(brushes) : null });
+  };
+
+  // The mouse: a press near an axis below the titles brushes it, on a title moves the axis.
+  const local = (ev: MouseEvent) => {
+    const r = ov.getBoundingClientRect();
+    return { x: ev.clientX - r.left, y: ev.clientY - r.top };
+  };
+  const axisAt = (x: number) => {
+    let best = -1;
+    let dist = HIT;
+    axes.forEach((_, k) => {
+      const d = Math.abs(axisX(layout, k, axes.length) - x);
+      if (d <= dist) {
+        dist = d;
+        best = k;
+      }
+    });
+    return best;
+  };
+  let frame = 0;
+  const schedule = (f: () => void) => {
+    cancelAnimationFrame(frame);
+    frame = requestAnimationFrame(f);
+  };
+  const onDown = (ev: MouseEvent) => {
+    const { x, y } = local(ev);
+    const k = axisAt(x);
+    if (k < 0) return;
+    ev.preventDefault();
+    const axis = axes[k]!;
+    if (y < layout.top - 4) moving = { axis: axis.name, x };
+    else dragging = { axis: axis.name, a: yPos(layout, y), b: yPos(layout, y) };
+  };
+  const onMove = (ev: MouseEvent) => {
+    if (!dragging && !moving) {
+      const { x, y } = local(ev);
+      const k = axisAt(x);
+      ov.style.cursor = k < 0 ? 'default' : y < layout.top - 4 ? 'grab' : 'crosshair';
+      return;
+    }
+    const { x, y } = local(ev);
+    if (moving) {
+      moving.x = x;
+      schedule(drawOv);
+      return;
+    }
+    const d = dragging!;
+    d.b = yPos(layout, y);
+    schedule(() => {
+      const axis = allAxes.get(d.axis)!;
+      reselect(brushFromSpan(axis, d.a, d.b));
+      drawFg();
+      drawOv();
+    });
+  };
+  const onUp = (ev: MouseEvent) => {
+    if (moving) {
+      const m = moving;
+      moving = undefined;
+      const from = axes.findIndex((a) => a.name === m.axis);
+      // The new place: among the other axes' positions, where the dropped title lies.
+      const others = axes.filter((a) => a.name !== m.axis);
+      let to = others.length;
+      for (let k = 0; k < axes.length; k++) {
+        if (m.x < axisX(layout, k, axes.length)) {
+          to = k > from ? k - 1 : k;
+          break;
+        }
+      }
+      others.splice(to, 0, axes[from]!);
+      axes = others;
+      hook.axes = axes.map((a) => a.name);
+      drawAll();
+      ctx.setState({ 'pc.order': hook.axes.join(',') });
+      return;
+    }
+    if (!dragging) return;
+    const t0 = performance.now();
+    const d = dragging;
+    dragging = undefined;
+    cancelAnimationFrame(frame);
+    const { y } = local(ev);
+    d.b = yPos(layout, y);
+    const axis = allAxes.get(d.axis)!;
+    // A press without a drag (under 3 px) clears the axis' brush.
+    const click = Math.abs(d.b - d.a) * (layout.height - layout.top - layout.bottom) < 3;
+    brushes = brushes.filter((b) => b.axis !== d.axis);
+    if (!click) brushes.push(brushFromSpan(axis, d.a, d.b));
+    reselect(undefined);
+    const t1 = performance.now();
+    drawFg();
+    drawOv();
+    const t2 = performance.now();
+    list();
+    const t3 = performance.now();
+    writeBrushes();
+    const t4 = performance.now();
+    // Timed to the frame that shows it: a callback after the next animation frame runs once that frame is painted.
+    requestAnimationFrame(() => {
+      const t5 = performance.now();
+      setTimeout(() => {
+        const t6 = performance.now();
+        hook.lastBrushMs = t6 - t0;
+        hook.lastBrushParts = { select: t1 - t0, draw: t2 - t1, list: t3 - t2, state: t4 - t3, toFrame: t5 - t4, paint: t6 - t5 };
+        hook.brushCount++;
+      }, 0);
+    });
+  };
+  ov.addEventListener('mousedown', onDown);
+  window.addEventListener('mousemove', onMove);
+  window.addEventListener('mouseup', onUp);
+
+  colourSel.addEventListener('change', () => {
+    colourName = colourSel.value;
+    computeColour();
+    drawFg();
+    drawOv();
+    ctx.setState({ 'pc.colour': colourName });
+  });
+  const changeMetrics = (next: string[]) => {
+    // New axes need their columns from the server: the view is built again from the new state.
+    ctx.setState({ 'pc.metrics': next.join(','), 'pc.order': null });
+    const host = root;
+    cleanupAll();
+    host.replaceChildren();
+    const again = mount(host, ctx);
+    rebuilt = again;
+  };
+  let rebuilt: (() => void) | undefined;
+  addSel.addEventListener('change', () => {
+    if (addSel.value) changeMetrics([...shownMetrics, addSel.value]);
+  });
+  removeSel.addEventListener('change', () => {
+    if (removeSel.value) changeMetrics(shownMetrics.filter((m) => m !== removeSel.value));
+  });
+  clear.addEventListener('click', () => {
+    brushes = [];
+    reselect(undefined);
+    drawFg();
+    drawOv();
+    list();
+    writeBrushes();
+  });
+
+  // Exports: the picture (the three layers on white), the lines as SVG, the selected runs as CSV.
+  const exportName = `parallel-${setName ?? 'sets'}`;
+  const button = (label: string, f: () => void) => {
+    const b = el('button', { type: 'button', textContent: label });
+    b.dataset['export'] = label.toLowerCase();
+    b.addEventListener('click', f);
+    exportBox.append(b);
+  };
+  button('PNG', () => {
+    const c = el('canvas', { width: bg.width, height: bg.height });
+    const g = c.getContext('2d')!;
+    g.fillStyle = '#fff';
+    g.fillRect(0, 0, c.width, c.height);
+    for (const layer of [bg, fg, ov]) g.drawImage(layer, 0, 0);
+    c.toBlob((blob) => blob && download(`${exportName}.png`, blob));
+  });
+  button('SVG', () => download(`${exportName}.svg`, new Blob([svgOf(layout, axes, mask, colour)], { type: 'image/svg+xml' })));
+  button('CSV', () => {
+    const keep: number[] = [];
+    for (let i = 0; i < n; i++) if (mask[i]) keep.push(i);
+    const out: Record<string, unknown[]> = { set: [], point_key: [], rep: [] };
+    for (const name of ['set', 'point_key', 'rep', ...axes.map((a) => a.name).filter((a) => a !== 'set')]) out[name] = keep.map((i) => cols[name]![i]);
+    download(`${exportName}.csv`, new Blob([toCsv(out)], { type: 'text/csv' }));
+  });
+
+  computeColour();
+  reselect(undefined);
+  drawAll();
+  list();
+  const ro = new ResizeObserver(() => {
+    if (Math.max(400, stack.clientWidth) !== layout.width) drawAll();
+  });
+  ro.observe(stack);
+  window.__sb.draws++;
+
+  const cleanupAll = () => {
+    ro.disconnect();
+    cancelAnimationFrame(frame);
+    window.removeEventListener('mousemove', onMove);
+    window.removeEventListener('mouseup', onUp);
+  };
+  return () => {
+    cleanupAll();
+    rebuilt?.();
+  };
+}
+
+/** The plot as SVG: axes with their names, the selected runs' lines in their colours. */
+function svgOf(layout: Layout, axes: readonly Axis[], mask: Uint8Array, colour: Float32Array | undefined): string {
+  const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+  const parts: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" width="${layout.width}" height="${layout.height}" font-family="sans-serif" font-size="11"><rect width="100%" height="100%" fill="#fff"/>`];
+  const h = layout.height - layout.top - layout.bottom;
+  for (let i = 0; i < mask.length; i++) {
+    if (!mask[i]) continue;
+    const pts = axes.map((a, k) => (a.pos[i]! === a.pos[i]! ? `${axisX(layout, k, axes.length).toFixed(1)},${(layout.top + (1 - a.pos[i]!) * h).toFixed(1)}` : '')).filter(Boolean);
+    const t = colour ? colour[i]! : NaN;
+    parts.push(`<polyline fill="none" stroke-opacity="0.5" stroke="${t === t ? colourAt(t) : '#5f6368'}" points="${pts.join(' ')}"/>`);
+  }
+  axes.forEach((a, k) => {
+    const x = axisX(layout, k, axes.length);
+    parts.push(`<line x1="${x}" x2="${x}" y1="${layout.top}" y2="${layout.top + h}" stroke="#202124"/><text x="${x}" y="14" text-anchor="middle" font-weight="bold">${esc(a.name)}</text>`);
+    if (a.type === 'numeric') {
+      parts.push(`<text x="${x - 4}" y="${layout.top + h}" text-anchor="end">${esc(fmt(a.min))}</text><text x="${x - 4}" y="${layout.top + 8}" text-anchor="end">${esc(fmt(a.max))}</text>`);
+    } else {
+      (a.categories ?? []).forEach((c, j, all) => {
+        const p = all.length === 1 ? 0.5 : j / (all.length - 1);
+        parts.push(`<text x="${x - 4}" y="${layout.top + (1 - p) * h + 4}" text-anchor="end">${esc(c)}</text>`);
+      });
+    }
+  });
+  parts.push('</svg>');
+  return parts.join('\n');
+}
+
