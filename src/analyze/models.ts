@@ -4,6 +4,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError, StoreError } from '../base/errors.ts';
 import { writeJsonAtomic } from '../base/fs-atomic.ts';
+import { formatBitrate } from '../config/declare.ts';
 import { suggestHint } from '../base/suggest.ts';
 import { fit, predict, type FitByResult, type FitResult, type Prediction } from './fit.ts';
 import { impact, type ImpactResult } from './impact.ts';
@@ -163,7 +164,10 @@ export function displaySetting(src: ModelSource, params: Record<string, number |
     if (k === PIXELS) {
       const row = src.rows.find((r) => r.cells[PIXELS] === v);
       out['resolution'] = row ? String(row.cells['resolution']) : `${v} px`;
-    } else if (!k.startsWith('resolution.')) out[k] = v;
+    } else if (!k.startsWith('resolution.')) {
+      const type = src.catalog.params.find((p) => p.name === k)?.type;
+      out[k] = type === 'bitrate' && typeof v === 'number' && Number.isInteger(v) ? formatBitrate(v) : v;
+    }
   }
   return out;
 }

@@ -177,7 +177,7 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
       const input = el('input', { name: s.name, value: String(s.values[0] ?? ''), size: 12 });
       input.setAttribute('list', list.id);
       inputs.set(s.name, input);
-      form.append(el('label', {}, `${s.name}${s.unit && s.type !== 'bitrate' && s.type !== 'resolution' ? ` (${s.unit})` : ''}`, input, list));
+      form.append(el('label', {}, `${s.name}${s.unit && s.unit !== s.name && s.type !== 'bitrate' && s.type !== 'resolution' ? ` (${s.unit})` : ''}`, input, list));
     }
     const go = el('button', { type: 'submit', textContent: 'predict' });
     form.append(go);
