@@ -69,7 +69,7 @@ test('run --ui: the live view follows a real run point by point', { timeout: 600
     for (let x = 1; x <= 3; x++) {
       // The point runs; the page says so, and its CPU arrives while it still runs.
       await page.waitForFunction((n) => {
-        const trs = [...(globalThis as unknown as { document: { querySelectorAll(s: string): ArrayLike<{ dataset: Record<string, string> }> } }).document.querySelectorAll('table.live-runs tr[data-key]')];
+        const trs = [...(globalThis as unknown as { document: { querySelectorAll(s: string): Iterable<{ dataset: Record<string, string> }> } }).document.querySelectorAll('table.live-runs tr[data-key]')];
         return trs[n - 1]?.dataset['state'] === 'running';
       }, x, { timeout: 180_000 });
       note(await rows());
@@ -80,7 +80,7 @@ test('run --ui: the live view follows a real run point by point', { timeout: 600
       if (x === 2) await shot(page, 'live-running');
       writeFileSync(join(dir, `release-${x}`), '');
       await page.waitForFunction((n) => {
-        const trs = [...(globalThis as unknown as { document: { querySelectorAll(s: string): ArrayLike<{ dataset: Record<string, string> }> } }).document.querySelectorAll('table.live-runs tr[data-key]')];
+        const trs = [...(globalThis as unknown as { document: { querySelectorAll(s: string): Iterable<{ dataset: Record<string, string> }> } }).document.querySelectorAll('table.live-runs tr[data-key]')];
         return trs[n - 1]?.dataset['state'] === 'done';
       }, x, { timeout: 120_000 });
       note(await rows());

@@ -41,8 +41,9 @@ function samePairs(got: unknown[], want: (number | null)[][], what: string): voi
   assert.equal(got.length, want.length, `${what}: ${got.length} points plotted, ${want.length} in the file`);
   got.forEach((p, i) => {
     const [x, y] = p as [number, number | null];
-    const [wx, wy] = want[i]!;
-    assert.ok(Math.abs(x - wx!) < 1e-9, `${what}[${i}]: t ${x} vs ${wx}`);
+    const wx = want[i]![0]!;
+    const wy = want[i]![1] ?? null;
+    assert.ok(Math.abs(x - wx) < 1e-9, `${what}[${i}]: t ${x} vs ${wx}`);
     if (wy === null || y === null) assert.equal(y, wy, `${what}[${i}] at t=${x}`);
     else assert.ok(Math.abs(y - wy) < 1e-9 * Math.max(1, Math.abs(wy)), `${what}[${i}]: ${y} vs ${wy}`);
   });
