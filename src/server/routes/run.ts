@@ -126,6 +126,18 @@ async function seriesOf(record: PointRecord, dir: string): Promise<RunSeriesInfo
  * point began): the capture events the guest sent its agent carry both. Null without them.
  */
 async function frameOffsetS(record: PointRecord, dir: string): Promise<number | null> {
+  // A join of two files as long as the run: once per recorded file, not per request.
+  const memo = `${dir}\u0000${record.endedAt}`;
+  if (offsets.has(memo)) return offsets.get(memo)!;
+  const v = await computeFrameOffsetS(record, dir);
+  offsets.set(memo, v);
+  while (offsets.size > 64) offsets.delete(offsets.keys().next().value!);
+  return v;
+}
+
+const offsets = new Map<string, number | null>();
+
+async function computeFrameOffsetS(record: PointRecord, dir: string): Promise<number | null> {
   if (!record.files.includes('events.parquet') || !record.files.includes('frames.parquet')) return null;
   const r = await rows(
     `SELECT median(e.t - f.capture_start / 1000) FROM read_parquet(${quoteString(join(dir, 'events.parquet'))}) e JOIN read_parquet(${quoteString(join(dir, 'frames.parquet'))}) f ON e.frame = f.frame WHERE e.stage = 'capture_start'`,
