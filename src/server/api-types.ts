@@ -95,7 +95,8 @@ export type MatrixKind = 'line' | 'scatter' | 'bar' | 'heatmap' | 'box' | 'stack
 export const MATRIX_KINDS: readonly MatrixKind[] = ['line', 'scatter', 'bar', 'heatmap', 'box', 'stack'];
 
 /**
- * GET /api/matrix answer. One row per plotted group (x value x series x facet): `x`, `series`
+ * GET /api/matrix answer. One row per plotted group (x value x series x facet): `x` (the value),
+ * `xlabel` (as written: 300k), `xorder` (what sorts it: a frame size's pixels), `series`
  * (a label: the series parameter's value and the overlaid ones', `name=value` joined by ', '),
  * `facet`, `value` (the aggregate), `lo`/`hi` (95 % CI of the mean over repetitions, t-interval;
  * null where it cannot be given: one repetition, or an aggregate other than the mean), `points`

@@ -133,7 +133,9 @@ const handle = async (ctx: RouteContext): Promise<MatrixResponse> => {
   const r = parseRequest(ctx.query, params, loaded.catalog.metrics);
   // The groups: x, then series, facet and overlaid parameters (g1..); each with its sort key.
   const groups = [r.x, ...(r.series ? [r.series] : []), ...(r.facet ? [r.facet] : []), ...r.overlay];
-  const gSel = groups.map((g, i) => `p.${g.col} AS g${i}, p.${g.order} AS o${i}`).join(', ');
+  // The x values as written (300k, not 300000) where the parameter keeps its text.
+  const xLabel = r.x.param.label ? `p.${quoteIdent(r.x.param.label)}` : `CAST(p.${r.x.col} AS VARCHAR)`;
+  const gSel = `${groups.map((g, i) => `p.${g.col} AS g${i}, p.${g.order} AS o${i}`).join(', ')}, ${xLabel} AS xl`;
   const gNames = groups.map((_, i) => `g${i}, o${i}`).join(', ');
   const where = [`p.status = 'ok'`, ...r.fixed.map((f) => `CAST(p.${f.ref.col} AS VARCHAR) = ${quoteString(f.value)}`)];
   // Failed runs of the selection: said, never plotted.
@@ -158,7 +160,7 @@ const handle = async (ctx: RouteContext): Promise<MatrixResponse> => {
     if (spreadOver === 'frames') views = ['frames'];
     sql = `WITH runs AS (SELECT p."set" AS s, p.point_key AS k, p.rep AS rep, ${gSel}, ${v} AS v, f.flags IS NOT NULL AS flagged
   FROM ${src} WHERE ${[...where, ...frameWhere, `${v} IS NOT NULL`].join(' AND ')})
-SELECT ${gNames}, avg(v) AS value, quantile_cont(v, 0.25) AS q1, median(v) AS median, quantile_cont(v, 0.75) AS q3, min(v) AS "min", max(v) AS "max",
+SELECT ${gNames}, any_value(xl) AS xl, avg(v) AS value, quantile_cont(v, 0.25) AS q1, median(v) AS median, quantile_cont(v, 0.75) AS q3, min(v) AS "min", max(v) AS "max",
   count(DISTINCT (s, k)) AS points, count(DISTINCT (s, k, rep)) AS runs, count(DISTINCT CASE WHEN flagged THEN (s, k, rep) END) AS flagged,
   CASE WHEN count(DISTINCT (s, k)) = 1 THEN min(s) END AS "set", CASE WHEN count(DISTINCT (s, k)) = 1 THEN min(k) END AS "key", CASE WHEN count(DISTINCT (s, k)) = 1 THEN min(rep) END AS rep
 FROM runs GROUP BY ${gNames} ORDER BY ${order}`;
@@ -168,9 +170,9 @@ FROM runs GROUP BY ${gNames} ORDER BY ${order}`;
     const first = valueCols[0]!.name;
     sql = `WITH runs AS (SELECT p."set" AS s, p.point_key AS k, p.rep AS rep, ${gSel}, ${valueCols.map((c) => `${c.expr} AS ${c.name}`).join(', ')}, f.flags IS NOT NULL AS flagged
   FROM ${runsFrom} WHERE ${[...where, `${valueCols[0]!.expr} IS NOT NULL`].join(' AND ')}),
-pts AS (SELECT s, k, ${gNames}, ${valueCols.map((c) => `avg(${c.name}) AS ${c.name}`).join(', ')}, coalesce(var_samp(${first}), 0) AS s2, count(*) AS n, sum(flagged::INTEGER) AS fl, min(rep) AS rep0
+pts AS (SELECT s, k, ${gNames}, any_value(xl) AS xl, ${valueCols.map((c) => `avg(${c.name}) AS ${c.name}`).join(', ')}, coalesce(var_samp(${first}), 0) AS s2, count(*) AS n, sum(flagged::INTEGER) AS fl, min(rep) AS rep0
   FROM runs GROUP BY s, k, ${gNames})
-SELECT ${gNames}, ${valueCols.map((c) => `${aggSql(c.name)} AS ${c.name}`).join(', ')}, count(*) AS points, sum(n) AS runs, sum(fl) AS flagged,
+SELECT ${gNames}, any_value(xl) AS xl, ${valueCols.map((c) => `${aggSql(c.name)} AS ${c.name}`).join(', ')}, count(*) AS points, sum(n) AS runs, sum(fl) AS flagged,
   sum(s2 / n) AS var_sum, sum(power(s2 / n, 2) / nullif(n - 1, 0)) AS ws, min(n) AS min_n, sum(n - 1) AS df_pooled,
   CASE WHEN count(*) = 1 THEN min(s) END AS "set", CASE WHEN count(*) = 1 THEN min(k) END AS "key", CASE WHEN count(*) = 1 THEN min(rep0) END AS rep
 FROM pts GROUP BY ${gNames} ORDER BY ${order}`;
@@ -205,6 +207,7 @@ FROM pts GROUP BY ${gNames} ORDER BY ${order}`;
   };
   const base = (i: number) => ({
     x: c['g0']![i]!,
+    xlabel: c['xl']![i] ?? String(c['g0']![i]),
     xorder: c['o0']![i]!,
     series: label(i),
     facet: facetIdx !== undefined ? String(c[`g${facetIdx}`]![i]) : '',
@@ -228,7 +231,7 @@ FROM pts GROUP BY ${gNames} ORDER BY ${order}`;
       push({ ...base(i), value: c['v0']![i] ?? null, lo, hi });
     }
   }
-  for (const k of ['x', 'xorder', 'series', 'facet', 'value', 'lo', 'hi', 'points', 'runs', 'flagged', 'set', 'key', 'rep']) out[k] ??= [];
+  for (const k of ['x', 'xlabel', 'xorder', 'series', 'facet', 'value', 'lo', 'hi', 'points', 'runs', 'flagged', 'set', 'key', 'rep']) out[k] ??= [];
 
   const xs = (c['g0'] ?? []).filter((v): v is number => typeof v === 'number');
   const numeric = r.x.numeric && xs.length === n && n > 0;
@@ -244,7 +247,11 @@ FROM pts GROUP BY ${gNames} ORDER BY ${order}`;
     interval:
       r.kind === 'box'
         ? `box: quartiles and range over ${spreadOver === 'frames' ? 'the frames of the recorded windows' : 'the runs (repetitions and aggregated points)'}`
-        : r.agg === 'mean'
+        : r.kind === 'stack'
+          ? `each bar: a stage's median over the frames of a point (stage.<s>.p50), mean over its repetitions, ${r.agg} over the points of the group`
+          : r.kind === 'heatmap'
+            ? `each cell: ${r.agg} of the point means (each point's mean over its repetitions)`
+            : r.agg === 'mean'
           ? 'error bars: 95 % confidence interval of the mean over repetitions (Student t)'
           : `${r.agg} over points: no interval`,
     ...(spreadOver ? { spreadOver } : {}),

@@ -72,9 +72,10 @@ export function facetOption(r: MatrixResponse, rows: number[], s: ViewState, cat
   const xName = `${r.x.name}${unitText(r.x.unit)}`;
   const labels = [...new Set(rows.map((i) => String(c['series']![i])))];
   // Categories in the server's order (by value, a frame size by its pixels).
-  const cats = [...new Set(rows.map((i) => String(c['x']![i])))];
-  const catOrder = new Map(rows.map((i) => [String(c['x']![i]), Number(c['xorder']![i] ?? 0)]));
-  if (!r.x.numeric) cats.sort((a, b) => (catOrder.get(a)! - catOrder.get(b)!) || a.localeCompare(b));
+  // Categories are the values as written (300k), in the server's order (by value, a frame size by its pixels).
+  const catOf = (i: number) => String(c['xlabel']?.[i] ?? c['x']![i]);
+  const catOrder = new Map(rows.map((i) => [catOf(i), Number(c['xorder']![i] ?? 0)]));
+  const cats = [...new Set(rows.map(catOf))].sort((a, b) => catOrder.get(a)! - catOrder.get(b)! || a.localeCompare(b));
   const others = cat.params.filter((p) => p.name !== r.x.name && p.name !== s['s'] && p.name !== s['f'] && multi(p));
   const settings = others.map((p) => {
     const ctl = s[`c.${p.name}`] ?? 'agg';
@@ -82,7 +83,7 @@ export function facetOption(r: MatrixResponse, rows: number[], s: ViewState, cat
   }).filter(Boolean);
   const tooltip = (i: number) => {
     const lines = [
-      `<b>${r.x.name} = ${c['x']![i]}</b>${c['series']![i] ? `<br>${s['s'] ? `${s['s']} = ` : ''}${c['series']![i]}` : ''}${c['facet']![i] ? `<br>${s['f']} = ${c['facet']![i]}` : ''}`,
+      `<b>${r.x.name} = ${catOf(i)}</b>${c['series']![i] ? `<br>${s['s'] ? `${s['s']} = ` : ''}${c['series']![i]}` : ''}${c['facet']![i] ? `<br>${s['f']} = ${c['facet']![i]}` : ''}`,
       ...settings,
       kind === 'box'
         ? `median ${fmt(c['median']![i], r.metric.unit)} (quartiles ${fmt(c['q1']![i])} – ${fmt(c['q3']![i])}, range ${fmt(c['min']![i])} – ${fmt(c['max']![i])})`
@@ -93,7 +94,7 @@ export function facetOption(r: MatrixResponse, rows: number[], s: ViewState, cat
     ];
     return lines.filter(Boolean).join('<br>');
   };
-  const xOf = (i: number) => (r.x.numeric ? (c['x']![i] as number) : String(c['x']![i]));
+  const xOf = (i: number) => (r.x.numeric ? (c['x']![i] as number) : catOf(i));
   const xAxis = r.x.numeric
     ? { type: r.x.log ? ('log' as const) : ('value' as const), name: xName, nameLocation: 'middle' as const, nameGap: 28, scale: true }
     : { type: 'category' as const, data: cats, name: xName, nameLocation: 'middle' as const, nameGap: 28 };
@@ -112,10 +113,10 @@ export function facetOption(r: MatrixResponse, rows: number[], s: ViewState, cat
       ...base,
       legend: undefined,
       grid: { left: 110, right: 90, top: 50, bottom: 60 },
-      xAxis: { type: 'category', data: cats.length ? cats : [...new Set(rows.map((i) => String(c['x']![i])))], name: xName, nameLocation: 'middle', nameGap: 28 },
+      xAxis: { type: 'category', data: cats, name: xName, nameLocation: 'middle', nameGap: 28 },
       yAxis: { type: 'category', data: ys, name: s['s'] ?? '' },
-      visualMap: { min: Math.min(...vals), max: Math.max(...vals), calculable: true, orient: 'vertical', right: 0, top: 'middle', text: [yName, ''] },
-      series: [{ type: 'heatmap', name: r.metric.name, label: { show: true, formatter: (p: unknown) => fmt((p as { value: number[] }).value[2]) }, data: rows.map((i) => ({ value: [String(c['x']![i]), String(c['series']![i]), c['value']![i] as number, i], i })) }],
+      visualMap: { dimension: 2, min: Math.min(...vals), max: Math.max(...vals), calculable: true, orient: 'vertical', right: 0, top: 'middle', text: [yName, ''] },
+      series: [{ type: 'heatmap', name: r.metric.name, label: { show: true, formatter: (p: unknown) => fmt((p as { value: number[] }).value[2]) }, data: rows.map((i) => ({ value: [catOf(i), String(c['series']![i]), c['value']![i] as number, i], i })) }],
     } as ChartOption;
   }
   if (kind === 'box') {
@@ -127,7 +128,7 @@ export function facetOption(r: MatrixResponse, rows: number[], s: ViewState, cat
         type: 'boxplot',
         name: l || r.metric.name,
         data: cats.map((x) => {
-          const i = rows.find((j) => String(c['x']![j]) === x && String(c['series']![j]) === l);
+          const i = rows.find((j) => catOf(j) === x && String(c['series']![j]) === l);
           return i === undefined ? [] : { value: [c['min']![i], c['q1']![i], c['median']![i], c['q3']![i], c['max']![i]] as number[], i };
         }),
       })),
@@ -146,7 +147,7 @@ export function facetOption(r: MatrixResponse, rows: number[], s: ViewState, cat
         stack: 'stages',
         data: cats.flatMap((x) =>
           groups.map((g) => {
-            const i = rows.find((j) => String(c['x']![j]) === x && String(c['series']![j]) === g && c['stage']![j] === st);
+            const i = rows.find((j) => catOf(j) === x && String(c['series']![j]) === g && c['stage']![j] === st);
             return i === undefined ? { value: null, i: -1 } : { value: c['value']![i] as number, i };
           }),
         ),
@@ -154,14 +155,17 @@ export function facetOption(r: MatrixResponse, rows: number[], s: ViewState, cat
     } as ChartOption;
   }
   const series: unknown[] = [];
+  // One colour per label, given to its line and its error bars alike.
+  const palette = ['#3b6fd4', '#d4533b', '#2e9e5b', '#9b59b6', '#e0a800', '#17a2b8', '#6c757d', '#e83e8c', '#8d6e63', '#20c997'];
   labels.forEach((l, li) => {
+    const color = palette[li % palette.length]!;
     const mine = rows.filter((i) => String(c['series']![i]) === l);
     const data = mine.map((i) => {
       const flagged = Number(c['flagged']![i]) > 0;
       return { value: [xOf(i), c['value']![i] as number], i, ...(flagged ? { symbol: 'triangle', symbolSize: 12, itemStyle: { borderColor: '#c62828', borderWidth: 2 } } : {}) };
     });
     const name = l || r.metric.name;
-    series.push({ type: kind === 'scatter' ? 'scatter' : kind, name, data, symbolSize: 7, ...(kind === 'line' ? { showAllSymbol: true } : {}), ...(kind === 'bar' && !r.x.numeric ? {} : {}) });
+    series.push({ type: kind, name, data, symbolSize: 7, itemStyle: { color }, lineStyle: { color }, ...(kind === 'line' ? { showAllSymbol: true } : {}) });
     const bars = mine.filter((i) => c['lo']![i] !== null && c['lo']![i] !== undefined);
     if (bars.length > 0 && kind !== 'bar') {
       series.push({
@@ -170,12 +174,13 @@ export function facetOption(r: MatrixResponse, rows: number[], s: ViewState, cat
         id: `ci-${li}`,
         silent: true,
         z: 1,
-        renderItem: (_: unknown, api: { value: (d: number) => number; coord: (v: unknown[]) => number[]; style: (o: object) => object; visual: (k: string) => string }) => {
+        itemStyle: { color },
+        renderItem: (_: unknown, api: { value: (d: number) => number; coord: (v: unknown[]) => number[] }) => {
           const x = api.value(0);
           const top = api.coord([x, api.value(2)]);
           const bottom = api.coord([x, api.value(1)]);
           const w = 4;
-          const style = { stroke: api.visual('color'), lineWidth: 1.2 };
+          const style = { stroke: color, lineWidth: 1.2 };
           return {
             type: 'group',
             children: [
@@ -186,7 +191,7 @@ export function facetOption(r: MatrixResponse, rows: number[], s: ViewState, cat
           };
         },
         encode: { x: 0, y: [1, 2] },
-        data: bars.map((i) => [r.x.numeric ? (c['x']![i] as number) : cats.indexOf(String(c['x']![i])), c['lo']![i] as number, c['hi']![i] as number]),
+        data: bars.map((i) => [r.x.numeric ? (c['x']![i] as number) : cats.indexOf(catOf(i)), c['lo']![i] as number, c['hi']![i] as number]),
       });
     }
   });
@@ -251,7 +256,8 @@ export function mount(el0: HTMLElement, ctx: ViewContext): () => void {
     ]
       .filter(Boolean)
       .join(' · ');
-    facets.forEach((f, fi) => {
+    plots.classList.toggle('single', facets.length === 1);
+    facets.forEach((f) => {
       const rows = Array.from({ length: n }, (_, i) => i).filter((i) => String(c['facet']![i]) === f);
       const panel = el('div', { className: 'panel' });
       const box = el('div', { className: 'chart' });
@@ -269,7 +275,6 @@ export function mount(el0: HTMLElement, ctx: ViewContext): () => void {
       const cols: Record<string, unknown[]> = {};
       for (const [k, v] of Object.entries(c)) cols[k] = rows.map((i) => v[i]);
       exportButtons(panel, chart, () => toCsv(cols), `${r.metric.name}-by-${r.x.name}${facets.length > 1 ? `-${s['f']}=${f}` : ''}`);
-      void fi;
     });
   };
 

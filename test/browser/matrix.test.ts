@@ -1,0 +1,215 @@
+// The matrix view in a real browser over a recorded result set: what it plots is compared with
+// what DuckDB answers to this test's own SQL over the points, after changing the x parameter and
+// fixing another one; a permalink gives the same view; two sets compare as series. Screenshots
+// go to test-artifacts/ (look at them).
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
+import { tQuantile } from '../../src/analyze/stats.ts';
+import { openSetDatabase, type SetDatabase } from '../../src/store/database.ts';
+import { ResultSet } from '../../src/store/resultset.ts';
+import type { UiServer } from '../../src/server/server.ts';
+import { newPage, openBrowser, shot, startServer, waitDraw } from './harness.ts';
+
+const FIXTURE = fileURLToPath(new URL('../fixtures/sets/stream-matrix', import.meta.url));
+
+let tmp: string;
+let setDir: string;
+let server: UiServer;
+let browser: Browser;
+let db: SetDatabase;
+
+before(async () => {
+  // Reading a set saves its points table beside its index: a copy keeps the fixture as committed.
+  tmp = mkdtempSync(join(tmpdir(), 'sb-matrix-'));
+  setDir = join(tmp, 'stream-matrix');
+  cpSync(FIXTURE, setDir, { recursive: true });
+  server = await startServer([setDir]);
+  browser = await openBrowser();
+  db = await openSetDatabase([ResultSet.open(setDir)], { views: [] });
+});
+
+after(async () => {
+  db?.close();
+  await browser?.close();
+  await server?.close();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+type Plotted = Record<string, [number | string, number][]>;
+
+/** What the matrix chart plots: per line series, its [x, y] pairs (error bar series left out). */
+async function plotted(page: Page, chart = 'matrix'): Promise<Plotted> {
+  return page.evaluate((name) => {
+    const sb = (globalThis as unknown as { __sb: { charts: Record<string, { getOption(): { series: { type: string; name: string; data: { value: [number | string, number] }[] }[] } }> } }).__sb;
+    const out: Record<string, [number | string, number][]> = {};
+    for (const s of sb.charts[name]!.getOption().series) if (s.type !== 'custom') out[s.name] = s.data.map((d) => d.value);
+    return out;
+  }, chart);
+}
+
+/** The error bars drawn: per series, [x, lo, hi]. */
+async function errorBars(page: Page): Promise<Record<string, [number | string, number, number][]>> {
+  return page.evaluate(() => {
+    const sb = (globalThis as unknown as { __sb: { charts: Record<string, { getOption(): { series: { type: string; name: string; data: [number | string, number, number][] }[] } }> } }).__sb;
+    const out: Record<string, [number | string, number, number][]> = {};
+    for (const s of sb.charts['matrix']!.getOption().series) if (s.type === 'custom') out[s.name] = s.data;
+    return out;
+  });
+}
+
+async function sql(text: string): Promise<Record<string, unknown>[]> {
+  const r = await db.conn.runAndReadAll(text);
+  const names = r.columnNames();
+  return r.getRows().map((row) => Object.fromEntries(row.map((v, i) => [names[i]!, typeof v === 'bigint' ? Number(v) : v])));
+}
+
+function assertClose(got: number, want: number, what: string): void {
+  assert.ok(Math.abs(got - want) <= 1e-9 * Math.max(1, Math.abs(want)), `${what}: plotted ${got}, DuckDB ${want}`);
+}
+
+async function controls(page: Page): Promise<Record<string, string>> {
+  const pairs = await page.$$eval('select', (els) => els.map((e) => [(e as unknown as { name: string }).name, (e as unknown as { value: string }).value] as const));
+  return Object.fromEntries(pairs);
+}
+
+test('the matrix view plots what DuckDB answers: x changed, a parameter fixed, the rest averaged; a permalink gives the same view', { timeout: 300_000 }, async () => {
+  const { page, errors } = await newPage(browser);
+  await page.goto(`${server.url}?view=matrix&y=latency.p50&x=fps&s=codec`);
+  let draws = await waitDraw(page, 0);
+  await shot(page, 'matrix-1-fps');
+  const first = await plotted(page);
+  assert.deepEqual(Object.keys(first).sort(), ['h264', 'vp8']);
+
+  // x: fps -> bitrate (a numeric axis, its values in bits/s), then resolution fixed to one value.
+  await page.selectOption('select[name=x]', 'bitrate');
+  draws = await waitDraw(page, draws);
+  await page.selectOption('select[name="c.resolution"]', 'v:640x360');
+  draws = await waitDraw(page, draws);
+  await shot(page, 'matrix-2-bitrate-640x360');
+  const got = await plotted(page);
+  const axis = await page.evaluate(() => (globalThis as unknown as { __sb: { charts: Record<string, { getOption(): { xAxis: { type: string; name: string }[]; yAxis: { name: string }[] } }> } }).__sb.charts['matrix']!.getOption());
+  // 300k..3M is one decade: a linear axis (log from two decades on).
+  assert.equal(axis.xAxis[0]!.type, 'value');
+  assert.match(axis.xAxis[0]!.name, /bitrate \(bit\/s\)/);
+  assert.match(axis.yAxis[0]!.name, /latency\.p50 \(ms\)/);
+
+  // The test's own SQL: each point's repetitions averaged, then the points of a group (all fps) averaged.
+  const want = await sql(`
+    WITH pts AS (SELECT codec, bitrate, point_key, avg("latency.p50") AS m, var_samp("latency.p50") AS s2, count(*) AS n
+                 FROM points WHERE status = 'ok' AND resolution = '640x360' AND "latency.p50" IS NOT NULL GROUP BY codec, bitrate, point_key)
+    SELECT codec, bitrate, avg(m) AS value, sum(s2 / n) AS var_sum, sum(power(s2 / n, 2) / (n - 1)) AS ws, count(*) AS k, min(n) AS min_n
+    FROM pts GROUP BY codec, bitrate ORDER BY codec, bitrate`);
+  assert.ok(want.length >= 4, `DuckDB found ${want.length} groups`);
+  const flat = Object.entries(got).flatMap(([codec, pts]) => pts.map(([x, y]) => ({ codec, x, y })));
+  assert.equal(flat.length, want.length, `plotted ${JSON.stringify(got)}, DuckDB ${JSON.stringify(want)}`);
+  for (const w of want) {
+    const p = flat.find((f) => f.codec === w['codec'] && f.x === w['bitrate']);
+    assert.ok(p, `no plotted point for codec=${String(w['codec'])} bitrate=${String(w['bitrate'])}: ${JSON.stringify(got)}`);
+    assertClose(p.y, w['value'] as number, `codec=${String(w['codec'])} bitrate=${String(w['bitrate'])}`);
+  }
+  // The error bars: the 95 % t-interval of the mean over repetitions (Welch-Satterthwaite df).
+  const bars = await errorBars(page);
+  for (const w of want.filter((x) => (x['min_n'] as number) >= 2)) {
+    const bar = bars[w['codec'] as string]?.find((b) => b[0] === w['bitrate']);
+    assert.ok(bar, `no error bar for codec=${String(w['codec'])} bitrate=${String(w['bitrate'])}`);
+    const varSum = w['var_sum'] as number;
+    const df = (w['ws'] as number) > 0 ? (varSum * varSum) / (w['ws'] as number) : 1;
+    const half = (tQuantile(0.975, df) * Math.sqrt(varSum)) / (w['k'] as number);
+    assertClose(bar[1], (w['value'] as number) - half, 'lower end of the interval');
+    assertClose(bar[2], (w['value'] as number) + half, 'upper end of the interval');
+  }
+  assert.match((await page.textContent('.note')) ?? '', /95 % confidence interval of the mean over repetitions/);
+
+  // The address holds the whole view: a new page opened on it shows the same controls and values.
+  const link = page.url();
+  assert.match(link, /x=bitrate/);
+  assert.match(link, /c\.resolution=v%3A640x360/);
+  const mine = await controls(page);
+  const other = await newPage(browser);
+  await other.page.goto(link);
+  await waitDraw(other.page, 0);
+  await shot(other.page, 'matrix-3-permalink');
+  assert.deepEqual(await controls(other.page), mine);
+  assert.deepEqual(await plotted(other.page), got);
+  // Back goes to the view before the last change (fps as x was two changes ago).
+  await page.goBack();
+  draws = await waitDraw(page, draws);
+  assert.equal((await controls(page))['c.resolution'], 'agg');
+  assert.deepEqual(errors, []);
+  assert.deepEqual(other.errors, []);
+  await other.page.close();
+  await page.close();
+});
+
+test('a group of one point opens its run on click; heatmap, box and stage stack draw', { timeout: 300_000 }, async () => {
+  const { page, errors } = await newPage(browser);
+  // Every other parameter fixed, one series: each plotted value is one point (its two repetitions).
+  await page.goto(`${server.url}?view=matrix&y=latency.p50&x=bitrate&s=&c.codec=v:h264&c.resolution=v:320x180&c.fps=v:30`);
+  await waitDraw(page, 0);
+  const want = await sql(`SELECT point_key, min(rep) AS rep FROM points WHERE status = 'ok' AND codec = 'h264' AND resolution = '320x180' AND fps = 30 AND bitrate = 1000000 GROUP BY point_key`);
+  assert.equal(want.length, 1);
+  // Where ECharts drew that point, in page pixels.
+  const at = await page.evaluate(() => {
+    const chart = (globalThis as unknown as { __sb: { charts: Record<string, { getOption(): { series: { type: string; data: { value: number[] }[] }[] }; convertToPixel(f: object, v: number[]): number[]; getDom(): { getBoundingClientRect(): { left: number; top: number } } }> } }).__sb.charts['matrix']!;
+    const v = chart.getOption().series.find((x) => x.type === 'line')!.data.find((d) => d.value[0] === 1000000)!.value;
+    const [x, y] = chart.convertToPixel({ seriesIndex: 0 }, v);
+    const r = chart.getDom().getBoundingClientRect();
+    return { x: r.left + x!, y: r.top + y! };
+  });
+  await page.mouse.click(at.x, at.y);
+  await page.waitForFunction(() => new URLSearchParams((globalThis as unknown as { location: { search: string } }).location.search).get('view') === 'run');
+  const run = new URL(page.url()).searchParams.get('run');
+  assert.equal(run, `${ResultSet.open(setDir).info.name}/${String(want[0]!['point_key'])}/${String(want[0]!['rep'])}`);
+
+  for (const [kind, extra] of [['heatmap', ''], ['box', ''], ['stack', '&y=latency.p50']] as const) {
+    const p = await newPage(browser);
+    await p.page.goto(`${server.url}?view=matrix&y=latency.p50&x=bitrate&s=codec&kind=${kind}${extra}`);
+    await waitDraw(p.page, 0);
+    await shot(p.page, `matrix-4-${kind}`);
+    const types = await p.page.evaluate(() => (globalThis as unknown as { __sb: { charts: Record<string, { getOption(): { series: { type: string; data: unknown[] }[] } }> } }).__sb.charts['matrix']!.getOption().series.map((s) => [s.type, s.data.length]));
+    const expect = kind === 'stack' ? 'bar' : kind === 'box' ? 'boxplot' : 'heatmap';
+    assert.ok(types.length > 0 && types.every(([t, n]) => t === expect && (n as number) > 0), `${kind}: ${JSON.stringify(types)}`);
+    assert.deepEqual(p.errors, []);
+    await p.page.close();
+  }
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('two result sets compare: the set is a parameter, each set a series', { timeout: 300_000 }, async () => {
+  // A second set: the fixture under another name.
+  const second = join(tmp, 'stream-matrix-b');
+  cpSync(FIXTURE, second, { recursive: true });
+  const marker = join(second, 'streambench-set.json');
+  writeFileSync(marker, JSON.stringify({ ...JSON.parse(readFileSync(marker, 'utf8')), name: 'stream-matrix-b' }));
+  const two = await startServer([setDir, second]);
+  try {
+    const { page, errors } = await newPage(browser);
+    await page.goto(`${two.url}?view=matrix&y=latency.p50&x=fps&s=set&c.codec=v:h264`);
+    await waitDraw(page, 0);
+    await shot(page, 'matrix-5-compare');
+    const got = await plotted(page);
+    const name = ResultSet.open(setDir).info.name;
+    assert.deepEqual(Object.keys(got).sort(), [name, 'stream-matrix-b']);
+    // The same runs under two names: the same values.
+    assert.deepEqual(got[name], got['stream-matrix-b']);
+    const want = await sql(`WITH pts AS (SELECT fps, point_key, avg("latency.p50") AS m FROM points WHERE status = 'ok' AND codec = 'h264' GROUP BY fps, point_key) SELECT fps, avg(m) AS v FROM pts GROUP BY fps ORDER BY fps`);
+    assert.equal(got[name]!.length, want.length);
+    want.forEach((w, i) => assertClose(got[name]![i]![1], w['v'] as number, `fps=${String(w['fps'])}`));
+    // A value the set does not have (an edited link) shows the server's one-line message, no stack.
+    await page.goto(`${two.url}?view=matrix&y=latency.p50&x=fps&c.codec=v:nope`);
+    await page.waitForSelector('.error');
+    const shown = (await page.textContent('.error')) ?? '';
+    assert.match(shown, /codec has no value 'nope'/);
+    assert.doesNotMatch(shown, /\n\s+at /);
+    assert.deepEqual(errors.filter((e) => !/status of 400/.test(e)), []);
+    await page.close();
+  } finally {
+    await two.close();
+  }
+});
