@@ -146,3 +146,24 @@ test('a metric misspelt gets the closest name; --help lists the subcommands', ()
   assert.equal(h.code, 0);
   for (const s of ['fit', 'impact', 'predict', 'recommend', '--by', '--where', '--maximize', '--json']) assert.ok(h.out.includes(s), s);
 });
+
+test('fit --by resolution: one model per frame size, each in the stable shape, and predict answers from the level asked', () => {
+  const r = cli(['model', 'fit', setDir, '--metric', 'cost', '--by', 'resolution', '--json']);
+  assert.equal(r.code, 0, r.err);
+  const f = JSON.parse(r.out);
+  assert.equal(f.metric, 'cost');
+  assert.equal(f.by, 'resolution');
+  assert.deepEqual(f.levels.map((l: { level: string }) => l.level), ['320x180', '640x360', '960x540']);
+  for (const l of f.levels) {
+    for (const k of ['formula', 'terms', 'r2', 'n', 'cv', 'warnings']) assert.ok(k in l, `level ${l.level} lacks ${k}`);
+    assert.equal(l.n, 8);
+  }
+  const p = cli(['model', 'predict', join(setDir, 'models', 'cost.json'), '--set', 'resolution=960x540', '--set', 'fps=30', '--set', 'bitrate=2M', '--json']);
+  assert.equal(p.code, 0, p.err);
+  const x = JSON.parse(p.out).predictions[0];
+  assert.equal(x.level, '960x540');
+  assert.ok(Math.abs(x.value - truth(960, 540, 30, 2e6)) < 0.3, JSON.stringify(x));
+  const number = cli(['model', 'fit', setDir, '--metric', 'cost', '--by', 'fps']);
+  assert.equal(number.code, 2);
+  assert.match(number.err, /fps is a number: --by takes a category/);
+});

@@ -35,7 +35,9 @@ export function modelFile(dir: string, metric: string): string {
 
 /** Fits a metric of the set (one model per level of `by` when given). */
 export function fitMetric(src: ModelSource, metric: string, by?: string): FitResult | FitByResult {
-  const ds = datasetOf(src, metric);
+  // Split by frame size, a resolution is a category of its labels rather than a pixel count.
+  const byFrame = by !== undefined && src.catalog.params.some((p) => p.name === by && p.type === 'resolution');
+  const ds = datasetOf(src, metric, byFrame ? 'label' : 'pixels');
   if (by === undefined) return fit(ds);
   const names = ds.params.map((p) => p.name);
   if (!names.includes(by)) {
@@ -157,8 +159,8 @@ export function recommendFor(src: ModelSource, ask: RecommendAsk): RecommendResu
   return recommend(models, { ...(ask.maximize ? { maximize: ask.maximize } : {}), ...(ask.minimize ? { minimize: ask.minimize } : {}), where, ...(ask.top ? { top: ask.top } : {}) });
 }
 
-/** A setting as the user reads it: a frame size by its label (from the set's runs), other values as they are. */
-export function displaySetting(src: ModelSource, params: Record<string, number | string>): Record<string, number | string> {
+/** A setting as the user reads it: a frame size by its label (from the set's runs); with `asText`, a bitrate as written (2M), else in bits/s. */
+export function displaySetting(src: ModelSource, params: Record<string, number | string>, asText = true): Record<string, number | string> {
   const out: Record<string, number | string> = {};
   for (const [k, v] of Object.entries(params)) {
     if (k === PIXELS) {
@@ -166,7 +168,7 @@ export function displaySetting(src: ModelSource, params: Record<string, number |
       out['resolution'] = row ? String(row.cells['resolution']) : `${v} px`;
     } else if (!k.startsWith('resolution.')) {
       const type = src.catalog.params.find((p) => p.name === k)?.type;
-      out[k] = type === 'bitrate' && typeof v === 'number' && Number.isInteger(v) ? formatBitrate(v) : v;
+      out[k] = asText && type === 'bitrate' && typeof v === 'number' && Number.isInteger(v) ? formatBitrate(v) : v;
     }
   }
   return out;

@@ -134,7 +134,7 @@ export async function modelCommand(argv: string[], out: NodeJS.WriteStream): Pro
       const asked = [...(a.values.maximize ?? []), ...(a.values.minimize ?? [])];
       const src = await openModelSource(set);
       const r = recommendFor(src, { maximize: a.values.maximize ?? [], minimize: a.values.minimize ?? [], where: a.values.where ?? [], top: positiveIntOption(modelSpec, 'top', a.values.top, 5) });
-      const shown = { ...r, best: r.best.map((c) => ({ ...c, params: displaySetting(src, c.params) })), closest: r.closest.map((c) => ({ ...c, params: displaySetting(src, c.params) })) };
+      const shown = { ...r, best: r.best.map((c) => ({ ...c, params: displaySetting(src, c.params, !json) })), closest: r.closest.map((c) => ({ ...c, params: displaySetting(src, c.params, !json) })) };
       write(shown, () => recommendText(src, shown, asked, a.values.where ?? []));
       return 0;
     }
