@@ -61,9 +61,11 @@ export async function runPointJob(specPath: string): Promise<void> {
   const token = readFileSync(spec.tokenPath, 'utf8').trim();
   const abort = new AbortController();
   // scancel (and a time limit) send SIGTERM: the point stops as it does on Ctrl-C of a local run.
+  // Slurm signals every process of the job, and the batch script passes it on too: the second
+  // one must not kill this process before it has written what the point became.
   const stop = () => abort.abort();
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
 
   const het = process.env['SLURM_HET_SIZE'] !== undefined;
   const nodes: Record<string, string> = {};

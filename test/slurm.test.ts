@@ -1,0 +1,307 @@
+// The Slurm executor against a real Slurm: a private 3-node cluster on this machine (guest, host,
+// client: three slurmd, scripts/slurm-test-cluster.sh), started before and stopped after. The
+// points run as real jobs; their results are checked as a local run's are. Where Slurm cannot
+// run, these tests fail saying why; STREAMBENCH_NO_SLURM=1 skips them (and says so).
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { PointRecord } from '../src/store/records.ts';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const CLI = join(ROOT, 'bin/streambench.js');
+const SCRIPT = join(ROOT, 'scripts/slurm-test-cluster.sh');
+const skip = process.env['STREAMBENCH_NO_SLURM'] === '1' ? 'STREAMBENCH_NO_SLURM=1: the Slurm executor is not tested' : false;
+const work = mkdtempSync(join(tmpdir(), 'sb-slurm-'));
+// munged runs as user munge, which must reach the cluster's directory below this one.
+chmodSync(work, 0o755);
+// The cluster's own directory and ports, apart from any other one on this machine.
+const clusterDir = join(work, 'cluster');
+const env = { ...process.env, STREAMBENCH_SLURM_DIR: clusterDir, STREAMBENCH_SLURM_PORT: String(17000 + (process.pid % 2000) * 4), SLURM_CONF: join(clusterDir, 'slurm.conf') };
+/** Generous: a point's job starts Node twice on a loaded 2-core machine; the tests are not about speed. */
+const WAIT_S = 240;
+
+function cluster(action: 'start' | 'stop'): { code: number | null; out: string } {
+  const r = spawnSync(SCRIPT, [action], { env, encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, out: `${r.stdout}${r.stderr}${r.error ? String(r.error) : ''}` };
+}
+
+before(() => {
+  if (skip) return;
+  const r = cluster('start');
+  assert.equal(r.code, 0, `the test cluster did not start (set STREAMBENCH_NO_SLURM=1 to skip these tests where Slurm cannot run): ${r.out}`);
+});
+
+after(() => {
+  if (skip) return;
+  const pids = daemonPids();
+  const r = cluster('stop');
+  assert.equal(r.code, 0, r.out);
+  // Nothing of the cluster is left running: each daemon it started is gone.
+  for (const pid of pids) assert.ok(!existsSync(`/proc/${pid}`) || /\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8')), `daemon ${pid} still runs after stop`);
+  rmSync(work, { recursive: true, force: true });
+});
+
+function daemonPids(): number[] {
+  const files = [join(clusterDir, 'munge/munged.pid'), ...['slurmctld', 'slurmd-guest', 'slurmd-host', 'slurmd-client'].map((n) => join(clusterDir, 'run', `${n}.pid`))];
+  return files.filter(existsSync).map((f) => Number(readFileSync(f, 'utf8').trim()));
+}
+
+interface Engine {
+  child: ChildProcess;
+  out: () => string;
+  exited: Promise<number | null>;
+}
+
+function startEngine(args: string[]): Engine {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  return { child, out: () => out, exited };
+}
+
+async function cli(args: string[]): Promise<{ code: number | null; out: string }> {
+  const e = startEngine(args);
+  const code = await e.exited;
+  return { code, out: e.out() };
+}
+
+async function waitFor(what: string, cond: () => boolean, out: () => string): Promise<void> {
+  for (let i = 0; i < WAIT_S * 10; i++) {
+    if (cond()) return;
+    await sleep(100);
+  }
+  assert.fail(`${what} did not happen within ${WAIT_S} s; engine output:\n${out()}`);
+}
+
+function records(results: string): PointRecord[] {
+  const dir = join(results, 'points');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((d) => !d.startsWith('.'))
+    .map((d) => JSON.parse(readFileSync(join(dir, d, 'point.json'), 'utf8')) as PointRecord)
+    .sort((a, b) => a.index - b.index);
+}
+
+function jobState(id: string): string {
+  return /JobState=(\S+)/.exec(execFileSync('scontrol', ['show', 'job', '-o', id], { env, encoding: 'utf8' }))?.[1] ?? '?';
+}
+
+/** Jobs of the cluster that have not ended. */
+function activeJobs(): string[] {
+  return execFileSync('squeue', ['-h', '-o', '%i %T'], { env, encoding: 'utf8' }).split('\n').filter((l) => l.trim() !== '');
+}
+
+/**
+ * A command benchmark whose points write marks into `marks` (one JSON file each: start and end
+ * time, node) and may wait for a file first: a barrier that the points meet only when they run
+ * at the same time, so parallelism is shown by behaviour, not by timing.
+ */
+function commandBench(name: string, marks: string, extra = ''): string {
+  mkdirSync(marks, { recursive: true });
+  const js = [
+    "const fs = require('node:fs'), p = require('node:path');",
+    'const [marks, n, waitFor, code] = process.argv.slice(2);',
+    'const t0 = Date.now();',
+    "fs.writeFileSync(p.join(marks, 'start-' + n + '-' + process.env.SLURM_JOB_ID), '');",
+    "const until = Date.now() + 200000;",
+    "while (waitFor !== 'none' && !fs.readdirSync(marks).some((f) => f.startsWith(waitFor)) && Date.now() < until) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);",
+    "fs.writeFileSync(p.join(marks, 'mark-' + n + '-' + process.env.SLURM_JOB_ID + '.json'), JSON.stringify({ n: Number(n), t0, t1: Date.now(), node: process.env.SLURMD_NODENAME }));",
+    "console.log('value=' + n * 10);",
+    // A barrier never met fails the point: points that should have run at once did not.
+    "process.exit(Date.now() >= until ? 3 : Number(code));",
+  ].join('\n');
+  // In a file of its own: argv holds templates, where a brace of the script would be one.
+  const script = join(work, `${name}.js`);
+  writeFileSync(script, js);
+  const file = join(work, `${name}.yaml`);
+  writeFileSync(
+    file,
+    [
+      `name: ${name}`,
+      'workload:',
+      '  type: command',
+      `  argv: [${JSON.stringify(process.execPath)}, ${JSON.stringify(script)}, ${JSON.stringify(marks)}, '{n}', '{wait}', '{code}']`,
+      "  metrics: [{regex: 'value=(\\d+)', name: value}]",
+      extra,
+    ].join('\n'),
+  );
+  return file;
+}
+
+test('a 3-point command matrix with --parallel 2: two jobs at once on two nodes, results as a local run\'s', { skip, timeout: 900_000 }, async () => {
+  const marks = join(work, 'marks-cmd');
+  // Points 1 and 2 each wait for the other to have started: they finish only if both run at once.
+  // Per-parameter hooks run in each point's job, before and after it: they leave a mark naming their job.
+  const hook = join(work, 'hook.js');
+  writeFileSync(hook, "require('node:fs').writeFileSync(require('node:path').join(process.argv[2], 'hook-' + process.argv[3] + '-' + process.argv[4] + '-' + process.env.SLURM_JOB_ID), '')");
+  const hooks = ['hooks:', '  n:', `    before: [[${JSON.stringify(process.execPath)}, ${JSON.stringify(hook)}, ${JSON.stringify(marks)}, before, '{n}']]`, `    after: [[${JSON.stringify(process.execPath)}, ${JSON.stringify(hook)}, ${JSON.stringify(marks)}, after, '{n}']]`];
+  const file = commandBench('cmd', marks, [...hooks, 'link: [[n, wait]]', 'matrix:', '  n: [1, 2, 3]', "  wait: ['start-2', 'start-1', 'none']", '  code: [0]'].join('\n'));
+  const results = join(work, 'res-cmd');
+  const r = await cli(['run', file, '--results', results, '--executor', 'slurm', '--parallel', '2']);
+  assert.equal(r.code, 0, r.out);
+  const recs = records(results);
+  assert.equal(recs.length, 3, r.out);
+  const m = readdirSync(marks).filter((f) => f.startsWith('mark-')).map((f) => JSON.parse(readFileSync(join(marks, f), 'utf8')) as { n: number; t0: number; t1: number; node: string });
+  assert.equal(m.length, 3);
+  const by = (n: number) => m.find((x) => x.n === n)!;
+  // 1 and 2 ran at once, on two nodes; 3 started only once one of them had ended (at most 2 at once).
+  assert.notEqual(by(1).node, by(2).node);
+  assert.ok(by(3).t0 >= Math.min(by(1).t1, by(2).t1), JSON.stringify(m));
+  for (const rec of recs) {
+    assert.equal(rec.outcome.status, 'ok', JSON.stringify(rec.outcome));
+    assert.equal(rec.executor?.kind, 'slurm');
+    assert.match(rec.executor!.jobId, /^\d+$/);
+    assert.equal(rec.executor!.nodes['local'], by(Number(rec.params['n'])).node, 'point.json names the node the point ran on');
+    assert.equal(rec.metrics['value'], Number(rec.params['n']) * 10);
+    // The agent of the point's node was reached at the node's address: its clock offset was
+    // measured, and on one machine the true offset (0) lies within the interval.
+    const c = rec.executor!.clocks!['local']!;
+    assert.ok(c.uncertaintyMs > 0, 'measured, not assumed equal (a loopback agent gets 0 exactly)');
+    assert.ok(Math.abs(c.offsetMs) <= c.uncertaintyMs, JSON.stringify(c));
+  }
+  assert.equal(new Set(recs.map((x) => x.executor!.jobId)).size, 3);
+  const hookMarks = readdirSync(marks).filter((f) => f.startsWith('hook-')).sort();
+  assert.deepEqual(hookMarks, recs.flatMap((x) => ['after', 'before'].map((w) => `hook-${w}-${x.params['n']}-${x.executor!.jobId}`)).sort(), 'each point\'s hooks ran once, in its own job');
+
+  // The same benchmark run here: the same metrics, and a record that differs only where it ran.
+  const local = join(work, 'res-cmd-local');
+  const l = await cli(['run', file, '--results', local]);
+  assert.equal(l.code, 0, l.out);
+  const lrecs = records(local);
+  for (const [i, rec] of recs.entries()) {
+    const lr = lrecs[i]!;
+    assert.deepEqual(Object.keys(rec.metrics).sort(), Object.keys(lr.metrics).sort());
+    assert.deepEqual(Object.keys(rec).filter((k) => k !== 'executor').sort(), Object.keys(lr).sort());
+    assert.deepEqual([rec.key, rec.rep, rec.params, rec.files], [lr.key, lr.rep, lr.params, lr.files]);
+    assert.equal(lr.executor, undefined);
+  }
+  // Run again: everything is recorded, nothing is submitted.
+  const again = await cli(['run', file, '--results', results, '--executor', 'slurm', '--parallel', '2']);
+  assert.equal(again.code, 0, again.out);
+  assert.match(again.out, /0 ok, 0 failed, 3 already recorded/);
+});
+
+test('a stream point is a heterogeneous job: guest, host and client each on its own node', { skip, timeout: 900_000 }, async () => {
+  const file = join(work, 'stream.yaml');
+  writeFileSync(file, ['name: stream', 'workload: {type: stream, resolution: 320x240, fps: 15, scene: typing}', 'duration: 2s', 'matrix:', '  codec: [h264]'].join('\n'));
+  const results = join(work, 'res-stream');
+  const r = await cli(['run', file, '--results', results, '--executor', 'slurm']);
+  assert.equal(r.code, 0, r.out);
+  const [rec] = records(results);
+  assert.equal(rec?.outcome.status, 'ok', JSON.stringify(rec?.outcome));
+  const nodes = rec!.executor!.nodes;
+  assert.deepEqual(Object.keys(nodes).sort(), ['client', 'guest', 'host']);
+  assert.equal(new Set(Object.values(nodes)).size, 3, `one node per role: ${JSON.stringify(nodes)}`);
+  for (const role of ['guest', 'host', 'client']) {
+    const c = rec!.executor!.clocks![role]!;
+    assert.ok(c.uncertaintyMs > 0 && Math.abs(c.offsetMs) <= c.uncertaintyMs, `${role}: ${JSON.stringify(c)}`);
+    // Each role's process was watched by the agent of its own node.
+    assert.ok(typeof rec!.metrics[`${role}.proc.${role}.cpu_pct`] === 'number', `${role}.proc.${role}.cpu_pct missing`);
+  }
+  assert.ok(Number(rec!.metrics['frames.shown']) > 0);
+  for (const f of ['frames.parquet', 'guest.json', 'host.json', 'client.json', 'samples.parquet']) assert.ok(rec!.files.includes(f), f);
+
+  // Against a local run of the same point: the same metrics but one, which the kernel of the
+  // engine's machine cannot give for roles on other machines.
+  const local = join(work, 'res-stream-local');
+  const l = await cli(['run', file, '--results', local]);
+  assert.equal(l.code, 0, l.out);
+  const [lr] = records(local);
+  const missing = Object.keys(lr!.metrics).filter((k) => !(k in rec!.metrics));
+  assert.deepEqual(missing, ['roles.cpu_kernel_s']);
+  assert.deepEqual(Object.keys(rec!.metrics).filter((k) => !(k in lr!.metrics)), []);
+});
+
+test('on_error: stop under --parallel: no new submission, the running job is cancelled', { skip, timeout: 900_000 }, async () => {
+  const marks = join(work, 'marks-stop');
+  // Point 1 fails once point 2 runs; 2 would wait (for a mark that never comes) until cancelled; 3 is never submitted.
+  const file = commandBench('stop', marks, ['on_error: stop', 'link: [[n, wait, code]]', 'matrix:', '  n: [1, 2, 3]', "  wait: ['start-2', 'never', 'none']", '  code: [1, 0, 0]'].join('\n'));
+  const results = join(work, 'res-stop');
+  const r = await cli(['run', file, '--results', results, '--executor', 'slurm', '--parallel', '2']);
+  assert.equal(r.code, 3, r.out);
+  const recs = records(results);
+  assert.deepEqual(recs.map((x) => [x.params['n'], x.outcome.status]), [[1, 'failed'], [2, 'interrupted']], r.out);
+  assert.match((recs[1]!.outcome as { reason: string }).reason, /on_error is stop/);
+  assert.equal(jobState(recs[1]!.executor!.jobId), 'CANCELLED');
+  assert.ok(!readdirSync(marks).some((f) => f.startsWith('start-3')), 'point 3 was never submitted');
+  assert.deepEqual(activeJobs(), []);
+});
+
+test('scancel of a job fails its point with Slurm\'s reason; a resume reruns only it', { skip, timeout: 900_000 }, async () => {
+  const marks = join(work, 'marks-scancel');
+  const go = join(marks, 'go');
+  const file = commandBench('scancel', marks, ['on_error: continue', 'link: [[n, wait]]', 'matrix:', '  n: [1, 2]', "  wait: ['none', 'go']", '  code: [0]'].join('\n'));
+  const results = join(work, 'res-scancel');
+  const e = startEngine(['run', file, '--results', results, '--executor', 'slurm', '--parallel', '2']);
+  const started2 = () => readdirSync(marks).find((f) => f.startsWith('start-2-'));
+  await waitFor('point 2 starting', () => started2() !== undefined, e.out);
+  const id = started2()!.split('-')[2]!;
+  execFileSync('scancel', [id], { env });
+  const code = await e.exited;
+  assert.equal(code, 1, e.out());
+  const recs = records(results);
+  assert.deepEqual(recs.map((x) => [x.params['n'], x.outcome.status]), [[1, 'ok'], [2, 'failed']], e.out());
+  assert.match((recs[1]!.outcome as { error: string }).error, new RegExp(`Slurm (ended )?job ${id}\\b.*CANCELLED`));
+  writeFileSync(go, '');
+  const again = await cli(['run', file, '--results', results, '--executor', 'slurm', '--parallel', '2']);
+  assert.equal(again.code, 0, again.out);
+  assert.match(again.out, /1 ok, 0 failed, 1 already recorded/);
+});
+
+test('kill -9 of the engine leaves its jobs to Slurm; the next start cancels them and records each point once', { skip, timeout: 900_000 }, async () => {
+  const marks = join(work, 'marks-kill');
+  const go = join(marks, 'go');
+  const file = commandBench('kill', marks, ['link: [[n, wait]]', 'matrix:', '  n: [1, 2]', "  wait: ['go', 'go']", '  code: [0]'].join('\n'));
+  const results = join(work, 'res-kill');
+  const e = startEngine(['run', file, '--results', results, '--executor', 'slurm', '--parallel', '2']);
+  const starts = () => readdirSync(marks).filter((f) => f.startsWith('start-'));
+  await waitFor('both points starting', () => starts().length === 2, e.out);
+  const first = starts().map((f) => f.split('-')[2]!);
+  e.child.kill('SIGKILL');
+  await e.exited;
+  // Killed with its engine gone: the jobs are Slurm's, still running.
+  for (const id of first) assert.equal(jobState(id), 'RUNNING');
+  // The old jobs still wait when the next engine starts; the new ones may go once it has cancelled them.
+  const next = startEngine(['run', file, '--results', results, '--executor', 'slurm', '--parallel', '2']);
+  await waitFor('the old jobs cancelled', () => first.every((id) => next.out().includes(`cancelled Slurm job ${id} `)), next.out);
+  writeFileSync(go, '');
+  const again = { code: await next.exited, out: next.out() };
+  assert.equal(again.code, 0, again.out);
+  for (const id of first) {
+    assert.equal(jobState(id), 'CANCELLED');
+  }
+  const recs = records(results);
+  assert.equal(recs.length, 2);
+  // Each point once, from the new run's jobs.
+  for (const rec of recs) {
+    assert.equal(rec.outcome.status, 'ok');
+    assert.ok(!first.includes(rec.executor!.jobId));
+  }
+  assert.deepEqual(activeJobs(), []);
+});
+
+test('an unreachable controller is a clear error at start (exit 5), before anything runs', { skip, timeout: 300_000 }, async () => {
+  const file = commandBench('down', join(work, 'marks-down'), ['matrix:', '  n: [1]', "  wait: ['none']", '  code: [0]'].join('\n'));
+  const conf = join(work, 'down.conf');
+  // A controller on a port where none listens.
+  writeFileSync(conf, readFileSync(env.SLURM_CONF, 'utf8').replace(/^SlurmctldPort=.*$/m, 'SlurmctldPort=1'));
+  const child = spawnSync(process.execPath, [CLI, 'run', file, '--results', join(work, 'res-down'), '--executor', 'slurm'], { cwd: work, env: { ...env, SLURM_CONF: conf }, encoding: 'utf8', timeout: 120_000 });
+  assert.equal(child.status, 5, child.stdout + child.stderr);
+  assert.match(child.stderr, /^error: the Slurm controller cannot be reached \(SLURM_CONF=.*\): /m);
+  assert.doesNotMatch(child.stderr, /\n\s+at /, 'no stack trace');
+  assert.equal(records(join(work, 'res-down')).length, 0);
+});
+
+test('--parallel, --partition and --slurm-opt need --executor slurm: exit 2 before anything is written', { timeout: 120_000 }, () => {
+  const file = commandBench('local', join(work, 'marks-local'), ['matrix:', '  n: [1]', "  wait: ['none']", '  code: [0]'].join('\n'));
+  const r = spawnSync(process.execPath, [CLI, 'run', file, '--results', join(work, 'res-local'), '--parallel', '2'], { cwd: work, env, encoding: 'utf8', timeout: 100_000 });
+  assert.equal(r.status, 2, r.stdout + r.stderr);
+  assert.match(r.stderr, /^error: streambench run --parallel: --parallel needs --executor slurm/m);
+  assert.ok(!existsSync(join(work, 'res-local')));
+});
