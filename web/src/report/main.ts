@@ -44,6 +44,9 @@ function header(d: ReportData): void {
   h.append(dl);
 }
 
+/** The colour of a plot's means and error bars (the browser test looks for it on the canvas). */
+const LINE = '#2f5fb3';
+
 const label = (v: string | number | boolean | null, unit: string | null) => (typeof v === 'number' ? formatValue(v, unit) : String(v));
 
 /** One metric against one parameter: the mean per x value as a line, its 95 % interval as error bars. */
@@ -69,7 +72,7 @@ function plotOption(p: ReportPlot, unit: string | null): ChartOption {
       : { type: m.x.log ? 'log' : 'value', name: `${p.param}${m.x.unit ? ` (${m.x.unit})` : ''}`, nameLocation: 'middle', nameGap: 28, scale: true, axisLabel: { formatter: (v: number) => formatValue(v, m.x.unit) } },
     yAxis: { type: 'value', scale: true, name: unit ?? '', axisLabel: { formatter: (v: number) => formatValue(v, unit) } },
     series: [
-      { type: 'line', name: 'mean', data, symbolSize: 7, connectNulls: false },
+      { type: 'line', name: 'mean', data, symbolSize: 7, connectNulls: false, lineStyle: { color: LINE, width: 2 }, itemStyle: { color: LINE } },
       {
         type: 'custom',
         name: '95 % interval',
@@ -79,7 +82,7 @@ function plotOption(p: ReportPlot, unit: string | null): ChartOption {
           const top = api.coord([api.value(0), api.value(2)]);
           const bottom = api.coord([api.value(0), api.value(1)]);
           const w = 5;
-          const style = { stroke: '#5470c6', lineWidth: 1.2 };
+          const style = { stroke: LINE, lineWidth: 1.2 };
           return {
             type: 'group',
             children: [
@@ -95,6 +98,14 @@ function plotOption(p: ReportPlot, unit: string | null): ChartOption {
   };
 }
 
+/** A series label of /api/matrix (`name=value, ...`) with each number in its parameter's unit (`bitrate=1M`, not 1000000). */
+function seriesLabel(text: string, params: ReportData['params']): string {
+  return text.replace(/([^=, ]+)=(-?[\d.]+(?:e[-+]?\d+)?)(?=,|$)/g, (all, name: string, v: string) => {
+    const unit = params.find((p) => p.name === name)?.unit ?? null;
+    return unit ? `${name}=${formatValue(Number(v), unit)}` : all;
+  });
+}
+
 /** The stage stack: one horizontal bar per point, each stage's median stacked in pipeline order. */
 function stackOption(m: MatrixResponse, params: ReportData['params']): { option: ChartOption; rows: number } {
   const c = m.columns;
@@ -104,7 +115,7 @@ function stackOption(m: MatrixResponse, params: ReportData['params']): { option:
   const index = new Map<string, number>();
   const values = new Map<string, (number | null)[]>(stages.map((s) => [s, []]));
   (c['stage'] ?? []).forEach((st, i) => {
-    const g = [label(c['x']![i] ?? null, xUnit), String(c['series']![i] ?? '')].filter(Boolean).join(', ');
+    const g = [label(c['x']![i] ?? null, xUnit), seriesLabel(String(c['series']![i] ?? ''), params)].filter(Boolean).join(', ');
     let gi = index.get(g);
     if (gi === undefined) index.set(g, (gi = groups.push(g) - 1));
     values.get(String(st))![gi] = (c['value']![i] as number | null) ?? null;
