@@ -1,6 +1,6 @@
 // `streambench run FILE --ui` on a terminal: a real 3-point benchmark (with its recording agents)
 // while the page's live view watches each point go from left to running to done, the point in
-// progress's CPU arriving before the point ends, and the server staying up after the run until
+// progress's CPU arriving before the point ends, the matrix below filling in as points land, and the server staying up after the run until
 // Ctrl-C.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -84,7 +84,14 @@ test('run --ui: the live view follows a real run point by point', { timeout: 600
         return trs[n - 1]?.dataset['state'] === 'done';
       }, x, { timeout: 120_000 });
       note(await rows());
+      // The matrix below fills in: one x value more per point landed.
+      await page.waitForFunction((n) => {
+        const m = (globalThis as unknown as { __sb: { matrix?: { r: { columns: { x: unknown[] } } } } }).__sb.matrix;
+        return m !== undefined && new Set(m.r.columns.x.map(String)).size === n;
+      }, x, { timeout: 60_000 });
     }
+    const xs = await page.evaluate(() => (globalThis as unknown as { __sb: { matrix: { r: { columns: { x: unknown[] } } } } }).__sb.matrix.r.columns.x.map(String));
+    assert.deepEqual([...new Set(xs)].sort(), ['1', '2', '3']);
     // Each point went from left to running to done, in the page, in order.
     for (const [key, states] of seen) assert.deepEqual(states, ['left', 'running', 'done'], `point ${key}: ${states.join(' -> ')}`);
     await page.waitForSelector('.live-head[data-state=finished]', { timeout: 60_000 });

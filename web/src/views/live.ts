@@ -4,9 +4,10 @@
  * them. It polls /api/live every half second (why not Server-Sent Events: src/server/routes/live.ts);
  * points that land are in the set at once, so the matrix view shows them too.
  */
-import type { LiveResponse, LiveSeriesResponse } from '../../../src/server/api-types.ts';
+import type { LiveResponse, LiveSeriesResponse, SetsResponse } from '../../../src/server/api-types.ts';
 import { makeChart, type Chart, type ChartOption } from '../chart.ts';
 import { el, roleColour, runText } from '../run/common.ts';
+import { mount as mountMatrix } from './matrix.ts';
 import { defaultSeries } from './run.ts';
 import type { ViewContext } from '../view.ts';
 
@@ -26,7 +27,33 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
   const chartBox = el('div', { className: 'chart' });
   chartBox.style.height = '300px';
   const table = el('table', { className: 'live-runs' });
-  root.append(head, current, el('div', { className: 'panel' }, el('h3', { textContent: 'the point in progress: its series as they arrive' }), chartBox), el('div', { className: 'panel' }, el('h3', { textContent: 'the plan' }), table));
+  const matrixBox = el('div', { className: 'live-matrix' });
+  root.append(
+    head,
+    current,
+    el('div', { className: 'panel' }, el('h3', { textContent: 'the point in progress: its series as they arrive' }), chartBox),
+    el('div', { className: 'panel' }, el('h3', { textContent: 'the plan' }), table),
+    el('div', { className: 'panel' }, el('h3', { textContent: 'the matrix so far (drawn again as each point lands)' }), matrixBox),
+  );
+  let landed = 0;
+  let unmountMatrix: (() => void) | undefined;
+
+  /**
+   * The matrix view of the points recorded so far, mounted again with a fresh catalogue when a
+   * point lands (the first points bring the metrics it offers). It lives inside the live tab, so
+   * it hears state changes as if it were its own tab.
+   */
+  async function refreshMatrix(): Promise<void> {
+    const catalog = await ctx.api<SetsResponse>('/api/sets');
+    if (!alive) return;
+    unmountMatrix?.();
+    matrixBox.replaceChildren();
+    const inner = Object.assign(Object.create(ctx) as ViewContext, {
+      catalog,
+      onStateChange: (fn: (s: Record<string, string>) => void) => ctx.onStateChange((st) => fn({ ...st, view: 'matrix' })),
+    });
+    unmountMatrix = mountMatrix(matrixBox, inner);
+  }
   let chart: Chart | undefined;
   let lastSeq = -1;
   let ids: string[] = [];
@@ -46,6 +73,11 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
       }
       drawHead(st);
       if (st.current) await drawSeries();
+      const now = st.counts.done + st.counts.failed + st.counts.interrupted;
+      if (now !== landed && st.counts.done > 0) {
+        landed = now;
+        await refreshMatrix();
+      }
       window.__sb.draws++;
     } catch (e) {
       // The run is over and its server gone, or a poll failed once: said, and tried again.
@@ -127,5 +159,6 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
     alive = false;
     if (timer) clearTimeout(timer);
     chart?.dispose();
+    unmountMatrix?.();
   };
 }
