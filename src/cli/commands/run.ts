@@ -56,7 +56,7 @@ export const runSpec = {
     '',
     'Exit codes: 0 all points ok, 1 some points failed, 2 invalid input, 3 stopped on a failure',
     '(on_error: stop, or a failed setup), 4 result set unusable or in use, 5 disk full, read-only or',
-    'not permitted (recorded points are kept), 70 internal error, 130 interrupted.',
+    'not permitted, or the Slurm cluster unusable (recorded points are kept), 70 internal error, 130 interrupted.',
   ].join('\n'),
   options: {
     'dry-run': { type: 'boolean' },
