@@ -24,7 +24,7 @@ import {
 } from './terms.ts';
 
 /** The candidate forms, simplest first. */
-export const FORMS = ['linear', 'log-linear', 'physics', 'physics-log', 'linear+pairs', 'log-linear+pairs'] as const;
+export const FORMS = ['linear', 'log-linear', 'physics', 'physics-log', 'linear+pairs', 'log-linear+pairs', 'physics-log+pairs'] as const;
 export type FormName = (typeof FORMS)[number];
 
 /** Options of fit. */
@@ -156,6 +156,11 @@ export function candidateForms(params: readonly ParamInfo[], rows: readonly Row[
     if (yPositive) {
       const logs: Atom[][] = [[{ kind: 'pixel_rate', log: true }], ...(bitrate && positive(BITRATE) ? [[{ kind: 'num', param: BITRATE, log: true } as Atom]] : []), ...mains(rest, true).flat()];
       forms.set('physics-log', form(true, logs));
+      // A rate the content cannot fill saturates (an easy scene sends less than a high target asks):
+      // on the log scale that bend is the product of log pixel rate and log bitrate, and each
+      // category (codec, scene) bends it its own way.
+      const logCols: Atom[][][] = [[[{ kind: 'pixel_rate', log: true }]], ...(bitrate && positive(BITRATE) ? [[[{ kind: 'num', param: BITRATE, log: true } as Atom]]] : []), ...mains(rest, true)];
+      forms.set('physics-log+pairs', form(true, withPairs(logCols)));
     }
   }
   return forms;
