@@ -83,3 +83,13 @@ test('frames: the worst frame and the first marked one of each column are kept',
   // Few enough frames: every one of them.
   assert.deepEqual(worstPerColumn(frame, lat, () => false, 1000, { from: 100, to: 109 }).indices, [100, 101, 102, 103, 104, 105, 106, 107, 108, 109]);
 });
+
+test('decimated, only real silences break the line, not the distance between kept samples', () => {
+  const t = Array.from({ length: 10_000 }, (_, i) => i * 0.1);
+  const v = t.map((x) => Math.sin(x));
+  // Kept samples lie a column (100 s) apart, far beyond gapAfter: still one unbroken line.
+  assert.ok(!decimateMinMax(t, v, 10, { gapAfter: 0.5 }).v.some((x) => Number.isNaN(x)));
+  // A real silence of 5 s in the middle: exactly one break.
+  const t2 = t.map((x) => (x >= 500 ? x + 5 : x));
+  assert.equal(decimateMinMax(t2, v, 10, { gapAfter: 0.5 }).v.filter((x) => Number.isNaN(x)).length, 1);
+});

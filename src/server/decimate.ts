@@ -43,16 +43,20 @@ export function decimateMinMax(
   const outV: number[] = [];
   const gap = opts.gapAfter ?? Infinity;
   const push = (i: number) => {
-    const prev = outT.length > 0 ? outT[outT.length - 1]! : undefined;
-    if (prev !== undefined && t[i]! - prev > gap && !Number.isNaN(outV[outV.length - 1]!)) {
-      outT.push((prev + t[i]!) / 2);
-      outV.push(NaN);
-    }
     outT.push(t[i]!);
     outV.push(v[i]!);
   };
+  // A silence between two consecutive samples (of the full series, not of what is kept) breaks the line there.
+  const silence = (i: number) => i > lo && t[i]! - t[i - 1]! > gap;
+  const breakAt = (i: number) => {
+    outT.push((t[i - 1]! + t[i]!) / 2);
+    outV.push(NaN);
+  };
   if (inside <= 2 * width) {
-    for (let i = lo; i < hi; i++) push(i);
+    for (let i = lo; i < hi; i++) {
+      if (silence(i)) breakAt(i);
+      push(i);
+    }
     return { t: outT, v: outV, n: inside, reduced: false };
   }
   const span = to > from ? to - from : 1;
@@ -69,9 +73,10 @@ export function decimateMinMax(
   };
   for (let i = lo; i < hi; i++) {
     const b = t[i]! < from ? -1 : t[i]! > to ? width : Math.min(width - 1, Math.floor(((t[i]! - from) / span) * width));
-    if (b !== bucket) {
+    if (b !== bucket || silence(i)) {
       flush();
       bucket = b;
+      if (silence(i)) breakAt(i);
     }
     const x = v[i]!;
     if (Number.isNaN(x)) {
