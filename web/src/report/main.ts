@@ -125,8 +125,8 @@ function stackOption(m: MatrixResponse, params: ReportData['params']): { option:
     option: {
       animation: false,
       title: { text: `where latency goes: median of each stage per point (ms)`, left: 'center', textStyle: { fontSize: 13 } },
-      legend: { top: 24, data: stages },
-      grid: { left: 300, right: 30, top: 60, bottom: 30 },
+      legend: { top: 30, data: stages },
+      grid: { left: 300, right: 30, top: 70, bottom: 30 },
       tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, valueFormatter: (v) => `${(v as number)?.toFixed?.(2) ?? v} ms` },
       xAxis: { type: 'value', name: 'ms' },
       yAxis: { type: 'category', data: groups, inverse: true, axisLabel: { fontSize: 10 } },
