@@ -70,6 +70,38 @@ async function main(): Promise<void> {
     const info = await page.evaluate(() => ({ runs: (globalThis as unknown as Win).__sbParallel!.runs, axes: (globalThis as unknown as Win).__sbParallel!.axes }));
     console.log(`first drawing: ${ms(shown)} from navigation (page load, /api/runs, all ${info.runs} lines drawn twice: dimmed and coloured), ${info.axes.length} axes`);
 
+    // What a frame costs this page with nothing to do: the floor under every answer timed to its frame.
+    const idle = await page.evaluate(async () => {
+      type Frames = { requestAnimationFrame(f: () => void): number; performance: { now(): number } };
+      const g = globalThis as unknown as Frames;
+      const xs: number[] = [];
+      for (let i = 0; i < 7; i++) {
+        const t = g.performance.now();
+        await new Promise<void>((r) => g.requestAnimationFrame(() => setTimeout(r, 0)));
+        xs.push(g.performance.now() - t);
+      }
+      return xs;
+    });
+    // And a frame that changes a few pixels (a small mark recoloured): the floor of any visible answer.
+    const touched = await page.evaluate(async () => {
+      type Doc = { document: { body: { append(e: unknown): void }; createElement(t: string): { style: Record<string, string>; remove(): void } }; requestAnimationFrame(f: () => void): number; performance: { now(): number } };
+      const g = globalThis as unknown as Doc;
+      const mark = g.document.createElement('div');
+      Object.assign(mark.style, { position: 'fixed', left: '0', top: '0', width: '4px', height: '4px', background: '#000' });
+      g.document.body.append(mark);
+      const xs: number[] = [];
+      for (let i = 0; i < 7; i++) {
+        const t = g.performance.now();
+        mark.style['background'] = i % 2 ? '#000' : '#f00';
+        await new Promise<void>((r) => g.requestAnimationFrame(() => setTimeout(r, 0)));
+        xs.push(g.performance.now() - t);
+      }
+      mark.remove();
+      return xs;
+    });
+    const renderer = await page.evaluate(() => (globalThis as unknown as { __sbParallel: { renderer: string } }).__sbParallel.renderer);
+    console.log(`floor: a frame with nothing to draw ${ms(median(idle))}, a frame recolouring a 4-pixel mark ${ms(median(touched))}; selected lines drawn by: ${renderer}`);
+
     const box = (await page.locator('[data-testid=parallel-canvas]').boundingBox())!;
     // The geometry the view uses (draw.ts MARGIN): axis k of n at left + k * span / (n - 1).
     const left = 60;
@@ -90,7 +122,7 @@ async function main(): Promise<void> {
       await page.mouse.move(axisX(axis), yAt(b), { steps: 2 });
       const t = performance.now();
       await page.mouse.up();
-      await page.waitForFunction((n) => (globalThis as unknown as Win).__sbParallel!.brushCount > n, before);
+      await page.waitForFunction((n) => (globalThis as unknown as Win).__sbParallel!.brushCount > n, before, { timeout: 120_000 });
       const outside = performance.now() - t;
       const r = await page.evaluate(() => {
         const h = (globalThis as unknown as Win).__sbParallel!;

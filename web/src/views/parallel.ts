@@ -10,8 +10,9 @@
  */
 import type { RunsResponse } from '../../../src/server/api-types.ts';
 import { toCsv } from '../chart.ts';
-import { axisX, colourAt, drawBackground, drawForeground, drawOverlay, fitCanvas, fmt, MARGIN, posY, yPos, type Layout } from '../parallel/draw.ts';
+import { axisX, colourAt, drawBackground, drawForeground, drawOverlay, fitCanvas, fmt, makeRaster, MARGIN, posY, yPos, type Layout, type Raster } from '../parallel/draw.ts';
 import { brushesFromText, brushesToText, brushFromSpan, makeAxis, select, type Axis, type Brush } from '../parallel/model.ts';
+import { makeGlLines, MAX_GL_AXES, type GlLines } from '../parallel/gl.ts';
 import type { ViewContext } from '../view.ts';
 
 /** Rows listed below the plot at most: past it, the count says how many more (and CSV has them all). */
@@ -34,6 +35,8 @@ export interface ParallelHook {
   lastBrushParts: Record<string, number>;
   /** ms of the last drawing of the selection alone. */
   lastForegroundMs: number;
+  /** What draws the selected lines: WebGL where the browser has it, else our own rasteriser on a 2D canvas. */
+  renderer: 'webgl' | 'canvas';
   /** The selected runs: set, key, rep. */
   selectedRuns(): { set: string; key: string; rep: number }[];
   /** Where each axis is on the canvas (css px from its top left corner): x, and the y of its top (1) and bottom (0). */
@@ -135,8 +138,19 @@ function build(root: HTMLElement, ctx: ViewContext, data: RunsResponse, setName:
   stack.style.position = 'relative';
   stack.style.width = '100%';
   stack.style.height = '460px';
-  const [bg, fg, ov] = [0, 1, 2].map(() => {
-    const c = el('canvas');
+  // A canvas takes one kind of context for good: the foreground is a WebGL one when the browser has
+  // it on a GPU (and few enough axes for its shader), else a fresh canvas for the 2D rasteriser.
+  let gl: GlLines | undefined;
+  const glCanvas = el('canvas');
+  try {
+    gl = axes.length <= MAX_GL_AXES ? makeGlLines(glCanvas) : undefined;
+  } catch (e) {
+    // A driver that refuses our shaders: the 2D rasteriser draws the same lines; said on the console for whoever debugs it.
+    console.warn(`parallel coordinates: WebGL unusable (${e instanceof Error ? e.message : String(e)}); drawing on a 2D canvas`);
+    gl = undefined;
+  }
+  const [bg, fg, ov] = [0, 1, 2].map((k) => {
+    const c = k === 1 && gl ? glCanvas : el('canvas');
     c.style.position = 'absolute';
     c.style.left = '0';
     c.style.top = '0';
@@ -151,6 +165,8 @@ function build(root: HTMLElement, ctx: ViewContext, data: RunsResponse, setName:
   let layout: Layout = { width: 800, height: 460, ...MARGIN };
   let bgCtx: CanvasRenderingContext2D | undefined;
   let fgCtx: CanvasRenderingContext2D | undefined;
+  let raster: Raster | undefined;
+  let glStale = true;
   let ovCtx: CanvasRenderingContext2D | undefined;
   let dragging: { axis: string; a: number; b: number } | undefined;
   let moving: { axis: string; x: number } | undefined;
@@ -162,6 +178,7 @@ function build(root: HTMLElement, ctx: ViewContext, data: RunsResponse, setName:
     axes: axes.map((a) => a.name),
     lastBrushMs: NaN,
     lastBrushParts: {},
+    renderer: gl ? 'webgl' : 'canvas',
     brushCount: 0,
     lastForegroundMs: NaN,
     selectedRuns: () => {
@@ -182,22 +199,35 @@ function build(root: HTMLElement, ctx: ViewContext, data: RunsResponse, setName:
   const computeColour = () => {
     const a = colourName ? allAxes.get(colourName) : undefined;
     colour = a?.pos;
+    glStale = true;
   };
 
   const drawOv = () => {
     if (ovCtx) drawOverlay(ovCtx, layout, { axes, brushes, dragging, moving, colour: colourInfo() });
   };
   const drawFg = () => {
-    if (!fgCtx) return;
     const t0 = performance.now();
-    drawForeground(fgCtx, layout, axes, mask, selected, colour);
+    if (gl) {
+      if (glStale) gl.setData(axes, n, colour);
+      glStale = false;
+      gl.setSelection(mask);
+      gl.draw(layout, selected);
+    } else if (fgCtx && raster) {
+      drawForeground(fgCtx, raster, layout, axes, mask, selected, colour);
+    }
     hook.lastForegroundMs = performance.now() - t0;
   };
   const drawAll = () => {
     const width = Math.max(400, stack.clientWidth);
     layout = { width, height: 460, ...MARGIN };
     bgCtx = fitCanvas(bg, width, 460);
-    fgCtx = fitCanvas(fg, width, 460);
+    if (gl) {
+      gl.resize(width, 460);
+      glStale = true;
+    } else {
+      fgCtx = fitCanvas(fg, width, 460);
+      raster = makeRaster(fgCtx);
+    }
     ovCtx = fitCanvas(ov, width, 460);
     drawBackground(bgCtx, layout, axes, n);
     drawFg();
@@ -235,7 +265,7 @@ function build(root: HTMLElement, ctx: ViewContext, data: RunsResponse, setName:
       rows.push(`<tr data-run="${id}">${cells.join('')}</tr>`);
     }
     const more = selected > rows.length ? `<p>the first ${rows.length} of ${selected} selected runs are listed; CSV exports them all</p>` : '';
-    listBox.innerHTML = `<table class="pc-table"><thead><tr>${head.join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>${more}`;
+    listBox.innerHTML = `<table class="pc-table" style="table-layout: fixed"><thead><tr>${head.join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>${more}`;
   };
   listBox.addEventListener('click', (ev) => {
     const b = (ev.target as HTMLElement).closest('button[data-run]');
@@ -343,15 +373,15 @@ function build(root: HTMLElement, ctx: ViewContext, data: RunsResponse, setName:
     const t2 = performance.now();
     list();
     const t3 = performance.now();
-    writeBrushes();
-    const t4 = performance.now();
-    // Timed to the frame that shows it: a callback after the next animation frame runs once that frame is painted.
+    // Timed to the frame that shows it: a callback after the next animation frame runs once that
+    // frame is painted. The address is written after it: it is no part of what the user waits for.
     requestAnimationFrame(() => {
-      const t5 = performance.now();
+      const t4 = performance.now();
       setTimeout(() => {
-        const t6 = performance.now();
-        hook.lastBrushMs = t6 - t0;
-        hook.lastBrushParts = { select: t1 - t0, draw: t2 - t1, list: t3 - t2, state: t4 - t3, toFrame: t5 - t4, paint: t6 - t5 };
+        const t5 = performance.now();
+        hook.lastBrushMs = t5 - t0;
+        hook.lastBrushParts = { select: t1 - t0, draw: t2 - t1, list: t3 - t2, toFrame: t4 - t3, paint: t5 - t4 };
+        writeBrushes();
         hook.brushCount++;
       }, 0);
     });
