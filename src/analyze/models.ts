@@ -162,7 +162,12 @@ export function recommendFor(src: ModelSource, ask: RecommendAsk): RecommendResu
 /** A setting as the user reads it: a frame size by its label (from the set's runs); with `asText`, a bitrate as written (2M), else in bits/s. */
 export function displaySetting(src: ModelSource, params: Record<string, number | string>, asText = true): Record<string, number | string> {
   const out: Record<string, number | string> = {};
-  for (const [k, v] of Object.entries(params)) {
+  // In the order the set declares its parameters, whatever order the setting came in.
+  const order = (k: string) => {
+    const i = src.catalog.params.findIndex((p) => p.name === userParamName(k));
+    return i < 0 ? Infinity : i;
+  };
+  for (const [k, v] of Object.entries(params).sort(([a], [b]) => order(a) - order(b))) {
     if (k === PIXELS) {
       const row = src.rows.find((r) => r.cells[PIXELS] === v);
       out['resolution'] = row ? String(row.cells['resolution']) : `${v} px`;
