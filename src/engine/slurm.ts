@@ -208,7 +208,7 @@ export class SlurmExecutor implements RemoteExecutor {
     rmSync(jobFile, { force: true });
     for (const p of [specPath, resultPath, scriptPath]) rmSync(p, { force: true });
     // A good point's job log says nothing the point's own files do not; a failed one's is kept.
-    if (out.result.outcome.status === 'ok') rmSync(join(this.slurmDir, 'logs', `${id}-${jobId}.log`), { force: true });
+    if (out.result.outcome.status === 'ok') for (const log of [`${id}-${jobId}.log`, `${id}-agents.log`]) rmSync(join(this.slurmDir, 'logs', log), { force: true });
     return out;
   }
 
