@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { tQuantile } from '../../src/analyze/stats.ts';
 import { openSetDatabase, quoteIdent } from '../../src/store/database.ts';
 import { ResultSet } from '../../src/store/resultset.ts';
 import { openBrowser, shot } from './harness.ts';
@@ -133,6 +134,37 @@ test('report: one file that opens from file:// with the network refused, every c
         assert.ok(w !== undefined && v !== null && Math.abs(v - w) <= 1e-9 * Math.max(1, Math.abs(w)), `${name} at ${x}: plotted ${v}, DuckDB ${w}`);
       }
     }
+
+    // The error bars: the 95 % interval of a mean of point means from the repetitions' spread
+    // (Welch-Satterthwaite), none where a point of the group has a single ok repetition (the failed run's).
+    let withBars = 0;
+    let withoutBars = 0;
+    for (const name of plots) {
+      const [, metric, param] = name.split(':') as [string, string, string];
+      const bars = await p.evaluate((n) => (globalThis as Hook).__sb!.charts[n]!.getOption().series[1]!.data as [string | number, number, number][], name);
+      const sql = `SELECT CAST(${quoteIdent(param)} AS VARCHAR), avg(${quoteIdent(metric)}), coalesce(var_samp(${quoteIdent(metric)}), 0), count(*) FROM points
+        WHERE status = 'ok' AND ${quoteIdent(metric)} IS NOT NULL GROUP BY ${quoteIdent(param)}, point_key`;
+      const groups = new Map<string, { m: number; v: number; n: number }[]>();
+      for (const [x, m, v, n] of (await db.conn.runAndReadAll(sql)).getRows()) groups.set(String(x), [...(groups.get(String(x)) ?? []), { m: Number(m), v: Number(v), n: Number(n) }]);
+      for (const [x, pts] of groups) {
+        const bar = bars.find((b) => String(b[0]) === x);
+        if (pts.some((q) => q.n < 2)) {
+          assert.equal(bar, undefined, `${name} at ${x}: an interval although a point has one repetition`);
+          withoutBars++;
+          continue;
+        }
+        const mean = pts.reduce((a, q) => a + q.m, 0) / pts.length;
+        const se2 = pts.reduce((a, q) => a + q.v / q.n, 0);
+        if (se2 === 0) continue;
+        const df = se2 ** 2 / pts.reduce((a, q) => a + (q.v / q.n) ** 2 / (q.n - 1), 0);
+        const half = (tQuantile(0.975, df) * Math.sqrt(se2)) / pts.length;
+        assert.ok(bar, `${name} at ${x}: no interval`);
+        const tol = 1e-6 * Math.max(1, Math.abs(mean));
+        assert.ok(Math.abs(bar[1] - (mean - half)) <= tol && Math.abs(bar[2] - (mean + half)) <= tol, `${name} at ${x}: interval [${bar[1]}, ${bar[2]}], expected ${mean} +- ${half}`);
+        withBars++;
+      }
+    }
+    assert.ok(withBars > 0 && withoutBars > 0, `intervals checked: ${withBars} with, ${withoutBars} without`);
 
     // The stage stack: per point, the mean over its ok repetitions of each stage's median.
     const stack = await p.evaluate(() => (globalThis as Hook).__sb!.charts['stack']!.getOption().series.map((s) => ({ name: s.name!, data: s.data as (number | null)[] })));
