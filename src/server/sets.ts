@@ -77,19 +77,7 @@ export class LoadedSets {
     });
     const db = await openSetDatabase(this.sets, { views: [] });
     try {
-      await db.conn.run('CREATE TABLE point_flags ("set" VARCHAR, point_key VARCHAR, rep BIGINT, flags VARCHAR)');
-      const flagged = records.filter((r) => r.record.flags.length > 0);
-      if (flagged.length > 0) {
-        const app = await db.conn.createAppender('point_flags');
-        for (const r of flagged) {
-          app.appendVarchar(r.set);
-          app.appendVarchar(r.record.key);
-          app.appendBigInt(BigInt(r.record.rep));
-          app.appendVarchar(r.record.flags.join('; '));
-          app.endRow();
-        }
-        app.closeSync();
-      }
+      await addFlags(db.conn, records);
     } catch (e) {
       db.close();
       throw e;
@@ -149,7 +137,15 @@ export class LoadedSets {
 
   private framesDb(l: Loaded): Promise<SetDatabase> {
     if (!l.frames) {
-      l.frames = openSetDatabase(this.sets, { views: ['frames'] });
+      l.frames = openSetDatabase(this.sets, { views: ['frames'] }).then(async (db) => {
+        try {
+          await addFlags(db.conn, l.records);
+          return db;
+        } catch (e) {
+          db.close();
+          throw e;
+        }
+      });
       l.frames.catch(() => {
         delete l.frames;
       });
@@ -165,6 +161,22 @@ export class LoadedSets {
       if (l?.frames) (await l.frames.catch(() => undefined))?.close();
     });
   }
+}
+
+/** The table point_flags: the flags of each flagged run (the points table has no column for them). */
+async function addFlags(conn: DuckDBConnection, records: readonly { set: string; record: PointRecord }[]): Promise<void> {
+  await conn.run('CREATE TABLE point_flags ("set" VARCHAR, point_key VARCHAR, rep BIGINT, flags VARCHAR)');
+  const flagged = records.filter((r) => r.record.flags.length > 0);
+  if (flagged.length === 0) return;
+  const app = await conn.createAppender('point_flags');
+  for (const r of flagged) {
+    app.appendVarchar(r.set);
+    app.appendVarchar(r.record.key);
+    app.appendBigInt(BigInt(r.record.rep));
+    app.appendVarchar(r.record.flags.join('; '));
+    app.endRow();
+  }
+  app.closeSync();
 }
 
 /** Runs sql and returns the result as columns. */

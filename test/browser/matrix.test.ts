@@ -125,6 +125,27 @@ test('the matrix view plots what DuckDB answers: x changed, a parameter fixed, t
   }
   assert.match((await page.textContent('.note')) ?? '', /95 % confidence interval of the mean over repetitions/);
 
+  // Exports: the CSV holds the plotted groups, the SVG is a drawing of the plot, the PNG an image.
+  const saved = async (which: string) => {
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.click(`button[data-export=${which}]`)]);
+    return { name: dl.suggestedFilename(), data: readFileSync((await dl.path())!) };
+  };
+  const csv = await saved('csv');
+  assert.equal(csv.name, 'latency.p50-by-bitrate.csv');
+  const lines = csv.data.toString('utf8').trim().split('\n');
+  const head = lines[0]!.split(',');
+  const rows = lines.slice(1).map((l) => l.split(','));
+  assert.equal(rows.length, want.length);
+  for (const w of want) {
+    const row = rows.find((r) => r[head.indexOf('series')] === w['codec'] && Number(r[head.indexOf('x')]) === w['bitrate']);
+    assert.ok(row, `CSV lacks codec=${String(w['codec'])} bitrate=${String(w['bitrate'])}`);
+    assertClose(Number(row[head.indexOf('value')]), w['value'] as number, 'CSV value');
+  }
+  const svg = (await saved('svg')).data.toString('utf8');
+  assert.match(svg, /^<svg[^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+  assert.match(svg, /latency\.p50 by bitrate/);
+  assert.deepEqual([...(await saved('png')).data.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
   // The address holds the whole view: a new page opened on it shows the same controls and values.
   const link = page.url();
   assert.match(link, /x=bitrate/);

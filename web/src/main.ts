@@ -64,7 +64,11 @@ async function start(): Promise<void> {
     const mod = await load();
     if (mine !== loading) return;
     viewEl.replaceChildren();
-    current = { name, unmount: mod.mount(viewEl, ctx) };
+    // Marked current before mounting: a view that writes its defaults to the state while it
+    // mounts must not have this route mount it a second time.
+    const mounted = { name, unmount: () => {} };
+    current = mounted;
+    mounted.unmount = mod.mount(viewEl, ctx);
   };
   for (const t of TABS) {
     const a = el('a', { textContent: t, href: `?view=${t}`, className: moduleOf(t) ? '' : 'missing' });

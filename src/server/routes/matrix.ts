@@ -143,7 +143,8 @@ const handle = async (ctx: RouteContext): Promise<MatrixResponse> => {
   const aggSql = AGG_SQL[r.agg];
   const order = groups.map((_, i) => `o${i}, g${i}`).join(', ');
   const metricCol = quoteIdent(r.metric.column ?? r.metric.name);
-  const runsFrom = `points p LEFT JOIN point_flags f ON f."set" = p."set" AND f.point_key = p.point_key AND f.rep = p.rep`;
+  const flagsJoin = `LEFT JOIN point_flags f ON f."set" = p."set" AND f.point_key = p.point_key AND f.rep = p.rep`;
+  const runsFrom = `points p ${flagsJoin}`;
   const stages = stageMetrics(loaded.catalog.metrics);
 
   let sql: string;
@@ -153,7 +154,7 @@ const handle = async (ctx: RouteContext): Promise<MatrixResponse> => {
     spreadOver = r.metric.view === 'frames' ? 'frames' : 'runs';
     const src =
       spreadOver === 'frames'
-        ? `frames fr JOIN ${runsFrom} ON fr."set" = p."set" AND fr.point_key = p.point_key AND fr.rep = p.rep`
+        ? `frames fr JOIN points p ON fr."set" = p."set" AND fr.point_key = p.point_key AND fr.rep = p.rep ${flagsJoin}`
         : runsFrom;
     const v = spreadOver === 'frames' ? `CAST(fr.${metricCol} AS DOUBLE)` : `CAST(p.${metricCol} AS DOUBLE)`;
     const frameWhere = spreadOver === 'frames' ? [`coalesce(fr.warmup, 0) = 0`] : [];

@@ -206,7 +206,6 @@ export function mount(el0: HTMLElement, ctx: ViewContext): () => void {
   const info = el('p', { className: 'note' });
   const plots = el('div', { className: 'facets' });
   el0.append(controls, others, info, plots);
-  let charts: Chart[] = [];
   let request = 0;
   let changedAt: number | undefined;
   let drawnOnce = false;
@@ -241,10 +240,15 @@ export function mount(el0: HTMLElement, ctx: ViewContext): () => void {
     );
   };
 
-  const draw = (r: MatrixResponse, s: ViewState) => {
-    for (const ch of charts) ch.dispose();
-    charts = [];
+  /** One plot per facet value, kept across redraws (a chart made anew costs more than new options). */
+  const panels = new Map<string, { panel: HTMLElement; chart: Chart; now: { c: MatrixResponse['columns']; cols: Record<string, unknown[]>; file: string } }>();
+  const clear = () => {
+    for (const p of panels.values()) p.chart.dispose();
+    panels.clear();
     plots.replaceChildren();
+  };
+
+  const draw = (r: MatrixResponse, s: ViewState) => {
     const c = r.columns;
     const n = c['x']!.length;
     const facets = [...new Set(Array.from({ length: n }, (_, i) => String(c['facet']![i])))];
@@ -256,26 +260,44 @@ export function mount(el0: HTMLElement, ctx: ViewContext): () => void {
     ]
       .filter(Boolean)
       .join(' · ');
+    // A chart's test-hook name says its facet when there are several: one set of names at a time.
+    const key = (f: string) => `matrix${facets.length > 1 ? `:${f}` : ''}`;
+    for (const [k, p] of panels) {
+      if (!facets.some((f) => key(f) === k)) {
+        p.chart.dispose();
+        p.panel.remove();
+        panels.delete(k);
+      }
+    }
     plots.classList.toggle('single', facets.length === 1);
-    facets.forEach((f) => {
+    for (const f of facets) {
       const rows = Array.from({ length: n }, (_, i) => i).filter((i) => String(c['facet']![i]) === f);
-      const panel = el('div', { className: 'panel' });
-      const box = el('div', { className: 'chart' });
-      panel.append(box);
-      plots.append(panel);
-      const chart = makeChart(box, `matrix${facets.length > 1 ? `:${f}` : ''}`);
-      charts.push(chart);
-      const title = `${r.metric.name} by ${r.x.name}${s['f'] ? ` · ${s['f']} = ${f}` : ''}`;
-      chart.setOption(facetOption(r, rows, s, cat, title), true);
-      chart.on('click', (p) => {
-        const i = (p.data as { i?: number } | undefined)?.i;
-        if (i === undefined || i < 0 || !c['key']![i]) return;
-        ctx.openRun(String(c['set']![i]), String(c['key']![i]), Number(c['rep']![i]));
-      });
       const cols: Record<string, unknown[]> = {};
       for (const [k, v] of Object.entries(c)) cols[k] = rows.map((i) => v[i]);
-      exportButtons(panel, chart, () => toCsv(cols), `${r.metric.name}-by-${r.x.name}${facets.length > 1 ? `-${s['f']}=${f}` : ''}`);
-    });
+      const now = { c, cols, file: `${r.metric.name}-by-${r.x.name}${facets.length > 1 ? `-${s['f']}=${f}` : ''}` };
+      let p = panels.get(key(f));
+      if (!p) {
+        const panel = el('div', { className: 'panel' });
+        const box = el('div', { className: 'chart' });
+        panel.append(box);
+        plots.append(panel);
+        const chart = makeChart(box, key(f));
+        const made = { panel, chart, now };
+        chart.on('click', (ev) => {
+          const i = (ev.data as { i?: number } | undefined)?.i;
+          const d = made.now.c;
+          if (i === undefined || i < 0 || !d['key']![i]) return;
+          ctx.openRun(String(d['set']![i]), String(d['key']![i]), Number(d['rep']![i]));
+        });
+        exportButtons(panel, chart, () => toCsv(made.now.cols), () => made.now.file);
+        panels.set(key(f), made);
+        p = made;
+      }
+      p.now = now;
+      plots.append(p.panel);
+      const title = `${r.metric.name} by ${r.x.name}${s['f'] ? ` · ${s['f']} = ${f}` : ''}`;
+      p.chart.setOption(facetOption(r, rows, s, cat, title), true);
+    }
   };
 
   const refresh = async () => {
@@ -293,9 +315,7 @@ export function mount(el0: HTMLElement, ctx: ViewContext): () => void {
       const msg = e instanceof Error ? e.message : String(e);
       window.__sb.error = msg;
       info.replaceChildren(el('span', { className: 'error', textContent: msg }));
-      for (const ch of charts) ch.dispose();
-      charts = [];
-      plots.replaceChildren();
+      clear();
       return;
     }
     if (mine !== request) return;
@@ -321,8 +341,7 @@ export function mount(el0: HTMLElement, ctx: ViewContext): () => void {
   return () => {
     stop();
     request++;
-    for (const ch of charts) ch.dispose();
-    charts = [];
+    clear();
     el0.replaceChildren();
   };
 }
