@@ -63,9 +63,25 @@ function plotOption(p: ReportPlot, unit: string | null): ChartOption {
   const bars = xs.map((_, i) => [xOf(i), num(lo[i]), num(hi[i])]).filter((b) => b[1] !== null && b[2] !== null);
   return {
     animation: false,
-    title: { text: `${p.metric}${unit ? ` (${unit})` : ''} by ${p.param}`, left: 'center', textStyle: { fontSize: 13 } },
-    grid: { left: 70, right: 20, top: 40, bottom: 45 },
-    tooltip: { trigger: 'axis', valueFormatter: (v) => label(v as number, unit) },
+    title: {
+      text: `${p.metric}${unit ? ` (${unit})` : ''} by ${p.param}`,
+      // Flagged runs are results, but something was odd while recording them: said where they count.
+      ...(m.flagged > 0 ? { subtext: `${m.flagged} flagged run(s) included`, subtextStyle: { color: '#b06000', fontSize: 11 } } : {}),
+      left: 'center',
+      textStyle: { fontSize: 13 },
+    },
+    grid: { left: 70, right: 20, top: m.flagged > 0 ? 55 : 40, bottom: 45 },
+    tooltip: {
+      trigger: 'item',
+      // The group behind a point: its mean, interval, and how many points and runs it combines.
+      formatter: (item) => {
+        const i = (item as { dataIndex: number; seriesIndex: number }).seriesIndex === 0 ? (item as { dataIndex: number }).dataIndex : -1;
+        if (i < 0) return '';
+        const ci = num(lo[i]) !== null && num(hi[i]) !== null ? `<br>95 % interval ${label(num(lo[i]), unit)} to ${label(num(hi[i]), unit)}` : '<br>no interval (a point with one repetition)';
+        const flagged = Number(m.columns['flagged']?.[i] ?? 0);
+        return `${p.param} = ${String(m.columns['xlabel']?.[i] ?? xs[i])}<br>mean ${label(num(values[i]), unit)}${unit ? ` ${unit}` : ''}${ci}<br>${String(m.columns['points']?.[i] ?? '?')} point(s), ${String(m.columns['runs']?.[i] ?? '?')} run(s)${flagged > 0 ? `, ${flagged} flagged` : ''}`;
+      },
+    },
     toolbox: { feature: {} },
     xAxis: categorical
       ? { type: 'category', name: p.param, nameLocation: 'middle', nameGap: 28, data: [...new Set(xs.map(String))] }
