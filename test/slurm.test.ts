@@ -286,6 +286,26 @@ test('kill -9 of the engine leaves its jobs to Slurm; the next start cancels the
   assert.deepEqual(activeJobs(), []);
 });
 
+test('Ctrl-C of the engine cancels its running jobs; their points are interrupted and run again on resume', { skip, timeout: 900_000 }, async () => {
+  const marks = join(work, 'marks-int');
+  const go = join(marks, 'go');
+  const file = commandBench('int', marks, ['matrix:', '  n: [1]', "  wait: ['go']", '  code: [0]'].join('\n'));
+  const results = join(work, 'res-int');
+  const e = startEngine(['run', file, '--results', results, '--executor', 'slurm']);
+  const started = () => readdirSync(marks).find((f) => f.startsWith('start-1-'));
+  await waitFor('the point starting', () => started() !== undefined, e.out);
+  const id = started()!.split('-')[2]!;
+  e.child.kill('SIGINT');
+  assert.equal(await e.exited, 130, e.out());
+  assert.equal(jobState(id), 'CANCELLED');
+  assert.deepEqual(records(results).map((x) => x.outcome.status), ['interrupted']);
+  assert.deepEqual(activeJobs(), []);
+  writeFileSync(go, '');
+  const again = await cli(['run', file, '--results', results, '--executor', 'slurm']);
+  assert.equal(again.code, 0, again.out);
+  assert.deepEqual(records(results).map((x) => x.outcome.status), ['ok']);
+});
+
 test('an unreachable controller is a clear error at start (exit 5), before anything runs', { skip, timeout: 300_000 }, async () => {
   const file = commandBench('down', join(work, 'marks-down'), ['matrix:', '  n: [1]', "  wait: ['none']", '  code: [0]'].join('\n'));
   const conf = join(work, 'down.conf');
