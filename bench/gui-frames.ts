@@ -8,7 +8,7 @@
  *
  * Run: npx tsx bench/gui-frames.ts [--frames N (36000)] [--fps F (60)]
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -57,9 +57,12 @@ async function makeSet(): Promise<{ dir: string; key: string }> {
 }
 
 const t0 = performance.now();
+// Figures depend on what else runs: the load is printed with them.
+console.log(`load average: ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')} on ${(await import('node:os')).cpus().length} cores`);
 const { dir, key } = await makeSet();
 console.log(`set with one run of ${N} frames (${(N / FPS / 60).toFixed(1)} min at ${FPS} fps) written in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${dir}`);
 const webRoot = buildWeb();
+mkdirSync(join(new URL('..', import.meta.url).pathname, 'test-artifacts'), { recursive: true });
 const server = await startUiServer({ sets: [ResultSet.open(dir)], webRoot });
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: BROWSER_ARGS, headless: true });
 try {
@@ -70,12 +73,15 @@ try {
     await page.goto(`${server.origin}/?view=frames&run=${encodeURIComponent(`long-run/${key}/1`)}`);
     await page.waitForFunction(() => ((globalThis as Hook).__sb?.draws ?? 0) > 0, undefined, { timeout: 120_000 });
     const wall = performance.now() - start;
-    const inPage = await page.evaluate(() => (globalThis as Hook).__sb!.timings['framesOpen']!);
+    const tm = await page.evaluate(() => (globalThis as Hook).__sb!.timings);
+    const inPage = tm['framesOpen']!;
     const bars = await page.evaluate(() => (globalThis as Hook).__sb!.charts['frames']!.getOption().series[0]!.data.length);
-    console.log(`${label}: ${wall.toFixed(0)} ms from navigation to the frame view drawn (${inPage.toFixed(0)} ms from the view's mount); ${bars} frames drawn of ${N}`);
+    console.log(`${label}: ${wall.toFixed(0)} ms from navigation to the frame view drawn (${inPage.toFixed(0)} ms from the view's mount: ${tm['framesFetch']!.toFixed(0)} ms waiting for the server, ${tm['framesDraw']!.toFixed(0)} ms drawing); ${bars} frames drawn of ${N}`);
     return wall;
   };
   const cold = await open('cold (server reads frames.parquet)');
+  // Looked at: the stacked stages, the sizes with keyframes apart, the marks.
+  await page.screenshot({ path: join(new URL('..', import.meta.url).pathname, 'test-artifacts', 'bench-frames-36000.png') });
   const warm = [await open('warm 1'), await open('warm 2'), await open('warm 3')].sort((a, b) => a - b)[1]!;
   // A zoom to 10 s: every frame of the window comes (600 at 60 fps).
   const before = await page.evaluate(() => (globalThis as Hook).__sb!.draws);

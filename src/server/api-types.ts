@@ -287,6 +287,8 @@ export interface FramesResponse {
   lateMs: number;
   offsetS: number | null;
   timeBase: 'run' | 'stream';
+  /** The first and last frame's time in the whole run (the axis to zoom out to); null without frames. */
+  range: [number, number] | null;
 }
 
 // ---------------------------------------------------------------------------------------------

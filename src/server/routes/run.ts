@@ -299,6 +299,7 @@ async function runFrames(ctx: RouteContext): Promise<FramesResponse> {
     lateMs: late,
     offsetS,
     timeBase: offsetS === null ? 'stream' : 'run',
+    range: f.t.length > 0 ? [f.t[0]!, f.t[f.t.length - 1]!] : null,
   };
 }
 
