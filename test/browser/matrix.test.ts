@@ -167,7 +167,7 @@ test('the matrix view plots what DuckDB answers: x changed, a parameter fixed, t
   await page.close();
 });
 
-test('a group of one point opens its run on click; heatmap, box and stage stack draw', { timeout: 300_000 }, async () => {
+test('a group of one point opens its run on click; small multiples with an overlaid parameter; heatmap, box (runs, frames) and stage stack draw', { timeout: 300_000 }, async () => {
   const { page, errors } = await newPage(browser);
   // Every other parameter fixed, one series: each plotted value is one point (its two repetitions).
   await page.goto(`${server.url}?view=matrix&y=latency.p50&x=bitrate&s=&c.codec=v:h264&c.resolution=v:320x180&c.fps=v:30`);
@@ -187,11 +187,26 @@ test('a group of one point opens its run on click; heatmap, box and stage stack 
   const run = new URL(page.url()).searchParams.get('run');
   assert.equal(run, `${ResultSet.open(setDir).info.name}/${String(want[0]!['point_key'])}/${String(want[0]!['rep'])}`);
 
-  for (const [kind, extra] of [['heatmap', ''], ['box', ''], ['stack', '&y=latency.p50']] as const) {
+  // Small multiples by resolution, fps overlaid: one chart per frame size, one series per codec and fps.
+  const facets = await newPage(browser);
+  await facets.page.goto(`${server.url}?view=matrix&y=client.bitrate&x=bitrate&s=codec&f=resolution&c.fps=overlay`);
+  await waitDraw(facets.page, 0);
+  await shot(facets.page, 'matrix-4-facets');
+  const names = await facets.page.evaluate(() => Object.keys((globalThis as unknown as { __sb: { charts: Record<string, unknown> } }).__sb.charts).sort());
+  assert.deepEqual(names, ['matrix:320x180', 'matrix:480x270', 'matrix:640x360']);
+  const small = await plotted(facets.page, 'matrix:480x270');
+  assert.deepEqual(Object.keys(small).sort(), ['h264, fps=15', 'h264, fps=30', 'vp8, fps=15', 'vp8, fps=30']);
+  const [one] = await sql(`SELECT avg("client.bitrate") AS v FROM points WHERE status = 'ok' AND codec = 'vp8' AND fps = 30 AND resolution = '480x270' AND bitrate = 3000000`);
+  assertClose(small['vp8, fps=30']!.find((p) => p[0] === 3000000)![1], one!['v'] as number, 'vp8 fps=30 480x270 3M');
+  assert.deepEqual(facets.errors, []);
+  await facets.page.close();
+
+  for (const [kind, extra] of [['heatmap', ''], ['box', ''], ['box', '&y=latency_ms'], ['stack', '&y=latency.p50']] as const) {
     const p = await newPage(browser);
     await p.page.goto(`${server.url}?view=matrix&y=latency.p50&x=bitrate&s=codec&kind=${kind}${extra}`);
     await waitDraw(p.page, 0);
-    await shot(p.page, `matrix-4-${kind}`);
+    await shot(p.page, `matrix-4-${kind}${extra.includes('latency_ms') ? '-frames' : ''}`);
+    if (extra.includes('latency_ms')) assert.match((await p.page.textContent('.note')) ?? '', /over the frames of the recorded windows/);
     const types = await p.page.evaluate(() => (globalThis as unknown as { __sb: { charts: Record<string, { getOption(): { series: { type: string; data: unknown[] }[] } }> } }).__sb.charts['matrix']!.getOption().series.map((s) => [s.type, s.data.length]));
     const expect = kind === 'stack' ? 'bar' : kind === 'box' ? 'boxplot' : 'heatmap';
     assert.ok(types.length > 0 && types.every(([t, n]) => t === expect && (n as number) > 0), `${kind}: ${JSON.stringify(types)}`);

@@ -64,8 +64,12 @@ function fmt(v: unknown, unit?: string | null): string {
   return `${t}${unit ? ` ${unit}` : ''}`;
 }
 
-/** The chart options of one facet of a response. */
-export function facetOption(r: MatrixResponse, rows: number[], s: ViewState, cat: SetsResponse, title: string): ChartOption {
+/** Axis numbers short (1.5M, 300k) where they are large, as bitrates are written. */
+const compact = new Intl.NumberFormat('en', { notation: 'compact', maximumSignificantDigits: 3 });
+const axisNumber = (v: number) => (Math.abs(v) >= 10_000 ? compact.format(v) : String(v));
+
+/** The chart options of one facet of a response; `yRange` gives small multiples one scale. */
+export function facetOption(r: MatrixResponse, rows: number[], s: ViewState, cat: SetsResponse, title: string, yRange?: [number, number]): ChartOption {
   const c = r.columns;
   const kind = (s['kind'] ?? 'line') as (typeof KINDS)[number];
   const yName = `${r.metric.name}${unitText(r.metric.unit)}`;
@@ -96,9 +100,9 @@ export function facetOption(r: MatrixResponse, rows: number[], s: ViewState, cat
   };
   const xOf = (i: number) => (r.x.numeric ? (c['x']![i] as number) : catOf(i));
   const xAxis = r.x.numeric
-    ? { type: r.x.log ? ('log' as const) : ('value' as const), name: xName, nameLocation: 'middle' as const, nameGap: 28, scale: true }
+    ? { type: r.x.log ? ('log' as const) : ('value' as const), name: xName, nameLocation: 'middle' as const, nameGap: 28, scale: true, axisLabel: { formatter: axisNumber } }
     : { type: 'category' as const, data: cats, name: xName, nameLocation: 'middle' as const, nameGap: 28 };
-  const yAxis = { type: 'value' as const, name: yName, nameLocation: 'middle' as const, nameGap: 50, scale: kind !== 'bar' && kind !== 'stack' };
+  const yAxis = { type: 'value' as const, name: yName, nameLocation: 'middle' as const, nameGap: 50, scale: kind !== 'bar' && kind !== 'stack', axisLabel: { formatter: axisNumber }, ...(yRange ? { min: yRange[0], max: yRange[1] } : {}) };
   const base: ChartOption = {
     animation: false,
     title: { text: title, left: 'center', textStyle: { fontSize: 13 } },
@@ -270,6 +274,18 @@ export function mount(el0: HTMLElement, ctx: ViewContext): () => void {
       }
     }
     plots.classList.toggle('single', facets.length === 1);
+    // Small multiples share one y scale, so that panels compare at a glance.
+    let yRange: [number, number] | undefined;
+    if (facets.length > 1 && (s['kind'] ?? 'line') !== 'heatmap' && s['kind'] !== 'stack') {
+      const ys = ['value', 'lo', 'hi', 'min', 'max'].flatMap((k) => (c[k] ?? []).filter((v): v is number => typeof v === 'number'));
+      if (ys.length > 0) {
+        const lo = Math.min(...ys);
+        const hi = Math.max(...ys);
+        // Bounds on a round step, as ECharts' own scale would choose, so the axis labels stay round.
+        const step = 10 ** Math.floor(Math.log10(hi - lo || Math.abs(hi) || 1)) / 2;
+        yRange = [Math.floor(lo / step) * step, Math.ceil(hi / step) * step];
+      }
+    }
     for (const f of facets) {
       const rows = Array.from({ length: n }, (_, i) => i).filter((i) => String(c['facet']![i]) === f);
       const cols: Record<string, unknown[]> = {};
@@ -296,7 +312,7 @@ export function mount(el0: HTMLElement, ctx: ViewContext): () => void {
       p.now = now;
       plots.append(p.panel);
       const title = `${r.metric.name} by ${r.x.name}${s['f'] ? ` · ${s['f']} = ${f}` : ''}`;
-      p.chart.setOption(facetOption(r, rows, s, cat, title), true);
+      p.chart.setOption(facetOption(r, rows, s, cat, title, yRange), true);
     }
   };
 
