@@ -53,6 +53,22 @@ test('report: one file that opens from file:// with the network refused, every c
   assert.doesNotMatch(html, /<script[^>]*\ssrc=/i);
   assert.doesNotMatch(html, /<link[^>]*rel="stylesheet"/i);
 
+  // --json prints the data the page carries: the same figures.
+  const j = cli(['report', dir, '--json']);
+  assert.equal(j.status, 0, j.stderr);
+  const inPage = JSON.parse(/<script id="sb-report-data" type="application\/json">([\s\S]*?)<\/script>/.exec(html)![1]!) as { plots: { metric: string; param: string; matrix: { columns: Record<string, unknown[]> } }[] };
+  const printed = JSON.parse(j.stdout) as typeof inPage;
+  assert.ok(inPage.plots.length > 0);
+  assert.deepEqual(printed.plots.map((q) => `${q.metric}:${q.param}`), inPage.plots.map((q) => `${q.metric}:${q.param}`));
+  // Equal but for the last bits: DuckDB sums in parallel, in no fixed order.
+  const same = (a: unknown, b: unknown) => (typeof a === 'number' && typeof b === 'number' ? Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b)) : a === b);
+  printed.plots.forEach((q, i) => {
+    for (const col of ['x', 'value', 'lo', 'hi']) {
+      const want = inPage.plots[i]!.matrix.columns[col]!;
+      assert.ok(q.matrix.columns[col]!.length === want.length && q.matrix.columns[col]!.every((v, k) => same(v, want[k])), `--json ${q.metric} by ${q.param}: ${col} differs from the page's`);
+    }
+  });
+
   // What the figures must be: DuckDB over the same set, the test's own SQL.
   const db = await openSetDatabase([ResultSet.open(dir)], { views: [] });
   const browser = await openBrowser();
@@ -196,5 +212,5 @@ test('report: a directory that is no result set is one line and exit 4; --help e
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   const h = cli(['report', '--help']);
   assert.equal(h.status, 0);
-  assert.match(h.stdout, /Usage: streambench report RESULT-SET \[--out FILE\]/);
+  assert.match(h.stdout, /Usage: streambench report RESULT-SET \[--out FILE \| --json\]/);
 });

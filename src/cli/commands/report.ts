@@ -13,7 +13,7 @@ import { helpText, parseCommand, type CommandSpec } from '../args.ts';
 export const reportSpec = {
   name: 'report',
   summary: 'Write one self-contained HTML report of a result set: its main plots, readable with no server and no network.',
-  usage: 'streambench report RESULT-SET [--out FILE] [--root DIR]',
+  usage: 'streambench report RESULT-SET [--out FILE | --json] [--root DIR]',
   help: [
     'RESULT-SET is a result set directory, or the name of one below --root.',
     '',
@@ -27,9 +27,11 @@ export const reportSpec = {
     '(`streambench ui`, its matrix view): the same server code computes both.',
     '',
     '  --out FILE            where to write it (default: report.html inside the result set)',
+    '  --json                print the report\'s data as JSON instead (what the page draws: the header, and',
+    '                        each plot as the GUI\'s /api/matrix answers it); writes nothing',
     '  --root DIR            where result sets are looked for by name (default: results)',
   ].join('\n'),
-  options: { out: { type: 'string', short: 'o' }, root: { type: 'string' } },
+  options: { out: { type: 'string', short: 'o' }, json: { type: 'boolean' }, root: { type: 'string' } },
 } satisfies CommandSpec;
 
 /** The checkout's top: this file is src/cli/commands/ or dist/cli/commands/, three levels down. */
@@ -100,7 +102,9 @@ export async function reportCommand(argv: string[], out: NodeJS.WriteStream): Pr
   const [target, ...extra] = a.positionals;
   if (!target) throw InputError.single('streambench report', 'expected a result set', reportSpec.usage);
   if (extra.length > 0) throw InputError.single('streambench report', `one result set per report; unexpected '${extra[0]}'`, reportSpec.usage);
+  if (a.values.json && a.values.out !== undefined) throw InputError.single('streambench report', '--json prints the data and writes no file: give --json or --out, not both');
   const set = openSet(target, a.values.root ?? 'results');
+  if (a.values.json) return out.write(`${JSON.stringify(await buildReport(set), null, 1)}\n`), 0;
   const file = resolve(a.values.out ?? join(set.dir, 'report.html'));
   if (existsSync(file) && statSync(file).isDirectory()) throw InputError.single('--out', `${file} is a directory: give a file name, e.g. ${join(file, 'report.html')}`);
   const page = reportPage(out);
