@@ -44,6 +44,11 @@ function header(d: ReportData): void {
   h.append(dl);
 }
 
+/** Text for ECharts' tooltip, which takes HTML: a parameter's value is the benchmark file's text, never markup. */
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
 /** The colour of a plot's means and error bars (the browser test looks for it on the canvas). */
 const LINE = '#2f5fb3';
 
@@ -77,9 +82,9 @@ function plotOption(p: ReportPlot, unit: string | null): ChartOption {
       formatter: (item) => {
         const i = (item as { dataIndex: number; seriesIndex: number }).seriesIndex === 0 ? (item as { dataIndex: number }).dataIndex : -1;
         if (i < 0) return '';
-        const ci = num(lo[i]) !== null && num(hi[i]) !== null ? `<br>95 % interval ${label(num(lo[i]), unit)} to ${label(num(hi[i]), unit)}` : '<br>no interval (a point with one repetition)';
+        const ci = num(lo[i]) !== null && num(hi[i]) !== null ? `\n95 % interval ${label(num(lo[i]), unit)} to ${label(num(hi[i]), unit)}` : '\nno interval (a point with one repetition)';
         const flagged = Number(m.columns['flagged']?.[i] ?? 0);
-        return `${p.param} = ${String(m.columns['xlabel']?.[i] ?? xs[i])}<br>mean ${label(num(values[i]), unit)}${unit ? ` ${unit}` : ''}${ci}<br>${String(m.columns['points']?.[i] ?? '?')} point(s), ${String(m.columns['runs']?.[i] ?? '?')} run(s)${flagged > 0 ? `, ${flagged} flagged` : ''}`;
+        return escapeHtml(`${p.param} = ${String(m.columns['xlabel']?.[i] ?? xs[i])}\nmean ${label(num(values[i]), unit)}${unit ? ` ${unit}` : ''}${ci}\n${String(m.columns['points']?.[i] ?? '?')} point(s), ${String(m.columns['runs']?.[i] ?? '?')} run(s)${flagged > 0 ? `, ${flagged} flagged` : ''}`).replace(/\n/g, '<br>');
       },
     },
     toolbox: { feature: {} },
