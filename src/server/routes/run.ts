@@ -50,6 +50,16 @@ async function rows(sql: string): Promise<unknown[][]> {
   return run;
 }
 
+/** Runs sql on the same connection; the result as one array per column (a long table converts faster so). */
+async function columnsOf(sql: string): Promise<unknown[][]> {
+  shared ??= DuckDBInstance.create(':memory:').then((i) => i.connect());
+  const conn = await shared;
+  const read = () => conn.runAndReadAll(sql).then((r) => r.getColumns() as unknown[][]);
+  const run = queue.then(read, read);
+  queue = run.catch(() => undefined);
+  return run;
+}
+
 const num = (v: unknown): number => (v === null || v === undefined ? NaN : typeof v === 'bigint' ? Number(v) : Number(v));
 
 /** The run a request names (`set`, `key`, `rep`), or a 400/404 saying what is wrong. */
@@ -260,8 +270,9 @@ async function loadFrames(record: PointRecord, dir: string, names: Set<string>, 
     ...plain.map((c) => quoteIdentSafe(c)),
     ...stages.map((s) => `${quoteIdentSafe(s.to)} - ${quoteIdentSafe(s.from)}`),
   ];
-  const r = await rows(`SELECT ${exprs.join(', ')} FROM read_parquet(${quoteString(path)}) ORDER BY capture_start, frame`);
-  const col = (i: number) => r.map((row) => num(row[i]));
+  // DOUBLE columns come as numbers (NULL as null): a plain map, no per-row arrays.
+  const r = await columnsOf(`SELECT ${exprs.map((e) => `CAST(${e} AS DOUBLE)`).join(', ')} FROM read_parquet(${quoteString(path)}) ORDER BY capture_start, frame`);
+  const col = (i: number) => (r[i] ?? []).map((v) => (v === null ? NaN : (v as number)));
   const cols: Record<string, number[]> = {};
   plain.forEach((c, i) => (cols[c] = col(2 + i)));
   stages.forEach((s, i) => (cols[`stage.${s.name}`] = col(2 + plain.length + i)));

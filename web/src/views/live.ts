@@ -25,13 +25,14 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
   const head = el('div', { className: 'live-head' });
   const current = el('div', { className: 'panel' });
   const chartBox = el('div', { className: 'chart' });
+  const lag = el('span', { className: 'note live-lag' });
   chartBox.style.height = '300px';
   const table = el('table', { className: 'live-runs' });
   const matrixBox = el('div', { className: 'live-matrix' });
   root.append(
     head,
     current,
-    el('div', { className: 'panel' }, el('h3', { textContent: 'the point in progress: its series as they arrive' }), chartBox),
+    el('div', { className: 'panel' }, el('h3', {}, 'the point in progress: its series as they arrive ', lag), chartBox),
     el('div', { className: 'panel' }, el('h3', { textContent: 'the plan' }), table),
     el('div', { className: 'panel' }, el('h3', { textContent: 'the matrix so far (drawn again as each point lands)' }), matrixBox),
   );
@@ -139,6 +140,13 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
       if (ids.length > 0) return drawSeries();
     }
     const meta = new Map(data.list.map((s) => [s.id, s]));
+    // How far behind the point the newest sample is (the agents send a batch a second; the page asks twice a second).
+    const newest = Math.max(-Infinity, ...data.series.map((s) => s.columns.t[s.columns.t.length - 1] ?? -Infinity));
+    if (data.current && Number.isFinite(newest)) {
+      const behind = Math.max(0, data.current.runningS - newest);
+      lag.textContent = `(newest sample ${behind.toFixed(1)} s behind)`;
+      lag.dataset['behindS'] = behind.toFixed(2);
+    }
     chart ??= makeChart(chartBox, 'live.series');
     chart.setOption(
       {
