@@ -87,6 +87,26 @@ test('run view and frame view plot the run\'s own samples and frames', { timeout
     samePairs(second.data, want2, 'second run client cpu.busy_pct');
     await shot(page, 'run-view-overlay');
 
+    // Zoom as a user does (the chart's own dataZoom action): the window goes into the address,
+    // and the series come again for it: the samples inside, and one beyond each edge.
+    const [lo, hi] = [Number(want[Math.floor(want.length / 4)]![0]), Number(want[Math.floor(want.length / 2)]![0])];
+    const before = await page.evaluate(() => (globalThis as unknown as Hook).__sb.draws);
+    await page.evaluate(([a, z]) => {
+      const c = (globalThis as unknown as { __sb: { charts: Record<string, { dispatchAction(x: unknown): void }> } }).__sb.charts['run.cpu']!;
+      c.dispatchAction({ type: 'dataZoom', startValue: a, endValue: z });
+    }, [lo, hi]);
+    await waitDraw(page, before);
+    const url = new URL(page.url());
+    assert.equal(Number(url.searchParams.get('from')), Number(lo.toFixed(3)));
+    assert.equal(Number(url.searchParams.get('to')), Number(hi.toFixed(3)));
+    const zoomed = (await page.evaluate(chartSeries, 'run.cpu')).find((s) => s.id === 'samples:client:cpu.busy_pct')!;
+    const from = Number(url.searchParams.get('from'));
+    const to = Number(url.searchParams.get('to'));
+    const first = want.findIndex((r) => r[0]! >= from);
+    const last = want.findLastIndex((r) => r[0]! <= to);
+    samePairs(zoomed.data, want.slice(Math.max(0, first - 1), last + 2), 'zoomed client cpu.busy_pct');
+    await shot(page, 'run-view-zoomed');
+
     // The frame view: each stage of each frame, its size and its quality, as frames.parquet has them.
     await page.goto(`${server.origin}/?view=frames&run=${runParam}`);
     await waitDraw(page, 0);
