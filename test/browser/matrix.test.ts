@@ -3,7 +3,7 @@
 // fixing another one; a permalink gives the same view; two sets compare as series. Screenshots
 // go to test-artifacts/ (look at them).
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -256,5 +256,32 @@ test('two result sets compare: the set is a parameter, each set a series', { tim
     await page.close();
   } finally {
     await two.close();
+  }
+});
+
+test('the matrix view follows a set that gains points (a run going on): the plot fills in', { timeout: 300_000 }, async () => {
+  // A copy with one run held back, put in place while the page is open, as a run commits a point.
+  const growing = join(tmp, 'growing');
+  cpSync(FIXTURE, growing, { recursive: true });
+  const [held] = (await sql(`SELECT point_key || '-r' || rep AS dir FROM points WHERE status = 'ok' AND rep = 2 ORDER BY point_key LIMIT 1`)).map((r) => String(r['dir']));
+  renameSync(join(growing, 'points', held!), join(tmp, 'held'));
+  const live = await startServer([growing]);
+  try {
+    const { page, errors } = await newPage(browser);
+    await page.goto(`${live.url}?view=matrix&y=latency.p50&x=codec&s=`);
+    let draws = await waitDraw(page, 0);
+    const runs = () => page.evaluate(() => ((globalThis as unknown as { __sb: { matrix: { r: { columns: { runs: number[] } } } } }).__sb.matrix.r.columns.runs).reduce((a, b) => a + b, 0));
+    const total = (await sql(`SELECT count(*) AS n FROM points WHERE status = 'ok' AND "latency.p50" IS NOT NULL`))[0]!['n'] as number;
+    assert.equal(await runs(), total - 1);
+    renameSync(join(tmp, 'held'), join(growing, 'points', held!));
+    draws = await waitDraw(page, draws);
+    assert.equal(await runs(), total);
+    const want = await sql(`WITH pts AS (SELECT codec, point_key, avg("latency.p50") AS m FROM points WHERE status = 'ok' GROUP BY ALL) SELECT codec, avg(m) AS v FROM pts GROUP BY codec ORDER BY codec`);
+    const got = (await plotted(page))['latency.p50']!;
+    want.forEach((w, i) => assertClose(got[i]![1], w['v'] as number, `codec=${String(w['codec'])}`));
+    assert.deepEqual(errors, []);
+    await page.close();
+  } finally {
+    await live.close();
   }
 });

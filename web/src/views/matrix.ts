@@ -354,7 +354,29 @@ export function mount(el0: HTMLElement, ctx: ViewContext): () => void {
     if ((st['view'] ?? 'matrix') === 'matrix') void refresh();
   });
   void refresh();
+  // A run adding points to an open set: the plot fills in (the server reloads the set when its
+  // index grows and counts that in `version`; the catalogue is taken anew, for new values).
+  let polling = false;
+  const poll = setInterval(() => {
+    if (polling) return;
+    polling = true;
+    ctx
+      .api<SetsResponse>('/api/sets')
+      .then((fresh) => {
+        if (fresh.version === cat.version) return;
+        Object.assign(cat, fresh);
+        void refresh();
+      })
+      .catch((e: unknown) => {
+        // Said, not swallowed; the next tick asks again (a server busy or restarting).
+        info.title = `could not check for new points: ${e instanceof Error ? e.message : String(e)}`;
+      })
+      .finally(() => {
+        polling = false;
+      });
+  }, 3000);
   return () => {
+    clearInterval(poll);
     stop();
     request++;
     clear();
