@@ -181,6 +181,10 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
   const problem = rulesProblem(baseRules);
   if (problem) throw InputError.single('--listen', problem);
   const sets = new LoadedSets(opts.sets);
+  // Loading starts now, not at the page's first request: by the time someone opens the printed
+  // address the sets are usually in. A failure here is not lost: the first request loads again
+  // and answers with it.
+  sets.get().catch(() => undefined);
   let rules: ServerRules = baseRules;
 
   const server = createServer((req, res) => {
