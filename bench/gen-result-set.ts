@@ -20,6 +20,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { seededRandom } from '../src/base/random.ts';
+import { typeValue } from '../src/config/declare.ts';
+import { paramDecl } from '../src/config/workloads/index.ts';
 import type { PointRecord } from '../src/store/records.ts';
 import { ResultSet } from '../src/store/resultset.ts';
 
@@ -123,11 +125,15 @@ export function runRecord(i: number, metrics: number, rnd: () => number): Omit<P
   const { params, rep } = runParams(i);
   const key = createHash('sha256').update(JSON.stringify(params)).digest('hex').slice(0, 12);
   const t = 1_760_000_000_000 + i * 3000;
+  // Typed by the stream workload's declarations, as the engine stores them: a record without
+  // `typed` is read as one of an older version and upgraded on every read.
+  const typed = Object.fromEntries(Object.entries(params).map(([name, v]) => [name, typeValue(paramDecl('stream', name)!, v)]));
   return {
     key,
     rep,
     index: i % COMBINATIONS,
     params,
+    typed,
     outcome: i % 97 === 96 ? { status: 'failed', error: 'client exited with code 1' } : { status: 'ok' },
     attempts: 1,
     workload: 'stream',
@@ -172,7 +178,8 @@ export function generateResultSet(dir: string, opts: GenOptions): ResultSet {
 export function cachedResultSet(opts: GenOptions, log: (s: string) => void = () => {}): ResultSet {
   const root = process.env['STREAMBENCH_GEN_DIR'] ?? join(tmpdir(), 'streambench-gen');
   mkdirSync(root, { recursive: true });
-  const dir = join(root, `set-${opts.runs}x${opts.metrics}-s${opts.seed ?? 1}`);
+  // v2: records typed as the engine writes them (v1 sets lacked it).
+  const dir = join(root, `set-v2-${opts.runs}x${opts.metrics}-s${opts.seed ?? 1}`);
   if (existsSync(dir)) return ResultSet.open(dir);
   const tmp = `${dir}.partial-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });

@@ -10,7 +10,7 @@
  * records), the catalogue, the DuckDB points table (openSetDatabase: from the table saved beside
  * the index, or built), then /api/matrix cold (the first request opens the set) and warm.
  *
- * Run: npx tsx bench/gui-matrix.ts [--runs N (10000)] [--big N (100000; 0 skips)] [--metrics M (20)] [--web DIR (a built GUI; default: built now)]
+ * Run: npx tsx bench/gui-matrix.ts [--runs N (10000)] [--big N (100000; 0 skips)] [--big-set DIR (an existing set instead)] [--metrics M (20)] [--web DIR (a built GUI; default: built now)]
  */
 import { rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -19,7 +19,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { startUiServer } from '../src/server/server.ts';
 import { setCatalog } from '../src/store/catalog.ts';
 import { openSetDatabase } from '../src/store/database.ts';
-import type { ResultSet } from '../src/store/resultset.ts';
+import { ResultSet } from '../src/store/resultset.ts';
 import { cachedResultSet } from './gen-result-set.ts';
 import { BROWSER_ARGS, buildWeb } from './gui-common.ts';
 
@@ -111,7 +111,7 @@ console.log(`matrix view at scale; load ${loadavg()[0]!.toFixed(1)}`);
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: BROWSER_ARGS });
 try {
   for (const [runs, changes] of [[RUNS, true], ...(BIG > 0 ? [[BIG, false]] : [])] as [number, boolean][]) {
-    const set = cachedResultSet({ runs, metrics: METRICS }, console.log);
+    const set = runs === BIG && args.includes('--big-set') ? ResultSet.open(flag('--big-set', '')) : cachedResultSet({ runs, metrics: METRICS }, console.log);
     console.log(`${runs} runs x ${METRICS} metrics (${set.dir}):`);
     await serverSide(set);
     await inBrowser(browser, set, runs, changes);

@@ -21,7 +21,7 @@ export interface Layout {
   bottom: number;
 }
 
-export const MARGIN = { left: 60, right: 110, top: 46, bottom: 34 };
+export const MARGIN = { left: 60, right: 150, top: 46, bottom: 34 };
 
 /** x of the i-th of n axes. */
 export function axisX(layout: Layout, i: number, n: number): number {
@@ -153,8 +153,13 @@ function pixel(rgb: string): number {
  * colours drawn last (on top). Why not the canvas' own strokes: chromium rasterises canvas paths
  * at the next frame, and with no GPU its anti-aliased strokes of 8,000 lines took 1.5 s on this
  * machine under load against about 0.1 s for these spans; a brush must answer under 100 ms.
+ *
+ * Past `chunk` lines, the first `chunk` (every k-th run in colour order, so all colours show) are
+ * drawn now and the rest by the returned function, a chunk per call (per frame): a brush over
+ * most of 10,000 runs answers at once and fills in over the next frames. It returns whether
+ * chunks remain; undefined when all was drawn now.
  */
-export function drawForeground(ctx: CanvasRenderingContext2D, raster: Raster, layout: Layout, axes: readonly Axis[], mask: Uint8Array, selected: number, colour: Float32Array | undefined): void {
+export function drawForeground(ctx: CanvasRenderingContext2D, raster: Raster, layout: Layout, axes: readonly Axis[], mask: Uint8Array, selected: number, colour: Float32Array | undefined, chunk = Infinity): (() => boolean) | undefined {
   const { pixels, image } = raster;
   pixels.fill(0);
   const W = image.width;
@@ -182,36 +187,51 @@ export function drawForeground(ctx: CanvasRenderingContext2D, raster: Raster, la
     const pos = axes.map((a) => a.pos);
     const m = pos.length;
     const ys = new Float64Array(m);
-    for (let j = 0; j < selected; j++) {
-      const i = order[j]!;
-      const b = bins[i]!;
-      const c = b === 0 ? grey : colours[b - 1]!;
-      for (let k = 0; k < m; k++) {
-        const p = pos[k]![i]!;
-        ys[k] = p !== p ? NaN : top + (1 - p) * h;
-      }
-      for (let k = 0; k + 1 < m; k++) {
-        const ya = ys[k]!;
-        const yb = ys[k + 1]!;
-        // A run without a value on an axis breaks its line there.
-        if (ya !== ya || yb !== yb) continue;
-        const x0 = xs[k]!;
-        const x1 = xs[k + 1]!;
-        const slope = (yb - ya) / (x1 - x0);
-        // Each column gets the vertical span the segment crosses in it: a gap-free one-pixel line.
-        // Positions lie in 0..1, so every span is inside the canvas: no clamping in the loop.
-        let yPrev = ya + 0.5;
-        for (let x = x0; x < x1; x++) {
-          const yNext = yPrev + slope;
-          let y = (yPrev < yNext ? yPrev : yNext) | 0;
-          const hi = (yPrev < yNext ? yNext : yPrev) | 0;
-          for (let at = y * W + x; y <= hi; y++, at += W) pixels[at] = c;
-          yPrev = yNext;
+    const stride = Math.max(1, Math.ceil(selected / chunk));
+    const lines = (start: number) => {
+      for (let j = start; j < selected; j += stride) {
+        const i = order[j]!;
+        const b = bins[i]!;
+        const c = b === 0 ? grey : colours[b - 1]!;
+        for (let k = 0; k < m; k++) {
+          const p = pos[k]![i]!;
+          ys[k] = p !== p ? NaN : top + (1 - p) * h;
+        }
+        for (let k = 0; k + 1 < m; k++) {
+          const ya = ys[k]!;
+          const yb = ys[k + 1]!;
+          // A run without a value on an axis breaks its line there.
+          if (ya !== ya || yb !== yb) continue;
+          const x0 = xs[k]!;
+          const x1 = xs[k + 1]!;
+          const slope = (yb - ya) / (x1 - x0);
+          // Each column gets the vertical span the segment crosses in it: a gap-free one-pixel line.
+          // Positions lie in 0..1, so every span is inside the canvas: no clamping in the loop. Fixed
+          // point (16.16) keeps the loop in integers, which V8 runs faster than float rounding.
+          const step = Math.round(slope * 65536);
+          let yf = Math.round((ya + 0.5) * 65536);
+          for (let at0 = x0; at0 < x1; at0++) {
+            const yn = yf + step;
+            let y = (yf < yn ? yf : yn) >> 16;
+            const hi = (yf < yn ? yn : yf) >> 16;
+            for (let at = y * W + at0; y <= hi; y++, at += W) pixels[at] = c;
+            yf = yn;
+          }
         }
       }
-    }
+    };
+    lines(0);
+    ctx.putImageData(image, 0, 0);
+    if (stride === 1) return undefined;
+    let next = 1;
+    return () => {
+      lines(next++);
+      ctx.putImageData(image, 0, 0);
+      return next < stride;
+    };
   }
   ctx.putImageData(image, 0, 0);
+  return undefined;
 }
 
 /** Short text of a number for a tick or a legend. */
@@ -308,7 +328,7 @@ export function drawOverlay(ctx: CanvasRenderingContext2D, layout: Layout, o: Ov
 }
 
 function drawLegend(ctx: CanvasRenderingContext2D, layout: Layout, c: NonNullable<OverlayInput['colour']>): void {
-  const x = layout.width - layout.right + 40;
+  const x = layout.width - 70;
   const yTop = posY(layout, 1);
   const yBot = posY(layout, 0);
   const grad = ctx.createLinearGradient(0, yBot, 0, yTop);
@@ -321,10 +341,11 @@ function drawLegend(ctx: CanvasRenderingContext2D, layout: Layout, c: NonNullabl
   ctx.fillText(fmt(c.max), x + 18, yTop + 4);
   ctx.fillText(fmt(c.min), x + 18, yBot - 4);
   if (c.log) ctx.fillText('log', x + 18, (yTop + yBot) / 2);
-  ctx.textAlign = 'center';
+  // Right-aligned to the edge: clear of the last axis' title.
+  ctx.textAlign = 'right';
   ctx.font = 'bold 10px system-ui, sans-serif';
-  ctx.fillText('colour', x + 7, 14);
+  ctx.fillText('colour', layout.width - 4, 14);
   ctx.font = '10px system-ui, sans-serif';
   const label = c.unit ? `${c.name} (${c.unit})` : c.name;
-  ctx.fillText(label.length > 20 ? `${label.slice(0, 19)}…` : label, x + 7, 28);
+  ctx.fillText(label.length > 18 ? `${label.slice(0, 17)}…` : label, layout.width - 4, 28);
 }

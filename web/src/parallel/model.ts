@@ -95,10 +95,16 @@ export function brushFromSpan(axis: Axis, a: number, b: number): Brush {
   if (axis.type === 'categorical') {
     const cats = axis.categories ?? [];
     const span = Math.max(1, cats.length - 1);
-    return { axis: axis.name, cats: cats.filter((_, k) => {
-      const p = cats.length === 1 ? 0.5 : k / span;
-      return p >= lo && p <= hi;
-    }) };
+    // A quarter step of slack: a drag that starts on a category (at an end of the axis, say) takes
+    // it even when the press lands a pixel beside it.
+    const slack = 0.25 / span;
+    return {
+      axis: axis.name,
+      cats: cats.filter((_, k) => {
+        const p = cats.length === 1 ? 0.5 : k / span;
+        return p >= lo - slack && p <= hi + slack;
+      }),
+    };
   }
   // Rounded as the URL keeps it, so the brush in hand and the one a link restores select the same runs.
   return { axis: axis.name, lo: roundNum(fromPos(axis, lo)), hi: roundNum(fromPos(axis, hi)) };

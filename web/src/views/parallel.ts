@@ -16,7 +16,9 @@ import { makeGlLines, MAX_GL_AXES, type GlLines } from '../parallel/gl.ts';
 import type { ViewContext } from '../view.ts';
 
 /** Rows listed below the plot at most: past it, the count says how many more (and CSV has them all). */
-const MAX_LISTED = 200;
+const MAX_LISTED = 100;
+/** Lines the 2D rasteriser draws in one frame; a larger selection fills in over the next frames. */
+const CHUNK = 1500;
 /** How near an axis (px) a press counts as on it. */
 const HIT = 14;
 
@@ -27,10 +29,16 @@ export interface ParallelHook {
   selected: number;
   brushes: Brush[];
   axes: string[];
-  /** ms from the end of a brush drag (mouse up) to the selection drawn and listed. */
+  /** ms from the end of a brush drag (mouse up) to the selected lines and their count painted. */
   lastBrushMs: number;
   /** Completed brush answers (a test waits for it to grow). */
   brushCount: number;
+  /** ms from the end of a brush drag to every selected line drawn (a large selection is drawn over several frames). */
+  lastCompleteMs: number;
+  /** Whether chunks of a large selection are still to be drawn. */
+  drawing: boolean;
+  /** ms from the end of a brush drag to the list of the selected runs shown (a frame after the lines). */
+  lastListMs: number;
   /** Where the last brush's time went (ms): selection, drawing, list, address, waiting for the frame, its paint. */
   lastBrushParts: Record<string, number>;
   /** ms of the last drawing of the selection alone. */
@@ -167,6 +175,9 @@ function build(root: HTMLElement, ctx: ViewContext, data: RunsResponse, setName:
   let fgCtx: CanvasRenderingContext2D | undefined;
   let raster: Raster | undefined;
   let glStale = true;
+  let chunkFrame = 0;
+  /** When the last brush was released: the complete drawing's time counts from it. */
+  let brushStart = performance.now();
   let ovCtx: CanvasRenderingContext2D | undefined;
   let dragging: { axis: string; a: number; b: number } | undefined;
   let moving: { axis: string; x: number } | undefined;
@@ -177,6 +188,9 @@ function build(root: HTMLElement, ctx: ViewContext, data: RunsResponse, setName:
     brushes,
     axes: axes.map((a) => a.name),
     lastBrushMs: NaN,
+    lastListMs: NaN,
+    lastCompleteMs: NaN,
+    drawing: false,
     lastBrushParts: {},
     renderer: gl ? 'webgl' : 'canvas',
     brushCount: 0,
@@ -213,7 +227,20 @@ function build(root: HTMLElement, ctx: ViewContext, data: RunsResponse, setName:
       gl.setSelection(mask);
       gl.draw(layout, selected);
     } else if (fgCtx && raster) {
-      drawForeground(fgCtx, raster, layout, axes, mask, selected, colour);
+      cancelAnimationFrame(chunkFrame);
+      const more = drawForeground(fgCtx, raster, layout, axes, mask, selected, colour, CHUNK);
+      // The rest of a large selection, a chunk per frame; a newer drawing cancels it.
+      const done = () => {
+        hook.lastCompleteMs = performance.now() - brushStart;
+        hook.drawing = false;
+      };
+      const step = () => {
+        if (more?.()) chunkFrame = requestAnimationFrame(step);
+        else done();
+      };
+      hook.drawing = more !== undefined;
+      if (more) chunkFrame = requestAnimationFrame(step);
+      else done();
     }
     hook.lastForegroundMs = performance.now() - t0;
   };
@@ -356,6 +383,7 @@ function build(root: HTMLElement, ctx: ViewContext, data: RunsResponse, setName:
     }
     if (!dragging) return;
     const t0 = performance.now();
+    brushStart = t0;
     const d = dragging;
     dragging = undefined;
     cancelAnimationFrame(frame);
@@ -371,18 +399,25 @@ function build(root: HTMLElement, ctx: ViewContext, data: RunsResponse, setName:
     drawFg();
     drawOv();
     const t2 = performance.now();
-    list();
-    const t3 = performance.now();
     // Timed to the frame that shows it: a callback after the next animation frame runs once that
-    // frame is painted. The address is written after it: it is no part of what the user waits for.
+    // frame is painted. The lines and the count come first; the list and the address follow in
+    // the next frame (a table of 100 rows costs more layout than the lines here).
     requestAnimationFrame(() => {
-      const t4 = performance.now();
+      const t3 = performance.now();
       setTimeout(() => {
+        const t4 = performance.now();
+        hook.lastBrushMs = t4 - t0;
+        list();
         const t5 = performance.now();
-        hook.lastBrushMs = t5 - t0;
-        hook.lastBrushParts = { select: t1 - t0, draw: t2 - t1, list: t3 - t2, toFrame: t4 - t3, paint: t5 - t4 };
-        writeBrushes();
-        hook.brushCount++;
+        requestAnimationFrame(() =>
+          setTimeout(() => {
+            const t6 = performance.now();
+            hook.lastListMs = t6 - t0;
+            hook.lastBrushParts = { select: t1 - t0, draw: t2 - t1, toFrame: t3 - t2, paint: t4 - t3, list: t5 - t4, listFrame: t6 - t5 };
+            writeBrushes();
+            hook.brushCount++;
+          }, 0),
+        );
       }, 0);
     });
   };
@@ -460,6 +495,7 @@ function build(root: HTMLElement, ctx: ViewContext, data: RunsResponse, setName:
   const cleanupAll = () => {
     ro.disconnect();
     cancelAnimationFrame(frame);
+    cancelAnimationFrame(chunkFrame);
     window.removeEventListener('mousemove', onMove);
     window.removeEventListener('mouseup', onUp);
   };
