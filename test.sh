@@ -4,4 +4,6 @@ set -euo pipefail
 cd "$(dirname "$0")"
 scripts/setup.sh
 npx --no-install tsc --noEmit -p .
+# The GUI (web/) has its own tsconfig (DOM, bundler resolution); Vite builds it without checking types.
+npx --no-install tsc --noEmit -p web
 exec node scripts/run-tests.mjs "$@"
