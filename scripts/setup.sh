@@ -56,11 +56,12 @@ fi
 # then run as plain JavaScript (bin/streambench.js falls back to the sources when dist is stale).
 if [ ! -f dist/.build-stamp ] || [ -n "$(find src -name '*.ts' ! -name '*.test.ts' -newer dist/.build-stamp -print -quit)" ]; then
   echo "setup: compiling to dist/"
-  rm -rf dist
+  # Everything but the GUI's build, which has its own stamp below (a minute to rebuild for nothing).
+  if [ -d dist ]; then find dist -mindepth 1 -maxdepth 1 ! -name web -exec rm -rf {} +; fi
   npx --no-install tsc -p tsconfig.build.json
   touch dist/.build-stamp
 fi
 
 # The GUI (web/, built by Vite into dist/web/) when web/ or the API's types changed since its last
-# build; after the compile above, which starts dist/ afresh.
+# build (dist/web/.build-stamp).
 node scripts/build-web.mjs
