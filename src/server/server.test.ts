@@ -3,7 +3,7 @@
 // beyond loopback, static files that never leave the build, and the matrix route's checks of its
 // query before any SQL.
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -165,5 +165,30 @@ test('the matrix route leaves failed runs out and says how many; a fixed value m
     assert.match((JSON.parse(bad.body) as { error: string }).error, /mode has no value 'fast' OR 1=1 --' here \(it has fast/);
   } finally {
     await three.close();
+  }
+});
+
+test('flagged runs are plotted but counted and marked, per group and in all', async () => {
+  // old-stream with a flag on its 500k point, as the recorder writes one (the index rebuilt from the points).
+  const dir = join(tmp, 'flagged');
+  cpSync(FIXTURE, dir, { recursive: true });
+  const file = join(dir, 'points', 'b0726dabe656-r1', 'point.json');
+  const rec = JSON.parse(readFileSync(file, 'utf8')) as { flags: string[]; params: { bitrate: string } };
+  assert.equal(rec.params.bitrate, '500k');
+  rec.flags = ['samples: a gap of 2.1 s in cpu'];
+  writeFileSync(file, JSON.stringify(rec));
+  rmSync(join(dir, 'index'), { recursive: true, force: true });
+  const flagged = await startUiServer({ sets: [ResultSet.open(dir)], webRoot: web });
+  try {
+    const port = portOf(flagged);
+    const sets = JSON.parse((await get(port, '/api/sets')).body) as { sets: { flagged: number; ok: number }[] };
+    assert.equal(sets.sets[0]!.flagged, 1);
+    const m = JSON.parse((await get(port, '/api/matrix?metric=latency.p50&x=bitrate')).body) as { columns: Record<string, unknown[]>; flagged: number };
+    assert.equal(m.flagged, 1);
+    assert.deepEqual(m.columns['x'], [500000, 1000000]);
+    assert.deepEqual(m.columns['flagged'], [1, 0]);
+    assert.equal(m.columns['value']!.filter((v) => typeof v === 'number').length, 2, 'a flagged run is still a result');
+  } finally {
+    await flagged.close();
   }
 });
