@@ -191,6 +191,15 @@ test('a group of one point opens its run on click; small multiples with an overl
     const r = chart.getDom().getBoundingClientRect();
     return { x: r.left + x!, y: r.top + y! };
   });
+  // Hover: the settings of the point (x, the fixed ones), its value with the unit, the interval, what a click does.
+  await page.mouse.move(at.x, at.y);
+  const tip = await page.waitForFunction(() => {
+    const t = [...(globalThis as unknown as { document: { querySelectorAll(s: string): Iterable<{ textContent: string | null }> } }).document.querySelectorAll('.chart div')].map((d) => d.textContent ?? '').find((x) => x.includes('click: open the run'));
+    return t ?? false;
+  });
+  const text = String(await tip.jsonValue());
+  for (const part of ['bitrate = 1M', 'codec = h264', 'resolution = 320x180', 'fps = 30', 'latency.p50: ', ' ms', '95 % CI of the mean (t)', '1 point(s), 2 run(s)']) assert.ok(text.includes(part), `tooltip lacks '${part}': ${text}`);
+  await shot(page, 'matrix-4-tooltip');
   await page.mouse.click(at.x, at.y);
   await page.waitForFunction(() => new URLSearchParams((globalThis as unknown as { location: { search: string } }).location.search).get('view') === 'run');
   const run = new URL(page.url()).searchParams.get('run');
