@@ -253,8 +253,10 @@ FROM pts GROUP BY ${gNames} ORDER BY ${order}`;
           : r.kind === 'heatmap'
             ? `each cell: ${r.agg} of the point means (each point's mean over its repetitions)`
             : r.agg === 'mean'
-          ? 'error bars: 95 % confidence interval of the mean over repetitions (Student t)'
-          : `${r.agg} over points: no interval`,
+              ? r.kind === 'bar'
+                ? 'bars: no error bars drawn beside grouped bars; hovering a bar gives its 95 % confidence interval of the mean over repetitions (Student t)'
+                : 'error bars: 95 % confidence interval of the mean over repetitions (Student t)'
+              : `${r.agg} over points: no interval`,
     ...(spreadOver ? { spreadOver } : {}),
     ...(r.kind === 'stack' ? { stages: stages.map((s) => s.stage) } : {}),
     sql,
