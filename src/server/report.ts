@@ -15,7 +15,7 @@ import { workloadDecl } from '../config/workloads/index.ts';
 import type { ResultSet } from '../store/resultset.ts';
 import type { ApiMetric, ApiParam, MatrixResponse, ReportData, ReportPlot } from './api-types.ts';
 import { ROUTES } from './routes/index.ts';
-import { ApiFailure } from './server.ts';
+import { ApiFailure } from './route.ts';
 import { LoadedSets } from './sets.ts';
 
 /** Metrics plotted when the workload names no headline ones: the first declared with a direction, at most this many. */

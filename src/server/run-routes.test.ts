@@ -14,7 +14,7 @@ import { ResultSet } from '../store/resultset.ts';
 import type { FramesResponse, LiveResponse, LiveSeriesResponse, RunInfoResponse, RunSeriesResponse } from './api-types.ts';
 import { LiveFeed, attachLive, routes as liveRoutes } from './routes/live.ts';
 import { parseGaps, routes } from './routes/run.ts';
-import { ApiFailure, type Route } from './server.ts';
+import { ApiFailure, type Route } from './route.ts';
 import { LoadedSets } from './sets.ts';
 
 const FIXTURE = fileURLToPath(new URL('../../test/fixtures/sets/old-stream', import.meta.url));

@@ -12,42 +12,8 @@ import { EnvironmentError, errorMessage, InputError } from '../base/errors.ts';
 import { checkRequest, isLoopbackName, machineNames, rulesProblem, type ServerRules } from '../base/request-rules.ts';
 import type { ResultSet } from '../store/resultset.ts';
 import { ROUTES } from './routes/index.ts';
+import { ApiFailure, type BinaryAnswer, type Route, type RouteContext } from './route.ts';
 import { LoadedSets } from './sets.ts';
-
-/** What a route handler gets. */
-export interface RouteContext {
-  /** The path's `:name` parts. */
-  params: Record<string, string>;
-  query: URLSearchParams;
-  sets: LoadedSets;
-  /** The parsed JSON body of a POST, if any. */
-  body?: unknown;
-}
-
-/** A binary answer (an image, a Parquet file): sent as is. */
-export interface BinaryAnswer {
-  binary: Uint8Array;
-  contentType: string;
-}
-
-/** One API route: exact path or with `:name` parts, answering JSON (any value) or a BinaryAnswer. */
-export interface Route {
-  method: 'GET' | 'POST';
-  path: string;
-  handle(ctx: RouteContext): Promise<unknown>;
-}
-
-/** A refusal a route gives for a bad request: the status and a one-line message for the user. */
-export class ApiFailure extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ApiFailure';
-  }
-}
-
 export interface UiServerOptions {
   sets: readonly ResultSet[];
   /** Address to bind (default 127.0.0.1). */

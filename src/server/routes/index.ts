@@ -1,5 +1,5 @@
 /** Every API route of the GUI's server, one line per area (each area's module exports `routes`). */
-import type { Route } from '../server.ts';
+import type { Route } from '../route.ts';
 import { routes as live } from './live.ts';
 import { routes as matrix } from './matrix.ts';
 import { routes as model } from './model.ts';

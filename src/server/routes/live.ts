@@ -14,7 +14,7 @@ import { findMetric } from '../../config/declare.ts';
 import { RECORDING_METRICS } from '../../config/workloads/index.ts';
 import type { LiveResponse, LiveSeriesResponse, RunSeriesInfo } from '../api-types.ts';
 import { decimateMinMax } from '../decimate.ts';
-import { ApiFailure, type Route, type RouteContext } from '../server.ts';
+import { ApiFailure, type Route, type RouteContext } from '../route.ts';
 import type { LoadedSets } from '../sets.ts';
 
 /** Samples kept per series of the point in progress (a 10-minute point at 10 Hz is 6,000). */

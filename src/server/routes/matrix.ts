@@ -16,7 +16,7 @@ import { tQuantile } from '../../analyze/stats.ts';
 import { quoteIdent, quoteString } from '../../store/database.ts';
 import type { CatalogMetric, CatalogParam } from '../../store/catalog.ts';
 import { AGGREGATES, MATRIX_KINDS, type Aggregate, type Columns, type MatrixKind, type MatrixResponse } from '../api-types.ts';
-import { ApiFailure, type Route, type RouteContext } from '../server.ts';
+import { ApiFailure, type Route, type RouteContext } from '../route.ts';
 
 const NUMERIC_TYPES = new Set(['number', 'integer', 'duration', 'bitrate']);
 

@@ -10,7 +10,7 @@ import { openModelSource, settingDecls, userParamName, type ModelSource } from '
 import { displaySetting, fitMetric, impactOf, neededSettings, predictSetting } from '../../analyze/models.ts';
 import type { ResultSet } from '../../store/resultset.ts';
 import type { ModelPredictResponse, ModelResponse, ModelSetting } from '../api-types.ts';
-import { ApiFailure, type Route, type RouteContext } from '../server.ts';
+import { ApiFailure, type Route, type RouteContext } from '../route.ts';
 
 /** The prefix of a what-if setting in the query (`s.bitrate=2M`), so that no parameter name can take `set` or `metric`. */
 const SETTING = 's.';

@@ -13,7 +13,7 @@ import { quoteString } from '../../store/database.ts';
 import type { PointRecord } from '../../store/records.ts';
 import type { FrameStage, FramesResponse, RunGap, RunInfoResponse, RunSeriesInfo, RunSeriesResponse } from '../api-types.ts';
 import { decimateMinMax, worstPerColumn } from '../decimate.ts';
-import { ApiFailure, type Route, type RouteContext } from '../server.ts';
+import { ApiFailure, type Route, type RouteContext } from '../route.ts';
 
 /** The widest plot a client may ask for, in pixels (a 4K screen is 3840). */
 const MAX_WIDTH = 8000;

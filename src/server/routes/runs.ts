@@ -8,7 +8,7 @@ import { quoteIdent, quoteString } from '../../store/database.ts';
 import type { CatalogParam } from '../../store/catalog.ts';
 import type { RunsAxis, RunsMetric, RunsResponse } from '../api-types.ts';
 import { closest } from '../../base/suggest.ts';
-import { ApiFailure, type Route, type RouteContext } from '../server.ts';
+import { ApiFailure, type Route, type RouteContext } from '../route.ts';
 
 /** Parameter types drawn on a numeric axis; every other type is categorical. */
 const NUMERIC_TYPES = ['number', 'integer', 'duration', 'bitrate'];

@@ -1,6 +1,6 @@
 /** GET /api/sets: the open result sets, their counts of runs by outcome, and their joint catalogue. */
 import type { SetsResponse } from '../api-types.ts';
-import type { Route } from '../server.ts';
+import type { Route } from '../route.ts';
 
 /** The routes of the sets and their catalogue. */
 export const routes: Route[] = [
