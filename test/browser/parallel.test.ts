@@ -161,3 +161,22 @@ test('brushing parallel coordinates lists exactly the runs inside the brushes, k
   await shot(page, 'parallel-opened-run');
   assert.deepEqual([...errors, ...errors2].filter((e) => !/\/api\/(run|frames)/.test(e)), []);
 });
+
+test('/api/runs refuses names it does not know, with the closest one, and never runs them as SQL', async () => {
+  const get = async (q: string) => {
+    const r = await fetch(`${server.origin}/api/runs?${q}`);
+    return { status: r.status, body: (await r.json()) as { error?: string; axes?: { name: string }[]; runs?: number } };
+  };
+  const typo = await get('metrics=guest.cpu_pc');
+  assert.equal(typo.status, 400);
+  assert.match(typo.body.error ?? '', /no metric 'guest\.cpu_pc' in the open sets; did you mean 'guest\.cpu_pct'\?/);
+  const injected = await get(`metrics=${encodeURIComponent('guest.cpu_pct" FROM points; --')}`);
+  assert.equal(injected.status, 400);
+  const set = await get(`set=${encodeURIComponent("x' OR '1'='1")}`);
+  assert.equal(set.status, 400);
+  assert.match(set.body.error ?? '', /no open result set is named/);
+  const ok = await get('metrics=guest.cpu_pct');
+  assert.equal(ok.status, 200);
+  assert.deepEqual(ok.body.axes?.filter((a) => a.name.includes('.')).map((a) => a.name), ['guest.cpu_pct']);
+  assert.equal(ok.body.runs, (await runsWhere('true')).length);
+});
