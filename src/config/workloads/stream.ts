@@ -75,17 +75,35 @@ export const SHARED_SCENE_PARAMS = { scene: SCENE_PARAM, resolution: RESOLUTION_
 const m = (name: string, unit: string | undefined, better: MetricDecl['better'], role: string, doc: string): MetricDecl => ({ name, ...(unit ? { unit } : {}), better, role, kind: 'summary', view: 'points', doc });
 const frame = (name: string, unit: string | undefined, doc: string, better: MetricDecl['better'] = 'none'): MetricDecl => ({ name, ...(unit ? { unit } : {}), better, role: 'all', kind: 'frame', view: 'frames', doc });
 
+/** A stage of a frame's life: from one timestamp column of frames.parquet to another. */
+export interface FrameStageDecl {
+  name: string;
+  from: string;
+  to: string;
+  what: string;
+}
+
+/**
+ * The stages that follow each other from capture to display, in pipeline order: each starts where
+ * the one before ended, so their times add up to the latency (the stage stack and the frame view
+ * draw them stacked). Declared once here for the stream workload, its metrics and the GUI.
+ */
+export const FRAME_STAGES: readonly FrameStageDecl[] = [
+  { name: 'capture', from: 'capture_start', to: 'capture_end', what: 'rendering (or reading) the source frame' },
+  { name: 'encode', from: 'capture_end', to: 'enc_end', what: 'encoding' },
+  { name: 'send', from: 'enc_end', to: 'send_end', what: 'handing the frame to the kernel' },
+  { name: 'uplink', from: 'send_end', to: 'host_in', what: 'guest to relay' },
+  { name: 'relay', from: 'host_in', to: 'host_out', what: 'queue and emulated link in the relay' },
+  { name: 'downlink', from: 'host_out', to: 'recv_end', what: 'relay to client' },
+  { name: 'decode_wait', from: 'recv_end', to: 'dec_start', what: 'received to decoder start' },
+  { name: 'decode', from: 'dec_start', to: 'dec_end', what: 'decoding' },
+  { name: 'display_wait', from: 'dec_end', to: 'display', what: 'decoded to the display refresh that shows it' },
+];
+
+/** Every stage with a `stage.<s>.p50` metric: the chain, and `network`, which spans three of it. */
 const STAGES: Record<string, string> = {
-  capture: 'rendering (or reading) the source frame',
-  encode: 'encoding',
-  send: 'handing the frame to the kernel',
-  uplink: 'guest to relay',
-  relay: 'queue and emulated link in the relay',
-  downlink: 'relay to client',
+  ...Object.fromEntries(FRAME_STAGES.map((s) => [s.name, s.what])),
   network: 'sent to received at the client (uplink + relay + downlink)',
-  decode_wait: 'received to decoder start',
-  decode: 'decoding',
-  display_wait: 'decoded to the display refresh that shows it',
 };
 
 export const STREAM_METRICS: readonly MetricDecl[] = [

@@ -13,6 +13,7 @@
  * no interval: none would be honest.
  */
 import { tQuantile } from '../../analyze/stats.ts';
+import { FRAME_STAGES } from '../../config/workloads/stream.ts';
 import { quoteIdent, quoteString } from '../../store/database.ts';
 import type { CatalogMetric, CatalogParam } from '../../store/catalog.ts';
 import { AGGREGATES, MATRIX_KINDS, type Aggregate, type Columns, type MatrixKind, type MatrixResponse } from '../api-types.ts';
@@ -30,7 +31,7 @@ const AGG_SQL: Record<Aggregate, (e: string) => string> = {
 };
 
 /** The stages of the stage stack, in pipeline order (their `stage.<s>.p50` summary metrics). */
-export const STAGES = ['capture', 'encode', 'send', 'uplink', 'relay', 'downlink', 'decode_wait', 'decode', 'display_wait'] as const;
+export const STAGES: readonly string[] = FRAME_STAGES.map((s) => s.name);
 
 /** A parameter as the query uses it. */
 interface ParamRef {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { findMetric } from '../../config/declare.ts';
 import { declaredMetrics } from '../../config/workloads/index.ts';
+import { FRAME_STAGES } from '../../config/workloads/stream.ts';
 import { quoteString } from '../../store/database.ts';
 import type { PointRecord } from '../../store/records.ts';
 import type { FrameStage, FramesResponse, RunGap, RunInfoResponse, RunSeriesInfo, RunSeriesResponse } from '../api-types.ts';
@@ -17,22 +18,6 @@ import { ApiFailure, type Route, type RouteContext } from '../route.ts';
 
 /** The widest plot a client may ask for, in pixels (a 4K screen is 3840). */
 const MAX_WIDTH = 8000;
-
-/**
- * A stage of a frame's life: from one timestamp column of frames.parquet to the next, in pipeline
- * order (README, "The built-in streaming pipeline"). A set's frames hold some of them.
- */
-const STAGE_DEFS: readonly FrameStage[] = [
-  { name: 'capture', from: 'capture_start', to: 'capture_end' },
-  { name: 'encode', from: 'capture_end', to: 'enc_end' },
-  { name: 'send', from: 'enc_end', to: 'send_end' },
-  { name: 'uplink', from: 'send_end', to: 'host_in' },
-  { name: 'relay', from: 'host_in', to: 'host_out' },
-  { name: 'downlink', from: 'host_out', to: 'recv_end' },
-  { name: 'decode_wait', from: 'recv_end', to: 'dec_start' },
-  { name: 'decode', from: 'dec_start', to: 'dec_end' },
-  { name: 'display_wait', from: 'dec_end', to: 'display' },
-];
 
 let shared: Promise<DuckDBConnection> | undefined;
 /** One query at a time on the shared connection. */
@@ -160,7 +145,7 @@ async function computeFrameOffsetS(record: PointRecord, dir: string): Promise<nu
 async function frameColumns(dir: string): Promise<{ names: Set<string>; stages: FrameStage[] }> {
   const cols = await rows(`SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet(${quoteString(join(dir, 'frames.parquet'))}))`);
   const names = new Set(cols.map((c) => String(c[0])));
-  return { names, stages: STAGE_DEFS.filter((s) => names.has(s.from) && names.has(s.to)) };
+  return { names, stages: FRAME_STAGES.filter((s) => names.has(s.from) && names.has(s.to)).map(({ name, from, to }) => ({ name, from, to })) };
 }
 
 /** The `late_ms` the run was recorded with (the stream workload's default when it has none). */
