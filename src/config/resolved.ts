@@ -84,7 +84,7 @@ export interface SpiceWorkload {
 
 /** The file's `executor:`: where points run. */
 export interface ExecutorSettings {
-  type: 'local' | 'slurm';
+  type: 'local' | 'slurm' | 'agents';
   parallel?: number;
   partition?: string;
   slurmOptions: string[];

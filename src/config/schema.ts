@@ -27,7 +27,7 @@ const HookObject = Type.Object(
 const Hook = Type.Union([Argv, HookObject]);
 const Hooks = Type.Union([Hook, Type.Array(Hook)]);
 
-const ExecutorType = Type.Union([Type.Literal('local'), Type.Literal('slurm')], { description: "Where points run: 'local' (this machine, one at a time) or 'slurm' (each point a Slurm job)." });
+const ExecutorType = Type.Union([Type.Literal('local'), Type.Literal('slurm'), Type.Literal('agents')], { description: "Where points run: 'local' (this machine, one at a time), 'slurm' (each point a Slurm job) or 'agents' (each role through its agent in recording.agents, one point at a time)." });
 /** Where points run; the command line's --executor, --parallel, --partition, --slurm-opt win over it. */
 const Executor = Type.Union([
   ExecutorType,

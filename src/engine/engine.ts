@@ -11,7 +11,7 @@ import type { ResultSet } from '../store/resultset.ts';
 import { createWorkload } from '../workloads/index.ts';
 import type { PointResult, Workload } from '../workloads/workload.ts';
 import type { EngineEvent, EventSink, RunSummary } from './events.ts';
-import type { ExecutorInfo, RemoteExecutor } from './executor.ts';
+import type { AgentsInfo, ExecutorInfo, RemoteExecutor } from './executor.ts';
 import { runHook } from './hooks.ts';
 import { LiveRegistry } from './live.ts';
 import { makePlan } from './plan.ts';
@@ -229,7 +229,7 @@ export async function runBenchmark(b: ResolvedBenchmark, opts: EngineOptions): P
         };
         const startedAt = new Date().toISOString();
         let result: PointResult;
-        let where: ExecutorInfo | undefined;
+        let where: ExecutorInfo | AgentsInfo | undefined;
         if (remote) {
           const x = await remote.execute({ run, attempt, dir: writer.dir, values, typing }, opts.signal);
           result = x.result;

@@ -10,7 +10,19 @@ import type { PlannedRun } from '../config/matrix.ts';
 import type { TypedValue, DeclaredByFile } from '../config/declare.ts';
 import type { PointResult } from '../workloads/workload.ts';
 
-/** Where a point ran, kept in its point.json (absent for a local run). */
+/** A point run by `--executor agents`: each role through the agent at this URL. */
+export interface AgentsInfo {
+  kind: 'agents';
+  /** The session the agents recorded the attempt under. */
+  jobId: string;
+  /** Role -> the host address of its agent's machine. */
+  nodes: Record<string, string>;
+  /** Role -> its agent's URL. */
+  agents: Record<string, string>;
+  clocks?: Record<string, { offsetMs: number; uncertaintyMs: number }>;
+}
+
+/** Where a point ran as a Slurm job, kept in its point.json (absent for a local run). */
 export interface ExecutorInfo {
   kind: 'slurm';
   jobId: string;
@@ -34,12 +46,12 @@ export interface PointAttempt {
 /** What a remote executor returns for an attempt. */
 export interface ExecutedAttempt {
   result: PointResult;
-  info?: ExecutorInfo;
+  info?: ExecutorInfo | AgentsInfo;
 }
 
 /** An executor that runs points somewhere else than in the engine's process. */
 export interface RemoteExecutor {
-  readonly kind: 'slurm';
+  readonly kind: 'slurm' | 'agents';
   /** How many points may run at once. */
   readonly parallel: number;
   /**

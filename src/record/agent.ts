@@ -13,6 +13,7 @@ import { monoMs } from '../base/clock.ts';
 import { errorMessage } from '../base/errors.ts';
 import { killGroup } from '../base/process-group.ts';
 import { checkRequest, machineNames, rulesProblem, type ServerRules } from '../base/request-rules.ts';
+import { AgentProcs, ProcSignal, ProcStart } from './agent-procs.ts';
 import { createProbes, ProcessProbe, type ProbeConfig } from './probes/index.ts';
 import type { Probe } from './probe.ts';
 import {
@@ -259,6 +260,7 @@ export class Agent {
   private server: Server | undefined;
   private facts: HostFacts | undefined;
   private readonly rules: ServerRules;
+  private readonly procs = new AgentProcs();
 
   /** Throws when the settings would leave a door open (no token beyond loopback or with commands allowed). */
   constructor(readonly o: AgentOptions) {
@@ -287,6 +289,7 @@ export class Agent {
   }
 
   close(): void {
+    this.procs.endAll();
     for (const s of this.sessions.values()) s.stop();
     this.server?.closeAllConnections();
     this.server?.close();
@@ -327,6 +330,24 @@ export class Agent {
       if (!this.o.allowCommands) return send(res, 403, { error: `agent ${this.o.role} does not run commands (start it with --allow-commands)` });
       const body = checkBody(RunBody, await readJson(req), 'run');
       return send(res, 200, await runCommand(body));
+    }
+    if (path.startsWith('/v1/procs')) {
+      if (!this.o.allowCommands) return send(res, 403, { error: `agent ${this.o.role} does not run commands (start it with --allow-commands)` });
+      if (req.method === 'POST' && path === '/v1/procs') {
+        const body = checkBody(ProcStart, await readJson(req), 'procs');
+        return send(res, 200, this.procs.start(body.argv, body.env));
+      }
+      if (req.method === 'POST' && path === '/v1/procs/end') return send(res, 200, { ended: this.procs.endAll() });
+      const p = /^\/v1\/procs\/([0-9a-f]{16})(\/signal)?$/.exec(path);
+      if (p && req.method === 'GET' && !p[2]) {
+        const num = (k: string) => Math.max(0, Number(url.searchParams.get(k) ?? 0) || 0);
+        const r = await this.procs.poll(p[1]!, num('out'), num('err'), Math.min(5000, num('wait')));
+        return r ? send(res, 200, r) : send(res, 404, { error: `no process ${p[1]}` });
+      }
+      if (p && req.method === 'POST' && p[2]) {
+        const body = checkBody(ProcSignal, await readJson(req), 'signal');
+        return this.procs.signal(p[1]!, body.signal) ? send(res, 200, { ok: true }) : send(res, 404, { error: `no process ${p[1]}` });
+      }
     }
     const m = /^\/v1\/sessions\/([A-Za-z0-9_.-]+)\/(batches|stop|select)$/.exec(path);
     if (m) {

@@ -45,7 +45,9 @@ export interface PointRecord {
   /** Flags raised while recording (e.g. a gap in a time series); empty when nothing to report. */
   flags: string[];
   /** Where the point ran when not in the engine's process (a Slurm job: its id, its nodes, the agents' clock offsets). */
-  executor?: { kind: string; jobId: string; nodes: Record<string, string>; clocks?: Record<string, { offsetMs: number; uncertaintyMs: number }> };
+  executor?:
+    | { kind: 'slurm'; jobId: string; nodes: Record<string, string>; clocks?: Record<string, { offsetMs: number; uncertaintyMs: number }> }
+    | { kind: 'agents'; jobId: string; nodes: Record<string, string>; agents: Record<string, string>; clocks?: Record<string, { offsetMs: number; uncertaintyMs: number }> };
 }
 
 function isObj(v: unknown): v is Record<string, unknown> {

@@ -6,6 +6,7 @@ import { ExitCode, InputError } from '../../base/errors.ts';
 import { DEFAULT_MAX_RUNS } from '../../config/limits.ts';
 import { loadBenchmark, parseAssignment, parseFilters } from '../../config/load.ts';
 import { runBenchmark } from '../../engine/engine.ts';
+import { AgentsExecutor, agentsProblem } from '../../engine/agents-executor.ts';
 import type { RemoteExecutor } from '../../engine/executor.ts';
 import { SlurmExecutor } from '../../engine/slurm.ts';
 import type { ResolvedBenchmark } from '../../config/resolved.ts';
@@ -22,7 +23,7 @@ import { metricMatcher, renderTable } from '../table.ts';
 export const runSpec = {
   name: 'run',
   summary: 'Run a benchmark: every point of its matrix, one by one, into a result set. Running it again resumes.',
-  usage: 'streambench run FILE [--dry-run] [--set key=value]... [--filter key=value]... [--results DIR] [--force] [--max-runs N] [--metrics PATTERN]... [--ui [--port N]] [--executor local|slurm] [--parallel N] [--partition P] [--slurm-opt ARG]...',
+  usage: 'streambench run FILE [--dry-run] [--set key=value]... [--filter key=value]... [--results DIR] [--force] [--max-runs N] [--metrics PATTERN]... [--ui [--port N]] [--executor local|slurm|agents] [--parallel N] [--partition P] [--slurm-opt ARG]...',
   help: [
     '  --dry-run             list the points, which are already recorded, and the estimated time; run nothing',
     '  --set key=value       override a top-level field (duration=2s, repeat=3) or fix a parameter (codec=h264)',
@@ -36,7 +37,8 @@ export const runSpec = {
     '                        point in progress and its series as they arrive; on a terminal it keeps serving',
     '                        after the run until Ctrl-C',
     '  --port N              --ui: the GUI\'s port on 127.0.0.1 (default 8080; 0: any free one)',
-    '  --executor local|slurm  where points run: here, one at a time (default), or each as a Slurm job',
+    '  --executor local|slurm|agents  where points run: here, one at a time (default), each as a Slurm job,',
+    '                         or each role through its agent in recording.agents (one point at a time)',
     '                        (a heterogeneous job with a node per role for stream; one node for command)',
     '  --parallel N          slurm: at most N points at once (default 1); never two points on one node',
     '  --partition P         slurm: the partition of the jobs',
@@ -56,7 +58,8 @@ export const runSpec = {
     '',
     'Exit codes: 0 all points ok, 1 some points failed, 2 invalid input, 3 stopped on a failure',
     '(on_error: stop, or a failed setup), 4 result set unusable or in use, 5 disk full, read-only or',
-    'not permitted, or the Slurm cluster unusable (recorded points are kept), 70 internal error, 130 interrupted.',
+    'not permitted, or the Slurm cluster or the agents unusable (recorded points are kept),',
+    '70 internal error, 130 interrupted.',
   ].join('\n'),
   options: {
     'dry-run': { type: 'boolean' },
@@ -154,16 +157,19 @@ export async function runCommand(argv: string[], out: NodeJS.WriteStream): Promi
 /** The executor the command line and the file ask for (the command line wins); undefined: local. */
 function makeExecutor(b: ResolvedBenchmark, v: { executor?: string | undefined; parallel?: string | undefined; partition?: string | undefined; 'slurm-opt'?: string[] | undefined }): RemoteExecutor | undefined {
   const kind = v.executor ?? b.executor?.type ?? 'local';
-  if (kind !== 'local' && kind !== 'slurm') throw InputError.single('streambench run --executor', `'${kind}' is no executor`, 'local or slurm');
+  if (kind !== 'local' && kind !== 'slurm' && kind !== 'agents') throw InputError.single('streambench run --executor', `'${kind}' is no executor`, 'local, slurm or agents');
   const parallel = positiveIntOption(runSpec, 'parallel', v.parallel, b.executor?.parallel ?? 1);
   if (parallel > MAX_PARALLEL) throw InputError.single('streambench run --parallel', `${parallel} is more than ${MAX_PARALLEL} points at once`);
   const options = [...(b.executor?.slurmOptions ?? []), ...(v['slurm-opt'] ?? [])];
   for (const o of options) if (!o.startsWith('-')) throw InputError.single('streambench run --slurm-opt', `'${o}' is no sbatch option (they start with -)`, "e.g. --slurm-opt=--account=lab");
   const partition = v.partition ?? b.executor?.partition;
-  if (kind === 'local') {
+  if (kind === 'local' || kind === 'agents') {
     const slurmOnly = v.parallel !== undefined ? '--parallel' : v.partition !== undefined ? '--partition' : v['slurm-opt'] ? '--slurm-opt' : undefined;
-    if (slurmOnly) throw InputError.single(`streambench run ${slurmOnly}`, `${slurmOnly} needs --executor slurm: the local executor runs one point at a time on this machine`);
-    return undefined;
+    if (slurmOnly) throw InputError.single(`streambench run ${slurmOnly}`, `${slurmOnly} needs --executor slurm: the ${kind} executor runs one point at a time`);
+    if (kind === 'local') return undefined;
+    const problem = agentsProblem(b);
+    if (problem) throw InputError.single(b.source.file, problem);
+    return new AgentsExecutor(b);
   }
   if (b.workload.type === 'spice') throw InputError.single(b.source.file, "the spice workload cannot run under the slurm executor yet (its roles are not placed on a job's nodes)", 'run it with the local executor');
   return new SlurmExecutor(b, { parallel, ...(partition !== undefined ? { partition } : {}), options });
