@@ -7,11 +7,14 @@
  * directory in the result set (which must be on a file system the nodes share: checked at
  * start), and the engine commits it as it commits a local point.
  *
- * Jobs of this engine are listed in `<set>/.slurm/jobs/<id>.json` while they run: a next start
- * of the set (after kill -9 of this engine) cancels what is still listed before it cleans the
- * staging area, so a point is never recorded twice.
+ * Jobs of this engine are listed in `<set>/.slurm/jobs/<id>.json` while they run. A next start
+ * of the set (after kill -9 of this engine) looks at each one still listed before the staging
+ * area is cleaned: one still running is cancelled (its point runs again); one that finished
+ * with a result is collected (its result and files are kept in `.slurm/collected/` and the
+ * engine commits them when it reaches that point, instead of running it). Either way the job's
+ * listing goes at once, so a point is never recorded twice.
  */
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -40,9 +43,20 @@ export function jobRoles(b: Pick<ResolvedBenchmark, 'workload'>): string[] {
   return b.workload.type === 'stream' ? ['guest', 'host', 'client'] : ['local'];
 }
 
+/** Where a point ran through Slurm (the one kind of ExecutorInfo this executor gives). */
+type SlurmInfo = Extract<ExecutorInfo, { kind: 'slurm' }>;
+
 interface Running {
   jobId: string;
   cancelled?: string;
+}
+
+/** A point's result that a job of an earlier (killed) engine finished: `<set>/.slurm/collected/<key>-r<rep>/`. */
+interface Collected {
+  jobId: string;
+  /** The point's files, as the job left them in its staging directory. */
+  filesDir: string;
+  node: NodeResult;
 }
 
 export class SlurmExecutor implements RemoteExecutor {
@@ -51,6 +65,8 @@ export class SlurmExecutor implements RemoteExecutor {
   private setDir = '';
   private token = '';
   private readonly running = new Set<Running>();
+  /** Point `<key>-r<rep>` -> the result a job of a killed engine finished for it. */
+  private readonly collected = new Map<string, Collected>();
 
   constructor(
     private readonly b: ResolvedBenchmark,
@@ -66,7 +82,7 @@ export class SlurmExecutor implements RemoteExecutor {
   async open(setDir: string): Promise<string[]> {
     this.setDir = resolve(setDir);
     await pingController();
-    for (const d of ['jobs', 'points', 'logs']) mkdirSync(join(this.slurmDir, d), { recursive: true, mode: 0o700 });
+    for (const d of ['jobs', 'points', 'logs', 'collected']) mkdirSync(join(this.slurmDir, d), { recursive: true, mode: 0o700 });
     chmodSync(this.slurmDir, 0o700);
     const lines = await this.cancelLeftovers();
     // The run's token: every agent of every point gets it (from this file, never argv or a job's
@@ -79,10 +95,21 @@ export class SlurmExecutor implements RemoteExecutor {
     return lines;
   }
 
-  /** Cancels the jobs an earlier engine of this set left listed (it was killed): their points run again. */
+  /**
+   * Deals with the jobs an earlier engine of this set left listed (it was killed): one still
+   * running is cancelled and its point runs again; one that finished with a result is collected.
+   */
   private async cancelLeftovers(): Promise<string[]> {
     const dir = join(this.slurmDir, 'jobs');
+    const points = join(this.slurmDir, 'points');
+    const collectedDir = join(this.slurmDir, 'collected');
     const lines: string[] = [];
+    // What an engine killed before an earlier start collected was never committed: still good.
+    for (const name of readdirSync(collectedDir)) {
+      const c = readCollected(join(collectedDir, name));
+      if (c) this.collected.set(name, c);
+      else rmSync(join(collectedDir, name), { recursive: true, force: true });
+    }
     for (const name of readdirSync(dir)) {
       if (!name.endsWith('.json')) continue;
       const path = join(dir, name);
@@ -105,13 +132,49 @@ export class SlurmExecutor implements RemoteExecutor {
         await this.waitEnded(id);
         lines.push(`cancelled Slurm job ${id} (point ${String(job.point)}), left running by an earlier run of this set: the point runs again`);
       } else {
-        lines.push(`Slurm job ${id} (point ${String(job.point)}) of an earlier run had ended, its result uncommitted: the point runs again`);
+        const kept = this.collect(id, String(job.point), points, collectedDir);
+        lines.push(
+          kept
+            ? `collected Slurm job ${id} (point ${String(job.point)}), finished after an earlier run of this set was killed: its result is recorded, the point does not run again`
+            : `Slurm job ${id} (point ${String(job.point)}) of an earlier run had ended without a result to keep: the point runs again`,
+        );
       }
       rmSync(path, { force: true });
     }
-    // What those jobs left (specs, results) belongs to points that run again.
-    for (const f of readdirSync(join(this.slurmDir, 'points'))) rmSync(join(this.slurmDir, 'points', f), { force: true });
+    // What the other jobs left (specs, results) belongs to points that run again.
+    for (const f of readdirSync(points)) rmSync(join(points, f), { force: true });
     return lines;
+  }
+
+  /**
+   * Keeps the result of the ended job `jobId` of attempt `id` (`<key>-r<rep>-a<n>`) when it has
+   * one worth recording (ok, or failed by the point itself): moves the point's files out of the
+   * staging area, which the engine cleans next. Returns whether it kept it.
+   */
+  private collect(jobId: string, id: string, points: string, collectedDir: string): boolean {
+    const m = /^(.+-r\d+)-a\d+$/.exec(id);
+    const specPath = join(points, `${id}.json`);
+    const resultPath = join(points, `${id}.result.json`);
+    if (!m || !existsSync(specPath) || !existsSync(resultPath)) return false;
+    let spec: PointSpec;
+    let node: NodeResult;
+    try {
+      spec = JSON.parse(readFileSync(specPath, 'utf8')) as PointSpec;
+      node = JSON.parse(readFileSync(resultPath, 'utf8')) as NodeResult;
+    } catch {
+      // Written atomically by the job: unreadable means not written by it; the point runs again.
+      return false;
+    }
+    // An interrupted point (the job was cancelled, or hit its time limit) has nothing to keep.
+    if (node.result.outcome.status === 'interrupted' || !existsSync(spec.dir)) return false;
+    const target = join(collectedDir, m[1]!);
+    rmSync(target, { recursive: true, force: true });
+    mkdirSync(target, { recursive: true });
+    renameSync(spec.dir, join(target, 'files'));
+    // The result last: a target without it is incomplete and dropped on the next start.
+    writeJsonAtomic(join(target, 'job.json'), { jobId, node });
+    this.collected.set(m[1]!, { jobId, filesDir: join(target, 'files'), node });
+    return true;
   }
 
   /** Checks on a node that the result set is on a file system the nodes share (a job reads a file written here). */
@@ -132,6 +195,8 @@ export class SlurmExecutor implements RemoteExecutor {
   }
 
   async execute(a: PointAttempt, signal: AbortSignal): Promise<ExecutedAttempt> {
+    const done = this.collected.get(`${a.run.key}-r${a.run.rep}`);
+    if (done) return this.takeCollected(`${a.run.key}-r${a.run.rep}`, done, a.dir);
     const id = `${a.run.key}-r${a.run.rep}-a${a.attempt}`;
     const points = join(this.slurmDir, 'points');
     const specPath = join(points, `${id}.json`);
@@ -212,6 +277,16 @@ export class SlurmExecutor implements RemoteExecutor {
     return out;
   }
 
+  /** Hands the engine a collected result: its files go into the attempt's staging directory. */
+  private takeCollected(name: string, c: Collected, dir: string): ExecutedAttempt {
+    this.collected.delete(name);
+    rmSync(dir, { recursive: true, force: true });
+    renameSync(c.filesDir, dir);
+    rmSync(join(this.slurmDir, 'collected', name), { recursive: true, force: true });
+    const r = c.node;
+    return { result: r.result, info: { kind: 'slurm', jobId: c.jobId, nodes: r.nodes, ...(Object.keys(r.clocks).length > 0 ? { clocks: r.clocks } : {}) } };
+  }
+
   /** A time limit from the point's length, unless the user gave one: a hung job ends. */
   private timeArgs(): string[] {
     if (this.s.options.some((o) => /^(-t|--time)(=|$)/.test(o))) return [];
@@ -252,6 +327,17 @@ function describeEnd(comps: JobComponent[] | undefined): string {
   const c = comps?.find((x) => x.state !== 'COMPLETED') ?? comps?.[0];
   if (!c) return 'no longer known to the controller';
   return `${c.state}${c.reason && c.reason !== 'None' ? `, reason ${c.reason}` : ''}, exit code ${c.exitCode}`;
+}
+
+/** A collected result left by an earlier start, or undefined when it is incomplete. */
+function readCollected(dir: string): Collected | undefined {
+  try {
+    const j = JSON.parse(readFileSync(join(dir, 'job.json'), 'utf8')) as { jobId: string; node: NodeResult };
+    return existsSync(join(dir, 'files')) ? { jobId: j.jobId, filesDir: join(dir, 'files'), node: j.node } : undefined;
+  } catch {
+    // No job.json: the start that collected it was killed midway; the point runs again.
+    return undefined;
+  }
 }
 
 function failed(error: string): ExecutedAttempt['result'] {
