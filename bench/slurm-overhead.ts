@@ -1,5 +1,5 @@
 /**
- * The Slurm executor's cost, on the private 3-node test cluster (scripts/slurm-test-cluster.sh),
+ * The Slurm executor's cost, on the private 3-node test cluster (scripts/slurm-dev.sh),
  * started and stopped by this script, all in one run:
  *  (a) scheduling overhead per point: a matrix of `sleep 1` points run locally and with
  *      `--executor slurm --parallel 1`; (wall slurm - wall local) / points;
@@ -23,7 +23,7 @@ import { errorMessage } from '../src/base/errors.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const CLI = join(ROOT, 'bin/streambench.js');
-const SCRIPT = join(ROOT, 'scripts/slurm-test-cluster.sh');
+const SCRIPT = join(ROOT, 'scripts/slurm-dev.sh');
 const N = Number(process.argv[2] ?? 12);
 if (!Number.isInteger(N) || N < 3) {
   console.error(`error: points must be an integer of at least 3 (got '${process.argv[2]}')`);
@@ -42,7 +42,7 @@ let engine: ChildProcess | undefined;
 
 function cluster(action: 'start' | 'stop'): void {
   const r = spawnSync(SCRIPT, [action], { env, encoding: 'utf8', timeout: 120_000 });
-  if (r.status !== 0) throw new Error(`slurm-test-cluster.sh ${action} failed (exit ${r.status}): ${r.stdout}${r.stderr}${r.error ? String(r.error) : ''}`.trim());
+  if (r.status !== 0) throw new Error(`slurm-dev.sh ${action} failed (exit ${r.status}): ${r.stdout}${r.stderr}${r.error ? String(r.error) : ''}`.trim());
 }
 
 let cleaned = false;

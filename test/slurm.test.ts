@@ -1,5 +1,6 @@
-// The Slurm executor against a real Slurm: a private 3-node cluster on this machine (guest, host,
-// client: three slurmd, scripts/slurm-test-cluster.sh), started before and stopped after. The
+// The Slurm executor against a real Slurm: a private 6-node cluster on this machine (guest1,
+// host1, client1, guest2, host2, client2: six slurmd, scripts/slurm-dev.sh), enough for two
+// stream points at once, started before and stopped after. The
 // points run as real jobs; their results are checked as a local run's are. Where Slurm cannot
 // run, these tests fail saying why; STREAMBENCH_NO_SLURM=1 skips them (and says so).
 import assert from 'node:assert/strict';
@@ -13,19 +14,21 @@ import type { PointRecord } from '../src/store/records.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const CLI = join(ROOT, 'bin/streambench.js');
-const SCRIPT = join(ROOT, 'scripts/slurm-test-cluster.sh');
+const SCRIPT = join(ROOT, 'scripts/slurm-dev.sh');
+/** Three nodes per point at once: two stream points under --parallel 2. */
+const NODES = 6;
 const skip = process.env['STREAMBENCH_NO_SLURM'] === '1' ? 'STREAMBENCH_NO_SLURM=1: the Slurm executor is not tested' : false;
 const work = mkdtempSync(join(tmpdir(), 'sb-slurm-'));
 // munged runs as user munge, which must reach the cluster's directory below this one.
 chmodSync(work, 0o755);
 // The cluster's own directory and ports, apart from any other one on this machine.
 const clusterDir = join(work, 'cluster');
-const env = { ...process.env, STREAMBENCH_SLURM_DIR: clusterDir, STREAMBENCH_SLURM_PORT: String(17000 + (process.pid % 2000) * 4), SLURM_CONF: join(clusterDir, 'slurm.conf') };
+const env = { ...process.env, STREAMBENCH_SLURM_DIR: clusterDir, STREAMBENCH_SLURM_PORT: String(17000 + (process.pid % 1000) * (NODES + 2)), SLURM_CONF: join(clusterDir, 'slurm.conf') };
 /** Generous: a point's job starts Node twice on a loaded 2-core machine; the tests are not about speed. */
 const WAIT_S = 240;
 
 function cluster(action: 'start' | 'stop'): { code: number | null; out: string } {
-  const r = spawnSync(SCRIPT, [action], { env, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(SCRIPT, action === 'start' ? ['start', '--nodes', String(NODES)] : [action], { env, encoding: 'utf8', timeout: 120_000 });
   return { code: r.status, out: `${r.stdout}${r.stderr}${r.error ? String(r.error) : ''}` };
 }
 
@@ -46,8 +49,11 @@ after(() => {
 });
 
 function daemonPids(): number[] {
-  const files = [join(clusterDir, 'munge/munged.pid'), ...['slurmctld', 'slurmd-guest', 'slurmd-host', 'slurmd-client'].map((n) => join(clusterDir, 'run', `${n}.pid`))];
-  return files.filter(existsSync).map((f) => Number(readFileSync(f, 'utf8').trim()));
+  const run = join(clusterDir, 'run');
+  const files = [join(clusterDir, 'munge/munged.pid'), ...readdirSync(run).filter((f) => f.endsWith('.pid')).map((f) => join(run, f))];
+  // The controller, one slurmd per node and munged: all of them are checked to end.
+  assert.equal(files.length, NODES + 2, `pid files: ${files.join(' ')}`);
+  return files.map((f) => Number(readFileSync(f, 'utf8').trim()));
 }
 
 interface Engine {
@@ -86,6 +92,22 @@ function records(results: string): PointRecord[] {
     .filter((d) => !d.startsWith('.'))
     .map((d) => JSON.parse(readFileSync(join(dir, d, 'point.json'), 'utf8')) as PointRecord)
     .sort((a, b) => a.index - b.index);
+}
+
+/** What point.json says of a point run as a Slurm job. */
+interface SlurmWhere {
+  kind: 'slurm';
+  jobId: string;
+  nodes: Record<string, string>;
+  clocks?: Record<string, { offsetMs: number; uncertaintyMs: number }>;
+}
+
+/** Where a point ran, which must be a Slurm job. */
+function slurm(rec: PointRecord): SlurmWhere {
+  // Read back from point.json: checked here, whatever executors the record type knows of.
+  const x = rec.executor as SlurmWhere | undefined;
+  assert.ok(x?.kind === 'slurm', `point ${rec.key} r${rec.rep} was no Slurm job: ${JSON.stringify(x)}`);
+  return x;
 }
 
 function jobState(id: string): string {
@@ -156,18 +178,18 @@ test('a 3-point command matrix with --parallel 2: two jobs at once on two nodes,
   for (const rec of recs) {
     assert.equal(rec.outcome.status, 'ok', JSON.stringify(rec.outcome));
     assert.equal(rec.executor?.kind, 'slurm');
-    assert.match(rec.executor!.jobId, /^\d+$/);
-    assert.equal(rec.executor!.nodes['local'], by(Number(rec.params['n'])).node, 'point.json names the node the point ran on');
+    assert.match(slurm(rec).jobId, /^\d+$/);
+    assert.equal(slurm(rec).nodes['local'], by(Number(rec.params['n'])).node, 'point.json names the node the point ran on');
     assert.equal(rec.metrics['value'], Number(rec.params['n']) * 10);
     // The agent of the point's node was reached at the node's address: its clock offset was
     // measured, and on one machine the true offset (0) lies within the interval.
-    const c = rec.executor!.clocks!['local']!;
+    const c = slurm(rec).clocks!['local']!;
     assert.ok(c.uncertaintyMs > 0, 'measured, not assumed equal (a loopback agent gets 0 exactly)');
     assert.ok(Math.abs(c.offsetMs) <= c.uncertaintyMs, JSON.stringify(c));
   }
-  assert.equal(new Set(recs.map((x) => x.executor!.jobId)).size, 3);
+  assert.equal(new Set(recs.map((x) => slurm(x).jobId)).size, 3);
   const hookMarks = readdirSync(marks).filter((f) => f.startsWith('hook-')).sort();
-  assert.deepEqual(hookMarks, recs.flatMap((x) => ['after', 'before'].map((w) => `hook-${w}-${x.params['n']}-${x.executor!.jobId}`)).sort(), 'each point\'s hooks ran once, in its own job');
+  assert.deepEqual(hookMarks, recs.flatMap((x) => ['after', 'before'].map((w) => `hook-${w}-${x.params['n']}-${slurm(x).jobId}`)).sort(), 'each point\'s hooks ran once, in its own job');
 
   // The same benchmark run here: the same metrics, and a record that differs only where it ran.
   const local = join(work, 'res-cmd-local');
@@ -187,35 +209,48 @@ test('a 3-point command matrix with --parallel 2: two jobs at once on two nodes,
   assert.match(again.out, /0 ok, 0 failed, 3 already recorded/);
 });
 
-test('a stream point is a heterogeneous job: guest, host and client each on its own node', { skip, timeout: 900_000 }, async () => {
+test('a stream matrix with --parallel 2: each point a heterogeneous job, guest, host and client each on its own node, metrics as a local run\'s', { skip, timeout: 900_000 }, async () => {
   const file = join(work, 'stream.yaml');
-  writeFileSync(file, ['name: stream', 'workload: {type: stream, resolution: 320x240, fps: 15, scene: typing}', 'duration: 2s', 'matrix:', '  codec: [h264]'].join('\n'));
+  writeFileSync(file, ['name: stream', 'workload: {type: stream, resolution: 320x240, scene: typing}', 'duration: 1s', 'matrix:', '  codec: [h264]', '  fps: [10, 15]'].join('\n'));
   const results = join(work, 'res-stream');
-  const r = await cli(['run', file, '--results', results, '--executor', 'slurm']);
+  const r = await cli(['run', file, '--results', results, '--executor', 'slurm', '--parallel', '2']);
   assert.equal(r.code, 0, r.out);
-  const [rec] = records(results);
-  assert.equal(rec?.outcome.status, 'ok', JSON.stringify(rec?.outcome));
-  const nodes = rec!.executor!.nodes;
-  assert.deepEqual(Object.keys(nodes).sort(), ['client', 'guest', 'host']);
-  assert.equal(new Set(Object.values(nodes)).size, 3, `one node per role: ${JSON.stringify(nodes)}`);
-  for (const role of ['guest', 'host', 'client']) {
-    const c = rec!.executor!.clocks![role]!;
-    assert.ok(c.uncertaintyMs > 0 && Math.abs(c.offsetMs) <= c.uncertaintyMs, `${role}: ${JSON.stringify(c)}`);
-    // Each role's process was watched by the agent of its own node.
-    assert.ok(typeof rec!.metrics[`${role}.proc.${role}.cpu_pct`] === 'number', `${role}.proc.${role}.cpu_pct missing`);
+  const recs = records(results);
+  assert.equal(recs.length, 2, r.out);
+  for (const rec of recs) {
+    assert.equal(rec.outcome.status, 'ok', JSON.stringify(rec.outcome));
+    const nodes = slurm(rec).nodes;
+    assert.deepEqual(Object.keys(nodes).sort(), ['client', 'guest', 'host']);
+    assert.equal(new Set(Object.values(nodes)).size, 3, `one node per role: ${JSON.stringify(nodes)}`);
+    for (const role of ['guest', 'host', 'client']) {
+      // Measured at the node's address, so not exactly 0; the true offset (one machine: 0) lies within.
+      const c = slurm(rec).clocks![role]!;
+      assert.ok(c.uncertaintyMs > 0 && Math.abs(c.offsetMs) <= c.uncertaintyMs, `${role}: ${JSON.stringify(c)}`);
+      // Each role's process was watched by the agent of its own node.
+      assert.ok(typeof rec.metrics[`${role}.proc.${role}.cpu_pct`] === 'number', `${role}.proc.${role}.cpu_pct missing`);
+    }
+    assert.ok(Number(rec.metrics['frames.shown']) > 0);
+    for (const f of ['frames.parquet', 'guest.json', 'host.json', 'client.json', 'samples.parquet']) assert.ok(rec.files.includes(f), f);
   }
-  assert.ok(Number(rec!.metrics['frames.shown']) > 0);
-  for (const f of ['frames.parquet', 'guest.json', 'host.json', 'client.json', 'samples.parquet']) assert.ok(rec!.files.includes(f), f);
+  // Two points whose jobs were alive at the same time never shared a node (the engine's window of
+  // a point holds its job's whole life).
+  const [p, q] = recs as [PointRecord, PointRecord];
+  const overlap = Date.parse(p.startedAt) < Date.parse(q.endedAt) && Date.parse(q.startedAt) < Date.parse(p.endedAt);
+  const shared = Object.values(slurm(p).nodes).filter((n) => Object.values(slurm(q).nodes).includes(n));
+  if (overlap) assert.deepEqual(shared, [], `points at once on one node: ${JSON.stringify([p.executor, q.executor])}`);
 
-  // Against a local run of the same point: the same metrics but one, which the kernel of the
-  // engine's machine cannot give for roles on other machines.
+  // Against a local run of one point: the same metrics but one, which the kernel of the engine's
+  // machine cannot give for roles on other machines.
   const local = join(work, 'res-stream-local');
-  const l = await cli(['run', file, '--results', local]);
+  const l = await cli(['run', file, '--results', local, '--filter', 'fps=15']);
   assert.equal(l.code, 0, l.out);
   const [lr] = records(local);
-  const missing = Object.keys(lr!.metrics).filter((k) => !(k in rec!.metrics));
-  assert.deepEqual(missing, ['roles.cpu_kernel_s']);
-  assert.deepEqual(Object.keys(rec!.metrics).filter((k) => !(k in lr!.metrics)), []);
+  assert.equal(lr?.outcome.status, 'ok', JSON.stringify(lr?.outcome));
+  for (const rec of recs) {
+    const missing: string[] = Object.keys(lr!.metrics).filter((k) => !(k in rec.metrics));
+    assert.deepEqual(missing, ['roles.cpu_kernel_s'], `fps=${rec.params['fps']}`);
+    assert.deepEqual(Object.keys(rec.metrics).filter((k) => !(k in lr!.metrics)), [], `fps=${rec.params['fps']}`);
+  }
 });
 
 test('on_error: stop under --parallel: no new submission, the running job is cancelled', { skip, timeout: 900_000 }, async () => {
@@ -228,7 +263,7 @@ test('on_error: stop under --parallel: no new submission, the running job is can
   const recs = records(results);
   assert.deepEqual(recs.map((x) => [x.params['n'], x.outcome.status]), [[1, 'failed'], [2, 'interrupted']], r.out);
   assert.match((recs[1]!.outcome as { reason: string }).reason, /on_error is stop/);
-  assert.equal(jobState(recs[1]!.executor!.jobId), 'CANCELLED');
+  assert.equal(jobState(slurm(recs[1]!).jobId), 'CANCELLED');
   assert.ok(!readdirSync(marks).some((f) => f.startsWith('start-3')), 'point 3 was never submitted');
   assert.deepEqual(activeJobs(), []);
 });
@@ -254,35 +289,44 @@ test('scancel of a job fails its point with Slurm\'s reason; a resume reruns onl
   assert.match(again.out, /1 ok, 0 failed, 1 already recorded/);
 });
 
-test('kill -9 of the engine leaves its jobs to Slurm; the next start cancels them and records each point once', { skip, timeout: 900_000 }, async () => {
+test('kill -9 of the engine leaves its jobs to Slurm; the next start collects the finished one, cancels the running one, and records each point once', { skip, timeout: 900_000 }, async () => {
   const marks = join(work, 'marks-kill');
-  const go = join(marks, 'go');
-  const file = commandBench('kill', marks, ['link: [[n, wait]]', 'matrix:', '  n: [1, 2]', "  wait: ['go', 'go']", '  code: [0]'].join('\n'));
+  const file = commandBench('kill', marks, ['link: [[n, wait]]', 'matrix:', '  n: [1, 2]', "  wait: ['go1', 'go2']", '  code: [0]'].join('\n'));
   const results = join(work, 'res-kill');
   const e = startEngine(['run', file, '--results', results, '--executor', 'slurm', '--parallel', '2']);
-  const starts = () => readdirSync(marks).filter((f) => f.startsWith('start-'));
-  await waitFor('both points starting', () => starts().length === 2, e.out);
-  const first = starts().map((f) => f.split('-')[2]!);
+  const starts = (n: number) => readdirSync(marks).filter((f) => f.startsWith(`start-${n}-`));
+  await waitFor('both points starting', () => starts(1).length === 1 && starts(2).length === 1, e.out);
+  const id1 = starts(1)[0]!.split('-')[2]!;
+  const id2 = starts(2)[0]!.split('-')[2]!;
   e.child.kill('SIGKILL');
   await e.exited;
-  // Killed with its engine gone: the jobs are Slurm's, still running.
-  for (const id of first) assert.equal(jobState(id), 'RUNNING');
-  // The old jobs still wait when the next engine starts; the new ones may go once it has cancelled them.
+  // Killed with its engine gone: the jobs are Slurm's, still running; point 1's finishes with no engine to take it.
+  assert.equal(jobState(id1), 'RUNNING');
+  assert.equal(jobState(id2), 'RUNNING');
+  writeFileSync(join(marks, 'go1'), '');
+  await waitFor(`job ${id1} completing`, () => jobState(id1) === 'COMPLETED', () => `job ${id1}: ${jobState(id1)}`);
+  assert.equal(records(results).length, 0, 'nothing recorded by the killed engine');
+  // Job 2 still waits when the next engine starts; its new job may go once the old one is cancelled.
   const next = startEngine(['run', file, '--results', results, '--executor', 'slurm', '--parallel', '2']);
-  await waitFor('the old jobs cancelled', () => first.every((id) => next.out().includes(`cancelled Slurm job ${id} `)), next.out);
-  writeFileSync(go, '');
+  await waitFor('the old jobs dealt with', () => next.out().includes(`cancelled Slurm job ${id2} `) && next.out().includes(`collected Slurm job ${id1} `), next.out);
+  writeFileSync(join(marks, 'go2'), '');
   const again = { code: await next.exited, out: next.out() };
   assert.equal(again.code, 0, again.out);
-  for (const id of first) {
-    assert.equal(jobState(id), 'CANCELLED');
-  }
+  assert.match(again.out, /2 ok, 0 failed/);
+  assert.equal(jobState(id1), 'COMPLETED');
+  assert.equal(jobState(id2), 'CANCELLED');
   const recs = records(results);
-  assert.equal(recs.length, 2);
-  // Each point once, from the new run's jobs.
-  for (const rec of recs) {
-    assert.equal(rec.outcome.status, 'ok');
-    assert.ok(!first.includes(rec.executor!.jobId));
-  }
+  assert.deepEqual(recs.map((x) => [x.params['n'], x.outcome.status]), [[1, 'ok'], [2, 'ok']]);
+  // Point 1 is the finished job's result, with its files; it never ran again. Point 2 is a new job's.
+  assert.equal(slurm(recs[0]!).jobId, id1);
+  assert.equal(recs[0]!.metrics['value'], 10);
+  assert.deepEqual(recs[0]!.files, recs[1]!.files);
+  assert.equal(starts(1).length, 1, 'point 1 ran once');
+  assert.ok(![id1, id2].includes(slurm(recs[1]!).jobId));
+  assert.equal(starts(2).length, 2);
+  // Nothing is left for a later start to collect again.
+  assert.deepEqual(readdirSync(join(results, '.slurm', 'collected')), []);
+  assert.deepEqual(readdirSync(join(results, '.slurm', 'jobs')), []);
   assert.deepEqual(activeJobs(), []);
 });
 
