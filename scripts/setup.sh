@@ -23,7 +23,7 @@ declare -A NEED=([ffmpeg]=ffmpeg [chromium]=chromium [/usr/bin/time]=time [pidst
   [/usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstvideoparsersbad.so]=gstreamer1.0-plugins-bad
   [/usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstvideoconvertscale.so]=gstreamer1.0-plugins-base)
 # Slurm (the daemons, the client commands, munge): test/slurm.test.ts runs the Slurm executor
-#   against a real 3-node cluster on this machine (scripts/slurm-test-cluster.sh), so ./test.sh needs
+#   against a real cluster of several nodes on this machine (scripts/slurm-dev.sh), so ./test.sh needs
 #   them on a fresh machine. `run --executor slurm` itself needs only the client commands of the
 #   cluster it submits to, which its machine has anyway. STREAMBENCH_NO_SLURM=1 leaves them out
 #   (and skips those tests, saying so).
