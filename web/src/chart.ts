@@ -103,3 +103,24 @@ export function exportButtons(container: HTMLElement, chart: Chart, csv: () => s
   button('CSV', () => download(`${file()}.csv`, new Blob([csv()], { type: 'text/csv' })));
   container.append(box);
 }
+
+/**
+ * renderItem of a custom series drawing error bars from data rows [x, lo, hi]: a vertical line with
+ * caps `capPx` wide each side. The matrix view and the report draw their intervals with it.
+ */
+export function errorBarRenderer(color: string, capPx: number): echarts.CustomSeriesRenderItem {
+  return (_params, api) => {
+    const x = api.value(0);
+    const top = api.coord([x, api.value(2)]);
+    const bottom = api.coord([x, api.value(1)]);
+    const style = { stroke: color, lineWidth: 1.2 };
+    return {
+      type: 'group',
+      children: [
+        { type: 'line', shape: { x1: top[0], y1: top[1], x2: bottom[0], y2: bottom[1] }, style },
+        { type: 'line', shape: { x1: top[0]! - capPx, y1: top[1], x2: top[0]! + capPx, y2: top[1] }, style },
+        { type: 'line', shape: { x1: bottom[0]! - capPx, y1: bottom[1], x2: bottom[0]! + capPx, y2: bottom[1] }, style },
+      ],
+    };
+  };
+}

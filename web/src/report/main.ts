@@ -6,7 +6,7 @@
  * every chart is drawn.
  */
 import type { Columns, MatrixResponse, ReportData, ReportPlot } from '../../../src/server/api-types.ts';
-import { exportButtons, makeChart, toCsv, type ChartOption } from '../chart.ts';
+import { errorBarRenderer, exportButtons, makeChart, toCsv, type ChartOption } from '../chart.ts';
 import { formatValue } from './format.ts';
 
 declare global {
@@ -99,20 +99,7 @@ function plotOption(p: ReportPlot, unit: string | null): ChartOption {
         name: '95 % interval',
         data: bars,
         z: 1,
-        renderItem: (_params, api) => {
-          const top = api.coord([api.value(0), api.value(2)]);
-          const bottom = api.coord([api.value(0), api.value(1)]);
-          const w = 5;
-          const style = { stroke: LINE, lineWidth: 1.2 };
-          return {
-            type: 'group',
-            children: [
-              { type: 'line', shape: { x1: top[0], y1: top[1], x2: bottom[0], y2: bottom[1] }, style },
-              { type: 'line', shape: { x1: top[0]! - w, y1: top[1], x2: top[0]! + w, y2: top[1] }, style },
-              { type: 'line', shape: { x1: bottom[0]! - w, y1: bottom[1], x2: bottom[0]! + w, y2: bottom[1] }, style },
-            ],
-          };
-        },
+        renderItem: errorBarRenderer(LINE, 5),
         encode: { x: 0, y: [1, 2] },
       },
     ],

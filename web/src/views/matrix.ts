@@ -6,7 +6,7 @@
  * (v:VALUE | agg | overlay).
  */
 import type { ApiParam, MatrixResponse, SetsResponse } from '../../../src/server/api-types.ts';
-import { exportButtons, makeChart, toCsv, type Chart, type ChartOption } from '../chart.ts';
+import { errorBarRenderer, exportButtons, makeChart, toCsv, type Chart, type ChartOption } from '../chart.ts';
 import type { ViewState } from '../state.ts';
 import type { ViewContext } from '../view.ts';
 
@@ -179,21 +179,7 @@ export function facetOption(r: MatrixResponse, rows: number[], s: ViewState, cat
         silent: true,
         z: 1,
         itemStyle: { color },
-        renderItem: (_: unknown, api: { value: (d: number) => number; coord: (v: unknown[]) => number[] }) => {
-          const x = api.value(0);
-          const top = api.coord([x, api.value(2)]);
-          const bottom = api.coord([x, api.value(1)]);
-          const w = 4;
-          const style = { stroke: color, lineWidth: 1.2 };
-          return {
-            type: 'group',
-            children: [
-              { type: 'line', shape: { x1: top[0], y1: top[1], x2: bottom[0], y2: bottom[1] }, style },
-              { type: 'line', shape: { x1: top[0]! - w, y1: top[1], x2: top[0]! + w, y2: top[1] }, style },
-              { type: 'line', shape: { x1: bottom[0]! - w, y1: bottom[1], x2: bottom[0]! + w, y2: bottom[1] }, style },
-            ],
-          };
-        },
+        renderItem: errorBarRenderer(color, 4),
         encode: { x: 0, y: [1, 2] },
         data: bars.map((i) => [r.x.numeric ? (c['x']![i] as number) : cats.indexOf(catOf(i)), c['lo']![i] as number, c['hi']![i] as number]),
       });
