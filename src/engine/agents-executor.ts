@@ -14,6 +14,9 @@ import { EnvironmentError, errorMessage } from '../base/errors.ts';
 import type { ResolvedBenchmark } from '../config/resolved.ts';
 import type { AgentEndpoint } from '../record/collector.ts';
 import { writeSeriesParquet } from '../store/parquet.ts';
+import type { ClockRecord, PointConditions } from '../store/records.ts';
+import { monoMs } from '../base/clock.ts';
+import { pointConditions, timeBaseFor } from './point-checks.ts';
 import { createWorkload } from '../workloads/index.ts';
 import type { PointResult, RolePlacement } from '../workloads/workload.ts';
 import type { ExecutedAttempt, PointAttempt, RemoteExecutor } from './executor.ts';
@@ -90,8 +93,9 @@ export class AgentsExecutor implements RemoteExecutor {
     const cwd = resolve(this.b.source.file, '..');
     mkdirSync(a.dir, { recursive: true });
     let result: PointResult | undefined;
-    let clocks: Record<string, { offsetMs: number; uncertaintyMs: number }> = {};
+    let clocks: Record<string, ClockRecord> = {};
     let recErr: string | undefined;
+    let conditions: PointConditions | undefined;
     try {
       try {
         await rec.beginPoint(session);
@@ -114,6 +118,7 @@ export class AgentsExecutor implements RemoteExecutor {
       if (hookErr) {
         result = { outcome: { status: 'failed', error: `hook failed: ${hookErr}` }, metrics: {}, wallS: 0, flags: [] };
       } else {
+        const originMs = !recErr ? rec.originMs : monoMs();
         try {
           result = await createWorkload(this.b.workload).run({
             params: a.run.params,
@@ -128,6 +133,7 @@ export class AgentsExecutor implements RemoteExecutor {
             // The roles are the agents' processes; the point's end ends what is left of them.
             onProcess: () => undefined,
             placement,
+            timeBase: timeBaseFor(!recErr ? rec : undefined, originMs, placement),
             ...(!recErr
               ? {
                   agent: (role: string) => rec.agent(role),
@@ -153,6 +159,7 @@ export class AgentsExecutor implements RemoteExecutor {
           result.metrics = { ...r.metrics, ...result.metrics };
           result.flags = [...result.flags, ...r.flags];
           clocks = r.clocks;
+          if (result.outcome.status === 'ok') conditions = pointConditions({ roles: ROLES, result, recording: { rec: r.recording, hellos: rec.hellos }, placement });
         } catch (e) {
           recErr = `recording failed: ${errorMessage(e)}`;
         }
@@ -168,7 +175,7 @@ export class AgentsExecutor implements RemoteExecutor {
     }
     if (result.outcome.status === 'interrupted' && this.cancelled) result.outcome = { status: 'interrupted', reason: this.cancelled };
     const { series: _series, ...rest } = result;
-    return { result: rest, info: { kind: 'agents', jobId: session, nodes, agents, ...(Object.keys(clocks).length > 0 ? { clocks } : {}) } };
+    return { result: rest, info: { kind: 'agents', jobId: session, nodes, agents, ...(Object.keys(clocks).length > 0 ? { clocks } : {}) }, ...(conditions ? { conditions } : {}) };
   }
 
   /** Ends every process the agents still run for this engine; one line per agent that had some. */

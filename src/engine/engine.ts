@@ -6,7 +6,12 @@ import type { PlannedRun } from '../config/matrix.ts';
 import { pointTyping } from '../config/resolve.ts';
 import type { Params, PartialPoint, ResolvedBenchmark, ResolvedHook } from '../config/resolved.ts';
 import { writeSeriesParquet } from '../store/parquet.ts';
-import type { PointRecord } from '../store/records.ts';
+import type { PointConditions, PointRecord } from '../store/records.ts';
+import { monoMs } from '../base/clock.ts';
+import { declaredRoles } from '../config/workloads/index.ts';
+import type { PointRecording } from '../record/collector.ts';
+import type { Hello } from '../record/protocol.ts';
+import { MachineWatch, pointConditions, timeBaseFor } from './point-checks.ts';
 import type { ResultSet } from '../store/resultset.ts';
 import { createWorkload } from '../workloads/index.ts';
 import type { PointResult, Workload } from '../workloads/workload.ts';
@@ -230,10 +235,12 @@ export async function runBenchmark(b: ResolvedBenchmark, opts: EngineOptions): P
         const startedAt = new Date().toISOString();
         let result: PointResult;
         let where: ExecutorInfo | AgentsInfo | undefined;
+        let conditions: PointConditions | undefined;
         if (remote) {
           const x = await remote.execute({ run, attempt, dir: writer.dir, values, typing }, opts.signal);
           result = x.result;
           where = x.info;
+          conditions = x.conditions;
         } else {
           const hookErr = (configured ? await leave(configured, run.params) : undefined) ?? (await enter(run.params, configured, values));
           if (hookErr) {
@@ -250,6 +257,11 @@ export async function runBenchmark(b: ResolvedBenchmark, opts: EngineOptions): P
             } catch (e) {
               recErr = `recording did not start: ${errorMessage(e)}`;
             }
+            const recording = recorder && !recErr ? recorder : undefined;
+            // Without agents, the engine watches its own machine for the point's conditions.
+            const watch = recording ? undefined : new MachineWatch();
+            watch?.start();
+            const originMs = recording?.originMs ?? monoMs();
             try {
               result = await workload.run({
                 params: run.params,
@@ -262,11 +274,12 @@ export async function runBenchmark(b: ResolvedBenchmark, opts: EngineOptions): P
                 templateValues: values,
                 signal: opts.signal,
                 onProcess: (p, ended) => (ended ? live.remove(p.pid) : live.add(p)),
-                ...(recorder && !recErr
+                timeBase: timeBaseFor(recording, originMs),
+                ...(recording
                   ? {
-                      agent: (role: string) => recorder!.agent(role),
+                      agent: (role: string) => recording.agent(role),
                       watch: (role: string, selector: { label: string; pid: number; tree?: boolean }) => {
-                        recorder!.watch(role, selector).catch((e: unknown) => (recErr ??= `could not watch ${selector.label}: ${errorMessage(e)}`));
+                        recording.watch(role, selector).catch((e: unknown) => (recErr ??= `could not watch ${selector.label}: ${errorMessage(e)}`));
                       },
                     }
                   : {}),
@@ -276,6 +289,8 @@ export async function runBenchmark(b: ResolvedBenchmark, opts: EngineOptions): P
               if (disk) throw disk;
               result = { outcome: { status: 'failed', error: `workload error: ${errorMessage(e)}` }, metrics: {}, wallS: 0, flags: [] };
             }
+            const watched = watch?.stop();
+            let recorded: { rec: PointRecording; hellos: Record<string, Hello> } | undefined;
             if (recorder && !recErr) {
               try {
                 mkdirSync(writer.dir, { recursive: true });
@@ -283,12 +298,14 @@ export async function runBenchmark(b: ResolvedBenchmark, opts: EngineOptions): P
                 // The workload's own figures win a name clash: they are the more direct measurement.
                 result.metrics = { ...r.metrics, ...result.metrics };
                 result.flags = [...result.flags, ...r.flags];
+                recorded = { rec: r.recording, hellos: recorder.hellos };
               } catch (e) {
                 const disk = storageFailure(e, set.dir);
                 if (disk) throw disk;
                 recErr = `recording failed: ${errorMessage(e)}`;
               }
             }
+            if (result.outcome.status === 'ok') conditions = pointConditions({ roles: declaredRoles(b.workload.type), result, ...(recorded ? { recording: recorded } : {}), ...(watched ? { watch: watched } : {}) });
             if (recErr) result.flags = [...result.flags, recErr];
         }
         }
@@ -316,6 +333,8 @@ export async function runBenchmark(b: ResolvedBenchmark, opts: EngineOptions): P
           wallS: result.wallS,
           metrics: result.metrics,
           flags: result.flags,
+          ...(conditions ? { conditions } : {}),
+          ...(result.timeline ? { timeline: result.timeline } : {}),
           ...(where ? { executor: where } : {}),
         });
       }

@@ -8,6 +8,7 @@
  */
 import type { PlannedRun } from '../config/matrix.ts';
 import type { TypedValue, DeclaredByFile } from '../config/declare.ts';
+import type { ClockRecord, PointConditions } from '../store/records.ts';
 import type { PointResult } from '../workloads/workload.ts';
 
 /** A point run by `--executor agents`: each role through the agent at this URL. */
@@ -19,7 +20,7 @@ export interface AgentsInfo {
   nodes: Record<string, string>;
   /** Role -> its agent's URL. */
   agents: Record<string, string>;
-  clocks?: Record<string, { offsetMs: number; uncertaintyMs: number }>;
+  clocks?: Record<string, ClockRecord>;
 }
 
 /** Where a point ran as a Slurm job, kept in its point.json (absent for a local run). */
@@ -28,8 +29,8 @@ export interface ExecutorInfo {
   jobId: string;
   /** Role (or `local` for a single-node point) -> the node it ran on. */
   nodes: Record<string, string>;
-  /** Per agent role: its clock's offset from the collector's and the uncertainty (± ms) of that estimate. */
-  clocks?: Record<string, { offsetMs: number; uncertaintyMs: number }>;
+  /** Per agent role: its clock's offset from the collector's, the uncertainty (± ms) of that estimate, and its drift over the point. */
+  clocks?: Record<string, ClockRecord>;
 }
 
 /** One attempt of one point, as the engine hands it to a remote executor. */
@@ -47,6 +48,8 @@ export interface PointAttempt {
 export interface ExecutedAttempt {
   result: PointResult;
   info?: ExecutorInfo | AgentsInfo;
+  /** What the point checked about itself where it ran (absent when it did not end ok). */
+  conditions?: PointConditions;
 }
 
 /** An executor that runs points somewhere else than in the engine's process. */

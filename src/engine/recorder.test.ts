@@ -5,7 +5,7 @@ import type { PointRecording } from '../record/collector.ts';
 import { recordingFlags, summarize } from './recorder.ts';
 
 function recording(samples: PointRecording['samples'], extra: Partial<PointRecording> = {}): PointRecording {
-  return { samples, events: [], agents: {}, gaps: [], probeErrors: [], ...extra };
+  return { samples, events: [], agents: {}, gaps: [], probeErrors: [], clocks: {}, ...extra };
 }
 
 test('a CPU mean weighs each sample by its interval: a late tick of a busy process counts for its length', () => {

@@ -11,6 +11,7 @@ import { renderTemplate } from '../config/template.ts';
 import { Collector, type AgentEndpoint, type LiveSample, type PointRecording } from '../record/collector.ts';
 import { startLocalAgents, type LocalAgents } from '../record/local.ts';
 import type { Hello, ProbeSettings, RunReply, Selector } from '../record/protocol.ts';
+import { TimeBase, type RoleClock, type RoleClockSummary } from '../record/timebase.ts';
 import type { MetricValue } from '../store/records.ts';
 import { writeSeriesParquet } from '../store/parquet.ts';
 import { processStartTime } from '../workloads/proctree.ts';
@@ -84,6 +85,21 @@ export class RunRecorder {
     return this.collector.roles;
   }
 
+  /** When the point began, on this process's monotonic clock (ms): the zero of its samples.parquet. */
+  get originMs(): number {
+    return this.pointT0;
+  }
+
+  /**
+   * The point's time base for a workload's roles: a role placed on another machine reads its
+   * agent's clock (measured at the point's start and now, at its end); a role started here reads
+   * this clock. Call it once the roles have ended, before computing any figure across roles.
+   */
+  async timeBase(roles: readonly string[], remote: (role: string) => boolean): Promise<TimeBase> {
+    const agents = await this.collector.endClocks();
+    return new TimeBase(this.pointT0, Object.fromEntries(roles.map((r) => [r, roleClock(r, remote(r), agents)])));
+  }
+
   /** Opens the point's session on every agent, with its custom probes and the benchmark's declared processes. */
   async beginPoint(id: string): Promise<void> {
     this.pointT0 = monoMs();
@@ -118,7 +134,7 @@ export class RunRecorder {
   }
 
   /** Stops the point's session and writes samples.parquet and events.parquet into `dir`. */
-  async endPoint(dir: string, window?: { fromMs: number; toMs: number }): Promise<{ metrics: Record<string, MetricValue>; flags: string[]; clocks: Record<string, { offsetMs: number; uncertaintyMs: number }> }> {
+  async endPoint(dir: string, window?: { fromMs: number; toMs: number }): Promise<{ metrics: Record<string, MetricValue>; flags: string[]; clocks: Record<string, RoleClockSummary>; recording: PointRecording }> {
     const rec = await this.collector.stopPoint();
     const wallS = (monoMs() - this.pointT0) / 1000;
     // Summaries cover the workload's recorded window when it says which (start-up and warm-up
@@ -144,8 +160,8 @@ export class RunRecorder {
     }
     const metrics = summarize(rec, wallS, window);
     const flags = recordingFlags(rec, { custom: this.roles.map((role) => ({ role, names: this.customOn(role).map((c) => c.name) })), processes: this.processes, localRoles: this.local?.endpoints.map((e) => e.role) ?? [] }, window);
-    const clocks = Object.fromEntries(Object.entries(rec.agents).map(([role, a]) => [role, { offsetMs: a.offsetMs, uncertaintyMs: a.uncertaintyMs }]));
-    return { metrics, flags, clocks };
+    const clocks = new TimeBase(t0, rec.clocks).summary();
+    return { metrics, flags, clocks, recording: rec };
   }
 
   /** Runs a hook on its role's machine through the agent; the reply goes to the hooks log. */
@@ -167,6 +183,12 @@ export class RunRecorder {
   async stop(): Promise<void> {
     await this.local?.stop();
   }
+}
+
+/** A role's clock: this one when it runs here; its agent's when it runs elsewhere; unknown without an agent there. */
+export function roleClock(role: string, remote: boolean, agents: Record<string, RoleClock>): RoleClock {
+  if (!remote) return { kind: 'same' };
+  return agents[role] ?? { kind: 'unknown', why: `role ${role} runs on another machine, and no recording agent of the run is there to measure its clock (recording is off, or has no agent for ${role})` };
 }
 
 /** The recorder's selector for a declared process: the same fields, less the role. */

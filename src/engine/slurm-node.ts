@@ -18,6 +18,9 @@ import type { Params, Recording, ResolvedHook, ResolvedWorkload } from '../confi
 import type { LocalAgents } from '../record/local.ts';
 import type { AgentEndpoint } from '../record/collector.ts';
 import { writeSeriesParquet } from '../store/parquet.ts';
+import type { ClockRecord, PointConditions } from '../store/records.ts';
+import { monoMs } from '../base/clock.ts';
+import { MachineWatch, pointConditions, timeBaseFor } from './point-checks.ts';
 import { createWorkload } from '../workloads/index.ts';
 import type { PointResult, RolePlacement } from '../workloads/workload.ts';
 import { runHook } from './hooks.ts';
@@ -52,7 +55,9 @@ export interface PointSpec {
 export interface NodeResult {
   result: PointResult;
   nodes: Record<string, string>;
-  clocks: Record<string, { offsetMs: number; uncertaintyMs: number }>;
+  clocks: Record<string, ClockRecord>;
+  /** What the point checked about itself on the job's nodes. */
+  conditions?: PointConditions;
 }
 
 /** Runs the point of `specPath` on this job's nodes and writes its result; resolves when done. */
@@ -121,6 +126,8 @@ export async function runPointJob(specPath: string): Promise<void> {
   let recorder: RunRecorder | undefined;
   let result: PointResult;
   let clocks: NodeResult['clocks'] = {};
+  let conditions: PointConditions | undefined;
+  let watch: MachineWatch | undefined;
   try {
     let recErr: string | undefined;
     if (spec.recording) {
@@ -149,6 +156,11 @@ export async function runPointJob(specPath: string): Promise<void> {
     if (hookErr) {
       result = abort.signal.aborted ? interrupted() : { outcome: { status: 'failed', error: `hook failed: ${hookErr}` }, metrics: {}, wallS: 0, flags: [] };
     } else {
+      const recording = recorder && !recErr ? recorder : undefined;
+      // Without agents, the job watches its first node for the point's conditions.
+      watch = recording ? undefined : new MachineWatch();
+      watch?.start();
+      const originMs = recording?.originMs ?? monoMs();
       try {
         result = await createWorkload(spec.workload).run({
           params: spec.params,
@@ -163,6 +175,7 @@ export async function runPointJob(specPath: string): Promise<void> {
           // The job's processes are Slurm's: it ends them with the job, whatever becomes of this one.
           onProcess: () => undefined,
           placement,
+          timeBase: timeBaseFor(recording, originMs, placement),
           ...(recorder && !recErr
             ? {
                 agent: (role: string) => recorder!.agent(role),
@@ -182,23 +195,26 @@ export async function runPointJob(specPath: string): Promise<void> {
         }
       }
     }
+    const watched = watch?.stop();
     if (recorder && !recErr) {
       try {
         const r = await recorder.endPoint(spec.dir, result.window);
         result.metrics = { ...r.metrics, ...result.metrics };
         result.flags = [...result.flags, ...r.flags];
         clocks = r.clocks;
+        if (result.outcome.status === 'ok') conditions = pointConditions({ roles: spec.roles, result, recording: { rec: r.recording, hellos: recorder.hellos }, placement, nodes });
       } catch (e) {
         recErr = `recording failed: ${errorMessage(e)}`;
       }
     }
+    if (result.outcome.status === 'ok' && !conditions) conditions = pointConditions({ roles: spec.roles, result, ...(watched ? { watch: watched } : {}), placement, nodes });
     if (recErr) result.flags = [...result.flags, recErr];
     if (result.series && (result.series['t']?.length ?? 0) > 0) await writeSeriesParquet(join(spec.dir, 'timeseries.parquet'), result.series);
   } finally {
     await recorder?.stop();
   }
   const { series: _series, ...rest } = result;
-  writeJsonAtomic(spec.resultPath, { result: rest, nodes, clocks } satisfies NodeResult);
+  writeJsonAtomic(spec.resultPath, { result: rest, nodes, clocks, ...(conditions ? { conditions } : {}) } satisfies NodeResult);
 }
 
 function interrupted(): PointResult {

@@ -258,7 +258,7 @@ export class SlurmExecutor implements RemoteExecutor {
     let out: ExecutedAttempt;
     if (existsSync(resultPath)) {
       const r = JSON.parse(readFileSync(resultPath, 'utf8')) as NodeResult;
-      out = { result: r.result, info: info({ nodes: r.nodes, ...(Object.keys(r.clocks).length > 0 ? { clocks: r.clocks } : {}) }) };
+      out = { result: r.result, info: info({ nodes: r.nodes, ...(Object.keys(r.clocks).length > 0 ? { clocks: r.clocks } : {}) }), ...(r.conditions ? { conditions: r.conditions } : {}) };
       if (r.result.outcome.status === 'interrupted') {
         // The job was stopped: by this engine (Ctrl-C, on_error: stop), or by Slurm (scancel by
         // someone, a time limit, a node failure), which fails the point with Slurm's reason.
@@ -284,7 +284,7 @@ export class SlurmExecutor implements RemoteExecutor {
     renameSync(c.filesDir, dir);
     rmSync(join(this.slurmDir, 'collected', name), { recursive: true, force: true });
     const r = c.node;
-    return { result: r.result, info: { kind: 'slurm', jobId: c.jobId, nodes: r.nodes, ...(Object.keys(r.clocks).length > 0 ? { clocks: r.clocks } : {}) } };
+    return { result: r.result, info: { kind: 'slurm', jobId: c.jobId, nodes: r.nodes, ...(Object.keys(r.clocks).length > 0 ? { clocks: r.clocks } : {}) }, ...(r.conditions ? { conditions: r.conditions } : {}) };
   }
 
   /** A time limit from the point's length, unless the user gave one: a hung job ends. */

@@ -11,6 +11,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { cpus, hostname, release, totalmem } from 'node:os';
 import { monoMs } from '../base/clock.ts';
 import { errorMessage } from '../base/errors.ts';
+import { machineIdentity } from '../base/machine.ts';
 import { killGroup } from '../base/process-group.ts';
 import { checkRequest, machineNames, rulesProblem, type ServerRules } from '../base/request-rules.ts';
 import { AgentProcs, ProcSignal, ProcStart } from './agent-procs.ts';
@@ -71,7 +72,7 @@ export function hostFacts(): HostFacts {
     const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 3000 });
     if (!r.error) tools[name] = (r.stdout || r.stderr).split('\n')[0]!.trim().slice(0, 200);
   }
-  return { hostname: hostname(), cpuModel, cores: cpus().length, memoryMb: Math.round(totalmem() / 1048576), kernel: release(), os, node: process.version, tools };
+  return { hostname: hostname(), cpuModel, cores: cpus().length, memoryMb: Math.round(totalmem() / 1048576), kernel: release(), os, node: process.version, tools, ...machineIdentity() };
 }
 
 function probeConfig(p: ProbeSettings, selectors: Selector[]): ProbeConfig {

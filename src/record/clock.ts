@@ -11,6 +11,8 @@ export interface ClockEstimate {
   /** Half the shortest round trip: the true offset lies within ± this. */
   uncertaintyMs: number;
   rounds: number;
+  /** When on the engine's clock (the middle of the best exchange): the offset held then. */
+  atMs: number;
 }
 
 /** One exchange's readings: engine before, agent, engine after. */
@@ -26,7 +28,8 @@ export function estimateOffset(xs: readonly Exchange[]): ClockEstimate {
   let best = xs[0]!;
   for (const x of xs) if (x.receivedMs - x.sentMs < best.receivedMs - best.sentMs) best = x;
   const rtt = best.receivedMs - best.sentMs;
-  return { offsetMs: best.agentMs - (best.sentMs + best.receivedMs) / 2, uncertaintyMs: rtt / 2, rounds: xs.length };
+  const atMs = (best.sentMs + best.receivedMs) / 2;
+  return { offsetMs: best.agentMs - atMs, uncertaintyMs: rtt / 2, rounds: xs.length, atMs };
 }
 
 /** Runs `rounds` exchanges with `ask` (which returns the agent's clock reading). */

@@ -4,10 +4,11 @@
  * connection), and says where data is really missing instead of papering over it.
  */
 import { EventEmitter } from 'node:events';
-import { hostname } from 'node:os';
 import { monoMs } from '../base/clock.ts';
 import { errorMessage } from '../base/errors.ts';
+import { machineIdentity, sameMonotonicClock } from '../base/machine.ts';
 import { measureOffset, type ClockEstimate } from './clock.ts';
+import { TimeBase, type RoleClock } from './timebase.ts';
 import { BatchesReply, checkBody, ProtocolError, Hello, PROTOCOL_VERSION, RunReply, TimeReply, type FrameEvent, type ProbeSettings, type RunBody, type Sample, type Selector } from './protocol.ts';
 
 export interface AgentEndpoint {
@@ -20,8 +21,14 @@ export interface AgentEndpoint {
 export interface PointRecording {
   samples: { t: number; role: string; probe: string; name: string; value: number }[];
   events: { t: number; role: string; frame: number; stage: string; value: number }[];
-  /** Per role: clock offset and its uncertainty at start, agent CPU seconds, batches received. */
+  /**
+   * Per role: its agent's clock (offset and uncertainty at the start, the change of the offset by
+   * the end), agent CPU seconds, batches received. Samples and events above are already mapped
+   * through `clocks` (interpolated between the two measurements).
+   */
   agents: Record<string, { offsetMs: number; uncertaintyMs: number; driftMs: number; agentCpuS: number; batches: number; lastSeq: number }>;
+  /** Each agent's clock against this process's, as measured at the point's start and end. */
+  clocks: Record<string, RoleClock>;
   /** Missing data, said plainly: 'host: no data from 12.3 s to 15.0 s (agent unreachable)'. */
   gaps: string[];
   /** Probes that failed during the point, per role: how often, and the first and latest reasons. */
@@ -38,7 +45,10 @@ export interface LiveSample {
 
 class AgentLink {
   hello: Hello | undefined;
-  clock: ClockEstimate | undefined;
+  /** Undefined while unmeasured; `same` when the agent reads this very clock. */
+  clock: ClockEstimate | 'same' | undefined;
+  /** The second measurement, at the point's end. */
+  endClock: ClockEstimate | undefined;
   session: string | undefined;
   lastSeq = 0;
   lastT = NaN;
@@ -73,6 +83,13 @@ class AgentLink {
   }
 }
 
+/** A link's clock as a time base takes it. */
+function linkClock(l: AgentLink): RoleClock {
+  if (l.clock === 'same') return { kind: 'same' };
+  if (l.clock === undefined) return { kind: 'unknown', why: `the clock of agent ${l.ep.role} was never measured` };
+  return { kind: 'measured', start: l.clock, ...(l.endClock ? { end: l.endClock } : {}) };
+}
+
 /** The agent answered with something that is not JSON (another program on its port?). */
 class NotJson extends Error {}
 
@@ -89,6 +106,8 @@ export class AgentRefused extends Error {
 export class Collector extends EventEmitter {
   private readonly links: AgentLink[];
   private rec: PointRecording | undefined;
+  /** What the point's agents sent, on their own clocks, with the agent it came through. */
+  private raw: { link: string; sample?: PointRecording['samples'][number]; event?: PointRecording['events'][number] }[] = [];
   private pointStart = 0;
 
   constructor(endpoints: readonly AgentEndpoint[]) {
@@ -121,10 +140,12 @@ export class Collector extends EventEmitter {
   /** Starts recording a point on every agent. */
   async startPoint(id: string, probes: ProbeSettings | ((role: string) => ProbeSettings), selectors: Record<string, Selector[]> = {}): Promise<void> {
     this.pointStart = monoMs();
-    this.rec = { samples: [], events: [], agents: {}, gaps: [], probeErrors: [] };
+    this.rec = { samples: [], events: [], agents: {}, gaps: [], probeErrors: [], clocks: {} };
+    this.raw = [];
     await Promise.all(
       this.links.map(async (l) => {
-        l.clock = this.sameClock(l) ? { offsetMs: 0, uncertaintyMs: 0, rounds: 0 } : await measureOffset(async () => checkBody(TimeReply, await l.call('GET', '/v1/time'), 'time').monoMs);
+        l.endClock = undefined;
+        l.clock = this.sameClock(l) ? 'same' : await this.measure(l, 16);
         await l.call('POST', '/v1/sessions', { id, probes: typeof probes === 'function' ? probes(l.ep.role) : probes, selectors: selectors[l.ep.role] ?? [] });
         Object.assign(l, { session: id, lastSeq: 0, lastT: NaN, agentCpuS: 0, batches: 0, done: false, unreachableSince: undefined, lastPollError: undefined, probeErrors: new Map() });
         l.poller = this.poll(l);
@@ -133,13 +154,37 @@ export class Collector extends EventEmitter {
   }
 
   /**
-   * An agent on loopback of this very machine reads the same CLOCK_MONOTONIC: its offset is 0
-   * exactly, better than any estimate (whose ± half round trip would blur the order of events
-   * between roles).
+   * An agent that reads this very CLOCK_MONOTONIC (the same boot and the same time namespace, as
+   * it says in its hello) has offset 0 exactly, better than any estimate (whose ± half round trip
+   * would blur the order of events between roles). A host name or a loopback address proves
+   * neither: an agent in its own time namespace on this machine has its own clock.
    */
   private sameClock(l: AgentLink): boolean {
-    const host = new URL(l.ep.url).hostname;
-    return ['127.0.0.1', 'localhost', '[::1]', '::1'].includes(host) && l.hello?.facts.hostname === hostname();
+    const f = l.hello?.facts;
+    return f !== undefined && sameMonotonicClock(machineIdentity(), { ...(f.bootId !== undefined ? { bootId: f.bootId } : {}), ...(f.timeNs !== undefined ? { timeNs: f.timeNs } : {}) });
+  }
+
+  private async measure(l: AgentLink, rounds: number): Promise<ClockEstimate> {
+    return measureOffset(async () => checkBody(TimeReply, await l.call('GET', '/v1/time'), 'time').monoMs, rounds);
+  }
+
+  /**
+   * Measures each agent's clock again, as the point ends (once; stopPoint reuses it), and returns
+   * every agent's clock: what a workload maps its roles' stamps with before it computes a figure.
+   * An agent that cannot be reached now keeps its start measurement alone.
+   */
+  async endClocks(): Promise<Record<string, RoleClock>> {
+    await Promise.all(
+      this.links.map(async (l) => {
+        if (l.clock === undefined || l.clock === 'same' || l.endClock !== undefined) return;
+        try {
+          l.endClock = await this.measure(l, 8);
+        } catch {
+          // Unreachable at the end: the start measurement stands, and the gap is said by stopPoint.
+        }
+      }),
+    );
+    return Object.fromEntries(this.links.map((l) => [l.ep.role, linkClock(l)]));
   }
 
   /** Watches more processes on a role's machine (e.g. the pids a workload just started). */
@@ -164,24 +209,35 @@ export class Collector extends EventEmitter {
         const deadline = setTimeout(() => (l.done = true), 5000);
         await l.poller;
         clearTimeout(deadline);
-        let drift = 0;
-        if (l.clock!.rounds > 0) {
+        if (l.clock !== 'same' && l.clock !== undefined && l.endClock === undefined) {
           try {
-            const end = await measureOffset(async () => checkBody(TimeReply, await l.call('GET', '/v1/time'), 'time').monoMs, 4);
-            drift = end.offsetMs - l.clock!.offsetMs;
+            l.endClock = await this.measure(l, 8);
           } catch {
-            drift = NaN; // unreachable at the end: the gap is already recorded
+            // Unreachable at the end: the start measurement stands, and the gap is recorded below.
           }
         }
+        const c = linkClock(l);
+        rec.clocks[l.ep.role] = c;
+        const offsetMs = c.kind === 'measured' ? c.start.offsetMs : 0;
+        const uncertaintyMs = c.kind === 'measured' ? Math.max(c.start.uncertaintyMs, c.end?.uncertaintyMs ?? 0) : 0;
+        const drift = c.kind === 'measured' ? (c.end ? c.end.offsetMs - c.start.offsetMs : NaN) : 0;
         if (l.unreachableSince !== undefined || !Number.isFinite(l.lastT) || l.lastT < stopAt - 2000) {
           const from = Number.isFinite(l.lastT) ? ((l.lastT - this.pointStart) / 1000).toFixed(1) : '0.0';
           const why = l.lastPollError ?? 'agent unreachable';
           rec.gaps.push(`${l.ep.role}: no data from ${from} s to ${((stopAt - this.pointStart) / 1000).toFixed(1)} s (${why})`);
         }
         for (const [probe, e] of l.probeErrors) rec.probeErrors.push({ role: l.ep.role, probe, ...e });
-        rec.agents[l.ep.role] = { offsetMs: l.clock!.offsetMs, uncertaintyMs: l.clock!.uncertaintyMs, driftMs: drift, agentCpuS: l.agentCpuS, batches: l.batches, lastSeq: l.lastSeq };
+        rec.agents[l.ep.role] = { offsetMs, uncertaintyMs, driftMs: drift, agentCpuS: l.agentCpuS, batches: l.batches, lastSeq: l.lastSeq };
       }),
     );
+    // Now that both measurements are in, every stamp goes onto this clock through the
+    // interpolated offset (while the point ran, live samples used the start offset alone).
+    const base = new TimeBase(0, rec.clocks);
+    for (const r of this.raw) {
+      if (r.sample) rec.samples.push({ ...r.sample, t: base.toBase(r.link, r.sample.t) });
+      else if (r.event) rec.events.push({ ...r.event, t: base.toBase(r.link, r.event.t) });
+    }
+    this.raw = [];
     this.rec = undefined;
     return rec;
   }
@@ -242,15 +298,15 @@ export class Collector extends EventEmitter {
   }
 
   private take(l: AgentLink, samples: Sample[], events: FrameEvent[]): void {
-    const rec = this.rec;
-    if (!rec) return;
-    const off = l.clock!.offsetMs;
+    if (!this.rec) return;
+    const off = l.clock === 'same' || l.clock === undefined ? 0 : l.clock.offsetMs;
     for (const s of samples) {
       const t = s.t - off;
       l.lastT = Math.max(Number.isFinite(l.lastT) ? l.lastT : -Infinity, t);
-      for (const [name, value] of Object.entries(s.values)) rec.samples.push({ t, role: l.ep.role, probe: s.probe, name, value });
+      // Kept on the agent's clock until the end measurement is in (stopPoint maps them).
+      for (const [name, value] of Object.entries(s.values)) this.raw.push({ link: l.ep.role, sample: { t: s.t, role: l.ep.role, probe: s.probe, name, value } });
       this.emit('sample', { role: l.ep.role, t, probe: s.probe, values: s.values } satisfies LiveSample);
     }
-    for (const e of events) rec.events.push({ t: e.t - off, role: e.role || l.ep.role, frame: e.frame, stage: e.stage, value: e.value ?? NaN });
+    for (const e of events) this.raw.push({ link: l.ep.role, event: { t: e.t, role: e.role || l.ep.role, frame: e.frame, stage: e.stage, value: e.value ?? NaN } });
   }
 }

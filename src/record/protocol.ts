@@ -107,6 +107,10 @@ export const HostFacts = Type.Object({
   os: Type.String(),
   node: Type.String(),
   tools: Type.Record(Type.String(), Type.String()),
+  /** The kernel's boot id: roles whose agents give the same one share a machine (its cores). */
+  bootId: Type.Optional(Type.String()),
+  /** The agent's time namespace (/proc/self/ns/time): with the boot id, whether it reads the engine's own monotonic clock. */
+  timeNs: Type.Optional(Type.String()),
 });
 export type HostFacts = Static<typeof HostFacts>;
 

@@ -1,5 +1,6 @@
 /** What a result set holds on disk, declared once; read back through `parsePointRecord`. */
 import { SettingError, typeValue, type DeclaredByFile, type TypedValue } from '../config/declare.ts';
+import type { ConditionCode } from '../config/conditions.ts';
 import { paramDecl } from '../config/workloads/index.ts';
 
 export const STORE_FORMAT = 1;
@@ -44,10 +45,68 @@ export interface PointRecord {
   files: string[];
   /** Flags raised while recording (e.g. a gap in a time series); empty when nothing to report. */
   flags: string[];
+  /** The point's own conditions (saturation, skipped frames, clocks, placement); absent in records before they were checked. */
+  conditions?: PointConditions;
+  /** Where the recorded window lies on the point's clock (s since the point began), and each role's clock. */
+  timeline?: PointTimeline;
   /** Where the point ran when not in the engine's process (a Slurm job: its id, its nodes, the agents' clock offsets). */
   executor?:
-    | { kind: 'slurm'; jobId: string; nodes: Record<string, string>; clocks?: Record<string, { offsetMs: number; uncertaintyMs: number }> }
-    | { kind: 'agents'; jobId: string; nodes: Record<string, string>; agents: Record<string, string>; clocks?: Record<string, { offsetMs: number; uncertaintyMs: number }> };
+    | { kind: 'slurm'; jobId: string; nodes: Record<string, string>; clocks?: Record<string, ClockRecord> }
+    | { kind: 'agents'; jobId: string; nodes: Record<string, string>; agents: Record<string, string>; clocks?: Record<string, ClockRecord> };
+}
+
+/** A role's clock against the point's clock, as a record keeps it (records before drift was kept have only the first two). */
+export interface ClockRecord {
+  /** Offset at the point's start (role clock - collecting clock), ms. */
+  offsetMs: number;
+  /** Mapped times are true within ± this, ms. */
+  uncertaintyMs: number;
+  /** Change of the offset from the point's start to its end, ms (interpolated in between). */
+  driftMs?: number;
+  /** The role read the collecting clock itself (same boot and time namespace): offset 0 exactly. */
+  same?: boolean;
+}
+
+/** One condition a point found about itself (src/config/conditions.ts declares the codes and thresholds). */
+export interface Condition {
+  code: ConditionCode;
+  /** `flag`: a figure of the point may not be true; `note`: worth knowing, no figure is in doubt. */
+  severity: 'flag' | 'note';
+  /** What was seen, in words, with the figure and the threshold. */
+  reason: string;
+}
+
+/** Where a point's roles ran: one machine per distinct boot id. */
+export interface Placement {
+  /** Role -> the machine it ran on (an index into machines). */
+  roles: Record<string, number>;
+  machines: { hostname: string; bootId: string | null; cores: number }[];
+  /** Role -> the CPUs it was pinned to, when the benchmark pinned it. */
+  cpus?: Record<string, number[]>;
+}
+
+/**
+ * What a point checked about its own conditions. Records written before these checks existed
+ * have none: readers say "conditions not checked", never "clean".
+ */
+export interface PointConditions {
+  /** Each check that ran ('saturated', 'cpu_steal', ...). */
+  checked: string[];
+  /** Each check that could not run, and why (a machine that exposes no core clock, recording off). */
+  notChecked: { check: string; why: string }[];
+  /** What crossed a threshold; empty when nothing did. */
+  found: Condition[];
+  placement?: Placement;
+}
+
+/** The point's clock: seconds since the point began, the clock of samples.parquet, frames.parquet and timeseries.parquet. */
+export interface PointTimeline {
+  /** The warm-up, from the stream's start to the window's (absent: no warm-up). */
+  warmup?: [number, number];
+  /** The recorded window every summary figure covers. */
+  window: [number, number];
+  /** Each role's clock against the point's (offset at the start, drift, uncertainty). */
+  clocks?: Record<string, ClockRecord>;
 }
 
 function isObj(v: unknown): v is Record<string, unknown> {

@@ -2,7 +2,8 @@
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import type { TypedValue } from '../config/declare.ts';
 import type { Params } from '../config/resolved.ts';
-import type { MetricValue, PointOutcome } from '../store/records.ts';
+import type { TimeBase } from '../record/timebase.ts';
+import type { MetricValue, PointConditions, PointOutcome, PointTimeline } from '../store/records.ts';
 import type { SeriesColumns } from '../store/parquet.ts';
 
 /** A process group the workload started, so the engine can reap it after a crash of its own. */
@@ -34,6 +35,12 @@ export interface PointContext {
   agent?(role: string): { url: string; token?: string } | undefined;
   /** Where the roles run when an executor spread them over machines (absent: all here, on loopback). */
   placement?: RolePlacement;
+  /**
+   * The point's time base for these roles: each role's clock mapped onto the point's (measured
+   * at the point's start and, by this call, at its end). Call it once the roles have ended and
+   * map every stamp through it before computing a figure that crosses roles.
+   */
+  timeBase(roles: readonly string[]): Promise<TimeBase>;
 }
 
 /** An executor's placement of a point's roles on machines (e.g. the nodes of a Slurm job). */
@@ -54,8 +61,14 @@ export interface PointResult {
   flags: string[];
   /** Time series to store as timeseries.parquet (column `t` in seconds since the point's start). */
   series?: SeriesColumns;
-  /** The recorded window (after the warm-up) on the machine's monotonic clock, ms: recording summaries cover only it. */
+  /** The recorded window (after the warm-up) on the point's base clock (monotonic ms of the collecting process): recording summaries cover only it. */
   window?: { fromMs: number; toMs: number };
+  /** The warm-up and window on the point's clock, and the roles' clocks, for the record. */
+  timeline?: PointTimeline;
+  /** Role -> the CPUs the workload pinned it to (recorded in the point's placement). */
+  pinned?: Record<string, number[]>;
+  /** What the workload checked about its own point (skipped frames, rate targets, clocks). */
+  conditions?: Omit<PointConditions, 'placement'>;
 }
 
 export interface Workload {

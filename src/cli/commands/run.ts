@@ -172,5 +172,7 @@ function makeExecutor(b: ResolvedBenchmark, v: { executor?: string | undefined; 
     return new AgentsExecutor(b);
   }
   if (b.workload.type === 'spice') throw InputError.single(b.source.file, "the spice workload cannot run under the slurm executor yet (its roles are not placed on a job's nodes)", 'run it with the local executor');
+  // Its roles run on three nodes: their stamps meet on one clock only through the agents' measurements.
+  if (b.workload.type === 'stream' && !b.recording) throw InputError.single(b.source.file, "the stream workload under the slurm executor needs recording: its roles run on three nodes, and the recording agents measure their clocks (without them, latency would mix three clocks)", 'remove `recording: false`');
   return new SlurmExecutor(b, { parallel, ...(partition !== undefined ? { partition } : {}), options });
 }

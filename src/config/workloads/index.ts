@@ -24,3 +24,8 @@ export function paramDecl(type: string, name: string): ParamDecl | undefined {
 export function declaredMetrics(type: string): readonly MetricDecl[] {
   return [...(workloadDecl(type)?.metrics ?? []), ...RECORDING_METRICS];
 }
+
+/** The roles a workload's points have (machines of the chain it places: guest, host, client; `local` for command). */
+export function declaredRoles(type: string): readonly string[] {
+  return workloadDecl(type)?.roles ?? ['local'];
+}
