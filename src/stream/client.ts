@@ -13,6 +13,7 @@ import { environmentError, writeJsonAtomic } from '../base/fs-atomic.ts';
 import { VideoDecoder } from './codecs.ts';
 import { allocFrame, type YuvFrame } from './frame.ts';
 import { PSNR_CAP, psnrY, ssimY } from './quality.ts';
+import { RoleTimeline } from './timeline.ts';
 import { nanToNull, processCpuS, type ClientFrame, type RoleReport } from './report.ts';
 import type { StreamSettings } from '../config/stream-settings.ts';
 import { openSource } from './source.ts';
@@ -53,6 +54,8 @@ export async function runClient(o: ClientOptions): Promise<void> {
   let sendControl: (v: unknown) => void = () => {};
   const cpu0 = process.cpuUsage();
   const startMs = monoMs();
+  const timeline = new RoleTimeline(() => counters, monoMs);
+  timeline.start();
   let needKey = false;
   let lastSeq = -1;
   let lastShown: ClientFrame | undefined;
@@ -137,6 +140,8 @@ export async function runClient(o: ClientOptions): Promise<void> {
   await chain;
   const endMs = monoMs();
   const cpu = process.cpuUsage(cpu0);
+  // Before the quality measurement: its CPU is the harness's, not the client's streaming.
+  const tl = timeline.stop();
   decoder.close();
   if (dump) {
     closeSync(dump.yuv);
@@ -162,7 +167,7 @@ export async function runClient(o: ClientOptions): Promise<void> {
   if (counters['quality_skipped_memory']! > 0) notes.push(`quality measured on ${kept.size} frames only: the decoded frames kept would exceed ${KEEP_BYTES / 1024 ** 3} GiB`);
   // Events still pending go to the agent before the report, so its CPU figure includes sending them.
   await o.agent?.close();
-  const report: RoleReport = { role: 'client', pid: process.pid, startMs, endMs, cpuUserS: cpu.user / 1e6, cpuSystemS: cpu.system / 1e6, cpuTotalS: processCpuS(), counters, frames, notes };
+  const report: RoleReport = { role: 'client', pid: process.pid, startMs, endMs, cpuUserS: cpu.user / 1e6, cpuSystemS: cpu.system / 1e6, cpuTotalS: processCpuS(), counters, frames, notes, timeline: tl };
   writeJsonAtomic(o.report, JSON.parse(JSON.stringify(report, nanToNull)));
 
   function receiveTcp(): Promise<void> {

@@ -12,6 +12,7 @@ import { writeJsonAtomic } from '../base/fs-atomic.ts';
 import { VideoEncoder } from './codecs.ts';
 import { allocFrame } from './frame.ts';
 import { nanToNull, processCpuS, type ControlRecord, type GuestFrame, type RoleReport } from './report.ts';
+import { RoleTimeline } from './timeline.ts';
 import type { StreamSettings } from '../config/stream-settings.ts';
 import { openSource } from './source.ts';
 import type { EventPoster } from '../record/event-poster.ts';
@@ -104,6 +105,12 @@ export async function runGuest(o: GuestOptions): Promise<void> {
   const cpu0 = process.cpuUsage();
   const startMs = monoMs();
   const endAt = startMs + (s.warmupS + s.durationS) * 1000;
+  // The due time of each skipped tick: the workload counts those of the recorded window.
+  const skipped: NonNullable<RoleReport['skipped']> = { busy: [], congested: [] };
+  const timeline = new RoleTimeline(() => counters, monoMs);
+  timeline.start();
+  // A sample right at the window's start and end, so the guest's own CPU there is read, not interpolated.
+  for (const at of [s.warmupS * 1000, (s.warmupS + s.durationS) * 1000]) setTimeout(() => timeline.mark(), at).unref();
   for (const c of o.schedule ?? []) setTimeout(() => applyControl(c, 'schedule'), c.atS * 1000).unref();
 
   // The capture clock: tick n is due at the previous due time + one frame interval, so a
@@ -121,11 +128,15 @@ export async function runGuest(o: GuestOptions): Promise<void> {
         return;
       }
       const number = n++;
-      if (busy) counters.skipped_busy++;
-      else if (sender.congested()) counters.skipped_congested++;
-      else {
+      if (busy) {
+        counters.skipped_busy++;
+        skipped.busy.push(due);
+      } else if (sender.congested()) {
+        counters.skipped_congested++;
+        skipped.congested.push(due);
+      } else {
         busy = true;
-        const p = captureEncodeSend(number).finally(() => {
+        const p = captureEncodeSend(number, due).finally(() => {
           busy = false;
         });
         inflight.push(p);
@@ -133,6 +144,8 @@ export async function runGuest(o: GuestOptions): Promise<void> {
       due += 1000 / fps;
       // Catch up without a burst: ticks already past are skipped (counted as busy).
       while (due < monoMs() - 1000 / fps) {
+        if (due >= endAt - 1e-6) break;
+        skipped.busy.push(due);
         due += 1000 / fps;
         n++;
         counters.skipped_busy++;
@@ -142,7 +155,7 @@ export async function runGuest(o: GuestOptions): Promise<void> {
     tick();
   });
 
-  async function captureEncodeSend(number: number): Promise<void> {
+  async function captureEncodeSend(number: number, dueMs: number): Promise<void> {
     const captureStart = monoMs();
     source.render(number, frame);
     const captureEnd = monoMs();
@@ -153,7 +166,7 @@ export async function runGuest(o: GuestOptions): Promise<void> {
     for (const p of packets) {
       const sendStart = monoMs();
       const sendEnd = await sender.send({ frame: number, seq: seq++, key: p.key, captureMs: captureStart }, p.data);
-      frames.push({ frame: number, captureStart, captureEnd, encStart: captureEnd, encEnd, sendStart, sendEnd, bytes: p.data.length, key: p.key });
+      frames.push({ frame: number, due: dueMs, captureStart, captureEnd, encStart: captureEnd, encEnd, sendStart, sendEnd, bytes: p.data.length, key: p.key });
       o.agent?.add([
         { t: captureStart, frame: number, stage: 'capture_start', role: 'guest' },
         { t: encEnd, frame: number, stage: 'enc_end', role: 'guest' },
@@ -165,12 +178,13 @@ export async function runGuest(o: GuestOptions): Promise<void> {
   await Promise.all(inflight);
   const endMs = monoMs();
   const cpu = process.cpuUsage(cpu0);
+  const tl = timeline.stop();
   await sender.end({ frames: frames.length });
   stdin.close();
   encoder.close();
   // Events still pending go to the agent before the report, so its CPU figure includes sending them.
   await o.agent?.close();
-  const report: RoleReport = { role: 'guest', pid: process.pid, startMs, endMs, cpuUserS: cpu.user / 1e6, cpuSystemS: cpu.system / 1e6, cpuTotalS: processCpuS(), counters, frames, controls };
+  const report: RoleReport = { role: 'guest', pid: process.pid, startMs, endMs, cpuUserS: cpu.user / 1e6, cpuSystemS: cpu.system / 1e6, cpuTotalS: processCpuS(), counters, frames, controls, timeline: tl, skipped };
   writeJsonAtomic(o.report, JSON.parse(JSON.stringify(report, nanToNull)));
 }
 

@@ -12,6 +12,7 @@ import { writeJsonAtomic } from '../base/fs-atomic.ts';
 import { MIN_QUEUE_BYTES, NetemLink, type NetemConfig } from './netem.ts';
 import type { EventPoster } from '../record/event-poster.ts';
 import { nanToNull, processCpuS, type HostFrame, type RoleReport } from './report.ts';
+import { RoleTimeline } from './timeline.ts';
 import type { NetSettings, StreamSettings } from '../config/stream-settings.ts';
 import { MSG_END, MSG_FRAME, parseDatagram, TcpDeframer, type Message } from './wire.ts';
 
@@ -43,9 +44,15 @@ export async function runHost(o: HostOptions): Promise<void> {
   const cpu0 = process.cpuUsage();
   const startMs = monoMs();
   const { down, up } = linkConfigs(o.settings.net, o.settings.transport === 'tcp');
-  const downLink = o.settings.transport === 'tcp' ? await relayTcp(o, down, up, frames, counters) : await relayUdp(o, down, up, frames);
+  // The link's counters over time, once it exists: the workload reads them at the window's edges.
+  let live: Down | undefined;
+  const timeline = new RoleTimeline(() => (live ? linkCounters(live) : {}), monoMs);
+  timeline.start();
+  const onLink = (l: Down) => (live = l);
+  const downLink = o.settings.transport === 'tcp' ? await relayTcp(o, down, up, frames, counters, onLink) : await relayUdp(o, down, up, frames, onLink);
   const endMs = monoMs();
   const cpu = process.cpuUsage(cpu0);
+  const tl = timeline.stop();
   const st = downLink.stats();
   Object.assign(counters, {
     packets_in: st.packetsIn,
@@ -67,13 +74,19 @@ export async function runHost(o: HostOptions): Promise<void> {
   downLink.close();
   // Events still pending go to the agent before the report, so its CPU figure includes sending them.
   await o.agent?.close();
-  const report: RoleReport = { role: 'host', pid: process.pid, startMs, endMs, cpuUserS: cpu.user / 1e6, cpuSystemS: cpu.system / 1e6, cpuTotalS: processCpuS(), counters, frames: [...frames.values()], queue };
+  const report: RoleReport = { role: 'host', pid: process.pid, startMs, endMs, cpuUserS: cpu.user / 1e6, cpuSystemS: cpu.system / 1e6, cpuTotalS: processCpuS(), counters, frames: [...frames.values()], queue, timeline: tl };
   writeJsonAtomic(o.report, JSON.parse(JSON.stringify(report, nanToNull)));
 }
 
 type Down = { stats: NetemLink<unknown>['stats']; queueSeries: NetemLink<unknown>['queueSeries']; close(): void };
 
-async function relayTcp(o: HostOptions, downCfg: NetemConfig, upCfg: NetemConfig, frames: Map<number, HostFrame>, counters: Record<string, number>): Promise<Down> {
+/** The link's counters under the names of the host's report. */
+function linkCounters(l: Down): Record<string, number> {
+  const st = l.stats();
+  return { packets_in: st.packetsIn, bytes_in: st.bytesIn, packets_out: st.packetsOut, bytes_out: st.bytesOut, dropped_queue: st.droppedQueue, dropped_loss: st.droppedLoss };
+}
+
+async function relayTcp(o: HostOptions, downCfg: NetemConfig, upCfg: NetemConfig, frames: Map<number, HostFrame>, counters: Record<string, number>, onLink: (l: Down) => void): Promise<Down> {
   const server = createServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -109,6 +122,7 @@ async function relayTcp(o: HostOptions, downCfg: NetemConfig, upCfg: NetemConfig
     },
     monoMs,
   );
+  onLink(downLink as unknown as Down);
   const upLink = new NetemLink<Buffer>(upCfg, (b) => guest.write(b), monoMs);
   downLink.onDrain(() => guest.resume());
 
@@ -144,7 +158,7 @@ async function relayTcp(o: HostOptions, downCfg: NetemConfig, upCfg: NetemConfig
   return downLink as unknown as Down;
 }
 
-async function relayUdp(o: HostOptions, downCfg: NetemConfig, upCfg: NetemConfig, frames: Map<number, HostFrame>): Promise<Down> {
+async function relayUdp(o: HostOptions, downCfg: NetemConfig, upCfg: NetemConfig, frames: Map<number, HostFrame>, onLink: (l: Down) => void): Promise<Down> {
   const front = createSocket('udp4');
   const back = createSocket('udp4');
   await new Promise<void>((resolve, reject) => {
@@ -181,6 +195,7 @@ async function relayUdp(o: HostOptions, downCfg: NetemConfig, upCfg: NetemConfig
     },
     monoMs,
   );
+  onLink(downLink as unknown as Down);
   const upLink = new NetemLink<Buffer>(upCfg, (d) => back.send(d, o.upstream.port, o.upstream.host), monoMs);
 
   front.on('message', (d, rinfo) => {

@@ -5,9 +5,12 @@
  */
 import { errorMessage } from '../base/errors.ts';
 import { readFileSync } from 'node:fs';
+import type { TimelineRecord } from './timeline.ts';
 
 export interface GuestFrame {
   frame: number;
+  /** When its capture tick was due: the window a frame belongs to is decided by it, as for skipped ticks. */
+  due?: number;
   captureStart: number;
   captureEnd: number;
   encStart: number;
@@ -74,6 +77,10 @@ export interface RoleReport {
   /** Host: queue occupancy over time. */
   queue?: { t: number[]; bytes: number[]; packets: number[] };
   notes?: string[];
+  /** The role's CPU and counters over time (absent from reports written before it existed). */
+  timeline?: TimelineRecord;
+  /** Guest: the due time of each capture tick it skipped, by reason. */
+  skipped?: { busy: number[]; congested: number[] };
 }
 
 /** Reads and checks a role report; throws naming the file when it is not one. */

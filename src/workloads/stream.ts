@@ -21,6 +21,10 @@ import { readRoleReport, type ClientFrame, type GuestFrame, type HostFrame, type
 import { sourceSiTiMetrics } from '../stream/siti.ts';
 import { processStartTime, reapedChildrenCpu } from './proctree.ts';
 import type { PointContext, PointResult, Workload } from './workload.ts';
+import type { TimeBase } from '../record/timebase.ts';
+import type { Condition, PointConditions, PointTimeline } from '../store/records.ts';
+import { CONDITION_DOCS, CONDITION_THRESHOLDS } from '../config/conditions.ts';
+import { growthBetween } from '../stream/timeline.ts';
 import { killGroup } from '../base/process-group.ts';
 
 const ROLE_START_TIMEOUT_MS = 30_000;
@@ -40,6 +44,10 @@ export interface StreamAnalysis {
   metrics: Record<string, MetricValue>;
   frames: Record<string, number[]>;
   flags: string[];
+  /** What the point found about its own conditions (skipped ticks, frame rate, rate target, clocks). */
+  conditions: Omit<PointConditions, 'placement'>;
+  /** The recorded window, on the reports' clock (ms). */
+  window: { fromMs: number; toMs: number };
 }
 
 export class StreamRunner implements Workload {
@@ -105,6 +113,7 @@ export class StreamRunner implements Workload {
       stopAll('SIGTERM');
     }
     const results = await Promise.all(roles.map((r) => r.exited));
+    let timeBase: TimeBase;
     const kernel1 = reapedChildrenCpu();
     clearTimeout(deadline);
     ctx.signal.removeEventListener('abort', onAbort);
@@ -118,12 +127,24 @@ export class StreamRunner implements Workload {
     const bad = roles.map((r, i) => ({ r, res: results[i]! })).find(({ res }) => res.code !== 0);
     if (bad) return { outcome: { status: 'failed', error: `${bad.r.name} ${bad.res.signal ? `was killed by ${bad.res.signal}` : `exited with code ${bad.res.code}`} (see ${bad.r.name}.log)` }, metrics: {}, wallS, flags: [] };
 
-    const reports = {
-      guest: readRoleReport(join(ctx.dir, 'guest.json'), 'guest'),
-      host: readRoleReport(join(ctx.dir, 'host.json'), 'host'),
-      client: readRoleReport(join(ctx.dir, 'client.json'), 'client'),
-    };
-    const a = analyzeStream(settings, reports);
+    let reports: { guest: RoleReport; host: RoleReport; client: RoleReport };
+    try {
+      const raw = {
+        guest: readRoleReport(join(ctx.dir, 'guest.json'), 'guest'),
+        host: readRoleReport(join(ctx.dir, 'host.json'), 'host'),
+        client: readRoleReport(join(ctx.dir, 'client.json'), 'client'),
+      };
+      // Every stamp onto the point's clock before any figure: roles on other machines read other clocks.
+      const tb = await ctx.timeBase(STREAM_ROLES);
+      const unknown = STREAM_ROLES.find((r) => !tb.known(r));
+      if (unknown) return { outcome: { status: 'failed', error: `the times of ${unknown} cannot be put on the point's clock: ${tb.whyUnknown(unknown)}` }, metrics: {}, wallS, flags: [] };
+      reports = { guest: mapReportTimes(raw.guest, (t) => tb.toPoint('guest', t)), host: mapReportTimes(raw.host, (t) => tb.toPoint('host', t)), client: mapReportTimes(raw.client, (t) => tb.toPoint('client', t)) };
+      timeBase = tb;
+    } catch (e) {
+      return { outcome: { status: 'failed', error: errorMessage(e) }, metrics: {}, wallS, flags: [] };
+    }
+    const tb = timeBase;
+    const a = analyzeStream(settings, reports, { uncertaintyMs: tb.crossUncertaintyMs(STREAM_ROLES), controls: this.w.schedule.length > 0 });
     // SI/TI of the source is computed here, after the roles have ended, so it never shares the
     // cores with the processes being measured.
     try {
@@ -134,15 +155,52 @@ export class StreamRunner implements Workload {
     }
     // The kernel's account of the three reaped role processes, against what they reported.
     // Roles on other machines are no children of this process: the kernel here cannot account for them.
-    if (!['guest', 'host', 'client'].some((r) => ctx.placement?.remote(r))) a.metrics['roles.cpu_kernel_s'] = round(kernel1.user + kernel1.system - kernel0.user - kernel0.system);
+    if (!STREAM_ROLES.some((r) => ctx.placement?.remote(r))) a.metrics['roles.cpu_kernel_s'] = round(kernel1.user + kernel1.system - kernel0.user - kernel0.system);
     a.metrics['roles.cpu_reported_s'] = round([reports.guest, reports.host, reports.client].reduce((acc, r) => acc + (r.cpuTotalS ?? NaN), 0));
     await writeSeriesParquet(join(ctx.dir, 'frames.parquet'), a.frames);
+    // The relay's queue on the point's clock (seconds since the point began), as every other series.
     const q = reports.host.queue ?? { t: [], bytes: [], packets: [] };
-    const series = { t: q.t.map((t) => (t - reports.guest.startMs) / 1000), queue_bytes: q.bytes, queue_packets: q.packets };
-    const window = { fromMs: reports.guest.startMs + settings.warmupS * 1000, toMs: reports.guest.endMs };
-    return { outcome: { status: 'ok' }, metrics: a.metrics, wallS, flags: a.flags, series, window };
+    const series = { t: q.t.map((t) => t / 1000), queue_bytes: q.bytes, queue_packets: q.packets };
+    const w = a.window;
+    const timeline: PointTimeline = { warmup: [reports.guest.startMs / 1000, w.fromMs / 1000], window: [w.fromMs / 1000, w.toMs / 1000], clocks: tb.summary() };
+    return {
+      outcome: { status: 'ok' },
+      metrics: a.metrics,
+      wallS,
+      flags: a.flags,
+      series,
+      window: { fromMs: w.fromMs + tb.originMs, toMs: w.toMs + tb.originMs },
+      timeline,
+      conditions: a.conditions,
+    };
   }
 }
+
+/** The three roles of a stream point. */
+export const STREAM_ROLES = ['guest', 'host', 'client'] as const;
+
+/** A role's report with every time in it mapped through `f` (its machine's clock to the point's); unknown times stay NaN. */
+export function mapReportTimes(r: RoleReport, f: (t: number) => number): RoleReport {
+  const m = (t: number | null | undefined) => (t === null || t === undefined || !Number.isFinite(t) ? NaN : f(t));
+  const frames = r.frames.map((x) => {
+    const o: Record<string, unknown> = { ...x };
+    for (const k of FRAME_TIME_FIELDS) if (k in o) o[k] = m(o[k] as number | null);
+    return o as unknown as (typeof r.frames)[number];
+  });
+  return {
+    ...r,
+    startMs: m(r.startMs),
+    endMs: m(r.endMs),
+    frames,
+    ...(r.controls ? { controls: r.controls.map((c) => ({ ...c, t: m(c.t) })) } : {}),
+    ...(r.queue ? { queue: { ...r.queue, t: r.queue.t.map(m) } } : {}),
+    ...(r.timeline ? { timeline: { ...r.timeline, t: r.timeline.t.map(m) } } : {}),
+    ...(r.skipped ? { skipped: { busy: r.skipped.busy.map(m), congested: r.skipped.congested.map(m) } } : {}),
+  };
+}
+
+/** Every time field of the roles' frame records (guest, host and client frames). */
+const FRAME_TIME_FIELDS = ['due', 'captureStart', 'captureEnd', 'encStart', 'encEnd', 'sendStart', 'sendEnd', 'inFirst', 'inEnd', 'outEnd', 'recvFirst', 'recvEnd', 'decStart', 'decEnd', 'display'] as const;
 
 function finite(xs: number[]): number[] {
   return xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
@@ -155,42 +213,46 @@ function mean(xs: number[]): number {
 const round = (x: number, digits = 3) => (Number.isFinite(x) ? Number(x.toFixed(digits)) : x);
 
 /**
- * Joins the three roles' records by frame number and computes the summary. Frames captured
- * during the warm-up are kept in the table (column warmup = 1) and left out of the summary.
+ * Joins the three roles' records by frame number and computes the summary. The reports' times
+ * must already be on one clock (mapReportTimes). Frames whose capture tick was due during the
+ * warm-up are kept in the table (column warmup = 1) and left out of every summary figure, as are
+ * the warm-up's skipped ticks, drops, CPU and bytes: each role's own account (its timeline) is
+ * read at the window's edges.
  */
-export function analyzeStream(s: StreamSettings, r: { guest: RoleReport; host: RoleReport; client: RoleReport }): StreamAnalysis {
+export function analyzeStream(s: StreamSettings, r: { guest: RoleReport; host: RoleReport; client: RoleReport }, o: { uncertaintyMs?: number; controls?: boolean } = {}): StreamAnalysis {
   const t0 = r.guest.startMs;
   const windowStart = t0 + s.warmupS * 1000;
+  const windowEnd = windowStart + s.durationS * 1000;
   const hostBy = new Map((r.host.frames as HostFrame[]).map((f) => [f.frame, f]));
   const clientBy = new Map((r.client.frames as ClientFrame[]).map((f) => [f.frame, f]));
   const n = (v: number | null | undefined) => (v === null || v === undefined ? NaN : v);
   const cols: Record<string, number[]> = {};
   const names = ['frame', 'warmup', 'key', 'bytes', 'capture_start', 'capture_end', 'enc_end', 'send_end', 'host_in', 'host_out', 'recv_end', 'dec_start', 'dec_end', 'display', 'latency_ms', 'psnr', 'ssim', 'lost', 'dropped', 'shown'];
   for (const c of names) cols[c] = [];
-  const rel = (t: number) => t - t0;
   const inWindow: { g: GuestFrame; h?: HostFrame; c?: ClientFrame }[] = [];
   for (const g of r.guest.frames as GuestFrame[]) {
     const h = hostBy.get(g.frame);
     const c = clientBy.get(g.frame);
-    const warm = g.captureStart < windowStart;
+    const warm = n(g.due ?? g.captureStart) < windowStart;
     if (!warm) inWindow.push({ g, ...(h ? { h } : {}), ...(c ? { c } : {}) });
     const display = n(c?.display);
     const decoded = c !== undefined && !c.dropped && Number.isFinite(n(c.decEnd));
+    // Times in ms since the point began: the clock of the run view's samples and series.
     const row: Record<string, number> = {
       frame: g.frame,
       warmup: warm ? 1 : 0,
       key: g.key ? 1 : 0,
       bytes: g.bytes,
-      capture_start: rel(g.captureStart),
-      capture_end: rel(g.captureEnd),
-      enc_end: rel(g.encEnd),
-      send_end: rel(g.sendEnd),
-      host_in: h ? rel(n(h.inEnd)) : NaN,
-      host_out: h ? rel(n(h.outEnd)) : NaN,
-      recv_end: c ? rel(n(c.recvEnd)) : NaN,
-      dec_start: c ? rel(n(c.decStart)) : NaN,
-      dec_end: c ? rel(n(c.decEnd)) : NaN,
-      display: rel(display),
+      capture_start: g.captureStart,
+      capture_end: g.captureEnd,
+      enc_end: g.encEnd,
+      send_end: g.sendEnd,
+      host_in: h ? n(h.inEnd) : NaN,
+      host_out: h ? n(h.outEnd) : NaN,
+      recv_end: c ? n(c.recvEnd) : NaN,
+      dec_start: c ? n(c.decStart) : NaN,
+      dec_end: c ? n(c.decEnd) : NaN,
+      display,
       latency_ms: display - g.captureStart,
       psnr: n(c?.psnr),
       ssim: n(c?.ssim),
@@ -214,15 +276,28 @@ export function analyzeStream(s: StreamSettings, r: { guest: RoleReport; host: R
   const bytesSent = inWindow.reduce((acc, x) => acc + x.g.bytes, 0);
   // Throughput by arrival time: what crossed the link during the recorded window, so frames
   // still queued when it ends do not count as carried.
-  const windowEnd = windowStart + windowS * 1000;
   const bytesReceived = (r.client.frames as ClientFrame[]).filter((c) => n(c.recvEnd) >= windowStart && n(c.recvEnd) < windowEnd).reduce((acc, c) => acc + c.bytes, 0);
   // Freezes: how long the screen kept showing one frame beyond 1.5 frame intervals.
   const shownTimes = shown.map((x) => n(x.c!.display)).sort((a, b) => a - b);
   let frozenMs = 0;
   for (let i = 1; i < shownTimes.length; i++) frozenMs += Math.max(0, shownTimes[i]! - shownTimes[i - 1]! - 1.5 * (1000 / s.fps));
-  const streamS = (role: RoleReport) => (role.endMs - role.startMs) / 1000;
-  const cpu = (role: RoleReport) => role.cpuUserS + role.cpuSystemS;
-  const hc = r.host.counters;
+  // Each role's CPU in the window, from its own account sampled over time; a report from before
+  // the timeline existed has only its whole streaming life.
+  const cpuS = (role: RoleReport) => (role.timeline ? growthBetween(role.timeline.t, role.timeline.cpuS, windowStart, windowEnd) : role.cpuUserS + role.cpuSystemS);
+  const cpuWindowS = (role: RoleReport) => (role.timeline ? windowS : (role.endMs - role.startMs) / 1000);
+  // A counter's growth in the window (whole-life total for a report without a timeline).
+  const counted = (role: RoleReport, name: string) => {
+    const xs = role.timeline?.counters[name];
+    return xs ? Math.round(growthBetween(role.timeline!.t, xs, windowStart, windowEnd)) : (role.counters[name] ?? 0);
+  };
+  const inWin = (ts: readonly number[]) => ts.filter((t) => t >= windowStart && t < windowEnd).length;
+  const skipped = r.guest.skipped ? inWin(r.guest.skipped.busy) + inWin(r.guest.skipped.congested) : (r.guest.counters['skipped_busy'] ?? 0) + (r.guest.counters['skipped_congested'] ?? 0);
+  const dropQueue = counted(r.host, 'dropped_queue');
+  const dropLoss = counted(r.host, 'dropped_loss');
+  const packetsIn = counted(r.host, 'packets_in');
+  const q = r.host.queue;
+  const maxQueue = q ? maxInWindow(q.t, q.bytes, windowStart, windowEnd) : (r.host.counters['max_queue_bytes'] ?? 0);
+  const perFrame = (role: RoleReport, frames: number) => (frames > 0 ? round((cpuS(role) * 1000) / frames, 3) : NaN);
 
   const metrics: Record<string, MetricValue> = {
     'guest.fps': round(sent / windowS, 2),
@@ -258,24 +333,83 @@ export function analyzeStream(s: StreamSettings, r: { guest: RoleReport; host: R
     'frames.late': shown.filter((x) => n(x.c!.display) - x.g.captureStart > s.lateMs).length,
     'frames.frozen_ms': round(frozenMs, 1),
     'frames.keyframes': inWindow.filter((x) => x.g.key).length,
-    'guest.skipped': (r.guest.counters['skipped_busy'] ?? 0) + (r.guest.counters['skipped_congested'] ?? 0),
-    'guest.cpu_s': round(cpu(r.guest)),
-    'host.cpu_s': round(cpu(r.host)),
-    'client.cpu_s': round(cpu(r.client)),
-    'guest.cpu_pct': round((cpu(r.guest) / streamS(r.guest)) * 100, 2),
-    'host.cpu_pct': round((cpu(r.host) / streamS(r.host)) * 100, 2),
-    'client.cpu_pct': round((cpu(r.client) / streamS(r.client)) * 100, 2),
-    'host.bytes_out': hc['bytes_out'] ?? 0,
-    'host.dropped': (hc['dropped_queue'] ?? 0) + (hc['dropped_loss'] ?? 0),
-    'host.dropped_queue': hc['dropped_queue'] ?? 0,
-    'host.dropped_loss': hc['dropped_loss'] ?? 0,
-    'host.max_queue_kb': round((hc['max_queue_bytes'] ?? 0) / 1024, 1),
-    'net.loss_measured_pct': round(hc['packets_in'] ? (((hc['dropped_loss'] ?? 0) + (hc['dropped_queue'] ?? 0)) / hc['packets_in']) * 100 : 0, 3),
-    'client.keyframe_requests': r.client.counters['keyframe_requests'] ?? 0,
+    'guest.skipped': skipped,
+    'guest.cpu_s': round(cpuS(r.guest)),
+    'host.cpu_s': round(cpuS(r.host)),
+    'client.cpu_s': round(cpuS(r.client)),
+    'guest.cpu_pct': round((cpuS(r.guest) / cpuWindowS(r.guest)) * 100, 2),
+    'host.cpu_pct': round((cpuS(r.host) / cpuWindowS(r.host)) * 100, 2),
+    'client.cpu_pct': round((cpuS(r.client) / cpuWindowS(r.client)) * 100, 2),
+    'guest.cpu_ms_per_frame': perFrame(r.guest, sent),
+    'host.cpu_ms_per_frame': perFrame(r.host, inWindow.filter((x) => x.h && Number.isFinite(n(x.h.inEnd))).length),
+    'client.cpu_ms_per_frame': perFrame(r.client, decoded.length),
+    'host.bytes_out': counted(r.host, 'bytes_out'),
+    'host.dropped': dropQueue + dropLoss,
+    'host.dropped_queue': dropQueue,
+    'host.dropped_loss': dropLoss,
+    'host.max_queue_kb': round(maxQueue / 1024, 1),
+    'net.loss_measured_pct': round(packetsIn ? ((dropLoss + dropQueue) / packetsIn) * 100 : 0, 3),
+    'client.keyframe_requests': counted(r.client, 'keyframe_requests'),
     'controls': (r.guest.controls ?? []).length,
+    'clock.uncertainty_ms': round(o.uncertaintyMs ?? 0),
   };
+  for (const [k, v] of Object.entries(metrics)) if (typeof v === 'number' && Number.isNaN(v) && k.endsWith('cpu_ms_per_frame')) delete metrics[k];
   const flags: string[] = [];
   if (sent === 0) flags.push('no frame was captured in the recorded window');
   for (const role of [r.guest, r.host, r.client]) for (const note of role.notes ?? []) flags.push(`${role.role}: ${note}`);
-  return { metrics, frames: cols, flags };
+  const fpsChanged = (r.guest.controls ?? []).some((c) => c.fps !== undefined);
+  const bitrateChanged = (r.guest.controls ?? []).some((c) => c.bitrate !== undefined);
+  return { metrics, frames: cols, flags, conditions: streamConditions(s, metrics, { ticks: sent + skipped, fpsChanged, bitrateChanged }), window: { fromMs: windowStart, toMs: windowEnd } };
+}
+
+/** The largest value of a step series (each value holds until the next sample) over [from, to). */
+function maxInWindow(t: readonly number[], v: readonly number[], from: number, to: number): number {
+  let max = 0;
+  let before: number | undefined;
+  for (let i = 0; i < t.length; i++) {
+    if (t[i]! < from) before = v[i];
+    else if (t[i]! < to) max = Math.max(max, v[i]!);
+  }
+  return Math.max(max, before ?? 0);
+}
+
+/**
+ * What a stream point checks about itself (thresholds in src/config/conditions.ts): skipped
+ * capture ticks, the frame rate against its target, a constant bitrate above its target, and
+ * the clocks' uncertainty against the latency they measure.
+ */
+export function streamConditions(s: StreamSettings, m: Record<string, MetricValue>, o: { ticks: number; fpsChanged: boolean; bitrateChanged: boolean }): Omit<PointConditions, 'placement'> {
+  const T = CONDITION_THRESHOLDS;
+  const found: Condition[] = [];
+  const checked: string[] = [];
+  const notChecked: PointConditions['notChecked'] = [];
+  const num = (k: string) => m[k] as number;
+  const add = (code: Condition['code'], reason: string) => found.push({ code, severity: CONDITION_DOCS[code].severity, reason });
+  checked.push('frames_skipped');
+  const skipped = num('guest.skipped');
+  if (o.ticks > 0 && skipped / o.ticks > T.skippedShare) add('frames_skipped', `the guest skipped ${skipped} of ${o.ticks} capture ticks (${((skipped / o.ticks) * 100).toFixed(1)} %, above ${T.skippedShare * 100} %): encoder or socket still busy`);
+  if (o.fpsChanged) notChecked.push({ check: 'fps_below_target', why: 'the frame rate changed during the point' });
+  else {
+    checked.push('fps_below_target');
+    if (num('guest.fps') < T.fpsShare * s.fps) add('fps_below_target', `the guest sent ${num('guest.fps')} fps for a target of ${s.fps} (below ${T.fpsShare * 100} %)`);
+  }
+  if (s.rateControl !== 'cbr') notChecked.push({ check: 'bitrate_target_missed', why: `rate control is ${s.rateControl}, which sets no rate to hold` });
+  else if (o.bitrateChanged) notChecked.push({ check: 'bitrate_target_missed', why: 'the bitrate changed during the point' });
+  else {
+    checked.push('bitrate_target_missed');
+    const over = (num('guest.bitrate') / s.bitrateBps - 1) * 100;
+    if (over > T.bitrateOvershootPct) add('bitrate_target_missed', `the encoder sent ${fmtRate(num('guest.bitrate'))} for a CBR target of ${fmtRate(s.bitrateBps)} (+${over.toFixed(1)} %, above +${T.bitrateOvershootPct} %)`);
+  }
+  const u = num('clock.uncertainty_ms');
+  const p50 = num('latency.p50');
+  if (!Number.isFinite(p50)) notChecked.push({ check: 'clock_uncertain', why: 'no frame was shown, so there is no latency to compare with' });
+  else {
+    checked.push('clock_uncertain');
+    if (u > T.clockShareOfLatency * p50) add('clock_uncertain', `the roles' clocks are known within ±${u} ms, more than ${T.clockShareOfLatency * 100} % of latency.p50 (${p50} ms)`);
+  }
+  return { checked, notChecked, found };
+}
+
+function fmtRate(bps: number): string {
+  return bps >= 1e6 ? `${(bps / 1e6).toFixed(2)} Mbit/s` : `${(bps / 1e3).toFixed(0)} kbit/s`;
 }
