@@ -5,6 +5,7 @@
  */
 import { Codec, CodecContext, FFmpegError, Frame, Log, Packet, Rational } from 'node-av';
 import {
+  AV_CODEC_FLAG_FRAME_DURATION,
   AV_CODEC_FLAG_LOW_DELAY,
   AV_CODEC_FLAG_QSCALE,
   AV_CODEC_ID_AV1,
@@ -130,6 +131,10 @@ export class VideoEncoder {
   private config: EncoderConfig;
   /** Set when a change needs the encoder reopened: the next frame then is a keyframe. */
   private reopenPending = false;
+  /** libvpx: the previous frame's timestamp as given to `encode` (ms): where the next frame's interval starts. */
+  private lastPtsMs: number | undefined;
+  /** libvpx: the caller's timestamp (rounded ms) of each frame in the encoder, by the pts the encoder was given. */
+  private readonly callerPts = new Map<bigint, number>();
 
   constructor(config: EncoderConfig) {
     this.config = { ...config };
@@ -173,6 +178,8 @@ export class VideoEncoder {
     } else if (c.codec === 'vp8') {
       ctx.bitRate = b; // libvpx's VP8 constrained quality needs a ceiling
     }
+    // libvpx is given each frame's duration (see encode); FFmpeg drops it without this flag.
+    if (isLibvpx(c.codec)) ctx.setFlags(AV_CODEC_FLAG_FRAME_DURATION);
     setOptions(ctx, encoderOptions(c), SPECS[c.codec].encoder);
     check(ctx.open2Sync(codec, null), `opening ${SPECS[c.codec].encoder}`);
     this.ctx = ctx;
@@ -213,6 +220,7 @@ export class VideoEncoder {
   async encode(src: YuvFrame, ptsMs: number, forceKey = false): Promise<EncodedPacket[]> {
     if (this.reopenPending) {
       this.ctx.freeContext();
+      this.callerPts.clear();
       this.open();
       this.reopenPending = false;
       forceKey = true;
@@ -227,7 +235,26 @@ export class VideoEncoder {
     }
     check(f.makeWritable(), 'making the frame writable');
     f.fromBuffer(contiguous(src, this.scratch));
-    f.pts = BigInt(Math.round(ptsMs));
+    if (isLibvpx(this.config.codec)) {
+      // libvpx budgets each frame by a frame rate it estimates from the timestamps (vp8/vp9
+      // adjust_frame_rate): the time from the previous frame's end (pts + duration) to this one's
+      // end, taken at once only when it differs by 10 % or more from the previous frame's own
+      // duration, otherwise averaged in over up to a second. Given one frame interval as every
+      // frame's duration (FFmpeg's default), a skipped capture tick reads as a halved frame rate,
+      // and the frames after it, back at the full rate, keep up to twice their share while the
+      // average recovers: CBR 45 to 60 % over its target with a tenth of the ticks skipped
+      // (codecs.test.ts). So each frame is handed as the interval it stands for, from the
+      // previous capture to its own (pts = the previous timestamp, duration = the gap): libvpx
+      // then budgets each frame by the time since the one before.
+      const end = Math.round(ptsMs);
+      const start = this.lastPtsMs === undefined || ptsMs <= this.lastPtsMs ? Math.round(ptsMs - 1000 / this.config.fps) : Math.round(this.lastPtsMs);
+      this.lastPtsMs = ptsMs;
+      f.pts = BigInt(start);
+      f.duration = BigInt(Math.max(1, end - start));
+      this.callerPts.set(f.pts, end);
+    } else {
+      f.pts = BigInt(Math.round(ptsMs));
+    }
     f.pictType = forceKey ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
     check(await this.ctx.sendFrame(f), 'sending a frame to the encoder');
     return this.drain();
@@ -238,7 +265,10 @@ export class VideoEncoder {
     for (;;) {
       const r = await this.ctx.receivePacket(this.packet);
       if (r < 0) break; // EAGAIN: the encoder wants the next frame
-      out.push({ data: Buffer.from(this.packet.data!), key: this.packet.isKeyframe, ptsMs: Number(this.packet.pts) });
+      const pts = this.packet.pts;
+      const callerPts = this.callerPts.get(pts);
+      this.callerPts.delete(pts);
+      out.push({ data: Buffer.from(this.packet.data!), key: this.packet.isKeyframe, ptsMs: callerPts ?? Number(pts) });
       this.packet.unref();
     }
     return out;
@@ -250,6 +280,10 @@ export class VideoEncoder {
     this.frame.free();
     this.packet.free();
   }
+}
+
+function isLibvpx(codec: CodecName): boolean {
+  return codec === 'vp8' || codec === 'vp9';
 }
 
 /** The frame as one I420 buffer, without a copy when its planes already lie back to back. */
