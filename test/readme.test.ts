@@ -46,3 +46,8 @@ test("the README's CLI lines name real commands and options", () => {
   assert.match(readme, /^\.\/test\.sh /m);
   assert.match(readFileSync(join(root, '.ci/run'), 'utf8'), /exec \.\/test\.sh\b/);
 });
+
+test("the README's table of conditions is the declared one: every code, its severity and its threshold text", async () => {
+  const { CONDITION_DOCS } = await import('../src/config/conditions.ts');
+  for (const [code, d] of Object.entries(CONDITION_DOCS)) assert.ok(readme.includes(`| \`${code}\` | ${d.severity} | ${d.when} |`), `README lacks the row of ${code}: | \`${code}\` | ${d.severity} | ${d.when} |`);
+});

@@ -5,6 +5,7 @@ import { suggestHint } from '../base/suggest.ts';
 import { SettingError, typeValue, type ParamDecl, type TypedValue } from '../config/declare.ts';
 import { setCatalog, type Catalog, type CatalogMetric, type CatalogParam } from '../store/catalog.ts';
 import { openSetDatabase, quoteIdent } from '../store/database.ts';
+import { hasCondition } from '../store/conditions.ts';
 import type { ResultSet } from '../store/resultset.ts';
 import type { CompareSet } from './compare.ts';
 import type { Dataset, ParamInfo, Row } from './dataset.ts';
@@ -29,20 +30,46 @@ export interface ModelSource {
   /** Runs that failed or were interrupted: never read as results. */
   notOk: number;
   rows: TableRow[];
+  /** Ok runs left out because a condition makes their figures untrue (saturated machines), unless asked to keep them. */
+  leftOut: { saturated: number };
+  /** Ok runs recorded before conditions were checked: kept, but nobody knows whether they were saturated. */
+  notChecked: number;
+  /** Whether flagged runs were kept on request (--include-flagged). */
+  includeFlagged: boolean;
+}
+
+/** What a model said about the runs it used: for every --json answer and the GUI. */
+export function runsNote(src: Pick<ModelSource, 'leftOut' | 'notChecked' | 'includeFlagged'>): { leftOut: { saturated: number }; notChecked: number; includeFlagged: boolean; text: string | null } {
+  const parts: string[] = [];
+  if (src.leftOut.saturated > 0) parts.push(`left out ${src.leftOut.saturated} saturated run(s) (a machine busy on at least 90 % of its cores: their CPU figures measure contention); --include-flagged keeps them`);
+  if (src.includeFlagged) parts.push('flagged runs kept (--include-flagged)');
+  if (src.notChecked > 0) parts.push(`${src.notChecked} run(s) recorded before conditions were checked: whether they were saturated is not known`);
+  return { leftOut: src.leftOut, notChecked: src.notChecked, includeFlagged: src.includeFlagged, text: parts.length > 0 ? parts.join('; ') : null };
 }
 
 /** How a resolution enters a dataset: its pixel count (a number, for formulas) or its label (a category, for shares of variance). */
 export type ResolutionAs = 'pixels' | 'label';
 
 /** Opens a set's catalogue and reads every ok run's parameters and the named metrics (all numeric summary metrics when none are named) from the points table. */
-export async function openModelSource(set: ResultSet, wanted?: readonly string[]): Promise<ModelSource> {
+export async function openModelSource(set: ResultSet, wanted?: readonly string[], opts: { includeFlagged?: boolean } = {}): Promise<ModelSource> {
   const view = set.index();
   let catalog: Catalog;
+  const saturated = new Set<string>();
+  const unchecked = new Set<string>();
   try {
-    catalog = setCatalog(view.records());
+    const records = view.records();
+    catalog = setCatalog(records);
+    for (const r of records) {
+      if (r.outcome.status !== 'ok') continue;
+      if (hasCondition(r, 'saturated')) saturated.add(`${r.key}\u0000${r.rep}`);
+      if (r.conditions === undefined) unchecked.add(`${r.key}\u0000${r.rep}`);
+    }
   } finally {
     view.close();
   }
+  const includeFlagged = opts.includeFlagged ?? false;
+  const leftOut = { saturated: 0 };
+  let notChecked = 0;
   const db = await openSetDatabase([set], { views: [] });
   try {
     const types = new Map(db.columns.map((c) => [c.name, c.type]));
@@ -63,6 +90,12 @@ export async function openModelSource(set: ResultSet, wanted?: readonly string[]
         notOk++;
         continue;
       }
+      const id = `${String(key)}\u0000${Number(rep)}`;
+      if (saturated.has(id) && !includeFlagged) {
+        leftOut.saturated++;
+        continue;
+      }
+      if (unchecked.has(id)) notChecked++;
       const cells: TableRow['cells'] = {};
       cols.forEach((c, i) => {
         const v = rest[i];
@@ -70,7 +103,7 @@ export async function openModelSource(set: ResultSet, wanted?: readonly string[]
       });
       rows.push({ key: String(key), rep: Number(rep), cells });
     }
-    return { set, catalog, metrics, notOk, rows };
+    return { set, catalog, metrics, notOk, rows, leftOut, notChecked, includeFlagged };
   } finally {
     db.close();
   }
@@ -120,7 +153,7 @@ export function datasetOf(src: ModelSource, metric: string, resolution: Resoluti
     const v = r.cells[col];
     return { key: r.key, rep: r.rep, params: Object.fromEntries(ps.map((p) => [p.info.name, p.value(r.cells)])), y: typeof v === 'number' ? v : NaN };
   });
-  if (rows.length === 0) throw new StoreError(`${src.set.dir} has no ok run${src.notOk > 0 ? ` (${src.notOk} failed or interrupted)` : ''}: nothing to model`);
+  if (rows.length === 0) throw new StoreError(`${src.set.dir} has no ok run${src.notOk > 0 ? ` (${src.notOk} failed or interrupted)` : ''}${src.leftOut.saturated > 0 ? ` that was not saturated (${src.leftOut.saturated} left out: --include-flagged keeps them)` : ''}: nothing to model`);
   return { params: ps.map((p) => p.info), rows, metric, source: src.set.dir };
 }
 

@@ -2,6 +2,7 @@
 import { InputError } from '../base/errors.ts';
 import { suggestHint } from '../base/suggest.ts';
 import { workloadDecl } from '../config/workloads/index.ts';
+import { conditionsSummary, runFlags } from '../store/conditions.ts';
 import type { PointRecord } from '../store/records.ts';
 import { formatColumn, metricMatcher, renderTable } from './table.ts';
 
@@ -94,15 +95,16 @@ const MAX_FLAG_LINES = 12;
 export function flagLines(records: readonly PointRecord[]): string[] {
   const kinds = new Map<string, { text: string; first: PointRecord; n: number }>();
   for (const r of records) {
-    for (const f of r.flags) {
+    for (const f of runFlags(r)) {
       const kind = f.replace(/\d+(\.\d+)?/g, '#');
       const k = kinds.get(kind);
       if (k) k.n++;
       else kinds.set(kind, { text: f, first: r, n: 1 });
     }
   }
-  if (kinds.size === 0) return [];
+  const summary = conditionsSummary(records).line;
+  if (kinds.size === 0) return summary ? [`Conditions: ${summary}`] : [];
   const lines = [...kinds.values()].slice(0, MAX_FLAG_LINES).map(({ text, first, n }) => `  ${n === 1 ? '1 point' : `${n} points`} (${n === 1 ? '' : 'e.g. '}${first.key} r${first.rep}): ${text}`);
   if (kinds.size > MAX_FLAG_LINES) lines.push(`  ... and ${kinds.size - MAX_FLAG_LINES} more kinds of flag`);
-  return ['Flags (each point.json has its own):', ...lines];
+  return [...(summary ? [`Conditions: ${summary}`] : []), 'Flags (each point.json has its own):', ...lines];
 }

@@ -293,7 +293,8 @@ function streamWorkload(ctx: Ctx, w: RawStreamWorkload): ResolvedWorkload {
     if (c.keyframe !== undefined) entry.keyframe = c.keyframe;
     schedule.push(entry);
   });
-  return { type: 'stream', defaults, schedule, ...(w.timeout !== undefined ? { timeoutS: seconds(ctx, ['workload', 'timeout'], w.timeout, 0) } : {}) };
+  const cpus = w.cpus && Object.keys(w.cpus).length > 0 ? (Object.fromEntries(Object.entries(w.cpus).filter(([, v]) => v !== undefined)) as Record<string, number[]>) : undefined;
+  return { type: 'stream', defaults, schedule, ...(cpus ? { cpus } : {}), ...(w.timeout !== undefined ? { timeoutS: seconds(ctx, ['workload', 'timeout'], w.timeout, 0) } : {}) };
 }
 
 /**

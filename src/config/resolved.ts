@@ -71,6 +71,8 @@ export interface StreamWorkload {
   type: 'stream';
   defaults: Record<string, ParamValue>;
   schedule: { atS: number; bitrate?: number; fps?: number; keyframe?: boolean }[];
+  /** Role -> the CPUs it is pinned to. */
+  cpus?: Record<string, number[]>;
   timeoutS?: number;
 }
 

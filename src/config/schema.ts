@@ -235,6 +235,12 @@ export const StreamWorkloadSchema = Type.Object(
         ),
       ),
     ),
+    cpus: Type.Optional(
+      Type.Object(
+        Object.fromEntries(['guest', 'host', 'client'].map((r) => [r, Type.Optional(Type.Array(Type.Integer({ minimum: 0, maximum: 4095 }), { minItems: 1, maxItems: 4096, uniqueItems: true }))])),
+        { additionalProperties: false, description: "CPUs each role is pinned to (taskset), e.g. {guest: [0], client: [1]}; a role not named runs on any CPU. On a machine the roles share, it keeps one role's load off another's core." },
+      ),
+    ),
     timeout: Type.Optional(Duration),
   },
   { additionalProperties: false },

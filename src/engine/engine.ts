@@ -11,7 +11,7 @@ import { monoMs } from '../base/clock.ts';
 import { declaredRoles } from '../config/workloads/index.ts';
 import type { PointRecording } from '../record/collector.ts';
 import type { Hello } from '../record/protocol.ts';
-import { MachineWatch, pointConditions, timeBaseFor } from './point-checks.ts';
+import { MachineWatch, pointConditions, preRunWarnings, timeBaseFor } from './point-checks.ts';
 import type { ResultSet } from '../store/resultset.ts';
 import { createWorkload } from '../workloads/index.ts';
 import type { PointResult, Workload } from '../workloads/workload.ts';
@@ -92,6 +92,9 @@ export async function runBenchmark(b: ResolvedBenchmark, opts: EngineOptions): P
       emit({ type: 'hook', where: `${h.where} on ${h.on}`, argv: r.argv, exitCode: reply?.exitCode ?? null, seconds, ok: message === undefined, ...(message ? { message } : {}) });
       return message === undefined ? undefined : `${h.where} on ${h.on} ${JSON.stringify(r.argv)} ${message}`;
     };
+
+    // Once, before the first point: a machine already busy flags every point run now; said at once.
+    if (todo.length > 0 && !remote) for (const message of await preRunWarnings()) emit({ type: 'warning', message });
 
     if (todo.length > 0 && b.recording && !remote) {
       try {

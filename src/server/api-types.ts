@@ -59,8 +59,14 @@ export interface ApiSetInfo {
   ok: number;
   failed: number;
   interrupted: number;
-  /** Runs whose record carries flags (recorded, but something was odd). */
+  /** Runs whose record carries flags (recorded, but something was odd: its recording, or a condition such as saturation). */
   flagged: number;
+  /** Ok runs recorded before conditions were checked (never counted as clean). */
+  notChecked: number;
+  /** Ok runs that found each condition (saturated, roles_share_machine, ...). */
+  conditions: Record<string, number>;
+  /** One line saying when the set was recorded saturated, with roles sharing a machine, or unchecked; null when nothing to say. */
+  conditionsLine: string | null;
 }
 
 /** GET /api/sets: the open sets and their joint catalogue. */
@@ -358,6 +364,8 @@ export interface ModelResponse {
   };
   /** What the what-if form asks for: the parameters the model uses. */
   settings: ModelSetting[];
+  /** Which runs the model stood on: saturated runs left out unless asked (?flagged=include), runs never checked. */
+  runs: { leftOut: { saturated: number }; notChecked: number; includeFlagged: boolean; text: string | null };
 }
 
 /** GET /api/model/predict?set=S&metric=M&s.PARAM=VALUE...: as `model predict SET --metric M --set PARAM=VALUE... --json`. */

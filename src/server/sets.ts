@@ -8,6 +8,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { StoreError } from '../base/errors.ts';
 import { setCatalog, type Catalog, type CatalogParam } from '../store/catalog.ts';
 import { openSetDatabase, quoteIdent, type SetDatabase, type ViewName } from '../store/database.ts';
+import { conditionsSummary, runFlags } from '../store/conditions.ts';
 import type { PointRecord } from '../store/records.ts';
 import type { ResultSet } from '../store/resultset.ts';
 import type { ApiSetInfo, Columns } from './api-types.ts';
@@ -85,7 +86,8 @@ export class LoadedSets {
     const infos = this.sets.map((s): ApiSetInfo => {
       const own = records.filter((r) => r.set === s.name).map((r) => r.record);
       const by = (st: string) => own.filter((r) => r.outcome.status === st).length;
-      return { name: s.name, dir: s.dir, runs: own.length, ok: by('ok'), failed: by('failed'), interrupted: by('interrupted'), flagged: own.filter((r) => r.flags.length > 0).length };
+      const c = conditionsSummary(own);
+      return { name: s.name, dir: s.dir, runs: own.length, ok: by('ok'), failed: by('failed'), interrupted: by('interrupted'), flagged: own.filter((r) => runFlags(r).length > 0).length, notChecked: c.notChecked, conditions: c.byCode, conditionsLine: c.line };
     });
     const catalog = setCatalog(records.map((r) => r.record));
     if (this.sets.length > 1) {
@@ -163,17 +165,17 @@ export class LoadedSets {
   }
 }
 
-/** The table point_flags: the flags of each flagged run (the points table has no column for them). */
+/** The table point_flags: the flags of each flagged run, its conditions' included (the points table has no column for them). */
 async function addFlags(conn: DuckDBConnection, records: readonly { set: string; record: PointRecord }[]): Promise<void> {
   await conn.run('CREATE TABLE point_flags ("set" VARCHAR, point_key VARCHAR, rep BIGINT, flags VARCHAR)');
-  const flagged = records.filter((r) => r.record.flags.length > 0);
+  const flagged = records.map((r) => ({ r, flags: runFlags(r.record) })).filter((x) => x.flags.length > 0);
   if (flagged.length === 0) return;
   const app = await conn.createAppender('point_flags');
-  for (const r of flagged) {
+  for (const { r, flags } of flagged) {
     app.appendVarchar(r.set);
     app.appendVarchar(r.record.key);
     app.appendBigInt(BigInt(r.record.rep));
-    app.appendVarchar(r.record.flags.join('; '));
+    app.appendVarchar(flags.join('; '));
     app.endRow();
   }
   app.closeSync();

@@ -79,6 +79,8 @@ export interface RoleReport {
   notes?: string[];
   /** The role's CPU and counters over time (absent from reports written before it existed). */
   timeline?: TimelineRecord;
+  /** The CPUs the process was allowed to run on, as the kernel lists them (/proc/self/status Cpus_allowed_list). */
+  affinity?: string;
   /** Guest: the due time of each capture tick it skipped, by reason. */
   skipped?: { busy: number[]; congested: number[] };
 }
@@ -96,6 +98,15 @@ export function readRoleReport(path: string, role: RoleReport['role']): RoleRepo
     throw new Error(`${path} is not a ${role} report`);
   }
   return r;
+}
+
+/** The CPUs this process may run on, as the kernel says (e.g. `0`, `0-1`); undefined where /proc does not tell. */
+export function cpuAffinity(): string | undefined {
+  try {
+    return /^Cpus_allowed_list:\s*(\S+)/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+  } catch {
+    return undefined; // not Linux: the report simply has no affinity
+  }
 }
 
 /** CPU seconds of this whole process so far. */

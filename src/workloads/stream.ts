@@ -6,7 +6,9 @@
 import type { ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { cliArgv, spawnCli } from '../base/cli-process.ts';
+import { spawn } from 'node:child_process';
+import { cpus as machineCpus } from 'node:os';
+import { cliArgv } from '../base/cli-process.ts';
 import { monoMs } from '../base/clock.ts';
 import { errorMessage } from '../base/errors.ts';
 import { quantile } from '../base/quantile.ts';
@@ -66,6 +68,13 @@ export class StreamRunner implements Workload {
     } catch (e) {
       return { outcome: { status: 'failed', error: errorMessage(e) }, metrics: {}, wallS: 0, flags: [] };
     }
+    // A CPU this machine lacks is the benchmark's mistake, said before anything starts (a role on
+    // another machine is checked by taskset there: its failure names the CPU in the role's log).
+    const here = machineCpus().length;
+    for (const [role, list] of Object.entries(this.w.cpus ?? {})) {
+      const bad = list.filter((c) => c >= here);
+      if (bad.length > 0 && !ctx.placement?.remote(role)) return { outcome: { status: 'failed', error: `workload.cpus pins ${role} to CPU ${bad.join(', ')}, and this machine has CPUs 0-${here - 1}` }, metrics: {}, wallS: 0, flags: [] };
+    }
     const t0 = monoMs();
     const kernel0 = reapedChildrenCpu();
     const roles: Role[] = [];
@@ -78,7 +87,10 @@ export class StreamRunner implements Workload {
       const { STREAMBENCH_TOKEN: _, ...env } = process.env;
       const args = [name, '--config', config, '--report', join(ctx.dir, `${name}.json`), ...(agent ? ['--agent', agent.url] : []), ...extra];
       const opts = { detached: true, stdio: ['pipe', 'pipe', log] as ('pipe' | number)[], env: agent?.token ? { ...env, STREAMBENCH_TOKEN: agent.token } : env };
-      const child = ctx.placement ? ctx.placement.spawn(name, cliArgv('stream', args), opts) : spawnCli('stream', args, opts);
+      // taskset execs the role: its pid, and so its process group, stay the role's.
+      const pin = this.w.cpus?.[name];
+      const argv = pin ? ['taskset', '--cpu-list', pin.join(','), ...cliArgv('stream', args)] : cliArgv('stream', args);
+      const child = ctx.placement ? ctx.placement.spawn(name, argv, opts) : spawn(argv[0]!, argv.slice(1), opts);
       closeSync(log);
       const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
       roles.push({ name, child, exited });
@@ -172,8 +184,21 @@ export class StreamRunner implements Workload {
       window: { fromMs: w.fromMs + tb.originMs, toMs: w.toMs + tb.originMs },
       timeline,
       conditions: a.conditions,
+      // The CPUs as the kernel gave them to each pinned role (its own /proc/self/status), not as asked.
+      ...(this.w.cpus ? { pinned: Object.fromEntries(Object.keys(this.w.cpus).map((role) => [role, cpuList(reports[role as keyof typeof reports].affinity)])) } : {}),
     };
   }
+}
+
+/** A kernel CPU list (`0-2,5`) as numbers; empty when unknown. */
+export function cpuList(text: string | undefined): number[] {
+  const out: number[] = [];
+  for (const part of (text ?? '').split(',')) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
+    if (!m) continue;
+    for (let c = Number(m[1]); c <= Number(m[2] ?? m[1]); c++) out.push(c);
+  }
+  return out;
 }
 
 /** The three roles of a stream point. */

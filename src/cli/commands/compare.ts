@@ -58,7 +58,8 @@ export async function compareCommand(argv: string[], out: NodeJS.WriteStream): P
   const root = a.values.root ?? 'results';
   const base = openSet(baseArg, root);
   const next = openSet(newArg, root);
-  const [sb, sn] = [await openModelSource(base), await openModelSource(next)];
+  // A comparison is run by run: every ok run stands on both sides (its flags travel in the per-run figures).
+  const [sb, sn] = [await openModelSource(base, undefined, { includeFlagged: true }), await openModelSource(next, undefined, { includeFlagged: true })];
   for (const m of [...(a.values.metric ?? []), ...failOn.map((f) => parseRule(f).metric)]) {
     metricOf(sb, m);
     metricOf(sn, m);

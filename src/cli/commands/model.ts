@@ -3,7 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { InputError } from '../../base/errors.ts';
 import { suggestHint } from '../../base/suggest.ts';
 import type { FitByResult, FitResult } from '../../analyze/fit.ts';
-import { openModelSource, settingDecls, type ModelSource } from '../../analyze/load.ts';
+import { openModelSource, runsNote, settingDecls, type ModelSource } from '../../analyze/load.ts';
 import { displaySetting, fitAndSave, fitMetric, impactOf, predictSetting, readSavedModel, recommendFor, savedModels, type PredictAnswer } from '../../analyze/models.ts';
 import type { Candidate, RecommendResult } from '../../analyze/recommend.ts';
 import { parseAssignment } from '../../config/load.ts';
@@ -16,15 +16,17 @@ export const modelSpec = {
   name: 'model',
   summary: 'Models of a metric over a result set: fitted formula, impact of each parameter, predictions, recommended settings.',
   usage: [
-    'streambench model fit SET --metric M [--by PARAM] [--json]',
-    '       streambench model impact SET --metric M [--bootstrap N] [--json]',
+    'streambench model fit SET --metric M [--by PARAM] [--include-flagged] [--json]',
+    '       streambench model impact SET --metric M [--bootstrap N] [--include-flagged] [--json]',
     '       streambench model predict SET|MODEL [--metric M]... --set PARAM=VALUE... [--json]',
     '       streambench model recommend SET --maximize M|--minimize M... [--where EXPR]... [--top N] [--json]',
   ].join('\n'),
   help: [
     'SET is a result set directory, or the name of one below --root; MODEL a saved model file',
     '(SET/models/<metric>.json). M is a numeric summary metric of the set (`results catalog SET` lists',
-    'them). Failed and interrupted runs are never used.',
+    'them). Failed and interrupted runs are never used; runs recorded saturated (a machine busy on at',
+    'least 90 % of its cores for 20 % of the window: their CPU figures measure contention) are left out,',
+    'counted under the answer, unless --include-flagged.',
     '',
     'fit        tries the candidate forms (linear, log-linear, physics: pixel rate = width x height x fps,',
     '           bits per pixel, log bitrate; linear and log-linear with pairwise interactions), picks one',
@@ -53,7 +55,8 @@ export const modelSpec = {
     '  --minimize M          recommend: an objective to minimise (repeatable)',
     '  --where EXPR          recommend: a constraint NAME OP VALUE, OP one of < <= > >= = != (repeatable)',
     '  --top N               recommend: how many settings to list for one objective (default 5)',
-    '  --json                the answer as JSON: fit {metric, formula, terms [{name, coef, ci}], r2, n, cv',
+    '  --include-flagged     keep the runs recorded saturated',
+    '  --json                the answer as JSON (each with runs {leftOut {saturated}, notChecked, includeFlagged, text}): fit {metric, formula, terms [{name, coef, ci}], r2, n, cv',
     '                        {mape, rmse}, warnings, ...} (with --by {metric, by, levels [{level, ...}]});',
     '                        impact {metric, factors [{name, share, ci}], noise {share}, ...}; predict',
     '                        {setting, predictions [{metric, value, ci, pi, outside}]}; recommend {objectives,',
@@ -70,6 +73,7 @@ export const modelSpec = {
     where: { type: 'string', multiple: true },
     top: { type: 'string' },
     json: { type: 'boolean' },
+    'include-flagged': { type: 'boolean' },
   },
 } satisfies CommandSpec;
 
@@ -91,6 +95,13 @@ export async function modelCommand(argv: string[], out: NodeJS.WriteStream): Pro
     return metrics[0]!;
   };
   const write = (v: unknown, text: () => string) => out.write(json ? `${JSON.stringify(v, null, 2)}\n` : text());
+  const includeFlagged = Boolean(a.values['include-flagged']);
+  // Which runs a model stood on: in every --json answer ({runs: {leftOut, notChecked, ...}}) and under every text one.
+  const withRuns = (v: object, src: ModelSource) => ({ ...v, runs: runsNote(src) });
+  const runsLine = (src: ModelSource) => {
+    const t = runsNote(src).text;
+    return t ? `runs: ${t}\n` : '';
+  };
 
   if (sub === 'predict' && existsSync(target) && statSync(target).isFile()) {
     const saved = readSavedModel(target);
@@ -102,40 +113,42 @@ export async function modelCommand(argv: string[], out: NodeJS.WriteStream): Pro
   switch (sub) {
     case 'fit': {
       const metric = oneMetric();
-      const src = await openModelSource(set, [metric]);
+      const src = await openModelSource(set, [metric], { includeFlagged });
       const { saved, file } = fitAndSave(src, metric, a.values.by);
-      write(withoutModel(saved.fit), () => fitText(src, saved.fit) + `saved ${file}\n`);
+      write(withRuns(withoutModel(saved.fit) as object, src), () => fitText(src, saved.fit) + runsLine(src) + `saved ${file}\n`);
       return 0;
     }
     case 'impact': {
       const metric = oneMetric();
       const bootstrap = a.values.bootstrap === undefined ? undefined : Number(a.values.bootstrap);
       if (bootstrap !== undefined && !(Number.isInteger(bootstrap) && bootstrap >= 0 && bootstrap <= 10000)) throw InputError.single('--bootstrap', `'${a.values.bootstrap}' is not a whole number from 0 to 10000`);
-      const src = await openModelSource(set, [metric]);
+      const src = await openModelSource(set, [metric], { includeFlagged });
       const r = impactOf(src, metric, bootstrap);
-      write(r, () => impactText(r, unitOf(src, metric)));
+      write(withRuns(r, src), () => impactText(r, unitOf(src, metric)) + runsLine(src));
       return 0;
     }
     case 'predict': {
       const sets = parseSets(a.values.set);
       let models;
+      let from: ModelSource | undefined;
       if (metrics.length > 0) {
-        const src = await openModelSource(set, metrics);
+        const src = await openModelSource(set, metrics, { includeFlagged });
+        from = src;
         models = metrics.map((m) => ({ fit: fitMetric(src, m), settings: settingDecls(src.catalog) }));
       } else {
         models = savedModels(set.dir);
         if (models.length === 0) throw InputError.single('model predict', `${set.dir} has no saved model`, 'name the metrics with --metric M, or fit one first: streambench model fit SET --metric M');
       }
       const answer = predictSetting(models, sets);
-      write(answer, () => predictText(answer, set.dir));
+      write(from ? withRuns(answer, from) : answer, () => predictText(answer, set.dir) + (from ? runsLine(from) : ''));
       return 0;
     }
     case 'recommend': {
       const asked = [...(a.values.maximize ?? []), ...(a.values.minimize ?? [])];
-      const src = await openModelSource(set);
+      const src = await openModelSource(set, undefined, { includeFlagged });
       const r = recommendFor(src, { maximize: a.values.maximize ?? [], minimize: a.values.minimize ?? [], where: a.values.where ?? [], top: positiveIntOption(modelSpec, 'top', a.values.top, 5) });
       const shown = { ...r, best: r.best.map((c) => ({ ...c, params: displaySetting(src, c.params, !json) })), closest: r.closest.map((c) => ({ ...c, params: displaySetting(src, c.params, !json) })) };
-      write(shown, () => recommendText(src, shown, asked, a.values.where ?? []));
+      write(withRuns(shown, src), () => recommendText(src, shown, asked, a.values.where ?? []) + runsLine(src));
       return 0;
     }
   }

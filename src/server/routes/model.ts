@@ -6,7 +6,7 @@
  * catalogue and each setting against its declarations before anything is computed.
  */
 import type { FitResult } from '../../analyze/fit.ts';
-import { openModelSource, settingDecls, userParamName, type ModelSource } from '../../analyze/load.ts';
+import { openModelSource, runsNote, settingDecls, userParamName, type ModelSource } from '../../analyze/load.ts';
 import { displaySetting, fitMetric, impactOf, neededSettings, predictSetting } from '../../analyze/models.ts';
 import type { ResultSet } from '../../store/resultset.ts';
 import type { ModelPredictResponse, ModelResponse, ModelSetting } from '../api-types.ts';
@@ -31,7 +31,8 @@ function setOf(ctx: RouteContext): ResultSet {
 async function source(ctx: RouteContext): Promise<{ src: ModelSource; metric: string }> {
   const metric = wanted(ctx, 'metric');
   // openModelSource checks the metric against the set's catalogue (an InputError: 400 with the closest names).
-  return { src: await openModelSource(setOf(ctx), [metric]), metric };
+  // ?flagged=include keeps the runs recorded saturated, as `model --include-flagged` does.
+  return { src: await openModelSource(setOf(ctx), [metric], { includeFlagged: ctx.query.get('flagged') === 'include' }), metric };
 }
 
 const setting = (p: Record<string, number | string>) =>
@@ -85,6 +86,7 @@ export const routes: Route[] = [
           warnings: im.warnings,
         },
         settings,
+        runs: runsNote(src),
       };
     },
   },

@@ -39,6 +39,11 @@ function header(d: ReportData): void {
   for (const line of d.hosts.length > 0 ? d.hosts : ['(no agents.json: unknown)']) row('machine', line);
   const s = d.set;
   row('runs', `${s.runs} (point x repetition): ${s.ok} ok, ${s.failed} failed, ${s.interrupted} interrupted, ${s.flagged} flagged; failed and interrupted runs are never plotted`);
+  // Said where it is seen first: a set recorded saturated has CPU figures that measure contention.
+  if (s.conditionsLine) {
+    row('conditions', s.conditionsLine);
+    (dl.lastElementChild as HTMLElement).classList.add('warn');
+  }
   row('set', s.dir);
   row('written', `${d.generatedAt.replace('T', ' ').slice(0, 19)} UTC`);
   h.append(dl);
