@@ -1,7 +1,7 @@
 // Recording for real: agent processes over HTTP, a collector, broken connections, dead agents,
 // tokens, hooks on remote roles, and a stream point recorded by three local agents.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { monoMs } from '../src/base/clock.ts';
 import { loadBenchmark } from '../src/config/load.ts';
 import { runBenchmark } from '../src/engine/engine.ts';
 import { estimateOffset } from '../src/record/clock.ts';
@@ -19,8 +20,9 @@ import { ResultSet } from '../src/store/resultset.ts';
 const CLI = new URL('../bin/streambench.js', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'sb-record-'));
 
-async function agent(args: string[], env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [CLI, 'agent', ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+async function agent(args: string[], env: Record<string, string> = {}, prefix: string[] = []): Promise<{ child: ChildProcess; url: string }> {
+  const argv = [...prefix, process.execPath, CLI, 'agent', ...args];
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once('line', resolve);
     child.once('exit', (c) => reject(new Error(`agent exited ${c}`)));
@@ -97,7 +99,7 @@ test('a remote agent needs a token; without the right one it is refused; /metric
   }
 });
 
-test('an agent reached over the network: its clock offset is estimated (here the true offset is 0) within the stated uncertainty', async (t) => {
+test('an agent reached over the network on this machine reads this clock (same boot, same time namespace): offset 0 exactly; one in its own time namespace is measured', async (t) => {
   const ip = Object.values(networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
   if (!ip) return t.skip('no non-loopback IPv4 address on this machine');
   const a = await agent(['--role', 'host', '--listen', `${ip}:0`, '--token', 'token-for-the-offset-test']);
@@ -108,12 +110,30 @@ test('an agent reached over the network: its clock offset is estimated (here the
     await c.startPoint('clock', { cpu: 100, mem: false, net: false, cpufreq: false, gpu: false });
     await sleep(300);
     const rec = await c.stopPoint();
-    const clock = rec.agents['host']!;
-    // Same machine, same CLOCK_MONOTONIC: the estimate must contain 0.
-    assert.ok(Math.abs(clock.offsetMs) <= clock.uncertaintyMs + 0.05, `offset ${clock.offsetMs} ms ± ${clock.uncertaintyMs}`);
-    assert.ok(clock.uncertaintyMs > 0 && clock.uncertaintyMs < 50);
+    // Same boot id and time namespace, as the agent's hello says: the same CLOCK_MONOTONIC, exactly.
+    assert.deepEqual(rec.clocks['host'], { kind: 'same' });
+    assert.deepEqual([rec.agents['host']!.offsetMs, rec.agents['host']!.uncertaintyMs], [0, 0]);
   } finally {
     await stop(a.child);
+  }
+  // In a time namespace of its own (+1000 s), over the same address: measured, never assumed.
+  if (spawnSync('unshare', ['--time', '--fork', '--monotonic', '1000', 'true']).status !== 0) return t.skip('no time namespaces here');
+  const shifted = await agent(['--role', 'host', '--listen', `${ip}:0`, '--token', 'token-for-the-offset-test'], {}, ['unshare', '--time', '--fork', '--kill-child', '--monotonic', '1000']);
+  try {
+    const c = new Collector([{ role: 'host', url: shifted.url.replace('127.0.0.1', ip), token: 'token-for-the-offset-test' }]);
+    await c.connect();
+    await c.startPoint('clock', { cpu: 100, mem: false, net: false, cpufreq: false, gpu: false });
+    await sleep(300);
+    const rec = await c.stopPoint();
+    const clock = rec.agents['host']!;
+    assert.equal(rec.clocks['host']!.kind, 'measured');
+    assert.ok(Math.abs(clock.offsetMs - 1e6) <= clock.uncertaintyMs + 0.05, `offset ${clock.offsetMs} ms ± ${clock.uncertaintyMs}, the namespace's shift 1,000,000 ms`);
+    assert.ok(clock.uncertaintyMs > 0 && clock.uncertaintyMs < 50);
+    // Its samples are on this clock: within the point, not 1000 s ahead.
+    const ts = rec.samples.map((s) => s.t);
+    assert.ok(ts.length > 0 && Math.max(...ts) <= monoMs() && Math.min(...ts) > monoMs() - 60_000, `samples at ${Math.min(...ts)}..${Math.max(...ts)}, now ${monoMs()}`);
+  } finally {
+    await stop(shifted.child);
   }
 });
 
