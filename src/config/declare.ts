@@ -114,7 +114,7 @@ export interface WorkloadDecl {
 const NUMBER_TEXT = /^\s*[-+]?(\d+(\.\d*)?|\.\d+)(e[-+]?\d+)?\s*$/i;
 
 /** A number written as a number or as decimal text ("30"); true, '' and words are not numbers. */
-function numberOf(v: unknown): number {
+export function numberOf(v: unknown): number {
   return typeof v === 'number' ? v : typeof v === 'string' && NUMBER_TEXT.test(v) ? Number(v) : NaN;
 }
 

@@ -2,7 +2,9 @@
  * GET /api/matrix: one indicator against one parameter, grouped by the series, facet and overlaid
  * parameters, the fixed ones filtered, the rest aggregated, computed in DuckDB. Every name is
  * checked against the catalogue and every fixed value against the values present before it
- * reaches SQL, and then goes in quoted (quoteIdent, quoteString).
+ * reaches SQL, and then goes in quoted (quoteIdent, quoteString). A fixed value is read by its
+ * parameter's type and compared by value on the typed column (readFixed, fixedSql): `0` matches a
+ * fractional parameter's 0.0, `2M` a bitrate of 2000000, `30ms` a duration of 30.
  *
  * Two stages, so that repetitions and parameters are kept apart: each point's repetitions are
  * averaged first (their variance kept), then the point means of a group are combined by the
@@ -13,8 +15,11 @@
  * no interval: none would be honest.
  */
 import { tQuantile } from '../../analyze/stats.ts';
+import { parseDuration } from '../../base/duration.ts';
+import { bitsPerSecond, numberOf } from '../../config/declare.ts';
 import { FRAME_STAGES } from '../../config/workloads/stream.ts';
 import { quoteIdent, quoteString } from '../../store/database.ts';
+import type { ColumnInfo } from '../../store/table.ts';
 import type { CatalogMetric, CatalogParam } from '../../store/catalog.ts';
 import { AGGREGATES, MATRIX_KINDS, type Aggregate, type Columns, type MatrixKind, type MatrixResponse } from '../api-types.ts';
 import { ApiFailure, type Route, type RouteContext } from '../route.ts';
@@ -50,6 +55,87 @@ function paramRef(p: CatalogParam): ParamRef {
   return { name: p.name, col, order: pixels ?? col, numeric };
 }
 
+/** A fixed value read by its parameter's type: a number in base units, a frame size, a flag or a text. */
+type FixedValue = { kind: 'number'; n: number } | { kind: 'size'; width: number; height: number } | { kind: 'boolean'; b: boolean } | { kind: 'text'; s: string };
+
+/** Two numbers that stand for the same setting (a duration written 30ms or 0.03s may differ in its last bit). */
+const sameNumber = (a: number, b: number) => a === b || Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(a), Math.abs(b));
+
+/**
+ * A fixed value as its parameter's type reads it, in the units of its column: what the GUI sends
+ * (the catalogue's typed value as text: `0.5`, `2000000`, `30`, `640x360`, `true`) and what a user
+ * writes in a link (`2M`, `30ms`, `0.0`, `5%`) alike. Undefined when it is no value of that type.
+ */
+function readFixed(p: CatalogParam, text: string): FixedValue | undefined {
+  switch (p.type) {
+    case 'number':
+    case 'integer': {
+      const n = numberOf(p.unit === '%' ? text.replace(/%\s*$/, '') : text);
+      return Number.isFinite(n) ? { kind: 'number', n } : undefined;
+    }
+    case 'bitrate': {
+      const n = bitsPerSecond(text);
+      return Number.isFinite(n) ? { kind: 'number', n } : undefined;
+    }
+    case 'duration': {
+      // The column is in ms: a bare number is ms (as the GUI sends it and `net_delay: [0, 30]` means), text carries its unit.
+      const bare = numberOf(text);
+      const s = Number.isFinite(bare) ? undefined : parseDuration(text);
+      const n = Number.isFinite(bare) ? bare : s !== undefined ? s * 1000 : NaN;
+      return Number.isFinite(n) ? { kind: 'number', n } : undefined;
+    }
+    case 'resolution': {
+      const m = /^\s*(\d+)\s*x\s*(\d+)\s*$/i.exec(text);
+      return m ? { kind: 'size', width: Number(m[1]), height: Number(m[2]) } : undefined;
+    }
+    case 'boolean': {
+      const t = text.trim().toLowerCase();
+      return t === 'true' || t === 'false' ? { kind: 'boolean', b: t === 'true' } : undefined;
+    }
+    case 'enum':
+    case 'text':
+    case 'path':
+      return { kind: 'text', s: text };
+  }
+}
+
+/** Whether a value of the catalogue (a typed value: a number, a frame size's label, a flag, a text) is the fixed one. */
+function isValue(p: CatalogParam, v: string | number | boolean, f: FixedValue): boolean {
+  if (f.kind === 'number') {
+    const n = typeof v === 'number' ? v : numberOf(v);
+    return Number.isFinite(n) && sameNumber(n, f.n);
+  }
+  const read = readFixed(p, String(v));
+  if (f.kind === 'size') return read?.kind === 'size' && read.width === f.width && read.height === f.height;
+  if (f.kind === 'boolean') return read?.kind === 'boolean' && read.b === f.b;
+  return String(v) === f.s;
+}
+
+/**
+ * The condition that a run has the fixed value, on its typed column: numbers compared as numbers
+ * (a fractional parameter's column is DOUBLE, where 0 is 0.0), a frame size by its width and
+ * height, a flag as a flag, a text as itself. TRY_CAST: a column that holds text beside numbers
+ * (a value recorded under looser rules) still compares by value.
+ */
+function fixedSql(ref: ParamRef, p: CatalogParam, f: FixedValue, columns: readonly ColumnInfo[]): string {
+  const col = `p.${ref.col}`;
+  switch (f.kind) {
+    case 'number': {
+      const v = `CAST(${quoteString(String(f.n))} AS DOUBLE)`;
+      return f.n === 0 ? `TRY_CAST(${col} AS DOUBLE) = 0` : `abs(TRY_CAST(${col} AS DOUBLE) - ${v}) <= 1e-9 * abs(${v})`;
+    }
+    case 'size': {
+      const [w, h] = [`${p.name}.width`, `${p.name}.height`];
+      if (columns.some((c) => c.name === w) && columns.some((c) => c.name === h)) return `p.${quoteIdent(w)} = ${f.width} AND p.${quoteIdent(h)} = ${f.height}`;
+      return `CAST(${col} AS VARCHAR) = ${quoteString(`${f.width}x${f.height}`)}`;
+    }
+    case 'boolean':
+      return `TRY_CAST(${col} AS BOOLEAN) = ${f.b ? 'true' : 'false'}`;
+    case 'text':
+      return `CAST(${col} AS VARCHAR) = ${quoteString(f.s)}`;
+  }
+}
+
 /** The request, checked against the catalogue. */
 interface MatrixRequest {
   metric: CatalogMetric;
@@ -57,12 +143,13 @@ interface MatrixRequest {
   series?: ParamRef;
   facet?: ParamRef;
   overlay: ParamRef[];
-  fixed: { ref: ParamRef; value: string }[];
+  /** Each fixed parameter and the condition on its column. */
+  fixed: { ref: ParamRef; sql: string }[];
   agg: Aggregate;
   kind: MatrixKind;
 }
 
-function parseRequest(q: URLSearchParams, params: readonly CatalogParam[], metrics: readonly CatalogMetric[]): MatrixRequest {
+function parseRequest(q: URLSearchParams, params: readonly CatalogParam[], metrics: readonly CatalogMetric[], columns: readonly ColumnInfo[]): MatrixRequest {
   const byName = new Map(params.map((p) => [p.name, p]));
   const need = (key: string): string => {
     const v = q.get(key);
@@ -113,9 +200,12 @@ function parseRequest(q: URLSearchParams, params: readonly CatalogParam[], metri
     }
     if (!value.startsWith('v:')) throw new ApiFailure(400, `${key}: '${value.slice(0, 40)}' is none of v:VALUE, agg, overlay`);
     const v = value.slice(2);
-    const present = (p.values ?? []).map(String);
-    if (p.values && !present.includes(v)) throw new ApiFailure(400, `${key}: ${p.name} has no value '${v.slice(0, 80)}' here (it has ${present.slice(0, 20).join(', ')})`);
-    fixed.push({ ref: paramRef(p), value: v });
+    const f = readFixed(p, v);
+    if (!f || (p.values && !p.values.some((x) => isValue(p, x, f)))) {
+      throw new ApiFailure(400, `${key}: ${p.name} has no value '${v.slice(0, 80)}' here (it has ${(p.values ?? []).slice(0, 20).map(String).join(', ')})`);
+    }
+    const ref = paramRef(p);
+    fixed.push({ ref, sql: fixedSql(ref, p, f, columns) });
   }
   return { metric, x, ...(series ? { series } : {}), ...(facet ? { facet } : {}), overlay, fixed, agg, kind };
 }
@@ -131,14 +221,14 @@ function stageMetrics(metrics: readonly CatalogMetric[]): { stage: string; col: 
 const handle = async (ctx: RouteContext): Promise<MatrixResponse> => {
   const loaded = await ctx.sets.get();
   const params = loaded.catalog.params;
-  const r = parseRequest(ctx.query, params, loaded.catalog.metrics);
+  const r = parseRequest(ctx.query, params, loaded.catalog.metrics, loaded.db.columns);
   // The groups: x, then series, facet and overlaid parameters (g1..); each with its sort key.
   const groups = [r.x, ...(r.series ? [r.series] : []), ...(r.facet ? [r.facet] : []), ...r.overlay];
   // The x values as written (300k, not 300000) where the parameter keeps its text.
   const xLabel = r.x.param.label ? `p.${quoteIdent(r.x.param.label)}` : `CAST(p.${r.x.col} AS VARCHAR)`;
   const gSel = `${groups.map((g, i) => `p.${g.col} AS g${i}, p.${g.order} AS o${i}`).join(', ')}, ${xLabel} AS xl`;
   const gNames = groups.map((_, i) => `g${i}, o${i}`).join(', ');
-  const where = [`p.status = 'ok'`, ...r.fixed.map((f) => `CAST(p.${f.ref.col} AS VARCHAR) = ${quoteString(f.value)}`)];
+  const where = [`p.status = 'ok'`, ...r.fixed.map((f) => `(${f.sql})`)];
   // Failed runs of the selection: said, never plotted.
   const excludedSql = `SELECT count(*) AS n FROM points p WHERE ${[`p.status <> 'ok'`, ...where.slice(1)].join(' AND ')}`;
   const aggSql = AGG_SQL[r.agg];
