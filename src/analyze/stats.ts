@@ -77,3 +77,35 @@ export function percentileSorted(sorted: readonly number[], q: number): number {
   const hi = Math.ceil(h);
   return sorted[lo]! + (h - lo) * (sorted[hi]! - sorted[lo]!);
 }
+
+/**
+ * Units of quantities that cannot be negative: a time taken, a rate, a share, a count, a size.
+ * (dB, and no unit at all, are not among them: a level in dB and an undeclared figure may be.)
+ */
+export const NONNEGATIVE_UNITS: ReadonlySet<string> = new Set(['ms', 's', '%', 'bit/s', 'B', 'KiB', 'MiB', 'GiB', 'fps', 'frames', 'packets', 'count', 'px', 'Hz', 'ratio', 'threads']);
+
+/**
+ * Whether a metric's intervals are computed on the log scale: its unit says it cannot be negative
+ * and no value of it is. Its mean is then positive (or 0 when every value is), and an interval for
+ * it must stay above zero.
+ */
+export function positiveMetric(unit: string | null | undefined, min: number | null | undefined): boolean {
+  return unit !== null && unit !== undefined && NONNEGATIVE_UNITS.has(unit) && typeof min === 'number' && min >= 0;
+}
+
+/**
+ * The two-sided `level` interval of a mean from its standard error and degrees of freedom
+ * (Student t). On the log scale (`log`, for a positive quantity) it is the t-interval of log(mean),
+ * whose standard error is se / mean (the delta method), taken back: [mean / f, mean x f] with
+ * f = exp(t se / mean): above zero whatever the spread, and wider above the mean than below, as
+ * the spread of a positive quantity is. Undefined when it cannot be computed (df <= 0, se NaN).
+ */
+export function meanInterval(mean: number, se: number, df: number, log: boolean, level = 0.95): [number, number] | undefined {
+  if (!Number.isFinite(mean) || !Number.isFinite(se) || se < 0 || !(df > 0)) return undefined;
+  const t = tQuantile(1 - (1 - level) / 2, df);
+  if (se === 0) return [mean, mean];
+  if (!log) return [mean - t * se, mean + t * se];
+  if (!(mean > 0)) return undefined;
+  const f = Math.exp((t * se) / mean);
+  return [mean / f, mean * f];
+}

@@ -104,10 +104,12 @@ export const MATRIX_KINDS: readonly MatrixKind[] = ['line', 'scatter', 'bar', 'h
  * GET /api/matrix answer. One row per plotted group (x value x series x facet): `x` (the value),
  * `xlabel` (as written: 300k), `xorder` (what sorts it: a frame size's pixels), `series`
  * (a label: the series parameter's value and the overlaid ones', `name=value` joined by ', '),
- * `facet`, `value` (the aggregate), `lo`/`hi` (95 % CI of the mean over repetitions, t-interval;
- * null where it cannot be given: one repetition, or an aggregate other than the mean), `points`
- * (distinct points combined), `runs` (runs combined), `flagged` (flagged runs among them),
- * `set`/`key`/`rep` (the run to open when the group is one point; null otherwise).
+ * `facet`, `value` (the aggregate), `lo`/`hi` (95 % CI of the mean over repetitions, t-interval,
+ * on the log scale for a metric that cannot be negative, see `intervals`; null where it cannot be
+ * given: one repetition, or an aggregate other than the mean), `points` (distinct points
+ * combined), `runs` (runs combined), `flagged` (flagged runs among them), `set`/`key`/`rep` (the
+ * run to open when the group is one point; null otherwise), and `values:<param>` for each
+ * parameter in `aggregated`: how many of its values the group combines.
  * Kind box adds `q1`, `median`, `q3`, `min`, `max`; kind stack gives `stage` per row (one row
  * per group and stage) with `value` its median.
  */
@@ -119,8 +121,12 @@ export interface MatrixResponse {
   excludedFailed: number;
   /** Flagged runs included (recorded, but something was odd: marked on the plot). */
   flagged: number;
-  /** What the error bars are, in words (shown in the legend). */
+  /** What the plot shows, in words (the legend's note): its intervals only where it has them. */
   interval: string;
+  /** A mean's plot (line, scatter, bar, heatmap): the intervals' scale and how many of the groups have one. */
+  intervals?: { scale: 'log' | 'linear'; groups: number; of: number };
+  /** The parameters that vary and are aggregated over (neither x, series, facet, overlaid nor fixed). */
+  aggregated: string[];
   /** Box over repetitions or frames; stack: the stages in stacking order. */
   spreadOver?: 'runs' | 'frames';
   stages?: string[];

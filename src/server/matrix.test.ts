@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { tQuantile } from '../analyze/stats.ts';
 import { typeValue, type ParamDecl, type RawValue } from '../config/declare.ts';
 import type { PointRecord } from '../store/records.ts';
 import { ResultSet } from '../store/resultset.ts';
@@ -45,6 +46,9 @@ const INFERRED: TestParam[] = [
   { decl: { ...decl('cache', 'boolean'), doc: '' }, values: [false, true] },
 ];
 const POINTS = 12;
+const ms = (name: string, doc: string): NonNullable<PointRecord['declared']>['metrics'] & object => [{ name, unit: 'ms', better: 'lower', role: 'local', kind: 'summary', view: 'points', doc }];
+/** The metrics the benchmark file declares (`bare` it does not: no unit). */
+const METRICS = [...ms('y', 'a latency'), ...ms('spread', 'a latency'), ...ms('offset', 'a clock offset'), ...ms('single', 'a latency measured once')];
 
 function valueOf(p: TestParam, i: number): RawValue {
   return p.decl.name === 'idx' ? i : p.values[i % p.values.length]!;
@@ -74,7 +78,7 @@ function writeSet(name: string): string {
         index: i,
         params,
         typed,
-        declared: { params: declared, metrics: [{ name: 'y', unit: 'ms', better: 'lower', role: 'local', kind: 'summary', view: 'points', doc: 'a latency' }] },
+        declared: { params: declared, metrics: METRICS },
         outcome: { status: 'ok' },
         attempts: 1,
         workload: 'command',
@@ -82,7 +86,17 @@ function writeSet(name: string): string {
         startedAt: '2026-01-01T00:00:00.000Z',
         endedAt: '2026-01-01T00:00:01.000Z',
         wallS: 1,
-        metrics: { y: 10 + i + (rep === 1 ? -0.5 : 0.5) },
+        metrics: {
+          y: 10 + i + (rep === 1 ? -0.5 : 0.5),
+          // Two runs far apart: a t-interval of their mean at 1 df reaches far below zero.
+          spread: rep === 1 ? 43 + i : 51.7 + i,
+          // An offset in ms can be negative (and here is): its intervals stay on the linear scale.
+          offset: i - 5 + (rep === 1 ? -0.5 : 0.5),
+          // No unit: nothing says it cannot be negative.
+          bare: 20 + i + (rep === 1 ? -4 : 4),
+          // Measured in the first run of each point only: every group holds points of a single run.
+          ...(rep === 1 ? { single: 5 + i } : {}),
+        },
         flags: [],
       });
     }
@@ -150,4 +164,88 @@ test('a value the set does not have is refused, naming the values it has', async
   for (const [param, value] of [['loss', '1'], ['rate', '2M'], ['delay', '1s'], ['size', '1280x720'], ['window', 'yes'], ['note', 'its'], ['threads', '1.5'], ['mode', "fast' OR 1=1 --"]] as const) {
     await assert.rejects(fixedTo(param, value), (e: unknown) => e instanceof ApiFailure && e.status === 400 && e.message.includes(`${param} has no value '${value}' here (it has `), `${param}=${value}`);
   }
+});
+
+/** Student t's 95 % interval of a mean of point means from the points' runs, on the log scale or not: the test's own arithmetic. */
+function expected(points: number[][], log: boolean): [number, number] {
+  const k = points.length;
+  const stats = points.map((ys) => {
+    const m = ys.reduce((a, b) => a + b, 0) / ys.length;
+    return { m, s2n: ys.reduce((a, y) => a + (y - m) ** 2, 0) / (ys.length - 1) / ys.length, n: ys.length };
+  });
+  const mean = stats.reduce((a, q) => a + q.m, 0) / k;
+  const varSum = stats.reduce((a, q) => a + q.s2n, 0);
+  const df = varSum ** 2 / stats.reduce((a, q) => a + q.s2n ** 2 / (q.n - 1), 0);
+  const se = Math.sqrt(varSum) / k;
+  const t = tQuantile(0.975, df);
+  return log ? [mean * Math.exp((-t * se) / mean), mean * Math.exp((t * se) / mean)] : [mean - t * se, mean + t * se];
+}
+
+const close = (a: unknown, b: number, what: string) => assert.ok(typeof a === 'number' && Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b)), `${what}: ${String(a)}, expected ${b}`);
+
+test('the interval of a metric that cannot be negative is on the log scale and stays above zero with 2 runs; the legend says so', async () => {
+  // One point per group (every other parameter fixed by idx as x): its two runs, 43 + i and 51.7 + i ms.
+  const r = (await call(sets, '/api/matrix', { metric: 'spread', x: 'idx', kind: 'line', agg: 'mean' })) as MatrixResponse;
+  for (let i = 0; i < POINTS; i++) {
+    assert.ok((r.columns['lo']![i] as number) > 0, `idx ${i}: the interval reaches ${String(r.columns['lo']![i])}`);
+    const [lo, hi] = expected([[43 + i, 51.7 + i]], true);
+    close(r.columns['lo']![i], lo, `lower end at idx ${i}`);
+    close(r.columns['hi']![i], hi, `upper end at idx ${i}`);
+  }
+  assert.equal(r.interval, "each value: mean of the point means (each point's mean over its repetitions); error bars: 95 % CI of the mean over repetitions, on the log scale (Student t, Welch-Satterthwaite df)");
+  assert.deepEqual(r.intervals, { scale: 'log', groups: POINTS, of: POINTS });
+  // Several points per group (threads = 1: idx 0, 3, 6, 9): Welch-Satterthwaite over them, still on the log scale.
+  const g = (await call(sets, '/api/matrix', { metric: 'spread', x: 'threads', kind: 'line', agg: 'mean' })) as MatrixResponse;
+  const [lo, hi] = expected([0, 3, 6, 9].map((i) => [43 + i, 51.7 + i]), true);
+  close(g.columns['lo']![0], lo, 'threads=1 lower end');
+  close(g.columns['hi']![0], hi, 'threads=1 upper end');
+});
+
+test('a metric that can be negative (a value below zero, or no unit) keeps the t-interval, and the legend does not say log', async () => {
+  for (const [metric, runs] of [['offset', (i: number) => [i - 5.5, i - 4.5]], ['bare', (i: number) => [16 + i, 24 + i]]] as const) {
+    const r = (await call(sets, '/api/matrix', { metric, x: 'idx', kind: 'scatter', agg: 'mean' })) as MatrixResponse;
+    assert.equal(r.intervals?.scale, 'linear', metric);
+    assert.doesNotMatch(r.interval, /log/, metric);
+    assert.match(r.interval, /error bars: 95 % CI of the mean over repetitions \(Student t/, metric);
+    const [lo, hi] = expected([runs(0)], false);
+    close(r.columns['lo']![0], lo, `${metric} lower end`);
+    close(r.columns['hi']![0], hi, `${metric} upper end`);
+  }
+});
+
+test('the legend claims intervals only where the plot has them: none with single runs, none drawn on bars, none for a median', async () => {
+  const ask = async (q: Record<string, string>) => (await call(sets, '/api/matrix', { x: 'threads', ...q })) as MatrixResponse;
+  // A single run per point: no interval anywhere, and the legend says nothing of intervals.
+  const single = await ask({ metric: 'single', kind: 'line', agg: 'mean' });
+  assert.ok(single.columns['lo']!.every((v) => v === null));
+  assert.equal(single.interval, "each value: mean of the point means (each point's mean over its repetitions)");
+  assert.deepEqual(single.intervals, { scale: 'log', groups: 0, of: 3 });
+  // Bars: the intervals exist (in the tooltip) but no error bar is drawn: the legend says where they are.
+  const bar = await ask({ metric: 'y', kind: 'bar', agg: 'mean' });
+  assert.ok(bar.columns['lo']!.every((v) => typeof v === 'number'));
+  assert.doesNotMatch(bar.interval, /error bars/);
+  assert.match(bar.interval, /^each bar: mean of the point means .*; not drawn, in the tooltip: its 95 % CI of the mean over repetitions, on the log scale/);
+  // A median of points has no interval, and the legend says what the value is, nothing more.
+  const median = await ask({ metric: 'y', kind: 'line', agg: 'median' });
+  assert.ok(median.columns['lo']!.every((v) => v === null));
+  assert.equal(median.intervals, undefined);
+  assert.equal(median.interval, "each value: median of the point means (each point's mean over its repetitions)");
+});
+
+test("each group says how many values of each aggregated parameter it combines: the group's, not the catalogue's", async () => {
+  // mode fixed to fast (even idx); x threads (idx % 3): threads=1 holds idx 0 and 6, where loss (idx % 3) has
+  // one value of the three the set has, size (idx % 2) one of two, note one of two, rate one of three.
+  const r = (await call(sets, '/api/matrix', { metric: 'y', x: 'threads', kind: 'line', agg: 'mean', 'c.mode': 'v:fast' })) as MatrixResponse;
+  assert.deepEqual(r.columns['x'], [1, 2, 3]);
+  assert.deepEqual(r.columns['points'], [2, 2, 2]);
+  assert.deepEqual(r.columns['runs'], [4, 4, 4]);
+  for (const p of ['loss', 'rate', 'delay', 'size', 'window', 'note', 'file', 'ratio', 'cache']) assert.deepEqual(r.columns[`values:${p}`], [1, 1, 1], p);
+  // idx aggregated too: each group of threads holds two of its values.
+  assert.deepEqual(r.columns['values:idx'], [2, 2, 2]);
+  assert.ok(r.aggregated.includes('loss') && !r.aggregated.includes('mode') && !r.aggregated.includes('threads'), r.aggregated.join(', '));
+  // Nothing fixed: threads=1 holds idx 0, 3, 6, 9: two values of size (idx % 2), one of loss.
+  const all = (await call(sets, '/api/matrix', { metric: 'y', x: 'threads', kind: 'box', agg: 'mean' })) as MatrixResponse;
+  assert.deepEqual(all.columns['values:size'], [2, 2, 2]);
+  assert.deepEqual(all.columns['values:loss'], [1, 1, 1]);
+  assert.deepEqual(all.columns['values:idx'], [4, 4, 4]);
 });

@@ -1,7 +1,8 @@
 /**
  * What goes into a report (`streambench report`), chosen from the set's catalogue: each headline
  * metric against each parameter that varies (the others aggregated by mean, 95 % interval over
- * repetitions), the stage stack per point, and every ok run for parallel coordinates.
+ * repetitions where one exists, each plot's caption saying what it draws), the stage stack per
+ * point, and every ok run for parallel coordinates.
  *
  * Every figure comes from the GUI server's own route, /api/matrix (src/server/routes/matrix.ts),
  * called in-process over the same loaded set: a value in the report is the value the matrix view

@@ -121,18 +121,21 @@ test('the matrix view plots what DuckDB answers: x changed, a parameter fixed, t
     assert.ok(p, `no plotted point for codec=${String(w['codec'])} bitrate=${String(w['bitrate'])}: ${JSON.stringify(got)}`);
     assertClose(p.y, w['value'] as number, `codec=${String(w['codec'])} bitrate=${String(w['bitrate'])}`);
   }
-  // The error bars: the 95 % t-interval of the mean over repetitions (Welch-Satterthwaite df).
+  // The error bars: the 95 % t-interval of the mean over repetitions (Welch-Satterthwaite df), on
+  // the log scale since a latency in ms cannot be negative: mean / f to mean x f, f = exp(t se / mean).
   const bars = await errorBars(page);
   for (const w of want.filter((x) => (x['min_n'] as number) >= 2)) {
     const bar = bars[w['codec'] as string]?.find((b) => b[0] === w['bitrate']);
     assert.ok(bar, `no error bar for codec=${String(w['codec'])} bitrate=${String(w['bitrate'])}`);
     const varSum = w['var_sum'] as number;
     const df = (w['ws'] as number) > 0 ? (varSum * varSum) / (w['ws'] as number) : 1;
-    const half = (tQuantile(0.975, df) * Math.sqrt(varSum)) / (w['k'] as number);
-    assertClose(bar[1], (w['value'] as number) - half, 'lower end of the interval');
-    assertClose(bar[2], (w['value'] as number) + half, 'upper end of the interval');
+    const se = Math.sqrt(varSum) / (w['k'] as number);
+    const f = Math.exp((tQuantile(0.975, df) * se) / (w['value'] as number));
+    assertClose(bar[1], (w['value'] as number) / f, 'lower end of the interval');
+    assertClose(bar[2], (w['value'] as number) * f, 'upper end of the interval');
+    assert.ok(bar[1] > 0);
   }
-  assert.match((await page.textContent('.note')) ?? '', /95 % confidence interval of the mean over repetitions/);
+  assert.match((await page.textContent('.note')) ?? '', /error bars: 95 % CI of the mean over repetitions, on the log scale/);
 
   // Exports: the CSV holds the plotted groups, the SVG is a drawing of the plot, the PNG an image.
   const saved = async (which: string) => {
@@ -198,7 +201,7 @@ test('a group of one point opens its run on click; small multiples with an overl
     return t ?? false;
   });
   const text = String(await tip.jsonValue());
-  for (const part of ['bitrate = 1M', 'codec = h264', 'resolution = 320x180', 'fps = 30', 'latency.p50: ', ' ms', '95 % CI of the mean (t)', '1 point(s), 2 run(s)']) assert.ok(text.includes(part), `tooltip lacks '${part}': ${text}`);
+  for (const part of ['bitrate = 1M', 'codec = h264', 'resolution = 320x180', 'fps = 30', 'latency.p50: ', ' ms', '95 % CI of the mean (t, log scale)', '1 point(s), 2 run(s)']) assert.ok(text.includes(part), `tooltip lacks '${part}': ${text}`);
   await shot(page, 'matrix-4-tooltip');
   await page.mouse.click(at.x, at.y);
   await page.waitForFunction(() => new URLSearchParams((globalThis as unknown as { location: { search: string } }).location.search).get('view') === 'run');
@@ -292,5 +295,59 @@ test('the matrix view follows a set that gains points (a run going on): the plot
     await page.close();
   } finally {
     await live.close();
+  }
+});
+
+test("the tooltip counts what its group combines (not the catalogue's values); the legend claims no interval a plot lacks", { timeout: 300_000 }, async () => {
+  // A copy without one point (both runs): h264 320x180 at 15 fps and 1M. Its group (fps aggregated) then holds one fps value.
+  const holed = join(tmp, 'holed');
+  cpSync(FIXTURE, holed, { recursive: true });
+  const gone = await sql(`SELECT DISTINCT point_key || '-r' || rep AS dir FROM points WHERE codec = 'h264' AND resolution = '320x180' AND fps = 15 AND bitrate = 1000000`);
+  assert.equal(gone.length, 2);
+  for (const g of gone) rmSync(join(holed, 'points', String(g['dir'])), { recursive: true });
+  const srv = await startServer([holed]);
+  try {
+    const { page, errors } = await newPage(browser);
+    await page.goto(`${srv.url}?view=matrix&y=latency.p50&x=bitrate&s=&c.codec=v:h264&c.resolution=v:320x180`);
+    let draws = await waitDraw(page, 0);
+    const tipAt = async (bitrate: number): Promise<string> => {
+      const at = await page.evaluate((b) => {
+        const chart = (globalThis as unknown as { __sb: { charts: Record<string, { getOption(): { series: { type: string; data: { value: number[] }[] }[] }; convertToPixel(f: object, v: number[]): number[]; getDom(): { getBoundingClientRect(): { left: number; top: number } } }> } }).__sb.charts['matrix']!;
+        const v = chart.getOption().series.find((x) => x.type === 'line')!.data.find((d) => d.value[0] === b)!.value;
+        const [x, y] = chart.convertToPixel({ seriesIndex: 0 }, v);
+        const r = chart.getDom().getBoundingClientRect();
+        return { x: r.left + x!, y: r.top + y! };
+      }, bitrate);
+      await page.mouse.move(at.x, at.y);
+      const tip = await page.waitForFunction((want) => {
+        const t = [...(globalThis as unknown as { document: { querySelectorAll(s: string): Iterable<{ textContent: string | null }> } }).document.querySelectorAll('.chart div')].map((d) => d.textContent ?? '').find((x) => x.includes(want));
+        return t ?? false;
+      }, `bitrate = ${bitrate === 1000000 ? '1M' : '3M'}`);
+      return String(await tip.jsonValue());
+    };
+    const one = await tipAt(1000000);
+    assert.ok(one.includes('fps: 1 value in this group') && one.includes('1 point(s), 2 run(s)'), `1M: ${one}`);
+    await page.mouse.move(5, 5);
+    const two = await tipAt(3000000);
+    assert.ok(two.includes('fps: mean over 2 values') && two.includes('2 point(s), 4 run(s)'), `3M: ${two}`);
+    await shot(page, 'matrix-6-group-counts');
+    // A median has no interval: the note says what each value is and nothing of intervals, and no error bar is drawn.
+    await page.selectOption('select[name=agg]', 'median');
+    draws = await waitDraw(page, draws);
+    const note = (await page.textContent('.note')) ?? '';
+    assert.match(note, /^each value: median of the point means/);
+    assert.doesNotMatch(note, /interval|CI|error bar/);
+    assert.deepEqual(await errorBars(page), {});
+    // Bars: intervals in the tooltip, none drawn, and the note says so.
+    await page.selectOption('select[name=agg]', 'mean');
+    draws = await waitDraw(page, draws);
+    await page.selectOption('select[name=kind]', 'bar');
+    draws = await waitDraw(page, draws);
+    assert.match((await page.textContent('.note')) ?? '', /^each bar: mean of the point means .*; not drawn, in the tooltip: its 95 % CI/);
+    assert.deepEqual(await errorBars(page), {});
+    assert.deepEqual(errors, []);
+    await page.close();
+  } finally {
+    await srv.close();
   }
 });

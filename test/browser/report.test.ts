@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { tQuantile } from '../../src/analyze/stats.ts';
+import { positiveMetric, tQuantile } from '../../src/analyze/stats.ts';
 import { openSetDatabase, quoteIdent } from '../../src/store/database.ts';
 import { ResultSet } from '../../src/store/resultset.ts';
 import { openBrowser, shot } from './harness.ts';
@@ -56,7 +56,7 @@ test('report: one file that opens from file:// with the network refused, every c
   // --json prints the data the page carries: the same figures.
   const j = cli(['report', dir, '--json']);
   assert.equal(j.status, 0, j.stderr);
-  const inPage = JSON.parse(/<script id="sb-report-data" type="application\/json">([\s\S]*?)<\/script>/.exec(html)![1]!) as { plots: { metric: string; param: string; matrix: { columns: Record<string, unknown[]> } }[] };
+  const inPage = JSON.parse(/<script id="sb-report-data" type="application\/json">([\s\S]*?)<\/script>/.exec(html)![1]!) as { plots: { metric: string; param: string; matrix: { columns: Record<string, unknown[]> } }[]; metrics: { name: string; unit: string | null }[] };
   const printed = JSON.parse(j.stdout) as typeof inPage;
   assert.ok(inPage.plots.length > 0);
   assert.deepEqual(printed.plots.map((q) => `${q.metric}:${q.param}`), inPage.plots.map((q) => `${q.metric}:${q.param}`));
@@ -152,12 +152,24 @@ test('report: one file that opens from file:// with the network refused, every c
     }
 
     // The error bars: the 95 % interval of a mean of point means from the repetitions' spread
-    // (Welch-Satterthwaite), none where a point of the group has a single ok repetition (the failed run's).
+    // (Welch-Satterthwaite), on the log scale for a metric that cannot be negative (a bitrate, a
+    // latency, a CPU share; not a PSNR in dB), none where a point of the group has a single ok
+    // repetition (the failed run's); each plot's caption says so, with how many groups have none.
     let withBars = 0;
     let withoutBars = 0;
+    const scales = new Set<string>();
     for (const name of plots) {
       const [, metric, param] = name.split(':') as [string, string, string];
+      const least = Number((await db.conn.runAndReadAll(`SELECT min(${quoteIdent(metric)}) FROM points WHERE status = 'ok'`)).getRows()[0]![0]);
+      const log = positiveMetric(inPage.metrics.find((m) => m.name === metric)!.unit, least);
+      scales.add(log ? 'log' : 'linear');
       const bars = await p.evaluate((n) => (globalThis as Hook).__sb!.charts[n]!.getOption().series[1]!.data as [string | number, number, number][], name);
+      const caption = await p.locator(`[data-caption="${name}"]`).innerText();
+      const plotted = await p.evaluate((n) => (globalThis as Hook).__sb!.charts[n]!.getOption().series[0]!.data.length, name);
+      if (bars.length === 0) assert.doesNotMatch(caption, /interval|CI|error bar/, `${name}: ${caption}`);
+      else assert.ok(caption.startsWith(`Each value: mean of the point means (each point's mean over its repetitions); error bars: 95 % CI of the mean over repetitions${log ? ', on the log scale' : ''} (Student t`), `${name}: ${caption}`);
+      if (bars.length > 0 && bars.length < plotted) assert.ok(caption.includes(`; none for ${plotted - bars.length} of ${plotted} groups (a point with a single run)`), `${name}: ${caption}`);
+      if (bars.length === plotted) assert.doesNotMatch(caption, /none for/, `${name}: ${caption}`);
       const sql = `SELECT CAST(${quoteIdent(param)} AS VARCHAR), avg(${quoteIdent(metric)}), coalesce(var_samp(${quoteIdent(metric)}), 0), count(*) FROM points
         WHERE status = 'ok' AND ${quoteIdent(metric)} IS NOT NULL GROUP BY ${quoteIdent(param)}, point_key`;
       const groups = new Map<string, { m: number; v: number; n: number }[]>();
@@ -174,13 +186,16 @@ test('report: one file that opens from file:// with the network refused, every c
         if (se2 === 0) continue;
         const df = se2 ** 2 / pts.reduce((a, q) => a + (q.v / q.n) ** 2 / (q.n - 1), 0);
         const half = (tQuantile(0.975, df) * Math.sqrt(se2)) / pts.length;
+        const [lo, hi] = log ? [mean / Math.exp(half / mean), mean * Math.exp(half / mean)] : [mean - half, mean + half];
         assert.ok(bar, `${name} at ${x}: no interval`);
         const tol = 1e-6 * Math.max(1, Math.abs(mean));
-        assert.ok(Math.abs(bar[1] - (mean - half)) <= tol && Math.abs(bar[2] - (mean + half)) <= tol, `${name} at ${x}: interval [${bar[1]}, ${bar[2]}], expected ${mean} +- ${half}`);
+        assert.ok(Math.abs(bar[1] - lo) <= tol && Math.abs(bar[2] - hi) <= tol, `${name} at ${x}: interval [${bar[1]}, ${bar[2]}], expected [${lo}, ${hi}] (${log ? 'log' : 'linear'} scale)`);
+        if (log) assert.ok(bar[1] > 0, `${name} at ${x}: a positive metric's interval reaches ${bar[1]}`);
         withBars++;
       }
     }
     assert.ok(withBars > 0 && withoutBars > 0, `intervals checked: ${withBars} with, ${withoutBars} without`);
+    assert.deepEqual([...scales].sort(), ['linear', 'log'], 'the headline metrics include positive ones (log scale) and a PSNR (linear)');
 
     // The stage stack: per point, the mean over its ok repetitions of each stage's median.
     const stack = await p.evaluate(() => (globalThis as Hook).__sb!.charts['stack']!.getOption().series.map((s) => ({ name: s.name!, data: s.data as (number | null)[] })));

@@ -10,11 +10,13 @@
  * averaged first (their variance kept), then the point means of a group are combined by the
  * chosen aggregate. The error bar of a mean is the 95 % t-interval of the repetitions' noise:
  * the variance of a mean of k point means is sum(s_i^2 / n_i) / k^2, its degrees of freedom by
- * Welch-Satterthwaite (the points' variances need not be equal); a group with a point of one
- * repetition gets none (its noise is unknown). Other aggregates (a median of points, a p95) get
- * no interval: none would be honest.
+ * Welch-Satterthwaite (the points' variances need not be equal), taken on the log scale for a
+ * metric that cannot be negative (its unit says so and none of its values is: meanInterval), so
+ * that it stays above zero; a group with a point of one repetition gets none (its noise is
+ * unknown). Other aggregates (a median of points, a p95) get no interval: none would be honest.
+ * The legend's text (`interval`) says what is drawn, and mentions intervals only where there are.
  */
-import { tQuantile } from '../../analyze/stats.ts';
+import { meanInterval, positiveMetric } from '../../analyze/stats.ts';
 import { parseDuration } from '../../base/duration.ts';
 import { bitsPerSecond, numberOf } from '../../config/declare.ts';
 import { FRAME_STAGES } from '../../config/workloads/stream.ts';
@@ -145,6 +147,8 @@ interface MatrixRequest {
   overlay: ParamRef[];
   /** Each fixed parameter and the condition on its column. */
   fixed: { ref: ParamRef; sql: string }[];
+  /** The parameters that vary and are aggregated over (every other one): each group says how many of their values it holds. */
+  aggregated: ParamRef[];
   agg: Aggregate;
   kind: MatrixKind;
 }
@@ -207,7 +211,9 @@ function parseRequest(q: URLSearchParams, params: readonly CatalogParam[], metri
     const ref = paramRef(p);
     fixed.push({ ref, sql: fixedSql(ref, p, f, columns) });
   }
-  return { metric, x, ...(series ? { series } : {}), ...(facet ? { facet } : {}), overlay, fixed, agg, kind };
+  const handled = new Set([...taken, ...overlay.map((o) => o.name), ...fixed.map((f) => f.ref.name)]);
+  const aggregated = params.filter((p) => !handled.has(p.name) && (p.values?.length ?? 2) > 1).map(paramRef);
+  return { metric, x, ...(series ? { series } : {}), ...(facet ? { facet } : {}), overlay, fixed, aggregated, agg, kind };
 }
 
 /** The stage metrics present, in pipeline order. */
@@ -226,7 +232,9 @@ const handle = async (ctx: RouteContext): Promise<MatrixResponse> => {
   const groups = [r.x, ...(r.series ? [r.series] : []), ...(r.facet ? [r.facet] : []), ...r.overlay];
   // The x values as written (300k, not 300000) where the parameter keeps its text.
   const xLabel = r.x.param.label ? `p.${quoteIdent(r.x.param.label)}` : `CAST(p.${r.x.col} AS VARCHAR)`;
-  const gSel = `${groups.map((g, i) => `p.${g.col} AS g${i}, p.${g.order} AS o${i}`).join(', ')}, ${xLabel} AS xl`;
+  const gSel = `${groups.map((g, i) => `p.${g.col} AS g${i}, p.${g.order} AS o${i}`).join(', ')}, ${xLabel} AS xl${r.aggregated.map((a, j) => `, p.${a.col} AS a${j}`).join('')}`;
+  // How many values of each aggregated parameter a group holds (a value absent, none, counts as one).
+  const valuesOut = (from: (j: number) => string) => r.aggregated.map((a, j) => `, count(DISTINCT ${from(j)}) + (bool_or(${from(j)} IS NULL))::INTEGER AS ${quoteIdent(`values:${a.name}`)}`).join('');
   const gNames = groups.map((_, i) => `g${i}, o${i}`).join(', ');
   const where = [`p.status = 'ok'`, ...r.fixed.map((f) => `(${f.sql})`)];
   // Failed runs of the selection: said, never plotted.
@@ -252,7 +260,7 @@ const handle = async (ctx: RouteContext): Promise<MatrixResponse> => {
     if (spreadOver === 'frames') views = ['frames'];
     sql = `WITH runs AS (SELECT p."set" AS s, p.point_key AS k, p.rep AS rep, ${gSel}, ${v} AS v, f.flags IS NOT NULL AS flagged
   FROM ${src} WHERE ${[...where, ...frameWhere, `${v} IS NOT NULL`].join(' AND ')})
-SELECT ${gNames}, any_value(xl) AS xl, avg(v) AS value, quantile_cont(v, 0.25) AS q1, median(v) AS median, quantile_cont(v, 0.75) AS q3, min(v) AS "min", max(v) AS "max",
+SELECT ${gNames}, any_value(xl) AS xl, avg(v) AS value, quantile_cont(v, 0.25) AS q1, median(v) AS median, quantile_cont(v, 0.75) AS q3, min(v) AS "min", max(v) AS "max"${valuesOut((j) => `a${j}`)},
   count(DISTINCT (s, k)) AS points, count(DISTINCT (s, k, rep)) AS runs, count(DISTINCT CASE WHEN flagged THEN (s, k, rep) END) AS flagged,
   CASE WHEN count(DISTINCT (s, k)) = 1 THEN min(s) END AS "set", CASE WHEN count(DISTINCT (s, k)) = 1 THEN min(k) END AS "key", CASE WHEN count(DISTINCT (s, k)) = 1 THEN min(rep) END AS rep
 FROM runs GROUP BY ${gNames} ORDER BY ${order}`;
@@ -262,9 +270,9 @@ FROM runs GROUP BY ${gNames} ORDER BY ${order}`;
     const first = valueCols[0]!.name;
     sql = `WITH runs AS (SELECT p."set" AS s, p.point_key AS k, p.rep AS rep, ${gSel}, ${valueCols.map((c) => `${c.expr} AS ${c.name}`).join(', ')}, f.flags IS NOT NULL AS flagged
   FROM ${runsFrom} WHERE ${[...where, `${valueCols[0]!.expr} IS NOT NULL`].join(' AND ')}),
-pts AS (SELECT s, k, ${gNames}, any_value(xl) AS xl, ${valueCols.map((c) => `avg(${c.name}) AS ${c.name}`).join(', ')}, coalesce(var_samp(${first}), 0) AS s2, count(*) AS n, sum(flagged::INTEGER) AS fl, min(rep) AS rep0
+pts AS (SELECT s, k, ${gNames}, any_value(xl) AS xl, ${valueCols.map((c) => `avg(${c.name}) AS ${c.name}`).join(', ')}, coalesce(var_samp(${first}), 0) AS s2, count(*) AS n, sum(flagged::INTEGER) AS fl, min(rep) AS rep0${r.aggregated.map((_, j) => `, any_value(a${j}) AS a${j}`).join('')}
   FROM runs GROUP BY s, k, ${gNames})
-SELECT ${gNames}, any_value(xl) AS xl, ${valueCols.map((c) => `${aggSql(c.name)} AS ${c.name}`).join(', ')}, count(*) AS points, sum(n) AS runs, sum(fl) AS flagged,
+SELECT ${gNames}, any_value(xl) AS xl, ${valueCols.map((c) => `${aggSql(c.name)} AS ${c.name}`).join(', ')}, count(*) AS points, sum(n) AS runs, sum(fl) AS flagged${valuesOut((j) => `a${j}`)},
   sum(s2 / n) AS var_sum, sum(power(s2 / n, 2) / nullif(n - 1, 0)) AS ws, min(n) AS min_n, sum(n - 1) AS df_pooled,
   CASE WHEN count(*) = 1 THEN min(s) END AS "set", CASE WHEN count(*) = 1 THEN min(k) END AS "key", CASE WHEN count(*) = 1 THEN min(rep0) END AS rep
 FROM pts GROUP BY ${gNames} ORDER BY ${order}`;
@@ -272,6 +280,14 @@ FROM pts GROUP BY ${gNames} ORDER BY ${order}`;
   const [{ columns: c }, excl] = [await ctx.sets.query(sql, { views }), await ctx.sets.query(excludedSql)];
   const excludedFailed = Number(Object.values(excl.columns)[0]?.[0] ?? 0);
   const n = c['g0']?.length ?? 0;
+  // Intervals: of a mean of point means only; on the log scale for a metric that cannot be
+  // negative (its unit says so and none of its values in the set is), so that they stay above 0.
+  const wantCi = r.agg === 'mean' && (r.kind === 'line' || r.kind === 'scatter' || r.kind === 'bar' || r.kind === 'heatmap');
+  let logCi = false;
+  if (wantCi) {
+    const least = await ctx.sets.query(`SELECT min(CAST(${metricCol} AS DOUBLE)) AS least FROM points WHERE status = 'ok'`);
+    logCi = positiveMetric(r.metric.unit, least.columns['least']?.[0] as number | null);
+  }
 
   // Series and facet labels: the series parameter's value, then each overlaid one as name=value.
   const seriesIdx = r.series ? 1 : undefined;
@@ -291,11 +307,10 @@ FROM pts GROUP BY ${gNames} ORDER BY ${order}`;
     const ws = c['ws']?.[i] as number | null;
     const k = c['points']![i] as number;
     // A point with one repetition has no measured noise: it would enter as exact and narrow the interval.
-    if (r.agg !== 'mean' || value === null || varSum === null || Number(c['min_n']![i]) < 2) return [null, null];
+    if (!wantCi || value === null || varSum === null || Number(c['min_n']![i]) < 2) return [null, null];
     // Welch-Satterthwaite: the points' variances need not be equal.
     const df = ws !== null && ws > 0 ? (varSum * varSum) / ws : Number(c['df_pooled']![i]);
-    const half = tQuantile(0.975, df) * (Math.sqrt(varSum) / k);
-    return [value - half, value + half];
+    return meanInterval(value, Math.sqrt(varSum) / k, df, logCi) ?? [null, null];
   };
   const base = (i: number) => ({
     x: c['g0']![i]!,
@@ -323,7 +338,13 @@ FROM pts GROUP BY ${gNames} ORDER BY ${order}`;
       push({ ...base(i), value: c['v0']![i] ?? null, lo, hi });
     }
   }
+  // Per group, how many values of each aggregated parameter it combines (the catalogue's count is the set's, not the group's).
+  for (const a of r.aggregated) {
+    const name = `values:${a.name}`;
+    out[name] = r.kind === 'stack' ? rows.flatMap((i) => stages.map(() => c[name]![i] ?? null)) : rows.map((i) => c[name]![i] ?? null);
+  }
   for (const k of ['x', 'xlabel', 'xorder', 'series', 'facet', 'value', 'lo', 'hi', 'points', 'runs', 'flagged', 'set', 'key', 'rep']) out[k] ??= [];
+  const withCi = r.kind === 'stack' || r.kind === 'box' ? 0 : (out['lo'] as unknown[]).filter((v) => v !== null).length;
 
   const xs = (c['g0'] ?? []).filter((v): v is number => typeof v === 'number');
   const numeric = r.x.numeric && xs.length === n && n > 0;
@@ -341,18 +362,23 @@ FROM pts GROUP BY ${gNames} ORDER BY ${order}`;
         ? `box: quartiles and range over ${spreadOver === 'frames' ? 'the frames of the recorded windows' : 'the runs (repetitions and aggregated points)'}`
         : r.kind === 'stack'
           ? `each bar: a stage's median over the frames of a point (stage.<s>.p50), mean over its repetitions, ${r.agg} over the points of the group`
-          : r.kind === 'heatmap'
-            ? `each cell: ${r.agg} of the point means (each point's mean over its repetitions)`
-            : r.agg === 'mean'
-              ? r.kind === 'bar'
-                ? 'bars: no error bars drawn beside grouped bars; hovering a bar gives its 95 % confidence interval of the mean over repetitions (Student t)'
-                : 'error bars: 95 % confidence interval of the mean over repetitions (Student t)'
-              : `${r.agg} over points: no interval`,
+          : intervalText(r.kind, r.agg, n, withCi, logCi),
+    ...(wantCi ? { intervals: { scale: logCi ? ('log' as const) : ('linear' as const), groups: withCi, of: n } } : {}),
+    aggregated: r.aggregated.map((a) => a.name),
     ...(spreadOver ? { spreadOver } : {}),
     ...(r.kind === 'stack' ? { stages: stages.map((s) => s.stage) } : {}),
     sql,
   };
 };
+
+/** What a line, scatter, bar or heatmap plot shows, in words: exactly the intervals it has, and where they are drawn. */
+export function intervalText(kind: MatrixKind, agg: Aggregate, groups: number, withCi: number, log: boolean): string {
+  const what = `${kind === 'heatmap' ? 'each cell' : kind === 'bar' ? 'each bar' : 'each value'}: ${agg} of the point means (each point's mean over its repetitions)`;
+  if (withCi === 0) return what;
+  const ci = `95 % CI of the mean over repetitions${log ? ', on the log scale' : ''} (Student t, Welch-Satterthwaite df)`;
+  const none = withCi < groups ? `; none for ${groups - withCi} of ${groups} groups (a point with a single run)` : '';
+  return kind === 'line' || kind === 'scatter' ? `${what}; error bars: ${ci}${none}` : `${what}; not drawn, in the tooltip: its ${ci}${none}`;
+}
 
 /** The routes of the matrix view. */
 export const routes: Route[] = [{ method: 'GET', path: '/api/matrix', handle }];

@@ -59,7 +59,7 @@ const LINE = '#2f5fb3';
 
 const label = (v: string | number | boolean | null, unit: string | null) => (typeof v === 'number' ? formatValue(v, unit) : String(v));
 
-/** One metric against one parameter: the mean per x value as a line, its 95 % interval as error bars. */
+/** One metric against one parameter: the mean per x value as a line, its 95 % interval as error bars where it has one. */
 function plotOption(p: ReportPlot, unit: string | null): ChartOption {
   const m: MatrixResponse = p.matrix;
   const xs = m.columns['x'] ?? [];
@@ -87,7 +87,7 @@ function plotOption(p: ReportPlot, unit: string | null): ChartOption {
       formatter: (item) => {
         const i = (item as { dataIndex: number; seriesIndex: number }).seriesIndex === 0 ? (item as { dataIndex: number }).dataIndex : -1;
         if (i < 0) return '';
-        const ci = num(lo[i]) !== null && num(hi[i]) !== null ? `\n95 % interval ${label(num(lo[i]), unit)} to ${label(num(hi[i]), unit)}` : '\nno interval (a point with one repetition)';
+        const ci = num(lo[i]) !== null && num(hi[i]) !== null ? `\n95 % CI of the mean${m.intervals?.scale === 'log' ? ' (log scale)' : ''}: ${label(num(lo[i]), unit)} to ${label(num(hi[i]), unit)}` : '\nno interval (a point with one repetition)';
         const flagged = Number(m.columns['flagged']?.[i] ?? 0);
         return escapeHtml(`${p.param} = ${String(m.columns['xlabel']?.[i] ?? xs[i])}\nmean ${label(num(values[i]), unit)}${unit ? ` ${unit}` : ''}${ci}\n${String(m.columns['points']?.[i] ?? '?')} point(s), ${String(m.columns['runs']?.[i] ?? '?')} run(s)${flagged > 0 ? `, ${flagged} flagged` : ''}`).replace(/\n/g, '<br>');
       },
@@ -101,7 +101,7 @@ function plotOption(p: ReportPlot, unit: string | null): ChartOption {
       { type: 'line', name: 'mean', data, symbolSize: 7, connectNulls: false, lineStyle: { color: LINE, width: 2 }, itemStyle: { color: LINE } },
       {
         type: 'custom',
-        name: '95 % interval',
+        name: 'error bars',
         data: bars,
         z: 1,
         renderItem: errorBarRenderer(LINE, 5),
@@ -179,10 +179,12 @@ function parallelOption(d: ReportData): ChartOption {
   };
 }
 
-function panel(parent: HTMLElement, name: string, option: ChartOption, csv: () => string, tall = false): void {
+function panel(parent: HTMLElement, name: string, option: ChartOption, csv: () => string, tall = false, caption?: string): void {
   const box = el('div', { class: 'panel' });
   const div = el('div', { class: tall ? 'chart tall' : 'chart', 'data-chart': name });
   box.append(div);
+  // What this chart shows, its own intervals included (they differ from plot to plot: a group with a single run has none).
+  if (caption) box.append(el('p', { class: 'note caption', 'data-caption': name }, `${caption[0]!.toUpperCase()}${caption.slice(1)}.`));
   parent.append(box);
   const chart = makeChart(div, name);
   chart.setOption(option);
@@ -196,15 +198,14 @@ function render(): void {
   try {
     const d = readData();
     header(d);
-    const interval = d.plots[0]?.matrix.interval;
-    main.append(el('p', { class: 'note' }, `Each headline metric against each parameter that varies; the other parameters aggregated by mean (each point first averaged over its repetitions). ${interval ? `${interval[0]!.toUpperCase()}${interval.slice(1)}.` : ''} The same computation as the GUI's matrix view.`));
+    main.append(el('p', { class: 'note' }, "Each headline metric against each parameter that varies; the other parameters aggregated by mean (each point first averaged over its repetitions). Under each plot: what it draws, its intervals where it has them. The same computation as the GUI's matrix view."));
     for (const m of d.metrics) {
       const plots = d.plots.filter((p) => p.metric === m.name);
       if (plots.length === 0) continue;
       main.append(el('h2', {}, `${m.name}${m.unit ? ` (${m.unit})` : ''}`), el('p', { class: 'note' }, m.doc));
       const grid = el('div', { class: 'grid' });
       main.append(grid);
-      for (const p of plots) panel(grid, `plot:${p.metric}:${p.param}`, plotOption(p, m.unit), () => toCsv(p.matrix.columns));
+      for (const p of plots) panel(grid, `plot:${p.metric}:${p.param}`, plotOption(p, m.unit), () => toCsv(p.matrix.columns), false, p.matrix.interval);
     }
     if (d.stack) {
       main.append(el('h2', {}, 'Stage stack'), el('p', { class: 'note' }, 'Per point: the median of each pipeline stage over its frames (each run\'s stage.<s>.p50), averaged over the repetitions, stacked in pipeline order: capture start to display.'));

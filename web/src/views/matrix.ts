@@ -81,18 +81,26 @@ export function facetOption(r: MatrixResponse, rows: number[], s: ViewState, cat
   const catOrder = new Map(rows.map((i) => [catOf(i), Number(c['xorder']![i] ?? 0)]));
   const cats = [...new Set(rows.map(catOf))].sort((a, b) => catOrder.get(a)! - catOrder.get(b)! || a.localeCompare(b));
   const others = cat.params.filter((p) => p.name !== r.x.name && p.name !== s['s'] && p.name !== s['f'] && multi(p));
-  const settings = others.map((p) => {
-    const ctl = s[`c.${p.name}`] ?? 'agg';
-    return ctl.startsWith('v:') ? `${p.name} = ${ctl.slice(2)}` : ctl === 'overlay' ? '' : `${p.name}: ${s['agg'] ?? 'mean'} of ${p.values?.length ?? '?'} values`;
-  }).filter(Boolean);
+  // A fixed parameter as fixed; an aggregated one with the number of its values this group combines (the server counts them per group).
+  const settings = (i: number) =>
+    others
+      .map((p) => {
+        const ctl = s[`c.${p.name}`] ?? 'agg';
+        if (ctl.startsWith('v:')) return `${p.name} = ${ctl.slice(2)}`;
+        const n = c[`values:${p.name}`]?.[i];
+        if (ctl === 'overlay' || typeof n !== 'number') return '';
+        return n === 1 ? `${p.name}: 1 value in this group` : `${p.name}: ${s['agg'] ?? 'mean'} over ${n} values`;
+      })
+      .filter(Boolean);
+  const ciText = r.intervals?.scale === 'log' ? '95 % CI of the mean (t, log scale)' : '95 % CI of the mean (t)';
   const tooltip = (i: number) => {
     const lines = [
       `<b>${r.x.name} = ${catOf(i)}</b>${c['series']![i] ? `<br>${s['s'] ? `${s['s']} = ` : ''}${c['series']![i]}` : ''}${c['facet']![i] ? `<br>${s['f']} = ${c['facet']![i]}` : ''}`,
-      ...settings,
+      ...settings(i),
       kind === 'box'
         ? `median ${fmt(c['median']![i], r.metric.unit)} (quartiles ${fmt(c['q1']![i])} – ${fmt(c['q3']![i])}, range ${fmt(c['min']![i])} – ${fmt(c['max']![i])})`
         : `<b>${r.metric.name}${kind === 'stack' ? ` ${c['stage']![i]}` : ''}: ${fmt(c['value']![i], r.metric.unit)}</b>`,
-      c['lo']![i] !== null && c['lo']![i] !== undefined ? `95 % CI of the mean (t): ${fmt(c['lo']![i])} – ${fmt(c['hi']![i])}` : '',
+      c['lo']![i] !== null && c['lo']![i] !== undefined ? `${ciText}: ${fmt(c['lo']![i])} – ${fmt(c['hi']![i])}` : '',
       `${c['points']![i]} point(s), ${c['runs']![i]} run(s)${Number(c['flagged']![i]) > 0 ? `, <span style="color:#c62828">${c['flagged']![i]} flagged</span>` : ''}`,
       c['key']![i] ? '<i>click: open the run</i>' : '',
     ];
