@@ -8,7 +8,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { fit } from '../src/analyze/fit.ts';
-import { impact } from '../src/analyze/impact.ts';
+import { BOOTSTRAP, impact } from '../src/analyze/impact.ts';
 import { ols } from '../src/analyze/ols.ts';
 import { seededRandom } from '../src/analyze/stats.ts';
 import { synthetic } from '../src/analyze/synthetic.ts';
@@ -58,7 +58,7 @@ const im = impact(ds);
 console.log(`${ds.rows.length} runs, ${new Set(ds.rows.map((r) => r.key)).size} points, 6 parameters; median of ${CALLS} calls`);
 console.log(`reference: one OLS solve, ${X[0]!.length} columns       ${ref.toFixed(1)} ms`);
 console.log(`fit (${f.candidates.length} forms x 5 folds + final: chose ${f.form}) ${tFit.toFixed(1)} ms  (${(tFit / ref).toFixed(0)} x reference)`);
-console.log(`impact, 100 bootstrap resamples         ${tImpact.toFixed(1)} ms  (${(tImpact / ref).toFixed(0)} x reference)`);
+console.log(`impact, ${BOOTSTRAP} bootstrap resamples        ${tImpact.toFixed(1)} ms  (${(tImpact / ref).toFixed(0)} x reference)`);
 console.log(`impact, no bootstrap                    ${tImpact0.toFixed(1)} ms  (${(tImpact0 / ref).toFixed(0)} x reference)`);
 console.log(`fit + impact                            ${(tFit + tImpact).toFixed(1)} ms`);
 console.log(`cv mape ${(f.cv.mape * 100).toFixed(1)} %; impact: ${im.factors.filter((x) => x.share > 0.01).map((x) => `${x.name} ${(x.share * 100).toFixed(1)} %`).join(', ')}, noise ${(im.noise.share * 100).toFixed(1)} %`);

@@ -16,8 +16,10 @@
 //   adds to the main effects alone (its type-II SS on a balanced design), equally when all add nothing.
 // - other: what the point means vary by beyond that (three-way and higher interactions, curvature
 //   of a parameter kept linear). Shares are SS / total SS, so shares + noise = 1.
-// - ci: percentile bootstrap over points (repetitions travel with their point), seeded, widened to
-//   hold the estimate.
+// - ci: percentile bootstrap over points (repetitions travel with their point), 1,000 resamples,
+//   seeded, never widened: a share near 0 sits at a boundary where resampled points (duplicates fit
+//   more easily) push the bootstrap distribution up, past the estimate itself. That is said (the
+//   factor's `outside`, and a warning), not hidden by stretching the interval to hold the estimate.
 // - p: an F test of the parameter (its main effect and every pair it is in) or pair, dropped from the
 //   full model, against the pure-error mean square: a parameter with no effect gets p > 0.05 in 95 %
 //   of sets. NaN without repetitions.
@@ -26,6 +28,9 @@ import { InputError } from '../base/errors.ts';
 import { checkDataset, groupPoints, type Dataset, type ParamInfo, type PointRuns } from './dataset.ts';
 import { fUpperP, percentileSorted, seededRandom } from './stats.ts';
 
+/** Bootstrap resamples by default: enough for the 2.5 % and 97.5 % percentiles to be stable to about a percentage point of share. */
+export const BOOTSTRAP = 1000;
+
 /** Numeric parameters with more distinct values than this become one linear column instead of a factor. */
 export const FACTOR_MAX_LEVELS = 12;
 /** Exact Shapley values over at most this many parameters (2^m subset fits). */
@@ -33,7 +38,7 @@ export const MAX_PARAMS = 12;
 
 /** Options of impact. */
 export interface ImpactOptions {
-  /** Bootstrap resamples for the intervals (0: none). Default 100. */
+  /** Bootstrap resamples for the intervals (0: none). Default BOOTSTRAP (1,000). */
   bootstrap?: number;
   seed?: number;
 }
@@ -43,7 +48,10 @@ export interface Factor {
   /** A parameter, a pair `a*b`, or `other`. */
   name: string;
   share: number;
+  /** The 95 % percentile bootstrap interval (never widened to hold the share). */
   ci: [number, number];
+  /** The share lies outside its own interval: the bootstrap is biased there (a share near 0), read the interval with care. */
+  outside: boolean;
   /** F test against the pure error (NaN for `other` or without repetitions). */
   p: number;
 }
@@ -52,7 +60,7 @@ export interface Factor {
 export interface ImpactResult {
   metric: string;
   factors: Factor[];
-  noise: { share: number; ci: [number, number]; df: number };
+  noise: { share: number; ci: [number, number]; outside: boolean; df: number };
   n: number;
   points: number;
   warnings: string[];
@@ -128,14 +136,18 @@ class Gram {
         sx[j] = sx[j]! + xa;
         sxy[j] = sxy[j]! + xa * yi;
         const row = j * p;
-        for (let b = 0; b < cols.length; b++) S[row + cols[b]!] = S[row + cols[b]!]! + xa * vals[b]!;
+        // The upper triangle only (a point's columns are in ascending order); mirrored below.
+        for (let b = a; b < cols.length; b++) S[row + cols[b]!] = S[row + cols[b]!]! + xa * vals[b]!;
       }
     }
     this.G = new Float64Array(p * p);
     this.c = new Float64Array(p);
+    this.L = new Float64Array(p * p);
+    this.z = new Float64Array(p);
+    this.zz = new Float64Array(p);
     for (let j = 0; j < p; j++) {
       this.c[j] = sxy[j]! - (sx[j]! * sy) / W;
-      for (let k = 0; k < p; k++) this.G[j * p + k] = S[j * p + k]! - (sx[j]! * sx[k]!) / W;
+      for (let k = j; k < p; k++) this.G[j * p + k] = this.G[k * p + j] = S[j * p + k]! - (sx[j]! * sx[k]!) / W;
     }
   }
 
@@ -151,17 +163,63 @@ class Gram {
     return idx.every((j, i) => L.get(i, i) ** 2 > 1e-10 * this.G[j * this.p + j]!) ? chol : undefined;
   }
 
+  /** Work space of ssChol: the rows of the last subset's Cholesky factor (stride p), its forward-substituted c, and the running sums of its squares. */
+  private readonly L: Float64Array;
+  private readonly z: Float64Array;
+  private readonly zz: Float64Array;
+  /** The columns whose rows L, z and zz hold, in order. */
+  private rows: number[] = [];
+
+  /**
+   * SS explained by a subset, c' G^-1 c = |L^-1 c|^2 with G = L L', by a Cholesky factorisation
+   * in buffers of its own, so that the thousands of small fits of a bootstrap (every subset of the
+   * parameters, in every resample) allocate nothing. The rows of a factor depend only on the
+   * columns before them, so the rows the last subset shares with this one as a prefix are kept:
+   * the full model and each pair's fit start from the main effects' rows. Undefined where chol()
+   * would refuse the subset (a column close to the span of the others): the caller takes the SVD.
+   */
+  private ssChol(idx: readonly number[]): number | undefined {
+    const k = idx.length;
+    const p = this.p;
+    const G = this.G;
+    const L = this.L;
+    const z = this.z;
+    let r = 0;
+    while (r < k && r < this.rows.length && this.rows[r] === idx[r]) r++;
+    this.rows.length = r;
+    for (let j = r; j < k; j++) {
+      const cj = idx[j]!;
+      const lj = j * p;
+      // Row j of L: L_jm = (G_jm - sum_{q<m} L_jq L_mq) / L_mm for m < j, then the diagonal.
+      for (let m = 0; m < j; m++) {
+        const lm = m * p;
+        let v = G[cj * p + idx[m]!]!;
+        for (let q = 0; q < m; q++) v -= L[lj + q]! * L[lm + q]!;
+        L[lj + m] = v / L[lm + m]!;
+      }
+      let d = G[cj * p + cj]!;
+      for (let q = 0; q < j; q++) d -= L[lj + q]! ** 2;
+      if (!(d > 1e-10 * G[cj * p + cj]!)) return undefined;
+      const ljj = Math.sqrt(d);
+      L[lj + j] = ljj;
+      // Forward substitution as the factor grows: z_j = (c_j - sum L_jm z_m) / L_jj; SS = |z|^2.
+      let v = this.c[cj]!;
+      for (let m = 0; m < j; m++) v -= L[lj + m]! * z[m]!;
+      z[j] = v / ljj;
+      this.zz[j] = (j > 0 ? this.zz[j - 1]! : 0) + z[j]! ** 2;
+      this.rows.push(cj);
+    }
+    return k > 0 ? this.zz[k - 1]! : 0;
+  }
+
   /** SS explained by a subset of the columns (c' G^+ c), and the subset's rank. */
   ss(idx: readonly number[], wantRank = false): { ss: number; rank: number } {
     if (idx.length === 0) return { ss: 0, rank: 0 };
-    const b = Matrix.columnVector(idx.map((j) => this.c[j]!));
     if (!wantRank) {
-      const chol = this.chol(idx);
-      if (chol) {
-        const x = chol.solve(b).to1DArray();
-        return { ss: x.reduce((s, v, i) => s + v * b.get(i, 0), 0), rank: idx.length };
-      }
+      const ss = this.ssChol(idx);
+      if (ss !== undefined) return { ss, rank: idx.length };
     }
+    const b = Matrix.columnVector(idx.map((j) => this.c[j]!));
     const svd = new SingularValueDecomposition(this.sub(idx), { autoTranspose: true });
     const x = svd.solve(b).to1DArray();
     return { ss: x.reduce((s, v, i) => s + v * b.get(i, 0), 0), rank: svd.rank };
@@ -225,9 +283,12 @@ function decompose(coded: Coded, points: readonly PointRuns[], weights: readonly
   const { mainIdx, pairIdx } = coded;
   const m = mainIdx.length;
 
-  // Shapley over parameters of v(S) = SS(main effects of S): every subset once, by bitmask.
+  // Shapley over parameters of v(S) = SS(main effects of S): every subset once, by bitmask. The
+  // columns go last parameter first, so that consecutive masks (which differ in their low bits)
+  // share a prefix of columns, whose factor rows the Gram keeps; SS does not depend on the order.
+  const order = mainIdx.map((_, a) => m - 1 - a);
   const v = new Array<number>(1 << m);
-  for (let mask = 0; mask < 1 << m; mask++) v[mask] = gram.ss(mainIdx.flatMap((idx, a) => (mask & (1 << a) ? idx : []))).ss;
+  for (let mask = 0; mask < 1 << m; mask++) v[mask] = gram.ss(order.flatMap((a) => (mask & (1 << a) ? mainIdx[a]! : []))).ss;
   const fact = [1];
   for (let i = 1; i <= m; i++) fact.push(fact[i - 1]! * i);
   const bits = (x: number) => x.toString(2).replace(/0/g, '').length;
@@ -240,7 +301,7 @@ function decompose(coded: Coded, points: readonly PointRuns[], weights: readonly
     }
     return phi;
   });
-  const allMains = mainIdx.flat();
+  const allMains = order.flatMap((a) => mainIdx[a]!);
   const all = [...allMains, ...pairIdx.flat()];
   // Dropping a parameter for its F test takes its main effect and every pair it is in.
   const paramBlocks = mainIdx.map((idx, a) => [...idx, ...pairIdx.flatMap((pi, q) => (coded.pairs[q]!.a === a || coded.pairs[q]!.b === a ? pi : []))]);
@@ -299,7 +360,7 @@ export function impact(ds: Dataset, opts: ImpactOptions = {}): ImpactResult {
   if (!(d.total > 0)) throw InputError.single(where, `${metric} is the same in every run (${rows[0]!.y}): there is no variance to explain`);
   if (d.pureDf === 0) warnings.push('no repetitions: noise is the residual of the main-effects + pairs model, and holds any higher-order interaction');
 
-  const B = opts.bootstrap ?? 100;
+  const B = opts.bootstrap ?? BOOTSTRAP;
   const rand = seededRandom(opts.seed ?? 1);
   const samples: number[][] = [];
   for (let b = 0; b < B; b++) {
@@ -309,24 +370,36 @@ export function impact(ds: Dataset, opts: ImpactOptions = {}): ImpactResult {
     samples.push(r.total > 0 ? [...r.mains, ...r.pairs, r.other, r.noise].map((x) => x / r.total) : []);
   }
   const ok = samples.filter((s) => s.length > 0);
-  const ci = (k: number, point: number): [number, number] => {
-    if (ok.length === 0) return [point, point];
+  // The percentile interval as it is: a share outside it is reported (`outside`), never covered up.
+  const ci = (k: number, point: number): { ci: [number, number]; outside: boolean } => {
+    if (ok.length === 0) return { ci: [point, point], outside: false };
     const sorted = ok.map((s) => s[k]!).sort((x, y) => x - y);
-    // A share near 0 sits at a boundary where resampled points (duplicates fit more easily) bias the
-    // percentile interval upward, past the estimate itself: the interval is widened to hold it.
-    return [Math.min(percentileSorted(sorted, 0.025), point), Math.max(percentileSorted(sorted, 0.975), point)];
+    const interval: [number, number] = [percentileSorted(sorted, 0.025), percentileSorted(sorted, 0.975)];
+    // A share that ties with a bound up to rounding (the noise is 1 minus the others) is inside.
+    const eps = 1e-12;
+    return { ci: interval, outside: point < interval[0] - eps || point > interval[1] + eps };
   };
   const shares = [...d.mains, ...d.pairs, d.other, d.noise].map((x) => x / d.total);
   const factors: Factor[] = [
-    ...coded.names.map((name, a) => ({ name, share: shares[a]!, ci: ci(a, shares[a]!), p: d.pMains[a]! })),
+    ...coded.names.map((name, a) => ({ name, share: shares[a]!, ...ci(a, shares[a]!), p: d.pMains[a]! })),
     ...coded.pairs.map((pr, q) => {
       const k = coded.names.length + q;
-      return { name: `${coded.names[pr.a]}*${coded.names[pr.b]}`, share: shares[k]!, ci: ci(k, shares[k]!), p: d.pPairs[q]! };
+      return { name: `${coded.names[pr.a]}*${coded.names[pr.b]}`, share: shares[k]!, ...ci(k, shares[k]!), p: d.pPairs[q]! };
     }),
   ];
   const kOther = coded.names.length + coded.pairs.length;
-  if (shares[kOther]! > 1e-9) factors.push({ name: 'other', share: shares[kOther]!, ci: ci(kOther, shares[kOther]!), p: NaN });
+  if (shares[kOther]! > 1e-9) factors.push({ name: 'other', share: shares[kOther]!, ...ci(kOther, shares[kOther]!), p: NaN });
   // Noise takes what the rows above leave, so that shares + noise = 1 up to one rounding.
   const noiseShare = 1 - factors.reduce((s, f) => s + f.share, 0);
-  return { metric, factors, noise: { share: noiseShare, ci: ci(kOther + 1, noiseShare), df: d.pureDf }, n: rows.length, points: points.length, warnings };
+  const noise = { share: noiseShare, ...ci(kOther + 1, noiseShare), df: d.pureDf };
+  const outside = [...factors, { ...noise, name: 'noise' }].filter((f) => f.outside);
+  if (outside.length > 0) {
+    // Small shares with the digits that tell them from their bounds.
+    const pc = (v: number) => `${Math.abs(v) >= 0.01 || v === 0 ? (v * 100).toFixed(1) : (v * 100).toPrecision(2)} %`;
+    const one = outside.length === 1;
+    warnings.push(
+      `the share${one ? '' : 's'} of ${outside.map((f) => `${f.name} (${pc(f.share)}, interval ${pc(f.ci[0])} to ${pc(f.ci[1])})`).join(', ')} ${one ? 'lies' : 'lie'} outside ${one ? 'its' : 'their'} bootstrap interval${one ? '' : 's'}: resampling points biases shares (a point drawn twice is fitted more easily, so a term's share near 0 goes up and what is left between points goes down); read that interval as the bootstrap's spread, not as a range around the estimate`,
+    );
+  }
+  return { metric, factors, noise, n: rows.length, points: points.length, warnings };
 }

@@ -363,9 +363,9 @@ export interface ModelResponse {
     residuals: Columns;
   };
   impact: {
-    /** Columns name, share, lo, hi, p; largest share first. */
+    /** Columns name, share, lo, hi (95 % percentile bootstrap interval, never widened), outside (the share lies outside it), p; largest share first. */
     factors: Columns;
-    noise: { share: number; lo: number; hi: number };
+    noise: { share: number; lo: number; hi: number; outside: boolean };
     warnings: string[];
   };
   /** What the what-if form asks for: the parameters the model uses. */

@@ -35,8 +35,9 @@ export const modelSpec = {
     '           the worst residuals and warnings (collinearity, too few points). Saved as',
     '           SET/models/<metric>.json (atomically). --by PARAM: one model per level of a category.',
     "impact     each parameter's and pair's share of the metric's variance, the repetitions' noise as its",
-    '           own row; shares and noise add up to 1. 95 % intervals by bootstrap over points, and an F',
-    '           test against the noise (p).',
+    '           own row; shares and noise add up to 1. 95 % percentile intervals of 1,000 bootstrap',
+    '           resamples over points (never widened: a share outside its interval is marked *), and an',
+    '           F test against the noise (p).',
     "predict    the metric at a setting, with the 95 % interval of the mean (CI) and of one run (PI); says",
     '           when the setting lies outside the measured range (extrapolation). Values are read as',
     '           `run --set` reads them: --set bitrate=8M --set resolution=1920x1080 --set fps=60.',
@@ -49,7 +50,7 @@ export const modelSpec = {
     '  --root DIR            where result sets are looked for (default: results)',
     '  --metric M            the metric (fit, impact: one; predict: repeatable)',
     '  --by PARAM            fit: one model per level of this categorical parameter',
-    '  --bootstrap N         impact: bootstrap resamples for the intervals (default 100)',
+    '  --bootstrap N         impact: bootstrap resamples for the intervals (default 1000)',
     '  --set PARAM=VALUE     predict: a parameter value (one per parameter the model uses)',
     '  --maximize M          recommend: an objective (repeatable; with --minimize too)',
     '  --minimize M          recommend: an objective to minimise (repeatable)',
@@ -58,7 +59,7 @@ export const modelSpec = {
     '  --include-flagged     keep the runs recorded saturated',
     '  --json                the answer as JSON (each with runs {leftOut {saturated}, notChecked, includeFlagged, text}): fit {metric, formula, terms [{name, coef, ci}], r2, n, cv',
     '                        {mape, rmse}, warnings, ...} (with --by {metric, by, levels [{level, ...}]});',
-    '                        impact {metric, factors [{name, share, ci}], noise {share}, ...}; predict',
+    '                        impact {metric, factors [{name, share, ci, outside, p}], noise {share, ci, outside}, ...}; predict',
     '                        {setting, predictions [{metric, value, ci, pi, outside}]}; recommend {objectives,',
     '                        fits, best, closest, considered}',
   ].join('\n'),
@@ -208,9 +209,11 @@ function settingText(p: Record<string, number | string>): string {
 }
 
 function impactText(r: ReturnType<typeof impactOf>, unit: string): string {
-  const rows = [...r.factors].sort((x, y) => y.share - x.share).map((f) => [f.name, pct(f.share), `[${pct(f.ci[0])}, ${pct(f.ci[1])}]`, Number.isNaN(f.p) ? '-' : num(f.p, 2), bar(f.share)]);
-  rows.push(['noise (repetitions)', pct(r.noise.share), `[${pct(r.noise.ci[0])}, ${pct(r.noise.ci[1])}]`, '', bar(r.noise.share)]);
+  const ci = (f: { ci: [number, number]; outside: boolean }) => `[${pct(f.ci[0])}, ${pct(f.ci[1])}]${f.outside ? ' *' : ''}`;
+  const rows = [...r.factors].sort((x, y) => y.share - x.share).map((f) => [f.name, pct(f.share), ci(f), Number.isNaN(f.p) ? '-' : num(f.p, 2), bar(f.share)]);
+  rows.push(['noise (repetitions)', pct(r.noise.share), ci(r.noise), '', bar(r.noise.share)]);
   const lines = [`${r.metric}${unit}: share of its variance over ${r.n} runs (${r.points} points)`, renderTable(['factor', 'share', '95 % CI', 'p', ''], rows)];
+  lines.push('95 % CI: percentile interval of a bootstrap over points, as it came out (never widened to hold the share)' + ([...r.factors, r.noise].some((f) => f.outside) ? '; *: the share lies outside it (see the warning)' : ''));
   lines.push('p: F test of the factor against the noise of the repetitions (a parameter with p > 0.05 is not told apart from noise)');
   for (const w of r.warnings) lines.push(`warning: ${w}`);
   return `${lines.join('\n')}\n`;

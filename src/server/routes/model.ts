@@ -81,8 +81,8 @@ export const routes: Route[] = [
           },
         },
         impact: {
-          factors: { name: factors.map((x) => x.name), share: factors.map((x) => x.share), lo: factors.map((x) => x.ci[0]), hi: factors.map((x) => x.ci[1]), p: factors.map((x) => x.p) },
-          noise: { share: im.noise.share, lo: im.noise.ci[0], hi: im.noise.ci[1] },
+          factors: { name: factors.map((x) => x.name), share: factors.map((x) => x.share), lo: factors.map((x) => x.ci[0]), hi: factors.map((x) => x.ci[1]), outside: factors.map((x) => x.outside), p: factors.map((x) => x.p) },
+          noise: { share: im.noise.share, lo: im.noise.ci[0], hi: im.noise.ci[1], outside: im.noise.outside },
           warnings: im.warnings,
         },
         settings,

@@ -103,16 +103,21 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
     const shares = [...(f['share'] as number[]), m.impact.noise.share];
     const lo = [...(f['lo'] as number[]), m.impact.noise.lo];
     const hi = [...(f['hi'] as number[]), m.impact.noise.hi];
+    const outside = [...((f['outside'] as boolean[] | undefined) ?? names.slice(1).map(() => false)), m.impact.noise.outside];
     const imp = panel('Impact: share of the variance (95 % bootstrap interval in the tooltip)', 'model-impact', Math.max(220, 28 * names.length + 60));
     imp.chart.setOption({
       animation: false,
       grid: { left: 170, right: 40, top: 10, bottom: 30 },
       xAxis: { type: 'value', max: 1, axisLabel: { formatter: (v: number) => `${Math.round(v * 100)} %` } },
       yAxis: { type: 'category', data: names, inverse: true },
-      tooltip: { trigger: 'item', formatter: (p: { dataIndex: number }) => `${names[p.dataIndex]}: ${pct(shares[p.dataIndex])} [${pct(lo[p.dataIndex])}, ${pct(hi[p.dataIndex])}]` },
+      tooltip: {
+        trigger: 'item',
+        formatter: (p: { dataIndex: number }) =>
+          `${names[p.dataIndex]}: ${pct(shares[p.dataIndex])}, 95 % bootstrap interval [${pct(lo[p.dataIndex])}, ${pct(hi[p.dataIndex])}]${outside[p.dataIndex] ? '<br>the share lies outside its interval: the bootstrap is biased near 0 (see the warning)' : ''}`,
+      },
       series: [{ type: 'bar', name: 'share', data: shares.map((s, i) => ({ value: s, itemStyle: { color: i === shares.length - 1 ? '#a0a8b3' : '#3a6ea5' } })), label: { show: true, position: 'right', formatter: (p: { value: number }) => pct(p.value) } }],
     });
-    exportButtons(imp.box, imp.chart, () => toCsv({ factor: names, share: shares, lo, hi }), `impact-${m.metric}`);
+    exportButtons(imp.box, imp.chart, () => toCsv({ factor: names, share: shares, lo, hi, outside }), `impact-${m.metric}`);
 
     // Measured against predicted, one dot per point (the mean of its runs), the diagonal where they agree.
     const r = m.fit.residuals;
