@@ -395,7 +395,7 @@ export function impact(ds: Dataset, opts: ImpactOptions = {}): ImpactResult {
   const outside = [...factors, { ...noise, name: 'noise' }].filter((f) => f.outside);
   if (outside.length > 0) {
     // Small shares with the digits that tell them from their bounds.
-    const pc = (v: number) => `${Math.abs(v) >= 0.01 || v === 0 ? (v * 100).toFixed(1) : (v * 100).toPrecision(2)} %`;
+    const pc = (v: number) => `${Math.abs(v) >= 0.01 ? (v * 100).toFixed(1) : Math.abs(v) < 1e-9 ? '0' : (v * 100).toPrecision(2)} %`;
     const one = outside.length === 1;
     warnings.push(
       `the share${one ? '' : 's'} of ${outside.map((f) => `${f.name} (${pc(f.share)}, interval ${pc(f.ci[0])} to ${pc(f.ci[1])})`).join(', ')} ${one ? 'lies' : 'lie'} outside ${one ? 'its' : 'their'} bootstrap interval${one ? '' : 's'}: resampling points biases shares (a point drawn twice is fitted more easily, so a term's share near 0 goes up and what is left between points goes down); read that interval as the bootstrap's spread, not as a range around the estimate`,
