@@ -1,5 +1,10 @@
 // Fitting a formula to one metric: candidate forms, the one chosen by grouped k-fold
 // cross-validation, then a least-squares fit with t intervals, and predictions from the result.
+//
+// A log form fits log(y): exp of its prediction is the median of y at a setting (and its
+// geometric mean), not its mean, which is larger by the spread. Predictions, fitted values and
+// the cross-validated errors give the mean: exp(prediction) x Duan's smearing factor, the mean of
+// exp(residual) over the runs fitted (Duan 1983; no normality assumed).
 import { InputError } from '../base/errors.ts';
 import { checkDataset, groupPoints, levelsOf, type Dataset, type ParamInfo, type Row } from './dataset.ts';
 import { ols } from './ols.ts';
@@ -60,6 +65,12 @@ export interface PointResidual {
 /** Everything predict needs, as plain JSON. */
 export interface Model {
   yLog: boolean;
+  /**
+   * A log form: Duan's smearing factor, the mean of exp(residual) over the runs fitted, that
+   * takes exp(prediction) (a median) to the mean. Absent in models saved before it was kept:
+   * their predictions are medians, and say so.
+   */
+  smear?: number;
   terms: TermSpec[];
   coef: number[];
   /** Covariance of the coefficients. */
@@ -173,6 +184,14 @@ function foldsOf(rows: readonly Row[], k: number, seed: number): number[] {
   return rows.map((r) => fold.get(r.key)!);
 }
 
+/** Duan's smearing factor: the mean of exp(residual) of a fit on the log scale. */
+export function smearing(residuals: readonly number[]): number {
+  if (residuals.length === 0) return 1;
+  let s = 0;
+  for (const r of residuals) s += Math.exp(r);
+  return s / residuals.length;
+}
+
 function predictRow(x: readonly number[], kept: readonly number[], coef: readonly number[]): number {
   let s = 0;
   for (let k = 0; k < kept.length; k++) s += coef[k]! * x[kept[k]!]!;
@@ -194,10 +213,12 @@ function crossValidate(X: number[][], rows: readonly Row[], yLog: boolean, folds
       train.map((i) => X[i]!),
       train.map((i) => (yLog ? Math.log(rows[i]!.y) : rows[i]!.y)),
     );
+    // A log form predicts the mean as a fit on all runs does: exp(prediction) x the training fold's smearing factor.
+    const smear = yLog ? smearing(fit.residuals) : 1;
     rows.forEach((r, i) => {
       if (folds[i] !== f) return;
       const lin = predictRow(X[i]!, fit.kept, fit.coef);
-      const e = (yLog ? Math.exp(lin) : lin) - r.y;
+      const e = (yLog ? Math.exp(lin) * smear : lin) - r.y;
       const acc = perPoint.get(r.key) ?? { se: 0, n: 0 };
       acc.se += e * e;
       acc.n++;
@@ -315,8 +336,10 @@ function fitRows(metric: string, params: readonly ParamInfo[], rows: Row[], opts
   const fitted = terms.length > 0 ? res.fitted : rows.map(() => 0);
   const outTerms: Term[] = terms.map((t, i) => ({ name: t.name, coef: res.coef[i]!, se: res.se[i]!, ci: [res.coef[i]! - tq * res.se[i]!, res.coef[i]! + tq * res.se[i]!] }));
 
+  // The point's fitted mean: on the log scale exp(fitted) is its median, the smearing factor makes it the mean measured beside it.
+  const smear = spec.yLog ? smearing(res.residuals) : 1;
   const fittedByKey = new Map<string, number>();
-  rows.forEach((r, i) => fittedByKey.set(r.key, spec.yLog ? Math.exp(fitted[i]!) : fitted[i]!));
+  rows.forEach((r, i) => fittedByKey.set(r.key, spec.yLog ? Math.exp(fitted[i]!) * smear : fitted[i]!));
   const residuals = points.map((p) => {
     const yMean = p.ys.reduce((s, v) => s + v, 0) / p.ys.length;
     const f = fittedByKey.get(p.key)!;
@@ -347,7 +370,7 @@ function fitRows(metric: string, params: readonly ParamInfo[], rows: Row[], opts
     condition: res.condition,
     candidates: candidates.map(({ form, p, cv }) => ({ form, p, cv })),
     residuals,
-    model: { yLog: spec.yLog, terms, coef: res.coef, cov: res.cov, sigma2: res.sigma2, df: res.df, params: modelParams, ranges, levels },
+    model: { yLog: spec.yLog, ...(spec.yLog ? { smear } : {}), terms, coef: res.coef, cov: res.cov, sigma2: res.sigma2, df: res.df, params: modelParams, ranges, levels },
   };
 }
 
@@ -364,9 +387,16 @@ export interface Outside {
 /** A predicted value with the 95 % interval of the mean and the 95 % prediction interval of one run. */
 export interface Prediction {
   metric: string;
+  /** The mean of a run at the setting (`estimate` says which; a model saved before smearing was kept gives its median). */
   value: number;
+  /** The 95 % interval of `value`. */
   ci: [number, number];
+  /** The 95 % interval of one run. */
   pi: [number, number];
+  /** What `value` is: the mean; or, from a log-form model saved without its smearing factor, the median (exp of the prediction). */
+  estimate: 'mean' | 'median';
+  /** A log-form model: the smearing factor that took exp(prediction), a median, to the mean (value and ci are multiplied by it; pi is not, being the run's own quantiles). */
+  smearing?: number;
   outside: Outside[];
   /** The level of `by` whose model answered. */
   level?: string;
@@ -409,11 +439,16 @@ export function predict(result: FitResult | FitByResult, params: Record<string, 
   const sePred = Math.sqrt(m.sigma2 + seMean * seMean);
   const tq = tQuantile(0.975, m.df);
   const back = (v: number) => (m.yLog ? Math.exp(v) : v);
+  // A log form: exp(prediction) and its interval are the median's; times the smearing factor, the mean's.
+  const smear = m.yLog ? m.smear : 1;
+  const mean = (v: number) => back(v) * (smear ?? 1);
   return {
     metric: result.metric,
-    value: back(lin),
-    ci: [back(lin - tq * seMean), back(lin + tq * seMean)],
+    value: mean(lin),
+    ci: [mean(lin - tq * seMean), mean(lin + tq * seMean)],
     pi: [back(lin - tq * sePred), back(lin + tq * sePred)],
+    estimate: smear === undefined ? 'median' : 'mean',
+    ...(m.yLog && smear !== undefined ? { smearing: smear } : {}),
     outside,
   };
 }

@@ -377,5 +377,6 @@ export interface ModelResponse {
 /** GET /api/model/predict?set=S&metric=M&s.PARAM=VALUE...: as `model predict SET --metric M --set PARAM=VALUE... --json`. */
 export interface ModelPredictResponse {
   setting: Record<string, number | string>;
-  predictions: { metric: string; value: number; ci: [number, number]; pi: [number, number]; outside: { param: string; value: number | string; range?: [number, number]; levels?: string[] }[]; level?: string }[];
+  /** `value` is the mean of a run (`estimate`; a log-form model's exp(prediction) x its `smearing` factor), `ci` its 95 % interval, `pi` one run's. */
+  predictions: { metric: string; value: number; ci: [number, number]; pi: [number, number]; estimate: 'mean' | 'median'; smearing?: number; outside: { param: string; value: number | string; range?: [number, number]; levels?: string[] }[]; level?: string }[];
 }

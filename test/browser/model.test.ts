@@ -87,6 +87,12 @@ test('a what-if answer at an unmeasured setting equals model predict --json; the
   assert.deepEqual(shown, JSON.parse(cli.stdout));
   assert.ok(shown.predictions[0]!.outside.some((o) => o.param === 'resolution.pixels' || o.param === 'pixel_rate'), JSON.stringify(shown));
   assert.match(await page.locator('.whatif .prediction').innerText(), new RegExp(`^${METRIC.replace(/\./g, '\\.')} = `));
+  // The model is a log form: the answer is the mean of a run (exp(prediction) x Duan's smearing factor), and the page says so.
+  const x = shown.predictions[0]!;
+  assert.equal(x.estimate, 'mean');
+  assert.ok(typeof x.smearing === 'number' && x.smearing > 1, `the model of ${METRIC} should be a log form here: ${JSON.stringify(x)}`);
+  assert.match(await page.locator('.whatif .prediction').innerText(), /\(the mean of a run\); 95 % CI of the mean/);
+  assert.match(await page.locator('.whatif .retransform').innerText(), /the mean is that x [\d.]+, Duan's smearing factor/);
 
   const worst = page.locator('ol.worst a').first();
   const key = await worst.getAttribute('data-key');

@@ -227,10 +227,16 @@ function predictText(answer: PredictAnswer, from: string): string {
   const lines = [`at ${settingText(answer.setting)} (models of ${from}):`];
   lines.push(
     renderTable(
-      ['metric', 'predicted', '95 % CI (mean)', '95 % PI (one run)', 'model'],
-      answer.predictions.map((p) => [p.metric, num(p.value), `[${num(p.ci[0])}, ${num(p.ci[1])}]`, `[${num(p.pi[0])}, ${num(p.pi[1])}]`, p.level !== undefined ? `level ${p.level}` : '']),
+      ['metric', 'predicted', 'of', '95 % CI (of it)', '95 % PI (one run)', 'model'],
+      answer.predictions.map((p) => [p.metric, num(p.value), p.estimate, `[${num(p.ci[0])}, ${num(p.ci[1])}]`, `[${num(p.pi[0])}, ${num(p.pi[1])}]`, [p.level !== undefined ? `level ${p.level}` : '', p.smearing !== undefined ? `log form, smearing x${num(p.smearing, 4)}` : ''].filter(Boolean).join(', ')]),
     ),
   );
+  if (answer.predictions.some((p) => p.smearing !== undefined)) {
+    lines.push("a log-form model fits log(metric): exp of its prediction is the median of a run; the mean is that times Duan's smearing factor (the mean of exp(residual) over the runs fitted), as its CI; the PI is one run's own quantiles");
+  }
+  if (answer.predictions.some((p) => p.estimate === 'median')) {
+    lines.push('median: a log-form model saved before its smearing factor was kept gives the median of a run; fit it again (streambench model fit) for the mean');
+  }
   for (const p of answer.predictions) {
     for (const o of p.outside) {
       const what = o.range ? `${num(Number(o.value))} is outside the measured ${num(o.range[0])} .. ${num(o.range[1])}` : `${o.value} was not measured (measured: ${o.levels?.join(', ')})`;
@@ -260,5 +266,5 @@ function recommendText(src: ModelSource, r: RecommendResult, asked: string[], wh
   const under = where.length > 0 ? ` where ${where.join(' and ')}` : '';
   if (!r.fits) return `no setting fits${under} (${r.considered} settings considered for ${asked.join(', ')}); the closest:\n${table(r.closest, true)}\n`;
   const head = r.objectives.length > 1 ? `the Pareto front (${goal})${under}: ${r.best.length} setting(s) no other beats on every objective` : `the best settings to ${goal}${under}`;
-  return `${head}, of ${r.considered} considered (predicted figures with their 95 % interval for one run):\n${table(r.best, false)}\n`;
+  return `${head}, of ${r.considered} considered (predicted figures: the mean of a run, a log-form model's retransformed by Duan's smearing factor, with the 95 % interval of one run):\n${table(r.best, false)}\n`;
 }

@@ -200,7 +200,10 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
           const x = p.predictions[0]!;
           const unit = m.unit ? ` ${m.unit}` : '';
           answer.replaceChildren(
-            el('p', { className: 'prediction', textContent: `${x.metric} = ${num(x.value)}${unit}; 95 % CI of the mean [${num(x.ci[0])}, ${num(x.ci[1])}], 95 % interval of one run [${num(x.pi[0])}, ${num(x.pi[1])}]` }),
+            el('p', { className: 'prediction', textContent: `${x.metric} = ${num(x.value)}${unit} (the ${x.estimate} of a run); 95 % CI of the ${x.estimate} [${num(x.ci[0])}, ${num(x.ci[1])}], 95 % interval of one run [${num(x.pi[0])}, ${num(x.pi[1])}]` }),
+            ...(x.smearing !== undefined
+              ? [el('p', { className: 'note retransform', textContent: `a log-form model: exp(prediction) is the median of a run; the mean is that x ${num(x.smearing)}, Duan's smearing factor (the mean of exp(residual) over the runs fitted)` })]
+              : []),
             ...x.outside.map((o) => el('p', { className: 'note outside', textContent: `outside the measured range: ${o.param} ${typeof o.value === 'number' ? num(o.value) : o.value}${o.range ? ` (measured ${num(o.range[0])} .. ${num(o.range[1])})` : o.levels ? ` (measured ${o.levels.join(', ')})` : ''}: an extrapolation` })),
           );
           window.__sb.draws++;
