@@ -224,7 +224,7 @@ test('the legend claims intervals only where the plot has them: none with single
   const bar = await ask({ metric: 'y', kind: 'bar', agg: 'mean' });
   assert.ok(bar.columns['lo']!.every((v) => typeof v === 'number'));
   assert.doesNotMatch(bar.interval, /error bars/);
-  assert.match(bar.interval, /^each bar: mean of the point means .*; not drawn, in the tooltip: its 95 % CI of the mean over repetitions, on the log scale/);
+  assert.match(bar.interval, /^each bar: mean of the point means .*; the tooltip gives its 95 % CI of the mean over repetitions, on the log scale/);
   // A median of points has no interval, and the legend says what the value is, nothing more.
   const median = await ask({ metric: 'y', kind: 'line', agg: 'median' });
   assert.ok(median.columns['lo']!.every((v) => v === null));

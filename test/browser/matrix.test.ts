@@ -343,7 +343,7 @@ test("the tooltip counts what its group combines (not the catalogue's values); t
     draws = await waitDraw(page, draws);
     await page.selectOption('select[name=kind]', 'bar');
     draws = await waitDraw(page, draws);
-    assert.match((await page.textContent('.note')) ?? '', /^each bar: mean of the point means .*; not drawn, in the tooltip: its 95 % CI/);
+    assert.match((await page.textContent('.note')) ?? '', /^each bar: mean of the point means .*; the tooltip gives its 95 % CI/);
     assert.deepEqual(await errorBars(page), {});
     assert.deepEqual(errors, []);
     await page.close();

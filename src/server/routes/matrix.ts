@@ -377,7 +377,7 @@ export function intervalText(kind: MatrixKind, agg: Aggregate, groups: number, w
   if (withCi === 0) return what;
   const ci = `95 % CI of the mean over repetitions${log ? ', on the log scale' : ''} (Student t, Welch-Satterthwaite df)`;
   const none = withCi < groups ? `; none for ${groups - withCi} of ${groups} groups (a point with a single run)` : '';
-  return kind === 'line' || kind === 'scatter' ? `${what}; error bars: ${ci}${none}` : `${what}; not drawn, in the tooltip: its ${ci}${none}`;
+  return kind === 'line' || kind === 'scatter' ? `${what}; error bars: ${ci}${none}` : `${what}; the tooltip gives its ${ci}${none}`;
 }
 
 /** The routes of the matrix view. */
