@@ -95,6 +95,8 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
       el('code', { className: 'formula', textContent: m.fit.formula }),
       el('p', { textContent: `R² ${num(m.fit.r2, 3)} · cross-validated MAPE ${pct(m.fit.cv.mape)} · RMSE ${num(m.fit.cv.rmse, 3)}${unit}` }),
       ...[...m.fit.warnings, ...m.impact.warnings].map((w) => el('p', { className: 'note', textContent: `warning: ${w}` })),
+      // Which runs the model stands on: saturated runs are left out (their CPU figures measure contention).
+      ...(m.runs.text ? [el('p', { className: 'note runs', textContent: `runs: ${m.runs.text.replace('--include-flagged keeps them', 'the API keeps them with flagged=include')}` })] : []),
     );
 
     // Impact: each factor's share of the variance, the repetitions' noise as the last bar.
