@@ -72,7 +72,7 @@ function catalogOf(dir: string): Catalog {
 
 /** The export's columns that the catalogue does not name (as a parameter, one of its columns, or a metric). */
 function unnamed(csvHeader: string, c: Catalog): string[] {
-  const named = new Set(['set', 'point_key', 'rep', 'status', 'error', 'started_at', 'wall_s', ...c.params.flatMap((p) => [p.name, ...(p.label ? [p.label] : []), ...(p.columns ?? [])]), ...c.metrics.filter((m) => m.kind === 'summary').map((m) => m.column ?? m.name)]);
+  const named = new Set(['set', 'point_key', 'rep', 'status', 'error', 'started_at', 'wall_s', 'flags', 'conditions', ...c.params.flatMap((p) => [p.name, ...(p.label ? [p.label] : []), ...(p.columns ?? [])]), ...c.metrics.filter((m) => m.kind === 'summary').map((m) => m.column ?? m.name)]);
   return csvHeader.split(',').filter((h) => !named.has(h));
 }
 

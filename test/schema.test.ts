@@ -23,3 +23,18 @@ test('the schema accepts every example and rejects a misspelt key, as an editor 
   }
   assert.equal(validate({ name: 'x', workload: { type: 'command', argv: ['true'] }, matrix: {}, repet: 2 }), false);
 });
+
+test('schema/point.schema.json is what `streambench schema --point` prints, and it takes the records of a set recorded before conditions existed', async () => {
+  const { pointSchemaText } = await import('../src/cli/commands/schema.ts');
+  assert.equal(readFileSync(`${root}/schema/point.schema.json`, 'utf8'), pointSchemaText());
+  const ajv = new Ajv({ strict: false });
+  const validate = ajv.compile(JSON.parse(pointSchemaText()) as object);
+  const dir = `${root}/test/fixtures/sets/stream-matrix/points`;
+  for (const d of readdirSync(dir)) {
+    const rec = JSON.parse(readFileSync(`${dir}/${d}/point.json`, 'utf8')) as unknown;
+    assert.ok(validate(rec), `${d}: ${ajv.errorsText(validate.errors)}`);
+  }
+  // A condition's code is one of the declared ones.
+  const bad = { ...(JSON.parse(readFileSync(`${dir}/${readdirSync(dir)[0]}/point.json`, 'utf8')) as object), conditions: { checked: [], notChecked: [], found: [{ code: 'hot', severity: 'flag', reason: 'x' }] } };
+  assert.equal(validate(bad), false);
+});

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import type { PointConditions, PointRecord } from '../store/records.ts';
+import type { PointConditions } from '../store/records.ts';
 import { ResultSet } from '../store/resultset.ts';
 import { datasetOf, openModelSource, runsNote } from './load.ts';
 
@@ -23,8 +23,8 @@ function writeSet(): ResultSet {
     for (const rep of [1, 2]) {
       const key = `k${x}`;
       const conditions = x === 6 ? saturated : x === 5 ? undefined : clean;
-      const r: PointRecord = {
-        format: 1,
+      const w = set.beginPoint(key, rep);
+      const r: Parameters<typeof w.commit>[0] = {
         key,
         rep,
         index: x,
@@ -42,7 +42,7 @@ function writeSet(): ResultSet {
         flags: [],
         ...(conditions ? { conditions } : {}),
       };
-      set.beginPoint(key, rep).commit(r);
+      w.commit(r);
     }
   }
   return set;

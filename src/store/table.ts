@@ -1,5 +1,6 @@
 /** A result set as one flat table: one row per point and repetition, one column per parameter and metric. */
 import { DERIVED_SUFFIXES, paramColumns } from './catalog.ts';
+import { runFlags } from './conditions.ts';
 import type { PointRecord } from './records.ts';
 
 export type ColumnType = 'BIGINT' | 'DOUBLE' | 'BOOLEAN' | 'VARCHAR';
@@ -13,7 +14,7 @@ export interface Column extends ColumnInfo {
   values: (string | number | boolean | null)[];
 }
 
-const META = ['set', 'point_key', 'rep', 'status', 'error', 'started_at', 'wall_s'] as const;
+const META = ['set', 'point_key', 'rep', 'status', 'error', 'started_at', 'wall_s', 'flags', 'conditions'] as const;
 
 function typeOf(values: readonly (string | number | boolean | null)[]): ColumnType {
   const present = values.filter((v) => v !== null);
@@ -44,6 +45,11 @@ export function pointsTable(rows: readonly { set: string; record: PointRecord }[
   meta('error', (r) => (r.outcome.status === 'failed' ? r.outcome.error : r.outcome.status === 'interrupted' ? r.outcome.reason : null));
   meta('started_at', (r) => r.startedAt);
   meta('wall_s', (r) => r.wallS);
+  // Whether each figure can be trusted travels with it, into every export and query: the run's
+  // flags ('; '-joined, null when none) and the codes of the conditions it found ('' when none,
+  // 'not checked' for a record written before conditions were checked).
+  meta('flags', (r) => runFlags(r).join('; ') || null);
+  meta('conditions', (r) => (r.conditions ? r.conditions.found.map((c) => c.code).join(',') : 'not checked'));
   const records = rows.map((r) => r.record);
   for (const p of params) {
     // Its typed value, and the columns derived from it (catalog.ts decides, so the catalogue names them); a derived name that another parameter has is left out.

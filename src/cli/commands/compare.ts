@@ -6,6 +6,8 @@ import { setDifferences, type FieldDiff, type SetDifferences } from '../../analy
 import { helpText, parseCommand, type CommandSpec } from '../args.ts';
 import { renderTable } from '../table.ts';
 import { openSet } from './results.ts';
+import { conditionsSummary } from '../../store/conditions.ts';
+import type { ResultSet } from '../../store/resultset.ts';
 
 export const compareSpec = {
   name: 'compare',
@@ -32,7 +34,8 @@ export const compareSpec = {
     '  --all                 list every comparison, not only the real changes',
     '  --json                the answer as JSON: {correction, alpha, matched, onlyBase, onlyNew, changes',
     '                        [{params, metric, base {mean, n}, new {mean, n}, change, relative, ci, test, df,',
-    '                        p, pAdj, real}], failures, fail, notes, differences {workload, machines, notes}}',
+    '                        p, pAdj, real}], failures, fail, notes, differences {workload, machines, notes},',
+    '                        conditions {base, new: {flagged, notChecked, conditions, line}}}',
   ].join('\n'),
   options: {
     root: { type: 'string' },
@@ -66,9 +69,23 @@ export async function compareCommand(argv: string[], out: NodeJS.WriteStream): P
   }
   const r = compare(compareSetOf(sb), compareSetOf(sn), { ...(a.values.metric ? { metrics: a.values.metric } : {}), failOn, alpha });
   const differences = setDifferences(base, next);
-  if (a.values.json) out.write(`${JSON.stringify({ ...r, differences }, null, 2)}\n`);
-  else out.write(compareText(base.dir, next.dir, r, differences, Boolean(a.values.all), (m) => sb.metrics.find((x) => x.name === m)?.unit ?? ''));
+  // Whether each side's figures can be trusted: flagged runs and the conditions they were recorded in.
+  const conditions = { base: sideConditions(base), new: sideConditions(next) };
+  if (a.values.json) out.write(`${JSON.stringify({ ...r, differences, conditions }, null, 2)}\n`);
+  else out.write(compareText(base.dir, next.dir, r, differences, Boolean(a.values.all), (m) => sb.metrics.find((x) => x.name === m)?.unit ?? '') + conditionLines(conditions));
   return r.fail ? ExitCode.regression : ExitCode.ok;
+}
+
+/** A side's flagged runs and its conditions' line. */
+function sideConditions(set: ResultSet): { flagged: number; notChecked: number; conditions: Record<string, number>; line: string | null } {
+  const c = conditionsSummary(set.points());
+  return { flagged: c.flagged, notChecked: c.notChecked, conditions: c.byCode, line: c.line };
+}
+
+function conditionLines(c: { base: { flagged: number; line: string | null }; new: { flagged: number; line: string | null } }): string {
+  const lines: string[] = [];
+  for (const [side, x] of [['base', c.base], ['new', c.new]] as const) if (x.line || x.flagged > 0) lines.push(`conditions of ${side}: ${x.flagged} flagged run(s)${x.line ? `; ${x.line}` : ''}`);
+  return lines.length > 0 ? `${lines.join('\n')}\n` : '';
 }
 
 function num(v: number): string {
