@@ -8,7 +8,7 @@ import { formatBitrate } from '../config/declare.ts';
 import { suggestHint } from '../base/suggest.ts';
 import { fit, predict, type FitByResult, type FitResult, type Prediction } from './fit.ts';
 import { impact, type ImpactResult } from './impact.ts';
-import { datasetOf, metricOf, settingDecls, settingOf, userParamName, type ModelSource, type SettingDecl } from './load.ts';
+import { datasetOf, metricOf, runsNote, settingDecls, settingOf, userParamName, type ModelSource, type SettingDecl } from './load.ts';
 import { recommend, type Constraint, type RecommendResult } from './recommend.ts';
 import { PIXELS } from './terms.ts';
 
@@ -21,6 +21,8 @@ export interface SavedModel {
   createdAt: string;
   /** Runs it was fitted on (a set that grew since has more). */
   runs: number;
+  /** Which runs it stood on: saturated ones left out or kept, unchecked ones (absent in models saved before). */
+  conditions?: ReturnType<typeof runsNote>;
   settings: SettingDecl[];
   fit: FitResult | FitByResult;
 }
@@ -51,7 +53,7 @@ export function fitMetric(src: ModelSource, metric: string, by?: string): FitRes
 /** Fits and saves a metric's model in the set (atomically); returns it and the file. */
 export function fitAndSave(src: ModelSource, metric: string, by?: string): { saved: SavedModel; file: string } {
   const f = fitMetric(src, metric, by);
-  const saved: SavedModel = { format: 1, set: src.set.name, dir: src.set.dir, createdAt: new Date().toISOString(), runs: src.rows.length, settings: settingDecls(src.catalog), fit: f };
+  const saved: SavedModel = { format: 1, set: src.set.name, dir: src.set.dir, createdAt: new Date().toISOString(), runs: src.rows.length, conditions: runsNote(src), settings: settingDecls(src.catalog), fit: f };
   const file = modelFile(src.set.dir, metric);
   writeJsonAtomic(file, saved);
   return { saved, file };

@@ -379,4 +379,6 @@ export interface ModelPredictResponse {
   setting: Record<string, number | string>;
   /** `value` is the mean of a run (`estimate`; a log-form model's exp(prediction) x its `smearing` factor), `ci` its 95 % interval, `pi` one run's. */
   predictions: { metric: string; value: number; ci: [number, number]; pi: [number, number]; estimate: 'mean' | 'median'; smearing?: number; outside: { param: string; value: number | string; range?: [number, number]; levels?: string[] }[]; level?: string }[];
+  /** Which runs the model stood on (as ModelResponse.runs; `model predict --json` says the same). */
+  runs: { leftOut: { saturated: number }; notChecked: number; includeFlagged: boolean; text: string | null };
 }

@@ -107,7 +107,9 @@ export async function modelCommand(argv: string[], out: NodeJS.WriteStream): Pro
   if (sub === 'predict' && existsSync(target) && statSync(target).isFile()) {
     const saved = readSavedModel(target);
     const answer = predictSetting([saved], parseSets(a.values.set));
-    write(answer, () => predictText(answer, target));
+    // The runs the model stood on, as they were when it was fitted (a model saved before says nothing).
+    const runs = saved.conditions;
+    write(runs ? { ...answer, runs } : answer, () => predictText(answer, target) + (runs?.text ? `runs: ${runs.text}\n` : ''));
     return 0;
   }
   const set: ResultSet = openSet(target, root);

@@ -96,7 +96,7 @@ export const routes: Route[] = [
     handle: async (ctx): Promise<ModelPredictResponse> => {
       const { src, metric } = await source(ctx);
       const sets = [...ctx.query.entries()].filter(([k]) => k.startsWith(SETTING)).map(([k, value]) => ({ key: userParamName(k.slice(SETTING.length)), value }));
-      return predictSetting([{ fit: fitMetric(src, metric), settings: settingDecls(src.catalog) }], sets) as ModelPredictResponse;
+      return { ...predictSetting([{ fit: fitMetric(src, metric), settings: settingDecls(src.catalog) }], sets), runs: runsNote(src) } as ModelPredictResponse;
     },
   },
 ];
