@@ -7,7 +7,20 @@
 # size, it is restarted with the new node list); `stop` ends exactly the daemons it started (by
 # their pid files) and nothing else. Installs Debian's Slurm packages when they are missing.
 #
-#   scripts/slurm-dev.sh start [--nodes N]|stop|status   (N default 3; dir: $STREAMBENCH_SLURM_DIR, default /tmp/streambench-slurm)
+#   scripts/slurm-dev.sh start [--nodes N] [--clock-shift NODE=SECONDS]...|stop|status
+#   (N default 3; dir: $STREAMBENCH_SLURM_DIR, default /tmp/streambench-slurm)
+#
+# Each group of three nodes has a Slurm node feature of its own (g1: guest1 host1 client1, g2:
+# guest2 host2 client2, ...): `sbatch --constraint=g1` (streambench: --slurm-opt=--constraint=g1)
+# holds a job to one group.
+#
+# --clock-shift NODE=SECONDS (repeatable) starts that node's slurmd in a time namespace of its
+# own whose CLOCK_MONOTONIC (and so that of every job step it starts) runs SECONDS ahead of this
+# machine's (`unshare --time --fork --monotonic SECONDS`; Linux >= 5.6): nodes on one machine
+# whose clocks differ as different machines' do, to test the mapping of stamps across clocks. A
+# node without one (or with 0) runs in the caller's time namespace. A whole number of seconds; a
+# negative one must be smaller than the uptime (the kernel refuses it otherwise). `start` on a
+# running cluster with other shifts restarts it.
 #
 # After `start`, point Slurm's commands at it with: export SLURM_CONF=<dir>/slurm.conf
 set -euo pipefail
@@ -45,6 +58,31 @@ need() {
 }
 
 alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# The clock shift of node $1 as asked (SHIFT, from --clock-shift), seconds; 0 when none.
+wanted_shift() { echo "${SHIFT[$1]:-0}"; }
+
+# The clock shift node $1's running slurmd really has: its time namespace's monotonic offset, or
+# 0 when it runs in this script's time namespace; "none" when it does not run.
+running_shift() {
+  local f="$DIR/run/slurmd-$1.pid" pid
+  alive "$f" || { echo none; return; }
+  pid=$(cat "$f")
+  if [ "$(readlink "/proc/$pid/ns/time" 2>/dev/null)" = "$(readlink /proc/self/ns/time 2>/dev/null)" ]; then echo 0; return; fi
+  awk '$1 == "monotonic" { print $2 }' "/proc/$pid/timens_offsets" 2>/dev/null || echo unknown
+}
+
+# Whether every node's slurmd runs with the shift asked for it.
+shifts_match() {
+  local n
+  for n in "${NODES[@]}"; do [ "$(running_shift "$n")" = "$(wanted_shift "$n")" ] || return 1; done
+}
+
+# The shifted nodes as NODE=+SECONDS words (empty when none).
+shift_words() {
+  local n
+  for n in "${NODES[@]}"; do [ "$(wanted_shift "$n")" = 0 ] || printf ' %s=%+d s' "$n" "$(wanted_shift "$n")"; done
+}
 
 write_conf() {
   local addr
@@ -85,10 +123,12 @@ write_conf() {
     echo "SlurmdTimeout=60"
     echo "JobCompType=jobcomp/none"
     echo "PropagateResourceLimits=NONE"
-    local p=$((PORT + 1))
+    local p=$((PORT + 1)) i=0
+    # Features=gK: the K-th group of three nodes (guest, host, client), for --constraint=gK.
     for n in "${NODES[@]}"; do
-      echo "NodeName=$n NodeHostname=$host NodeAddr=$addr Port=$p CPUs=1 RealMemory=1000 State=UNKNOWN"
+      echo "NodeName=$n NodeHostname=$host NodeAddr=$addr Port=$p CPUs=1 RealMemory=1000 Features=g$((i / 3 + 1)) State=UNKNOWN"
       p=$((p + 1))
+      i=$((i + 1))
     done
     echo "PartitionName=bench Nodes=$(IFS=,; echo "${NODES[*]}") Default=YES MaxTime=INFINITE State=UP"
   } > "$CONF.new"
@@ -98,25 +138,44 @@ write_conf() {
 }
 
 start() {
-  local count=3
+  local count=3 shifts=() x n v sign
   while [ $# -gt 0 ]; do
     case "$1" in
       --nodes) count="${2:-}"; shift 2 || die "--nodes needs a number" ;;
       --nodes=*) count="${1#--nodes=}"; shift ;;
-      *) die "start: unknown option $1 (usage: start [--nodes N])" ;;
+      --clock-shift) shifts+=("${2:-}"); shift 2 || die "--clock-shift needs NODE=SECONDS" ;;
+      --clock-shift=*) shifts+=("${1#--clock-shift=}"); shift ;;
+      *) die "start: unknown option $1 (usage: start [--nodes N] [--clock-shift NODE=SECONDS]...)" ;;
     esac
   done
   [[ "$count" =~ ^[1-9][0-9]?$ ]] || die "--nodes must be a whole number from 1 to 99, not '$count'"
-  need
   mapfile -t NODES < <(node_names "$count")
+  declare -gA SHIFT=()
+  for x in "${shifts[@]}"; do
+    [[ "$x" =~ ^([a-z]+[0-9]+)=([+-]?[0-9]+)$ ]] || die "--clock-shift takes NODE=SECONDS (e.g. host1=300), not '$x'"
+    n="${BASH_REMATCH[1]}"
+    printf '%s\n' "${NODES[@]}" | grep -qx "$n" || die "--clock-shift $x: no node $n in this cluster (${NODES[*]})"
+    v="${BASH_REMATCH[2]}"
+    sign=1
+    [[ "$v" == -* ]] && sign=-1
+    SHIFT[$n]=$((sign * 10#${v#[+-]}))
+  done
+  need
+  if [ ${#SHIFT[@]} -gt 0 ]; then
+    command -v unshare >/dev/null 2>&1 || die "--clock-shift needs unshare (util-linux)"
+    unshare --time --fork --monotonic 1 true 2>/dev/null || die "--clock-shift: this machine makes no time namespace (unshare --time needs Linux >= 5.6 and the right to unshare)"
+  fi
   if alive "$DIR/run/slurmctld.pid"; then
-    if [ "$(conf_nodes | tr '\n' ' ')" = "$(printf '%s ' "${NODES[@]}")" ] && status >/dev/null; then
-      echo "slurm-dev: already running, ${#NODES[@]} nodes (SLURM_CONF=$CONF)"
+    if [ "$(conf_nodes | tr '\n' ' ')" = "$(printf '%s ' "${NODES[@]}")" ] && grep -q ' Features=g1 ' "$CONF" && shifts_match && status >/dev/null; then
+      echo "slurm-dev: already running, ${#NODES[@]} nodes$( [ -n "$(shift_words)" ] && echo ", clocks shifted:$(shift_words)") (SLURM_CONF=$CONF)"
       return 0
     fi
-    # Another node list (or a broken cluster): daemons of the old one would hold the ports.
-    stop >/dev/null
   fi
+  # Another node list, other clock shifts (or a broken cluster): daemons of the old one would hold
+  # the ports, or run on the wrong clock.
+  for x in "$DIR"/run/slurmd-*.pid "$DIR/run/slurmctld.pid"; do
+    if alive "$x"; then stop >/dev/null; break; fi
+  done
   mkdir -p "$DIR"/{state,run,log,munge}
   for n in "${NODES[@]}"; do mkdir -p "$DIR/spool/$n"; done
   write_conf
@@ -138,12 +197,25 @@ start() {
     slurmctld -f "$CONF" || die "slurmctld did not start (see $DIR/log/slurmctld.log)"
   fi
   for n in "${NODES[@]}"; do
-    alive "$DIR/run/slurmd-$n.pid" || slurmd -f "$CONF" -N "$n" || die "slurmd $n did not start (see $DIR/log/slurmd-$n.log)"
+    alive "$DIR/run/slurmd-$n.pid" && continue
+    if [ "$(wanted_shift "$n")" = 0 ]; then
+      slurmd -f "$CONF" -N "$n" || die "slurmd $n did not start (see $DIR/log/slurmd-$n.log)"
+    else
+      # slurmd daemonizes: unshare's child (slurmd's parent) exits once it has, and the daemon,
+      # with every job step it starts, stays in the namespace.
+      unshare --time --fork --monotonic "$(wanted_shift "$n")" slurmd -f "$CONF" -N "$n" ||
+        die "slurmd $n did not start in a time namespace shifted by $(wanted_shift "$n") s (see $DIR/log/slurmd-$n.log)"
+    fi
+  done
+  # Each slurmd on the clock asked for it (its pid file is written as it daemonizes).
+  for n in "${NODES[@]}"; do
+    for _ in $(seq 1 50); do [ "$(running_shift "$n")" != none ] && break; sleep 0.1; done
+    [ "$(running_shift "$n")" = "$(wanted_shift "$n")" ] || die "slurmd $n runs with a clock shift of $(running_shift "$n"), not $(wanted_shift "$n") s"
   done
   # Ready when every node is idle (a cold start takes a second or two).
   for _ in $(seq 1 60); do
     if [ "$(sinfo -h -N -o '%t' 2>/dev/null | grep -c '^idle')" -eq ${#NODES[@]} ]; then
-      echo "slurm-dev: running, ${#NODES[@]} nodes idle: ${NODES[*]} (SLURM_CONF=$CONF)"
+      echo "slurm-dev: running, ${#NODES[@]} nodes idle: ${NODES[*]}$( [ -n "$(shift_words)" ] && echo "; clocks shifted:$(shift_words)") (SLURM_CONF=$CONF)"
       return 0
     fi
     sleep 0.5
@@ -168,6 +240,11 @@ stop() {
 status() {
   alive "$DIR/run/slurmctld.pid" || { echo "slurm-dev: not running"; return 1; }
   sinfo -N -o '%N %t %P' || return 1
+  local n s
+  for n in $(conf_nodes); do
+    s=$(running_shift "$n")
+    [ "$s" = 0 ] || [ "$s" = none ] || echo "$n: slurmd in a time namespace, CLOCK_MONOTONIC shifted by $s s"
+  done
   [ "$(sinfo -h -N -o '%t' 2>/dev/null | grep -c -E '^(idle|alloc|mix)')" -eq "$(conf_nodes | wc -l)" ]
 }
 
@@ -177,5 +254,5 @@ case "$cmd" in
   start) start "$@" ;;
   stop) stop ;;
   status) status ;;
-  *) echo "usage: $0 start [--nodes N]|stop|status   (N: nodes, three per point at once, default 3; dir: \$STREAMBENCH_SLURM_DIR, default /tmp/streambench-slurm)" >&2; exit 2 ;;
+  *) echo "usage: $0 start [--nodes N] [--clock-shift NODE=SECONDS]...|stop|status   (N: nodes, three per point at once, default 3; --clock-shift: that node's slurmd in a time namespace whose CLOCK_MONOTONIC runs SECONDS ahead, repeatable; dir: \$STREAMBENCH_SLURM_DIR, default /tmp/streambench-slurm)" >&2; exit 2 ;;
 esac
