@@ -154,7 +154,8 @@ start() {
   for x in "${shifts[@]}"; do
     [[ "$x" =~ ^([a-z]+[0-9]+)=([+-]?[0-9]+)$ ]] || die "--clock-shift takes NODE=SECONDS (e.g. host1=300), not '$x'"
     n="${BASH_REMATCH[1]}"
-    printf '%s\n' "${NODES[@]}" | grep -qx "$n" || die "--clock-shift $x: no node $n in this cluster (${NODES[*]})"
+    # (a pattern match, not printf | grep -q: under pipefail, printf's SIGPIPE after grep's first match fails it)
+    [[ " ${NODES[*]} " == *" $n "* ]] || die "--clock-shift $x: no node $n in this cluster (${NODES[*]})"
     v="${BASH_REMATCH[2]}"
     sign=1
     [[ "$v" == -* ]] && sign=-1
