@@ -1,16 +1,19 @@
 // The Slurm executor against a real Slurm: a private 6-node cluster on this machine (guest1,
 // host1, client1, guest2, host2, client2: six slurmd, scripts/slurm-dev.sh), enough for two
-// stream points at once, started before and stopped after. The
-// points run as real jobs; their results are checked as a local run's are. Where Slurm cannot
-// run, these tests fail saying why; STREAMBENCH_NO_SLURM=1 skips them (and says so).
+// stream points at once, started before and stopped after. host1's slurmd runs in a time
+// namespace whose CLOCK_MONOTONIC is 300 s ahead, client1's 5000 s ahead (and so every job step
+// they start): the first group of three nodes has three clocks, as three machines would, the
+// second group one. The points run as real jobs; their results are checked as a local run's are.
+// Where Slurm cannot run, these tests fail saying why; STREAMBENCH_NO_SLURM=1 skips them (and
+// says so).
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { PointRecord } from '../src/store/records.ts';
+import type { ClockRecord, PointRecord } from '../src/store/records.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const CLI = join(ROOT, 'bin/streambench.js');
@@ -26,9 +29,14 @@ const clusterDir = join(work, 'cluster');
 const env = { ...process.env, STREAMBENCH_SLURM_DIR: clusterDir, STREAMBENCH_SLURM_PORT: String(17000 + (process.pid % 1000) * (NODES + 2)), SLURM_CONF: join(clusterDir, 'slurm.conf') };
 /** Generous: a point's job starts Node twice on a loaded 2-core machine; the tests are not about speed. */
 const WAIT_S = 240;
+/** The clock shift of each node's slurmd, seconds (scripts/slurm-dev.sh --clock-shift); 0: the machine's own clock. */
+const SHIFT_S: Record<string, number> = { guest1: 0, host1: 300, client1: 5000, guest2: 0, host2: 0, client2: 0 };
+/** The nodes of each group (their Slurm feature): g1 shifted, g2 not. */
+const GROUP: Record<string, string[]> = { g1: ['guest1', 'host1', 'client1'], g2: ['guest2', 'host2', 'client2'] };
 
 function cluster(action: 'start' | 'stop'): { code: number | null; out: string } {
-  const r = spawnSync(SCRIPT, action === 'start' ? ['start', '--nodes', String(NODES)] : [action], { env, encoding: 'utf8', timeout: 120_000 });
+  const shifts = Object.entries(SHIFT_S).filter(([, s]) => s !== 0).flatMap(([n, s]) => ['--clock-shift', `${n}=${s}`]);
+  const r = spawnSync(SCRIPT, action === 'start' ? ['start', '--nodes', String(NODES), ...shifts] : [action], { env, encoding: 'utf8', timeout: 120_000 });
   return { code: r.status, out: `${r.stdout}${r.stderr}${r.error ? String(r.error) : ''}` };
 }
 
@@ -99,7 +107,7 @@ interface SlurmWhere {
   kind: 'slurm';
   jobId: string;
   nodes: Record<string, string>;
-  clocks?: Record<string, { offsetMs: number; uncertaintyMs: number }>;
+  clocks?: Record<string, ClockRecord>;
 }
 
 /** Where a point ran, which must be a Slurm job. */
@@ -108,6 +116,53 @@ function slurm(rec: PointRecord): SlurmWhere {
   const x = rec.executor as SlurmWhere | undefined;
   assert.ok(x?.kind === 'slurm', `point ${rec.key} r${rec.rep} was no Slurm job: ${JSON.stringify(x)}`);
   return x;
+}
+
+/** Each node's time namespace, as its job steps see it (filled by nodeClocks). */
+let nodeNs: Record<string, string> | undefined;
+
+/**
+ * Each node's time namespace, read by a job step on it, which also checks that the step reads the
+ * clock asked for: its CLOCK_MONOTONIC, less the node's shift, lies between this process's
+ * readings before and after the step (a bound taken from the clocks, not from a speed).
+ */
+function nodeClocks(): Record<string, string> {
+  if (nodeNs) return nodeNs;
+  const out: Record<string, string> = {};
+  for (const [node, shiftS] of Object.entries(SHIFT_S)) {
+    const before = process.hrtime.bigint();
+    const r = spawnSync('srun', ['-w', node, '--nodes=1', '--ntasks=1', '--quiet', process.execPath, '-e', "console.log(String(process.hrtime.bigint()), require('node:fs').readlinkSync('/proc/self/ns/time'))"], { env, encoding: 'utf8', timeout: 120_000 });
+    const after = process.hrtime.bigint();
+    assert.equal(r.status, 0, `srun on ${node}: ${r.stdout}${r.stderr}`);
+    const [t, ns] = r.stdout.trim().split(' ') as [string, string];
+    const local = BigInt(t) - BigInt(shiftS) * 1_000_000_000n;
+    assert.ok(local >= before && local <= after, `${node}: a job step's monotonic clock ${t} ns, less its shift ${shiftS} s, is not between this clock's ${before} and ${after}`);
+    out[node] = ns;
+  }
+  // The shifted nodes each have a namespace of their own; the others share this machine's.
+  const mine = readlinkSync('/proc/self/ns/time');
+  for (const [node, shiftS] of Object.entries(SHIFT_S)) assert.equal(out[node] === mine, shiftS === 0, `${node}: namespace ${out[node]}, this process's ${mine}`);
+  nodeNs = out;
+  return out;
+}
+
+/**
+ * A clock of a point run through Slurm, measured by the collector in the batch step on the node
+ * `base` (the first component's): a role on a node of the collector's time namespace reads its
+ * very clock (offset 0 exactly); any other is measured, and its offset is the difference of the
+ * two nodes' shifts, within the stated uncertainty.
+ */
+function checkClock(what: string, c: ClockRecord | undefined, node: string, base: string, ns: Record<string, string>): void {
+  assert.ok(c, `${what}: no clock`);
+  assert.ok(node in SHIFT_S && base in SHIFT_S, `${what}: unknown node ${node} or ${base}`);
+  if (ns[node] === ns[base]) {
+    assert.deepEqual(c, { offsetMs: 0, uncertaintyMs: 0, driftMs: 0, same: true }, `${what} on ${node}, the collector on ${base}`);
+    return;
+  }
+  const expected = (SHIFT_S[node]! - SHIFT_S[base]!) * 1000;
+  assert.equal(c.same, false, `${what}: ${JSON.stringify(c)}`);
+  assert.ok(c.uncertaintyMs > 0, `${what}: measured, so not exactly known: ${JSON.stringify(c)}`);
+  assert.ok(Math.abs(c.offsetMs - expected) <= c.uncertaintyMs + 0.001, `${what} on ${node} (collector on ${base}): offset ${c.offsetMs} ms, the shifts' difference ${expected} ms ± ${c.uncertaintyMs}`);
 }
 
 function jobState(id: string): string {
@@ -156,6 +211,11 @@ function commandBench(name: string, marks: string, extra = ''): string {
   return file;
 }
 
+test('the job steps of host1 read a CLOCK_MONOTONIC 300 s ahead, of client1 5000 s ahead, of the other nodes this machine\'s', { skip, timeout: 300_000 }, () => {
+  const ns = nodeClocks();
+  console.log(`# time namespaces: ${Object.entries(ns).map(([n, x]) => `${n} ${x} (+${SHIFT_S[n]} s)`).join(', ')}`);
+});
+
 test('a 3-point command matrix with --parallel 2: two jobs at once on two nodes, results as a local run\'s', { skip, timeout: 900_000 }, async () => {
   const marks = join(work, 'marks-cmd');
   // Points 1 and 2 each wait for the other to have started: they finish only if both run at once.
@@ -181,11 +241,9 @@ test('a 3-point command matrix with --parallel 2: two jobs at once on two nodes,
     assert.match(slurm(rec).jobId, /^\d+$/);
     assert.equal(slurm(rec).nodes['local'], by(Number(rec.params['n'])).node, 'point.json names the node the point ran on');
     assert.equal(rec.metrics['value'], Number(rec.params['n']) * 10);
-    // The agent of the point's node was reached at the node's address: its clock offset was
-    // measured, and on one machine the true offset (0) lies within the interval.
-    const c = slurm(rec).clocks!['local']!;
-    assert.ok(c.uncertaintyMs > 0, 'measured, not assumed equal (a loopback agent gets 0 exactly)');
-    assert.ok(Math.abs(c.offsetMs) <= c.uncertaintyMs, JSON.stringify(c));
+    // The agent of the point's node is started by the point's batch step there, in the same
+    // time namespace (shifted or not): it reads the collector's very clock, offset 0 exactly.
+    assert.deepEqual(slurm(rec).clocks?.['local'], { offsetMs: 0, uncertaintyMs: 0, driftMs: 0, same: true }, `on ${slurm(rec).nodes['local']}`);
   }
   assert.equal(new Set(recs.map((x) => slurm(x).jobId)).size, 3);
   const hookMarks = readdirSync(marks).filter((f) => f.startsWith('hook-')).sort();
@@ -217,15 +275,17 @@ test('a stream matrix with --parallel 2: each point a heterogeneous job, guest, 
   assert.equal(r.code, 0, r.out);
   const recs = records(results);
   assert.equal(recs.length, 2, r.out);
+  const ns = nodeClocks();
   for (const rec of recs) {
     assert.equal(rec.outcome.status, 'ok', JSON.stringify(rec.outcome));
     const nodes = slurm(rec).nodes;
     assert.deepEqual(Object.keys(nodes).sort(), ['client', 'guest', 'host']);
     assert.equal(new Set(Object.values(nodes)).size, 3, `one node per role: ${JSON.stringify(nodes)}`);
     for (const role of ['guest', 'host', 'client']) {
-      // Measured at the node's address, so not exactly 0; the true offset (one machine: 0) lies within.
-      const c = slurm(rec).clocks![role]!;
-      assert.ok(c.uncertaintyMs > 0 && Math.abs(c.offsetMs) <= c.uncertaintyMs, `${role}: ${JSON.stringify(c)}`);
+      // Each agent against the collector (the batch step, on the guest's node): offset 0 exactly
+      // where the node shares its time namespace, else the nodes' shifts apart, within the uncertainty.
+      checkClock(`fps=${rec.params['fps']} agent ${role}`, slurm(rec).clocks?.[role], nodes[role]!, nodes['guest']!, ns);
+      checkClock(`fps=${rec.params['fps']} ${role}`, rec.timeline?.clocks?.[role], nodes[role]!, nodes['guest']!, ns);
       // Each role's process was watched by the agent of its own node.
       assert.ok(typeof rec.metrics[`${role}.proc.${role}.cpu_pct`] === 'number', `${role}.proc.${role}.cpu_pct missing`);
     }
@@ -251,6 +311,67 @@ test('a stream matrix with --parallel 2: each point a heterogeneous job, guest, 
     assert.deepEqual(missing, ['roles.cpu_kernel_s'], `fps=${rec.params['fps']}`);
     assert.deepEqual(Object.keys(rec.metrics).filter((k) => !(k in lr!.metrics)), [], `fps=${rec.params['fps']}`);
   }
+});
+
+/** What test/clocks.test.ts compares: every stage p50 and latency percentile, each crossing roles. */
+const FIGURES = ['latency.p50', 'latency.p95', 'latency.p99', 'latency.to_decoded.p50', 'stage.uplink.p50', 'stage.relay.p50', 'stage.downlink.p50', 'stage.network.p50', 'stage.decode_wait.p50', 'stage.display_wait.p50', 'stage.encode.p50', 'stage.decode.p50'];
+const ROLES = ['guest', 'host', 'client'] as const;
+
+test('one time base through Slurm: the same stream point 3 times on the shifted group (guest1 0, host1 +300 s, client1 +5000 s) and on the unshifted one, offsets measured and applied, every cross-role figure as on one clock', { skip, timeout: 900_000 }, async () => {
+  const ns = nodeClocks();
+  const file = join(work, 'timebase.yaml');
+  writeFileSync(file, ['name: timebase', 'workload: {type: stream, resolution: 320x180, fps: 15, scene: drag, bitrate: 300k}', 'matrix: {codec: h264}', 'repeat: 3', 'duration: 2s'].join('\n'));
+  // Two engines at once, each held to its group of three nodes by their feature.
+  const run = (group: string) => startEngine(['run', file, '--results', join(work, `res-timebase-${group}`), '--executor', 'slurm', `--slurm-opt=--constraint=${group}`]);
+  const engines = { g1: run('g1'), g2: run('g2') };
+  const sets: Record<string, PointRecord[]> = {};
+  for (const [group, e] of Object.entries(engines)) {
+    const code = await e.exited;
+    assert.equal(code, 0, `${group}: ${e.out()}`);
+    const recs = records(join(work, `res-timebase-${group}`));
+    assert.equal(recs.length, 3, `${group}: ${e.out()}`);
+    for (const p of recs) {
+      assert.equal(p.outcome.status, 'ok', `${group} r${p.rep}: ${JSON.stringify(p.outcome)}`);
+      const nodes = slurm(p).nodes;
+      assert.deepEqual(Object.values(nodes).sort(), [...GROUP[group]!].sort(), `${group} r${p.rep}: one node of the group per role: ${JSON.stringify(nodes)}`);
+      const clocks = p.timeline?.clocks ?? {};
+      for (const role of ROLES) {
+        // The collector runs in the batch step on the guest's node: each role's offset is its
+        // node's shift less that node's, measured (never assumed) unless the namespace is the same.
+        checkClock(`${group} r${p.rep} ${role}`, clocks[role], nodes[role]!, nodes['guest']!, ns);
+        checkClock(`${group} r${p.rep} agent ${role}`, slurm(p).clocks?.[role], nodes[role]!, nodes['guest']!, ns);
+      }
+      // The point's clock uncertainty: the largest sum over pairs of roles.
+      const pairs = ROLES.flatMap((a, i) => ROLES.slice(i + 1).map((b) => clocks[a]!.uncertaintyMs + clocks[b]!.uncertaintyMs));
+      const u = p.metrics['clock.uncertainty_ms'] as number;
+      assert.ok(Math.abs(u - Math.max(...pairs)) <= 0.002, `${group} r${p.rep}: clock.uncertainty_ms ${u}, pairs ${pairs.join(', ')}`);
+      if (group === 'g1') assert.ok(u > 0, 'three namespaces: measured clocks have an uncertainty');
+      else assert.equal(u, 0, 'one namespace: every role reads the collector\'s clock');
+      const [from, to] = p.timeline!.window;
+      assert.ok(from > 0 && Math.abs(to - from - 2) < 1e-6, `${group} r${p.rep}: window ${from}..${to}`);
+    }
+    sets[group] = recs;
+  }
+  console.log(`# shifted runs' nodes: ${sets['g1']!.map((p) => `r${p.rep} ${ROLES.map((r) => `${r}@${slurm(p).nodes[r]}`).join(' ')}`).join('; ')}`);
+  console.log(`# shifted runs' offsets (ms, ± uncertainty): ${sets['g1']!.map((p) => `r${p.rep} ${ROLES.map((r) => `${r} ${p.timeline!.clocks![r]!.offsetMs} ± ${p.timeline!.clocks![r]!.uncertaintyMs}`).join(', ')}`).join('; ')}`);
+
+  // Each figure of the shifted runs (their median) against the unshifted ones: within their range,
+  // widened by the stated uncertainty and by the range itself (three runs of a busy machine).
+  const shifted = sets['g1']!;
+  const plain = sets['g2']!;
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[1]!;
+  const u = Math.max(...shifted.map((p) => p.metrics['clock.uncertainty_ms'] as number));
+  const rows = FIGURES.map((k) => {
+    const base = plain.map((p) => p.metrics[k] as number);
+    const got = median(shifted.map((p) => p.metrics[k] as number));
+    const spread = Math.max(...base) - Math.min(...base);
+    const lo = Math.min(...base) - u - spread;
+    const hi = Math.max(...base) + u + spread;
+    return { k, got, ok: Number.isFinite(got) && got >= lo && got <= hi, line: `${k}: shifted ${shifted.map((p) => p.metrics[k]).join('/')} (median ${got}), unshifted ${base.join('/')}, allowed [${lo.toFixed(3)}, ${hi.toFixed(3)}] (u ${u})` };
+  });
+  const table = rows.map((r) => `${r.ok ? '  ' : '! '}${r.line}`).join('\n');
+  console.log(`# ${table.replace(/\n/g, '\n# ')}`);
+  assert.deepEqual(rows.filter((r) => !r.ok).map((r) => r.k), [], table);
 });
 
 test('on_error: stop under --parallel: no new submission, the running job is cancelled', { skip, timeout: 900_000 }, async () => {
