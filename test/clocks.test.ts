@@ -98,6 +98,8 @@ ${ROLES.map((r) => `    ${r}: {url: '${urls[r]}', token_env: SB_CLOCKS_TOKEN}`).
   return recs;
 }
 
+/** The least spread of the unshifted runs allowed in the comparison, ms. */
+const TIMER_SLACK_MS = 1;
 const FIGURES = ['latency.p50', 'latency.p95', 'latency.p99', 'latency.to_decoded.p50', 'stage.uplink.p50', 'stage.relay.p50', 'stage.downlink.p50', 'stage.network.p50', 'stage.decode_wait.p50', 'stage.display_wait.p50', 'stage.encode.p50', 'stage.decode.p50'];
 
 test('roles in time namespaces 0, +300 s and +5000 s: offsets measured and applied, every cross-role figure as on one clock', { skip: canShift ? false : 'no time namespaces here (unshare --time refused)', timeout: 600_000 }, async () => {
@@ -136,7 +138,9 @@ test('roles in time namespaces 0, +300 s and +5000 s: offsets measured and appli
     const got = median(shifted.map((p) => p.metrics[k] as number));
     const lo = Math.min(...base);
     const hi = Math.max(...base);
-    const spread = hi - lo;
+    // Three runs of a busy machine can agree to 0.05 ms on a stage that a fourth moves by a timer
+    // tick: the spread counts as at least TIMER_SLACK_MS, far below the 300 s and 5000 s this guards.
+    const spread = Math.max(hi - lo, TIMER_SLACK_MS);
     table.push(`${k}: shifted ${got}, unshifted ${base.join('/')}, allowed [${(lo - u - spread).toFixed(3)}, ${(hi + u + spread).toFixed(3)}]`);
     assert.ok(Number.isFinite(got) && got >= lo - u - spread && got <= hi + u + spread, table.join('\n'));
   }
