@@ -33,7 +33,9 @@ after(async () => {
         new Promise<void>((resolve) => {
           if (c.exitCode !== null || c.signalCode !== null) return resolve();
           c.once('exit', () => resolve());
-          c.kill('SIGTERM');
+          // unshare --fork ignores SIGTERM itself: the agents under it lead groups of their own, signalled whole.
+          if (c.spawnargs[0] === 'unshare') process.kill(-c.pid!, 'SIGTERM');
+          else c.kill('SIGTERM');
         }),
     ),
   );
@@ -43,7 +45,7 @@ after(async () => {
 async function agent(role: string, addr: string, shiftS: number, tokenFile: string, plain: boolean): Promise<string> {
   const argv = [CLI, 'agent', '--role', role, '--listen', `${addr}:0`, '--token-file', tokenFile, '--allow-commands'];
   // --kill-child: unshare passes its end on to the agent, so nothing outlives the test.
-  const child = plain ? spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'inherit'] }) : spawn('unshare', ['--time', '--fork', '--kill-child', '--monotonic', String(shiftS), process.execPath, ...argv], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = plain ? spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'inherit'] }) : spawn('unshare', ['--time', '--fork', '--kill-child', '--monotonic', String(shiftS), process.execPath, ...argv], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
   started.push(child);
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once('line', resolve);

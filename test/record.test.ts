@@ -22,7 +22,9 @@ const work = mkdtempSync(join(tmpdir(), 'sb-record-'));
 
 async function agent(args: string[], env: Record<string, string> = {}, prefix: string[] = []): Promise<{ child: ChildProcess; url: string }> {
   const argv = [...prefix, process.execPath, CLI, 'agent', ...args];
-  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+  // A prefix (unshare) leads a process group of its own: stop() signals the group, since unshare
+  // --fork ignores SIGTERM and SIGINT itself and would outlive the test with its agent.
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env }, detached: prefix.length > 0 });
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once('line', resolve);
     child.once('exit', (c) => reject(new Error(`agent exited ${c}`)));
@@ -34,7 +36,9 @@ function stop(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) return resolve();
     child.once('exit', () => resolve());
-    child.kill('SIGTERM');
+    // Started detached (under unshare): the whole group, the agent in it included.
+    if ((child.spawnargs[0] ?? '').endsWith('unshare')) process.kill(-child.pid!, 'SIGTERM');
+    else child.kill('SIGTERM');
   });
 }
 
