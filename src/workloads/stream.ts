@@ -252,8 +252,11 @@ export function analyzeStream(s: StreamSettings, r: { guest: RoleReport; host: R
   const clientBy = new Map((r.client.frames as ClientFrame[]).map((f) => [f.frame, f]));
   const n = (v: number | null | undefined) => (v === null || v === undefined ? NaN : v);
   const cols: Record<string, number[]> = {};
-  const names = ['frame', 'warmup', 'key', 'bytes', 'capture_start', 'capture_end', 'enc_end', 'send_end', 'host_in', 'host_out', 'recv_end', 'dec_start', 'dec_end', 'display', 'latency_ms', 'psnr', 'ssim', 'lost', 'dropped', 'shown'];
+  const names = ['frame', 'warmup', 'key', 'bytes', 'capture_start', 'capture_end', 'enc_end', 'send_end', 'host_in', 'host_out', 'recv_end', 'dec_start', 'dec_end', 'display', 'latency_ms', 'psnr', 'ssim', 'lost', 'dropped', 'shown', 'late'];
   for (const c of names) cols[c] = [];
+  // Late: decoded and shown more than late_ms after capture. One predicate for the frame table's
+  // column and frames.late, so the GUI counts the figure's frames and no others.
+  const late = (g: GuestFrame, c: ClientFrame | undefined) => c !== undefined && !c.dropped && Number.isFinite(n(c.decEnd)) && n(c.display) - g.captureStart > s.lateMs;
   const inWindow: { g: GuestFrame; h?: HostFrame; c?: ClientFrame }[] = [];
   for (const g of r.guest.frames as GuestFrame[]) {
     const h = hostBy.get(g.frame);
@@ -284,6 +287,7 @@ export function analyzeStream(s: StreamSettings, r: { guest: RoleReport; host: R
       lost: c === undefined || c.dropped === 'lost' ? 1 : 0,
       dropped: decoded ? 0 : 1,
       shown: Number.isFinite(display) ? 1 : 0,
+      late: late(g, c) ? 1 : 0,
     };
     for (const c2 of names) cols[c2]!.push(row[c2]!);
   }
@@ -355,7 +359,7 @@ export function analyzeStream(s: StreamSettings, r: { guest: RoleReport; host: R
     'frames.shown': shown.length,
     'frames.dropped': sent - decoded.length,
     'frames.lost': sent - received.length,
-    'frames.late': shown.filter((x) => n(x.c!.display) - x.g.captureStart > s.lateMs).length,
+    'frames.late': inWindow.filter((x) => late(x.g, x.c)).length,
     'frames.frozen_ms': round(frozenMs, 1),
     'frames.keyframes': inWindow.filter((x) => x.g.key).length,
     'guest.skipped': skipped,

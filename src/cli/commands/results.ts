@@ -37,7 +37,7 @@ export const resultsSpec = {
     '              net, proc, cpufreq, gpu.nvidia, gpu.intel, gpu.amd or custom.<name> (a custom probe)',
     '  events      per-frame events the pipeline roles sent their agents: t (s), role, frame, stage, value',
     '  frames      the stream workload: one row per frame, its size, the time of each stage, latency_ms,',
-    '              psnr, ssim, lost, dropped, shown, warmup',
+    '              psnr, ssim, lost, dropped, shown, warmup, late',
     '',
     'A parameter\'s column holds its typed value in base units (bitrate in bits/s, durations in ms), so',
     '`order by bitrate` sorts by value; `<param>.label` holds the text written where it differs (2M), and',

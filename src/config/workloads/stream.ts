@@ -167,6 +167,7 @@ export const STREAM_METRICS: readonly MetricDecl[] = [
   frame('lost', undefined, '1 when never complete at the client', 'lower'),
   frame('dropped', undefined, '1 when not decoded', 'lower'),
   frame('shown', undefined, '1 when shown', 'higher'),
+  frame('late', undefined, '1 when decoded and shown more than late_ms after capture (frames.late counts those of the window)', 'lower'),
 ];
 
 export const STREAM_DECL: WorkloadDecl = {
