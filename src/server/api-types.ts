@@ -231,6 +231,19 @@ export interface RunSeriesInfo {
   to: number;
   /** As declared (src/config/workloads/recording.ts, the workload's declaration); null: none declared. */
   unit: string | null;
+  /**
+   * 'stream': its times are on the stream's own clock (s since the guest started streaming), not
+   * the point's: an old record (no timeline) without the capture events that place it. Absent:
+   * on the point's clock.
+   */
+  clock?: 'stream';
+}
+
+/** Where a point's warm-up and recorded window lie on its clock (s since the point began), as point.json's `timeline` says. */
+export interface RunTimeline {
+  /** Null: the point had no warm-up. */
+  warmup: [number, number] | null;
+  window: [number, number];
 }
 
 /** A stretch with no data from an agent (the run's `recording gap` flags); times null when the flag gives none. */
@@ -260,11 +273,14 @@ export interface RunInfoResponse {
   gaps: RunGap[];
   startedAt: string;
   wallS: number;
+  /** The warm-up and the recorded window; null for records made before point.json kept them. */
+  timeline: RunTimeline | null;
   series: RunSeriesInfo[];
   /**
    * Its frames, when it has frames.parquet: how many, the stages they hold, whether PSNR/SSIM are
-   * there, where the frames' clock sits on the run's (offsetS: run time of stream time 0; null
-   * when the run has no capture events to tell), and the late threshold it was recorded with.
+   * there, where the frames' clock sits on the run's (offsetS: run time of the frames' time 0: 0
+   * for records with a timeline, whose frames are on the point's clock; for older ones taken from
+   * the capture events, null when the run has none), and the late threshold it was recorded with.
    */
   frames: { count: number; stages: FrameStage[]; quality: boolean; offsetS: number | null; lateMs: number } | null;
   /** Every run of the same set (to pick a second one to overlay). */
@@ -285,9 +301,10 @@ export interface RunSeriesResponse {
  * GET /api/run/frames?set=&key=&rep=&width=PX[&from=S&to=S]: one row per frame as columns:
  * `frame`, `t` (capture start, s on the run's clock; on the stream's when timeBase is 'stream'),
  * `bytes`, `key`, `latency_ms`, `psnr`, `ssim`, `lost`, `dropped`, `shown`, `warmup` (those the
- * file has), `late` (latency over lateMs), and `stage.<name>` (ms) per stage. With more frames than
- * two per pixel column, each column keeps its highest-latency frame and its first lost, dropped
- * or late one (`reduced`).
+ * file has), `late` (1: decoded and shown more than late_ms after capture, as frames.late counts:
+ * the file's own column, or for records before it latency over lateMs), and `stage.<name>` (ms)
+ * per stage. With more frames than two per pixel column, each column keeps its highest-latency
+ * frame and its first lost, dropped or late one (`reduced`).
  */
 export interface FramesResponse {
   columns: Columns;
@@ -301,6 +318,15 @@ export interface FramesResponse {
   timeBase: 'run' | 'stream';
   /** The first and last frame's time in the whole run (the axis to zoom out to); null without frames. */
   range: [number, number] | null;
+  /**
+   * Counted over every frame of the run, whatever the zoom: frames captured during the warm-up,
+   * late frames outside it (what the point's frames.late counts) and late ones in it.
+   */
+  counts: { warmup: number; late: number; lateWarmup: number };
+  /** Where `late` comes from: the file's own column (written with the point's late_ms), or lateMs here (records before that column). */
+  lateFrom: 'column' | 'threshold';
+  /** The first and last warm-up frame's time (the warm-up as its frames show it); null without warm-up frames. */
+  warmupRange: [number, number] | null;
 }
 
 // ---------------------------------------------------------------------------------------------

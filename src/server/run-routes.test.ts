@@ -3,7 +3,7 @@
 // request naming something the set lacks is refused with a line saying what, never an SQL error.
 import './server.ts';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -78,6 +78,78 @@ test('run routes answer what the run recorded, and refuse what it lacks', async 
     await refused({ ...base, ids: "samples:client:x' OR 1=1 --" }, '/api/run/series', 404, /has no series/);
     await refused({ ...base, ids: id, width: '0' }, '/api/run/series', 400, /width '0'/);
     await refused({ ...base, ids: id, from: '5', to: '1' }, '/api/run/series', 400, /must be after/);
+  } finally {
+    await sets.close();
+  }
+});
+
+const OLD_QUEUE = fileURLToPath(new URL('../../test/fixtures/sets/old-queue', import.meta.url));
+
+test('a record without timeline: frames and the relay queue on the point\'s clock by the capture events; late counted as frames.late, warm-up apart', async () => {
+  const dir = join(mkdtempSync(join(tmpdir(), 'sb-runroutes-')), 'set');
+  cpSync(OLD_QUEUE, dir, { recursive: true });
+  const set = ResultSet.open(dir);
+  const sets = new LoadedSets([set]);
+  const rec = set.points()[0]!;
+  assert.equal(rec.timeline, undefined, 'the fixture predates the timeline');
+  const pdir = set.pointDir(rec.key, rec.rep);
+  const ask = <T>(path: string, q: Record<string, string>) => route(routes, path).handle({ params: {}, query: new URLSearchParams(q), sets }) as Promise<T>;
+  const base = { set: set.name, key: rec.key, rep: String(rec.rep) };
+  try {
+    const info = await ask<RunInfoResponse>('/api/run', base);
+    assert.equal(info.timeline, null, 'no window is invented for a record without one');
+    const offset = Number((await rows(`SELECT median(e.t - f.capture_start / 1000) FROM read_parquet(${quoteString(join(pdir, 'events.parquet'))}) e JOIN read_parquet(${quoteString(join(pdir, 'frames.parquet'))}) f ON e.frame = f.frame WHERE e.stage = 'capture_start'`))[0]![0]);
+    assert.ok(offset > 5, `the stream began ${offset} s after the point: far enough to tell the clocks apart`);
+    assert.ok(Math.abs(info.frames!.offsetS! - offset) < 1e-9);
+    const q = info.series.find((x) => x.name === 'queue_bytes');
+    assert.ok(q, 'the relay queue is listed');
+    assert.equal(q.clock, undefined, 'placed on the point\'s clock');
+    const raw = await rows(`SELECT t, queue_bytes FROM read_parquet(${quoteString(join(pdir, 'timeseries.parquet'))}) ORDER BY t`);
+    assert.ok(Math.abs(q.from - (Number(raw[0]![0]) + offset)) < 1e-9, `queue from ${q.from}`);
+    const s = await ask<RunSeriesResponse>('/api/run/series', { ...base, ids: q.id, width: '4000' });
+    assert.equal(s.series[0]!.columns.t.length, raw.length, 'every queue sample (no decimation at this width)');
+    s.series[0]!.columns.t.forEach((t, i) => assert.ok(Math.abs(t - (Number(raw[i]![0]) + offset)) < 1e-9, `queue sample ${i}: ${t}`));
+    // The queue, the frames and the host process overlap: the queue's first sample is no earlier than a second before the first frame.
+    const f = await ask<FramesResponse>('/api/run/frames', { ...base, width: '1000' });
+    assert.ok(f.range && q.from >= f.range[0] - 1 && q.from <= f.range[1], `queue from ${q.from}, frames ${f.range?.join(' to ')}`);
+    const host = info.series.find((x) => x.id === 'samples:host:proc.host.cpu_pct');
+    assert.ok(host && host.from <= f.range[1] && host.to >= f.range[0], 'the host process was sampled while the frames went through it');
+
+    // Late: decoded, shown, more than late_ms (20 ms here) after capture; frames.late counts the window only.
+    const want = await rows(`SELECT sum((warmup = 0)::INT), sum((warmup = 1)::INT) FROM read_parquet(${quoteString(join(pdir, 'frames.parquet'))}) WHERE shown = 1 AND dropped = 0 AND latency_ms > 20`);
+    assert.equal(f.lateMs, 20);
+    assert.equal(f.lateFrom, 'threshold');
+    assert.equal(f.counts.late, rec.metrics['frames.late'], `late in the window: ${f.counts.late}, frames.late ${String(rec.metrics['frames.late'])}`);
+    assert.equal(f.counts.late, Number(want[0]![0]));
+    assert.equal(f.counts.lateWarmup, Number(want[0]![1]));
+    assert.ok(f.counts.lateWarmup > 0, 'the fixture\'s warm-up has late frames');
+    assert.equal(f.counts.warmup, (f.columns['warmup'] as number[]).filter((v) => v === 1).length);
+    assert.ok(f.warmupRange && f.warmupRange[0] === f.range[0] && f.warmupRange[1] < f.range[1]);
+  } finally {
+    await sets.close();
+  }
+});
+
+test('late_ms set in the workload block of the benchmark file (not a parameter) is the threshold the frame view uses', async () => {
+  const dir = join(mkdtempSync(join(tmpdir(), 'sb-runroutes-')), 'set');
+  cpSync(OLD_QUEUE, dir, { recursive: true });
+  // The same point as if late_ms had been written in the workload block: the record has no such parameter.
+  const pointJson = join(dir, 'points', 'd29b1e013304-r1', 'point.json');
+  const p = JSON.parse(readFileSync(pointJson, 'utf8')) as { params: Record<string, unknown>; typed: Record<string, unknown> };
+  delete p.params['late_ms'];
+  delete p.typed['late_ms'];
+  writeFileSync(pointJson, JSON.stringify(p));
+  const bench = join(dir, 'benchmarks', readdirSync(join(dir, 'benchmarks'))[0]!);
+  writeFileSync(bench, readFileSync(bench, 'utf8').replace('net_delay: 20ms}', 'net_delay: 20ms, late_ms: 20ms}').replace(/matrix:\n  late_ms: \[20ms\]\n/, ''));
+  const set = ResultSet.open(dir);
+  const sets = new LoadedSets([set]);
+  const rec = set.points()[0]!;
+  const ask = <T>(path: string, q: Record<string, string>) => route(routes, path).handle({ params: {}, query: new URLSearchParams(q), sets }) as Promise<T>;
+  try {
+    assert.equal(rec.params['late_ms'], undefined);
+    const f = await ask<FramesResponse>('/api/run/frames', { set: set.name, key: rec.key, rep: String(rec.rep), width: '1000' });
+    assert.equal(f.lateMs, 20, 'not the default 150 ms');
+    assert.equal(f.counts.late, rec.metrics['frames.late']);
   } finally {
     await sets.close();
   }

@@ -5,14 +5,16 @@
  * column. The run is named by set, key and rep, each checked against the sets' records before
  * any file is named; series names are checked against what the run's files hold.
  */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { findMetric } from '../../config/declare.ts';
+import { parse as parseYaml } from 'yaml';
+import { findMetric, typeValue } from '../../config/declare.ts';
 import { declaredMetrics } from '../../config/workloads/index.ts';
-import { FRAME_STAGES } from '../../config/workloads/stream.ts';
+import { FRAME_STAGES, STREAM_PARAM_DECLS } from '../../config/workloads/stream.ts';
 import { quoteString } from '../../store/database.ts';
 import type { PointRecord } from '../../store/records.ts';
-import type { FrameStage, FramesResponse, RunGap, RunInfoResponse, RunSeriesInfo, RunSeriesResponse } from '../api-types.ts';
+import type { FrameStage, FramesResponse, RunGap, RunInfoResponse, RunSeriesInfo, RunSeriesResponse, RunTimeline } from '../api-types.ts';
 import { decimateMinMax, worstPerColumn } from '../decimate.ts';
 import { ApiFailure, type Route, type RouteContext } from '../route.ts';
 
@@ -48,7 +50,7 @@ async function columnsOf(sql: string): Promise<unknown[][]> {
 const num = (v: unknown): number => (v === null || v === undefined ? NaN : typeof v === 'bigint' ? Number(v) : Number(v));
 
 /** The run a request names (`set`, `key`, `rep`), or a 400/404 saying what is wrong. */
-export async function findRun(ctx: RouteContext, prefix = ''): Promise<{ record: PointRecord; set: string; dir: string }> {
+export async function findRun(ctx: RouteContext, prefix = ''): Promise<{ record: PointRecord; set: string; dir: string; setDir: string }> {
   const set = ctx.query.get(`${prefix}set`);
   const key = ctx.query.get(`${prefix}key`);
   const repText = ctx.query.get(`${prefix}rep`);
@@ -60,7 +62,7 @@ export async function findRun(ctx: RouteContext, prefix = ''): Promise<{ record:
   const loaded = await ctx.sets.get();
   const hit = loaded.records.find((r) => r.set === set && r.record.key === key && r.record.rep === rep);
   if (!hit) throw new ApiFailure(404, `set '${set}' has no run ${key.slice(0, 40)} r${rep}`);
-  return { record: hit.record, set, dir: rs.pointDir(key, rep) };
+  return { record: hit.record, set, dir: rs.pointDir(key, rep), setDir: rs.dir };
 }
 
 /** A whole number query parameter within [lo, hi], or the default. */
@@ -92,7 +94,20 @@ export function parseGaps(flags: readonly string[]): RunGap[] {
   return out;
 }
 
-/** The run's series: each role's sample names, and the workload's own series (timeseries.parquet). */
+/**
+ * Where the workload's own series (timeseries.parquet) sits on the point's clock: the run time of
+ * its t = 0. A record with a timeline wrote it on the point's clock (0). Before that, the stream
+ * workload wrote its relay queue's t as seconds since the guest started streaming, the instant its
+ * frames' times count from too (both `t - guest.startMs` in src/workloads/stream.ts up to commit
+ * dce76e9), so the frames' offset from the capture events places it as well; null when the run
+ * has no capture events. Other workloads' series were always on the point's clock.
+ */
+async function seriesOffsetS(record: PointRecord, dir: string): Promise<number | null> {
+  if (record.timeline || record.workload !== 'stream') return 0;
+  return frameOffsetS(record, dir);
+}
+
+/** The run's series: each role's sample names, and the workload's own series (timeseries.parquet) placed on the point's clock. */
 async function seriesOf(record: PointRecord, dir: string): Promise<RunSeriesInfo[]> {
   const decls = declaredMetrics(record.workload);
   const unit = (name: string) => findMetric(decls, name, 'series')?.unit ?? null;
@@ -106,21 +121,36 @@ async function seriesOf(record: PointRecord, dir: string): Promise<RunSeriesInfo
   if (record.files.includes('timeseries.parquet')) {
     const cols = await rows(`SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet(${quoteString(join(dir, 'timeseries.parquet'))}))`);
     const range = await rows(`SELECT count(*), min(t), max(t) FROM read_parquet(${quoteString(join(dir, 'timeseries.parquet'))})`);
+    const off = await seriesOffsetS(record, dir);
     for (const [c] of cols) {
       const name = String(c);
       if (name === 't') continue;
       const d = findMetric(decls, name, 'series');
-      out.push({ id: `timeseries:${d?.role ?? 'workload'}:${name}`, source: 'timeseries', role: d?.role ?? 'workload', probe: 'workload', name, n: num(range[0]![0]), from: num(range[0]![1]), to: num(range[0]![2]), unit: d?.unit ?? null });
+      out.push({
+        id: `timeseries:${d?.role ?? 'workload'}:${name}`,
+        source: 'timeseries',
+        role: d?.role ?? 'workload',
+        probe: 'workload',
+        name,
+        n: num(range[0]![0]),
+        from: num(range[0]![1]) + (off ?? 0),
+        to: num(range[0]![2]) + (off ?? 0),
+        unit: d?.unit ?? null,
+        ...(off === null ? { clock: 'stream' as const } : {}),
+      });
     }
   }
   return out;
 }
 
 /**
- * Where the frames' clock (ms since the stream started) sits on the run's clock (s since the
- * point began): the capture events the guest sent its agent carry both. Null without them.
+ * Where the frames' clock sits on the run's clock (s since the point began): 0 for a record with a
+ * timeline (its frames are in ms since the point began); for an older one (ms since the stream
+ * started) the capture events the guest sent its agent carry both clocks. Null without them.
  */
 async function frameOffsetS(record: PointRecord, dir: string): Promise<number | null> {
+  // A record with a timeline wrote its frames on the point's clock: nothing to place.
+  if (record.timeline) return 0;
   // A join of two files as long as the run: once per recorded file, not per request.
   const memo = `${dir}\u0000${record.endedAt}`;
   if (offsets.has(memo)) return offsets.get(memo)!;
@@ -148,21 +178,55 @@ async function frameColumns(dir: string): Promise<{ names: Set<string>; stages: 
   return { names, stages: FRAME_STAGES.filter((s) => names.has(s.from) && names.has(s.to)).map(({ name, from, to }) => ({ name, from, to })) };
 }
 
-/** The `late_ms` the run was recorded with (the stream workload's default when it has none). */
-function lateMs(record: PointRecord): number {
-  const v = record.typed?.['late_ms'] ?? record.params['late_ms'];
+/**
+ * The `late_ms` the run was recorded with: the point's parameter, else the workload block of the
+ * benchmark file the set keeps (benchmarks/<sha>.yaml), else the stream workload's default.
+ */
+function lateMs(record: PointRecord, setDir: string): number {
+  const v = record.typed?.['late_ms'] ?? record.params['late_ms'] ?? benchmarkLateMs(setDir, record.benchmark.sha256);
   return typeof v === 'number' && Number.isFinite(v) ? v : 150;
 }
 
+const benchLate = new Map<string, number | undefined>();
+
+/** `workload.late_ms` of a frozen benchmark file, in ms; undefined when it sets none or cannot be read (a module is not run). */
+function benchmarkLateMs(setDir: string, sha256: string): number | undefined {
+  const dir = join(setDir, 'benchmarks');
+  const memo = `${dir}\u0000${sha256}`;
+  if (benchLate.has(memo)) return benchLate.get(memo);
+  let v: number | undefined;
+  try {
+    const file = existsSync(dir) ? readdirSync(dir).find((f) => f.startsWith(`${sha256.slice(0, 12)}.`) && /\.ya?ml$/.test(f)) : undefined;
+    const w = file ? (parseYaml(readFileSync(join(dir, file), 'utf8')) as { workload?: Record<string, unknown> } | null)?.workload : undefined;
+    const raw = w?.['late_ms'];
+    const decl = STREAM_PARAM_DECLS.find((d) => d.name === 'late_ms')!;
+    if (raw !== undefined && (typeof raw === 'number' || typeof raw === 'string')) {
+      const t = typeValue(decl, raw);
+      if (typeof t === 'number') v = t;
+    }
+  } catch {
+    v = undefined;
+  }
+  benchLate.set(memo, v);
+  return v;
+}
+
+/** The warm-up and recorded window from point.json; null for records without them. */
+function timelineOf(record: PointRecord): RunTimeline | null {
+  const tl = record.timeline;
+  if (!tl) return null;
+  return { warmup: tl.warmup && tl.warmup[1] > tl.warmup[0] ? [tl.warmup[0], tl.warmup[1]] : null, window: [tl.window[0], tl.window[1]] };
+}
+
 async function runInfo(ctx: RouteContext): Promise<RunInfoResponse> {
-  const { record, set, dir } = await findRun(ctx);
+  const { record, set, dir, setDir } = await findRun(ctx);
   const series = await seriesOf(record, dir);
   const hasFrames = record.files.includes('frames.parquet');
   let frames: RunInfoResponse['frames'] = null;
   if (hasFrames) {
     const { stages, names } = await frameColumns(dir);
     const n = await rows(`SELECT count(*) FROM read_parquet(${quoteString(join(dir, 'frames.parquet'))})`);
-    frames = { count: num(n[0]![0]), stages, quality: names.has('psnr'), offsetS: await frameOffsetS(record, dir), lateMs: lateMs(record) };
+    frames = { count: num(n[0]![0]), stages, quality: names.has('psnr'), offsetS: await frameOffsetS(record, dir), lateMs: lateMs(record, setDir) };
   }
   const loaded = await ctx.sets.get();
   const others = loaded.records
@@ -179,6 +243,7 @@ async function runInfo(ctx: RouteContext): Promise<RunInfoResponse> {
     gaps: parseGaps(record.flags),
     startedAt: record.startedAt,
     wallS: record.wallS,
+    timeline: timelineOf(record),
     series,
     frames,
     runs: others,
@@ -213,9 +278,10 @@ async function runSeries(ctx: RouteContext): Promise<RunSeriesResponse> {
       s.v.push(num(v));
     }
   }
+  const tsOffset = (await seriesOffsetS(record, dir)) ?? 0;
   for (const s of wanted.filter((x) => x.source === 'timeseries')) {
     const r = await rows(`SELECT t, CAST(${quoteIdentSafe(s.name)} AS DOUBLE) FROM read_parquet(${quoteString(join(dir, 'timeseries.parquet'))}) ORDER BY t`);
-    got.set(s.id, { t: r.map((x) => num(x[0])), v: r.map((x) => num(x[1])) });
+    got.set(s.id, { t: r.map((x) => num(x[0]) + tsOffset), v: r.map((x) => num(x[1])) });
   }
   for (const s of wanted) {
     const g = got.get(s.id) ?? { t: [], v: [] };
@@ -248,7 +314,7 @@ async function loadFrames(record: PointRecord, dir: string, names: Set<string>, 
   const cacheKey = `${path}\u0000${record.endedAt}`;
   const hit = frameCache.get(cacheKey);
   if (hit) return hit;
-  const plain = ['bytes', 'key', 'latency_ms', 'psnr', 'ssim', 'lost', 'dropped', 'shown', 'warmup'].filter((c) => names.has(c));
+  const plain = ['bytes', 'key', 'latency_ms', 'psnr', 'ssim', 'lost', 'dropped', 'shown', 'warmup', 'late'].filter((c) => names.has(c));
   const exprs = [
     'frame',
     `capture_start / 1000 + ${offsetS ?? 0}`,
@@ -269,7 +335,7 @@ async function loadFrames(record: PointRecord, dir: string, names: Set<string>, 
 }
 
 async function runFrames(ctx: RouteContext): Promise<FramesResponse> {
-  const { record, dir } = await findRun(ctx);
+  const { record, dir, setDir } = await findRun(ctx);
   if (!record.files.includes('frames.parquet')) throw new ApiFailure(404, `run ${record.key} r${record.rep} has no frames.parquet (the ${record.workload} workload records no frames)`);
   const width = intParam(ctx, 'width', 10, MAX_WIDTH, 1000);
   const from = numParam(ctx, 'from');
@@ -277,9 +343,31 @@ async function runFrames(ctx: RouteContext): Promise<FramesResponse> {
   const { names, stages } = await frameColumns(dir);
   const offsetS = await frameOffsetS(record, dir);
   const f = await loadFrames(record, dir, names, stages, offsetS);
-  const late = lateMs(record);
+  const late = lateMs(record, setDir);
   const lat = f.cols['latency_ms'];
-  const isLate = (i: number) => lat !== undefined && lat[i]! > late;
+  // Late as frames.late counts it (src/workloads/stream.ts): decoded and shown more than late_ms
+  // after capture. The file's own column when it has one (written with the point's late_ms);
+  // before it, the same test on the file's columns with the late_ms found here.
+  const col = f.cols['late'];
+  const dropped = f.cols['dropped'];
+  const shown = f.cols['shown'];
+  const isLate = col
+    ? (i: number) => col[i] === 1
+    : (i: number) => lat !== undefined && lat[i]! > late && dropped?.[i] !== 1 && shown?.[i] !== 0;
+  const warm = f.cols['warmup'];
+  const counts = { warmup: 0, late: 0, lateWarmup: 0 };
+  let warmupRange: [number, number] | null = null;
+  for (let i = 0; i < f.frame.length; i++) {
+    const w = warm?.[i] === 1;
+    if (w) {
+      counts.warmup++;
+      warmupRange = warmupRange ? [Math.min(warmupRange[0], f.t[i]!), Math.max(warmupRange[1], f.t[i]!)] : [f.t[i]!, f.t[i]!];
+    }
+    if (isLate(i)) {
+      if (w) counts.lateWarmup++;
+      else counts.late++;
+    }
+  }
   const marked = (i: number) => f.cols['lost']?.[i] === 1 || f.cols['dropped']?.[i] === 1 || isLate(i);
   const { indices, reduced } = worstPerColumn(f.t, lat ?? f.t.map(() => NaN), marked, width, { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) });
   const pick = (a: number[]) => indices.map((i) => (Number.isFinite(a[i]!) ? a[i]! : null));
@@ -296,6 +384,9 @@ async function runFrames(ctx: RouteContext): Promise<FramesResponse> {
     offsetS,
     timeBase: offsetS === null ? 'stream' : 'run',
     range: f.t.length > 0 ? [f.t[0]!, f.t[f.t.length - 1]!] : null,
+    counts,
+    lateFrom: col ? 'column' : 'threshold',
+    warmupRange,
   };
 }
 
