@@ -216,13 +216,17 @@ export interface ReportData {
 // ---------------------------------------------------------------------------------------------
 // Run view and frame view (src/server/routes/run.ts)
 
-/** One recorded series of a run: a sample name of one role's agent, or a column of the workload's own series. */
+/**
+ * One recorded series of a run: a sample name of one role's agent, a column of the workload's own
+ * series, or the frames' end-to-end latency (`frames:client:latency_ms`, one value per frame at
+ * its capture start: the frame view's frames, drawn beside the rest).
+ */
 export interface RunSeriesInfo {
-  /** `samples:<role>:<name>` or `timeseries:<role>:<name>`: what /api/run/series takes in `ids`. */
+  /** `samples:<role>:<name>`, `timeseries:<role>:<name>` or `frames:client:latency_ms`: what /api/run/series takes in `ids`. */
   id: string;
-  source: 'samples' | 'timeseries';
+  source: 'samples' | 'timeseries' | 'frames';
   role: string;
-  /** The probe that sampled it (cpu, mem, net, proc, gpu..., custom.<name>); `workload` for the workload's series. */
+  /** The probe that sampled it (cpu, mem, net, proc, gpu..., custom.<name>); `workload` for the workload's series, `frames` for the frames. */
   probe: string;
   name: string;
   /** Samples recorded, and the first and last sample's time (s since the point began). */

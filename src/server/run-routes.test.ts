@@ -112,6 +112,8 @@ test('a record without timeline: frames and the relay queue on the point\'s cloc
     // The queue, the frames and the host process overlap: the queue's first sample is no earlier than a second before the first frame.
     const f = await ask<FramesResponse>('/api/run/frames', { ...base, width: '1000' });
     assert.ok(f.range && q.from >= f.range[0] - 1 && q.from <= f.range[1], `queue from ${q.from}, frames ${f.range?.join(' to ')}`);
+    const lat = info.series.find((x) => x.id === 'frames:client:latency_ms');
+    assert.ok(lat && lat.from === f.range[0] && lat.to === f.range[1], 'the frames\' latency is a run series at the frame view\'s times');
     const host = info.series.find((x) => x.id === 'samples:host:proc.host.cpu_pct');
     assert.ok(host && host.from <= f.range[1] && host.to >= f.range[0], 'the host process was sampled while the frames went through it');
 

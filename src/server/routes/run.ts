@@ -140,8 +140,22 @@ async function seriesOf(record: PointRecord, dir: string): Promise<RunSeriesInfo
       });
     }
   }
+  if (record.files.includes('frames.parquet')) {
+    const { names } = await frameColumns(dir);
+    if (names.has('capture_start') && names.has('latency_ms')) {
+      const off = await frameOffsetS(record, dir);
+      const r = await rows(`SELECT count(*), min(capture_start) / 1000, max(capture_start) / 1000 FROM read_parquet(${quoteString(join(dir, 'frames.parquet'))})`);
+      const [n, from, to] = r[0]!;
+      if (num(n) > 0) {
+        out.push({ id: FRAMES_SERIES, source: 'frames', role: 'client', probe: 'frames', name: 'latency_ms', n: num(n), from: num(from) + (off ?? 0), to: num(to) + (off ?? 0), unit: 'ms', ...(off === null ? { clock: 'stream' as const } : {}) });
+      }
+    }
+  }
   return out;
 }
+
+/** The frames' latency as a run series: each frame's capture start against its end-to-end latency. */
+const FRAMES_SERIES = 'frames:client:latency_ms';
 
 /**
  * Where the frames' clock sits on the run's clock (s since the point began): 0 for a record with a
@@ -282,6 +296,11 @@ async function runSeries(ctx: RouteContext): Promise<RunSeriesResponse> {
   for (const s of wanted.filter((x) => x.source === 'timeseries')) {
     const r = await rows(`SELECT t, CAST(${quoteIdentSafe(s.name)} AS DOUBLE) FROM read_parquet(${quoteString(join(dir, 'timeseries.parquet'))}) ORDER BY t`);
     got.set(s.id, { t: r.map((x) => num(x[0]) + tsOffset), v: r.map((x) => num(x[1])) });
+  }
+  if (wanted.some((x) => x.source === 'frames')) {
+    const off = (await frameOffsetS(record, dir)) ?? 0;
+    const r = await rows(`SELECT capture_start / 1000, CAST(latency_ms AS DOUBLE) FROM read_parquet(${quoteString(join(dir, 'frames.parquet'))}) ORDER BY capture_start, frame`);
+    got.set(FRAMES_SERIES, { t: r.map((x) => num(x[0]) + off), v: r.map((x) => num(x[1])) });
   }
   for (const s of wanted) {
     const g = got.get(s.id) ?? { t: [], v: [] };

@@ -1,16 +1,22 @@
 /**
  * The frame view: one bar per frame at its capture time, its latency split into the stages the
  * run's frames hold (stacked), its size with keyframes marked, its quality (PSNR, SSIM) when
- * measured, and marks for lost, dropped and late frames. On the run's clock, so the zoom (state
- * `from`, `to`) is the run view's. Long runs come reduced to the chart's width: per pixel column
- * the frame with the highest latency and the first lost, dropped or late one; zooming in fetches
- * every frame of the window. State keys: run (SET/KEY/REP), from, to.
+ * measured, and marks for lost, dropped and late frames. Frames captured during the warm-up are
+ * drawn faded over a grey band, under one legend entry of their own: they are in no figure of the
+ * point, and the late count is that of the recorded window (the point's frames.late), the
+ * warm-up's said apart. On the run's clock, so the zoom (state `from`, `to`) is the run view's.
+ * Long runs come reduced to the chart's width: per pixel column the frame with the highest
+ * latency and the first lost, dropped or late one; zooming in fetches every frame of the window.
+ * State keys: run (SET/KEY/REP), from, to.
  */
 import * as echarts from 'echarts';
 import type { FramesResponse, RunInfoResponse } from '../../../src/server/api-types.ts';
 import { exportButtons, makeChart, toCsv, type Chart } from '../chart.ts';
 import { debounce, el, runQuery, runRef, STAGE_COLOURS, zoomOf } from '../run/common.ts';
 import type { ViewContext } from '../view.ts';
+
+/** The legend entry of every warm-up series (frames captured before the recorded window). */
+export const WARM = 'warm-up (not in the figures)';
 
 export function mount(root: HTMLElement, ctx: ViewContext): () => void {
   let alive = true;
@@ -64,45 +70,84 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
     const back = el('button', { type: 'button', textContent: 'series of this run' });
     back.addEventListener('click', () => ctx.setState({ view: 'run' }));
     head.replaceChildren(el('div', {}, el('strong', { textContent: `${info.set} · ${settings} · r${info.rep}` }), el('div', { className: 'note', textContent: `key ${info.key}` })), back);
-    const count = (name: string) => col(name).filter((v) => v === 1).length;
+    const warm = col('warmup');
+    const isWarm = (i: number) => warm[i] === 1;
+    // In view: the window's frames only, as the figures count them.
+    const count = (name: string) => col(name).filter((v, i) => v === 1 && !isWarm(i)).length;
+    const k = f.counts;
+    const inWindow = f.total - k.warmup;
     status.textContent =
-      `${f.total} frames${f.reduced ? `; ${f.shown} drawn: per pixel column the slowest frame and the first lost, dropped or late one (zoom in for every frame)` : ''}. ` +
-      `In view: ${count('lost')} lost, ${count('dropped')} dropped, ${count('late')} late (> ${f.lateMs} ms), ${count('key')} keyframes.` +
+      `${f.total} frames: ${inWindow} in the recorded window${k.warmup > 0 ? `, ${k.warmup} in the warm-up (drawn faded over grey: not in the figures)` : ''}. ` +
+      `${k.late} late in the window (decoded and shown more than ${f.lateMs} ms after capture: the point's frames.late)${k.lateWarmup > 0 ? ` (${k.lateWarmup} more in the warm-up)` : ''}. ` +
+      (f.reduced ? `${f.shown} drawn: per pixel column the slowest frame and the first lost, dropped or late one (zoom in for every frame). ` : '') +
+      `In view, window frames: ${count('lost')} lost, ${count('dropped')} dropped, ${count('late')} late, ${count('key')} keyframes.` +
+      (k.warmup > 0 && !info.timeline ? ' The record keeps no warm-up times (made before point.json had them): the grey band spans its warm-up frames\' captures.' : '') +
       (f.timeBase === 'stream' ? ' Times are the stream\'s (no capture events were recorded to place them on the run\'s clock).' : '');
+    status.dataset['late'] = String(k.late);
+    status.dataset['lateWarmup'] = String(k.lateWarmup);
+    status.dataset['warmupFrames'] = String(k.warmup);
     const x = (i: number) => t[i];
     // Large mode draws each series' bars as one path (a 36,000-frame run otherwise took seconds
     // to draw on a busy machine); a fixed bar width spares the search for the narrowest gap.
     const span = n > 1 ? (t[n - 1] ?? 0) - (t[0] ?? 0) : 0;
     const barWidth = Math.max(1, Math.min(14, Math.floor(((div.clientWidth || 1000) - 90) / Math.max(1, span > 0 ? (n * ((zoom.to ?? t[n - 1] ?? 0) - (zoom.from ?? t[0] ?? 0))) / span : n)) - 1));
-    const bars = { type: 'bar' as const, barWidth, large: true, largeThreshold: 400 };
-    const stageSeries: echarts.SeriesOption[] = f.stages.map((s, k) => ({
-      ...bars,
-      name: s.name,
-      stack: 'latency',
-      xAxisIndex: 0,
-      yAxisIndex: 0,
-      color: STAGE_COLOURS[k % STAGE_COLOURS.length],
-      data: col(`stage.${s.name}`).map((v, i) => [x(i), v]),
-    })) as echarts.SeriesOption[];
+    // barGap -100%: every bar at its frame's time (series side by side would shift each stack and
+    // the window's and warm-up's bars apart by a bar's width).
+    const bars = { type: 'bar' as const, barWidth, barGap: '-100%', large: true, largeThreshold: 400 };
+    /** The [t, v] pairs of the window's frames (warm: false) or the warm-up's (warm: true) where keep(i). */
+    const pairs = (vals: (number | null)[], warmUp: boolean, keep: (i: number) => boolean = () => true) => vals.flatMap((v, i) => (isWarm(i) === warmUp && keep(i) ? [[x(i), v]] : []));
+    const stageSeries = (warmUp: boolean): echarts.SeriesOption[] =>
+      f.stages.map((s, k2) => ({
+        ...bars,
+        name: warmUp ? WARM : s.name,
+        stack: warmUp ? 'latency-warmup' : 'latency',
+        xAxisIndex: 0,
+        yAxisIndex: 0,
+        color: STAGE_COLOURS[k2 % STAGE_COLOURS.length],
+        ...(warmUp ? { itemStyle: { opacity: 0.3 } } : {}),
+        data: pairs(col(`stage.${s.name}`), warmUp),
+      })) as echarts.SeriesOption[];
     const top = Math.max(1, ...col('latency_ms').map((v) => v ?? 0));
-    const marks = (name: string, symbol: string, colour: string, at: number): echarts.SeriesOption => ({
+    const marks = (name: string, symbol: string, colour: string, at: number, warmUp: boolean): echarts.SeriesOption => ({
       type: 'scatter',
-      name,
+      name: warmUp ? WARM : name,
+      id: warmUp ? `${name} (warm-up)` : name,
       xAxisIndex: 0,
       yAxisIndex: 0,
       symbol,
       symbolSize: 8,
       color: colour,
-      data: col(name).flatMap((v, i) => (v === 1 ? [[x(i), top * at]] : [])),
+      ...(warmUp ? { itemStyle: { opacity: 0.35 } } : {}),
+      data: col(name).flatMap((v, i) => (v === 1 && isWarm(i) === warmUp ? [[x(i), top * at]] : [])),
     });
     const key = col('key');
+    // The warm-up: from point.json's timeline, else (older records) the span of its frames.
+    const band = info.timeline?.warmup ?? f.warmupRange;
+    const bandArea = band ? { silent: true, itemStyle: { color: 'rgba(120,120,120,0.16)' }, label: { show: false }, data: [[{ xAxis: band[0], name: 'warm-up' }, { xAxis: band[1] }] as [{ xAxis: number; name: string }, { xAxis: number }]] } : undefined;
+    const hasWarm = k.warmup > 0;
+    // The warm-up's legend entry first (its grey icon), carrying the band on each grid.
+    const warmBands: echarts.SeriesOption[] = hasWarm
+      ? [0, 1, 2].map((g): echarts.SeriesOption => ({
+          // An empty bar series: its legend icon a grey block (the bars' own shape), no bar of its own.
+          type: 'bar',
+          barWidth,
+          barGap: '-100%',
+          name: WARM,
+          id: `warm-up band ${g}`,
+          xAxisIndex: g,
+          yAxisIndex: g === 2 ? 2 : g,
+          color: '#b4b4b4',
+          data: [],
+          ...(bandArea ? { markArea: { ...bandArea, label: { show: g === 0, position: 'insideTop', color: '#444', fontSize: 11 } } } : {}),
+        }))
+      : [];
     const option: echarts.EChartsOption = {
       animation: false,
       legend: { type: 'scroll', top: 0 },
       tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
       axisPointer: { link: [{ xAxisIndex: 'all' }] },
       grid: [
-        { left: 70, right: 20, top: 40, height: 300 },
+        { left: 70, right: 20, top: 50, height: 290 },
         { left: 70, right: 20, top: 380, height: 90 },
         { left: 70, right: 20, top: 515, height: 70 },
       ],
@@ -119,13 +164,24 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
         { type: 'slider', xAxisIndex: [0, 1, 2], filterMode: 'none', height: 16, bottom: 4 },
       ],
       series: [
-        ...stageSeries,
-        marks('lost', 'triangle', '#d62728', 1.04),
-        marks('dropped', 'diamond', '#7f0000', 1.08),
-        marks('late', 'pin', '#ff7f0e', 1.12),
+        ...warmBands,
+        ...stageSeries(false),
+        marks('lost', 'triangle', '#d62728', 1.04, false),
+        marks('dropped', 'diamond', '#7f0000', 1.08, false),
+        marks('late', 'pin', '#ff7f0e', 1.12, false),
         // Keyframes are their own series (their own colour and legend entry): large mode has no per-bar style.
-        { ...bars, name: 'size', xAxisIndex: 1, yAxisIndex: 1, color: '#7f8c9a', data: col('bytes').flatMap((v, i) => (key[i] === 1 ? [] : [[x(i), v]])) },
-        { ...bars, name: 'keyframe size', xAxisIndex: 1, yAxisIndex: 1, color: '#d62728', data: col('bytes').flatMap((v, i) => (key[i] === 1 ? [[x(i), v]] : [])) },
+        { ...bars, name: 'size', xAxisIndex: 1, yAxisIndex: 1, color: '#7f8c9a', data: pairs(col('bytes'), false, (i) => key[i] !== 1) },
+        { ...bars, name: 'keyframe size', xAxisIndex: 1, yAxisIndex: 1, color: '#d62728', data: pairs(col('bytes'), false, (i) => key[i] === 1) },
+        ...(hasWarm
+          ? [
+              ...stageSeries(true),
+              marks('lost', 'triangle', '#d62728', 1.04, true),
+              marks('dropped', 'diamond', '#7f0000', 1.08, true),
+              marks('late', 'pin', '#ff7f0e', 1.12, true),
+              { ...bars, name: WARM, id: 'size (warm-up)', xAxisIndex: 1, yAxisIndex: 1, color: '#7f8c9a', itemStyle: { opacity: 0.3 }, data: pairs(col('bytes'), true, (i) => key[i] !== 1) },
+              { ...bars, name: WARM, id: 'keyframe size (warm-up)', xAxisIndex: 1, yAxisIndex: 1, color: '#d62728', itemStyle: { opacity: 0.3 }, data: pairs(col('bytes'), true, (i) => key[i] === 1) },
+            ]
+          : []),
         { type: 'line', name: 'PSNR', xAxisIndex: 2, yAxisIndex: 2, showSymbol: false, connectNulls: false, data: col('psnr').map((v, i) => [x(i), v]) },
         { type: 'line', name: 'SSIM', xAxisIndex: 2, yAxisIndex: 3, showSymbol: false, connectNulls: false, lineStyle: { type: 'dashed' }, data: col('ssim').map((v, i) => [x(i), v]) },
       ] as echarts.SeriesOption[],

@@ -3,11 +3,13 @@
  * and the workload's own series such as the relay's queue) on one time axis, one panel per probe,
  * zoom shared by all panels; flags listed and recording gaps shaded; a second run overlaid on
  * run-relative time (dashed). The server decimates each series to the panel's width (min/max per
- * pixel column) and again for every zoom, so a spike is never lost. State keys: run, run2
- * (SET/KEY/REP), series (ids, comma-separated; the default set when absent), from, to (s).
+ * pixel column) and again for every zoom, so a spike is never lost. The point's warm-up is shaded
+ * grey and its recorded window's edges drawn, as point.json's timeline gives them (records made
+ * before it have none: a note says so). State keys: run, run2 (SET/KEY/REP), series (ids,
+ * comma-separated; the default set when absent), from, to (s).
  */
 import * as echarts from 'echarts';
-import type { RunInfoResponse, RunSeriesInfo, RunSeriesResponse } from '../../../src/server/api-types.ts';
+import type { RunInfoResponse, RunSeriesInfo, RunSeriesResponse, RunTimeline } from '../../../src/server/api-types.ts';
 import { exportButtons, makeChart, toCsv, type Chart } from '../chart.ts';
 import { debounce, el, roleColour, runQuery, runRef, runText, zoomOf, type RunRef } from '../run/common.ts';
 import type { ViewContext } from '../view.ts';
@@ -16,6 +18,7 @@ import type { ViewContext } from '../view.ts';
 export function defaultSeries(all: readonly RunSeriesInfo[]): string[] {
   const want = (s: RunSeriesInfo) =>
     s.source === 'timeseries' ||
+    s.source === 'frames' ||
     s.name === 'cpu.busy_pct' ||
     s.name === 'mem.used_mb' ||
     /^proc\.[^.]+\.cpu_pct$/.test(s.name) ||
@@ -29,8 +32,28 @@ export function defaultSeries(all: readonly RunSeriesInfo[]): string[] {
 /** The panel a series goes to: its probe (custom probes each their own, the workload's series one). */
 function panelOf(s: RunSeriesInfo): string {
   if (s.source === 'timeseries') return 'workload';
+  if (s.source === 'frames') return 'frames';
   // A watched process's CPU and its memory have different units: two panels.
   return s.probe === 'proc' && s.unit !== '%' ? `proc.${s.unit ?? 'other'}` : s.probe;
+}
+
+/** The warm-up's shade. */
+const WARMUP_COLOUR = 'rgba(120,120,120,0.18)';
+
+/**
+ * What every panel draws of the point's timeline: the warm-up as a grey band (markArea items) and
+ * the recorded window's edges (markLine items), on the run's clock.
+ */
+export function timelineMarks(tl: RunTimeline | null, labels: boolean): { areas: unknown[]; lines: unknown[] } {
+  if (!tl) return { areas: [], lines: [] };
+  const label = (text: string, position: string) => (labels ? { show: true, formatter: text, position, fontSize: 10, color: '#444' } : { show: false });
+  return {
+    areas: tl.warmup ? [[{ xAxis: tl.warmup[0], name: 'warm-up', itemStyle: { color: WARMUP_COLOUR }, label: label('warm-up', 'insideTop') }, { xAxis: tl.warmup[1] }]] : [],
+    lines: [
+      { xAxis: tl.window[0], name: 'window start', label: label('window', 'end') },
+      { xAxis: tl.window[1], name: 'window end', label: label('window end', 'end') },
+    ],
+  };
 }
 
 export function mount(root: HTMLElement, ctx: ViewContext): () => void {
@@ -151,7 +174,16 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
       byPanel.set(p, [...(byPanel.get(p) ?? []), id]);
     }
     const reduced = data.series.filter((s) => s.reduced).length;
-    status.textContent = ids.length === 0 ? 'No series chosen (pick some above).' : `${ids.length} series in ${byPanel.size} panel(s)${reduced > 0 ? `; ${reduced} decimated to ${width} px (min and max of each pixel column: no spike lost)` : ''}. Drag or scroll on a plot to zoom all of them.`;
+    const tl = r.timeline;
+    const unplaced = ids.map((id) => meta.get(id)!).filter((m) => m.clock === 'stream');
+    status.textContent =
+      (ids.length === 0 ? 'No series chosen (pick some above).' : `${ids.length} series in ${byPanel.size} panel(s)${reduced > 0 ? `; ${reduced} decimated to ${width} px (min and max of each pixel column: no spike lost)` : ''}. Drag or scroll on a plot to zoom all of them.`) +
+      (tl
+        ? ` Recorded window ${tl.window[0].toFixed(2)} to ${tl.window[1].toFixed(2)} s (dashed lines)${tl.warmup ? `, warm-up ${tl.warmup[0].toFixed(2)} to ${tl.warmup[1].toFixed(2)} s shaded grey: not in the point's figures` : ', no warm-up'}.`
+        : ' Window not recorded (a set made before point.json kept the warm-up and the recorded window): none is drawn.') +
+      (unplaced.length > 0 ? ` ${unplaced.map((m) => m.name).join(', ')}: on the stream's own clock (s since the guest started), not the point's: the run has no capture events to place them.` : '');
+    status.dataset['window'] = tl ? tl.window.join(',') : 'none';
+    status.dataset['warmup'] = tl?.warmup ? tl.warmup.join(',') : 'none';
     disposeCharts();
     panels.replaceChildren();
     const tMax = Math.max(r.wallS, ...r.series.map((s) => s.to));
@@ -175,10 +207,15 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
         const d2 = data2?.series.find((s) => s.id === id);
         if (d2) series.push({ type: 'line', name: `${m.role} ${m.name} (run 2)`, id: `${id}@2`, showSymbol: false, connectNulls: false, lineStyle: { width: 1.2, type: 'dashed' }, color: roleColour(m.role), data: d2.columns.t.map((t, i) => [t, d2.columns.v[i]]) } as echarts.SeriesOption);
       }
-      // Gaps: shaded where an agent sent nothing.
+      // Gaps: shaded where an agent sent nothing; the warm-up grey and the window's edges.
       const gaps = r.gaps.filter((g) => g.from !== null && g.to !== null);
-      if (gaps.length > 0 && series[0]) {
-        (series[0] as { markArea?: unknown }).markArea = { silent: true, itemStyle: { color: 'rgba(200,0,0,0.12)' }, data: gaps.map((g) => [{ xAxis: g.from, name: `gap (${g.role})` }, { xAxis: g.to }]) };
+      const marks = timelineMarks(tl, pi === 0);
+      const areas = [...gaps.map((g) => [{ xAxis: g.from, name: `gap (${g.role})` }, { xAxis: g.to }]), ...marks.areas];
+      if (areas.length > 0 && series[0]) {
+        (series[0] as { markArea?: unknown }).markArea = { silent: true, itemStyle: { color: 'rgba(200,0,0,0.12)' }, data: areas };
+      }
+      if (marks.lines.length > 0 && series[0]) {
+        (series[0] as { markLine?: unknown }).markLine = { silent: true, symbol: 'none', animation: false, lineStyle: { color: '#555', type: 'dashed', width: 1 }, data: marks.lines };
       }
       chart.setOption({
         animation: false,
