@@ -25,7 +25,7 @@ export const CONDITION_THRESHOLDS = {
   busyShare: 0.9,
   /** ...and the point is saturated when it was so for at least this share of the window (20 %). */
   busyTimeShare: 0.2,
-  /** frames_skipped: capture ticks skipped, share of the window's ticks (above 1 %). */
+  /** frames_skipped: capture ticks skipped, share of the window's ticks (above 1 %, and more than one tick: one slow keyframe is no contention). */
   skippedShare: 0.01,
   /** fps_below_target: frames sent per second below this share of the target (95 %). */
   fpsShare: 0.95,
@@ -44,7 +44,7 @@ export const CONDITION_THRESHOLDS = {
 /** One line per condition: its code, what crosses it, and whether it flags the point or notes it. */
 export const CONDITION_DOCS: Readonly<Record<ConditionCode, { severity: 'flag' | 'note'; when: string }>> = {
   saturated: { severity: 'flag', when: `a machine of the point was busy on at least ${pct(CONDITION_THRESHOLDS.busyShare)} of all its cores for at least ${pct(CONDITION_THRESHOLDS.busyTimeShare)} of the recorded window (its CPU figures measure contention)` },
-  frames_skipped: { severity: 'flag', when: `the guest skipped more than ${pct(CONDITION_THRESHOLDS.skippedShare)} of the window's capture ticks (encoder or socket still busy)` },
+  frames_skipped: { severity: 'flag', when: `the guest skipped more than ${pct(CONDITION_THRESHOLDS.skippedShare)} of the window's capture ticks, and more than one (encoder or socket still busy)` },
   fps_below_target: { severity: 'flag', when: `the guest sent fewer than ${pct(CONDITION_THRESHOLDS.fpsShare)} of the target frame rate` },
   cpu_steal: { severity: 'flag', when: `CPU steal above ${CONDITION_THRESHOLDS.stealPct} % of a machine's CPU time in the window (a virtual machine sharing its host)` },
   cpu_frequency_changed: { severity: 'flag', when: `a machine's mean core clock moved by more than ${CONDITION_THRESHOLDS.frequencyChangePct} % in the window (where the system exposes it)` },

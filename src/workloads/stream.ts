@@ -416,7 +416,7 @@ export function streamConditions(s: StreamSettings, m: Record<string, MetricValu
   const add = (code: Condition['code'], reason: string) => found.push({ code, severity: CONDITION_DOCS[code].severity, reason });
   checked.push('frames_skipped');
   const skipped = num('guest.skipped');
-  if (o.ticks > 0 && skipped / o.ticks > T.skippedShare) add('frames_skipped', `the guest skipped ${skipped} of ${o.ticks} capture ticks (${((skipped / o.ticks) * 100).toFixed(1)} %, above ${T.skippedShare * 100} %): encoder or socket still busy`);
+  if (o.ticks > 0 && skipped > 1 && skipped / o.ticks > T.skippedShare) add('frames_skipped', `the guest skipped ${skipped} of ${o.ticks} capture ticks (${((skipped / o.ticks) * 100).toFixed(1)} %, above ${T.skippedShare * 100} %): encoder or socket still busy`);
   if (o.fpsChanged) notChecked.push({ check: 'fps_below_target', why: 'the frame rate changed during the point' });
   else {
     checked.push('fps_below_target');
