@@ -7,7 +7,8 @@
  * inside the range), the form cross-validation chose on the rest, and the error per form, so the
  * choice can be judged. Errors are over points (the mean of their repetitions). Printed, never
  * asserted: a busy machine changes CPU figures.
- * Run: npx tsx bench/model-heldout.ts [SET] [metric ...]
+ * Run: npx tsx bench/model-heldout.ts [--only PARAM=VALUE]... [SET] [metric ...]
+ * e.g. npx tsx bench/model-heldout.ts test/fixtures/sets/stream-physics guest.cpu_ms_per_frame client.bitrate
  */
 import { InputError } from '../src/base/errors.ts';
 import { fit, predict, type FitByResult, type FitResult } from '../src/analyze/fit.ts';
@@ -17,10 +18,21 @@ import { datasetOf, openModelSource } from '../src/analyze/load.ts';
 import { PIXELS } from '../src/analyze/terms.ts';
 import { ResultSet } from '../src/store/resultset.ts';
 
-const dir = process.argv[2] ?? new URL('../test/fixtures/sets/stream-matrix', import.meta.url).pathname;
-const metrics = process.argv.length > 3 ? process.argv.slice(3) : ['guest.cpu_pct', 'client.bitrate'];
+// --only PARAM=VALUE (repeatable): hold the rows to one level of a category (e.g. --only codec=h264).
+const args = process.argv.slice(2);
+const only: [string, string][] = [];
+for (let i = args.indexOf('--only'); i >= 0; i = args.indexOf('--only')) {
+  const [k, v] = (args[i + 1] ?? '').split('=');
+  if (!k || v === undefined) throw new Error('--only takes PARAM=VALUE');
+  only.push([k, v]);
+  args.splice(i, 2);
+}
+const dir = args[0] ?? new URL('../test/fixtures/sets/stream-matrix', import.meta.url).pathname;
+const metrics = args.length > 1 ? args.slice(1) : ['guest.cpu_pct', 'client.bitrate'];
 
 const src = await openModelSource(ResultSet.open(dir), metrics);
+src.rows = src.rows.filter((r) => only.every(([k, v]) => String(r.cells[k]) === v));
+if (only.length > 0) console.log(`only ${only.map(([k, v]) => `${k}=${v}`).join(', ')}`);
 const pixels = [...new Set(src.rows.map((r) => r.cells[PIXELS] as number))].sort((a, b) => a - b);
 const label = (px: number) => String(src.rows.find((r) => r.cells[PIXELS] === px)!.cells['resolution']);
 if (pixels.length < 3) throw new Error(`${dir}: ${pixels.length} resolutions; holding one out needs at least 3`);
