@@ -103,6 +103,6 @@ test('a pinned role runs on the CPUs it was given: the kernel says so in its rep
   const bad = join(work, 'badpin.yaml');
   writeFileSync(bad, `name: badpin\nworkload: {type: stream, resolution: 320x180, cpus: {guest: [${cpus().length + 3}]}}\nmatrix: {codec: h264}\nduration: 1s\nrecording: false\n`);
   const b = await run(['run', bad, '--results', join(work, 'res-badpin')]);
-  assert.equal(b.code, 3, b.out, 'stopped on the failed point (on_error: stop)');
+  assert.equal(b.code, 3, `stopped on the failed point (on_error: stop): ${b.out}`);
   assert.match(b.out, new RegExp(`workload.cpus pins guest to CPU ${cpus().length + 3}, and this machine has CPUs 0-${cpus().length - 1}`));
 });

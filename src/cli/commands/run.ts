@@ -17,8 +17,23 @@ import { ResultSet } from '../../store/resultset.ts';
 import { helpText, parseCommand, positiveIntOption, type CommandSpec } from '../args.ts';
 import { Progress } from '../progress.ts';
 import { startLiveUi, uiPort } from './run-ui.ts';
+import { CONDITION_CODES, CONDITION_DOCS } from '../../config/conditions.ts';
 import { DEFAULT_METRIC_COLUMNS, flagLines, summaryTable } from '../summary.ts';
 import { metricMatcher, renderTable } from '../table.ts';
+
+/** Wraps a help line at `width`, continuation lines indented by `indent`. */
+function wrapHanging(text: string, width: number, indent: number): string[] {
+  const out: string[] = [];
+  let line = '';
+  for (const word of text.split(/(?<=\S) (?=\S)/)) {
+    if (line && line.length + 1 + word.length > width) {
+      out.push(line);
+      line = ' '.repeat(indent) + word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) out.push(line);
+  return out;
+}
 
 export const runSpec = {
   name: 'run',
@@ -49,7 +64,16 @@ export const runSpec = {
     `terminal (${DEFAULT_METRIC_COLUMNS} when the output is no terminal), the workload's main ones first, and says how many`,
     'it hides; numbers get the fewest significant digits (3 to 7) that keep a column\'s values apart,',
     'and a line says so when it rounds. Flags the points got (a probe that failed, a process selector',
-    'that matched nothing, ...) are listed under it.',    '',
+    'that matched nothing, ...) are listed under it.',
+    '',
+    'Every point checks its own conditions and records them in point.json (`conditions`): a flag',
+    'says a figure may not measure what it claims, with the figure and the threshold:',
+    ...CONDITION_CODES.flatMap((c) => wrapHanging(`  ${c.padEnd(23)}${CONDITION_DOCS[c].severity === 'note' ? '(a note) ' : ''}${CONDITION_DOCS[c].when}`, 100, 25)),
+    'Before the first point the machine is sampled for half a second: a warning says when it is',
+    'already busy. Roles on other machines (--executor agents, slurm) have their stamps mapped onto',
+    "one clock through their agents' measured offsets (clock.uncertainty_ms; README: One clock for",
+    'every role).',
+    '',
     'The file is checked as `streambench validate` checks it before anything is written; its limits',
     'are listed by `streambench validate --help`. --dry-run lists the first 50 runs and counts the rest.',
     '',
