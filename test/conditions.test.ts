@@ -68,7 +68,7 @@ for (const recording of [false, true]) {
     assert.match(sat.reason, recording ? /from agent local's samples/ : /from engine's samples/);
     assert.equal(c.placement?.machines.length, 1);
     // The table says so under it, and the export carries it.
-    assert.match(r.out, /Conditions: Recorded saturated in all 1 runs/);
+    assert.match(r.out, /Conditions: recorded saturated in all 1 runs/);
     const csv = await run(['results', 'export', results, '--format', 'csv']);
     assert.match(csv.out.split('\n')[0]!, /,flags,conditions,/);
     assert.match(csv.out.split('\n')[1]!, /saturated/);

@@ -27,7 +27,7 @@ export interface ConditionsSummary {
   flagged: number;
   /** Runs that found each condition. */
   byCode: Partial<Record<ConditionCode, number>>;
-  /** One line for a report's or the GUI's header; null when there is nothing to say. */
+  /** One line for a report's or the GUI's header, to follow `Conditions: `; null when there is nothing to say. */
   line: string | null;
 }
 
@@ -44,8 +44,8 @@ export function conditionsSummary(records: readonly PointRecord[]): ConditionsSu
   if (byCode.roles_share_machine) parts.push(`roles shared a machine in ${of(byCode.roles_share_machine)} runs (their CPU figures share its cores)`);
   const others = CONDITION_CODES.filter((c) => c !== 'saturated' && c !== 'roles_share_machine' && byCode[c]);
   if (others.length > 0) parts.push(`also flagged: ${others.map((c) => `${c} ${byCode[c]}`).join(', ')}`);
-  if (notChecked > 0) parts.push(`conditions not checked in ${of(notChecked)} runs (recorded before streambench checked saturation, skipped frames and clocks)`);
-  const line = parts.length > 0 ? `${parts.join('; ')}.`.replace(/^./, (c) => c.toUpperCase()) : null;
+  if (notChecked > 0) parts.push(`not checked in ${of(notChecked)} runs (recorded before streambench checked saturation, skipped frames and clocks)`);
+  const line = parts.length > 0 ? `${parts.join('; ')}.` : null;
   return { runs: ok.length, notChecked, flagged, byCode, line };
 }
 

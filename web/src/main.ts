@@ -39,7 +39,7 @@ async function start(): Promise<void> {
   document.title = `streambench: ${catalog.sets.map((s) => s.name).join(', ')}`;
   // One line per set recorded saturated, with roles sharing a machine, or before conditions were
   // checked: said above every view, since every figure below carries it.
-  const lines = catalog.sets.filter((s) => s.conditionsLine).map((s) => `${catalog.sets.length > 1 ? `${s.name}: ` : ''}${s.conditionsLine}`);
+  const lines = catalog.sets.filter((s) => s.conditionsLine).map((s) => `Conditions${catalog.sets.length > 1 ? ` of ${s.name}` : ''}: ${s.conditionsLine}`);
   const banner = document.getElementById('conditions')!;
   banner.replaceChildren(...lines.map((l) => el('div', { textContent: l })));
   banner.hidden = lines.length === 0;
