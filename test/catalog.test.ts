@@ -99,9 +99,11 @@ duration: 1s
   const exp = cli(['results', 'export', set.dir, '--format', 'csv']);
   assert.equal(exp.code, 0, exp.err);
   const [header, ...lines] = exp.out.trim().split('\n');
-  const cols = header!.split(',');
-  const rows = lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [cols[i], v])));
+  const cols = csvFields(header!);
+  const rows = lines.map((l) => Object.fromEntries(csvFields(l).map((v, i) => [cols[i], v])));
   const one = rows.find((r) => r['bitrate.label'] === '1M')!;
+  // Each row says whether to trust it: its conditions (here the roles shared this machine).
+  assert.match(one['conditions'] ?? '', /roles_share_machine/);
   assert.equal(one['bitrate'], '1000000');
   assert.equal(one['resolution'], '320x240');
   assert.deepEqual([one['resolution.width'], one['resolution.height'], one['resolution.pixels'], one['fps']], ['320', '240', '76800', '15']);
@@ -224,3 +226,33 @@ test('sets written before: every point keeps its key (a rerun runs nothing new),
   assert.ok(c.metrics.every((m) => m.source !== 'undeclared'), JSON.stringify(c.metrics.filter((m) => m.source === 'undeclared')));
   assert.equal(c.metrics.find((m) => m.name === 'client.bitrate')!.unit, 'bit/s');
 });
+
+/** The fields of one CSV line as DuckDB writes it (a field with a comma or a quote is quoted, a quote doubled). */
+function csvFields(line: string): string[] {
+  const out: string[] = [];
+  let i = 0;
+  while (i <= line.length) {
+    if (line[i] === '"') {
+      let v = '';
+      i++;
+      for (;;) {
+        const q = line.indexOf('"', i);
+        if (line[q + 1] === '"') {
+          v += line.slice(i, q + 1);
+          i = q + 2;
+        } else {
+          v += line.slice(i, q);
+          i = q + 2;
+          break;
+        }
+      }
+      out.push(v);
+    } else {
+      const c = line.indexOf(',', i);
+      const end = c < 0 ? line.length : c;
+      out.push(line.slice(i, end));
+      i = end + 1;
+    }
+  }
+  return out;
+}
