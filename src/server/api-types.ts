@@ -265,6 +265,22 @@ export interface FrameStage {
   to: string;
 }
 
+/**
+ * A file of a run that could not be read (missing, damaged, unreadable, too slow): what it holds
+ * is left out of the answer, everything else is there. The view shows `error` where its panel
+ * would be.
+ */
+export interface RunFileProblem {
+  /** The file's name in the run's directory: samples.parquet, timeseries.parquet, frames.parquet, events.parquet. */
+  file: string;
+  /** What is wrong: missing, not a file, permission, damaged, timeout, unreadable. */
+  problem: string;
+  /** One line naming the file (its path) and what is wrong. */
+  error: string;
+  /** What is left out for it, in words: "the agents' samples", "the frames", ... */
+  affects: string;
+}
+
 /** GET /api/run?set=&key=&rep=: what one run holds. */
 export interface RunInfoResponse {
   set: string;
@@ -289,16 +305,21 @@ export interface RunInfoResponse {
   frames: { count: number; stages: FrameStage[]; quality: boolean; offsetS: number | null; lateMs: number } | null;
   /** Every run of the same set (to pick a second one to overlay). */
   runs: { key: string; rep: number; status: string; label: string }[];
+  /** The run's files that could not be read, each once: their series (or frames) are left out of `series` (or `frames`). */
+  problems: RunFileProblem[];
 }
 
 /**
  * GET /api/run/series?set=&key=&rep=&ids=a,b&width=PX[&from=S&to=S]: each series decimated to
  * at most two samples per pixel column of `width` (its minimum and maximum), in [from, to] plus
  * one sample beyond each edge; `v` null where the line breaks (missing value, or a silence).
+ * `ids`: at most 200, each once (a repeated id is refused with 400).
  */
 export interface RunSeriesResponse {
   series: { id: string; n: number; reduced: boolean; columns: { t: number[]; v: (number | null)[] } }[];
   width: number;
+  /** Files that could not be read: the ids asked from them are left out of `series`. */
+  problems: RunFileProblem[];
 }
 
 /**
@@ -331,6 +352,8 @@ export interface FramesResponse {
   lateFrom: 'column' | 'threshold';
   /** The first and last warm-up frame's time (the warm-up as its frames show it); null without warm-up frames. */
   warmupRange: [number, number] | null;
+  /** Files besides frames.parquet that could not be read (events.parquet: the frames stay on the stream's clock). */
+  problems: RunFileProblem[];
 }
 
 // ---------------------------------------------------------------------------------------------

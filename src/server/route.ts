@@ -36,3 +36,21 @@ export class ApiFailure extends Error {
     this.name = 'ApiFailure';
   }
 }
+
+/**
+ * A comma-separated list query parameter (`ids=a,b`): undefined when absent, its items otherwise,
+ * empty items dropped. Refused (400) when given twice, when an item is repeated, or past `max` items.
+ */
+export function listParam(query: URLSearchParams, name: string, max: number): string[] | undefined {
+  const all = query.getAll(name);
+  if (all.length === 0) return undefined;
+  if (all.length > 1) throw new ApiFailure(400, `${name} is given ${all.length} times: give it once, its items comma-separated`);
+  const items = all[0]!.split(',').filter((s) => s !== '');
+  if (items.length > max) throw new ApiFailure(400, `${items.length} ${name} asked at once: at most ${max}`);
+  const seen = new Set<string>();
+  for (const item of items) {
+    if (seen.has(item)) throw new ApiFailure(400, `${name}: '${item.slice(0, 120)}' is asked more than once: name each once`);
+    seen.add(item);
+  }
+  return items;
+}

@@ -10,6 +10,7 @@ import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EnvironmentError, errorMessage, InputError } from '../base/errors.ts';
 import { checkRequest, isLoopbackName, machineNames, rulesProblem, type ServerRules } from '../base/request-rules.ts';
+import { describeDuckError } from '../store/duck.ts';
 import type { ResultSet } from '../store/resultset.ts';
 import { ROUTES } from './routes/index.ts';
 import { ApiFailure, type BinaryAnswer, type Route, type RouteContext } from './route.ts';
@@ -26,6 +27,8 @@ export interface UiServerOptions {
   allowHosts?: readonly string[];
   /** The built web application (default: dist/web of this checkout). */
   webRoot?: string;
+  /** How long one read of the sets or a run's files may take, in ms (default src/server/sets.ts READ_TIMEOUT_MS). */
+  readTimeoutMs?: number;
 }
 
 export interface UiServer {
@@ -146,7 +149,7 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
   };
   const problem = rulesProblem(baseRules);
   if (problem) throw InputError.single('--listen', problem);
-  const sets = new LoadedSets(opts.sets);
+  const sets = new LoadedSets(opts.sets, opts.readTimeoutMs !== undefined ? { readTimeoutMs: opts.readTimeoutMs } : {});
   // Loading starts now, not at the page's first request: by the time someone opens the printed
   // address the sets are usually in. A failure here is not lost: the first request loads again
   // and answers with it.
@@ -155,7 +158,7 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
 
   const server = createServer((req, res) => {
     void handle(req, res).catch((e) => {
-      if (!res.headersSent) sendJson(res, 500, { error: errorMessage(e) });
+      if (!res.headersSent) sendJson(res, 500, { error: apiError(e).error });
       else res.destroy();
     });
   });
@@ -188,9 +191,8 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
             res.end(b.binary);
           } else sendJson(res, 200, answer);
         } catch (e) {
-          if (e instanceof ApiFailure) sendJson(res, e.status, { error: e.message });
-          else if (e instanceof InputError) sendJson(res, 400, { error: e.message });
-          else sendJson(res, 500, { error: errorMessage(e) });
+          const { status, error } = apiError(e);
+          sendJson(res, status, { error });
         }
         return;
       }
@@ -230,6 +232,19 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
       await sets.close();
     },
   };
+}
+
+/**
+ * A failed request's status and its one line: a refusal as the route gave it, bad input 400, a
+ * file that could not be read (src/store/duck.ts) 500 naming it (503 when it took too long), and
+ * anything else its first line (never DuckDB's SQL excerpt).
+ */
+export function apiError(e: unknown): { status: number; error: string } {
+  if (e instanceof ApiFailure) return { status: e.status, error: e.message };
+  if (e instanceof InputError) return { status: 400, error: e.message };
+  const file = describeDuckError(e, []);
+  if (file) return { status: file.problem === 'timeout' ? 503 : 500, error: file.message };
+  return { status: 500, error: errorMessage(e).split('\n')[0]!.trim() || 'internal error' };
 }
 
 /** An EnvironmentError (exit code 5) with its own words: errno's generic fix would mislead here. */

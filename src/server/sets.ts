@@ -4,17 +4,24 @@
  * sets' joint catalogue. Followed while a run adds points: at most once a second a request looks
  * at the sets' indexes, and when one changed the database is loaded again.
  */
-import type { DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBResultReader } from '@duckdb/node-api';
 import { StoreError } from '../base/errors.ts';
 import { setCatalog, type Catalog, type CatalogParam } from '../store/catalog.ts';
 import { openSetDatabase, quoteIdent, type SetDatabase, type ViewName } from '../store/database.ts';
 import { conditionsSummary, runFlags } from '../store/conditions.ts';
+import { DuckDatabase } from '../store/duck.ts';
 import type { PointRecord } from '../store/records.ts';
 import type { ResultSet } from '../store/resultset.ts';
 import type { ApiSetInfo, Columns } from './api-types.ts';
 
 /** How often a request may look for new points, in ms: often enough to follow a run, cheap at 100,000 points. */
 const CHECK_EVERY_MS = 1000;
+
+/** How long one read of the GUI's may take, in ms, unless the server is told otherwise: past it the read is stopped and the answer says which file took too long. */
+export const READ_TIMEOUT_MS = 60_000;
+
+/** Connections reading runs' own files (the run and frame views): one read that hangs leaves the others going. */
+const RUN_FILE_CONNECTIONS = 3;
 
 /** A value DuckDB returns, made JSON-friendly (BIGINT as number, dates as text). */
 function plain(v: unknown): string | number | boolean | null {
@@ -43,10 +50,17 @@ export class LoadedSets {
   private loaded: Promise<Loaded> | undefined;
   private checkedAt = 0;
   private version = 0;
-  /** DuckDB runs one query at a time per connection: requests queue here. */
-  private queue: Promise<unknown> = Promise.resolve();
+  /** The runs' own files are read on a database of their own (src/server/routes/run.ts). */
+  private files: Promise<DuckDatabase> | undefined;
+  private closed = false;
+  /** How long one read may take, in ms. */
+  readonly readTimeoutMs: number;
 
-  constructor(readonly sets: readonly ResultSet[]) {
+  constructor(
+    readonly sets: readonly ResultSet[],
+    opts: { readTimeoutMs?: number } = {},
+  ) {
+    this.readTimeoutMs = opts.readTimeoutMs ?? READ_TIMEOUT_MS;
     if (sets.length === 0) throw new StoreError('no result set to show: give at least one');
     const names = sets.map((s) => s.name);
     const twice = names.find((n, i) => names.indexOf(n) !== i);
@@ -78,7 +92,7 @@ export class LoadedSets {
     });
     const db = await openSetDatabase(this.sets, { views: [] });
     try {
-      await addFlags(db.conn, records);
+      await db.duck.use((conn) => addFlags(conn, records));
     } catch (e) {
       db.close();
       throw e;
@@ -99,6 +113,7 @@ export class LoadedSets {
 
   /** The current state, loaded again when a set gained points since. */
   async get(): Promise<Loaded> {
+    if (this.closed) throw new StoreError('the GUI server is closing');
     const now = Date.now();
     if (this.loaded && now - this.checkedAt < CHECK_EVERY_MS) return this.loaded;
     this.checkedAt = now;
@@ -108,12 +123,9 @@ export class LoadedSets {
       const was = await current.catch(() => undefined);
       if (was && was.keys === keys) return current;
       if (was) {
-        // Queries in flight finish on the old database before it is closed.
-        const old = was;
-        void this.serial(async () => {
-          old.db.close();
-          if (old.frames) (await old.frames).close();
-        }).catch(() => undefined);
+        // Queries in flight finish on the old databases, which close after the last.
+        was.db.duck.retire();
+        void was.frames?.then((f) => f.duck.retire(), () => undefined);
       }
     }
     this.loaded = this.load(keys);
@@ -124,24 +136,30 @@ export class LoadedSets {
     return this.loaded;
   }
 
-  private serial<T>(f: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(f, f);
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
-  /** Runs one query on the points database (table points, point_flags) and returns its columns. */
+  /** Runs one query on the points database (table points, point_flags) and returns its columns; bounded in time (readTimeoutMs). */
   async query(sql: string, opts: { views?: readonly ViewName[] } = {}): Promise<{ columns: Columns; names: string[] }> {
     const l = await this.get();
-    const conn = opts.views && opts.views.length > 0 ? (await this.framesDb(l)).conn : l.db.conn;
-    return this.serial(() => readColumns(conn, sql));
+    const db = opts.views && opts.views.length > 0 ? await this.framesDb(l) : l.db;
+    return db.duck.use((conn) => readColumns(conn, sql), { timeoutMs: this.readTimeoutMs });
+  }
+
+  /**
+   * Reads files of a run (sql names them, `files` lists them): on a database of its own with a few
+   * connections, each read bounded in time, so that a read that hangs holds up no other request.
+   * A file that cannot be read gives a DuckFileError naming it (src/store/duck.ts).
+   */
+  async readFiles(sql: string, files: readonly string[]): Promise<DuckDBResultReader> {
+    if (this.closed) throw new StoreError('the GUI server is closing');
+    this.files ??= DuckDatabase.open('the runs\' files', { connections: RUN_FILE_CONNECTIONS, timeoutMs: this.readTimeoutMs });
+    this.files.catch(() => (this.files = undefined));
+    return (await this.files).read(sql, { files });
   }
 
   private framesDb(l: Loaded): Promise<SetDatabase> {
     if (!l.frames) {
       l.frames = openSetDatabase(this.sets, { views: ['frames'] }).then(async (db) => {
         try {
-          await addFlags(db.conn, l.records);
+          await db.duck.use((conn) => addFlags(conn, l.records));
           return db;
         } catch (e) {
           db.close();
@@ -155,13 +173,18 @@ export class LoadedSets {
     return l.frames;
   }
 
-  /** Closes the databases. */
+  /** Closes the databases without waiting for anything in flight: reads are stopped (src/store/duck.ts), a load under way closes when done. */
   async close(): Promise<void> {
-    const l = await this.loaded?.catch(() => undefined);
-    await this.serial(async () => {
-      l?.db.close();
-      if (l?.frames) (await l.frames.catch(() => undefined))?.close();
-    });
+    this.closed = true;
+    const closeFrames = (l: Loaded) => void l.frames?.then((f) => f.close(), () => undefined);
+    void this.loaded?.then(
+      (l) => {
+        l.db.close();
+        closeFrames(l);
+      },
+      () => undefined,
+    );
+    void this.files?.then((f) => f.close(), () => undefined);
   }
 }
 

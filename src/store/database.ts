@@ -10,9 +10,10 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { errorMessage, StoreError } from '../base/errors.ts';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { EnvironmentError, errorMessage, StoreError } from '../base/errors.ts';
 import { environmentError, removePartial, writeJsonAtomic } from '../base/fs-atomic.ts';
+import { DuckDatabase, fileProblem } from './duck.ts';
 import { INDEX_DIR, type IndexView } from './index-file.ts';
 import { pointDirName, type PointRecord } from './records.ts';
 import type { ResultSet } from './resultset.ts';
@@ -29,7 +30,10 @@ export function quoteString(s: string): string {
 }
 
 export interface SetDatabase {
+  /** The connection, for a single owner (a command): work shared by concurrent requests goes through `duck`. */
   conn: DuckDBConnection;
+  /** The database: `duck.use` runs work on it alone, bounded in time when asked (the GUI's server). */
+  duck: DuckDatabase;
   /** The columns of the table `points`, in order. */
   columns: ColumnInfo[];
   /** Why a set's index or table could not be saved (a read-only or full disk): read all the same, at the cost of reading every point again next time. */
@@ -81,40 +85,37 @@ async function appendRows(conn: DuckDBConnection, table: string, columns: readon
  * (each costs a read of every file it covers); all of them by default.
  */
 export async function openSetDatabase(sets: readonly ResultSet[], opts: { views?: readonly ViewName[] } = {}): Promise<SetDatabase> {
-  const instance = await DuckDBInstance.create(':memory:');
-  const conn = await instance.connect();
-  const close = () => {
-    conn.closeSync();
-    instance.closeSync();
-  };
+  const duck = await DuckDatabase.open(`the points of ${sets.map((s) => s.dir).join(', ')}`);
   try {
-    const views = opts.views ?? (Object.keys(VIEWS) as ViewName[]);
-    const notes: string[] = [];
-    let columns: ColumnInfo[];
-    let rows: { set: ResultSet; record: PointRecord }[] | undefined;
-    if (sets.length === 1) {
-      const cached = await cachedTable(conn, sets[0]!, views.length > 0);
-      columns = cached.columns;
-      rows = cached.records?.map((record) => ({ set: sets[0]!, record }));
-      if (cached.note) notes.push(cached.note);
-    } else {
-      rows = sets.flatMap((set) => {
-        const view = set.index();
-        try {
-          if (view.note) notes.push(view.note);
-          return view.records().map((record) => ({ set, record }));
-        } finally {
-          view.close();
-        }
-      });
-      columns = info(await createPointsTable(conn, rows.map((r) => ({ set: r.set.name, record: r.record }))));
-    }
-    for (const view of Object.keys(VIEWS) as ViewName[]) {
-      await createView(conn, view, views.includes(view) ? rows ?? [] : []);
-    }
-    return { conn, columns, notes, close };
+    return await duck.use(async (conn) => {
+      const views = opts.views ?? (Object.keys(VIEWS) as ViewName[]);
+      const notes: string[] = [];
+      let columns: ColumnInfo[];
+      let rows: { set: ResultSet; record: PointRecord }[] | undefined;
+      if (sets.length === 1) {
+        const cached = await cachedTable(conn, sets[0]!, views.length > 0);
+        columns = cached.columns;
+        rows = cached.records?.map((record) => ({ set: sets[0]!, record }));
+        if (cached.note) notes.push(cached.note);
+      } else {
+        rows = sets.flatMap((set) => {
+          const view = set.index();
+          try {
+            if (view.note) notes.push(view.note);
+            return view.records().map((record) => ({ set, record }));
+          } finally {
+            view.close();
+          }
+        });
+        columns = info(await createPointsTable(conn, rows.map((r) => ({ set: r.set.name, record: r.record }))));
+      }
+      for (const view of Object.keys(VIEWS) as ViewName[]) {
+        await createView(conn, view, views.includes(view) ? rows ?? [] : []);
+      }
+      return { conn, duck, columns, notes, close: () => duck.close() };
+    });
   } catch (e) {
-    close();
+    duck.close();
     throw e;
   }
 }
@@ -192,6 +193,8 @@ function findCachedTable(set: ResultSet, generation: string, logBytes: number): 
  * it) or is damaged: the caller builds the table from the records instead.
  */
 async function loadCachedTable(conn: DuckDBConnection, set: ResultSet, t: CachedTable, added?: Column[]): Promise<boolean> {
+  // Not a regular file (a FIFO would block the read until something writes to it): built again instead.
+  if (fileProblem(t.parquet)) return false;
   await conn.run(`CREATE TABLE points (${columnList(t.columns)})`);
   const select = t.columns.map((c) => (c.kind === 'meta' && c.name === 'set' ? `${quoteString(set.name)} AS "set"` : quoteIdent(c.name))).join(', ');
   let from = `read_parquet(${quoteString(t.parquet)})`;
@@ -288,6 +291,13 @@ async function createView(conn: DuckDBConnection, view: ViewName, rows: readonly
   if (present.length === 0) {
     await conn.run(`CREATE VIEW ${view} AS SELECT NULL::VARCHAR AS "set", NULL::VARCHAR AS point_key, NULL::INTEGER AS rep, NULL::DOUBLE AS t WHERE false`);
     return;
+  }
+  // Each file checked before DuckDB opens it: a FIFO would block the read, a missing one gives DuckDB's 'No files found'.
+  for (const r of present) {
+    const p = fileProblem(join(r.set.pointDir(r.record.key, r.record.rep), file));
+    if (!p) continue;
+    if (p.problem === 'permission') throw new EnvironmentError('cannot read', p.file, 'EACCES');
+    throw new StoreError(`${p.message}; move the point's directory out of the result set to read the rest`);
   }
   const parts = present.map(
     (r) =>

@@ -5,6 +5,7 @@ import { errorMessage, InputError, StoreError } from '../../base/errors.ts';
 import { isLoopbackName, newToken, readTokenFile, tokenProblem } from '../../base/request-rules.ts';
 import { suggestHint } from '../../base/suggest.ts';
 import { startUiServer } from '../../server/server.ts';
+import { readsInFlight } from '../../store/duck.ts';
 import { listResultSets, ResultSet } from '../../store/resultset.ts';
 import { helpText, parseCommand, type CommandSpec } from '../args.ts';
 
@@ -88,6 +89,12 @@ export async function uiCommand(argv: string[], out: NodeJS.WritableStream): Pro
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);
   });
+  // Whatever a request is doing: its reads are stopped (a FIFO it waits on released), nothing waits for them.
   await server.close();
+  // A read that even so does not end (stuck in the kernel: a hung mount) keeps the process; say which.
+  setTimeout(() => {
+    const left = readsInFlight();
+    if (left.length > 0) process.stderr.write(`streambench ui: still waiting for a read to end: ${left.flatMap((r) => r.files).join(', ') || left[0]!.purpose} (stuck in the system: kill -9 ends it)\n`);
+  }, 5000).unref();
   return 0;
 }

@@ -14,7 +14,7 @@ import { findMetric } from '../../config/declare.ts';
 import { RECORDING_METRICS } from '../../config/workloads/index.ts';
 import type { LiveResponse, LiveSeriesResponse, RunSeriesInfo } from '../api-types.ts';
 import { decimateMinMax } from '../decimate.ts';
-import { ApiFailure, type Route, type RouteContext } from '../route.ts';
+import { ApiFailure, listParam, type Route, type RouteContext } from '../route.ts';
 import type { LoadedSets } from '../sets.ts';
 
 /** Samples kept per series of the point in progress (a 10-minute point at 10 Hz is 6,000). */
@@ -162,8 +162,7 @@ async function liveSeries(ctx: RouteContext): Promise<LiveSeriesResponse> {
   const w = Number(ctx.query.get('width') ?? 1000);
   if (!Number.isInteger(w) || w < 10 || w > 8000) throw new ApiFailure(400, `width '${String(ctx.query.get('width')).slice(0, 40)}' is not a whole number from 10 to 8000`);
   const list = f.seriesList();
-  const ids = (ctx.query.get('ids') ?? '').split(',').filter((s) => s !== '');
-  if (ids.length > 200) throw new ApiFailure(400, `${ids.length} series asked at once: at most 200`);
+  const ids = listParam(ctx.query, 'ids', 200) ?? [];
   const known = new Set(list.map((s) => s.id));
   // A series not (yet) sampled in this point is answered empty: the next point may not have it.
   const series = ids.map((id) => {

@@ -7,44 +7,82 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { parse as parseYaml } from 'yaml';
 import { findMetric, typeValue } from '../../config/declare.ts';
 import { declaredMetrics } from '../../config/workloads/index.ts';
 import { FRAME_STAGES, STREAM_PARAM_DECLS } from '../../config/workloads/stream.ts';
 import { quoteString } from '../../store/database.ts';
+import { DuckFileError } from '../../store/duck.ts';
 import type { PointRecord } from '../../store/records.ts';
-import type { FrameStage, FramesResponse, RunGap, RunInfoResponse, RunSeriesInfo, RunSeriesResponse, RunTimeline } from '../api-types.ts';
+import type { FrameStage, FramesResponse, RunFileProblem, RunGap, RunInfoResponse, RunSeriesInfo, RunSeriesResponse, RunTimeline } from '../api-types.ts';
 import { decimateMinMax, worstPerColumn } from '../decimate.ts';
-import { ApiFailure, type Route, type RouteContext } from '../route.ts';
+import { ApiFailure, listParam, type Route, type RouteContext } from '../route.ts';
+import type { LoadedSets } from '../sets.ts';
 
 /** The widest plot a client may ask for, in pixels (a 4K screen is 3840). */
 const MAX_WIDTH = 8000;
 
-let shared: Promise<DuckDBConnection> | undefined;
-/** One query at a time on the shared connection. */
-let queue: Promise<unknown> = Promise.resolve();
+/** The most series one /api/run/series request may ask for. */
+const MAX_SERIES = 200;
 
-/** Runs sql on this module's own in-memory DuckDB (the run's files are read directly); rows as arrays. */
-async function rows(sql: string): Promise<unknown[][]> {
-  shared ??= DuckDBInstance.create(':memory:').then((i) => i.connect());
-  const conn = await shared;
-  const run = queue.then(
-    () => conn.runAndReadAll(sql).then((r) => r.getRows() as unknown[][]),
-    () => conn.runAndReadAll(sql).then((r) => r.getRows() as unknown[][]),
-  );
-  queue = run.catch(() => undefined);
-  return run;
+/** What each file of a run holds, in words: what is left out when it cannot be read. */
+const HOLDS: Record<string, string> = {
+  'samples.parquet': "the agents' samples (CPU, memory, network, processes, GPU, custom probes)",
+  'timeseries.parquet': "the workload's own series",
+  'frames.parquet': 'the frames (their latency, stages, sizes and quality)',
+  'events.parquet': "the frame events that place an older record's frames on the run's clock (the frames stay on the stream's clock)",
+};
+
+/**
+ * The reads of one request about one run: each on the server's database for runs' files (bounded
+ * in time, src/server/sets.ts), the files named; a part whose file cannot be read is left out and
+ * its problem noted (one line naming the file), the other parts answered.
+ */
+class RunReads {
+  readonly problems: RunFileProblem[] = [];
+
+  constructor(
+    private readonly sets: LoadedSets,
+    readonly dir: string,
+  ) {}
+
+  /** The path of a file of the run, quoted for SQL. */
+  file(name: string): string {
+    return quoteString(join(this.dir, name));
+  }
+
+  /** Runs sql reading the named files of the run; rows as arrays. */
+  async rows(sql: string, files: readonly string[]): Promise<unknown[][]> {
+    return (await this.sets.readFiles(sql, files.map((f) => join(this.dir, f)))).getRows() as unknown[][];
+  }
+
+  /** The same, the result as one array per column (a long table converts faster so). */
+  async columns(sql: string, files: readonly string[]): Promise<unknown[][]> {
+    return (await this.sets.readFiles(sql, files.map((f) => join(this.dir, f)))).getColumns() as unknown[][];
+  }
+
+  /** Notes a file that could not be read (once per file). */
+  note(e: DuckFileError): void {
+    const name = e.file === '' ? '' : e.file.slice(this.dir.length + 1);
+    if (this.problems.some((p) => p.file === name)) return;
+    this.problems.push({ file: name, problem: e.problem, error: e.message, affects: HOLDS[name] ?? name });
+  }
+
+  /** Runs a part of the answer; when a file of the run cannot be read, notes it and gives `fallback`. */
+  async part<T>(fallback: T, f: () => Promise<T>): Promise<T> {
+    try {
+      return await f();
+    } catch (e) {
+      if (!(e instanceof DuckFileError)) throw e;
+      this.note(e);
+      return fallback;
+    }
+  }
 }
 
-/** Runs sql on the same connection; the result as one array per column (a long table converts faster so). */
-async function columnsOf(sql: string): Promise<unknown[][]> {
-  shared ??= DuckDBInstance.create(':memory:').then((i) => i.connect());
-  const conn = await shared;
-  const read = () => conn.runAndReadAll(sql).then((r) => r.getColumns() as unknown[][]);
-  const run = queue.then(read, read);
-  queue = run.catch(() => undefined);
-  return run;
+/** A file problem that fails a whole request (the frame view has nothing else to show): its line, 503 when it took too long. */
+function failure(e: DuckFileError): ApiFailure {
+  return new ApiFailure(e.problem === 'timeout' ? 503 : 500, e.message);
 }
 
 const num = (v: unknown): number => (v === null || v === undefined ? NaN : typeof v === 'bigint' ? Number(v) : Number(v));
@@ -102,27 +140,35 @@ export function parseGaps(flags: readonly string[]): RunGap[] {
  * dce76e9), so the frames' offset from the capture events places it as well; null when the run
  * has no capture events. Other workloads' series were always on the point's clock.
  */
-async function seriesOffsetS(record: PointRecord, dir: string): Promise<number | null> {
+async function seriesOffsetS(record: PointRecord, rr: RunReads): Promise<number | null> {
   if (record.timeline || record.workload !== 'stream') return 0;
-  return frameOffsetS(record, dir);
+  return frameOffsetS(record, rr);
 }
 
-/** The run's series: each role's sample names, and the workload's own series (timeseries.parquet) placed on the point's clock. */
-async function seriesOf(record: PointRecord, dir: string): Promise<RunSeriesInfo[]> {
+/**
+ * The run's series: each role's sample names, the workload's own series (timeseries.parquet)
+ * placed on the point's clock, and the frames' latency. A file that cannot be read leaves its
+ * series out (its problem noted in rr), the others are listed.
+ */
+async function seriesOf(record: PointRecord, rr: RunReads): Promise<RunSeriesInfo[]> {
   const decls = declaredMetrics(record.workload);
   const unit = (name: string) => findMetric(decls, name, 'series')?.unit ?? null;
   const out: RunSeriesInfo[] = [];
   if (record.files.includes('samples.parquet')) {
-    const r = await rows(`SELECT role, probe, name, count(*), min(t), max(t) FROM read_parquet(${quoteString(join(dir, 'samples.parquet'))}) GROUP BY ALL ORDER BY role, probe, name`);
+    const r = await rr.part([], () => rr.rows(`SELECT role, probe, name, count(*), min(t), max(t) FROM read_parquet(${rr.file('samples.parquet')}) GROUP BY ALL ORDER BY role, probe, name`, ['samples.parquet']));
     for (const [role, probe, name, n, from, to] of r) {
       out.push({ id: `samples:${String(role)}:${String(name)}`, source: 'samples', role: String(role), probe: String(probe), name: String(name), n: num(n), from: num(from), to: num(to), unit: unit(String(name)) });
     }
   }
   if (record.files.includes('timeseries.parquet')) {
-    const cols = await rows(`SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet(${quoteString(join(dir, 'timeseries.parquet'))}))`);
-    const range = await rows(`SELECT count(*), min(t), max(t) FROM read_parquet(${quoteString(join(dir, 'timeseries.parquet'))})`);
-    const off = await seriesOffsetS(record, dir);
-    for (const [c] of cols) {
+    const got = await rr.part(undefined, async () => {
+      const files = ['timeseries.parquet'];
+      const cols = await rr.rows(`SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet(${rr.file('timeseries.parquet')}))`, files);
+      const range = await rr.rows(`SELECT count(*), min(t), max(t) FROM read_parquet(${rr.file('timeseries.parquet')})`, files);
+      return { cols, range };
+    });
+    const off = got ? await seriesOffsetS(record, rr) : 0;
+    for (const [c] of got?.cols ?? []) {
       const name = String(c);
       if (name === 't') continue;
       const d = findMetric(decls, name, 'series');
@@ -132,20 +178,23 @@ async function seriesOf(record: PointRecord, dir: string): Promise<RunSeriesInfo
         role: d?.role ?? 'workload',
         probe: 'workload',
         name,
-        n: num(range[0]![0]),
-        from: num(range[0]![1]) + (off ?? 0),
-        to: num(range[0]![2]) + (off ?? 0),
+        n: num(got!.range[0]![0]),
+        from: num(got!.range[0]![1]) + (off ?? 0),
+        to: num(got!.range[0]![2]) + (off ?? 0),
         unit: d?.unit ?? null,
         ...(off === null ? { clock: 'stream' as const } : {}),
       });
     }
   }
   if (record.files.includes('frames.parquet')) {
-    const { names } = await frameColumns(dir);
-    if (names.has('capture_start') && names.has('latency_ms')) {
-      const off = await frameOffsetS(record, dir);
-      const r = await rows(`SELECT count(*), min(capture_start) / 1000, max(capture_start) / 1000 FROM read_parquet(${quoteString(join(dir, 'frames.parquet'))})`);
-      const [n, from, to] = r[0]!;
+    const got = await rr.part(undefined, async () => {
+      const { names } = await frameColumns(rr);
+      if (!names.has('capture_start') || !names.has('latency_ms')) return undefined;
+      return rr.rows(`SELECT count(*), min(capture_start) / 1000, max(capture_start) / 1000 FROM read_parquet(${rr.file('frames.parquet')})`, ['frames.parquet']);
+    });
+    if (got) {
+      const off = await frameOffsetS(record, rr);
+      const [n, from, to] = got[0]!;
       if (num(n) > 0) {
         out.push({ id: FRAMES_SERIES, source: 'frames', role: 'client', probe: 'frames', name: 'latency_ms', n: num(n), from: num(from) + (off ?? 0), to: num(to) + (off ?? 0), unit: 'ms', ...(off === null ? { clock: 'stream' as const } : {}) });
       }
@@ -157,18 +206,33 @@ async function seriesOf(record: PointRecord, dir: string): Promise<RunSeriesInfo
 /** The frames' latency as a run series: each frame's capture start against its end-to-end latency. */
 const FRAMES_SERIES = 'frames:client:latency_ms';
 
+/** The file a series id is read from. */
+function fileOfSeries(id: string): string | undefined {
+  const source = id.slice(0, id.indexOf(':'));
+  return source === 'samples' || source === 'timeseries' || source === 'frames' ? `${source}.parquet` : undefined;
+}
+
 /**
  * Where the frames' clock sits on the run's clock (s since the point began): 0 for a record with a
  * timeline (its frames are in ms since the point began); for an older one (ms since the stream
- * started) the capture events the guest sent its agent carry both clocks. Null without them.
+ * started) the capture events the guest sent its agent carry both clocks. Null without them, or
+ * when events.parquet cannot be read (noted in rr).
  */
-async function frameOffsetS(record: PointRecord, dir: string): Promise<number | null> {
+async function frameOffsetS(record: PointRecord, rr: RunReads): Promise<number | null> {
   // A record with a timeline wrote its frames on the point's clock: nothing to place.
   if (record.timeline) return 0;
   // A join of two files as long as the run: once per recorded file, not per request.
-  const memo = `${dir}\u0000${record.endedAt}`;
+  const memo = `${rr.dir}\u0000${record.endedAt}`;
   if (offsets.has(memo)) return offsets.get(memo)!;
-  const v = await computeFrameOffsetS(record, dir);
+  let v: number | null;
+  try {
+    v = await computeFrameOffsetS(record, rr);
+  } catch (e) {
+    if (!(e instanceof DuckFileError)) throw e;
+    // Not kept: the file may be put right (or read in time) at the next request.
+    rr.note(e);
+    return null;
+  }
   offsets.set(memo, v);
   while (offsets.size > 64) offsets.delete(offsets.keys().next().value!);
   return v;
@@ -176,18 +240,19 @@ async function frameOffsetS(record: PointRecord, dir: string): Promise<number | 
 
 const offsets = new Map<string, number | null>();
 
-async function computeFrameOffsetS(record: PointRecord, dir: string): Promise<number | null> {
+async function computeFrameOffsetS(record: PointRecord, rr: RunReads): Promise<number | null> {
   if (!record.files.includes('events.parquet') || !record.files.includes('frames.parquet')) return null;
-  const r = await rows(
-    `SELECT median(e.t - f.capture_start / 1000) FROM read_parquet(${quoteString(join(dir, 'events.parquet'))}) e JOIN read_parquet(${quoteString(join(dir, 'frames.parquet'))}) f ON e.frame = f.frame WHERE e.stage = 'capture_start'`,
+  const r = await rr.rows(
+    `SELECT median(e.t - f.capture_start / 1000) FROM read_parquet(${rr.file('events.parquet')}) e JOIN read_parquet(${rr.file('frames.parquet')}) f ON e.frame = f.frame WHERE e.stage = 'capture_start'`,
+    ['events.parquet', 'frames.parquet'],
   );
   const v = num(r[0]?.[0]);
   return Number.isFinite(v) ? v : null;
 }
 
 /** The frame columns present, and the stages they allow. */
-async function frameColumns(dir: string): Promise<{ names: Set<string>; stages: FrameStage[] }> {
-  const cols = await rows(`SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet(${quoteString(join(dir, 'frames.parquet'))}))`);
+async function frameColumns(rr: RunReads): Promise<{ names: Set<string>; stages: FrameStage[] }> {
+  const cols = await rr.rows(`SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet(${rr.file('frames.parquet')}))`, ['frames.parquet']);
   const names = new Set(cols.map((c) => String(c[0])));
   return { names, stages: FRAME_STAGES.filter((s) => names.has(s.from) && names.has(s.to)).map(({ name, from, to }) => ({ name, from, to })) };
 }
@@ -234,13 +299,17 @@ function timelineOf(record: PointRecord): RunTimeline | null {
 
 async function runInfo(ctx: RouteContext): Promise<RunInfoResponse> {
   const { record, set, dir, setDir } = await findRun(ctx);
-  const series = await seriesOf(record, dir);
+  const rr = new RunReads(ctx.sets, dir);
+  const series = await seriesOf(record, rr);
   const hasFrames = record.files.includes('frames.parquet');
   let frames: RunInfoResponse['frames'] = null;
   if (hasFrames) {
-    const { stages, names } = await frameColumns(dir);
-    const n = await rows(`SELECT count(*) FROM read_parquet(${quoteString(join(dir, 'frames.parquet'))})`);
-    frames = { count: num(n[0]![0]), stages, quality: names.has('psnr'), offsetS: await frameOffsetS(record, dir), lateMs: lateMs(record, setDir) };
+    const got = await rr.part(undefined, async () => {
+      const { stages, names } = await frameColumns(rr);
+      const n = await rr.rows(`SELECT count(*) FROM read_parquet(${rr.file('frames.parquet')})`, ['frames.parquet']);
+      return { count: num(n[0]![0]), stages, quality: names.has('psnr') };
+    });
+    if (got) frames = { ...got, offsetS: await frameOffsetS(record, rr), lateMs: lateMs(record, setDir) };
   }
   const loaded = await ctx.sets.get();
   const others = loaded.records
@@ -261,30 +330,34 @@ async function runInfo(ctx: RouteContext): Promise<RunInfoResponse> {
     series,
     frames,
     runs: others,
+    problems: rr.problems,
   };
 }
 
 async function runSeries(ctx: RouteContext): Promise<RunSeriesResponse> {
-  const { record, dir } = await findRun(ctx);
   const width = intParam(ctx, 'width', 10, MAX_WIDTH, 1000);
   const from = numParam(ctx, 'from');
   const to = numParam(ctx, 'to');
   if (from !== undefined && to !== undefined && to <= from) throw new ApiFailure(400, `to (${to}) must be after from (${from})`);
-  const asked = (ctx.query.get('ids') ?? '').split(',').filter((s) => s !== '');
+  // Refused before any file is read: more than MAX_SERIES, or an id twice (the same series read and sent again).
+  const asked = listParam(ctx.query, 'ids', MAX_SERIES) ?? [];
   if (asked.length === 0) throw new ApiFailure(400, 'ids: name the series (ids=samples:client:cpu.busy_pct,...; /api/run lists them)');
-  if (asked.length > 200) throw new ApiFailure(400, `${asked.length} series asked at once: at most 200`);
-  const known = new Map((await seriesOf(record, dir)).map((s) => [s.id, s]));
-  const bad = asked.find((id) => !known.has(id));
+  const { record, dir } = await findRun(ctx);
+  const rr = new RunReads(ctx.sets, dir);
+  const known = new Map((await seriesOf(record, rr)).map((s) => [s.id, s]));
+  // An id of a file that could not be read is left out with the file's problem; any other unknown id is refused.
+  const unreadable = new Set(rr.problems.map((p) => p.file));
+  const bad = asked.find((id) => !known.has(id) && !unreadable.has(fileOfSeries(id) ?? ''));
   if (bad !== undefined) throw new ApiFailure(404, `run ${record.key} r${record.rep} has no series '${bad.slice(0, 120)}'`);
   const out: RunSeriesResponse['series'] = [];
-  const wanted = asked.map((id) => known.get(id)!);
+  const wanted = asked.flatMap((id) => (known.has(id) ? [known.get(id)!] : []));
   // Samples: one read for all asked names (names and roles are the file's own, quoted).
   const fromSamples = wanted.filter((s) => s.source === 'samples');
   const got = new Map<string, { t: number[]; v: number[] }>();
   if (fromSamples.length > 0) {
     const cond = fromSamples.map((s) => `(role = ${quoteString(s.role)} AND name = ${quoteString(s.name)})`).join(' OR ');
-    const r = await rows(`SELECT role, name, t, value FROM read_parquet(${quoteString(join(dir, 'samples.parquet'))}) WHERE ${cond} ORDER BY role, name, t`);
-    for (const [role, name, t, v] of r) {
+    const r = await rr.part(undefined, () => rr.rows(`SELECT role, name, t, value FROM read_parquet(${rr.file('samples.parquet')}) WHERE ${cond} ORDER BY role, name, t`, ['samples.parquet']));
+    for (const [role, name, t, v] of r ?? []) {
       const id = `samples:${String(role)}:${String(name)}`;
       let s = got.get(id);
       if (!s) got.set(id, (s = { t: [], v: [] }));
@@ -292,24 +365,28 @@ async function runSeries(ctx: RouteContext): Promise<RunSeriesResponse> {
       s.v.push(num(v));
     }
   }
-  const tsOffset = (await seriesOffsetS(record, dir)) ?? 0;
-  for (const s of wanted.filter((x) => x.source === 'timeseries')) {
-    const r = await rows(`SELECT t, CAST(${quoteIdentSafe(s.name)} AS DOUBLE) FROM read_parquet(${quoteString(join(dir, 'timeseries.parquet'))}) ORDER BY t`);
-    got.set(s.id, { t: r.map((x) => num(x[0]) + tsOffset), v: r.map((x) => num(x[1])) });
+  const fromTimeseries = wanted.filter((x) => x.source === 'timeseries');
+  const tsOffset = fromTimeseries.length > 0 ? ((await seriesOffsetS(record, rr)) ?? 0) : 0;
+  for (const s of fromTimeseries) {
+    const r = await rr.part(undefined, () => rr.rows(`SELECT t, CAST(${quoteIdentSafe(s.name)} AS DOUBLE) FROM read_parquet(${rr.file('timeseries.parquet')}) ORDER BY t`, ['timeseries.parquet']));
+    if (r) got.set(s.id, { t: r.map((x) => num(x[0]) + tsOffset), v: r.map((x) => num(x[1])) });
   }
   if (wanted.some((x) => x.source === 'frames')) {
-    const off = (await frameOffsetS(record, dir)) ?? 0;
-    const r = await rows(`SELECT capture_start / 1000, CAST(latency_ms AS DOUBLE) FROM read_parquet(${quoteString(join(dir, 'frames.parquet'))}) ORDER BY capture_start, frame`);
-    got.set(FRAMES_SERIES, { t: r.map((x) => num(x[0]) + off), v: r.map((x) => num(x[1])) });
+    const off = (await frameOffsetS(record, rr)) ?? 0;
+    const r = await rr.part(undefined, () => rr.rows(`SELECT capture_start / 1000, CAST(latency_ms AS DOUBLE) FROM read_parquet(${rr.file('frames.parquet')}) ORDER BY capture_start, frame`, ['frames.parquet']));
+    if (r) got.set(FRAMES_SERIES, { t: r.map((x) => num(x[0]) + off), v: r.map((x) => num(x[1])) });
   }
+  const failed = new Set(rr.problems.map((p) => p.file));
   for (const s of wanted) {
+    // A series whose file failed while it was read is left out, as one whose file failed before.
+    if (!got.has(s.id) && failed.has(fileOfSeries(s.id) ?? '')) continue;
     const g = got.get(s.id) ?? { t: [], v: [] };
     // A silence three times the series' usual step is a gap (the agent did not sample), not a line.
     const step = g.t.length > 1 ? (g.t[g.t.length - 1]! - g.t[0]!) / (g.t.length - 1) : Infinity;
     const d = decimateMinMax(g.t, g.v, width, { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}), gapAfter: Math.max(3 * step, 0.5) });
     out.push({ id: s.id, n: d.n, reduced: d.reduced, columns: { t: d.t, v: d.v.map((x) => (Number.isNaN(x) ? null : x)) } });
   }
-  return { series: out, width };
+  return { series: out, width, problems: rr.problems };
 }
 
 /** A column name from the file itself, quoted as an identifier. */
@@ -327,8 +404,8 @@ interface FrameTable {
   cols: Record<string, number[]>;
 }
 
-async function loadFrames(record: PointRecord, dir: string, names: Set<string>, stages: FrameStage[], offsetS: number | null): Promise<FrameTable> {
-  const path = join(dir, 'frames.parquet');
+async function loadFrames(record: PointRecord, rr: RunReads, names: Set<string>, stages: FrameStage[], offsetS: number | null): Promise<FrameTable> {
+  const path = join(rr.dir, 'frames.parquet');
   // A run recorded again (--force) is another file under the same path.
   const cacheKey = `${path}\u0000${record.endedAt}`;
   const hit = frameCache.get(cacheKey);
@@ -341,7 +418,7 @@ async function loadFrames(record: PointRecord, dir: string, names: Set<string>, 
     ...stages.map((s) => `${quoteIdentSafe(s.to)} - ${quoteIdentSafe(s.from)}`),
   ];
   // DOUBLE columns come as numbers (NULL as null): a plain map, no per-row arrays.
-  const r = await columnsOf(`SELECT ${exprs.map((e) => `CAST(${e} AS DOUBLE)`).join(', ')} FROM read_parquet(${quoteString(path)}) ORDER BY capture_start, frame`);
+  const r = await rr.columns(`SELECT ${exprs.map((e) => `CAST(${e} AS DOUBLE)`).join(', ')} FROM read_parquet(${quoteString(path)}) ORDER BY capture_start, frame`, ['frames.parquet']);
   const col = (i: number) => (r[i] ?? []).map((v) => (v === null ? NaN : (v as number)));
   const cols: Record<string, number[]> = {};
   plain.forEach((c, i) => (cols[c] = col(2 + i)));
@@ -359,9 +436,20 @@ async function runFrames(ctx: RouteContext): Promise<FramesResponse> {
   const width = intParam(ctx, 'width', 10, MAX_WIDTH, 1000);
   const from = numParam(ctx, 'from');
   const to = numParam(ctx, 'to');
-  const { names, stages } = await frameColumns(dir);
-  const offsetS = await frameOffsetS(record, dir);
-  const f = await loadFrames(record, dir, names, stages, offsetS);
+  const rr = new RunReads(ctx.sets, dir);
+  // The frame view shows frames.parquet alone: when it cannot be read, the whole answer is its line.
+  let f: FrameTable;
+  let stages: FrameStage[];
+  let offsetS: number | null;
+  try {
+    const cols = await frameColumns(rr);
+    stages = cols.stages;
+    offsetS = await frameOffsetS(record, rr);
+    f = await loadFrames(record, rr, cols.names, stages, offsetS);
+  } catch (e) {
+    if (e instanceof DuckFileError) throw failure(e);
+    throw e;
+  }
   const late = lateMs(record, setDir);
   const lat = f.cols['latency_ms'];
   // Late as frames.late counts it (src/workloads/stream.ts): decoded and shown more than late_ms
@@ -406,6 +494,7 @@ async function runFrames(ctx: RouteContext): Promise<FramesResponse> {
     counts,
     lateFrom: col ? 'column' : 'threshold',
     warmupRange,
+    problems: rr.problems,
   };
 }
 

@@ -8,7 +8,7 @@ import { quoteIdent, quoteString } from '../../store/database.ts';
 import type { CatalogParam } from '../../store/catalog.ts';
 import type { RunsAxis, RunsMetric, RunsResponse } from '../api-types.ts';
 import { closest } from '../../base/suggest.ts';
-import { ApiFailure, type Route, type RouteContext } from '../route.ts';
+import { ApiFailure, listParam, type Route, type RouteContext } from '../route.ts';
 
 /** Parameter types drawn on a numeric axis; every other type is categorical. */
 const NUMERIC_TYPES = ['number', 'integer', 'duration', 'bitrate'];
@@ -50,16 +50,14 @@ async function handle(ctx: RouteContext): Promise<RunsResponse> {
   const numeric: RunsMetric[] = catalog.metrics
     .filter((m) => m.view === 'points' && ['DOUBLE', 'BIGINT'].includes(types.get(m.column ?? m.name) ?? ''))
     .map((m) => ({ name: m.name, column: m.column ?? m.name, unit: m.unit, better: m.better }));
-  const asked = ctx.query.get('metrics');
+  const asked = listParam(ctx.query, 'metrics', MAX_METRICS);
   let chosen: RunsMetric[];
-  if (asked === null) {
+  if (asked === undefined) {
     const byName = new Map(numeric.map((m) => [m.name, m]));
     chosen = HEADLINE.flatMap((n) => (byName.has(n) ? [byName.get(n)!] : []));
     if (chosen.length === 0) chosen = numeric.filter((m) => m.better !== 'none').slice(0, 6);
   } else {
-    const names = asked === '' ? [] : asked.split(',');
-    if (names.length > MAX_METRICS) throw new ApiFailure(400, `${names.length} metrics asked for; at most ${MAX_METRICS} axes`);
-    chosen = names.map((n) => {
+    chosen = asked.map((n) => {
       const m = numeric.find((x) => x.name === n);
       if (m) return m;
       const near = closest(n, numeric.map((x) => x.name));
