@@ -129,6 +129,10 @@ interface Job {
   lane: Lane;
   conn: DuckDBConnection;
   since: number;
+  /** Resolves when the work has ended, however. */
+  settled: Promise<void>;
+  /** Set once it was stopped. */
+  stopped?: boolean;
 }
 
 /** Every database open now: what is in flight, for a process that ends (src/cli/commands/ui.ts). */
@@ -177,13 +181,10 @@ export class DuckDatabase {
     }
     const lane = await this.acquire();
     const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
-    const job: Job = { files, lane, conn: lane.conn, since: Date.now() };
-    this.jobs.add(job);
     let running: Promise<T>;
     try {
       running = work(lane.conn);
     } catch (e) {
-      this.jobs.delete(job);
       this.release(lane);
       throw describeDuckError(e, files) ?? e;
     }
@@ -191,6 +192,8 @@ export class DuckDatabase {
       () => undefined,
       () => undefined,
     );
+    const job: Job = { files, lane, conn: lane.conn, since: Date.now(), settled };
+    this.jobs.add(job);
     void settled.then(() => {
       this.jobs.delete(job);
       if (this.closed) this.closeInstanceWhenIdle();
@@ -327,14 +330,30 @@ export class DuckDatabase {
   }
 }
 
-/** Interrupts a piece of work and releases a FIFO among its files. */
+/** How often a FIFO that stopped work reads is released again, in ms, until the work has ended. */
+const RELEASE_EVERY_MS = 200;
+
+/**
+ * Interrupts a piece of work and releases a FIFO among its files; again and again until the work
+ * ends, since DuckDB's thread may reach the FIFO's opening only after the first release.
+ */
 function stop(job: Job): void {
   try {
     job.conn.interrupt();
   } catch {
     // Already closed: nothing runs on it.
   }
-  for (const f of job.files) releaseFifo(f);
+  if (job.stopped) return;
+  job.stopped = true;
+  const release = () => {
+    for (const f of job.files) releaseFifo(f);
+  };
+  release();
+  if (job.files.length === 0) return;
+  const again = setInterval(release, RELEASE_EVERY_MS);
+  // It never holds the process up by itself: the work it waits for does, while it runs.
+  again.unref();
+  void job.settled.then(() => clearInterval(again));
 }
 
 function fmtSeconds(ms: number): string {
