@@ -115,9 +115,9 @@ test('a file that cannot be read is one line naming it and what is wrong, never 
   const db = await DuckDatabase.open('a test', { timeoutMs: 60_000 });
   try {
     const expect: Record<keyof typeof files, [string, RegExp]> = {
-      garbage: ['damaged', /is not a readable Parquet file \(damaged or cut short/],
-      cut: ['damaged', /is not a readable Parquet file \(damaged or cut short/],
-      empty: ['damaged', /is not a readable Parquet file \(empty or cut short/],
+      garbage: ['damaged', /is not a readable Parquet file: damaged, cut short or not Parquet at all \(no Parquet footer\)$/],
+      cut: ['damaged', /is not a readable Parquet file: damaged, cut short or not Parquet at all \(no Parquet footer\)$/],
+      empty: ['damaged', /is not a readable Parquet file: empty, or cut short$/],
       missing: ['missing', /is missing$/],
       folder: ['not a file', /is a directory, not a Parquet file/],
       fifo: ['not a file', /is a FIFO \(named pipe\), not a Parquet file/],

@@ -3,7 +3,7 @@
 import { InputError, StoreError } from '../base/errors.ts';
 import { suggestHint } from '../base/suggest.ts';
 import { SettingError, typeValue, type ParamDecl, type TypedValue } from '../config/declare.ts';
-import { setCatalog, type Catalog, type CatalogMetric, type CatalogParam } from '../store/catalog.ts';
+import { paramDecls, setCatalog, type Catalog, type CatalogMetric, type CatalogParam } from '../store/catalog.ts';
 import { openSetDatabase, quoteIdent } from '../store/database.ts';
 import { hasCondition } from '../store/conditions.ts';
 import type { ResultSet } from '../store/resultset.ts';
@@ -25,6 +25,8 @@ interface TableRow {
 export interface ModelSource {
   set: ResultSet;
   catalog: Catalog;
+  /** The parameters' declarations (range, sizes, allowed values): what a setting is read with (settingDecls). */
+  decls: ParamDecl[];
   /** Summary metrics of the catalogue with numeric values (what a model or a comparison can take). */
   metrics: CatalogMetric[];
   /** Runs that failed or were interrupted: never read as results. */
@@ -54,11 +56,13 @@ export type ResolutionAs = 'pixels' | 'label';
 export async function openModelSource(set: ResultSet, wanted?: readonly string[], opts: { includeFlagged?: boolean } = {}): Promise<ModelSource> {
   const view = set.index();
   let catalog: Catalog;
+  let decls: ParamDecl[];
   const saturated = new Set<string>();
   const unchecked = new Set<string>();
   try {
     const records = view.records();
     catalog = setCatalog(records);
+    decls = paramDecls(records);
     for (const r of records) {
       if (r.outcome.status !== 'ok') continue;
       if (hasCondition(r, 'saturated')) saturated.add(`${r.key}\u0000${r.rep}`);
@@ -103,7 +107,7 @@ export async function openModelSource(set: ResultSet, wanted?: readonly string[]
       });
       rows.push({ key: String(key), rep: Number(rep), cells });
     }
-    return { set, catalog, metrics, notOk, rows, leftOut, notChecked, includeFlagged };
+    return { set, catalog, decls, metrics, notOk, rows, leftOut, notChecked, includeFlagged };
   } finally {
     db.close();
   }
@@ -180,11 +184,16 @@ export interface SettingDecl {
   allowed?: string[];
   /** Values measured (labels), for messages. */
   values?: (string | number | boolean)[];
+  /** Its declaration, when known: a value is read with it whole (its range, frame sizes, `none`), as `run --set` reads it. */
+  decl?: ParamDecl;
 }
 
-/** The declarations `--set` is read with, from the catalogue. */
-export function settingDecls(catalog: Catalog): SettingDecl[] {
-  return catalog.params.map((p) => ({ name: p.name, type: p.type, unit: p.unit, ...(p.allowed ? { allowed: p.allowed } : {}), ...(p.values ? { values: p.values } : {}) }));
+/** The declarations `--set` is read with, from the catalogue; with `decls` (ModelSource.decls), each with its whole declaration. */
+export function settingDecls(catalog: Catalog, decls?: readonly ParamDecl[]): SettingDecl[] {
+  return catalog.params.map((p) => {
+    const decl = decls?.find((d) => d.name === p.name);
+    return { name: p.name, type: p.type, unit: p.unit, ...(p.allowed ? { allowed: p.allowed } : {}), ...(p.values ? { values: p.values } : {}), ...(decl && decl.type === p.type ? { decl } : {}) };
+  });
 }
 
 /**
@@ -197,7 +206,7 @@ export function settingOf(decls: readonly SettingDecl[], sets: readonly { key: s
   for (const { key, value } of sets) {
     const d = decls.find((x) => x.name === key);
     if (!d) throw InputError.single(`--set ${key}=${String(value)}`, `no parameter "${key}" in the model's set`, suggestHint(key, decls.map((x) => x.name)));
-    const decl: ParamDecl = { name: d.name, type: d.type, doc: '', role: 'all', ...(d.unit ? { unit: d.unit } : {}), ...(d.allowed ? { values: d.allowed } : {}) };
+    const decl: ParamDecl = d.decl ?? { name: d.name, type: d.type, doc: '', role: 'all', ...(d.unit ? { unit: d.unit } : {}), ...(d.allowed ? { values: d.allowed } : {}) };
     let typed: TypedValue;
     try {
       typed = typeValue(decl, value);

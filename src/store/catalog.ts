@@ -117,6 +117,13 @@ export function paramColumns(name: string, records: readonly PointRecord[]): Par
   return cols;
 }
 
+/** The declarations of the records' parameters (their workload's, their file's, or inferred): what `run --set` reads a value with. */
+export function paramDecls(records: readonly PointRecord[]): ParamDecl[] {
+  const names: string[] = [];
+  for (const r of records) for (const p of Object.keys(r.params)) if (!names.includes(p)) names.push(p);
+  return names.map((name) => paramDeclOf(name, records).decl);
+}
+
 /** The declaration of a parameter as the records have it: its workload's, the file's, or inferred from its typed values. */
 function paramDeclOf(name: string, records: readonly PointRecord[]): { decl: ParamDecl; source: CatalogParam['source'] } {
   for (const r of records) {

@@ -87,9 +87,10 @@ export function describeDuckError(e: unknown, files: readonly string[]): DuckFil
   if (file === undefined) return undefined;
   // DuckDB's own words, short: without its error class, the SQL excerpt and the caret under it.
   const reason = first.replace(/^[A-Za-z ]*Error: /, '').replace(new RegExp(`["']?${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}["']?`, 'g'), basename(file));
-  if (/No magic bytes found|not a parquet file|too small to be a Parquet file|Invalid Input Error: File .* too small|Corrupt|Invalid FileMetaData|out of bounds|Couldn't deserialize thrift|Unexpected end/i.test(first)) {
-    const why = /too small/i.test(first) ? 'empty or cut short' : 'damaged or cut short';
-    return new DuckFileError(file, 'damaged', `${file} is not a readable Parquet file (${why}: ${reason})`);
+  if (/too small to be a Parquet file/i.test(first)) return new DuckFileError(file, 'damaged', `${file} is not a readable Parquet file: empty, or cut short`);
+  if (/No magic bytes found/i.test(first)) return new DuckFileError(file, 'damaged', `${file} is not a readable Parquet file: damaged, cut short or not Parquet at all (no Parquet footer)`);
+  if (/not a parquet file|Corrupt|Invalid FileMetaData|out of bounds|Couldn't deserialize thrift|Unexpected end/i.test(first)) {
+    return new DuckFileError(file, 'damaged', `${file} is not a readable Parquet file: damaged (${reason})`);
   }
   if (/Permission denied/i.test(first)) return new DuckFileError(file, 'permission', `${file} cannot be read: permission denied`);
   if (/No files found that match the pattern|No such file/i.test(first)) {

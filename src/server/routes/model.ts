@@ -6,11 +6,12 @@
  * catalogue and each setting against its declarations before anything is computed.
  */
 import type { FitResult } from '../../analyze/fit.ts';
-import { openModelSource, runsNote, settingDecls, userParamName, type ModelSource } from '../../analyze/load.ts';
+import { metricOf, openModelSource, runsNote, settingDecls, userParamName, type ModelSource } from '../../analyze/load.ts';
 import { displaySetting, fitMetric, impactOf, neededSettings, predictSetting } from '../../analyze/models.ts';
 import type { ResultSet } from '../../store/resultset.ts';
 import type { ModelPredictResponse, ModelResponse, ModelSetting } from '../api-types.ts';
 import { ApiFailure, type Route, type RouteContext } from '../route.ts';
+import type { LoadedSets } from '../sets.ts';
 
 /** The prefix of a what-if setting in the query (`s.bitrate=2M`), so that no parameter name can take `set` or `metric`. */
 const SETTING = 's.';
@@ -28,11 +29,52 @@ function setOf(ctx: RouteContext): ResultSet {
   return set;
 }
 
+/** Sets read for the models, per server: read once per state of the sets (every metric), not per request. */
+const sources = new WeakMap<LoadedSets, Map<string, Promise<ModelSource>>>();
+
+/** Sources kept per server: a few sets, with and without flagged runs. */
+const MAX_SOURCES = 8;
+
 async function source(ctx: RouteContext): Promise<{ src: ModelSource; metric: string }> {
   const metric = wanted(ctx, 'metric');
-  // openModelSource checks the metric against the set's catalogue (an InputError: 400 with the closest names).
+  const set = setOf(ctx);
   // ?flagged=include keeps the runs recorded saturated, as `model --include-flagged` does.
-  return { src: await openModelSource(setOf(ctx), [metric], { includeFlagged: ctx.query.get('flagged') === 'include' }), metric };
+  const flagged = ctx.query.get('flagged');
+  if (flagged !== null && flagged !== 'include') throw new ApiFailure(400, `flagged '${flagged.slice(0, 40)}' is not 'include' (leave it out to leave flagged runs out)`);
+  const includeFlagged = flagged === 'include';
+  // The sets' state (a run adding points changes it): a source read for an older state is not used.
+  const { version } = await ctx.sets.get();
+  let cache = sources.get(ctx.sets);
+  if (!cache) sources.set(ctx.sets, (cache = new Map()));
+  const key = `${version}\u0000${set.name}\u0000${includeFlagged}`;
+  let got = cache.get(key);
+  if (!got) {
+    got = openModelSource(set, undefined, { includeFlagged });
+    cache.set(key, got);
+    const c = cache;
+    got.catch(() => c.delete(key));
+    while (cache.size > MAX_SOURCES) cache.delete(cache.keys().next().value!);
+  }
+  const src = await got;
+  // The metric checked against the set's catalogue (an InputError: 400 with the closest names).
+  metricOf(src, metric);
+  return { src, metric };
+}
+
+/**
+ * The what-if settings of a request (`s.<param>=value`), each given once: a parameter set twice is
+ * refused, as is a value its declaration refuses (predictSetting reads each as `run --set` does:
+ * fps=-1 is outside fps's range of 1 to 240).
+ */
+function whatIf(ctx: RouteContext): { key: string; value: string }[] {
+  const out: { key: string; value: string }[] = [];
+  for (const [k, value] of ctx.query.entries()) {
+    if (!k.startsWith(SETTING)) continue;
+    const key = userParamName(k.slice(SETTING.length));
+    if (out.some((s) => s.key === key)) throw new ApiFailure(400, `${key} is set more than once: give each setting once`);
+    out.push({ key, value });
+  }
+  return out;
 }
 
 const setting = (p: Record<string, number | string>) =>
@@ -54,7 +96,7 @@ export const routes: Route[] = [
       const res = [...f.residuals].sort((a, b) => Math.abs(b.residual) - Math.abs(a.residual));
       const factors = [...im.factors].sort((a, b) => b.share - a.share);
       const needed = new Set(neededSettings(f));
-      const settings: ModelSetting[] = settingDecls(src.catalog)
+      const settings: ModelSetting[] = settingDecls(src.catalog, src.decls)
         .filter((d) => needed.has(d.name))
         .map((d) => ({ name: d.name, type: d.type, unit: d.unit, values: d.values ?? [] }));
       return {
@@ -95,8 +137,8 @@ export const routes: Route[] = [
     path: '/api/model/predict',
     handle: async (ctx): Promise<ModelPredictResponse> => {
       const { src, metric } = await source(ctx);
-      const sets = [...ctx.query.entries()].filter(([k]) => k.startsWith(SETTING)).map(([k, value]) => ({ key: userParamName(k.slice(SETTING.length)), value }));
-      return { ...predictSetting([{ fit: fitMetric(src, metric), settings: settingDecls(src.catalog) }], sets), runs: runsNote(src) } as ModelPredictResponse;
+      const sets = whatIf(ctx);
+      return { ...predictSetting([{ fit: fitMetric(src, metric), settings: settingDecls(src.catalog, src.decls) }], sets), runs: runsNote(src) } as ModelPredictResponse;
     },
   },
 ];

@@ -82,7 +82,8 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
       (f.reduced ? `${f.shown} drawn: per pixel column the slowest frame and the first lost, dropped or late one (zoom in for every frame). ` : '') +
       `In view, window frames: ${count('lost')} lost, ${count('dropped')} dropped, ${count('late')} late, ${count('key')} keyframes.` +
       (k.warmup > 0 && !info.timeline ? ' The record keeps no warm-up times (made before point.json had them): the grey band spans its warm-up frames\' captures.' : '') +
-      (f.timeBase === 'stream' ? ' Times are the stream\'s (no capture events were recorded to place them on the run\'s clock).' : '');
+      (f.timeBase === 'stream' && f.problems.length === 0 ? ' Times are the stream\'s (no capture events were recorded to place them on the run\'s clock).' : '') +
+      f.problems.map((p) => ` ${p.error}: times are the stream's, not the run's.`).join('');
     status.dataset['late'] = String(k.late);
     status.dataset['lateWarmup'] = String(k.lateWarmup);
     status.dataset['warmupFrames'] = String(k.warmup);

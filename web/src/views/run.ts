@@ -9,7 +9,7 @@
  * comma-separated; the default set when absent), from, to (s).
  */
 import * as echarts from 'echarts';
-import type { RunInfoResponse, RunSeriesInfo, RunSeriesResponse, RunTimeline } from '../../../src/server/api-types.ts';
+import type { RunFileProblem, RunInfoResponse, RunSeriesInfo, RunSeriesResponse, RunTimeline } from '../../../src/server/api-types.ts';
 import { exportButtons, makeChart, toCsv, type Chart } from '../chart.ts';
 import { debounce, el, roleColour, runQuery, runRef, runText, zoomOf, type RunRef } from '../run/common.ts';
 import type { ViewContext } from '../view.ts';
@@ -159,14 +159,18 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
   }
 
   async function drawPanels(r: RunInfoResponse, ref: RunRef, ref2: RunRef | undefined): Promise<void> {
-    const ids = chosen(r);
+    const chosenIds = chosen(r);
     const zoom = zoomOf(ctx.state);
     const width = Math.max(200, Math.round(panels.clientWidth || root.clientWidth || 1000));
     const q = (rr: RunRef, list: string[]) => ctx.api<RunSeriesResponse>('/api/run/series', runQuery(rr, { ids: list.join(','), width, ...zoom }));
-    const data = ids.length > 0 ? await q(ref, ids) : { series: [], width };
+    const data: RunSeriesResponse = chosenIds.length > 0 ? await q(ref, chosenIds) : { series: [], width, problems: [] };
+    // A series whose file could not be read (now, or when the run was listed) is left out: its file's problem is shown instead.
+    const ids = chosenIds.filter((id) => data.series.some((s) => s.id === id));
     const ids2 = ref2 && info2 ? ids.filter((id) => info2!.series.some((s) => s.id === id)) : [];
     const data2 = ref2 && ids2.length > 0 ? await q(ref2, ids2) : undefined;
     if (!alive) return;
+    const problems: RunFileProblem[] = [...r.problems];
+    for (const p of [...data.problems, ...(data2?.problems ?? [])]) if (!problems.some((x) => x.file === p.file)) problems.push(p);
     const meta = new Map(r.series.map((s) => [s.id, s]));
     const byPanel = new Map<string, string[]>();
     for (const id of ids) {
@@ -181,11 +185,17 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
       (tl
         ? ` Recorded window ${tl.window[0].toFixed(2)} to ${tl.window[1].toFixed(2)} s (dashed lines)${tl.warmup ? `, warm-up ${tl.warmup[0].toFixed(2)} to ${tl.warmup[1].toFixed(2)} s shaded grey: not in the point's figures` : ', no warm-up'}.`
         : ' Window not recorded (a set made before point.json kept the warm-up and the recorded window): none is drawn.') +
-      (unplaced.length > 0 ? ` ${unplaced.map((m) => m.name).join(', ')}: on the stream's own clock (s since the guest started), not the point's: the run has no capture events to place them.` : '');
+      (unplaced.length > 0 ? ` ${unplaced.map((m) => m.name).join(', ')}: on the stream's own clock (s since the guest started), not the point's: ${problems.some((p) => p.file === 'events.parquet') ? 'events.parquet, which places them, could not be read' : 'the run has no capture events to place them'}.` : '');
     status.dataset['window'] = tl ? tl.window.join(',') : 'none';
     status.dataset['warmup'] = tl?.warmup ? tl.warmup.join(',') : 'none';
     disposeCharts();
     panels.replaceChildren();
+    // A file that could not be read takes one panel, saying which file and what is wrong; the others draw.
+    for (const p of problems) {
+      const box = el('div', { className: 'panel problem' }, el('h3', { textContent: p.file }), el('p', {}, el('span', { className: 'error', textContent: p.error })), el('p', { className: 'note', textContent: `Not shown: ${p.affects}.` }));
+      box.dataset['problem'] = p.file;
+      panels.append(box);
+    }
     const tMax = Math.max(r.wallS, ...r.series.map((s) => s.to));
     const names = [...byPanel.keys()];
     names.forEach((panel, pi) => {
