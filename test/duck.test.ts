@@ -4,8 +4,8 @@
 // file) is stopped at its bound while the other connections answer, and never keeps a closing
 // process alive. Real DuckDB, real files, a real process for the last.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { test } from 'node:test';
@@ -241,7 +241,7 @@ test('a read blocked on a FIFO holds up no other connection, is stopped at its b
   }
 });
 
-test('a process whose read is blocked on a FIFO ends once it closes its database', { timeout: 300_000 }, async () => {
+test('a process whose read is blocked on a FIFO ends once it closes its database', { timeout: 300_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sb-duck-exit-'));
   const p = join(dir, 'x.parquet');
   copyFileSync(SAMPLES, p);
@@ -258,6 +258,9 @@ test('a process whose read is blocked on a FIFO ends once it closes its database
       `console.log('reading');\n`,
   );
   const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  t.after(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
   try {
     const ended = new Promise<number | null>((ok) => child.once('exit', (code) => ok(code)));
     await new Promise<void>((ok) => child.stdout.on('data', (d: Buffer) => d.toString().includes('reading') && ok()));
@@ -269,5 +272,23 @@ test('a process whose read is blocked on a FIFO ends once it closes its database
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('results query over a view with a FIFO in place of a point\'s file exits 4 with one line naming it, never waiting on it', { timeout: 300_000 }, () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'sb-duck-query-'));
+  const set = join(tmp, 'set');
+  cpSync(join(root, 'test/fixtures/sets/old-stream'), set, { recursive: true });
+  const samples = join(set, 'points', 'b0726dabe656-r1', 'samples.parquet');
+  rmSync(samples);
+  execFileSync('mkfifo', [samples]);
+  try {
+    // The bound is for a build that would open the FIFO: it would wait there for ever.
+    const r = spawnSync(process.execPath, [join(root, 'bin', 'streambench.js'), 'results', 'query', set, 'SELECT count(*) FROM samples'], { encoding: 'utf8', timeout: 240_000 });
+    assert.equal(r.signal, null, 'it ended by itself');
+    assert.equal(r.status, 4, r.stderr);
+    assert.equal(r.stderr, `error: ${samples} is a FIFO (named pipe), not a Parquet file: not read; move the point's directory out of the result set to read the rest\n`);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
   }
 });

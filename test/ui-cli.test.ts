@@ -64,3 +64,61 @@ test('ui beyond loopback makes a token, prints the address with it, serves the p
     rmSync(tmp, { recursive: true, force: true });
   }
 });
+
+test('ui ends on SIGTERM whatever a request is doing; a FIFO in place of a run\'s samples.parquet holds up no route', { timeout: 300_000 }, async (t) => {
+  await (buildWeb as (o: { quiet: boolean }) => Promise<boolean>)({ quiet: true });
+  const tmp = mkdtempSync(join(tmpdir(), 'sb-ui-fifo-'));
+  const setDir = join(tmp, 'set');
+  cpSync(join(root, 'test/fixtures/sets/old-stream'), setDir, { recursive: true });
+  const [a, b] = ['b0726dabe656', 'c039e419f491'];
+  const samples = join(setDir, 'points', `${a}-r1`, 'samples.parquet');
+  rmSync(samples);
+  // Opening a FIFO for reading waits for a writer: a read that reached it would never end.
+  spawnSync('mkfifo', [samples]);
+  const child = spawn(process.execPath, [cli, 'ui', setDir, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Also when the test times out (a build whose routes hang on the FIFO): no ui left behind.
+  t.after(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  try {
+    let out = '';
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const origin = await new Promise<string>((ok, fail) => {
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /open (http:\/\/[^/\s]+)/.exec(out);
+        if (m) ok(m[1]!);
+      });
+      child.on('exit', (code) => fail(new Error(`ui ended with ${code}: ${out}`)));
+    });
+    const ask = async (path: string, q: Record<string, string>) => {
+      const res = await fetch(`${origin}${path}?${new URLSearchParams(q).toString()}`);
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> & { error?: string } };
+    };
+    // The run view's series of that run: asked first, not awaited yet (were it read, it would never answer).
+    const series = ask('/api/run/series', { set: 'old-stream', key: a, rep: '1', ids: 'samples:client:cpu.busy_pct', width: '800' });
+    // Every other route answers meanwhile: the other run's view, its series, the sets.
+    const other = await ask('/api/run', { set: 'old-stream', key: b, rep: '1' });
+    assert.equal(other.status, 200, other.body.error);
+    const otherSeries = await ask('/api/run/series', { set: 'old-stream', key: b, rep: '1', ids: 'samples:client:cpu.busy_pct', width: '800' });
+    assert.equal(otherSeries.status, 200, otherSeries.body.error);
+    assert.equal((await ask('/api/sets', {})).status, 200);
+    // The FIFO's run: the series of the FIFO left out with one line saying why, the rest of the run shown.
+    const s = await series;
+    assert.equal(s.status, 200, s.body.error);
+    assert.deepEqual(s.body['series'], []);
+    assert.deepEqual(s.body['problems'], [{ file: 'samples.parquet', problem: 'not a file', error: `${samples} is a FIFO (named pipe), not a Parquet file: not read`, affects: "the agents' samples (CPU, memory, network, processes, GPU, custom probes)" }]);
+    const info = await ask('/api/run', { set: 'old-stream', key: a, rep: '1' });
+    assert.equal(info.status, 200, info.body.error);
+    assert.ok((info.body['series'] as { id: string }[]).some((x) => x.id === 'frames:client:latency_ms'), 'the frames of that run are still there');
+    // SIGTERM with requests in flight: ui ends, with 0 (its documented code for Ctrl-C and SIGTERM).
+    const inFlight = [ask('/api/run/frames', { set: 'old-stream', key: a, rep: '1' }), ask('/api/run', { set: 'old-stream', key: a, rep: '1' })].map((p) => p.catch(() => undefined));
+    const ended = new Promise<number | null>((ok) => child.once('exit', (code) => ok(code)));
+    child.kill('SIGTERM');
+    assert.equal(await ended, 0, out);
+    await Promise.all(inFlight);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
