@@ -134,6 +134,8 @@ interface Job {
   settled: Promise<void>;
   /** Set once it was stopped. */
   stopped?: boolean;
+  /** Set once its lane got a fresh connection: its own is closed when it ends. */
+  givenUp?: boolean;
 }
 
 /** Every database open now: what is in flight, for a process that ends (src/cli/commands/ui.ts). */
@@ -196,6 +198,7 @@ export class DuckDatabase {
     const job: Job = { files, lane, conn: lane.conn, since: Date.now(), settled };
     this.jobs.add(job);
     void settled.then(() => {
+      if (job.givenUp) job.conn.closeSync();
       this.jobs.delete(job);
       if (this.closed) this.closeInstanceWhenIdle();
       else this.closeIfRetiredAndIdle();
@@ -213,7 +216,7 @@ export class DuckDatabase {
       return await Promise.race([running, bound]);
     } catch (e) {
       if (timedOut) {
-        this.giveUp(job, settled);
+        this.giveUp(job);
         const file = files[0];
         const what = files.length === 0 ? `a query on ${this.purpose}` : files.length === 1 ? `reading ${file}` : `reading ${files.join(', ')}`;
         throw new DuckFileError(file ?? '', 'timeout', `${what} took longer than ${fmtSeconds(timeoutMs!)}: stopped (a file being written, a slow or hung disk, or not a plain file)`);
@@ -239,9 +242,9 @@ export class DuckDatabase {
    * Stops a piece of work that ran past its bound: interrupts it, releases a FIFO it may be
    * blocked on, and gives its lane a fresh connection; the old one is closed once the work ends.
    */
-  private giveUp(job: Job, settled: Promise<void>): void {
+  private giveUp(job: Job): void {
     stop(job);
-    void settled.then(() => job.conn.closeSync());
+    job.givenUp = true;
     const lane = job.lane;
     const drop = () => {
       this.lanes.splice(this.lanes.indexOf(lane), 1);
