@@ -368,8 +368,3 @@ function fmtSeconds(ms: number): string {
 export function readsInFlight(): { purpose: string; files: readonly string[]; since: number }[] {
   return [...OPEN].flatMap((d) => d.inFlight());
 }
-
-/** Stops everything in flight on every open database (interrupted, FIFOs released): for a process that ends. */
-export function stopAllReads(): void {
-  for (const d of OPEN) d.stopAll();
-}
