@@ -138,7 +138,7 @@ interface Job {
   givenUp?: boolean;
 }
 
-/** Every database open now: what is in flight, for a process that ends (src/cli/commands/ui.ts). */
+/** Every database open now, and every closed one whose work has not ended yet: what is in flight, for a process that ends (src/cli/commands/ui.ts). */
 const OPEN = new Set<DuckDatabase>();
 
 /** A DuckDB database with its connections; see the module's comment. */
@@ -200,6 +200,8 @@ export class DuckDatabase {
     void settled.then(() => {
       if (job.givenUp) job.conn.closeSync();
       this.jobs.delete(job);
+      // A closed database is listed (readsInFlight) until its last piece of work has ended.
+      if (this.closed && this.jobs.size === 0) OPEN.delete(this);
       if (this.closed) this.closeInstanceWhenIdle();
       else this.closeIfRetiredAndIdle();
     });
@@ -320,7 +322,7 @@ export class DuckDatabase {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    OPEN.delete(this);
+    if (this.jobs.size === 0) OPEN.delete(this);
     for (const w of this.waiting.splice(0)) w(undefined);
     this.stopAll();
     for (const l of this.lanes) if (!l.busy) l.conn.closeSync();
