@@ -6,27 +6,10 @@
 // the cross-validated errors give the mean: exp(prediction) x Duan's smearing factor, the mean of
 // exp(residual) over the runs fitted (Duan 1983; no normality assumed).
 import { InputError } from '../base/errors.ts';
-import { checkDataset, groupPoints, levelsOf, type Dataset, type ParamInfo, type Row } from './dataset.ts';
+import { checkDataset, groupPoints, levelsOf, userName, type Dataset, type ParamInfo, type ParamRole, type Row } from './dataset.ts';
 import { ols } from './ols.ts';
 import { seededRandom, shuffle, tQuantile } from './stats.ts';
-import {
-  BITRATE,
-  designMatrix,
-  FPS,
-  hasPixelRate,
-  HEIGHT,
-  INTERCEPT,
-  PIXELS,
-  pixelParamsOf,
-  paramsOfAtom,
-  quantity,
-  rangeOf,
-  term,
-  termValue,
-  WIDTH,
-  type Atom,
-  type TermSpec,
-} from './terms.ts';
+import { designMatrix, INTERCEPT, paramsOfAtom, quantity, rangeOf, term, termValue, type Atom, type PhysicsFrom, type TermSpec } from './terms.ts';
 
 /** The candidate forms, simplest first. */
 export const FORMS = ['linear', 'log-linear', 'physics', 'physics-log', 'linear+pairs', 'log-linear+pairs', 'physics-log+pairs'] as const;
@@ -42,6 +25,22 @@ export interface FitOptions {
   k?: number;
   /** Seed of the fold assignment. */
   seed?: number;
+  /** Which parameter plays a part of the physics forms where several could (--pixels-from, --fps-from, --bitrate-from). */
+  physics?: PhysicsChoice;
+}
+
+/** The parameters asked to play the parts of the physics forms, as the user names them. */
+export interface PhysicsChoice {
+  pixels?: string;
+  fps?: string;
+  bitrate?: string;
+}
+
+/** The parameters the physics quantities were computed from, as the user names them (pixel rate = pixels x fps; bits per pixel = bitrate / pixel rate). */
+export interface PhysicsUsed {
+  pixels: string;
+  fps: string;
+  bitrate?: string;
 }
 
 /** A fitted coefficient with its standard error and 95 % interval. */
@@ -82,6 +81,12 @@ export interface Model {
   ranges: Record<string, [number, number]>;
   /** Levels seen of each categorical parameter. */
   levels: Record<string, string[]>;
+  /**
+   * The parameters that did not vary in the runs fitted, with their one value: the model knows
+   * nothing of another value (a category no run had is refused, another number is outside the
+   * range). Absent in models saved before it was kept.
+   */
+  fixed?: { name: string; of?: string; value: number | string }[];
 }
 
 /** Cross-validated errors, on the metric's own scale. */
@@ -104,6 +109,8 @@ export interface FitResult {
   condition: number;
   candidates: { form: FormName; p: number; cv: CvScore }[];
   residuals: PointResidual[];
+  /** The parameters the physics forms (when they were candidates) computed their quantities from. */
+  physics?: PhysicsUsed;
   model: Model;
 }
 
@@ -129,8 +136,88 @@ function activeParams(params: readonly ParamInfo[], rows: readonly Row[]): Param
   return params.filter((p) => new Set(rows.map((r) => String(r.params[p.name]))).size > 1);
 }
 
-/** The candidate forms these parameters and values allow. */
-export function candidateForms(params: readonly ParamInfo[], rows: readonly Row[]): Map<FormName, Form> {
+/** The physics quantities' sources these runs allow, which parameters they are, and what could not be decided. */
+export interface Physics {
+  /** Absent: no physics form (no frame size or no frame rate, or one of them ambiguous). */
+  from?: PhysicsFrom;
+  used?: PhysicsUsed;
+  /** Dataset names of the parameters the quantities consume (they enter no other term). */
+  consumed: string[];
+  warnings: string[];
+}
+
+interface Source {
+  /** The user's name. */
+  name: string;
+  /** Dataset names by part. */
+  parts: Partial<Record<ParamRole, string>>;
+}
+
+/**
+ * Which parameters the physics forms read, from the declarations (ParamInfo.role): a frame size
+ * (a pixel count, or a width and a height), a frame rate (unit fps), a bitrate (type bitrate).
+ * Where several parameters could play one part, the one the user asked for (`choice`); else the
+ * one that varies; several that vary are not guessed between: the warning asks.
+ */
+export function physicsOf(params: readonly ParamInfo[], rows: readonly Row[], choice: PhysicsChoice = {}, where = 'fit'): Physics {
+  const numeric = params.filter((p) => p.kind === 'numeric' && p.role !== undefined);
+  const sources = (roles: readonly ParamRole[]): Source[] => {
+    const by = new Map<string, Source>();
+    for (const p of numeric) {
+      if (!roles.includes(p.role!)) continue;
+      const name = userName(p);
+      const s = by.get(name) ?? { name, parts: {} };
+      s.parts[p.role!] = p.name;
+      by.set(name, s);
+    }
+    return [...by.values()];
+  };
+  const frames = sources(['pixels', 'width', 'height']).filter((s) => s.parts.pixels !== undefined || (s.parts.width !== undefined && s.parts.height !== undefined));
+  const rates = sources(['fps']);
+  const bitrates = sources(['bitrate']);
+  const varies = (s: Source) => Object.values(s.parts).some((name) => new Set(rows.map((r) => r.params[name!])).size > 1);
+  const warnings: string[] = [];
+  const pick = (cands: Source[], asked: string | undefined, flag: string, what: string, declared: string): Source | 'ambiguous' | undefined => {
+    if (asked !== undefined) {
+      const c = cands.find((x) => x.name === asked);
+      if (!c) throw InputError.single(where, `${flag} ${asked}: not a ${what} of these runs (${what}s: ${cands.map((x) => x.name).join(', ') || `none; ${declared}`})`);
+      return c;
+    }
+    if (cands.length <= 1) return cands[0];
+    const varying = cands.filter(varies);
+    if (varying.length === 1) return varying[0];
+    if (varying.length === 0) return cands[0];
+    return 'ambiguous';
+  };
+  const frame = pick(frames, choice.pixels, '--pixels-from', 'frame size', 'a parameter of type resolution is one');
+  const rate = pick(rates, choice.fps, '--fps-from', 'frame rate', 'a number whose unit is fps is one');
+  const bitrate = pick(bitrates, choice.bitrate, '--bitrate-from', 'bitrate', 'a parameter of type bitrate is one');
+  const names = (cands: Source[]) => cands.filter(varies).map((x) => x.name).join(' or ');
+  if (frame === 'ambiguous') warnings.push(`physics forms not tried: the pixel rate could take its frame size from ${names(frames)}: --pixels-from NAME says which`);
+  if (rate === 'ambiguous') warnings.push(`physics forms not tried: the pixel rate could take its frame rate from ${names(rates)}: --fps-from NAME says which`);
+  if (frame === undefined || rate === undefined || frame === 'ambiguous' || rate === 'ambiguous') {
+    for (const [asked, flag] of [[choice.pixels, '--pixels-from'], [choice.fps, '--fps-from'], [choice.bitrate, '--bitrate-from']] as const) {
+      if (asked !== undefined && frame !== 'ambiguous' && rate !== 'ambiguous') {
+        warnings.push(`${flag} ${asked}: no physics form, for want of ${frame === undefined ? 'a frame size (a parameter of type resolution)' : 'a frame rate (a number whose unit is fps)'}`);
+      }
+    }
+    return { consumed: [], warnings };
+  }
+  if (bitrate === 'ambiguous') warnings.push(`bits per pixel not used: the bitrate could be ${names(bitrates)}: --bitrate-from NAME says which`);
+  const rateName = rate.parts.fps!;
+  const from: PhysicsFrom = {
+    ...(frame.parts.pixels !== undefined ? { pixels: frame.parts.pixels } : { width: frame.parts.width!, height: frame.parts.height! }),
+    fps: rateName,
+    ...(bitrate !== undefined && bitrate !== 'ambiguous' ? { bitrate: bitrate.parts.bitrate! } : {}),
+  };
+  const used: PhysicsUsed = { pixels: frame.name, fps: rate.name, ...(from.bitrate !== undefined ? { bitrate: (bitrate as Source).name } : {}) };
+  // A frame size's pixel count, width and height all belong to it: none of them enters another term.
+  const consumed = [...Object.values(frame.parts), rateName, ...(from.bitrate !== undefined ? [from.bitrate] : [])] as string[];
+  return { from, used, consumed, warnings };
+}
+
+/** The candidate forms these parameters and values allow (physics forms from `physics`, as physicsOf found them). */
+export function candidateForms(params: readonly ParamInfo[], rows: readonly Row[], physics: Physics = physicsOf(params, rows)): Map<FormName, Form> {
   const active = activeParams(params, rows);
   const positive = (name: string) => rows.every((r) => (r.params[name] as number) > 0);
   const yPositive = rows.every((r) => r.y > 0);
@@ -153,33 +240,54 @@ export function candidateForms(params: readonly ParamInfo[], rows: readonly Row[
     forms.set('log-linear', form(true, mains(active, true).flat()));
     forms.set('log-linear+pairs', form(true, withPairs(mains(active, true))));
   }
-  const pixelRate: Atom = { kind: 'pixel_rate' };
-  if (hasPixelRate(params) && new Set(rows.map((r) => quantity(pixelRate, r.params))).size > 1) {
-    const consumed = new Set([PIXELS, WIDTH, HEIGHT, FPS, BITRATE]);
+  const from = physics.from;
+  const pixelRate: Atom | undefined = from ? { kind: 'pixel_rate', from } : undefined;
+  if (from && pixelRate && new Set(rows.map((r) => quantity(pixelRate, r.params))).size > 1) {
+    const consumed = new Set(physics.consumed);
     const rest = active.filter((p) => !consumed.has(p.name));
-    const bitrate = active.some((p) => p.name === BITRATE && p.kind === 'numeric');
+    const br = from.bitrate;
+    const bitrate = br !== undefined && active.some((p) => p.name === br);
     const cats = rest.filter((p) => p.kind === 'categorical');
+    const logRate: Atom = { kind: 'pixel_rate', log: true, from };
     // CPU = Mpix x fps x coeff(content): each level of a category gets its own slope on pixel rate.
     // Bitrate enters twice: its own cost (entropy coding, sending) and per pixel (how hard the encoder works).
-    const linear: Atom[][] = [[pixelRate], ...(bitrate ? [[{ kind: 'num', param: BITRATE } as Atom], [{ kind: 'bpp' } as Atom]] : []), ...mains(rest, false).flat()];
+    const linear: Atom[][] = [[pixelRate], ...(bitrate ? [[{ kind: 'num', param: br } as Atom], [{ kind: 'bpp', from } as Atom]] : []), ...mains(rest, false).flat()];
     for (const c of cats) for (const [lv] of columns(c, false)) linear.push([lv!, pixelRate]);
     forms.set('physics', form(false, linear));
     if (yPositive) {
-      const logs: Atom[][] = [[{ kind: 'pixel_rate', log: true }], ...(bitrate && positive(BITRATE) ? [[{ kind: 'num', param: BITRATE, log: true } as Atom]] : []), ...mains(rest, true).flat()];
+      const logBitrate = bitrate && positive(br);
+      const logs: Atom[][] = [[logRate], ...(logBitrate ? [[{ kind: 'num', param: br, log: true } as Atom]] : []), ...mains(rest, true).flat()];
       forms.set('physics-log', form(true, logs));
       // A rate the content cannot fill saturates (an easy scene sends less than a high target asks):
       // on the log scale that bend is the product of log pixel rate and log bitrate, and each
       // category (codec, scene) bends it its own way.
-      const logCols: Atom[][][] = [[[{ kind: 'pixel_rate', log: true }]], ...(bitrate && positive(BITRATE) ? [[[{ kind: 'num', param: BITRATE, log: true } as Atom]]] : []), ...mains(rest, true)];
+      const logCols: Atom[][][] = [[[logRate]], ...(logBitrate ? [[[{ kind: 'num', param: br, log: true } as Atom]]] : []), ...mains(rest, true)];
       forms.set('physics-log+pairs', form(true, withPairs(logCols)));
     }
   }
   return forms;
 }
 
-/** Fold of each run: points (not runs) are shuffled with the seed and dealt round-robin, so a point's repetitions share a fold. */
+/** A setting's values in the order of the parameters, for sorting runs by what they are, not by their keys or names. */
+function compareSettings(params: readonly ParamInfo[]): (a: Row, b: Row) => number {
+  return (a, b) => {
+    for (const p of params) {
+      const x = a.params[p.name]!;
+      const y = b.params[p.name]!;
+      const c = typeof x === 'number' && typeof y === 'number' ? x - y : String(x) < String(y) ? -1 : String(x) > String(y) ? 1 : 0;
+      if (c !== 0) return c;
+    }
+    return a.key < b.key ? -1 : a.key > b.key ? 1 : a.rep - b.rep;
+  };
+}
+
+/**
+ * Fold of each run: points are taken in the order of their settings (rows come sorted by
+ * compareSettings), shuffled with the seed and dealt round-robin, so a point's repetitions share a
+ * fold and the folds depend on the values measured, not on the names of the parameters or keys.
+ */
 function foldsOf(rows: readonly Row[], k: number, seed: number): number[] {
-  const keys = shuffle([...new Set(rows.map((r) => r.key))].sort(), seededRandom(seed));
+  const keys = shuffle([...new Set(rows.map((r) => r.key))], seededRandom(seed));
   const fold = new Map(keys.map((key, i) => [key, i % k]));
   return rows.map((r) => fold.get(r.key)!);
 }
@@ -287,17 +395,21 @@ export function fit(ds: Dataset, opts: FitOptions = {}): FitResult | FitByResult
   };
 }
 
-function fitRows(metric: string, params: readonly ParamInfo[], rows: Row[], opts: FitOptions, dropped: number, source: string | undefined): FitResult {
+function fitRows(metric: string, params: readonly ParamInfo[], given: Row[], opts: FitOptions, dropped: number, source: string | undefined): FitResult {
   const where = source ?? `metric ${metric}`;
-  if (rows.length < 2) throw InputError.single(where, `${metric}: ${rows.length} run(s) with a value: a model needs at least 2`);
+  if (given.length < 2) throw InputError.single(where, `${metric}: ${given.length} run(s) with a value: a model needs at least 2`);
   const warnings: string[] = [];
   if (dropped > 0) warnings.push(`${dropped} run(s) without a value of ${metric} left out`);
+  // In the order of their settings: the same runs under other names (or keys) give the same model, to the last digit.
+  const rows = [...given].sort(compareSettings(params));
   const points = groupPoints(rows);
-  const all = candidateForms(params, rows);
+  const physics = physicsOf(params, rows, opts.physics, where);
+  warnings.push(...physics.warnings);
+  const all = candidateForms(params, rows, physics);
   const wanted = opts.forms ?? [...FORMS];
   for (const f of wanted) if (!FORMS.includes(f)) throw InputError.single(where, `unknown form "${f}"`, `forms: ${FORMS.join(', ')}`);
   let forms = wanted.filter((f) => all.has(f));
-  if (forms.length === 0) throw InputError.single(where, `none of the forms ${wanted.join(', ')} applies to these runs (log forms need a positive metric, physics forms resolution and fps)`);
+  if (forms.length === 0) throw InputError.single(where, `none of the forms ${wanted.join(', ')} applies to these runs (log forms need a positive metric, physics forms a frame size and a frame rate: a parameter of type resolution and a number whose unit is fps)`);
   const eligible = forms.filter((f) => all.get(f)!.terms.length + 2 <= points.length);
   forms = eligible.length > 0 ? eligible : [forms[0]!];
 
@@ -346,8 +458,7 @@ function fitRows(metric: string, params: readonly ParamInfo[], rows: Row[], opts
     return { key: p.key, params: p.params, n: p.ys.length, y: yMean, fitted: f, residual: yMean - f };
   });
 
-  const pixelParams = pixelParamsOf(params);
-  const used = new Set(terms.flatMap((t) => t.atoms.flatMap((a) => paramsOfAtom(a, pixelParams))));
+  const used = new Set(terms.flatMap((t) => t.atoms.flatMap((a) => paramsOfAtom(a))));
   const modelParams = params.filter((p) => used.has(p.name));
   const ranges: Record<string, [number, number]> = {};
   const levels: Record<string, string[]> = {};
@@ -355,6 +466,9 @@ function fitRows(metric: string, params: readonly ParamInfo[], rows: Row[], opts
     if (p.kind === 'numeric') ranges[p.name] = rangeOf(rows, (ps) => ps[p.name] as number);
     else levels[p.name] = levelsOf(rows, p.name);
   }
+  // What did not vary: one value each, the only one the model knows.
+  const fixed = params.filter((p) => !used.has(p.name) && !active.some((a) => a.name === p.name)).map((p) => ({ name: p.name, ...(p.of !== undefined ? { of: p.of } : {}), value: rows[0]!.params[p.name]! }));
+  const physicsUsed = physics.used && [...all.keys()].some((f) => f.startsWith('physics')) ? physics.used : undefined;
   for (const t of terms) for (const a of t.atoms) if (a.kind === 'pixel_rate' || a.kind === 'bpp') ranges[a.kind === 'bpp' ? 'bits_per_pixel' : 'pixel_rate'] = rangeOf(rows, (ps) => quantity(a, ps));
 
   return {
@@ -370,18 +484,35 @@ function fitRows(metric: string, params: readonly ParamInfo[], rows: Row[], opts
     condition: res.condition,
     candidates: candidates.map(({ form, p, cv }) => ({ form, p, cv })),
     residuals,
-    model: { yLog: spec.yLog, ...(spec.yLog ? { smear } : {}), terms, coef: res.coef, cov: res.cov, sigma2: res.sigma2, df: res.df, params: modelParams, ranges, levels },
+    ...(physicsUsed ? { physics: physicsUsed } : {}),
+    model: { yLog: spec.yLog, ...(spec.yLog ? { smear } : {}), terms, coef: res.coef, cov: res.cov, sigma2: res.sigma2, df: res.df, params: modelParams, ranges, levels, fixed },
   };
 }
 
-/** A parameter (or physics quantity) of a prediction outside what the model was fitted on. */
+/** A number of a prediction (a parameter or a physics quantity) outside the range the model was fitted on: an extrapolation. */
 export interface Outside {
+  /** The model's name of it (`size.pixels`, `pixel_rate`). */
   param: string;
-  value: number | string;
-  /** The fitted range, for a number. */
-  range?: [number, number];
-  /** The levels seen, for a category. */
-  levels?: string[];
+  value: number;
+  /** The fitted range (one value for a parameter that did not vary). */
+  range: [number, number];
+  /** How far beyond the range, in its units: value - top above it (positive), value - bottom below it (negative). */
+  distance: number;
+  /** The distance relative to the end of the range it is beyond (absent where that end is 0). */
+  relative?: number;
+}
+
+function outsideOf(param: string, value: number, range: [number, number], slack = 0): Outside | undefined {
+  const [lo, hi] = range;
+  if (value >= lo * (1 - slack) && value <= hi * (1 + slack)) return undefined;
+  const end = value > hi ? hi : lo;
+  const distance = value - end;
+  return { param, value, range, distance, ...(end !== 0 ? { relative: distance / Math.abs(end) } : {}) };
+}
+
+/** The refusal of a category no run had: one line, with the levels that exist. */
+function unseen(metric: string, name: string, value: string, levels: readonly string[]): InputError {
+  return InputError.single(`model of ${metric}`, `${name}=${value}: no run had it, so the model has no estimate for it (measured: ${levels.join(', ')})`);
 }
 
 /** A predicted value with the 95 % interval of the mean and the 95 % prediction interval of one run. */
@@ -419,17 +550,30 @@ export function predict(result: FitResult | FitByResult, params: Record<string, 
     if (v === undefined) throw InputError.single(`model of ${result.metric}`, `no value for parameter "${p.name}", which the model uses`, `the model uses: ${m.params.map((q) => q.name).join(', ')}`);
     if (p.kind === 'numeric') {
       if (typeof v !== 'number' || !Number.isFinite(v)) throw InputError.single(`model of ${result.metric}`, `parameter "${p.name}" is ${JSON.stringify(v)}, not a number`);
-      const r = m.ranges[p.name]!;
-      if (v < r[0] || v > r[1]) outside.push({ param: p.name, value: v, range: r });
+      const o = outsideOf(p.name, v, m.ranges[p.name]!);
+      if (o) outside.push(o);
     } else if (!m.levels[p.name]!.includes(String(v))) {
-      outside.push({ param: p.name, value: String(v), levels: m.levels[p.name]! });
+      // A level no run had has no coefficient: the baseline's value would come back under its name.
+      throw unseen(result.metric, userName(p), String(v), m.levels[p.name]!);
     }
   }
-  for (const name of ['pixel_rate', 'bits_per_pixel'] as const) {
-    const r = m.ranges[name];
-    if (!r) continue;
-    const v = quantity({ kind: name === 'pixel_rate' ? 'pixel_rate' : 'bpp' }, params);
-    if (v < r[0] * (1 - 1e-12) || v > r[1] * (1 + 1e-12)) outside.push({ param: name, value: v, range: r });
+  // A parameter that did not vary: another level is unknown, another number outside a range of one value.
+  for (const f of m.fixed ?? []) {
+    const v = params[f.name];
+    if (v === undefined || v === f.value) continue;
+    if (typeof f.value === 'number' && typeof v === 'number') outside.push(outsideOf(f.name, v, [f.value, f.value])!);
+    else if (String(v) !== String(f.value)) throw unseen(result.metric, userName(f), String(v), [String(f.value)]);
+  }
+  // The physics quantities as the model's own atoms compute them (their parameters, pixels and fps).
+  for (const t of m.terms) {
+    for (const a of t.atoms) {
+      if (a.kind !== 'pixel_rate' && a.kind !== 'bpp') continue;
+      const name = a.kind === 'bpp' ? 'bits_per_pixel' : 'pixel_rate';
+      const r = m.ranges[name];
+      if (!r || outside.some((o) => o.param === name)) continue;
+      const o = outsideOf(name, quantity(a, params), r, 1e-12);
+      if (o) outside.push(o);
+    }
   }
   const x = m.terms.map((t) => termValue(t, params));
   const lin = x.reduce((s, v, i) => s + v * m.coef[i]!, 0);

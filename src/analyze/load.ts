@@ -8,8 +8,7 @@ import { openSetDatabase, quoteIdent } from '../store/database.ts';
 import { hasCondition } from '../store/conditions.ts';
 import type { ResultSet } from '../store/resultset.ts';
 import type { CompareSet } from './compare.ts';
-import type { Dataset, ParamInfo, Row } from './dataset.ts';
-import { HEIGHT, PIXELS, WIDTH } from './terms.ts';
+import { userName, type Dataset, type ParamInfo, type ParamRole, type Row } from './dataset.ts';
 
 /** Types whose typed value is a number the models can use as one. */
 const NUMERIC_TYPES = new Set(['number', 'integer', 'duration', 'bitrate']);
@@ -49,8 +48,21 @@ export function runsNote(src: Pick<ModelSource, 'leftOut' | 'notChecked' | 'incl
   return { leftOut: src.leftOut, notChecked: src.notChecked, includeFlagged: src.includeFlagged, text: parts.length > 0 ? parts.join('; ') : null };
 }
 
-/** How a resolution enters a dataset: its pixel count (a number, for formulas) or its label (a category, for shares of variance). */
-export type ResolutionAs = 'pixels' | 'label';
+/**
+ * How a frame size (any parameter of type resolution, whatever its name) enters a dataset: its
+ * pixel count (a number, for formulas), its label (a category, for shares of variance), or its
+ * label for the ones named (`{label: ['size']}`: a fit split by that frame size) and its pixel
+ * count for the others.
+ */
+export type ResolutionAs = 'pixels' | 'label' | { label: readonly string[] };
+
+/** Units that make a number a frame rate. */
+const FRAME_RATE_UNITS = new Set(['fps', 'frames/s', 'frame/s']);
+
+/** Whether a declared unit is a frame rate's (fps). */
+export function isFrameRateUnit(unit: string | null | undefined): boolean {
+  return unit !== null && unit !== undefined && FRAME_RATE_UNITS.has(unit.trim().toLowerCase());
+}
 
 /** Opens a set's catalogue and reads every ok run's parameters and the named metrics (all numeric summary metrics when none are named) from the points table. */
 export async function openModelSource(set: ResultSet, wanted?: readonly string[], opts: { includeFlagged?: boolean } = {}): Promise<ModelSource> {
@@ -127,17 +139,25 @@ interface ModelParam {
 }
 
 function modelParams(catalog: Catalog, rows: readonly TableRow[], resolution: ResolutionAs): ModelParam[] {
+  const asLabel = (name: string) => resolution === 'label' || (typeof resolution === 'object' && resolution.label.includes(name));
   return catalog.params.flatMap((p): ModelParam[] => {
     if (p.type === 'resolution') {
-      // A run without a frame size (a value recorded under looser rules) has no pixel count: its label stands as a category.
-      const sized = rows.every((r) => typeof r.cells[`${p.name}.pixels`] === 'number');
-      if (resolution === 'pixels' && sized && p.name === 'resolution') {
-        return [{ info: { name: PIXELS, kind: 'numeric' as const, unit: 'px' }, value: (c: TableRow['cells']) => c[PIXELS] as number }];
+      // By its type, whatever its name: a frame size is its pixel count (`<name>.pixels`, the
+      // points table's column), read back as `<name>` by userName. A run without a frame size (a
+      // value recorded under looser rules) has no pixel count: its label stands as a category.
+      const pixels = `${p.name}.pixels`;
+      const sized = rows.every((r) => typeof r.cells[pixels] === 'number');
+      if (!asLabel(p.name) && sized) {
+        return [{ info: { name: pixels, kind: 'numeric' as const, unit: 'px', of: p.name, role: 'pixels' as const }, value: (c: TableRow['cells']) => c[pixels] as number }];
       }
       return [{ info: { name: p.name, kind: 'categorical' as const }, value: (c: TableRow['cells']) => String(c[p.name] ?? 'none') }];
     }
     const numeric = (NUMERIC_TYPES.has(p.type) || p.source === 'inferred') && rows.every((r) => typeof r.cells[p.name] === 'number');
-    if (numeric) return [{ info: { name: p.name, kind: 'numeric' as const, ...(p.unit ? { unit: p.unit } : {}) }, value: (c: TableRow['cells']) => c[p.name] as number }];
+    if (numeric) {
+      // The part it can play in the physics forms, from its declaration: a bitrate by its type, a frame rate by its unit.
+      const role: ParamRole | undefined = p.type === 'bitrate' ? 'bitrate' : isFrameRateUnit(p.unit) ? 'fps' : undefined;
+      return [{ info: { name: p.name, kind: 'numeric' as const, ...(p.unit ? { unit: p.unit } : {}), ...(role ? { role } : {}) }, value: (c: TableRow['cells']) => c[p.name] as number }];
+    }
     // A number type with `none` in some runs (net_rate: none) is a category of its labels.
     return [{ info: { name: p.name, kind: 'categorical' as const }, value: (c: TableRow['cells']) => categoryOf(p, c) }];
   });
@@ -215,19 +235,13 @@ export function settingOf(decls: readonly SettingDecl[], sets: readonly { key: s
       throw e;
     }
     if (typed !== null && typeof typed === 'object') {
+      // Any frame size, whatever its name: its label, and its pixel count, width and height as the dataset has them.
       out[d.name] = `${typed.width}x${typed.height}`;
-      if (d.name === 'resolution') {
-        out[WIDTH] = typed.width;
-        out[HEIGHT] = typed.height;
-        out[PIXELS] = typed.width * typed.height;
-      }
+      out[`${d.name}.width`] = typed.width;
+      out[`${d.name}.height`] = typed.height;
+      out[`${d.name}.pixels`] = typed.width * typed.height;
     } else if (typed === null) out[d.name] = 'none';
     else out[d.name] = typeof typed === 'boolean' ? String(typed) : typed;
   }
   return out;
-}
-
-/** The user's name of a model parameter (`resolution.pixels` is set as `resolution`). */
-export function userParamName(name: string): string {
-  return name === PIXELS || name === WIDTH || name === HEIGHT ? 'resolution' : name;
 }

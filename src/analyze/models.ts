@@ -6,11 +6,11 @@ import { InputError, StoreError } from '../base/errors.ts';
 import { writeJsonAtomic } from '../base/fs-atomic.ts';
 import { formatBitrate } from '../config/declare.ts';
 import { suggestHint } from '../base/suggest.ts';
-import { fit, predict, type FitByResult, type FitResult, type Prediction } from './fit.ts';
+import { userName } from './dataset.ts';
+import { fit, predict, type FitByResult, type FitResult, type PhysicsChoice, type Prediction } from './fit.ts';
 import { impact, type ImpactResult } from './impact.ts';
-import { datasetOf, metricOf, runsNote, settingDecls, settingOf, userParamName, type ModelSource, type SettingDecl } from './load.ts';
+import { datasetOf, metricOf, runsNote, settingDecls, settingOf, type ModelSource, type SettingDecl } from './load.ts';
 import { recommend, type Constraint, type RecommendResult } from './recommend.ts';
-import { PIXELS } from './terms.ts';
 
 /** A fitted model as saved in a set (`models/<metric>.json`): the fit and what reading a setting for it needs. */
 export interface SavedModel {
@@ -35,24 +35,24 @@ export function modelFile(dir: string, metric: string): string {
   return join(dir, MODELS_DIR, `${metric.replace(/[^A-Za-z0-9._-]/g, '_')}.json`);
 }
 
-/** Fits a metric of the set (one model per level of `by` when given). */
-export function fitMetric(src: ModelSource, metric: string, by?: string): FitResult | FitByResult {
-  // Split by frame size, a resolution is a category of its labels rather than a pixel count.
+/** Fits a metric of the set (one model per level of `by` when given; `physics`: which parameter plays a part of the physics forms where several could). */
+export function fitMetric(src: ModelSource, metric: string, by?: string, physics: PhysicsChoice = {}): FitResult | FitByResult {
+  // Split by a frame size, that frame size is a category of its labels rather than a pixel count (the others stay pixel counts).
   const byFrame = by !== undefined && src.catalog.params.some((p) => p.name === by && p.type === 'resolution');
-  const ds = datasetOf(src, metric, byFrame ? 'label' : 'pixels');
-  if (by === undefined) return fit(ds);
+  const ds = datasetOf(src, metric, byFrame ? { label: [by] } : 'pixels');
+  if (by === undefined) return fit(ds, { physics });
   const names = ds.params.map((p) => p.name);
   if (!names.includes(by)) {
-    const shown = names.map(userParamName);
+    const shown = ds.params.map(userName);
     throw InputError.single(`--by ${by}`, `no parameter "${by}" to split by in ${src.set.dir}`, suggestHint(by, [...new Set(shown)]));
   }
   if (ds.params.find((p) => p.name === by)!.kind !== 'categorical') throw InputError.single(`--by ${by}`, `${by} is a number: --by takes a category (codec, scene, ...), a number enters the formula itself`);
-  return fit(ds, { by });
+  return fit(ds, { by, physics });
 }
 
 /** Fits and saves a metric's model in the set (atomically); returns it and the file. */
-export function fitAndSave(src: ModelSource, metric: string, by?: string): { saved: SavedModel; file: string } {
-  const f = fitMetric(src, metric, by);
+export function fitAndSave(src: ModelSource, metric: string, by?: string, physics: PhysicsChoice = {}): { saved: SavedModel; file: string } {
+  const f = fitMetric(src, metric, by, physics);
   const saved: SavedModel = { format: 1, set: src.set.name, dir: src.set.dir, createdAt: new Date().toISOString(), runs: src.rows.length, conditions: runsNote(src), settings: settingDecls(src.catalog), fit: f };
   const file = modelFile(src.set.dir, metric);
   writeJsonAtomic(file, saved);
@@ -91,8 +91,8 @@ export function impactOf(src: ModelSource, metric: string, bootstrap?: number): 
 
 /** The parameters a model needs a value of, as a user sets them. */
 export function neededSettings(f: FitResult | FitByResult): string[] {
-  const names = 'levels' in f ? [f.by, ...f.levels.flatMap((l) => l.model.params.map((p) => p.name))] : f.model.params.map((p) => p.name);
-  return [...new Set(names.map(userParamName))];
+  const names = 'levels' in f ? [f.by, ...f.levels.flatMap((l) => l.model.params.map(userName))] : f.model.params.map(userName);
+  return [...new Set(names)];
 }
 
 /** A prediction answered for a user: the setting as given, each metric's value and intervals, what lies outside the measured range. */
@@ -134,8 +134,9 @@ export function parseWhere(src: ModelSource, texts: readonly string[]): Constrai
     }
     if (decls.some((d) => d.name === name)) {
       const s = settingOf(decls, [{ key: name, value: raw }]);
-      // A frame size is compared by its pixel count: `resolution<=1280x720`.
-      if (s[PIXELS] !== undefined) return { param: PIXELS, op, value: s[PIXELS] };
+      // A frame size (any parameter of type resolution) is compared by its pixel count: `size<=1280x720`.
+      const pixels = s[`${name}.pixels`];
+      if (decls.find((d) => d.name === name)!.type === 'resolution' && pixels !== undefined) return { param: `${name}.pixels`, op, value: pixels };
       return { param: name, op, value: s[name]! };
     }
     throw InputError.single(`--where ${text}`, `"${name}" is neither a metric nor a parameter of ${src.set.dir}`, suggestHint(name, [...src.metrics.map((x) => x.name), ...decls.map((d) => d.name)]));
@@ -148,6 +149,7 @@ export interface RecommendAsk {
   minimize?: string[];
   where?: string[];
   top?: number;
+  physics?: PhysicsChoice;
 }
 
 /** The best settings of a set: each metric named fitted, measured points and a grid predicted. */
@@ -157,23 +159,26 @@ export function recommendFor(src: ModelSource, ask: RecommendAsk): RecommendResu
   for (const m of objectives) metricOf(src, m);
   if (objectives.length === 0) throw InputError.single('model recommend', 'nothing to optimise: give --maximize or --minimize a metric');
   const metrics = [...new Set([...objectives, ...where.flatMap((c) => (c.metric ? [c.metric] : []))])];
-  const models = metrics.map((m) => fitMetric(src, m));
+  const models = metrics.map((m) => fitMetric(src, m, undefined, ask.physics ?? {}));
   return recommend(models, { ...(ask.maximize ? { maximize: ask.maximize } : {}), ...(ask.minimize ? { minimize: ask.minimize } : {}), where, ...(ask.top ? { top: ask.top } : {}) });
 }
 
 /** A setting as the user reads it: a frame size by its label (from the set's runs); with `asText`, a bitrate as written (2M), else in bits/s. */
 export function displaySetting(src: ModelSource, params: Record<string, number | string>, asText = true): Record<string, number | string> {
   const out: Record<string, number | string> = {};
+  // A frame size's pixel count, width and height (`size.pixels`) belong to it (`size`).
+  const frames = new Map<string, { name: string; part: string }>(src.catalog.params.filter((p) => p.type === 'resolution').flatMap((p) => ['pixels', 'width', 'height'].map((part) => [`${p.name}.${part}`, { name: p.name, part }] as const)));
   // In the order the set declares its parameters, whatever order the setting came in.
   const order = (k: string) => {
-    const i = src.catalog.params.findIndex((p) => p.name === userParamName(k));
+    const i = src.catalog.params.findIndex((p) => p.name === (frames.get(k)?.name ?? k));
     return i < 0 ? Infinity : i;
   };
   for (const [k, v] of Object.entries(params).sort(([a], [b]) => order(a) - order(b))) {
-    if (k === PIXELS) {
-      const row = src.rows.find((r) => r.cells[PIXELS] === v);
-      out['resolution'] = row ? String(row.cells['resolution']) : `${v} px`;
-    } else if (!k.startsWith('resolution.')) {
+    const frame = frames.get(k);
+    if (frame?.part === 'pixels') {
+      const row = src.rows.find((r) => r.cells[k] === v);
+      out[frame.name] = row ? String(row.cells[frame.name]) : `${v} px`;
+    } else if (frame === undefined) {
       const type = src.catalog.params.find((p) => p.name === k)?.type;
       out[k] = asText && type === 'bitrate' && typeof v === 'number' && Number.isInteger(v) ? formatBitrate(v) : v;
     }

@@ -57,7 +57,11 @@ function measuredPoints(m: Model): PointResidual[] {
   return 'levels' in m ? m.levels.flatMap((l) => l.residuals) : m.residuals;
 }
 
-const RESOLUTION = /^resolution\./;
+/** The parameters of a frame size (its pixel count, width, height: ParamInfo.role) in these models. */
+function frameParams(models: readonly Model[]): Set<string> {
+  const fits = models.flatMap((m) => ('levels' in m ? m.levels : [m]));
+  return new Set(fits.flatMap((f) => f.model.params.filter((p) => p.role === 'pixels' || p.role === 'width' || p.role === 'height').map((p) => p.name)));
+}
 
 /** Grid values: the measured ones, with midpoints between neighbours of a number (rounded when all are integers). */
 function gridValues(vs: (number | string)[], midpoints: boolean): (number | string)[] {
@@ -72,11 +76,11 @@ function gridValues(vs: (number | string)[], midpoints: boolean): (number | stri
   return [...out].sort((a, b) => a - b);
 }
 
-function grid(points: Record<string, number | string>[], gridMax: number): Record<string, number | string>[] {
+function grid(points: Record<string, number | string>[], gridMax: number, frames: ReadonlySet<string>): Record<string, number | string>[] {
   const names = [...new Set(points.flatMap((p) => Object.keys(p)))].sort();
-  // Width, height and pixels of a resolution travel together: only measured resolutions are tried.
-  const tied = names.filter((n) => RESOLUTION.test(n));
-  const free = names.filter((n) => !RESOLUTION.test(n));
+  // Width, height and pixels of a frame size travel together: only measured frame sizes are tried.
+  const tied = names.filter((n) => frames.has(n));
+  const free = names.filter((n) => !frames.has(n));
   const tiedCombos = [...new Map(points.map((p) => [JSON.stringify(tied.map((n) => p[n])), Object.fromEntries(tied.map((n) => [n, p[n]!]))])).values()];
   for (const midpoints of [true, false]) {
     const axes = free.map((n) => gridValues([...new Set(points.map((p) => p[n]!))], midpoints));
@@ -171,7 +175,7 @@ export function recommend(models: readonly Model[], opts: RecommendOptions): Rec
     candidates.push({ params, source, metrics, outside: [...outside], violations, violation });
   };
   for (const e of measured.values()) consider(e.params, 'measured', e.y);
-  for (const p of grid([...measured.values()].map((e) => e.params), opts.gridMax ?? 20000)) consider(p, 'grid', {});
+  for (const p of grid([...measured.values()].map((e) => e.params), opts.gridMax ?? 20000, frameParams(models))) consider(p, 'grid', {});
 
   const top = opts.top ?? 5;
   const score = (c: Candidate) => objectives.map((o) => {

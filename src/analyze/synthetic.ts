@@ -16,6 +16,8 @@ export interface SyntheticSpec {
   keep?: (p: Record<string, number | string>) => boolean;
   /** Noise that multiplies (log-normal, sigma on the log scale) instead of adding. */
   multiplicative?: boolean;
+  /** What the declarations would say of a parameter: its part in the physics forms, the frame size it belongs to, its unit. */
+  declare?: Record<string, Pick<ParamInfo, 'role' | 'of' | 'unit'>>;
 }
 
 /** Every combination of the values, in order. */
@@ -28,7 +30,7 @@ export function fullMatrix(values: Record<string, (number | string)[]>): Record<
 /** A dataset drawn from the spec. */
 export function synthetic(spec: SyntheticSpec): Dataset {
   const rand = seededRandom(spec.seed);
-  const params: ParamInfo[] = Object.entries(spec.values).map(([name, vs]) => ({ name, kind: typeof vs[0] === 'number' ? 'numeric' : 'categorical' }));
+  const params: ParamInfo[] = Object.entries(spec.values).map(([name, vs]) => ({ name, kind: typeof vs[0] === 'number' ? 'numeric' : 'categorical', ...spec.declare?.[name] }));
   const points = fullMatrix(spec.values).filter((p) => spec.keep?.(p) ?? true);
   const rows = points.flatMap((p, i) =>
     Array.from({ length: spec.reps }, (_, rep) => {

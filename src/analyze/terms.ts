@@ -1,16 +1,29 @@
 // The building blocks of a model's terms: a term is a product of atoms (a parameter, its log, one
 // level of a category, or a physics quantity), so a fitted model is plain JSON that predict can
 // evaluate on any setting without the data it was fitted on.
-import type { ParamInfo, Row } from './dataset.ts';
+import type { Row } from './dataset.ts';
+
+/**
+ * The parameters a physics quantity reads: the frame size (its pixel count, or its width and
+ * height), the frame rate and the bitrate, each as the dataset names it. Which parameters they
+ * are comes from the declarations (fit's physicsOf), never from a name.
+ */
+export interface PhysicsFrom {
+  pixels?: string;
+  width?: string;
+  height?: string;
+  fps: string;
+  bitrate?: string;
+}
 
 /** One factor of a term. */
 export type Atom =
   | { kind: 'num'; param: string; log?: boolean }
   | { kind: 'level'; param: string; level: string }
   /** width x height x fps, pixels per second. */
-  | { kind: 'pixel_rate'; log?: boolean }
+  | { kind: 'pixel_rate'; log?: boolean; from?: PhysicsFrom }
   /** bitrate / pixel rate. */
-  | { kind: 'bpp'; log?: boolean };
+  | { kind: 'bpp'; log?: boolean; from?: PhysicsFrom };
 
 /** A model term: the product of its atoms (none: the intercept). */
 export interface TermSpec {
@@ -21,24 +34,22 @@ export interface TermSpec {
 /** The constant term. */
 export const INTERCEPT: TermSpec = { name: '(intercept)', atoms: [] };
 
-/** The parameters a physics quantity is computed from, when present. */
+/**
+ * What a physics atom saved before `from` was kept reads: the parameters the built-in pipeline
+ * names `resolution`, `fps` and `bitrate`.
+ */
 export const PIXELS = 'resolution.pixels';
 export const WIDTH = 'resolution.width';
 export const HEIGHT = 'resolution.height';
 export const FPS = 'fps';
 export const BITRATE = 'bitrate';
+const LEGACY: PhysicsFrom = { pixels: PIXELS, width: WIDTH, height: HEIGHT, fps: FPS, bitrate: BITRATE };
 
-/** Pixels per frame from `resolution.pixels`, else `resolution.width` x `resolution.height`. */
-export function pixelsOf(params: Record<string, number | string>): number {
-  const px = params[PIXELS];
+/** Pixels per frame: the frame size's pixel count where there is one, else its width x height. */
+export function pixelsOf(params: Record<string, number | string>, from: PhysicsFrom = LEGACY): number {
+  const px = from.pixels === undefined ? undefined : params[from.pixels];
   if (typeof px === 'number') return px;
-  return Number(params[WIDTH]) * Number(params[HEIGHT]);
-}
-
-/** Whether the parameters allow a pixel rate (pixels per frame and fps, all numeric). */
-export function hasPixelRate(params: readonly ParamInfo[]): boolean {
-  const numeric = new Set(params.filter((p) => p.kind === 'numeric').map((p) => p.name));
-  return numeric.has(FPS) && (numeric.has(PIXELS) || (numeric.has(WIDTH) && numeric.has(HEIGHT)));
+  return Number(params[from.width ?? WIDTH]) * Number(params[from.height ?? HEIGHT]);
 }
 
 /** The raw value of a physics quantity or parameter, before any log. */
@@ -48,10 +59,14 @@ export function quantity(a: Atom, params: Record<string, number | string>): numb
       return Number(params[a.param]);
     case 'level':
       return String(params[a.param]) === a.level ? 1 : 0;
-    case 'pixel_rate':
-      return pixelsOf(params) * Number(params[FPS]);
-    case 'bpp':
-      return Number(params[BITRATE]) / (pixelsOf(params) * Number(params[FPS]));
+    case 'pixel_rate': {
+      const from = a.from ?? LEGACY;
+      return pixelsOf(params, from) * Number(params[from.fps]);
+    }
+    case 'bpp': {
+      const from = a.from ?? LEGACY;
+      return Number(params[from.bitrate ?? BITRATE]) / (pixelsOf(params, from) * Number(params[from.fps]));
+    }
   }
 }
 
@@ -79,15 +94,12 @@ export function term(atoms: Atom[]): TermSpec {
   return { name: atoms.map(atomName).join('*'), atoms };
 }
 
-/** The parameters a term reads. */
-export function paramsOfAtom(a: Atom, pixelParams: readonly string[]): string[] {
+/** The parameters an atom reads. */
+export function paramsOfAtom(a: Atom): string[] {
   if (a.kind === 'num' || a.kind === 'level') return [a.param];
-  return a.kind === 'pixel_rate' ? [...pixelParams, FPS] : [...pixelParams, FPS, BITRATE];
-}
-
-/** The names the pixel count is read from in these parameters. */
-export function pixelParamsOf(params: readonly ParamInfo[]): string[] {
-  return params.some((p) => p.name === PIXELS && p.kind === 'numeric') ? [PIXELS] : [WIDTH, HEIGHT];
+  const from = a.from ?? LEGACY;
+  const frame = from.pixels !== undefined ? [from.pixels] : [from.width ?? WIDTH, from.height ?? HEIGHT];
+  return a.kind === 'pixel_rate' ? [...frame, from.fps] : [...frame, from.fps, from.bitrate ?? BITRATE];
 }
 
 /** The design matrix: one row per run, one column per term. */

@@ -430,8 +430,12 @@ export interface ModelResponse {
 /** GET /api/model/predict?set=S&metric=M&s.PARAM=VALUE...: as `model predict SET --metric M --set PARAM=VALUE... --json`. */
 export interface ModelPredictResponse {
   setting: Record<string, number | string>;
-  /** `value` is the mean of a run (`estimate`; a log-form model's exp(prediction) x its `smearing` factor), `ci` its 95 % interval, `pi` one run's. */
-  predictions: { metric: string; value: number; ci: [number, number]; pi: [number, number]; estimate: 'mean' | 'median'; smearing?: number; outside: { param: string; value: number | string; range?: [number, number]; levels?: string[] }[]; level?: string }[];
+  /**
+   * `value` is the mean of a run (`estimate`; a log-form model's exp(prediction) x its `smearing` factor), `ci` its 95 % interval, `pi` one run's.
+   * `outside`: the numbers beyond the measured range (an extrapolation), each with its distance from the range (signed: above the top positive)
+   * and that distance relative to the end it is beyond. A category no run had gets no prediction: the request fails (400) with one line.
+   */
+  predictions: { metric: string; value: number; ci: [number, number]; pi: [number, number]; estimate: 'mean' | 'median'; smearing?: number; outside: { param: string; value: number; range: [number, number]; distance: number; relative?: number }[]; level?: string }[];
   /** Which runs the model stood on (as ModelResponse.runs; `model predict --json` says the same). */
   runs: { leftOut: { saturated: number }; notChecked: number; includeFlagged: boolean; text: string | null };
 }

@@ -103,3 +103,22 @@ test('a what-if answer at an unmeasured setting equals model predict --json; the
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('a what-if at a codec no run had is refused in one line naming the codecs measured; no value is shown', async () => {
+  const { page, errors } = await newPage(browser);
+  const m = await openView(page);
+  assert.ok(m.settings.some((s) => s.name === 'codec'), `the model of ${METRIC} does not use the codec: ${JSON.stringify(m.settings)}`);
+  const draws = await page.evaluate(() => (globalThis as unknown as { __sb: { draws: number } }).__sb.draws);
+  await page.locator('.whatif input[name="codec"]').fill('h265');
+  await page.locator('.whatif button[type="submit"]').click();
+  await waitDraw(page, draws, 60_000);
+  const error = await page.locator('.whatif .answer .error').innerText();
+  assert.match(error, /codec=h265: no run had it, so the model has no estimate for it \(measured: h264, vp8\)$/);
+  assert.equal(error.split('\n').length, 1, error);
+  assert.equal(await page.locator('.whatif .prediction').count(), 0);
+  await shot(page, 'model-view-whatif-refused');
+  // The page's console shows the failed request (HTTP 400); nothing else went wrong.
+  assert.deepEqual(errors.filter((e) => !/status of 400/.test(e)), []);
+  await page.close();
+});
+

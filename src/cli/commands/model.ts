@@ -2,7 +2,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { InputError } from '../../base/errors.ts';
 import { suggestHint } from '../../base/suggest.ts';
-import type { FitByResult, FitResult } from '../../analyze/fit.ts';
+import type { FitByResult, FitResult, Outside, PhysicsChoice } from '../../analyze/fit.ts';
 import { openModelSource, runsNote, settingDecls, type ModelSource } from '../../analyze/load.ts';
 import { displaySetting, fitAndSave, fitMetric, impactOf, predictSetting, readSavedModel, recommendFor, savedModels, type PredictAnswer } from '../../analyze/models.ts';
 import type { Candidate, RecommendResult } from '../../analyze/recommend.ts';
@@ -16,10 +16,10 @@ export const modelSpec = {
   name: 'model',
   summary: 'Models of a metric over a result set: fitted formula, impact of each parameter, predictions, recommended settings.',
   usage: [
-    'streambench model fit SET --metric M [--by PARAM] [--include-flagged] [--json]',
+    'streambench model fit SET --metric M [--by PARAM] [--pixels-from P] [--fps-from P] [--bitrate-from P] [--include-flagged] [--json]',
     '       streambench model impact SET --metric M [--bootstrap N] [--include-flagged] [--json]',
-    '       streambench model predict SET|MODEL [--metric M]... --set PARAM=VALUE... [--json]',
-    '       streambench model recommend SET --maximize M|--minimize M... [--where EXPR]... [--top N] [--json]',
+    '       streambench model predict SET|MODEL [--metric M]... --set PARAM=VALUE... [--pixels-from P] [--fps-from P] [--bitrate-from P] [--json]',
+    '       streambench model recommend SET --maximize M|--minimize M... [--where EXPR]... [--top N] [--pixels-from P] [--fps-from P] [--bitrate-from P] [--json]',
   ].join('\n'),
   help: [
     'SET is a result set directory, or the name of one below --root; MODEL a saved model file',
@@ -27,6 +27,15 @@ export const modelSpec = {
     'them). Failed and interrupted runs are never used; runs recorded saturated (a machine busy on at',
     'least 90 % of its cores for 20 % of the window: their CPU figures measure contention) are left out,',
     'counted under the answer, unless --include-flagged.',
+    '',
+    'How parameters enter the formulas comes from their declarations (the workload\'s, or the file\'s',
+    '`params:`), never from their names: a number (number, integer, duration, bitrate) enters as its value',
+    'in base units; a frame size (type resolution, whatever it is called) as its pixel count',
+    '(`size.pixels`; set it as `--set size=960x540`); anything else as a category, one level per value.',
+    'The physics forms take the frame size, the frame rate (a number whose unit is fps) and the bitrate',
+    '(type bitrate) from the parameters so declared; where several could play one part (two frame sizes',
+    'that both vary), none is guessed: the physics forms are left out with a warning, and --pixels-from,',
+    '--fps-from or --bitrate-from names the one to use. fit says which it used.',
     '',
     'fit        tries the candidate forms (linear, log-linear, physics: pixel rate = width x height x fps,',
     '           bits per pixel, log bitrate; linear and log-linear with pairwise interactions), picks one',
@@ -38,9 +47,12 @@ export const modelSpec = {
     '           own row; shares and noise add up to 1. 95 % percentile intervals of 1,000 bootstrap',
     '           resamples over points (never widened: a share outside its interval is marked *), and an',
     '           F test against the noise (p).',
-    "predict    the metric at a setting, with the 95 % interval of the mean (CI) and of one run (PI); says",
-    '           when the setting lies outside the measured range (extrapolation). Values are read as',
-    '           `run --set` reads them: --set bitrate=8M --set resolution=1920x1080 --set fps=60.',
+    "predict    the metric at a setting, with the 95 % interval of the mean (CI) and of one run (PI). A",
+    '           number outside the measured range (a parameter, or the pixel rate or bits per pixel) is',
+    '           an extrapolation: said, with its distance from the range; inside it, no note. A level of',
+    '           a category that no run had (a preset never measured) is refused, exit 2, with the',
+    '           levels that exist: the model has no estimate for it. Values are read as `run --set`',
+    '           reads them: --set bitrate=8M --set resolution=1920x1080 --set fps=60.',
     '           From SET: the metrics named by --metric (fitted now), else every model saved in SET.',
     'recommend  the best settings (measured points, and a grid over the measured values with midpoints,',
     '           predicted) under --where constraints on metrics or parameters (guest.cpu_pct<50,',
@@ -56,11 +68,15 @@ export const modelSpec = {
     '  --minimize M          recommend: an objective to minimise (repeatable)',
     '  --where EXPR          recommend: a constraint NAME OP VALUE, OP one of < <= > >= = != (repeatable)',
     '  --top N               recommend: how many settings to list for one objective (default 5)',
+    '  --pixels-from P       the frame size (type resolution) the pixel rate is computed from, where several vary',
+    '  --fps-from P          the frame rate (unit fps) of the pixel rate, where several vary',
+    '  --bitrate-from P      the bitrate (type bitrate) of bits per pixel, where several vary',
     '  --include-flagged     keep the runs recorded saturated',
     '  --json                the answer as JSON (each with runs {leftOut {saturated}, notChecked, includeFlagged, text}): fit {metric, formula, terms [{name, coef, ci}], r2, n, cv',
-    '                        {mape, rmse}, warnings, ...} (with --by {metric, by, levels [{level, ...}]});',
+    '                        {mape, rmse}, warnings, physics {pixels, fps, bitrate}, ...} (with --by {metric, by, levels [{level, ...}]});',
     '                        impact {metric, factors [{name, share, ci, outside, p}], noise {share, ci, outside}, ...}; predict',
-    '                        {setting, predictions [{metric, value, ci, pi, outside}]}; recommend {objectives,',
+    '                        {setting, predictions [{metric, value, ci, pi, outside [{param, value, range,',
+    '                        distance, relative}]}]}; recommend {objectives,',
     '                        fits, best, closest, considered}',
   ].join('\n'),
   options: {
@@ -75,6 +91,9 @@ export const modelSpec = {
     top: { type: 'string' },
     json: { type: 'boolean' },
     'include-flagged': { type: 'boolean' },
+    'pixels-from': { type: 'string' },
+    'fps-from': { type: 'string' },
+    'bitrate-from': { type: 'string' },
   },
 } satisfies CommandSpec;
 
@@ -97,6 +116,11 @@ export async function modelCommand(argv: string[], out: NodeJS.WriteStream): Pro
   };
   const write = (v: unknown, text: () => string) => out.write(json ? `${JSON.stringify(v, null, 2)}\n` : text());
   const includeFlagged = Boolean(a.values['include-flagged']);
+  const physics: PhysicsChoice = {
+    ...(a.values['pixels-from'] !== undefined ? { pixels: a.values['pixels-from'] } : {}),
+    ...(a.values['fps-from'] !== undefined ? { fps: a.values['fps-from'] } : {}),
+    ...(a.values['bitrate-from'] !== undefined ? { bitrate: a.values['bitrate-from'] } : {}),
+  };
   // Which runs a model stood on: in every --json answer ({runs: {leftOut, notChecked, ...}}) and under every text one.
   const withRuns = (v: object, src: ModelSource) => ({ ...v, runs: runsNote(src) });
   const runsLine = (src: ModelSource) => {
@@ -117,7 +141,7 @@ export async function modelCommand(argv: string[], out: NodeJS.WriteStream): Pro
     case 'fit': {
       const metric = oneMetric();
       const src = await openModelSource(set, [metric], { includeFlagged });
-      const { saved, file } = fitAndSave(src, metric, a.values.by);
+      const { saved, file } = fitAndSave(src, metric, a.values.by, physics);
       write(withRuns(withoutModel(saved.fit) as object, src), () => fitText(src, saved.fit) + runsLine(src) + `saved ${file}\n`);
       return 0;
     }
@@ -137,7 +161,7 @@ export async function modelCommand(argv: string[], out: NodeJS.WriteStream): Pro
       if (metrics.length > 0) {
         const src = await openModelSource(set, metrics, { includeFlagged });
         from = src;
-        models = metrics.map((m) => ({ fit: fitMetric(src, m), settings: settingDecls(src.catalog) }));
+        models = metrics.map((m) => ({ fit: fitMetric(src, m, undefined, physics), settings: settingDecls(src.catalog) }));
       } else {
         models = savedModels(set.dir);
         if (models.length === 0) throw InputError.single('model predict', `${set.dir} has no saved model`, 'name the metrics with --metric M, or fit one first: streambench model fit SET --metric M');
@@ -149,7 +173,7 @@ export async function modelCommand(argv: string[], out: NodeJS.WriteStream): Pro
     case 'recommend': {
       const asked = [...(a.values.maximize ?? []), ...(a.values.minimize ?? [])];
       const src = await openModelSource(set, undefined, { includeFlagged });
-      const r = recommendFor(src, { maximize: a.values.maximize ?? [], minimize: a.values.minimize ?? [], where: a.values.where ?? [], top: positiveIntOption(modelSpec, 'top', a.values.top, 5) });
+      const r = recommendFor(src, { maximize: a.values.maximize ?? [], minimize: a.values.minimize ?? [], where: a.values.where ?? [], top: positiveIntOption(modelSpec, 'top', a.values.top, 5), physics });
       const shown = { ...r, best: r.best.map((c) => ({ ...c, params: displaySetting(src, c.params, !json) })), closest: r.closest.map((c) => ({ ...c, params: displaySetting(src, c.params, !json) })) };
       write(withRuns(shown, src), () => recommendText(src, shown, asked, a.values.where ?? []) + runsLine(src));
       return 0;
@@ -193,7 +217,12 @@ function fitText(src: ModelSource, f: FitResult | FitByResult): string {
 }
 
 function oneFitText(src: ModelSource, f: FitResult, unit: string): string {
-  const lines = [`${f.metric}${unit} over ${f.n} runs (${f.points} points): form ${f.form}, chosen by cross-validation among ${f.candidates.map((c) => c.form).join(', ')}`, `  ${f.formula}`, ''];
+  const lines = [`${f.metric}${unit} over ${f.n} runs (${f.points} points): form ${f.form}, chosen by cross-validation among ${f.candidates.map((c) => c.form).join(', ')}`, `  ${f.formula}`];
+  // Which parameters the physics quantities were computed from (the declarations chose them, or --pixels-from ...).
+  if (f.physics && f.form.startsWith('physics')) {
+    lines.push(`  pixel_rate = ${f.physics.pixels} (pixels) x ${f.physics.fps} (frames/s)${f.physics.bitrate !== undefined && f.terms.some((t) => t.name.includes('bits_per_pixel')) ? `; bits_per_pixel = ${f.physics.bitrate} / pixel_rate` : ''}`);
+  }
+  lines.push('');
   lines.push(renderTable(['term', 'coef', '95 % CI'], f.terms.map((t) => [t.name, num(t.coef), `[${num(t.ci[0])}, ${num(t.ci[1])}]`])));
   lines.push('', `R^2 ${num(f.r2, 3)}   cross-validated MAPE ${pct(f.cv.mape)}, RMSE ${num(f.cv.rmse, 3)}${unit}`);
   lines.push(renderTable(['form', 'terms', 'CV MAPE', 'CV RMSE'], f.candidates.map((c) => [c.form + (c.form === f.form ? ' *' : ''), c.p, pct(c.cv.mape), num(c.cv.rmse, 3)])));
@@ -239,13 +268,15 @@ function predictText(answer: PredictAnswer, from: string): string {
   if (answer.predictions.some((p) => p.estimate === 'median')) {
     lines.push('median: a log-form model saved before its smearing factor was kept gives the median of a run; fit it again (streambench model fit) for the mean');
   }
-  for (const p of answer.predictions) {
-    for (const o of p.outside) {
-      const what = o.range ? `${num(Number(o.value))} is outside the measured ${num(o.range[0])} .. ${num(o.range[1])}` : `${o.value} was not measured (measured: ${o.levels?.join(', ')})`;
-      lines.push(`outside the measured range: ${p.metric}: ${o.param} ${what}: an extrapolation`);
-    }
-  }
+  for (const p of answer.predictions) for (const o of p.outside) lines.push(`outside the measured range: ${p.metric}: ${outsideText(o)}: an extrapolation`);
   return `${lines.join('\n')}\n`;
+}
+
+/** `fps 60 is outside the measured 15 .. 30 (30 above the top, +100 %)`. */
+function outsideText(o: Outside): string {
+  const measured = o.range[0] === o.range[1] ? `the only value measured, ${num(o.range[0])}` : `the measured ${num(o.range[0])} .. ${num(o.range[1])}`;
+  const by = `${num(Math.abs(o.distance))} ${o.distance > 0 ? 'above the top' : 'below the bottom'}${o.relative !== undefined ? `, ${o.relative > 0 ? '+' : '-'}${(Math.abs(o.relative) * 100).toFixed(0)} %` : ''}`;
+  return `${o.param} ${num(o.value)} is outside ${measured} (${by})`;
 }
 
 function recommendText(src: ModelSource, r: RecommendResult, asked: string[], where: string[]): string {

@@ -6,7 +6,8 @@
  * catalogue and each setting against its declarations before anything is computed.
  */
 import type { FitResult } from '../../analyze/fit.ts';
-import { metricOf, openModelSource, runsNote, settingDecls, userParamName, type ModelSource } from '../../analyze/load.ts';
+import { userName } from '../../analyze/dataset.ts';
+import { metricOf, openModelSource, runsNote, settingDecls, type ModelSource } from '../../analyze/load.ts';
 import { displaySetting, fitMetric, impactOf, neededSettings, predictSetting } from '../../analyze/models.ts';
 import type { ResultSet } from '../../store/resultset.ts';
 import type { ModelPredictResponse, ModelResponse, ModelSetting } from '../api-types.ts';
@@ -70,7 +71,7 @@ function whatIf(ctx: RouteContext): { key: string; value: string }[] {
   const out: { key: string; value: string }[] = [];
   for (const [k, value] of ctx.query.entries()) {
     if (!k.startsWith(SETTING)) continue;
-    const key = userParamName(k.slice(SETTING.length));
+    const key = userName({ name: k.slice(SETTING.length) });
     if (out.some((s) => s.key === key)) throw new ApiFailure(400, `${key} is set more than once: give each setting once`);
     out.push({ key, value });
   }

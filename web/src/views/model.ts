@@ -176,7 +176,7 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
 
   function whatIf(m: ModelResponse): void {
     const box = el('div', { className: 'panel whatif' });
-    box.append(el('h3', { textContent: 'What if: the predicted value at a setting (any value, measured or not)' }));
+    box.append(el('h3', { textContent: 'What if: the predicted value at a setting (a number measured or not; a category as measured)' }));
     const form = el('form', { className: 'controls' });
     const inputs = new Map<string, HTMLInputElement>();
     for (const s of m.settings) {
@@ -206,12 +206,16 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
             ...(x.smearing !== undefined
               ? [el('p', { className: 'note retransform', textContent: `a log-form model: exp(prediction) is the median of a run; the mean is that x ${num(x.smearing)}, Duan's smearing factor (the mean of exp(residual) over the runs fitted)` })]
               : []),
-            ...x.outside.map((o) => el('p', { className: 'note outside', textContent: `outside the measured range: ${o.param} ${typeof o.value === 'number' ? num(o.value) : o.value}${o.range ? ` (measured ${num(o.range[0])} .. ${num(o.range[1])})` : o.levels ? ` (measured ${o.levels.join(', ')})` : ''}: an extrapolation` })),
+            ...x.outside.map((o) => el('p', { className: 'note outside', textContent: `outside the measured range: ${o.param} ${num(o.value)} (measured ${o.range[0] === o.range[1] ? `only ${num(o.range[0])}` : `${num(o.range[0])} .. ${num(o.range[1])}`}; ${num(Math.abs(o.distance))} ${o.distance > 0 ? 'above the top' : 'below the bottom'}${o.relative !== undefined ? `, ${o.relative > 0 ? '+' : '-'}${(Math.abs(o.relative) * 100).toFixed(0)} %` : ''}): an extrapolation` })),
           );
           window.__sb.draws++;
         })
         .catch((e: unknown) => {
+          // A refusal (a category no run had, a value that is no value) is one line: the model has no answer there.
+          if (!alive) return;
+          delete hook.predict;
           answer.replaceChildren(el('p', { className: 'error', textContent: e instanceof Error ? e.message : String(e) }));
+          window.__sb.draws++;
         });
     });
     box.append(form, answer);
