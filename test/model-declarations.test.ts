@@ -141,4 +141,8 @@ test('two frame sizes that both vary: fit asks which (--pixels-from), uses the o
   const wrong = cli(['model', 'fit', two, '--metric', 'cost', '--pixels-from', 'rate']);
   assert.equal(wrong.code, 2);
   assert.match(wrong.err, /^error: .*--pixels-from rate: not a frame size of these runs \(frame sizes: screen, window\)\n$/);
+  // A saved model chose when it was fitted: predicting from it takes no --pixels-from.
+  const saved = cli(['model', 'predict', join(two, 'models', 'cost.json'), '--set', 'window=640x360', '--set', 'screen=640x360', '--set', 'rate=15', '--pixels-from', 'screen']);
+  assert.equal(saved.code, 2, saved.out);
+  assert.match(saved.err, /^error: --pixels-from: applies where a model is fitted/);
 });

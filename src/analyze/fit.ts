@@ -539,7 +539,8 @@ export function predict(result: FitResult | FitByResult, params: Record<string, 
     const v = params[result.by];
     const at = result.levels.find((l) => l.level === String(v));
     if (!at) {
-      throw InputError.single(`model of ${result.metric}`, v === undefined ? `no value for ${result.by}, which the model is split by` : `${result.by}=${v} has no model`, `levels: ${result.levels.map((l) => l.level).join(', ')}`);
+      if (v !== undefined) throw unseen(result.metric, result.by, String(v), result.levels.map((l) => l.level));
+      throw InputError.single(`model of ${result.metric}`, `no value for ${result.by}, which the model is split by`, `levels: ${result.levels.map((l) => l.level).join(', ')}`);
     }
     return { ...predict(at, params), level: at.level };
   }

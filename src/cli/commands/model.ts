@@ -128,6 +128,10 @@ export async function modelCommand(argv: string[], out: NodeJS.WriteStream): Pro
     return t ? `runs: ${t}\n` : '';
   };
 
+  // Which parameter plays a part of the physics forms is chosen where a model is fitted: a saved one has chosen.
+  const fitsNow = sub === 'fit' || sub === 'recommend' || (sub === 'predict' && metrics.length > 0);
+  const physicsFlag = Object.keys(physics).length > 0 ? (['pixels-from', 'fps-from', 'bitrate-from'] as const).find((f) => a.values[f] !== undefined) : undefined;
+  if (physicsFlag && !fitsNow) throw InputError.single(`--${physicsFlag}`, `applies where a model is fitted (fit, predict --metric, recommend): ${sub === 'predict' ? 'a saved model chose when it was fitted' : 'impact fits no formula'}`);
   if (sub === 'predict' && existsSync(target) && statSync(target).isFile()) {
     const saved = readSavedModel(target);
     const answer = predictSetting([saved], parseSets(a.values.set));
