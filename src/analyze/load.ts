@@ -8,7 +8,7 @@ import { openSetDatabase, quoteIdent } from '../store/database.ts';
 import { hasCondition } from '../store/conditions.ts';
 import type { ResultSet } from '../store/resultset.ts';
 import type { CompareSet } from './compare.ts';
-import { userName, type Dataset, type ParamInfo, type ParamRole, type Row } from './dataset.ts';
+import type { Dataset, ParamInfo, ParamRole, Row } from './dataset.ts';
 
 /** Types whose typed value is a number the models can use as one. */
 const NUMERIC_TYPES = new Set(['number', 'integer', 'duration', 'bitrate']);
