@@ -3,7 +3,7 @@
 // repetition), fitted, saved, predicted, decomposed and searched through the CLI.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -171,4 +171,16 @@ test('fit --by resolution: one model per frame size, each in the stable shape, a
   const number = cli(['model', 'fit', setDir, '--metric', 'cost', '--by', 'fps']);
   assert.equal(number.code, 2);
   assert.match(number.err, /fps is a number: --by takes a category/);
+});
+
+test("predict reads each setting with its parameter's declaration: an fps the stream workload refuses is refused, exit 2", () => {
+  // A copy: reading a set builds its index, and the fixture stays as committed.
+  const physics = join(work, 'physics');
+  cpSync(join(root, 'test/fixtures/sets/stream-physics'), physics, { recursive: true });
+  const at = (fps: string) => ['model', 'predict', physics, '--metric', 'client.bitrate', '--set', 'codec=h264', '--set', 'resolution=960x540', '--set', `fps=${fps}`, '--set', 'bitrate=2M'];
+  const bad = cli(at('-1'));
+  assert.equal(bad.code, 2, bad.out + bad.err);
+  assert.match(bad.err, /^error: --set fps=-1: fps '-1' must be a number from 1 to 240/);
+  const ok = cli(at('20'));
+  assert.equal(ok.code, 0, ok.err);
 });

@@ -53,7 +53,7 @@ export function fitMetric(src: ModelSource, metric: string, by?: string, physics
 /** Fits and saves a metric's model in the set (atomically); returns it and the file. */
 export function fitAndSave(src: ModelSource, metric: string, by?: string, physics: PhysicsChoice = {}): { saved: SavedModel; file: string } {
   const f = fitMetric(src, metric, by, physics);
-  const saved: SavedModel = { format: 1, set: src.set.name, dir: src.set.dir, createdAt: new Date().toISOString(), runs: src.rows.length, conditions: runsNote(src), settings: settingDecls(src.catalog), fit: f };
+  const saved: SavedModel = { format: 1, set: src.set.name, dir: src.set.dir, createdAt: new Date().toISOString(), runs: src.rows.length, conditions: runsNote(src), settings: settingDecls(src.catalog, src.decls), fit: f };
   const file = modelFile(src.set.dir, metric);
   writeJsonAtomic(file, saved);
   return { saved, file };
@@ -122,7 +122,7 @@ const WHERE = /^\s*([A-Za-z_][A-Za-z0-9_.:/-]*)\s*(<=|>=|!=|=|<|>)\s*(.+?)\s*$/;
 
 /** Parses `--where` constraints: a metric of the set (a number) or a parameter (read as `--set` reads it). */
 export function parseWhere(src: ModelSource, texts: readonly string[]): Constraint[] {
-  const decls = settingDecls(src.catalog);
+  const decls = settingDecls(src.catalog, src.decls);
   return texts.map((text) => {
     const m = WHERE.exec(text);
     if (!m) throw InputError.single(`--where ${text}`, 'not a constraint: expected NAME OP VALUE with OP one of < <= > >= = !=', 'e.g. --where "guest.cpu_pct<50" --where "bitrate<=5M"');

@@ -165,7 +165,7 @@ export async function modelCommand(argv: string[], out: NodeJS.WriteStream): Pro
       if (metrics.length > 0) {
         const src = await openModelSource(set, metrics, { includeFlagged });
         from = src;
-        models = metrics.map((m) => ({ fit: fitMetric(src, m, undefined, physics), settings: settingDecls(src.catalog) }));
+        models = metrics.map((m) => ({ fit: fitMetric(src, m, undefined, physics), settings: settingDecls(src.catalog, src.decls) }));
       } else {
         models = savedModels(set.dir);
         if (models.length === 0) throw InputError.single('model predict', `${set.dir} has no saved model`, 'name the metrics with --metric M, or fit one first: streambench model fit SET --metric M');
