@@ -11,7 +11,7 @@ import { monoMs } from '../base/clock.ts';
 import { declaredRoles } from '../config/workloads/index.ts';
 import type { PointRecording } from '../record/collector.ts';
 import type { Hello } from '../record/protocol.ts';
-import { MachineWatch, pointConditions, preRunWarnings, timeBaseFor } from './point-checks.ts';
+import { MachineWatch, pointConditions, preRunCheck, timeBaseFor } from './point-checks.ts';
 import type { ResultSet } from '../store/resultset.ts';
 import { createWorkload } from '../workloads/index.ts';
 import type { PointResult, Workload } from '../workloads/workload.ts';
@@ -93,8 +93,9 @@ export async function runBenchmark(b: ResolvedBenchmark, opts: EngineOptions): P
       return message === undefined ? undefined : `${h.where} on ${h.on} ${JSON.stringify(r.argv)} ${message}`;
     };
 
-    // Once, before the first point: a machine already busy flags every point run now; said at once.
-    if (todo.length > 0 && !remote) for (const message of await preRunWarnings()) emit({ type: 'warning', message });
+    // Once, before anything starts (agents starting would load the machine themselves): a machine
+    // already busy flags every point run now; said at once.
+    if (todo.length > 0 && !remote) for (const message of await preRunCheck().finish()) emit({ type: 'warning', message });
 
     if (todo.length > 0 && b.recording && !remote) {
       try {

@@ -269,22 +269,35 @@ export function pointConditions(o: {
 }
 
 /**
- * The machine's conditions before a run starts, over `ms` of /proc/stat: a warning per condition
- * that would flag the points run now (already busy, CPU steal). Empty when all is well.
+ * The machine's conditions before a run starts: sampling begins now and `finish` reads it at
+ * least `minMs` later (two /proc/stat readings that far apart: the kernel counts in 10 ms ticks),
+ * giving a warning per condition that would flag the points run now (already busy, CPU steal).
+ * Empty when all is well.
  */
-export async function preRunWarnings(ms = 500): Promise<string[]> {
+export function preRunCheck(minMs = 200): { finish(): Promise<string[]> } {
   const w = new MachineWatch();
+  const t0 = monoMs();
   w.start();
-  await new Promise((r) => setTimeout(r, ms));
-  const s = w.stop();
-  if (w.error || s.t.length < 2) return w.error ? [`the machine's load could not be read before the run: ${w.error}`] : [];
-  const T = CONDITION_THRESHOLDS;
-  const from = s.t[0]!;
-  const to = s.t.at(-1)!;
-  const busy = meanOver(s.t, s.busyPct, from, to);
-  const steal = meanOver(s.t, s.stealPct, from, to) / s.cores;
-  const out: string[] = [];
-  if (busy >= T.busyShare * 100 * s.cores) out.push(`this machine is already busy before the run: ${busy.toFixed(0)} % of ${s.cores} cores over the last ${(ms / 1000).toFixed(1)} s; points run now will likely be flagged saturated (their CPU figures would measure contention)`);
-  if (steal > T.stealPct) out.push(`this machine loses ${steal.toFixed(1)} % of its CPU time to steal (a virtual machine sharing its host): points run now will likely be flagged cpu_steal`);
-  return out;
+  return {
+    async finish(): Promise<string[]> {
+      const wait = minMs - (monoMs() - t0);
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      const s = w.stop();
+      if (w.error || s.t.length < 2) return w.error ? [`the machine's load could not be read before the run: ${w.error}`] : [];
+      const T = CONDITION_THRESHOLDS;
+      const from = s.t[0]!;
+      const to = s.t.at(-1)!;
+      const busy = meanOver(s.t, s.busyPct, from, to);
+      const steal = meanOver(s.t, s.stealPct, from, to) / s.cores;
+      const out: string[] = [];
+      if (busy >= T.busyShare * 100 * s.cores) out.push(`this machine is already busy before the run: ${busy.toFixed(0)} % of ${s.cores} cores over the last ${((to - from) / 1000).toFixed(1)} s; points run now will likely be flagged saturated (their CPU figures would measure contention)`);
+      if (steal > T.stealPct) out.push(`this machine loses ${steal.toFixed(1)} % of its CPU time to steal (a virtual machine sharing its host): points run now will likely be flagged cpu_steal`);
+      return out;
+    },
+  };
+}
+
+/** The pre-run check over `ms` (preRunCheck, read after that long). */
+export async function preRunWarnings(ms = 500): Promise<string[]> {
+  return preRunCheck(ms).finish();
 }

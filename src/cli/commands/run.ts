@@ -69,7 +69,7 @@ export const runSpec = {
     'Every point checks its own conditions and records them in point.json (`conditions`): a flag',
     'says a figure may not measure what it claims, with the figure and the threshold:',
     ...CONDITION_CODES.flatMap((c) => wrapHanging(`  ${c.padEnd(23)}${CONDITION_DOCS[c].severity === 'note' ? '(a note) ' : ''}${CONDITION_DOCS[c].when}`, 100, 25)),
-    'Before the first point the machine is sampled for half a second: a warning says when it is',
+    'Before anything starts the machine is sampled for 0.2 s: a warning says when it is',
     'already busy. Roles on other machines (--executor agents, slurm) have their stamps mapped onto',
     "one clock through their agents' measured offsets (clock.uncertainty_ms; README: One clock for",
     'every role).',
