@@ -10,11 +10,32 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
 /**
- * The layers, top to bottom: a file may import its own layer and those below it. `web` (the GUI,
- * its own package) is the folder web/ at the top of the checkout; each other one is src/<name>.
- * `base` (errors, clock, atomic writes, process groups) sits under everything.
+ * The layers, top to bottom, and which each may import (besides itself): an allowlist, a graph
+ * rather than a chain (as Perfetto's import checker keeps its folders), so that an import the
+ * design never meant (record reaching the store, analyze reaching the recording) is caught even
+ * where it goes downwards. `web` (the GUI, its own package) is the folder web/ at the top of the
+ * checkout and may import only the API's types (checkWeb); each other one is src/<name>.
  */
 const LAYERS = ['web', 'cli', 'server', 'engine', 'workloads', 'stream', 'record', 'analyze', 'store', 'config', 'base'];
+const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
+  base: [],
+  config: ['base'],
+  record: ['base'],
+  store: ['base', 'config'],
+  analyze: ['base', 'config', 'store'],
+  stream: ['base', 'config', 'record'],
+  workloads: ['base', 'config', 'record', 'store', 'stream'],
+  engine: ['base', 'config', 'record', 'store', 'workloads'],
+  server: ['base', 'config', 'store', 'analyze', 'engine'],
+  cli: ['base', 'config', 'record', 'store', 'analyze', 'stream', 'workloads', 'engine', 'server'],
+  web: [],
+};
+
+/** Whether code of layer `from` may use layer `to` (its own, or one its allowlist names); by index into LAYERS. */
+function mayImport(from: number, to: number): boolean {
+  return to === from || (to >= 0 && (MAY_IMPORT[LAYERS[from]!] ?? []).includes(LAYERS[to]!));
+}
+
 /** Layers whose folder is at the top of the checkout, not under src/. */
 const OUTSIDE_SRC = new Set(['web']);
 
@@ -216,8 +237,8 @@ function readFile(root: string, rel: string, cliTable: Map<string, number>, find
         const line = lineOf(n);
         if (sub === undefined) findings.push({ file: rel, line, kind: 'cli-computed', message: `${rel}:${line}: starts a CLI subcommand this test cannot read: pass it as a string literal` });
         else if (!cliTable.has(sub)) findings.push({ file: rel, line, kind: 'cli-subcommand', message: `${rel}:${line}: starts 'streambench ${sub}', which ${CLI_MODULE} does not place in a layer` });
-        else if (from >= 0 && cliTable.get(sub)! < from) {
-          findings.push({ file: rel, line, kind: 'cli-subcommand', message: `${rel}:${line} (${LAYERS[from]}) starts 'streambench ${sub}', which runs ${LAYERS[cliTable.get(sub)!]} code, a higher layer` });
+        else if (from >= 0 && !mayImport(from, cliTable.get(sub)!)) {
+          findings.push({ file: rel, line, kind: 'cli-subcommand', message: `${rel}:${line} (${LAYERS[from]}) starts 'streambench ${sub}', which runs ${LAYERS[cliTable.get(sub)!]} code, ${cliTable.get(sub)! < from ? 'a higher layer' : `a layer ${LAYERS[from]} may not use`}` });
         }
       }
     } else if (ts.isIdentifier(n) && starters.has(n.text)) {
@@ -273,8 +294,9 @@ function checkLayers(root: string): Report {
       // The package entry (src/index.ts) is above every layer, and a folder that is no layer is reported once above.
       if (r.target === undefined || from < 0) continue;
       const to = layerOfPath(r.target);
-      if (to >= from) continue;
-      findings.push({ file: rel, line: r.line, kind: r.kind, message: `${rel}:${r.line} (${LAYERS[from]}) ${r.kind} '${r.specifier}' -> ${describe(r.target, to)}${to >= 0 ? ', a higher layer' : ''}` });
+      if (mayImport(from, to)) continue;
+      const why = to < 0 ? '' : to < from ? ', a higher layer' : `, which ${LAYERS[from]} may not import (MAY_IMPORT in test/layers.test.ts)`;
+      findings.push({ file: rel, line: r.line, kind: r.kind, message: `${rel}:${r.line} (${LAYERS[from]}) ${r.kind} '${r.specifier}' -> ${describe(r.target, to)}${why}` });
     }
   }
   // Each subcommand's layer in the table must be at least as high as the code its command module
@@ -296,7 +318,7 @@ function checkLayers(root: string): Report {
         if (cliFile && !seen.has(r.target)) {
           seen.add(r.target);
           queue.push(r.target);
-        } else if (!cliFile && to < layer) {
+        } else if (!cliFile && to >= 0 && !mayImport(layer, to)) {
           findings.push({ file: f, line: r.line, kind: 'cli-table', message: `${f}:${r.line}: 'streambench ${sub}' reaches ${describe(r.target, to)}, but ${CLI_MODULE} places it in ${LAYERS[layer]}: raise it there, or keep the command's code lower` });
         }
       }
@@ -386,6 +408,7 @@ test('the checker reports each form of a higher import planted in a fixture, and
     'src/record/planted-cli-computed.ts cli-computed',
     'src/record/planted-cli-indirect.ts cli-indirect',
     'src/record/planted-cli-namespace.ts cli-subcommand',
+    'src/record/planted-downward.ts import',
     'src/cli/commands/agent.ts cli-table',
     'src/extras unknown-folder',
   ].sort();
@@ -397,6 +420,8 @@ test('the checker reports each form of a higher import planted in a fixture, and
   assert.match(msg('src/base/planted-package-entry.ts'), /side-effect 'streambench' -> src\/index\.ts \(the package entry, above every layer\)$/);
   assert.match(msg('src/base/planted-outside.ts'), /-> outside\.ts \(outside the layers\)$/);
   assert.match(msg('src/record/planted-cli-higher.ts'), /^src\/record\/planted-cli-higher\.ts:\d+ \(record\) starts 'streambench stream', which runs stream code, a higher layer$/);
+  // A downward import the graph does not allow: the store is below record, and record may use base only.
+  assert.equal(msg('src/record/planted-downward.ts'), "src/record/planted-downward.ts:2 (record) import '../store/thing.ts' -> src/store/thing.ts (store), which record may not import (MAY_IMPORT in test/layers.test.ts)");
   assert.match(msg('src/cli/commands/agent.ts'), /'streambench agent' reaches src\/engine\/run\.ts \(engine\), but src\/base\/cli-process\.ts places it in record/);
   // The allowed calls of the fixture (workloads starting stream and agent, record starting agent) are not findings.
   assert.ok(!got.some((g) => g.includes('allowed')), got.join('\n'));

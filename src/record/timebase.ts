@@ -5,7 +5,6 @@
  * interpolated between the two, so a clock that drifts during a long point is followed. Every
  * workload maps its roles' times through here before it computes a figure that crosses roles.
  */
-import type { ClockRecord } from '../store/records.ts';
 import type { ClockEstimate } from './clock.ts';
 
 /** How a role's clock relates to the base clock. */
@@ -17,8 +16,17 @@ export type RoleClock =
   /** Not measured (a role on another machine with no agent to ask): its times cannot be mapped. */
   | { kind: 'unknown'; why: string };
 
-/** A role's clock as a point record keeps it. */
-export type RoleClockSummary = Required<ClockRecord>;
+/** A role's clock as a point record keeps it (the store's ClockRecord has the same fields). */
+export interface RoleClockSummary {
+  /** Offset at the point's start (role clock - base clock), ms. */
+  offsetMs: number;
+  /** Mapped times are true within ± this, ms. */
+  uncertaintyMs: number;
+  /** Change of the offset from the start to the end of the point, ms. */
+  driftMs: number;
+  /** The role read the base clock itself. */
+  same: boolean;
+}
 
 export class TimeBase {
   /**
