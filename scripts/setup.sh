@@ -52,14 +52,13 @@ if [ "$(cat node_modules/.streambench-lock 2>/dev/null)" != "$want" ]; then
   echo "$want" > node_modules/.streambench-lock
 fi
 
-# The compiled CLI (dist/) when the sources changed since the last build: agents and stream roles
-# then run as plain JavaScript (bin/streambench.js falls back to the sources when dist is stale).
-if [ ! -f dist/.build-stamp ] || [ -n "$(find src -name '*.ts' ! -name '*.test.ts' -newer dist/.build-stamp -print -quit)" ]; then
+# The compiled CLI (dist/) when the sources changed since the last build, or the stamp of the
+# last build does not say what it compiled (an older build): agents and stream roles then run as
+# plain JavaScript (bin/streambench.js falls back to the sources when dist is stale). The stamp,
+# dist/.build-stamp, holds the content hash of the sources compiled: the code identity of dist/.
+if [ ! -f dist/.build-stamp ] || ! grep -q '"sources"' dist/.build-stamp || [ -n "$(find src -name '*.ts' ! -name '*.test.ts' -newer dist/.build-stamp -print -quit)" ]; then
   echo "setup: compiling to dist/"
-  # Everything but the GUI's build, which has its own stamp below (a minute to rebuild for nothing).
-  if [ -d dist ]; then find dist -mindepth 1 -maxdepth 1 ! -name web -exec rm -rf {} +; fi
-  npx --no-install tsc -p tsconfig.build.json
-  touch dist/.build-stamp
+  node scripts/build-dist.mjs --quiet
 fi
 
 # The GUI (web/, built by Vite into dist/web/) when web/ or the API's types changed since its last

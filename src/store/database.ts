@@ -6,11 +6,11 @@
  * `events` (frame events sent to the agents). A view whose files no point has is empty. The list
  * is documented in `results --help` and the README: change them together.
  */
-import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
-import { basename, dirname, join, relative } from 'node:path';
+import { readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { codeIdentity } from '../base/code-identity.ts';
 import { EnvironmentError, errorMessage, StoreError } from '../base/errors.ts';
 import { environmentError, removePartial, writeJsonAtomic } from '../base/fs-atomic.ts';
 import { DuckDatabase, fileProblem } from './duck.ts';
@@ -127,38 +127,31 @@ interface CachedTable {
   parquet: string;
 }
 
-let identity: string | undefined;
+let identity: { value: string | undefined } | undefined;
 
 /**
- * Names the code reading the sets: a hash of the size and mtime of each of the program's own
- * files (src/ or dist/). A table is saved under it, because the table depends on more code than
- * the index (how old records are upgraded, how columns are built and typed): a table saved by
- * another version, or before an edit, is never taken for this one's.
+ * Names the code reading the sets (src/base/code-identity.ts): the hash of its sources, from
+ * dist/'s build stamp when it runs compiled, else from the sources themselves. A table is saved
+ * under it, because the table depends on more code than the index (how old records are
+ * upgraded, how columns are built and typed): a table saved by another version, or before an
+ * edit, is never taken for this one's. Undefined (no table saved or reused) when dist/ has no
+ * stamp saying what it was built from.
  */
-function codeIdentity(): string {
-  if (identity !== undefined) return identity;
-  const top = dirname(dirname(fileURLToPath(import.meta.url)));
-  const h = createHash('sha256');
-  const walk = (dir: string) => {
-    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      const p = join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (/\.(ts|js)$/.test(e.name) && !/\.test\.ts$/.test(e.name)) {
-        const st = statSync(p);
-        h.update(`${relative(top, p)} ${st.size} ${st.mtimeMs}\n`);
-      }
-    }
-  };
-  walk(top);
-  identity = h.digest('hex').slice(0, 12);
-  return identity;
+function codeId(): string | undefined {
+  if (identity === undefined) {
+    const self = fileURLToPath(import.meta.url);
+    identity = { value: codeIdentity(dirname(dirname(self)), self.endsWith('.js')) };
+  }
+  return identity.value;
 }
 
-const tableBase = (set: ResultSet, generation: string, logBytes: number) => join(set.dir, INDEX_DIR, `table-${generation}-${logBytes}-${codeIdentity()}`);
+const tableBase = (set: ResultSet, generation: string, logBytes: number, code: string) => join(set.dir, INDEX_DIR, `table-${generation}-${logBytes}-${code}`);
 
 /** The table saved for generation at logBytes, or when there is none, the newest saved for an earlier state of it. */
 function findCachedTable(set: ResultSet, generation: string, logBytes: number): { exact: boolean; table: CachedTable } | undefined {
-  const re = new RegExp(`^table-${generation.replace(/\./g, '\\.')}-(\\d+)-${codeIdentity()}\\.parquet$`);
+  const code = codeId();
+  if (code === undefined) return undefined;
+  const re = new RegExp(`^table-${generation.replace(/\./g, '\\.')}-(\\d+)-${code}\\.parquet$`);
   let names: string[];
   try {
     names = readdirSync(join(set.dir, INDEX_DIR));
@@ -174,7 +167,7 @@ function findCachedTable(set: ResultSet, generation: string, logBytes: number): 
     if (at !== undefined && at <= logBytes && (best === undefined || at > best)) best = at;
   }
   if (best === undefined) return undefined;
-  const base = tableBase(set, generation, best);
+  const base = tableBase(set, generation, best, code);
   let columns: unknown;
   try {
     columns = JSON.parse(readFileSync(`${base}.json`, 'utf8'));
@@ -259,8 +252,9 @@ const info = (columns: readonly ColumnInfo[]): ColumnInfo[] => columns.map(({ na
  * the view's state, and removes those of earlier states; returns why it could not.
  */
 async function saveTable(conn: DuckDBConnection, set: ResultSet, view: IndexView, columns: BuiltColumn[]): Promise<string | undefined> {
-  if (view.generation === undefined) return undefined;
-  const base = tableBase(set, view.generation, view.logBytes);
+  const code = codeId();
+  if (view.generation === undefined || code === undefined) return undefined;
+  const base = tableBase(set, view.generation, view.logBytes, code);
   const tmp = join(dirname(base), `.${basename(base)}.${process.pid}.tmp`);
   try {
     // The columns first: the Parquet file, renamed last, is what makes the pair visible.
