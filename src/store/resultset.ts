@@ -3,7 +3,8 @@
  * A point directory appears by rename only once complete, so kill -9 at any moment leaves
  * either the old complete point or none, never a half-written one.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, fstatSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { environmentError, onDisk, removePartial, writeFileAtomic, writeJsonAtomic } from '../base/fs-atomic.ts';
@@ -124,30 +125,74 @@ export class ResultSet {
   }
 
   /**
-   * Takes the set's lock so two runs never write the same set; a lock left by a dead process
-   * (kill -9) is taken over, and so is an empty one (a run killed between creating and writing
-   * it). A lock with anything else in it is not ours to judge: StoreError, telling the user to
-   * delete it once no run uses the set. Returns a function that releases the lock.
+   * Takes the set's lock so two runs never write the same set. The lock (`.lock`) names its
+   * holder: pid, host and a nonce, and is born whole (written aside, then linked into place), so
+   * a reader never sees it half-written. A lock of another host is refused: whether its run is
+   * alive cannot be told from here (`streambench results unlock SET` breaks one known dead). One
+   * of this host whose process is gone (kill -9) is stale and taken over, as is an empty one (left
+   * by older versions killed between creating and writing it); the takeover has one winner
+   * however many starters find it stale at once (see breakStale). A lock with anything else in it
+   * is not ours to judge: StoreError, telling the user to delete it once no run uses the set.
+   * Returns a function that releases the lock (only while it is still this run's).
    */
   lock(isAlive: (pid: number) => boolean): () => void {
     const path = join(this.dir, '.lock');
-    const mine = JSON.stringify({ pid: process.pid, host: hostname() });
-    if (!createExclusive(path, mine)) {
+    const mine: LockHolder = { pid: process.pid, host: hostname(), nonce: randomBytes(8).toString('hex'), startedAt: new Date().toISOString() };
+    for (let busy = 0; ; ) {
+      if (createLock(path, JSON.stringify(mine))) break;
       const held = readLock(path, this.dir);
-      if (held.host === hostname() && held.pid !== undefined && held.pid !== process.pid && isAlive(held.pid)) {
-        throw new StoreError(`${this.dir} is in use by process ${held.pid}; wait for it or stop it`);
+      // Released between our attempt and the read: try again.
+      if (!held) continue;
+      const h = held.holder;
+      if (h.host !== undefined && h.host !== hostname()) throw new StoreError(otherHost(this.dir, path, h));
+      if (h.pid !== undefined && h.pid !== process.pid && isAlive(h.pid)) throw new StoreError(`${this.dir} is in use by process ${h.pid}; wait for it or stop it`);
+      const step = breakStale(path, held, this.dir, isAlive);
+      if (step === 'busy') {
+        // Another starter is taking over that stale lock this instant (its takeover is a few file operations): its lock is there next.
+        if (++busy > 500) throw new StoreError(`${this.dir} is being taken over by another run from a stale lock (${path}); run again`);
+        sleepMs(10);
       }
-      writeFileAtomic(path, mine);
     }
     return () => {
       try {
-        rmSync(path, { force: true });
+        // A lock broken meanwhile (`results unlock`) and taken by another run is theirs: never removed by us.
+        const now = readLock(path, this.dir);
+        if (now?.holder.nonce === mine.nonce) rmSync(path, { force: true });
       } catch (e) {
         // A lock left behind names this process, which is gone by the next start: that start takes
-        // it over as stale. So failing to remove it (a disk gone read-only) must not hide why the run ended.
-        if (!environmentError(e)) throw e;
+        // it over as stale. So failing to remove it (a disk gone read-only, damage) must not hide why the run ended.
+        if (!environmentError(e) && !(e instanceof StoreError)) throw e;
       }
     };
+  }
+
+  /**
+   * `streambench results unlock SET`: removes a lock whose run is known to have ended (another
+   * host's, which cannot be checked from here; a damaged one). Refuses one held by a live process
+   * of this host. Returns what it removed, or undefined when the set had no lock.
+   */
+  unlock(isAlive: (pid: number) => boolean = pidAlive): string | undefined {
+    const path = join(this.dir, '.lock');
+    let held: HeldLock | undefined;
+    let what: string;
+    try {
+      held = readLock(path, this.dir);
+      if (!held) return undefined;
+      const h = held.holder;
+      if (h.host === hostname() && h.pid !== undefined && isAlive(h.pid)) {
+        throw new StoreError(`${this.dir} is in use by process ${h.pid} of this host (${path}): stop that run (kill ${h.pid}) rather than unlock the set under it`);
+      }
+      what = h.pid !== undefined ? `process ${h.pid} on host ${h.host}${h.startedAt ? `, since ${h.startedAt}` : ''}` : 'empty';
+    } catch (e) {
+      // A damaged lock names nobody: the user asked to break it.
+      if (!(e instanceof StoreError) || held) throw e;
+      what = 'damaged';
+    }
+    onDisk('cannot remove', path, () => rmSync(path, { force: true }));
+    for (const n of onDisk('cannot list', this.dir, () => readdirSync(this.dir))) {
+      if (/^\.lock\.(break-.*|\d+\.[0-9a-f]+\.tmp)$/.test(n)) onDisk('cannot remove', join(this.dir, n), () => rmSync(join(this.dir, n), { force: true }));
+    }
+    return `${path} (${what})`;
   }
 
   /**
@@ -296,6 +341,16 @@ export class ResultSet {
   }
 }
 
+/** Whether a process of this machine is alive (one we may not signal is). */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** Result sets directly below a results directory, or the one set the directory is. */
 export function listResultSets(root: string): ResultSet[] {
   if (!existsSync(root)) return [];
@@ -313,42 +368,153 @@ function notJson(e: unknown): string {
   return `not valid JSON${at !== undefined ? ` at character ${at}` : ''}`;
 }
 
-/** Creates path with text unless it exists (false then); a write that fails leaves no partial file behind. */
-function createExclusive(path: string, text: string): boolean {
+/** Who a lock names (a break file too); all absent for an empty lock. */
+interface LockHolder {
+  pid?: number;
+  host?: string;
+  /** Unique to each lock taken: tells one lock from another that names the same process. */
+  nonce?: string;
+  startedAt?: string;
+}
+
+/** A lock as read: its holder, and what identifies this very lock (its nonce, else its inode and change time). */
+interface HeldLock {
+  holder: LockHolder;
+  id: string;
+}
+
+function sleepMs(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+function otherHost(setDir: string, path: string, h: LockHolder): string {
+  return `${setDir} is in use by process ${h.pid} on host ${h.host}${h.startedAt ? ` (since ${h.startedAt})` : ''}, which cannot be checked from this machine (${path}): wait for that run, or if it is known to have ended, \`streambench results unlock ${setDir}\` and run again`;
+}
+
+/**
+ * Creates path holding text unless it exists (false then). The text is written to a file of its
+ * own first and linked into place: the lock is never seen empty or half-written. Where the file
+ * system has no hard links, it is created exclusively and written. A write that fails leaves no
+ * partial file behind.
+ */
+function createLock(path: string, text: string): boolean {
   return onDisk('cannot create', path, () => {
-    let fd: number;
+    const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     try {
-      fd = openSync(path, 'wx');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
-      throw e;
-    }
-    try {
-      writeSync(fd, text);
-      closeSync(fd);
+      const fd = openSync(tmp, 'wx');
+      try {
+        writeSync(fd, text);
+      } finally {
+        closeSync(fd);
+      }
     } catch (e) {
       // A lock we created but could not fill (disk full) would block the next run for nothing.
-      removePartial(path, e);
+      removePartial(tmp, e);
       throw e;
     }
-    return true;
+    try {
+      linkSync(tmp, path);
+      return true;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') return false;
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw e;
+      return createExclusive(path, text);
+    } finally {
+      rmSync(tmp, { force: true });
+    }
   });
 }
 
-/** The owner a lock file names; an empty file names none (a run killed between creating and writing it). */
-function readLock(path: string, setDir: string): { pid?: number; host?: string } {
-  const text = onDisk('cannot read', path, () => readFileSync(path, 'utf8'));
-  if (text.trim() === '') return {};
-  const fix = `if no streambench run is using ${setDir} (ps -ef | grep streambench), delete ${path} and run again`;
+/** Creates path with text unless it exists (false then); a write that fails leaves no partial file behind. */
+function createExclusive(path: string, text: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, 'wx');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  }
+  try {
+    writeSync(fd, text);
+    closeSync(fd);
+  } catch (e) {
+    removePartial(path, e);
+    throw e;
+  }
+  return true;
+}
+
+/**
+ * The lock at path (its holder, its identity); undefined when there is none. An empty file names
+ * nobody (a run of an older version killed between creating and writing it). Anything else that
+ * is no holder is damage: StoreError with what to do.
+ */
+function readLock(path: string, setDir: string): HeldLock | undefined {
+  let text: string;
+  let id: string;
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      const st = fstatSync(fd, { bigint: true });
+      id = `${st.ino}-${st.ctimeNs}`;
+      text = readFileSync(fd, 'utf8');
+    } finally {
+      closeSync(fd);
+    }
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw environmentError(e, 'cannot read', path) ?? e;
+  }
+  if (text.trim() === '') return { holder: {}, id };
+  const fix = `if no streambench run is using ${setDir} (ps -ef | grep streambench), delete ${path} (or \`streambench results unlock ${setDir}\`) and run again`;
   let v: unknown;
   try {
     v = JSON.parse(text);
   } catch (e) {
     throw new StoreError(`${path} is corrupt (${notJson(e)}); ${fix}`);
   }
-  const o = v as { pid?: unknown; host?: unknown } | null;
+  const o = v as { pid?: unknown; host?: unknown; nonce?: unknown; startedAt?: unknown } | null;
   if (o === null || typeof o !== 'object' || typeof o.pid !== 'number' || typeof o.host !== 'string') {
     throw new StoreError(`${path} is corrupt (no pid and host of the run holding it); ${fix}`);
   }
-  return { pid: o.pid, host: o.host };
+  const holder: LockHolder = { pid: o.pid, host: o.host, ...(typeof o.nonce === 'string' ? { nonce: o.nonce } : {}), ...(typeof o.startedAt === 'string' ? { startedAt: o.startedAt } : {}) };
+  return { holder, id: holder.nonce ?? id };
+}
+
+/**
+ * Removes a stale lock so that its finder may take the set, with one winner however many find it
+ * stale at once. The right to remove that very lock is a file named after it
+ * (`.lock.break-<id>.<n>`), created exclusively: one starter gets it, and it removes the lock only
+ * after checking that the lock is still the one judged stale. Everyone then races to create a new
+ * lock, exclusively: one wins, the others find a live lock and are refused. A starter killed while
+ * it held the right leaves its break file naming a dead process: the next takes `.<n+1>`.
+ * 'busy': another starter holds the right now; 'removed': the lock was removed (or was gone).
+ */
+function breakStale(path: string, stale: HeldLock, setDir: string, isAlive: (pid: number) => boolean): 'busy' | 'removed' {
+  const me: LockHolder = { pid: process.pid, host: hostname() };
+  for (let n = 0; ; n++) {
+    const right = `${path}.break-${stale.id.replace(/[^A-Za-z0-9-]/g, '_')}.${n}`;
+    if (!createLock(right, JSON.stringify(me))) {
+      let breaker: LockHolder | undefined;
+      try {
+        breaker = readLock(right, setDir)?.holder;
+      } catch (e) {
+        if (!(e instanceof StoreError)) throw e;
+      }
+      // Gone again: its holder finished; the lock we judged is gone with it.
+      if (breaker === undefined) return 'busy';
+      // Dead (or an earlier process of our own pid): it was killed while it held the right; the next one is ours to try.
+      if (breaker.host === hostname() && breaker.pid !== undefined && (breaker.pid === process.pid || !isAlive(breaker.pid))) continue;
+      return 'busy';
+    }
+    try {
+      const now = readLock(path, setDir);
+      if (now && now.id === stale.id) onDisk('cannot remove', path, () => rmSync(path, { force: true }));
+    } finally {
+      // The lock judged is gone: every right to remove it can go (a latecomer checks the lock before removing anything).
+      for (let k = 0; k <= n; k++) rmSync(`${path}.break-${stale.id.replace(/[^A-Za-z0-9-]/g, '_')}.${k}`, { force: true });
+    }
+    return 'removed';
+  }
 }

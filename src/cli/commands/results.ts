@@ -1,4 +1,4 @@
-/** `streambench results list|show|export|query|catalog`: reading result sets. */
+/** `streambench results list|show|export|query|catalog|unlock`: reading result sets (and breaking a dead run's lock). */
 import { createReadStream, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
@@ -23,6 +23,7 @@ export const resultsSpec = {
     '       streambench results export SET --format csv|json|parquet [-o FILE]',
     '       streambench results query SET "SQL"',
     '       streambench results catalog SET [--json]',
+    '       streambench results unlock SET',
   ].join('\n'),
   help: [
     'SET is a result set directory, or the name of one below --root.',
@@ -46,6 +47,11 @@ export const resultsSpec = {
     'none), role, kind (summary, series, frame), where it is and what it means; --json gives',
     '{"params": [{name, type, unit, values, range, doc, ...}], "metrics": [{name, unit, better, role,',
     'kind, view, doc, ...}]}. A metric no workload or benchmark file declares has no unit and no direction.',
+    '',
+    '`unlock` removes the lock (SET/.lock) of a run known to have ended: `run` refuses a set locked by a',
+    'process of another host (it cannot tell from here whether that run is alive) and says so, naming the',
+    "host and pid. It refuses a lock held by a live process of this host. A stale lock of this host (its",
+    'process gone) needs no unlock: the next run takes it over.',
     '',
     '  --root DIR            where result sets are looked for (default: results)',
     "  --metrics PATTERN     show: the metric columns whose name matches, a glob ('client.*', '*.cpu_pct';",
@@ -159,8 +165,15 @@ export async function resultsCommand(argv: string[], out: NodeJS.WriteStream): P
       out.write(a.values.json ? `${JSON.stringify(catalog, null, 2)}\n` : catalogText(set.name, catalog));
       return 0;
     }
+    case 'unlock': {
+      const set = need();
+      if (rest.length > 0) throw InputError.single('streambench results unlock', `one result set; unexpected '${rest[0]}'`, resultsSpec.usage);
+      const removed = set.unlock();
+      out.write(removed ? `removed the lock ${removed}; the next run takes the set\n` : `${set.dir} has no lock\n`);
+      return 0;
+    }
     default:
-      throw InputError.single(`streambench results ${sub}`, `unknown subcommand '${sub}'`, suggestHint(sub, ['list', 'show', 'export', 'query', 'catalog']));
+      throw InputError.single(`streambench results ${sub}`, `unknown subcommand '${sub}'`, suggestHint(sub, ['list', 'show', 'export', 'query', 'catalog', 'unlock']));
   }
 }
 
