@@ -12,7 +12,7 @@ import { after, test } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { createPointsTable, openSetDatabase } from '../src/store/database.ts';
 import { EXPORTERS } from '../src/store/export.ts';
-import { INDEX_DIR, rebuild } from '../src/store/index-file.ts';
+import { INDEX_DIR, readPointFile, rebuild } from '../src/store/index-file.ts';
 import { parsePointRecord, type PointRecord } from '../src/store/records.ts';
 import { ResultSet } from '../src/store/resultset.ts';
 import { extendTable, pointsTable, type BuiltColumn } from '../src/store/table.ts';
@@ -170,9 +170,10 @@ test('commits landing while the index is rebuilt are carried into the new genera
         commit(set, 'cccc', { fps: 31 });
         commit(set, 'aaaa', { fps: 32 });
       }
-      if (!existsSync(join(dir, 'point.json'))) return undefined;
-      const written = JSON.parse(readFileSync(join(dir, 'point.json'), 'utf8')) as unknown;
-      return { record: parsePointRecord(written) as PointRecord, written };
+      const got = readPointFile(join(dir, 'point.json'));
+      if (!got) return undefined;
+      const written = JSON.parse(got.bytes.toString('utf8')) as unknown;
+      return { record: parsePointRecord(written) as PointRecord, written, file: got.file };
     },
   });
   view.close();

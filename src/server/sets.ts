@@ -117,16 +117,21 @@ export class LoadedSets {
     const now = Date.now();
     if (this.loaded && now - this.checkedAt < CHECK_EVERY_MS) return this.loaded;
     this.checkedAt = now;
-    const keys = this.indexKeys();
     const current = this.loaded;
+    let keys: string;
+    try {
+      keys = this.indexKeys();
+    } catch (e) {
+      // A set found damaged (a point.json changed behind its index): its old figures are not served
+      // meanwhile; every request looks again, and answers with the damage until it is dealt with.
+      this.loaded = undefined;
+      if (current) this.retire(current);
+      throw e;
+    }
     if (current) {
       const was = await current.catch(() => undefined);
       if (was && was.keys === keys) return current;
-      if (was) {
-        // Queries in flight finish on the old databases, which close after the last.
-        was.db.duck.retire();
-        void was.frames?.then((f) => f.duck.retire(), () => undefined);
-      }
+      if (was) this.retire(current);
     }
     this.loaded = this.load(keys);
     // A failed load is not kept: the next request tries again.
@@ -134,6 +139,17 @@ export class LoadedSets {
       this.loaded = undefined;
     });
     return this.loaded;
+  }
+
+  /** Retires a loaded state: queries in flight finish on its databases, which close after the last. */
+  private retire(state: Promise<Loaded>): void {
+    void state.then(
+      (old) => {
+        old.db.duck.retire();
+        void old.frames?.then((f) => f.duck.retire(), () => undefined);
+      },
+      () => undefined,
+    );
   }
 
   /** Runs one query on the points database (table points, point_flags) and returns its columns; bounded in time (readTimeoutMs). */

@@ -13,11 +13,19 @@
  *   index/table-*.parquet  the points table of one state of the index (database.ts)
  *   index/.switch          held while a generation is written (a rebuild, a compaction)
  *
- * A line is {"dir", "marker", "record"}, marker being points/'s mtime (ns) right after the commit's
- * rename. The index is fresh when it names exactly the directories of points/ and the newest
- * marker it holds is points/'s mtime now: a rename into or out of points/ since (a point moved
- * out or copied in by hand, a commit not appended yet) shows. A point.json edited in place does
- * not (that would cost a stat per point): deleting index/ rebuilds it.
+ * A line is {"dir", "marker", "file", "record"}, marker being points/'s mtime (ns) right after the
+ * commit's rename, file what the point's point.json was when indexed (fileId: its size, inode,
+ * modification and change times, and a hash of its bytes; the header keeps the same for the
+ * base's directories). The index is fresh when it names exactly the directories of points/, the
+ * newest marker it holds is points/'s mtime now (a rename into or out of points/ since, such as
+ * a point moved out or copied in by hand or a commit not appended yet, shows), and every
+ * point.json is as indexed: one stat each, compared on all four figures. The change time cannot
+ * be set by hand (touch -d, cp -p set only the modification time), so any write, truncation or
+ * replacement of a point.json shows. One that differs is read: the same bytes (touched, copied
+ * with its times, its mode changed) and the index only takes the new figures; other bytes are
+ * validated (damaged: StoreError naming the file, as `run` gives) and the index rebuilt. What a
+ * stat cannot show: a rewrite keeping size and inode within the file system's timestamp
+ * granularity (a few ms) of the moment the point was indexed.
  *
  * Readers take no lock and writers never wait for readers. A commit appends to the current
  * generation's log; a new generation is only written under `.switch`, and whoever writes it copies
@@ -26,17 +34,18 @@
  * the same (a writer killed between its rename and its append, a full disk) leaves the index
  * stale, never wrong: the freshness check sees it and the next reader rebuilds it.
  */
-import { randomBytes } from 'node:crypto';
-import { closeSync, constants, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, constants, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeSync, type BigIntStats } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { environmentError, removePartial, writeFileAtomic, writeJsonAtomic } from '../base/fs-atomic.ts';
 import { errorMessage } from '../base/errors.ts';
-import { parsePointRecord, type PointRecord } from './records.ts';
+import { parseIndexedRecord, type PointRecord } from './records.ts';
 
 /** The index's directory inside a result set. */
 export const INDEX_DIR = 'index';
-const FORMAT = 1;
+/** 2: file ids of each point.json (an index of format 1 is rebuilt once). */
+const FORMAT = 2;
 /**
  * A log is folded into a new base once it passes `compactMinBytes` and 1/`compactBaseShare` of its
  * base's size: the work per commit stays constant on average. Tests lower them to compact often.
@@ -56,12 +65,16 @@ interface Header {
   dirs: string[];
   /** Directories that had no point.json when scanned (a copy by hand still running): the index is stale once one has. */
   pending: string[];
+  /** The fileId of each directory's point.json as indexed, in the order of dirs; null for the pending ones. */
+  files: (string | null)[];
 }
 
 /** One line of a base or log: its directory and marker read from the line's start, the record left unparsed until needed. */
 interface Line {
   dir: string;
   marker: bigint;
+  /** The fileId of the point.json the record is from. */
+  file: string;
   text: string;
   /** Where the line ends in its file (just past its newline). */
   end: number;
@@ -98,22 +111,55 @@ export interface IndexedSet {
    * of its point.json as written, which the index keeps (so that records are upgraded by the code
    * reading them); undefined without point.json; throws on a damaged one.
    */
-  readPoint(pointDir: string): { record: PointRecord; written: unknown } | undefined;
+  readPoint(pointDir: string): { record: PointRecord; written: unknown; file: string } | undefined;
   /** Whether a run holds the set now (commits may be in flight). */
   runActive(): boolean;
 }
 
-const LINE_START = /^\{"dir":("(?:[^"\\]|\\.)*"),"marker":"(\d+)","record":/;
+const LINE_START = /^\{"dir":("(?:[^"\\]|\\.)*"),"marker":"(\d+)","file":"([0-9a-f:]+)","record":/;
 
 /** The text of an index line (without its newline); record as point.json holds it. */
-function lineText(dir: string, marker: bigint, record: unknown): string {
-  return `{"dir":${JSON.stringify(dir)},"marker":"${marker}","record":${JSON.stringify(record)}}`;
+function lineText(dir: string, marker: bigint, file: string, record: unknown): string {
+  return `{"dir":${JSON.stringify(dir)},"marker":"${marker}","file":"${file}","record":${JSON.stringify(record)}}`;
 }
 
 function parseLine(text: string, end: number): Line | undefined {
   const m = LINE_START.exec(text);
   if (!m) return undefined;
-  return { dir: JSON.parse(m[1]!) as string, marker: BigInt(m[2]!), text, end };
+  return { dir: JSON.parse(m[1]!) as string, marker: BigInt(m[2]!), file: m[3]!, text, end };
+}
+
+/** The figures of a stat that any change of a file's bytes moves: size, inode, modification and change times (ns). */
+function statPart(st: BigIntStats): string {
+  return `${st.size}:${st.ino}:${st.mtimeNs}:${st.ctimeNs}`;
+}
+
+const sha = (bytes: string | Uint8Array) => createHash('sha256').update(bytes).digest('hex').slice(0, 32);
+
+/** What a point.json is: the figures of its stat (statPart), then a hash of its bytes. */
+export function fileId(st: BigIntStats, bytes: string | Uint8Array): string {
+  return `${statPart(st)}:${sha(bytes)}`;
+}
+
+const idStat = (id: string) => id.slice(0, id.lastIndexOf(':'));
+const idHash = (id: string) => id.slice(id.lastIndexOf(':') + 1);
+
+/** A point.json's bytes and fileId, read through one descriptor; undefined when there is none. Throws what the disk said. */
+export function readPointFile(path: string): { bytes: Buffer; file: string } | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+  try {
+    const st = fstatSync(fd, { bigint: true });
+    const bytes = readFileSync(fd);
+    return { bytes, file: fileId(st, bytes) };
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** The complete lines of a file: a last line without its newline (cut short by kill -9 or a full disk) is not one yet. */
@@ -193,7 +239,7 @@ function readHeader(path: string): Header | undefined {
     throw e;
   }
   const o = h as Partial<Header> | null;
-  if (o === null || typeof o !== 'object' || o.format !== FORMAT || typeof o.id !== 'string' || typeof o.marker !== 'string' || !Array.isArray(o.dirs) || !Array.isArray(o.pending)) return undefined;
+  if (o === null || typeof o !== 'object' || o.format !== FORMAT || typeof o.id !== 'string' || typeof o.marker !== 'string' || !Array.isArray(o.dirs) || !Array.isArray(o.pending) || !Array.isArray(o.files) || o.files.length !== o.dirs.length) return undefined;
   return o as Header;
 }
 
@@ -225,11 +271,33 @@ function newestMarker(s: Snapshot): bigint {
   return m;
 }
 
+/** Each indexed directory's fileId: the base's, then the log's in order (the newest wins). */
+function indexedFiles(s: Pick<Snapshot, 'header' | 'log'>): Map<string, string> {
+  const files = new Map<string, string>();
+  s.header.dirs.forEach((d, i) => {
+    const f = s.header.files[i];
+    if (f) files.set(d, f);
+  });
+  for (const l of s.log) files.set(l.dir, l.file);
+  return files;
+}
+
+/** A snapshot found fresh, but for the point.json files whose stat differs from what was indexed. */
+interface Freshness {
+  /** Point directories with a record. */
+  count: number;
+  /** Directories whose point.json's stat is not as indexed: read before the snapshot is trusted. */
+  changed: string[];
+  files: Map<string, string>;
+}
+
 /**
- * Whether the snapshot names exactly what points/ holds now, and nothing happened in points/ since
- * its newest marker; if so, how many of those directories have a record.
+ * Whether the snapshot names exactly what points/ holds now, nothing happened in points/ since
+ * its newest marker, and every point.json is there; if so, how many of those directories have a
+ * record, and which point.json files have another stat than when indexed. Undefined: stale.
+ * Throws what the disk said of a point.json it cannot look at (an unreadable point directory).
  */
-function freshCount(s: Snapshot, points: string): number | undefined {
+function freshCheck(s: Snapshot, points: string): Freshness | undefined {
   const marker = pointsMarker(points);
   // Unsorted: only membership counts here.
   const now = readdirSync(points).filter((d) => !d.startsWith('.'));
@@ -240,7 +308,48 @@ function freshCount(s: Snapshot, points: string): number | undefined {
   // A directory scanned before its point.json was there (a copy by hand) has it now: that record is missing.
   const pending = s.header.pending.filter((d) => !logged.has(d));
   if (pending.some((d) => existsSync(join(points, d, 'point.json')))) return undefined;
-  return known.size - pending.length;
+  const files = indexedFiles(s);
+  const changed: string[] = [];
+  for (const [d, id] of files) {
+    const path = join(points, d, 'point.json');
+    let st: BigIntStats | undefined;
+    try {
+      st = statSync(path, { bigint: true, throwIfNoEntry: false });
+    } catch (e) {
+      throw environmentError(e, 'cannot read', path) ?? e;
+    }
+    // Deleted: the point is not recorded any more (run would run it again).
+    if (st === undefined) return undefined;
+    if (statPart(st) !== idStat(id)) changed.push(d);
+  }
+  return { count: known.size - pending.length, changed, files };
+}
+
+/**
+ * Reads the point.json files whose stat changed: the fileIds to keep when each still has the bytes
+ * indexed (touched, copied with its times, its mode changed); undefined when one has other bytes
+ * (or is gone), after checking that it is a valid record: a damaged one throws, naming it.
+ */
+function sameBytes(set: IndexedSet, points: string, fresh: Freshness): Map<string, string> | undefined {
+  const now = new Map<string, string>();
+  for (const d of fresh.changed) {
+    const path = join(points, d, 'point.json');
+    let got: { bytes: Buffer; file: string } | undefined;
+    try {
+      got = readPointFile(path);
+    } catch (e) {
+      throw environmentError(e, 'cannot read', path) ?? e;
+    }
+    if (!got) return undefined;
+    if (idHash(got.file) === idHash(fresh.files.get(d)!)) {
+      now.set(d, got.file);
+      continue;
+    }
+    // Other bytes: a damaged record stops the reader here, as it stops run; another valid record makes the index stale.
+    set.readPoint(join(points, d));
+    return undefined;
+  }
+  return now;
 }
 
 function recordOf(l: Line): PointRecord {
@@ -250,7 +359,7 @@ function recordOf(l: Line): PointRecord {
   } catch {
     throw new IndexDamaged(`a line of ${l.dir} is not JSON`);
   }
-  const r = parsePointRecord(v);
+  const r = parseIndexedRecord(v);
   if (typeof r === 'string') throw new IndexDamaged(`${l.dir}: ${r}`);
   return r;
 }
@@ -337,15 +446,21 @@ function openFresh(set: IndexedSet): IndexView {
   for (let attempt = 0; ; attempt++) {
     const s = readSnapshot(idx);
     if (s) {
-      let count: number | undefined;
+      let fresh: Freshness | undefined;
       try {
-        count = freshCount(s, points);
+        fresh = freshCheck(s, points);
+        if (fresh && fresh.changed.length > 0) {
+          const same = sameBytes(set, points, fresh);
+          // Only their stats moved: the records hold; the index takes the new figures, so that the next reader reads none of them.
+          if (same) refreshFiles(set.dir, s.header.id, same);
+          else fresh = undefined;
+        }
       } catch (e) {
         closeSync(s.baseFd);
         throw e;
       }
-      if (count !== undefined) {
-        const view = snapshotView(s, count);
+      if (fresh !== undefined) {
+        const view = snapshotView(s, fresh.count);
         const read = view.records;
         // Damage from outside (a disk error, a hand edit) makes the index unreadable, not the set: rebuild it.
         view.records = () => {
@@ -477,7 +592,7 @@ function repairTail(fd: number): void {
  * base once it has grown past its share. Nothing to do while the set has no index (the next reader
  * builds it). Throws what the disk said; the index is then stale, and the next reader rebuilds it.
  */
-export function appendToIndex(setDir: string, pointDir: string, record: PointRecord): void {
+export function appendToIndex(setDir: string, pointDir: string, record: PointRecord, file: string): void {
   const idx = join(setDir, INDEX_DIR);
   const points = join(setDir, 'points');
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -495,7 +610,7 @@ export function appendToIndex(setDir: string, pointDir: string, record: PointRec
     let logSize: number;
     try {
       repairTail(fd);
-      appendWhole(fd, lineText(pointDir, pointsMarker(points), record) + '\n');
+      appendWhole(fd, lineText(pointDir, pointsMarker(points), file, record) + '\n');
       logSize = fstatSync(fd).size;
     } finally {
       closeSync(fd);
@@ -524,7 +639,20 @@ export function compact(setDir: string): void {
   }
 }
 
-function compactNow(setDir: string): void {
+/**
+ * A reader found point.json files with the bytes indexed but another stat: a compaction of the
+ * generation it read (skipped when that is no longer current, or someone holds `.switch`) that
+ * takes their new fileIds. Best effort: a disk that refuses it leaves the next reader to compare again.
+ */
+function refreshFiles(setDir: string, generation: string, files: Map<string, string>): void {
+  try {
+    compactNow(setDir, { generation, files });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT' && !environmentError(e)) throw e;
+  }
+}
+
+function compactNow(setDir: string, refresh?: { generation: string; files: Map<string, string> }): void {
   const idx = join(setDir, INDEX_DIR);
   const release = takeSwitch(idx);
   if (!release) return;
@@ -533,7 +661,7 @@ function compactNow(setDir: string): void {
     if (g === undefined) return;
     const p = paths(idx, g);
     const header = readHeader(p.header);
-    if (!header) return;
+    if (!header || (refresh && header.id !== refresh.generation)) return;
     const { lines: log, bytes } = completeLines(readFileSync(p.log));
     const base = completeLines(readFileSync(p.base)).lines;
     const merged = mergeLines(base, log);
@@ -541,7 +669,10 @@ function compactNow(setDir: string): void {
     for (const l of log) if (l.marker > marker) marker = l.marker;
     const logged = new Set(log.map((l) => l.dir));
     const dirs = [...new Set([...header.dirs, ...logged])].sort();
-    publish(idx, g, bytes, merged, { dirs, pending: header.pending.filter((d) => !logged.has(d)), marker: marker.toString() });
+    const known = indexedFiles({ header, log });
+    if (refresh) for (const [d, f] of refresh.files) if (known.has(d)) known.set(d, f);
+    const files = dirs.map((d) => known.get(d) ?? null);
+    publish(idx, g, bytes, merged, { dirs, pending: header.pending.filter((d) => !logged.has(d)), marker: marker.toString(), files });
   } finally {
     release();
   }
@@ -551,7 +682,7 @@ function compactNow(setDir: string): void {
  * Writes generation g+1 from lines (already merged and sorted), then moves over what was appended
  * to g's log past `consumed` bytes meanwhile, and removes the older generations.
  */
-function publish(idx: string, g: number | undefined, consumed: number, lines: Line[], h: Pick<Header, 'dirs' | 'pending' | 'marker'>): Header {
+function publish(idx: string, g: number | undefined, consumed: number, lines: Line[], h: Pick<Header, 'dirs' | 'pending' | 'marker' | 'files'>): Header {
   const next = (g ?? 0) + 1;
   const p = paths(idx, next);
   const header: Header = { format: FORMAT, id: `${next}.${randomBytes(6).toString('hex')}`, generation: next, ...h };
@@ -620,6 +751,7 @@ export function rebuild(set: IndexedSet): IndexView {
     const lines: Line[] = [];
     const records: PointRecord[] = [];
     const pending: string[] = [];
+    const files = new Map<string, string>();
     for (const d of dirs) {
       const r = set.readPoint(join(points, d));
       if (!r) {
@@ -627,11 +759,12 @@ export function rebuild(set: IndexedSet): IndexView {
         continue;
       }
       records.push(r.record);
-      lines.push({ dir: d, marker, text: lineText(d, marker, r.written), end: 0 });
+      files.set(d, r.file);
+      lines.push({ dir: d, marker, file: r.file, text: lineText(d, marker, r.file, r.written), end: 0 });
     }
     if (!release) return memoryView(records, undefined, note);
     try {
-      const header = publish(idx, g, consumed, lines, { dirs, pending, marker: marker.toString() });
+      const header = publish(idx, g, consumed, lines, { dirs, pending, marker: marker.toString(), files: dirs.map((d) => files.get(d) ?? null) });
       return memoryView(records, header.id, undefined);
     } catch (e) {
       const env = environmentError(e, 'cannot write the index in', idx);

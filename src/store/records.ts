@@ -113,15 +113,91 @@ function isObj(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-/** Validates a point.json read from disk; returns a reason when it is not one. */
+const isNum = (v: unknown): v is number => typeof v === 'number';
+const isStr = (v: unknown): v is string => typeof v === 'string';
+const isScalar = (v: unknown) => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+const isInt = (v: unknown, min: number) => typeof v === 'number' && Number.isInteger(v) && v >= min;
+const strings = (v: unknown) => Array.isArray(v) && v.every(isStr);
+const pair = (v: unknown) => Array.isArray(v) && v.length === 2 && v.every(isNum);
+/** The first entry of an object whose value fails `ok`, as `name.key`; undefined when all pass. */
+function badEntry(name: string, o: Record<string, unknown>, ok: (v: unknown) => boolean): string | undefined {
+  for (const k of Object.keys(o)) if (!ok(o[k])) return `${name}.${k}`;
+  return undefined;
+}
+
+function clockProblem(where: string, v: unknown): string | undefined {
+  if (!isObj(v)) return `${where} is not an object`;
+  return badEntry(where, v, (c) => isObj(c) && isNum(c['offsetMs']) && isNum(c['uncertaintyMs']) && (c['driftMs'] === undefined || isNum(c['driftMs'])) && (c['same'] === undefined || typeof c['same'] === 'boolean'));
+}
+
+/**
+ * What makes v no point record, as its declared shape (src/store/point-schema.ts, the JSON Schema
+ * of point.json) has it; undefined when it is one. Every field a reader uses is checked for its
+ * type. Two things are let through that the schema does not describe: a metric that is null (a
+ * figure that could not be computed, NaN when written) and fields this version does not know.
+ */
+export function pointShapeProblem(v: unknown): string | undefined {
+  if (!isObj(v)) return 'not an object';
+  if (v['format'] !== STORE_FORMAT) return `unknown format ${String(v['format'])}`;
+  if (!isStr(v['key']) || !isInt(v['rep'], 1)) return 'missing key or rep';
+  if (!isInt(v['index'], 0)) return 'index is not a whole number';
+  if (!isObj(v['params']) || !isObj(v['metrics']) || !isObj(v['outcome'])) return 'missing params, metrics or outcome';
+  const param = badEntry('params', v['params'], isScalar);
+  if (param) return `${param} is not a text, number or boolean`;
+  const metric = badEntry('metrics', v['metrics'], (m) => m === null || isScalar(m));
+  if (metric) return `${metric} is not a text, number or boolean`;
+  const o = v['outcome'];
+  const st = o['status'];
+  if (st !== 'ok' && st !== 'failed' && st !== 'interrupted') return `unknown status ${String(st)}`;
+  if (st === 'failed' && !isStr(o['error'])) return 'a failed outcome without its error';
+  if (st === 'interrupted' && !isStr(o['reason'])) return 'an interrupted outcome without its reason';
+  if (v['typed'] !== undefined && !isObj(v['typed'])) return 'typed is not an object';
+  if (!isNum(v['attempts'])) return 'attempts is not a number';
+  if (!isStr(v['workload'])) return 'workload is not a text';
+  const b = v['benchmark'];
+  if (!isObj(b) || !isStr(b['name']) || !isStr(b['sha256'])) return 'benchmark is not {name, sha256}';
+  if (!isStr(v['startedAt']) || !isStr(v['endedAt'])) return 'startedAt or endedAt is not a text';
+  if (!isNum(v['wallS'])) return 'wallS is not a number';
+  if (!strings(v['files'])) return 'files is not a list of names';
+  if (!strings(v['flags'])) return 'flags is not a list of texts';
+  const c = v['conditions'];
+  if (c !== undefined) {
+    if (!isObj(c) || !strings(c['checked'])) return 'conditions.checked is not a list of texts';
+    if (!Array.isArray(c['notChecked']) || !c['notChecked'].every((n) => isObj(n) && isStr(n['check']) && isStr(n['why']))) return 'conditions.notChecked is not a list of {check, why}';
+    if (!Array.isArray(c['found']) || !c['found'].every((f) => isObj(f) && isStr(f['code']) && (f['severity'] === 'flag' || f['severity'] === 'note') && isStr(f['reason']))) return 'conditions.found is not a list of {code, severity, reason}';
+    const pl = c['placement'];
+    if (pl !== undefined && (!isObj(pl) || !isObj(pl['roles']) || !Array.isArray(pl['machines']))) return 'conditions.placement is not {roles, machines}';
+  }
+  const t = v['timeline'];
+  if (t !== undefined) {
+    if (!isObj(t) || !pair(t['window'])) return 'timeline.window is not [start, end]';
+    if (t['warmup'] !== undefined && !pair(t['warmup'])) return 'timeline.warmup is not [start, end]';
+    if (t['clocks'] !== undefined) {
+      const bad = clockProblem('timeline.clocks', t['clocks']);
+      if (bad) return `${bad} is not a clock`;
+    }
+  }
+  const x = v['executor'];
+  if (x !== undefined && (!isObj(x) || (x['kind'] !== 'slurm' && x['kind'] !== 'agents') || !isStr(x['jobId']) || !isObj(x['nodes']))) return 'executor is not {kind, jobId, nodes}';
+  return undefined;
+}
+
+/** Validates a point.json read from disk against its declared shape (pointShapeProblem); returns a reason when it is not one. */
 export function parsePointRecord(v: unknown): PointRecord | string {
+  const problem = pointShapeProblem(v);
+  if (problem !== undefined) return problem;
+  return upgradeRecord(v as unknown as PointRecord);
+}
+
+/**
+ * A record as the set's index keeps it: validated in full when it was indexed (from its point.json,
+ * or as committed), so only what tells a damaged line is checked here.
+ */
+export function parseIndexedRecord(v: unknown): PointRecord | string {
   if (!isObj(v)) return 'not an object';
   if (v['format'] !== STORE_FORMAT) return `unknown format ${String(v['format'])}`;
   if (typeof v['key'] !== 'string' || typeof v['rep'] !== 'number') return 'missing key or rep';
-  if (!isObj(v['params']) || !isObj(v['metrics']) || !isObj(v['outcome'])) return 'missing params, metrics or outcome';
-  const st = v['outcome']['status'];
-  if (st !== 'ok' && st !== 'failed' && st !== 'interrupted') return `unknown status ${String(st)}`;
-  if (v['typed'] !== undefined && !isObj(v['typed'])) return 'typed is not an object';
+  if (!isObj(v['params']) || !isObj(v['metrics']) || !isObj(v['outcome']) || !Array.isArray(v['files']) || !Array.isArray(v['flags'])) return 'missing params, metrics, outcome, files or flags';
   return upgradeRecord(v as unknown as PointRecord);
 }
 

@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { environmentError, onDisk, removePartial, writeFileAtomic, writeJsonAtomic } from '../base/fs-atomic.ts';
 import { errorMessage, StoreError } from '../base/errors.ts';
-import { appendToIndex, openIndex, type IndexedSet, type IndexView } from './index-file.ts';
+import { appendToIndex, fileId, openIndex, readPointFile, type IndexedSet, type IndexView } from './index-file.ts';
 import { parsePointRecord, pointDirName, STORE_FORMAT, type PointRecord } from './records.ts';
 
 const MARKER = 'streambench-set.json';
@@ -46,7 +46,8 @@ export class PointWriter {
   commit(record: Omit<PointRecord, 'files' | 'format'>): PointRecord {
     const files = onDisk('cannot list', this.dir, () => readdirSync(this.dir)).filter((f) => f !== 'point.json' && !f.startsWith('.')).sort();
     const full: PointRecord = { format: STORE_FORMAT, ...record, files };
-    writeJsonAtomic(join(this.dir, 'point.json'), full);
+    const text = JSON.stringify(full, null, 2) + '\n';
+    writeFileAtomic(join(this.dir, 'point.json'), text);
     const hadEarlier = existsSync(this.finalDir);
     if (hadEarlier) onDisk('cannot move', this.finalDir, () => renameSync(this.finalDir, this.trashDir));
     try {
@@ -60,7 +61,9 @@ export class PointWriter {
     }
     onDisk('cannot remove', this.trashDir, () => rmSync(this.trashDir, { recursive: true, force: true }));
     try {
-      appendToIndex(this.setDir, basename(this.finalDir), full);
+      // What readers compare point.json with: its stat as it lies in points/ now, and the bytes just written.
+      const file = fileId(statSync(join(this.finalDir, 'point.json'), { bigint: true }), text);
+      appendToIndex(this.setDir, basename(this.finalDir), full, file);
     } catch (e) {
       // The point is recorded (points/ is the truth); an index that missed it is stale, which readers see and repair.
       const env = environmentError(e, 'cannot add the point to the index of', this.setDir);
@@ -243,16 +246,17 @@ export class ResultSet {
     return this.readWritten(dir)?.record;
   }
 
-  /** readDir, with the JSON value of point.json as written (before records are upgraded on reading). */
-  private readWritten(dir: string): { record: PointRecord; written: unknown } | undefined {
+  /** readDir, with the JSON value of point.json as written (before records are upgraded on reading) and its fileId (what the index compares it with). */
+  private readWritten(dir: string): { record: PointRecord; written: unknown; file: string } | undefined {
     const file = join(dir, 'point.json');
-    let text: string;
+    let got: { bytes: Buffer; file: string } | undefined;
     try {
-      text = readFileSync(file, 'utf8');
+      got = readPointFile(file);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw environmentError(e, 'cannot read', file) ?? e;
     }
+    if (!got) return undefined;
+    const text = got.bytes.toString('utf8');
     // Never written half (atomic writes), so damage came from outside: the user decides, we never overwrite it.
     const fix = `move ${dir} out of the result set (or delete it) to run that point again`;
     let written: unknown;
@@ -263,7 +267,7 @@ export class ResultSet {
     }
     const r = parsePointRecord(written);
     if (typeof r === 'string') throw new StoreError(`${file} is not a valid point record (${r}); ${fix}`);
-    return { record: r, written };
+    return { record: r, written, file: got.file };
   }
 
   /** Every committed point, in directory order, from the set's index (built or brought up to date first when needed). */
