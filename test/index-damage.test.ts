@@ -183,3 +183,36 @@ test('a point.json touched, its mode changed, or copied with its times: same byt
   assert.equal(q.code, 0, q.err);
   assert.match(q.out, /\b72\b/);
 });
+
+test("the declared shape: every fixture record passes it (as the JSON Schema takes them); a metric may be null; each field of the wrong type is named", async () => {
+  const { pointShapeProblem } = await import('../src/store/records.ts');
+  const sets = join(root, 'test/fixtures/sets');
+  let n = 0;
+  for (const s of readdirSync(sets)) {
+    let dirs: string[];
+    try {
+      dirs = readdirSync(join(sets, s, 'points'));
+    } catch {
+      continue;
+    }
+    for (const d of dirs) {
+      n++;
+      assert.equal(pointShapeProblem(JSON.parse(readFileSync(join(sets, s, 'points', d, 'point.json'), 'utf8'))), undefined, `${s}/${d}`);
+    }
+  }
+  assert.ok(n > 100);
+  const good = JSON.parse(readFileSync(join(FIXTURE, 'points', readdirSync(join(FIXTURE, 'points'))[0]!, 'point.json'), 'utf8')) as Record<string, unknown>;
+  assert.equal(pointShapeProblem({ ...good, metrics: { ...(good['metrics'] as object), 'roles.cpu_reported_s': null } }), undefined, 'NaN is written as null');
+  const bad: [Record<string, unknown>, RegExp][] = [
+    [{ ...good, files: 'a,b' }, /^files/],
+    [{ ...good, flags: [1] }, /^flags/],
+    [{ ...good, outcome: { status: 'failed' } }, /without its error/],
+    [{ ...good, rep: 0 }, /key or rep/],
+    [{ ...good, params: { codec: ['h264'] } }, /^params\.codec/],
+    [{ ...good, wallS: '1' }, /^wallS/],
+    [{ ...good, timeline: { window: [0] } }, /^timeline\.window/],
+    [{ ...good, conditions: { checked: [], notChecked: [], found: [{ code: 'x' }] } }, /^conditions\.found/],
+    [{ ...good, benchmark: null }, /^benchmark/],
+  ];
+  for (const [v, why] of bad) assert.match(pointShapeProblem(v) ?? 'accepted', why);
+});
