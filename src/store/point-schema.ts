@@ -81,7 +81,7 @@ export const PointRecordSchema: TSchema = Type.Object(
     startedAt: Type.String(),
     endedAt: Type.String(),
     wallS: Num,
-    metrics: Type.Record(Type.String(), Scalar, { description: '`results catalog SET` describes each' }),
+    metrics: Type.Record(Type.String(), Type.Union([Scalar, Type.Null()]), { description: '`results catalog SET` describes each; null where a figure could not be computed (JSON has no NaN)' }),
     files: Type.Array(Type.String()),
     flags: Type.Array(Type.String(), { description: "what went wrong while recording (gaps, failed probes); the conditions' flags are in conditions.found" }),
     conditions: Type.Optional(Conditions),
