@@ -15,6 +15,7 @@ import { undeclaredMetrics, type Catalog } from '../src/store/catalog.ts';
 import { openSetDatabase } from '../src/store/database.ts';
 import { ResultSet } from '../src/store/resultset.ts';
 import { parseClientLog, parseServerLog } from '../src/workloads/spice-logs.ts';
+import { csvFields } from './helpers/csv.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 const CLI = join(root, 'bin/streambench.js');
@@ -226,33 +227,3 @@ test('sets written before: every point keeps its key (a rerun runs nothing new),
   assert.ok(c.metrics.every((m) => m.source !== 'undeclared'), JSON.stringify(c.metrics.filter((m) => m.source === 'undeclared')));
   assert.equal(c.metrics.find((m) => m.name === 'client.bitrate')!.unit, 'bit/s');
 });
-
-/** The fields of one CSV line as DuckDB writes it (a field with a comma or a quote is quoted, a quote doubled). */
-function csvFields(line: string): string[] {
-  const out: string[] = [];
-  let i = 0;
-  while (i <= line.length) {
-    if (line[i] === '"') {
-      let v = '';
-      i++;
-      for (;;) {
-        const q = line.indexOf('"', i);
-        if (line[q + 1] === '"') {
-          v += line.slice(i, q + 1);
-          i = q + 2;
-        } else {
-          v += line.slice(i, q);
-          i = q + 2;
-          break;
-        }
-      }
-      out.push(v);
-    } else {
-      const c = line.indexOf(',', i);
-      const end = c < 0 ? line.length : c;
-      out.push(line.slice(i, end));
-      i = end + 1;
-    }
-  }
-  return out;
-}

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { csvRows } from './helpers/csv.ts';
 
 const CLI = new URL('../bin/streambench.js', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'sb-cli-'));
@@ -46,11 +47,6 @@ function bench(name: string, text: string): string {
   return p;
 }
 
-function csv(text: string): Record<string, string>[] {
-  const [head, ...rows] = text.trim().split('\n');
-  const cols = head!.split(',');
-  return rows.map((r) => Object.fromEntries(r.split(',').map((v, i) => [cols[i]!, v])));
-}
 
 const SWEEP = `name: sweep
 workload:
@@ -83,7 +79,7 @@ test('a 3-parameter FFmpeg sweep with an exclusion and 2 repetitions: exact runs
 
   const exp = cli(['results', 'export', results, '--format', 'csv']);
   assert.equal(exp.code, 0, exp.err);
-  const rows = csv(exp.out);
+  const rows = csvRows(exp.out);
   assert.equal(rows.length, 12);
   for (const c of ['point_key', 'rep', 'status', 'preset', 'crf', 'threads', 'wall_time_s', 'cpu_user_s', 'peak_rss_mb', 'ffmpeg.frame', 'ffmpeg.total_size']) {
     assert.ok(c in rows[0]!, `missing column ${c}`);

@@ -59,10 +59,13 @@ export class MachineWatch {
     try {
       const v = this.cpu.sample(t);
       if (v['cpu.cores'] !== undefined) this.s.cores = v['cpu.cores'];
-      if (v['cpu.busy_pct'] !== undefined) {
+      // The first reading is the baseline the next one is a difference from: its time is kept
+      // (NaN for the value) so that the first value covers the interval since it. Without it a
+      // short watch (the pre-run check's 0.2 s, shorter than a tick) had one value and said nothing.
+      if (v['cpu.busy_pct'] !== undefined || this.s.t.length === 0) {
         this.s.t.push(t);
-        this.s.busyPct.push(v['cpu.busy_pct']);
-        this.s.stealPct.push(v['cpu.steal_pct'] ?? 0);
+        this.s.busyPct.push(v['cpu.busy_pct'] ?? NaN);
+        this.s.stealPct.push(v['cpu.steal_pct'] ?? NaN);
       }
       if (this.freq.available && t - this.lastFreq >= 1000) {
         this.lastFreq = t;
@@ -283,7 +286,7 @@ export function preRunCheck(minMs = 200): { finish(): Promise<string[]> } {
       const wait = minMs - (monoMs() - t0);
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       const s = w.stop();
-      if (w.error || s.t.length < 2) return w.error ? [`the machine's load could not be read before the run: ${w.error}`] : [];
+      if (w.error || s.t.length < 2) return [`the machine's load could not be read before the run: ${w.error ?? 'fewer than two readings of /proc/stat'}`];
       const T = CONDITION_THRESHOLDS;
       const from = s.t[0]!;
       const to = s.t.at(-1)!;
@@ -295,9 +298,4 @@ export function preRunCheck(minMs = 200): { finish(): Promise<string[]> } {
       return out;
     },
   };
-}
-
-/** The pre-run check over `ms` (preRunCheck, read after that long). */
-export async function preRunWarnings(ms = 500): Promise<string[]> {
-  return preRunCheck(ms).finish();
 }
