@@ -64,6 +64,10 @@ test('a set against itself: every change is 0 and none is real', () => {
   assert.equal(r.code, 0, r.err);
   const c = JSON.parse(r.out);
   assert.equal(c.correction, 'holm');
+  // The gate's correction family: the metric --fail-on names, one test per matched point.
+  assert.deepEqual(c.family, { metrics: ['waited_s'], tests: 3, by: 'fail-on' });
+  assert.deepEqual(c.others, { metrics: [], tests: 0 });
+  assert.ok(c.changes.every((ch: { family: string }) => ch.family === 'gated'));
   assert.equal(c.matched, 3);
   assert.equal(c.changes.length, 3);
   for (const ch of c.changes) assert.equal(ch.change, 0);
@@ -104,6 +108,11 @@ test('one job made slower: exactly that change is real and beyond the threshold,
   // The change as the table prints it: the fewest digits that say it (+1 when it was 1.0003 s).
   assert.match(text.out, /FAIL: 1 real change\(s\) beyond --fail-on:\n {2}waited_s>\+50%: job=b: \+(1|0\.9\d*|1\.\d+) /);
   assert.match(text.out, /workload\.env\.SLOW_JOB\s+"none"\s+"b"/);
+  assert.match(text.out, /^correction family \(Holm at 0\.05\): the gated metric\(s\) waited_s, 3 test\(s\)$/m);
+  // Without a rule, the family is every compared metric, and the output says so.
+  const all = cli(['compare', base, slow]);
+  assert.equal(all.code, 0, all.err);
+  assert.match(all.out, /^correction family \(Holm at 0\.05\): every compared metric, \d+ metric\(s\), \d+ test\(s\)$/m);
 });
 
 test('a malformed rule or a misspelt metric is one line, exit 2', () => {

@@ -76,3 +76,45 @@ test('rules: parsed, and bad ones are one-line InputErrors', () => {
   assert.throws(() => parseRule('latency.p95 grows'), (e: unknown) => e instanceof InputError && /^--fail-on: "latency\.p95 grows" is not a rule: expected METRIC>\+N%/.test(e.message));
   assert.throws(() => compare(recordSet(1, 2), recordSet(2, 2), { failOn: ['client.psnr>+1%'] }), (e: unknown) => e instanceof InputError && /client\.psnr is not among the compared metrics/.test(e.message));
 });
+
+/** Sets with 30 metrics of pure noise beside latency.p95, which `shift` raises at the target setting. */
+function manyMetrics(seed: number, shift: number): CompareSet {
+  const rand = seededRandom(seed);
+  return {
+    params: [
+      { name: 'codec', kind: 'categorical' },
+      { name: 'fps', kind: 'numeric' },
+      { name: 'bitrate', kind: 'numeric' },
+    ],
+    rows: matrix.flatMap((p, i) =>
+      Array.from({ length: 5 }, (_, rep) => {
+        const metrics: Record<string, number> = { 'latency.p95': 50 + 1.5 * normalDraw(rand) + (target(p) ? shift : 0) };
+        for (let k = 0; k < 30; k++) metrics[`other.m${String(k).padStart(2, '0')}`] = 100 + normalDraw(rand);
+        return { key: `k${seed}-${i}`, rep, params: p, metrics };
+      }),
+    ),
+  };
+}
+
+test('the correction family is the gated metrics: metrics added beside the gate do not take its power', () => {
+  // latency.p95 rises 6 ms (12 %) at one setting: raw p about 3e-4. Corrected over its own 12
+  // tests that is real; over all 31 metrics x 12 settings (372 tests) it would not be.
+  const gated = compare(manyMetrics(1, 0), manyMetrics(2, 6), { failOn: ['latency.p95>+5%'] });
+  assert.deepEqual(gated.family, { metrics: ['latency.p95'], tests: 12, by: 'fail-on' });
+  assert.equal(gated.changes.length, 31 * 12, 'every metric is still compared and shown');
+  const hit = gated.changes.find((c) => c.metric === 'latency.p95' && target(c.params))!;
+  assert.ok(hit.p > 1e-4 && hit.p < 1e-3, `raw p ${hit.p}`);
+  assert.ok(Math.abs(hit.pAdj - Math.min(1, hit.p * 12)) < 1e-12, `Holm over the 12 gated tests: ${hit.pAdj}`);
+  assert.equal(hit.family, 'gated');
+  assert.equal(gated.fail, true);
+  assert.deepEqual(gated.failures.map((f) => [f.metric, target(f.params)]), [['latency.p95', true]]);
+  // The metrics no rule names are corrected among themselves (a family of their own), gating nothing.
+  assert.deepEqual(gated.others, { metrics: Array.from({ length: 30 }, (_, k) => `other.m${String(k).padStart(2, '0')}`), tests: 360 });
+  assert.ok(gated.changes.filter((c) => c.metric !== 'latency.p95').every((c) => c.family === 'other'));
+  // No rule: the family is every metric compared, as before.
+  const all = compare(manyMetrics(1, 0), manyMetrics(2, 6));
+  assert.deepEqual(all.family, { metrics: ['latency.p95', ...Array.from({ length: 30 }, (_, k) => `other.m${String(k).padStart(2, '0')}`)], tests: 372, by: 'compared' });
+  assert.equal(all.others, undefined);
+  const same = all.changes.find((c) => c.metric === 'latency.p95' && target(c.params))!;
+  assert.equal(same.real, false, `over 372 tests p ${same.p} is not enough: ${same.pAdj}`);
+});

@@ -6,9 +6,12 @@
 // - otherwise the pooled noise of the metric (the within-point variance of every point with
 //   repetitions, in both sets) stands in for the missing spread: a t test with its degrees of
 //   freedom. This assumes the noise is alike across points; with no repetitions anywhere, no test.
-// p-values are corrected by Holm's step-down method over every test made (all points x metrics):
-// it bounds the chance of any false alarm, which is what a CI gate needs, without assuming the
-// tests are independent.
+// p-values are corrected by Holm's step-down method over a family of tests: it bounds the chance of
+// any false alarm in the family, which is what a CI gate needs, without assuming the tests are
+// independent. The family is the gate's: every test of the metrics the --fail-on rules name (all
+// points x those metrics), so that metrics shown beside the gate do not take its power; with no
+// rule, every compared metric. The metrics no rule names are then a family of their own, corrected
+// among themselves, and gate nothing.
 import { InputError } from '../base/errors.ts';
 import type { ParamInfo } from './dataset.ts';
 import { holm, mean, tQuantile, tTwoSidedP, variance } from './stats.ts';
@@ -60,9 +63,11 @@ export interface Change {
   test: 'welch' | 'pooled' | 'none';
   df: number;
   p: number;
-  /** Holm-adjusted p. */
+  /** Holm-adjusted p, within its family. */
   pAdj: number;
   real: boolean;
+  /** The family it was corrected in: 'gated' (the metrics the rules name, or every metric without rules) or 'other'. */
+  family: 'gated' | 'other';
 }
 
 /** A rule broken at a point. */
@@ -77,6 +82,13 @@ export interface Failure {
 /** What compare found. */
 export interface CompareResult {
   correction: 'holm';
+  /**
+   * The correction family: the metrics the --fail-on rules name (`by: 'fail-on'`), or every
+   * compared metric when no rule names any (`by: 'compared'`); `tests` counts its comparisons.
+   */
+  family: { metrics: string[]; tests: number; by: 'fail-on' | 'compared' };
+  /** With rules: the other compared metrics, corrected as a family of their own (gating nothing). */
+  others?: { metrics: string[]; tests: number };
   alpha: number;
   matched: number;
   onlyBase: Record<string, number | string>[];
@@ -198,16 +210,26 @@ export function compare(base: CompareSet, next: CompareSet, opts: CompareOptions
         p,
         pAdj: NaN,
         real: false,
+        family: 'gated',
       });
     }
     if (pooledUsed) notes.push(`${metric}: points with one run on a side were tested against the pooled noise of the metric (${df} df)`);
     if (df === 0) notes.push(`${metric}: no repetitions in either set: no test, no change can be called real`);
   }
-  const adj = holm(changes.map((c) => c.p));
-  changes.forEach((c, i) => {
-    c.pAdj = adj[i]!;
-    c.real = c.pAdj < alpha;
-  });
+  // The gate's family: the metrics the rules name; every compared metric when there is no rule.
+  const gatedMetrics = rules.length > 0 ? metrics.filter((m) => rules.some((r) => r.metric === m)) : [...metrics];
+  const otherMetrics = metrics.filter((m) => !gatedMetrics.includes(m));
+  const correct = (cs: Change[], family: Change['family']) => {
+    const adj = holm(cs.map((c) => c.p));
+    cs.forEach((c, i) => {
+      c.pAdj = adj[i]!;
+      c.real = c.pAdj < alpha;
+      c.family = family;
+    });
+    return cs.length;
+  };
+  const gatedTests = correct(changes.filter((c) => gatedMetrics.includes(c.metric)), 'gated');
+  const otherTests = correct(changes.filter((c) => !gatedMetrics.includes(c.metric)), 'other');
   const failures: Failure[] = [];
   for (const r of rules) {
     for (const c of changes) {
@@ -216,5 +238,17 @@ export function compare(base: CompareSet, next: CompareSet, opts: CompareOptions
       if (r.op === '>' ? x > r.value : x < r.value) failures.push({ rule: r.text, params: c.params, metric: c.metric, change: c.change, relative: c.relative });
     }
   }
-  return { correction: 'holm', alpha, matched: matched.length, onlyBase, onlyNew, changes, failures, fail: failures.length > 0, notes };
+  return {
+    correction: 'holm',
+    family: { metrics: gatedMetrics, tests: gatedTests, by: rules.length > 0 ? 'fail-on' : 'compared' },
+    ...(rules.length > 0 ? { others: { metrics: otherMetrics, tests: otherTests } } : {}),
+    alpha,
+    matched: matched.length,
+    onlyBase,
+    onlyNew,
+    changes,
+    failures,
+    fail: failures.length > 0,
+    notes,
+  };
 }

@@ -20,7 +20,10 @@ export const compareSpec = {
     "test that suits the repetitions: Welch's t test when both sides have two runs or more, else a t",
     "test against the metric's pooled noise of repetitions (none without any repetition). p-values are",
     "corrected for the number of comparisons by Holm's step-down method (it bounds the chance of any",
-    'false alarm); a change is real when its corrected p is under --alpha. Also lists what differs',
+    'false alarm in the family); a change is real when its corrected p is under --alpha. The correction',
+    'family is the metrics --fail-on names (every test of them), so that metrics shown beside the gate',
+    'take none of its power; the other metrics are corrected among themselves and gate nothing. With no',
+    '--fail-on, the family is every compared metric. The output says which. Also lists what differs',
     "besides the results: the workload fields of the benchmark files each set keeps, and the machines",
     '(CPU model, cores, memory, kernel, OS, Node and tool versions, from agents.json).',
     '',
@@ -32,9 +35,10 @@ export const compareSpec = {
     "                        e.g. --fail-on 'latency.p95>+5%' (repeatable)",
     '  --alpha A             level of the corrected test (default 0.05)',
     '  --all                 list every comparison, not only the real changes',
-    '  --json                the answer as JSON: {correction, alpha, matched, onlyBase, onlyNew, changes',
+    '  --json                the answer as JSON: {correction, family {metrics, tests, by: fail-on|compared},',
+    '                        others {metrics, tests} (with --fail-on), alpha, matched, onlyBase, onlyNew, changes',
     '                        [{params, metric, base {mean, n}, new {mean, n}, change, relative, ci, test, df,',
-    '                        p, pAdj, real}], failures, fail, notes, differences {workload, machines, notes},',
+    '                        p, pAdj, real, family: gated|other}], failures, fail, notes, differences {workload, machines, notes},',
     '                        conditions {base, new: {flagged, notChecked, conditions, line}}}',
   ].join('\n'),
   options: {
@@ -99,7 +103,7 @@ const setting = (p: Record<string, number | string>) =>
     .map(([k, v]) => `${k}=${v}`)
     .join(' ');
 
-function changeRows(cs: readonly Change[], unit: (m: string) => string): (string | number)[][] {
+function changeRows(cs: readonly Change[], unit: (m: string) => string, families: boolean): (string | number)[][] {
   return cs.map((c) => [
     c.metric,
     setting(c.params),
@@ -109,8 +113,18 @@ function changeRows(cs: readonly Change[], unit: (m: string) => string): (string
     Number.isFinite(c.relative) ? `${c.relative >= 0 ? '+' : ''}${(c.relative * 100).toFixed(1)} %` : '-',
     c.test,
     num(c.pAdj),
+    ...(families ? [c.family] : []),
     c.real ? 'real' : '',
   ]);
+}
+
+/** Which tests were corrected together: the gate's family, and the others' when rules name some metrics. */
+export function familyLine(r: Pick<CompareResult, 'family' | 'others' | 'alpha'>): string {
+  const f = r.family;
+  const list = (ms: readonly string[]) => (ms.length <= 6 ? ms.join(', ') : `${ms.slice(0, 6).join(', ')}, ... (${ms.length} metrics)`);
+  if (f.by === 'compared') return `correction family (Holm at ${r.alpha}): every compared metric, ${f.metrics.length} metric(s), ${f.tests} test(s)`;
+  const others = r.others && r.others.metrics.length > 0 ? `; the other ${r.others.metrics.length} metric(s) (${r.others.tests} test(s)) are corrected among themselves and gate nothing` : '';
+  return `correction family (Holm at ${r.alpha}): the gated metric(s) ${list(f.metrics)}, ${f.tests} test(s)${others}`;
 }
 
 function diffLines(title: string, ds: readonly FieldDiff[]): string[] {
@@ -124,10 +138,12 @@ function compareText(baseDir: string, newDir: string, r: CompareResult, d: SetDi
   const lines = [
     `${baseDir} -> ${newDir}: ${r.matched} matched point(s), ${metrics} metric(s), ${r.changes.length} comparisons; Holm-corrected at ${r.alpha}: ${real.length} real change(s)`,
   ];
+  lines.push(familyLine(r));
   if (r.onlyBase.length > 0) lines.push(`only in base: ${r.onlyBase.length} point(s), e.g. ${setting(r.onlyBase[0]!)}`);
   if (r.onlyNew.length > 0) lines.push(`only in new: ${r.onlyNew.length} point(s), e.g. ${setting(r.onlyNew[0]!)}`);
   const shown = all ? r.changes : real;
-  if (shown.length > 0) lines.push('', renderTable(['metric', 'setting', 'base (runs)', 'new (runs)', 'change [95 % CI]', 'relative', 'test', 'p (Holm)', ''], changeRows(shown, unit)));
+  const families = r.others !== undefined && r.others.metrics.length > 0;
+  if (shown.length > 0) lines.push('', renderTable(['metric', 'setting', 'base (runs)', 'new (runs)', 'change [95 % CI]', 'relative', 'test', 'p (Holm)', ...(families ? ['family'] : []), ''], changeRows(shown, unit, families)));
   for (const n of r.notes) lines.push(`note: ${n}`);
   lines.push('', 'besides the results:', ...diffLines('  workload', d.workload), ...diffLines('  machines', d.machines));
   for (const n of d.notes) lines.push(`note: ${n}`);
