@@ -15,6 +15,7 @@ import { main } from '../src/cli/main.ts';
 import { FRAME_MAX, SCENE_MIN, SCENES } from '../src/config/stream-settings.ts';
 import { MAX_SCENE_WIDTH, MIN_SCENE_HEIGHT, MIN_SCENE_WIDTH, SCENE_NAMES } from '../src/stream/scenes/index.ts';
 import { seededRandom } from '../src/base/random.ts';
+import { MAX_FILE_BYTES, MAX_FILE_VALUES } from '../src/config/limits.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 const CLI = join(root, 'bin/streambench.js');
@@ -58,7 +59,7 @@ interface Case {
   lines?: boolean;
   /**
    * Only `validate` in this process: the YAML library takes seconds to parse these files, and
-   * `run` loads them the same way (the real-executable test runs the 200000-value list).
+   * `run` loads them the same way (the real-executable test runs a 200000-run plan).
    */
   validateOnly?: boolean;
 }
@@ -71,6 +72,13 @@ function write(name: string, content: string | Buffer, ext = '.yaml'): string {
   writeFileSync(p, content);
   return p;
 }
+
+/** A valid y4m of one 16x16 frame, for matrices that list it beside a bad source. */
+const y4m = join(work, 'ok.y4m');
+writeFileSync(y4m, Buffer.concat([Buffer.from('YUV4MPEG2 W16 H16 F30:1 C420jpeg\nFRAME\n'), Buffer.alloc(16 * 16 * 3 / 2, 128)]));
+
+/** 200000 runs from two lists of 500 and 400 values. */
+const BIG_PLAN = `name: fuzz\nworkload: {type: command, argv: [echo, "{a}"]}\nmatrix:\n  a: [${Array.from({ length: 500 }, (_, i) => i).join(',')}]\n  b: [${Array.from({ length: 400 }, (_, i) => i).join(',')}]\n`;
 
 const HEAD = 'name: fuzz\nworkload: {type: command, argv: [echo, "{a}"]}\n';
 const STREAM = 'name: fuzz\nworkload: {type: stream}\n';
@@ -91,9 +99,10 @@ function handCases(): Case[] {
   yaml('12 parameters x 10 values', `name: big\nworkload: {type: command, argv: [echo]}\nmatrix:\n${p12}\n`, /more than 100000 runs: 1000000000000 combinations of 12 parameter/);
   yaml('12 x 10 with repeat 2 and exclude', `name: big\nworkload: {type: command, argv: [echo]}\nmatrix:\n${p12}\nexclude: [{p0: 0}]\nrepeat: 2\n`, /more than 100000 runs: .* \(before exclude\) x repeat 2/);
   const heavy = { validateOnly: true };
-  yaml('200000-value list', `${HEAD}matrix:\n  a: [${Array.from({ length: 200_000 }, (_, i) => i).join(',')}]\n`, /more than 100000 runs: 200000 combinations/, heavy);
-  yaml('100000 unknown keys', `${HEAD}matrix: {a: 1}\n${Array.from({ length: 100_000 }, (_, i) => `k${i}: 1`).join('\n')}\n`, /^error: 100000 problems\n.*:4:1: unknown key 'k0'[^]*\.\.\. and 99980 more problem\(s\) not shown/, heavy);
-  yaml('10000 bad matrix values', `${STREAM}matrix:\n  fps: [${Array.from({ length: 10_000 }, (_, i) => 1000 + i).join(', ')}]\n`, /^error: 10000 problems\n.*fps '1000' must be a number from 1 to 240/, heavy);
+  // Over the size allowed: refused before it is read, as a whole (no line).
+  cases.push({ name: '200000-value list', file: write('200000-value list', `${HEAD}matrix:\n  a: [${Array.from({ length: 200_000 }, (_, i) => i).join(',')}]\n`), expect: new RegExp(`the benchmark file is 1\\.2 MiB, above the ${MAX_FILE_BYTES / 1048576} MiB allowed`) });
+  yaml('4000 unknown keys', `${HEAD}matrix: {a: 1}\n${Array.from({ length: 4000 }, (_, i) => `k${i}: 1`).join('\n')}\n`, /^error: 4000 problems\n.*:4:1: unknown key 'k0'[^]*\.\.\. and 3980 more problem\(s\) not shown/, heavy);
+  yaml('5000 bad matrix values', `${STREAM}matrix:\n  fps: [${Array.from({ length: 5000 }, (_, i) => 1000 + i).join(', ')}]\n`, /^error: 5000 problems\n.*fps '1000' must be a number from 1 to 240/, heavy);
   yaml('range of a billion', `${HEAD}matrix: {a: {from: 0, to: 1000000000}}\n`, /range of 'a': the range has 1000000001 values, above the 100000/);
   yaml('range count 1e9', `${HEAD}matrix: {a: {from: 0, to: 1, count: 1000000000}}\n`, /must be at most 100000/);
   yaml('range step 1e-300', `${HEAD}matrix: {a: {from: 0, to: 1, step: 1e-300}}\n`, /above the 100000 a range may have/);
@@ -227,7 +236,7 @@ function handCases(): Case[] {
   // Files that are not files.
   cases.push({ name: 'a directory', file: join(work, 'files'), expect: /cannot read the benchmark file: EISDIR/ });
   cases.push({ name: 'no such file', file: join(work, 'nope.yaml'), expect: /cannot read the benchmark file: ENOENT/ });
-  cases.push({ name: '17 MiB file', file: write('huge', `${HEAD}matrix: {a: [1]}\n${'#'.repeat(17 * 1024 * 1024)}\n`), expect: /is 17\.0 MiB, above the 16 MiB allowed/ });
+  cases.push({ name: '17 MiB file', file: write('huge', `${HEAD}matrix: {a: [1]}\n${'#'.repeat(17 * 1024 * 1024)}\n`), expect: new RegExp(`is 17\\.0 MiB, above the ${MAX_FILE_BYTES / 1048576} MiB allowed`) });
   // TypeScript and JavaScript modules: code that throws, hangs on nothing, or exports what JSON cannot hold.
   const good = `{ name: 'm', workload: { type: 'command', argv: ['echo'] }, matrix: { a: [1] } }`;
   // Outside an ESM package, tsx runs a module as CommonJS from a data: URL: its stack has no line to quote.
@@ -240,7 +249,7 @@ function handCases(): Case[] {
   ts('no default export', `export const x = ${good};\n`, /the module has no default export/, false);
   ts('default export is a number', `export default 42;\n`, /must be a mapping .* but it is a number/, false);
   ts('cyclic', `const b: Record<string, unknown> = ${good};\nb['self'] = b;\nexport default b;\n`, /a value that contains itself \(at self\)/, false);
-  ts('shared fan-out', `let o: unknown = 1;\nfor (let i = 0; i < 16; i++) { const n: Record<string, unknown> = {}; for (let k = 0; k < 10; k++) n['k' + k] = o; o = n; }\nexport default { ...${good}, description: o };\n`, /the data holds more than 2000000 values/, false);
+  ts('shared fan-out', `let o: unknown = 1;\nfor (let i = 0; i < 16; i++) { const n: Record<string, unknown> = {}; for (let k = 0; k < 10; k++) n['k' + k] = o; o = n; }\nexport default { ...${good}, description: o };\n`, new RegExp(`the data holds more than ${MAX_FILE_VALUES} values`), false);
   ts('bigint', `export default { ...${good}, repeat: 10n };\n`, /a bigint is not a value a benchmark file can hold/, false);
   ts('date', `export default { ...${good}, description: new Date(0) };\n`, /a Date is not a value/, false);
   ts('map', `export default { ...${good}, matrix: new Map([['a', [1]]]) };\n`, /a Map is not a value/, false);
@@ -250,6 +259,43 @@ function handCases(): Case[] {
   ts('unknown key', `export default { ...${good}, repat: 2 };\n`, /unknown key 'repat'/, false);
   ts('2000 deep', `let o: unknown = 1;\nfor (let i = 0; i < 2000; i++) o = [o];\nexport default { ...${good}, description: o };\n`, /nested deeper than 16 levels/, false);
   ts('JavaScript module throws', `export default (() => { throw new Error('js boom'); })();\n`, /the module failed to load: js boom/, false, '.mjs');
+  // Names every object has, where a name is looked up (issue 19): never the prototype's property.
+  for (const n of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+    yaml(`workload type ${n}`, `name: t\nworkload: {type: ${n}, argv: [echo]}\nmatrix: {a: [1]}\n`, new RegExp(`:2:\\d+: unknown workload type '${n}'`));
+    cases.push({ name: `--set workload.type=${n}`, file: write(`set-type-${n}`, `${HEAD}matrix: {a: [1]}\n`), args: ['--set', `workload.type=${n}`], expect: new RegExp(`unknown workload type '${n}'`), where: '--set' });
+  }
+  yaml('workload type constructor with processes', `name: t\nworkload: {type: constructor, argv: [echo]}\nmatrix: {a: [1]}\nrecording: {processes: [{label: x, name: y}]}\n`, /unknown workload type 'constructor'/);
+  ts('module type toString', `export default { name: 'm', workload: { type: 'toString', argv: ['echo'] }, matrix: { a: [1] } };\n`, /unknown workload type 'toString'/, false);
+  // A stream's source is checked where it is written: a file that exists, is regular, and is a y4m.
+  const fifo = join(work, 'fifo.y4m');
+  spawnSync('mkfifo', [fifo]);
+  for (const [what, path, expect] of [
+    ['/etc/passwd', '/etc/passwd', /source '\/etc\/passwd' is not a YUV4MPEG2 file: it starts with 'root:/],
+    ['a FIFO', fifo, /source '[^']*fifo\.y4m' is not a regular file \(it is a FIFO\)/],
+    ['a missing file', join(work, 'nope.y4m'), /source '[^']*nope\.y4m' does not exist/],
+    ['a directory', work, /is not a regular file \(it is a directory\)/],
+    ['an empty file', write('empty-y4m', '', '.y4m'), /is not a YUV4MPEG2 file: it is empty/],
+    ['a y4m without a size', write('nosize', 'YUV4MPEG2 F30:1 C420\nFRAME\n', '.y4m'), /header lacks the width \(W\)/],
+  ] as const) {
+    yaml(`stream source: ${what}`, `name: t\nworkload: {type: stream, source: "${path}"}\nmatrix: {codec: [h264]}\n`, new RegExp(`:2:\\d+: .*${expect.source}.* \\(at workload\\.source\\)`));
+    yaml(`stream source in the matrix: ${what}`, `name: t\nworkload: {type: stream}\nmatrix:\n  source: ["${y4m}", "${path}"]\n`, new RegExp(`:4:\\d+: .*${expect.source}.* \\(at matrix\\.source\\[1\\]\\)`));
+  }
+  // Programs and environments a process could not be started with, or that would rewrite another variable.
+  yaml('argv with an empty program', `name: t\nworkload: {type: command, argv: [""]}\nmatrix: {a: [1]}\n`, /:2:\d+: the program name \(argv\[0\]\) is empty \(at workload\.argv\[0\]\)/);
+  yaml('hook with an empty program', `${HEAD}matrix: {a: [1]}\nsetup: {run: ["", x]}\n`, /the program name \(argv\[0\]\) is empty \(at setup\.run\[0\]\)/);
+  yaml('custom probe with an empty program', `${HEAD}matrix: {a: [1]}\nrecording: {custom: [{name: x, run: [""], format: jsonl}]}\n`, /the program name \(argv\[0\]\) is empty/);
+  for (const key of ['', 'A=B', 'PATH=/tmp/evil:/usr/bin:/bin', 'A\\0B']) {
+    yaml(`env key ${JSON.stringify(key)}`, `name: t\nworkload: {type: command, argv: [echo], env: {"${key}": x}}\nmatrix: {a: [1]}\n`, /:2:\d+: .* is not an environment variable name: a name is not empty and holds no '=' or NUL/);
+    yaml(`hook env key ${JSON.stringify(key)}`, `${HEAD}matrix: {a: [1]}\nsetup: {run: [echo], env: {"${key}": x}}\n`, /is not an environment variable name/);
+  }
+  // Files that would cost more to parse than they are worth: refused before the costly parse.
+  cases.push({ name: '1.2 million values in 8.5 MB', file: write('1.2 million values in 8.5 MB', `${HEAD}matrix:\n  a: [${Array.from({ length: 1_200_000 }, (_, i) => i).join(',')}]\n`), expect: new RegExp(`the benchmark file is 8\\.1 MiB, above the ${MAX_FILE_BYTES / 1048576} MiB allowed`) });
+  yaml('more values than allowed', `${HEAD}matrix:\n  a: [${Array.from({ length: MAX_FILE_VALUES }, (_, i) => i % 10).join(',')}]\n`, new RegExp(`:4:\\d+: the file holds more than ${MAX_FILE_VALUES} values`));
+  yaml('more empty lists than allowed', `${HEAD}matrix: {a: [1]}\ndescription: [${Array(MAX_FILE_VALUES).fill('[]').join(',')}]\n`, new RegExp(`the file holds more than ${MAX_FILE_VALUES} values`));
+  ts('module with more values than allowed', `export default { ${good.slice(1, -1)}, description: Array.from({ length: ${MAX_FILE_VALUES + 1} }, () => 'x') };\n`, new RegExp(`the data holds more than ${MAX_FILE_VALUES} values`), false);
+  // A module is code: what it throws while its data is read is the file's error.
+  ts('module getter throws', `export default { ${good.slice(1, -1)}, get repeat(): number { throw new Error('getter boom'); } };\n`, /a getter \(repeat\) is not a value a benchmark file can hold/, false);
+  ts('module proxy throws', `export default new Proxy({}, { ownKeys() { throw new Error('proxy boom'); } });\n`, /the module's data cannot be read: proxy boom/, false);
   return cases;
 }
 
@@ -504,11 +550,16 @@ test('valid files stay valid: every example (also with a BOM), a constrained 10^
   const narrow = await cli(['validate', write('narrow', `name: big\nworkload: {type: command, argv: [echo]}\nmatrix:\n${p12}\nonly: [{p0: 1, p1: 2, p2: 3, p3: 4, p4: 5, p5: 6, p6: 7, p7: 8, p8: 9, p9: 0, p10: 1, p11: [1, 2, 3]}]\nrepeat: 2\n`)]);
   assert.equal(narrow.code, 0, narrow.err);
   assert.match(narrow.out, /3 point\(s\) x 2 repetition\(s\) = 6 run\(s\)/);
-  const list = write('list', `${HEAD}matrix:\n  a: [${Array.from({ length: 200_000 }, (_, i) => i).join(',')}]\n`);
-  const raised = await cli(['validate', list, '--max-runs', '200000']);
+  const raised = await cli(['validate', write('200000 runs', BIG_PLAN), '--max-runs', '200000']);
   assert.equal(raised.code, 0, raised.err);
-  assert.match(raised.out, /a: 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, \.\.\. \(200000 values\)\n {2}200000 point\(s\)/);
+  assert.match(raised.out, /a: 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, \.\.\. \(500 values\)\n {2}b: 0, 1, .*\(400 values\)\n {2}200000 point\(s\)/);
   assert.ok(raised.out.length < 1000, 'validate summarises a long list');
+  // The longest list a file may hold, at the limit of its values, is valid.
+  const longest = await cli(['validate', write('longest list', `${HEAD}matrix:\n  a: [${Array.from({ length: MAX_FILE_VALUES - 20 }, (_, i) => i).join(',')}]\n`)]);
+  assert.equal(longest.code, 0, longest.err);
+  // A stream source that is a y4m file validates.
+  const src = await cli(['validate', write('good source', `name: t\nworkload: {type: stream, source: "${y4m}", resolution: 16x16}\nmatrix: {codec: [h264]}\n`)]);
+  assert.equal(src.code, 0, src.err);
   const linked = await cli(['validate', write('linked presets', `${STREAM}matrix: {codec: [h264, vp9], preset: [medium, "8"]}\nlink: [[codec, preset]]\n`)]);
   assert.equal(linked.code, 0, `a preset meets only its linked codec: ${linked.err}`);
   const excluded = await cli(['validate', write('excluded pair', `${STREAM}matrix: {codec: [h264, vp9], preset: [medium, "8"]}\nexclude: [{codec: h264, preset: "8"}, {codec: vp9, preset: medium}]\n`)]);
@@ -546,9 +597,14 @@ test('through the real executable: the alias bomb, the 10^12 matrix, repeat 1e9,
   one(byName('repeat 1e9'), ['run', byName('repeat 1e9').file, '--results', results]);
   one(byName('duration 600h'), ['run', byName('duration 600h').file, '--results', results]);
   one(byName('module throws'), ['validate', byName('module throws').file]);
+  // Issue 19: each was an internal error (exit 70) or a 30 s wait for a writer (the FIFO).
+  one(byName('workload type constructor'), ['validate', byName('workload type constructor').file]);
+  one(byName('module getter throws'), ['validate', byName('module getter throws').file]);
+  one(byName('stream source: a FIFO'), ['run', byName('stream source: a FIFO').file, '--results', results]);
+  one(byName('1.2 million values in 8.5 MB'), ['validate', byName('1.2 million values in 8.5 MB').file]);
   assert.ok(!existsSync(results), 'nothing written');
   // Allowed past the cap, 200000 runs are planned and listed as 50 rows and a count.
-  const dry = run(['run', byName('200000-value list').file, '--dry-run', '--max-runs', '300000', '--results', results]);
+  const dry = run(['run', write('200000 runs', BIG_PLAN), '--dry-run', '--max-runs', '300000', '--results', results]);
   assert.equal(dry.code, 0, dry.err);
   assert.match(dry.out, /\n\.\.\. and 199950 more run\(s\)/);
   assert.match(dry.out, /200000 run\(s\): 0 already recorded, 200000 to run/);

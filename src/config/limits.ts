@@ -28,8 +28,19 @@ export const MAX_SEED = 2 ** 32 - 1;
 /** Nesting depth of the file's data; the deepest legitimate field is six levels down. */
 export const MAX_DEPTH = 16;
 
-/** Size of a benchmark file: its parsed form costs tens of times its text. */
-export const MAX_FILE_BYTES = 16 * 1024 * 1024;
+/**
+ * Size of a benchmark file, checked before it is read: its parsed form costs tens of times its
+ * text. With MAX_FILE_VALUES it bounds what validating any file costs (under 2 s and 500 MB for
+ * the whole `validate` command: README, The benchmark file, Limits); a legitimate file is a few
+ * kilobytes (ranges declare long axes).
+ */
+export const MAX_FILE_BYTES = 1024 * 1024;
+
+/**
+ * Values a file may hold: a YAML file's keys, scalars, aliases and collections, counted by the
+ * YAML lexer before the (much costlier) parse; a module's data, counted as it is walked.
+ */
+export const MAX_FILE_VALUES = 10_000;
 
 /** Problems printed for one file; the rest are counted ("... and N more"). */
 export const PROBLEMS_SHOWN = 20;

@@ -110,11 +110,17 @@ async function readModule(file: string): Promise<unknown> {
     const { pos, message } = modulePosition(file, e);
     throw new InputError([{ pos, path: '', message: message.startsWith('does not compile') ? `the module ${message}` : `the module failed to load: ${message}` }]);
   }
-  // A module outside an ESM package is loaded as CommonJS, which nests the default export once more.
-  const inner = mod.default as { default?: unknown; name?: unknown; __esModule?: unknown } | undefined;
-  if (inner && typeof inner === 'object' && 'default' in inner && !('name' in inner)) mod = inner;
-  // Such a module with named exports only: its exports object is no benchmark.
-  else if (inner && typeof inner === 'object' && inner.__esModule === true) return undefined;
+  try {
+    // A module outside an ESM package is loaded as CommonJS, which nests the default export once more.
+    const inner = mod.default as { default?: unknown; name?: unknown; __esModule?: unknown } | undefined;
+    if (inner && typeof inner === 'object' && 'default' in inner && !('name' in inner)) mod = inner;
+    // Such a module with named exports only: its exports object is no benchmark.
+    else if (inner && typeof inner === 'object' && inner.__esModule === true) return undefined;
+  } catch (e) {
+    // Looking at the export ran its code (a getter, a Proxy's trap) and that threw.
+    const { pos, message } = modulePosition(file, e);
+    throw new InputError([{ pos, path: '', message: `the module's data cannot be read: ${message}` }]);
+  }
   if (typeof mod.default !== 'function') return mod.default;
   try {
     return await (mod.default as () => unknown)();
@@ -144,10 +150,18 @@ async function readSource(file: string): Promise<{ data: unknown; locator: Locat
     const data = await readModule(file);
     if (data === undefined) throw InputError.single(file, 'the module has no default export', 'end it with: export default defineBenchmark({ ... })');
     const locator = new PlainLocator(file);
-    // Checked before the JSON round trip, which would turn NaN into null and fail on a cycle.
-    const problems = checkData(data, locator);
-    if (problems.length > 0) throw problemsError(problems);
-    return { data: JSON.parse(JSON.stringify(data)) as unknown, locator, text };
+    // Checked before the JSON round trip, which would turn NaN into null and fail on a cycle. The
+    // data is the module's: a Proxy among it runs code of the module as it is read, and what that
+    // throws is the file's error, not an internal one.
+    try {
+      const problems = checkData(data, locator);
+      if (problems.length > 0) throw problemsError(problems);
+      return { data: JSON.parse(JSON.stringify(data)) as unknown, locator, text };
+    } catch (e) {
+      if (e instanceof InputError) throw e;
+      const { pos, message } = modulePosition(file, e);
+      throw new InputError([{ pos, path: '', message: `the module's data cannot be read: ${message}` }]);
+    }
   }
   const parsed = parseYaml(file, text);
   if (!parsed.ok) throw problemsError(parsed.problems);

@@ -16,6 +16,7 @@ import { spiceSettings, SPICE_PARAMS } from './spice-settings.ts';
 import { problemAt, pathText, type Locator, type PathSeg } from './source.ts';
 import { templateRefs } from './template.ts';
 import { validateAgainst } from './validate.ts';
+import { y4mSourceProblem } from './y4m-check.ts';
 
 const DEFAULT_HOOK_TIMEOUT_S = 60;
 
@@ -88,9 +89,21 @@ function checkTemplates(ctx: Ctx, path: PathSeg[], strings: readonly string[], a
   strings.forEach((s, i) => checkTemplate(ctx, [...path, i], s, allowed));
 }
 
-/** The values of an env mapping, each at its own key. */
+/**
+ * The values of an env mapping, each at its own key; and the keys themselves: a name a process can
+ * be given. An empty name, or one holding '=' (`PATH=/tmp/evil:/usr/bin:/bin` would set PATH) or
+ * NUL, is refused.
+ */
 function checkTemplateMap(ctx: Ctx, path: PathSeg[], map: Readonly<Record<string, string>> | undefined, allowed: readonly string[]): void {
-  for (const [k, v] of Object.entries(map ?? {})) checkTemplate(ctx, [...path, k], v, allowed);
+  for (const [k, v] of Object.entries(map ?? {})) {
+    if (k === '' || k.includes('=') || k.includes('\u0000')) ctx.add(path, `${show(k)} is not an environment variable name: a name is not empty and holds no '=' or NUL`, 'e.g. env: {LOG_LEVEL: debug}', k);
+    checkTemplate(ctx, [...path, k], v, allowed);
+  }
+}
+
+/** A program to start: its name (argv[0]) cannot be empty. */
+function checkArgv(ctx: Ctx, path: PathSeg[], argv: readonly string[]): void {
+  if (argv[0] === '') ctx.add([...path, 0], 'the program name (argv[0]) is empty', 'name the program to run, e.g. [ffmpeg, -version]');
 }
 
 function hooks(ctx: Ctx, path: PathSeg[], raw: RawHooks | undefined, allowed: readonly string[]): ResolvedHook[] {
@@ -102,6 +115,7 @@ function hooks(ctx: Ctx, path: PathSeg[], raw: RawHooks | undefined, allowed: re
   return list.map((h, i) => {
     const p = single ? path : [...path, i];
     const o = Array.isArray(h) ? { run: h } : h;
+    checkArgv(ctx, Array.isArray(h) ? p : [...p, 'run'], o.run);
     checkTemplates(ctx, Array.isArray(h) ? p : [...p, 'run'], o.run, allowed);
     checkTemplateMap(ctx, [...p, 'env'], o.env, allowed);
     return {
@@ -171,11 +185,12 @@ function extractRules(ctx: Ctx, raw: RawCommandWorkload['metrics']): ExtractRule
 
 function workload(ctx: Ctx, raw: BenchmarkFile['workload'], allowed: readonly string[]): ResolvedWorkload | undefined {
   const type = (raw as { type: string }).type;
-  const schema = WORKLOAD_TYPES[type as keyof typeof WORKLOAD_TYPES];
-  if (!schema) {
-    ctx.add(['workload', 'type'], `unknown workload type '${type}'`, suggestHint(type, Object.keys(WORKLOAD_TYPES)));
+  // Own keys only: `type: constructor` must not find Object's constructor.
+  if (!Object.hasOwn(WORKLOAD_TYPES, type)) {
+    ctx.add(['workload', 'type'], `unknown workload type ${show(type)}`, suggestHint(type, Object.keys(WORKLOAD_TYPES)));
     return undefined;
   }
+  const schema = WORKLOAD_TYPES[type as keyof typeof WORKLOAD_TYPES];
   const problems = validateAgainst(schema, raw, ctx.loc, ['workload']);
   if (problems.length > 0) {
     ctx.problems.push(...problems);
@@ -187,6 +202,7 @@ function workload(ctx: Ctx, raw: BenchmarkFile['workload'], allowed: readonly st
     return { type: 'spice', defaults: pickDefaults(w, SPICE_PARAMS), ...(w.content ? { content: w.content } : {}), ...(w.timeout !== undefined ? { timeoutS: seconds(ctx, ['workload', 'timeout'], w.timeout, 0) } : {}) };
   }
   const w = raw as RawCommandWorkload;
+  checkArgv(ctx, ['workload', 'argv'], w.argv);
   checkTemplates(ctx, ['workload', 'argv'], w.argv, allowed);
   checkTemplateMap(ctx, ['workload', 'env'], w.env, allowed);
   if (w.cwd !== undefined) checkTemplate(ctx, ['workload', 'cwd'], w.cwd, allowed);
@@ -225,6 +241,7 @@ function resolveRecording(ctx: Ctx, raw: BenchmarkFile['recording'], type: strin
   if (r.custom) {
     probes.custom = r.custom.map((c, i) => {
       if (c.on !== undefined && !agents.some((a) => a.role === c.on)) ctx.add(['recording', 'custom', i, 'on'], `no agent has role '${c.on}'`, suggestHint(c.on, agents.map((a) => a.role)));
+      checkArgv(ctx, ['recording', 'custom', i, 'run'], c.run);
       return { name: c.name, argv: c.run, format: c.format, intervalMs: ms(['recording', 'custom', i, 'interval'], c.interval, 1000) || 1000, ...(c.on ? { on: c.on } : {}) };
     });
   }
@@ -264,7 +281,7 @@ function processSelections(ctx: Ctx, raw: NonNullable<Exclude<BenchmarkFile['rec
       if (roles.length === 1) role = roles[0];
       else ctx.add(at(), `process '${p.label}' needs \`on\`: the workload has several roles (${roles.join(', ')})`, `e.g. on: ${roles[0]}`);
     } else if (!roles.includes(role)) ctx.add(at('on'), `no agent has role '${role}'`, () => suggestHint(role!, roles));
-    if ((WORKLOAD_PROCESS_LABELS[type] ?? []).includes(p.label)) ctx.add(at('label'), `label '${p.label}' is taken by the ${type} workload's own processes`, 'choose another label');
+    if ((Object.hasOwn(WORKLOAD_PROCESS_LABELS, type) ? WORKLOAD_PROCESS_LABELS[type]! : []).includes(p.label)) ctx.add(at('label'), `label '${p.label}' is taken by the ${type} workload's own processes`, 'choose another label');
     if (role === undefined) return;
     const key = `${role}\u0000${p.label}`;
     const first = seen.get(key);
@@ -356,6 +373,23 @@ function checkParamValues(
   for (const a of plan.axes) {
     if (!(a.name in params)) continue;
     a.values.forEach((v, i) => check(a.name, v, ['matrix', a.name, ...(a.values.length > 1 ? [i] : [])]));
+  }
+}
+
+/**
+ * Each distinct stream `source` where it is written (the workload's default unless the matrix
+ * lists sources): an existing regular file with a YUV4MPEG2 header, checked without opening a
+ * FIFO (src/config/y4m-check.ts), so a bad one is refused here, not when its point runs.
+ */
+function checkSources(ctx: Ctx, defaults: Record<string, ParamValue>, axes: readonly Axis[]): void {
+  const axis = axes.find((a) => a.name === 'source');
+  const where: [ParamValue, PathSeg[]][] = axis ? axis.values.map((v, i) => [v, ['matrix', 'source', ...(axis.values.length > 1 ? [i] : [])]]) : defaults['source'] !== undefined ? [[defaults['source'], ['workload', 'source']]] : [];
+  const seen = new Map<string, string | undefined>();
+  for (const [v, path] of where) {
+    const file = String(v);
+    if (!seen.has(file)) seen.set(file, y4mSourceProblem(file));
+    const problem = seen.get(file);
+    if (problem !== undefined) ctx.add(path, problem, 'give a .y4m file, e.g. one written by: ffmpeg -i clip.mp4 -pix_fmt yuv420p clip.y4m');
   }
 }
 
@@ -599,7 +633,10 @@ export function resolveBenchmark(data: BenchmarkFile, loc: Locator, text: string
   // (200000 values, say) would be checked at length only to be refused.
   const size = planSound ? planSizeProblem({ ...plan, repeat: data.repeat ?? 1 }, [], maxRuns) : undefined;
   if (size) ctx.add([], size.message, size.hint, size.key);
-  else if (w?.type === 'stream') checkParamValues(ctx, w.defaults, plan, STREAM_PARAMS, streamSettings, CODEC_DEPENDENT_PARAMS);
+  else if (w?.type === 'stream') {
+    checkParamValues(ctx, w.defaults, plan, STREAM_PARAMS, streamSettings, CODEC_DEPENDENT_PARAMS);
+    checkSources(ctx, w.defaults, axes);
+  }
   else if (w?.type === 'spice') checkParamValues(ctx, w.defaults, plan, SPICE_PARAMS, spiceSettings, []);
   const warmupS = seconds(ctx, ['warmup'], data.warmup, 0, 'nonnegative');
   const durationS = data.duration === undefined ? undefined : seconds(ctx, ['duration'], data.duration, 1);

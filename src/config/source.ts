@@ -1,7 +1,7 @@
 /** A benchmark file's text parsed with source positions, so every problem can name its line. */
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, Lexer, LineCounter, parseDocument, visit, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
 import { errorMessage, formatProblem, InputError, type Problem, type SourcePos } from '../base/errors.ts';
-import { MAX_DEPTH, PROBLEMS_SHOWN } from './limits.ts';
+import { MAX_DEPTH, MAX_FILE_VALUES, PROBLEMS_SHOWN } from './limits.ts';
 import { show } from './show.ts';
 
 export type PathSeg = string | number;
@@ -85,6 +85,35 @@ export class PlainLocator implements Locator {
 
 export type ParsedSource = { ok: true; data: unknown; locator: Locator } | { ok: false; problems: Problem[] };
 
+/** Lexer tokens that carry no text of the file (markers the lexer inserts). */
+const MARKERS = new Set(['\u0002', '\u0018', '\u001f']);
+
+/**
+ * Where the value past MAX_FILE_VALUES starts, or undefined when the text holds no more: keys,
+ * scalars (plain, quoted, block), aliases, and flow and block collections, as the YAML lexer sees
+ * them. Lexing costs a small part of parsing, so a file of a million values is refused before the
+ * parse that would take seconds and gigabytes.
+ */
+function valueOverflow(text: string): number | undefined {
+  let count = 0;
+  let offset = 0;
+  // A block list's item (`- x`) is one value, as a flow list's (`[x]`) is: its dash counts
+  // (an item may be empty) unless a value follows it on its line, which then counts instead.
+  let dash = false;
+  for (const tok of new Lexer().lex(text)) {
+    const c = tok[0];
+    // A plain or block scalar follows a scalar marker; quoted scalars and aliases start with their sign.
+    const value = c === '\u001f' || c === '"' || c === "'" || c === '*' || c === '[' || c === '{';
+    if (tok === '-' || (value && !dash)) {
+      if (++count > MAX_FILE_VALUES) return offset;
+    }
+    if (tok === '-') dash = true;
+    else if (!/^[ \t]*$/.test(tok)) dash = false;
+    if (!MARKERS.has(tok)) offset += tok.length;
+  }
+  return undefined;
+}
+
 /** Parses YAML text; syntax errors, warnings and alias bombs come back as problems with line and column. */
 export function parseYaml(file: string, text: string): ParsedSource {
   const lines = new LineCounter();
@@ -92,6 +121,17 @@ export function parseYaml(file: string, text: string): ParsedSource {
     const p = lines.linePos(offset);
     return { file, line: p.line, col: p.col };
   };
+  const over = valueOverflow(text);
+  if (over !== undefined) {
+    // Lines are counted here only for the position: the document is not parsed.
+    let line = 1;
+    let lineStart = 0;
+    for (let i = text.indexOf('\n'); i >= 0 && i < over; i = text.indexOf('\n', i + 1)) {
+      line++;
+      lineStart = i + 1;
+    }
+    return { ok: false, problems: [{ pos: { file, line, col: over - lineStart + 1 }, path: '', message: `the file holds more than ${MAX_FILE_VALUES} values (keys, scalars and collections); this is the first one past the limit`, hint: 'a benchmark declares its matrix, not its points: use ranges ({from, to, step}) instead of long lists' }] };
+  }
   let doc: Document;
   try {
     // uniqueKeys is checked below instead: the library compares each key with every earlier one,
@@ -158,8 +198,6 @@ function firstLine(s: string): string {
   return show(s.split('\n')[0]!.trim(), 200, false);
 }
 
-/** Values a file's data may hold in all (lists, mappings and scalars). */
-const MAX_VALUES = 2_000_000;
 
 /**
  * Checks that the data holds only what a benchmark file can: text, finite numbers, booleans,
@@ -176,9 +214,9 @@ export function checkData(data: unknown, loc: Locator): Problem[] {
   const open = new Set<object>();
   const walk = (v: unknown, path: PathSeg[]): void => {
     if (values < 0) return;
-    if (++values > MAX_VALUES) {
+    if (++values > MAX_FILE_VALUES) {
       values = -1;
-      problems.push(problemAt(loc, [], `the data holds more than ${MAX_VALUES} values`, 'a benchmark declares its matrix, not its points: use ranges'));
+      problems.push(problemAt(loc, [], `the data holds more than ${MAX_FILE_VALUES} values`, 'a benchmark declares its matrix, not its points: use ranges'));
       return;
     }
     if (path.length > MAX_DEPTH) {
@@ -211,7 +249,13 @@ export function checkData(data: unknown, loc: Locator): Problem[] {
         const proto = Object.getPrototypeOf(v) as unknown;
         if (proto === Object.prototype || proto === null) {
           open.add(v);
-          for (const [k, x] of Object.entries(v)) walk(x, [...path, k]);
+          // Read as descriptors: a module's getter is code, never run here (it could throw or change).
+          for (const k of Object.keys(v)) {
+            const d = Object.getOwnPropertyDescriptor(v, k);
+            if (d === undefined) continue;
+            if (d.get !== undefined || d.set !== undefined) problems.push(problemAt(loc, [...path, k], `a getter (${show(k, 40, false)}) is not a value a benchmark file can hold`, 'give the value itself: the file is data'));
+            else walk(d.value, [...path, k]);
+          }
           open.delete(v);
           return;
         }

@@ -1,6 +1,6 @@
 /** `streambench validate FILE`: checks a benchmark file and prints its matrix, writing nothing. */
 import { InputError } from '../../base/errors.ts';
-import { DEFAULT_MAX_RUNS, describeSeconds, MAX_DEPTH, MAX_FILE_BYTES, MAX_RANGE_VALUES, MAX_RETRIES, MAX_SEED, MAX_TIME_S, MIN_INTERVAL_S, PROBLEMS_SHOWN } from '../../config/limits.ts';
+import { DEFAULT_MAX_RUNS, describeSeconds, MAX_DEPTH, MAX_FILE_BYTES, MAX_FILE_VALUES, MAX_RANGE_VALUES, MAX_RETRIES, MAX_SEED, MAX_TIME_S, MIN_INTERVAL_S, PROBLEMS_SHOWN } from '../../config/limits.ts';
 import { loadBenchmark, parseAssignment } from '../../config/load.ts';
 import { countRuns } from '../../config/matrix.ts';
 import { show } from '../../config/show.ts';
@@ -21,7 +21,10 @@ export const validateSpec = {
     `  sampling intervals (probes, sample_interval): at least ${MIN_INTERVAL_S * 1000}ms`,
     `  stream net_delay, net_jitter, net_queue, late_ms: up to ${MAX_STREAM_MS / 1000}s`,
     `  a range: up to ${MAX_RANGE_VALUES} values; retries: up to ${MAX_RETRIES}; shuffle seed: 0 to ${MAX_SEED}`,
-    `  the file: up to ${MAX_FILE_BYTES / 1048576} MiB, nested up to ${MAX_DEPTH} levels; numbers finite`,
+    `  the file: up to ${MAX_FILE_BYTES / 1048576} MiB and ${MAX_FILE_VALUES} values (keys, scalars, lists, mappings),`,
+    `    nested up to ${MAX_DEPTH} levels; numbers finite; a module's data holds no getters`,
+    '  a stream source: an existing regular file with a YUV4MPEG2 header (a FIFO is refused, never opened)',
+    '  argv: a program name that is not empty; env names: not empty, no = or NUL',
     '',
     `Every problem is counted; the first ${PROBLEMS_SHOWN} are printed, one line each (file:line:column,`,
     'what is wrong, and a hint line where there is one).',
