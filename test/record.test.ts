@@ -2,7 +2,7 @@
 // tokens, hooks on remote roles, and a stream point recorded by three local agents.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -126,16 +126,22 @@ test('an agent reached over the network on this machine reads this clock (same b
   try {
     const c = new Collector([{ role: 'host', url: shifted.url.replace('127.0.0.1', ip), token: 'token-for-the-offset-test' }]);
     await c.connect();
+    const t0 = monoMs();
     await c.startPoint('clock', { cpu: 100, mem: false, net: false, cpufreq: false, gpu: false });
     await sleep(300);
     const rec = await c.stopPoint();
+    const t1 = monoMs();
     const clock = rec.agents['host']!;
     assert.equal(rec.clocks['host']!.kind, 'measured');
+    // Bounds that hold however loaded the machine is (a busy one widens the round trips, and so
+    // the stated uncertainty, which must then contain the truth): the shift lies within it, and
+    // it is told apart from 0.
     assert.ok(Math.abs(clock.offsetMs - 1e6) <= clock.uncertaintyMs + 0.05, `offset ${clock.offsetMs} ms ± ${clock.uncertaintyMs}, the namespace's shift 1,000,000 ms`);
-    assert.ok(clock.uncertaintyMs > 0 && clock.uncertaintyMs < 50);
-    // Its samples are on this clock: within the point, not 1000 s ahead.
+    assert.ok(clock.uncertaintyMs > 0 && clock.offsetMs - clock.uncertaintyMs > 0, `offset ${clock.offsetMs} ms ± ${clock.uncertaintyMs} is not told apart from 0`);
+    // Its samples are on this clock: within the point (give or take the uncertainty), not 1000 s ahead.
     const ts = rec.samples.map((s) => s.t);
-    assert.ok(ts.length > 0 && Math.max(...ts) <= monoMs() && Math.min(...ts) > monoMs() - 60_000, `samples at ${Math.min(...ts)}..${Math.max(...ts)}, now ${monoMs()}`);
+    const u = clock.uncertaintyMs + 0.05;
+    assert.ok(ts.length > 0 && Math.min(...ts) >= t0 - u && Math.max(...ts) <= t1 + u, `samples at ${Math.min(...ts)}..${Math.max(...ts)}, the point from ${t0} to ${t1} ± ${u}`);
   } finally {
     await stop(shifted.child);
   }
@@ -173,19 +179,32 @@ test('a broken connection loses no sample (sequence numbers prove it); a dead ag
     await c.connect();
     const reconnects: number[] = [];
     c.on('reconnected', (e: { afterMs: number }) => reconnects.push(e.afterMs));
+    const live: number[] = [];
+    c.on('sample', (e: { t: number }) => live.push(e.t));
     await c.startPoint('cut', { cpu: 100, mem: false, net: false, cpufreq: false, gpu: false });
-    await sleep(1000);
+    // Waits on what happened, never on the clock: a loaded machine only makes each wait longer.
+    const waitFor = async (cond: () => boolean | Promise<boolean>) => {
+      while (!(await cond())) await sleep(50);
+    };
+    await waitFor(() => live.length > 0);
     await proxy.cut();
-    await sleep(1500);
+    const cutAt = monoMs();
+    // What the agent holds for the collector while it is cut off, read from the agent itself
+    // (after=0 acknowledges nothing): wait until it holds samples taken after the cut.
+    const held = async (): Promise<{ t: number; v: number }[]> => {
+      const r = (await (await fetch(`${a.url}/v1/sessions/cut/batches?after=0&wait=0`)).json()) as { batches: { samples: { t: number; probe: string; values: Record<string, number> }[] }[] };
+      return r.batches.flatMap((b) => b.samples.filter((x) => x.values['cpu.busy_pct'] !== undefined).map((x) => ({ t: x.t, v: x.values['cpu.busy_pct']! })));
+    };
+    let duringCut: { t: number; v: number }[] = [];
+    await waitFor(async () => (duringCut = (await held()).filter((x) => x.t > cutAt)).length >= 2);
     await proxy.open();
-    await sleep(1000);
+    await waitFor(() => reconnects.length >= 1);
     const rec = await c.stopPoint();
     assert.deepEqual(rec.gaps, [], 'nothing missing');
-    assert.ok(reconnects.length >= 1, 'the collector saw the connection come back');
-    const ts = rec.samples.filter((s) => s.name === 'cpu.busy_pct').map((s) => s.t).sort((x, y) => x - y);
-    // Samples taken while the connection was cut are there: no hole in the 100 ms series.
-    for (let i = 1; i < ts.length; i++) assert.ok(ts[i]! - ts[i - 1]! < 350, `hole of ${(ts[i]! - ts[i - 1]!).toFixed(0)} ms at ${i}`);
-    assert.ok(ts.length >= 30, `${ts.length} samples over 3.5 s at 10 Hz`);
+    // Every sample the agent took while the connection was cut reached the collector, value and time.
+    const got = new Set(rec.samples.filter((x) => x.name === 'cpu.busy_pct').map((x) => `${x.t}|${x.value}`));
+    for (const x of duringCut) assert.ok(got.has(`${x.t}|${x.v}`), `the sample of ${x.t} taken during the cut is missing`);
+    assert.ok(rec.samples.some((x) => x.t < cutAt) && rec.samples.some((x) => x.t > cutAt), 'samples from before and after the cut');
     assert.equal(rec.agents['client']!.lastSeq, rec.agents['client']!.batches, 'batches 1..N, each once');
 
     // Now the agent dies for good in the middle of a point.
@@ -264,15 +283,29 @@ setup:
     const roles = (await db.conn.runAndReadAll(`SELECT role, count(DISTINCT name) AS names FROM samples GROUP BY role ORDER BY role`)).getRowObjectsJson();
     assert.deepEqual(roles.map((r) => r['role']), ['client', 'guest', 'host']);
     const ev = (await db.conn.runAndReadAll(`SELECT stage, count(*) AS n FROM events GROUP BY stage ORDER BY stage`)).getRowObjectsJson();
-    assert.ok(ev.some((e) => e['stage'] === 'enc_end' && Number(e['n']) >= 80), JSON.stringify(ev));
-    // One time base: each frame's encode event joins the guest's CPU sample nearest before it,
-    // and the frame's events from the three roles come in stage order.
+    // Every frame the guest encoded reached its agent as an event, however few a busy machine
+    // managed in its 3 s: the guest's own report is the count to meet.
+    const pointDir = join(set.dir, 'points', readdirSync(join(set.dir, 'points'))[0]!);
+    // (one record per packet it sent, as one enc_end event per packet)
+    const guestFrames = (JSON.parse(readFileSync(join(pointDir, 'guest.json'), 'utf8')) as { frames: unknown[] }).frames.length;
+    const encoded = Number(ev.find((e) => e['stage'] === 'enc_end')?.['n'] ?? 0);
+    assert.ok(guestFrames > 0, 'the guest encoded frames');
+    assert.equal(encoded, guestFrames, JSON.stringify(ev));
+    // One time base: each frame's encode event joins the guest's CPU sample nearest before it, no
+    // further back than the longest interval between two of those samples (a late tick of a busy
+    // agent widens both alike); and the frame's events from the three roles come in stage order.
     const joined = (await db.conn.runAndReadAll(`
       SELECT e.frame, e.t, s.t AS sample_t, s.value
       FROM (SELECT * FROM events WHERE stage = 'enc_end') e
       ASOF JOIN (SELECT * FROM samples WHERE role = 'guest' AND name = 'cpu.busy_pct') s ON e.t >= s.t`)).getRowObjectsJson();
-    assert.ok(joined.length >= 80);
-    for (const j of joined) assert.ok((j['t'] as number) - (j['sample_t'] as number) < 0.5);
+    const gap = (await db.conn.runAndReadAll(`
+      SELECT max(dt) AS dt FROM (SELECT t - lag(t) OVER (ORDER BY t) AS dt FROM samples WHERE role = 'guest' AND name = 'cpu.busy_pct')`)).getRowObjectsJson();
+    const maxGap = Number(gap[0]!['dt']);
+    assert.equal(joined.length, encoded, 'each encode event has a guest sample before it');
+    for (const j of joined) {
+      const d = (j['t'] as number) - (j['sample_t'] as number);
+      assert.ok(d >= 0 && d <= maxGap, `encode event ${d} s after the nearest sample; samples at most ${maxGap} s apart`);
+    }
     const order = (await db.conn.runAndReadAll(`
       SELECT count(*) AS bad FROM (
         SELECT frame,

@@ -26,11 +26,12 @@ function std(xs: number[]): number {
   return Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1));
 }
 
-/** Resolves once cond() holds; the deadline only guards against a hang, it is not a measurement. */
-async function until(cond: () => boolean, deadlineMs: number, what: string): Promise<void> {
-  const t0 = performance.now();
+/**
+ * Resolves once cond() holds. There is no deadline here: how long a loaded machine takes is not
+ * what these tests check (the test runner's own timeout catches a hang).
+ */
+async function until(cond: () => boolean, what: string): Promise<void> {
   while (!cond()) {
-    if (performance.now() - t0 > deadlineMs) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
   }
 }
@@ -66,12 +67,30 @@ function recorder(config: NetemConfig): { link: NetemLink<number>; got: Got[] } 
   return { link, got };
 }
 
-/** Mbit/s between the first and last delivery: the bytes after the first over the time span. */
-function deliveredMbps(got: Got[]): number {
+/**
+ * Mbit/s the serialiser sent between the first and last departure (the link's own times, which
+ * timer lateness never moves): the bytes after the first over the time span.
+ */
+function sentMbps(got: Got[]): number {
   const first = got[0]!.info;
   const last = got.at(-1)!.info;
   const bytes = got.slice(1).reduce((a, g) => a + g.info.bytes, 0);
-  return (bytes * 8) / (last.deliveredAt - first.deliveredAt) / 1000;
+  return (bytes * 8) / (last.sentAt - first.sentAt) / 1000;
+}
+
+/**
+ * The serialiser is exact and work-conserving: each packet's last bit leaves at max(its entry,
+ * the previous departure) + its wire time. So the link is never idle while it holds a packet, and
+ * never faster than its rate, however late the source's or the link's timers ran.
+ */
+function assertSerialised(got: Got[], rateBps: number): void {
+  let prev = -Infinity;
+  for (const { i, info } of got) {
+    const expected = Math.max(info.enqueuedAt, prev) + (info.bytes * 8000) / rateBps;
+    assert.ok(Math.abs(info.sentAt - expected) < 1e-6, `packet ${i} left at ${info.sentAt}, expected ${expected}`);
+    assert.ok(info.deliveredAt >= info.dueAt, `packet ${i} delivered before it was due`);
+    prev = info.sentAt;
+  }
 }
 
 test('serialisation, queue limit and queue series are exact on an injected clock', async () => {
@@ -86,7 +105,7 @@ test('serialisation, queue limit and queue series are exact on an injected clock
   assert.deepEqual(link.stats().queueBytes, 1250);
   assert.equal(link.push(3, 1250), 'queued');
   now = 1000;
-  await until(() => got.length === 3, 2000, 'deliveries');
+  await until(() => got.length === 3, 'deliveries');
   link.close();
   assert.deepEqual(
     got.map((d) => [d.enqueuedAt, d.sentAt, d.dueAt]),
@@ -120,16 +139,16 @@ test('config that cannot be emulated is refused', () => {
 test('30 ms delay, no rate limit: every packet due 30 ms after entry, delivered no sooner', async (t) => {
   const { link, got } = recorder({ delayMs: 30 });
   await offer(1500, 200, (i) => link.push(i, 1200)); // 300 packets, one every 5 ms
-  await until(() => got.length === 300, 3000, '300 deliveries');
+  await until(() => got.length === 300, '300 deliveries');
   link.close();
   const delays = got.map((g) => g.info.deliveredAt - g.info.enqueuedAt);
   const late = got.map((g) => g.info.deliveredAt - g.info.dueAt);
   const med = median(delays);
   t.diagnostic(`median delay ${med.toFixed(3)} ms, min ${Math.min(...delays).toFixed(3)}, max ${Math.max(...delays).toFixed(3)}; timer lateness median ${median(late).toFixed(3)} ms`);
   // Each packet is due exactly 30 ms after it entered; how late the timer delivers it is the
-  // machine's load (bench/netem.ts measures it on a quiet machine), so the median gets slack.
+  // machine's load (bench/netem.ts measures it on a quiet machine), so it is only bounded below.
   for (const g of got) assert.ok(Math.abs(g.info.dueAt - g.info.enqueuedAt - 30) < 1e-9, `due ${g.info.dueAt - g.info.enqueuedAt} ms after entry`);
-  assert.ok(med >= 30 && med <= 45, `median delay ${med} ms`);
+  assert.ok(med >= 30, `median delay ${med} ms`);
   assert.ok(Math.min(...delays) >= 30, 'nothing arrives before the propagation delay');
   assert.deepEqual(
     got.map((g) => g.i),
@@ -146,25 +165,27 @@ test('2 Mbit/s link offered 4 Mbit/s: throughput capped, queue delay grows, queu
   const results: PushResult[] = [];
   const pushed = await offer(2000, OFFERED_PPS, (i) => results.push(link.push(i, PKT)));
   const queued = results.filter((r) => r === 'queued').length;
-  await until(() => got.length === queued, 3000, 'the queue to empty');
+  await until(() => got.length === queued, 'the queue to empty');
   const s = link.stats();
   const series = link.queueSeries();
   link.close();
   const limit = defaultQueueLimitBytes(RATE);
-  const mbps = deliveredMbps(got);
+  const mbps = sentMbps(got);
   const firstDrop = results.indexOf('dropped-queue');
   const waits = got.map((g) => g.info.sentAt - g.info.enqueuedAt);
   const early = mean(waits.slice(0, 10));
   const late = mean(waits.slice(-50));
   t.diagnostic(`pushed ${pushed}, delivered ${got.length}, queue drops ${s.droppedQueue} (first at push #${firstDrop}); throughput ${mbps.toFixed(4)} Mbit/s`);
-  t.diagnostic(`queue wait: first 10 ${early.toFixed(1)} ms, last 50 ${late.toFixed(1)} ms; max queue ${s.maxQueueBytes} B of ${limit}; ${series.t.length} series samples`);
-  assert.ok(mbps <= 2 * 1.01, `throughput ${mbps} Mbit/s`);
-  assert.ok(mbps >= 2 * 0.95, `link not kept busy: ${mbps} Mbit/s`);
-  // The serialiser never lets a packet out sooner than its wire time after the previous one.
-  for (let i = 1; i < got.length; i++) assert.ok(got[i]!.info.sentAt - got[i - 1]!.info.sentAt >= (PKT * 8000) / RATE - 1e-9);
-  assert.ok(late > early + 100, `queue wait did not grow: ${early} -> ${late} ms`);
-  // A full queue of 64 KiB at 2 Mbit/s is ~262 ms of waiting.
-  assert.ok(Math.abs(late - (limit * 8000) / RATE) < 20, `standing queue wait ${late} ms`);
+  t.diagnostic(`queue wait: first 10 ${early.toFixed(1)} ms, last 50 ${late.toFixed(1)} ms, longest ${Math.max(...waits).toFixed(1)} ms; max queue ${s.maxQueueBytes} B of ${limit}; ${series.t.length} series samples`);
+  // In order, each packet out at max(entry, previous departure) + wire time: capped at the rate,
+  // never idle while it holds a packet.
+  assertSerialised(got, RATE);
+  assert.ok(mbps <= 2 * (1 + 1e-9), `throughput ${mbps} Mbit/s`);
+  // A full queue of 64 KiB at 2 Mbit/s is ~262 ms of waiting: the longest wait is that of a packet
+  // that found the queue full (within two packets' wire time), and no packet waits longer.
+  const fullWait = (limit * 8000) / RATE;
+  const wire = (PKT * 8000) / RATE;
+  assert.ok(Math.max(...waits) <= fullWait + wire + 1e-6 && Math.max(...waits) >= fullWait - 2 * wire, `longest queue wait ${Math.max(...waits)} ms, a full queue's ${fullWait} ms`);
   assert.ok(s.droppedQueue > 0);
   assert.ok(firstDrop >= Math.floor(limit / PKT), `dropped at push #${firstDrop}, before the queue could be full`);
   assert.ok(s.maxQueueBytes <= limit && s.maxQueueBytes > limit - PKT);
@@ -192,11 +213,11 @@ test('2 Mbit/s reliable link offered 4 Mbit/s: backpressure instead of drops, in
     },
     () => paused,
   );
-  await until(() => got.length === pushed, 3000, 'the queue to empty');
+  await until(() => got.length === pushed, 'the queue to empty');
   const s = link.stats();
   link.close();
   const limit = defaultQueueLimitBytes(RATE);
-  const mbps = deliveredMbps(got);
+  const mbps = sentMbps(got);
   t.diagnostic(`pushed ${pushed}, delivered ${got.length}, 'full' ${fulls} times, drains ${drains}; throughput ${mbps.toFixed(4)} Mbit/s; max queue ${s.maxQueueBytes} B of ${limit}`);
   assert.ok(fulls > 0 && drains > 0);
   assert.equal(s.droppedQueue + s.droppedLoss, 0);
@@ -204,11 +225,11 @@ test('2 Mbit/s reliable link offered 4 Mbit/s: backpressure instead of drops, in
     got.map((g) => g.i),
     got.map((_, i) => i),
   );
-  assert.ok(mbps <= 2 * 1.01, `throughput ${mbps} Mbit/s`);
-  // Draining at half the limit leaves the source time to refill before the link idles. The
-  // 'drain' news rides the link's timer, so on a loaded machine it can come a tick late and the
-  // link idles a little: 10 % of slack (a link that never resumed would fail drains > 0 above).
-  assert.ok(mbps >= 2 * 0.9, `link not kept busy: ${mbps} Mbit/s`);
+  // Capped at the rate and never idle while it holds a packet. Whether the source refills it in
+  // time after a 'drain' is the machine's speed (the news rides the link's timer): not checked
+  // here (a link that never resumed would fail drains > 0 above).
+  assertSerialised(got, RATE);
+  assert.ok(mbps <= 2 * (1 + 1e-9), `throughput ${mbps} Mbit/s`);
   assert.ok(s.maxQueueBytes < limit + PKT, `a source that honours 'full' keeps the queue near the limit: ${s.maxQueueBytes}`);
 });
 
@@ -232,7 +253,7 @@ async function lossRun(config: NetemConfig, n: number): Promise<PushResult[]> {
   const link = new NetemLink<number>(config, () => delivered++);
   const results = Array.from({ length: n }, (_, i) => link.push(i, 100));
   const accepted = results.filter((r) => r === 'queued').length;
-  await until(() => delivered === accepted, 3000, 'deliveries');
+  await until(() => delivered === accepted, 'deliveries');
   const s = link.stats();
   link.close();
   assert.equal(s.droppedLoss, n - accepted);
@@ -260,7 +281,7 @@ test('reliable link with loss: nothing dropped, in order, lost ones late by the 
   const config: NetemConfig = { rateBps: 10e6, delayMs: 20, loss: 0.03, reliable: true, seed: 7 };
   const { link, got } = recorder(config);
   const pushed = await offer(1000, 200, (i) => assert.notEqual(link.push(i, PKT), 'full'));
-  await until(() => got.length === pushed, 3000, 'deliveries');
+  await until(() => got.length === pushed, 'deliveries');
   const s = link.stats();
   link.close();
   const penalty = retransmitPenaltyMs(config);
@@ -281,22 +302,24 @@ test('reliable link with loss: nothing dropped, in order, lost ones late by the 
     assert.ok(info.deliveredAt >= info.dueAt);
     if (info.retransmitted) retxDelay.push(info.deliveredAt - info.sentAt);
     else if (ahead > own) blocked++;
-    else unaffected.push(info.deliveredAt - info.sentAt);
+    else unaffected.push(info.dueAt - info.sentAt);
     ahead = info.dueAt;
   }
   t.diagnostic(
-    `pushed ${pushed}, retransmitted ${retxDelay.length}, their delay after sending ${Math.min(...retxDelay).toFixed(1)}..${Math.max(...retxDelay).toFixed(1)} ms (penalty ${penalty} + 20); head-of-line blocked ${blocked}; unaffected ${unaffected.length}, median ${median(unaffected).toFixed(2)} ms`,
+    `pushed ${pushed}, retransmitted ${retxDelay.length}, their delay after sending ${Math.min(...retxDelay).toFixed(1)}..${Math.max(...retxDelay).toFixed(1)} ms (penalty ${penalty} + 20); head-of-line blocked ${blocked}; unaffected ${unaffected.length}`,
   );
   assert.equal(s.retransmitted, retxDelay.length);
   assert.ok(retxDelay.length > 0 && blocked > 0 && unaffected.length > 0);
   for (const d of retxDelay) assert.ok(d >= penalty + 20, `retransmitted after only ${d} ms`);
-  assert.ok(median(unaffected) - 20 < 2, `unaffected packets took ${median(unaffected)} ms`);
+  // A packet neither lost nor blocked is due its 20 ms after it left (when the timer then runs
+  // is the machine's load: delivered at or after it, checked above).
+  for (const d of unaffected) assert.ok(Math.abs(d - 20) < 1e-9, `an unaffected packet due ${d} ms after it left`);
 });
 
 test('30 ms delay with 10 ms jitter: delay spread has a std within 25 % of 10 ms', async (t) => {
   const { link, got } = recorder({ delayMs: 30, jitterMs: 10, seed: 3 });
   await offer(500, 2000, (i) => link.push(i, 200)); // 1000 packets
-  await until(() => got.length === 1000, 3000, 'deliveries');
+  await until(() => got.length === 1000, 'deliveries');
   link.close();
   // The emulated delay is the link's decision (dueAt); the timer's lateness on top of it is the
   // machine's, checked for direction only (a loaded machine delivers late, never early).
@@ -312,7 +335,7 @@ test('30 ms delay with 10 ms jitter: delay spread has a std within 25 % of 10 ms
 
   const r = recorder({ delayMs: 30, jitterMs: 10, seed: 3, reliable: true });
   await offer(200, 2000, (i) => r.link.push(i, 200));
-  await until(() => r.got.length === 400, 3000, 'deliveries');
+  await until(() => r.got.length === 400, 'deliveries');
   r.link.close();
   assert.deepEqual(
     r.got.map((g) => g.i),
