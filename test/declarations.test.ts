@@ -1,8 +1,9 @@
-// One declaration per workload (src/config/workloads): the README's tables, `stream --help`, the
+// One declaration per workload (src/config/workloads): the tables of docs/ (workloads.md,
+// recording.md, results.md), `stream --help`, the
 // schema, the CLI's headline columns and the role processes' boundary all agree with it.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -15,16 +16,14 @@ import { RECORDING_METRICS, WORKLOAD_DECLS } from '../src/config/workloads/index
 import { jsonSchema } from '../src/config/schema.ts';
 import { pointTyping, WORKLOAD_TYPES } from '../src/config/resolve.ts';
 import { RENAMED_METRICS, upgradeRecord, type PointRecord } from '../src/store/records.ts';
+import { docSections, docText, root } from './helpers/docs.ts';
 
-const root = new URL('..', import.meta.url).pathname;
-const readme = readFileSync(join(root, 'README.md'), 'utf8');
 const CLI = join(root, 'bin/streambench.js');
 
-/** The README's sections by heading, each with its text up to the next heading. */
-function section(heading: RegExp): string {
-  const parts = readme.split(/^(?=#{2,3} )/m);
-  const found = parts.filter((p) => heading.test(p.split('\n')[0]!));
-  assert.equal(found.length, 1, `one README section matches ${heading}`);
+/** A page's section by heading, with its text up to the next ## or ### heading. */
+function section(file: string, heading: RegExp): string {
+  const found = docSections(docText(file)).filter((p) => heading.test(p.split('\n')[0]!));
+  assert.equal(found.length, 1, `one section of ${file} matches ${heading}`);
   return found[0]!;
 }
 
@@ -51,13 +50,14 @@ function namesOf(cell: string): string[] {
 }
 
 const sections = {
-  stream: section(/^## The built-in streaming pipeline/),
-  command: section(/^### The `command` workload/),
-  spice: section(/^## Benchmarking a real SPICE server/),
-  recording: section(/^## Recording: agents/),
+  stream: section('docs/workloads.md', /^## The built-in streaming pipeline/),
+  command: section('docs/workloads.md', /^## The `command` workload/),
+  spice: section('docs/workloads.md', /^## Benchmarking a real SPICE server/),
+  // The page up to its first section: the probes, the metrics they add, the `recording:` block.
+  recording: docSections(docText('docs/recording.md'))[0]!,
 };
 
-test("the README's parameter tables are the workloads' declared parameters, with their types and units", () => {
+test("the parameter tables of docs/workloads.md are the workloads' declared parameters, with their types and units", () => {
   for (const type of ['stream', 'spice'] as const) {
     const decls = WORKLOAD_DECLS[type]!.params;
     const rows = tableRows(sections[type], ['parameter', 'type', 'unit']);
@@ -66,17 +66,17 @@ test("the README's parameter tables are the workloads' declared parameters, with
     for (const [names, t, unit] of rows) {
       for (const name of namesOf(names!)) {
         const d = decls.find((x) => x.name === name);
-        assert.ok(d, `${type}: README lists '${name}', which the workload does not declare`);
+        assert.ok(d, `${type}: docs/workloads.md lists '${name}', which the workload does not declare`);
         assert.equal(t, d.type, `${type}: type of ${name}`);
         assert.equal(unit, d.unit ?? '', `${type}: unit of ${name}`);
         seen.add(name);
       }
     }
-    assert.deepEqual(decls.map((d) => d.name).filter((n) => !seen.has(n)), [], `${type}: declared parameters missing from the README`);
+    assert.deepEqual(decls.map((d) => d.name).filter((n) => !seen.has(n)), [], `${type}: declared parameters missing from docs/workloads.md`);
   }
 });
 
-test("the README's metric tables are the declared summary metrics, with their units and directions", () => {
+test("the metric tables of docs/workloads.md and docs/recording.md are the declared summary metrics, with their units and directions", () => {
   const check = (what: string, text: string, decls: readonly MetricDecl[]) => {
     const rows = tableRows(text, ['metric', 'unit', 'better', 'definition']);
     assert.ok(rows.length > 0, `${what}: the metric table was found`);
@@ -84,10 +84,10 @@ test("the README's metric tables are the declared summary metrics, with their un
     const covered = new Set<string>();
     for (const [names, unit, better] of rows) {
       for (const name of namesOf(names!)) {
-        // A README pattern (`<role>.cpu_pct`, `stage.<s>.p50`) covers the declared names it matches.
+        // A pattern of the docs (`<role>.cpu_pct`, `stage.<s>.p50`) covers the declared names it matches.
         const re = metricPattern(name);
         const matched = summary.filter((d) => d.name === name || (re.test(d.name) && !/[<*]/.test(d.name)));
-        assert.ok(matched.length > 0, `${what}: README lists '${name}', which is not declared`);
+        assert.ok(matched.length > 0, `${what}: the docs list '${name}', which is not declared`);
         for (const d of matched) {
           assert.equal(unit, d.unit ?? '', `${what}: unit of ${d.name}`);
           assert.equal(better, d.better, `${what}: better of ${d.name}`);
@@ -95,7 +95,7 @@ test("the README's metric tables are the declared summary metrics, with their un
         }
       }
     }
-    assert.deepEqual(summary.map((d) => d.name).filter((n) => !covered.has(n)), [], `${what}: declared metrics missing from the README`);
+    assert.deepEqual(summary.map((d) => d.name).filter((n) => !covered.has(n)), [], `${what}: declared metrics missing from the docs`);
   };
   check('stream', sections.stream, WORKLOAD_DECLS['stream']!.metrics);
   check('command', sections.command, WORKLOAD_DECLS['command']!.metrics);
@@ -103,8 +103,8 @@ test("the README's metric tables are the declared summary metrics, with their un
   check('recording', sections.recording, RECORDING_METRICS);
 });
 
-test("the README's renames table is the one sets written before are converted by", () => {
-  const rows = tableRows(readme, ['workload', 'old name', 'new name', 'change']);
+test("the renames table of docs/results.md is the one sets written before are converted by", () => {
+  const rows = tableRows(docText('docs/results.md'), ['workload', 'old name', 'new name', 'change']);
   const listed = rows.flatMap(([w, from, to, change]) => {
     const f = namesOf(from!);
     const t = namesOf(to!);

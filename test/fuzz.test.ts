@@ -1,8 +1,9 @@
 // Broken and hostile benchmark files, hand-written and generated from the examples: each one is
 // refused with exit 2 and a bounded error naming the file (and its line where a line applies),
 // never a crash, a hang, a stack trace or a written result. The output format checked here is
-// the one README documents: one problem as `error: FILE:LINE:COL: message` (and a hint line), or
-// `error: N problems` followed by at most 20 of them and `... and M more problem(s) not shown`.
+// the one docs/benchmark-file.md documents: one problem as `error: FILE:LINE:COL: message` (and a
+// hint line), or `error: N problems` followed by at most 20 of them and `... and M more
+// problem(s) not shown`.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

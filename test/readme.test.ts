@@ -1,4 +1,5 @@
-// README examples are run here so they never lie: every YAML snippet loads, every CLI line parses.
+// The examples of the README and of docs/ are run here so they never lie: every YAML snippet
+// loads, every CLI line parses.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -6,36 +7,45 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadBenchmark } from '../src/config/load.ts';
+import { codeBlocks, docPages, docText, root } from './helpers/docs.ts';
 
-const root = new URL('..', import.meta.url).pathname;
-const readme = readFileSync(join(root, 'README.md'), 'utf8');
-const blocks = (lang: string) => [...readme.matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1]!);
+const pages = docPages();
+const readme = docText('README.md');
+// The snippets when the README was split into docs/ (8 YAML and 25 CLI lines, then the landing
+// page's tour: 1 and 8): fewer means a page or a snippet stopped being read.
+const YAML_SNIPPETS = 9;
+const CLI_LINES = 33;
 
-test('every YAML snippet of the README loads (a workload snippet inside a minimal benchmark)', async () => {
+test('every YAML snippet of the README and docs/ loads (a workload snippet inside a minimal benchmark)', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sb-readme-'));
-  const yaml = blocks('yaml');
-  assert.ok(yaml.length >= 2);
-  for (const [i, text] of yaml.entries()) {
+  const yaml = codeBlocks(pages, 'yaml');
+  t.diagnostic(`${yaml.length} YAML snippets in ${new Set(yaml.map((b) => b.file)).size} pages`);
+  assert.ok(yaml.length >= YAML_SNIPPETS, `${yaml.length} YAML snippets, ${YAML_SNIPPETS} expected at least`);
+  for (const [i, { file: page, text }] of yaml.entries()) {
     const workload = /^workload:/m.test(text) ? '' : 'workload: {type: command, argv: ["true"]}\n';
     const matrix = /^matrix:/m.test(text) ? '' : 'matrix:\n  rate: [1, 2]\n';
     const full = text.startsWith('name:') ? text : `name: snippet\n${workload}${text}${matrix}`;
     const file = join(dir, `snippet${i}.yaml`);
     writeFileSync(file, full);
-    const b = await loadBenchmark(file);
-    assert.ok(['command', 'stream', 'spice'].includes(b.workload.type));
+    const b = await loadBenchmark(file).catch((e: Error) => assert.fail(`${page}, YAML snippet ${i}: ${e.message}`));
+    assert.ok(['command', 'stream', 'spice'].includes(b.workload.type), page);
   }
 });
 
-test("the README's CLI lines name real commands and options", () => {
-  const lines = blocks('sh')
-    .join('\n')
-    .replace(/\\\n\s*/g, ' ')
-    .split('\n')
-    .filter((l) => l.startsWith('bin/streambench.js'));
-  assert.ok(lines.length >= 5);
-  for (const line of lines) {
+test("the CLI lines of the README and docs/ name real commands and options", (t) => {
+  const lines = codeBlocks(pages, 'sh').flatMap(({ file, text }) =>
+    text
+      .replace(/\\\n\s*/g, ' ')
+      .split('\n')
+      .filter((l) => l.startsWith('bin/streambench.js'))
+      .map((l) => ({ file, l })),
+  );
+  t.diagnostic(`${lines.length} CLI lines`);
+  assert.ok(lines.length >= CLI_LINES, `${lines.length} CLI lines, ${CLI_LINES} expected at least`);
+  for (const { file, l } of lines) {
+    const line = `${file}: ${l}`;
     // The command and its options, up to the first argument that is data.
-    const words = line.replace(/#.*$/, '').replace(/'[^']*'/g, 'SQL').replace(/>.*$/, '').trim().split(/\s+/).slice(1);
+    const words = l.replace(/#.*$/, '').replace(/'[^']*'/g, 'SQL').replace(/>.*$/, '').trim().split(/\s+/).slice(1);
     const [cmd, ...rest] = words;
     const sub = cmd === 'results' ? [rest.shift()!] : [];
     const r = spawnSync(process.execPath, [join(root, 'bin/streambench.js'), cmd!, ...sub, '--help'], { encoding: 'utf8' });
@@ -47,7 +57,8 @@ test("the README's CLI lines name real commands and options", () => {
   assert.match(readFileSync(join(root, '.ci/run'), 'utf8'), /exec \.\/test\.sh\b/);
 });
 
-test("the README's table of conditions is the declared one: every code, its severity and its threshold text", async () => {
+test("the table of conditions (docs/conditions.md) is the declared one: every code, its severity and its threshold text", async () => {
   const { CONDITION_DOCS } = await import('../src/config/conditions.ts');
-  for (const [code, d] of Object.entries(CONDITION_DOCS)) assert.ok(readme.includes(`| \`${code}\` | ${d.severity} | ${d.when} |`), `README lacks the row of ${code}: | \`${code}\` | ${d.severity} | ${d.when} |`);
+  const page = docText('docs/conditions.md');
+  for (const [code, d] of Object.entries(CONDITION_DOCS)) assert.ok(page.includes(`| \`${code}\` | ${d.severity} | ${d.when} |`), `docs/conditions.md lacks the row of ${code}: | \`${code}\` | ${d.severity} | ${d.when} |`);
 });
