@@ -2,12 +2,12 @@
 // loads, every CLI line parses.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { loadBenchmark } from '../src/config/load.ts';
-import { codeBlocks, docPages, docText, root } from './helpers/docs.ts';
+import { anchors, codeBlocks, docPages, docText, root } from './helpers/docs.ts';
 
 const pages = docPages();
 const readme = docText('README.md');
@@ -61,4 +61,23 @@ test("the table of conditions (docs/conditions.md) is the declared one: every co
   const { CONDITION_DOCS } = await import('../src/config/conditions.ts');
   const page = docText('docs/conditions.md');
   for (const [code, d] of Object.entries(CONDITION_DOCS)) assert.ok(page.includes(`| \`${code}\` | ${d.severity} | ${d.when} |`), `docs/conditions.md lacks the row of ${code}: | \`${code}\` | ${d.severity} | ${d.when} |`);
+});
+
+test('every relative link of the README and docs/ reaches a file, and a heading where it names one; every docs page is linked from the README', () => {
+  const problems: string[] = [];
+  for (const { file, text } of pages) {
+    const prose = text.replace(/^```[\s\S]*?^```/gm, '');
+    for (const [, target] of prose.matchAll(/\]\(([^)\s]+)\)/g)) {
+      if (/^[a-z]+:/.test(target!)) continue;
+      const [path, anchor] = target!.split('#') as [string, string | undefined];
+      const to = path === '' ? file : join(dirname(file), path);
+      if (!existsSync(join(root, to))) {
+        problems.push(`${file}: ${target} (no ${to})`);
+        continue;
+      }
+      if (anchor !== undefined && !anchors(docText(to)).has(anchor)) problems.push(`${file}: ${target} (no heading #${anchor} in ${to})`);
+    }
+  }
+  assert.deepEqual(problems, []);
+  for (const { file } of pages.filter((p) => p.file.startsWith('docs/'))) assert.ok(readme.includes(`](${file})`), `README.md links to ${file}`);
 });

@@ -1,6 +1,6 @@
 /** Typed errors that carry what the user needs to act on, and the exit code the CLI maps them to. */
 
-/** Exit codes of the CLI, one per kind of failure (documented in README.md). */
+/** Exit codes of the CLI, one per kind of failure (documented in docs/exit-codes.md). */
 export const ExitCode = {
   ok: 0,
   pointsFailed: 1,

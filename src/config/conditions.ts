@@ -1,6 +1,6 @@
 /**
  * The conditions every point checks about itself, with their thresholds, declared once: the
- * engine and the workloads flag a point that crosses one, the README's table and `run --help`
+ * engine and the workloads flag a point that crosses one, docs/conditions.md's table and `run --help`
  * print them from here. A flag says a figure of the point may not measure what it claims (CPU
  * figures that measure contention, a rate the encoder did not hold, a latency whose clocks are
  * too uncertain); it never changes a figure.

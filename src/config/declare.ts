@@ -1,7 +1,7 @@
 /**
  * What a workload declares about itself, once: its parameters (type, unit, default, allowed
  * values or range, doc, role) and its metrics (unit, definition, direction, role, kind).
- * Validation, the JSON Schema, `--help`, the CLI's headline columns, the README's tables, the
+ * Validation, the JSON Schema, `--help`, the CLI's headline columns, the tables of docs/, the
  * typed columns of the store and a result set's catalogue all read these declarations
  * (src/config/workloads/*), so a parameter or a metric is described in one place.
  */
@@ -241,7 +241,7 @@ export function findMetric(decls: readonly MetricDecl[], name: string, kind?: Me
   return of.find((d) => d.name === name) ?? of.find((d) => isPattern(d.name) && metricPattern(d.name).test(name));
 }
 
-/** One line for --help, the schema's descriptions and the README: the doc, its values or range, its unit and default. */
+/** One line for --help, the schema's descriptions and docs/workloads.md: the doc, its values or range, its unit and default. */
 export function describeParam(d: ParamDecl): string {
   const parts = [d.doc];
   if (d.values) parts.push(`one of ${d.values.join(', ')}`);

@@ -1,6 +1,6 @@
 /**
  * The limits a benchmark file is held to, in one place: `validate` checks each of them (so `run`
- * does before it writes anything), README's benchmark-file reference and `--help` quote them.
+ * does before it writes anything), docs/benchmark-file.md and `--help` quote them.
  */
 
 /** Planned runs (points x repetitions) allowed without `--max-runs`. */
@@ -31,7 +31,7 @@ export const MAX_DEPTH = 16;
 /**
  * Size of a benchmark file, checked before it is read: its parsed form costs tens of times its
  * text. With MAX_FILE_VALUES it bounds what validating any file costs (under 2 s and 500 MB for
- * the whole `validate` command: README, The benchmark file, Limits); a legitimate file is a few
+ * the whole `validate` command: docs/benchmark-file.md, Limits); a legitimate file is a few
  * kilobytes (ranges declare long axes).
  */
 export const MAX_FILE_BYTES = 1024 * 1024;

@@ -4,7 +4,7 @@
  * the result set; an executor only turns one attempt into a `PointResult` in the point's staging
  * directory. The local executor is the engine's own code path (no object: it behaves exactly as
  * before the seam existed); `SlurmExecutor` (slurm.ts) submits a job per attempt. A Kubernetes
- * Jobs executor would implement the same interface (see README, "Running on a Slurm cluster").
+ * Jobs executor would implement the same interface (see docs/executors.md, "Running on a Slurm cluster").
  */
 import type { PlannedRun } from '../config/matrix.ts';
 import type { TypedValue, DeclaredByFile } from '../config/declare.ts';

@@ -4,7 +4,7 @@
  * its set, point_key and rep: `timeseries` (the workload's own series), `frames` (the stream
  * workload's per-frame records), `samples` (the agents' samples: t, role, probe, name, value),
  * `events` (frame events sent to the agents). A view whose files no point has is empty. The list
- * is documented in `results --help` and the README: change them together.
+ * is documented in `results --help` and docs/results.md: change them together.
  */
 import { readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';

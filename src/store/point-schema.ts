@@ -35,7 +35,7 @@ const Conditions = Type.Object(
   {
     checked: Type.Array(Type.String(), { description: 'each check that ran' }),
     notChecked: Type.Array(Type.Object({ check: Type.String(), why: Type.String() }, { additionalProperties: false }), { description: 'each check that could not run, and why' }),
-    found: Type.Array(Condition, { description: 'what crossed a threshold (README: Conditions every point checks)' }),
+    found: Type.Array(Condition, { description: 'what crossed a threshold (docs/conditions.md)' }),
     placement: Type.Optional(
       Type.Object(
         {

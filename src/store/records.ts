@@ -204,7 +204,7 @@ export function parseIndexedRecord(v: unknown): PointRecord | string {
 /**
  * Metrics renamed when every unit got one spelling (`_pct` for percent) and every bitrate went
  * to bits/s, per workload: the old name, the new one, and what the old values are multiplied by.
- * The README lists them (a test keeps both equal).
+ * docs/results.md lists them (a test keeps both equal).
  */
 export const RENAMED_METRICS: Readonly<Record<string, readonly { from: string; to: string; factor?: number }[]>> = {
   command: [{ from: 'cpu_percent', to: 'cpu_pct' }],

@@ -3,7 +3,7 @@
  * and the SPICE server's debug log (spice-server 0.15 inside Xorg, run with G_MESSAGES_DEBUG=all).
  * The codec each side used is read from positive evidence only: a line that names the encoder or
  * decoder at work, or for MJPEG on the client (spice-gtk decodes it without GStreamer) frames
- * received for a stream spice-gtk built no pipeline for; never a missing line alone (the README
+ * received for a stream spice-gtk built no pipeline for; never a missing line alone (docs/workloads.md
  * lists what counts, per codec).
  */
 

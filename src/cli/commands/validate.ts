@@ -15,7 +15,7 @@ export const validateSpec = {
     '  --set key=value       override a top-level field or fix a parameter (repeatable)',
     `  --max-runs N          allow a plan of up to N runs (points x repeat; default ${DEFAULT_MAX_RUNS})`,
     '',
-    'Limits (README, "The benchmark file"):',
+    'Limits (docs/benchmark-file.md):',
     `  planned runs, counted after exclude/only/link and repeat: ${DEFAULT_MAX_RUNS} unless --max-runs`,
     `  duration, warmup, warmup + duration, timeouts: up to ${describeSeconds(MAX_TIME_S)}; duration and timeouts above 0`,
     `  sampling intervals (probes, sample_interval): at least ${MIN_INTERVAL_S * 1000}ms`,

@@ -11,7 +11,7 @@ export type SpiceCodec = (typeof SPICE_CODECS)[number];
 export const STREAMING_MODES = ['off', 'filter', 'all'] as const;
 export const IMAGE_COMPRESSIONS = ['off', 'auto_glz', 'auto_lz', 'quic', 'glz', 'lz'] as const;
 export const WAN_MODES = ['auto', 'never', 'always'] as const;
-/** The modes the spiceqxl driver knows (README); other sizes are refused by Xorg at start. */
+/** The modes the spiceqxl driver knows (docs/workloads.md); other sizes are refused by Xorg at start. */
 export const SPICE_MODES = ['640x480', '800x600', '1024x768', '1280x720', '1920x1080'] as const;
 
 /** The emulated network of the relay: the stream's parameters, as this workload documents them. */
