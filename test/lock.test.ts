@@ -28,7 +28,8 @@ const STARTER = join(work, 'starter.mts');
 writeFileSync(
   STARTER,
   `import { createInterface } from 'node:readline';
-import { ResultSet, pidAlive } from ${JSON.stringify(join(root, 'src/store/resultset.ts'))};
+import { ResultSet } from ${JSON.stringify(join(root, 'src/store/resultset.ts'))};
+import { pidAlive } from ${JSON.stringify(join(root, 'src/base/pid-alive.ts'))};
 const set = ResultSet.open(process.argv[2]!);
 const lines = createInterface({ input: process.stdin });
 process.stdout.write('ready\\n');

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { test } from 'node:test';
+import { pidAlive } from './pid-alive.ts';
 import { waitReady } from './spawn-ready.ts';
 
 /** A real Node process running `script`, leading its own process group, as the callers start theirs. */
@@ -13,14 +14,7 @@ const exited = (c: ChildProcess) => (c.exitCode !== null || c.signalCode !== nul
 
 /** Resolves once `pid` is gone; the test's own timeout bounds it, so a slow machine only waits longer. */
 async function gone(pid: number): Promise<void> {
-  for (;;) {
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  while (pidAlive(pid)) await new Promise((r) => setTimeout(r, 50));
 }
 
 test('the ready line resolves, and what the process prints after it is drained, not left to fill the pipe', { timeout: 120_000 }, async () => {

@@ -8,6 +8,7 @@ import type { Params, PartialPoint, ResolvedBenchmark, ResolvedHook } from '../c
 import { writeSeriesParquet } from '../store/parquet.ts';
 import type { PointConditions, PointRecord } from '../store/records.ts';
 import { monoMs } from '../base/clock.ts';
+import { pidAlive } from '../base/pid-alive.ts';
 import { declaredRoles } from '../config/workloads/index.ts';
 import type { PointRecording } from '../record/collector.ts';
 import type { Hello } from '../record/protocol.ts';
@@ -39,21 +40,12 @@ export interface EngineOptions {
   executor?: RemoteExecutor;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Runs every planned point not yet recorded; returns what happened. Never prints. */
 export async function runBenchmark(b: ResolvedBenchmark, opts: EngineOptions): Promise<RunSummary> {
   const emit = (e: EngineEvent) => opts.onEvent?.(e);
   const set = opts.results;
   const t0 = performance.now();
-  const unlock = set.lock(isAlive);
+  const unlock = set.lock(pidAlive);
   const live = new LiveRegistry(set.dir, (message) => emit({ type: 'warning', message }));
   let recorder: RunRecorder | undefined;
   // A remote executor records on the point's own machines, and runs its parameter hooks there.

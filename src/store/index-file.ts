@@ -40,6 +40,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { environmentError, removePartial, writeFileAtomic, writeJsonAtomic } from '../base/fs-atomic.ts';
 import { errorMessage } from '../base/errors.ts';
+import { pidAlive } from '../base/pid-alive.ts';
 import { parseIndexedRecord, type PointRecord } from './records.ts';
 
 /** The index's directory inside a result set. */
@@ -506,15 +507,6 @@ function switchHolder(path: string): { pid?: number; host?: string; ageMs: numbe
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Takes `.switch` unless someone alive holds it; returns its release, or undefined when it is held. */
 function takeSwitch(idx: string): (() => void) | undefined {
   mkdirSync(idx, { recursive: true });
@@ -529,7 +521,7 @@ function takeSwitch(idx: string): (() => void) | undefined {
       const h = switchHolder(path);
       if (h === undefined) continue;
       // Another machine's process cannot be checked; one of ours that died (kill -9) left it behind.
-      const dead = h.pid !== undefined ? h.host === hostname() && !alive(h.pid) : h.ageMs > 10_000;
+      const dead = h.pid !== undefined ? h.host === hostname() && !pidAlive(h.pid) : h.ageMs > 10_000;
       if (!dead) return undefined;
       rmSync(path, { force: true });
       continue;

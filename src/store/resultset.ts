@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { environmentError, onDisk, removePartial, writeFileAtomic, writeJsonAtomic } from '../base/fs-atomic.ts';
 import { errorMessage, StoreError } from '../base/errors.ts';
+import { pidAlive } from '../base/pid-alive.ts';
 import { appendToIndex, fileId, openIndex, readPointFile, type IndexedSet, type IndexView } from './index-file.ts';
 import { parsePointRecord, pointDirName, STORE_FORMAT, type PointRecord } from './records.ts';
 
@@ -302,12 +303,7 @@ export class ResultSet {
     if (held === null || typeof held !== 'object' || typeof held.pid !== 'number') return false;
     // Another machine's process cannot be checked from here: take its run as live.
     if (held.host !== hostname()) return true;
-    try {
-      process.kill(held.pid, 0);
-      return true;
-    } catch (e) {
-      return (e as NodeJS.ErrnoException).code === 'EPERM';
-    }
+    return pidAlive(held.pid);
   }
 
   /** Every committed point read from its point.json, in directory order: how the index is rebuilt, and what it is checked against. */
@@ -342,16 +338,6 @@ export class ResultSet {
   /** The set's name: as recorded in its marker, else its directory's. */
   get name(): string {
     return this.info.name || basename(this.dir);
-  }
-}
-
-/** Whether a process of this machine is alive (one we may not signal is). */
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
