@@ -11,7 +11,7 @@ import { parse as parseYaml } from 'yaml';
 import { findMetric, typeValue } from '../../config/declare.ts';
 import { declaredMetrics } from '../../config/workloads/index.ts';
 import { FRAME_STAGES, STREAM_PARAM_DECLS } from '../../config/workloads/stream.ts';
-import { quoteString } from '../../store/database.ts';
+import { quoteIdent, quoteString } from '../../store/database.ts';
 import { DuckFileError } from '../../store/duck.ts';
 import type { PointRecord } from '../../store/records.ts';
 import type { FrameStage, FramesResponse, RunFileProblem, RunGap, RunInfoResponse, RunSeriesInfo, RunSeriesResponse, RunTimeline } from '../api-types.ts';
@@ -368,7 +368,7 @@ async function runSeries(ctx: RouteContext): Promise<RunSeriesResponse> {
   const fromTimeseries = wanted.filter((x) => x.source === 'timeseries');
   const tsOffset = fromTimeseries.length > 0 ? ((await seriesOffsetS(record, rr)) ?? 0) : 0;
   for (const s of fromTimeseries) {
-    const r = await rr.part(undefined, () => rr.rows(`SELECT t, CAST(${quoteIdentSafe(s.name)} AS DOUBLE) FROM read_parquet(${rr.file('timeseries.parquet')}) ORDER BY t`, ['timeseries.parquet']));
+    const r = await rr.part(undefined, () => rr.rows(`SELECT t, CAST(${quoteIdent(s.name)} AS DOUBLE) FROM read_parquet(${rr.file('timeseries.parquet')}) ORDER BY t`, ['timeseries.parquet']));
     if (r) got.set(s.id, { t: r.map((x) => num(x[0]) + tsOffset), v: r.map((x) => num(x[1])) });
   }
   if (wanted.some((x) => x.source === 'frames')) {
@@ -387,11 +387,6 @@ async function runSeries(ctx: RouteContext): Promise<RunSeriesResponse> {
     out.push({ id: s.id, n: d.n, reduced: d.reduced, columns: { t: d.t, v: d.v.map((x) => (Number.isNaN(x) ? null : x)) } });
   }
   return { series: out, width, problems: rr.problems };
-}
-
-/** A column name from the file itself, quoted as an identifier. */
-function quoteIdentSafe(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
 }
 
 /** Frames cached per file: zooming asks again for the same file many times. */
@@ -414,8 +409,8 @@ async function loadFrames(record: PointRecord, rr: RunReads, names: Set<string>,
   const exprs = [
     'frame',
     `capture_start / 1000 + ${offsetS ?? 0}`,
-    ...plain.map((c) => quoteIdentSafe(c)),
-    ...stages.map((s) => `${quoteIdentSafe(s.to)} - ${quoteIdentSafe(s.from)}`),
+    ...plain.map((c) => quoteIdent(c)),
+    ...stages.map((s) => `${quoteIdent(s.to)} - ${quoteIdent(s.from)}`),
   ];
   // DOUBLE columns come as numbers (NULL as null): a plain map, no per-row arrays.
   const r = await rr.columns(`SELECT ${exprs.map((e) => `CAST(${e} AS DOUBLE)`).join(', ')} FROM read_parquet(${quoteString(path)}) ORDER BY capture_start, frame`, ['frames.parquet']);
