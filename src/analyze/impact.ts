@@ -25,8 +25,9 @@
 //   of sets. NaN without repetitions.
 import { CholeskyDecomposition, Matrix, SingularValueDecomposition } from 'ml-matrix';
 import { InputError } from '../base/errors.ts';
+import { quantile } from '../base/quantile.ts';
 import { checkDataset, groupPoints, type Dataset, type ParamInfo, type PointRuns } from './dataset.ts';
-import { fUpperP, percentileSorted, seededRandom } from './stats.ts';
+import { fUpperP, seededRandom } from './stats.ts';
 
 /** Bootstrap resamples by default: enough for the 2.5 % and 97.5 % percentiles to be stable to about a percentage point of share. */
 export const BOOTSTRAP = 1000;
@@ -374,7 +375,7 @@ export function impact(ds: Dataset, opts: ImpactOptions = {}): ImpactResult {
   const ci = (k: number, point: number): { ci: [number, number]; outside: boolean } => {
     if (ok.length === 0) return { ci: [point, point], outside: false };
     const sorted = ok.map((s) => s[k]!).sort((x, y) => x - y);
-    const interval: [number, number] = [percentileSorted(sorted, 0.025), percentileSorted(sorted, 0.975)];
+    const interval: [number, number] = [quantile(sorted, 0.025), quantile(sorted, 0.975)];
     // A share that ties with a bound up to rounding (the noise is 1 minus the others) is inside.
     const eps = 1e-12;
     return { ci: interval, outside: point < interval[0] - eps || point > interval[1] + eps };

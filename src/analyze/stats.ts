@@ -69,15 +69,6 @@ export function variance(xs: readonly number[]): number {
   return s / (xs.length - 1);
 }
 
-/** Percentile of sorted values, linear between ranks (as DuckDB's quantile_cont). */
-export function percentileSorted(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  const h = (sorted.length - 1) * q;
-  const lo = Math.floor(h);
-  const hi = Math.ceil(h);
-  return sorted[lo]! + (h - lo) * (sorted[hi]! - sorted[lo]!);
-}
-
 /**
  * Units of quantities that cannot be negative: a time taken, a rate, a share, a count, a size.
  * (dB, and no unit at all, are not among them: a level in dB and an undeclared figure may be.)

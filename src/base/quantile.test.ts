@@ -57,3 +57,20 @@ test('quantile: linear between ranks, NaN left out as SQL leaves out NULL, input
   assert.throws(() => quantile(xs, 95), /between 0 and 1, got 95/);
   assert.throws(() => quantile(xs, NaN), /between 0 and 1/);
 });
+
+test("quantile: the bootstrap's 2.5 % and 97.5 % (src/analyze/impact.ts) are numpy's type 7, worked by hand", () => {
+  // Sorted: 1 1 2 3 3 4 5 5 6 9 (n = 10). Type 7: position (n - 1) q, linear between its two ranks.
+  const xs = [3, 1, 4, 1, 5, 9, 2, 6, 5, 3];
+  // 9 x 0.025 = 0.225: between 1 and 1, so 1 (numpy.quantile(xs, 0.025) = 1.0).
+  assert.equal(quantile(xs, 0.025), 1);
+  // 9 x 0.975 = 8.775: 6 + 0.775 x (9 - 6) = 8.325 (numpy.quantile(xs, 0.975) = 8.325).
+  assert.ok(Math.abs(quantile(xs, 0.975) - 8.325) < 1e-12);
+  // 9 x 0.5 = 4.5: 3 + 0.5 x (4 - 3) = 3.5; 9 x 0.1 = 0.9: 1 + 0.9 x 0 = 1; 9 x 0.3 = 2.7: 2 + 0.7 x 1 = 2.7.
+  assert.equal(quantile(xs, 0.5), 3.5);
+  assert.equal(quantile(xs, 0.1), 1);
+  assert.ok(Math.abs(quantile(xs, 0.3) - 2.7) < 1e-12);
+  // 1000 shares 0, 0.001, ..., 0.999: 999 x 0.025 = 24.975, so 0.024975; 999 x 0.975 = 974.025, so 0.974025.
+  const shares = Array.from({ length: 1000 }, (_, i) => i / 1000);
+  assert.ok(Math.abs(quantile(shares, 0.025) - 0.024975) < 1e-12);
+  assert.ok(Math.abs(quantile(shares, 0.975) - 0.974025) < 1e-12);
+});
