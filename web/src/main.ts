@@ -6,6 +6,7 @@
 import type { SetsResponse } from '../../src/server/api-types.ts';
 import { api } from './api.ts';
 import './chart.ts';
+import { el } from './dom.ts';
 import { onStateChange, readState, writeState } from './state.ts';
 import type { ViewContext, ViewModule } from './view.ts';
 
@@ -13,12 +14,6 @@ import type { ViewContext, ViewModule } from './view.ts';
 const TABS = ['matrix', 'parallel', 'run', 'frames', 'live', 'model'] as const;
 const modules = import.meta.glob<ViewModule>('./views/*.ts');
 const moduleOf = (name: string) => modules[`./views/${name}.ts`];
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
-  const e = Object.assign(document.createElement(tag), props);
-  e.append(...children);
-  return e;
-}
 
 function showError(target: HTMLElement, message: string): void {
   window.__sb.error = message;

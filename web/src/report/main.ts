@@ -7,19 +7,13 @@
  */
 import type { Columns, MatrixResponse, ReportData, ReportPlot } from '../../../src/server/api-types.ts';
 import { errorBarRenderer, exportButtons, makeChart, toCsv, type ChartOption } from '../chart.ts';
+import { el, escapeHtml } from '../dom.ts';
 import { formatValue } from './format.ts';
 
 declare global {
   interface Window {
     __sbReport?: { charts: string[]; done: boolean; error?: string };
   }
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  if (text !== undefined) e.textContent = text;
-  return e;
 }
 
 function readData(): ReportData {
@@ -47,11 +41,6 @@ function header(d: ReportData): void {
   row('set', s.dir);
   row('written', `${d.generatedAt.replace('T', ' ').slice(0, 19)} UTC`);
   h.append(dl);
-}
-
-/** Text for ECharts' tooltip, which takes HTML: a parameter's value is the benchmark file's text, never markup. */
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 /** The colour of a plot's means and error bars (the browser test looks for it on the canvas). */
@@ -180,11 +169,16 @@ function parallelOption(d: ReportData): ChartOption {
 }
 
 function panel(parent: HTMLElement, name: string, option: ChartOption, csv: () => string, tall = false, caption?: string): void {
-  const box = el('div', { class: 'panel' });
-  const div = el('div', { class: tall ? 'chart tall' : 'chart', 'data-chart': name });
+  const box = el('div', { className: 'panel' });
+  const div = el('div', { className: tall ? 'chart tall' : 'chart' });
+  div.dataset['chart'] = name;
   box.append(div);
   // What this chart shows, its own intervals included (they differ from plot to plot: a group with a single run has none).
-  if (caption) box.append(el('p', { class: 'note caption', 'data-caption': name }, `${caption[0]!.toUpperCase()}${caption.slice(1)}.`));
+  if (caption) {
+    const p = el('p', { className: 'note caption' }, `${caption[0]!.toUpperCase()}${caption.slice(1)}.`);
+    p.dataset['caption'] = name;
+    box.append(p);
+  }
   parent.append(box);
   const chart = makeChart(div, name);
   chart.setOption(option);
@@ -198,38 +192,38 @@ function render(): void {
   try {
     const d = readData();
     header(d);
-    main.append(el('p', { class: 'note' }, "Each headline metric against each parameter that varies; the other parameters aggregated by mean (each point first averaged over its repetitions). Under each plot: what it draws, its intervals where it has them. The same computation as the GUI's matrix view."));
+    main.append(el('p', { className: 'note' }, "Each headline metric against each parameter that varies; the other parameters aggregated by mean (each point first averaged over its repetitions). Under each plot: what it draws, its intervals where it has them. The same computation as the GUI's matrix view."));
     for (const m of d.metrics) {
       const plots = d.plots.filter((p) => p.metric === m.name);
       if (plots.length === 0) continue;
-      main.append(el('h2', {}, `${m.name}${m.unit ? ` (${m.unit})` : ''}`), el('p', { class: 'note' }, m.doc));
-      const grid = el('div', { class: 'grid' });
+      main.append(el('h2', {}, `${m.name}${m.unit ? ` (${m.unit})` : ''}`), el('p', { className: 'note' }, m.doc));
+      const grid = el('div', { className: 'grid' });
       main.append(grid);
       for (const p of plots) panel(grid, `plot:${p.metric}:${p.param}`, plotOption(p, m.unit), () => toCsv(p.matrix.columns), false, p.matrix.interval);
     }
     if (d.stack) {
-      main.append(el('h2', {}, 'Stage stack'), el('p', { class: 'note' }, 'Per point: the median of each pipeline stage over its frames (each run\'s stage.<s>.p50), averaged over the repetitions, stacked in pipeline order: capture start to display.'));
+      main.append(el('h2', {}, 'Stage stack'), el('p', { className: 'note' }, 'Per point: the median of each pipeline stage over its frames (each run\'s stage.<s>.p50), averaged over the repetitions, stacked in pipeline order: capture start to display.'));
       const { option, rows } = stackOption(d.stack, d.params);
       const box = el('div');
       main.append(box);
       panel(box, 'stack', option, () => toCsv(d.stack!.columns), true);
       box.querySelector<HTMLElement>('.chart')!.style.height = `${Math.max(300, 90 + rows * 18)}px`;
     }
-    main.append(el('h2', {}, 'Parallel coordinates'), el('p', { class: 'note' }, 'Every run that ended ok: its parameters and headline metrics (the GUI\'s parallel view brushes these axes).'));
+    main.append(el('h2', {}, 'Parallel coordinates'), el('p', { className: 'note' }, 'Every run that ended ok: its parameters and headline metrics (the GUI\'s parallel view brushes these axes).'));
     const box = el('div');
     main.append(box);
     panel(box, 'parallel', parallelOption(d), () => toCsv(d.runs), false);
     box.querySelector<HTMLElement>('.chart')!.style.height = '420px';
     if (d.skipped.length > 0) {
       main.append(el('h2', {}, 'Not plotted'));
-      const ul = el('ul', { class: 'note' });
+      const ul = el('ul', { className: 'note' });
       for (const s of d.skipped) ul.append(el('li', {}, s));
       main.append(ul);
     }
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     window.__sbReport.error = msg;
-    main.append(el('p', { class: 'error' }, msg));
+    main.append(el('p', { className: 'error' }, msg));
   }
   window.__sbReport.done = true;
 }

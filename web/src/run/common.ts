@@ -1,4 +1,4 @@
-/** Pieces the run, frame and live views share: the run named in the state, DOM helpers, colours. */
+/** Pieces the run, frame and live views share: the run named in the state, colours, zoom (DOM helpers: ../dom.ts). */
 import type { ViewState } from '../state.ts';
 
 /** A run as the state names it: `run=SET/KEY/REP` (what openRun writes). */
@@ -25,13 +25,6 @@ export function runText(r: RunRef): string {
 /** The API's query for a run. */
 export function runQuery(r: RunRef, extra: Record<string, string | number | undefined> = {}): Record<string, string | number | undefined> {
   return { set: r.set, key: r.key, rep: r.rep, ...extra };
-}
-
-/** An element with properties and children. */
-export function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
-  const e = Object.assign(document.createElement(tag), props);
-  e.append(...children);
-  return e;
 }
 
 /** A colour per role, so guest, host and client read the same in every panel. */

@@ -12,7 +12,8 @@
 import * as echarts from 'echarts';
 import type { FramesResponse, RunInfoResponse } from '../../../src/server/api-types.ts';
 import { exportButtons, makeChart, toCsv, type Chart } from '../chart.ts';
-import { debounce, el, runQuery, runRef, STAGE_COLOURS, zoomOf } from '../run/common.ts';
+import { el } from '../dom.ts';
+import { debounce, runQuery, runRef, STAGE_COLOURS, zoomOf } from '../run/common.ts';
 import type { ViewContext } from '../view.ts';
 
 /** The legend entry of every warm-up series (frames captured before the recorded window). */

@@ -6,7 +6,8 @@
  */
 import type { LiveResponse, LiveSeriesResponse, SetsResponse } from '../../../src/server/api-types.ts';
 import { makeChart, type Chart, type ChartOption } from '../chart.ts';
-import { el, roleColour, runText } from '../run/common.ts';
+import { el } from '../dom.ts';
+import { roleColour, runText } from '../run/common.ts';
 import { mount as mountMatrix } from './matrix.ts';
 import { defaultSeries } from './run.ts';
 import type { ViewContext } from '../view.ts';

@@ -5,20 +5,13 @@
  * only draws them. State keys: y (metric), x, s (series), f (facet), kind, agg, c.<param>
  * (v:VALUE | agg | overlay).
  */
-import type { ApiParam, MatrixResponse, SetsResponse } from '../../../src/server/api-types.ts';
+import { AGGREGATES, MATRIX_KINDS, type ApiParam, type MatrixKind, type MatrixResponse, type SetsResponse } from '../../../src/server/api-types.ts';
 import { errorBarRenderer, exportButtons, makeChart, toCsv, type Chart, type ChartOption } from '../chart.ts';
+import { el } from '../dom.ts';
 import type { ViewState } from '../state.ts';
 import type { ViewContext } from '../view.ts';
 
-const KINDS = ['line', 'scatter', 'bar', 'heatmap', 'box', 'stack'] as const;
-const AGGS = ['mean', 'median', 'p95', 'min', 'max'] as const;
 const STATE_KEYS = ['y', 'x', 's', 'f', 'kind', 'agg'];
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
-  const e = Object.assign(document.createElement(tag), props);
-  e.append(...children);
-  return e;
-}
 
 function select(label: string, key: string, options: { value: string; text: string }[], value: string, onChange: (v: string) => void): HTMLLabelElement {
   const s = el('select', { name: key });
@@ -71,7 +64,7 @@ const axisNumber = (v: number) => (Math.abs(v) >= 10_000 ? compact.format(v) : S
 /** The chart options of one facet of a response; `yRange` gives small multiples one scale. */
 export function facetOption(r: MatrixResponse, rows: number[], s: ViewState, cat: SetsResponse, title: string, yRange?: [number, number]): ChartOption {
   const c = r.columns;
-  const kind = (s['kind'] ?? 'line') as (typeof KINDS)[number];
+  const kind = (s['kind'] ?? 'line') as MatrixKind;
   const yName = `${r.metric.name}${unitText(r.metric.unit)}`;
   const xName = `${r.x.name}${unitText(r.x.unit)}`;
   const labels = [...new Set(rows.map((i) => String(c['series']![i])))];
@@ -224,8 +217,8 @@ export function mount(el0: HTMLElement, ctx: ViewContext): () => void {
       select('x', 'x', pOpts, s['x']!, (v) => set({ x: v, ...(s['s'] === v ? { s: '' } : {}), ...(s['f'] === v ? { f: null } : {}) })),
       select('series (colour)', 's', [none, ...pOpts.filter((o) => o.value !== s['x'])], s['s'] ?? '', (v) => set({ s: v })),
       select('small multiples', 'f', [none, ...pOpts.filter((o) => o.value !== s['x'] && o.value !== s['s'])], s['f'] ?? '', (v) => set({ f: v || null })),
-      select('plot', 'kind', KINDS.map((k) => ({ value: k, text: k === 'stack' ? 'stage stack' : k === 'box' ? 'box (spread)' : k })), s['kind'] ?? 'line', (v) => set({ kind: v })),
-      select('aggregate', 'agg', AGGS.map((a) => ({ value: a, text: a })), s['agg'] ?? 'mean', (v) => set({ agg: v })),
+      select('plot', 'kind', MATRIX_KINDS.map((k) => ({ value: k, text: k === 'stack' ? 'stage stack' : k === 'box' ? 'box (spread)' : k })), s['kind'] ?? 'line', (v) => set({ kind: v })),
+      select('aggregate', 'agg', AGGREGATES.map((a) => ({ value: a, text: a })), s['agg'] ?? 'mean', (v) => set({ agg: v })),
     );
     const rest = params.filter((p) => p.name !== s['x'] && p.name !== s['s'] && p.name !== s['f'] && multi(p));
     others.replaceChildren(

@@ -6,6 +6,7 @@
  */
 import type { ModelPredictResponse, ModelResponse } from '../../../src/server/api-types.ts';
 import { exportButtons, makeChart, toCsv, type Chart } from '../chart.ts';
+import { el } from '../dom.ts';
 import type { ViewContext } from '../view.ts';
 
 /** What the browser test reads: the model shown and the last what-if answer. */
@@ -18,12 +19,6 @@ declare global {
   interface Window {
     __sbModel?: ModelHook;
   }
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
-  const e = Object.assign(document.createElement(tag), props);
-  e.append(...children);
-  return e;
 }
 
 function num(v: number | null | undefined, digits = 4): string {

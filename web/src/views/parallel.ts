@@ -10,6 +10,7 @@
  */
 import type { RunsResponse } from '../../../src/server/api-types.ts';
 import { toCsv } from '../chart.ts';
+import { el, escapeHtml } from '../dom.ts';
 import { axisX, colourAt, drawBackground, drawForeground, drawOverlay, fitCanvas, fmt, makeRaster, MARGIN, posY, yPos, type Layout, type Raster } from '../parallel/draw.ts';
 import { brushesFromText, brushesToText, brushFromSpan, makeAxis, select, type Axis, type Brush } from '../parallel/model.ts';
 import { makeGlLines, MAX_GL_AXES, type GlLines } from '../parallel/gl.ts';
@@ -55,12 +56,6 @@ declare global {
   interface Window {
     __sbParallel?: ParallelHook;
   }
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
-  const e = Object.assign(document.createElement(tag), props);
-  e.append(...children);
-  return e;
 }
 
 function download(name: string, blob: Blob): void {
@@ -269,25 +264,24 @@ function build(root: HTMLElement, ctx: ViewContext, data: RunsResponse, setName:
   };
 
   // The list is one HTML string set at once (a row of elements each would cost more than the brush itself at 500 rows).
-  const esc = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;');
   const paramAxes = data.axes.filter((a) => a.kind === 'param' && a.name !== 'set');
   const list = () => {
     const metricAxes = axes.filter((a) => a.kind === 'metric');
-    const head = ['<th></th>', ...(setName ? [] : ['<th>set</th>']), '<th>point</th><th>rep</th>', ...paramAxes.map((a) => `<th>${esc(a.name)}</th>`), ...metricAxes.map((a) => `<th>${esc(a.unit ? `${a.name} (${a.unit})` : a.name)}</th>`)];
+    const head = ['<th></th>', ...(setName ? [] : ['<th>set</th>']), '<th>point</th><th>rep</th>', ...paramAxes.map((a) => `<th>${escapeHtml(a.name)}</th>`), ...metricAxes.map((a) => `<th>${escapeHtml(a.unit ? `${a.name} (${a.unit})` : a.name)}</th>`)];
     const rows: string[] = [];
     for (let i = 0; i < n && rows.length < MAX_LISTED; i++) {
       if (!mask[i]) continue;
       const set = String(cols['set']![i]);
       const key = String(cols['point_key']![i]);
       const rep = Number(cols['rep']![i]);
-      const id = esc(`${set}/${key}/${rep}`);
+      const id = escapeHtml(`${set}/${key}/${rep}`);
       const cells = [`<td><button type="button" data-run="${id}" title="open this run">open</button></td>`];
-      if (!setName) cells.push(`<td>${esc(set)}</td>`);
-      cells.push(`<td>${esc(key)}${cols['flagged']![i] === true ? ' ⚑' : ''}</td><td>${rep}</td>`);
-      for (const a of paramAxes) cells.push(`<td>${esc(String(cols[a.name]![i] ?? ''))}</td>`);
+      if (!setName) cells.push(`<td>${escapeHtml(set)}</td>`);
+      cells.push(`<td>${escapeHtml(key)}${cols['flagged']![i] === true ? ' ⚑' : ''}</td><td>${rep}</td>`);
+      for (const a of paramAxes) cells.push(`<td>${escapeHtml(String(cols[a.name]![i] ?? ''))}</td>`);
       for (const a of metricAxes) {
         const v = cols[a.name]![i];
-        cells.push(`<td class="num" data-axis="${esc(a.name)}">${typeof v === 'number' ? esc(fmt(v)) : ''}</td>`);
+        cells.push(`<td class="num" data-axis="${escapeHtml(a.name)}">${typeof v === 'number' ? escapeHtml(fmt(v)) : ''}</td>`);
       }
       rows.push(`<tr data-run="${id}">${cells.join('')}</tr>`);
     }
@@ -507,7 +501,6 @@ function build(root: HTMLElement, ctx: ViewContext, data: RunsResponse, setName:
 
 /** The plot as SVG: axes with their names, the selected runs' lines in their colours. */
 function svgOf(layout: Layout, axes: readonly Axis[], mask: Uint8Array, colour: Float32Array | undefined): string {
-  const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
   const parts: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" width="${layout.width}" height="${layout.height}" font-family="sans-serif" font-size="11"><rect width="100%" height="100%" fill="#fff"/>`];
   const h = layout.height - layout.top - layout.bottom;
   for (let i = 0; i < mask.length; i++) {
@@ -518,13 +511,13 @@ function svgOf(layout: Layout, axes: readonly Axis[], mask: Uint8Array, colour: 
   }
   axes.forEach((a, k) => {
     const x = axisX(layout, k, axes.length);
-    parts.push(`<line x1="${x}" x2="${x}" y1="${layout.top}" y2="${layout.top + h}" stroke="#202124"/><text x="${x}" y="14" text-anchor="middle" font-weight="bold">${esc(a.name)}</text>`);
+    parts.push(`<line x1="${x}" x2="${x}" y1="${layout.top}" y2="${layout.top + h}" stroke="#202124"/><text x="${x}" y="14" text-anchor="middle" font-weight="bold">${escapeHtml(a.name)}</text>`);
     if (a.type === 'numeric') {
-      parts.push(`<text x="${x - 4}" y="${layout.top + h}" text-anchor="end">${esc(fmt(a.min))}</text><text x="${x - 4}" y="${layout.top + 8}" text-anchor="end">${esc(fmt(a.max))}</text>`);
+      parts.push(`<text x="${x - 4}" y="${layout.top + h}" text-anchor="end">${escapeHtml(fmt(a.min))}</text><text x="${x - 4}" y="${layout.top + 8}" text-anchor="end">${escapeHtml(fmt(a.max))}</text>`);
     } else {
       (a.categories ?? []).forEach((c, j, all) => {
         const p = all.length === 1 ? 0.5 : j / (all.length - 1);
-        parts.push(`<text x="${x - 4}" y="${layout.top + (1 - p) * h + 4}" text-anchor="end">${esc(c)}</text>`);
+        parts.push(`<text x="${x - 4}" y="${layout.top + (1 - p) * h + 4}" text-anchor="end">${escapeHtml(c)}</text>`);
       });
     }
   });

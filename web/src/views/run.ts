@@ -11,7 +11,8 @@
 import * as echarts from 'echarts';
 import type { RunFileProblem, RunInfoResponse, RunSeriesInfo, RunSeriesResponse, RunTimeline } from '../../../src/server/api-types.ts';
 import { exportButtons, makeChart, toCsv, type Chart } from '../chart.ts';
-import { debounce, el, roleColour, runQuery, runRef, runText, zoomOf, type RunRef } from '../run/common.ts';
+import { el } from '../dom.ts';
+import { debounce, roleColour, runQuery, runRef, runText, zoomOf, type RunRef } from '../run/common.ts';
 import type { ViewContext } from '../view.ts';
 
 /** The series shown when the state names none: what a first look needs, not all 300. */
