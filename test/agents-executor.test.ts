@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, test } from 'node:test';
 import type { PointRecord } from '../src/store/records.ts';
+import { CLI, runCliAsync } from './helpers/cli.ts';
 
-const CLI = new URL('../bin/streambench.js', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'sb-agents-exec-'));
 const ip = Object.values(networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
 const TOKEN = 'agents-executor-test-token-0123456789';
@@ -34,15 +34,7 @@ async function agent(role: string, tokenFile: string): Promise<string> {
   return `http://${ip}:${(JSON.parse(line) as { port: number }).port}`;
 }
 
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    child.once('close', (code) => resolve({ code, out }));
-  });
-}
+const cli = (args: string[], env: Record<string, string> = {}) => runCliAsync(args, { env });
 
 function records(results: string): PointRecord[] {
   const dir = join(results, 'points');

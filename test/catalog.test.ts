@@ -2,7 +2,6 @@
 // workload store only metrics they declare; export, query, show and catalog over a stream sweep;
 // sets written before this (test/fixtures/sets) keep their keys and open with the new names.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,17 +15,14 @@ import { openSetDatabase } from '../src/store/database.ts';
 import { ResultSet } from '../src/store/resultset.ts';
 import { parseClientLog, parseServerLog } from '../src/workloads/spice-logs.ts';
 import { csvFields } from './helpers/csv.ts';
+import { runCli } from './helpers/cli.ts';
 
 const root = new URL('..', import.meta.url).pathname;
-const CLI = join(root, 'bin/streambench.js');
 const FIXTURES = join(root, 'test/fixtures/sets');
 const work = mkdtempSync(join(tmpdir(), 'sb-catalog-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
-function cli(args: string[]): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 300_000, killSignal: 'SIGKILL' });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const cli = (args: string[]) => runCli(args);
 
 async function run(name: string, yaml: string): Promise<ResultSet> {
   const file = join(work, `${name}.yaml`);

@@ -1,20 +1,17 @@
 // End-to-end: the real CLI, real FFmpeg, real result sets on disk, real DuckDB.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { csvRows } from './helpers/csv.ts';
+import { CLI, runCli } from './helpers/cli.ts';
 
-const CLI = new URL('../bin/streambench.js', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'sb-cli-'));
 
-function cli(args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: work });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const cli = (args: string[]) => runCli(args, { cwd: work });
 
 /** Alive and not a zombie: this container's init may leave killed orphans unreaped. */
 function running(pid: number): boolean {

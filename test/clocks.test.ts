@@ -15,8 +15,8 @@ import { createInterface } from 'node:readline';
 import { after, test } from 'node:test';
 import type { PointRecord } from '../src/store/records.ts';
 import { CLOCK_FIGURES, compareToUnshifted, figuresAtTrueOffsets } from './helpers/clock-truth.ts';
+import { CLI, runCliAsync } from './helpers/cli.ts';
 
-const CLI = new URL('../bin/streambench.js', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'sb-clocks-'));
 const TOKEN = 'clocks-test-token-0123456789abcdef';
 const started: ChildProcess[] = [];
@@ -55,15 +55,7 @@ async function agent(role: string, addr: string, shiftS: number, tokenFile: stri
   return `http://${addr}:${(JSON.parse(line) as { port: number }).port}`;
 }
 
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    child.once('close', (code) => resolve({ code, out }));
-  });
-}
+const cli = (args: string[], env: Record<string, string> = {}) => runCliAsync(args, { env });
 
 function records(results: string): PointRecord[] {
   const dir = join(results, 'points');

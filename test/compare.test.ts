@@ -5,7 +5,6 @@
 // Machines: two copies of a set recorded with agents (test/fixtures/sets/old-stream), one with
 // another kernel in its agents.json, as a set recorded on an upgraded machine has.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,16 +12,13 @@ import { after, before, test } from 'node:test';
 import { loadBenchmark } from '../src/config/load.ts';
 import { runBenchmark } from '../src/engine/engine.ts';
 import { ResultSet } from '../src/store/resultset.ts';
+import { runCli } from './helpers/cli.ts';
 
 const root = new URL('..', import.meta.url).pathname;
-const CLI = join(root, 'bin/streambench.js');
 const work = mkdtempSync(join(tmpdir(), 'sb-compare-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
-function cli(args: string[]): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 300_000, killSignal: 'SIGKILL', cwd: work });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const cli = (args: string[]) => runCli(args, { cwd: work });
 
 /** The benchmark; `slow` names the job that waits 1 s more (through the environment, so the parameters stay equal). */
 const bench = (slow: string) => `name: gate

@@ -11,8 +11,8 @@ import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { preRunCheck } from '../src/engine/point-checks.ts';
 import type { PointRecord } from '../src/store/records.ts';
+import { runCliAsync } from './helpers/cli.ts';
 
-const CLI = new URL('../bin/streambench.js', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'sb-conditions-'));
 const burners: ChildProcess[] = [];
 after(() => {
@@ -28,15 +28,7 @@ async function burnAllCores(): Promise<() => void> {
   return () => mine.forEach((b) => b.kill('SIGKILL'));
 }
 
-function run(args: string[]): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    child.once('close', (code) => resolve({ code, out }));
-  });
-}
+const run = (args: string[]) => runCliAsync(args);
 
 function records(dir: string): PointRecord[] {
   return readdirSync(join(dir, 'points'))

@@ -12,9 +12,9 @@ import { PassThrough } from 'node:stream';
 import { after, test } from 'node:test';
 import { ExitCode } from '../src/base/errors.ts';
 import { reportError } from '../src/cli/main.ts';
+import { CLI, runCli } from './helpers/cli.ts';
 
 const root = new URL('..', import.meta.url).pathname;
-const CLI = join(root, 'bin/streambench.js');
 const work = mkdtempSync(join(tmpdir(), 'sb-env-'));
 const mounts: string[] = [];
 
@@ -32,13 +32,7 @@ interface Run {
   err: string;
 }
 
-function cli(args: string[], opts: { env?: NodeJS.ProcessEnv; uid?: number; nodeArgs?: string[] } = {}): Run {
-  const node = [...(opts.nodeArgs ?? []), CLI, ...args];
-  const [cmd, argv] = opts.uid !== undefined ? ['setpriv', [`--reuid=${opts.uid}`, `--regid=${opts.uid}`, '--clear-groups', process.execPath, ...node]] : [process.execPath, node];
-  // The timeout only stops a hung CLI from hanging the suite; nothing here takes a fraction of it.
-  const r = spawnSync(cmd as string, argv as string[], { encoding: 'utf8', cwd: work, env: { ...process.env, STREAMBENCH_DEBUG: '', ...opts.env }, timeout: 300_000, killSignal: 'SIGKILL' });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const cli = (args: string[], opts: { env?: NodeJS.ProcessEnv; uid?: number; nodeArgs?: string[] } = {}): Run => runCli(args, { ...opts, cwd: work, env: { STREAMBENCH_DEBUG: '', ...opts.env } });
 
 /** One line on stderr, `error: ...`, no stack frame, the expected exit code, and each pattern in it. */
 function assertCleanError(r: Run, code: number, ...patterns: RegExp[]): void {

@@ -6,7 +6,6 @@
 // point.json edited into another valid record is read as it is now. Nothing is repaired or
 // removed behind the user. Real CLI processes on a real recorded set (test/fixtures/sets/stream-matrix).
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,9 +14,9 @@ import { INDEX_DIR, openIndex, readPointFile } from '../src/store/index-file.ts'
 import { parsePointRecord, type PointRecord } from '../src/store/records.ts';
 import { ResultSet } from '../src/store/resultset.ts';
 import { LoadedSets } from '../src/server/sets.ts';
+import { CLI, runCli } from './helpers/cli.ts';
 
 const root = new URL('..', import.meta.url).pathname;
-const CLI = join(root, 'bin/streambench.js');
 const FIXTURE = join(root, 'test/fixtures/sets/stream-matrix');
 const work = mkdtempSync(join(tmpdir(), 'sb-damage-'));
 // Readable by the unprivileged user the permission case runs as.
@@ -25,12 +24,7 @@ chmodSync(work, 0o755);
 after(() => rmSync(work, { recursive: true, force: true }));
 let seq = 0;
 
-function cli(args: string[], uid?: number): { code: number | null; out: string; err: string } {
-  const node = [CLI, ...args];
-  const [cmd, argv] = uid !== undefined ? ['setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', process.execPath, ...node]] : [process.execPath, node];
-  const r = spawnSync(cmd, argv, { encoding: 'utf8', cwd: work, env: { ...process.env, STREAMBENCH_DEBUG: '' }, timeout: 300_000, killSignal: 'SIGKILL' });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const cli = (args: string[], uid?: number) => runCli(args, { cwd: work, env: { STREAMBENCH_DEBUG: '' }, ...(uid !== undefined ? { uid } : {}) });
 
 /** A copy of the fixture, read once through the CLI so that its index and points table are built and saved. */
 function indexedCopy(): { dir: string; point: string; file: string } {

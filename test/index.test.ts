@@ -16,9 +16,9 @@ import { INDEX_DIR, readPointFile, rebuild } from '../src/store/index-file.ts';
 import { parsePointRecord, type PointRecord } from '../src/store/records.ts';
 import { ResultSet } from '../src/store/resultset.ts';
 import { extendTable, pointsTable, type BuiltColumn } from '../src/store/table.ts';
+import { runCli } from './helpers/cli.ts';
 
 const root = new URL('..', import.meta.url).pathname;
-const CLI = join(root, 'bin/streambench.js');
 const FIXTURE = join(root, 'test/fixtures/sets/old-3pt');
 const work = mkdtempSync(join(tmpdir(), 'sb-index-'));
 const mounts: string[] = [];
@@ -99,10 +99,7 @@ async function exportFromPoints(set: ResultSet): Promise<string> {
   }
 }
 
-function cli(args: string[]): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, STREAMBENCH_DEBUG: '' }, timeout: 300_000, killSignal: 'SIGKILL' });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const cli = (args: string[]) => runCli(args, { env: { STREAMBENCH_DEBUG: '' } });
 
 test('a set written before the index: the first read builds it; export and show answer as from every point.json', async () => {
   const dir = fresh('old');

@@ -9,9 +9,9 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { ResultSet } from '../src/store/resultset.ts';
+import { runCli } from './helpers/cli.ts';
 
 const root = new URL('..', import.meta.url).pathname;
-const CLI = join(root, 'bin/streambench.js');
 const work = mkdtempSync(join(tmpdir(), 'sb-lock-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 let seq = 0;
@@ -118,10 +118,7 @@ test('a takeover interrupted (its starter killed while it held the right to remo
   assert.deepEqual(readdirSync(set.dir).filter((n) => n.startsWith('.lock')), []);
 });
 
-function cli(args: string[]): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: work, env: { ...process.env, STREAMBENCH_DEBUG: '' }, timeout: 300_000, killSignal: 'SIGKILL' });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const cli = (args: string[]) => runCli(args, { cwd: work, env: { STREAMBENCH_DEBUG: '' } });
 
 test("another host's lock is refused with its host and pid (exit 4) and left alone; `results unlock` breaks it, then run goes on", () => {
   const file = join(work, 'b.yaml');

@@ -2,7 +2,6 @@
 // follows a known formula of resolution, fps and bitrate, with a small noise that depends on the
 // repetition), fitted, saved, predicted, decomposed and searched through the CLI.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,9 +9,9 @@ import { after, before, test } from 'node:test';
 import { loadBenchmark } from '../src/config/load.ts';
 import { runBenchmark } from '../src/engine/engine.ts';
 import { ResultSet } from '../src/store/resultset.ts';
+import { runCli } from './helpers/cli.ts';
 
 const root = new URL('..', import.meta.url).pathname;
-const CLI = join(root, 'bin/streambench.js');
 const work = mkdtempSync(join(tmpdir(), 'sb-model-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
@@ -20,10 +19,9 @@ after(() => rmSync(work, { recursive: true, force: true }));
  * `model` keeps the runs a busy machine flagged saturated (--include-flagged): this metric is a
  * formula of the parameters that no contention changes, and CI's machine is busy.
  */
-function cli(args: string[]): { code: number | null; out: string; err: string } {
+function cli(args: string[]) {
   if (args[0] === 'model' && !args.includes('--help')) args = [...args, '--include-flagged'];
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 300_000, killSignal: 'SIGKILL', cwd: work });
-  return { code: r.status, out: r.stdout, err: r.stderr };
+  return runCli(args, { cwd: work });
 }
 
 /** The metric's formula; the program below computes the same, plus up to +-0.1 of noise per repetition. */

@@ -5,7 +5,6 @@
 // unit, give the same prediction as under the built-in pipeline's names, and ask which frame size
 // to use when two of them vary.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,17 +12,13 @@ import { after, before, test } from 'node:test';
 import { loadBenchmark } from '../src/config/load.ts';
 import { runBenchmark } from '../src/engine/engine.ts';
 import { ResultSet } from '../src/store/resultset.ts';
+import { runCli } from './helpers/cli.ts';
 
-const root = new URL('..', import.meta.url).pathname;
-const CLI = join(root, 'bin/streambench.js');
 const work = mkdtempSync(join(tmpdir(), 'sb-model-decl-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
 /** `model` with the runs a busy machine flags saturated kept: the metric is a formula no contention changes. */
-function cli(args: string[]): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args, '--include-flagged'], { encoding: 'utf8', timeout: 300_000, killSignal: 'SIGKILL', cwd: work });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const cli = (args: string[]) => runCli([...args, '--include-flagged'], { cwd: work });
 
 /** cost = 2 + 4e-6 x pixels x fps + 0.5 ln(bitrate / 1e5), +-0.1 of noise from the values and the repetition. */
 const truth = (w: number, h: number, fps: number, bps: number) => 2 + 4e-6 * w * h * fps + 0.5 * Math.log(bps / 1e5);

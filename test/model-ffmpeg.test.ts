@@ -6,7 +6,6 @@
 // thread x264 writes the same bytes on every run, so a busy machine changes nothing (the runs it
 // flags saturated are kept with --include-flagged, as their byte counts are true).
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,18 +14,15 @@ import { parse, stringify } from 'yaml';
 import { loadBenchmark } from '../src/config/load.ts';
 import { runBenchmark } from '../src/engine/engine.ts';
 import { ResultSet } from '../src/store/resultset.ts';
+import { runCli } from './helpers/cli.ts';
 
 const root = new URL('..', import.meta.url).pathname;
-const CLI = join(root, 'bin/streambench.js');
 const EXAMPLE = join(root, 'examples/x264-frame-size.yaml');
 const METRIC = 'ffmpeg.total_size';
 const work = mkdtempSync(join(tmpdir(), 'sb-model-ffmpeg-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
-function cli(args: string[]): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args, '--include-flagged'], { encoding: 'utf8', timeout: 300_000, killSignal: 'SIGKILL', cwd: work });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const cli = (args: string[]) => runCli([...args, '--include-flagged'], { cwd: work });
 
 /** The example with its frame-size parameter called `name`, over these frame sizes, recorded into a fresh set. */
 async function record(name: string, sizes: string[], dir: string): Promise<ResultSet> {

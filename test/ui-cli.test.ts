@@ -9,34 +9,34 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 // @ts-expect-error: a plain .mjs script without types
 import { buildWeb } from '../scripts/build-web.mjs';
+import { CLI, runCli } from './helpers/cli.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const cli = join(root, 'bin', 'streambench.js');
-const run = (...args: string[]) => spawnSync(process.execPath, [cli, 'ui', ...args], { encoding: 'utf8', timeout: 120_000 });
+const run = (...args: string[]) => runCli(['ui', ...args], { timeoutMs: 120_000 });
 
 test('ui --help documents the options; bad input is one line with its exit code', () => {
   const help = run('--help');
-  assert.equal(help.status, 0, help.stderr);
-  for (const opt of ['--port', '--listen', '--token-file', '--allow-host', '--root']) assert.ok(help.stdout.includes(opt), opt);
+  assert.equal(help.code, 0, help.err);
+  for (const opt of ['--port', '--listen', '--token-file', '--allow-host', '--root']) assert.ok(help.out.includes(opt), opt);
   const none = run();
-  assert.equal(none.status, 2);
-  assert.match(none.stderr, /^error: streambench ui: expected at least one result set\n/);
+  assert.equal(none.code, 2);
+  assert.match(none.err, /^error: streambench ui: expected at least one result set\n/);
   const missing = run('/nonexistent/set');
-  assert.equal(missing.status, 4);
-  assert.equal(missing.stderr.trim().split('\n').length, 1, missing.stderr);
+  assert.equal(missing.code, 4);
+  assert.equal(missing.err.trim().split('\n').length, 1, missing.err);
   const port = run(join(root, 'test/fixtures/sets/old-stream'), '--port', 'eighty');
-  assert.equal(port.status, 2);
-  assert.match(port.stderr, /--port: 'eighty' is not a port number/);
+  assert.equal(port.code, 2);
+  assert.match(port.err, /--port: 'eighty' is not a port number/);
   const both = run(join(root, 'test/fixtures/sets/old-stream'), '--port', '1', '--listen', '0.0.0.0:1');
-  assert.equal(both.status, 2);
-  for (const r of [none, missing, port, both]) assert.doesNotMatch(r.stderr, /\n\s+at /);
+  assert.equal(both.code, 2);
+  for (const r of [none, missing, port, both]) assert.doesNotMatch(r.err, /\n\s+at /);
 });
 
 test('ui beyond loopback makes a token, prints the address with it, serves the page and refuses the API without it', { timeout: 300_000 }, async () => {
   await (buildWeb as (o: { quiet: boolean }) => Promise<boolean>)({ quiet: true });
   const tmp = mkdtempSync(join(tmpdir(), 'sb-ui-cli-'));
   cpSync(join(root, 'test/fixtures/sets/old-stream'), join(tmp, 'set'), { recursive: true });
-  const child = spawn(process.execPath, [cli, 'ui', join(tmp, 'set'), '--listen', '0.0.0.0:0'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, STREAMBENCH_TOKEN: '' } });
+  const child = spawn(process.execPath, [CLI, 'ui', join(tmp, 'set'), '--listen', '0.0.0.0:0'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, STREAMBENCH_TOKEN: '' } });
   try {
     let out = '';
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -75,7 +75,7 @@ test('ui ends on SIGTERM whatever a request is doing; a FIFO in place of a run\'
   rmSync(samples);
   // Opening a FIFO for reading waits for a writer: a read that reached it would never end.
   spawnSync('mkfifo', [samples]);
-  const child = spawn(process.execPath, [cli, 'ui', setDir, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'ui', setDir, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   // Also when the test times out (a build whose routes hang on the FIFO): no ui left behind.
   t.after(() => {
     if (child.exitCode === null) child.kill('SIGKILL');

@@ -1,7 +1,6 @@
 // `streambench report`: the file it writes opens from file:// with every other request refused,
 // draws every chart, and plots the figures DuckDB gives for the same selection (failed runs left out).
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,10 +10,11 @@ import { positiveMetric, tQuantile } from '../../src/analyze/stats.ts';
 import { openSetDatabase, quoteIdent } from '../../src/store/database.ts';
 import { ResultSet } from '../../src/store/resultset.ts';
 import { openBrowser, shot } from './harness.ts';
+import { runCli } from '../helpers/cli.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const FIXTURE = join(root, 'test/fixtures/sets/stream-matrix');
-const cli = (args: string[]) => spawnSync(process.execPath, [join(root, 'bin/streambench.js'), ...args], { encoding: 'utf8', cwd: root, timeout: 540_000 });
+const cli = (args: string[]) => runCli(args, { cwd: root, timeoutMs: 540_000 });
 
 // What the page code below touches, typed here: this file is type-checked without the DOM's types.
 type Canvas = { width: number; height: number; getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null };
@@ -46,8 +46,8 @@ test('report: one file that opens from file:// with the network refused, every c
   const { dir } = fixtureCopy();
   const out = join(dir, 'report.html');
   const r = cli(['report', dir]);
-  assert.equal(r.status, 0, `report failed: ${r.stderr}`);
-  assert.match(r.stdout, /open it in a browser: file:\/\//);
+  assert.equal(r.code, 0, `report failed: ${r.err}`);
+  assert.match(r.out, /open it in a browser: file:\/\//);
   const html = readFileSync(out, 'utf8');
   // Nothing to fetch: no script or stylesheet file, only inline ones.
   assert.doesNotMatch(html, /<script[^>]*\ssrc=/i);
@@ -55,9 +55,9 @@ test('report: one file that opens from file:// with the network refused, every c
 
   // --json prints the data the page carries: the same figures.
   const j = cli(['report', dir, '--json']);
-  assert.equal(j.status, 0, j.stderr);
+  assert.equal(j.code, 0, j.err);
   const inPage = JSON.parse(/<script id="sb-report-data" type="application\/json">([\s\S]*?)<\/script>/.exec(html)![1]!) as { plots: { metric: string; param: string; matrix: { columns: Record<string, unknown[]> } }[]; metrics: { name: string; unit: string | null }[] };
-  const printed = JSON.parse(j.stdout) as typeof inPage;
+  const printed = JSON.parse(j.out) as typeof inPage;
   assert.ok(inPage.plots.length > 0);
   assert.deepEqual(printed.plots.map((q) => `${q.metric}:${q.param}`), inPage.plots.map((q) => `${q.metric}:${q.param}`));
   // Equal but for the last bits: DuckDB sums in parallel, in no fixed order.
@@ -75,7 +75,7 @@ test('report: one file that opens from file:// with the network refused, every c
   try {
     const [ok, failed, points] = (await db.conn.runAndReadAll(`SELECT count(*) FILTER (status = 'ok'), count(*) FILTER (status = 'failed'), count(DISTINCT point_key) FILTER (status = 'ok') FROM points`)).getRows()[0]!.map(Number) as [number, number, number];
     assert.equal(failed, 1);
-    assert.match(r.stdout, new RegExp(`^wrote .*report\\.html: \\d+ plot\\(s\\), the stage stack, parallel coordinates of ${ok} ok run\\(s\\) \\(1 failed or interrupted, not plotted\\)$`, 'm'));
+    assert.match(r.out, new RegExp(`^wrote .*report\\.html: \\d+ plot\\(s\\), the stage stack, parallel coordinates of ${ok} ok run\\(s\\) \\(1 failed or interrupted, not plotted\\)$`, 'm'));
     // The parameters that vary: each is an x axis of every headline metric.
     const params: string[] = [];
     for (const c of db.columns.filter((c) => c.kind === 'param' && !/\.(label|width|height|pixels)$/.test(c.name))) {
@@ -222,10 +222,10 @@ test('report: one file that opens from file:// with the network refused, every c
 
 test('report: a directory that is no result set is one line and exit 4; --help explains', { timeout: 120_000 }, () => {
   const r = cli(['report', join(tmpdir())]);
-  assert.equal(r.status, 4, r.stderr);
-  assert.match(r.stderr, /^error: .* is not a result set/);
-  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.equal(r.code, 4, r.err);
+  assert.match(r.err, /^error: .* is not a result set/);
+  assert.equal(r.err.trim().split('\n').length, 1, r.err);
   const h = cli(['report', '--help']);
-  assert.equal(h.status, 0);
-  assert.match(h.stdout, /Usage: streambench report RESULT-SET \[--out FILE \| --json\]/);
+  assert.equal(h.code, 0);
+  assert.match(h.out, /Usage: streambench report RESULT-SET \[--out FILE \| --json\]/);
 });
