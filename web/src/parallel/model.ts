@@ -4,18 +4,10 @@
  * on the axis in 0..1, and the selection as a byte mask. A brush is answered by one pass over the
  * brushed axes' arrays (no objects per run), so 10,000 or 100,000 runs cost a few milliseconds.
  */
+import type { RunsAxis } from '../../../src/server/api-types.ts';
 
-/** One axis as the server describes it. */
-export interface AxisSpec {
-  name: string;
-  kind: 'param' | 'metric';
-  type: 'numeric' | 'categorical';
-  unit: string | null;
-  /** Categorical axes: the categories in axis order (bottom to top). */
-  categories?: string[];
-  /** Numeric axes whose values span decades are drawn on a log scale. */
-  log?: boolean;
-}
+/** One axis as the server describes it (what drawing it needs of the API's axis). */
+export type AxisSpec = Pick<RunsAxis, 'name' | 'kind' | 'type' | 'unit' | 'categories' | 'log'>;
 
 /** An axis ready to draw: its values and positions. */
 export interface Axis extends AxisSpec {

@@ -44,6 +44,17 @@ export function debounce<A extends unknown[]>(f: (...a: A) => void, ms: number):
   };
 }
 
+/**
+ * The state a chart's zoom sets: its data-zoom window (seconds of the run), or no window once it is
+ * zoomed fully out; undefined while the chart has no window to say.
+ */
+export function zoomState(chart: { getOption(): unknown }): { from: string | null; to: string | null } | undefined {
+  const dz = (chart.getOption() as { dataZoom?: { startValue?: number; endValue?: number; start?: number; end?: number }[] }).dataZoom?.[0];
+  if (!dz || dz.startValue === undefined || dz.endValue === undefined) return undefined;
+  const full = dz.start === 0 && dz.end === 100;
+  return full ? { from: null, to: null } : { from: dz.startValue.toFixed(3), to: dz.endValue.toFixed(3) };
+}
+
 /** The zoom window in the state (`from`, `to`, seconds of the run), if any. */
 export function zoomOf(s: ViewState): { from?: number; to?: number } {
   const f = Number(s['from']);

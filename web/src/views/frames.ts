@@ -13,7 +13,7 @@ import * as echarts from 'echarts';
 import type { FramesResponse, RunInfoResponse } from '../../../src/server/api-types.ts';
 import { exportButtons, makeChart, toCsv, type Chart } from '../chart.ts';
 import { el } from '../dom.ts';
-import { debounce, runQuery, runRef, STAGE_COLOURS, zoomOf } from '../run/common.ts';
+import { debounce, runQuery, runRef, STAGE_COLOURS, zoomOf, zoomState } from '../run/common.ts';
 import type { ViewContext } from '../view.ts';
 
 /** The legend entry of every warm-up series (frames captured before the recorded window). */
@@ -199,11 +199,8 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
   }
 
   const onZoom = debounce(() => {
-    if (!chart || !alive) return;
-    const dz = (chart.getOption() as { dataZoom?: { startValue?: number; endValue?: number; start?: number; end?: number }[] }).dataZoom?.[0];
-    if (!dz || dz.startValue === undefined || dz.endValue === undefined) return;
-    const full = dz.start === 0 && dz.end === 100;
-    ctx.setState(full ? { from: null, to: null } : { from: dz.startValue.toFixed(3), to: dz.endValue.toFixed(3) }, { replace: true });
+    const zoom = chart && alive ? zoomState(chart) : undefined;
+    if (zoom) ctx.setState(zoom, { replace: true });
   }, 300);
 
   const stop = ctx.onStateChange(() => void load());

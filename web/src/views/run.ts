@@ -12,7 +12,7 @@ import * as echarts from 'echarts';
 import type { RunFileProblem, RunInfoResponse, RunSeriesInfo, RunSeriesResponse, RunTimeline } from '../../../src/server/api-types.ts';
 import { exportButtons, makeChart, toCsv, type Chart } from '../chart.ts';
 import { el } from '../dom.ts';
-import { debounce, roleColour, runQuery, runRef, runText, zoomOf, type RunRef } from '../run/common.ts';
+import { debounce, roleColour, runQuery, runRef, runText, zoomOf, zoomState, type RunRef } from '../run/common.ts';
 import type { ViewContext } from '../view.ts';
 
 /** The series shown when the state names none: what a first look needs, not all 300. */
@@ -252,11 +252,8 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
   // After a zoom, the state keeps the window and the series come again, decimated for it.
   const onZoom = debounce(() => {
     const c = charts[0];
-    if (!c || !alive) return;
-    const dz = (c.getOption() as { dataZoom?: { startValue?: number; endValue?: number; start?: number; end?: number }[] }).dataZoom?.[0];
-    if (!dz || dz.startValue === undefined || dz.endValue === undefined) return;
-    const full = dz.start === 0 && dz.end === 100;
-    ctx.setState(full ? { from: null, to: null } : { from: dz.startValue.toFixed(3), to: dz.endValue.toFixed(3) }, { replace: true });
+    const zoom = c && alive ? zoomState(c) : undefined;
+    if (zoom) ctx.setState(zoom, { replace: true });
   }, 300);
 
   const stop = ctx.onStateChange(() => void load());
