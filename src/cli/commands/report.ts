@@ -1,14 +1,14 @@
 /** `streambench report RESULT-SET [--out FILE]`: one self-contained HTML file with the set's main plots. */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { InputError, StoreError } from '../../base/errors.ts';
+import { InputError } from '../../base/errors.ts';
 import { onDisk, writeFileAtomic } from '../../base/fs-atomic.ts';
-import { ResultSet } from '../../store/resultset.ts';
 import { buildReport } from '../../server/report.ts';
 import type { ReportData } from '../../server/api-types.ts';
 import { helpText, parseCommand, type CommandSpec } from '../args.ts';
+import { openSet } from './results.ts';
 
 export const reportSpec = {
   name: 'report',
@@ -88,12 +88,6 @@ export function fillPage(page: string, data: ReportData): string {
   if (at < 0 || end < 0) throw new Error(`the report page ${PAGE} has no data element: delete it and run again to rebuild it`);
   const json = JSON.stringify(data).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
   return `${page.slice(0, at + open.length)}${json}${page.slice(end)}`;
-}
-
-function openSet(arg: string, root: string): ResultSet {
-  if (existsSync(join(arg, 'streambench-set.json')) || existsSync(arg) || isAbsolute(arg) || arg.includes('/')) return ResultSet.open(arg);
-  if (existsSync(join(root, arg, 'streambench-set.json'))) return ResultSet.open(join(root, arg));
-  throw new StoreError(`no result set '${arg}' (looked at ${arg} and ${join(root, arg)}); streambench results list --root DIR lists them`);
 }
 
 /** Runs `streambench report ...`; returns the exit code. */

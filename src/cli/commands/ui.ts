@@ -1,13 +1,11 @@
 /** `streambench ui SET... [--port N] [--listen ADDR:PORT]`: serves the GUI over result sets. */
-import { existsSync, statSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
-import { errorMessage, InputError, StoreError } from '../../base/errors.ts';
+import { join } from 'node:path';
+import { errorMessage, InputError } from '../../base/errors.ts';
 import { isLoopbackName, newToken, readTokenFile, tokenProblem } from '../../base/request-rules.ts';
-import { suggestHint } from '../../base/suggest.ts';
 import { startUiServer } from '../../server/server.ts';
 import { readsInFlight } from '../../store/duck.ts';
-import { listResultSets, ResultSet } from '../../store/resultset.ts';
 import { helpText, parseCommand, type CommandSpec } from '../args.ts';
+import { openSet } from './results.ts';
 
 export const uiSpec = {
   name: 'ui',
@@ -39,15 +37,6 @@ export const uiSpec = {
   },
 } satisfies CommandSpec;
 
-function openSet(arg: string, root: string): ResultSet {
-  if (existsSync(join(arg, 'streambench-set.json'))) return ResultSet.open(arg);
-  if (existsSync(join(root, arg, 'streambench-set.json'))) return ResultSet.open(join(root, arg));
-  if (existsSync(arg)) return ResultSet.open(arg);
-  if (isAbsolute(arg) || arg.includes('/')) throw new StoreError(`${arg} does not exist`);
-  const rootIsDir = existsSync(root) && statSync(root).isDirectory();
-  const names = rootIsDir ? listResultSets(root).map((s) => s.name) : [];
-  throw new StoreError(`no result set '${arg}' (looked at ${arg} and ${join(root, arg)})${names.length > 0 ? `; ${suggestHint(arg, names)}` : `; there are no result sets in ${root}`}`);
-}
 
 /** Runs `streambench ui`; returns the exit code once interrupted. */
 export async function uiCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
