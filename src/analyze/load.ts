@@ -97,7 +97,8 @@ export async function openModelSource(set: ResultSet, wanted?: readonly string[]
     const metricCols = names.map((n) => column(metrics.find((m) => m.name === n)!));
     const cols = [...new Set([...paramCols, ...metricCols])];
     const select = ['point_key', 'rep', 'status', ...cols].map(quoteIdent).join(', ');
-    const reader = await db.conn.runAndReadAll(`SELECT ${select} FROM points ORDER BY point_key, rep`);
+    // Through the database's lane (src/store/duck.ts), as every read that may serve the GUI's server.
+    const reader = await db.duck.read(`SELECT ${select} FROM points ORDER BY point_key, rep`);
     let notOk = 0;
     const rows: TableRow[] = [];
     for (const r of reader.getRowsJS()) {
