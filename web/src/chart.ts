@@ -5,6 +5,7 @@
  * CSV downloads of a chart.
  */
 import * as echarts from 'echarts';
+import { download } from './dom.ts';
 
 export type Chart = echarts.ECharts;
 export type ChartOption = echarts.EChartsOption;
@@ -42,16 +43,6 @@ export function makeChart(el: HTMLElement, name: string): Chart {
     dispose();
   };
   return chart;
-}
-
-function download(name: string, blob: Blob): void {
-  const a = document.createElement('a');
-  a.href = URL.createObjectURL(blob);
-  a.download = name;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
 }
 
 /** The chart drawn again as SVG (a second, off-screen instance: the visible one draws on a canvas). */

@@ -15,3 +15,14 @@ export function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
+
+/** Saves `blob` as the file `name` through the browser's download (an export of a chart, a table, an SVG). */
+export function download(name: string, blob: Blob): void {
+  const url = URL.createObjectURL(blob);
+  const a = el('a', { href: url, download: name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  // Revoked once the browser has taken it: at once would cancel the download in some browsers.
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}

@@ -10,7 +10,7 @@
  */
 import type { RunsResponse } from '../../../src/server/api-types.ts';
 import { toCsv } from '../chart.ts';
-import { el, escapeHtml } from '../dom.ts';
+import { download, el, escapeHtml } from '../dom.ts';
 import { axisX, colourAt, drawBackground, drawForeground, drawOverlay, fitCanvas, fmt, makeRaster, MARGIN, posY, yPos, type Layout, type Raster } from '../parallel/draw.ts';
 import { brushesFromText, brushesToText, brushFromSpan, makeAxis, select, type Axis, type Brush } from '../parallel/model.ts';
 import { makeGlLines, MAX_GL_AXES, type GlLines } from '../parallel/gl.ts';
@@ -56,15 +56,6 @@ declare global {
   interface Window {
     __sbParallel?: ParallelHook;
   }
-}
-
-function download(name: string, blob: Blob): void {
-  const url = URL.createObjectURL(blob);
-  const a = el('a', { href: url, download: name });
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
 /** Mounts the view; returns its unmount. */
