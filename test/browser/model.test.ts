@@ -3,7 +3,6 @@
 // answer at a setting never measured equals `streambench model predict SET --metric M --set ...
 // --json`. The worst residual's link opens its run. Screenshots go to test-artifacts/ (look at them).
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +12,7 @@ import type { Browser, Page } from 'playwright-core';
 import type { UiServer } from '../../src/server/server.ts';
 import type { ModelPredictResponse, ModelResponse } from '../../src/server/api-types.ts';
 import { newPage, openBrowser, shot, startServer, waitDraw } from './harness.ts';
+import { runCli } from '../helpers/cli.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const FIXTURE = join(root, 'test/fixtures/sets/stream-matrix');
@@ -82,9 +82,9 @@ test('a what-if answer at an unmeasured setting equals model predict --json; the
   const shown = await page.evaluate(() => (globalThis as unknown as Hook).__sbModel!.predict!);
   await shot(page, 'model-view-whatif');
 
-  const cli = spawnSync(process.execPath, [join(root, 'bin/streambench.js'), 'model', 'predict', setDir, '--metric', METRIC, ...sets, '--json'], { encoding: 'utf8', timeout: 300_000 });
-  assert.equal(cli.status, 0, cli.stderr);
-  assert.deepEqual(shown, JSON.parse(cli.stdout));
+  const cli = runCli(['model', 'predict', setDir, '--metric', METRIC, ...sets, '--json']);
+  assert.equal(cli.code, 0, cli.err);
+  assert.deepEqual(shown, JSON.parse(cli.out));
   assert.ok(shown.predictions[0]!.outside.some((o) => o.param === 'resolution.pixels' || o.param === 'pixel_rate'), JSON.stringify(shown));
   assert.match(await page.locator('.whatif .prediction').innerText(), new RegExp(`^${METRIC.replace(/\./g, '\\.')} = `));
   // The model is a log form: the answer is the mean of a run (exp(prediction) x Duan's smearing factor), and the page says so.
