@@ -1,5 +1,13 @@
 /** Durations as users write them ("5s", "500ms", "2m", "1h", or a number of seconds). */
 
+/**
+ * The longest duration, warm-up, timeout or warm-up + duration anything may be given: 7 days.
+ * Node's timers hold at most 2^31-1 ms (24.8 days); a longer one fires at once, so the engine adds
+ * its own margins (grace periods, a stream's 60 s allowance) well below that. `validate` bounds a
+ * benchmark file's durations with it (config/limits.ts), an agent a hook's timeout.
+ */
+export const MAX_TIME_S = 7 * 24 * 3600;
+
 const UNITS: Record<string, number> = { ms: 0.001, s: 1, m: 60, min: 60, h: 3600 };
 const RE = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|m|min|h)?\s*$/;
 

@@ -7,11 +7,10 @@
 export const DEFAULT_MAX_RUNS = 100_000;
 
 /**
- * The longest duration, warm-up, timeout or warm-up + duration: 7 days. Node's timers hold at
- * most 2^31-1 ms (24.8 days); a longer one fires at once, so the engine adds its own margins
- * (grace periods, a stream's 60 s allowance) well below that.
+ * The longest duration, warm-up, timeout or warm-up + duration: 7 days (declared in base, where
+ * the agents' protocol bounds a hook's timeout with it too).
  */
-export const MAX_TIME_S = 7 * 24 * 3600;
+export { MAX_TIME_S } from '../base/duration.ts';
 
 /** The shortest sampling interval (probes, process-tree sampling): a shorter one is a busy loop. */
 export const MIN_INTERVAL_S = 0.01;

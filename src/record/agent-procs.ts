@@ -9,12 +9,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import { killGroup } from '../base/process-group.ts';
+import { EnvVars } from './protocol.ts';
 
 /** The body of `POST /v1/procs`: an argv (never a shell) and environment variables to add. */
-export const ProcStart = Type.Object(
-  { argv: Type.Array(Type.String(), { minItems: 1 }), env: Type.Optional(Type.Record(Type.String(), Type.String())) },
-  { additionalProperties: false },
-);
+export const ProcStart = Type.Object({ argv: Type.Array(Type.String(), { minItems: 1 }), env: Type.Optional(EnvVars) }, { additionalProperties: false });
 /** The body of `POST /v1/procs/ID/signal`. */
 export const ProcSignal = Type.Object({ signal: Type.Union([Type.Literal('SIGTERM'), Type.Literal('SIGINT'), Type.Literal('SIGKILL')]) }, { additionalProperties: false });
 

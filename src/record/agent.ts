@@ -20,6 +20,7 @@ import type { Probe } from './probe.ts';
 import {
   checkBody,
   EventsBody,
+  MAX_BODY_BYTES,
   PROTOCOL_VERSION,
   ProtocolError,
   RunBody,
@@ -51,7 +52,6 @@ export interface AgentOptions {
   maxBatches?: number;
 }
 
-const MAX_BODY = 8 * 1024 * 1024;
 const MAX_OUTPUT = 1024 * 1024;
 
 /** What this machine is, for the run's record. */
@@ -318,8 +318,12 @@ export class Agent {
       const s = new Session(body.id, body.probes, body.selectors ?? [], this, this.o.batchMs ?? 1000, this.o.maxBatches ?? 20_000);
       this.sessions.set(body.id, s);
       this.current = s;
-      // Only the latest sessions are kept: an agent runs for hours of points.
-      for (const id of [...this.sessions.keys()].slice(0, -4)) this.sessions.delete(id);
+      // Only the latest sessions are kept: an agent runs for hours of points. One let go is
+      // stopped first: its timers and the commands of its probes would otherwise run on.
+      for (const id of [...this.sessions.keys()].slice(0, -4)) {
+        this.sessions.get(id)?.stop();
+        this.sessions.delete(id);
+      }
       return send(res, 200, { ok: true, agentId: this.agentId });
     }
     if (req.method === 'POST' && path === '/v1/events') {
@@ -330,12 +334,14 @@ export class Agent {
     if (req.method === 'POST' && path === '/v1/run') {
       if (!this.o.allowCommands) return send(res, 403, { error: `agent ${this.o.role} does not run commands (start it with --allow-commands)` });
       const body = checkBody(RunBody, await readJson(req), 'run');
+      if (body.argv[0] === '') throw new ProtocolError('run: /argv/0 the program name is empty');
       return send(res, 200, await runCommand(body));
     }
     if (path.startsWith('/v1/procs')) {
       if (!this.o.allowCommands) return send(res, 403, { error: `agent ${this.o.role} does not run commands (start it with --allow-commands)` });
       if (req.method === 'POST' && path === '/v1/procs') {
         const body = checkBody(ProcStart, await readJson(req), 'procs');
+        if (body.argv[0] === '') throw new ProtocolError('procs: /argv/0 the program name is empty');
         return send(res, 200, this.procs.start(body.argv, body.env));
       }
       if (req.method === 'POST' && path === '/v1/procs/end') return send(res, 200, { ended: this.procs.endAll() });
@@ -412,7 +418,7 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   let size = 0;
   for await (const c of req) {
     size += (c as Buffer).length;
-    if (size > MAX_BODY) throw new HttpError(413, `body larger than ${MAX_BODY} bytes`);
+    if (size > MAX_BODY_BYTES) throw new HttpError(413, `body larger than ${MAX_BODY_BYTES} bytes`);
     chunks.push(c as Buffer);
   }
   try {

@@ -22,8 +22,12 @@
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { MAX_TIME_S } from '../base/duration.ts';
 
 export const PROTOCOL_VERSION = 1;
+
+/** The largest request body an agent reads; a pipeline role's event poster sends its backlog in pieces below it. */
+export const MAX_BODY_BYTES = 8 * 1024 * 1024;
 
 const Num = Type.Number();
 
@@ -128,8 +132,18 @@ export type Hello = Static<typeof Hello>;
 
 export const TimeReply = Type.Object({ monoMs: Num });
 
+/** An environment variable's name a process can be given: not empty, no '=' (it would set another variable) or NUL. */
+export const EnvName = Type.String({ pattern: '^[^=\\u0000]+$' });
+/** Variables to add to a command's environment. */
+export const EnvVars = Type.Record(EnvName, Type.String(), { additionalProperties: false });
+
+/**
+ * `POST /v1/run`: an argv (never a shell), its timeout, variables to add. The timeout is bounded
+ * as `validate` bounds a hook's (above 0, at most MAX_TIME_S): Node's timers hold 2^31-1 ms, and
+ * a longer one (3000000 s, 1e308) fires at once, killing the command after a few milliseconds.
+ */
 export const RunBody = Type.Object(
-  { argv: Type.Array(Type.String(), { minItems: 1 }), timeoutS: Num, env: Type.Optional(Type.Record(Type.String(), Type.String())) },
+  { argv: Type.Array(Type.String(), { minItems: 1 }), timeoutS: Type.Number({ exclusiveMinimum: 0, maximum: MAX_TIME_S }), env: Type.Optional(EnvVars) },
   { additionalProperties: false },
 );
 export type RunBody = Static<typeof RunBody>;
