@@ -14,7 +14,7 @@ import { VideoDecoder } from './codecs.ts';
 import { allocFrame, type YuvFrame } from './frame.ts';
 import { PSNR_CAP, psnrY, ssimY } from './quality.ts';
 import { RoleTimeline } from './timeline.ts';
-import { cpuAffinity, nanToNull, processCpuS, type ClientFrame, type RoleReport } from './report.ts';
+import { agentEvents, cpuAffinity, nanToNull, processCpuS, type ClientFrame, type RoleReport } from './report.ts';
 import type { StreamSettings } from '../config/stream-settings.ts';
 import { openSource } from './source.ts';
 import type { EventPoster } from '../record/event-poster.ts';
@@ -167,7 +167,7 @@ export async function runClient(o: ClientOptions): Promise<void> {
   if (counters['quality_skipped_memory']! > 0) notes.push(`quality measured on ${kept.size} frames only: the decoded frames kept would exceed ${KEEP_BYTES / 1024 ** 3} GiB`);
   // Events still pending go to the agent before the report, so its CPU figure includes sending them.
   await o.agent?.close();
-  const report: RoleReport = { role: 'client', pid: process.pid, affinity: cpuAffinity(), startMs, endMs, cpuUserS: cpu.user / 1e6, cpuSystemS: cpu.system / 1e6, cpuTotalS: processCpuS(), counters, frames, notes, timeline: tl };
+  const report: RoleReport = { role: 'client', pid: process.pid, affinity: cpuAffinity(), startMs, endMs, cpuUserS: cpu.user / 1e6, cpuSystemS: cpu.system / 1e6, cpuTotalS: processCpuS(), counters, frames, notes, timeline: tl, ...agentEvents(o.agent) };
   writeJsonAtomic(o.report, JSON.parse(JSON.stringify(report, nanToNull)));
 
   function receiveTcp(): Promise<void> {

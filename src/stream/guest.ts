@@ -11,7 +11,7 @@ import { monoMs } from '../base/clock.ts';
 import { writeJsonAtomic } from '../base/fs-atomic.ts';
 import { VideoEncoder } from './codecs.ts';
 import { allocFrame } from './frame.ts';
-import { cpuAffinity, nanToNull, processCpuS, type ControlRecord, type GuestFrame, type RoleReport } from './report.ts';
+import { agentEvents, cpuAffinity, nanToNull, processCpuS, type ControlRecord, type GuestFrame, type RoleReport } from './report.ts';
 import { RoleTimeline } from './timeline.ts';
 import type { StreamSettings } from '../config/stream-settings.ts';
 import { openSource } from './source.ts';
@@ -184,7 +184,7 @@ export async function runGuest(o: GuestOptions): Promise<void> {
   encoder.close();
   // Events still pending go to the agent before the report, so its CPU figure includes sending them.
   await o.agent?.close();
-  const report: RoleReport = { role: 'guest', pid: process.pid, affinity: cpuAffinity(), startMs, endMs, cpuUserS: cpu.user / 1e6, cpuSystemS: cpu.system / 1e6, cpuTotalS: processCpuS(), counters, frames, controls, timeline: tl, skipped };
+  const report: RoleReport = { role: 'guest', pid: process.pid, affinity: cpuAffinity(), startMs, endMs, cpuUserS: cpu.user / 1e6, cpuSystemS: cpu.system / 1e6, cpuTotalS: processCpuS(), counters, frames, controls, timeline: tl, skipped, ...agentEvents(o.agent) };
   writeJsonAtomic(o.report, JSON.parse(JSON.stringify(report, nanToNull)));
 }
 

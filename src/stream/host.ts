@@ -11,7 +11,7 @@ import { errorMessage } from '../base/errors.ts';
 import { writeJsonAtomic } from '../base/fs-atomic.ts';
 import { MIN_QUEUE_BYTES, NetemLink, type NetemConfig } from './netem.ts';
 import type { EventPoster } from '../record/event-poster.ts';
-import { cpuAffinity, nanToNull, processCpuS, type HostFrame, type RoleReport } from './report.ts';
+import { agentEvents, cpuAffinity, nanToNull, processCpuS, type HostFrame, type RoleReport } from './report.ts';
 import { RoleTimeline } from './timeline.ts';
 import type { NetSettings, StreamSettings } from '../config/stream-settings.ts';
 import { MSG_END, MSG_FRAME, parseDatagram, TcpDeframer, type Message } from './wire.ts';
@@ -74,7 +74,7 @@ export async function runHost(o: HostOptions): Promise<void> {
   downLink.close();
   // Events still pending go to the agent before the report, so its CPU figure includes sending them.
   await o.agent?.close();
-  const report: RoleReport = { role: 'host', pid: process.pid, affinity: cpuAffinity(), startMs, endMs, cpuUserS: cpu.user / 1e6, cpuSystemS: cpu.system / 1e6, cpuTotalS: processCpuS(), counters, frames: [...frames.values()], queue, timeline: tl };
+  const report: RoleReport = { role: 'host', pid: process.pid, affinity: cpuAffinity(), startMs, endMs, cpuUserS: cpu.user / 1e6, cpuSystemS: cpu.system / 1e6, cpuTotalS: processCpuS(), counters, frames: [...frames.values()], queue, timeline: tl, ...agentEvents(o.agent) };
   writeJsonAtomic(o.report, JSON.parse(JSON.stringify(report, nanToNull)));
 }
 

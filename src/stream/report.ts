@@ -3,6 +3,7 @@
  * per-frame stage times on the machine's monotonic clock (ms), its CPU time while streaming, and
  * its counters. Declared once; `readRoleReport` checks a file where it enters the workload.
  */
+import type { EventGap, EventPoster } from '../record/event-poster.ts';
 import { errorMessage } from '../base/errors.ts';
 import { readFileSync } from 'node:fs';
 import type { TimelineRecord } from './timeline.ts';
@@ -83,6 +84,18 @@ export interface RoleReport {
   affinity?: string;
   /** Guest: the due time of each capture tick it skipped, by reason. */
   skipped?: { busy: number[]; congested: number[] };
+  /**
+   * The frame events handed to the agent of its machine (with --agent): how many it took, and
+   * the stretches given up (refused, pushed out of the role's bounded queue during an outage, or
+   * still unsent when the role ended), stamped on the role's clock. Absent without an agent, and
+   * from reports written before it existed.
+   */
+  agentEvents?: { sent: number; givenUp: number; gaps: EventGap[] };
+}
+
+/** What a role's event poster did, for its report. */
+export function agentEvents(poster: EventPoster | undefined): Pick<RoleReport, 'agentEvents'> {
+  return poster ? { agentEvents: { sent: poster.sent, givenUp: poster.givenUp, gaps: poster.gaps.map((g) => ({ ...g })) } } : {};
 }
 
 /** Reads and checks a role report; throws naming the file when it is not one. */

@@ -142,3 +142,16 @@ test('a constant bitrate above its target, skipped ticks and a clock too uncerta
   assert.match(reason('clock_uncertain'), /±5 ms, more than 10 % of latency\.p50 \(40 ms\)/);
   assert.ok(a.conditions.checked.includes('fps_below_target'));
 });
+
+test('frame events a role gave up on the way to its agent are flagged as a recording gap, on the point clock', () => {
+  const r = reports();
+  r.guest.agentEvents = { sent: 40, givenUp: 500, gaps: [{ count: 500, fromT: 2500, toT: 3100, why: 'the agent at http://127.0.0.1:1 took none of them while 1000 more recent ones waited (queue full)' }] };
+  const mapped = mapReportTimes(r.guest, (t) => t + 1000);
+  assert.deepEqual(mapped.agentEvents!.gaps.map((g) => [g.fromT, g.toT]), [[3500, 4100]]);
+  const a = analyzeStream(settings, r);
+  assert.deepEqual(
+    a.flags.filter((f) => f.startsWith('recording gap')),
+    ['recording gap: guest: 500 frame event(s) given up, stamped 2.5 s to 3.1 s (the agent at http://127.0.0.1:1 took none of them while 1000 more recent ones waited (queue full))'],
+  );
+  assert.deepEqual(analyzeStream(settings, reports()).flags.filter((f) => f.startsWith('recording gap')), [], 'none without a gap');
+});

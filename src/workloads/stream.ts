@@ -221,6 +221,7 @@ export function mapReportTimes(r: RoleReport, f: (t: number) => number): RoleRep
     ...(r.queue ? { queue: { ...r.queue, t: r.queue.t.map(m) } } : {}),
     ...(r.timeline ? { timeline: { ...r.timeline, t: r.timeline.t.map(m) } } : {}),
     ...(r.skipped ? { skipped: { busy: r.skipped.busy.map(m), congested: r.skipped.congested.map(m) } } : {}),
+    ...(r.agentEvents ? { agentEvents: { ...r.agentEvents, gaps: r.agentEvents.gaps.map((g) => ({ ...g, fromT: m(g.fromT), toT: m(g.toT) })) } } : {}),
   };
 }
 
@@ -386,6 +387,10 @@ export function analyzeStream(s: StreamSettings, r: { guest: RoleReport; host: R
   const flags: string[] = [];
   if (sent === 0) flags.push('no frame was captured in the recorded window');
   for (const role of [r.guest, r.host, r.client]) for (const note of role.notes ?? []) flags.push(`${role.role}: ${note}`);
+  // Frame events a role could not hand to its agent: missing from events.parquet, said as a gap.
+  for (const role of [r.guest, r.host, r.client]) {
+    for (const g of role.agentEvents?.gaps ?? []) flags.push(`recording gap: ${role.role}: ${g.count} frame event(s) given up, stamped ${(g.fromT / 1000).toFixed(1)} s to ${(g.toT / 1000).toFixed(1)} s (${g.why})`);
+  }
   const fpsChanged = (r.guest.controls ?? []).some((c) => c.fps !== undefined);
   const bitrateChanged = (r.guest.controls ?? []).some((c) => c.bitrate !== undefined);
   return { metrics, frames: cols, flags, conditions: streamConditions(s, metrics, { ticks: sent + skipped, fpsChanged, bitrateChanged }), window: { fromMs: windowStart, toMs: windowEnd } };
