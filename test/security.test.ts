@@ -4,7 +4,7 @@
 // their environment, never argv; an agent that would run commands without a token does not start.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -127,7 +127,7 @@ test('beyond loopback: every endpoint needs the token, and Host must be this mac
   }
 });
 
-test('the engine\'s local agents: a fresh token each, handed over in the environment, never in argv; without it they refuse', async () => {
+test('the engine\'s local agents: a fresh token each, handed over through a pipe (--token-fd), never in argv or the environment; without it they refuse', async () => {
   const local = await startLocalAgents(['guest', 'client'], { allowCommands: true, logPath: join(work, 'agents.log') });
   try {
     const [g, c] = local.endpoints;
@@ -138,7 +138,8 @@ test('the engine\'s local agents: a fresh token each, handed over in the environ
       const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
       assert.ok(argv.includes('agent') && argv.includes('--allow-commands'), `pid ${pid} is the agent: ${argv.join(' ')}`);
       assert.ok(!argv.some((x) => x.includes(token)), 'the token is not in argv');
-      assert.ok(readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`STREAMBENCH_TOKEN=${token}`), 'it came through the environment');
+      assert.ok(argv.includes('--token-fd'), 'it came through a descriptor');
+      assert.ok(!readFileSync(`/proc/${pid}/environ`, 'latin1').includes(token), 'the token is not in its environment');
     }
     await new Collector([{ role: 'guest', url: g.url }]).connect().then(
       () => assert.fail('an agent of the engine answered without its token'),
@@ -189,5 +190,95 @@ test('--token-file: refused when other users can read it; read (and enough to ru
     assert.equal((await call(a.port, 'POST', '/v1/run', { ...json, ...auth }, runBody(['true']))).status, 200);
   } finally {
     await stop(a.child);
+  }
+});
+
+/**
+ * What a command the agent runs can find of the agent's token without reading the agent's memory:
+ * /proc/$PPID/environ, /proc/$PPID/cmdline, and the descriptors it holds beyond 0-2 (listed by
+ * ls from outside, so that the listing itself opens none in the shell).
+ */
+const LOOK = ['sh', '-c', 'echo "environ:"; tr "\\0" "\\n" < /proc/$PPID/environ; echo "cmdline:"; tr "\\0" " " < /proc/$PPID/cmdline; echo; echo "fds:"; ls -l /proc/$$/fd; echo "agent fds:"; ls -l /proc/$PPID/fd'];
+
+/**
+ * Descriptors this test process passes on to every child (open without close-on-exec: those its
+ * own starter left it), as "N -> target": an agent hands them on too, and they are not its doing.
+ */
+function inheritedFromAbove(): Set<string> {
+  const kept = new Set<string>();
+  for (const n of readdirSync('/proc/self/fd')) {
+    try {
+      const flags = parseInt(/^flags:\s*(\d+)/m.exec(readFileSync(`/proc/self/fdinfo/${n}`, 'utf8'))?.[1] ?? '0', 8);
+      if ((flags & 0o2000000) === 0) kept.add(`${n} -> ${readlinkSync(`/proc/self/fd/${n}`)}`);
+    } catch {
+      // the directory's own descriptor, closed once read
+    }
+  }
+  return kept;
+}
+
+/** The descriptors beyond 0-2 in LOOK's output that did not come from above the agent. */
+function foreignFds(out: string): string[] {
+  const above = inheritedFromAbove();
+  return out
+    .slice(out.indexOf('fds:\n'), out.indexOf('agent fds:\n'))
+    .split('\n')
+    .map((l) => / (\d+ -> .*)$/.exec(l)?.[1])
+    .filter((x): x is string => x !== undefined && Number(x.split(' ')[0]) > 2 && !above.has(x));
+}
+
+test('a command the agent runs finds its token neither in /proc/$PPID/environ, nor /proc/$PPID/cmdline, nor a descriptor it inherited: token from the environment, --token, --token-file, --token-fd', async () => {
+  const file = join(work, 'token-look');
+  writeFileSync(file, `${TOKEN}\n`, { mode: 0o600 });
+  const ways: [string, string[], Record<string, string>][] = [
+    ['$STREAMBENCH_TOKEN', [], { STREAMBENCH_TOKEN: TOKEN }],
+    ['--token', ['--token', TOKEN], {}],
+    ['--token=', [`--token=${TOKEN}`], {}],
+    ['--token-file', ['--token-file', file], {}],
+  ];
+  for (const [way, args, env] of ways) {
+    const a = await agent(['--role', 'host', '--listen', '127.0.0.1:0', '--allow-commands', ...args], env);
+    try {
+      const r = await call(a.port, 'POST', '/v1/run', { ...json, ...auth }, JSON.stringify({ argv: LOOK, timeoutS: 30 }));
+      assert.equal(r.status, 200, r.text);
+      const out = (JSON.parse(r.text) as { stdout: string }).stdout;
+      assert.match(out, /\nPATH=/, `${way}: the agent's environment was read`);
+      assert.match(out, /cmdline:\n.*agent.*--allow-commands/, `${way}: its command line was read`);
+      assert.ok(!out.includes(TOKEN), `${way}: the token is not to be found:\n${out}`);
+      assert.deepEqual(foreignFds(out), [], `${way}: no descriptor of the agent's own beyond 0-2 inherited`);
+    } finally {
+      await stop(a.child);
+    }
+  }
+  // --token-fd 3 given a file (as a shell's 3<FILE does): once read, the agent holds no descriptor
+  // of it, which a command could reopen through /proc/$PPID/fd/3.
+  const fd = openSync(file, 'r');
+  const child = spawn(process.execPath, [CLI, 'agent', '--role', 'host', '--listen', '127.0.0.1:0', '--allow-commands', '--token-fd', '3'], { stdio: ['ignore', 'pipe', 'inherit', fd], env: { ...process.env, STREAMBENCH_TOKEN: '' } });
+  closeSync(fd);
+  try {
+    const line = await new Promise<string>((resolve, reject) => {
+      createInterface({ input: child.stdout! }).once('line', resolve);
+      child.once('exit', (c) => reject(new Error(`agent exited ${c}`)));
+    });
+    const r = await call((JSON.parse(line) as { port: number }).port, 'POST', '/v1/run', { ...json, ...auth }, JSON.stringify({ argv: LOOK, timeoutS: 30 }));
+    assert.equal(r.status, 200, r.text);
+    const out = (JSON.parse(r.text) as { stdout: string }).stdout;
+    assert.ok(!out.includes(TOKEN), `--token-fd 3<FILE: the token is not to be found:\n${out}`);
+    assert.match(out, /agent fds:\n/);
+    assert.ok(!out.slice(out.indexOf('agent fds:')).includes(file), `--token-fd 3<FILE: the agent holds no descriptor of the token file:\n${out}`);
+  } finally {
+    await stop(child);
+  }
+  // The engine's local agents: --token-fd 3, a pipe the engine writes the token into.
+  const local = await startLocalAgents(['host'], { allowCommands: true, logPath: join(work, 'agents-look.log') });
+  try {
+    const collector = new Collector(local.endpoints);
+    await collector.connect();
+    const r = await collector.run('host', { argv: LOOK, timeoutS: 30 });
+    assert.match(r.stdout, /cmdline:\n.*--token-fd 3/, 'the local agent took its token from descriptor 3');
+    assert.ok(!r.stdout.includes(local.endpoints[0]!.token!), `--token-fd: the token is not to be found:\n${r.stdout}`);
+    assert.deepEqual(foreignFds(r.stdout), [], '--token-fd: descriptor 3 was closed once read');
+  } finally {
+    await local.stop();
   }
 });
