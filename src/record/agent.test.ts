@@ -65,3 +65,36 @@ test('a session whose process selector cannot be used is refused with the reason
     assert.ok(rec.samples.some((s) => s.name === 'proc.me.procs' && s.value === 1));
   });
 });
+
+test('routing through the route table: each route answers as before, unknown paths and methods 404, command paths 403 without --allow-commands', async () => {
+  const agent = new Agent({ role: 'gu"est', host: '127.0.0.1', port: 0, allowCommands: false });
+  const port = await agent.listen();
+  const call = async (method: string, path: string, body?: unknown) => {
+    const r = await fetch(`http://127.0.0.1:${port}${path}`, { method, ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}) });
+    return { status: r.status, type: r.headers.get('content-type'), text: await r.text() };
+  };
+  try {
+    const hello = await call('GET', '/v1/hello');
+    assert.equal(hello.status, 200);
+    assert.equal(JSON.parse(hello.text).agentId, agent.agentId);
+    assert.equal((await call('GET', '/v1/time')).status, 200);
+    assert.deepEqual(await call('GET', '/v1/nothing'), { status: 404, type: 'application/json', text: '{"error":"no GET /v1/nothing"}' });
+    assert.deepEqual((await call('GET', '/v1/sessions')).status, 404, 'a path of another method: 404, as before the table');
+    assert.equal((await call('POST', '/v1/run', { argv: ['true'], timeoutS: 1 })).status, 403);
+    assert.match((await call('GET', '/v1/procs/0123456789abcdef')).text, /does not run commands/);
+    assert.equal((await call('POST', '/v1/procs/unknown/path', {})).status, 403, 'any path under /v1/procs');
+    assert.deepEqual(JSON.parse((await call('POST', '/v1/sessions/none/stop')).text), { error: 'no session none', agentId: agent.agentId });
+    const started = await call('POST', '/v1/sessions', { id: 'p1', probes: { cpu: false, mem: false, net: false, cpufreq: false, gpu: false } });
+    assert.equal(started.status, 200, started.text);
+    assert.equal((await call('POST', '/v1/sessions', { id: 'bad id!', probes: {} })).status, 400, 'a body the protocol refuses');
+    const batches = await call('GET', '/v1/sessions/p1/batches?after=0&wait=0');
+    assert.equal(batches.status, 200);
+    assert.equal((await call('POST', '/v1/sessions/p1/stop')).status, 200);
+    agent.latest.set('cpu', { cpu_busy_pct: 12.5, 'odd-name': 1, nan: Number.NaN });
+    const metrics = await call('GET', '/metrics');
+    assert.equal(metrics.type, 'text/plain; version=0.0.4');
+    assert.match(metrics.text, /^streambench_cpu_busy_pct\{role="gu_est"\} 12\.5\nstreambench_odd_name\{role="gu_est"\} 1\nstreambench_agent_cpu_seconds_total\{role="gu_est"\} [\d.e-]+\n$/);
+  } finally {
+    agent.close();
+  }
+});

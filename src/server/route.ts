@@ -1,6 +1,7 @@
 // What a route of the GUI's API is and how it refuses a request. Kept apart from server.ts, which
 // gathers the routes: a route module importing the server back made an import cycle, and importing
 // a route module first crashed with "Cannot access ... before initialization".
+import type { TableRoute } from '../base/route-table.ts';
 import type { LoadedSets } from './sets.ts';
 
 /** What a route handler gets. */
@@ -19,12 +20,11 @@ export interface BinaryAnswer {
   contentType: string;
 }
 
-/** One API route: exact path or with `:name` parts, answering JSON (any value) or a BinaryAnswer. */
-export interface Route {
-  method: 'GET' | 'POST';
-  path: string;
-  handle(ctx: RouteContext): Promise<unknown>;
-}
+/**
+ * One API route: exact path or with `:name` parts, answering JSON (any value) or a BinaryAnswer.
+ * Matched by the route table the agents share (src/base/route-table.ts).
+ */
+export type Route = TableRoute<RouteContext>;
 
 /** A refusal a route gives for a bad request: the status and a one-line message for the user. */
 export class ApiFailure extends Error {

@@ -13,7 +13,8 @@ import { checkRequest, isLoopbackName, machineNames, rulesProblem, type ServerRu
 import { describeDuckError } from '../store/duck.ts';
 import type { ResultSet } from '../store/resultset.ts';
 import { ROUTES } from './routes/index.ts';
-import { ApiFailure, type BinaryAnswer, type Route, type RouteContext } from './route.ts';
+import { ApiFailure, type BinaryAnswer } from './route.ts';
+import { findRoute } from '../base/route-table.ts';
 import { LoadedSets } from './sets.ts';
 export interface UiServerOptions {
   sets: readonly ResultSet[];
@@ -67,26 +68,6 @@ const SECURITY_HEADERS = {
   // Everything is served from here: no script, style or data from elsewhere.
   'content-security-policy': "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'",
 };
-
-/** Matches a route's path pattern; the `:name` parts, or undefined. */
-function matchPath(pattern: string, path: string): Record<string, string> | undefined {
-  const a = pattern.split('/');
-  const b = path.split('/');
-  if (a.length !== b.length) return undefined;
-  const params: Record<string, string> = {};
-  for (let i = 0; i < a.length; i++) {
-    if (a[i]!.startsWith(':')) {
-      let v: string;
-      try {
-        v = decodeURIComponent(b[i]!);
-      } catch {
-        return undefined;
-      }
-      params[a[i]!.slice(1)] = v;
-    } else if (a[i] !== b[i]) return undefined;
-  }
-  return params;
-}
 
 function sendJson(res: ServerResponse, status: number, value: unknown): void {
   const body = JSON.stringify(value);
@@ -176,15 +157,11 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
 
     if (isApi) {
       const method = (req.method ?? 'GET').toUpperCase();
-      let pathMatched = false;
-      for (const r of ROUTES) {
-        const params = matchPath(r.path, path);
-        if (!params) continue;
-        pathMatched = true;
-        if (r.method !== method) continue;
+      const found = findRoute(ROUTES, method, path);
+      if (found.route) {
         try {
           const body = method === 'POST' ? await readBody(req, 1 << 20) : undefined;
-          const answer = await r.handle({ params, query: url.searchParams, sets, ...(body !== undefined ? { body } : {}) });
+          const answer = await found.route.handle({ params: found.params, query: url.searchParams, sets, ...(body !== undefined ? { body } : {}) });
           if (answer && typeof answer === 'object' && 'binary' in answer && (answer as BinaryAnswer).binary instanceof Uint8Array) {
             const b = answer as BinaryAnswer;
             res.writeHead(200, { 'content-type': b.contentType, 'cache-control': 'no-store', ...SECURITY_HEADERS });
@@ -196,6 +173,7 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
         }
         return;
       }
+      const pathMatched = found.pathMatched;
       return sendJson(res, pathMatched ? 405 : 404, { error: pathMatched ? `${method} is not allowed on ${path}` : `no API route ${path}` });
     }
 
