@@ -105,10 +105,13 @@ export async function runPointJob(specPath: string): Promise<void> {
         const log = openSync(join(spec.logDir, `${spec.id}-agents.log`), 'a');
         const addr = placement.address(role);
         // The agent listens on its node's address, beyond loopback, only while this point runs;
-        // the run's token guards it (the agent refuses to listen there without one).
-        const child = launch(group(role), cliArgv('agent', ['--role', role, '--listen', `${addr}:0`, ...(opts.allowCommands ? ['--allow-commands'] : [])]), {
+        // the run's token guards it (the agent refuses to listen there without one). It reads it
+        // from the run's token file (mode 0600): in the environment, srun's /proc/PID/environ would
+        // show it to the commands the agent runs.
+        const { STREAMBENCH_TOKEN: _, ...env } = process.env;
+        const child = launch(group(role), cliArgv('agent', ['--role', role, '--listen', `${addr}:0`, '--token-file', spec.tokenPath, ...(opts.allowCommands ? ['--allow-commands'] : [])]), {
           stdio: ['ignore', 'pipe', log],
-          env: { ...process.env, STREAMBENCH_TOKEN: token },
+          env,
         });
         closeSync(log);
         children.push(child);
