@@ -14,7 +14,7 @@ import { planRuns } from '../src/config/matrix.ts';
 import { settingsFromJson, streamSettings } from '../src/config/stream-settings.ts';
 import { RECORDING_METRICS, WORKLOAD_DECLS } from '../src/config/workloads/index.ts';
 import { jsonSchema } from '../src/config/schema.ts';
-import { pointTyping, WORKLOAD_TYPES } from '../src/config/resolve.ts';
+import { pointTyping } from '../src/config/resolve.ts';
 import { RENAMED_METRICS, upgradeRecord, type PointRecord } from '../src/store/records.ts';
 import { docSections, docText, root } from './helpers/docs.ts';
 
@@ -165,7 +165,7 @@ test('the headline columns of each workload are metrics it declares', () => {
 });
 
 test('the schema describes each workload parameter from its declaration', () => {
-  const s = JSON.parse(JSON.stringify(jsonSchema(Object.values(WORKLOAD_TYPES)))) as { properties: { workload: { anyOf: { properties: Record<string, { description?: string; default?: unknown }> }[] } } };
+  const s = JSON.parse(JSON.stringify(jsonSchema(Object.values(WORKLOAD_DECLS).map((d) => d.schema)))) as { properties: { workload: { anyOf: { properties: Record<string, { description?: string; default?: unknown }> }[] } } };
   const stream = s.properties.workload.anyOf.find((w) => JSON.stringify(w.properties['type']).includes('"stream"'))!;
   for (const d of WORKLOAD_DECLS['stream']!.params) {
     assert.ok(stream.properties[d.name]?.description?.startsWith(d.doc), d.name);

@@ -100,15 +100,41 @@ export interface DeclaredByFile {
   metrics?: MetricDecl[];
 }
 
+/**
+ * How an executor that spreads a point over machines places this workload's roles: one machine
+ * per role, in this order (the first runs the point itself), and how the roles reach each other.
+ */
+export interface Placement {
+  /** The machines a point takes, one per role (a one-machine point: its one role). */
+  machines: readonly string[];
+  /** How the roles find each other: `address` (each listens on its machine's address, the placement tells the others), or `none` (one machine, nothing to reach). */
+  reach: 'address' | 'none';
+  /** Why its points need the recording agents under this executor (their clocks are measured only through them); absent: they do not. */
+  needsRecording?: string;
+}
+
+/** What an executor does with a workload: places it, or refuses it, saying why (an input error) and what to do. */
+export type ExecutorPlacement = Placement | { refused: string; hint?: string };
+
+/** The executors that place a point's roles on machines other than this one (the local executor runs every workload here). */
+export const PLACING_EXECUTORS = ['agents', 'slurm'] as const;
+export type PlacingExecutor = (typeof PLACING_EXECUTORS)[number];
+
 /** A workload's declaration: the module src/config/workloads/<type>.ts exports one. */
 export interface WorkloadDecl {
   type: string;
-  /** The roles its points run (the recording agents' default roles). */
+  /** The roles its points run (the recording agents' default roles, the roles whose conditions a point checks). */
   roles: readonly string[];
   params: readonly ParamDecl[];
   metrics: readonly MetricDecl[];
   /** The summary metrics a user reads first: the CLI's table shows them first, in this order. */
   headline: readonly string[];
+  /** The labels it watches its own processes under: `recording.processes` may not take them. */
+  processLabels: readonly string[];
+  /** Per executor that places roles on machines: how it places this workload's, or why it cannot. */
+  executors: Readonly<Record<PlacingExecutor, ExecutorPlacement>>;
+  /** Programs its points start that must be installed on the machines of its roles (one line each, for messages and docs). */
+  needs: readonly string[];
 }
 
 const NUMBER_TEXT = /^\s*[-+]?(\d+(\.\d*)?|\.\d+)(e[-+]?\d+)?\s*$/i;

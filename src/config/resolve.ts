@@ -1,22 +1,27 @@
-/** Semantic checks and resolution of a structurally valid benchmark document into a ResolvedBenchmark. */
-import { formatDuration, parseDuration } from '../base/duration.ts';
+/**
+ * The common resolution of a structurally valid benchmark document into a ResolvedBenchmark:
+ * the matrix, its links and constraints, order, hooks, times, the parameters' types and the
+ * executor. The workload's own part is resolved by its definition (workloads/<type>-resolve.ts,
+ * found in the registry), the recording's by resolve-recording.ts.
+ */
+import { formatDuration } from '../base/duration.ts';
 import { sha256 } from '../base/canonical.ts';
 import { errorMessage, type Problem } from '../base/errors.ts';
 import { suggestHint } from '../base/suggest.ts';
-import { DEFAULT_MAX_RUNS, describeSeconds, MAX_TIME_S, MIN_INTERVAL_S, PROBLEMS_SHOWN } from './limits.ts';
-import { expandRange, PlanTooComplexError, Search, type RangeSpec } from './matrix.ts';
+import { DEFAULT_MAX_RUNS, describeSeconds, MAX_TIME_S } from './limits.ts';
+import { expandRange, type RangeSpec } from './matrix.ts';
 import { planSizeProblem } from './plan-size.ts';
-import { inferParam, typeValue, type Better, type DeclaredByFile, type MetricDecl, type ParamDecl, type TypedValue } from './declare.ts';
-import { BUILTIN_TEMPLATE_NAMES, type Axis, type ExecutorSettings, type ExtractRule, type Order, type Params, type ParamValue, type PartialPoint, type ProbeRates, type ProcessSelection, type Recording, type ResolvedBenchmark, type ResolvedHook, type ResolvedParam, type ResolvedWorkload } from './resolved.ts';
-import { CommandWorkloadSchema, SpiceWorkloadSchema, StreamWorkloadSchema, type RawSpiceWorkload, type BenchmarkFile, type RawAxis, type RawCommandWorkload, type RawHooks, type RawStreamWorkload } from './schema.ts';
-import { workloadDecl } from './workloads/index.ts';
+import { inferParam, typeValue, type DeclaredByFile, type ParamDecl, type TypedValue } from './declare.ts';
+import { BUILTIN_TEMPLATE_NAMES, type Axis, type ExecutorSettings, type Order, type Params, type ParamValue, type PartialPoint, type ResolvedBenchmark, type ResolvedHook, type ResolvedParam, type ResolvedWorkload } from './resolved.ts';
+import { checkArgv, checkTemplateMap, checkTemplates, Ctx, seconds } from './resolve-kit.ts';
+import { resolveRecording } from './resolve-recording.ts';
+import type { BenchmarkFile, RawAxis, RawHooks } from './schema.ts';
+import { workloadDecl, workloadTypes } from './workloads/index.ts';
 import { show } from './show.ts';
-import { CODEC_DEPENDENT_PARAMS, parseBitrate, SettingError, streamSettings, STREAM_PARAMS } from './stream-settings.ts';
-import { spiceSettings, SPICE_PARAMS } from './spice-settings.ts';
-import { problemAt, pathText, type Locator, type PathSeg } from './source.ts';
-import { templateRefs } from './template.ts';
+import { SettingError } from './stream-settings.ts';
+import { pathText, type Locator, type PathSeg } from './source.ts';
 import { validateAgainst } from './validate.ts';
-import { y4mSourceProblem } from './y4m-check.ts';
+import type { WorkloadDef } from './workload-def.ts';
 
 const DEFAULT_HOOK_TIMEOUT_S = 60;
 
@@ -26,84 +31,11 @@ const RESERVED: readonly string[] = [...BUILTIN_TEMPLATE_NAMES, 'set', 'status',
 /** A parameter name becomes a column, a template name and a key of plain objects: short, and not an Object property. */
 const MAX_PARAM_NAME = 64;
 
-/** Workload types this version knows, with the schema each is checked against. */
-export const WORKLOAD_TYPES = { stream: StreamWorkloadSchema, spice: SpiceWorkloadSchema, command: CommandWorkloadSchema } as const;
-
-class Ctx {
-  problems: Problem[] = [];
-  constructor(readonly loc: Locator) {}
-  /** A hint may be given as a function: it is worked out only for problems that will be shown. */
-  add(path: PathSeg[], message: string, hint?: string | (() => string), key?: string): void {
-    const h = typeof hint === 'function' ? (this.problems.length < PROBLEMS_SHOWN ? hint() : undefined) : hint;
-    this.problems.push(problemAt(this.loc, path, message, h, key));
-  }
-}
 
 function axisValues(raw: RawAxis): ParamValue[] {
   if (Array.isArray(raw)) return raw;
   if (raw !== null && typeof raw === 'object') return expandRange(raw as RangeSpec);
   return [raw];
-}
-
-/** What a duration field takes: above 0 (a timeout, a duration) or from 0 (a warm-up), or at least a sampling interval. */
-type TimeKind = 'positive' | 'nonnegative' | 'interval';
-
-/**
- * Seconds of a duration field, within what the engine's timers hold (MAX_TIME_S). `dflt` is
- * returned for an absent value, and after reporting a bad one.
- */
-function seconds(ctx: Ctx, path: PathSeg[], v: unknown, dflt: number, kind: TimeKind = 'positive'): number {
-  if (v === undefined) return dflt;
-  const s = parseDuration(v);
-  if (s === undefined) {
-    ctx.add(path, `${show(v)} is not a duration`, 'write seconds as a number, or "500ms", "5s", "2m"');
-    return dflt;
-  }
-  if (s > MAX_TIME_S) {
-    ctx.add(path, `${show(v)} is longer than the ${describeSeconds(MAX_TIME_S)} a duration may be`, 'split a long measurement into several points');
-    return dflt;
-  }
-  if (kind === 'positive' && s <= 0) {
-    ctx.add(path, `${show(v)} must be above 0`);
-    return dflt;
-  }
-  if (kind === 'interval' && s < MIN_INTERVAL_S) {
-    ctx.add(path, `${show(v)} is shorter than the ${MIN_INTERVAL_S * 1000}ms a sampling interval may be`);
-    return dflt;
-  }
-  return s;
-}
-
-/** Checks the placeholders of one templated string against the names it may use. */
-function checkTemplate(ctx: Ctx, path: PathSeg[], text: string, allowed: readonly string[]): void {
-  try {
-    for (const ref of templateRefs(text)) {
-      if (!allowed.includes(ref)) ctx.add(path, `unknown placeholder {${show(ref, 40, false)}}`, () => suggestHint(ref, allowed));
-    }
-  } catch (e) {
-    ctx.add(path, errorMessage(e));
-  }
-}
-
-function checkTemplates(ctx: Ctx, path: PathSeg[], strings: readonly string[], allowed: readonly string[]): void {
-  strings.forEach((s, i) => checkTemplate(ctx, [...path, i], s, allowed));
-}
-
-/**
- * The values of an env mapping, each at its own key; and the keys themselves: a name a process can
- * be given. An empty name, or one holding '=' (`PATH=/tmp/evil:/usr/bin:/bin` would set PATH) or
- * NUL, is refused.
- */
-function checkTemplateMap(ctx: Ctx, path: PathSeg[], map: Readonly<Record<string, string>> | undefined, allowed: readonly string[]): void {
-  for (const [k, v] of Object.entries(map ?? {})) {
-    if (k === '' || k.includes('=') || k.includes('\u0000')) ctx.add(path, `${show(k)} is not an environment variable name: a name is not empty and holds no '=' or NUL`, 'e.g. env: {LOG_LEVEL: debug}', k);
-    checkTemplate(ctx, [...path, k], v, allowed);
-  }
-}
-
-/** A program to start: its name (argv[0]) cannot be empty. */
-function checkArgv(ctx: Ctx, path: PathSeg[], argv: readonly string[]): void {
-  if (argv[0] === '') ctx.add([...path, 0], 'the program name (argv[0]) is empty', 'name the program to run, e.g. [ffmpeg, -version]');
 }
 
 function hooks(ctx: Ctx, path: PathSeg[], raw: RawHooks | undefined, allowed: readonly string[]): ResolvedHook[] {
@@ -164,284 +96,21 @@ function partials(ctx: Ctx, key: 'exclude' | 'only', raw: BenchmarkFile['exclude
   });
 }
 
-function extractRules(ctx: Ctx, raw: RawCommandWorkload['metrics']): ExtractRule[] {
-  return (raw ?? []).map((r, i): ExtractRule => {
-    const from = r.from ?? 'stdout';
-    if ('regex' in r) {
-      try {
-        const re = new RegExp(r.regex, r.flags ?? '');
-        const named = /\(\?<[A-Za-z_]/.test(r.regex);
-        if (!named && !r.name) ctx.add(['workload', 'metrics', i, 'regex'], 'a regex without named groups needs `name`', 'name the value with (?<speed>...) or add name: speed');
-        if (new RegExp(`${re.source}|`).exec('')!.length < 2) ctx.add(['workload', 'metrics', i, 'regex'], 'the regex has no capture group', 'capture the value: speed=(?<speed>[0-9.]+)');
-      } catch (e) {
-        ctx.add(['workload', 'metrics', i, 'regex'], `invalid regular expression: ${show(errorMessage(e), 200, false)}`);
-      }
-      return { kind: 'regex', from, pattern: r.regex, ...(r.flags ? { flags: r.flags } : {}), ...(r.name ? { name: r.name } : {}), ...(r.take ? { take: r.take } : {}) } as ExtractRule;
-    }
-    if ('jsonl' in r) return { kind: 'jsonl', from, ...(r.take ? { take: r.take } : {}), ...(r.prefix ? { prefix: r.prefix } : {}) };
-    return { kind: 'keyvalue', from, ...(r.take ? { take: r.take } : {}), ...(r.block_end ? { block_end: r.block_end } : {}), ...(r.prefix ? { prefix: r.prefix } : {}) };
-  });
-}
-
-function workload(ctx: Ctx, raw: BenchmarkFile['workload'], allowed: readonly string[]): ResolvedWorkload | undefined {
+/** The workload block, checked against its type's schema and resolved by its definition. */
+function workload(ctx: Ctx, raw: BenchmarkFile['workload'], allowed: readonly string[]): { w: ResolvedWorkload; def: WorkloadDef } | undefined {
   const type = (raw as { type: string }).type;
-  // Own keys only: `type: constructor` must not find Object's constructor.
-  if (!Object.hasOwn(WORKLOAD_TYPES, type)) {
-    ctx.add(['workload', 'type'], `unknown workload type ${show(type)}`, suggestHint(type, Object.keys(WORKLOAD_TYPES)));
+  // A Map of the registry: `type: constructor` finds no Object property.
+  const def = workloadDecl(type);
+  if (!def) {
+    ctx.add(['workload', 'type'], `unknown workload type ${show(type)}`, suggestHint(type, workloadTypes()));
     return undefined;
   }
-  const schema = WORKLOAD_TYPES[type as keyof typeof WORKLOAD_TYPES];
-  const problems = validateAgainst(schema, raw, ctx.loc, ['workload']);
+  const problems = validateAgainst(def.schema, raw, ctx.loc, ['workload']);
   if (problems.length > 0) {
     ctx.problems.push(...problems);
     return undefined;
   }
-  if (type === 'stream') return streamWorkload(ctx, raw as RawStreamWorkload);
-  if (type === 'spice') {
-    const w = raw as RawSpiceWorkload;
-    return { type: 'spice', defaults: pickDefaults(w, SPICE_PARAMS), ...(w.content ? { content: w.content } : {}), ...(w.timeout !== undefined ? { timeoutS: seconds(ctx, ['workload', 'timeout'], w.timeout, 0) } : {}) };
-  }
-  const w = raw as RawCommandWorkload;
-  checkArgv(ctx, ['workload', 'argv'], w.argv);
-  checkTemplates(ctx, ['workload', 'argv'], w.argv, allowed);
-  checkTemplateMap(ctx, ['workload', 'env'], w.env, allowed);
-  if (w.cwd !== undefined) checkTemplate(ctx, ['workload', 'cwd'], w.cwd, allowed);
-  return {
-    type: 'command',
-    argv: w.argv,
-    env: w.env ?? {},
-    ...(w.cwd !== undefined ? { cwd: w.cwd } : {}),
-    ...(w.timeout !== undefined ? { timeoutS: seconds(ctx, ['workload', 'timeout'], w.timeout, 0) } : {}),
-    sampleIntervalS: seconds(ctx, ['workload', 'sample_interval'], w.sample_interval, 0.1, 'interval'),
-    metrics: extractRules(ctx, w.metrics),
-    successExitCodes: w.success_exit_codes ?? [0],
-  };
-}
-
-/** The agents and probes of a run; defaults: local agents for the stream's three roles, or one `local` agent. */
-function resolveRecording(ctx: Ctx, raw: BenchmarkFile['recording'], type: string): Recording | undefined {
-  if (raw === false) return undefined;
-  const r = raw ?? {};
-  const agents: Recording['agents'] = r.agents
-    ? Object.entries(r.agents).map(([role, a]) => (a === 'local' ? { role } : { role, url: a.url, ...(a.token_env ? { tokenEnv: a.token_env } : {}) }))
-    : (type === 'stream' || type === 'spice' ? ['guest', 'host', 'client'] : ['local']).map((role) => ({ role }));
-  for (const a of agents) {
-    if (a.url !== undefined && !/^https?:\/\//.test(a.url)) ctx.add(['recording', 'agents', a.role, 'url'], `'${a.url}' is not an http:// or https:// URL`);
-  }
-  const ms = (path: PathSeg[], v: number | string | false | undefined, dflt: number | false): number | false => (v === false ? false : v === undefined ? dflt : seconds(ctx, path, v, 0.1, 'interval') * 1000);
-  const p = r.probes ?? {};
-  const probes: ProbeRates = {
-    cpu: ms(['recording', 'probes', 'cpu'], p.cpu, 100),
-    mem: ms(['recording', 'probes', 'mem'], p.mem, 100),
-    net: ms(['recording', 'probes', 'net'], p.net, 100),
-    proc: ms(['recording', 'probes', 'proc'], p.proc, 100) || 100,
-    cpufreq: ms(['recording', 'probes', 'cpufreq'], p.cpufreq, 1000),
-    gpu: ms(['recording', 'probes', 'gpu'], p.gpu, 1000),
-  };
-  if (r.custom) {
-    probes.custom = r.custom.map((c, i) => {
-      if (c.on !== undefined && !agents.some((a) => a.role === c.on)) ctx.add(['recording', 'custom', i, 'on'], `no agent has role '${c.on}'`, suggestHint(c.on, agents.map((a) => a.role)));
-      checkArgv(ctx, ['recording', 'custom', i, 'run'], c.run);
-      return { name: c.name, argv: c.run, format: c.format, intervalMs: ms(['recording', 'custom', i, 'interval'], c.interval, 1000) || 1000, ...(c.on ? { on: c.on } : {}) };
-    });
-  }
-  return { agents, probes, processes: processSelections(ctx, r.processes ?? [], agents.map((a) => a.role), type), allowCommands: r.allow_commands ?? false };
-}
-
-/**
- * Labels the workloads give the processes they start themselves (src/workloads: command.ts,
- * stream.ts, spice.ts call ctx.watch with them): a declared process under one of them would
- * mix with the workload's own.
- */
-const WORKLOAD_PROCESS_LABELS: Record<string, readonly string[]> = { command: ['command'], stream: ['guest', 'host', 'client'], spice: ['server', 'player', 'relay', 'client'] };
-
-/** `recording.processes`: one criterion each, a regex that compiles, a known role, one label per role. */
-function processSelections(ctx: Ctx, raw: NonNullable<Exclude<BenchmarkFile['recording'], false | undefined>['processes']>, roles: readonly string[], type: string): ProcessSelection[] {
-  const out: ProcessSelection[] = [];
-  const seen = new Map<string, number>();
-  raw.forEach((p, i) => {
-    const at = (...rest: PathSeg[]): PathSeg[] => ['recording', 'processes', i, ...rest];
-    const criteria = (['name', 'cmdline', 'cgroup', 'pid'] as const).filter((k) => p[k] !== undefined);
-    if (criteria.length !== 1) {
-      ctx.add(
-        at(),
-        `process '${p.label}' needs exactly one of name, cmdline, cgroup, pid${criteria.length > 1 ? ` (it has ${criteria.join(' and ')})` : ''}`,
-        criteria.length > 1 ? 'declare one entry per criterion, each with its own label' : "e.g. name: x11vnc (the executable's name) or cmdline: 'vncviewer .*'",
-      );
-    }
-    if (p.cmdline !== undefined) {
-      try {
-        new RegExp(p.cmdline);
-      } catch (e) {
-        ctx.add(at('cmdline'), show(errorMessage(e), 200, false));
-      }
-    }
-    let role = p.on;
-    if (role === undefined) {
-      if (roles.length === 1) role = roles[0];
-      else ctx.add(at(), `process '${p.label}' needs \`on\`: the workload has several roles (${roles.join(', ')})`, `e.g. on: ${roles[0]}`);
-    } else if (!roles.includes(role)) ctx.add(at('on'), `no agent has role '${role}'`, () => suggestHint(role!, roles));
-    if ((Object.hasOwn(WORKLOAD_PROCESS_LABELS, type) ? WORKLOAD_PROCESS_LABELS[type]! : []).includes(p.label)) ctx.add(at('label'), `label '${p.label}' is taken by the ${type} workload's own processes`, 'choose another label');
-    if (role === undefined) return;
-    const key = `${role}\u0000${p.label}`;
-    const first = seen.get(key);
-    if (first !== undefined) ctx.add(at('label'), `label '${p.label}' is used twice on role ${role} (also recording.processes[${first}])`, 'each process needs its own label: its metrics are named by it');
-    else seen.set(key, i);
-    out.push({ label: p.label, role, ...(p.name !== undefined ? { name: p.name } : {}), ...(p.cmdline !== undefined ? { cmdline: p.cmdline } : {}), ...(p.cgroup !== undefined ? { cgroup: p.cgroup } : {}), ...(p.pid !== undefined ? { pid: p.pid } : {}) });
-  });
-  return out;
-}
-
-function streamWorkload(ctx: Ctx, w: RawStreamWorkload): ResolvedWorkload {
-  const defaults = pickDefaults(w, STREAM_PARAMS);
-  const schedule: { atS: number; bitrate?: number; fps?: number; keyframe?: boolean }[] = [];
-  (w.schedule ?? []).forEach((c, i) => {
-    const at = seconds(ctx, ['workload', 'schedule', i, 'at'], c.at, 0, 'nonnegative');
-    const entry: (typeof schedule)[number] = { atS: at };
-    if (c.bitrate !== undefined) {
-      try {
-        entry.bitrate = parseBitrate(c.bitrate);
-      } catch (e) {
-        ctx.add(['workload', 'schedule', i, 'bitrate'], errorMessage(e));
-      }
-    }
-    if (c.fps !== undefined && !(c.fps >= 1 && c.fps <= 240)) ctx.add(['workload', 'schedule', i, 'fps'], `fps ${c.fps} must be from 1 to 240`);
-    if (c.fps !== undefined) entry.fps = c.fps;
-    if (c.keyframe !== undefined) entry.keyframe = c.keyframe;
-    schedule.push(entry);
-  });
-  const cpus = w.cpus && Object.keys(w.cpus).length > 0 ? (Object.fromEntries(Object.entries(w.cpus).filter(([, v]) => v !== undefined)) as Record<string, number[]>) : undefined;
-  return { type: 'stream', defaults, schedule, ...(cpus ? { cpus } : {}), ...(w.timeout !== undefined ? { timeoutS: seconds(ctx, ['workload', 'timeout'], w.timeout, 0) } : {}) };
-}
-
-/**
- * Checks a workload's parameter values where they are written (its defaults, then each matrix
- * value of its parameters), so a bad one names its line before anything runs. Each distinct
- * value is parsed once, not each point: with the other parameters at their defaults, and those
- * whose rules depend on the codec (`dependent`) once per codec they meet in the plan.
- */
-function checkParamValues(
-  ctx: Ctx,
-  defaults: Record<string, ParamValue>,
-  plan: { axes: Axis[]; links: string[][]; exclude: PartialPoint[]; only: PartialPoint[] },
-  params: Record<string, string>,
-  parse: (p: Record<string, ParamValue>, times: { warmupS: number; durationS: number }) => unknown,
-  dependent: readonly string[],
-): void {
-  const times = { warmupS: 0, durationS: 1 };
-  // The context of each check: the defaults, less the codec and what depends on it, so that a
-  // default preset meant for the matrix's vp9 is not judged against the default h264.
-  const base = Object.fromEntries(Object.entries(defaults).filter(([k]) => k !== 'codec' && !dependent.includes(k)));
-  const codecAxis = plan.axes.find((a) => a.name === 'codec');
-  const unconstrained = plan.exclude.length === 0 && plan.only.length === 0;
-  let search: Search | undefined;
-  /** Whether some planned point has both values; a bad pair that exclude/only or a link rule out is no error. */
-  const together = (name: string, v: ParamValue, codec: ParamValue): boolean => {
-    const onAxis = plan.axes.some((a) => a.name === name);
-    if (unconstrained && !plan.links.some((g) => g.includes('codec') && g.includes(name))) return true;
-    try {
-      search ??= new Search(plan.axes, plan.links, plan.exclude, plan.only);
-      return search.setFilter([{ codec: [codec], ...(onAxis ? { [name]: [v] } : {}) }]).count(0) !== 0;
-    } catch (e) {
-      // Too intricate to tell: check the pair, as if it were planned.
-      if (e instanceof PlanTooComplexError) return true;
-      throw e;
-    }
-  };
-  const codecsFor = (name: string): (ParamValue | undefined)[] => {
-    if (!dependent.includes(name)) return [undefined];
-    if (!codecAxis) return [defaults['codec']];
-    return codecAxis.values;
-  };
-  const check = (name: string, v: ParamValue, path: PathSeg[]): void => {
-    for (const codec of codecsFor(name)) {
-      try {
-        parse({ ...base, ...(codec !== undefined ? { codec } : {}), [name]: v }, times);
-      } catch (e) {
-        if (!(e instanceof SettingError)) throw e;
-        // Another parameter's error is reported when that parameter's turn comes; a pair the
-        // plan never runs is no error (asked only on failure: a count per pair costs).
-        if (e.param === name && (codec === undefined || !codecAxis || together(name, v, codec))) {
-          ctx.add(path, e.message);
-          return;
-        }
-      }
-    }
-  };
-  const onAxis = new Set(plan.axes.map((a) => a.name));
-  for (const [name, v] of Object.entries(defaults)) if (!onAxis.has(name)) check(name, v, ['workload', name]);
-  for (const a of plan.axes) {
-    if (!(a.name in params)) continue;
-    a.values.forEach((v, i) => check(a.name, v, ['matrix', a.name, ...(a.values.length > 1 ? [i] : [])]));
-  }
-}
-
-/**
- * Each distinct stream `source` where it is written (the workload's default unless the matrix
- * lists sources): an existing regular file with a YUV4MPEG2 header, checked without opening a
- * FIFO (src/config/y4m-check.ts), so a bad one is refused here, not when its point runs.
- */
-function checkSources(ctx: Ctx, defaults: Record<string, ParamValue>, axes: readonly Axis[]): void {
-  const axis = axes.find((a) => a.name === 'source');
-  const where: [ParamValue, PathSeg[]][] = axis ? axis.values.map((v, i) => [v, ['matrix', 'source', ...(axis.values.length > 1 ? [i] : [])]]) : defaults['source'] !== undefined ? [[defaults['source'], ['workload', 'source']]] : [];
-  const seen = new Map<string, string | undefined>();
-  for (const [v, path] of where) {
-    const file = String(v);
-    if (!seen.has(file)) seen.set(file, y4mSourceProblem(file));
-    const problem = seen.get(file);
-    if (problem !== undefined) ctx.add(path, problem, 'give a .y4m file, e.g. one written by: ffmpeg -i clip.mp4 -pix_fmt yuv420p clip.y4m');
-  }
-}
-
-/** The workload block's values of the named parameters: the defaults under the matrix. */
-function pickDefaults(raw: object, params: Record<string, string>): Record<string, ParamValue> {
-  const defaults: Record<string, ParamValue> = {};
-  for (const k of Object.keys(params)) {
-    const v = (raw as Record<string, unknown>)[k];
-    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') defaults[k] = v;
-  }
-  return defaults;
-}
-
-/** The metric names a rule gives: its named groups or `name` (regex), else a pattern of whatever follows its prefix. */
-function ruleNames(r: NonNullable<RawCommandWorkload['metrics']>[number]): { names: string[]; pattern?: string } {
-  if ('regex' in r) {
-    const groups = [...r.regex.matchAll(/\(\?<([A-Za-z_][A-Za-z0-9_]*)>/g)].map((m) => m[1]!);
-    return { names: groups.length > 0 ? [...new Set(groups)] : r.name ? [r.name] : [] };
-  }
-  return { names: [], pattern: `${r.prefix ?? ''}*` };
-}
-
-/**
- * The metrics of the file's extraction rules, with what it says beside each rule (`unit`,
- * `better`): one unit or direction for all of a rule's metrics, or per metric name. Only what
- * is given is declared: a metric without a unit has none, never a guessed one.
- */
-function ruleMetrics(ctx: Ctx, raw: RawCommandWorkload['metrics']): MetricDecl[] {
-  const out: MetricDecl[] = [];
-  (raw ?? []).forEach((r, i) => {
-    const { names, pattern } = ruleNames(r);
-    const gives = (name: string) => names.includes(name) || (pattern !== undefined && name.startsWith(pattern.slice(0, -1)) && name.length >= pattern.length);
-    const keyed = new Set<string>();
-    for (const field of ['unit', 'better'] as const) {
-      const v = r[field];
-      if (v === undefined || typeof v === 'string') continue;
-      for (const name of Object.keys(v)) {
-        if (gives(name)) keyed.add(name);
-        else ctx.add(['workload', 'metrics', i, field, name], `no metric '${name}' comes from this rule`, () => (names.length > 0 ? suggestHint(name, names) : `its metrics are named ${pattern}`));
-      }
-    }
-    const doc = `extracted by workload.metrics[${i}]`;
-    const decl = (name: string): MetricDecl => {
-      const unit = typeof r.unit === 'string' ? r.unit : r.unit?.[name];
-      const better: Better = (typeof r.better === 'string' ? r.better : r.better?.[name]) ?? 'none';
-      return { name, ...(unit !== undefined ? { unit } : {}), better, role: 'local', kind: 'summary', view: 'points', doc };
-    };
-    // Names given one by one first: findMetric takes an exact name before a pattern.
-    for (const name of new Set([...names, ...keyed])) out.push(decl(name));
-    if (pattern !== undefined) out.push(decl(pattern));
-  });
-  return out;
+  return { w: def.resolve(ctx, raw, allowed), def };
 }
 
 /** The fixed unit of the types whose values are stored in base units. */
@@ -452,8 +121,9 @@ const BASE_UNITS: Partial<Record<ParamDecl['type'], string>> = { duration: 'ms',
  * for the names it declares (their values are checked by checkParamValues), the file's `params:`
  * section for the others, else inferred from the values (numbers: number; else text).
  */
-function resolveParams(ctx: Ctx, raw: BenchmarkFile['params'], axes: readonly Axis[], type: string | undefined): Record<string, ResolvedParam> {
-  const declared = type !== undefined ? workloadDecl(type)?.params ?? [] : [];
+function resolveParams(ctx: Ctx, raw: BenchmarkFile['params'], axes: readonly Axis[], def: WorkloadDef | undefined): Record<string, ResolvedParam> {
+  const declared = def?.params ?? [];
+  const type = def?.type;
   const names = axes.map((a) => a.name);
   for (const [name, info] of Object.entries(raw ?? {})) {
     if (declared.some((d) => d.name === name)) ctx.add(['params', name], `'${name}' is a parameter of the ${type} workload, which declares its type and unit`, 'remove it from params');
@@ -627,33 +297,24 @@ export function resolveBenchmark(data: BenchmarkFile, loc: Locator, text: string
   }
   const setup = hooks(ctx, ['setup'], data.setup, setNames);
   const teardown = hooks(ctx, ['teardown'], data.teardown, setNames);
-  const w = workload(ctx, data.workload, pointNames);
+  const resolved = workload(ctx, data.workload, pointNames);
+  const w = resolved?.w;
   const plan = { axes, links, exclude, only };
   // The plan's size first: values are checked per distinct value, and a plan past the limit
   // (200000 values, say) would be checked at length only to be refused.
   const size = planSound ? planSizeProblem({ ...plan, repeat: data.repeat ?? 1 }, [], maxRuns) : undefined;
   if (size) ctx.add([], size.message, size.hint, size.key);
-  else if (w?.type === 'stream') {
-    checkParamValues(ctx, w.defaults, plan, STREAM_PARAMS, streamSettings, CODEC_DEPENDENT_PARAMS);
-    checkSources(ctx, w.defaults, axes);
-  }
-  else if (w?.type === 'spice') checkParamValues(ctx, w.defaults, plan, SPICE_PARAMS, spiceSettings, []);
+  else if (resolved) resolved.def.checkPlan?.(ctx, resolved.w, plan);
   const warmupS = seconds(ctx, ['warmup'], data.warmup, 0, 'nonnegative');
   const durationS = data.duration === undefined ? undefined : seconds(ctx, ['duration'], data.duration, 1);
   if (warmupS + (durationS ?? 0) > MAX_TIME_S) {
     ctx.add(['duration'], `warmup + duration is ${formatDuration(warmupS + (durationS ?? 0))}, longer than the ${describeSeconds(MAX_TIME_S)} a point may last`);
   }
-  if (w?.type === 'stream') {
-    // The stream ends at warmup + duration (10 s by default): a change scheduled later never applies.
-    const endS = warmupS + (durationS ?? 10);
-    w.schedule.forEach((c, i) => {
-      if (c.atS >= endS) ctx.add(['workload', 'schedule', i, 'at'], `at ${formatDuration(c.atS)} is after the stream ends (${formatDuration(endS)}), so the change would never apply`);
-    });
-  }
+  resolved?.def.checkTimes?.(ctx, resolved.w, { warmupS, ...(durationS !== undefined ? { durationS } : {}) });
 
-  const params = resolveParams(ctx, data.params, axes, w?.type);
-  const metrics = w?.type === 'command' ? ruleMetrics(ctx, (data.workload as RawCommandWorkload).metrics) : [];
-  const recording = w ? resolveRecording(ctx, data.recording, w.type) : undefined;
+  const params = resolveParams(ctx, data.params, axes, resolved?.def);
+  const metrics = resolved?.def.fileMetrics?.(ctx, data.workload) ?? [];
+  const recording = resolved ? resolveRecording(ctx, data.recording, resolved.def) : undefined;
   if (recording) {
     const roles = recording.agents.map((a) => a.role);
     for (const h of [...setup, ...teardown, ...Object.values(paramHooks).flatMap((x) => [...x.before, ...x.after])]) {

@@ -92,7 +92,15 @@ export interface ExecutorSettings {
   slurmOptions: string[];
 }
 
-export type ResolvedWorkload = CommandWorkload | StreamWorkload | SpiceWorkload;
+/**
+ * A workload's resolved part of a benchmark file: its type and what its definition resolved
+ * (CommandWorkload, StreamWorkload, SpiceWorkload, or another module's). Only the workload's own
+ * modules look inside; the engine hands it to the runner its registry names for the type.
+ */
+export interface ResolvedWorkload {
+  type: string;
+  timeoutS?: number;
+}
 
 export interface Axis {
   name: string;

@@ -1,17 +1,58 @@
-/** The workload for a resolved benchmark's `workload` section. */
+/**
+ * The registry of workload modules: each is one module that declares everything about its
+ * workload (its definition, which config resolves with: parameters, metrics, roles, placement,
+ * what it needs installed, how it resolves its part of a benchmark file) and runs its points.
+ * Adding a workload is its module and one line here (or one registerWorkload call). The engine,
+ * the executors and the CLI ask this registry and the definitions; none names a workload.
+ */
+import { registerWorkloadDef, workloadDecl } from '../config/workloads/index.ts';
 import type { ResolvedWorkload } from '../config/resolved.ts';
+import type { WorkloadDef } from '../config/workload-def.ts';
+import { COMMAND_WORKLOAD } from '../config/workloads/command-resolve.ts';
+import { SPICE_WORKLOAD } from '../config/workloads/spice-resolve.ts';
+import { STREAM_WORKLOAD } from '../config/workloads/stream-resolve.ts';
+import type { CommandWorkload, SpiceWorkload, StreamWorkload } from '../config/resolved.ts';
 import { CommandRunner } from './command.ts';
 import { SpiceRunner } from './spice.ts';
 import { StreamRunner } from './stream.ts';
 import type { Workload } from './workload.ts';
 
+/** A workload: its definition (config's side) and how a point of it runs. */
+export interface WorkloadModule<W extends ResolvedWorkload = ResolvedWorkload> {
+  def: WorkloadDef<W>;
+  /** The runner of a benchmark's resolved workload. */
+  create(w: W): Workload;
+  /**
+   * The module's URL (its `import.meta.url`), whose default export is this object: a process
+   * that runs a point elsewhere (a Slurm job's) loads it from there when its own registry
+   * lacks the type. Absent for the built-in workloads, which every streambench process has.
+   */
+  url?: string;
+}
+
+/** The workloads this version ships. */
+export const BUILTIN_WORKLOADS: readonly WorkloadModule[] = [
+  { def: STREAM_WORKLOAD, create: (w: StreamWorkload) => new StreamRunner(w) } as WorkloadModule<StreamWorkload>,
+  { def: SPICE_WORKLOAD, create: (w: SpiceWorkload) => new SpiceRunner(w) } as WorkloadModule<SpiceWorkload>,
+  { def: COMMAND_WORKLOAD, create: (w: CommandWorkload) => new CommandRunner(w) } as WorkloadModule<CommandWorkload>,
+] as readonly WorkloadModule[];
+
+const modules = new Map<string, WorkloadModule>(BUILTIN_WORKLOADS.map((m) => [m.def.type, m]));
+
+/** Adds a workload module (its definition goes to config's registry too): benchmark files may name it from then on. */
+export function registerWorkload<W extends ResolvedWorkload>(m: WorkloadModule<W>): void {
+  modules.set(m.def.type, m as unknown as WorkloadModule);
+  registerWorkloadDef(m.def as unknown as WorkloadDef);
+}
+
+/** The module of a workload type; undefined for one this process does not know. */
+export function workloadModule(type: string): WorkloadModule | undefined {
+  return modules.get(type);
+}
+
+/** The runner for a resolved benchmark's `workload` section. */
 export function createWorkload(w: ResolvedWorkload): Workload {
-  switch (w.type) {
-    case 'command':
-      return new CommandRunner(w);
-    case 'stream':
-      return new StreamRunner(w);
-    case 'spice':
-      return new SpiceRunner(w);
-  }
+  const m = modules.get(w.type);
+  if (!m || !workloadDecl(w.type)) throw new Error(`no workload module of type '${w.type}' is registered`);
+  return m.create(w);
 }

@@ -1,6 +1,6 @@
 /** `streambench schema`: prints the JSON Schema of benchmark files, for editors. */
 import { jsonSchema } from '../../config/schema.ts';
-import { WORKLOAD_TYPES } from '../../config/resolve.ts';
+import { workloadDecl, workloadTypes } from '../../config/workloads/index.ts';
 import { pointSchemaDocument } from '../../store/point-schema.ts';
 import { helpText, parseCommand, type CommandSpec } from '../args.ts';
 
@@ -19,7 +19,7 @@ export const schemaSpec = {
 } satisfies CommandSpec;
 
 export function schemaText(): string {
-  return JSON.stringify(jsonSchema(Object.values(WORKLOAD_TYPES)), null, 2) + '\n';
+  return JSON.stringify(jsonSchema(workloadTypes().map((t) => workloadDecl(t)!.schema)), null, 2) + '\n';
 }
 
 /** The JSON Schema of point.json, as `schema --point` prints it. */

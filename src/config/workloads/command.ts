@@ -28,4 +28,10 @@ export const COMMAND_DECL: WorkloadDecl = {
   params: [],
   metrics: COMMAND_METRICS,
   headline: ['wall_time_s', 'cpu_pct', 'peak_rss_mb'],
+  processLabels: ['command'],
+  executors: {
+    agents: { refused: "the command workload cannot run under the agents executor (only stream places its roles on the agents' machines)" },
+    slurm: { machines: ['local'], reach: 'none' },
+  },
+  needs: [],
 };

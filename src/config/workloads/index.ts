@@ -1,18 +1,36 @@
-/** Every workload's declaration, by type, and the recording metrics they share. */
-import type { MetricDecl, ParamDecl, WorkloadDecl } from '../declare.ts';
-import { COMMAND_DECL } from './command.ts';
+/**
+ * The registry of workload definitions config resolves with, and the recording metrics they
+ * share. It starts with the built-in workloads' definitions; whoever assembles the program (the
+ * workload modules' registry, src/workloads/index.ts) hands it the others with registerWorkloadDef,
+ * so config never lists or branches on a workload of its own accord.
+ */
+import type { ExecutorPlacement, MetricDecl, ParamDecl, PlacingExecutor } from '../declare.ts';
+import type { WorkloadDef } from '../workload-def.ts';
+import { COMMAND_WORKLOAD } from './command-resolve.ts';
 import { RECORDING_METRICS } from './recording.ts';
-import { SPICE_DECL } from './spice.ts';
-import { STREAM_DECL } from './stream.ts';
+import { SPICE_WORKLOAD } from './spice-resolve.ts';
+import { STREAM_WORKLOAD } from './stream-resolve.ts';
 
 export { RECORDING_METRICS };
 
-/** The declarations of the workload types this version knows. */
-export const WORKLOAD_DECLS: Readonly<Record<string, WorkloadDecl>> = { stream: STREAM_DECL, spice: SPICE_DECL, command: COMMAND_DECL };
+/** The definitions of the workload types this version ships. */
+export const WORKLOAD_DECLS: Readonly<Record<string, WorkloadDef>> = { stream: STREAM_WORKLOAD, spice: SPICE_WORKLOAD, command: COMMAND_WORKLOAD };
 
-/** The declaration of a workload type; undefined for a type this version does not know. */
-export function workloadDecl(type: string): WorkloadDecl | undefined {
-  return Object.hasOwn(WORKLOAD_DECLS, type) ? WORKLOAD_DECLS[type] : undefined;
+const registry = new Map<string, WorkloadDef>(Object.entries(WORKLOAD_DECLS));
+
+/** Adds a workload's definition (or replaces the one of its type): from then on benchmark files may name it. */
+export function registerWorkloadDef(d: WorkloadDef): void {
+  registry.set(d.type, d);
+}
+
+/** The workload types known, in registration order. */
+export function workloadTypes(): string[] {
+  return [...registry.keys()];
+}
+
+/** The definition of a workload type; undefined for a type this program does not know. */
+export function workloadDecl(type: string): WorkloadDef | undefined {
+  return registry.get(type);
 }
 
 /** A workload's declared parameter by name. */
@@ -28,4 +46,9 @@ export function declaredMetrics(type: string): readonly MetricDecl[] {
 /** The roles a workload's points have (machines of the chain it places: guest, host, client; `local` for command). */
 export function declaredRoles(type: string): readonly string[] {
   return workloadDecl(type)?.roles ?? ['local'];
+}
+
+/** How an executor places a workload's points (its machines, one per role), or why it cannot. */
+export function placement(type: string, executor: PlacingExecutor): ExecutorPlacement {
+  return workloadDecl(type)?.executors[executor] ?? { refused: `unknown workload type '${type}'` };
 }

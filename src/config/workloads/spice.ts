@@ -88,5 +88,11 @@ export const SPICE_DECL: WorkloadDecl = {
   roles: ['guest', 'host', 'client'],
   params: SPICE_PARAM_DECLS,
   metrics: SPICE_METRICS,
+  processLabels: ['server', 'player', 'relay', 'client'],
+  executors: {
+    agents: { refused: "the spice workload cannot run under the agents executor (only stream places its roles on the agents' machines)" },
+    slurm: { refused: "the spice workload cannot run under the slurm executor yet (its roles are not placed on a job's nodes)", hint: 'run it with the local executor' },
+  },
+  needs: ['Xorg with the spiceqxl driver', 'Xvfb', 'remote-viewer', 'ffmpeg'],
   headline: ['codec.match', 'client.fps', 'client.fps_screen', 'client.bitrate', 'client.video_margin.p50', 'guest.cpu_pct', 'host.cpu_pct', 'client.cpu_pct', 'player.cpu_pct'],
 };

@@ -176,4 +176,15 @@ export const STREAM_DECL: WorkloadDecl = {
   params: STREAM_PARAM_DECLS,
   metrics: STREAM_METRICS,
   headline: ['client.fps', 'client.bitrate', 'latency.p50', 'latency.p95', 'client.psnr', 'frames.dropped', 'guest.cpu_pct', 'host.cpu_pct', 'client.cpu_pct'],
+  processLabels: ['guest', 'host', 'client'],
+  executors: {
+    agents: { machines: ['guest', 'host', 'client'], reach: 'address' },
+    slurm: {
+      machines: ['guest', 'host', 'client'],
+      reach: 'address',
+      // Its roles run on three nodes: their stamps meet on one clock only through the agents' measurements.
+      needsRecording: 'the stream workload under the slurm executor needs recording: its roles run on three nodes, and the recording agents measure their clocks (without them, latency would mix three clocks)',
+    },
+  },
+  needs: ['ffmpeg (the Debian package: libx264, libx265, libvpx, SVT-AV1, MJPEG)'],
 };
