@@ -50,6 +50,7 @@ const PACKAGE = 'streambench';
 /** Files (relative to the root) whose dynamic import with a computed argument is meant, and why. */
 const COMPUTED_IMPORTS: Record<string, string> = {
   'src/config/load.ts': "loads the user's TypeScript benchmark file (tsx's tsImport), which is not a module of src/",
+  'src/engine/slurm-node.ts': "loads a workload module the engine registered and names in the point's spec (tsx's tsImport), which is no module of src/ (a test's fixture workload)",
 };
 
 type Kind =

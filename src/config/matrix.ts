@@ -3,6 +3,8 @@ import { stableKey } from '../base/canonical.ts';
 import { MAX_PLAN_STEPS, MAX_RANGE_VALUES } from './limits.ts';
 import type { Axis, Order, ParamValue, Params, PartialPoint, ResolvedBenchmark } from './resolved.ts';
 import { seededRandom } from '../base/random.ts';
+import type { TypedValue } from './declare.ts';
+import { typePoint } from './typing.ts';
 
 /** A numeric range as written in the file. */
 export interface RangeSpec {
@@ -444,6 +446,8 @@ export interface PlannedRun {
   rep: number;
   index: number;
   params: Params;
+  /** The parameters typed (base units), as the workload computes with them and the record keeps them. */
+  typed: Record<string, TypedValue>;
 }
 
 /** The stable key of a point: parameters, workload and timing, normalised; order and names do not matter. */
@@ -471,6 +475,8 @@ export function planRuns(b: ResolvedBenchmark, filter: readonly PartialPoint[] =
   const points = expandPoints(b.axes, b.links, b.exclude, b.only, filter);
   return orderPoints(points, b.order, b.axes).flatMap((p) => {
     const key = pointKey(b, p.params);
-    return Array.from({ length: b.repeat }, (_, r) => ({ key, rep: r + 1, index: p.index, params: p.params }));
+    // Typed once per point, from the values typed when the file was resolved.
+    const typed = typePoint(b.params, p.params);
+    return Array.from({ length: b.repeat }, (_, r) => ({ key, rep: r + 1, index: p.index, params: p.params, typed }));
   });
 }

@@ -21,6 +21,9 @@ import { show } from './show.ts';
 import { SettingError } from './stream-settings.ts';
 import { pathText, type Locator, type PathSeg } from './source.ts';
 import { validateAgainst } from './validate.ts';
+import { declaredByFile } from './typing.ts';
+
+export { pointTyping } from './typing.ts';
 import type { WorkloadDef } from './workload-def.ts';
 
 const DEFAULT_HOOK_TIMEOUT_S = 60;
@@ -151,27 +154,6 @@ function resolveParams(ctx: Ctx, raw: BenchmarkFile['params'], axes: readonly Ax
     out[a.name] = { decl, source: own ? 'workload' : info ? 'file' : 'inferred', typed };
   }
   return out;
-}
-
-/**
- * A point's parameters typed (base units: bits/s, ms, ...), from the values typed when the file
- * was resolved, and what the file declared beyond the workload (its parameters' types, its
- * metrics' units), for the point's record.
- */
-export function pointTyping(b: Pick<ResolvedBenchmark, 'params' | 'metrics'>, params: Params): { typed: Record<string, TypedValue>; declared?: DeclaredByFile } {
-  const typed: Record<string, TypedValue> = {};
-  const declaredParams: NonNullable<DeclaredByFile['params']> = {};
-  for (const [name, v] of Object.entries(params)) {
-    const p = b.params[name];
-    if (!p) {
-      typed[name] = v;
-      continue;
-    }
-    typed[name] = p.typed.get(String(v)) ?? typeValue(p.decl, v);
-    if (p.source !== 'workload') declaredParams[name] = { ...p.decl, source: p.source };
-  }
-  const declared: DeclaredByFile = { ...(Object.keys(declaredParams).length > 0 ? { params: declaredParams } : {}), ...(b.metrics.length > 0 ? { metrics: [...b.metrics] } : {}) };
-  return { typed, ...(Object.keys(declared).length > 0 ? { declared } : {}) };
 }
 
 /**
@@ -348,6 +330,7 @@ export function resolveBenchmark(data: BenchmarkFile, loc: Locator, text: string
       ...(data.executor !== undefined ? { executor: resolveExecutor(data.executor) } : {}),
       params,
       metrics,
+      ...(declaredByFile(params, metrics) ? { declared: declaredByFile(params, metrics)! } : {}),
     },
   };
 }

@@ -1,5 +1,5 @@
 /** The benchmark as the engine sees it: parsed, validated and resolved once; never raw YAML. */
-import type { MetricDecl, ParamDecl, TypedValue } from './declare.ts';
+import type { DeclaredByFile, MetricDecl, ParamDecl, TypedValue } from './declare.ts';
 
 /** One rule that turns a program's output into metrics (applied by src/workloads/extract.ts). */
 export type ExtractRule =
@@ -152,6 +152,8 @@ export interface ResolvedBenchmark {
   params: Readonly<Record<string, ResolvedParam>>;
   /** Metrics the file describes (unit, direction beside the `command` workload's extraction rules). */
   metrics: readonly MetricDecl[];
+  /** What the file declares beyond the workload (its parameters' types, its metrics), resolved once: every point's record keeps it. */
+  declared?: DeclaredByFile;
 }
 
 /** Names usable in templates besides the parameters. */

@@ -12,19 +12,18 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { EnvironmentError, errorMessage } from '../base/errors.ts';
 import type { ResolvedBenchmark } from '../config/resolved.ts';
+import { placement } from '../config/workloads/index.ts';
 import type { AgentEndpoint } from '../record/collector.ts';
-import { writeSeriesParquet } from '../store/parquet.ts';
 import type { ClockRecord, PointConditions } from '../store/records.ts';
 import { monoMs } from '../base/clock.ts';
-import { pointConditions, timeBaseFor } from './point-checks.ts';
+import { timeBaseFor } from './point-checks.ts';
 import { createWorkload } from '../workloads/index.ts';
 import type { PointResult, RolePlacement } from '../workloads/workload.ts';
 import type { ExecutedAttempt, PointAttempt, RemoteExecutor } from './executor.ts';
 import { runHook } from './hooks.ts';
+import { endPoint } from './point-end.ts';
 import { RunRecorder } from './recorder.ts';
 
-/** The roles a stream point places, one per agent. */
-const ROLES = ['guest', 'host', 'client'] as const;
 
 /** The agents cannot be used (unreachable, wrong token, no --allow-commands): exit code 5. */
 export class AgentsError extends EnvironmentError {
@@ -37,11 +36,23 @@ export class AgentsError extends EnvironmentError {
 
 /** Why a benchmark cannot run under the agents executor (an input error), or undefined. */
 export function agentsProblem(b: Pick<ResolvedBenchmark, 'workload' | 'recording'>): string | undefined {
-  if (b.workload.type !== 'stream') return `the ${b.workload.type} workload cannot run under the agents executor (only stream places its roles on the agents' machines)`;
+  const p = placement(b.workload.type, 'agents');
+  if ('refused' in p) return p.refused;
   const agents = b.recording?.agents ?? [];
-  const missing = ROLES.filter((r) => !agents.some((a) => a.role === r && a.url !== undefined));
-  if (missing.length > 0) return `--executor agents needs recording.agents to name a url for each of guest, host and client (missing: ${missing.join(', ')})`;
+  const missing = p.machines.filter((r) => !agents.some((a) => a.role === r && a.url !== undefined));
+  if (missing.length > 0) return `--executor agents needs recording.agents to name a url for each of ${listed(p.machines)} (missing: ${missing.join(', ')})`;
   return undefined;
+}
+
+/** guest, host and client. */
+function listed(names: readonly string[]): string {
+  return names.length < 2 ? names.join('') : `${names.slice(0, -1).join(', ')} and ${names.at(-1)!}`;
+}
+
+/** The roles of the benchmark's points, one per agent, as the workload's declaration places them. */
+function agentRoles(b: Pick<ResolvedBenchmark, 'workload'>): readonly string[] {
+  const p = placement(b.workload.type, 'agents');
+  return 'refused' in p ? [] : p.machines;
 }
 
 /** Runs one point at a time, each role of it through the agent named for that role. */
@@ -53,7 +64,11 @@ export class AgentsExecutor implements RemoteExecutor {
   private readonly abort = new AbortController();
   private cancelled: string | undefined;
 
-  constructor(private readonly b: ResolvedBenchmark) {}
+  private readonly roles: readonly string[];
+
+  constructor(private readonly b: ResolvedBenchmark) {
+    this.roles = agentRoles(b);
+  }
 
   async open(setDir: string): Promise<string[]> {
     this.setDir = resolve(setDir);
@@ -64,7 +79,7 @@ export class AgentsExecutor implements RemoteExecutor {
     } catch (e) {
       throw new AgentsError(`the agents of --executor agents cannot be used: ${errorMessage(e)}`);
     }
-    const refusing = ROLES.filter((r) => !this.recorder!.hellos[r]?.allowCommands);
+    const refusing = this.roles.filter((r) => !this.recorder!.hellos[r]?.allowCommands);
     if (refusing.length > 0) {
       await this.recorder.stop();
       throw new AgentsError(`--executor agents starts the roles through their agents, and the agent of ${refusing.join(', ')} does not run commands: start it with --allow-commands and a token`);
@@ -87,8 +102,8 @@ export class AgentsExecutor implements RemoteExecutor {
       remote: () => true,
       spawn: (role, argv, opts) => relay(endpoint(role), argv, opts),
     };
-    const agents = Object.fromEntries(ROLES.map((r) => [r, endpoint(r).url]));
-    const nodes = Object.fromEntries(ROLES.map((r) => [r, placement.address(r)]));
+    const agents = Object.fromEntries(this.roles.map((r) => [r, endpoint(r).url]));
+    const nodes = Object.fromEntries(this.roles.map((r) => [r, placement.address(r)]));
     const session = `${a.run.key}-r${a.run.rep}-a${a.attempt}`;
     const cwd = resolve(this.b.source.file, '..');
     mkdirSync(a.dir, { recursive: true });
@@ -153,19 +168,7 @@ export class AgentsExecutor implements RemoteExecutor {
           }
         }
       }
-      if (!recErr) {
-        try {
-          const r = await rec.endPoint(a.dir, result.window);
-          result.metrics = { ...r.metrics, ...result.metrics };
-          result.flags = [...result.flags, ...r.flags];
-          clocks = r.clocks;
-          if (result.outcome.status === 'ok') conditions = pointConditions({ roles: ROLES, result, recording: { rec: r.recording, hellos: rec.hellos }, placement });
-        } catch (e) {
-          recErr = `recording failed: ${errorMessage(e)}`;
-        }
-      }
-      if (recErr) result.flags = [...result.flags, recErr];
-      if (result.series && (result.series['t']?.length ?? 0) > 0) await writeSeriesParquet(join(a.dir, 'timeseries.parquet'), result.series);
+      ({ conditions, clocks } = await endPoint(result, { dir: a.dir, recorder: rec, ...(recErr !== undefined ? { recErr } : {}), roles: this.roles, placement }));
     } finally {
       signal.removeEventListener('abort', onAbort);
       this.abort.signal.removeEventListener('abort', onAbort);
@@ -181,7 +184,7 @@ export class AgentsExecutor implements RemoteExecutor {
   /** Ends every process the agents still run for this engine; one line per agent that had some. */
   private async endProcs(): Promise<string[]> {
     const lines: string[] = [];
-    for (const role of ROLES) {
+    for (const role of this.roles) {
       const e = this.recorder?.agent(role);
       if (!e) continue;
       try {

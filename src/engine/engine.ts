@@ -1,30 +1,33 @@
 /** Runs a benchmark point by point into a result set: hooks, retries, resume, abort. */
-import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { PlannedRun } from '../config/matrix.ts';
-import { pointTyping } from '../config/resolve.ts';
 import type { Params, PartialPoint, ResolvedBenchmark, ResolvedHook } from '../config/resolved.ts';
-import { writeSeriesParquet } from '../store/parquet.ts';
-import type { PointConditions, PointRecord } from '../store/records.ts';
+import type { PointRecord } from '../store/records.ts';
 import { monoMs } from '../base/clock.ts';
 import { pidAlive } from '../base/pid-alive.ts';
 import { declaredRoles } from '../config/workloads/index.ts';
-import type { PointRecording } from '../record/collector.ts';
-import type { Hello } from '../record/protocol.ts';
-import { MachineWatch, pointConditions, preRunCheck, timeBaseFor } from './point-checks.ts';
-import type { ResultSet } from '../store/resultset.ts';
+import { MachineWatch, preRunCheck, timeBaseFor } from './point-checks.ts';
+import type { PointWriter, ResultSet } from '../store/resultset.ts';
 import { createWorkload } from '../workloads/index.ts';
 import type { PointResult, Workload } from '../workloads/workload.ts';
 import type { EngineEvent, EventSink, RunSummary } from './events.ts';
-import type { AgentsInfo, ExecutorInfo, RemoteExecutor } from './executor.ts';
+import type { ExecutedAttempt, PointAttempt, RemoteExecutor } from './executor.ts';
 import { runHook } from './hooks.ts';
+import { endPoint } from './point-end.ts';
 import { LiveRegistry } from './live.ts';
 import { makePlan } from './plan.ts';
 import { RunRecorder, type PointSample } from './recorder.ts';
 import { appendFileSync } from 'node:fs';
 import { storageFailure, writeJsonAtomic } from '../base/fs-atomic.ts';
 import { errorMessage, type EnvironmentError } from '../base/errors.ts';
+
+/** A point's recording once begun: the recorder when the agents record it, else the engine's watch of this machine; what went wrong so far. */
+interface PointRecordingState {
+  recording?: RunRecorder;
+  watch?: MachineWatch;
+  recErr?: string;
+}
 
 export interface EngineOptions {
   results: ResultSet;
@@ -211,129 +214,124 @@ export async function runBenchmark(b: ResolvedBenchmark, opts: EngineOptions): P
       return summary;
     }
 
+    /** One point, attempt after attempt: execute it (here, or through the remote executor), then commit it, or discard it and retry. */
     async function runPoint(run: PlannedRun, n: number): Promise<PointRecord> {
-      let attempt = 0;
-      // Typed once when the file was loaded: the workload computes with these, the record keeps them beside the labels.
-      const typing = pointTyping(b, run.params);
-      for (;;) {
-        attempt++;
+      // Typed when the file was resolved and the point planned: the workload computes with these, the record keeps them beside the labels.
+      const typing = { typed: run.typed, ...(b.declared ? { declared: b.declared } : {}) };
+      for (let attempt = 1; ; attempt++) {
         emit({ type: 'point-start', run, n, of: todo.length, attempt, ...(eta(todo.length - n + 1) !== undefined ? { etaS: eta(todo.length - n + 1)! } : {}) });
         const writer = set.beginPoint(run.key, run.rep);
-        const values: Record<string, string | number | boolean> = {
-          ...setValues,
-          ...run.params,
-          rep: run.rep,
-          point_key: run.key,
-          point_dir: resolve(writer.dir),
-          duration: b.durationS ?? 0,
-          warmup: b.warmupS,
-        };
+        const values = templateValues(run, writer.dir);
         const startedAt = new Date().toISOString();
-        let result: PointResult;
-        let where: ExecutorInfo | AgentsInfo | undefined;
-        let conditions: PointConditions | undefined;
-        if (remote) {
-          const x = await remote.execute({ run, attempt, dir: writer.dir, values, typing }, opts.signal);
-          result = x.result;
-          where = x.info;
-          conditions = x.conditions;
-        } else {
-          const hookErr = (configured ? await leave(configured, run.params) : undefined) ?? (await enter(run.params, configured, values));
-          if (hookErr) {
-            // The system is in an unknown state: the next point configures it from scratch.
-            configured = undefined;
-            result = opts.signal.aborted
-              ? { outcome: { status: 'interrupted', reason: 'interrupted by the user' }, metrics: {}, wallS: 0, flags: [] }
-              : { outcome: { status: 'failed', error: `hook failed: ${hookErr}` }, metrics: {}, wallS: 0, flags: [] };
-          } else {
-            configured = run.params;
-            let recErr: string | undefined;
-            try {
-              await recorder?.beginPoint(`${run.key}-r${run.rep}-a${attempt}`);
-            } catch (e) {
-              recErr = `recording did not start: ${errorMessage(e)}`;
-            }
-            const recording = recorder && !recErr ? recorder : undefined;
-            // Without agents, the engine watches its own machine for the point's conditions.
-            const watch = recording ? undefined : new MachineWatch();
-            watch?.start();
-            const originMs = recording?.originMs ?? monoMs();
-            try {
-              result = await workload.run({
-                params: run.params,
-                typed: typing.typed,
-                rep: run.rep,
-                key: run.key,
-                dir: writer.dir,
-                warmupS: b.warmupS,
-                ...(b.durationS !== undefined ? { durationS: b.durationS } : {}),
-                templateValues: values,
-                signal: opts.signal,
-                onProcess: (p, ended) => (ended ? live.remove(p.pid) : live.add(p)),
-                timeBase: timeBaseFor(recording, originMs),
-                ...(recording
-                  ? {
-                      agent: (role: string) => recording.agent(role),
-                      watch: (role: string, selector: { label: string; pid: number; tree?: boolean }) => {
-                        recording.watch(role, selector).catch((e: unknown) => (recErr ??= `could not watch ${selector.label}: ${errorMessage(e)}`));
-                      },
-                    }
-                  : {}),
-              });
-            } catch (e) {
-              const disk = storageFailure(e, set.dir);
-              if (disk) throw disk;
-              result = { outcome: { status: 'failed', error: `workload error: ${errorMessage(e)}` }, metrics: {}, wallS: 0, flags: [] };
-            }
-            const watched = watch?.stop();
-            let recorded: { rec: PointRecording; hellos: Record<string, Hello> } | undefined;
-            if (recorder && !recErr) {
-              try {
-                mkdirSync(writer.dir, { recursive: true });
-                const r = await recorder.endPoint(writer.dir, result.window);
-                // The workload's own figures win a name clash: they are the more direct measurement.
-                result.metrics = { ...r.metrics, ...result.metrics };
-                result.flags = [...result.flags, ...r.flags];
-                recorded = { rec: r.recording, hellos: recorder.hellos };
-              } catch (e) {
-                const disk = storageFailure(e, set.dir);
-                if (disk) throw disk;
-                recErr = `recording failed: ${errorMessage(e)}`;
-              }
-            }
-            if (result.outcome.status === 'ok') conditions = pointConditions({ roles: declaredRoles(b.workload.type), result, ...(recorded ? { recording: recorded } : {}), ...(watched ? { watch: watched } : {}) });
-            if (recErr) result.flags = [...result.flags, recErr];
-        }
-        }
-        if (result.series && (result.series['t']?.length ?? 0) > 0) {
-          mkdirSync(writer.dir, { recursive: true });
-          await writeSeriesParquet(writer.path('timeseries.parquet'), result.series);
-        }
-        const retry = result.outcome.status === 'failed' && attempt <= b.retries && !opts.signal.aborted;
+        const executed = remote ? await remote.execute({ run, attempt, dir: writer.dir, values, typing }, opts.signal) : await executeHere(run, attempt, writer.dir, values);
+        const retry = executed.result.outcome.status === 'failed' && attempt <= b.retries && !opts.signal.aborted;
         if (retry) {
           writer.discard();
           continue;
         }
-        return writer.commit({
-          key: run.key,
-          rep: run.rep,
-          index: run.index,
-          params: { ...run.params },
-          ...typing,
-          outcome: result.outcome,
-          attempts: attempt,
-          workload: b.workload.type,
-          benchmark: { name: b.name, sha256: b.source.sha256 },
-          startedAt,
-          endedAt: new Date().toISOString(),
-          wallS: result.wallS,
-          metrics: result.metrics,
-          flags: result.flags,
-          ...(conditions ? { conditions } : {}),
-          ...(result.timeline ? { timeline: result.timeline } : {}),
-          ...(where ? { executor: where } : {}),
-        });
+        return commit(writer, run, { attempt, typing, startedAt, ...executed });
       }
+    }
+
+    /** Values for the `{name}` placeholders of one attempt: the set's, the point's parameters and the built-in names. */
+    function templateValues(run: PlannedRun, dir: string): Record<string, string | number | boolean> {
+      return { ...setValues, ...run.params, rep: run.rep, point_key: run.key, point_dir: resolve(dir), duration: b.durationS ?? 0, warmup: b.warmupS };
+    }
+
+    /**
+     * One attempt on this machine: configure it (parameter hooks), start the point's recording,
+     * execute the workload, end the recording and merge its metrics and flags (point-end.ts).
+     */
+    async function executeHere(run: PlannedRun, attempt: number, dir: string, values: Record<string, string | number | boolean>): Promise<ExecutedAttempt> {
+      const hookErr = (configured ? await leave(configured, run.params) : undefined) ?? (await enter(run.params, configured, values));
+      if (hookErr) {
+        // The system is in an unknown state: the next point configures it from scratch.
+        configured = undefined;
+        return {
+          result: opts.signal.aborted
+            ? { outcome: { status: 'interrupted', reason: 'interrupted by the user' }, metrics: {}, wallS: 0, flags: [] }
+            : { outcome: { status: 'failed', error: `hook failed: ${hookErr}` }, metrics: {}, wallS: 0, flags: [] },
+        };
+      }
+      configured = run.params;
+      const rec = await startPointRecording(`${run.key}-r${run.rep}-a${attempt}`);
+      const result = await execute(run, dir, values, rec);
+      const watched = rec.watch?.stop();
+      const { conditions } = await endPoint(result, { dir, ...(rec.recording ? { recorder: rec.recording } : {}), ...(rec.recErr !== undefined ? { recErr: rec.recErr } : {}), roles: declaredRoles(b.workload.type), ...(watched ? { watched } : {}), storage: set.dir });
+      return { result, ...(conditions ? { conditions } : {}) };
+    }
+
+    /** The point's recording begins (the agents), or, without agents, the engine's watch of its own machine for the point's conditions. */
+    async function startPointRecording(session: string): Promise<PointRecordingState> {
+      const state: PointRecordingState = {};
+      try {
+        await recorder?.beginPoint(session);
+        if (recorder) state.recording = recorder;
+      } catch (e) {
+        state.recErr = `recording did not start: ${errorMessage(e)}`;
+      }
+      if (!state.recording) {
+        state.watch = new MachineWatch();
+        state.watch.start();
+      }
+      return state;
+    }
+
+    /** Runs the workload for the point; a problem with what it asked of the recording becomes the state's recErr. */
+    async function execute(run: PlannedRun, dir: string, values: Record<string, string | number | boolean>, rec: PointRecordingState): Promise<PointResult> {
+      const recording = rec.recording;
+      const originMs = recording?.originMs ?? monoMs();
+      try {
+        return await workload.run({
+          params: run.params,
+          typed: run.typed,
+          rep: run.rep,
+          key: run.key,
+          dir,
+          warmupS: b.warmupS,
+          ...(b.durationS !== undefined ? { durationS: b.durationS } : {}),
+          templateValues: values,
+          signal: opts.signal,
+          onProcess: (p, ended) => (ended ? live.remove(p.pid) : live.add(p)),
+          timeBase: timeBaseFor(recording, originMs),
+          ...(recording
+            ? {
+                agent: (role: string) => recording.agent(role),
+                watch: (role: string, selector: { label: string; pid: number; tree?: boolean }) => {
+                  recording.watch(role, selector).catch((e: unknown) => (rec.recErr ??= `could not watch ${selector.label}: ${errorMessage(e)}`));
+                },
+              }
+            : {}),
+        });
+      } catch (e) {
+        const disk = storageFailure(e, set.dir);
+        if (disk) throw disk;
+        return { outcome: { status: 'failed', error: `workload error: ${errorMessage(e)}` }, metrics: {}, wallS: 0, flags: [] };
+      }
+    }
+
+    /** The point's record, written atomically into the set. */
+    function commit(writer: PointWriter, run: PlannedRun, x: ExecutedAttempt & { attempt: number; typing: PointAttempt['typing']; startedAt: string }): PointRecord {
+      const { result, info: where, conditions } = x;
+      return writer.commit({
+        key: run.key,
+        rep: run.rep,
+        index: run.index,
+        params: { ...run.params },
+        ...x.typing,
+        outcome: result.outcome,
+        attempts: x.attempt,
+        workload: b.workload.type,
+        benchmark: { name: b.name, sha256: b.source.sha256 },
+        startedAt: x.startedAt,
+        endedAt: new Date().toISOString(),
+        wallS: result.wallS,
+        metrics: result.metrics,
+        flags: result.flags,
+        ...(conditions ? { conditions } : {}),
+        ...(result.timeline ? { timeline: result.timeline } : {}),
+        ...(where ? { executor: where } : {}),
+      });
     }
   } finally {
     if (recorder) {

@@ -17,13 +17,13 @@ import type { TypedValue } from '../config/declare.ts';
 import type { Params, Recording, ResolvedHook, ResolvedWorkload } from '../config/resolved.ts';
 import type { LocalAgents } from '../record/local.ts';
 import type { AgentEndpoint } from '../record/collector.ts';
-import { writeSeriesParquet } from '../store/parquet.ts';
 import type { ClockRecord, PointConditions } from '../store/records.ts';
 import { monoMs } from '../base/clock.ts';
-import { MachineWatch, pointConditions, timeBaseFor } from './point-checks.ts';
-import { createWorkload } from '../workloads/index.ts';
-import type { PointResult, RolePlacement } from '../workloads/workload.ts';
+import { MachineWatch, timeBaseFor } from './point-checks.ts';
+import { createWorkload, registerWorkload, workloadModule, type WorkloadModule } from '../workloads/index.ts';
+import type { PointResult, RolePlacement, Workload } from '../workloads/workload.ts';
 import { runHook } from './hooks.ts';
+import { endPoint } from './point-end.ts';
 import { RunRecorder } from './recorder.ts';
 import { nodeAddress } from './slurm-cli.ts';
 
@@ -40,6 +40,8 @@ export interface PointSpec {
   roles: string[];
   cwd: string;
   workload: ResolvedWorkload;
+  /** The URL of the workload's module, where it is not one every streambench process has (WorkloadModule.url). */
+  workloadModule?: string;
   recording?: Recording;
   paramHooks: Record<string, { before: ResolvedHook[]; after: ResolvedHook[] }>;
   params: Params;
@@ -165,7 +167,7 @@ export async function runPointJob(specPath: string): Promise<void> {
       watch?.start();
       const originMs = recording?.originMs ?? monoMs();
       try {
-        result = await createWorkload(spec.workload).run({
+        result = await (await workloadOf(spec)).run({
           params: spec.params,
           typed: spec.typed,
           rep: spec.rep,
@@ -199,25 +201,26 @@ export async function runPointJob(specPath: string): Promise<void> {
       }
     }
     const watched = watch?.stop();
-    if (recorder && !recErr) {
-      try {
-        const r = await recorder.endPoint(spec.dir, result.window);
-        result.metrics = { ...r.metrics, ...result.metrics };
-        result.flags = [...result.flags, ...r.flags];
-        clocks = r.clocks;
-        if (result.outcome.status === 'ok') conditions = pointConditions({ roles: spec.roles, result, recording: { rec: r.recording, hellos: recorder.hellos }, placement, nodes });
-      } catch (e) {
-        recErr = `recording failed: ${errorMessage(e)}`;
-      }
-    }
-    if (result.outcome.status === 'ok' && !conditions) conditions = pointConditions({ roles: spec.roles, result, ...(watched ? { watch: watched } : {}), placement, nodes });
-    if (recErr) result.flags = [...result.flags, recErr];
-    if (result.series && (result.series['t']?.length ?? 0) > 0) await writeSeriesParquet(join(spec.dir, 'timeseries.parquet'), result.series);
+    ({ conditions, clocks } = await endPoint(result, { dir: spec.dir, ...(recorder ? { recorder } : {}), ...(recErr !== undefined ? { recErr } : {}), roles: spec.roles, ...(watched ? { watched } : {}), placement, nodes }));
   } finally {
     await recorder?.stop();
   }
   const { series: _series, ...rest } = result;
   writeJsonAtomic(spec.resultPath, { result: rest, nodes, clocks, ...(conditions ? { conditions } : {}) } satisfies NodeResult);
+}
+
+/**
+ * The runner of the point's workload: from this process's registry, or from the module the
+ * engine named (a workload registered there that this process lacks, loaded as the engine's
+ * user loaded it: the spec is the engine's, in the set's private `.slurm/`).
+ */
+async function workloadOf(spec: PointSpec): Promise<Workload> {
+  if (!workloadModule(spec.workload.type) && spec.workloadModule !== undefined) {
+    const { tsImport } = await import('tsx/esm/api');
+    const mod = (await tsImport(spec.workloadModule, import.meta.url)) as { default?: WorkloadModule };
+    if (mod.default) registerWorkload(mod.default);
+  }
+  return createWorkload(spec.workload);
 }
 
 function interrupted(): PointResult {

@@ -23,6 +23,8 @@ import { errorMessage } from '../base/errors.ts';
 import { writeJsonAtomic } from '../base/fs-atomic.ts';
 import { newToken } from '../base/request-rules.ts';
 import type { ResolvedBenchmark } from '../config/resolved.ts';
+import { placement } from '../config/workloads/index.ts';
+import { workloadModule } from '../workloads/index.ts';
 import type { ExecutedAttempt, ExecutorInfo, PointAttempt, RemoteExecutor } from './executor.ts';
 import { cancelJob, ClusterError, jobEnded, pingController, said, showJob, slurmCmd, type JobComponent } from './slurm-cli.ts';
 import type { NodeResult, PointSpec } from './slurm-node.ts';
@@ -38,9 +40,11 @@ export interface SlurmSettings {
   options: string[];
 }
 
-/** The machines of each workload's points: one node per role, or one node. */
+/** The machines of a workload's points, as its declaration places them under Slurm: one node per role, or one node. */
 export function jobRoles(b: Pick<ResolvedBenchmark, 'workload'>): string[] {
-  return b.workload.type === 'stream' ? ['guest', 'host', 'client'] : ['local'];
+  const p = placement(b.workload.type, 'slurm');
+  if ('refused' in p) throw new Error(p.refused);
+  return [...p.machines];
 }
 
 /** Where a point ran through Slurm (the one kind of ExecutorInfo this executor gives). */
@@ -213,6 +217,7 @@ export class SlurmExecutor implements RemoteExecutor {
       roles,
       cwd: resolve(this.b.source.file, '..'),
       workload: this.b.workload,
+      ...(workloadModule(this.b.workload.type)?.url !== undefined ? { workloadModule: workloadModule(this.b.workload.type)!.url! } : {}),
       ...(this.b.recording ? { recording: this.b.recording } : {}),
       paramHooks: this.b.paramHooks,
       params: { ...a.run.params },

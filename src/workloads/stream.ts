@@ -16,7 +16,7 @@ import { waitReady } from '../base/spawn-ready.ts';
 import type { StreamWorkload } from '../config/resolved.ts';
 import { typeValues, type TypedValue } from '../config/declare.ts';
 import { streamSettings, type StreamSettings } from '../config/stream-settings.ts';
-import { STREAM_PARAM_DECLS } from '../config/workloads/stream.ts';
+import { STREAM_DECL, STREAM_PARAM_DECLS } from '../config/workloads/stream.ts';
 import type { MetricValue } from '../store/records.ts';
 import { writeSeriesParquet } from '../store/parquet.ts';
 import { readRoleReport, type ClientFrame, type GuestFrame, type HostFrame, type RoleReport } from '../stream/report.ts';
@@ -201,8 +201,8 @@ export function cpuList(text: string | undefined): number[] {
   return out;
 }
 
-/** The three roles of a stream point. */
-export const STREAM_ROLES = ['guest', 'host', 'client'] as const;
+/** The three roles of a stream point, as its declaration names them. */
+export const STREAM_ROLES: readonly string[] = STREAM_DECL.roles;
 
 /** A role's report with every time in it mapped through `f` (its machine's clock to the point's); unknown times stay NaN. */
 export function mapReportTimes(r: RoleReport, f: (t: number) => number): RoleReport {

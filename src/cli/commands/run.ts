@@ -10,6 +10,7 @@ import { AgentsExecutor, agentsProblem } from '../../engine/agents-executor.ts';
 import type { RemoteExecutor } from '../../engine/executor.ts';
 import { SlurmExecutor } from '../../engine/slurm.ts';
 import type { ResolvedBenchmark } from '../../config/resolved.ts';
+import { placement } from '../../config/workloads/index.ts';
 import { MAX_PARALLEL } from '../../config/limits.ts';
 import { makePlan } from '../../engine/plan.ts';
 import type { PointRecord } from '../../store/records.ts';
@@ -199,8 +200,8 @@ function makeExecutor(b: ResolvedBenchmark, v: { executor?: string | undefined; 
     if (problem) throw InputError.single(b.source.file, problem);
     return new AgentsExecutor(b);
   }
-  if (b.workload.type === 'spice') throw InputError.single(b.source.file, "the spice workload cannot run under the slurm executor yet (its roles are not placed on a job's nodes)", 'run it with the local executor');
-  // Its roles run on three nodes: their stamps meet on one clock only through the agents' measurements.
-  if (b.workload.type === 'stream' && !b.recording) throw InputError.single(b.source.file, "the stream workload under the slurm executor needs recording: its roles run on three nodes, and the recording agents measure their clocks (without them, latency would mix three clocks)", 'remove `recording: false`');
+  const p = placement(b.workload.type, 'slurm');
+  if ('refused' in p) throw InputError.single(b.source.file, p.refused, p.hint);
+  if (p.needsRecording !== undefined && !b.recording) throw InputError.single(b.source.file, p.needsRecording, 'remove `recording: false`');
   return new SlurmExecutor(b, { parallel, ...(partition !== undefined ? { partition } : {}), options });
 }
