@@ -60,6 +60,7 @@ export async function runBenchmark(b: ResolvedBenchmark, opts: EngineOptions): P
     if (remote) for (const message of await remote.open(set.dir)) emit({ type: 'warning', message });
     set.cleanStaging();
     set.freezeBenchmark(b.source);
+    // Stage 1, plan: the runs of the matrix, less those the set has recorded.
     const plan = makePlan(b, set, { ...(opts.filter ? { filter: opts.filter } : {}), ...(opts.force ? { force: true } : {}) });
     const todo = plan.runs.filter((_, i) => plan.recorded[i] === undefined);
     emit({ type: 'plan', total: plan.runs.length, toRun: todo.length, recorded: plan.runs.length - todo.length, resultsDir: set.dir });
@@ -92,6 +93,7 @@ export async function runBenchmark(b: ResolvedBenchmark, opts: EngineOptions): P
     // already busy flags every point run now; said at once.
     if (todo.length > 0 && !remote) for (const message of await preRunCheck().finish()) emit({ type: 'warning', message });
 
+    // Stage 2, start recording: the run's agents (a remote executor records on the point's own machines).
     if (todo.length > 0 && b.recording && !remote) {
       try {
         recorder = await RunRecorder.start(b.recording, set.dir, (p) => live.add(p));
@@ -148,6 +150,7 @@ export async function runBenchmark(b: ResolvedBenchmark, opts: EngineOptions): P
       return per === undefined ? undefined : (per * left) / Math.min(parallel, Math.max(1, left));
     };
 
+    // Stage 3, execute: each point through runPoint (execute, end its recording and merge, commit).
     let next = 0;
     let stopping = false;
     const worker = async (): Promise<void> => {
