@@ -15,13 +15,11 @@ import type { ResolvedBenchmark } from '../config/resolved.ts';
 import { placement } from '../config/workloads/index.ts';
 import type { AgentEndpoint } from '../record/collector.ts';
 import type { ClockRecord, PointConditions } from '../store/records.ts';
-import { monoMs } from '../base/clock.ts';
-import { timeBaseFor } from './point-checks.ts';
 import { createWorkload } from '../workloads/index.ts';
 import type { PointResult, RolePlacement } from '../workloads/workload.ts';
 import type { ExecutedAttempt, PointAttempt, RemoteExecutor } from './executor.ts';
 import { runHook } from './hooks.ts';
-import { endPoint } from './point-end.ts';
+import { endPoint, recordingContext } from './point-end.ts';
 import { RunRecorder } from './recorder.ts';
 
 
@@ -133,7 +131,6 @@ export class AgentsExecutor implements RemoteExecutor {
       if (hookErr) {
         result = { outcome: { status: 'failed', error: `hook failed: ${hookErr}` }, metrics: {}, wallS: 0, flags: [] };
       } else {
-        const originMs = !recErr ? rec.originMs : monoMs();
         try {
           result = await createWorkload(this.b.workload).run({
             params: a.run.params,
@@ -148,15 +145,7 @@ export class AgentsExecutor implements RemoteExecutor {
             // The roles are the agents' processes; the point's end ends what is left of them.
             onProcess: () => undefined,
             placement,
-            timeBase: timeBaseFor(!recErr ? rec : undefined, originMs, placement),
-            ...(!recErr
-              ? {
-                  agent: (role: string) => rec.agent(role),
-                  watch: (role: string, selector: { label: string; pid: number; tree?: boolean }) => {
-                    rec.watch(role, selector).catch((e: unknown) => (recErr ??= `could not watch ${selector.label}: ${errorMessage(e)}`));
-                  },
-                }
-              : {}),
+            ...recordingContext(!recErr ? rec : undefined, (m) => (recErr ??= m), placement),
           });
         } catch (e) {
           result = { outcome: { status: 'failed', error: `workload error: ${errorMessage(e)}` }, metrics: {}, wallS: 0, flags: [] };

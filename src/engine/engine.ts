@@ -4,17 +4,16 @@ import { performance } from 'node:perf_hooks';
 import type { PlannedRun } from '../config/matrix.ts';
 import type { Params, PartialPoint, ResolvedBenchmark, ResolvedHook } from '../config/resolved.ts';
 import type { PointRecord } from '../store/records.ts';
-import { monoMs } from '../base/clock.ts';
 import { pidAlive } from '../base/pid-alive.ts';
 import { declaredRoles } from '../config/workloads/index.ts';
-import { MachineWatch, preRunCheck, timeBaseFor } from './point-checks.ts';
+import { MachineWatch, preRunCheck } from './point-checks.ts';
 import type { PointWriter, ResultSet } from '../store/resultset.ts';
 import { createWorkload } from '../workloads/index.ts';
 import type { PointResult, Workload } from '../workloads/workload.ts';
 import type { EngineEvent, EventSink, RunSummary } from './events.ts';
 import type { ExecutedAttempt, PointAttempt, RemoteExecutor } from './executor.ts';
 import { runHook } from './hooks.ts';
-import { endPoint } from './point-end.ts';
+import { endPoint, recordingContext } from './point-end.ts';
 import { LiveRegistry } from './live.ts';
 import { makePlan } from './plan.ts';
 import { RunRecorder, type PointSample } from './recorder.ts';
@@ -282,8 +281,6 @@ export async function runBenchmark(b: ResolvedBenchmark, opts: EngineOptions): P
 
     /** Runs the workload for the point; a problem with what it asked of the recording becomes the state's recErr. */
     async function execute(run: PlannedRun, dir: string, values: Record<string, string | number | boolean>, rec: PointRecordingState): Promise<PointResult> {
-      const recording = rec.recording;
-      const originMs = recording?.originMs ?? monoMs();
       try {
         return await workload.run({
           params: run.params,
@@ -296,15 +293,7 @@ export async function runBenchmark(b: ResolvedBenchmark, opts: EngineOptions): P
           templateValues: values,
           signal: opts.signal,
           onProcess: (p, ended) => (ended ? live.remove(p.pid) : live.add(p)),
-          timeBase: timeBaseFor(recording, originMs),
-          ...(recording
-            ? {
-                agent: (role: string) => recording.agent(role),
-                watch: (role: string, selector: { label: string; pid: number; tree?: boolean }) => {
-                  recording.watch(role, selector).catch((e: unknown) => (rec.recErr ??= `could not watch ${selector.label}: ${errorMessage(e)}`));
-                },
-              }
-            : {}),
+          ...recordingContext(rec.recording, (m) => (rec.recErr ??= m)),
         });
       } catch (e) {
         const disk = storageFailure(e, set.dir);

@@ -1,5 +1,5 @@
 /**
- * The end of a point, written once for every path that runs one (the engine's own, a Slurm job's
+ * The beginning and the end of a point, written once for every path that runs one (the engine's own, a Slurm job's
  * first node, the agents executor): the recording of the point ends and its figures and flags
  * join the workload's, the point checks its conditions, and the workload's series is written.
  */
@@ -10,9 +10,30 @@ import { storageFailure } from '../base/fs-atomic.ts';
 import type { RoleClockSummary } from '../record/timebase.ts';
 import { writeSeriesParquet } from '../store/parquet.ts';
 import type { PointConditions } from '../store/records.ts';
-import type { PointResult, RolePlacement } from '../workloads/workload.ts';
-import { pointConditions, type MachineSeries } from './point-checks.ts';
+import { monoMs } from '../base/clock.ts';
+import type { PointContext, PointResult, RolePlacement } from '../workloads/workload.ts';
+import { pointConditions, timeBaseFor, type MachineSeries } from './point-checks.ts';
 import type { RunRecorder } from './recorder.ts';
+
+/**
+ * What a workload's context takes from the point's recording, the same on every path: the point's
+ * time base (its origin now), and, when agents record it, each role's agent and a way to have a
+ * process watched (a failure to watch goes to `onError`, to become a flag).
+ */
+export function recordingContext(recording: RunRecorder | undefined, onError: (message: string) => void, placement?: RolePlacement): Pick<PointContext, 'timeBase' | 'agent' | 'watch'> {
+  const originMs = recording?.originMs ?? monoMs();
+  return {
+    timeBase: timeBaseFor(recording, originMs, placement),
+    ...(recording
+      ? {
+          agent: (role: string) => recording.agent(role),
+          watch: (role: string, selector: { label: string; pid: number; tree?: boolean }) => {
+            recording.watch(role, selector).catch((e: unknown) => onError(`could not watch ${selector.label}: ${errorMessage(e)}`));
+          },
+        }
+      : {}),
+  };
+}
 
 export interface PointEnd {
   /** The point's directory (its staging directory). */

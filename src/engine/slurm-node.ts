@@ -18,12 +18,11 @@ import type { Params, Recording, ResolvedHook, ResolvedWorkload } from '../confi
 import type { LocalAgents } from '../record/local.ts';
 import type { AgentEndpoint } from '../record/collector.ts';
 import type { ClockRecord, PointConditions } from '../store/records.ts';
-import { monoMs } from '../base/clock.ts';
-import { MachineWatch, timeBaseFor } from './point-checks.ts';
+import { MachineWatch } from './point-checks.ts';
 import { createWorkload, registerWorkload, workloadModule, type WorkloadModule } from '../workloads/index.ts';
 import type { PointResult, RolePlacement, Workload } from '../workloads/workload.ts';
 import { runHook } from './hooks.ts';
-import { endPoint } from './point-end.ts';
+import { endPoint, recordingContext } from './point-end.ts';
 import { RunRecorder } from './recorder.ts';
 import { nodeAddress } from './slurm-cli.ts';
 
@@ -165,7 +164,6 @@ export async function runPointJob(specPath: string): Promise<void> {
       // Without agents, the job watches its first node for the point's conditions.
       watch = recording ? undefined : new MachineWatch();
       watch?.start();
-      const originMs = recording?.originMs ?? monoMs();
       try {
         result = await (await workloadOf(spec)).run({
           params: spec.params,
@@ -180,15 +178,7 @@ export async function runPointJob(specPath: string): Promise<void> {
           // The job's processes are Slurm's: it ends them with the job, whatever becomes of this one.
           onProcess: () => undefined,
           placement,
-          timeBase: timeBaseFor(recording, originMs, placement),
-          ...(recorder && !recErr
-            ? {
-                agent: (role: string) => recorder!.agent(role),
-                watch: (role: string, selector: { label: string; pid: number; tree?: boolean }) => {
-                  recorder!.watch(role, selector).catch((e: unknown) => (recErr ??= `could not watch ${selector.label}: ${errorMessage(e)}`));
-                },
-              }
-            : {}),
+          ...recordingContext(recording, (m) => (recErr ??= m), placement),
         });
       } catch (e) {
         result = { outcome: { status: 'failed', error: `workload error: ${errorMessage(e)}` }, metrics: {}, wallS: 0, flags: [] };
