@@ -41,7 +41,7 @@ function median(f: () => void): number {
 }
 
 const mains: Atom[][] = [
-  ...['resolution.width', 'resolution.height', 'fps', 'bitrate'].map((param) => [{ kind: 'num', param } as Atom]),
+  ...['resolution.width', 'resolution.height', 'fps', 'bitrate'].map((param): Atom[] => [{ kind: 'num', param }]),
   [{ kind: 'level', param: 'scene', level: 'video' }],
   [{ kind: 'level', param: 'codec', level: 'vp8' }],
 ];

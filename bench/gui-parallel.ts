@@ -37,6 +37,7 @@ const p90 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length -
 const ms = (x: number) => `${x.toFixed(x < 10 ? 1 : 0)} ms`;
 
 async function main(): Promise<void> {
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- stdout is null when nproc could not be spawned
   console.log(`parallel coordinates: ${RUNS} runs x ${METRICS} metrics, ${AXES} metric axes; load ${loadavg()[0]!.toFixed(1)} on ${spawnSync('nproc').stdout?.toString().trim()} cores`);
   const set = cachedResultSet({ runs: RUNS, metrics: METRICS }, console.log);
   const builtHere = !args.includes('--web');
@@ -153,7 +154,7 @@ async function main(): Promise<void> {
         sel = r.selected;
       }
       console.log(`brush ${label}: ${sel} of ${info.runs} runs selected; response in the page median ${ms(median(inPage))}, p90 ${ms(p90(inPage))} (drawing ${ms(median(fg))}); seen from outside ${ms(median(outside))} (aim < ${AIM_MS} ms: ${median(inPage) < AIM_MS ? 'met' : 'NOT met'})`);
-      console.log(`  every selected line drawn ${ms(median(complete))} after the release (past ${1500} lines the rest fills in over the next frames); the list shown ${ms(median(listed))} after it`);
+      console.log(`  every selected line drawn ${ms(median(complete))} after the release (past 1500 lines the rest fills in over the next frames); the list shown ${ms(median(listed))} after it`);
       console.log(`  where (medians): ${Object.entries(parts).map(([name, v]) => `${name} ${ms(median(v))}`).join(', ')}`);
     }
     // A second brushed axis (AND) on top of the first.

@@ -45,7 +45,7 @@ function cluster(action: 'start' | 'stop'): void {
   if (r.status !== 0) throw new Error(`slurm-dev.sh ${action} failed (exit ${r.status}): ${r.stdout}${r.stderr}${r.error ? String(r.error) : ''}`.trim());
 }
 
-let cleaned = false;
+let cleaned = false as boolean; // set by the signal handler
 /**
  * Ends the engine if one still runs (Ctrl-C: it cancels its jobs, which needs the controller, so
  * the cluster stops only after it), stops the cluster and removes the temp dirs; reports, never throws.
@@ -90,8 +90,8 @@ async function run(label: string, extra: string[]): Promise<Run> {
   const child = spawn(process.execPath, [CLI, 'run', file, '--results', results, ...extra], { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'] });
   engine = child;
   let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const code = await new Promise<number | null>((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (c) => resolve(c));

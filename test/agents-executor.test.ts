@@ -18,7 +18,7 @@ const started: ChildProcess[] = [];
 
 after(async () => {
   await Promise.all(started.map((c) => new Promise<void>((resolve) => {
-    if (c.exitCode !== null || c.signalCode !== null) return resolve();
+    if (c.exitCode !== null || c.signalCode !== null) { resolve(); return; }
     c.once('exit', () => resolve());
     c.kill('SIGTERM');
   })));
@@ -28,7 +28,7 @@ async function agent(role: string, tokenFile: string): Promise<string> {
   const child = spawn(process.execPath, [CLI, 'agent', '--role', role, '--listen', `${ip}:0`, '--token-file', tokenFile, '--allow-commands'], { stdio: ['ignore', 'pipe', 'inherit'] });
   started.push(child);
   const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve);
+    createInterface({ input: child.stdout }).once('line', resolve);
     child.once('exit', (c) => reject(new Error(`agent ${role} exited ${c}`)));
   });
   return `http://${ip}:${(JSON.parse(line) as { port: number }).port}`;
@@ -64,17 +64,17 @@ duration: 2s
   assert.equal(r.code, 0, r.out);
   const [rec] = records(remote);
   assert.equal(rec?.outcome.status, 'ok', JSON.stringify(rec?.outcome));
-  const x = rec!.executor;
+  const x = rec.executor;
   assert.ok(x?.kind === 'agents', JSON.stringify(x));
   assert.deepEqual(x.agents, urls);
   assert.deepEqual(x.nodes, { guest: ip, host: ip, client: ip });
   for (const role of ['guest', 'host', 'client']) {
     // Each role's process was watched by its agent (by the pid the role gave), not the relay's.
-    assert.ok((rec!.metrics[`${role}.proc.${role}.cpu_pct`] as number) > 0, `${role} process watched by its agent: ${JSON.stringify(rec!.flags)}`);
+    assert.ok((rec.metrics[`${role}.proc.${role}.cpu_pct`] as number) > 0, `${role} process watched by its agent: ${JSON.stringify(rec.flags)}`);
     const c = x.clocks?.[role];
     assert.ok(c && Math.abs(c.offsetMs) <= c.uncertaintyMs + 1, `${role}: offset ${JSON.stringify(c)} on one machine must contain 0`);
   }
-  assert.deepEqual(rec!.flags.filter((f) => /recording|left running|could not/.test(f)), []);
+  assert.deepEqual(rec.flags.filter((f) => /recording|left running|could not/.test(f)), []);
 
   // The same point run locally (three local agents): the same names, but the kernel's account of
   // the roles, which the engine's machine cannot give for processes it did not reap.
@@ -83,8 +83,8 @@ duration: 2s
   assert.equal(l.code, 0, l.out);
   const [lr] = records(local);
   assert.equal(lr?.outcome.status, 'ok', JSON.stringify(lr?.outcome));
-  assert.deepEqual(Object.keys(lr!.metrics).filter((k) => !(k in rec!.metrics)), ['roles.cpu_kernel_s']);
-  assert.deepEqual(Object.keys(rec!.metrics).filter((k) => !(k in lr!.metrics)), []);
+  assert.deepEqual(Object.keys(lr.metrics).filter((k) => !(k in rec.metrics)), ['roles.cpu_kernel_s']);
+  assert.deepEqual(Object.keys(rec.metrics).filter((k) => !(k in lr.metrics)), []);
 
   // Nothing the point started is left on the agents' machine: no stream role outlives its point.
   const ps = spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).stdout;

@@ -97,7 +97,7 @@ duration: 1s
   assert.equal(exp.code, 0, exp.err);
   const [header, ...lines] = exp.out.trim().split('\n');
   const cols = csvFields(header!);
-  const rows = lines.map((l) => Object.fromEntries(csvFields(l).map((v, i) => [cols[i], v])));
+  const rows = lines.map((l) => Object.fromEntries(csvFields(l).map((v, i) => [cols[i]!, v])));
   const one = rows.find((r) => r['bitrate.label'] === '1M')!;
   // Each row says whether to trust it: its conditions (here the roles shared this machine).
   assert.match(one['conditions'] ?? '', /roles_share_machine/);
@@ -208,8 +208,8 @@ test('sets written before: every point keeps its key (a rerun runs nothing new),
   const cols = header!.split(',');
   assert.ok(cols.includes('client.cpu_pct') && !cols.includes('client.cpu_percent') && cols.includes('net.loss_measured_pct'), header);
   for (const [i, line] of before.slice(1).entries()) {
-    const old = Object.fromEntries(line.split(',').map((v, j) => [oldCols[j], v]));
-    const now = Object.fromEntries(lines[i]!.split(',').map((v, j) => [cols[j], v]));
+    const old = Object.fromEntries(line.split(',').map((v, j) => [oldCols[j]!, v]));
+    const now = Object.fromEntries(lines[i]!.split(',').map((v, j) => [cols[j]!, v]));
     assert.equal(now['point_key'], old['point_key']);
     assert.ok(Math.abs(Number(now['client.bitrate']) - Number(old['client.bitrate']) * 1000) < 1e-6, `${now['client.bitrate']} bit/s, was ${old['client.bitrate']} kbit/s`);
     assert.equal(now['client.cpu_pct'], old['client.cpu_percent']);

@@ -164,7 +164,7 @@ function watchdogOf(engine: number): number | undefined {
 async function startAndKill(args: string[], until: () => boolean, signal: NodeJS.Signals, beforeKill?: (engine: number) => void) {
   const child = spawn(process.execPath, [CLI, ...args], { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout.on('data', (d) => (out += d));
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   // No time bound of its own (a busy machine starts the engine slowly): the test's timeout is the bound.
   while (!until() && child.exitCode === null) await sleep(50);

@@ -32,7 +32,7 @@ after(async () => {
     started.map(
       (c) =>
         new Promise<void>((resolve) => {
-          if (c.exitCode !== null || c.signalCode !== null) return resolve();
+          if (c.exitCode !== null || c.signalCode !== null) { resolve(); return; }
           c.once('exit', () => resolve());
           // unshare --fork ignores SIGTERM itself: the agents under it lead groups of their own, signalled whole.
           if (c.spawnargs[0] === 'unshare') process.kill(-c.pid!, 'SIGTERM');
@@ -49,7 +49,7 @@ async function agent(role: string, addr: string, shiftS: number, tokenFile: stri
   const child = plain ? spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'inherit'] }) : spawn('unshare', ['--time', '--fork', '--kill-child', '--monotonic', String(shiftS), process.execPath, ...argv], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
   started.push(child);
   const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve);
+    createInterface({ input: child.stdout }).once('line', resolve);
     child.once('exit', (c) => reject(new Error(`agent ${role} exited ${c}`)));
   });
   return `http://${addr}:${(JSON.parse(line) as { port: number }).port}`;

@@ -13,6 +13,8 @@ import { loadBenchmark } from '../src/config/load.ts';
 import { runBenchmark } from '../src/engine/engine.ts';
 import { ResultSet } from '../src/store/resultset.ts';
 import { runCli } from './helpers/cli.ts';
+import type { CompareResult } from '../src/analyze/compare.ts';
+import type { SetDifferences } from '../src/analyze/setinfo.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'sb-compare-'));
@@ -54,11 +56,13 @@ before(async () => {
 });
 
 const GATE = ['--metric', 'waited_s', '--fail-on', 'waited_s>+50%', '--json'];
+/** What `compare --json` prints (the conditions it adds are not read here). */
+type CompareJson = CompareResult & { differences: SetDifferences };
 
 test('a set against itself: every change is 0 and none is real', () => {
   const r = cli(['compare', base, base, ...GATE]);
   assert.equal(r.code, 0, r.err);
-  const c = JSON.parse(r.out);
+  const c = JSON.parse(r.out) as CompareJson;
   assert.equal(c.correction, 'holm');
   // The gate's correction family: the metric --fail-on names, one test per matched point.
   assert.deepEqual(c.family, { metrics: ['waited_s'], tests: 3, by: 'fail-on' });
@@ -73,7 +77,7 @@ test('a set against itself: every change is 0 and none is real', () => {
 test('the same benchmark rerun: the gate passes (exit 0), nothing beyond the threshold, no workload difference', () => {
   const r = cli(['compare', base, rerun, ...GATE]);
   assert.equal(r.code, 0, r.out + r.err);
-  const c = JSON.parse(r.out);
+  const c = JSON.parse(r.out) as CompareJson;
   assert.equal(c.matched, 3);
   assert.deepEqual(c.failures, []);
   assert.equal(c.fail, false);
@@ -87,13 +91,14 @@ test('the same benchmark rerun: the gate passes (exit 0), nothing beyond the thr
 test('one job made slower: exactly that change is real and beyond the threshold, exit 6; the workload field that differs is listed', () => {
   const r = cli(['compare', base, slow, ...GATE]);
   assert.equal(r.code, 6, r.out + r.err);
-  const c = JSON.parse(r.out);
+  const c = JSON.parse(r.out) as CompareJson;
   assert.equal(c.fail, true);
   assert.deepEqual(
-    c.failures.map((f: { params: { job: string } }) => f.params.job),
+    c.failures.map((f) => f.params['job']),
     ['b'],
   );
-  const b = c.changes.find((ch: { params: { job: string } }) => ch.params.job === 'b');
+  const b = c.changes.find((ch) => ch.params['job'] === 'b');
+  assert.ok(b);
   assert.equal(b.real, true);
   // 1 s added; a timer may be late by some milliseconds, never early.
   assert.ok(b.change > 0.9 && b.change < 1.5 && b.ci[0] > 0.5, JSON.stringify(b));
@@ -125,13 +130,13 @@ test('machines: a kernel changed between two sets is listed, the host name is no
   const b = join(work, 'machine-b');
   cpSync(join(root, 'test/fixtures/sets/old-stream'), a, { recursive: true });
   cpSync(join(root, 'test/fixtures/sets/old-stream'), b, { recursive: true });
-  const agents = JSON.parse(readFileSync(join(b, 'agents.json'), 'utf8'));
-  agents.client.facts.kernel = '6.19.0-upgraded';
-  for (const role of Object.keys(agents)) agents[role].facts.hostname = 'another-name';
+  const agents = JSON.parse(readFileSync(join(b, 'agents.json'), 'utf8')) as Record<string, { facts: Record<string, string> }>;
+  agents.client!.facts.kernel = '6.19.0-upgraded';
+  for (const role of Object.keys(agents)) agents[role]!.facts.hostname = 'another-name';
   writeFileSync(join(b, 'agents.json'), JSON.stringify(agents));
   const r = cli(['compare', a, b, '--metric', 'client.bitrate', '--json']);
   assert.equal(r.code, 0, r.err);
-  const c = JSON.parse(r.out);
+  const c = JSON.parse(r.out) as CompareJson;
   assert.deepEqual(c.differences.machines, [{ field: 'client.kernel', base: ['"6.18.44-fc-v657"'], new: ['"6.19.0-upgraded"'] }]);
   assert.deepEqual(c.differences.workload, []);
 });

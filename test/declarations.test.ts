@@ -132,7 +132,7 @@ test('a record written before typed parameters is read with the new names, units
 });
 
 test('typing is idempotent: a typed value typed again stays the same, so the engine hands workloads typed values', () => {
-  for (const d of Object.values(WORKLOAD_DECLS).flatMap((w) => w.params) as ParamDecl[]) {
+  for (const d of Object.values(WORKLOAD_DECLS).flatMap<ParamDecl>((w) => w.params)) {
     if (d.default === undefined) continue;
     const t = typeValue(d, d.default);
     assert.deepEqual(typeValue(d, t), t, d.name);

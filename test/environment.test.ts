@@ -130,7 +130,7 @@ test('every exit code is documented in the table of docs/exit-codes.md and in th
 
 test('read-only result set: run stops with one line naming the path and EROFS (exit 5); what was recorded still reads, unchanged', (t) => {
   const mnt = tmpfs('ro', 2048);
-  if (typeof mnt !== 'string') return t.skip(mnt.skip);
+  if (typeof mnt !== 'string') { t.skip(mnt.skip); return; }
   const attempts = join(work, 'ro-attempts.log');
   const set = join(mnt, 'set');
   const first = cli(['run', bench('ro3', [1, 2, 3], attempts), '--results', set]);
@@ -166,7 +166,7 @@ test('read-only result set: run stops with one line naming the path and EROFS (e
 
 test('full disk during a point: one line with ENOSPC (exit 5), the run stops, no half point, recorded points unchanged; with space back it resumes', (t) => {
   const mnt = tmpfs('full', 2048);
-  if (typeof mnt !== 'string') return t.skip(mnt.skip);
+  if (typeof mnt !== 'string') { t.skip(mnt.skip); return; }
   const attempts = join(work, 'full-attempts.log');
   const set = join(mnt, 'set');
   const first = cli(['run', bench('full3', [1, 2, 3], attempts), '--results', set]);
@@ -186,7 +186,7 @@ test('full disk during a point: one line with ENOSPC (exit 5), the run stops, no
   const now = snapshot(set);
   for (const [d, text] of now) {
     if (before.has(d)) continue;
-    assert.equal(JSON.parse(text).outcome.status, 'failed', `${d}: a point the disk cut short is never recorded as ok`);
+    assert.equal((JSON.parse(text) as { outcome: { status: string } }).outcome.status, 'failed', `${d}: a point the disk cut short is never recorded as ok`);
   }
   assert.deepEqual(leftovers(set), [], 'no staged point or temporary file left');
   assert.ok(!existsSync(join(set, '.lock')), 'the lock is released');
@@ -205,7 +205,7 @@ test('full disk during a point: one line with ENOSPC (exit 5), the run stops, no
   assert.equal(resumed.code, 0, resumed.err);
   const all = snapshot(set);
   assert.equal(all.size, 6);
-  for (const text of all.values()) assert.equal(JSON.parse(text).outcome.status, 'ok');
+  for (const text of all.values()) assert.equal((JSON.parse(text) as { outcome: { status: string } }).outcome.status, 'ok');
   assertKept(set, before);
 });
 
@@ -265,7 +265,7 @@ test('results on what is not a result set: a missing path, a file, a plain direc
   assertCleanError(cli(['results', 'list', '--root', file]), ExitCode.store, /plain\.txt is a file/);
 
   // Permissions only bind a process that is not root: the same CLI as `nobody`.
-  if (process.getuid?.() !== 0 || spawnSync('setpriv', ['--version']).status !== 0) return t.skip('needs root and setpriv to run the CLI as another user');
+  if (process.getuid?.() !== 0 || spawnSync('setpriv', ['--version']).status !== 0) { t.skip('needs root and setpriv to run the CLI as another user'); return; }
   const set = join(work, 'private-set');
   assert.equal(cli(['run', bench('private', [1], join(work, 'private-attempts.log')), '--results', set]).code, 0);
   chmodSync(work, 0o755);

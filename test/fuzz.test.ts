@@ -439,6 +439,7 @@ function mutationCases(count: number): Case[] {
         if (used.has(field)) continue;
         used.add(field);
         doc[field] = structuredClone(pick(top[field]!));
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JSON.stringify(undefined) is undefined
         done.push(`${field}=${JSON.stringify(doc[field])?.slice(0, 30)}`);
       } else if (kind === 'workload') {
         if (used.has('workload') || used.has('matrix')) continue;
@@ -446,6 +447,7 @@ function mutationCases(count: number): Case[] {
         const field = pick(fields);
         used.add('workload');
         workload[field] = structuredClone(pick(WORKLOAD_BAD[type]![field]!));
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- as above
         done.push(`workload.${field}=${JSON.stringify(workload[field])?.slice(0, 30)}`);
       } else if (kind === 'axis') {
         // A command's parameters are only text for its argv: any value is valid there.

@@ -36,10 +36,12 @@ before(async () => {
 });
 
 after(async () => {
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when before() failed
   await server?.close();
   rmSync(tmp, { recursive: true, force: true });
 });
 
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the body's type, as with fetch's json()
 async function get<T>(path: string, q: Record<string, string> | [string, string][]): Promise<{ status: number; body: T & { error?: string } }> {
   const res = await fetch(`${server.origin}${path}?${new URLSearchParams(q).toString()}`);
   return { status: res.status, body: (await res.json()) as T & { error?: string } };

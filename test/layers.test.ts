@@ -202,8 +202,8 @@ function readFile(root: string, rel: string, cliTable: Map<string, number>, find
   const visit = (n: ts.Node): void => {
     if (ts.isImportDeclaration(n)) {
       const c = n.importClause;
-      add(n, !c ? 'side-effect' : c.isTypeOnly ? 'type-import' : 'import', n.moduleSpecifier);
-      if (c && !c.isTypeOnly && resolveSpecifier(literal(n.moduleSpecifier)!) === CLI_MODULE) {
+      add(n, !c ? 'side-effect' : c.phaseModifier === ts.SyntaxKind.TypeKeyword ? 'type-import' : 'import', n.moduleSpecifier);
+      if (c && c.phaseModifier !== ts.SyntaxKind.TypeKeyword && resolveSpecifier(literal(n.moduleSpecifier)!) === CLI_MODULE) {
         if (c.name) starters.add(c.name.text);
         const b = c.namedBindings;
         if (b && ts.isNamespaceImport(b)) namespaces.add(b.name.text);

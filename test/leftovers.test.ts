@@ -97,8 +97,8 @@ function committed(results: string): string[] {
 function startEngine(args: string[]): { child: ChildProcess; out: () => string; exited: Promise<number | null> } {
   const child = spawn(process.execPath, [CLI, ...args], { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   return { child, out: () => out, exited };
 }
@@ -365,7 +365,7 @@ duration: 5s
 `;
 
 test('kill -9 of the engine mid-point of a SPICE benchmark: within 2 s nothing of the run (Xorg, Xvfb, remote-viewer, relay, agents) is alive; a rerun resumes and completes', async (t) => {
-  if (!existsSync('/usr/lib/xorg/Xorg') || !existsSync('/usr/bin/remote-viewer')) return t.skip('the SPICE stack is not installed: run scripts/setup.sh');
+  if (!existsSync('/usr/lib/xorg/Xorg') || !existsSync('/usr/bin/remote-viewer')) { t.skip('the SPICE stack is not installed: run scripts/setup.sh'); return; }
   const file = join(work, 'spice.yaml');
   writeFileSync(file, SPICE);
   const results = join(work, 'spice-results');

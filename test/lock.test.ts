@@ -81,13 +81,13 @@ async function race(dir: string, n: number): Promise<string[]> {
   const outs = kids.map(lines);
   try {
     for (const o of outs) assert.equal(await o.next(), 'ready');
-    for (const k of kids) k.stdin!.write('go\n');
+    for (const k of kids) k.stdin.write('go\n');
     const said: string[] = [];
     for (const o of outs) said.push(await o.next());
     return said;
   } finally {
-    for (const k of kids) k.stdin!.end();
-    await Promise.all(kids.map((k) => (k.exitCode !== null ? undefined : new Promise((r) => k.on('exit', r)))));
+    for (const k of kids) k.stdin.end();
+    await Promise.all(kids.map((k) => (k.exitCode !== null ? Promise.resolve() : new Promise((r) => k.on('exit', r)))));
   }
 }
 
@@ -112,7 +112,7 @@ test('a takeover interrupted (its starter killed while it held the right to remo
   // What a starter killed mid-takeover leaves: its right to break that lock, naming it.
   writeFileSync(`${lock}.break-abc123.0`, JSON.stringify({ pid: deadPid(), host: hostname() }));
   const release = set.lock((pid) => pid === process.pid);
-  assert.equal(JSON.parse(readFileSync(lock, 'utf8')).pid, process.pid);
+  assert.equal((JSON.parse(readFileSync(lock, 'utf8')) as { pid: number }).pid, process.pid);
   release();
   assert.ok(!existsSync(lock));
   assert.deepEqual(readdirSync(set.dir).filter((n) => n.startsWith('.lock')), []);

@@ -10,6 +10,10 @@ import { loadBenchmark } from '../src/config/load.ts';
 import { runBenchmark } from '../src/engine/engine.ts';
 import { ResultSet } from '../src/store/resultset.ts';
 import { runCli } from './helpers/cli.ts';
+import type { FitByResult, FitResult } from '../src/analyze/fit.ts';
+import type { ImpactResult } from '../src/analyze/impact.ts';
+import type { PredictAnswer } from '../src/analyze/models.ts';
+import type { RecommendResult } from '../src/analyze/recommend.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'sb-model-'));
@@ -59,7 +63,7 @@ before(async () => {
 test('fit --json: the stable shape, the formula found within its intervals, saved atomically as models/<metric>.json', () => {
   const r = cli(['model', 'fit', setDir, '--metric', 'cost', '--json']);
   assert.equal(r.code, 0, r.err);
-  const f = JSON.parse(r.out);
+  const f = JSON.parse(r.out) as FitResult;
   for (const k of ['metric', 'formula', 'terms', 'r2', 'n', 'cv', 'warnings']) assert.ok(k in f, `fit --json lacks ${k}`);
   assert.equal(f.metric, 'cost');
   assert.equal(f.n, 24);
@@ -68,8 +72,8 @@ test('fit --json: the stable shape, the formula found within its intervals, save
   assert.ok(f.cv.mape < 0.05, `cross-validated MAPE ${f.cv.mape}`);
   // The pixel rate's slope is what the formula says, wherever the form put it.
   const pr = f.terms.find((t: { name: string }) => t.name === 'pixel_rate' || t.name === 'pixel_rate*fps');
-  if (f.form === 'physics') assert.ok(pr.ci[0] <= 4e-6 && 4e-6 <= pr.ci[1], `pixel_rate ${JSON.stringify(pr)}`);
-  const saved = JSON.parse(readFileSync(join(setDir, 'models', 'cost.json'), 'utf8'));
+  if (f.form === 'physics') assert.ok(pr!.ci[0] <= 4e-6 && 4e-6 <= pr!.ci[1], `pixel_rate ${JSON.stringify(pr)}`);
+  const saved = JSON.parse(readFileSync(join(setDir, 'models', 'cost.json'), 'utf8')) as { fit: FitResult; runs: number };
   assert.equal(saved.fit.formula, f.formula);
   assert.equal(saved.runs, 24);
   assert.ok(!existsSync(join(setDir, 'models', '.cost.json.tmp')));
@@ -81,11 +85,11 @@ test('predict from the set and from the saved model: the same answer, near the f
   assert.equal(fromSet.code, 0, fromSet.err);
   const fromFile = cli(['model', 'predict', join(setDir, 'models', 'cost.json'), ...at, '--json']);
   assert.equal(fromFile.code, 0, fromFile.err);
-  const a = JSON.parse(fromSet.out);
-  const b = JSON.parse(fromFile.out);
+  const a = JSON.parse(fromSet.out) as PredictAnswer;
+  const b = JSON.parse(fromFile.out) as PredictAnswer;
   assert.deepEqual(a, b);
   assert.deepEqual(a.setting, { resolution: '640x360', fps: 30, bitrate: 1e6 });
-  const p = a.predictions[0];
+  const p = a.predictions[0]!;
   const want = truth(640, 360, 30, 1e6);
   // 1M was not measured (500k and 2M were): an interpolation, within a noise's width of the truth.
   assert.ok(Math.abs(p.value - want) < 0.5, `${p.value} vs ${want}`);
@@ -112,11 +116,11 @@ test('predict: a missing or bad value is one line naming the --set to give, exit
 test('impact --json: shares and noise add up to 1; resolution first, then fps; bitrate small', () => {
   const r = cli(['model', 'impact', setDir, '--metric', 'cost', '--bootstrap', '20', '--json']);
   assert.equal(r.code, 0, r.err);
-  const im = JSON.parse(r.out);
+  const im = JSON.parse(r.out) as ImpactResult;
   assert.equal(im.metric, 'cost');
   const total = im.factors.reduce((s: number, f: { share: number }) => s + f.share, 0) + im.noise.share;
   assert.ok(Math.abs(total - 1) < 1e-9, String(total));
-  const share = (n: string) => im.factors.find((f: { name: string }) => f.name === n).share;
+  const share = (n: string) => im.factors.find((f: { name: string }) => f.name === n)!.share;
   assert.ok(share('resolution') > share('fps') && share('fps') > share('bitrate'), r.out);
   assert.ok(share('bitrate') < 0.02);
   for (const f of im.factors) assert.equal(f.ci.length, 2);
@@ -125,13 +129,13 @@ test('impact --json: shares and noise add up to 1; resolution first, then fps; b
 test('recommend: the cheapest setting under a parameter constraint; "no setting fits" with the closest', () => {
   const r = cli(['model', 'recommend', setDir, '--minimize', 'cost', '--where', 'bitrate>=1M', '--json']);
   assert.equal(r.code, 0, r.err);
-  const rec = JSON.parse(r.out);
+  const rec = JSON.parse(r.out) as RecommendResult;
   assert.equal(rec.fits, true);
-  const best = rec.best[0];
+  const best = rec.best[0]!;
   assert.equal(best.params.resolution, '320x180');
   assert.equal(best.params.fps, 15);
-  assert.ok(best.params.bitrate >= 1e6);
-  for (const c of rec.best) assert.ok(c.params.bitrate >= 1e6);
+  assert.ok(Number(best.params.bitrate) >= 1e6);
+  for (const c of rec.best) assert.ok(Number(c.params.bitrate) >= 1e6);
 
   const none = cli(['model', 'recommend', setDir, '--minimize', 'cost', '--where', 'cost<1']);
   assert.equal(none.code, 0, none.err);
@@ -153,7 +157,7 @@ test('a metric misspelt gets the closest name; --help lists the subcommands', ()
 test('fit --by resolution: one model per frame size, each in the stable shape, and predict answers from the level asked', () => {
   const r = cli(['model', 'fit', setDir, '--metric', 'cost', '--by', 'resolution', '--json']);
   assert.equal(r.code, 0, r.err);
-  const f = JSON.parse(r.out);
+  const f = JSON.parse(r.out) as FitByResult;
   assert.equal(f.metric, 'cost');
   assert.equal(f.by, 'resolution');
   assert.deepEqual(f.levels.map((l: { level: string }) => l.level), ['320x180', '640x360', '960x540']);
@@ -163,7 +167,7 @@ test('fit --by resolution: one model per frame size, each in the stable shape, a
   }
   const p = cli(['model', 'predict', join(setDir, 'models', 'cost.json'), '--set', 'resolution=960x540', '--set', 'fps=30', '--set', 'bitrate=2M', '--json']);
   assert.equal(p.code, 0, p.err);
-  const x = JSON.parse(p.out).predictions[0];
+  const x = (JSON.parse(p.out) as PredictAnswer).predictions[0]!;
   assert.equal(x.level, '960x540');
   assert.ok(Math.abs(x.value - truth(960, 540, 30, 2e6)) < 0.3, JSON.stringify(x));
   const number = cli(['model', 'fit', setDir, '--metric', 'cost', '--by', 'fps']);

@@ -97,7 +97,7 @@ test('a frame size, a rate in fps and a bitrate under names of their own: the ph
   // Between the measured values of each: near the formula, and no note.
   const p = cli(['model', 'predict', mine, '--metric', 'cost', '--set', 'size=800x450', '--set', 'rate=20', '--set', 'br=1M', '--json']);
   assert.equal(p.code, 0, p.err);
-  const x = JSON.parse(p.out).predictions[0] as { value: number; outside: unknown[] };
+  const x = (JSON.parse(p.out) as { predictions: { value: number; outside: unknown[] }[] }).predictions[0]!;
   assert.ok(Math.abs(x.value - truth(800, 450, 20, 1e6)) < 0.5, `${x.value} vs ${truth(800, 450, 20, 1e6)} (${f.formula})`);
   assert.deepEqual(x.outside, []);
 });
@@ -115,7 +115,7 @@ test('the same runs under the built-in names (resolution, fps, bitrate) and unde
   const at = (dir: string, frame: string, rate: string, br: string) => {
     const r = cli(['model', 'predict', dir, '--metric', 'cost', '--set', `${frame}=800x450`, '--set', `${rate}=20`, '--set', `${br}=1M`, '--json']);
     assert.equal(r.code, 0, r.err);
-    return JSON.parse(r.out).predictions;
+    return (JSON.parse(r.out) as { predictions: unknown[] }).predictions;
   };
   assert.deepEqual(at(mine, 'size', 'rate', 'br'), at(builtin, 'resolution', 'fps', 'bitrate'));
 });

@@ -72,7 +72,7 @@ test('a frame size named `size` enters the formula as its pixel count, and 960x5
   for (const preset of PRESETS) {
     const p = cli(['model', 'predict', sizeSet, '--metric', METRIC, '--set', `preset=${preset}`, '--set', 'size=960x540', '--json']);
     assert.equal(p.code, 0, p.err);
-    const x = JSON.parse(p.out).predictions[0] as { value: number; pi: [number, number]; outside: unknown[] };
+    const x = (JSON.parse(p.out) as { predictions: { value: number; pi: [number, number]; outside: unknown[] }[] }).predictions[0]!;
     const measured = heldOut.get(preset)!;
     assert.ok(x.pi[0] <= measured && measured <= x.pi[1], `${preset}: 960x540 measured ${measured} bytes, predicted ${x.value} in ${JSON.stringify(x.pi)}`);
     // Inside the measured range: no note at all.
@@ -100,7 +100,7 @@ test('a preset no run had is refused with the presets that exist (exit 2, one li
   assert.match(r.err, /^error: .*preset=slow.* no run had it.*\(measured: medium, ultrafast, veryfast\)/);
   const far = cli(['model', 'predict', sizeSet, '--metric', METRIC, '--set', 'preset=medium', '--set', 'size=1920x1080', '--json']);
   assert.equal(far.code, 0, far.err);
-  const outside = JSON.parse(far.out).predictions[0].outside as { param: string; value: number; range: [number, number]; distance: number }[];
+  const outside = (JSON.parse(far.out) as { predictions: { outside: { param: string; value: number; range: [number, number]; distance: number }[] }[] }).predictions[0]!.outside;
   const px = outside.find((o) => o.param === 'size.pixels');
   assert.ok(px, JSON.stringify(outside));
   assert.deepEqual(px.range, [320 * 180, 1280 * 720]);

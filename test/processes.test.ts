@@ -110,7 +110,7 @@ recording:
   const set = ResultSet.openOrCreate(join(work, 'procs-results'), b.name);
   const summary = await runBenchmark(b, { results: set, signal: new AbortController().signal });
   const p = set.points()[0]!;
-  assert.equal(summary.ok, 1, `${summary.stoppedBy} ${JSON.stringify(p?.outcome)}`);
+  assert.equal(summary.ok, 1, `${summary.stoppedBy} ${JSON.stringify(p.outcome)}`);
   const dir = set.pointDir(p.key, p.rep);
   const out = readFileSync(join(dir, 'stdout.log'), 'utf8');
   const facts = JSON.parse(out.trim().split('\n').at(-1)!) as { heavy: number; light: number; span: number; threads: { heavy: number; light: number } };
@@ -146,7 +146,7 @@ recording:
   const db = await openSetDatabase([set]);
   try {
     const series = (await db.conn.runAndReadAll(`SELECT name, count(*) AS n, max(value) AS top FROM samples WHERE probe = 'proc' AND name LIKE 'proc.%.cpu_pct' GROUP BY name ORDER BY name`)).getRowObjectsJson();
-    const byName = Object.fromEntries(series.map((r) => [r['name'], r]));
+    const byName = Object.fromEntries(series.map((r) => [r['name'] as string, r]));
     for (const label of ['heavy', 'light']) assert.ok(Number(byName[`proc.${label}.cpu_pct`]?.['n']) >= 20, `the series of ${label} in samples.parquet: ${JSON.stringify(series)}`);
     assert.equal(Number(byName['proc.ghost.cpu_pct']?.['top']), 0);
   } finally {

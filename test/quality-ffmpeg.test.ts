@@ -33,7 +33,7 @@ async function role(name: string, args: string[]): Promise<{ ready: { port?: num
   const child = spawn(process.execPath, [CLI, 'stream', name, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   const done = new Promise<number | null>((resolve) => child.once('exit', resolve));
   const line = await Promise.race([
-    new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve)),
+    new Promise<string>((resolve) => createInterface({ input: child.stdout }).once('line', resolve)),
     done.then((code) => Promise.reject(new Error(`${name} exited with ${code} before it was ready`))),
   ]);
   return { ready: JSON.parse(line) as { port?: number }, done };

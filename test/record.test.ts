@@ -26,7 +26,7 @@ async function agent(args: string[], env: Record<string, string> = {}, prefix: s
   // --fork ignores SIGTERM and SIGINT itself and would outlive the test with its agent.
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env }, detached: prefix.length > 0 });
   const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve);
+    createInterface({ input: child.stdout }).once('line', resolve);
     child.once('exit', (c) => reject(new Error(`agent exited ${c}`)));
   });
   return { child, url: `http://127.0.0.1:${(JSON.parse(line) as { port: number }).port}` };
@@ -34,7 +34,7 @@ async function agent(args: string[], env: Record<string, string> = {}, prefix: s
 
 function stop(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    if (child.exitCode !== null || child.signalCode !== null) { resolve(); return; }
     child.once('exit', () => resolve());
     // Started detached (under unshare): the whole group, the agent in it included.
     if ((child.spawnargs[0] ?? '').endsWith('unshare')) process.kill(-child.pid!, 'SIGTERM');
@@ -105,7 +105,7 @@ test('a remote agent needs a token; without the right one it is refused; /metric
 
 test('an agent reached over the network on this machine reads this clock (same boot, same time namespace): offset 0 exactly; one in its own time namespace is measured', async (t) => {
   const ip = Object.values(networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
-  if (!ip) return t.skip('no non-loopback IPv4 address on this machine');
+  if (!ip) { t.skip('no non-loopback IPv4 address on this machine'); return; }
   const a = await agent(['--role', 'host', '--listen', `${ip}:0`, '--token', 'token-for-the-offset-test']);
   try {
     const url = a.url.replace('127.0.0.1', ip);
@@ -121,7 +121,7 @@ test('an agent reached over the network on this machine reads this clock (same b
     await stop(a.child);
   }
   // In a time namespace of its own (+1000 s), over the same address: measured, never assumed.
-  if (spawnSync('unshare', ['--time', '--fork', '--monotonic', '1000', 'true']).status !== 0) return t.skip('no time namespaces here');
+  if (spawnSync('unshare', ['--time', '--fork', '--monotonic', '1000', 'true']).status !== 0) { t.skip('no time namespaces here'); return; }
   const shifted = await agent(['--role', 'host', '--listen', `${ip}:0`, '--token', 'token-for-the-offset-test'], {}, ['unshare', '--time', '--fork', '--kill-child', '--monotonic', '1000']);
   try {
     const c = new Collector([{ role: 'host', url: shifted.url.replace('127.0.0.1', ip), token: 'token-for-the-offset-test' }]);

@@ -21,7 +21,7 @@ const TOKEN = 'security-test-token-0123456789';
 async function agent(args: string[], env: Record<string, string> = {}): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(process.execPath, [CLI, 'agent', ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, STREAMBENCH_TOKEN: '', ...env } });
   const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve);
+    createInterface({ input: child.stdout }).once('line', resolve);
     child.once('exit', (c) => reject(new Error(`agent exited ${c}`)));
   });
   return { child, port: (JSON.parse(line) as { port: number }).port };
@@ -43,7 +43,7 @@ function refusedAgent(args: string[], env: Record<string, string> = {}): Promise
 
 function stop(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    if (child.exitCode !== null || child.signalCode !== null) { resolve(); return; }
     child.once('exit', () => resolve());
     child.kill('SIGTERM');
   });

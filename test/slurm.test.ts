@@ -74,8 +74,8 @@ interface Engine {
 function startEngine(args: string[]): Engine {
   const child = spawn(process.execPath, [CLI, ...args], { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   return { child, out: () => out, exited };
 }
@@ -312,9 +312,9 @@ test('a stream matrix with --parallel 2: each point a heterogeneous job, guest, 
   const [lr] = records(local);
   assert.equal(lr?.outcome.status, 'ok', JSON.stringify(lr?.outcome));
   for (const rec of recs) {
-    const missing: string[] = Object.keys(lr!.metrics).filter((k) => !(k in rec.metrics));
+    const missing: string[] = Object.keys(lr.metrics).filter((k) => !(k in rec.metrics));
     assert.deepEqual(missing, ['roles.cpu_kernel_s'], `fps=${rec.params['fps']}`);
-    assert.deepEqual(Object.keys(rec.metrics).filter((k) => !(k in lr!.metrics)), [], `fps=${rec.params['fps']}`);
+    assert.deepEqual(Object.keys(rec.metrics).filter((k) => !(k in lr.metrics)), [], `fps=${rec.params['fps']}`);
   }
 });
 

@@ -32,7 +32,7 @@ async function runYaml(name: string, text: string): Promise<{ points: PointRecor
 async function frameRows(set: ResultSet, sql: string): Promise<Record<string, unknown>[]> {
   const db = await openSetDatabase([set]);
   try {
-    return (await db.conn.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[];
+    return (await db.conn.runAndReadAll(sql)).getRowObjectsJson();
   } finally {
     db.close();
   }
@@ -98,7 +98,7 @@ test("the client's PSNR matches FFmpeg's psnr filter on the same decoded and sou
   const set = ['--set', 'codec=h264', '--set', `resolution=${w}x${h}`, '--set', 'bitrate=300k', '--set', 'scene=motion', '--set', 'duration=2s'];
   const role = async (name: string, extra: string[]) => {
     const child = spawn(process.execPath, [CLI, 'stream', name, ...set, '--report', join(dir, `${name}.json`), ...extra], { stdio: ['pipe', 'pipe', 'inherit'] });
-    const line = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve));
+    const line = await new Promise<string>((resolve) => createInterface({ input: child.stdout }).once('line', resolve));
     const ready = JSON.parse(line) as { port?: number };
     const done = new Promise<number | null>((resolve) => child.once('exit', resolve));
     return { ready, done };

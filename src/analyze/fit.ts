@@ -175,7 +175,7 @@ export function physicsOf(params: readonly ParamInfo[], rows: readonly Row[], ch
   const frames = sources(['pixels', 'width', 'height']).filter((s) => s.parts.pixels !== undefined || (s.parts.width !== undefined && s.parts.height !== undefined));
   const rates = sources(['fps']);
   const bitrates = sources(['bitrate']);
-  const varies = (s: Source) => Object.values(s.parts).some((name) => new Set(rows.map((r) => r.params[name!])).size > 1);
+  const varies = (s: Source) => Object.values(s.parts).some((name) => new Set(rows.map((r) => r.params[name])).size > 1);
   const warnings: string[] = [];
   const pick = (cands: Source[], asked: string | undefined, flag: string, what: string, declared: string): Source | 'ambiguous' | undefined => {
     if (asked !== undefined) {

@@ -22,9 +22,9 @@ test('impact ranks the parameters in the known order, finds the one interaction,
   assert.ok(share(r, 'b*c').p < 1e-6, `b*c p = ${share(r, 'b*c').p}`);
   assert.ok(share(r, 'd').p > 0.05, `d p = ${share(r, 'd').p}`);
   assert.ok(Math.abs(sum(r) - 1) < 1e-12, `sum ${sum(r)}`);
-  for (const f of [...r.factors, r.noise]) assert.equal(f.outside, !(f.ci[0] <= f.share && f.share <= f.ci[1]), `${'name' in f ? f.name : 'noise'}: ${f.share} in ${f.ci}`);
+  for (const f of [...r.factors, r.noise]) assert.equal(f.outside, !(f.ci[0] <= f.share && f.share <= f.ci[1]), `${'name' in f ? f.name : 'noise'}: ${f.share} in ${f.ci.join(',')}`);
   // The large shares lie well inside their intervals.
-  for (const name of ['a', 'b']) assert.ok(!share(r, name).outside && share(r, name).ci[0] > 0.05, `${name}: ${share(r, name).ci}`);
+  for (const name of ['a', 'b']) assert.ok(!share(r, name).outside && share(r, name).ci[0] > 0.05, `${name}: ${share(r, name).ci.join(',')}`);
   assert.equal(r.noise.df, 72 * 2);
   assert.deepEqual(r.warnings.filter((w) => !/outside (its|their) bootstrap interval/.test(w)), []);
 });
@@ -78,7 +78,7 @@ test('a share outside its percentile interval stays outside it (the interval is 
   // d has no effect: its share is near 0, where resampled points push the bootstrap's shares up, past the estimate.
   const r = impact(synthetic({ values, reps: 2, seed: 1, noise: 1, formula }));
   const d = share(r, 'd');
-  assert.ok(d.ci[0] > d.share, `d: ${d.share} below its interval ${d.ci} (a widened interval would start at the share)`);
+  assert.ok(d.ci[0] > d.share, `d: ${d.share} below its interval ${d.ci.join(',')} (a widened interval would start at the share)`);
   assert.equal(d.outside, true);
   assert.ok(r.warnings.some((w) => /the shares? of (.*, )?d \(/.test(w) && /outside (its|their) bootstrap interval/.test(w)), r.warnings.join('\n'));
   // As many resamples as asked, 1,000 by default: the interval moves by little between seeds.

@@ -107,7 +107,7 @@ export async function openModelSource(set: ResultSet, wanted?: readonly string[]
         notOk++;
         continue;
       }
-      const id = `${String(key)}\u0000${Number(rep)}`;
+      const id = `${key as string}\u0000${Number(rep)}`;
       if (saturated.has(id) && !includeFlagged) {
         leftOut.saturated++;
         continue;
@@ -118,7 +118,7 @@ export async function openModelSource(set: ResultSet, wanted?: readonly string[]
         const v = rest[i];
         cells[c] = typeof v === 'bigint' ? Number(v) : (v as string | number | boolean | null);
       });
-      rows.push({ key: String(key), rep: Number(rep), cells });
+      rows.push({ key: key as string, rep: Number(rep), cells });
     }
     return { set, catalog, decls, metrics, notOk, rows, leftOut, notChecked, includeFlagged };
   } finally {

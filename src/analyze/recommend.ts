@@ -66,7 +66,7 @@ function frameParams(models: readonly Model[]): Set<string> {
 /** Grid values: the measured ones, with midpoints between neighbours of a number (rounded when all are integers). */
 function gridValues(vs: (number | string)[], midpoints: boolean): (number | string)[] {
   if (!midpoints || !vs.every((v) => typeof v === 'number')) return vs;
-  const sorted = [...(vs as number[])].sort((a, b) => a - b);
+  const sorted = [...vs].sort((a, b) => a - b);
   const ints = sorted.every(Number.isInteger);
   const out = new Set<number>(sorted);
   for (let i = 1; i < sorted.length; i++) {

@@ -82,7 +82,7 @@ function machineFields(set: ResultSet, notes: string[]): Map<string, Set<string>
     return undefined;
   }
   const out = new Map<string, Set<string>>();
-  for (const [role, hello] of Object.entries((data ?? {}) as Record<string, { facts?: Record<string, unknown> }>)) {
+  for (const [role, hello] of Object.entries((data ?? {}) as Record<string, { facts?: Record<string, unknown> } | null>)) {
     const flat = new Map<string, string>();
     flatten(hello?.facts ?? {}, role, flat);
     // The host name is who ran it, not what it is: two runs on one machine under another name are alike.

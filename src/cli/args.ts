@@ -24,13 +24,13 @@ export function parseCommand<O extends Options>(spec: CommandSpec<O>, argv: stri
 }
 
 /** The value of an option that takes a positive whole number (`--max-runs 500000`), or `dflt` when absent. */
-export function positiveIntOption(spec: CommandSpec<Options>, name: string, value: string | undefined, dflt: number): number {
+export function positiveIntOption(spec: CommandSpec, name: string, value: string | undefined, dflt: number): number {
   if (value === undefined) return dflt;
   const n = /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
   if (!Number.isSafeInteger(n) || n < 1) throw InputError.single(`streambench ${spec.name} --${name}`, `'${value.slice(0, 40)}' is not a positive whole number`, `e.g. --${name} 500000`);
   return n;
 }
 
-export function helpText(spec: CommandSpec<Options>): string {
+export function helpText(spec: CommandSpec): string {
   return `${spec.summary}\n\nUsage: ${spec.usage}\n\n${spec.help}\n  -h, --help            show this help\n`;
 }

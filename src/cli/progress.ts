@@ -14,6 +14,7 @@ export class Progress {
   private live = '';
   constructor(
     private readonly out: NodeJS.WriteStream,
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-conversion -- isTTY is undefined, not false, on a pipe or a file
     private readonly tty = Boolean(out.isTTY),
     private readonly showMetrics: readonly string[] = [],
   ) {}

@@ -16,6 +16,7 @@ export function formatNumber(v: number, digits: number): string {
 export function cell(v: unknown): string {
   if (v === null || v === undefined) return '-';
   if (typeof v === 'number') return formatNumber(v, 4);
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a cell is a scalar or a value with its own text (a date, a decimal)
   return String(v);
 }
 
@@ -30,12 +31,17 @@ export function formatColumn(values: readonly unknown[]): { cells: string[]; dig
   let digits = MIN_DIGITS;
   while (digits < MAX_DIGITS && new Set([...distinct].map((v) => formatNumber(v, digits))).size < distinct.size) digits++;
   let rounded = false;
-  const cells = values.map((v) => {
-    if (typeof v !== 'number') return v === null || v === undefined ? '-' : String(v);
+  const cells: string[] = [];
+  for (const v of values) {
+    if (typeof v !== 'number') {
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- as in cell()
+      cells.push(v === null || v === undefined ? '-' : String(v));
+      continue;
+    }
     const s = formatNumber(v, digits);
     if (Number(s) !== v) rounded = true;
-    return s;
-  });
+    cells.push(s);
+  }
   return { cells, digits: rounded ? digits : undefined };
 }
 

@@ -33,7 +33,7 @@ async function problems(text: string, sets: { key: string; value: string }[] = [
   try {
     await loadBenchmark(file(text), sets);
   } catch (e) {
-    assert.ok(e instanceof InputError, `expected InputError, got ${e}`);
+    assert.ok(e instanceof InputError, `expected InputError, got ${String(e)}`);
     return e.problems;
   }
   assert.fail('expected the file to be rejected');

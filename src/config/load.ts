@@ -7,7 +7,7 @@ import { errorMessage, InputError, type Problem, type SourcePos } from '../base/
 import { suggestHint } from '../base/suggest.ts';
 import { DEFAULT_MAX_RUNS, MAX_FILE_BYTES } from './limits.ts';
 import { countPoints, PlanTooComplexError } from './matrix.ts';
-import type { ParamValue, PartialPoint, ResolvedBenchmark } from './resolved.ts';
+import type { PartialPoint, ResolvedBenchmark } from './resolved.ts';
 import { resolveBenchmark } from './resolve.ts';
 import { BenchmarkFileSchema, TOP_LEVEL_KEYS, type BenchmarkFile } from './schema.ts';
 import { show } from './show.ts';
@@ -204,7 +204,7 @@ export function parseFilters(b: Pick<ResolvedBenchmark, 'axes'>, filters: readon
   return filters.map((f) => {
     const { key, value } = parseAssignment(f, '--filter');
     if (!names.includes(key)) throw InputError.single(`--filter ${show(f, 60, false)}`, `${show(key)} is not a parameter of the matrix`, suggestHint(key, names));
-    return { [key]: value.split(',').map((v) => v.trim()) as ParamValue[] };
+    return { [key]: value.split(',').map((v) => v.trim()) };
   });
 }
 

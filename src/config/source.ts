@@ -184,6 +184,7 @@ function checkKeys(doc: Document, at: (offset: number) => SourcePos): Problem[] 
           problems.push({ pos, path: '', message: 'YAML: a key must be plain text', hint: 'write name: value' });
           continue;
         }
+        // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a scalar: null and objects were refused above
         const k = String(key.value);
         const first = seen.get(k);
         if (first) problems.push({ pos, path: '', message: `YAML: duplicate key ${show(k)} (first at line ${first.line})`, hint: 'keep one of them' });

@@ -109,7 +109,10 @@ function preset(codec: CodecName, v: unknown): string {
   const lim = CODEC_LIMITS[codec];
   const d = streamParam('preset');
   if (lim.presets) return typeValue({ ...d, type: 'enum', values: lim.presets }, v) as string;
-  if (lim.presetRange) return String(typeValue({ ...d, type: 'integer', range: lim.presetRange, what: `${codec}: ${codec === 'av1' ? 'the SVT-AV1 preset' : 'cpu-used'}` }, v));
+  if (lim.presetRange) {
+    const n = typeValue({ ...d, type: 'integer', range: lim.presetRange, what: `${codec}: ${codec === 'av1' ? 'the SVT-AV1 preset' : 'cpu-used'}` }, v) as number | null; // an integer, or null for a value meaning none
+    return String(n);
+  }
   // MJPEG has no speed preset: whatever is given is not used.
   return String(v);
 }

@@ -47,6 +47,7 @@ export function renderTemplate(s: string, values: Readonly<Record<string, unknow
       if ('lit' in p) return p.lit;
       const v = values[p.ref];
       if (v === undefined) throw new Error(`no value for {${p.ref}}`);
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a template value is a parameter's: a scalar
       return String(v);
     })
     .join('');

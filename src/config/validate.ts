@@ -36,10 +36,10 @@ export function validateAgainst(schema: TSchema, data: unknown, loc: Locator, ba
   return explain(validate.errors ?? []).map((e, i) => {
     const path = [...base, ...toPath(e.instancePath)];
     if (e.keyword === 'additionalProperties') {
-      const extra = String((e.params as { additionalProperty: string }).additionalProperty);
-      const patterns = Object.keys(((e.parentSchema as { patternProperties?: object }).patternProperties ?? {}) as object);
+      const extra = (e.params as { additionalProperty: string }).additionalProperty;
+      const patterns = Object.keys(((e.parentSchema as { patternProperties?: object }).patternProperties ?? {}));
       if (patterns.length > 0) return problemAt(loc, path, `the name ${show(extra)} does not have the expected form`, `names match ${patterns.join(' or ')}`, extra);
-      const allowed = Object.keys(((e.parentSchema as { properties?: object }).properties ?? {}) as object);
+      const allowed = Object.keys(((e.parentSchema as { properties?: object }).properties ?? {}));
       return problemAt(loc, path, `unknown key ${show(extra)}`, i < PROBLEMS_SHOWN ? suggestHint(extra, allowed) : undefined, extra);
     }
     return problemAt(loc, path, message(e), describe(e));

@@ -37,11 +37,11 @@ export class AgentProcs {
     const id = randomBytes(8).toString('hex');
     const p: Proc = { child, stdout: '', stderr: '', waiters: [] };
     const wake = () => p.waiters.splice(0).forEach((w) => w());
-    child.stdout!.on('data', (d: Buffer) => {
+    child.stdout.on('data', (d: Buffer) => {
       if (p.stdout.length < MAX_KEPT) p.stdout += d.toString();
       wake();
     });
-    child.stderr!.on('data', (d: Buffer) => {
+    child.stderr.on('data', (d: Buffer) => {
       if (p.stderr.length < MAX_KEPT) p.stderr += d.toString();
       wake();
     });
@@ -64,7 +64,10 @@ export class AgentProcs {
     if (!p.exit && p.stdout.length <= out && p.stderr.length <= err && waitMs > 0) {
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, waitMs);
-        p.waiters.push(() => (clearTimeout(t), resolve()));
+        p.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
       });
     }
     const exit = p.exit ?? null;

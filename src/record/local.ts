@@ -27,7 +27,7 @@ export async function startLocalAgents(roles: readonly string[], opts: { allowCo
       children.map(
         (c) =>
           new Promise<void>((resolve) => {
-            if (c.exitCode !== null || c.signalCode !== null) return resolve();
+            if (c.exitCode !== null || c.signalCode !== null) { resolve(); return; }
             c.once('exit', () => resolve());
             c.kill('SIGTERM');
             setTimeout(() => c.kill('SIGKILL'), 2000).unref();
@@ -61,5 +61,5 @@ export async function startLocalAgents(roles: readonly string[], opts: { allowCo
     await stop();
     throw e;
   }
-  return { endpoints, pids: children.map((c) => c.pid!).filter((p) => p !== undefined), stop };
+  return { endpoints, pids: children.map((c) => c.pid).filter((p) => p !== undefined), stop };
 }

@@ -113,6 +113,7 @@ let sets: LoadedSets;
 before(() => {
   sets = new LoadedSets([ResultSet.open(writeSet('types'))]);
 });
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when before() failed
 after(() => sets?.close());
 
 /** The x values (point indices) plotted with one parameter fixed to `value` (the text after `v:`). */

@@ -42,7 +42,7 @@ function headlineMetrics(metrics: readonly ApiMetric[], workloads: readonly stri
 function hostLines(set: ResultSet): string[] {
   const file = join(set.dir, 'agents.json');
   if (!existsSync(file)) return [];
-  let hellos: Record<string, { facts?: { hostname?: string; cpuModel?: string; cores?: number; memoryMb?: number; kernel?: string; os?: string } }>;
+  let hellos: null | Record<string, null | { facts?: { hostname?: string; cpuModel?: string; cores?: number; memoryMb?: number; kernel?: string; os?: string } }>;
   try {
     hellos = JSON.parse(readFileSync(file, 'utf8')) as typeof hellos;
   } catch (e) {

@@ -27,7 +27,7 @@ async function rows(sql: string): Promise<unknown[][]> {
   const inst = await DuckDBInstance.create(':memory:');
   const conn = await inst.connect();
   try {
-    return (await conn.runAndReadAll(sql)).getRows() as unknown[][];
+    return (await conn.runAndReadAll(sql)).getRows();
   } finally {
     conn.closeSync();
     inst.closeSync();
@@ -170,7 +170,7 @@ test('the live feed follows the engine: plan, points left, running, done, and th
   const set = ResultSet.open(dir);
   const sets = new LoadedSets([set]);
   const planned = [1, 2].map((x) => ({ key: `k${x}`, rep: 1, index: x - 1, params: { x } }));
-  const feed = new LiveFeed(planned as never, set.name);
+  const feed = new LiveFeed(planned, set.name);
   const ask = <T>(path: string, q: Record<string, string> = {}) => route(liveRoutes, path).handle({ params: {}, query: new URLSearchParams(q), sets }) as Promise<T>;
   try {
     assert.deepEqual(await ask('/api/live'), { active: false, running: false }, 'a server with no run says so');

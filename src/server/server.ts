@@ -138,7 +138,7 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
   let rules: ServerRules = baseRules;
 
   const server = createServer((req, res) => {
-    void handle(req, res).catch((e) => {
+    void handle(req, res).catch((e: unknown) => {
       if (!res.headersSent) sendJson(res, 500, { error: apiError(e).error });
       else res.destroy();
     });
@@ -153,7 +153,7 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
     // comes in the fragment, read by the page), so static files need none. Host and Origin
     // still apply, so no other site's page can reach them.
     const verdict = checkRequest(rules, isApi || rules.token === undefined ? info : { ...info, headers: { ...req.headers, authorization: `Bearer ${rules.token}` } });
-    if (!verdict.ok) return sendJson(res, verdict.status, { error: verdict.error });
+    if (!verdict.ok) { sendJson(res, verdict.status, { error: verdict.error }); return; }
 
     if (isApi) {
       const method = (req.method ?? 'GET').toUpperCase();
@@ -173,13 +173,13 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
         }
         return;
       }
-      const pathMatched = found.pathMatched;
-      return sendJson(res, pathMatched ? 405 : 404, { error: pathMatched ? `${method} is not allowed on ${path}` : `no API route ${path}` });
+      sendJson(res, found.pathMatched ? 405 : 404, { error: found.pathMatched ? `${method} is not allowed on ${path}` : `no API route ${path}` });
+      return;
     }
 
-    if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: `${req.method} is not allowed on ${path}` });
+    if (req.method !== 'GET' && req.method !== 'HEAD') { sendJson(res, 405, { error: `${req.method} is not allowed on ${path}` }); return; }
     const file = staticFile(webRoot, path);
-    if (!file) return sendJson(res, 404, { error: `no file ${path.slice(0, 200)}` });
+    if (!file) { sendJson(res, 404, { error: `no file ${path.slice(0, 200)}` }); return; }
     const type = CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream';
     res.writeHead(200, { 'content-type': type, 'content-length': statSync(file).size, 'cache-control': 'no-cache', ...SECURITY_HEADERS });
     if (req.method === 'HEAD') return void res.end();

@@ -69,7 +69,7 @@ async function appendRows(conn: DuckDBConnection, table: string, columns: readon
     for (const c of columns) {
       const v = c.values[i];
       if (v === null || v === undefined) app.appendNull();
-      else if (c.type === 'BIGINT') app.appendBigInt(BigInt(v as number));
+      else if (c.type === 'BIGINT') app.appendBigInt(BigInt(v));
       else if (c.type === 'DOUBLE') app.appendDouble(v as number);
       else if (c.type === 'BOOLEAN') app.appendBoolean(v as boolean);
       else app.appendVarchar(String(v));

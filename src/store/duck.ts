@@ -206,7 +206,7 @@ export class DuckDatabase {
       else this.closeIfRetiredAndIdle();
     });
     let timer: NodeJS.Timeout | undefined;
-    let timedOut = false;
+    let timedOut = false as boolean; // set by the timer
     try {
       if (timeoutMs === undefined) return await running;
       const bound = new Promise<never>((_, reject) => {
@@ -253,12 +253,12 @@ export class DuckDatabase {
       if (this.closed) this.closeInstanceWhenIdle();
       else if (this.lanes.length === 0) for (const w of this.waiting.splice(0)) w(undefined);
     };
-    if (this.closed) return drop();
+    if (this.closed) { drop(); return; }
     this.instance.connect().then(
       (conn) => {
         if (this.closed) {
           conn.closeSync();
-          return drop();
+          drop(); return;
         }
         lane.conn = conn;
         this.release(lane);

@@ -39,7 +39,7 @@ export async function writeSeriesParquet(path: string, columns: SeriesColumns): 
         names.forEach((c, j) => {
           const v = columns[c]![i]!;
           if (text[j]) app.appendVarchar(String(v));
-          else if (Number.isFinite(v as number)) app.appendDouble(v as number);
+          else if (Number.isFinite(v)) app.appendDouble(v as number);
           else app.appendNull();
         });
         app.endRow();

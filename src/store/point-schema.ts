@@ -102,5 +102,5 @@ export const PointRecordSchema: TSchema = Type.Object(
 
 /** The JSON Schema document of point.json. */
 export function pointSchemaDocument(): object {
-  return { $schema: 'http://json-schema.org/draft-07/schema#', $id: 'https://streambench.dev/schema/point.schema.json', title: 'streambench point record (points/<key>-r<rep>/point.json)', ...JSON.parse(JSON.stringify(PointRecordSchema)) };
+  return { $schema: 'http://json-schema.org/draft-07/schema#', $id: 'https://streambench.dev/schema/point.schema.json', title: 'streambench point record (points/<key>-r<rep>/point.json)', ...(JSON.parse(JSON.stringify(PointRecordSchema)) as object) };
 }

@@ -186,7 +186,7 @@ export function pointShapeProblem(v: unknown): string | undefined {
 export function parsePointRecord(v: unknown): PointRecord | string {
   const problem = pointShapeProblem(v);
   if (problem !== undefined) return problem;
-  return upgradeRecord(v as unknown as PointRecord);
+  return upgradeRecord(v as PointRecord);
 }
 
 /**

@@ -99,13 +99,14 @@ export class ResultSet {
       if (code === 'ENOTDIR') throw new StoreError(`${dir} is a file, not a result set directory`);
       throw environmentError(e, 'cannot read', marker) ?? e;
     }
-    let info: SetInfo;
+    let parsed: unknown;
     try {
-      info = JSON.parse(text) as SetInfo;
+      parsed = JSON.parse(text);
     } catch (e) {
       throw new StoreError(`${marker} is corrupt (${notJson(e)}); it marks ${dir} as a result set: restore it from a copy, or write {"format": ${STORE_FORMAT}, "name": "NAME", "createdAt": "DATE"} into it`);
     }
-    if (info === null || typeof info !== 'object') throw new StoreError(`${marker} is corrupt (not a JSON object); restore it from a copy`);
+    if (parsed === null || typeof parsed !== 'object') throw new StoreError(`${marker} is corrupt (not a JSON object); restore it from a copy`);
+    const info = parsed as SetInfo;
     if (info.format !== STORE_FORMAT) throw new StoreError(`${dir} has store format ${info.format}; this version reads ${STORE_FORMAT}`);
     return new ResultSet(dir, info);
   }
@@ -292,17 +293,17 @@ export class ResultSet {
 
   /** Whether a live process of this machine holds the set's lock (a run that may be committing points). */
   runActive(): boolean {
-    let held: { pid?: unknown; host?: unknown };
+    let held: unknown;
     try {
-      held = JSON.parse(readFileSync(join(this.dir, '.lock'), 'utf8')) as { pid?: unknown; host?: unknown };
+      held = JSON.parse(readFileSync(join(this.dir, '.lock'), 'utf8'));
     } catch (e) {
       // No lock, or one being written: nobody commits without a readable lock.
       if ((e as NodeJS.ErrnoException).code === 'ENOENT' || e instanceof SyntaxError) return false;
       throw environmentError(e, 'cannot read', join(this.dir, '.lock')) ?? e;
     }
-    if (held === null || typeof held !== 'object' || typeof held.pid !== 'number') return false;
+    if (held === null || typeof held !== 'object' || !('pid' in held) || typeof held.pid !== 'number') return false;
     // Another machine's process cannot be checked from here: take its run as live.
-    if (held.host !== hostname()) return true;
+    if (('host' in held ? held.host : undefined) !== hostname()) return true;
     return pidAlive(held.pid);
   }
 

@@ -60,9 +60,9 @@ test('the lock refuses a live holder and takes over from a dead one', () => {
   const lock = join(set.dir, '.lock');
   writeFileSync(lock, JSON.stringify({ pid: 4242, host: hostname() }));
   assert.throws(() => set.lock((pid) => pid === 4242), /in use by process 4242/);
-  assert.equal(JSON.parse(readFileSync(lock, 'utf8')).pid, 4242, 'a refused run leaves the lock alone');
+  assert.equal((JSON.parse(readFileSync(lock, 'utf8')) as { pid: number }).pid, 4242, 'a refused run leaves the lock alone');
   const release = set.lock(() => false);
-  assert.equal(JSON.parse(readFileSync(lock, 'utf8')).pid, process.pid);
+  assert.equal((JSON.parse(readFileSync(lock, 'utf8')) as { pid: number }).pid, process.pid);
   release();
   assert.ok(!existsSync(lock));
 });

@@ -229,7 +229,7 @@ async function tcpSender(o: GuestOptions, onControl: (c: ControlMessage, from: s
     congested: () => sock.writableLength > limit,
     end: (summary) =>
       new Promise((resolve) => {
-        if (sock.destroyed) return resolve();
+        if (sock.destroyed) { resolve(); return; }
         sock.end(tcpJsonMessage(MSG_END, summary), () => resolve());
         sock.once('close', () => resolve());
       }),

@@ -122,7 +122,7 @@ async function relayTcp(o: HostOptions, downCfg: NetemConfig, upCfg: NetemConfig
     },
     monoMs,
   );
-  onLink(downLink as unknown as Down);
+  onLink(downLink);
   const upLink = new NetemLink<Buffer>(upCfg, (b) => guest.write(b), monoMs);
   downLink.onDrain(() => guest.resume());
 
@@ -155,7 +155,7 @@ async function relayTcp(o: HostOptions, downCfg: NetemConfig, upCfg: NetemConfig
   });
   guest.destroy();
   upLink.close();
-  return downLink as unknown as Down;
+  return downLink;
 }
 
 async function relayUdp(o: HostOptions, downCfg: NetemConfig, upCfg: NetemConfig, frames: Map<number, HostFrame>, onLink: (l: Down) => void): Promise<Down> {
@@ -195,7 +195,7 @@ async function relayUdp(o: HostOptions, downCfg: NetemConfig, upCfg: NetemConfig
     },
     monoMs,
   );
-  onLink(downLink as unknown as Down);
+  onLink(downLink);
   const upLink = new NetemLink<Buffer>(upCfg, (d) => back.send(d, o.upstream.port, o.upstream.host), monoMs);
 
   front.on('message', (d, rinfo) => {
@@ -251,5 +251,5 @@ async function relayUdp(o: HostOptions, downCfg: NetemConfig, upCfg: NetemConfig
     if (c.in < c.count) f.inEnd = NaN;
     if (c.out < c.count) f.outEnd = NaN;
   }
-  return downLink as unknown as Down;
+  return downLink;
 }

@@ -30,7 +30,7 @@ function std(xs: number[]): number {
  * Resolves once cond() holds. There is no deadline here: how long a loaded machine takes is not
  * what these tests check (the test runner's own timeout catches a hang).
  */
-async function until(cond: () => boolean, what: string): Promise<void> {
+async function until(cond: () => boolean, _what: string): Promise<void> {
   while (!cond()) {
     await new Promise((r) => setTimeout(r, 5));
   }

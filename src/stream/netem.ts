@@ -497,7 +497,7 @@ export class NetemLink<T> {
   private arm(): void {
     let at = this.inFlight.peek()?.dueAt ?? Infinity;
     if (this.drainPending) at = Math.min(at, this.drainAt());
-    if (at === Infinity) return this.disarm();
+    if (at === Infinity) { this.disarm(); return; }
     if ((this.timer !== undefined || this.immediate !== undefined) && this.timerAt <= at) return;
     this.disarm();
     this.timerAt = at;
@@ -529,6 +529,7 @@ export class NetemLink<T> {
       const s = this.s;
       for (;;) {
         const e = this.inFlight.peek();
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- deliver() runs the receiver, which may close the link
         if (e === undefined || e.dueAt > t || this.closed) break;
         this.inFlight.pop();
         s.packetsOut++;
@@ -542,6 +543,7 @@ export class NetemLink<T> {
           retransmitted: e.retransmitted,
         });
       }
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- as above
       if (this.drainPending && !this.closed && s.queueBytes <= this.limitBytes / 2) {
         this.drainPending = false;
         this.drainAtCache = undefined;
@@ -549,6 +551,7 @@ export class NetemLink<T> {
       }
     } finally {
       this.firing = false;
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- as above
       if (!this.closed) this.arm();
     }
   };

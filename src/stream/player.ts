@@ -24,7 +24,7 @@ export async function playFrames(s: StreamSettings, out: NodeJS.WritableStream, 
   const stamps = opts.stamps === undefined ? undefined : openSync(opts.stamps, 'w');
   const t0 = monoMs();
   const interval = 1000 / s.fps;
-  let closed = false;
+  let closed = false as boolean; // set by the 'error' handler: not narrowed to false in the loop
   out.on('error', () => (closed = true));
   let last = -1;
   try {

@@ -107,7 +107,7 @@ export function readRoleReport(path: string, role: RoleReport['role']): RoleRepo
     throw new Error(`${path}: ${errorMessage(e)}`);
   }
   const r = v as RoleReport;
-  if (r === null || typeof r !== 'object' || r.role !== role || !Array.isArray(r.frames) || typeof r.startMs !== 'number' || typeof r.cpuUserS !== 'number') {
+  if (v === null || typeof v !== 'object' || r.role !== role || !Array.isArray(r.frames) || typeof r.startMs !== 'number' || typeof r.cpuUserS !== 'number') {
     throw new Error(`${path} is not a ${role} report`);
   }
   return r;

@@ -62,7 +62,7 @@ function fromRegex(rule: Extract<ExtractRule, { kind: 'regex' }>, text: string):
   for (const m of text.matchAll(re)) {
     if (m.groups && Object.keys(m.groups).length > 0) {
       const named: Record<string, string> = {};
-      for (const [k, v] of Object.entries(m.groups)) if (v !== undefined) named[k] = v;
+      for (const [k, v] of Object.entries(m.groups as Record<string, string | undefined>)) if (v !== undefined) named[k] = v; // a group that matched nothing is undefined
       matches.push(named);
     } else if (rule.name && m[1] !== undefined) {
       matches.push({ [rule.name]: m[1] });

@@ -197,6 +197,7 @@ export class TreeSampler {
     this.stopped = true;
     clearTimeout(this.timer);
     this.timer = undefined;
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows what the /proc read threw
     if (this.error !== undefined) throw this.error;
     return this.samples;
   }

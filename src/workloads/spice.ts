@@ -173,7 +173,7 @@ export class SpiceRunner implements Workload {
       await stopAll();
 
       const metrics: Record<string, MetricValue> = {};
-      if (startupS !== undefined) metrics['client.startup_s'] = Number(startupS.toFixed(2));
+      metrics['client.startup_s'] = Number(startupS.toFixed(2));
       const pct = (k: keyof typeof cpu0) => Number(((((cpu1[k] ?? NaN) - (cpu0[k] ?? NaN)) / ((w1 - w0) / 1000)) * 100).toFixed(2));
       metrics['guest.cpu_pct'] = pct('server');
       metrics['player.cpu_pct'] = pct('player');
@@ -272,7 +272,7 @@ function cpuOf(ps: { server: ChildProcess; relay: ChildProcess; client: ChildPro
     return t ? t.cpuUser + t.cpuSystem : undefined;
   };
   const players = ps.player.map(one);
-  return { server: one(ps.server), relay: one(ps.relay), client: one(ps.client), grab: one(ps.grab), player: players.every((x) => x !== undefined) ? players.reduce((a, b) => a! + b!, 0) : undefined };
+  return { server: one(ps.server), relay: one(ps.relay), client: one(ps.client), grab: one(ps.grab), player: players.every((x) => x !== undefined) ? players.reduce((a, b) => a + b, 0) : undefined };
 }
 
 async function waitFor(cond: () => boolean, timeoutMs: number, what: string, child: ChildProcess): Promise<void> {

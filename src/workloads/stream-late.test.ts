@@ -37,5 +37,5 @@ test('late frames: one column, counted in the window only by frames.late', () =>
   assert.deepEqual(a.frames['warmup'], [1, 1, 0, 0, 0, 0]);
   assert.deepEqual(a.frames['late'], [1, 0, 1, 0, 0, 0]);
   assert.equal(a.metrics['frames.late'], 1);
-  assert.equal(a.frames['late']!.filter((v, i) => v === 1 && a.frames['warmup']![i] === 0).length, a.metrics['frames.late']);
+  assert.equal(a.frames['late'].filter((v, i) => v === 1 && a.frames['warmup']![i] === 0).length, a.metrics['frames.late']);
 });

@@ -162,6 +162,7 @@ export class StreamRunner implements Workload {
     try {
       Object.assign(a.metrics, await sourceSiTiMetrics(settings, { signal: ctx.signal }));
     } catch (e) {
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the signal may have fired during the await above
       if (ctx.signal.aborted) return { outcome: { status: 'interrupted', reason: 'interrupted by the user' }, metrics: {}, wallS, flags: [] };
       a.flags.push(`source.si/ti not measured: ${errorMessage(e)}`);
     }

@@ -34,8 +34,11 @@ before(async () => {
 });
 
 after(async () => {
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when before() failed
   db?.close();
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when before() failed
   await browser?.close();
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when before() failed
   await server?.close();
   rmSync(tmp, { recursive: true, force: true });
 });
@@ -140,7 +143,7 @@ test('the matrix view plots what DuckDB answers: x changed, a parameter fixed, t
   // Exports: the CSV holds the plotted groups, the SVG is a drawing of the plot, the PNG an image.
   const saved = async (which: string) => {
     const [dl] = await Promise.all([page.waitForEvent('download'), page.click(`button[data-export=${which}]`)]);
-    return { name: dl.suggestedFilename(), data: readFileSync((await dl.path())!) };
+    return { name: dl.suggestedFilename(), data: readFileSync(await dl.path()) };
   };
   const csv = await saved('csv');
   assert.equal(csv.name, 'latency.p50-by-bitrate.csv');
@@ -171,7 +174,7 @@ test('the matrix view plots what DuckDB answers: x changed, a parameter fixed, t
   assertSamePlot(await plotted(other.page), got);
   // Back goes to the view before the last change (fps as x was two changes ago).
   await page.goBack();
-  draws = await waitDraw(page, draws);
+  await waitDraw(page, draws);
   assert.equal((await controls(page))['c.resolution'], 'agg');
   assert.deepEqual(errors, []);
   assert.deepEqual(other.errors, []);
@@ -281,12 +284,12 @@ test('the matrix view follows a set that gains points (a run going on): the plot
   try {
     const { page, errors } = await newPage(browser);
     await page.goto(`${live.url}?view=matrix&y=latency.p50&x=codec&s=`);
-    let draws = await waitDraw(page, 0);
+    const draws = await waitDraw(page, 0);
     const runs = () => page.evaluate(() => ((globalThis as unknown as { __sb: { matrix: { r: { columns: { runs: number[] } } } } }).__sb.matrix.r.columns.runs).reduce((a, b) => a + b, 0));
     const total = (await sql(`SELECT count(*) AS n FROM points WHERE status = 'ok' AND "latency.p50" IS NOT NULL`))[0]!['n'] as number;
     assert.equal(await runs(), total - 1);
     renameSync(join(tmp, 'held'), join(growing, 'points', held!));
-    draws = await waitDraw(page, draws);
+    await waitDraw(page, draws);
     assert.equal(await runs(), total);
     const want = await sql(`WITH pts AS (SELECT codec, point_key, avg("latency.p50") AS m FROM points WHERE status = 'ok' GROUP BY ALL) SELECT codec, avg(m) AS v FROM pts GROUP BY codec ORDER BY codec`);
     const got = (await plotted(page))['latency.p50']!;
@@ -342,7 +345,7 @@ test("the tooltip counts what its group combines (not the catalogue's values); t
     await page.selectOption('select[name=agg]', 'mean');
     draws = await waitDraw(page, draws);
     await page.selectOption('select[name=kind]', 'bar');
-    draws = await waitDraw(page, draws);
+    await waitDraw(page, draws);
     assert.match((await page.textContent('.note')) ?? '', /^each bar: mean of the point means .*; the tooltip gives its 95 % CI/);
     assert.deepEqual(await errorBars(page), {});
     assert.deepEqual(errors, []);

@@ -37,7 +37,9 @@ before(async () => {
 });
 
 after(async () => {
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when before() failed
   await browser?.close();
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when before() failed
   await server?.close();
   if (dir) rmSync(join(dir, '..'), { recursive: true, force: true });
 });
@@ -48,7 +50,7 @@ async function runsWhere(where: string): Promise<string[]> {
   const db = await openSetDatabase([set], { views: [] });
   try {
     const r = await db.conn.runAndReadAll(`SELECT "set", point_key, rep FROM points WHERE status = 'ok' AND ${where} ORDER BY 1, 2, 3`);
-    return r.getRowsJS().map((row) => `${String(row[0])}/${String(row[1])}/${Number(row[2])}`);
+    return r.getRowsJS().map((row) => `${row[0] as string}/${row[1] as string}/${Number(row[2])}`);
   } finally {
     db.close();
   }
@@ -59,7 +61,7 @@ async function codecOf(key: string): Promise<string> {
   const db = await openSetDatabase([ResultSet.open(dir)], { views: [] });
   try {
     const r = await db.conn.runAndReadAll(`SELECT DISTINCT codec FROM points WHERE point_key = ${quoteString(key)}`);
-    return String(r.getRowsJS()[0]![0]);
+    return r.getRowsJS()[0]![0] as string;
   } finally {
     db.close();
   }

@@ -28,7 +28,7 @@ async function query(sql: string): Promise<unknown[][]> {
   const inst = await DuckDBInstance.create(':memory:');
   const conn = await inst.connect();
   try {
-    return (await conn.runAndReadAll(sql)).getRows() as unknown[][];
+    return (await conn.runAndReadAll(sql)).getRows();
   } finally {
     conn.closeSync();
     inst.closeSync();
@@ -119,7 +119,7 @@ test('run view and frame view plot the run\'s own samples and frames', { timeout
     const series = (name: string) => {
       const s = fr.find((x) => x.name === name);
       assert.ok(s, `the frame view has ${name} (it has ${fr.map((x) => x.name).join(', ')})`);
-      return s.data.map((d) => (Array.isArray(d) ? d : (d as { value: unknown[] }).value));
+      return s.data.map((d) => (Array.isArray(d) ? (d as unknown[]) : (d as { value: unknown[] }).value));
     };
     samePairs(series('encode'), frames.map((r) => [num(r[0]), num(r[1])]), 'encode stage');
     samePairs(series('downlink'), frames.map((r) => [num(r[0]), num(r[2])]), 'downlink stage');

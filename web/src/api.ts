@@ -41,6 +41,6 @@ export async function api<T>(path: string, params: Record<string, string | numbe
   } catch {
     throw new ApiRequestError(res.status, `${path}: the server answered ${res.status} with no JSON`);
   }
-  if (!res.ok) throw new ApiRequestError(res.status, (body as ApiError).error ?? `${path}: HTTP ${res.status}`);
+  if (!res.ok) throw new ApiRequestError(res.status, (body as Partial<ApiError>).error ?? `${path}: HTTP ${res.status}`);
   return body as T;
 }

@@ -27,6 +27,7 @@ declare global {
   }
 }
 
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- declared for the tests that read it; absent until this line runs
 window.__sb ??= { charts: {}, draws: 0, timings: {} };
 
 /** A chart in el (animation off, resized with el), registered as `name` for tests. */
@@ -62,6 +63,7 @@ export function toCsv(columns: Record<string, readonly unknown[]>): string {
   const names = Object.keys(columns);
   const n = Math.max(0, ...names.map((k) => columns[k]!.length));
   const cell = (v: unknown) => {
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a column holds numbers, text, or values with their own text
     const s = v === null || v === undefined ? '' : String(v);
     return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   };

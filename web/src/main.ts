@@ -26,7 +26,7 @@ async function start(): Promise<void> {
   try {
     catalog = await api<SetsResponse>('/api/sets');
   } catch (e) {
-    return showError(viewEl, `cannot load the result sets: ${e instanceof Error ? e.message : String(e)}`);
+    showError(viewEl, `cannot load the result sets: ${e instanceof Error ? e.message : String(e)}`); return;
   }
   document.getElementById('sets')!.textContent = catalog.sets
     .map((s) => `${s.name} (${s.ok} ok${s.failed + s.interrupted > 0 ? `, ${s.failed + s.interrupted} failed` : ''}${s.flagged > 0 ? `, ${s.flagged} flagged` : ''})`)
@@ -60,7 +60,7 @@ async function start(): Promise<void> {
     current?.unmount();
     current = undefined;
     const load = moduleOf(name);
-    if (!load) return showError(viewEl, `no view '${name}' (views: ${TABS.filter((t) => moduleOf(t)).join(', ')})`);
+    if (!load) { showError(viewEl, `no view '${name}' (views: ${TABS.filter((t) => moduleOf(t)).join(', ')})`); return; }
     const mine = ++loading;
     const mod = await load();
     if (mine !== loading) return;

@@ -69,11 +69,15 @@ function reportPage(out: NodeJS.WritableStream): string {
     const r = spawnSync(process.execPath, [vite, 'build', '--config', join(TOP, 'web', 'vite.report.config.ts'), '--outDir', tmp, '--emptyOutDir'], { cwd: TOP, encoding: 'utf8' });
     const built = join(tmp, 'report.html');
     if (r.status !== 0 || !existsSync(built)) {
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- a spawn that failed (ENOENT) has null stdout and stderr, whatever the types say
       const why = `${r.stderr ?? ''}\n${r.stdout ?? ''}`.split('\n').find((l) => /error/i.test(l))?.trim() ?? r.error?.message ?? `exit ${r.status}`;
       throw new Error(`building the report page with Vite failed: ${why}`);
     }
     // Dated when its sources were read: a source edited during the build leaves it stale.
-    onDisk('cannot write', PAGE, () => (utimesSync(built, started, started), renameSync(built, PAGE)));
+    onDisk('cannot write', PAGE, () => {
+      utimesSync(built, started, started);
+      renameSync(built, PAGE);
+    });
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

@@ -159,8 +159,9 @@ export async function runCommand(argv: string[], out: NodeJS.WriteStream): Promi
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-conversion -- isTTY is undefined, not false, on a pipe or a file
     const progress = new Progress(out, Boolean(out.isTTY), []);
-    const summary = await runBenchmark(b, { results: set, filter, force: Boolean(a.values.force), signal: abort.signal, onEvent: ui ? (e) => (progress.handle(e), ui.feed.handle(e)) : progress.handle, ...(ui ? { onSample: ui.feed.sample } : {}), ...(executor ? { executor } : {}) });
+    const summary = await runBenchmark(b, { results: set, filter, force: Boolean(a.values.force), signal: abort.signal, onEvent: ui ? (e) => { progress.handle(e); ui.feed.handle(e); } : progress.handle, ...(ui ? { onSample: ui.feed.sample } : {}), ...(executor ? { executor } : {}) });
     const plan = makePlan(b, set, { filter });
     const records = plan.runs.map((r) => set.read(r.key, r.rep)).filter((r): r is PointRecord => r !== undefined);
     if (records.length > 0) {

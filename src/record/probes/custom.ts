@@ -93,8 +93,8 @@ export function parsePrometheusText(text: string): Record<string, number> {
         for (; j < line.length && line[j] !== '"'; j++) {
           if (line[j] === '\\' && j + 1 < line.length) {
             j++;
-            v += line[j] === 'n' ? '\n' : line[j];
-          } else v += line[j];
+            v += line[j] === 'n' ? '\n' : line[j]!;
+          } else v += line[j]!;
         }
         if (j >= line.length) throw bad('unterminated label value');
         if (v) labels.push(namePart(v));
@@ -178,11 +178,11 @@ export class CommandProbe implements Probe {
       let outBytes = 0;
       let err = '';
       let timedOut = false;
-      child.stdout!.on('data', (d: Buffer) => {
+      child.stdout.on('data', (d: Buffer) => {
         if (outBytes < MAX_OUTPUT) out.push(d);
         outBytes += d.length;
       });
-      child.stderr!.on('data', (d: Buffer) => {
+      child.stderr.on('data', (d: Buffer) => {
         err = (err + d.toString()).slice(-2000);
       });
       const timer = setTimeout(() => {
@@ -198,9 +198,9 @@ export class CommandProbe implements Probe {
       child.once('close', (code, signal) => {
         clearTimeout(timer);
         this.pid = undefined;
-        if (timedOut) return reject(fail(`ran past its ${this.timeoutMs} ms timeout`));
-        if (code !== 0) return reject(fail(`exited with ${signal ?? `code ${code}`}`));
-        if (outBytes > MAX_OUTPUT) return reject(fail(`printed over ${MAX_OUTPUT} bytes`));
+        if (timedOut) { reject(fail(`ran past its ${this.timeoutMs} ms timeout`)); return; }
+        if (code !== 0) { reject(fail(`exited with ${signal ?? `code ${code}`}`)); return; }
+        if (outBytes > MAX_OUTPUT) { reject(fail(`printed over ${MAX_OUTPUT} bytes`)); return; }
         try {
           const text = Buffer.concat(out).toString('utf8');
           const parsed = this.format === 'jsonl' ? parseJsonLines(text) : parsePrometheusText(text);

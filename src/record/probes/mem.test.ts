@@ -50,8 +50,8 @@ async function allocTry(): Promise<{ grew: number; rss: number }> {
     const p = new MemProbe();
     const rss0 = vmRssMb(child.pid!);
     const before = p.sample(0)['mem.used_mb']!;
-    const ready = new Promise<void>((r) => child.stdout!.once('data', () => r()));
-    child.stdin!.write('go\n');
+    const ready = new Promise<void>((r) => child.stdout.once('data', () => r()));
+    child.stdin.write('go\n');
     await ready;
     const after = p.sample(0)['mem.used_mb']!;
     return { grew: after - before, rss: vmRssMb(child.pid!) - rss0 };

@@ -105,7 +105,8 @@ test('per-process CPU agrees with pidstat within 3 points on a process burning a
     let userWeighted = 0;
     let sysWeighted = 0;
     let total = 0;
-    let finished = false;
+    // Set by the callback: `as boolean` keeps the loop's test from being narrowed to `false`.
+    let finished = false as boolean;
     void done.then(() => (finished = true));
     while (!finished) {
       await Promise.race([sleep(100), done]);

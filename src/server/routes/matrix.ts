@@ -350,13 +350,13 @@ FROM pts GROUP BY ${gNames} ORDER BY ${order}`;
   const numeric = r.x.numeric && xs.length === n && n > 0;
   const positive = xs.filter((v) => v > 0);
   const log = numeric && positive.length === xs.length && xs.length > 0 && Math.max(...xs) / Math.min(...xs) >= 100;
-  const flaggedTotal = r.kind === 'stack' ? 0 : (out['flagged'] as number[]).reduce((a, b) => a + Number(b ?? 0), 0);
+  const flaggedTotal = r.kind === 'stack' ? 0 : (out['flagged'] as (number | null)[]).reduce<number>((a, b) => a + (b ?? 0), 0);
   return {
     columns: out,
     metric: { name: r.kind === 'stack' ? 'stage medians' : r.metric.name, unit: r.kind === 'stack' ? 'ms' : r.metric.unit, better: r.metric.better, view: r.metric.view },
     x: { name: r.x.name, numeric, log, unit: r.x.param.unit },
     excludedFailed,
-    flagged: r.kind === 'stack' ? (out['flagged'] as number[]).filter((_, i) => i % Math.max(1, stages.length) === 0).reduce((a, b) => a + Number(b ?? 0), 0) : flaggedTotal,
+    flagged: r.kind === 'stack' ? (out['flagged'] as (number | null)[]).filter((_, i) => i % Math.max(1, stages.length) === 0).reduce<number>((a, b) => a + (b ?? 0), 0) : flaggedTotal,
     interval:
       r.kind === 'box'
         ? `box: quartiles and range over ${spreadOver === 'frames' ? 'the frames of the recorded windows' : 'the runs (repetitions and aggregated points)'}`

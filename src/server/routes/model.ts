@@ -46,7 +46,7 @@ async function source(ctx: RouteContext): Promise<{ src: ModelSource; metric: st
   // The sets' state (a run adding points changes it): a source read for an older state is not used.
   const { version } = await ctx.sets.get();
   let cache = sources.get(ctx.sets);
-  if (!cache) sources.set(ctx.sets, (cache = new Map()));
+  if (!cache) sources.set(ctx.sets, (cache = new Map<string, Promise<ModelSource>>()));
   const key = `${version}\u0000${set.name}\u0000${includeFlagged}`;
   let got = cache.get(key);
   if (!got) {
@@ -139,7 +139,7 @@ export const routes: Route[] = [
     handle: async (ctx): Promise<ModelPredictResponse> => {
       const { src, metric } = await source(ctx);
       const sets = whatIf(ctx);
-      return { ...predictSetting([{ fit: fitMetric(src, metric), settings: settingDecls(src.catalog, src.decls) }], sets), runs: runsNote(src) } as ModelPredictResponse;
+      return { ...predictSetting([{ fit: fitMetric(src, metric), settings: settingDecls(src.catalog, src.decls) }], sets), runs: runsNote(src) };
     },
   },
 ];

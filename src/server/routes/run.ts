@@ -53,12 +53,12 @@ class RunReads {
 
   /** Runs sql reading the named files of the run; rows as arrays. */
   async rows(sql: string, files: readonly string[]): Promise<unknown[][]> {
-    return (await this.sets.readFiles(sql, files.map((f) => join(this.dir, f)))).getRows() as unknown[][];
+    return (await this.sets.readFiles(sql, files.map((f) => join(this.dir, f)))).getRows();
   }
 
   /** The same, the result as one array per column (a long table converts faster so). */
   async columns(sql: string, files: readonly string[]): Promise<unknown[][]> {
-    return (await this.sets.readFiles(sql, files.map((f) => join(this.dir, f)))).getColumns() as unknown[][];
+    return (await this.sets.readFiles(sql, files.map((f) => join(this.dir, f)))).getColumns();
   }
 
   /** Notes a file that could not be read (once per file). */

@@ -80,7 +80,7 @@ export function makeGlLines(canvas: HTMLCanvasElement): GlLines | undefined {
   const info = gl.getExtension('WEBGL_debug_renderer_info');
   const renderer = String(info ? gl.getParameter(info.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER));
   if (/swiftshader|llvmpipe|softpipe|software/i.test(renderer)) return undefined;
-  const prog = gl.createProgram()!;
+  const prog = gl.createProgram();
   gl.attachShader(prog, compile(gl, gl.VERTEX_SHADER, VERTEX));
   gl.attachShader(prog, compile(gl, gl.FRAGMENT_SHADER, FRAGMENT));
   gl.linkProgram(prog);
@@ -92,7 +92,7 @@ export function makeGlLines(canvas: HTMLCanvasElement): GlLines | undefined {
   const vao = gl.createVertexArray();
   gl.bindVertexArray(vao);
   const buffer = (name: string, size: number, type: number) => {
-    const b = gl.createBuffer()!;
+    const b = gl.createBuffer();
     const loc = gl.getAttribLocation(prog, name);
     gl.bindBuffer(gl.ARRAY_BUFFER, b);
     gl.enableVertexAttribArray(loc);

@@ -87,6 +87,7 @@ function plotOption(p: ReportPlot, unit: string | null): ChartOption {
       : { type: m.x.log ? 'log' : 'value', name: `${p.param}${m.x.unit ? ` (${m.x.unit})` : ''}`, nameLocation: 'middle', nameGap: 28, scale: true, axisLabel: { formatter: (v: number) => formatValue(v, m.x.unit) } },
     yAxis: { type: 'value', scale: true, name: unit ?? '', axisLabel: { formatter: (v: number) => formatValue(v, unit) } },
     series: [
+      // eslint-disable-next-line @typescript-eslint/no-deprecated -- deprecated on custom series only; echarts' series union lends this one its doc
       { type: 'line', name: 'mean', data, symbolSize: 7, connectNulls: false, lineStyle: { color: LINE, width: 2 }, itemStyle: { color: LINE } },
       {
         type: 'custom',
@@ -129,7 +130,7 @@ function stackOption(m: MatrixResponse, params: ReportData['params']): { option:
       title: { text: `where latency goes: median of each stage per point (ms)`, left: 'center', textStyle: { fontSize: 13 } },
       legend: { top: 30, data: stages },
       grid: { left: 300, right: 30, top: 70, bottom: 30 },
-      tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, valueFormatter: (v) => `${(v as number)?.toFixed?.(2) ?? v} ms` },
+      tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, valueFormatter: (v) => `${typeof v === 'number' ? v.toFixed(2) : String(v)} ms` },
       xAxis: { type: 'value', name: 'ms' },
       yAxis: { type: 'category', data: groups, inverse: true, axisLabel: { fontSize: 10 } },
       series: stages.map((s) => ({ type: 'bar', name: s, stack: 'stages', data: Array.from({ length: groups.length }, (_, i) => values.get(s)![i] ?? null) })),

@@ -108,7 +108,7 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
         color: STAGE_COLOURS[k2 % STAGE_COLOURS.length],
         ...(warmUp ? { itemStyle: { opacity: 0.3 } } : {}),
         data: pairs(col(`stage.${s.name}`), warmUp),
-      })) as echarts.SeriesOption[];
+      }));
     const top = Math.max(1, ...col('latency_ms').map((v) => v ?? 0));
     const marks = (name: string, symbol: string, colour: string, at: number, warmUp: boolean): echarts.SeriesOption => ({
       type: 'scatter',
@@ -119,6 +119,7 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
       symbol,
       symbolSize: 8,
       color: colour,
+      // eslint-disable-next-line @typescript-eslint/no-deprecated -- deprecated on custom series only; echarts' series union lends this one its doc
       ...(warmUp ? { itemStyle: { opacity: 0.35 } } : {}),
       data: col(name).flatMap((v, i) => (v === 1 && isWarm(i) === warmUp ? [[x(i), top * at]] : [])),
     });
@@ -154,7 +155,7 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
         { left: 70, right: 20, top: 515, height: 70 },
       ],
       // The axes span the run's frames, zoomed or not (a 'nice' end would leave a tenth of the plot empty).
-      xAxis: [0, 1, 2].map((g) => ({ type: 'value', gridIndex: g, min: Math.floor((f.range?.[0] ?? 0) * 10) / 10, max: Math.ceil((f.range?.[1] ?? 1) * 10) / 10, ...(g === 2 ? { name: f.timeBase === 'run' ? 's since the point began (capture)' : 's since the stream began', nameLocation: 'middle', nameGap: 25 } : {}) })) as echarts.XAXisComponentOption[],
+      xAxis: [0, 1, 2].map((g) => ({ type: 'value', gridIndex: g, min: Math.floor((f.range?.[0] ?? 0) * 10) / 10, max: Math.ceil((f.range?.[1] ?? 1) * 10) / 10, ...(g === 2 ? { name: f.timeBase === 'run' ? 's since the point began (capture)' : 's since the stream began', nameLocation: 'middle', nameGap: 25 } : {}) })),
       yAxis: [
         { type: 'value', gridIndex: 0, name: 'latency (ms)' },
         { type: 'value', gridIndex: 1, name: 'size (B)' },

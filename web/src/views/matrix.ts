@@ -52,6 +52,7 @@ export function matrixQuery(s: ViewState): URLSearchParams {
 
 /** The plotted value's text: 3 significant digits, the unit after. */
 function fmt(v: unknown, unit?: string | null): string {
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a value of a category or a label: text, or a value with its own text
   if (typeof v !== 'number') return v === null || v === undefined ? '–' : String(v);
   const t = Math.abs(v) >= 1000 || Number.isInteger(v) ? v.toLocaleString('en', { maximumFractionDigits: 1 }) : v.toPrecision(3);
   return `${t}${unit ? ` ${unit}` : ''}`;
@@ -121,8 +122,9 @@ export function facetOption(r: MatrixResponse, rows: number[], s: ViewState, cat
       xAxis: { type: 'category', data: cats, name: xName, nameLocation: 'middle', nameGap: 28 },
       yAxis: { type: 'category', data: ys, name: s['s'] ?? '' },
       visualMap: { dimension: 2, min: Math.min(...vals), max: Math.max(...vals), calculable: true, orient: 'vertical', right: 0, top: 'middle', text: [yName, ''] },
+      // eslint-disable-next-line @typescript-eslint/no-deprecated -- deprecated on custom series only; echarts' series union lends this one its doc
       series: [{ type: 'heatmap', name: r.metric.name, label: { show: true, formatter: (p: unknown) => fmt((p as { value: number[] }).value[2]) }, data: rows.map((i) => ({ value: [catOf(i), String(c['series']![i]), c['value']![i] as number, i], i })) }],
-    } as ChartOption;
+    };
   }
   if (kind === 'box') {
     return {
@@ -137,7 +139,7 @@ export function facetOption(r: MatrixResponse, rows: number[], s: ViewState, cat
           return i === undefined ? [] : { value: [c['min']![i], c['q1']![i], c['median']![i], c['q3']![i], c['max']![i]] as number[], i };
         }),
       })),
-    } as ChartOption;
+    };
   }
   if (kind === 'stack') {
     const stages = r.stages ?? [];
@@ -157,7 +159,7 @@ export function facetOption(r: MatrixResponse, rows: number[], s: ViewState, cat
           }),
         ),
       })),
-    } as ChartOption;
+    };
   }
   const series: unknown[] = [];
   // One colour per label, given to its line and its error bars alike.

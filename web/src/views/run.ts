@@ -214,9 +214,9 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
         const m = meta.get(id)!;
         if (m.unit) units.add(m.unit);
         const d = data.series.find((s) => s.id === id)!;
-        series.push({ type: 'line', name: `${m.role} ${m.name}`, id, showSymbol: false, connectNulls: false, lineStyle: { width: 1.2 }, color: roleColour(m.role), data: d.columns.t.map((t, i) => [t, d.columns.v[i]]) } as echarts.SeriesOption);
+        series.push({ type: 'line', name: `${m.role} ${m.name}`, id, showSymbol: false, connectNulls: false, lineStyle: { width: 1.2 }, color: roleColour(m.role), data: d.columns.t.map((t, i) => [t, d.columns.v[i]]) });
         const d2 = data2?.series.find((s) => s.id === id);
-        if (d2) series.push({ type: 'line', name: `${m.role} ${m.name} (run 2)`, id: `${id}@2`, showSymbol: false, connectNulls: false, lineStyle: { width: 1.2, type: 'dashed' }, color: roleColour(m.role), data: d2.columns.t.map((t, i) => [t, d2.columns.v[i]]) } as echarts.SeriesOption);
+        if (d2) series.push({ type: 'line', name: `${m.role} ${m.name} (run 2)`, id: `${id}@2`, showSymbol: false, connectNulls: false, lineStyle: { width: 1.2, type: 'dashed' }, color: roleColour(m.role), data: d2.columns.t.map((t, i) => [t, d2.columns.v[i]]) });
       }
       // Gaps: shaded where an agent sent nothing; the warm-up grey and the window's edges.
       const gaps = r.gaps.filter((g) => g.from !== null && g.to !== null);

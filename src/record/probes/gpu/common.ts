@@ -48,10 +48,10 @@ export class Streamer {
     this.startedMs = monoMs();
     const child = spawn(this.argv[0]!, this.argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
-    child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (d: string) => this.onChunk(d));
-    child.stderr!.setEncoding('utf8');
-    child.stderr!.on('data', (d: string) => {
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (d: string) => this.onChunk(d));
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (d: string) => {
       const last = d.trim().split('\n').at(-1);
       if (last) this.lastError = last;
     });

@@ -42,12 +42,12 @@ test('nvidia-smi CSV: a loaded RTX 3080 (zhebrak/nvidia_smi_exporter#5 values)',
 test('nvidia-smi CSV: [N/A] (current drivers) and [Not Supported] (older ones) leave the figure out', () => {
   const [na] = parseNvidiaSmiCsv(fixture('nvidia-smi-query-na.csv'));
   assert.equal(na?.name, 'NVIDIA GeForce RTX 3080');
-  assert.equal(na?.utilPct, undefined);
-  assert.equal(na?.powerW, undefined);
-  assert.equal(na?.memUsedMb, 1211);
-  assert.equal(na?.memTotalMb, 10240);
-  assert.equal(na?.tempC, 54);
-  assert.deepEqual(Object.keys(nvidiaCsvValues([na!])).sort(), ['gpu.nvidia.0.mem_total_mb', 'gpu.nvidia.0.mem_used_mb', 'gpu.nvidia.0.temp_c']);
+  assert.equal(na.utilPct, undefined);
+  assert.equal(na.powerW, undefined);
+  assert.equal(na.memUsedMb, 1211);
+  assert.equal(na.memTotalMb, 10240);
+  assert.equal(na.tempC, 54);
+  assert.deepEqual(Object.keys(nvidiaCsvValues([na])).sort(), ['gpu.nvidia.0.mem_total_mb', 'gpu.nvidia.0.mem_used_mb', 'gpu.nvidia.0.temp_c']);
 
   const [old] = parseNvidiaSmiCsv(fixture('nvidia-smi-query-not-supported.csv'));
   assert.deepEqual(nvidiaCsvValues([old!]), {
