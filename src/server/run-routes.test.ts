@@ -169,7 +169,7 @@ test('the live feed follows the engine: plan, points left, running, done, and th
   cpSync(FIXTURE, dir, { recursive: true });
   const set = ResultSet.open(dir);
   const sets = new LoadedSets([set]);
-  const planned = [1, 2].map((x) => ({ key: `k${x}`, rep: 1, index: x - 1, params: { x } }));
+  const planned = [1, 2].map((x) => ({ key: `k${x}`, rep: 1, index: x - 1, params: { x }, typed: { x } }));
   const feed = new LiveFeed(planned, set.name);
   const ask = <T>(path: string, q: Record<string, string> = {}) => route(liveRoutes, path).handle({ params: {}, query: new URLSearchParams(q), sets }) as Promise<T>;
   try {
