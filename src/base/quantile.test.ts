@@ -30,7 +30,7 @@ test('quantile agrees with DuckDB quantile_cont on random sets, sorted or not, w
       qs.forEach((q, i) => {
         const want = Number(row[`q${i}`]);
         const have = quantile(xs, q);
-        assert.ok(Math.abs(have - want) <= 1e-9 * Math.max(1, Math.abs(want)), `set ${row['s']} (n=${xs.length}) q=${q}: ${have}, DuckDB ${want}`);
+        assert.ok(Math.abs(have - want) <= 1e-9 * Math.max(1, Math.abs(want)), `set ${Number(row['s'])} (n=${xs.length}) q=${q}: ${have}, DuckDB ${want}`);
         compared++;
       });
     }

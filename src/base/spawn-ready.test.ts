@@ -36,7 +36,7 @@ test('another first line fails with that line, and the whole group is ended', { 
   const child = node(`const g = require('node:child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' }); console.log('busy ' + g.pid); setInterval(() => {}, 1000);`);
   const err = await waitReady(child, { name: 'relay', log: 'relay.log', timeoutMs: 60_000 }).then(
     () => assert.fail('resolved'),
-    (e: Error) => e,
+    (e: unknown) => e as Error,
   );
   assert.match(err.message, /^relay printed 'busy \d+' instead of its ready line \(see relay\.log\)$/);
   const grandchild = Number(/busy (\d+)/.exec(err.message)![1]);

@@ -151,7 +151,7 @@ export async function runBenchmark(b: ResolvedBenchmark, opts: EngineOptions): P
 
     // Stage 3, execute: each point through runPoint (execute, end its recording and merge, commit).
     let next = 0;
-    let stopping = false;
+    let stopping = false as boolean; // set by any of the parallel workers
     const worker = async (): Promise<void> => {
       while (!stopping && next < todo.length) {
         if (opts.signal.aborted) {
@@ -182,6 +182,7 @@ export async function runBenchmark(b: ResolvedBenchmark, opts: EngineOptions): P
         if (record.outcome.status === 'ok') summary.ok++;
         else if (record.outcome.status === 'failed') {
           summary.failed++;
+          // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- another worker may have set it while this one awaited
           if (b.onError === 'stop' && !stopping) {
             summary.stoppedBy = `point ${run.key} r${run.rep} failed: ${record.outcome.error}`;
             // No new submissions; the points still running are cancelled (recorded as interrupted).
@@ -191,6 +192,7 @@ export async function runBenchmark(b: ResolvedBenchmark, opts: EngineOptions): P
           }
         } else {
           // A point cancelled because another failed is no interruption of the run.
+          // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the signal may have fired while the point ran
           if (!stopping || opts.signal.aborted) summary.interrupted = true;
           stopping = true;
           break;

@@ -30,7 +30,7 @@ export function slurmCmd(cmd: string, args: readonly string[], timeoutMs = 30_00
         reject(new ClusterError(`'${cmd} ${args.join(' ')}' did not answer within ${timeoutMs / 1000} s: is the Slurm controller overloaded?`));
         return;
       }
-      resolve({ code: e ? (typeof e.code === 'number' ? e.code : 1) : 0, stdout: String(stdout), stderr: String(stderr) });
+      resolve({ code: e ? (typeof e.code === 'number' ? e.code : 1) : 0, stdout, stderr });
     });
   });
 }

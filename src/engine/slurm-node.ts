@@ -95,7 +95,7 @@ export async function runPointJob(specPath: string): Promise<void> {
     const endpoints: AgentEndpoint[] = [];
     const stopAgents = async () => {
       await Promise.all(children.map((c) => new Promise<void>((resolve) => {
-        if (c.exitCode !== null || c.signalCode !== null) return resolve();
+        if (c.exitCode !== null || c.signalCode !== null) { resolve(); return; }
         c.once('exit', () => resolve());
         c.kill('SIGTERM');
         setTimeout(() => c.kill('SIGKILL'), 3000).unref();

@@ -47,9 +47,6 @@ export function jobRoles(b: Pick<ResolvedBenchmark, 'workload'>): string[] {
   return [...p.machines];
 }
 
-/** Where a point ran through Slurm (the one kind of ExecutorInfo this executor gives). */
-type SlurmInfo = Extract<ExecutorInfo, { kind: 'slurm' }>;
-
 interface Running {
   jobId: string;
   cancelled?: string;
