@@ -70,7 +70,8 @@ function reportPage(out: NodeJS.WritableStream): string {
     const built = join(tmp, 'report.html');
     if (r.status !== 0 || !existsSync(built)) {
       // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- a spawn that failed (ENOENT) has null stdout and stderr, whatever the types say
-      const why = `${r.stderr ?? ''}\n${r.stdout ?? ''}`.split('\n').find((l) => /error/i.test(l))?.trim() ?? r.error?.message ?? `exit ${r.status}`;
+      const output = `${r.stderr ?? ''}\n${r.stdout ?? ''}`;
+      const why = output.split('\n').find((l) => /error/i.test(l))?.trim() ?? r.error?.message ?? `exit ${r.status}`;
       throw new Error(`building the report page with Vite failed: ${why}`);
     }
     // Dated when its sources were read: a source edited during the build leaves it stale.
