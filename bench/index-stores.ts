@@ -311,7 +311,7 @@ async function appendColumns(conn: DuckDBConnection, table: string, columns: rea
     for (const c of columns) {
       const v = c.values[i];
       if (v === null || v === undefined) app.appendNull();
-      else if (c.type === 'BIGINT') app.appendBigInt(BigInt(v as number));
+      else if (c.type === 'BIGINT') app.appendBigInt(BigInt(v));
       else if (c.type === 'DOUBLE') app.appendDouble(v as number);
       else if (c.type === 'BOOLEAN') app.appendBoolean(v as boolean);
       else app.appendVarchar(String(v));
@@ -369,7 +369,7 @@ class DuckFileStore implements Store {
 
   /** Rows added or replaced, in one transaction; false when the table's layout cannot take them (then written again whole). */
   private async upsert(conn: DuckDBConnection, rows: { dir: string; record: PointRecord; file: string; text: string }[], removed: string[]): Promise<boolean> {
-    const layout = JSON.parse(String((await conn.runAndReadAll('SELECT columns FROM layout')).getRowsJS()[0]![0])) as BuiltColumn[];
+    const layout = JSON.parse((await conn.runAndReadAll('SELECT columns FROM layout')).getRowsJS()[0]![0] as string) as BuiltColumn[];
     const cols = extendTable(layout, rows.map((r) => ({ set: this.set.name, record: r.record })));
     if (!cols) return false;
     await conn.run('BEGIN');
@@ -390,7 +390,7 @@ class DuckFileStore implements Store {
 
   /** The store brought up to date with points/, on an open connection. */
   private async bringUp(conn: DuckDBConnection): Promise<void> {
-    const known = new Map((await conn.runAndReadAll('SELECT dir, file FROM files')).getRowsJS().map((r) => [String(r[0]), String(r[1])] as const));
+    const known = new Map((await conn.runAndReadAll('SELECT dir, file FROM files')).getRowsJS().map((r) => [r[0] as string, r[1] as string] as const));
     const c = changesSince(join(this.set.dir, 'points'), known);
     if (!changed(c)) return;
     for (const r of c.refile) await conn.run(`UPDATE files SET file = ${quoteString(r.file)} WHERE dir = ${quoteString(r.dir)}`);
@@ -445,7 +445,7 @@ class DuckFileStore implements Store {
       const rows = (await db.conn.runAndReadAll('SELECT dir, record FROM files')).getRowsJS();
       const n = Number((await db.conn.runAndReadAll('SELECT count(*) FROM points')).getRowsJS()[0]![0]);
       if (n !== rows.length) return { error: `${rows.length} records but ${n} rows in points` };
-      return { records: new Map(rows.map((r) => [String(r[0]), String(r[1])])), partialTail: false };
+      return { records: new Map(rows.map((r) => [r[0] as string, r[1] as string])), partialTail: false };
     } finally {
       db.close();
     }

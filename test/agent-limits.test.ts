@@ -14,7 +14,7 @@ const TOKEN = 'agent-limits-test-token-0123456789';
 async function agent(args: string[]): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(process.execPath, [CLI, 'agent', '--role', 'guest', '--listen', '127.0.0.1:0', ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, STREAMBENCH_TOKEN: TOKEN } });
   const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve);
+    createInterface({ input: child.stdout }).once('line', resolve);
     child.once('exit', (c) => reject(new Error(`agent exited ${c}`)));
   });
   return { child, port: (JSON.parse(line) as { port: number }).port };
@@ -22,7 +22,7 @@ async function agent(args: string[]): Promise<{ child: ChildProcess; port: numbe
 
 function stop(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    if (child.exitCode !== null || child.signalCode !== null) { resolve(); return; }
     child.once('exit', () => resolve());
     child.kill('SIGTERM');
   });
@@ -120,11 +120,12 @@ test('/v1/run: a timeout beyond what timers hold (1e308 s, 3000000 s) is refused
       const r = await post(a.port, '/v1/run', { argv: ['sleep', '0.2'], timeoutS });
       // Before: 200, the command killed by a timer that overflowed and fired after ~1 ms ({"signal":"SIGKILL"}).
       assert.equal(r.status, 400, `timeoutS ${timeoutS}: ${r.text}`);
-      assert.match(JSON.parse(r.text).error as string, /^run: \/timeoutS Expected number to be (less or equal to 604800|greater than 0)$/, r.text);
+      assert.match((JSON.parse(r.text) as { error: string }).error, /^run: \/timeoutS Expected number to be (less or equal to 604800|greater than 0)$/, r.text);
     }
     const ok = await post(a.port, '/v1/run', { argv: ['sleep', '0.2'], timeoutS: 604_800 });
     assert.equal(ok.status, 200, ok.text);
-    assert.deepEqual([JSON.parse(ok.text).exitCode, JSON.parse(ok.text).signal], [0, null], 'the longest timeout lets the command finish');
+    const done = JSON.parse(ok.text) as { exitCode: number | null; signal: string | null };
+    assert.deepEqual([done.exitCode, done.signal], [0, null], 'the longest timeout lets the command finish');
     const empty = await post(a.port, '/v1/run', { argv: [''], timeoutS: 10 });
     assert.equal(empty.status, 400, empty.text);
     assert.match(empty.text, /argv\/0 the program name is empty/);

@@ -12,7 +12,7 @@ import { PassThrough } from 'node:stream';
 import { after, test } from 'node:test';
 import { ExitCode } from '../src/base/errors.ts';
 import { reportError } from '../src/cli/main.ts';
-import { CLI, runCli } from './helpers/cli.ts';
+import { runCli } from './helpers/cli.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'sb-env-'));

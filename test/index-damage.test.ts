@@ -14,7 +14,7 @@ import { INDEX_DIR, openIndex, readPointFile } from '../src/store/index-file.ts'
 import { parsePointRecord, type PointRecord } from '../src/store/records.ts';
 import { ResultSet } from '../src/store/resultset.ts';
 import { LoadedSets } from '../src/server/sets.ts';
-import { CLI, runCli } from './helpers/cli.ts';
+import { runCli } from './helpers/cli.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 const FIXTURE = join(root, 'test/fixtures/sets/stream-matrix');

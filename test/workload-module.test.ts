@@ -33,7 +33,7 @@ const started: ChildProcess[] = [];
 
 after(async () => {
   await Promise.all(started.map((c) => new Promise<void>((resolve) => {
-    if (c.exitCode !== null || c.signalCode !== null) return resolve();
+    if (c.exitCode !== null || c.signalCode !== null) { resolve(); return; }
     c.once('exit', () => resolve());
     c.kill('SIGTERM');
   })));
@@ -91,7 +91,7 @@ async function agent(role: string, tokenFile: string): Promise<string> {
   const child = spawn(process.execPath, [CLI, 'agent', '--role', role, '--listen', `${ip}:0`, '--token-file', tokenFile, '--allow-commands'], { stdio: ['ignore', 'pipe', 'inherit'] });
   started.push(child);
   const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve);
+    createInterface({ input: child.stdout }).once('line', resolve);
     child.once('exit', (c) => reject(new Error(`agent ${role} exited ${c}`)));
   });
   return `http://${ip}:${(JSON.parse(line) as { port: number }).port}`;

@@ -9,10 +9,10 @@ import { sha256 } from '../base/canonical.ts';
 import { errorMessage, type Problem } from '../base/errors.ts';
 import { suggestHint } from '../base/suggest.ts';
 import { DEFAULT_MAX_RUNS, describeSeconds, MAX_TIME_S } from './limits.ts';
-import { expandRange, type RangeSpec } from './matrix.ts';
+import { expandRange } from './matrix.ts';
 import { planSizeProblem } from './plan-size.ts';
-import { inferParam, typeValue, type DeclaredByFile, type ParamDecl, type TypedValue } from './declare.ts';
-import { BUILTIN_TEMPLATE_NAMES, type Axis, type ExecutorSettings, type Order, type Params, type ParamValue, type PartialPoint, type ResolvedBenchmark, type ResolvedHook, type ResolvedParam, type ResolvedWorkload } from './resolved.ts';
+import { inferParam, typeValue, type ParamDecl, type TypedValue } from './declare.ts';
+import { BUILTIN_TEMPLATE_NAMES, type Axis, type ExecutorSettings, type Order, type ParamValue, type PartialPoint, type ResolvedBenchmark, type ResolvedHook, type ResolvedParam, type ResolvedWorkload } from './resolved.ts';
 import { checkArgv, checkTemplateMap, checkTemplates, Ctx, seconds } from './resolve-kit.ts';
 import { resolveRecording } from './resolve-recording.ts';
 import type { BenchmarkFile, RawAxis, RawHooks } from './schema.ts';
@@ -37,7 +37,7 @@ const MAX_PARAM_NAME = 64;
 
 function axisValues(raw: RawAxis): ParamValue[] {
   if (Array.isArray(raw)) return raw;
-  if (raw !== null && typeof raw === 'object') return expandRange(raw as RangeSpec);
+  if (typeof raw === 'object') return expandRange(raw);
   return [raw];
 }
 
@@ -46,7 +46,7 @@ function hooks(ctx: Ctx, path: PathSeg[], raw: RawHooks | undefined, allowed: re
   // An argv array (strings) or an object is a single hook; any other array is a list of hooks.
   type One = string[] | { run: string[]; timeout?: number | string; env?: Record<string, string>; on?: string };
   const single = !Array.isArray(raw) || raw.every((x) => typeof x === 'string');
-  const list: One[] = single ? [raw as One] : (raw as One[]);
+  const list: One[] = single ? [raw] : (raw);
   return list.map((h, i) => {
     const p = single ? path : [...path, i];
     const o = Array.isArray(h) ? { run: h } : h;
@@ -101,7 +101,7 @@ function partials(ctx: Ctx, key: 'exclude' | 'only', raw: BenchmarkFile['exclude
 
 /** The workload block, checked against its type's schema and resolved by its definition. */
 function workload(ctx: Ctx, raw: BenchmarkFile['workload'], allowed: readonly string[]): { w: ResolvedWorkload; def: WorkloadDef } | undefined {
-  const type = (raw as { type: string }).type;
+  const type = (raw).type;
   // A Map of the registry: `type: constructor` finds no Object property.
   const def = workloadDecl(type);
   if (!def) {

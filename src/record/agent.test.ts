@@ -76,7 +76,7 @@ test('routing through the route table: each route answers as before, unknown pat
   try {
     const hello = await call('GET', '/v1/hello');
     assert.equal(hello.status, 200);
-    assert.equal(JSON.parse(hello.text).agentId, agent.agentId);
+    assert.equal((JSON.parse(hello.text) as { agentId: string }).agentId, agent.agentId);
     assert.equal((await call('GET', '/v1/time')).status, 200);
     assert.deepEqual(await call('GET', '/v1/nothing'), { status: 404, type: 'application/json', text: '{"error":"no GET /v1/nothing"}' });
     assert.deepEqual((await call('GET', '/v1/sessions')).status, 404, 'a path of another method: 404, as before the table');

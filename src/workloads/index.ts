@@ -32,17 +32,17 @@ export interface WorkloadModule<W extends ResolvedWorkload = ResolvedWorkload> {
 
 /** The workloads this version ships. */
 export const BUILTIN_WORKLOADS: readonly WorkloadModule[] = [
-  { def: STREAM_WORKLOAD, create: (w: StreamWorkload) => new StreamRunner(w) } as WorkloadModule<StreamWorkload>,
-  { def: SPICE_WORKLOAD, create: (w: SpiceWorkload) => new SpiceRunner(w) } as WorkloadModule<SpiceWorkload>,
-  { def: COMMAND_WORKLOAD, create: (w: CommandWorkload) => new CommandRunner(w) } as WorkloadModule<CommandWorkload>,
+  { def: STREAM_WORKLOAD, create: (w: StreamWorkload) => new StreamRunner(w) },
+  { def: SPICE_WORKLOAD, create: (w: SpiceWorkload) => new SpiceRunner(w) },
+  { def: COMMAND_WORKLOAD, create: (w: CommandWorkload) => new CommandRunner(w) },
 ] as readonly WorkloadModule[];
 
 const modules = new Map<string, WorkloadModule>(BUILTIN_WORKLOADS.map((m) => [m.def.type, m]));
 
 /** Adds a workload module (its definition goes to config's registry too): benchmark files may name it from then on. */
 export function registerWorkload<W extends ResolvedWorkload>(m: WorkloadModule<W>): void {
-  modules.set(m.def.type, m as unknown as WorkloadModule);
-  registerWorkloadDef(m.def as unknown as WorkloadDef);
+  modules.set(m.def.type, m);
+  registerWorkloadDef(m.def);
 }
 
 /** The module of a workload type; undefined for one this process does not know. */

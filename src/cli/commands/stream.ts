@@ -103,7 +103,7 @@ export async function streamCommand(argv: string[], out: NodeJS.WritableStream):
   const a = parseCommand(streamSpec, argv);
   if (a.values.help) return out.write(helpText(streamSpec)), 0;
   const role = a.positionals[0];
-  if (!role || !(ROLES as readonly string[]).includes(role)) throw InputError.single('streambench stream', role ? `unknown role '${role}'` : 'which role?', suggestHint(role ?? '', ROLES));
+  if (!role || !(ROLES).includes(role)) throw InputError.single('streambench stream', role ? `unknown role '${role}'` : 'which role?', suggestHint(role ?? '', ROLES));
   const settings = settingsFrom(a.values);
   const report = a.values.report ?? `${role}.json`;
   const agent = a.values.agent ? { agent: new EventPoster(a.values.agent, process.env['STREAMBENCH_TOKEN']) } : {};

@@ -1,5 +1,4 @@
 /** `streambench ui SET... [--port N] [--listen ADDR:PORT]`: serves the GUI over result sets. */
-import { join } from 'node:path';
 import { errorMessage, InputError } from '../../base/errors.ts';
 import { isLoopbackName, newToken, readTokenFile, tokenProblem } from '../../base/request-rules.ts';
 import { startUiServer } from '../../server/server.ts';
