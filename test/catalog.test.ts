@@ -13,7 +13,7 @@ import { runBenchmark } from '../src/engine/engine.ts';
 import { undeclaredMetrics, type Catalog } from '../src/store/catalog.ts';
 import { openSetDatabase } from '../src/store/database.ts';
 import { ResultSet } from '../src/store/resultset.ts';
-import { parseClientLog, parseServerLog } from '../src/workloads/spice-logs.ts';
+import { parseClientLog, parseServerLog } from '../src/workloads/spice/logs.ts';
 import { csvFields } from './helpers/csv.ts';
 import { runCli } from './helpers/cli.ts';
 

@@ -47,6 +47,21 @@ const CLI_ENTRY = /bin\/streambench\b|\bstreambench\.[cm]?[jt]s\b|\bcli\/main(?:
 /** The package's own name: importing it from inside src/ is importing src/index.ts, above every layer. */
 const PACKAGE = 'streambench';
 
+/**
+ * A workload folder's declaration (src/workloads/<name>/declare.ts): what config resolves with,
+ * so it may import only these layers (packages aside), never its own runner or the recording,
+ * although the rest of its folder may (issue 20, item 1).
+ */
+const DECLARATION = /^src\/workloads\/[^/]+\/declare\.ts$/;
+const DECLARATION_MAY_IMPORT = ['base', 'config'];
+
+/** The references of a workload's declaration (`rel`, relative to root) that leave DECLARATION_MAY_IMPORT. */
+function declarationFindings(rel: string, refs: readonly Reference[]): Finding[] {
+  return refs
+    .filter((r) => r.target !== undefined && !DECLARATION_MAY_IMPORT.includes(LAYERS[layerOfPath(r.target)] ?? ''))
+    .map((r) => ({ file: rel, line: r.line, kind: 'workload-declaration' as const, message: `${rel}:${r.line}: a workload's declaration may import only ${DECLARATION_MAY_IMPORT.join(' and ')} (config resolves with it); '${r.specifier}' -> ${describe(r.target!, layerOfPath(r.target!))}` }));
+}
+
 /** Files (relative to the root) whose dynamic import with a computed argument is meant, and why. */
 const COMPUTED_IMPORTS: Record<string, string> = {
   'src/config/load.ts': "loads the user's TypeScript benchmark file (tsx's tsImport), which is not a module of src/",
@@ -68,7 +83,8 @@ type Kind =
   | 'cli-subcommand' // starts a subcommand of a higher layer, or one the table lacks
   | 'cli-computed' // starts a subcommand the test cannot read
   | 'cli-indirect' // passes a CLI starter around instead of calling it
-  | 'cli-table'; // the table says less than the subcommand's code imports
+  | 'cli-table' // the table says less than the subcommand's code imports
+  | 'workload-declaration'; // a workload folder's declaration imports more than base and config
 
 interface Finding {
   /** Relative to the root, with '/'. */
@@ -289,6 +305,7 @@ function checkLayers(root: string): Report {
   for (const rel of files) {
     const refs = readFile(root, rel, cliTable, findings);
     refsOf.set(rel, refs);
+    if (DECLARATION.test(rel)) findings.push(...declarationFindings(rel, refs));
     const from = layerOfPath(rel);
     for (const r of refs) {
       references[r.kind] = (references[r.kind] ?? 0) + 1;
@@ -381,6 +398,16 @@ test('web/ (the GUI) reaches src/ only through the API module: its types, and it
   assert.ok((r.references['type-import'] ?? 0) > 0 && (r.references['import'] ?? 0) > 0, JSON.stringify(r.references));
 });
 
+test("a workload module's declaration imports only base and config: the fixture workload's (outside src/) is held to it too", () => {
+  const rel = 'test/fixtures/workloads/pingpong/declare.ts';
+  const refs = readFile(repo, rel, new Map(), []);
+  assert.ok(refs.some((r) => r.target?.startsWith('src/config/')), `${rel}: no import of config read: ${JSON.stringify(refs)}`);
+  assert.deepEqual(declarationFindings(rel, refs).map((f) => f.message), []);
+  // The rule reads only the declaration: the fixture's planted declaration is caught, its runner beside it is not.
+  const planted = checkLayers(fixture).findings.filter((f) => f.kind === 'workload-declaration');
+  assert.deepEqual(planted.map((f) => `${f.file}:${f.line}`), ['src/workloads/planted/declare.ts:4'], planted.map((f) => f.message).join('\n'));
+});
+
 test('the web checker reports a value import of an API module that imports server code at run time, and any import of src/ beyond it', () => {
   const r = checkWeb(join(fixture, 'webcase'));
   const got = r.findings.map((f) => `${f.file}:${f.line} ${f.kind}`).sort();
@@ -413,6 +440,7 @@ test('the checker reports each form of a higher import planted in a fixture, and
     'src/record/planted-cli-indirect.ts cli-indirect',
     'src/record/planted-cli-namespace.ts cli-subcommand',
     'src/record/planted-downward.ts import',
+    'src/workloads/planted/declare.ts workload-declaration',
     'src/cli/commands/agent.ts cli-table',
     'src/extras unknown-folder',
   ].sort();

@@ -14,7 +14,7 @@ import { streamSettings } from '../src/config/stream-settings.ts';
 import { quoteString } from '../src/store/database.ts';
 import { writeSeriesParquet } from '../src/store/parquet.ts';
 import { readRoleReport } from '../src/stream/report.ts';
-import { analyzeStream } from '../src/workloads/stream.ts';
+import { analyzeStream } from '../src/workloads/stream/run.ts';
 
 const CLI = new URL('../bin/streambench.js', import.meta.url).pathname;
 const W = 320;

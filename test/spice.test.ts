@@ -12,8 +12,8 @@ import { runBenchmark } from '../src/engine/engine.ts';
 import { openSetDatabase } from '../src/store/database.ts';
 import { undeclaredMetrics } from '../src/store/catalog.ts';
 import { ResultSet } from '../src/store/resultset.ts';
-import { xorgConfig } from '../src/workloads/spice-xorg.ts';
-import { clientCodecs, clientError, decoderCodec, encoderCodec, parseClientLog, parseServerLog, serverCodecs, SPICE_GTK_MJPEG, SPICE_SERVER_MJPEG, streamDecoder } from '../src/workloads/spice-logs.ts';
+import { xorgConfig } from '../src/workloads/spice/xorg.ts';
+import { clientCodecs, clientError, decoderCodec, encoderCodec, parseClientLog, parseServerLog, serverCodecs, SPICE_GTK_MJPEG, SPICE_SERVER_MJPEG, streamDecoder } from '../src/workloads/spice/logs.ts';
 import { spiceSettings } from '../src/config/spice-settings.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'sb-spice-'));

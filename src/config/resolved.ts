@@ -1,7 +1,7 @@
 /** The benchmark as the engine sees it: parsed, validated and resolved once; never raw YAML. */
 import type { DeclaredByFile, MetricDecl, ParamDecl, TypedValue } from './declare.ts';
 
-/** One rule that turns a program's output into metrics (applied by src/workloads/extract.ts). */
+/** One rule that turns a program's output into metrics (applied by src/workloads/command/extract.ts). */
 export type ExtractRule =
   | { kind: 'regex'; from: 'stdout' | 'stderr'; pattern: string; flags?: string; name?: string; take?: 'last' | 'first' | 'all-mean' | 'all-sum' | 'all-max' | 'all-min' }
   | { kind: 'jsonl'; from: 'stdout' | 'stderr'; take?: 'last' | 'first'; prefix?: string }

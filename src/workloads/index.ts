@@ -12,9 +12,9 @@ import { COMMAND_WORKLOAD } from '../config/workloads/command-resolve.ts';
 import { SPICE_WORKLOAD } from '../config/workloads/spice-resolve.ts';
 import { STREAM_WORKLOAD } from '../config/workloads/stream-resolve.ts';
 import type { CommandWorkload, SpiceWorkload, StreamWorkload } from '../config/resolved.ts';
-import { CommandRunner } from './command.ts';
-import { SpiceRunner } from './spice.ts';
-import { StreamRunner } from './stream.ts';
+import { CommandRunner } from './command/run.ts';
+import { SpiceRunner } from './spice/run.ts';
+import { StreamRunner } from './stream/run.ts';
 import type { Workload } from './workload.ts';
 
 /** A workload: its definition (config's side) and how a point of it runs. */

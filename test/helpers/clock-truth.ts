@@ -11,7 +11,7 @@ import { STREAM_PARAM_DECLS } from '../../src/config/workloads/stream.ts';
 import { TimeBase } from '../../src/record/timebase.ts';
 import type { PointRecord } from '../../src/store/records.ts';
 import { readRoleReport } from '../../src/stream/report.ts';
-import { analyzeStream, mapReportTimes } from '../../src/workloads/stream.ts';
+import { analyzeStream, mapReportTimes } from '../../src/workloads/stream/run.ts';
 
 const ROLES = ['guest', 'host', 'client'] as const;
 

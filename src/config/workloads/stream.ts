@@ -1,6 +1,6 @@
 /**
  * The `stream` workload (the built-in pipeline), declared once: its parameters and its metrics.
- * src/config/stream-settings.ts checks values against it, src/workloads/stream.ts records what it
+ * src/config/stream-settings.ts checks values against it, src/workloads/stream/run.ts records what it
  * declares (test/catalog.test.ts fails on a metric it did not), and `stream --help`, the schema,
  * the CLI's headline columns and the tables of docs/workloads.md come from it.
  */

@@ -136,7 +136,7 @@ export function parseGaps(flags: readonly string[]): RunGap[] {
  * Where the workload's own series (timeseries.parquet) sits on the point's clock: the run time of
  * its t = 0. A record with a timeline wrote it on the point's clock (0). Before that, the stream
  * workload wrote its relay queue's t as seconds since the guest started streaming, the instant its
- * frames' times count from too (both `t - guest.startMs` in src/workloads/stream.ts up to commit
+ * frames' times count from too (both `t - guest.startMs` in src/workloads/stream/run.ts up to commit
  * dce76e9), so the frames' offset from the capture events places it as well; null when the run
  * has no capture events. Other workloads' series were always on the point's clock.
  */
@@ -447,7 +447,7 @@ async function runFrames(ctx: RouteContext): Promise<FramesResponse> {
   }
   const late = lateMs(record, setDir);
   const lat = f.cols['latency_ms'];
-  // Late as frames.late counts it (src/workloads/stream.ts): decoded and shown more than late_ms
+  // Late as frames.late counts it (src/workloads/stream/run.ts): decoded and shown more than late_ms
   // after capture. The file's own column when it has one (written with the point's late_ms);
   // before it, the same test on the file's columns with the late_ms found here.
   const col = f.cols['late'];

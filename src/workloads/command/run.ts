@@ -3,14 +3,14 @@ import { spawn } from 'node:child_process';
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { monoMs } from '../base/clock.ts';
-import { renderTemplate } from '../config/template.ts';
-import type { CommandWorkload } from '../config/resolved.ts';
-import type { MetricValue } from '../store/records.ts';
+import { monoMs } from '../../base/clock.ts';
+import { renderTemplate } from '../../config/template.ts';
+import type { CommandWorkload } from '../../config/resolved.ts';
+import type { MetricValue } from '../../store/records.ts';
 import { describeRule, extractWithReport } from './extract.ts';
-import { processStartTime, reapedChildrenCpu, TreeSampler } from './proctree.ts';
-import type { PointContext, PointResult, Workload } from './workload.ts';
-import { killGroup } from '../base/process-group.ts';
+import { processStartTime, reapedChildrenCpu, TreeSampler } from '../proctree.ts';
+import type { PointContext, PointResult, Workload } from '../workload.ts';
+import { killGroup } from '../../base/process-group.ts';
 
 /** Output beyond this many bytes (from the end) is not searched for metrics. */
 const EXTRACT_TAIL_BYTES = 16 * 1024 * 1024;

@@ -2,9 +2,9 @@
 // shown more than late_ms after capture; frames.late counts those outside the warm-up only.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { streamSettings } from '../config/stream-settings.ts';
-import type { ClientFrame, GuestFrame, HostFrame, RoleReport } from '../stream/report.ts';
-import { analyzeStream } from './stream.ts';
+import { streamSettings } from '../../config/stream-settings.ts';
+import type { ClientFrame, GuestFrame, HostFrame, RoleReport } from '../../stream/report.ts';
+import { analyzeStream } from './run.ts';
 
 test('late frames: one column, counted in the window only by frames.late', () => {
   const s = streamSettings({ codec: 'h264', resolution: '320x180', fps: 10, bitrate: '300k', late_ms: 100 }, { warmupS: 1, durationS: 2 });

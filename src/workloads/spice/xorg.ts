@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
-import type { SpiceSettings } from '../config/spice-settings.ts';
+import type { SpiceSettings } from '../../config/spice-settings.ts';
 
 /** The Xorg of Debian's xserver-xspice, which loads the spiceqxl driver. */
 export const XORG = '/usr/lib/xorg/Xorg';

@@ -2,10 +2,10 @@
 // CPU or showed late stays out, and each role's times are mapped onto the point's clock first.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { StreamSettings } from '../config/stream-settings.ts';
-import { TimeBase } from '../record/timebase.ts';
-import type { ClientFrame, GuestFrame, HostFrame, RoleReport } from '../stream/report.ts';
-import { analyzeStream, mapReportTimes } from './stream.ts';
+import type { StreamSettings } from '../../config/stream-settings.ts';
+import { TimeBase } from '../../record/timebase.ts';
+import type { ClientFrame, GuestFrame, HostFrame, RoleReport } from '../../stream/report.ts';
+import { analyzeStream, mapReportTimes } from './run.ts';
 
 const settings = {
   codec: 'h264',

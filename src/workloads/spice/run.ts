@@ -1,34 +1,34 @@
 /**
  * The `spice` workload: a real SPICE remote desktop per point. The SPICE server runs inside an
- * X server (Debian's xserver-xspice, configured by src/workloads/spice-xorg.ts), the content
+ * X server (Debian's xserver-xspice, configured by src/workloads/spice/xorg.ts), the content
  * plays on its display, the host relay proxies the SPICE connections through the emulated
  * network, and remote-viewer shows the session on a
  * virtual screen (Xvfb), where a screen grabber reads the frame numbers back independently: the
  * player's stamps against the first grab that shows each frame give the end-to-end latency
- * (src/workloads/spice-screen.ts).
+ * (src/workloads/spice/screen.ts).
  * Every process is its own process group, recorded in .live/ and ended at the end of the point.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { join } from 'node:path';
-import { cliArgv } from '../base/cli-process.ts';
-import { monoMs } from '../base/clock.ts';
-import type { SpiceWorkload } from '../config/resolved.ts';
-import { spiceSettings, type SpiceSettings } from '../config/spice-settings.ts';
-import { streamSettings } from '../config/stream-settings.ts';
-import type { MetricValue } from '../store/records.ts';
-import { writeSeriesParquet } from '../store/parquet.ts';
-import type { ProxyReport } from '../stream/proxy.ts';
-import { processStartTime, sampleTree } from './proctree.ts';
-import type { PointContext, PointResult, Workload } from './workload.ts';
-import { errorMessage } from '../base/errors.ts';
-import { quantile } from '../base/quantile.ts';
-import { waitReady } from '../base/spawn-ready.ts';
-import { killGroup } from '../base/process-group.ts';
-import { grabArgv, grabRegion, GRAB_FPS, readStamps, scenePlayerArgv, screenLatency, ScreenReader } from './spice-screen.ts';
-import { askedCodec, clientCodecs, clientError, parseClientLog, parseServerLog, serverCodecs, SPICE_SERVER_MJPEG } from './spice-logs.ts';
-import { freeDisplay, freePort, XORG, xorgConfig } from './spice-xorg.ts';
+import { cliArgv } from '../../base/cli-process.ts';
+import { monoMs } from '../../base/clock.ts';
+import type { SpiceWorkload } from '../../config/resolved.ts';
+import { spiceSettings, type SpiceSettings } from '../../config/spice-settings.ts';
+import { streamSettings } from '../../config/stream-settings.ts';
+import type { MetricValue } from '../../store/records.ts';
+import { writeSeriesParquet } from '../../store/parquet.ts';
+import type { ProxyReport } from '../../stream/proxy.ts';
+import { processStartTime, sampleTree } from '../proctree.ts';
+import type { PointContext, PointResult, Workload } from '../workload.ts';
+import { errorMessage } from '../../base/errors.ts';
+import { quantile } from '../../base/quantile.ts';
+import { waitReady } from '../../base/spawn-ready.ts';
+import { killGroup } from '../../base/process-group.ts';
+import { grabArgv, grabRegion, GRAB_FPS, readStamps, scenePlayerArgv, screenLatency, ScreenReader } from './screen.ts';
+import { askedCodec, clientCodecs, clientError, parseClientLog, parseServerLog, serverCodecs, SPICE_SERVER_MJPEG } from './logs.ts';
+import { freeDisplay, freePort, XORG, xorgConfig } from './xorg.ts';
 
 const START_TIMEOUT_MS = 120_000;
 

@@ -5,9 +5,9 @@
  * the spice workload on the client's screen, and by its method check on the player's own screen.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { monoMs } from '../base/clock.ts';
-import { quantile } from '../base/quantile.ts';
-import { frameCodeArea, readFrameNumber } from '../stream/scenes/index.ts';
+import { monoMs } from '../../base/clock.ts';
+import { quantile } from '../../base/quantile.ts';
+import { frameCodeArea, readFrameNumber } from '../../stream/scenes/index.ts';
 
 /**
  * How often the screen is grabbed, per second. The grab dates a frame up to one interval late
