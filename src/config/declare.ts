@@ -120,6 +120,21 @@ export type ExecutorPlacement = Placement | { refused: string; hint?: string };
 export const PLACING_EXECUTORS = ['agents', 'slurm'] as const;
 export type PlacingExecutor = (typeof PLACING_EXECUTORS)[number];
 
+/** One stage of a frame's way from capture to display: the frame columns it spans. */
+export interface FrameStageDecl {
+  name: string;
+  from: string;
+  to: string;
+  what: string;
+}
+
+/** A metric renamed since old records were written: its old name, the new one, and what old values are multiplied by. */
+export interface MetricRename {
+  from: string;
+  to: string;
+  factor?: number;
+}
+
 /** A workload's declaration: the module src/config/workloads/<type>.ts exports one. */
 export interface WorkloadDecl {
   type: string;
@@ -135,6 +150,19 @@ export interface WorkloadDecl {
   executors: Readonly<Record<PlacingExecutor, ExecutorPlacement>>;
   /** Programs its points start that must be installed on the machines of its roles (one line each, for messages and docs). */
   needs: readonly string[];
+  /** The stages its frames (frames.parquet) pass, in order, whose times add up to the latency; absent: its points record no frames. */
+  frameStages?: readonly FrameStageDecl[];
+  /**
+   * Metrics its old records (those without typed parameters) stored under other names or units,
+   * as they were written then (a list of history, not of today's roles): read under today's.
+   */
+  renamed?: readonly MetricRename[];
+  /**
+   * `frames`: its records written before points had a timeline kept its own series
+   * (timeseries.parquet) on its frames' clock (s since capture began), not the point's; absent:
+   * its series were always on the point's clock.
+   */
+  untimedSeriesClock?: 'frames';
 }
 
 const NUMBER_TEXT = /^\s*[-+]?(\d+(\.\d*)?|\.\d+)(e[-+]?\d+)?\s*$/i;

@@ -6,7 +6,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { BETTER, describeParam, PARAM_TYPES, type ParamDecl } from './declare.ts';
 import { MAX_PARALLEL, MAX_RANGE_VALUES, MAX_RETRIES, MAX_SEED } from './limits.ts';
 import { SPICE_PARAM_DECLS } from './workloads/spice.ts';
-import { STREAM_PARAM_DECLS } from './workloads/stream.ts';
+import { STREAM_DECL, STREAM_PARAM_DECLS } from './workloads/stream.ts';
 
 const Duration = Type.Union([Type.Number({ minimum: 0 }), Type.String({ pattern: '^\\s*(\\d+(\\.\\d+)?|\\.\\d+)\\s*(ms|s|m|min|h)?\\s*$' })], {
   description: 'A duration: seconds as a number, or a string such as "500ms", "5s", "2m", "1h".',
@@ -237,7 +237,7 @@ export const StreamWorkloadSchema = Type.Object(
     ),
     cpus: Type.Optional(
       Type.Object(
-        Object.fromEntries(['guest', 'host', 'client'].map((r) => [r, Type.Optional(Type.Array(Type.Integer({ minimum: 0, maximum: 4095 }), { minItems: 1, maxItems: 4096, uniqueItems: true }))])),
+        Object.fromEntries(STREAM_DECL.roles.map((r) => [r, Type.Optional(Type.Array(Type.Integer({ minimum: 0, maximum: 4095 }), { minItems: 1, maxItems: 4096, uniqueItems: true }))])),
         { additionalProperties: false, description: "CPUs each role is pinned to (taskset), e.g. {guest: [0], client: [1]}; a role not named runs on any CPU. On a machine the roles share, it keeps one role's load off another's core." },
       ),
     ),

@@ -1,7 +1,7 @@
 /** What a result set holds on disk, declared once; read back through `parsePointRecord`. */
 import { SettingError, typeValue, type DeclaredByFile, type TypedValue } from '../config/declare.ts';
 import type { ConditionCode } from '../config/conditions.ts';
-import { paramDecl } from '../config/workloads/index.ts';
+import { paramDecl, renamedMetrics } from '../config/workloads/index.ts';
 
 export const STORE_FORMAT = 1;
 
@@ -201,39 +201,17 @@ export function parseIndexedRecord(v: unknown): PointRecord | string {
   return upgradeRecord(v as unknown as PointRecord);
 }
 
-/**
- * Metrics renamed when every unit got one spelling (`_pct` for percent) and every bitrate went
- * to bits/s, per workload: the old name, the new one, and what the old values are multiplied by.
- * docs/results.md lists them (a test keeps both equal).
- */
-export const RENAMED_METRICS: Readonly<Record<string, readonly { from: string; to: string; factor?: number }[]>> = {
-  command: [{ from: 'cpu_percent', to: 'cpu_pct' }],
-  stream: [
-    ...['guest', 'host', 'client'].map((r) => ({ from: `${r}.cpu_percent`, to: `${r}.cpu_pct` })),
-    { from: 'net.loss_measured_percent', to: 'net.loss_measured_pct' },
-    { from: 'client.bitrate', to: 'client.bitrate', factor: 1000 },
-    { from: 'guest.bitrate', to: 'guest.bitrate', factor: 1000 },
-  ],
-  spice: [
-    ...['guest', 'host', 'client', 'player', 'grab'].map((r) => ({ from: `${r}.cpu_percent`, to: `${r}.cpu_pct` })),
-    { from: 'client.bitrate', to: 'client.bitrate', factor: 1000 },
-    { from: 'server.net_test_kbps', to: 'server.net_test_bitrate', factor: 1000 },
-    { from: 'server.initial_bitrate_kbps', to: 'server.initial_bitrate', factor: 1000 },
-    { from: 'server.target_bitrate_kbps', to: 'server.target_bitrate', factor: 1000 },
-    { from: 'server.target_bitrate_kbps.min', to: 'server.target_bitrate.min', factor: 1000 },
-  ],
-};
 
 /**
  * A record written before parameters were stored typed (it has no `typed`), as this version
- * writes them: its metrics under their new names and units (RENAMED_METRICS), its parameters
+ * writes them: its metrics under their new names and units (its declaration's `renamed`: metrics renamed when every unit got one spelling, `_pct` for percent, and every bitrate went to bits/s; docs/results.md lists them), its parameters
  * typed by its workload's declaration. Done in memory on every read: the set on disk stays as
  * it was written, and its point keys with it. A record that has `typed` is returned as it is.
  */
 export function upgradeRecord(r: PointRecord): PointRecord {
   if (r.typed !== undefined) return r;
   const metrics: Record<string, MetricValue> = { ...r.metrics };
-  for (const { from, to, factor } of RENAMED_METRICS[r.workload] ?? []) {
+  for (const { from, to, factor } of renamedMetrics(r.workload)) {
     const v = r.metrics[from];
     if (v === undefined) continue;
     if (from !== to) delete metrics[from];

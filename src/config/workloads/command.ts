@@ -34,4 +34,5 @@ export const COMMAND_DECL: WorkloadDecl = {
     slurm: { machines: ['local'], reach: 'none' },
   },
   needs: [],
+  renamed: [{ from: 'cpu_percent', to: 'cpu_pct' }],
 };

@@ -4,7 +4,7 @@
  * workload modules' registry, src/workloads/index.ts) hands it the others with registerWorkloadDef,
  * so config never lists or branches on a workload of its own accord.
  */
-import type { ExecutorPlacement, MetricDecl, ParamDecl, PlacingExecutor } from '../declare.ts';
+import type { ExecutorPlacement, FrameStageDecl, MetricDecl, MetricRename, ParamDecl, PlacingExecutor } from '../declare.ts';
 import type { WorkloadDef } from '../workload-def.ts';
 import { COMMAND_WORKLOAD } from './command-resolve.ts';
 import { RECORDING_METRICS } from './recording.ts';
@@ -51,4 +51,16 @@ export function declaredRoles(type: string): readonly string[] {
 /** How an executor places a workload's points (its machines, one per role), or why it cannot. */
 export function placement(type: string, executor: PlacingExecutor): ExecutorPlacement {
   return workloadDecl(type)?.executors[executor] ?? { refused: `unknown workload type '${type}'` };
+}
+
+/** The metrics a workload's old records stored under other names or units (its declaration's `renamed`). */
+export function renamedMetrics(type: string): readonly MetricRename[] {
+  return workloadDecl(type)?.renamed ?? [];
+}
+
+/** The frame stages the workloads known declare, in registration order, each name once (the stage stack's and frame view's stages). */
+export function declaredFrameStages(): FrameStageDecl[] {
+  const out = new Map<string, FrameStageDecl>();
+  for (const d of registry.values()) for (const s of d.frameStages ?? []) if (!out.has(s.name)) out.set(s.name, s);
+  return [...out.values()];
 }

@@ -95,4 +95,13 @@ export const SPICE_DECL: WorkloadDecl = {
   },
   needs: ['Xorg with the spiceqxl driver', 'Xvfb', 'remote-viewer', 'ffmpeg'],
   headline: ['codec.match', 'client.fps', 'client.fps_screen', 'client.bitrate', 'client.video_margin.p50', 'guest.cpu_pct', 'host.cpu_pct', 'client.cpu_pct', 'player.cpu_pct'],
+  // Written out, not derived from `roles` or `processLabels`: these are the names old records hold.
+  renamed: [
+    ...['guest', 'host', 'client', 'player', 'grab'].map((r) => ({ from: `${r}.cpu_percent`, to: `${r}.cpu_pct` })),
+    { from: 'client.bitrate', to: 'client.bitrate', factor: 1000 },
+    { from: 'server.net_test_kbps', to: 'server.net_test_bitrate', factor: 1000 },
+    { from: 'server.initial_bitrate_kbps', to: 'server.initial_bitrate', factor: 1000 },
+    { from: 'server.target_bitrate_kbps', to: 'server.target_bitrate', factor: 1000 },
+    { from: 'server.target_bitrate_kbps.min', to: 'server.target_bitrate.min', factor: 1000 },
+  ],
 };

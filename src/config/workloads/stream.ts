@@ -4,7 +4,7 @@
  * declares (test/catalog.test.ts fails on a metric it did not), and `stream --help`, the schema,
  * the CLI's headline columns and the tables of docs/workloads.md come from it.
  */
-import type { MetricDecl, ParamDecl, WorkloadDecl } from '../declare.ts';
+import type { FrameStageDecl, MetricDecl, ParamDecl, WorkloadDecl } from '../declare.ts';
 
 export const CODECS = ['h264', 'h265', 'vp8', 'vp9', 'av1', 'mjpeg'] as const;
 export type CodecName = (typeof CODECS)[number];
@@ -76,12 +76,7 @@ const m = (name: string, unit: string | undefined, better: MetricDecl['better'],
 const frame = (name: string, unit: string | undefined, doc: string, better: MetricDecl['better'] = 'none'): MetricDecl => ({ name, ...(unit ? { unit } : {}), better, role: 'all', kind: 'frame', view: 'frames', doc });
 
 /** A stage of a frame's life: from one timestamp column of frames.parquet to another. */
-export interface FrameStageDecl {
-  name: string;
-  from: string;
-  to: string;
-  what: string;
-}
+export type { FrameStageDecl };
 
 /**
  * The stages that follow each other from capture to display, in pipeline order: each starts where
@@ -187,4 +182,14 @@ export const STREAM_DECL: WorkloadDecl = {
     },
   },
   needs: ['ffmpeg (the Debian package: libx264, libx265, libvpx, SVT-AV1, MJPEG)'],
+  frameStages: FRAME_STAGES,
+  // Written out, not derived from `roles`: these are the names old records hold.
+  renamed: [
+    ...['guest', 'host', 'client'].map((r) => ({ from: `${r}.cpu_percent`, to: `${r}.cpu_pct` })),
+    { from: 'net.loss_measured_percent', to: 'net.loss_measured_pct' },
+    { from: 'client.bitrate', to: 'client.bitrate', factor: 1000 },
+    { from: 'guest.bitrate', to: 'guest.bitrate', factor: 1000 },
+  ],
+  // Up to commit dce76e9 its relay queue's t counted from the guest's start of streaming, as its frames' times do.
+  untimedSeriesClock: 'frames',
 };

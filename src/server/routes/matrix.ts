@@ -19,7 +19,7 @@
 import { meanInterval, positiveMetric } from '../../analyze/stats.ts';
 import { parseDuration } from '../../base/duration.ts';
 import { bitsPerSecond, numberOf } from '../../config/declare.ts';
-import { FRAME_STAGES } from '../../config/workloads/stream.ts';
+import { declaredFrameStages } from '../../config/workloads/index.ts';
 import { quoteIdent, quoteString } from '../../store/database.ts';
 import type { ColumnInfo } from '../../store/table.ts';
 import type { CatalogMetric, CatalogParam } from '../../store/catalog.ts';
@@ -37,8 +37,6 @@ const AGG_SQL: Record<Aggregate, (e: string) => string> = {
   max: (e) => `max(${e})`,
 };
 
-/** The stages of the stage stack, in pipeline order (their `stage.<s>.p50` summary metrics). */
-export const STAGES: readonly string[] = FRAME_STAGES.map((s) => s.name);
 
 /** A parameter as the query uses it. */
 interface ParamRef {
@@ -216,9 +214,9 @@ function parseRequest(q: URLSearchParams, params: readonly CatalogParam[], metri
   return { metric, x, ...(series ? { series } : {}), ...(facet ? { facet } : {}), overlay, fixed, aggregated, agg, kind };
 }
 
-/** The stage metrics present, in pipeline order. */
+/** The stage metrics present (`stage.<s>.p50` of the stages the workloads declare), in pipeline order. */
 function stageMetrics(metrics: readonly CatalogMetric[]): { stage: string; col: string }[] {
-  return STAGES.flatMap((s) => {
+  return declaredFrameStages().map((s) => s.name).flatMap((s) => {
     const m = metrics.find((x) => x.name === `stage.${s}.p50` && x.view === 'points');
     return m ? [{ stage: s, col: quoteIdent(m.column ?? m.name) }] : [];
   });

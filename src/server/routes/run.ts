@@ -9,8 +9,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { findMetric, typeValue } from '../../config/declare.ts';
-import { declaredMetrics } from '../../config/workloads/index.ts';
-import { FRAME_STAGES, STREAM_PARAM_DECLS } from '../../config/workloads/stream.ts';
+import { declaredFrameStages, declaredMetrics, paramDecl, workloadDecl } from '../../config/workloads/index.ts';
 import { quoteIdent, quoteString } from '../../store/database.ts';
 import { DuckFileError } from '../../store/duck.ts';
 import type { PointRecord } from '../../store/records.ts';
@@ -138,10 +137,11 @@ export function parseGaps(flags: readonly string[]): RunGap[] {
  * workload wrote its relay queue's t as seconds since the guest started streaming, the instant its
  * frames' times count from too (both `t - guest.startMs` in src/workloads/stream/run.ts up to commit
  * dce76e9), so the frames' offset from the capture events places it as well; null when the run
- * has no capture events. Other workloads' series were always on the point's clock.
+ * has no capture events. A workload's declaration says so (`untimedSeriesClock: 'frames'`);
+ * other workloads' series were always on the point's clock.
  */
 async function seriesOffsetS(record: PointRecord, rr: RunReads): Promise<number | null> {
-  if (record.timeline || record.workload !== 'stream') return 0;
+  if (record.timeline || workloadDecl(record.workload)?.untimedSeriesClock !== 'frames') return 0;
   return frameOffsetS(record, rr);
 }
 
@@ -254,7 +254,7 @@ async function computeFrameOffsetS(record: PointRecord, rr: RunReads): Promise<n
 async function frameColumns(rr: RunReads): Promise<{ names: Set<string>; stages: FrameStage[] }> {
   const cols = await rr.rows(`SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet(${rr.file('frames.parquet')}))`, ['frames.parquet']);
   const names = new Set(cols.map((c) => String(c[0])));
-  return { names, stages: FRAME_STAGES.filter((s) => names.has(s.from) && names.has(s.to)).map(({ name, from, to }) => ({ name, from, to })) };
+  return { names, stages: declaredFrameStages().filter((s) => names.has(s.from) && names.has(s.to)).map(({ name, from, to }) => ({ name, from, to })) };
 }
 
 /**
@@ -262,14 +262,14 @@ async function frameColumns(rr: RunReads): Promise<{ names: Set<string>; stages:
  * benchmark file the set keeps (benchmarks/<sha>.yaml), else the stream workload's default.
  */
 function lateMs(record: PointRecord, setDir: string): number {
-  const v = record.typed?.['late_ms'] ?? record.params['late_ms'] ?? benchmarkLateMs(setDir, record.benchmark.sha256);
+  const v = record.typed?.['late_ms'] ?? record.params['late_ms'] ?? benchmarkLateMs(setDir, record.benchmark.sha256, record.workload);
   return typeof v === 'number' && Number.isFinite(v) ? v : 150;
 }
 
 const benchLate = new Map<string, number | undefined>();
 
 /** `workload.late_ms` of a frozen benchmark file, in ms; undefined when it sets none or cannot be read (a module is not run). */
-function benchmarkLateMs(setDir: string, sha256: string): number | undefined {
+function benchmarkLateMs(setDir: string, sha256: string, workload: string): number | undefined {
   const dir = join(setDir, 'benchmarks');
   const memo = `${dir}\u0000${sha256}`;
   if (benchLate.has(memo)) return benchLate.get(memo);
@@ -278,8 +278,8 @@ function benchmarkLateMs(setDir: string, sha256: string): number | undefined {
     const file = existsSync(dir) ? readdirSync(dir).find((f) => f.startsWith(`${sha256.slice(0, 12)}.`) && /\.ya?ml$/.test(f)) : undefined;
     const w = file ? (parseYaml(readFileSync(join(dir, file), 'utf8')) as { workload?: Record<string, unknown> } | null)?.workload : undefined;
     const raw = w?.['late_ms'];
-    const decl = STREAM_PARAM_DECLS.find((d) => d.name === 'late_ms')!;
-    if (raw !== undefined && (typeof raw === 'number' || typeof raw === 'string')) {
+    const decl = paramDecl(workload, 'late_ms');
+    if (decl && raw !== undefined && (typeof raw === 'number' || typeof raw === 'string')) {
       const t = typeValue(decl, raw);
       if (typeof t === 'number') v = t;
     }
