@@ -8,13 +8,9 @@
 import { registerWorkloadDef, workloadDecl } from '../config/workloads/index.ts';
 import type { ResolvedWorkload } from '../config/resolved.ts';
 import type { WorkloadDef } from '../config/workload-def.ts';
-import { COMMAND_WORKLOAD } from '../config/workloads/command-resolve.ts';
-import { SPICE_WORKLOAD } from '../config/workloads/spice-resolve.ts';
-import { STREAM_WORKLOAD } from '../config/workloads/stream-resolve.ts';
-import type { CommandWorkload, SpiceWorkload, StreamWorkload } from '../config/resolved.ts';
-import { CommandRunner } from './command/run.ts';
-import { SpiceRunner } from './spice/run.ts';
-import { StreamRunner } from './stream/run.ts';
+import { COMMAND } from './command/index.ts';
+import { SPICE } from './spice/index.ts';
+import { STREAM } from './stream/index.ts';
 import type { Workload } from './workload.ts';
 
 /** A workload: its definition (config's side) and how a point of it runs. */
@@ -30,12 +26,8 @@ export interface WorkloadModule<W extends ResolvedWorkload = ResolvedWorkload> {
   url?: string;
 }
 
-/** The workloads this version ships. */
-export const BUILTIN_WORKLOADS: readonly WorkloadModule[] = [
-  { def: STREAM_WORKLOAD, create: (w: StreamWorkload) => new StreamRunner(w) },
-  { def: SPICE_WORKLOAD, create: (w: SpiceWorkload) => new SpiceRunner(w) },
-  { def: COMMAND_WORKLOAD, create: (w: CommandWorkload) => new CommandRunner(w) },
-] as readonly WorkloadModule[];
+/** The workloads this version ships, each its folder's module (src/workloads/<type>/index.ts). */
+export const BUILTIN_WORKLOADS: readonly WorkloadModule[] = [STREAM, SPICE, COMMAND] as readonly WorkloadModule[];
 
 const modules = new Map<string, WorkloadModule>(BUILTIN_WORKLOADS.map((m) => [m.def.type, m]));
 
