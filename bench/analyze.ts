@@ -40,11 +40,7 @@ function median(f: () => void): number {
   return times.sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
 }
 
-const mains: Atom[][] = [
-  ...['resolution.width', 'resolution.height', 'fps', 'bitrate'].map((param): Atom[] => [{ kind: 'num', param }]),
-  [{ kind: 'level', param: 'scene', level: 'video' }],
-  [{ kind: 'level', param: 'codec', level: 'vp8' }],
-];
+const mains: Atom[][] = [...['resolution.width', 'resolution.height', 'fps', 'bitrate'].map((param): Atom[] => [{ kind: 'num', param }]), [{ kind: 'level', param: 'scene', level: 'video' }], [{ kind: 'level', param: 'codec', level: 'vp8' }]];
 const pairs = mains.flatMap((a, i) => mains.slice(i + 1).map((b) => [...a, ...b]));
 const X = designMatrix([INTERCEPT, ...[...mains, ...pairs].map(term)], ds.rows);
 const y = ds.rows.map((r) => r.y);
@@ -61,4 +57,9 @@ console.log(`fit (${f.candidates.length} forms x 5 folds + final: chose ${f.form
 console.log(`impact, ${BOOTSTRAP} bootstrap resamples        ${tImpact.toFixed(1)} ms  (${(tImpact / ref).toFixed(0)} x reference)`);
 console.log(`impact, no bootstrap                    ${tImpact0.toFixed(1)} ms  (${(tImpact0 / ref).toFixed(0)} x reference)`);
 console.log(`fit + impact                            ${(tFit + tImpact).toFixed(1)} ms`);
-console.log(`cv mape ${(f.cv.mape * 100).toFixed(1)} %; impact: ${im.factors.filter((x) => x.share > 0.01).map((x) => `${x.name} ${(x.share * 100).toFixed(1)} %`).join(', ')}, noise ${(im.noise.share * 100).toFixed(1)} %`);
+console.log(
+  `cv mape ${(f.cv.mape * 100).toFixed(1)} %; impact: ${im.factors
+    .filter((x) => x.share > 0.01)
+    .map((x) => `${x.name} ${(x.share * 100).toFixed(1)} %`)
+    .join(', ')}, noise ${(im.noise.share * 100).toFixed(1)} %`,
+);

@@ -49,7 +49,10 @@ const bare = (bare1 + (await bareSpawn())) / 2;
 
 console.log(`${N} points of 'true'`);
 console.log(`bare spawn+wait (reference):           ${bare.toFixed(2)} ms`);
-for (const [label, r] of [['engine, recording off', plain], ['engine, one local agent', recorded]] as const) {
+for (const [label, r] of [
+  ['engine, recording off', plain],
+  ['engine, one local agent', recorded],
+] as const) {
   console.log(`${label.padEnd(24)} ${r.perPoint.toFixed(2)} ms per point (${r.ok}/${N} ok); the command ${r.command.toFixed(2)} ms; overhead beyond it ${(r.perPoint - r.command).toFixed(2)} ms; ratio to bare ${(r.perPoint / bare).toFixed(2)}x`);
 }
 console.log('(the agent start-up, once per run, is included in the recorded figure, spread over the points)');

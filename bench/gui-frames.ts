@@ -42,10 +42,26 @@ async function makeSet(): Promise<{ dir: string; key: string }> {
     const stamps: number[] = [t];
     for (const d of [0.3, 4 + 3 * rnd() + key * 10, 0.1, 0.5 + rnd(), 1 + 8 * rnd() * rnd(), 0.4 + rnd(), 0.3, 2 + rnd(), 8 * rnd()]) stamps.push((t += d));
     const row: Record<string, number> = {
-      frame: i, warmup: i < FPS ? 1 : 0, key, bytes: key ? 40_000 + 5000 * rnd() : 2000 + 3000 * rnd(),
-      capture_start: stamps[0]!, capture_end: stamps[1]!, enc_end: stamps[2]!, send_end: stamps[3]!, host_in: stamps[4]!, host_out: lost ? NaN : stamps[5]!,
-      recv_end: lost ? NaN : stamps[6]!, dec_start: lost ? NaN : stamps[7]!, dec_end: lost ? NaN : stamps[8]!, display: lost ? NaN : stamps[9]!,
-      latency_ms: lost ? NaN : stamps[9]! - stamps[0]!, psnr: lost ? NaN : 38 + 4 * rnd(), ssim: lost ? NaN : 0.97 + 0.02 * rnd(), lost, dropped: lost, shown: lost ? 0 : 1,
+      frame: i,
+      warmup: i < FPS ? 1 : 0,
+      key,
+      bytes: key ? 40_000 + 5000 * rnd() : 2000 + 3000 * rnd(),
+      capture_start: stamps[0]!,
+      capture_end: stamps[1]!,
+      enc_end: stamps[2]!,
+      send_end: stamps[3]!,
+      host_in: stamps[4]!,
+      host_out: lost ? NaN : stamps[5]!,
+      recv_end: lost ? NaN : stamps[6]!,
+      dec_start: lost ? NaN : stamps[7]!,
+      dec_end: lost ? NaN : stamps[8]!,
+      display: lost ? NaN : stamps[9]!,
+      latency_ms: lost ? NaN : stamps[9]! - stamps[0]!,
+      psnr: lost ? NaN : 38 + 4 * rnd(),
+      ssim: lost ? NaN : 0.97 + 0.02 * rnd(),
+      lost,
+      dropped: lost,
+      shown: lost ? 0 : 1,
     };
     for (const n of names) cols[n]![i] = row[n]!;
   }
@@ -58,7 +74,12 @@ async function makeSet(): Promise<{ dir: string; key: string }> {
 
 const t0 = performance.now();
 // Figures depend on what else runs: the load is printed with them.
-console.log(`load average: ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')} on ${(await import('node:os')).cpus().length} cores`);
+console.log(
+  `load average: ${(await import('node:os'))
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')} on ${(await import('node:os')).cpus().length} cores`,
+);
 const { dir, key } = await makeSet();
 console.log(`set with one run of ${N} frames (${(N / FPS / 60).toFixed(1)} min at ${FPS} fps) written in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${dir}`);
 const webRoot = buildWeb();

@@ -28,7 +28,19 @@ const AXES = Number(flag('--axes', '6'));
 const AIM_MS = 100;
 /** What the page exposes to tests (web/src/views/parallel.ts ParallelHook, web/src/chart.ts TestHook), as seen from here. */
 type Win = {
-  __sbParallel?: { geometry(): { name: string; x: number; top: number; bottom: number }[]; runs: number; axes: string[]; brushCount: number; lastBrushMs: number; lastForegroundMs: number; selected: number; lastBrushParts: Record<string, number>; lastListMs: number; lastCompleteMs: number; drawing: boolean };
+  __sbParallel?: {
+    geometry(): { name: string; x: number; top: number; bottom: number }[];
+    runs: number;
+    axes: string[];
+    brushCount: number;
+    lastBrushMs: number;
+    lastForegroundMs: number;
+    selected: number;
+    lastBrushParts: Record<string, number>;
+    lastListMs: number;
+    lastCompleteMs: number;
+    drawing: boolean;
+  };
   __sb?: { error?: string };
 };
 
@@ -153,9 +165,15 @@ async function main(): Promise<void> {
         complete.push(r.complete);
         sel = r.selected;
       }
-      console.log(`brush ${label}: ${sel} of ${info.runs} runs selected; response in the page median ${ms(median(inPage))}, p90 ${ms(p90(inPage))} (drawing ${ms(median(fg))}); seen from outside ${ms(median(outside))} (aim < ${AIM_MS} ms: ${median(inPage) < AIM_MS ? 'met' : 'NOT met'})`);
+      console.log(
+        `brush ${label}: ${sel} of ${info.runs} runs selected; response in the page median ${ms(median(inPage))}, p90 ${ms(p90(inPage))} (drawing ${ms(median(fg))}); seen from outside ${ms(median(outside))} (aim < ${AIM_MS} ms: ${median(inPage) < AIM_MS ? 'met' : 'NOT met'})`,
+      );
       console.log(`  every selected line drawn ${ms(median(complete))} after the release (past 1500 lines the rest fills in over the next frames); the list shown ${ms(median(listed))} after it`);
-      console.log(`  where (medians): ${Object.entries(parts).map(([name, v]) => `${name} ${ms(median(v))}`).join(', ')}`);
+      console.log(
+        `  where (medians): ${Object.entries(parts)
+          .map(([name, v]) => `${name} ${ms(median(v))}`)
+          .join(', ')}`,
+      );
     }
     // A second brushed axis (AND) on top of the first.
     const second = info.axes.findIndex((a) => a === 'client.psnr');

@@ -31,16 +31,32 @@ const ms = (x: number) => `${x.toFixed(x < 10 ? 2 : 1)} ms`;
 function record(i: number): Omit<PointRecord, 'files' | 'format'> {
   const params = { codec: ['h264', 'vp8', 'vp9', 'av1'][i % 4]!, bitrate: ['500k', '1M', '2M', '4M', '8M'][Math.floor(i / 4) % 5]!, fps: [15, 30, 60][Math.floor(i / 20) % 3]!, scene: `s${Math.floor(i / 60)}` };
   const metrics: PointRecord['metrics'] = {};
-  for (let m = 0; m < 30; m++) metrics[`m${m}.value`] = (i * 7919 + m * 104729) % 10007 / 7;
+  for (let m = 0; m < 30; m++) metrics[`m${m}.value`] = ((i * 7919 + m * 104729) % 10007) / 7;
   return {
-    key: createHash('sha256').update(JSON.stringify([params, i])).digest('hex').slice(0, 12),
-    rep: 1, index: i, params, outcome: { status: 'ok' }, attempts: 1, workload: 'command',
-    benchmark: { name: 'b', sha256: 'f'.repeat(64) }, startedAt: new Date(1.7e12 + i * 1000).toISOString(), endedAt: new Date(1.7e12 + i * 1000 + 900).toISOString(),
-    wallS: 0.9, metrics, flags: [],
+    key: createHash('sha256')
+      .update(JSON.stringify([params, i]))
+      .digest('hex')
+      .slice(0, 12),
+    rep: 1,
+    index: i,
+    params,
+    outcome: { status: 'ok' },
+    attempts: 1,
+    workload: 'command',
+    benchmark: { name: 'b', sha256: 'f'.repeat(64) },
+    startedAt: new Date(1.7e12 + i * 1000).toISOString(),
+    endedAt: new Date(1.7e12 + i * 1000 + 900).toISOString(),
+    wallS: 0.9,
+    metrics,
+    flags: [],
   };
 }
 
-console.log(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}; Node ${process.version}; ${N} points`);
+console.log(
+  `load average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}; Node ${process.version}; ${N} points`,
+);
 const set = ResultSet.openOrCreate(join(root, 'set'), 'b');
 const t0 = performance.now();
 // A first read before the commits, so that they are appended to an index as a run's are.

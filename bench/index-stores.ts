@@ -89,7 +89,7 @@ function params(i: number): PointRecord['params'] {
 
 function random(seed: number): () => number {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0) / 2 ** 32;
 }
 
 /** The i-th point's point.json, as a commit writes it: about thirty figures. */
@@ -120,7 +120,10 @@ function pointRecord(i: number): PointRecord {
   const p = params(i);
   return {
     format: STORE_FORMAT,
-    key: createHash('sha256').update(JSON.stringify([p, i])).digest('hex').slice(0, 12),
+    key: createHash('sha256')
+      .update(JSON.stringify([p, i]))
+      .digest('hex')
+      .slice(0, 12),
     rep: 1,
     index: i,
     params: p,
@@ -282,7 +285,9 @@ class CustomStore implements Store {
 
   async raw(): Promise<{ records: Map<string, string>; partialTail: boolean } | { error: string }> {
     const idx = join(this.set.dir, INDEX_DIR);
-    const gens = readdirSync(idx).flatMap((n) => /^gen-(\d+)\.json$/.exec(n)?.[1] ?? []).map(Number);
+    const gens = readdirSync(idx)
+      .flatMap((n) => /^gen-(\d+)\.json$/.exec(n)?.[1] ?? [])
+      .map(Number);
     if (gens.length === 0) return { error: 'no generation' };
     const g = Math.max(...gens);
     const records = new Map<string, string>();
@@ -345,7 +350,10 @@ class DuckFileStore implements Store {
   private async writeAll(conn: DuckDBConnection, rows: { dir: string; record: PointRecord; file: string; text: string }[]): Promise<void> {
     await conn.run('BEGIN');
     await conn.run('DROP TABLE IF EXISTS points; DROP TABLE IF EXISTS files; DROP TABLE IF EXISTS layout');
-    const cols = await createPointsTable(conn, rows.map((r) => ({ set: this.set.name, record: r.record })));
+    const cols = await createPointsTable(
+      conn,
+      rows.map((r) => ({ set: this.set.name, record: r.record })),
+    );
     await conn.run('CREATE TABLE files (dir VARCHAR PRIMARY KEY, file VARCHAR NOT NULL, record VARCHAR NOT NULL)');
     await appendColumns(conn, 'files', [
       { name: 'dir', kind: 'meta', type: 'VARCHAR', values: rows.map((r) => r.dir) },
@@ -370,7 +378,10 @@ class DuckFileStore implements Store {
   /** Rows added or replaced, in one transaction; false when the table's layout cannot take them (then written again whole). */
   private async upsert(conn: DuckDBConnection, rows: { dir: string; record: PointRecord; file: string; text: string }[], removed: string[]): Promise<boolean> {
     const layout = JSON.parse((await conn.runAndReadAll('SELECT columns FROM layout')).getRowsJS()[0]![0] as string) as BuiltColumn[];
-    const cols = extendTable(layout, rows.map((r) => ({ set: this.set.name, record: r.record })));
+    const cols = extendTable(
+      layout,
+      rows.map((r) => ({ set: this.set.name, record: r.record })),
+    );
     if (!cols) return false;
     await conn.run('BEGIN');
     const gone = [...removed, ...rows.map((r) => r.dir)];
@@ -540,7 +551,10 @@ class SqliteStore implements Store {
     const mem = await inMemory();
     try {
       await mem.conn.run('SET threads = 1');
-      const saved = readdirSync(this.dir).flatMap((n) => /^table-(\d+)\.json$/.exec(n)?.[1] ?? []).map(Number).filter((s) => s <= state.seq);
+      const saved = readdirSync(this.dir)
+        .flatMap((n) => /^table-(\d+)\.json$/.exec(n)?.[1] ?? [])
+        .map(Number)
+        .filter((s) => s <= state.seq);
       const from = saved.length > 0 ? Math.max(...saved) : undefined;
       let loaded = false;
       if (from !== undefined) {
@@ -846,7 +860,10 @@ async function laggingMtimes(stores: Store[], set: ResultSet): Promise<Map<strin
         const pst = statSync(points);
         const dst = statSync(join(points, d));
         const text = readFileSync(f, 'utf8');
-        writeFileSync(f, text.replace(/("client\.fps": )(\d)/, (_, a: string, b: string) => `${a}${b === '9' ? '1' : '9'}`));
+        writeFileSync(
+          f,
+          text.replace(/("client\.fps": )(\d)/, (_, a: string, b: string) => `${a}${b === '9' ? '1' : '9'}`),
+        );
         back(f, st);
         back(join(points, d), dst);
         back(points, pst);
@@ -861,7 +878,10 @@ async function laggingMtimes(stores: Store[], set: ResultSet): Promise<Map<strin
         const pst = statSync(points);
         const dst = statSync(join(points, d));
         const text = readFileSync(f, 'utf8');
-        writeFileSync(`${f}.tmp`, text.replace(/("client\.fps": )(\d)/, (_, a: string, b: string) => `${a}${b === '9' ? '1' : '9'}`));
+        writeFileSync(
+          `${f}.tmp`,
+          text.replace(/("client\.fps": )(\d)/, (_, a: string, b: string) => `${a}${b === '9' ? '1' : '9'}`),
+        );
         renameSync(`${f}.tmp`, f);
         back(f, st);
         back(join(points, d), dst);
@@ -904,7 +924,11 @@ async function laggingMtimes(stores: Store[], set: ResultSet): Promise<Map<strin
   return new Map([...seen].map(([k, v]) => [k, v.every((x) => x === 'seen') ? `all ${v.length} seen` : v.join(', ')]));
 }
 
-console.log(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on this machine's cores; Node ${process.version}; stores: custom, duckdb-file${Sqlite ? ', sqlite-wal' : ' (sqlite-wal left out: better-sqlite3 not found, see --sqlite)'}`);
+console.log(
+  `load average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')} on this machine's cores; Node ${process.version}; stores: custom, duckdb-file${Sqlite ? ', sqlite-wal' : ' (sqlite-wal left out: better-sqlite3 not found, see --sqlite)'}`,
+);
 await figuresAt(POINTS);
 if (BIG > 0) await figuresAt(BIG);
 

@@ -24,7 +24,10 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 async function pipeline(resolution: string): Promise<Record<string, number>> {
   const file = join(dir, `p-${resolution}.yaml`);
-  writeFileSync(file, `name: p\nworkload: {type: stream, codec: h264, bitrate: 2M, fps: 30, scene: scrolling, resolution: ${resolution}, quality_every: 0}\nmatrix: {r: 1}\nwarmup: 1s\nduration: ${seconds}s\n# The pipeline alone: no recording agents sharing the 2 cores.\nrecording: false\n`);
+  writeFileSync(
+    file,
+    `name: p\nworkload: {type: stream, codec: h264, bitrate: 2M, fps: 30, scene: scrolling, resolution: ${resolution}, quality_every: 0}\nmatrix: {r: 1}\nwarmup: 1s\nduration: ${seconds}s\n# The pipeline alone: no recording agents sharing the 2 cores.\nrecording: false\n`,
+  );
   const b = await loadBenchmark(file);
   const set = ResultSet.openOrCreate(join(dir, `r-${resolution}`), b.name);
   await runBenchmark(b, { results: set, signal: new AbortController().signal });
@@ -72,7 +75,11 @@ function ffmpegEncodeFps(w: number, h: number, frames: number): number {
     writeSync(fd, f.v);
   }
   closeSync(fd);
-  const r = spawnSync('ffmpeg', ['-hide_banner', '-nostats', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${w}x${h}`, '-r', '30', '-i', path, '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-b:v', '2M', '-bf', '0', '-threads', '1', '-benchmark', '-f', 'null', '-'], { encoding: 'utf8' });
+  const r = spawnSync(
+    'ffmpeg',
+    ['-hide_banner', '-nostats', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${w}x${h}`, '-r', '30', '-i', path, '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-b:v', '2M', '-bf', '0', '-threads', '1', '-benchmark', '-f', 'null', '-'],
+    { encoding: 'utf8' },
+  );
   const rtime = /bench: utime=[\d.]+s stime=[\d.]+s rtime=([\d.]+)s/.exec(r.stderr);
   if (!rtime) throw new Error(`ffmpeg -benchmark printed no timing: ${r.stderr.slice(-500)}`);
   return frames / Number(rtime[1]);
@@ -92,5 +99,7 @@ console.log(`  bare in-process encode + decode (reference):      ${bare.encDec.t
 console.log(`  added by the pipeline beyond encode + decode:     ${added.toFixed(2)} ms  (ratio ${(p720['latency.to_decoded.p50']! / bare.encDec).toFixed(2)}x)`);
 console.log(`  glass to glass incl. 60 Hz display wait (median): ${p720['latency.p50']} ms`);
 console.log(`  FFmpeg CLI encode speed, same settings:           ${cliFps.toFixed(0)} fps; in-process encode ${(1000 / bare.enc).toFixed(0)} fps (ratio ${(1000 / bare.enc / cliFps).toFixed(2)})`);
-console.log(`1080p30 H.264 through the pipeline: client ${p1080['client.fps']} fps, guest skipped ${p1080['guest.skipped']} ticks, latency p50 ${p1080['latency.p50']} ms, p95 ${p1080['latency.p95']} ms, CPU guest ${p1080['guest.cpu_pct']} % host ${p1080['host.cpu_pct']} % client ${p1080['client.cpu_pct']} %`);
+console.log(
+  `1080p30 H.264 through the pipeline: client ${p1080['client.fps']} fps, guest skipped ${p1080['guest.skipped']} ticks, latency p50 ${p1080['latency.p50']} ms, p95 ${p1080['latency.p95']} ms, CPU guest ${p1080['guest.cpu_pct']} % host ${p1080['host.cpu_pct']} % client ${p1080['client.cpu_pct']} %`,
+);
 rmSync(dir, { recursive: true, force: true });

@@ -58,19 +58,22 @@ await new Promise<void>((resolve) => {
     }
     // Counted outside the brackets: Object.keys is the bench's cost, not the sampling's.
     for (const o of outs) values += Object.keys(o).length;
-    setTimeout(() => {
-      const r = process.cpuUsage();
-      procStat.read();
-      refUs += cpuUs(process.cpuUsage(r));
-      // The naive way for comparison: readFileSync opens, stats, reads and closes each time.
-      const q = process.cpuUsage();
-      readFileSync('/proc/stat', 'latin1');
-      plainUs += cpuUs(process.cpuUsage(q));
-      if (++n >= ticks) {
-        clearInterval(timer);
-        resolve();
-      }
-    }, 1000 / HZ / 2);
+    setTimeout(
+      () => {
+        const r = process.cpuUsage();
+        procStat.read();
+        refUs += cpuUs(process.cpuUsage(r));
+        // The naive way for comparison: readFileSync opens, stats, reads and closes each time.
+        const q = process.cpuUsage();
+        readFileSync('/proc/stat', 'latin1');
+        plainUs += cpuUs(process.cpuUsage(q));
+        if (++n >= ticks) {
+          clearInterval(timer);
+          resolve();
+        }
+      },
+      1000 / HZ / 2,
+    );
   }, 1000 / HZ);
 });
 const wallS = (monoMs() - t0) / 1000;
@@ -86,5 +89,5 @@ console.log(`sampling cpu+mem+net+proc: ${pct((probeUs / half) * ticks)} % of on
 console.log(`  per probe, each in its own bracket: ${[...each].map(([n, us]) => `${n} ${(us / half).toFixed(0)} us`).join(', ')}`);
 console.log(`reference, /proc/stat read alone (kept open): ${pct(refUs)} % of one core (${(refUs / ticks).toFixed(0)} us per tick)`);
 console.log(`  readFileSync('/proc/stat') right after it: ${(plainUs / ticks).toFixed(0)} us per tick`);
-console.log(`ratio sampling / reference: ${((probeUs / half) / (refUs / ticks)).toFixed(1)}x`);
+console.log(`ratio sampling / reference: ${(probeUs / half / (refUs / ticks)).toFixed(1)}x`);
 console.log(`whole bench process over the run (timers, reference, measuring included): ${pct(wholeUs)} % of one core`);

@@ -96,14 +96,17 @@ function metrics(i: number, rnd: () => number): PointRecord['metrics'] {
 /** A seeded generator, so every run writes the same set. */
 function random(seed: number): () => number {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0) / 2 ** 32;
 }
 
 /** The record of the i-th point (what the engine passes to commit). */
 function pointRecord(i: number, rnd: () => number): Omit<PointRecord, 'files' | 'format'> {
   const p = params(i);
   return {
-    key: createHash('sha256').update(JSON.stringify([p, i])).digest('hex').slice(0, 12),
+    key: createHash('sha256')
+      .update(JSON.stringify([p, i]))
+      .digest('hex')
+      .slice(0, 12),
     rep: 1,
     index: i,
     params: p,
@@ -183,7 +186,10 @@ async function fromPoints(set: ResultSet): Promise<{ open: number; query: number
   const t0 = performance.now();
   const instance = await DuckDBInstance.create(':memory:');
   const conn = await instance.connect();
-  await createPointsTable(conn, set.scanPoints().map((record) => ({ set: set.name, record })));
+  await createPointsTable(
+    conn,
+    set.scanPoints().map((record) => ({ set: set.name, record })),
+  );
   const open = performance.now() - t0;
   const [r, query] = await timeAsync(() => conn.runAndReadAll(SQL));
   conn.closeSync();
@@ -220,7 +226,10 @@ async function addingCost(set: ResultSet, from: number, k: number): Promise<void
   const appends: number[] = [];
   for (let i = 0; i < k; i++) appends.push(time(() => appendToIndex(set.dir, pointDirName(last.key, last.rep), written, file))[1]);
   const idx = join(set.dir, INDEX_DIR);
-  const size = (prefix: string) => readdirSync(idx).filter((f) => f.startsWith(prefix)).reduce((s, f) => s + statSync(join(idx, f)).size, 0);
+  const size = (prefix: string) =>
+    readdirSync(idx)
+      .filter((f) => f.startsWith(prefix))
+      .reduce((s, f) => s + statSync(join(idx, f)).size, 0);
   const base = size('base-');
   const line = size('log-') / (2 * k);
   const [, compaction] = time(() => compact(set.dir));
@@ -232,7 +241,11 @@ async function addingCost(set: ResultSet, from: number, k: number): Promise<void
   console.log(`  a reader right after the ${k} commits (the saved table extended by them): open + query ${ms(readAfter)}; the next reader: ${ms(readWarm)}`);
 }
 
-console.log(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on this machine's cores; Node ${process.version}`);
+console.log(
+  `load average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')} on this machine's cores; Node ${process.version}`,
+);
 const setDir = join(root, 'set');
 const set = ResultSet.openOrCreate(setDir, 'sweep');
 const [, written] = await timeAsync(() => commitPoints(set, 0, N));

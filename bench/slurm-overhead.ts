@@ -80,7 +80,11 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 const file = join(work, 'sleep.yaml');
 writeFileSync(file, [`name: slurm-overhead`, 'workload: {type: command, argv: ["sleep", "1"]}', 'recording: false', 'matrix:', `  i: {from: 1, to: ${N}}`, ''].join('\n'));
 
-interface Run { label: string; wallS: number; load: [number, number] }
+interface Run {
+  label: string;
+  wallS: number;
+  load: [number, number];
+}
 
 /** Runs the matrix through the CLI into a fresh result set; its wall time, and the 1-min load average before and after. */
 async function run(label: string, extra: string[]): Promise<Run> {
@@ -113,8 +117,7 @@ try {
   const p1 = await run('slurm --parallel 1', ['--executor', 'slurm', '--parallel', '1']);
   const p3 = await run('slurm --parallel 3', ['--executor', 'slurm', '--parallel', '3']);
 
-  const row = (r: Run, note: string): string =>
-    `${r.label.padEnd(20)} ${r.wallS.toFixed(1).padStart(7)} s ${(r.wallS / N).toFixed(2).padStart(8)} s   ${r.load[0].toFixed(2)} -> ${r.load[1].toFixed(2)}   ${note}`;
+  const row = (r: Run, note: string): string => `${r.label.padEnd(20)} ${r.wallS.toFixed(1).padStart(7)} s ${(r.wallS / N).toFixed(2).padStart(8)} s   ${r.load[0].toFixed(2)} -> ${r.load[1].toFixed(2)}   ${note}`;
   console.log(`${N} points of 'sleep 1' (recording off), test cluster of 3 nodes on this machine (${spawnSync('nproc', { encoding: 'utf8' }).stdout.trim()} CPUs); cluster start ${startS.toFixed(1)} s`);
   console.log(`${'run'.padEnd(20)} ${'wall'.padStart(9)} ${'per point'.padStart(10)}   load 1-min before -> after`);
   console.log(row(local, ''));
@@ -122,7 +125,11 @@ try {
   console.log(row(p3, `${(p3.wallS / local.wallS).toFixed(2)}x local`));
   console.log(`(a) Slurm scheduling overhead per point (--parallel 1 - local) / ${N}: ${((p1.wallS - local.wallS) / N).toFixed(2)} s (a point's own work: 1 s)`);
   console.log(`(b) ${N}-point matrix through Slurm: --parallel 1 ${p1.wallS.toFixed(1)} s, --parallel 3 ${p3.wallS.toFixed(1)} s, speed-up ${(p1.wallS / p3.wallS).toFixed(2)}x (ideal 3x)`);
-  console.log(`load average now (1, 5, 15 min): ${loadavg().map((l) => l.toFixed(2)).join(', ')}`);
+  console.log(
+    `load average now (1, 5, 15 min): ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(', ')}`,
+  );
 } catch (e) {
   // After Ctrl-C the engine's exit 130 lands here: the signal handler has said why already.
   if (!cleaned) console.error(`error: ${errorMessage(e)}`);

@@ -22,7 +22,10 @@ async function agent(args: string[]): Promise<{ child: ChildProcess; port: numbe
 
 function stop(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) { resolve(); return; }
+    if (child.exitCode !== null || child.signalCode !== null) {
+      resolve();
+      return;
+    }
     child.once('exit', () => resolve());
     child.kill('SIGTERM');
   });
@@ -91,7 +94,7 @@ test('a session the agent lets go (only the latest 4 are kept) is stopped: the c
       if (i === 1) {
         // The first sample is taken as the session starts: its command runs before the answer.
         const first = childrenRunning(pid, argvOf(1));
-        assert.equal(first.length, 1, 'the first session\'s probe command runs');
+        assert.equal(first.length, 1, "the first session's probe command runs");
         pids.push(first[0]!);
       }
     }

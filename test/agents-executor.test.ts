@@ -12,16 +12,26 @@ import type { PointRecord } from '../src/store/records.ts';
 import { CLI, runCliAsync } from './helpers/cli.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'sb-agents-exec-'));
-const ip = Object.values(networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
+const ip = Object.values(networkInterfaces())
+  .flat()
+  .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
 const TOKEN = 'agents-executor-test-token-0123456789';
 const started: ChildProcess[] = [];
 
 after(async () => {
-  await Promise.all(started.map((c) => new Promise<void>((resolve) => {
-    if (c.exitCode !== null || c.signalCode !== null) { resolve(); return; }
-    c.once('exit', () => resolve());
-    c.kill('SIGTERM');
-  })));
+  await Promise.all(
+    started.map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          if (c.exitCode !== null || c.signalCode !== null) {
+            resolve();
+            return;
+          }
+          c.once('exit', () => resolve());
+          c.kill('SIGTERM');
+        }),
+    ),
+  );
 });
 
 async function agent(role: string, tokenFile: string): Promise<string> {
@@ -54,7 +64,9 @@ duration: 2s
   const remoteFile = join(work, 'agents.yaml');
   writeFileSync(
     remoteFile,
-    `name: agents\n${body}recording:\n  agents:\n${Object.entries(urls).map(([r, u]) => `    ${r}: {url: '${u}', token_env: SB_AGENTS_TOKEN}\n`).join('')}`,
+    `name: agents\n${body}recording:\n  agents:\n${Object.entries(urls)
+      .map(([r, u]) => `    ${r}: {url: '${u}', token_env: SB_AGENTS_TOKEN}\n`)
+      .join('')}`,
   );
   const localFile = join(work, 'local.yaml');
   writeFileSync(localFile, `name: agents\n${body}`);
@@ -74,7 +86,10 @@ duration: 2s
     const c = x.clocks?.[role];
     assert.ok(c && Math.abs(c.offsetMs) <= c.uncertaintyMs + 1, `${role}: offset ${JSON.stringify(c)} on one machine must contain 0`);
   }
-  assert.deepEqual(rec.flags.filter((f) => /recording|left running|could not/.test(f)), []);
+  assert.deepEqual(
+    rec.flags.filter((f) => /recording|left running|could not/.test(f)),
+    [],
+  );
 
   // The same point run locally (three local agents): the same names, but the kernel's account of
   // the roles, which the engine's machine cannot give for processes it did not reap.
@@ -83,8 +98,14 @@ duration: 2s
   assert.equal(l.code, 0, l.out);
   const [lr] = records(local);
   assert.equal(lr?.outcome.status, 'ok', JSON.stringify(lr?.outcome));
-  assert.deepEqual(Object.keys(lr.metrics).filter((k) => !(k in rec.metrics)), ['roles.cpu_kernel_s']);
-  assert.deepEqual(Object.keys(rec.metrics).filter((k) => !(k in lr.metrics)), []);
+  assert.deepEqual(
+    Object.keys(lr.metrics).filter((k) => !(k in rec.metrics)),
+    ['roles.cpu_kernel_s'],
+  );
+  assert.deepEqual(
+    Object.keys(rec.metrics).filter((k) => !(k in lr.metrics)),
+    [],
+  );
 
   // Nothing the point started is left on the agents' machine: no stream role outlives its point.
   const ps = spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).stdout;
@@ -110,8 +131,7 @@ test("an agent's processes: token-guarded, refused without --allow-commands, out
   const tokenFile = join(work, 'token-procs');
   writeFileSync(tokenFile, `${TOKEN}\n`, { mode: 0o600 });
   const url = await agent('host', tokenFile);
-  const call = (method: string, path: string, body?: unknown, token = TOKEN) =>
-    fetch(`${url}${path}`, { method, headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+  const call = (method: string, path: string, body?: unknown, token = TOKEN) => fetch(`${url}${path}`, { method, headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
   assert.equal((await call('POST', '/v1/procs', { argv: ['true'] }, '')).status, 401);
   assert.equal((await call('POST', '/v1/procs', { argv: ['true'] }, 'a-wrong-token-of-enough-length-000000')).status, 401);
   assert.equal((await call('POST', '/v1/procs/end', undefined, '')).status, 401);

@@ -69,7 +69,19 @@ function catalogOf(dir: string): Catalog {
 
 /** The export's columns that the catalogue does not name (as a parameter, one of its columns, or a metric). */
 function unnamed(csvHeader: string, c: Catalog): string[] {
-  const named = new Set(['set', 'point_key', 'rep', 'status', 'error', 'started_at', 'wall_s', 'flags', 'conditions', ...c.params.flatMap((p) => [p.name, ...(p.label ? [p.label] : []), ...(p.columns ?? [])]), ...c.metrics.filter((m) => m.kind === 'summary').map((m) => m.column ?? m.name)]);
+  const named = new Set([
+    'set',
+    'point_key',
+    'rep',
+    'status',
+    'error',
+    'started_at',
+    'wall_s',
+    'flags',
+    'conditions',
+    ...c.params.flatMap((p) => [p.name, ...(p.label ? [p.label] : []), ...(p.columns ?? [])]),
+    ...c.metrics.filter((m) => m.kind === 'summary').map((m) => m.column ?? m.name),
+  ]);
   return csvHeader.split(',').filter((h) => !named.has(h));
 }
 
@@ -87,7 +99,11 @@ duration: 1s
 `,
   );
   const points = set.points();
-  assert.deepEqual(points.map((p) => p.outcome.status), ['ok', 'ok'], JSON.stringify(points.map((p) => p.outcome)));
+  assert.deepEqual(
+    points.map((p) => p.outcome.status),
+    ['ok', 'ok'],
+    JSON.stringify(points.map((p) => p.outcome)),
+  );
   // The record keeps what was written and the typed value.
   const p1 = points.find((p) => p.params['bitrate'] === '1M')!;
   assert.deepEqual(p1.typed, { bitrate: 1_000_000, resolution: { width: 320, height: 240 }, fps: 15 });
@@ -152,7 +168,10 @@ matrix:
   delay: [20ms]
 `,
   );
-  assert.deepEqual(set.points().map((p) => p.outcome.status), ['ok', 'ok']);
+  assert.deepEqual(
+    set.points().map((p) => p.outcome.status),
+    ['ok', 'ok'],
+  );
   assert.deepEqual(await undeclared(set, 'command'), [], 'the command workload stores what nothing declares');
   const c = catalogOf(set.dir);
   const param = (n: string) => c.params.find((p) => p.name === n)!;
@@ -176,7 +195,10 @@ test("the SPICE server's and client's logs give only metrics the spice workload 
   const names = new Set<string>();
   for (const f of readdirSync(dir).filter((x) => x.startsWith('spice-server-'))) for (const k of Object.keys(parseServerLog(readFileSync(join(dir, f), 'utf8')).metrics)) names.add(k);
   assert.ok(names.has('server.target_bitrate') && names.has('server.net_test_bitrate'), [...names].join(', '));
-  assert.deepEqual([...names].filter((n) => !findMetric(decls, n, 'summary')), []);
+  assert.deepEqual(
+    [...names].filter((n) => !findMetric(decls, n, 'summary')),
+    [],
+  );
   // The client's log is parsed into frames and streams, named by spice.ts (its real point in spice.test.ts checks those).
   assert.ok(parseClientLog(readFileSync(join(dir, 'remote-viewer-vp8.txt'), 'utf8')).frames.length > 0);
 });
@@ -220,6 +242,9 @@ test('sets written before: every point keeps its key (a rerun runs nothing new),
   assert.match(show.out, /^1M +1 +ok/m);
   const c = catalogOf(stream);
   assert.deepEqual(unnamed(header!, c), []);
-  assert.ok(c.metrics.every((m) => m.source !== 'undeclared'), JSON.stringify(c.metrics.filter((m) => m.source === 'undeclared')));
+  assert.ok(
+    c.metrics.every((m) => m.source !== 'undeclared'),
+    JSON.stringify(c.metrics.filter((m) => m.source === 'undeclared')),
+  );
   assert.equal(c.metrics.find((m) => m.name === 'client.bitrate')!.unit, 'bit/s');
 });

@@ -26,7 +26,11 @@ function running(pid: number): boolean {
 /** Pids the run registered as running (its agents and the programs of its points). */
 function livePids(results: string): number[] {
   const dir = join(results, '.live');
-  return existsSync(dir) ? readdirSync(dir).filter((f) => /^\d+\.json$/.test(f)).map((f) => Number(f.slice(0, -5))) : [];
+  return existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => /^\d+\.json$/.test(f))
+        .map((f) => Number(f.slice(0, -5)))
+    : [];
 }
 
 /** The program name of a live process ('' once it is gone). */
@@ -43,7 +47,6 @@ function bench(name: string, text: string): string {
   writeFileSync(p, text);
   return p;
 }
-
 
 const SWEEP = `name: sweep
 workload:
@@ -189,7 +192,7 @@ test('kill -9 halfway, run again: only the missing points run, each recorded onc
   const after = committed(results);
   assert.equal(after.length, 8);
   for (const d of before) assert.equal(readFileSync(join(results, 'points', d, 'point.json'), 'utf8'), stamps[d], 'recorded points are not rerun');
-  const q = cli(['results', 'query', results, 'select count(*) as n, count(distinct i) as points from points where status = \'ok\'']);
+  const q = cli(['results', 'query', results, "select count(*) as n, count(distinct i) as points from points where status = 'ok'"]);
   assert.match(q.out, /\n8\s+8\s*$/);
 });
 

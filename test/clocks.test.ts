@@ -32,7 +32,10 @@ after(async () => {
     started.map(
       (c) =>
         new Promise<void>((resolve) => {
-          if (c.exitCode !== null || c.signalCode !== null) { resolve(); return; }
+          if (c.exitCode !== null || c.signalCode !== null) {
+            resolve();
+            return;
+          }
           c.once('exit', () => resolve());
           // unshare --fork ignores SIGTERM itself: the agents under it lead groups of their own, signalled whole.
           if (c.spawnargs[0] === 'unshare') process.kill(-c.pid!, 'SIGTERM');
@@ -75,7 +78,9 @@ async function runSet(name: string, addrs: readonly string[], shifted: boolean):
   writeFileSync(
     file,
     `name: ${name}
-workload: {type: stream, ${Object.entries(WORKLOAD).map(([k, v]) => `${k}: ${v}`).join(', ')}}
+workload: {type: stream, ${Object.entries(WORKLOAD)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join(', ')}}
 matrix: {codec: h264}
 repeat: 3
 duration: 2s

@@ -31,8 +31,19 @@ function makeSet(dir: string): ResultSet {
   for (const [i, key] of ['aaaa', 'bbbb', 'cccc'].entries()) {
     const w = set.beginPoint(key, 1);
     w.commit({
-      key, rep: 1, index: i, params: { n: i }, outcome: { status: 'ok' }, attempts: 1, workload: 'command',
-      benchmark: { name: 'b', sha256: 'x' }, startedAt: '2026-01-01T00:00:00.000Z', endedAt: '2026-01-01T00:00:01.000Z', wallS: 1, metrics: { v: i * 10 }, flags: [],
+      key,
+      rep: 1,
+      index: i,
+      params: { n: i },
+      outcome: { status: 'ok' },
+      attempts: 1,
+      workload: 'command',
+      benchmark: { name: 'b', sha256: 'x' },
+      startedAt: '2026-01-01T00:00:00.000Z',
+      endedAt: '2026-01-01T00:00:01.000Z',
+      wallS: 1,
+      metrics: { v: i * 10 },
+      flags: [],
     });
   }
   return set;
@@ -58,7 +69,10 @@ test('a folder appearing and vanishing in dist/ (a report build) while commands 
   symlinkSync(join(building, 'gone.js'), join(building, 'chunk.js'));
   const churn = spawn(
     process.execPath,
-    ['-e', `const fs = require('node:fs'); for (let n = 0; ; n++) { const d = ${JSON.stringify(dist)} + '/report.build-' + n; fs.mkdirSync(d); fs.writeFileSync(d + '/a.js', 'x'); fs.mkdirSync(d + '/assets'); fs.writeFileSync(d + '/assets/b.js', 'y'); fs.rmSync(d, { recursive: true }); }`],
+    [
+      '-e',
+      `const fs = require('node:fs'); for (let n = 0; ; n++) { const d = ${JSON.stringify(dist)} + '/report.build-' + n; fs.mkdirSync(d); fs.writeFileSync(d + '/a.js', 'x'); fs.mkdirSync(d + '/assets'); fs.writeFileSync(d + '/assets/b.js', 'y'); fs.rmSync(d, { recursive: true }); }`,
+    ],
     { stdio: 'ignore' },
   );
   try {
@@ -72,7 +86,10 @@ test('a folder appearing and vanishing in dist/ (a report build) while commands 
   }
   // Saved once under the stamp's identity, then reused by every later read.
   const tables = readdirSync(join(set.dir, 'index')).filter((n) => n.startsWith('table-') && n.endsWith('.parquet'));
-  assert.deepEqual(tables.map((n) => n.split('-').at(-1)), [`${stamp.sources.slice(0, 12)}.parquet`]);
+  assert.deepEqual(
+    tables.map((n) => n.split('-').at(-1)),
+    [`${stamp.sources.slice(0, 12)}.parquet`],
+  );
   assert.ok(existsSync(building), 'the report build folder is left alone');
 });
 

@@ -32,10 +32,7 @@ test("a command's cwd takes placeholders, as its argv does", () => {
   const dir = realpathSync(mkdtempSync(join(tmpdir(), 'sb-cwd-')));
   const file = join(dir, 'cwd.yaml');
   const results = join(dir, 'results');
-  writeFileSync(
-    file,
-    `name: cwd\nworkload:\n  type: command\n  argv: [${JSON.stringify(process.execPath)}, -e, "console.log(process.cwd())"]\n  cwd: "{results_dir}"\nmatrix: {a: [1]}\nrecording: false\n`,
-  );
+  writeFileSync(file, `name: cwd\nworkload:\n  type: command\n  argv: [${JSON.stringify(process.execPath)}, -e, "console.log(process.cwd())"]\n  cwd: "{results_dir}"\nmatrix: {a: [1]}\nrecording: false\n`);
   const r = spawnSync(process.execPath, [CLI, 'run', file, '--results', results], { encoding: 'utf8', cwd: dir });
   assert.equal(r.status, 0, r.stderr + r.stdout);
   const [point] = readdirSync(join(results, 'points'));
@@ -66,8 +63,15 @@ test('run and results show: the table says how many metric columns it hides and 
   assert.equal(picked.status, 0, picked.stderr);
   // 1001.43, 1001.57, 1001.71: four digits would show 1001, 1002, 1002.
   assert.deepEqual(
-    picked.stdout.split('\n').filter((l) => /^1\d /.test(l)).map((l) => l.trim().split(/\s+/)),
-    [['10', '1', 'ok', '1001.4'], ['11', '1', 'ok', '1001.6'], ['12', '1', 'ok', '1001.7']],
+    picked.stdout
+      .split('\n')
+      .filter((l) => /^1\d /.test(l))
+      .map((l) => l.trim().split(/\s+/)),
+    [
+      ['10', '1', 'ok', '1001.4'],
+      ['11', '1', 'ok', '1001.6'],
+      ['12', '1', 'ok', '1001.7'],
+    ],
   );
   assert.match(picked.stdout, /\(numbers rounded to 5 significant digits, the fewest that keep each column's values apart; `results export` has them in full\)\n1 of 18 metric columns match --metrics 'rate'\./);
   const none = spawnSync(process.execPath, [CLI, 'results', 'show', results, '--metrics', 'rat'], { encoding: 'utf8' });

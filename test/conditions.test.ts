@@ -67,11 +67,14 @@ for (const recording of [false, true]) {
   });
 }
 
-test('the pre-run check warns when every core is already busy, over the engine\'s 0.2 s (shorter than the watch\'s tick)', async () => {
+test("the pre-run check warns when every core is already busy, over the engine's 0.2 s (shorter than the watch's tick)", async () => {
   const stop = await burnAllCores();
   try {
     const w = await preRunCheck().finish();
-    assert.ok(w.some((x) => /already busy before the run/.test(x)), w.join('\n'));
+    assert.ok(
+      w.some((x) => /already busy before the run/.test(x)),
+      w.join('\n'),
+    );
   } finally {
     stop();
   }

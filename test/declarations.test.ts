@@ -31,7 +31,12 @@ function section(file: string, heading: RegExp): string {
 function tableRows(text: string, header: readonly string[]): string[][] {
   const rows: string[][] = [];
   const lines = text.split('\n');
-  const cells = (l: string) => l.replace(/^\|/, '').replace(/\|\s*$/, '').split(/(?<!\\)\|/).map((c) => c.trim());
+  const cells = (l: string) =>
+    l
+      .replace(/^\|/, '')
+      .replace(/\|\s*$/, '')
+      .split(/(?<!\\)\|/)
+      .map((c) => c.trim());
   for (let i = 0; i < lines.length; i++) {
     if (!lines[i]!.startsWith('|') || !header.every((h, j) => cells(lines[i]!)[j] === h)) continue;
     for (let k = i + 2; k < lines.length && lines[k]!.startsWith('|'); k++) rows.push(cells(lines[k]!));
@@ -72,11 +77,15 @@ test("the parameter tables of docs/workloads.md are the workloads' declared para
         seen.add(name);
       }
     }
-    assert.deepEqual(decls.map((d) => d.name).filter((n) => !seen.has(n)), [], `${type}: declared parameters missing from docs/workloads.md`);
+    assert.deepEqual(
+      decls.map((d) => d.name).filter((n) => !seen.has(n)),
+      [],
+      `${type}: declared parameters missing from docs/workloads.md`,
+    );
   }
 });
 
-test("the metric tables of docs/workloads.md and docs/recording.md are the declared summary metrics, with their units and directions", () => {
+test('the metric tables of docs/workloads.md and docs/recording.md are the declared summary metrics, with their units and directions', () => {
   const check = (what: string, text: string, decls: readonly MetricDecl[]) => {
     const rows = tableRows(text, ['metric', 'unit', 'better', 'definition']);
     assert.ok(rows.length > 0, `${what}: the metric table was found`);
@@ -95,7 +104,11 @@ test("the metric tables of docs/workloads.md and docs/recording.md are the decla
         }
       }
     }
-    assert.deepEqual(summary.map((d) => d.name).filter((n) => !covered.has(n)), [], `${what}: declared metrics missing from the docs`);
+    assert.deepEqual(
+      summary.map((d) => d.name).filter((n) => !covered.has(n)),
+      [],
+      `${what}: declared metrics missing from the docs`,
+    );
   };
   check('stream', sections.stream, WORKLOAD_DECLS['stream']!.metrics);
   check('command', sections.command, WORKLOAD_DECLS['command']!.metrics);
@@ -103,7 +116,7 @@ test("the metric tables of docs/workloads.md and docs/recording.md are the decla
   check('recording', sections.recording, RECORDING_METRICS);
 });
 
-test("the renames table of docs/results.md is the one sets written before are converted by", () => {
+test('the renames table of docs/results.md is the one sets written before are converted by', () => {
   const rows = tableRows(docText('docs/results.md'), ['workload', 'old name', 'new name', 'change']);
   const listed = rows.flatMap(([w, from, to, change]) => {
     const f = namesOf(from!);
@@ -120,8 +133,20 @@ test("the renames table of docs/results.md is the one sets written before are co
 
 test('a record written before typed parameters is read with the new names, units and typed values', () => {
   const old = {
-    format: 1, key: 'k', rep: 1, index: 0, params: { bitrate: '2M', resolution: '320x240', net_rate: 'none', tag: 'x' }, outcome: { status: 'ok' }, attempts: 1, workload: 'stream',
-    benchmark: { name: 'b', sha256: '' }, startedAt: '', endedAt: '', wallS: 1, files: [], flags: [],
+    format: 1,
+    key: 'k',
+    rep: 1,
+    index: 0,
+    params: { bitrate: '2M', resolution: '320x240', net_rate: 'none', tag: 'x' },
+    outcome: { status: 'ok' },
+    attempts: 1,
+    workload: 'stream',
+    benchmark: { name: 'b', sha256: '' },
+    startedAt: '',
+    endedAt: '',
+    wallS: 1,
+    files: [],
+    flags: [],
     metrics: { 'client.bitrate': 331.2, 'guest.cpu_percent': 12.5, 'net.loss_measured_percent': 0, 'client.fps': 11 },
   } as unknown as PointRecord;
   const r = upgradeRecord(old);
@@ -162,7 +187,12 @@ test('metric patterns: <x> is one name part, * anything; an exact name wins over
 });
 
 test('the headline columns of each workload are metrics it declares', () => {
-  for (const w of Object.values(WORKLOAD_DECLS)) for (const h of w.headline) assert.ok(w.metrics.some((m) => m.name === h && m.kind === 'summary'), `${w.type}: ${h}`);
+  for (const w of Object.values(WORKLOAD_DECLS))
+    for (const h of w.headline)
+      assert.ok(
+        w.metrics.some((m) => m.name === h && m.kind === 'summary'),
+        `${w.type}: ${h}`,
+      );
 });
 
 test('the schema describes each workload parameter from its declaration', () => {
@@ -228,8 +258,14 @@ test("the file's params: section and the rules' unit/better are checked at their
   // A unit, a direction and a parameter's doc describe the points: they do not make them new ones.
   const plain = await load(rule(''));
   const described = await load(`params: {crf: {type: integer, unit: CRF, doc: x264's CRF}}\n${rule(', unit: x, better: higher')}`);
-  assert.deepEqual(planRuns(described).map((r) => r.key), planRuns(plain).map((r) => r.key));
-  assert.deepEqual(described.metrics.find((m) => m.name === 'speed'), { name: 'speed', unit: 'x', better: 'higher', role: 'local', kind: 'summary', view: 'points', doc: 'extracted by workload.metrics[0]' });
+  assert.deepEqual(
+    planRuns(described).map((r) => r.key),
+    planRuns(plain).map((r) => r.key),
+  );
+  assert.deepEqual(
+    described.metrics.find((m) => m.name === 'speed'),
+    { name: 'speed', unit: 'x', better: 'higher', role: 'local', kind: 'summary', view: 'points', doc: 'extracted by workload.metrics[0]' },
+  );
   assert.deepEqual(pointTyping(described, { crf: 23 }), { typed: { crf: 23 }, declared: { params: { crf: { name: 'crf', type: 'integer', unit: 'CRF', doc: "x264's CRF", role: 'all', source: 'file' } }, metrics: described.metrics } });
   rmSync(dir, { recursive: true, force: true });
 });

@@ -74,11 +74,7 @@ test('Parquet writes of points recorded at once take turns on their connection, 
   };
   try {
     // Eight points committed at once, as `run --parallel 8` does.
-    await Promise.all(
-      Array.from({ length: 8 }, (_, k) =>
-        writeSeriesParquet(join(dir, `p${k}.parquet`), { t: Float64Array.from({ length: 500 }, (_, i) => i), value: Float64Array.from({ length: 500 }, (_, i) => k * 1000 + i) }),
-      ),
-    );
+    await Promise.all(Array.from({ length: 8 }, (_, k) => writeSeriesParquet(join(dir, `p${k}.parquet`), { t: Float64Array.from({ length: 500 }, (_, i) => i), value: Float64Array.from({ length: 500 }, (_, i) => k * 1000 + i) })));
   } finally {
     proto.run = orig;
   }
@@ -97,7 +93,7 @@ test('Parquet writes of points recorded at once take turns on their connection, 
   }
 });
 
-test('a file that cannot be read is one line naming it and what is wrong, never DuckDB\'s text', async () => {
+test("a file that cannot be read is one line naming it and what is wrong, never DuckDB's text", async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sb-duck-files-'));
   const files = {
     garbage: join(dir, 'garbage.parquet'),
@@ -169,7 +165,10 @@ test('a file this user may not read is "permission denied" naming it (run as nob
     const cmd = asRoot ? 'setpriv' : process.execPath;
     const args = [...(asRoot ? ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath] : []), '--import', 'tsx', script];
     const out = execFileSync(cmd, args, { cwd: root, encoding: 'utf8', env: { ...process.env, TMPDIR: tmp, HOME: tmp } });
-    const lines = out.trim().split('\n').map((l) => JSON.parse(l) as { problem: string; message: string });
+    const lines = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { problem: string; message: string });
     assert.equal(lines.length, 2, out);
     for (const [i, f] of [closed, hidden].entries()) {
       assert.equal(lines[i]!.problem, 'permission', lines[i]!.message);
@@ -222,7 +221,10 @@ test('a read blocked on a FIFO holds up no other connection, is stopped at its b
     assert.equal(await count(), want);
     assert.equal(await count(), want);
     assert.equal(a.ended(), false, 'the blocked read is still blocked');
-    assert.deepEqual(readsInFlight().map((r) => r.files), [[a.path]]);
+    assert.deepEqual(
+      readsInFlight().map((r) => r.files),
+      [[a.path]],
+    );
 
     // Bounded: stopped at its bound, with one line naming the file.
     const b = fifoRead('b.parquet', 300);
@@ -275,7 +277,7 @@ test('a process whose read is blocked on a FIFO ends once it closes its database
   }
 });
 
-test('results query over a view with a FIFO in place of a point\'s file exits 4 with one line naming it, never waiting on it', { timeout: 300_000 }, () => {
+test("results query over a view with a FIFO in place of a point's file exits 4 with one line naming it, never waiting on it", { timeout: 300_000 }, () => {
   const tmp = mkdtempSync(join(tmpdir(), 'sb-duck-query-'));
   const set = join(tmp, 'set');
   cpSync(join(root, 'test/fixtures/sets/old-stream'), set, { recursive: true });

@@ -130,7 +130,10 @@ test('every exit code is documented in the table of docs/exit-codes.md and in th
 
 test('read-only result set: run stops with one line naming the path and EROFS (exit 5); what was recorded still reads, unchanged', (t) => {
   const mnt = tmpfs('ro', 2048);
-  if (typeof mnt !== 'string') { t.skip(mnt.skip); return; }
+  if (typeof mnt !== 'string') {
+    t.skip(mnt.skip);
+    return;
+  }
   const attempts = join(work, 'ro-attempts.log');
   const set = join(mnt, 'set');
   const first = cli(['run', bench('ro3', [1, 2, 3], attempts), '--results', set]);
@@ -166,7 +169,10 @@ test('read-only result set: run stops with one line naming the path and EROFS (e
 
 test('full disk during a point: one line with ENOSPC (exit 5), the run stops, no half point, recorded points unchanged; with space back it resumes', (t) => {
   const mnt = tmpfs('full', 2048);
-  if (typeof mnt !== 'string') { t.skip(mnt.skip); return; }
+  if (typeof mnt !== 'string') {
+    t.skip(mnt.skip);
+    return;
+  }
   const attempts = join(work, 'full-attempts.log');
   const set = join(mnt, 'set');
   const first = cli(['run', bench('full3', [1, 2, 3], attempts), '--results', set]);
@@ -265,7 +271,10 @@ test('results on what is not a result set: a missing path, a file, a plain direc
   assertCleanError(cli(['results', 'list', '--root', file]), ExitCode.store, /plain\.txt is a file/);
 
   // Permissions only bind a process that is not root: the same CLI as `nobody`.
-  if (process.getuid?.() !== 0 || spawnSync('setpriv', ['--version']).status !== 0) { t.skip('needs root and setpriv to run the CLI as another user'); return; }
+  if (process.getuid?.() !== 0 || spawnSync('setpriv', ['--version']).status !== 0) {
+    t.skip('needs root and setpriv to run the CLI as another user');
+    return;
+  }
   const set = join(work, 'private-set');
   assert.equal(cli(['run', bench('private', [1], join(work, 'private-attempts.log')), '--results', set]).code, 0);
   chmodSync(work, 0o755);

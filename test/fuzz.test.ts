@@ -46,7 +46,6 @@ async function cli(args: string[]) {
   return { code, out: out.text, err: err.text, seconds: (performance.now() - t0) / 1000 };
 }
 
-
 interface Case {
   name: string;
   file: string;
@@ -76,7 +75,7 @@ function write(name: string, content: string | Buffer, ext = '.yaml'): string {
 
 /** A valid y4m of one 16x16 frame, for matrices that list it beside a bad source. */
 const y4m = join(work, 'ok.y4m');
-writeFileSync(y4m, Buffer.concat([Buffer.from('YUV4MPEG2 W16 H16 F30:1 C420jpeg\nFRAME\n'), Buffer.alloc(16 * 16 * 3 / 2, 128)]));
+writeFileSync(y4m, Buffer.concat([Buffer.from('YUV4MPEG2 W16 H16 F30:1 C420jpeg\nFRAME\n'), Buffer.alloc((16 * 16 * 3) / 2, 128)]));
 
 /** 200000 runs from two lists of 500 and 400 values. */
 const BIG_PLAN = `name: fuzz\nworkload: {type: command, argv: [echo, "{a}"]}\nmatrix:\n  a: [${Array.from({ length: 500 }, (_, i) => i).join(',')}]\n  b: [${Array.from({ length: 400 }, (_, i) => i).join(',')}]\n`;
@@ -250,7 +249,12 @@ function handCases(): Case[] {
   ts('no default export', `export const x = ${good};\n`, /the module has no default export/, false);
   ts('default export is a number', `export default 42;\n`, /must be a mapping .* but it is a number/, false);
   ts('cyclic', `const b: Record<string, unknown> = ${good};\nb['self'] = b;\nexport default b;\n`, /a value that contains itself \(at self\)/, false);
-  ts('shared fan-out', `let o: unknown = 1;\nfor (let i = 0; i < 16; i++) { const n: Record<string, unknown> = {}; for (let k = 0; k < 10; k++) n['k' + k] = o; o = n; }\nexport default { ...${good}, description: o };\n`, new RegExp(`the data holds more than ${MAX_FILE_VALUES} values`), false);
+  ts(
+    'shared fan-out',
+    `let o: unknown = 1;\nfor (let i = 0; i < 16; i++) { const n: Record<string, unknown> = {}; for (let k = 0; k < 10; k++) n['k' + k] = o; o = n; }\nexport default { ...${good}, description: o };\n`,
+    new RegExp(`the data holds more than ${MAX_FILE_VALUES} values`),
+    false,
+  );
   ts('bigint', `export default { ...${good}, repeat: 10n };\n`, /a bigint is not a value a benchmark file can hold/, false);
   ts('date', `export default { ...${good}, description: new Date(0) };\n`, /a Date is not a value/, false);
   ts('map', `export default { ...${good}, matrix: new Map([['a', [1]]]) };\n`, /a Map is not a value/, false);
@@ -290,7 +294,11 @@ function handCases(): Case[] {
     yaml(`hook env key ${JSON.stringify(key)}`, `${HEAD}matrix: {a: [1]}\nsetup: {run: [echo], env: {"${key}": x}}\n`, /is not an environment variable name/);
   }
   // Files that would cost more to parse than they are worth: refused before the costly parse.
-  cases.push({ name: '1.2 million values in 8.5 MB', file: write('1.2 million values in 8.5 MB', `${HEAD}matrix:\n  a: [${Array.from({ length: 1_200_000 }, (_, i) => i).join(',')}]\n`), expect: new RegExp(`the benchmark file is 8\\.1 MiB, above the ${MAX_FILE_BYTES / 1048576} MiB allowed`) });
+  cases.push({
+    name: '1.2 million values in 8.5 MB',
+    file: write('1.2 million values in 8.5 MB', `${HEAD}matrix:\n  a: [${Array.from({ length: 1_200_000 }, (_, i) => i).join(',')}]\n`),
+    expect: new RegExp(`the benchmark file is 8\\.1 MiB, above the ${MAX_FILE_BYTES / 1048576} MiB allowed`),
+  });
   yaml('more values than allowed', `${HEAD}matrix:\n  a: [${Array.from({ length: MAX_FILE_VALUES }, (_, i) => i % 10).join(',')}]\n`, new RegExp(`:4:\\d+: the file holds more than ${MAX_FILE_VALUES} values`));
   yaml('more empty lists than allowed', `${HEAD}matrix: {a: [1]}\ndescription: [${Array(MAX_FILE_VALUES).fill('[]').join(',')}]\n`, new RegExp(`the file holds more than ${MAX_FILE_VALUES} values`));
   ts('module with more values than allowed', `export default { ${good.slice(1, -1)}, description: Array.from({ length: ${MAX_FILE_VALUES + 1} }, () => 'x') };\n`, new RegExp(`the data holds more than ${MAX_FILE_VALUES} values`), false);
@@ -321,7 +329,18 @@ function badValues(p: string, v0: unknown): Record<string, unknown[]> {
     setup: [[1], { run: [] }, { run: ['echo'], timeout: '600h' }, { run: ['echo'], timeout: 0 }, { run: ['echo', '{no_such}'] }, { run: ['echo'], env: { X: '{no_such}' } }, { run: ['echo'], on: 'ghost' }, 'echo hi', { run: ['echo'], extra: 1 }],
     teardown: [{ run: ['echo', '{point_dir}'] }, { run: ['echo'], timeout: -1 }, 5],
     hooks: [{ no_such_param: { before: ['echo'] } }, { [p]: { before: [['echo', '{no_such}']] } }, { [p]: { before: { run: ['echo'], timeout: 0 } } }, { [p]: { during: ['x'] } }, { [p]: 'echo' }, []],
-    recording: ['yes', true, { agents: { guest: 'remote' } }, { probes: { cpu: '1ms' } }, { probes: { cpu: 0 } }, { probes: { cpu: '600h' } }, { custom: [{ name: 'x', run: ['cat'], format: 'csv' }] }, { agents: { guest: { url: 'ftp://x' } } }, { unknown: 1 }, { probes: { proc: false } }],
+    recording: [
+      'yes',
+      true,
+      { agents: { guest: 'remote' } },
+      { probes: { cpu: '1ms' } },
+      { probes: { cpu: 0 } },
+      { probes: { cpu: '600h' } },
+      { custom: [{ name: 'x', run: ['cat'], format: 'csv' }] },
+      { agents: { guest: { url: 'ftp://x' } } },
+      { unknown: 1 },
+      { probes: { proc: false } },
+    ],
     matrix: [{}, [], 'x', null, 5, { 'bad name': [1] }, { rep: [1] }, { [p]: [] }, { [p]: { from: 1 } }, { [p]: { from: 1, to: 2, step: 0 } }, { [p]: [v0, v0] }, { [p]: [[1, 2]] }, { [p]: { nested: 1 } }],
   };
 }
@@ -398,7 +417,9 @@ const AXIS_BAD: Record<string, unknown[]> = {
 function mutationCases(count: number): Case[] {
   const rnd = seededRandom(SEED);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
-  const examples = readdirSync(join(root, 'examples')).filter((f) => f.endsWith('.yaml')).sort();
+  const examples = readdirSync(join(root, 'examples'))
+    .filter((f) => f.endsWith('.yaml'))
+    .sort();
   const cases: Case[] = [];
   for (let n = 0; n < count; n++) {
     const exName = pick(examples);
@@ -543,7 +564,10 @@ test('valid files stay valid: every example (also with a BOM), a constrained 10^
   const examples = readdirSync(join(root, 'examples')).filter((f) => f.endsWith('.yaml'));
   for (const f of examples) {
     const text = readFileSync(join(root, 'examples', f), 'utf8');
-    for (const [label, content] of [[f, text], [`${f} with a BOM`, `\ufeff${text}`]] as const) {
+    for (const [label, content] of [
+      [f, text],
+      [`${f} with a BOM`, `\ufeff${text}`],
+    ] as const) {
       const r = await cli(['validate', write(label, content)]);
       assert.equal(r.code, 0, `${label}: ${r.err}`);
       assert.match(r.out, /valid\. Benchmark/);

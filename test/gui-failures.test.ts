@@ -65,36 +65,60 @@ test('a missing events.parquet leaves the run view its samples and frames; a dam
 
   const infoA = await get<RunInfoResponse>('/api/run', runA);
   assert.equal(infoA.status, 200, infoA.body.error);
-  assert.ok(infoA.body.series.some((s) => s.source === 'samples'), 'its samples are listed');
+  assert.ok(
+    infoA.body.series.some((s) => s.source === 'samples'),
+    'its samples are listed',
+  );
   const latency = infoA.body.series.find((s) => s.id === 'frames:client:latency_ms');
   assert.ok(latency, 'its frames are listed');
   assert.equal(latency.clock, 'stream', "without capture events the frames stay on the stream's clock");
   assert.equal(infoA.body.frames?.offsetS, null);
-  assert.deepEqual(infoA.body.problems.map((p) => [p.file, p.problem]), [['events.parquet', 'missing']]);
+  assert.deepEqual(
+    infoA.body.problems.map((p) => [p.file, p.problem]),
+    [['events.parquet', 'missing']],
+  );
   assert.equal(infoA.body.problems[0]!.error, `${events} is missing`);
   const seriesA = await get<RunSeriesResponse>('/api/run/series', { ...runA, ids: 'samples:client:cpu.busy_pct,frames:client:latency_ms' });
   assert.equal(seriesA.status, 200, seriesA.body.error);
-  assert.deepEqual(seriesA.body.series.map((s) => s.id), ['samples:client:cpu.busy_pct', 'frames:client:latency_ms']);
+  assert.deepEqual(
+    seriesA.body.series.map((s) => s.id),
+    ['samples:client:cpu.busy_pct', 'frames:client:latency_ms'],
+  );
   assert.ok(seriesA.body.series.every((s) => s.n > 0));
   const framesA = await get<FramesResponse>('/api/run/frames', runA);
   assert.equal(framesA.status, 200, framesA.body.error);
   assert.equal(framesA.body.timeBase, 'stream');
-  assert.deepEqual(framesA.body.problems.map((p) => p.file), ['events.parquet']);
+  assert.deepEqual(
+    framesA.body.problems.map((p) => p.file),
+    ['events.parquet'],
+  );
 
   const infoB = await get<RunInfoResponse>('/api/run', runB);
   assert.equal(infoB.status, 200, infoB.body.error);
   assert.equal(infoB.body.series.filter((s) => s.source === 'samples').length, 0, 'no series from the damaged file');
-  assert.ok(infoB.body.series.some((s) => s.id === 'frames:client:latency_ms'), 'the frames are still there');
+  assert.ok(
+    infoB.body.series.some((s) => s.id === 'frames:client:latency_ms'),
+    'the frames are still there',
+  );
   assert.ok(infoB.body.frames && infoB.body.frames.count > 0);
-  assert.deepEqual(infoB.body.problems.map((p) => [p.file, p.problem]), [['samples.parquet', 'damaged']]);
+  assert.deepEqual(
+    infoB.body.problems.map((p) => [p.file, p.problem]),
+    [['samples.parquet', 'damaged']],
+  );
   const line = infoB.body.problems[0]!.error;
   oneLine(line);
   assert.equal(line, `${samples} is not a readable Parquet file: damaged, cut short or not Parquet at all (no Parquet footer)`);
   // Asking for a series of the damaged file: the others come, that one is left out with its file's problem.
   const seriesB = await get<RunSeriesResponse>('/api/run/series', { ...runB, ids: 'samples:client:cpu.busy_pct,frames:client:latency_ms' });
   assert.equal(seriesB.status, 200, seriesB.body.error);
-  assert.deepEqual(seriesB.body.series.map((s) => s.id), ['frames:client:latency_ms']);
-  assert.deepEqual(seriesB.body.problems.map((p) => p.file), ['samples.parquet']);
+  assert.deepEqual(
+    seriesB.body.series.map((s) => s.id),
+    ['frames:client:latency_ms'],
+  );
+  assert.deepEqual(
+    seriesB.body.problems.map((p) => p.file),
+    ['samples.parquet'],
+  );
 });
 
 test('a damaged frames.parquet fails the frame view with one line naming it, and leaves the run view its samples', async () => {
@@ -111,7 +135,10 @@ test('a damaged frames.parquet fails the frame view with one line naming it, and
   assert.equal(info.status, 200, info.body.error);
   assert.equal(info.body.frames, null);
   assert.ok(info.body.series.some((s) => s.source === 'samples'));
-  assert.deepEqual(info.body.problems.map((p) => [p.file, p.problem]), [['frames.parquet', 'damaged']]);
+  assert.deepEqual(
+    info.body.problems.map((p) => [p.file, p.problem]),
+    [['frames.parquet', 'damaged']],
+  );
 });
 
 test('the run routes refuse an id asked twice, more than 200 ids, and ids given twice; /api/runs refuses a metric asked twice', async () => {

@@ -113,7 +113,7 @@ test('a deleted point.json: the point is no longer recorded for any reader (as r
   assert.match(show.out, /: 71 point\(s\)/);
 });
 
-test('an unreadable point directory: readers stop with the machine\'s error naming it (exit 5), as run does', () => {
+test("an unreadable point directory: readers stop with the machine's error naming it (exit 5), as run does", () => {
   const s = indexedCopy();
   chmodSync(join(s.dir, 'index'), 0o777);
   chmodSync(s.point, 0o000);
@@ -178,7 +178,7 @@ test('a point.json touched, its mode changed, or copied with its times: same byt
   assert.match(q.out, /\b72\b/);
 });
 
-test("the declared shape: every fixture record passes it (as the JSON Schema takes them); a metric may be null; each field of the wrong type is named", async () => {
+test('the declared shape: every fixture record passes it (as the JSON Schema takes them); a metric may be null; each field of the wrong type is named', async () => {
   const { pointShapeProblem } = await import('../src/store/records.ts');
   const sets = join(root, 'test/fixtures/sets');
   let n = 0;

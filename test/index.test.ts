@@ -34,8 +34,19 @@ const fresh = (name: string) => join(work, `${name}-${seq++}`);
 
 function record(key: string, rep: number, params: PointRecord['params'], metrics: PointRecord['metrics']): Omit<PointRecord, 'files' | 'format'> {
   return {
-    key, rep, index: 0, params, outcome: { status: 'ok' }, attempts: 1, workload: 'command',
-    benchmark: { name: 'b', sha256: 'x' }, startedAt: '2026-01-01T00:00:00.000Z', endedAt: '2026-01-01T00:00:01.000Z', wallS: 1, metrics, flags: [],
+    key,
+    rep,
+    index: 0,
+    params,
+    outcome: { status: 'ok' },
+    attempts: 1,
+    workload: 'command',
+    benchmark: { name: 'b', sha256: 'x' },
+    startedAt: '2026-01-01T00:00:00.000Z',
+    endedAt: '2026-01-01T00:00:01.000Z',
+    wallS: 1,
+    metrics,
+    flags: [],
   };
 }
 
@@ -69,7 +80,10 @@ async function tableFromPoints(set: ResultSet): Promise<string> {
   const instance = await DuckDBInstance.create(':memory:');
   const conn = await instance.connect();
   try {
-    const cols = await createPointsTable(conn, set.scanPoints().map((record) => ({ set: set.name, record })));
+    const cols = await createPointsTable(
+      conn,
+      set.scanPoints().map((record) => ({ set: set.name, record })),
+    );
     const r = await conn.runAndReadAll('SELECT * FROM points ORDER BY point_key, rep');
     const types = cols.map((c) => `${c.name}:${c.type}:${c.kind}`);
     return JSON.stringify({ types, names: r.columnNames(), rows: r.getRowsJS() }, (_, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
@@ -90,7 +104,10 @@ async function exportFromPoints(set: ResultSet): Promise<string> {
   const conn = await instance.connect();
   const file = join(work, `export-${seq++}.csv`);
   try {
-    await createPointsTable(conn, set.scanPoints().map((record) => ({ set: set.name, record })));
+    await createPointsTable(
+      conn,
+      set.scanPoints().map((record) => ({ set: set.name, record })),
+    );
     await EXPORTERS['csv']!.write(conn, 'SELECT * FROM points ORDER BY point_key, rep', file);
     return readFileSync(file, 'utf8');
   } finally {
@@ -112,7 +129,12 @@ test('a set written before the index: the first read builds it; export and show 
   assert.ok(existsSync(join(dir, INDEX_DIR)), 'the first read wrote the index');
   assert.equal(exp.out, fromPoints);
   // What export printed before the index existed: the same points, outcomes and errors (names of metrics may have changed since).
-  const keep = (csv: string) => csv.trim().split('\n').slice(1).map((l) => l.split(',').slice(0, 6).join(','));
+  const keep = (csv: string) =>
+    csv
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(',').slice(0, 6).join(','));
   assert.deepEqual(keep(exp.out), keep(readFileSync(`${FIXTURE}.export.csv`, 'utf8')));
   const gen = generation(set);
   assert.ok(gen);
@@ -176,7 +198,14 @@ test('commits landing while the index is rebuilt are carried into the new genera
   view.close();
   const after = generation(set);
   assert.notEqual(after, before);
-  assert.deepEqual(set.points().map((p) => [p.key, p.metrics['fps']]), [['aaaa', 32], ['bbbb', 30], ['cccc', 31]]);
+  assert.deepEqual(
+    set.points().map((p) => [p.key, p.metrics['fps']]),
+    [
+      ['aaaa', 32],
+      ['bbbb', 30],
+      ['cccc', 31],
+    ],
+  );
   assert.equal(generation(set), after, 'what landed meanwhile was carried over: no second rebuild');
   await assertSameAnswers(set, 'carried over');
 });
@@ -189,7 +218,10 @@ test('stale: a point moved out, a point copied in from another set, a point repl
 
   // As error messages tell users to do with a damaged point.
   renameSync(set.pointDir('bbbb', 1), join(work, `moved-out-${seq++}`));
-  assert.deepEqual(set.points().map((p) => p.key), ['aaaa', 'cccc']);
+  assert.deepEqual(
+    set.points().map((p) => p.key),
+    ['aaaa', 'cccc'],
+  );
   assert.notEqual(generation(set), gen, 'rebuilt');
   await assertSameAnswers(set, 'moved out');
 
@@ -197,7 +229,10 @@ test('stale: a point moved out, a point copied in from another set, a point repl
   commit(other, 'eeee', { fps: 12, extra: 'yes' }, { codec: 'vp8', rate: 2 });
   gen = generation(set);
   cpSync(other.pointDir('eeee', 1), set.pointDir('eeee', 1), { recursive: true });
-  assert.deepEqual(set.points().map((p) => p.key), ['aaaa', 'cccc', 'eeee']);
+  assert.deepEqual(
+    set.points().map((p) => p.key),
+    ['aaaa', 'cccc', 'eeee'],
+  );
   assert.notEqual(generation(set), gen, 'rebuilt');
   await assertSameAnswers(set, 'copied in');
 
@@ -230,7 +265,10 @@ test('a partial last line (kill -9 mid-append) is skipped by readers and cut off
   const text = readFileSync(log, 'utf8');
   assert.ok(text.endsWith('\n'));
   assert.deepEqual(
-    text.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { dir: string }).dir),
+    text
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => (JSON.parse(l) as { dir: string }).dir),
     ['bbbb-r1', 'cccc-r1'],
     'every line whole, the partial one gone',
   );
@@ -283,12 +321,18 @@ test('readers during a running write see a consistent set, and never hold the wr
   let lastCount = 0;
   while (!exited) {
     const recs = set.points();
-    assertPrefix(recs.map((r) => r.key), 'records');
+    assertPrefix(
+      recs.map((r) => r.key),
+      'records',
+    );
     for (const r of recs) assert.equal(r.metrics['at'], r.index, 'each record whole');
     const db = await openSetDatabase([set], { views: [] });
     try {
       const rows = (await db.conn.runAndReadAll('SELECT point_key FROM points ORDER BY point_key')).getRowsJS();
-      assertPrefix(rows.map((r) => r[0] as string), 'table');
+      assertPrefix(
+        rows.map((r) => r[0] as string),
+        'table',
+      );
       assert.ok(rows.length >= lastCount, 'the table never loses a point');
       lastCount = rows.length;
     } finally {
@@ -348,7 +392,10 @@ test('an index the disk refuses (read-only, full): the point is committed all th
   const saved = fresh('saved-index');
   renameSync(idx, saved);
   const skip = tmpfs(idx, 256);
-  if (skip) { t.skip(skip); return; }
+  if (skip) {
+    t.skip(skip);
+    return;
+  }
   cpSync(saved, idx, { recursive: true });
   assert.equal(set.points().length, 1);
 
@@ -382,14 +429,28 @@ test('an index the disk refuses (read-only, full): the point is committed all th
 test('extendTable gives the columns pointsTable gives over old and new rows together, or declines', () => {
   // Seeded: the same cases every run.
   let s = 7;
-  const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const rnd = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)]!;
   // Each column draws from one pool per case, mostly of one type: the cases where the types agree are the ones that extend.
-  const pools: PointRecord['metrics'][string][][] = [[1, 2, 10], [1, 2, 10], [3.5, -0.25, 2], [3.5, 2, 7], ['h264', 'N/A'], [true, false], [1, 3.5, 'h264', true]];
+  const pools: PointRecord['metrics'][string][][] = [
+    [1, 2, 10],
+    [1, 2, 10],
+    [3.5, -0.25, 2],
+    [3.5, 2, 7],
+    ['h264', 'N/A'],
+    [true, false],
+    [1, 3.5, 'h264', true],
+  ];
   let extended = 0;
   let declined = 0;
   for (let c = 0; c < 400; c++) {
-    const paramSets = [['codec', 'rate'], ['codec', 'rate'], ['codec', 'rate'], ['rate', 'codec'], ['codec', 'rate', 'fps']];
+    const paramSets = [
+      ['codec', 'rate'],
+      ['codec', 'rate'],
+      ['codec', 'rate'],
+      ['rate', 'codec'],
+      ['codec', 'rate', 'fps'],
+    ];
     const metricNames = ['fps', 'psnr', 'rate', 'status', 'lat'];
     const pool = Object.fromEntries([...metricNames, 'codec', 'rate'].map((n) => [n, pick(pools)]));
     const value = (name: string) => pick(pool[name]!);
@@ -400,8 +461,14 @@ test('extendTable gives the columns pointsTable gives over old and new rows toge
     });
     const cut = 1 + Math.floor(rnd() * (rows.length - 1));
     const order = rows.map((_, i) => i).sort(() => rnd() - 0.5);
-    const old = order.slice(0, cut).sort((a, b) => a - b).map((i) => rows[i]!);
-    const added = order.slice(cut).sort((a, b) => a - b).map((i) => rows[i]!);
+    const old = order
+      .slice(0, cut)
+      .sort((a, b) => a - b)
+      .map((i) => rows[i]!);
+    const added = order
+      .slice(cut)
+      .sort((a, b) => a - b)
+      .map((i) => rows[i]!);
     const built: BuiltColumn[] = pointsTable(old).map(({ name, kind, type, values }) => ({ name, kind, type, filled: values.some((v) => v !== null) }));
     const ext = extendTable(built, added);
     const whole = pointsTable(rows);
@@ -410,9 +477,18 @@ test('extendTable gives the columns pointsTable gives over old and new rows toge
       continue;
     }
     extended++;
-    assert.deepEqual(ext.map(({ name, kind, type }) => ({ name, kind, type })), whole.map(({ name, kind, type }) => ({ name, kind, type })), `case ${c}: same columns`);
+    assert.deepEqual(
+      ext.map(({ name, kind, type }) => ({ name, kind, type })),
+      whole.map(({ name, kind, type }) => ({ name, kind, type })),
+      `case ${c}: same columns`,
+    );
     const pos = added.map((r) => rows.indexOf(r));
-    for (const [j, col] of ext.entries()) assert.deepEqual(col.values, pos.map((i) => whole[j]!.values[i]), `case ${c}: ${col.name}`);
+    for (const [j, col] of ext.entries())
+      assert.deepEqual(
+        col.values,
+        pos.map((i) => whole[j]!.values[i]),
+        `case ${c}: ${col.name}`,
+      );
   }
   assert.ok(extended > 40 && declined > 40, `both ways tried (${extended} extended, ${declined} declined)`);
 });

@@ -59,7 +59,12 @@ const DECLARATION_MAY_IMPORT = ['base', 'config'];
 function declarationFindings(rel: string, refs: readonly Reference[]): Finding[] {
   return refs
     .filter((r) => r.target !== undefined && !DECLARATION_MAY_IMPORT.includes(LAYERS[layerOfPath(r.target)] ?? ''))
-    .map((r) => ({ file: rel, line: r.line, kind: 'workload-declaration' as const, message: `${rel}:${r.line}: a workload's declaration may import only ${DECLARATION_MAY_IMPORT.join(' and ')} (config resolves with it); '${r.specifier}' -> ${describe(r.target!, layerOfPath(r.target!))}` }));
+    .map((r) => ({
+      file: rel,
+      line: r.line,
+      kind: 'workload-declaration' as const,
+      message: `${rel}:${r.line}: a workload's declaration may import only ${DECLARATION_MAY_IMPORT.join(' and ')} (config resolves with it); '${r.specifier}' -> ${describe(r.target!, layerOfPath(r.target!))}`,
+    }));
 }
 
 /** Files (relative to the root) whose dynamic import with a computed argument is meant, and why. */
@@ -105,9 +110,7 @@ const SOURCE = /\.(?:[cm]?ts|tsx|[cm]?js)$/;
 
 function walk(dir: string): string[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
-    d.name === 'node_modules' ? [] : d.isDirectory() ? walk(join(dir, d.name)) : SOURCE.test(d.name) ? [join(dir, d.name)] : [],
-  );
+  return readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.name === 'node_modules' ? [] : d.isDirectory() ? walk(join(dir, d.name)) : SOURCE.test(d.name) ? [join(dir, d.name)] : []));
 }
 
 const posix = (p: string) => p.split(sep).join('/');
@@ -382,7 +385,10 @@ const fixture = fileURLToPath(new URL('fixtures/layers', import.meta.url));
 
 test('src/ keeps to the layers of design.md: every import form, and the CLI started only through its module', () => {
   const r = checkLayers(repo);
-  assert.deepEqual(r.findings.map((f) => f.message), []);
+  assert.deepEqual(
+    r.findings.map((f) => f.message),
+    [],
+  );
   // The parser saw the forms src/ uses: a checker that reads nothing would pass the line above.
   assert.ok(r.files > 50, `${r.files} files read`);
   for (const kind of ['import', 'type-import', 'dynamic', 'import-type'] as const) assert.ok((r.references[kind] ?? 0) > 0, `no ${kind} found in src/: ${JSON.stringify(r.references)}`);
@@ -392,7 +398,10 @@ test('src/ keeps to the layers of design.md: every import form, and the CLI star
 
 test('web/ (the GUI) reaches src/ only through the API module: its types, and its constants while it imports nothing at run time', () => {
   const r = checkWeb(repo);
-  assert.deepEqual(r.findings.map((f) => f.message), []);
+  assert.deepEqual(
+    r.findings.map((f) => f.message),
+    [],
+  );
   // It read the GUI, and saw the type-only imports it allows: a checker reading nothing passes too.
   assert.ok(r.files >= 5, `${r.files} files of web/ read`);
   assert.ok((r.references['type-import'] ?? 0) > 0 && (r.references['import'] ?? 0) > 0, JSON.stringify(r.references));
@@ -401,11 +410,21 @@ test('web/ (the GUI) reaches src/ only through the API module: its types, and it
 test("a workload module's declaration imports only base and config: the fixture workload's (outside src/) is held to it too", () => {
   const rel = 'test/fixtures/workloads/pingpong/declare.ts';
   const refs = readFile(repo, rel, new Map(), []);
-  assert.ok(refs.some((r) => r.target?.startsWith('src/config/')), `${rel}: no import of config read: ${JSON.stringify(refs)}`);
-  assert.deepEqual(declarationFindings(rel, refs).map((f) => f.message), []);
+  assert.ok(
+    refs.some((r) => r.target?.startsWith('src/config/')),
+    `${rel}: no import of config read: ${JSON.stringify(refs)}`,
+  );
+  assert.deepEqual(
+    declarationFindings(rel, refs).map((f) => f.message),
+    [],
+  );
   // The rule reads only the declaration: the fixture's planted declaration is caught, its runner beside it is not.
   const planted = checkLayers(fixture).findings.filter((f) => f.kind === 'workload-declaration');
-  assert.deepEqual(planted.map((f) => `${f.file}:${f.line}`), ['src/workloads/planted/declare.ts:4'], planted.map((f) => f.message).join('\n'));
+  assert.deepEqual(
+    planted.map((f) => `${f.file}:${f.line}`),
+    ['src/workloads/planted/declare.ts:4'],
+    planted.map((f) => f.message).join('\n'),
+  );
 });
 
 test('the web checker reports a value import of an API module that imports server code at run time, and any import of src/ beyond it', () => {

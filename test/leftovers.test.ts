@@ -54,7 +54,11 @@ function alive(p: { pid: number; startTime: number }): boolean {
 /** Pids recorded in a result set's .live/ (its agents and the programs of its points). */
 function livePids(results: string): number[] {
   const dir = join(results, '.live');
-  return existsSync(dir) ? readdirSync(dir).filter((f) => /^\d+\.json$/.test(f)).map((f) => Number(f.slice(0, -5))) : [];
+  return existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => /^\d+\.json$/.test(f))
+        .map((f) => Number(f.slice(0, -5)))
+    : [];
 }
 
 /**
@@ -306,7 +310,11 @@ recording: false
   await waitFor('the before hook', () => existsSync(hookPid) && readFileSync(hookPid, 'utf8').endsWith('\n'), engine.out);
   const pids = [serverPid, hookPid].map((f) => Number(readFileSync(f, 'utf8')));
   const inHook = await killMidPoint(engine, results, pids);
-  for (const pid of pids) assert.ok(inHook.procs.some((p) => p.pid === pid), `${pid} was running: ${describe(inHook.procs)}`);
+  for (const pid of pids)
+    assert.ok(
+      inHook.procs.some((p) => p.pid === pid),
+      `${pid} was running: ${describe(inHook.procs)}`,
+    );
   assert.equal(describe(inHook.left), '', `alive ${LIMIT_MS} ms after the engine was killed`);
 
   writeFileSync(file, readFileSync(file, 'utf8').replace('exec sleep {i}0', 'exit 0'));
@@ -354,7 +362,10 @@ test('kill -9 of the engine while it starts its recording agents: the ones alrea
   let first: Stat[] = [];
   await waitFor('the second agent', () => (first = agents()).length >= 2, engine.out);
   const r = await killMidPoint(engine, results);
-  assert.ok(first.every((a) => r.procs.some((p) => p.pid === a.pid)), `the agents started (${first.map((a) => a.pid).join(' ')}) were checked`);
+  assert.ok(
+    first.every((a) => r.procs.some((p) => p.pid === a.pid)),
+    `the agents started (${first.map((a) => a.pid).join(' ')}) were checked`,
+  );
   assert.equal(describe(r.left), '', `alive ${LIMIT_MS} ms after the engine was killed`);
 });
 
@@ -365,7 +376,10 @@ duration: 5s
 `;
 
 test('kill -9 of the engine mid-point of a SPICE benchmark: within 2 s nothing of the run (Xorg, Xvfb, remote-viewer, relay, agents) is alive; a rerun resumes and completes', async (t) => {
-  if (!existsSync('/usr/lib/xorg/Xorg') || !existsSync('/usr/bin/remote-viewer')) { t.skip('the SPICE stack is not installed: run scripts/setup.sh'); return; }
+  if (!existsSync('/usr/lib/xorg/Xorg') || !existsSync('/usr/bin/remote-viewer')) {
+    t.skip('the SPICE stack is not installed: run scripts/setup.sh');
+    return;
+  }
   const file = join(work, 'spice.yaml');
   writeFileSync(file, SPICE);
   const results = join(work, 'spice-results');

@@ -101,7 +101,11 @@ test('several runs finding the same stale lock at once: exactly one takes the se
     assert.equal(got.length, 1, `${stale} lock: exactly one proceeds; they said:\n${said.join('\n')}`);
     for (const s of said.filter((x) => x !== 'got')) assert.match(s, /^refused: .*(in use by process \d+; wait for it|being taken over by another run)/, `${stale}: ${s}`);
     assert.ok(!existsSync(lock), 'released by the one that took it');
-    assert.deepEqual(readdirSync(set.dir).filter((n) => n.startsWith('.lock')), [], 'no file of the takeover is left');
+    assert.deepEqual(
+      readdirSync(set.dir).filter((n) => n.startsWith('.lock')),
+      [],
+      'no file of the takeover is left',
+    );
   }
 });
 
@@ -115,7 +119,10 @@ test('a takeover interrupted (its starter killed while it held the right to remo
   assert.equal((JSON.parse(readFileSync(lock, 'utf8')) as { pid: number }).pid, process.pid);
   release();
   assert.ok(!existsSync(lock));
-  assert.deepEqual(readdirSync(set.dir).filter((n) => n.startsWith('.lock')), []);
+  assert.deepEqual(
+    readdirSync(set.dir).filter((n) => n.startsWith('.lock')),
+    [],
+  );
 });
 
 const cli = (args: string[]) => runCli(args, { cwd: work, env: { STREAMBENCH_DEBUG: '' } });

@@ -68,7 +68,13 @@ test('fit --json: the stable shape, the formula found within its intervals, save
   assert.equal(f.metric, 'cost');
   assert.equal(f.n, 24);
   assert.equal(f.residuals.length, 12);
-  for (const t of f.terms) assert.deepEqual(Object.keys(t).filter((k) => ['name', 'coef', 'ci'].includes(k)).sort(), ['ci', 'coef', 'name']);
+  for (const t of f.terms)
+    assert.deepEqual(
+      Object.keys(t)
+        .filter((k) => ['name', 'coef', 'ci'].includes(k))
+        .sort(),
+      ['ci', 'coef', 'name'],
+    );
   assert.ok(f.cv.mape < 0.05, `cross-validated MAPE ${f.cv.mape}`);
   // The pixel rate's slope is what the formula says, wherever the form put it.
   const pr = f.terms.find((t: { name: string }) => t.name === 'pixel_rate' || t.name === 'pixel_rate*fps');
@@ -160,7 +166,10 @@ test('fit --by resolution: one model per frame size, each in the stable shape, a
   const f = JSON.parse(r.out) as FitByResult;
   assert.equal(f.metric, 'cost');
   assert.equal(f.by, 'resolution');
-  assert.deepEqual(f.levels.map((l: { level: string }) => l.level), ['320x180', '640x360', '960x540']);
+  assert.deepEqual(
+    f.levels.map((l: { level: string }) => l.level),
+    ['320x180', '640x360', '960x540'],
+  );
   for (const l of f.levels) {
     for (const k of ['formula', 'terms', 'r2', 'n', 'cv', 'warnings']) assert.ok(k in l, `level ${l.level} lacks ${k}`);
     assert.equal(l.n, 8);

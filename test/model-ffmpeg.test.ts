@@ -67,7 +67,10 @@ test('a frame size named `size` enters the formula as its pixel count, and 960x5
   const f = cli(['model', 'fit', sizeSet, '--metric', METRIC, '--json']);
   assert.equal(f.code, 0, f.err);
   const fitted = JSON.parse(f.out) as { formula: string; terms: { name: string }[] };
-  assert.ok(fitted.terms.some((t) => /size\.pixels/.test(t.name)), fitted.formula);
+  assert.ok(
+    fitted.terms.some((t) => /size\.pixels/.test(t.name)),
+    fitted.formula,
+  );
   assert.ok(!fitted.terms.some((t) => /size=/.test(t.name)), `the frame size is no category: ${fitted.formula}`);
   for (const preset of PRESETS) {
     const p = cli(['model', 'predict', sizeSet, '--metric', METRIC, '--set', `preset=${preset}`, '--set', 'size=960x540', '--json']);

@@ -189,13 +189,17 @@ recording:
     /^custom probe 'words' gave no value on local: no run of it finished with a number in its output \(see agents\.log\)$/,
   ];
   assert.equal(flags.length, expected.length, flags.join('\n'));
-  for (const re of expected) assert.ok(flags.some((f) => re.test(f)), `no flag like ${re} in:\n${flags.join('\n')}`);
+  for (const re of expected)
+    assert.ok(
+      flags.some((f) => re.test(f)),
+      `no flag like ${re} in:\n${flags.join('\n')}`,
+    );
   // The agent's log says each reason once, not once per failed sample.
   const log = readFileSync(join(set.dir, 'agents.log'), 'utf8');
   assert.equal(log.match(/probe custom\.gone failed/g)?.length, 1, log);
 });
 
-test('recording.processes is checked with file:line: one criterion, a regex that compiles, a known role, `on` where several, one label per role, none of the workload\'s own', async () => {
+test("recording.processes is checked with file:line: one criterion, a regex that compiles, a known role, `on` where several, one label per role, none of the workload's own", async () => {
   const file = join(work, 'bad-processes.yaml');
   writeFileSync(
     file,

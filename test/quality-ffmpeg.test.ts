@@ -32,10 +32,7 @@ function ffmpeg(args: string[]): void {
 async function role(name: string, args: string[]): Promise<{ ready: { port?: number }; done: Promise<number | null> }> {
   const child = spawn(process.execPath, [CLI, 'stream', name, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   const done = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  const line = await Promise.race([
-    new Promise<string>((resolve) => createInterface({ input: child.stdout }).once('line', resolve)),
-    done.then((code) => Promise.reject(new Error(`${name} exited with ${code} before it was ready`))),
-  ]);
+  const line = await Promise.race([new Promise<string>((resolve) => createInterface({ input: child.stdout }).once('line', resolve)), done.then((code) => Promise.reject(new Error(`${name} exited with ${code} before it was ready`)))]);
   return { ready: JSON.parse(line) as { port?: number }, done };
 }
 
@@ -72,11 +69,21 @@ test("the client's per-frame and mean PSNR/SSIM match FFmpeg decoding the receiv
   // testsrc2 (moving, lossy at 300 kbit/s) with 15 flat grey frames in the middle: x264 codes
   // those exactly, so the identical-frame rule of the mean (100 dB) is exercised too.
   ffmpeg([
-    '-f', 'lavfi', '-i', `testsrc2=size=${W}x${H}:rate=30`, '-f', 'lavfi', '-i', `color=c=gray:size=${W}x${H}:rate=30`,
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=size=${W}x${H}:rate=30`,
+    '-f',
+    'lavfi',
+    '-i',
+    `color=c=gray:size=${W}x${H}:rate=30`,
     '-filter_complex',
-    '[0:v]split[s0][s1];[s0]trim=end_frame=30,setpts=PTS-STARTPTS[a];[1:v]trim=end_frame=15,setpts=PTS-STARTPTS[b];' +
-      `[s1]trim=start_frame=45:end_frame=${SOURCE_FRAMES},setpts=PTS-STARTPTS[c];[a][b][c]concat=n=3[v]`,
-    '-map', '[v]', '-pix_fmt', 'yuv420p', src,
+    '[0:v]split[s0][s1];[s0]trim=end_frame=30,setpts=PTS-STARTPTS[a];[1:v]trim=end_frame=15,setpts=PTS-STARTPTS[b];' + `[s1]trim=start_frame=45:end_frame=${SOURCE_FRAMES},setpts=PTS-STARTPTS[c];[a][b][c]concat=n=3[v]`,
+    '-map',
+    '[v]',
+    '-pix_fmt',
+    'yuv420p',
+    src,
   ]);
   assert.equal(statSync(src).size > SOURCE_FRAMES * FRAME_BYTES, true);
 
@@ -102,9 +109,21 @@ test("the client's per-frame and mean PSNR/SSIM match FFmpeg decoding the receiv
 
   // A clean loopback TCP stream: every frame the guest sent was received and decoded.
   assert.ok(rows.length >= 40, `${rows.length} frames`);
-  assert.deepEqual(rows.filter((r) => r['lost'] || r['dropped']).map((r) => r['frame']), [], 'frames lost or not decoded');
-  const index = readFileSync(`${bitstream}.frames.tsv`, 'utf8').trim().split('\n').slice(1).map((l) => Number(l.split('\t')[0]));
-  assert.deepEqual(index, rows.map((r) => Number(r['frame'])), 'the dump holds every frame, in frame order');
+  assert.deepEqual(
+    rows.filter((r) => r['lost'] || r['dropped']).map((r) => r['frame']),
+    [],
+    'frames lost or not decoded',
+  );
+  const index = readFileSync(`${bitstream}.frames.tsv`, 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => Number(l.split('\t')[0]));
+  assert.deepEqual(
+    index,
+    rows.map((r) => Number(r['frame'])),
+    'the dump holds every frame, in frame order',
+  );
 
   // FFmpeg decodes the received bytes on its own: one picture per frame of the dump.
   const decoded = join(dir, 'decoded.yuv');
@@ -142,13 +161,19 @@ test("the client's per-frame and mean PSNR/SSIM match FFmpeg decoding the receiv
   // Control: paired with the neighbouring source frame, the same comparison is off by far more
   // than the tolerance, so a pairing one frame off could not have passed above.
   const shifted = join(dir, 'ref-next.yuv');
-  selectFrames(src, index.map((n) => n + 1), shifted);
+  selectFrames(
+    src,
+    index.map((n) => n + 1),
+    shifted,
+  );
   const off = scores(dir, decoded, shifted, 'next');
   const diffs = rows.map((r, i) => Math.abs(r['psnr']! - Math.min(off.psnr[i]!, 100)));
   assert.ok(Math.max(...diffs) > 1, `shifted by one: largest per-frame difference only ${Math.max(...diffs).toFixed(3)} dB`);
   const offMean = mean(inWindow.map((x) => Math.min(off.psnr[rows.indexOf(x.r)]!, 100)));
-  t.diagnostic(`${rows.length} frames (${inWindow.length} recorded); largest per-frame difference ${worstPsnr.toFixed(4)} dB, SSIM ${worstSsim.toFixed(6)}; ` +
-    `client.psnr ${clientPsnr} dB vs FFmpeg ${ffPsnr.toFixed(3)} (${withWarmup.toFixed(3)} with warm-up), client.ssim ${clientSsim} vs ${ffSsim.toFixed(5)}; ` +
-    `shifted by one: mean ${offMean.toFixed(3)} dB, largest per-frame difference ${Math.max(...diffs).toFixed(2)} dB`);
+  t.diagnostic(
+    `${rows.length} frames (${inWindow.length} recorded); largest per-frame difference ${worstPsnr.toFixed(4)} dB, SSIM ${worstSsim.toFixed(6)}; ` +
+      `client.psnr ${clientPsnr} dB vs FFmpeg ${ffPsnr.toFixed(3)} (${withWarmup.toFixed(3)} with warm-up), client.ssim ${clientSsim} vs ${ffSsim.toFixed(5)}; ` +
+      `shifted by one: mean ${offMean.toFixed(3)} dB, largest per-frame difference ${Math.max(...diffs).toFixed(2)} dB`,
+  );
   assert.ok(Math.abs(offMean - clientPsnr) > 1, `shifted by one: mean ${offMean.toFixed(2)} dB vs the client's ${clientPsnr} dB`);
 });

@@ -32,7 +32,7 @@ test('every YAML snippet of the README and docs/ loads (a workload snippet insid
   }
 });
 
-test("the CLI lines of the README and docs/ name real commands and options", (t) => {
+test('the CLI lines of the README and docs/ name real commands and options', (t) => {
   const lines = codeBlocks(pages, 'sh').flatMap(({ file, text }) =>
     text
       .replace(/\\\n\s*/g, ' ')
@@ -45,7 +45,13 @@ test("the CLI lines of the README and docs/ name real commands and options", (t)
   for (const { file, l } of lines) {
     const line = `${file}: ${l}`;
     // The command and its options, up to the first argument that is data.
-    const words = l.replace(/#.*$/, '').replace(/'[^']*'/g, 'SQL').replace(/>.*$/, '').trim().split(/\s+/).slice(1);
+    const words = l
+      .replace(/#.*$/, '')
+      .replace(/'[^']*'/g, 'SQL')
+      .replace(/>.*$/, '')
+      .trim()
+      .split(/\s+/)
+      .slice(1);
     const [cmd, ...rest] = words;
     const sub = cmd === 'results' ? [rest.shift()!] : [];
     const r = spawnSync(process.execPath, [join(root, 'bin/streambench.js'), cmd!, ...sub, '--help'], { encoding: 'utf8' });
@@ -57,7 +63,7 @@ test("the CLI lines of the README and docs/ name real commands and options", (t)
   assert.match(readFileSync(join(root, '.ci/run'), 'utf8'), /exec \.\/test\.sh\b/);
 });
 
-test("the table of conditions (docs/conditions.md) is the declared one: every code, its severity and its threshold text", async () => {
+test('the table of conditions (docs/conditions.md) is the declared one: every code, its severity and its threshold text', async () => {
   const { CONDITION_DOCS } = await import('../src/config/conditions.ts');
   const page = docText('docs/conditions.md');
   for (const [code, d] of Object.entries(CONDITION_DOCS)) assert.ok(page.includes(`| \`${code}\` | ${d.severity} | ${d.when} |`), `docs/conditions.md lacks the row of ${code}: | \`${code}\` | ${d.severity} | ${d.when} |`);

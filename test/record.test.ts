@@ -34,7 +34,10 @@ async function agent(args: string[], env: Record<string, string> = {}, prefix: s
 
 function stop(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) { resolve(); return; }
+    if (child.exitCode !== null || child.signalCode !== null) {
+      resolve();
+      return;
+    }
     child.once('exit', () => resolve());
     // Started detached (under unshare): the whole group, the agent in it included.
     if ((child.spawnargs[0] ?? '').endsWith('unshare')) process.kill(-child.pid!, 'SIGTERM');
@@ -104,8 +107,13 @@ test('a remote agent needs a token; without the right one it is refused; /metric
 });
 
 test('an agent reached over the network on this machine reads this clock (same boot, same time namespace): offset 0 exactly; one in its own time namespace is measured', async (t) => {
-  const ip = Object.values(networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
-  if (!ip) { t.skip('no non-loopback IPv4 address on this machine'); return; }
+  const ip = Object.values(networkInterfaces())
+    .flat()
+    .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
+  if (!ip) {
+    t.skip('no non-loopback IPv4 address on this machine');
+    return;
+  }
   const a = await agent(['--role', 'host', '--listen', `${ip}:0`, '--token', 'token-for-the-offset-test']);
   try {
     const url = a.url.replace('127.0.0.1', ip);
@@ -121,7 +129,10 @@ test('an agent reached over the network on this machine reads this clock (same b
     await stop(a.child);
   }
   // In a time namespace of its own (+1000 s), over the same address: measured, never assumed.
-  if (spawnSync('unshare', ['--time', '--fork', '--monotonic', '1000', 'true']).status !== 0) { t.skip('no time namespaces here'); return; }
+  if (spawnSync('unshare', ['--time', '--fork', '--monotonic', '1000', 'true']).status !== 0) {
+    t.skip('no time namespaces here');
+    return;
+  }
   const shifted = await agent(['--role', 'host', '--listen', `${ip}:0`, '--token', 'token-for-the-offset-test'], {}, ['unshare', '--time', '--fork', '--kill-child', '--monotonic', '1000']);
   try {
     const c = new Collector([{ role: 'host', url: shifted.url.replace('127.0.0.1', ip), token: 'token-for-the-offset-test' }]);
@@ -214,7 +225,10 @@ test('a broken connection loses no sample (sequence numbers prove it); a dead ag
     await sleep(2500);
     const rec2 = await c.stopPoint();
     assert.equal(rec2.gaps.length >= 1, true);
-    assert.ok(rec2.gaps.some((g) => /client: no data from \d/.test(g)), rec2.gaps.join('; '));
+    assert.ok(
+      rec2.gaps.some((g) => /client: no data from \d/.test(g)),
+      rec2.gaps.join('; '),
+    );
   } finally {
     await proxy.cut().catch(() => undefined);
     a.child.kill('SIGKILL');
@@ -225,9 +239,11 @@ test('a broken connection loses no sample (sequence numbers prove it); a dead ag
 async function samplingIntervalS(set: ResultSet, role: string): Promise<number> {
   const db = await openSetDatabase([set]);
   try {
-    const rows = (await db.conn.runAndReadAll(`
+    const rows = (
+      await db.conn.runAndReadAll(`
       SELECT max(dt) AS dt FROM (
-        SELECT t - lag(t) OVER (ORDER BY t) AS dt FROM (SELECT DISTINCT t FROM samples WHERE role = '${role}' AND probe = 'proc'))`)).getRowObjectsJson();
+        SELECT t - lag(t) OVER (ORDER BY t) AS dt FROM (SELECT DISTINCT t FROM samples WHERE role = '${role}' AND probe = 'proc'))`)
+    ).getRowObjectsJson();
     return Number(rows[0]!['dt']);
   } finally {
     db.close();
@@ -253,7 +269,10 @@ setup:
   const summary = await runBenchmark(b, { results: set, signal: new AbortController().signal });
   assert.equal(summary.ok, 1, summary.stoppedBy);
   const p = set.points()[0]!;
-  assert.deepEqual(p.flags.filter((f) => f.startsWith('recording')), []);
+  assert.deepEqual(
+    p.flags.filter((f) => f.startsWith('recording')),
+    [],
+  );
   for (const role of ['guest', 'host', 'client']) {
     assert.equal(typeof p.metrics[`${role}.sys.cpu_pct`], 'number', `${role}.sys.cpu_pct`);
     assert.ok((p.metrics[`${role}.proc.${role}.cpu_pct`] as number) > 0, `${role} process CPU recorded by its agent`);
@@ -281,7 +300,10 @@ setup:
   const db = await openSetDatabase([set]);
   try {
     const roles = (await db.conn.runAndReadAll(`SELECT role, count(DISTINCT name) AS names FROM samples GROUP BY role ORDER BY role`)).getRowObjectsJson();
-    assert.deepEqual(roles.map((r) => r['role']), ['client', 'guest', 'host']);
+    assert.deepEqual(
+      roles.map((r) => r['role']),
+      ['client', 'guest', 'host'],
+    );
     const ev = (await db.conn.runAndReadAll(`SELECT stage, count(*) AS n FROM events GROUP BY stage ORDER BY stage`)).getRowObjectsJson();
     // Every frame the guest encoded reached its agent as an event, however few a busy machine
     // managed in its 3 s: the guest's own report is the count to meet.
@@ -294,19 +316,24 @@ setup:
     // One time base: each frame's encode event joins the guest's CPU sample nearest before it, no
     // further back than the longest interval between two of those samples (a late tick of a busy
     // agent widens both alike); and the frame's events from the three roles come in stage order.
-    const joined = (await db.conn.runAndReadAll(`
+    const joined = (
+      await db.conn.runAndReadAll(`
       SELECT e.frame, e.t, s.t AS sample_t, s.value
       FROM (SELECT * FROM events WHERE stage = 'enc_end') e
-      ASOF JOIN (SELECT * FROM samples WHERE role = 'guest' AND name = 'cpu.busy_pct') s ON e.t >= s.t`)).getRowObjectsJson();
-    const gap = (await db.conn.runAndReadAll(`
-      SELECT max(dt) AS dt FROM (SELECT t - lag(t) OVER (ORDER BY t) AS dt FROM samples WHERE role = 'guest' AND name = 'cpu.busy_pct')`)).getRowObjectsJson();
+      ASOF JOIN (SELECT * FROM samples WHERE role = 'guest' AND name = 'cpu.busy_pct') s ON e.t >= s.t`)
+    ).getRowObjectsJson();
+    const gap = (
+      await db.conn.runAndReadAll(`
+      SELECT max(dt) AS dt FROM (SELECT t - lag(t) OVER (ORDER BY t) AS dt FROM samples WHERE role = 'guest' AND name = 'cpu.busy_pct')`)
+    ).getRowObjectsJson();
     const maxGap = Number(gap[0]!['dt']);
     assert.equal(joined.length, encoded, 'each encode event has a guest sample before it');
     for (const j of joined) {
       const d = (j['t'] as number) - (j['sample_t'] as number);
       assert.ok(d >= 0 && d <= maxGap, `encode event ${d} s after the nearest sample; samples at most ${maxGap} s apart`);
     }
-    const order = (await db.conn.runAndReadAll(`
+    const order = (
+      await db.conn.runAndReadAll(`
       SELECT count(*) AS bad FROM (
         SELECT frame,
           max(t) FILTER (WHERE stage = 'enc_end') AS encoded,
@@ -315,7 +342,8 @@ setup:
         FROM events GROUP BY frame)
       -- Causal order only: send_end is when the guest heard its write was done, which may come
       -- after the relay already had the bytes.
-      WHERE NOT (encoded <= relayed AND relayed <= received)`)).getRowObjectsJson();
+      WHERE NOT (encoded <= relayed AND relayed <= received)`)
+    ).getRowObjectsJson();
     assert.equal(Number(order[0]!['bad']), 0);
   } finally {
     db.close();

@@ -43,7 +43,10 @@ function refusedAgent(args: string[], env: Record<string, string> = {}): Promise
 
 function stop(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) { resolve(); return; }
+    if (child.exitCode !== null || child.signalCode !== null) {
+      resolve();
+      return;
+    }
     child.once('exit', () => resolve());
     child.kill('SIGTERM');
   });
@@ -127,7 +130,7 @@ test('beyond loopback: every endpoint needs the token, and Host must be this mac
   }
 });
 
-test('the engine\'s local agents: a fresh token each, handed over through a pipe (--token-fd), never in argv or the environment; without it they refuse', async () => {
+test("the engine's local agents: a fresh token each, handed over through a pipe (--token-fd), never in argv or the environment; without it they refuse", async () => {
   const local = await startLocalAgents(['guest', 'client'], { allowCommands: true, logPath: join(work, 'agents.log') });
   try {
     const [g, c] = local.endpoints;

@@ -142,7 +142,10 @@ test("the workload's window: frames after the warm-up at the nominal rate, at mo
   const spread = sampleFrames(30, 300, 150);
   assert.equal(spread.length, 150);
   assert.equal(spread[0], 30);
-  assert.ok(spread.every((n, i) => i === 0 || n - spread[i - 1]! === 2), 'every other frame of 300');
+  assert.ok(
+    spread.every((n, i) => i === 0 || n - spread[i - 1]! === 2),
+    'every other frame of 300',
+  );
 
   const s = settings({ scene: 'motion', grain: 0 }, 0.5, 1);
   const m = await sourceSiTiMetrics(s, { maxFrames: 6 });

@@ -36,7 +36,9 @@ const SHIFT_S: Record<string, number> = { guest1: 0, host1: 300, client1: 5000, 
 const GROUP: Record<string, string[]> = { g1: ['guest1', 'host1', 'client1'], g2: ['guest2', 'host2', 'client2'] };
 
 function cluster(action: 'start' | 'stop'): { code: number | null; out: string } {
-  const shifts = Object.entries(SHIFT_S).filter(([, s]) => s !== 0).flatMap(([n, s]) => ['--clock-shift', `${n}=${s}`]);
+  const shifts = Object.entries(SHIFT_S)
+    .filter(([, s]) => s !== 0)
+    .flatMap(([n, s]) => ['--clock-shift', `${n}=${s}`]);
   const r = spawnSync(SCRIPT, action === 'start' ? ['start', '--nodes', String(NODES), ...shifts] : [action], { env, encoding: 'utf8', timeout: 120_000 });
   return { code: r.status, out: `${r.stdout}${r.stderr}${r.error ? String(r.error) : ''}` };
 }
@@ -59,7 +61,12 @@ after(() => {
 
 function daemonPids(): number[] {
   const run = join(clusterDir, 'run');
-  const files = [join(clusterDir, 'munge/munged.pid'), ...readdirSync(run).filter((f) => f.endsWith('.pid')).map((f) => join(run, f))];
+  const files = [
+    join(clusterDir, 'munge/munged.pid'),
+    ...readdirSync(run)
+      .filter((f) => f.endsWith('.pid'))
+      .map((f) => join(run, f)),
+  ];
   // The controller, one slurmd per node and munged: all of them are checked to end.
   assert.equal(files.length, NODES + 2, `pid files: ${files.join(' ')}`);
   return files.map((f) => Number(readFileSync(f, 'utf8').trim()));
@@ -172,7 +179,9 @@ function jobState(id: string): string {
 
 /** Jobs of the cluster that have not ended. */
 function activeJobs(): string[] {
-  return execFileSync('squeue', ['-h', '-o', '%i %T'], { env, encoding: 'utf8' }).split('\n').filter((l) => l.trim() !== '');
+  return execFileSync('squeue', ['-h', '-o', '%i %T'], { env, encoding: 'utf8' })
+    .split('\n')
+    .filter((l) => l.trim() !== '');
 }
 
 /**
@@ -187,37 +196,31 @@ function commandBench(name: string, marks: string, extra = ''): string {
     'const [marks, n, waitFor, code] = process.argv.slice(2);',
     'const t0 = Date.now();',
     "fs.writeFileSync(p.join(marks, 'start-' + n + '-' + process.env.SLURM_JOB_ID), '');",
-    "const until = Date.now() + 200000;",
+    'const until = Date.now() + 200000;',
     "while (waitFor !== 'none' && !fs.readdirSync(marks).some((f) => f.startsWith(waitFor)) && Date.now() < until) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);",
     "fs.writeFileSync(p.join(marks, 'mark-' + n + '-' + process.env.SLURM_JOB_ID + '.json'), JSON.stringify({ n: Number(n), t0, t1: Date.now(), node: process.env.SLURMD_NODENAME }));",
     "console.log('value=' + n * 10);",
     // A barrier never met fails the point: points that should have run at once did not.
-    "process.exit(Date.now() >= until ? 3 : Number(code));",
+    'process.exit(Date.now() >= until ? 3 : Number(code));',
   ].join('\n');
   // In a file of its own: argv holds templates, where a brace of the script would be one.
   const script = join(work, `${name}.js`);
   writeFileSync(script, js);
   const file = join(work, `${name}.yaml`);
-  writeFileSync(
-    file,
-    [
-      `name: ${name}`,
-      'workload:',
-      '  type: command',
-      `  argv: [${JSON.stringify(process.execPath)}, ${JSON.stringify(script)}, ${JSON.stringify(marks)}, '{n}', '{wait}', '{code}']`,
-      "  metrics: [{regex: 'value=(\\d+)', name: value}]",
-      extra,
-    ].join('\n'),
-  );
+  writeFileSync(file, [`name: ${name}`, 'workload:', '  type: command', `  argv: [${JSON.stringify(process.execPath)}, ${JSON.stringify(script)}, ${JSON.stringify(marks)}, '{n}', '{wait}', '{code}']`, "  metrics: [{regex: 'value=(\\d+)', name: value}]", extra].join('\n'));
   return file;
 }
 
-test('the job steps of host1 read a CLOCK_MONOTONIC 300 s ahead, of client1 5000 s ahead, of the other nodes this machine\'s', { skip, timeout: 300_000 }, () => {
+test("the job steps of host1 read a CLOCK_MONOTONIC 300 s ahead, of client1 5000 s ahead, of the other nodes this machine's", { skip, timeout: 300_000 }, () => {
   const ns = nodeClocks();
-  console.log(`# time namespaces: ${Object.entries(ns).map(([n, x]) => `${n} ${x} (+${SHIFT_S[n]} s)`).join(', ')}`);
+  console.log(
+    `# time namespaces: ${Object.entries(ns)
+      .map(([n, x]) => `${n} ${x} (+${SHIFT_S[n]} s)`)
+      .join(', ')}`,
+  );
 });
 
-test('a 3-point command matrix with --parallel 2: two jobs at once on two nodes, results as a local run\'s', { skip, timeout: 900_000 }, async () => {
+test("a 3-point command matrix with --parallel 2: two jobs at once on two nodes, results as a local run's", { skip, timeout: 900_000 }, async () => {
   const marks = join(work, 'marks-cmd');
   // Points 1 and 2 each wait for the other to have started: they finish only if both run at once.
   // Per-parameter hooks run in each point's job, before and after it: they leave a mark naming their job.
@@ -230,7 +233,9 @@ test('a 3-point command matrix with --parallel 2: two jobs at once on two nodes,
   assert.equal(r.code, 0, r.out);
   const recs = records(results);
   assert.equal(recs.length, 3, r.out);
-  const m = readdirSync(marks).filter((f) => f.startsWith('mark-')).map((f) => JSON.parse(readFileSync(join(marks, f), 'utf8')) as { n: number; t0: number; t1: number; node: string });
+  const m = readdirSync(marks)
+    .filter((f) => f.startsWith('mark-'))
+    .map((f) => JSON.parse(readFileSync(join(marks, f), 'utf8')) as { n: number; t0: number; t1: number; node: string });
   assert.equal(m.length, 3);
   const by = (n: number) => m.find((x) => x.n === n)!;
   // 1 and 2 ran at once, on two nodes; 3 started only once one of them had ended (at most 2 at once).
@@ -247,8 +252,10 @@ test('a 3-point command matrix with --parallel 2: two jobs at once on two nodes,
     assert.deepEqual(slurm(rec).clocks?.['local'], { offsetMs: 0, uncertaintyMs: 0, driftMs: 0, same: true }, `on ${slurm(rec).nodes['local']}`);
   }
   assert.equal(new Set(recs.map((x) => slurm(x).jobId)).size, 3);
-  const hookMarks = readdirSync(marks).filter((f) => f.startsWith('hook-')).sort();
-  assert.deepEqual(hookMarks, recs.flatMap((x) => ['after', 'before'].map((w) => `hook-${w}-${x.params['n']}-${slurm(x).jobId}`)).sort(), 'each point\'s hooks ran once, in its own job');
+  const hookMarks = readdirSync(marks)
+    .filter((f) => f.startsWith('hook-'))
+    .sort();
+  assert.deepEqual(hookMarks, recs.flatMap((x) => ['after', 'before'].map((w) => `hook-${w}-${x.params['n']}-${slurm(x).jobId}`)).sort(), "each point's hooks ran once, in its own job");
 
   // The same benchmark run here: the same metrics, and a record that differs only where it ran.
   const local = join(work, 'res-cmd-local');
@@ -258,11 +265,19 @@ test('a 3-point command matrix with --parallel 2: two jobs at once on two nodes,
   // The command's own process figures (local.proc.command.*) are left out: the proc probe gives
   // cpu_pct only from its second sample of a process, and nothing of one shorter than its interval,
   // so which of them a point of a short command has depends on how fast it ran.
-  const names = (m: Record<string, unknown>) => Object.keys(m).filter((k) => !k.startsWith('local.proc.command.')).sort();
+  const names = (m: Record<string, unknown>) =>
+    Object.keys(m)
+      .filter((k) => !k.startsWith('local.proc.command.'))
+      .sort();
   for (const [i, rec] of recs.entries()) {
     const lr = lrecs[i]!;
     assert.deepEqual(names(rec.metrics), names(lr.metrics));
-    assert.deepEqual(Object.keys(rec).filter((k) => k !== 'executor').sort(), Object.keys(lr).sort());
+    assert.deepEqual(
+      Object.keys(rec)
+        .filter((k) => k !== 'executor')
+        .sort(),
+      Object.keys(lr).sort(),
+    );
     assert.deepEqual([rec.key, rec.rep, rec.params, rec.files], [lr.key, lr.rep, lr.params, lr.files]);
     assert.equal(lr.executor, undefined);
   }
@@ -272,7 +287,7 @@ test('a 3-point command matrix with --parallel 2: two jobs at once on two nodes,
   assert.match(again.out, /0 ok, 0 failed, 3 already recorded/);
 });
 
-test('a stream matrix with --parallel 2: each point a heterogeneous job, guest, host and client each on its own node, metrics as a local run\'s', { skip, timeout: 900_000 }, async () => {
+test("a stream matrix with --parallel 2: each point a heterogeneous job, guest, host and client each on its own node, metrics as a local run's", { skip, timeout: 900_000 }, async () => {
   const file = join(work, 'stream.yaml');
   writeFileSync(file, ['name: stream', 'workload: {type: stream, resolution: 320x240, scene: typing}', 'duration: 1s', 'matrix:', '  codec: [h264]', '  fps: [10, 15]'].join('\n'));
   const results = join(work, 'res-stream');
@@ -314,7 +329,11 @@ test('a stream matrix with --parallel 2: each point a heterogeneous job, guest, 
   for (const rec of recs) {
     const missing: string[] = Object.keys(lr.metrics).filter((k) => !(k in rec.metrics));
     assert.deepEqual(missing, ['roles.cpu_kernel_s'], `fps=${rec.params['fps']}`);
-    assert.deepEqual(Object.keys(rec.metrics).filter((k) => !(k in lr.metrics)), [], `fps=${rec.params['fps']}`);
+    assert.deepEqual(
+      Object.keys(rec.metrics).filter((k) => !(k in lr.metrics)),
+      [],
+      `fps=${rec.params['fps']}`,
+    );
   }
 });
 
@@ -327,7 +346,18 @@ const ROLES = ['guest', 'host', 'client'] as const;
 test('one time base through Slurm: the same stream point 3 times on the shifted group (guest1 0, host1 +300 s, client1 +5000 s) and on the unshifted one, offsets measured and applied, every cross-role figure as on one clock', { skip, timeout: 900_000 }, async () => {
   const ns = nodeClocks();
   const file = join(work, 'timebase.yaml');
-  writeFileSync(file, ['name: timebase', `workload: {type: stream, ${Object.entries(TIMEBASE_WORKLOAD).map(([k, v]) => `${k}: ${v}`).join(', ')}}`, 'matrix: {codec: h264}', 'repeat: 3', 'duration: 2s'].join('\n'));
+  writeFileSync(
+    file,
+    [
+      'name: timebase',
+      `workload: {type: stream, ${Object.entries(TIMEBASE_WORKLOAD)
+        .map(([k, v]) => `${k}: ${v}`)
+        .join(', ')}}`,
+      'matrix: {codec: h264}',
+      'repeat: 3',
+      'duration: 2s',
+    ].join('\n'),
+  );
   // Two engines at once, each held to its group of three nodes by their feature.
   const run = (group: string) => startEngine(['run', file, '--results', join(work, `res-timebase-${group}`), '--executor', 'slurm', `--slurm-opt=--constraint=${group}`]);
   const engines = { g1: run('g1'), g2: run('g2') };
@@ -353,7 +383,7 @@ test('one time base through Slurm: the same stream point 3 times on the shifted 
       const u = p.metrics['clock.uncertainty_ms'] as number;
       assert.ok(Math.abs(u - Math.max(...pairs)) <= 0.002, `${group} r${p.rep}: clock.uncertainty_ms ${u}, pairs ${pairs.join(', ')}`);
       if (group === 'g1') assert.ok(u > 0, 'three namespaces: measured clocks have an uncertainty');
-      else assert.equal(u, 0, 'one namespace: every role reads the collector\'s clock');
+      else assert.equal(u, 0, "one namespace: every role reads the collector's clock");
       const [from, to] = p.timeline!.window;
       assert.ok(from > 0 && Math.abs(to - from - 2) < 1e-6, `${group} r${p.rep}: window ${from}..${to}`);
     }
@@ -392,14 +422,21 @@ test('on_error: stop under --parallel: no new submission, the running job is can
   const r = await cli(['run', file, '--results', results, '--executor', 'slurm', '--parallel', '2']);
   assert.equal(r.code, 3, r.out);
   const recs = records(results);
-  assert.deepEqual(recs.map((x) => [x.params['n'], x.outcome.status]), [[1, 'failed'], [2, 'interrupted']], r.out);
+  assert.deepEqual(
+    recs.map((x) => [x.params['n'], x.outcome.status]),
+    [
+      [1, 'failed'],
+      [2, 'interrupted'],
+    ],
+    r.out,
+  );
   assert.match((recs[1]!.outcome as { reason: string }).reason, /on_error is stop/);
   assert.equal(jobState(slurm(recs[1]!).jobId), 'CANCELLED');
   assert.ok(!readdirSync(marks).some((f) => f.startsWith('start-3')), 'point 3 was never submitted');
   assert.deepEqual(activeJobs(), []);
 });
 
-test('scancel of a job fails its point with Slurm\'s reason; a resume reruns only it', { skip, timeout: 900_000 }, async () => {
+test("scancel of a job fails its point with Slurm's reason; a resume reruns only it", { skip, timeout: 900_000 }, async () => {
   const marks = join(work, 'marks-scancel');
   const go = join(marks, 'go');
   const file = commandBench('scancel', marks, ['on_error: continue', 'link: [[n, wait]]', 'matrix:', '  n: [1, 2]', "  wait: ['none', 'go']", '  code: [0]'].join('\n'));
@@ -412,7 +449,14 @@ test('scancel of a job fails its point with Slurm\'s reason; a resume reruns onl
   const code = await e.exited;
   assert.equal(code, 1, e.out());
   const recs = records(results);
-  assert.deepEqual(recs.map((x) => [x.params['n'], x.outcome.status]), [[1, 'ok'], [2, 'failed']], e.out());
+  assert.deepEqual(
+    recs.map((x) => [x.params['n'], x.outcome.status]),
+    [
+      [1, 'ok'],
+      [2, 'failed'],
+    ],
+    e.out(),
+  );
   assert.match((recs[1]!.outcome as { error: string }).error, new RegExp(`Slurm (ended )?job ${id}\\b.*CANCELLED`));
   writeFileSync(go, '');
   const again = await cli(['run', file, '--results', results, '--executor', 'slurm', '--parallel', '2']);
@@ -435,7 +479,11 @@ test('kill -9 of the engine leaves its jobs to Slurm; the next start collects th
   assert.equal(jobState(id1), 'RUNNING');
   assert.equal(jobState(id2), 'RUNNING');
   writeFileSync(join(marks, 'go1'), '');
-  await waitFor(`job ${id1} completing`, () => jobState(id1) === 'COMPLETED', () => `job ${id1}: ${jobState(id1)}`);
+  await waitFor(
+    `job ${id1} completing`,
+    () => jobState(id1) === 'COMPLETED',
+    () => `job ${id1}: ${jobState(id1)}`,
+  );
   assert.equal(records(results).length, 0, 'nothing recorded by the killed engine');
   // Job 2 still waits when the next engine starts; its new job may go once the old one is cancelled.
   const next = startEngine(['run', file, '--results', results, '--executor', 'slurm', '--parallel', '2']);
@@ -447,7 +495,13 @@ test('kill -9 of the engine leaves its jobs to Slurm; the next start collects th
   assert.equal(jobState(id1), 'COMPLETED');
   assert.equal(jobState(id2), 'CANCELLED');
   const recs = records(results);
-  assert.deepEqual(recs.map((x) => [x.params['n'], x.outcome.status]), [[1, 'ok'], [2, 'ok']]);
+  assert.deepEqual(
+    recs.map((x) => [x.params['n'], x.outcome.status]),
+    [
+      [1, 'ok'],
+      [2, 'ok'],
+    ],
+  );
   // Point 1 is the finished job's result, with its files; it never ran again. Point 2 is a new job's.
   assert.equal(slurm(recs[0]!).jobId, id1);
   assert.equal(recs[0]!.metrics['value'], 10);
@@ -473,12 +527,18 @@ test('Ctrl-C of the engine cancels its running jobs; their points are interrupte
   e.child.kill('SIGINT');
   assert.equal(await e.exited, 130, e.out());
   assert.equal(jobState(id), 'CANCELLED');
-  assert.deepEqual(records(results).map((x) => x.outcome.status), ['interrupted']);
+  assert.deepEqual(
+    records(results).map((x) => x.outcome.status),
+    ['interrupted'],
+  );
   assert.deepEqual(activeJobs(), []);
   writeFileSync(go, '');
   const again = await cli(['run', file, '--results', results, '--executor', 'slurm']);
   assert.equal(again.code, 0, again.out);
-  assert.deepEqual(records(results).map((x) => x.outcome.status), ['ok']);
+  assert.deepEqual(
+    records(results).map((x) => x.outcome.status),
+    ['ok'],
+  );
 });
 
 test('an unreachable controller is a clear error at start (exit 5), before anything runs', { skip, timeout: 300_000 }, async () => {

@@ -153,10 +153,13 @@ test('the screen reader dates each frame number by the first grab showing it, wh
     r.push(f5.subarray(0, 1000), 1);
     r.push(Buffer.concat([f5.subarray(1000), f5]), 2);
     r.push(f6, 3);
-    assert.deepEqual([...r.firstSeen()], [
-      [5, 2],
-      [6, 3],
-    ]);
+    assert.deepEqual(
+      [...r.firstSeen()],
+      [
+        [5, 2],
+        [6, 3],
+      ],
+    );
     assert.equal(r.read, 3);
     assert.equal(r.grabs, 3);
   }

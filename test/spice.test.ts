@@ -49,7 +49,10 @@ test('a stream the client could not decode (no h264parse, as on a fresh machine)
   assert.equal(streamDecoder(log.streams[0]!), undefined);
   assert.deepEqual(clientCodecs(log), { codecs: [], decoders: [] });
   assert.equal(clientError(log), 'Missing decoder: H.264 (video/x-h264)');
-  assert.ok(log.errors.some((e) => e.includes('An error occurred, stopping the video stream')), log.errors.join(' | '));
+  assert.ok(
+    log.errors.some((e) => e.includes('An error occurred, stopping the video stream')),
+    log.errors.join(' | '),
+  );
   const server = parseServerLog(fixture('spice-server-h264-missing-decoder.txt'));
   assert.deepEqual(serverCodecs(server), ['gstreamer:h264']);
   assert.equal(server.rejectedByClient, 1);
@@ -74,9 +77,25 @@ test('late frames are frames received, with a negative margin', () => {
 });
 
 test('decoder and encoder element names to codecs', () => {
-  for (const [e, c] of [['vp8dec', 'vp8'], ['avdec_vp9', 'vp9'], ['avdec_h264', 'h264'], ['openh264dec', 'h264'], ['vah264dec', 'h264'], ['jpegdec', 'mjpeg'], ['avdec_mjpeg', 'mjpeg']] as const) assert.equal(decoderCodec(e), c, e);
+  for (const [e, c] of [
+    ['vp8dec', 'vp8'],
+    ['avdec_vp9', 'vp9'],
+    ['avdec_h264', 'h264'],
+    ['openh264dec', 'h264'],
+    ['vah264dec', 'h264'],
+    ['jpegdec', 'mjpeg'],
+    ['avdec_mjpeg', 'mjpeg'],
+  ] as const)
+    assert.equal(decoderCodec(e), c, e);
   for (const e of ['h264parse', 'vp8alphadecodebin', 'decodebin', 'uridecodebin', 'jpegparse', 'videoconvert']) assert.equal(decoderCodec(e), undefined, e);
-  for (const [e, c] of [['x264enc', 'gstreamer:h264'], ['openh264enc', 'gstreamer:h264'], ['vp8enc', 'gstreamer:vp8'], ['vp9enc', 'gstreamer:vp9'], ['avenc_mjpeg', 'gstreamer:mjpeg']] as const) assert.equal(encoderCodec(e), c, e);
+  for (const [e, c] of [
+    ['x264enc', 'gstreamer:h264'],
+    ['openh264enc', 'gstreamer:h264'],
+    ['vp8enc', 'gstreamer:vp8'],
+    ['vp9enc', 'gstreamer:vp9'],
+    ['avenc_mjpeg', 'gstreamer:mjpeg'],
+  ] as const)
+    assert.equal(encoderCodec(e), c, e);
 });
 
 test("the SPICE server's own decisions under a 2 Mbit/s link, from its debug log (gstreamer:vp8 and spice:mjpeg)", () => {
@@ -118,7 +137,18 @@ test('a server without x264enc: the pipeline it described never ran, its own MJP
 
 test('the X server configuration carries every setting, and the buffer sizes it needs', () => {
   const conf = xorgConfig(spiceSettings({ spice_codec: 'gstreamer:h264', streaming: 'all', image_compression: 'glz', jpeg_wan: 'never', zlib_wan: 'always', deferred_fps: 20, resolution: '1920x1080' }, { warmupS: 0, durationS: 1 }), 5999);
-  for (const line of ['"SpicePort" "5999"', '"SpiceVideoCodecs" "gstreamer:h264"', '"SpiceStreamingVideo" "all"', '"SpiceImageCompression" "glz"', '"SpiceJpegWanCompression" "never"', '"SpiceZlibGlzWanCompression" "always"', '"SpiceDeferredFPS" "20"', 'Virtual 1920 1080', '"CommandBufferSize" "128"', '"SpiceAddr" "127.0.0.1"']) {
+  for (const line of [
+    '"SpicePort" "5999"',
+    '"SpiceVideoCodecs" "gstreamer:h264"',
+    '"SpiceStreamingVideo" "all"',
+    '"SpiceImageCompression" "glz"',
+    '"SpiceJpegWanCompression" "never"',
+    '"SpiceZlibGlzWanCompression" "always"',
+    '"SpiceDeferredFPS" "20"',
+    'Virtual 1920 1080',
+    '"CommandBufferSize" "128"',
+    '"SpiceAddr" "127.0.0.1"',
+  ]) {
     assert.ok(conf.includes(line), line);
   }
 });
@@ -236,11 +266,7 @@ test('kill -9 of the engine in the middle of a SPICE point: after the next start
   // Wait until the point's whole chain runs: its 10 process groups (3 agents, then server, frames,
   // player, relay, screen, client, grab) recorded, and the client showing the guest's screen. By
   // condition, with a deadline only against a hang: a busy machine may take a minute to get there.
-  const running = () =>
-    existsSync(live) &&
-    readdirSync(live).length >= 10 &&
-    existsSync(staging) &&
-    readdirSync(staging).some((d) => existsSync(join(staging, d, 'client.log')) && readFileSync(join(staging, d, 'client.log'), 'utf8').includes('Create primary canvas'));
+  const running = () => existsSync(live) && readdirSync(live).length >= 10 && existsSync(staging) && readdirSync(staging).some((d) => existsSync(join(staging, d, 'client.log')) && readFileSync(join(staging, d, 'client.log'), 'utf8').includes('Create primary canvas'));
   const deadline = Date.now() + 180_000;
   while (!running() && Date.now() < deadline && engine.exitCode === null) await sleep(200);
   assert.ok(running(), `the SPICE point was not running ${engine.exitCode === null ? 'after 180 s' : `: the engine exited with ${engine.exitCode}`}`);

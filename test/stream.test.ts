@@ -41,11 +41,14 @@ async function frameRows(set: ResultSet, sql: string): Promise<Record<string, un
 const m = (p: PointRecord, k: string) => p.metrics[k] as number;
 
 test('5 s of 720p30 H.264 through guest, host and client: every frame, every stage, in order, none lost', async () => {
-  const { points, set } = await runYaml('clean', `name: clean
+  const { points, set } = await runYaml(
+    'clean',
+    `name: clean
 workload: {type: stream, resolution: 1280x720, fps: 30, scene: scrolling, bitrate: 2M}
 matrix: {codec: h264}
 duration: 5s
-`);
+`,
+  );
   const p = points[0]!;
   assert.equal(p.outcome.status, 'ok', JSON.stringify(p.outcome));
   // A tick the guest skips (its encoder still busy, or the machine loaded) is counted, never
@@ -57,7 +60,10 @@ duration: 5s
   const rows = await frameRows(set, 'SELECT * FROM frames ORDER BY frame');
   assert.equal(rows.length, m(p, 'frames.sent'));
   // Frame numbers are tick numbers: the ticks missing from the table are exactly the skipped ones.
-  assert.ok(rows.every((r) => Number.isInteger(r['frame']) && (r['frame'] as number) >= 0 && (r['frame'] as number) < 150), 'every frame number is one of the 150 ticks');
+  assert.ok(
+    rows.every((r) => Number.isInteger(r['frame']) && (r['frame'] as number) >= 0 && (r['frame'] as number) < 150),
+    'every frame number is one of the 150 ticks',
+  );
   assert.equal(150 - new Set(rows.map((r) => r['frame'])).size, m(p, 'guest.skipped'), 'a skipped tick shows as a gap in the frame numbers');
   const order = ['capture_start', 'capture_end', 'enc_end', 'host_in', 'recv_end', 'dec_start', 'dec_end'];
   rows.forEach((r, i) => {
@@ -125,11 +131,17 @@ test("the client's PSNR matches FFmpeg's psnr filter on the same decoded and sou
   const raw = ['-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${w}x${h}`];
   const r = spawnSync('ffmpeg', ['-hide_banner', '-nostats', ...raw, '-i', join(dir, 'decoded.yuv'), ...raw, '-i', join(dir, 'ref.yuv'), '-lavfi', `psnr=stats_file=${join(dir, 'psnr.log')}`, '-f', 'null', '-'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
-  const ffmpeg = readFileSync(join(dir, 'psnr.log'), 'utf8').trim().split('\n').map((l) => Number(/psnr_y:(\S+)/.exec(l)![1]));
+  const ffmpeg = readFileSync(join(dir, 'psnr.log'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => Number(/psnr_y:(\S+)/.exec(l)![1]));
   const report = JSON.parse(readFileSync(join(dir, 'client.json'), 'utf8')) as RoleReport;
   const ours = new Map((report.frames as ClientFrame[]).map((f) => [f.frame, f.psnr]));
   assert.equal(ffmpeg.length, numbers.length, 'FFmpeg compared every dumped frame');
-  assert.ok(numbers.every((n) => typeof ours.get(n) === 'number'), 'the client measured every frame it dumped');
+  assert.ok(
+    numbers.every((n) => typeof ours.get(n) === 'number'),
+    'the client measured every frame it dumped',
+  );
   let worst = 0;
   numbers.forEach((n, i) => {
     const a = ours.get(n)!;
@@ -137,11 +149,16 @@ test("the client's PSNR matches FFmpeg's psnr filter on the same decoded and sou
     worst = Math.max(worst, Math.abs(a - b));
   });
   assert.ok(worst <= 0.1, `largest difference ${worst.toFixed(4)} dB over ${numbers.length} frames`);
-  assert.ok(ffmpeg.some((x) => x < 45), 'the stream was lossy enough for the check to mean something');
+  assert.ok(
+    ffmpeg.some((x) => x < 45),
+    'the stream was lossy enough for the check to mean something',
+  );
 });
 
 test('emulated network: 30 ms delay, a 2 Mbit/s limit, 5 % loss over UDP', async () => {
-  const { points, set } = await runYaml('net', `name: net
+  const { points, set } = await runYaml(
+    'net',
+    `name: net
 workload: {type: stream, resolution: 640x360, fps: 30, scene: motion, codec: h264}
 matrix:
   case: [delay, rate, loss]
@@ -153,7 +170,8 @@ matrix:
   mtu: [1400, 1400, 600]
 link: [[case, net_delay, net_rate, net_loss, transport, bitrate, mtu]]
 duration: 4s
-`);
+`,
+  );
   const by = Object.fromEntries(points.map((p) => [p.params['case'] as string, p]));
   for (const p of points) assert.equal(p.outcome.status, 'ok', JSON.stringify(p.outcome));
 
@@ -186,12 +204,15 @@ duration: 4s
 });
 
 test('every codec streams at 640x360', async () => {
-  const { points } = await runYaml('codecs', `name: codecs
+  const { points } = await runYaml(
+    'codecs',
+    `name: codecs
 workload: {type: stream, resolution: 640x360, fps: 30, scene: drag, bitrate: 1M}
 matrix:
   codec: [h264, h265, vp8, vp9, av1, mjpeg]
 duration: 2s
-`);
+`,
+  );
   assert.equal(points.length, 6);
   for (const p of points) {
     assert.equal(p.outcome.status, 'ok', `${p.params['codec']}: ${JSON.stringify(p.outcome)}`);
@@ -205,7 +226,9 @@ duration: 2s
 });
 
 test('a bitrate change while streaming is applied and its time recorded', async () => {
-  const { points, set } = await runYaml('adapt', `name: adapt
+  const { points, set } = await runYaml(
+    'adapt',
+    `name: adapt
 workload:
   type: stream
   resolution: 640x360
@@ -214,7 +237,8 @@ workload:
   schedule: [{at: 1.5s, bitrate: 200k}]
 matrix: {codec: h264}
 duration: 3s
-`);
+`,
+  );
   const p = points[0]!;
   assert.equal(p.outcome.status, 'ok');
   assert.equal(m(p, 'controls'), 1);

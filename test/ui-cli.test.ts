@@ -65,7 +65,7 @@ test('ui beyond loopback makes a token, prints the address with it, serves the p
   }
 });
 
-test('ui ends on SIGTERM whatever a request is doing; a FIFO in place of a run\'s samples.parquet holds up no route', { timeout: 300_000 }, async (t) => {
+test("ui ends on SIGTERM whatever a request is doing; a FIFO in place of a run's samples.parquet holds up no route", { timeout: 300_000 }, async (t) => {
   await (buildWeb as (o: { quiet: boolean }) => Promise<boolean>)({ quiet: true });
   const tmp = mkdtempSync(join(tmpdir(), 'sb-ui-fifo-'));
   const setDir = join(tmp, 'set');
@@ -110,7 +110,10 @@ test('ui ends on SIGTERM whatever a request is doing; a FIFO in place of a run\'
     assert.deepEqual(s.body['problems'], [{ file: 'samples.parquet', problem: 'not a file', error: `${samples} is a FIFO (named pipe), not a Parquet file: not read`, affects: "the agents' samples (CPU, memory, network, processes, GPU, custom probes)" }]);
     const info = await ask('/api/run', { set: 'old-stream', key: a, rep: '1' });
     assert.equal(info.status, 200, info.body.error);
-    assert.ok((info.body['series'] as { id: string }[]).some((x) => x.id === 'frames:client:latency_ms'), 'the frames of that run are still there');
+    assert.ok(
+      (info.body['series'] as { id: string }[]).some((x) => x.id === 'frames:client:latency_ms'),
+      'the frames of that run are still there',
+    );
     // SIGTERM with requests in flight: ui ends, with 0 (its documented code for Ctrl-C and SIGTERM).
     const inFlight = [ask('/api/run/frames', { set: 'old-stream', key: a, rep: '1' }), ask('/api/run', { set: 'old-stream', key: a, rep: '1' })].map((p) => p.catch(() => undefined));
     const ended = new Promise<number | null>((ok) => child.once('exit', (code) => ok(code)));

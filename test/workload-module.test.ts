@@ -28,15 +28,25 @@ const ROOT = new URL('..', import.meta.url).pathname;
 const CLI = join(ROOT, 'bin/streambench.js');
 const work = mkdtempSync(join(tmpdir(), 'sb-workload-module-'));
 chmodSync(work, 0o755);
-const ip = Object.values(networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
+const ip = Object.values(networkInterfaces())
+  .flat()
+  .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
 const started: ChildProcess[] = [];
 
 after(async () => {
-  await Promise.all(started.map((c) => new Promise<void>((resolve) => {
-    if (c.exitCode !== null || c.signalCode !== null) { resolve(); return; }
-    c.once('exit', () => resolve());
-    c.kill('SIGTERM');
-  })));
+  await Promise.all(
+    started.map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          if (c.exitCode !== null || c.signalCode !== null) {
+            resolve();
+            return;
+          }
+          c.once('exit', () => resolve());
+          c.kill('SIGTERM');
+        }),
+    ),
+  );
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -61,7 +71,10 @@ async function runFile(name: string, text: string, executor?: (b: Awaited<Return
 
 /** What every executor's pingpong points must show: the count each asked for answered, a round trip timed, the workload's name and its roles' conditions. */
 function checkPoints(recs: PointRecord[]): void {
-  assert.deepEqual(recs.map((r) => r.params['count']), [2, 3]);
+  assert.deepEqual(
+    recs.map((r) => r.params['count']),
+    [2, 3],
+  );
   for (const r of recs) {
     assert.equal(r.outcome.status, 'ok', JSON.stringify(r.outcome));
     assert.equal(r.workload, 'pingpong');
@@ -80,7 +93,10 @@ test('a workload module resolves from a file: its own parameter typed, its own v
   writeFileSync(file, `name: ok\n${BODY}`);
   const b = await loadBenchmark(file);
   assert.equal(b.params['count']?.source, 'workload');
-  assert.deepEqual(b.recording?.agents.map((a) => a.role), ['server', 'client']);
+  assert.deepEqual(
+    b.recording?.agents.map((a) => a.role),
+    ['server', 'client'],
+  );
 });
 
 test('the local executor runs it, its two roles on this machine with a recording agent each', { timeout: 300_000 }, async () => {
@@ -103,7 +119,13 @@ test('the agents executor runs it, each role through the agent named for it', { 
   writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
   process.env['SB_PINGPONG_TOKEN'] = token;
   const urls = { server: await agent('server', tokenFile), client: await agent('client', tokenFile) };
-  const recs = await runFile('agents', `name: agents\n${BODY}recording:\n  agents:\n${Object.entries(urls).map(([r, u]) => `    ${r}: {url: '${u}', token_env: SB_PINGPONG_TOKEN}\n`).join('')}`, (b) => new AgentsExecutor(b));
+  const recs = await runFile(
+    'agents',
+    `name: agents\n${BODY}recording:\n  agents:\n${Object.entries(urls)
+      .map(([r, u]) => `    ${r}: {url: '${u}', token_env: SB_PINGPONG_TOKEN}\n`)
+      .join('')}`,
+    (b) => new AgentsExecutor(b),
+  );
   checkPoints(recs);
   for (const r of recs) {
     assert.ok(r.executor?.kind === 'agents', JSON.stringify(r.executor));

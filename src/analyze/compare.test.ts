@@ -32,7 +32,10 @@ test('a set against itself rerun: no real change, and the gate passes', () => {
   assert.equal(r.matched, 12);
   assert.equal(r.changes.length, 24);
   assert.ok(r.changes.every((c) => c.test === 'welch'));
-  assert.deepEqual(r.changes.filter((c) => c.real), []);
+  assert.deepEqual(
+    r.changes.filter((c) => c.real),
+    [],
+  );
   assert.equal(r.fail, false);
   assert.equal(r.correction, 'holm');
 });
@@ -44,7 +47,10 @@ test('one setting made slower: exactly that change is real and breaks the rule',
   assert.equal(real[0]!.metric, 'latency.p95');
   assert.ok(target(real[0]!.params));
   assert.ok(real[0]!.ci[0] > 0 && Math.abs(real[0]!.relative - 0.2) < 0.05, JSON.stringify(real[0]));
-  assert.deepEqual(r.failures.map((f) => [f.rule, target(f.params)]), [['latency.p95>+5%', true]]);
+  assert.deepEqual(
+    r.failures.map((f) => [f.rule, target(f.params)]),
+    [['latency.p95>+5%', true]],
+  );
   assert.equal(r.fail, true);
   // A threshold above the change does not fire.
   assert.equal(compare(recordSet(1, 5), recordSet(2, 5, target), { failOn: ['latency.p95>+30%'] }).fail, false);
@@ -53,7 +59,10 @@ test('one setting made slower: exactly that change is real and breaks the rule',
 test('one run on a side: tested against the pooled noise, and said so; no repetitions at all: no test', () => {
   const r = compare(recordSet(1, 3), recordSet(2, 1, target), { metrics: ['latency.p95'] });
   assert.ok(r.changes.every((c) => c.test === 'pooled' && c.df === 24));
-  assert.deepEqual(r.changes.filter((c) => c.real).map((c) => target(c.params)), [true]);
+  assert.deepEqual(
+    r.changes.filter((c) => c.real).map((c) => target(c.params)),
+    [true],
+  );
   assert.ok(r.notes.some((n) => n.includes('pooled noise')));
   const none = compare(recordSet(1, 1), recordSet(2, 1, target), { metrics: ['latency.p95'] });
   assert.ok(none.changes.every((c) => c.test === 'none' && Number.isNaN(c.p) && !c.real));
@@ -73,8 +82,14 @@ test('unmatched settings are listed on their side', () => {
 test('rules: parsed, and bad ones are one-line InputErrors', () => {
   assert.deepEqual(parseRule('latency.p95>+5%'), { text: 'latency.p95>+5%', metric: 'latency.p95', op: '>', value: 0.05, relative: true });
   assert.deepEqual(parseRule('client.fps < -2'), { text: 'client.fps < -2', metric: 'client.fps', op: '<', value: -2, relative: false });
-  assert.throws(() => parseRule('latency.p95 grows'), (e: unknown) => e instanceof InputError && /^--fail-on: "latency\.p95 grows" is not a rule: expected METRIC>\+N%/.test(e.message));
-  assert.throws(() => compare(recordSet(1, 2), recordSet(2, 2), { failOn: ['client.psnr>+1%'] }), (e: unknown) => e instanceof InputError && /client\.psnr is not among the compared metrics/.test(e.message));
+  assert.throws(
+    () => parseRule('latency.p95 grows'),
+    (e: unknown) => e instanceof InputError && /^--fail-on: "latency\.p95 grows" is not a rule: expected METRIC>\+N%/.test(e.message),
+  );
+  assert.throws(
+    () => compare(recordSet(1, 2), recordSet(2, 2), { failOn: ['client.psnr>+1%'] }),
+    (e: unknown) => e instanceof InputError && /client\.psnr is not among the compared metrics/.test(e.message),
+  );
 });
 
 /** Sets with 30 metrics of pure noise beside latency.p95, which `shift` raises at the target setting. */
@@ -107,7 +122,10 @@ test('the correction family is the gated metrics: metrics added beside the gate 
   assert.ok(Math.abs(hit.pAdj - Math.min(1, hit.p * 12)) < 1e-12, `Holm over the 12 gated tests: ${hit.pAdj}`);
   assert.equal(hit.family, 'gated');
   assert.equal(gated.fail, true);
-  assert.deepEqual(gated.failures.map((f) => [f.metric, target(f.params)]), [['latency.p95', true]]);
+  assert.deepEqual(
+    gated.failures.map((f) => [f.metric, target(f.params)]),
+    [['latency.p95', true]],
+  );
   // The metrics no rule names are corrected among themselves (a family of their own), gating nothing.
   assert.deepEqual(gated.others, { metrics: Array.from({ length: 30 }, (_, k) => `other.m${String(k).padStart(2, '0')}`), tests: 360 });
   assert.ok(gated.changes.filter((c) => c.metric !== 'latency.p95').every((c) => c.family === 'other'));

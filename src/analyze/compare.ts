@@ -228,8 +228,14 @@ export function compare(base: CompareSet, next: CompareSet, opts: CompareOptions
     });
     return cs.length;
   };
-  const gatedTests = correct(changes.filter((c) => gatedMetrics.includes(c.metric)), 'gated');
-  const otherTests = correct(changes.filter((c) => !gatedMetrics.includes(c.metric)), 'other');
+  const gatedTests = correct(
+    changes.filter((c) => gatedMetrics.includes(c.metric)),
+    'gated',
+  );
+  const otherTests = correct(
+    changes.filter((c) => !gatedMetrics.includes(c.metric)),
+    'other',
+  );
   const failures: Failure[] = [];
   for (const r of rules) {
     for (const c of changes) {

@@ -100,15 +100,27 @@ test('an aliased parameter is left out with a rank-deficiency warning, and colli
   ds.params.push({ name: 'x2', kind: 'numeric' });
   for (const r of ds.rows) r.params = { ...r.params, x2: 2 * (r.params.x as number) };
   const r = fit(ds, { forms: ['linear'] });
-  assert.ok(r.warnings.some((w) => /^rank deficiency: x2 /.test(w)), r.warnings.join('\n'));
-  assert.ok(r.warnings.some((w) => /^collinearity: x /.test(w)), r.warnings.join('\n'));
-  assert.deepEqual(r.terms.map((t) => t.name), ['(intercept)', 'x']);
+  assert.ok(
+    r.warnings.some((w) => /^rank deficiency: x2 /.test(w)),
+    r.warnings.join('\n'),
+  );
+  assert.ok(
+    r.warnings.some((w) => /^collinearity: x /.test(w)),
+    r.warnings.join('\n'),
+  );
+  assert.deepEqual(
+    r.terms.map((t) => t.name),
+    ['(intercept)', 'x'],
+  );
 });
 
 test('too few points is a warning', () => {
   const ds = synthetic({ values: { a: [1, 2, 3], b: [1, 2] }, reps: 1, seed: 2, noise: 0.1, formula: (p) => (p.a as number) + (p.b as number) });
   const r = fit(ds, { forms: ['linear'] });
-  assert.ok(r.warnings.some((w) => w.startsWith('too few points: 6 distinct points for 3 terms')), r.warnings.join('\n'));
+  assert.ok(
+    r.warnings.some((w) => w.startsWith('too few points: 6 distinct points for 3 terms')),
+    r.warnings.join('\n'),
+  );
 });
 
 test('predict: interval holds the truth inside the range, wider for one run than for the mean; extrapolation is flagged with its distance; an unseen category is refused', () => {
@@ -122,7 +134,10 @@ test('predict: interval holds the truth inside the range, wider for one run than
   assert.deepEqual(predict(r, { ...inside, 'resolution.width': 960, 'resolution.height': 540, fps: 45 }).outside, []);
   const far = predict(r, { ...inside, 'resolution.width': 1920, 'resolution.height': 1080, fps: 120 });
   assert.deepEqual(far.outside.map((o) => o.param).sort(), ['fps', 'pixel_rate']);
-  assert.deepEqual(far.outside.find((o) => o.param === 'fps'), { param: 'fps', value: 120, range: [15, 60], distance: 60, relative: 1 });
+  assert.deepEqual(
+    far.outside.find((o) => o.param === 'fps'),
+    { param: 'fps', value: 120, range: [15, 60], distance: 60, relative: 1 },
+  );
   const rate = far.outside.find((o) => o.param === 'pixel_rate')!;
   assert.deepEqual(rate.range, [640 * 360 * 15, 1920 * 1080 * 60]);
   assert.equal(rate.distance, 1920 * 1080 * 60);
@@ -134,16 +149,25 @@ test('predict: interval holds the truth inside the range, wider for one run than
     () => predict(r, { ...inside, scene: 'gaming' }),
     (e: unknown) => e instanceof InputError && e.message === 'model of y: scene=gaming: no run had it, so the model has no estimate for it (measured: typing, video)',
   );
-  assert.throws(() => predict(r, { fps: 30 }), (e: unknown) => e instanceof InputError && /no value for parameter "resolution\.width"/.test(e.message));
+  assert.throws(
+    () => predict(r, { fps: 30 }),
+    (e: unknown) => e instanceof InputError && /no value for parameter "resolution\.width"/.test(e.message),
+  );
 });
 
 test('a parameter that did not vary: another category is refused, another number is outside a range of one value', () => {
   const ds = synthetic({ values: { x: [1, 2, 3, 4, 5, 6], codec: ['h264'], threads: [1] }, reps: 2, seed: 9, noise: 0.1, formula: (p) => 2 * (p.x as number) });
   const r = fit(ds, { forms: ['linear'] });
-  assert.deepEqual(r.model.params.map((p) => p.name), ['x']);
+  assert.deepEqual(
+    r.model.params.map((p) => p.name),
+    ['x'],
+  );
   assert.deepEqual(predict(r, { x: 3 }).outside, []);
   assert.deepEqual(predict(r, { x: 3, codec: 'h264', threads: 1 }).outside, []);
-  assert.throws(() => predict(r, { x: 3, codec: 'vp8' }), (e: unknown) => e instanceof InputError && /codec=vp8: no run had it.*\(measured: h264\)$/.test(e.message));
+  assert.throws(
+    () => predict(r, { x: 3, codec: 'vp8' }),
+    (e: unknown) => e instanceof InputError && /codec=vp8: no run had it.*\(measured: h264\)$/.test(e.message),
+  );
   assert.deepEqual(predict(r, { x: 3, threads: 4 }).outside, [{ param: 'threads', value: 4, range: [1, 1], distance: 3, relative: 3 }]);
 });
 
@@ -175,15 +199,25 @@ test('two frame sizes that both vary: no guess (physics left out, a warning asks
   assert.ok(told.candidates.some((c) => c.form === 'physics'));
   assert.ok(!told.warnings.some((w) => w.startsWith('physics forms not tried')), told.warnings.join('\n'));
   // The other frame size enters as a number of its own in the physics forms.
-  if (told.form.startsWith('physics')) assert.ok(told.terms.some((t) => t.name.includes('screen.pixels')), told.formula);
-  assert.throws(() => fit(ds, { physics: { pixels: 'fps' } }), (e: unknown) => e instanceof InputError && /--pixels-from fps: not a frame size of these runs \(frame sizes: screen, window\)/.test(e.message));
+  if (told.form.startsWith('physics'))
+    assert.ok(
+      told.terms.some((t) => t.name.includes('screen.pixels')),
+      told.formula,
+    );
+  assert.throws(
+    () => fit(ds, { physics: { pixels: 'fps' } }),
+    (e: unknown) => e instanceof InputError && /--pixels-from fps: not a frame size of these runs \(frame sizes: screen, window\)/.test(e.message),
+  );
 });
 
 test('the same model whatever the parameters and point keys are called: same prediction to the last digit', () => {
   const values = { a: [1, 2, 4, 8], b: [10, 20, 40], codec: ['h264', 'vp8'] };
   const ds = synthetic({ values, reps: 2, seed: 11, noise: 0.1, multiplicative: true, formula: (p) => 3 * (p.a as number) ** 1.2 * (p.b as number) ** -0.5 * (p.codec === 'vp8' ? 1.5 : 1) });
   // Keys hash the names with the values (as a set's point keys do): other names, other keys, in another order.
-  const hash = (text: string) => Array.from(text).reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7).toString(16);
+  const hash = (text: string) =>
+    Array.from(text)
+      .reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7)
+      .toString(16);
   const renamed = (names: Record<string, string>) => ({
     params: ds.params.map((p) => ({ ...p, name: names[p.name]! })),
     rows: ds.rows.map((r) => {
@@ -208,24 +242,41 @@ test('a model saved before the declarations decided (physics atoms without their
   for (const p of old.model.params) delete p.of;
   delete old.model.fixed;
   assert.deepEqual(predict(old, at), predict(r, at));
-  assert.deepEqual(predict(old, { ...at, 'resolution.width': 1920, 'resolution.height': 1080, fps: 120 }).outside.map((o) => o.param).sort(), ['fps', 'pixel_rate']);
+  assert.deepEqual(
+    predict(old, { ...at, 'resolution.width': 1920, 'resolution.height': 1080, fps: 120 })
+      .outside.map((o) => o.param)
+      .sort(),
+    ['fps', 'pixel_rate'],
+  );
 });
 
 test('by: one model per level, each with its own slope; predict picks the level', () => {
   const r = fit(synthetic({ values: stream, reps: 2, seed: 6, noise: 1, formula: cpu, declare }), { by: 'scene' });
   assert.equal(r.by, 'scene');
-  assert.deepEqual(r.levels.map((l) => l.level), ['typing', 'video']);
+  assert.deepEqual(
+    r.levels.map((l) => l.level),
+    ['typing', 'video'],
+  );
   for (const l of r.levels) assert.ok(!l.terms.some((t) => t.name.includes('scene')), l.formula);
   const p = predict(r, { 'resolution.width': 1280, 'resolution.height': 720, fps: 30, bitrate: 1e6, scene: 'video' });
   assert.equal(p.level, 'video');
-  assert.throws(() => predict(r, { fps: 30, scene: 'idle' }), (e: unknown) => e instanceof InputError && e.message === 'model of y: scene=idle: no run had it, so the model has no estimate for it (measured: typing, video)');
+  assert.throws(
+    () => predict(r, { fps: 30, scene: 'idle' }),
+    (e: unknown) => e instanceof InputError && e.message === 'model of y: scene=idle: no run had it, so the model has no estimate for it (measured: typing, video)',
+  );
 });
 
 test('bad input: a run without a parameter value is a one-line InputError naming the run', () => {
   const ds = synthetic({ values: { a: [1, 2, 3] }, reps: 1, seed: 1, noise: 0, formula: (p) => p.a as number });
   ds.params.push({ name: 'codec', kind: 'categorical' });
-  assert.throws(() => fit(ds), (e: unknown) => e instanceof InputError && e.message === 'metric y: run p0#0 has no value for parameter "codec"');
-  assert.throws(() => fit({ ...ds, params: ds.params.slice(0, 1) }, { by: 'codec' }), (e: unknown) => e instanceof InputError && /--by codec: no such parameter/.test(e.message));
+  assert.throws(
+    () => fit(ds),
+    (e: unknown) => e instanceof InputError && e.message === 'metric y: run p0#0 has no value for parameter "codec"',
+  );
+  assert.throws(
+    () => fit({ ...ds, params: ds.params.slice(0, 1) }, { by: 'codec' }),
+    (e: unknown) => e instanceof InputError && /--by codec: no such parameter/.test(e.message),
+  );
 });
 
 test("a log form predicts the mean (Duan's smearing), not the median: lognormal runs of known sigma", () => {
@@ -237,7 +288,10 @@ test("a log form predicts the mean (Duan's smearing), not the median: lognormal 
   const lift = Math.exp((sigma * sigma) / 2);
   // At a measured setting and at one between the measured ones, the mean within 10 % (the
   // prediction's own se on the log scale is about 4 %), and far from the median.
-  for (const at of [{ a: 2, b: 20 }, { a: 3, b: 30 }]) {
+  for (const at of [
+    { a: 2, b: 20 },
+    { a: 3, b: 30 },
+  ]) {
     const p = predict(r, at);
     const mean = f(at) * lift;
     assert.ok(Math.abs(p.value / mean - 1) < 0.1, `at ${JSON.stringify(at)}: predicted ${p.value}, true mean ${mean}, median ${f(at)}`);

@@ -192,11 +192,19 @@ export function physicsOf(params: readonly ParamInfo[], rows: readonly Row[], ch
   const frame = pick(frames, choice.pixels, '--pixels-from', 'frame size', 'a parameter of type resolution is one');
   const rate = pick(rates, choice.fps, '--fps-from', 'frame rate', 'a number whose unit is fps is one');
   const bitrate = pick(bitrates, choice.bitrate, '--bitrate-from', 'bitrate', 'a parameter of type bitrate is one');
-  const names = (cands: Source[]) => cands.filter(varies).map((x) => x.name).join(' or ');
+  const names = (cands: Source[]) =>
+    cands
+      .filter(varies)
+      .map((x) => x.name)
+      .join(' or ');
   if (frame === 'ambiguous') warnings.push(`physics forms not tried: the pixel rate could take its frame size from ${names(frames)}: --pixels-from NAME says which`);
   if (rate === 'ambiguous') warnings.push(`physics forms not tried: the pixel rate could take its frame rate from ${names(rates)}: --fps-from NAME says which`);
   if (frame === undefined || rate === undefined || frame === 'ambiguous' || rate === 'ambiguous') {
-    for (const [asked, flag] of [[choice.pixels, '--pixels-from'], [choice.fps, '--fps-from'], [choice.bitrate, '--bitrate-from']] as const) {
+    for (const [asked, flag] of [
+      [choice.pixels, '--pixels-from'],
+      [choice.fps, '--fps-from'],
+      [choice.bitrate, '--bitrate-from'],
+    ] as const) {
       if (asked !== undefined && frame !== 'ambiguous' && rate !== 'ambiguous') {
         warnings.push(`${flag} ${asked}: no physics form, for want of ${frame === undefined ? 'a frame size (a parameter of type resolution)' : 'a frame rate (a number whose unit is fps)'}`);
       }
@@ -224,7 +232,9 @@ export function candidateForms(params: readonly ParamInfo[], rows: readonly Row[
   const columns = (p: ParamInfo, log: boolean): Atom[][] =>
     p.kind === 'numeric'
       ? [[{ kind: 'num', param: p.name, log: log && positive(p.name) }]]
-      : levelsOf(rows, p.name).slice(1).map((level) => [{ kind: 'level', param: p.name, level }]);
+      : levelsOf(rows, p.name)
+          .slice(1)
+          .map((level) => [{ kind: 'level', param: p.name, level }]);
   const mains = (ps: readonly ParamInfo[], log: boolean) => ps.map((p) => columns(p, log));
   const withPairs = (cols: Atom[][][]): Atom[][] => {
     const out = cols.flat();
@@ -365,11 +375,22 @@ function collinearity(active: readonly ParamInfo[], rows: readonly Row[]): strin
   if (numeric.length === 0 || active.length < 2) return [];
   const others = (skip: string): TermSpec[] => [
     INTERCEPT,
-    ...active.filter((p) => p.name !== skip).flatMap((p) => (p.kind === 'numeric' ? [term([{ kind: 'num', param: p.name }])] : levelsOf(rows, p.name).slice(1).map((level) => term([{ kind: 'level', param: p.name, level }])))),
+    ...active
+      .filter((p) => p.name !== skip)
+      .flatMap((p) =>
+        p.kind === 'numeric'
+          ? [term([{ kind: 'num', param: p.name }])]
+          : levelsOf(rows, p.name)
+              .slice(1)
+              .map((level) => term([{ kind: 'level', param: p.name, level }])),
+      ),
   ];
   const out: string[] = [];
   for (const p of numeric) {
-    const r2 = ols(designMatrix(others(p.name), rows), rows.map((r) => r.params[p.name] as number)).r2;
+    const r2 = ols(
+      designMatrix(others(p.name), rows),
+      rows.map((r) => r.params[p.name] as number),
+    ).r2;
     const vif = 1 / (1 - r2);
     if (vif > VIF_LIMIT) out.push(`collinearity: ${p.name} is nearly determined by the other parameters in this design (VIF ${Number.isFinite(vif) ? fmt(vif) : 'infinite'} > ${VIF_LIMIT}): its own effect is uncertain`);
   }
@@ -391,7 +412,17 @@ export function fit(ds: Dataset, opts: FitOptions = {}): FitResult | FitByResult
   return {
     metric,
     by,
-    levels: levelsOf(rows, by).map((level) => ({ level, ...fitRows(metric, params, rows.filter((r) => String(r.params[by]) === level), opts, 0, ds.source) })),
+    levels: levelsOf(rows, by).map((level) => ({
+      level,
+      ...fitRows(
+        metric,
+        params,
+        rows.filter((r) => String(r.params[by]) === level),
+        opts,
+        0,
+        ds.source,
+      ),
+    })),
   };
 }
 
@@ -539,7 +570,13 @@ export function predict(result: FitResult | FitByResult, params: Record<string, 
     const v = params[result.by];
     const at = result.levels.find((l) => l.level === String(v));
     if (!at) {
-      if (v !== undefined) throw unseen(result.metric, result.by, String(v), result.levels.map((l) => l.level));
+      if (v !== undefined)
+        throw unseen(
+          result.metric,
+          result.by,
+          String(v),
+          result.levels.map((l) => l.level),
+        );
       throw InputError.single(`model of ${result.metric}`, `no value for ${result.by}, which the model is split by`, `levels: ${result.levels.map((l) => l.level).join(', ')}`);
     }
     return { ...predict(at, params), level: at.level };

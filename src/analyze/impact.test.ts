@@ -26,7 +26,10 @@ test('impact ranks the parameters in the known order, finds the one interaction,
   // The large shares lie well inside their intervals.
   for (const name of ['a', 'b']) assert.ok(!share(r, name).outside && share(r, name).ci[0] > 0.05, `${name}: ${share(r, name).ci.join(',')}`);
   assert.equal(r.noise.df, 72 * 2);
-  assert.deepEqual(r.warnings.filter((w) => !/outside (its|their) bootstrap interval/.test(w)), []);
+  assert.deepEqual(
+    r.warnings.filter((w) => !/outside (its|their) bootstrap interval/.test(w)),
+    [],
+  );
 });
 
 test('a parameter with no effect is indistinguishable from noise: its F test passes in about 95 % of 40 sets', () => {
@@ -36,7 +39,7 @@ test('a parameter with no effect is indistinguishable from noise: its F test pas
     const d = share(r, 'd');
     if (d.p > 0.05) quiet++;
     // Its share stays at the size noise alone gives a 2-column factor: 2 x noise variance / total SS.
-    assert.ok(d.share < (6 * r.noise.share) / r.noise.df * 2, `seed ${seed}: d ${d.share}, noise ${r.noise.share} over ${r.noise.df} df`);
+    assert.ok(d.share < ((6 * r.noise.share) / r.noise.df) * 2, `seed ${seed}: d ${d.share}, noise ${r.noise.share} over ${r.noise.df} df`);
   }
   // Binomial(40, 0.95) falls under 33 with probability < 0.001; a test that reads noise as an effect
   // (e.g. against the wrong error term) fails it.
@@ -69,7 +72,10 @@ test('a sparse design (a random half of the points) keeps the order', () => {
 
 test('without repetitions the noise is the residual, and a warning says so', () => {
   const r = impact(synthetic({ values, reps: 1, seed: 2, noise: 1, formula }));
-  assert.ok(r.warnings.some((w) => w.startsWith('no repetitions')), r.warnings.join('\n'));
+  assert.ok(
+    r.warnings.some((w) => w.startsWith('no repetitions')),
+    r.warnings.join('\n'),
+  );
   assert.ok(!r.factors.some((f) => f.name === 'other'));
   assert.ok(r.noise.share > 0 && Math.abs(sum(r) - 1) < 1e-12);
 });
@@ -80,7 +86,10 @@ test('a share outside its percentile interval stays outside it (the interval is 
   const d = share(r, 'd');
   assert.ok(d.ci[0] > d.share, `d: ${d.share} below its interval ${d.ci.join(',')} (a widened interval would start at the share)`);
   assert.equal(d.outside, true);
-  assert.ok(r.warnings.some((w) => /the shares? of (.*, )?d \(/.test(w) && /outside (its|their) bootstrap interval/.test(w)), r.warnings.join('\n'));
+  assert.ok(
+    r.warnings.some((w) => /the shares? of (.*, )?d \(/.test(w) && /outside (its|their) bootstrap interval/.test(w)),
+    r.warnings.join('\n'),
+  );
   // As many resamples as asked, 1,000 by default: the interval moves by little between seeds.
   const other = impact(synthetic({ values, reps: 2, seed: 1, noise: 1, formula }), { seed: 2 });
   assert.ok(Math.abs(share(other, 'd').ci[1] - d.ci[1]) < 0.2 * d.ci[1], `upper ends ${d.ci[1]}, ${share(other, 'd').ci[1]} with another bootstrap seed`);
@@ -90,5 +99,8 @@ test('the same seed gives the same intervals; a constant metric is a clear error
   const ds = synthetic({ values, reps: 2, seed: 5, noise: 1, formula });
   assert.deepEqual(impact(ds, { seed: 3 }), impact(ds, { seed: 3 }));
   const flat = synthetic({ values, reps: 2, seed: 5, noise: 0, formula: () => 4 });
-  assert.throws(() => impact(flat), (e: unknown) => e instanceof InputError && e.message === 'metric y: y is the same in every run (4): there is no variance to explain');
+  assert.throws(
+    () => impact(flat),
+    (e: unknown) => e instanceof InputError && e.message === 'metric y: y is the same in every run (4): there is no variance to explain',
+  );
 });

@@ -90,7 +90,13 @@ function code(params: readonly ParamInfo[], points: readonly PointRuns[]): Coded
       const m = values.reduce<number>((s, v) => s + Number(v), 0) / values.length;
       return [values.map((v) => Number(v) - m)];
     }
-    const levels = p.kind === 'numeric' ? distinct.map(Number).sort((x, y) => x - y).map(String) : distinct.sort();
+    const levels =
+      p.kind === 'numeric'
+        ? distinct
+            .map(Number)
+            .sort((x, y) => x - y)
+            .map(String)
+        : distinct.sort();
     return levels.slice(1).map((lv) => values.map((v) => (String(v) === lv ? 1 : 0)));
   });
   const pairs: Coded['pairs'] = [];
@@ -333,7 +339,10 @@ function decompose(coded: Coded, points: readonly PointRuns[], weights: readonly
       // A (nearly) singular full model: refit without each block, degrees of freedom from the ranks.
       const without = (block: readonly number[]) => {
         const drop = new Set(block);
-        const r = gram.ss(all.filter((j) => !drop.has(j)), true);
+        const r = gram.ss(
+          all.filter((j) => !drop.has(j)),
+          true,
+        );
         return test(full.ss - r.ss, full.rank - r.rank);
       };
       pPairs = pairIdx.map(without);

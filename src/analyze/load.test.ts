@@ -54,7 +54,10 @@ test('saturated runs are left out by default and counted; --include-flagged keep
   assert.equal(src.rows.length, 10);
   assert.deepEqual(src.leftOut, { saturated: 2 });
   assert.equal(src.notChecked, 2);
-  assert.ok(datasetOf(src, 'y').rows.every((r) => r.y < 100), 'the saturated figure of 1000 is not in the data');
+  assert.ok(
+    datasetOf(src, 'y').rows.every((r) => r.y < 100),
+    'the saturated figure of 1000 is not in the data',
+  );
   const note = runsNote(src);
   assert.match(note.text ?? '', /left out 2 saturated run\(s\).*--include-flagged keeps them; 2 run\(s\) recorded before conditions were checked/);
 

@@ -130,7 +130,14 @@ export async function openModelSource(set: ResultSet, wanted?: readonly string[]
 export function metricOf(src: Pick<ModelSource, 'set' | 'metrics'>, name: string): CatalogMetric {
   const m = src.metrics.find((x) => x.name === name);
   if (m) return m;
-  throw InputError.single(`--metric ${name}`, `${src.set.dir} has no numeric summary metric "${name}"`, suggestHint(name, src.metrics.map((x) => x.name)));
+  throw InputError.single(
+    `--metric ${name}`,
+    `${src.set.dir} has no numeric summary metric "${name}"`,
+    suggestHint(
+      name,
+      src.metrics.map((x) => x.name),
+    ),
+  );
 }
 
 /** The parameters of a set as the models see them, and how each run's cells become their values. */
@@ -178,7 +185,8 @@ export function datasetOf(src: ModelSource, metric: string, resolution: Resoluti
     const v = r.cells[col];
     return { key: r.key, rep: r.rep, params: Object.fromEntries(ps.map((p) => [p.info.name, p.value(r.cells)])), y: typeof v === 'number' ? v : NaN };
   });
-  if (rows.length === 0) throw new StoreError(`${src.set.dir} has no ok run${src.notOk > 0 ? ` (${src.notOk} failed or interrupted)` : ''}${src.leftOut.saturated > 0 ? ` that was not saturated (${src.leftOut.saturated} left out: --include-flagged keeps them)` : ''}: nothing to model`);
+  if (rows.length === 0)
+    throw new StoreError(`${src.set.dir} has no ok run${src.notOk > 0 ? ` (${src.notOk} failed or interrupted)` : ''}${src.leftOut.saturated > 0 ? ` that was not saturated (${src.leftOut.saturated} left out: --include-flagged keeps them)` : ''}: nothing to model`);
   return { params: ps.map((p) => p.info), rows, metric, source: src.set.dir };
 }
 
@@ -226,7 +234,15 @@ export function settingOf(decls: readonly SettingDecl[], sets: readonly { key: s
   const out: Record<string, number | string> = {};
   for (const { key, value } of sets) {
     const d = decls.find((x) => x.name === key);
-    if (!d) throw InputError.single(`--set ${key}=${String(value)}`, `no parameter "${key}" in the model's set`, suggestHint(key, decls.map((x) => x.name)));
+    if (!d)
+      throw InputError.single(
+        `--set ${key}=${String(value)}`,
+        `no parameter "${key}" in the model's set`,
+        suggestHint(
+          key,
+          decls.map((x) => x.name),
+        ),
+      );
     const decl: ParamDecl = d.decl ?? { name: d.name, type: d.type, doc: '', role: 'all', ...(d.unit ? { unit: d.unit } : {}), ...(d.allowed ? { values: d.allowed } : {}) };
     let typed: TypedValue;
     try {

@@ -16,7 +16,16 @@ test('Pareto front of a known set (maximise both scores)', () => {
     [9, 1], // a tie is on the front with its twin
     [0, 0],
   ];
-  assert.deepEqual(paretoFront(pts, (p) => p), [[1, 9], [2, 8], [5, 5], [9, 1], [9, 1]]);
+  assert.deepEqual(
+    paretoFront(pts, (p) => p),
+    [
+      [1, 9],
+      [2, 8],
+      [5, 5],
+      [9, 1],
+      [9, 1],
+    ],
+  );
 });
 
 const values = { fps: [15, 30, 60], bitrate: [1e6, 2e6, 4e6] };
@@ -45,11 +54,20 @@ test('two objectives: the front trades PSNR for CPU, and no setting on it is bea
 });
 
 test('no setting fits: the answer says so and gives the closest ones', () => {
-  const r = recommend(models, { maximize: ['client.psnr'], where: [{ metric: 'guest.cpu_pct', op: '<', value: 5 }, { param: 'fps', op: '>=', value: 30 }] });
+  const r = recommend(models, {
+    maximize: ['client.psnr'],
+    where: [
+      { metric: 'guest.cpu_pct', op: '<', value: 5 },
+      { param: 'fps', op: '>=', value: 30 },
+    ],
+  });
   assert.equal(r.fits, false);
   assert.deepEqual(r.best, []);
   assert.equal(r.closest.length, 5);
   for (let i = 1; i < r.closest.length; i++) assert.ok(r.closest[i]!.violation >= r.closest[i - 1]!.violation);
   assert.ok(r.closest[0]!.violations.length > 0);
-  assert.throws(() => recommend(models, { maximize: ['latency.p95'] }), (e: unknown) => e instanceof InputError && /no model of latency\.p95/.test(e.message));
+  assert.throws(
+    () => recommend(models, { maximize: ['latency.p95'] }),
+    (e: unknown) => e instanceof InputError && /no model of latency\.p95/.test(e.message),
+  );
 });

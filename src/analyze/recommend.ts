@@ -175,14 +175,20 @@ export function recommend(models: readonly Model[], opts: RecommendOptions): Rec
     candidates.push({ params, source, metrics, outside: [...outside], violations, violation });
   };
   for (const e of measured.values()) consider(e.params, 'measured', e.y);
-  for (const p of grid([...measured.values()].map((e) => e.params), opts.gridMax ?? 20000, frameParams(models))) consider(p, 'grid', {});
+  for (const p of grid(
+    [...measured.values()].map((e) => e.params),
+    opts.gridMax ?? 20000,
+    frameParams(models),
+  ))
+    consider(p, 'grid', {});
 
   const top = opts.top ?? 5;
-  const score = (c: Candidate) => objectives.map((o) => {
-    const m = c.metrics[o.metric]!;
-    const v = m.measured ?? m.value;
-    return o.sense === 'maximize' ? v : -v;
-  });
+  const score = (c: Candidate) =>
+    objectives.map((o) => {
+      const m = c.metrics[o.metric]!;
+      const v = m.measured ?? m.value;
+      return o.sense === 'maximize' ? v : -v;
+    });
   const feasible = candidates.filter((c) => c.violations.length === 0);
   const order = (a: Candidate, b: Candidate) => score(b)[0]! - score(a)[0]!;
   const best = objectives.length === 1 ? [...feasible].sort(order).slice(0, top) : paretoFront(feasible, score).sort(order);

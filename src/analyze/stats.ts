@@ -41,7 +41,10 @@ export function shuffle<T>(items: T[], rand: () => number): T[] {
 
 /** Holm's step-down adjustment: adjusted p-values in the input's order (NaN stays NaN and counts for nothing). */
 export function holm(ps: number[]): number[] {
-  const idx = ps.map((p, i) => [p, i] as const).filter(([p]) => !Number.isNaN(p)).sort((a, b) => a[0] - b[0]);
+  const idx = ps
+    .map((p, i) => [p, i] as const)
+    .filter(([p]) => !Number.isNaN(p))
+    .sort((a, b) => a[0] - b[0]);
   const m = idx.length;
   const out = ps.map(() => NaN);
   let running = 0;

@@ -146,7 +146,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     try {
       const fd = openSync(tmp, 'w');
       try {
-        for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off);
+        for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off);
         fsyncSync(fd);
       } finally {
         closeSync(fd);

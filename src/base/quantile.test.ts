@@ -4,7 +4,6 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { quantile } from './quantile.ts';
 import { seededRandom } from './random.ts';
 
-
 test('quantile agrees with DuckDB quantile_cont on random sets, sorted or not, with ties and negatives', async () => {
   const rnd = seededRandom(12);
   const sets: number[][] = [];

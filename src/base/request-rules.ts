@@ -58,7 +58,7 @@ export function checkRequest(rules: ServerRules, req: RequestInfo): Verdict {
   if (hostHeader !== undefined) {
     const host = parseHostHeader(hostHeader);
     if (!host || !hostAllowed(rules, host, loopback)) {
-      const expected = loopback ? 'a loopback name (localhost, 127.x.x.x, [::1])' : 'this machine\'s name or address, or a name given with --allow-host';
+      const expected = loopback ? 'a loopback name (localhost, 127.x.x.x, [::1])' : "this machine's name or address, or a name given with --allow-host";
       return { ok: false, status: 421, error: `Host '${hostHeader.slice(0, 100)}' is not ${expected}` };
     }
   }

@@ -35,11 +35,7 @@ export function matchPath(pattern: string, path: string): Record<string, string>
  * The first route of `routes` for this method and path, with its `:name` parts; else whether
  * some route has the path (another method: 405 for a server that says so) or none does (404).
  */
-export function findRoute<R extends { method: string; path: string }>(
-  routes: readonly R[],
-  method: string,
-  path: string,
-): { route: R; params: Record<string, string> } | { route: undefined; pathMatched: boolean } {
+export function findRoute<R extends { method: string; path: string }>(routes: readonly R[], method: string, path: string): { route: R; params: Record<string, string> } | { route: undefined; pathMatched: boolean } {
   let pathMatched = false;
   for (const route of routes) {
     const params = matchPath(route.path, path);

@@ -48,7 +48,10 @@ export function waitReady(child: ChildProcess, opts: ReadyOptions): Promise<Read
       lines.close();
       // Flowing with no reader: later output is dropped instead of filling the pipe.
       stdout.resume();
-      if (error === undefined) { resolve(line!); return; }
+      if (error === undefined) {
+        resolve(line!);
+        return;
+      }
       endGroup(child, opts.killGraceMs ?? 2000);
       reject(new Error(`${opts.name} ${error} ${see}`));
     };

@@ -35,7 +35,9 @@ export async function main(argv: string[], out: NodeJS.WriteStream = process.std
   const cmd = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   try {
     if (!cmd) throw InputError.single('streambench', `unknown command '${name}'`, suggestHint(name, Object.keys(COMMANDS)));
-    return await (await cmd.load())(rest, out);
+    return await (
+      await cmd.load()
+    )(rest, out);
   } catch (e) {
     return reportError(e, err);
   }

@@ -55,7 +55,10 @@ test('on a terminal: as many metric columns as fit its width; --metrics: every m
   const picked = summaryTable(records, ['crf'], { metrics: ['*.p1?.*', '/^exit/'] }).split('\n');
   assert.match(picked[0]!, /^crf\s+rep\s+status\s+exit_code$/);
   assert.equal(picked.at(-1), "1 of 14 metric columns match --metrics '*.p1?.*' '/^exit/'.");
-  assert.throws(() => summaryTable(records, ['crf'], { metrics: ['wal_time_s'] }), (e: unknown) => e instanceof InputError && /matches none of the 14 metrics.*did you mean 'wall_time_s'/s.test(e.message));
+  assert.throws(
+    () => summaryTable(records, ['crf'], { metrics: ['wal_time_s'] }),
+    (e: unknown) => e instanceof InputError && /matches none of the 14 metrics.*did you mean 'wall_time_s'/s.test(e.message),
+  );
 });
 
 test('flags under the table: one line per kind, counted over the points', () => {

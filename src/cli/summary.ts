@@ -45,10 +45,33 @@ export function summaryMetrics(records: readonly PointRecord[], params: readonly
   const candidates = all.filter((m) => m !== 'exit_code');
   if (opts.width === undefined) return { shown: candidates.slice(0, DEFAULT_METRIC_COLUMNS), all };
   const width = (header: string, values: unknown[]) => formatColumn(values).cells.reduce((w, c) => Math.max(w, c.length), header.length);
-  let used = params.reduce((a, p) => a + width(p, records.map((r) => r.params[p])) + 2, 0) + width('rep', records.map((r) => r.rep)) + 2 + width('status', records.map((r) => r.outcome.status));
+  let used =
+    params.reduce(
+      (a, p) =>
+        a +
+        width(
+          p,
+          records.map((r) => r.params[p]),
+        ) +
+        2,
+      0,
+    ) +
+    width(
+      'rep',
+      records.map((r) => r.rep),
+    ) +
+    2 +
+    width(
+      'status',
+      records.map((r) => r.outcome.status),
+    );
   const shown: string[] = [];
   for (const m of candidates) {
-    const w = width(m, records.map((r) => r.metrics[m])) + 2;
+    const w =
+      width(
+        m,
+        records.map((r) => r.metrics[m]),
+      ) + 2;
     if (shown.length >= MIN_METRIC_COLUMNS && used + w > opts.width) break;
     shown.push(m);
     used += w;
@@ -78,9 +101,10 @@ export function summaryTable(records: readonly PointRecord[], params: readonly s
   const hidden = all.filter((m) => !shown.includes(m));
   if (hidden.length === 0) return table;
   const some = hidden.slice(0, 6).join(', ') + (hidden.length > 6 ? ', ...' : '');
-  const note = opts.metrics && opts.metrics.length > 0 && !unmatched
-    ? `${shown.length} of ${all.length} metric columns match --metrics ${opts.metrics.map((m) => `'${m}'`).join(' ')}.`
-    : `${shown.length} of ${all.length} metric columns shown; ${hidden.length} hidden (${some}): --metrics PATTERN shows those it matches, e.g. --metrics '${examplePattern(hidden)}', or --metrics '*' for all.`;
+  const note =
+    opts.metrics && opts.metrics.length > 0 && !unmatched
+      ? `${shown.length} of ${all.length} metric columns match --metrics ${opts.metrics.map((m) => `'${m}'`).join(' ')}.`
+      : `${shown.length} of ${all.length} metric columns shown; ${hidden.length} hidden (${some}): --metrics PATTERN shows those it matches, e.g. --metrics '${examplePattern(hidden)}', or --metrics '*' for all.`;
   return `${table}\n${unmatched ? `${unmatched}\n` : ''}${note}`;
 }
 

@@ -18,15 +18,16 @@ test('each column gets the fewest digits (3 to 7) that keep its distinct values 
 });
 
 test('a table says when it rounded, and where the full values are', () => {
-  const t = renderTable(['x', 'cpu'], [['a', 12.341], ['b', 12.346], ['c', 3]], { fullValues: 'results export has them in full' });
-  assert.deepEqual(t.split('\n'), [
-    'x  cpu',
-    '-  -----',
-    'a  12.34',
-    'b  12.35',
-    'c  3',
-    "(numbers rounded to 4 significant digits, the fewest that keep each column's values apart; results export has them in full)",
-  ]);
+  const t = renderTable(
+    ['x', 'cpu'],
+    [
+      ['a', 12.341],
+      ['b', 12.346],
+      ['c', 3],
+    ],
+    { fullValues: 'results export has them in full' },
+  );
+  assert.deepEqual(t.split('\n'), ['x  cpu', '-  -----', 'a  12.34', 'b  12.35', 'c  3', "(numbers rounded to 4 significant digits, the fewest that keep each column's values apart; results export has them in full)"]);
   // Nothing rounded: no line.
   assert.equal(renderTable(['x'], [[1.5], [2]], { fullValues: 'x' }).split('\n').length, 4);
   assert.match(renderTable(['n'], [[1], [2], [3]], { maxRows: 2 }), /\.\.\. and 1 more row\(s\)$/);
@@ -43,6 +44,9 @@ test('--metrics: globs (commas for several) and /regular expressions/; a bad one
   assert.deepEqual(['clientXfps'].filter(metricMatcher(['client.fps'])), []);
   assert.deepEqual(pick('/proc\\.[^.]+\\.cpu/'), ['guest.proc.server.cpu_pct']);
   assert.deepEqual(pick('/^CLIENT/i', 'latency.*'), ['client.fps', 'client.bitrate', 'latency.p50']);
-  assert.throws(() => metricMatcher(['/(/']), (e: unknown) => e instanceof InputError && /--metrics: '\/\(\/' is not a regular expression/.test(e.message));
+  assert.throws(
+    () => metricMatcher(['/(/']),
+    (e: unknown) => e instanceof InputError && /--metrics: '\/\(\/' is not a regular expression/.test(e.message),
+  );
   assert.throws(() => metricMatcher(['a,,b']), InputError);
 });

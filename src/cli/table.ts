@@ -65,7 +65,11 @@ export function renderTable(header: readonly string[], rows: readonly (readonly 
   for (let i = 0; i < widths.length; i++) {
     for (const c of columns[i]!.cells) if (c.length > widths[i]!) widths[i] = c.length;
   }
-  const line = (r: readonly string[]) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  const line = (r: readonly string[]) =>
+    r
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   const out = [line(header), line(widths.map((w) => '-'.repeat(w))), ...shown.map((_, j) => line(columns.map((c) => c.cells[j]!)))];
   if (shown.length < rows.length) out.push(`... and ${rows.length - shown.length} more row(s)`);
   const digits = columns.map((c) => c.digits).filter((d): d is number => d !== undefined);
@@ -79,7 +83,10 @@ export function renderTable(header: readonly string[], rows: readonly (readonly 
 
 /** Turns one glob into a regular expression: `*` any characters, `?` one; anchored at both ends. */
 function globRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const body = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${body}$`);
 }
 

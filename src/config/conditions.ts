@@ -7,17 +7,7 @@
  */
 
 /** What a point's conditions can say, one code each. */
-export const CONDITION_CODES = [
-  'saturated',
-  'frames_skipped',
-  'fps_below_target',
-  'cpu_steal',
-  'cpu_frequency_changed',
-  'agent_cpu',
-  'bitrate_target_missed',
-  'clock_uncertain',
-  'roles_share_machine',
-] as const;
+export const CONDITION_CODES = ['saturated', 'frames_skipped', 'fps_below_target', 'cpu_steal', 'cpu_frequency_changed', 'agent_cpu', 'bitrate_target_missed', 'clock_uncertain', 'roles_share_machine'] as const;
 export type ConditionCode = (typeof CONDITION_CODES)[number];
 
 export const CONDITION_THRESHOLDS = {

@@ -174,7 +174,12 @@ export function numberOf(v: unknown): number {
 
 /** 1000 -> 1k, 1e9 -> 1G: bitrates in messages as users write them. */
 export function formatBitrate(bps: number): string {
-  for (const [div, suffix] of [[1e9, 'G'], [1e6, 'M'], [1e3, 'k']] as const) if (bps >= div && bps % div === 0) return `${bps / div}${suffix}`;
+  for (const [div, suffix] of [
+    [1e9, 'G'],
+    [1e6, 'M'],
+    [1e3, 'k'],
+  ] as const)
+    if (bps >= div && bps % div === 0) return `${bps / div}${suffix}`;
   return String(bps);
 }
 

@@ -42,11 +42,14 @@ async function problems(text: string, sets: { key: string; value: string }[] = [
 test('a valid file resolves, and plans points x repetitions', async () => {
   const b = await loadBenchmark(file(GOOD));
   assert.equal(b.durationS, 1.5);
-  assert.deepEqual(b.axes.map((a) => [a.name, a.values]), [
-    ['codec', ['h264', 'vp8']],
-    ['crf', [20, 25, 30]],
-    ['threads', [2]],
-  ]);
+  assert.deepEqual(
+    b.axes.map((a) => [a.name, a.values]),
+    [
+      ['codec', ['h264', 'vp8']],
+      ['crf', [20, 25, 30]],
+      ['threads', [2]],
+    ],
+  );
   const runs = planRuns(b);
   assert.equal(runs.length, (6 - 1) * 2);
   assert.equal(new Set(runs.map((r) => r.key)).size, 5);

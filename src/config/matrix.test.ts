@@ -24,7 +24,15 @@ test('exclude drops every point matching a partial point; lists mean any of', ()
 });
 
 test('only keeps points matching at least one entry', () => {
-  const pts = expandPoints(axes, [], [], [{ codec: ['h264'], crf: [20] }, { threads: [4], codec: ['vp8'] }]);
+  const pts = expandPoints(
+    axes,
+    [],
+    [],
+    [
+      { codec: ['h264'], crf: [20] },
+      { threads: [4], codec: ['vp8'] },
+    ],
+  );
   assert.deepEqual(
     pts.map((p) => p.index),
     [0, 1, 2, 8, 11],
@@ -70,8 +78,14 @@ test('seeded shuffle is a deterministic permutation', () => {
   const c = orderPoints(pts, { kind: 'shuffle', seed: 8 }, axes).map((p) => p.index);
   assert.deepEqual(a, b);
   assert.notDeepEqual(a, c);
-  assert.deepEqual([...a].sort((x, y) => x - y), pts.map((p) => p.index));
-  assert.notDeepEqual(a, pts.map((p) => p.index));
+  assert.deepEqual(
+    [...a].sort((x, y) => x - y),
+    pts.map((p) => p.index),
+  );
+  assert.notDeepEqual(
+    a,
+    pts.map((p) => p.index),
+  );
 });
 
 /** The plan by definition: every combination of the product, then the constraints. */
@@ -89,14 +103,12 @@ function naive(axes: Axis[], links: string[][], exclude: PartialPoint[], only: P
   let combos: Record<string, ParamValue>[] = [{}];
   for (const u of units) combos = combos.flatMap((c) => Array.from({ length: u[0]!.values.length }, (_, i) => ({ ...c, ...Object.fromEntries(u.map((m) => [m.name, m.values[i]!])) })));
   const matches = (p: Record<string, ParamValue>, part: PartialPoint) => Object.entries(part).every(([k, vs]) => vs.some((v) => p[k] !== undefined && String(p[k]) === String(v)));
-  return combos
-    .map((params, index) => ({ index, params }))
-    .filter((p) => !exclude.some((e) => matches(p.params, e)) && (only.length === 0 || only.some((o) => matches(p.params, o))) && filter.every((f) => matches(p.params, f)));
+  return combos.map((params, index) => ({ index, params })).filter((p) => !exclude.some((e) => matches(p.params, e)) && (only.length === 0 || only.some((o) => matches(p.params, o))) && filter.every((f) => matches(p.params, f)));
 }
 
 test('counting and listing agree with the plan by definition, for 2000 random matrices and constraints', () => {
   let seed = 7;
-  const r = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const r = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
   const ri = (n: number) => Math.floor(r() * n);
   for (let t = 0; t < 2000; t++) {
     const n = 1 + ri(4);
@@ -132,11 +144,34 @@ test('a 10^12 product is counted, not built: past the cap at once, narrowed by o
   const only = [Object.fromEntries(big.map((a, i) => [a.name, i === 11 ? [1, 2, 3] : [i % 10]]))];
   assert.equal(countPoints(big, [], [], only, [], 100_000), 3);
   const pts = expandPoints(big, [], [], only);
-  assert.deepEqual(pts.map((p) => p.params['q11']), [1, 2, 3]);
+  assert.deepEqual(
+    pts.map((p) => p.params['q11']),
+    [1, 2, 3],
+  );
   assert.equal(pts[0]!.index, 12345678901, 'digits q0..q11: 0 1 2 3 4 5 6 7 8 9 0 1');
   // Every parameter constrained: 9^12 after the exclusions, still past the cap without listing.
-  assert.equal(countPoints(big, [], big.map((a) => ({ [a.name]: [0] })), [], [], 100_000), undefined);
-  assert.equal(countPoints(big, [], big.map((a) => ({ [a.name]: [1, 2, 3, 4, 5, 6, 7, 8, 9] })), [], [], 1e15), 1);
+  assert.equal(
+    countPoints(
+      big,
+      [],
+      big.map((a) => ({ [a.name]: [0] })),
+      [],
+      [],
+      100_000,
+    ),
+    undefined,
+  );
+  assert.equal(
+    countPoints(
+      big,
+      [],
+      big.map((a) => ({ [a.name]: [1, 2, 3, 4, 5, 6, 7, 8, 9] })),
+      [],
+      [],
+      1e15,
+    ),
+    1,
+  );
 });
 
 test('ranges refuse what they cannot expand, before expanding', () => {

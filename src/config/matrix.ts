@@ -157,7 +157,10 @@ export class Search {
       for (const [name, vs] of Object.entries(partial)) {
         const u = unitOf.get(name);
         if (u === undefined) return undefined;
-        const idx = valueIndex(u, this.units[u]!.axes.find((a) => a.name === name)!);
+        const idx = valueIndex(
+          u,
+          this.units[u]!.axes.find((a) => a.name === name)!,
+        );
         const here = new Set<number>();
         for (const v of vs) for (const i of idx.get(String(v)) ?? []) here.add(i);
         const prev = allowed.get(u);
@@ -405,7 +408,6 @@ export function expandPoints(axes: readonly Axis[], links: readonly string[][], 
   });
   return points;
 }
-
 
 /** Puts points in run order: as declared, shuffled with a seed, or grouped by costly parameters. */
 export function orderPoints(points: readonly Point[], order: Order, axes: readonly Axis[]): Point[] {

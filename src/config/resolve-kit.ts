@@ -94,21 +94,13 @@ export function checkArgv(ctx: Ctx, path: PathSeg[], argv: readonly string[]): v
   if (argv[0] === '') ctx.add([...path, 0], 'the program name (argv[0]) is empty', 'name the program to run, e.g. [ffmpeg, -version]');
 }
 
-
 /**
  * Checks a workload's parameter values where they are written (its defaults, then each matrix
  * value of its parameters), so a bad one names its line before anything runs. Each distinct
  * value is parsed once, not each point: with the other parameters at their defaults, and those
  * whose rules depend on the codec (`dependent`) once per codec they meet in the plan.
  */
-export function checkParamValues(
-  ctx: Ctx,
-  defaults: Record<string, ParamValue>,
-  plan: PlanShape,
-  params: Record<string, string>,
-  parse: (p: Record<string, ParamValue>, times: { warmupS: number; durationS: number }) => unknown,
-  dependent: readonly string[],
-): void {
+export function checkParamValues(ctx: Ctx, defaults: Record<string, ParamValue>, plan: PlanShape, params: Record<string, string>, parse: (p: Record<string, ParamValue>, times: { warmupS: number; durationS: number }) => unknown, dependent: readonly string[]): void {
   const times = { warmupS: 0, durationS: 1 };
   // The context of each check: the defaults, less the codec and what depends on it, so that a
   // default preset meant for the matrix's vp9 is not judged against the default h264.

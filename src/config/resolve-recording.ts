@@ -12,9 +12,7 @@ import type { PathSeg } from './source.ts';
 export function resolveRecording(ctx: Ctx, raw: BenchmarkFile['recording'], workload: Pick<WorkloadDecl, 'type' | 'roles' | 'processLabels'>): Recording | undefined {
   if (raw === false) return undefined;
   const r = raw ?? {};
-  const agents: Recording['agents'] = r.agents
-    ? Object.entries(r.agents).map(([role, a]) => (a === 'local' ? { role } : { role, url: a.url, ...(a.token_env ? { tokenEnv: a.token_env } : {}) }))
-    : workload.roles.map((role) => ({ role }));
+  const agents: Recording['agents'] = r.agents ? Object.entries(r.agents).map(([role, a]) => (a === 'local' ? { role } : { role, url: a.url, ...(a.token_env ? { tokenEnv: a.token_env } : {}) })) : workload.roles.map((role) => ({ role }));
   for (const a of agents) {
     if (a.url !== undefined && !/^https?:\/\//.test(a.url)) ctx.add(['recording', 'agents', a.role, 'url'], `'${a.url}' is not an http:// or https:// URL`);
   }
@@ -30,12 +28,30 @@ export function resolveRecording(ctx: Ctx, raw: BenchmarkFile['recording'], work
   };
   if (r.custom) {
     probes.custom = r.custom.map((c, i) => {
-      if (c.on !== undefined && !agents.some((a) => a.role === c.on)) ctx.add(['recording', 'custom', i, 'on'], `no agent has role '${c.on}'`, suggestHint(c.on, agents.map((a) => a.role)));
+      if (c.on !== undefined && !agents.some((a) => a.role === c.on))
+        ctx.add(
+          ['recording', 'custom', i, 'on'],
+          `no agent has role '${c.on}'`,
+          suggestHint(
+            c.on,
+            agents.map((a) => a.role),
+          ),
+        );
       checkArgv(ctx, ['recording', 'custom', i, 'run'], c.run);
       return { name: c.name, argv: c.run, format: c.format, intervalMs: ms(['recording', 'custom', i, 'interval'], c.interval, 1000) || 1000, ...(c.on ? { on: c.on } : {}) };
     });
   }
-  return { agents, probes, processes: processSelections(ctx, r.processes ?? [], agents.map((a) => a.role), workload), allowCommands: r.allow_commands ?? false };
+  return {
+    agents,
+    probes,
+    processes: processSelections(
+      ctx,
+      r.processes ?? [],
+      agents.map((a) => a.role),
+      workload,
+    ),
+    allowCommands: r.allow_commands ?? false,
+  };
 }
 
 /** `recording.processes`: one criterion each, a regex that compiles, a known role, one label per role. */

@@ -34,7 +34,6 @@ const RESERVED: readonly string[] = [...BUILTIN_TEMPLATE_NAMES, 'set', 'status',
 /** A parameter name becomes a column, a template name and a key of plain objects: short, and not an Object property. */
 const MAX_PARAM_NAME = 64;
 
-
 function axisValues(raw: RawAxis): ParamValue[] {
   if (Array.isArray(raw)) return raw;
   if (typeof raw === 'object') return expandRange(raw);
@@ -46,7 +45,7 @@ function hooks(ctx: Ctx, path: PathSeg[], raw: RawHooks | undefined, allowed: re
   // An argv array (strings) or an object is a single hook; any other array is a list of hooks.
   type One = string[] | { run: string[]; timeout?: number | string; env?: Record<string, string>; on?: string };
   const single = !Array.isArray(raw) || raw.every((x) => typeof x === 'string');
-  const list: One[] = single ? [raw] : (raw);
+  const list: One[] = single ? [raw] : raw;
   return list.map((h, i) => {
     const p = single ? path : [...path, i];
     const o = Array.isArray(h) ? { run: h } : h;
@@ -89,7 +88,10 @@ function partials(ctx: Ctx, key: 'exclude' | 'only', raw: BenchmarkFile['exclude
       if (values.length === 0) ctx.add([key, i, name], `an empty list matches no value of '${name}'`, 'list at least one value, or drop the key');
       values.forEach((x, j) => {
         if (!fixed.has(name) && !valuesOf(axis).has(String(x))) {
-          const shown = axis.values.slice(0, 10).map((y) => show(y, 30)).join(', ');
+          const shown = axis.values
+            .slice(0, 10)
+            .map((y) => show(y, 30))
+            .join(', ');
           ctx.add([key, i, name, ...(Array.isArray(v) ? [j] : [])], `${show(x)} is not a value of '${name}'`, `its values are: ${shown}${axis.values.length > 10 ? `, ... (${axis.values.length} in all)` : ''}`);
         }
       });
@@ -101,7 +103,7 @@ function partials(ctx: Ctx, key: 'exclude' | 'only', raw: BenchmarkFile['exclude
 
 /** The workload block, checked against its type's schema and resolved by its definition. */
 function workload(ctx: Ctx, raw: BenchmarkFile['workload'], allowed: readonly string[]): { w: ResolvedWorkload; def: WorkloadDef } | undefined {
-  const type = (raw).type;
+  const type = raw.type;
   // A Map of the registry: `type: constructor` finds no Object property.
   const def = workloadDecl(type);
   if (!def) {
@@ -140,7 +142,8 @@ function resolveParams(ctx: Ctx, raw: BenchmarkFile['params'], axes: readonly Ax
   for (const a of axes) {
     const own = declared.find((d) => d.name === a.name);
     const info = raw?.[a.name];
-    const decl: ParamDecl = own ?? (info ? { name: a.name, type: info.type, ...(BASE_UNITS[info.type] ?? info.unit ? { unit: BASE_UNITS[info.type] ?? info.unit! } : {}), ...(info.values ? { values: info.values } : {}), doc: info.doc ?? '', role: 'all' } : inferParam(a.name, a.values));
+    const decl: ParamDecl =
+      own ?? (info ? { name: a.name, type: info.type, ...((BASE_UNITS[info.type] ?? info.unit) ? { unit: BASE_UNITS[info.type] ?? info.unit! } : {}), ...(info.values ? { values: info.values } : {}), doc: info.doc ?? '', role: 'all' } : inferParam(a.name, a.values));
     const typed = new Map<string, TypedValue>();
     a.values.forEach((v, i) => {
       try {
@@ -300,7 +303,15 @@ export function resolveBenchmark(data: BenchmarkFile, loc: Locator, text: string
   if (recording) {
     const roles = recording.agents.map((a) => a.role);
     for (const h of [...setup, ...teardown, ...Object.values(paramHooks).flatMap((x) => [...x.before, ...x.after])]) {
-      if (h.on !== undefined && !roles.includes(h.on)) ctx.add(h.where.split(/[.[\]]+/).filter(Boolean).map((x) => (/^\d+$/.test(x) ? Number(x) : x)), `hook runs on role '${h.on}', which has no agent`, suggestHint(h.on, roles));
+      if (h.on !== undefined && !roles.includes(h.on))
+        ctx.add(
+          h.where
+            .split(/[.[\]]+/)
+            .filter(Boolean)
+            .map((x) => (/^\d+$/.test(x) ? Number(x) : x)),
+          `hook runs on role '${h.on}', which has no agent`,
+          suggestHint(h.on, roles),
+        );
     }
   } else {
     for (const h of [...setup, ...teardown]) if (h.on !== undefined) ctx.add(['recording'], `a hook runs on role '${h.on}', but recording is off`, 'remove `recording: false` or the `on:`');

@@ -27,7 +27,9 @@ const HookObject = Type.Object(
 const Hook = Type.Union([Argv, HookObject]);
 const Hooks = Type.Union([Hook, Type.Array(Hook)]);
 
-const ExecutorType = Type.Union([Type.Literal('local'), Type.Literal('slurm'), Type.Literal('agents')], { description: "Where points run: 'local' (this machine, one at a time), 'slurm' (each point a Slurm job) or 'agents' (each role through its agent in recording.agents, one point at a time)." });
+const ExecutorType = Type.Union([Type.Literal('local'), Type.Literal('slurm'), Type.Literal('agents')], {
+  description: "Where points run: 'local' (this machine, one at a time), 'slurm' (each point a Slurm job) or 'agents' (each role through its agent in recording.agents, one point at a time).",
+});
 /** Where points run; the command line's --executor, --parallel, --partition, --slurm-opt win over it. */
 const Executor = Type.Union([
   ExecutorType,
@@ -51,18 +53,17 @@ const ProcessSelector = Type.Object(
     cmdline: Type.Optional(Type.String({ minLength: 1, description: 'Regular expression on the command line, its arguments joined by spaces.' })),
     cgroup: Type.Optional(Type.String({ minLength: 1, description: 'A part of one of its cgroup paths, e.g. system.slice/postgresql.service.' })),
     pid: Type.Optional(Type.Integer({ minimum: 1, description: 'One process by its pid.' })),
-    on: Type.Optional(Type.String({ description: "The role whose agent watches it; required when there are several, else that one." })),
+    on: Type.Optional(Type.String({ description: 'The role whose agent watches it; required when there are several, else that one.' })),
   },
   { additionalProperties: false, description: 'Processes matching it are summed under its label, picked up as they start and dropped as they end.' },
 );
 const Recording = Type.Object(
   {
     agents: Type.Optional(
-      Type.Record(
-        Type.String({ pattern: '^[A-Za-z0-9_.-]+$' }),
-        Type.Union([Type.Literal('local'), Type.Object({ url: Type.String(), token_env: Type.Optional(Type.String()) }, { additionalProperties: false })]),
-        { additionalProperties: false, description: "Role -> 'local' (started by the engine) or {url, token_env} of an agent started by hand." },
-      ),
+      Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]+$' }), Type.Union([Type.Literal('local'), Type.Object({ url: Type.String(), token_env: Type.Optional(Type.String()) }, { additionalProperties: false })]), {
+        additionalProperties: false,
+        description: "Role -> 'local' (started by the engine) or {url, token_env} of an agent started by hand.",
+      }),
     ),
     probes: Type.Optional(
       Type.Object(
@@ -72,12 +73,7 @@ const Recording = Type.Object(
     ),
     processes: Type.Optional(Type.Array(ProcessSelector, { description: 'Processes to watch from the start of every point, by name, command line, cgroup or pid.' })),
     custom: Type.Optional(
-      Type.Array(
-        Type.Object(
-          { name: Type.String({ pattern: '^[A-Za-z0-9_.-]+$' }), run: Argv, format: Type.Union([Type.Literal('jsonl'), Type.Literal('prometheus')]), interval: Type.Optional(Duration), on: Type.Optional(Type.String()) },
-          { additionalProperties: false },
-        ),
-      ),
+      Type.Array(Type.Object({ name: Type.String({ pattern: '^[A-Za-z0-9_.-]+$' }), run: Argv, format: Type.Union([Type.Literal('jsonl'), Type.Literal('prometheus')]), interval: Type.Optional(Duration), on: Type.Optional(Type.String()) }, { additionalProperties: false })),
     ),
     allow_commands: Type.Optional(Type.Boolean({ description: 'Local agents run hooks aimed at their role (`on: ROLE`).' })),
   },
@@ -110,17 +106,12 @@ const ExtractRule = Type.Union([
       from: From,
       flags: Type.Optional(Type.String()),
       name: Type.Optional(Type.String()),
-      take: Type.Optional(
-        Type.Union(['last', 'first', 'all-mean', 'all-sum', 'all-max', 'all-min'].map((s) => Type.Literal(s))),
-      ),
+      take: Type.Optional(Type.Union(['last', 'first', 'all-mean', 'all-sum', 'all-max', 'all-min'].map((s) => Type.Literal(s)))),
       ...RuleMeta,
     },
     { additionalProperties: false },
   ),
-  Type.Object(
-    { jsonl: Type.Boolean(), from: From, take: Type.Optional(Type.Union([Type.Literal('last'), Type.Literal('first')])), prefix: Type.Optional(Type.String()), ...RuleMeta },
-    { additionalProperties: false },
-  ),
+  Type.Object({ jsonl: Type.Boolean(), from: From, take: Type.Optional(Type.Union([Type.Literal('last'), Type.Literal('first')])), prefix: Type.Optional(Type.String()), ...RuleMeta }, { additionalProperties: false }),
   Type.Object(
     {
       keyvalue: Type.Boolean(),
@@ -152,16 +143,16 @@ const Order = Type.Union([
   Type.Literal('declared'),
   Type.Literal('shuffled'),
   Type.Object({ shuffle: Type.Integer({ minimum: 0, maximum: MAX_SEED, description: 'Seed of the shuffle (32 bits).' }) }, { additionalProperties: false }),
-  Type.Object(
-    { group: Type.Array(Type.String(), { minItems: 1, description: 'Parameters that are costly to change, slowest-changing first.' }) },
-    { additionalProperties: false },
-  ),
+  Type.Object({ group: Type.Array(Type.String(), { minItems: 1, description: 'Parameters that are costly to change, slowest-changing first.' }) }, { additionalProperties: false }),
 ]);
 
 /** What a parameter no workload declares is (the `command` workload's, a hook's): its type and unit. */
 const ParamInfo = Type.Object(
   {
-    type: Type.Union(PARAM_TYPES.map((t) => Type.Literal(t)), { description: 'number, integer, enum, duration (ms), bitrate (bit/s), resolution (WxH), path, text or boolean.' }),
+    type: Type.Union(
+      PARAM_TYPES.map((t) => Type.Literal(t)),
+      { description: 'number, integer, enum, duration (ms), bitrate (bit/s), resolution (WxH), path, text or boolean.' },
+    ),
     unit: Type.Optional(Type.String({ minLength: 1, description: 'Unit of its values (duration: ms, bitrate: bit/s, resolution: px are fixed).' })),
     values: Type.Optional(Type.Array(Type.String(), { minItems: 1, description: 'enum: the values allowed.' })),
     doc: Type.Optional(Type.String({ description: 'One line: what it does.' })),
@@ -184,7 +175,7 @@ export const BenchmarkFileSchema = Type.Object(
     matrix: Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_.]*$' }), Axis, { additionalProperties: false }),
     params: Type.Optional(
       Type.Record(Type.String(), ParamInfo, {
-        description: "Type, unit and doc of parameters the workload does not declare; without it a parameter is a number when all its values are numbers, else text, and has no unit.",
+        description: 'Type, unit and doc of parameters the workload does not declare; without it a parameter is a number when all its values are numbers, else text, and has no unit.',
       }),
     ),
     link: Type.Optional(Type.Array(Type.Array(Type.String(), { minItems: 2 }), { description: 'Groups of parameters that vary together (zipped), e.g. [[resolution, bitrate]].' })),
@@ -196,13 +187,7 @@ export const BenchmarkFileSchema = Type.Object(
     order: Type.Optional(Order),
     setup: Type.Optional(Hooks),
     teardown: Type.Optional(Hooks),
-    hooks: Type.Optional(
-      Type.Record(
-        Type.String(),
-        Type.Object({ before: Type.Optional(Hooks), after: Type.Optional(Hooks) }, { additionalProperties: false }),
-        { description: 'Per parameter: commands run before the first point with a new value and after the last one.' },
-      ),
-    ),
+    hooks: Type.Optional(Type.Record(Type.String(), Type.Object({ before: Type.Optional(Hooks), after: Type.Optional(Hooks) }, { additionalProperties: false }), { description: 'Per parameter: commands run before the first point with a new value and after the last one.' })),
     on_error: Type.Optional(Type.Union([Type.Literal('stop'), Type.Literal('continue')])),
     recording: Type.Optional(Type.Union([Type.Literal(false), Recording])),
     retries: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_RETRIES })),
@@ -236,10 +221,10 @@ export const StreamWorkloadSchema = Type.Object(
       ),
     ),
     cpus: Type.Optional(
-      Type.Object(
-        Object.fromEntries(STREAM_DECL.roles.map((r) => [r, Type.Optional(Type.Array(Type.Integer({ minimum: 0, maximum: 4095 }), { minItems: 1, maxItems: 4096, uniqueItems: true }))])),
-        { additionalProperties: false, description: "CPUs each role is pinned to (taskset), e.g. {guest: [0], client: [1]}; a role not named runs on any CPU. On a machine the roles share, it keeps one role's load off another's core." },
-      ),
+      Type.Object(Object.fromEntries(STREAM_DECL.roles.map((r) => [r, Type.Optional(Type.Array(Type.Integer({ minimum: 0, maximum: 4095 }), { minItems: 1, maxItems: 4096, uniqueItems: true }))])), {
+        additionalProperties: false,
+        description: "CPUs each role is pinned to (taskset), e.g. {guest: [0], client: [1]}; a role not named runs on any CPU. On a machine the roles share, it keeps one role's load off another's core.",
+      }),
     ),
     timeout: Type.Optional(Duration),
   },

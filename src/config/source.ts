@@ -130,7 +130,17 @@ export function parseYaml(file: string, text: string): ParsedSource {
       line++;
       lineStart = i + 1;
     }
-    return { ok: false, problems: [{ pos: { file, line, col: over - lineStart + 1 }, path: '', message: `the file holds more than ${MAX_FILE_VALUES} values (keys, scalars and collections); this is the first one past the limit`, hint: 'a benchmark declares its matrix, not its points: use ranges ({from, to, step}) instead of long lists' }] };
+    return {
+      ok: false,
+      problems: [
+        {
+          pos: { file, line, col: over - lineStart + 1 },
+          path: '',
+          message: `the file holds more than ${MAX_FILE_VALUES} values (keys, scalars and collections); this is the first one past the limit`,
+          hint: 'a benchmark declares its matrix, not its points: use ranges ({from, to, step}) instead of long lists',
+        },
+      ],
+    };
   }
   let doc: Document;
   try {
@@ -198,7 +208,6 @@ function checkKeys(doc: Document, at: (offset: number) => SourcePos): Problem[] 
 function firstLine(s: string): string {
   return show(s.split('\n')[0]!.trim(), 200, false);
 }
-
 
 /**
  * Checks that the data holds only what a benchmark file can: text, finite numbers, booleans,

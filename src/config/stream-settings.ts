@@ -179,7 +179,24 @@ function settingsParams(s: Record<string, unknown>): { params: Record<string, un
     params[param] = v;
     fields[param] = field;
   };
-  const direct: Record<string, string> = { codec: 'codec', bitrateBps: 'bitrate', rateControl: 'rate_control', quality: 'quality', fps: 'fps', gop: 'gop', preset: 'preset', threads: 'threads', scene: 'scene', grain: 'grain', source: 'source', transport: 'transport', mtu: 'mtu', qualityEvery: 'quality_every', displayHz: 'display_hz', lateMs: 'late_ms' };
+  const direct: Record<string, string> = {
+    codec: 'codec',
+    bitrateBps: 'bitrate',
+    rateControl: 'rate_control',
+    quality: 'quality',
+    fps: 'fps',
+    gop: 'gop',
+    preset: 'preset',
+    threads: 'threads',
+    scene: 'scene',
+    grain: 'grain',
+    source: 'source',
+    transport: 'transport',
+    mtu: 'mtu',
+    qualityEvery: 'quality_every',
+    displayHz: 'display_hz',
+    lateMs: 'late_ms',
+  };
   for (const [field, v] of Object.entries(s)) {
     if (field in direct) put(direct[field]!, field, v);
     else if (!['width', 'height', 'net', 'warmupS', 'durationS'].includes(field)) throw new SettingError(field, `unknown field '${field}'`);

@@ -37,9 +37,9 @@ export function validateAgainst(schema: TSchema, data: unknown, loc: Locator, ba
     const path = [...base, ...toPath(e.instancePath)];
     if (e.keyword === 'additionalProperties') {
       const extra = (e.params as { additionalProperty: string }).additionalProperty;
-      const patterns = Object.keys(((e.parentSchema as { patternProperties?: object }).patternProperties ?? {}));
+      const patterns = Object.keys((e.parentSchema as { patternProperties?: object }).patternProperties ?? {});
       if (patterns.length > 0) return problemAt(loc, path, `the name ${show(extra)} does not have the expected form`, `names match ${patterns.join(' or ')}`, extra);
-      const allowed = Object.keys(((e.parentSchema as { properties?: object }).properties ?? {}));
+      const allowed = Object.keys((e.parentSchema as { properties?: object }).properties ?? {});
       return problemAt(loc, path, `unknown key ${show(extra)}`, i < PROBLEMS_SHOWN ? suggestHint(extra, allowed) : undefined, extra);
     }
     return problemAt(loc, path, message(e), describe(e));

@@ -22,7 +22,6 @@ import { runHook } from './hooks.ts';
 import { endPoint, recordingContext } from './point-end.ts';
 import { RunRecorder } from './recorder.ts';
 
-
 /** The agents cannot be used (unreachable, wrong token, no --allow-commands): exit code 5. */
 export class AgentsError extends EnvironmentError {
   constructor(message: string) {
@@ -229,10 +228,10 @@ function relayScript(url: string, argv: readonly string[], env: Record<string, s
   return [
     "'use strict';",
     `const url = ${JSON.stringify(url)}, argv = ${JSON.stringify(argv)}, env = ${JSON.stringify(env)};`,
-    "const token = process.env.STREAMBENCH_RELAY_TOKEN; delete process.env.STREAMBENCH_RELAY_TOKEN;",
-    "const call = async (method, path, body) => {",
+    'const token = process.env.STREAMBENCH_RELAY_TOKEN; delete process.env.STREAMBENCH_RELAY_TOKEN;',
+    'const call = async (method, path, body) => {',
     "  const r = await fetch(new URL(path, url), { method, headers: { 'content-type': 'application/json', ...(token ? { authorization: 'Bearer ' + token } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });",
-    "  const j = await r.json();",
+    '  const j = await r.json();',
     "  if (!r.ok) throw new Error('HTTP ' + r.status + ': ' + (j.error || ''));",
     '  return j;',
     '};',

@@ -252,9 +252,7 @@ export async function runBenchmark(b: ResolvedBenchmark, opts: EngineOptions): P
         // The system is in an unknown state: the next point configures it from scratch.
         configured = undefined;
         return {
-          result: opts.signal.aborted
-            ? { outcome: { status: 'interrupted', reason: 'interrupted by the user' }, metrics: {}, wallS: 0, flags: [] }
-            : { outcome: { status: 'failed', error: `hook failed: ${hookErr}` }, metrics: {}, wallS: 0, flags: [] },
+          result: opts.signal.aborted ? { outcome: { status: 'interrupted', reason: 'interrupted by the user' }, metrics: {}, wallS: 0, flags: [] } : { outcome: { status: 'failed', error: `hook failed: ${hookErr}` }, metrics: {}, wallS: 0, flags: [] },
         };
       }
       configured = run.params;

@@ -20,14 +20,7 @@ export interface HookResult {
  * Runs one hook to completion (or timeout, or abort); never throws for the program's own failure.
  * `onProcess` hears of its process group when it starts and once it is gone, as a workload's do.
  */
-export async function runHook(
-  hook: ResolvedHook,
-  values: Readonly<Record<string, unknown>>,
-  logPath: string,
-  signal: AbortSignal,
-  cwd: string | undefined,
-  onProcess: (p: LiveProcess, ended: boolean) => void,
-): Promise<HookResult> {
+export async function runHook(hook: ResolvedHook, values: Readonly<Record<string, unknown>>, logPath: string, signal: AbortSignal, cwd: string | undefined, onProcess: (p: LiveProcess, ended: boolean) => void): Promise<HookResult> {
   const argv = hook.argv.map((a) => renderTemplate(a, values));
   const env = { ...process.env, ...Object.fromEntries(Object.entries(hook.env).map(([k, v]) => [k, renderTemplate(v, values)])) };
   const log = openSync(logPath, 'a');

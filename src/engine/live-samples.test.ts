@@ -52,7 +52,10 @@ test('samples reach onSample while the point runs, with the times samples.parque
     const live = got.filter((s) => s.values['cpu.busy_pct'] !== undefined).map((s) => [s.t, s.values['cpu.busy_pct']]);
     assert.ok(rows.length > 0);
     // Every stored sample was heard live, at the same time and with the same value.
-    assert.deepEqual(live.slice(0, rows.length), rows.map(([t, v]) => [t, v]));
+    assert.deepEqual(
+      live.slice(0, rows.length),
+      rows.map(([t, v]) => [t, v]),
+    );
   } finally {
     conn.closeSync();
     inst.closeSync();

@@ -16,35 +16,63 @@ test('saturated: at least 90 % of all cores for at least 20 % of the window, and
   const s = series([0, 190, 190, 50, 50, 50, 50, 50, 50, 50, 50]);
   assert.equal(shareAtOrAbove(s.t, s.busyPct, 180, 0, 1000), 0.2);
   const c = machineConditions({ placement: one, series: new Map([['b1', s]]), metrics: {}, recordingOff: false });
-  assert.deepEqual(c.found.map((f) => f.code), ['saturated', 'roles_share_machine']);
+  assert.deepEqual(
+    c.found.map((f) => f.code),
+    ['saturated', 'roles_share_machine'],
+  );
   assert.match(c.found[0]!.reason, /box \(guest, host, client\) was busy on at least 90 % of its 2 cores for 20 % of the window/);
   assert.equal(c.found[1]!.severity, 'note');
   // The same busy start before a window that begins at 300 ms: not saturated.
   const w = machineConditions({ placement: one, series: new Map([['b1', s]]), window: { fromMs: 300, toMs: 1000 }, metrics: {}, recordingOff: false });
-  assert.deepEqual(w.found.map((f) => f.code), ['roles_share_machine']);
+  assert.deepEqual(
+    w.found.map((f) => f.code),
+    ['roles_share_machine'],
+  );
   // One busy sample in ten (10 %) is below the 20 % share.
   const brief = machineConditions({ placement: one, series: new Map([['b1', series([0, 190, 50, 50, 50, 50, 50, 50, 50, 50, 50])]]), metrics: {}, recordingOff: false });
-  assert.deepEqual(brief.found.map((f) => f.code), ['roles_share_machine']);
+  assert.deepEqual(
+    brief.found.map((f) => f.code),
+    ['roles_share_machine'],
+  );
 });
 
 test('steal, a moving core clock and a heavy agent are flagged; a machine with no series is said not checked', () => {
   const s = series([50, 50, 50, 50], { stealPct: [0, 30, 30, 30], mhzT: [0, 100, 200], mhz: [2000, 2000, 1500] });
-  const two: Placement = { roles: { guest: 0, client: 1 }, machines: [{ hostname: 'a', bootId: 'b1', cores: 2 }, { hostname: 'c', bootId: 'b2', cores: 4 }] };
+  const two: Placement = {
+    roles: { guest: 0, client: 1 },
+    machines: [
+      { hostname: 'a', bootId: 'b1', cores: 2 },
+      { hostname: 'c', bootId: 'b2', cores: 4 },
+    ],
+  };
   const c = machineConditions({ placement: two, series: new Map([['b1', s]]), metrics: { 'guest.agent.cpu_pct': 7.5, 'client.agent.cpu_pct': 1 }, recordingOff: false });
   assert.deepEqual(c.found.map((f) => f.code).sort(), ['agent_cpu', 'cpu_frequency_changed', 'cpu_steal']);
   assert.match(c.found.find((f) => f.code === 'cpu_steal')!.reason, /lost 15\.0 % of its CPU time to steal/);
   assert.match(c.found.find((f) => f.code === 'agent_cpu')!.reason, /agent of guest used 7\.5 % of a core/);
-  assert.deepEqual(c.notChecked.map((n) => n.check), ['saturated on c (client)', 'cpu_steal on c (client)']);
+  assert.deepEqual(
+    c.notChecked.map((n) => n.check),
+    ['saturated on c (client)', 'cpu_steal on c (client)'],
+  );
 });
 
-test('placement: roles here share this machine; a remote role is placed by its agent\'s boot id', () => {
+test("placement: roles here share this machine; a remote role is placed by its agent's boot id", () => {
   const me = machineIdentity();
   const local = pointPlacement(['guest', 'host', 'client'], {});
   assert.equal(local.machines.length, 1);
   assert.equal(local.machines[0]!.bootId, me.bootId ?? null);
   const facts = (bootId: string) => ({ hostname: bootId, cpuModel: 'x', cores: 8, memoryMb: 1, kernel: 'k', os: 'o', node: 'v', tools: {}, bootId, timeNs: 't' });
   const hello = (role: string, bootId: string) => ({ version: 1, role, agentId: role, pid: 1, allowCommands: true, facts: facts(bootId), monoMs: 0 });
-  const remote = pointPlacement(['guest', 'host', 'client'], { placement: { address: () => 'x', remote: () => true, spawn: () => { throw new Error('unused'); } }, hellos: { guest: hello('guest', 'm1'), host: hello('host', 'm2'), client: hello('client', 'm1') }, cpus: { guest: [0] } });
+  const remote = pointPlacement(['guest', 'host', 'client'], {
+    placement: {
+      address: () => 'x',
+      remote: () => true,
+      spawn: () => {
+        throw new Error('unused');
+      },
+    },
+    hellos: { guest: hello('guest', 'm1'), host: hello('host', 'm2'), client: hello('client', 'm1') },
+    cpus: { guest: [0] },
+  });
   assert.deepEqual(remote.roles, { guest: 0, host: 1, client: 0 });
   assert.deepEqual(remote.cpus, { guest: [0] });
 });

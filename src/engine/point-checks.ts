@@ -190,7 +190,9 @@ export function machineConditions(input: {
   const add = (code: Condition['code'], reason: string) => found.push({ code, severity: CONDITION_DOCS[code].severity, reason });
   const { placement } = input;
   placement.machines.forEach((m, i) => {
-    const roles = Object.entries(placement.roles).filter(([, j]) => j === i).map(([r]) => r);
+    const roles = Object.entries(placement.roles)
+      .filter(([, j]) => j === i)
+      .map(([r]) => r);
     const name = `${m.hostname} (${roles.join(', ')})`;
     const s = input.series.get(m.bootId ?? `host:${m.hostname}`);
     if (!s || s.t.length < 2) {
@@ -223,8 +225,25 @@ export function machineConditions(input: {
     for (const [k, v] of agents) if ((v as number) > T.agentCpuPct) add('agent_cpu', `the recording agent of ${k.slice(0, -'.agent.cpu_pct'.length)} used ${v as number} % of a core (above ${T.agentCpuPct} %)`);
   } else notChecked.push({ check: 'agent_cpu', why: 'no recording agent' });
   checked.add('roles_share_machine');
-  const shared = placement.machines.map((m, i) => ({ m, roles: Object.entries(placement.roles).filter(([, j]) => j === i).map(([r]) => r) })).filter((x) => x.roles.length > 1);
-  for (const x of shared) add('roles_share_machine', `${x.roles.join(', ')} ran on one machine (${x.m.hostname}, ${x.m.cores} cores)${placement.cpus ? `, pinned ${Object.entries(placement.cpus).map(([r, c]) => `${r} to CPU ${c.join(',')}`).join(', ')}` : ''}`);
+  const shared = placement.machines
+    .map((m, i) => ({
+      m,
+      roles: Object.entries(placement.roles)
+        .filter(([, j]) => j === i)
+        .map(([r]) => r),
+    }))
+    .filter((x) => x.roles.length > 1);
+  for (const x of shared)
+    add(
+      'roles_share_machine',
+      `${x.roles.join(', ')} ran on one machine (${x.m.hostname}, ${x.m.cores} cores)${
+        placement.cpus
+          ? `, pinned ${Object.entries(placement.cpus)
+              .map(([r, c]) => `${r} to CPU ${c.join(',')}`)
+              .join(', ')}`
+          : ''
+      }`,
+    );
   return { checked: [...checked], notChecked, found, placement };
 }
 
@@ -241,10 +260,7 @@ export function mergeConditions(engine: PointConditions, workload: PointResult['
 export function timeBaseFor(recorder: RunRecorder | undefined, originMs: number, placement?: RolePlacement): (roles: readonly string[]) => Promise<TimeBase> {
   return async (roles) => {
     if (recorder) return recorder.timeBase(roles, (r) => placement?.remote(r) ?? false);
-    return new TimeBase(
-      originMs,
-      Object.fromEntries(roles.map((r) => [r, placement?.remote(r) ? { kind: 'unknown' as const, why: `role ${r} runs on another machine, and recording is off: no agent is there to measure its clock` } : { kind: 'same' as const }])),
-    );
+    return new TimeBase(originMs, Object.fromEntries(roles.map((r) => [r, placement?.remote(r) ? { kind: 'unknown' as const, why: `role ${r} runs on another machine, and recording is off: no agent is there to measure its clock` } : { kind: 'same' as const }])));
   };
 }
 
@@ -253,14 +269,7 @@ export function timeBaseFor(recorder: RunRecorder | undefined, originMs: number,
  * placement of `roles`, the machines' conditions from the agents' samples (or the engine's own
  * watch of its machine) over the recorded window, and the workload's own conditions.
  */
-export function pointConditions(o: {
-  roles: readonly string[];
-  result: PointResult;
-  recording?: { rec: PointRecording; hellos: Record<string, Hello> };
-  watch?: MachineSeries;
-  placement?: RolePlacement;
-  nodes?: Record<string, string>;
-}): PointConditions {
+export function pointConditions(o: { roles: readonly string[]; result: PointResult; recording?: { rec: PointRecording; hellos: Record<string, Hello> }; watch?: MachineSeries; placement?: RolePlacement; nodes?: Record<string, string> }): PointConditions {
   const placement = pointPlacement(o.roles, { ...(o.placement ? { placement: o.placement } : {}), ...(o.recording ? { hellos: o.recording.hellos } : {}), ...(o.nodes ? { nodes: o.nodes } : {}), ...(o.result.pinned ? { cpus: o.result.pinned } : {}) });
   const series = o.recording ? agentMachineSeries(o.recording.rec, o.recording.hellos) : new Map<string, MachineSeries>();
   if (o.watch) {
@@ -293,7 +302,8 @@ export function preRunCheck(minMs = 200): { finish(): Promise<string[]> } {
       const busy = meanOver(s.t, s.busyPct, from, to);
       const steal = meanOver(s.t, s.stealPct, from, to) / s.cores;
       const out: string[] = [];
-      if (busy >= T.busyShare * 100 * s.cores) out.push(`this machine is already busy before the run: ${busy.toFixed(0)} % of ${s.cores} cores over the last ${((to - from) / 1000).toFixed(1)} s; points run now will likely be flagged saturated (their CPU figures would measure contention)`);
+      if (busy >= T.busyShare * 100 * s.cores)
+        out.push(`this machine is already busy before the run: ${busy.toFixed(0)} % of ${s.cores} cores over the last ${((to - from) / 1000).toFixed(1)} s; points run now will likely be flagged saturated (their CPU figures would measure contention)`);
       if (steal > T.stealPct) out.push(`this machine loses ${steal.toFixed(1)} % of its CPU time to steal (a virtual machine sharing its host): points run now will likely be flagged cpu_steal`);
       return out;
     },

@@ -78,9 +78,7 @@ export async function endPoint(result: PointResult, o: PointEnd): Promise<{ cond
     }
   }
   const conditions =
-    result.outcome.status === 'ok'
-      ? pointConditions({ roles: o.roles, result, ...(recorded ? { recording: recorded } : {}), ...(o.watched ? { watch: o.watched } : {}), ...(o.placement ? { placement: o.placement } : {}), ...(o.nodes ? { nodes: o.nodes } : {}) })
-      : undefined;
+    result.outcome.status === 'ok' ? pointConditions({ roles: o.roles, result, ...(recorded ? { recording: recorded } : {}), ...(o.watched ? { watch: o.watched } : {}), ...(o.placement ? { placement: o.placement } : {}), ...(o.nodes ? { nodes: o.nodes } : {}) }) : undefined;
   if (recErr !== undefined) result.flags = [...result.flags, recErr];
   if (result.series && (result.series['t']?.length ?? 0) > 0) {
     mkdirSync(o.dir, { recursive: true });

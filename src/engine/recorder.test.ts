@@ -34,22 +34,22 @@ test('a CPU mean weighs each sample by its interval: a late tick of a busy proce
   assert.equal(summarize(recording(samples), 1, { fromMs: 100, toMs: 450 })['guest.proc.server.rss_mb'], 14, 'peaks only from samples inside');
   // A selection with no process in the window gets no figures at all, rather than zeros.
   const none = summarize(recording([...samples, { t: 700, role: 'guest', probe: 'proc', name: 'proc.server.procs', value: 0 }]), 1, { fromMs: 650, toMs: 700 });
-  assert.deepEqual(Object.keys(none).filter((k) => k.includes('proc.')), []);
+  assert.deepEqual(
+    Object.keys(none).filter((k) => k.includes('proc.')),
+    [],
+  );
 });
 
 test('flags: failed probes with count and reasons, custom probes that gave nothing, declared processes that matched nothing', () => {
   const procs = (t: number, label: string, n: number) => ({ t, role: 'guest', probe: 'proc', name: `proc.${label}.procs`, value: n });
-  const rec = recording(
-    [procs(100, 'server', 0), procs(200, 'server', 1), procs(100, 'viewer', 0), procs(200, 'viewer', 0), procs(900, 'late', 1), { t: 150, role: 'client', probe: 'custom.ok', name: 'custom.ok.fps', value: 30 }],
-    {
-      gaps: ['host: no data from 1.0 s to 3.0 s (agent unreachable)', 'guest: the agent restarted during the point: what it held is lost'],
-      probeErrors: [
-        { role: 'guest', probe: 'custom.enc', count: 12, first: 'custom.enc: enc-stats could not start (spawn enc-stats ENOENT)', last: 'custom.enc: enc-stats could not start (spawn enc-stats ENOENT)' },
-        { role: 'client', probe: 'custom.q', count: 1, first: 'custom.q: q printed unreadable jsonl: line 1 is not JSON: x', last: 'custom.q: q printed unreadable jsonl: line 1 is not JSON: x' },
-        { role: 'guest', probe: 'gpu.nvidia', count: 3, first: 'a', last: 'b' },
-      ],
-    },
-  );
+  const rec = recording([procs(100, 'server', 0), procs(200, 'server', 1), procs(100, 'viewer', 0), procs(200, 'viewer', 0), procs(900, 'late', 1), { t: 150, role: 'client', probe: 'custom.ok', name: 'custom.ok.fps', value: 30 }], {
+    gaps: ['host: no data from 1.0 s to 3.0 s (agent unreachable)', 'guest: the agent restarted during the point: what it held is lost'],
+    probeErrors: [
+      { role: 'guest', probe: 'custom.enc', count: 12, first: 'custom.enc: enc-stats could not start (spawn enc-stats ENOENT)', last: 'custom.enc: enc-stats could not start (spawn enc-stats ENOENT)' },
+      { role: 'client', probe: 'custom.q', count: 1, first: 'custom.q: q printed unreadable jsonl: line 1 is not JSON: x', last: 'custom.q: q printed unreadable jsonl: line 1 is not JSON: x' },
+      { role: 'guest', probe: 'gpu.nvidia', count: 3, first: 'a', last: 'b' },
+    ],
+  });
   const flags = recordingFlags(
     rec,
     {

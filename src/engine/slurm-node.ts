@@ -94,12 +94,20 @@ export async function runPointJob(specPath: string): Promise<void> {
     const children: ChildProcess[] = [];
     const endpoints: AgentEndpoint[] = [];
     const stopAgents = async () => {
-      await Promise.all(children.map((c) => new Promise<void>((resolve) => {
-        if (c.exitCode !== null || c.signalCode !== null) { resolve(); return; }
-        c.once('exit', () => resolve());
-        c.kill('SIGTERM');
-        setTimeout(() => c.kill('SIGKILL'), 3000).unref();
-      })));
+      await Promise.all(
+        children.map(
+          (c) =>
+            new Promise<void>((resolve) => {
+              if (c.exitCode !== null || c.signalCode !== null) {
+                resolve();
+                return;
+              }
+              c.once('exit', () => resolve());
+              c.kill('SIGTERM');
+              setTimeout(() => c.kill('SIGKILL'), 3000).unref();
+            }),
+        ),
+      );
     };
     try {
       for (const role of roles) {
@@ -165,7 +173,9 @@ export async function runPointJob(specPath: string): Promise<void> {
       watch = recording ? undefined : new MachineWatch();
       watch?.start();
       try {
-        result = await (await workloadOf(spec)).run({
+        result = await (
+          await workloadOf(spec)
+        ).run({
           params: spec.params,
           typed: spec.typed,
           rep: spec.rep,

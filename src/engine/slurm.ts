@@ -348,7 +348,9 @@ function failed(error: string): ExecutedAttempt['result'] {
 
 function logTail(path: string): string {
   try {
-    const lines = readFileSync(path, 'utf8').split('\n').filter((l) => l.trim() !== '');
+    const lines = readFileSync(path, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '');
     return (lines.at(-1) ?? '').slice(0, 300);
   } catch {
     // No log: the job never started on a node (the state says why).

@@ -50,10 +50,7 @@ test('probe failures travel to the collector with their count and reason: a miss
 
 test('a session whose process selector cannot be used is refused with the reason, and the agent records nothing for it', async () => {
   await withAgent(async (c, agent) => {
-    await assert.rejects(
-      c.startPoint('p2', { cpu: 100 }, { guest: [{ label: 'bad', cmdline: 'vncviewer (' }] }),
-      (e: unknown) => e instanceof AgentRefused && e.status === 400 && /selectors: .*Invalid regular expression/.test(e.message),
-    );
+    await assert.rejects(c.startPoint('p2', { cpu: 100 }, { guest: [{ label: 'bad', cmdline: 'vncviewer (' }] }), (e: unknown) => e instanceof AgentRefused && e.status === 400 && /selectors: .*Invalid regular expression/.test(e.message));
     // The refused session sampled nothing: no probe of it was started (its timers would run forever).
     await sleep(300);
     assert.deepEqual([...agent.latest.keys()], []);

@@ -106,14 +106,24 @@ export class Agent {
       // The body is left unread: close the connection rather than parse what was refused.
       res.setHeader('connection', 'close');
       if (verdict.status === 401) res.setHeader('www-authenticate', 'Bearer');
-      send(res, verdict.status, { error: verdict.error }); return;
+      send(res, verdict.status, { error: verdict.error });
+      return;
     }
     // Every path of the long-running commands is closed to an agent that runs none, known or not.
-    if (path.startsWith('/v1/procs') && !this.o.allowCommands) { send(res, 403, { error: this.noCommands() }); return; }
+    if (path.startsWith('/v1/procs') && !this.o.allowCommands) {
+      send(res, 403, { error: this.noCommands() });
+      return;
+    }
     const found = findRoute(this.routes, req.method ?? 'GET', path);
-    if (!found.route) { send(res, 404, { error: `no ${req.method} ${path}` }); return; }
+    if (!found.route) {
+      send(res, 404, { error: `no ${req.method} ${path}` });
+      return;
+    }
     const answer = await found.route.handle({ req, query: url.searchParams, params: found.params });
-    if ('text' in answer) { sendText(res, answer.text); return; }
+    if ('text' in answer) {
+      sendText(res, answer.text);
+      return;
+    }
     send(res, answer.status, answer.body);
   }
 

@@ -38,7 +38,11 @@ test('a backlog larger than the agent takes in one body is sent in pieces, oldes
     assert.equal(poster.sent, n);
     const rec = await c.stopPoint();
     assert.equal(rec.events.length, n);
-    assert.deepEqual(rec.events.slice(0, 3).map((e) => e.frame), [0, 1, 2], 'oldest first');
+    assert.deepEqual(
+      rec.events.slice(0, 3).map((e) => e.frame),
+      [0, 1, 2],
+      'oldest first',
+    );
     assert.equal(rec.events.at(-1)!.frame, n - 1);
   } finally {
     agent.close();

@@ -27,7 +27,10 @@ export async function startLocalAgents(roles: readonly string[], opts: { allowCo
       children.map(
         (c) =>
           new Promise<void>((resolve) => {
-            if (c.exitCode !== null || c.signalCode !== null) { resolve(); return; }
+            if (c.exitCode !== null || c.signalCode !== null) {
+              resolve();
+              return;
+            }
             c.once('exit', () => resolve());
             c.kill('SIGTERM');
             setTimeout(() => c.kill('SIGKILL'), 2000).unref();

@@ -53,12 +53,7 @@ export const ProbeSettings = Type.Object(
     gpu: Type.Optional(Type.Union([Num, Type.Literal(false)])),
     proc: Type.Optional(Num),
     custom: Type.Optional(
-      Type.Array(
-        Type.Object(
-          { name: Type.String({ pattern: '^[A-Za-z0-9_.-]+$' }), argv: Type.Array(Type.String(), { minItems: 1 }), format: Type.Union([Type.Literal('jsonl'), Type.Literal('prometheus')]), intervalMs: Num },
-          { additionalProperties: false },
-        ),
-      ),
+      Type.Array(Type.Object({ name: Type.String({ pattern: '^[A-Za-z0-9_.-]+$' }), argv: Type.Array(Type.String(), { minItems: 1 }), format: Type.Union([Type.Literal('jsonl'), Type.Literal('prometheus')]), intervalMs: Num }, { additionalProperties: false })),
     ),
   },
   { additionalProperties: false },
@@ -142,10 +137,7 @@ export const EnvVars = Type.Record(EnvName, Type.String(), { additionalPropertie
  * as `validate` bounds a hook's (above 0, at most MAX_TIME_S): Node's timers hold 2^31-1 ms, and
  * a longer one (3000000 s, 1e308) fires at once, killing the command after a few milliseconds.
  */
-export const RunBody = Type.Object(
-  { argv: Type.Array(Type.String(), { minItems: 1 }), timeoutS: Type.Number({ exclusiveMinimum: 0, maximum: MAX_TIME_S }), env: Type.Optional(EnvVars) },
-  { additionalProperties: false },
-);
+export const RunBody = Type.Object({ argv: Type.Array(Type.String(), { minItems: 1 }), timeoutS: Type.Number({ exclusiveMinimum: 0, maximum: MAX_TIME_S }), env: Type.Optional(EnvVars) }, { additionalProperties: false });
 export type RunBody = Static<typeof RunBody>;
 
 export const RunReply = Type.Object({ exitCode: Type.Union([Type.Integer(), Type.Null()]), signal: Type.Union([Type.String(), Type.Null()]), stdout: Type.String(), stderr: Type.String(), seconds: Num, error: Type.Optional(Type.String()) });

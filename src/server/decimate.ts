@@ -21,12 +21,7 @@ export interface Decimated {
  * in time longer than `gapAfter` (s), is kept as a NaN so the line breaks there instead of
  * drawing across missing data.
  */
-export function decimateMinMax(
-  t: ArrayLike<number>,
-  v: ArrayLike<number>,
-  width: number,
-  opts: { from?: number; to?: number; gapAfter?: number } = {},
-): Decimated {
+export function decimateMinMax(t: ArrayLike<number>, v: ArrayLike<number>, width: number, opts: { from?: number; to?: number; gapAfter?: number } = {}): Decimated {
   const n = t.length;
   if (v.length !== n) throw new Error(`decimate: ${n} times but ${v.length} values`);
   if (!Number.isInteger(width) || width < 1) throw new Error(`decimate: width ${width} is not a positive whole number of pixels`);
@@ -121,13 +116,7 @@ function upperBound(t: ArrayLike<number>, x: number): number {
  * so the worst frame and every kind of trouble stay visible. Returns indices in ascending order.
  * `x` (frame number or time) must be ascending; frames outside [from, to] are left out.
  */
-export function worstPerColumn(
-  x: ArrayLike<number>,
-  latency: ArrayLike<number>,
-  marked: (i: number) => boolean,
-  width: number,
-  opts: { from?: number; to?: number } = {},
-): { indices: number[]; reduced: boolean } {
+export function worstPerColumn(x: ArrayLike<number>, latency: ArrayLike<number>, marked: (i: number) => boolean, width: number, opts: { from?: number; to?: number } = {}): { indices: number[]; reduced: boolean } {
   const n = x.length;
   if (!Number.isInteger(width) || width < 1) throw new Error(`decimate: width ${width} is not a positive whole number of pixels`);
   if (n === 0) return { indices: [], reduced: false };

@@ -162,7 +162,16 @@ test('a fixed value in the spellings a user writes in a link matches by value: 0
 });
 
 test('a value the set does not have is refused, naming the values it has', async () => {
-  for (const [param, value] of [['loss', '1'], ['rate', '2M'], ['delay', '1s'], ['size', '1280x720'], ['window', 'yes'], ['note', 'its'], ['threads', '1.5'], ['mode', "fast' OR 1=1 --"]] as const) {
+  for (const [param, value] of [
+    ['loss', '1'],
+    ['rate', '2M'],
+    ['delay', '1s'],
+    ['size', '1280x720'],
+    ['window', 'yes'],
+    ['note', 'its'],
+    ['threads', '1.5'],
+    ['mode', "fast' OR 1=1 --"],
+  ] as const) {
     await assert.rejects(fixedTo(param, value), (e: unknown) => e instanceof ApiFailure && e.status === 400 && e.message.includes(`${param} has no value '${value}' here (it has `), `${param}=${value}`);
   }
 });
@@ -197,13 +206,19 @@ test('the interval of a metric that cannot be negative is on the log scale and s
   assert.deepEqual(r.intervals, { scale: 'log', groups: POINTS, of: POINTS });
   // Several points per group (threads = 1: idx 0, 3, 6, 9): Welch-Satterthwaite over them, still on the log scale.
   const g = (await call(sets, '/api/matrix', { metric: 'spread', x: 'threads', kind: 'line', agg: 'mean' })) as MatrixResponse;
-  const [lo, hi] = expected([0, 3, 6, 9].map((i) => [43 + i, 51.7 + i]), true);
+  const [lo, hi] = expected(
+    [0, 3, 6, 9].map((i) => [43 + i, 51.7 + i]),
+    true,
+  );
   close(g.columns['lo']![0], lo, 'threads=1 lower end');
   close(g.columns['hi']![0], hi, 'threads=1 upper end');
 });
 
 test('a metric that can be negative (a value below zero, or no unit) keeps the t-interval, and the legend does not say log', async () => {
-  for (const [metric, runs] of [['offset', (i: number) => [i - 5.5, i - 4.5]], ['bare', (i: number) => [16 + i, 24 + i]]] as const) {
+  for (const [metric, runs] of [
+    ['offset', (i: number) => [i - 5.5, i - 4.5]],
+    ['bare', (i: number) => [16 + i, 24 + i]],
+  ] as const) {
     const r = (await call(sets, '/api/matrix', { metric, x: 'idx', kind: 'scatter', agg: 'mean' })) as MatrixResponse;
     assert.equal(r.intervals?.scale, 'linear', metric);
     assert.doesNotMatch(r.interval, /log/, metric);

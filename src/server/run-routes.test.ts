@@ -46,7 +46,13 @@ test('run routes answer what the run recorded, and refuse what it lacks', async 
   try {
     const info = await ask<RunInfoResponse>('/api/run', base);
     const want = await rows(`SELECT DISTINCT role, name FROM read_parquet(${quoteString(join(pdir, 'samples.parquet'))}) ORDER BY ALL`);
-    assert.deepEqual(info.series.filter((s) => s.source === 'samples').map((s) => [s.role, s.name]).sort(), want.map((r) => [r[0], r[1]]));
+    assert.deepEqual(
+      info.series
+        .filter((s) => s.source === 'samples')
+        .map((s) => [s.role, s.name])
+        .sort(),
+      want.map((r) => [r[0], r[1]]),
+    );
     assert.equal(info.series.find((s) => s.name === 'cpu.busy_pct')?.unit, '%', 'units come from the declarations');
     assert.equal(info.frames?.stages.length, 9);
     assert.equal(info.runs.length, 2);
@@ -65,8 +71,14 @@ test('run routes answer what the run recorded, and refuse what it lacks', async 
     // Frames: every frame, each stage the difference of its columns.
     const f = await ask<FramesResponse>('/api/run/frames', { ...base, width: '1000' });
     const fr = await rows(`SELECT frame, enc_end - capture_end FROM read_parquet(${quoteString(join(pdir, 'frames.parquet'))}) ORDER BY capture_start, frame`);
-    assert.deepEqual(f.columns['frame'], fr.map((r) => r[0]));
-    assert.deepEqual(f.columns['stage.encode'], fr.map((r) => r[1]));
+    assert.deepEqual(
+      f.columns['frame'],
+      fr.map((r) => r[0]),
+    );
+    assert.deepEqual(
+      f.columns['stage.encode'],
+      fr.map((r) => r[1]),
+    );
     assert.equal(f.timeBase, 'run');
 
     const refused = async (q: Record<string, string>, path: string, status: number, re: RegExp) => {
@@ -85,7 +97,7 @@ test('run routes answer what the run recorded, and refuse what it lacks', async 
 
 const OLD_QUEUE = fileURLToPath(new URL('../../test/fixtures/sets/old-queue', import.meta.url));
 
-test('a record without timeline: frames and the relay queue on the point\'s clock by the capture events; late counted as frames.late, warm-up apart', async () => {
+test("a record without timeline: frames and the relay queue on the point's clock by the capture events; late counted as frames.late, warm-up apart", async () => {
   const dir = join(mkdtempSync(join(tmpdir(), 'sb-runroutes-')), 'set');
   cpSync(OLD_QUEUE, dir, { recursive: true });
   const set = ResultSet.open(dir);
@@ -103,7 +115,7 @@ test('a record without timeline: frames and the relay queue on the point\'s cloc
     assert.ok(Math.abs(info.frames!.offsetS! - offset) < 1e-9);
     const q = info.series.find((x) => x.name === 'queue_bytes');
     assert.ok(q, 'the relay queue is listed');
-    assert.equal(q.clock, undefined, 'placed on the point\'s clock');
+    assert.equal(q.clock, undefined, "placed on the point's clock");
     const raw = await rows(`SELECT t, queue_bytes FROM read_parquet(${quoteString(join(pdir, 'timeseries.parquet'))}) ORDER BY t`);
     assert.ok(Math.abs(q.from - (Number(raw[0]![0]) + offset)) < 1e-9, `queue from ${q.from}`);
     const s = await ask<RunSeriesResponse>('/api/run/series', { ...base, ids: q.id, width: '4000' });
@@ -113,7 +125,7 @@ test('a record without timeline: frames and the relay queue on the point\'s cloc
     const f = await ask<FramesResponse>('/api/run/frames', { ...base, width: '1000' });
     assert.ok(f.range && q.from >= f.range[0] - 1 && q.from <= f.range[1], `queue from ${q.from}, frames ${f.range?.join(' to ')}`);
     const lat = info.series.find((x) => x.id === 'frames:client:latency_ms');
-    assert.ok(lat && lat.from === f.range[0] && lat.to === f.range[1], 'the frames\' latency is a run series at the frame view\'s times');
+    assert.ok(lat && lat.from === f.range[0] && lat.to === f.range[1], "the frames' latency is a run series at the frame view's times");
     const host = info.series.find((x) => x.id === 'samples:host:proc.host.cpu_pct');
     assert.ok(host && host.from <= f.range[1] && host.to >= f.range[0], 'the host process was sampled while the frames went through it');
 
@@ -124,7 +136,7 @@ test('a record without timeline: frames and the relay queue on the point\'s cloc
     assert.equal(f.counts.late, rec.metrics['frames.late'], `late in the window: ${f.counts.late}, frames.late ${String(rec.metrics['frames.late'])}`);
     assert.equal(f.counts.late, Number(want[0]![0]));
     assert.equal(f.counts.lateWarmup, Number(want[0]![1]));
-    assert.ok(f.counts.lateWarmup > 0, 'the fixture\'s warm-up has late frames');
+    assert.ok(f.counts.lateWarmup > 0, "the fixture's warm-up has late frames");
     assert.equal(f.counts.warmup, (f.columns['warmup'] as number[]).filter((v) => v === 1).length);
     assert.ok(f.warmupRange && f.warmupRange[0] === f.range[0] && f.warmupRange[1] < f.range[1]);
   } finally {
@@ -142,7 +154,12 @@ test('late_ms set in the workload block of the benchmark file (not a parameter) 
   delete p.typed['late_ms'];
   writeFileSync(pointJson, JSON.stringify(p));
   const bench = join(dir, 'benchmarks', readdirSync(join(dir, 'benchmarks'))[0]!);
-  writeFileSync(bench, readFileSync(bench, 'utf8').replace('net_delay: 20ms}', 'net_delay: 20ms, late_ms: 20ms}').replace(/matrix:\n  late_ms: \[20ms\]\n/, ''));
+  writeFileSync(
+    bench,
+    readFileSync(bench, 'utf8')
+      .replace('net_delay: 20ms}', 'net_delay: 20ms, late_ms: 20ms}')
+      .replace(/matrix:\n  late_ms: \[20ms\]\n/, ''),
+  );
   const set = ResultSet.open(dir);
   const sets = new LoadedSets([set]);
   const rec = set.points()[0]!;

@@ -153,7 +153,10 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
     // comes in the fragment, read by the page), so static files need none. Host and Origin
     // still apply, so no other site's page can reach them.
     const verdict = checkRequest(rules, isApi || rules.token === undefined ? info : { ...info, headers: { ...req.headers, authorization: `Bearer ${rules.token}` } });
-    if (!verdict.ok) { sendJson(res, verdict.status, { error: verdict.error }); return; }
+    if (!verdict.ok) {
+      sendJson(res, verdict.status, { error: verdict.error });
+      return;
+    }
 
     if (isApi) {
       const method = (req.method ?? 'GET').toUpperCase();
@@ -177,9 +180,15 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
       return;
     }
 
-    if (req.method !== 'GET' && req.method !== 'HEAD') { sendJson(res, 405, { error: `${req.method} is not allowed on ${path}` }); return; }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      sendJson(res, 405, { error: `${req.method} is not allowed on ${path}` });
+      return;
+    }
     const file = staticFile(webRoot, path);
-    if (!file) { sendJson(res, 404, { error: `no file ${path.slice(0, 200)}` }); return; }
+    if (!file) {
+      sendJson(res, 404, { error: `no file ${path.slice(0, 200)}` });
+      return;
+    }
     const type = CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream';
     res.writeHead(200, { 'content-type': type, 'content-length': statSync(file).size, 'cache-control': 'no-cache', ...SECURITY_HEADERS });
     if (req.method === 'HEAD') return void res.end();

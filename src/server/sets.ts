@@ -65,7 +65,13 @@ export class LoadedSets {
     if (sets.length === 0) throw new StoreError('no result set to show: give at least one');
     const names = sets.map((s) => s.name);
     const twice = names.find((n, i) => names.indexOf(n) !== i);
-    if (twice !== undefined) throw new StoreError(`two result sets are named '${twice}' (${sets.filter((s) => s.name === twice).map((s) => s.dir).join(', ')}): the set is a parameter of the plots, its names must differ`);
+    if (twice !== undefined)
+      throw new StoreError(
+        `two result sets are named '${twice}' (${sets
+          .filter((s) => s.name === twice)
+          .map((s) => s.dir)
+          .join(', ')}): the set is a parameter of the plots, its names must differ`,
+      );
   }
 
   /** The sets' index states: changes when a point is committed. */
@@ -147,7 +153,10 @@ export class LoadedSets {
     void state.then(
       (old) => {
         old.db.duck.retire();
-        void old.frames?.then((f) => f.duck.retire(), () => undefined);
+        void old.frames?.then(
+          (f) => f.duck.retire(),
+          () => undefined,
+        );
       },
       () => undefined,
     );
@@ -167,7 +176,7 @@ export class LoadedSets {
    */
   async readFiles(sql: string, files: readonly string[]): Promise<DuckDBResultReader> {
     if (this.closed) throw new StoreError('the GUI server is closing');
-    this.files ??= DuckDatabase.open('the runs\' files', { connections: RUN_FILE_CONNECTIONS, timeoutMs: this.readTimeoutMs });
+    this.files ??= DuckDatabase.open("the runs' files", { connections: RUN_FILE_CONNECTIONS, timeoutMs: this.readTimeoutMs });
     this.files.catch(() => (this.files = undefined));
     return (await this.files).read(sql, { files });
   }
@@ -193,7 +202,11 @@ export class LoadedSets {
   /** Closes the databases without waiting for anything in flight: reads are stopped (src/store/duck.ts), a load under way closes when done. */
   async close(): Promise<void> {
     this.closed = true;
-    const closeFrames = (l: Loaded) => void l.frames?.then((f) => f.close(), () => undefined);
+    const closeFrames = (l: Loaded) =>
+      void l.frames?.then(
+        (f) => f.close(),
+        () => undefined,
+      );
     void this.loaded?.then(
       (l) => {
         l.db.close();
@@ -201,7 +214,10 @@ export class LoadedSets {
       },
       () => undefined,
     );
-    void this.files?.then((f) => f.close(), () => undefined);
+    void this.files?.then(
+      (f) => f.close(),
+      () => undefined,
+    );
   }
 }
 

@@ -185,7 +185,11 @@ function declOf(r: PointRecord, name: string, kind: MetricKind): { d: MetricDecl
   const byName = exact(own) ?? exact(r.declared?.metrics ?? []) ?? exact(RECORDING_METRICS);
   if (byName) return { d: byName, source: own.includes(byName) ? 'workload' : RECORDING_METRICS.includes(byName) ? 'recording' : 'file' };
   // Patterns: the file's last, since `keyvalue` without a prefix declares `*`.
-  for (const [ds, source] of [[own, 'workload'], [RECORDING_METRICS, 'recording'], [r.declared?.metrics ?? [], 'file']] as const) {
+  for (const [ds, source] of [
+    [own, 'workload'],
+    [RECORDING_METRICS, 'recording'],
+    [r.declared?.metrics ?? [], 'file'],
+  ] as const) {
     const d = findMetric(ds, name, kind);
     if (d) return { d, source };
   }

@@ -107,10 +107,15 @@ export async function openSetDatabase(sets: readonly ResultSet[], opts: { views?
             view.close();
           }
         });
-        columns = info(await createPointsTable(conn, rows.map((r) => ({ set: r.set.name, record: r.record }))));
+        columns = info(
+          await createPointsTable(
+            conn,
+            rows.map((r) => ({ set: r.set.name, record: r.record })),
+          ),
+        );
       }
       for (const view of Object.keys(VIEWS) as ViewName[]) {
-        await createView(conn, view, views.includes(view) ? rows ?? [] : []);
+        await createView(conn, view, views.includes(view) ? (rows ?? []) : []);
       }
       return { conn, duck, columns, notes, close: () => duck.close() };
     });
@@ -227,7 +232,13 @@ async function cachedTable(conn: DuckDBConnection, set: ResultSet, needRecords: 
     }
     if (got && !got.exact) {
       const since = view.since(got.table.logBytes);
-      const added = since && !since.replaces ? extendTable(got.table.columns, since.records.map((record) => ({ set: set.name, record }))) : undefined;
+      const added =
+        since && !since.replaces
+          ? extendTable(
+              got.table.columns,
+              since.records.map((record) => ({ set: set.name, record })),
+            )
+          : undefined;
       if (added && (await loadCachedTable(conn, set, got.table, added))) {
         const columns = got.table.columns.map((c, i) => ({ ...c, filled: c.filled || added[i]!.values.some((v) => v !== null) }));
         const note = await saveTable(conn, set, view, columns);
@@ -235,7 +246,10 @@ async function cachedTable(conn: DuckDBConnection, set: ResultSet, needRecords: 
       }
     }
     const records = view.records();
-    const built = await createPointsTable(conn, records.map((record) => ({ set: set.name, record })));
+    const built = await createPointsTable(
+      conn,
+      records.map((record) => ({ set: set.name, record })),
+    );
     const columns = built.map(({ name, kind, type, values }) => ({ name, kind, type, filled: values.some((v) => v !== null) }));
     const note = view.note ?? (await saveTable(conn, set, view, columns));
     return { columns: info(columns), records, ...(note ? { note } : {}) };
@@ -293,10 +307,7 @@ async function createView(conn: DuckDBConnection, view: ViewName, rows: readonly
     if (p.problem === 'permission') throw new EnvironmentError('cannot read', p.file, 'EACCES');
     throw new StoreError(`${p.message}; move the point's directory out of the result set to read the rest`);
   }
-  const parts = present.map(
-    (r) =>
-      `SELECT ${quoteString(r.set.name)} AS "set", ${quoteString(r.record.key)} AS point_key, ${r.record.rep} AS rep, * FROM read_parquet(${quoteString(join(r.set.pointDir(r.record.key, r.record.rep), file))})`,
-  );
+  const parts = present.map((r) => `SELECT ${quoteString(r.set.name)} AS "set", ${quoteString(r.record.key)} AS point_key, ${r.record.rep} AS rep, * FROM read_parquet(${quoteString(join(r.set.pointDir(r.record.key, r.record.rep), file))})`);
   try {
     // DuckDB reads each file's schema here, so a damaged or unreadable file of one point shows now.
     await conn.run(`CREATE VIEW ${view} AS ${parts.join(' UNION ALL BY NAME ')}`);

@@ -253,12 +253,16 @@ export class DuckDatabase {
       if (this.closed) this.closeInstanceWhenIdle();
       else if (this.lanes.length === 0) for (const w of this.waiting.splice(0)) w(undefined);
     };
-    if (this.closed) { drop(); return; }
+    if (this.closed) {
+      drop();
+      return;
+    }
     this.instance.connect().then(
       (conn) => {
         if (this.closed) {
           conn.closeSync();
-          drop(); return;
+          drop();
+          return;
         }
         lane.conn = conn;
         this.release(lane);

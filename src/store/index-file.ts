@@ -168,7 +168,7 @@ function completeLines(data: Buffer): { lines: Line[]; bytes: number } {
   const end = data.lastIndexOf(10);
   if (end < 0) return { lines: [], bytes: 0 };
   const lines: Line[] = [];
-  for (let start = 0; start <= end; ) {
+  for (let start = 0; start <= end;) {
     const nl = data.indexOf(10, start);
     const l = parseLine(data.toString('utf8', start, nl), nl + 1);
     if (l) lines.push(l);

@@ -58,10 +58,7 @@ const Outcome = Type.Union([
 
 const Executor = Type.Union([
   Type.Object({ kind: Type.Literal('slurm'), jobId: Type.String(), nodes: Type.Record(Type.String(), Type.String()), clocks: Type.Optional(Type.Record(Type.String(), Clock)) }, { additionalProperties: false }),
-  Type.Object(
-    { kind: Type.Literal('agents'), jobId: Type.String(), nodes: Type.Record(Type.String(), Type.String()), agents: Type.Record(Type.String(), Type.String()), clocks: Type.Optional(Type.Record(Type.String(), Clock)) },
-    { additionalProperties: false },
-  ),
+  Type.Object({ kind: Type.Literal('agents'), jobId: Type.String(), nodes: Type.Record(Type.String(), Type.String()), agents: Type.Record(Type.String(), Type.String()), clocks: Type.Optional(Type.Record(Type.String(), Clock)) }, { additionalProperties: false }),
 ]);
 
 /** The schema of point.json. */

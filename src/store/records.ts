@@ -9,10 +9,7 @@ export type ParamValue = string | number | boolean;
 export type MetricValue = string | number | boolean;
 
 /** How a point ended: a tagged union, so every reader handles each case. */
-export type PointOutcome =
-  | { status: 'ok' }
-  | { status: 'failed'; error: string }
-  | { status: 'interrupted'; reason: string };
+export type PointOutcome = { status: 'ok' } | { status: 'failed'; error: string } | { status: 'interrupted'; reason: string };
 
 export type PointStatus = PointOutcome['status'];
 
@@ -50,9 +47,7 @@ export interface PointRecord {
   /** Where the recorded window lies on the point's clock (s since the point began), and each role's clock. */
   timeline?: PointTimeline;
   /** Where the point ran when not in the engine's process (a Slurm job: its id, its nodes, the agents' clock offsets). */
-  executor?:
-    | { kind: 'slurm'; jobId: string; nodes: Record<string, string>; clocks?: Record<string, ClockRecord> }
-    | { kind: 'agents'; jobId: string; nodes: Record<string, string>; agents: Record<string, string>; clocks?: Record<string, ClockRecord> };
+  executor?: { kind: 'slurm'; jobId: string; nodes: Record<string, string>; clocks?: Record<string, ClockRecord> } | { kind: 'agents'; jobId: string; nodes: Record<string, string>; agents: Record<string, string>; clocks?: Record<string, ClockRecord> };
 }
 
 /** A role's clock against the point's clock, as a record keeps it (records before drift was kept have only the first two). */
@@ -200,7 +195,6 @@ export function parseIndexedRecord(v: unknown): PointRecord | string {
   if (!isObj(v['params']) || !isObj(v['metrics']) || !isObj(v['outcome']) || !Array.isArray(v['files']) || !Array.isArray(v['flags'])) return 'missing params, metrics, outcome, files or flags';
   return upgradeRecord(v as unknown as PointRecord);
 }
-
 
 /**
  * A record written before parameters were stored typed (it has no `typed`), as this version

@@ -45,7 +45,9 @@ export class PointWriter {
 
   /** Writes point.json, then swaps the staging directory in place of any earlier attempt. */
   commit(record: Omit<PointRecord, 'files' | 'format'>): PointRecord {
-    const files = onDisk('cannot list', this.dir, () => readdirSync(this.dir)).filter((f) => f !== 'point.json' && !f.startsWith('.')).sort();
+    const files = onDisk('cannot list', this.dir, () => readdirSync(this.dir))
+      .filter((f) => f !== 'point.json' && !f.startsWith('.'))
+      .sort();
     const full: PointRecord = { format: STORE_FORMAT, ...record, files };
     const text = JSON.stringify(full, null, 2) + '\n';
     writeFileAtomic(join(this.dir, 'point.json'), text);
@@ -143,7 +145,7 @@ export class ResultSet {
   lock(isAlive: (pid: number) => boolean): () => void {
     const path = join(this.dir, '.lock');
     const mine: LockHolder = { pid: process.pid, host: hostname(), nonce: randomBytes(8).toString('hex'), startedAt: new Date().toISOString() };
-    for (let busy = 0; ; ) {
+    for (let busy = 0; ;) {
       if (createLock(path, JSON.stringify(mine))) break;
       const held = readLock(path, this.dir);
       // Released between our attempt and the read: try again.

@@ -14,8 +14,19 @@ const tmp = () => mkdtempSync(join(tmpdir(), 'sb-store-'));
 
 function record(key: string, rep: number, params: PointRecord['params'], metrics: PointRecord['metrics']): Omit<PointRecord, 'files' | 'format'> {
   return {
-    key, rep, index: 0, params, outcome: { status: 'ok' }, attempts: 1, workload: 'command',
-    benchmark: { name: 'b', sha256: 'x' }, startedAt: '2026-01-01T00:00:00.000Z', endedAt: '2026-01-01T00:00:01.000Z', wallS: 1, metrics, flags: [],
+    key,
+    rep,
+    index: 0,
+    params,
+    outcome: { status: 'ok' },
+    attempts: 1,
+    workload: 'command',
+    benchmark: { name: 'b', sha256: 'x' },
+    startedAt: '2026-01-01T00:00:00.000Z',
+    endedAt: '2026-01-01T00:00:01.000Z',
+    wallS: 1,
+    metrics,
+    flags: [],
   };
 }
 
@@ -41,7 +52,10 @@ test('a staging directory left by kill -9 is cleaned; a record moved aside by a 
   assert.equal(set.points().length, 0);
   set.cleanStaging();
   assert.ok(!existsSync(join(set.dir, '.staging')));
-  assert.deepEqual(set.points().map((p) => p.key), ['aaaa']);
+  assert.deepEqual(
+    set.points().map((p) => p.key),
+    ['aaaa'],
+  );
 });
 
 test('commit over an earlier record replaces it whole', () => {
@@ -73,14 +87,23 @@ test('a non-empty directory that is not a set is refused; a set dir lists itself
   assert.throws(() => ResultSet.openOrCreate(root, 'b'), StoreError);
   assert.equal(readFileSync(join(root, 'precious.txt'), 'utf8'), 'x');
   const set = ResultSet.openOrCreate(join(root, 's'), 'b');
-  assert.deepEqual(listResultSets(root).map((s) => s.dir), [set.dir]);
-  assert.deepEqual(listResultSets(set.dir).map((s) => s.dir), [set.dir]);
+  assert.deepEqual(
+    listResultSets(root).map((s) => s.dir),
+    [set.dir],
+  );
+  assert.deepEqual(
+    listResultSets(set.dir).map((s) => s.dir),
+    [set.dir],
+  );
 });
 
 test('DuckDB reads the set: typed columns, metric/param name clash, time series view, exports', async () => {
   const root = tmp();
   const set = ResultSet.openOrCreate(join(root, 's'), 'b');
-  for (const [key, crf, psnr] of [['k1', 23, 40.5], ['k2', 33, 35.25]] as const) {
+  for (const [key, crf, psnr] of [
+    ['k1', 23, 40.5],
+    ['k2', 33, 35.25],
+  ] as const) {
     const w = set.beginPoint(key, 1);
     await writeSeriesParquet(w.path('timeseries.parquet'), { t: [0, 0.1, 0.2], rss_mb: [1, 2, crf] });
     w.commit(record(key, 1, { crf, codec: 'h264' }, { psnr, crf: 'clash', frames: 10, ok: true }));
@@ -94,9 +117,15 @@ test('DuckDB reads the set: typed columns, metric/param name clash, time series 
     assert.equal(types['ok'], 'BOOLEAN');
     assert.equal(types['metric.crf'], 'VARCHAR');
     const r = await db.conn.runAndReadAll('SELECT crf, psnr FROM points ORDER BY crf');
-    assert.deepEqual(r.getRowObjectsJson(), [{ crf: '23', psnr: 40.5 }, { crf: '33', psnr: 35.25 }]);
+    assert.deepEqual(r.getRowObjectsJson(), [
+      { crf: '23', psnr: 40.5 },
+      { crf: '33', psnr: 35.25 },
+    ]);
     const j = await db.conn.runAndReadAll('SELECT p.crf, max(t.rss_mb) AS m, count(*) AS n FROM points p JOIN timeseries t USING (point_key, rep) GROUP BY 1 ORDER BY 1');
-    assert.deepEqual(j.getRowObjectsJson(), [{ crf: '23', m: 23, n: '3' }, { crf: '33', m: 33, n: '3' }]);
+    assert.deepEqual(j.getRowObjectsJson(), [
+      { crf: '23', m: 23, n: '3' },
+      { crf: '33', m: 33, n: '3' },
+    ]);
     const out = join(root, 'x.parquet');
     await EXPORTERS['parquet']!.write(db.conn, 'SELECT * FROM points', out);
     const back = await db.conn.runAndReadAll(`SELECT count(*) AS n FROM read_parquet('${out}')`);

@@ -31,7 +31,17 @@ for (const codec of CODECS) {
   test(`${codec} at 640x360: every frame comes out of the decoder right after its own packet`, async () => {
     const w = 640;
     const h = 360;
-    const enc = new VideoEncoder({ codec: codec, width: w, height: h, fps: 30, bitrateBps: 2_000_000, rateControl: codec === 'mjpeg' ? 'crf' : 'cbr', gop: 30, preset: codec === 'h264' || codec === 'h265' ? 'ultrafast' : codec === 'av1' ? '12' : codec === 'mjpeg' ? '' : '8', threads: 1 });
+    const enc = new VideoEncoder({
+      codec: codec,
+      width: w,
+      height: h,
+      fps: 30,
+      bitrateBps: 2_000_000,
+      rateControl: codec === 'mjpeg' ? 'crf' : 'cbr',
+      gop: 30,
+      preset: codec === 'h264' || codec === 'h265' ? 'ultrafast' : codec === 'av1' ? '12' : codec === 'mjpeg' ? '' : '8',
+      threads: 1,
+    });
     const dec = new VideoDecoder(codec);
     const src = frame(w, h);
     const out = frame(w, h);
@@ -141,7 +151,7 @@ function ivfFrameBytes(file: Buffer): { frames: number; bytes: number } {
 // options codecs.ts sets (its effective libvpx configuration, as FFmpeg logs it at debug level, is
 // the same but for the time base: 1/30 there, 1/1000 here). Measured: ours 295.0 and 1437.6 kbit/s,
 // the CLI's 295.5 and 1441.0. Tolerance 3 %: the two libvpx versions differ.
-test('vp9 CBR on the motion scene spends what the FFmpeg CLI\'s libvpx-vp9 spends on the same frames (within 3 %)', async () => {
+test("vp9 CBR on the motion scene spends what the FFmpeg CLI's libvpx-vp9 spends on the same frames (within 3 %)", async () => {
   const dir = mkdtempSync(join(tmpdir(), 'streambench-vp9-'));
   try {
     const y4m = join(dir, 'motion.y4m');
@@ -151,8 +161,45 @@ test('vp9 CBR on the motion scene spends what the FFmpeg CLI\'s libvpx-vp9 spend
     for (const target of [300_000, 1_500_000]) {
       const ivf = join(dir, `${target}.ivf`);
       const b = String(target);
-      const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', y4m, '-c:v', 'libvpx-vp9', '-b:v', b, '-minrate', b, '-maxrate', b, '-bufsize', String(target / 2),
-        '-g', '300', '-threads', '1', '-deadline', 'realtime', '-cpu-used', '8', '-lag-in-frames', '0', '-auto-alt-ref', '0', '-row-mt', '1', '-f', 'ivf', '-y', ivf], { encoding: 'utf8' });
+      const r = spawnSync(
+        'ffmpeg',
+        [
+          '-hide_banner',
+          '-loglevel',
+          'error',
+          '-i',
+          y4m,
+          '-c:v',
+          'libvpx-vp9',
+          '-b:v',
+          b,
+          '-minrate',
+          b,
+          '-maxrate',
+          b,
+          '-bufsize',
+          String(target / 2),
+          '-g',
+          '300',
+          '-threads',
+          '1',
+          '-deadline',
+          'realtime',
+          '-cpu-used',
+          '8',
+          '-lag-in-frames',
+          '0',
+          '-auto-alt-ref',
+          '0',
+          '-row-mt',
+          '1',
+          '-f',
+          'ivf',
+          '-y',
+          ivf,
+        ],
+        { encoding: 'utf8' },
+      );
       assert.equal(r.status, 0, `ffmpeg: ${r.error?.message ?? r.stderr}`);
       const cli = ivfFrameBytes(readFileSync(ivf));
       assert.equal(cli.frames, RC.frames);

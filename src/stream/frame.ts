@@ -38,9 +38,7 @@ export function assertFrameSize(frame: YuvFrame, width: number, height: number, 
     throw new RangeError(`${what}: frame is ${frame.width}x${frame.height}, expected ${width}x${height}`);
   }
   if (frame.y.length !== width * height || frame.u.length !== c || frame.v.length !== c) {
-    throw new RangeError(
-      `${what}: plane lengths ${frame.y.length}/${frame.u.length}/${frame.v.length} do not match I420 ${width}x${height} (${width * height}/${c}/${c})`,
-    );
+    throw new RangeError(`${what}: plane lengths ${frame.y.length}/${frame.u.length}/${frame.v.length} do not match I420 ${width}x${height} (${width * height}/${c}/${c})`);
   }
 }
 

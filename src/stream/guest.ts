@@ -16,22 +16,7 @@ import { RoleTimeline } from './timeline.ts';
 import type { StreamSettings } from '../config/stream-settings.ts';
 import { openSource } from './source.ts';
 import type { EventPoster } from '../record/event-poster.ts';
-import {
-  MSG_CONTROL,
-  MSG_END,
-  MSG_HELLO,
-  parseControl,
-  parseDatagram,
-  stampTcpSendTime,
-  stampUdpSendTime,
-  TcpDeframer,
-  tcpFrameMessage,
-  tcpJsonMessage,
-  udpFragments,
-  udpJsonDatagram,
-  type ControlMessage,
-  type FrameHeader,
-} from './wire.ts';
+import { MSG_CONTROL, MSG_END, MSG_HELLO, parseControl, parseDatagram, stampTcpSendTime, stampUdpSendTime, TcpDeframer, tcpFrameMessage, tcpJsonMessage, udpFragments, udpJsonDatagram, type ControlMessage, type FrameHeader } from './wire.ts';
 
 export interface GuestOptions {
   settings: StreamSettings;
@@ -229,7 +214,10 @@ async function tcpSender(o: GuestOptions, onControl: (c: ControlMessage, from: s
     congested: () => sock.writableLength > limit,
     end: (summary) =>
       new Promise((resolve) => {
-        if (sock.destroyed) { resolve(); return; }
+        if (sock.destroyed) {
+          resolve();
+          return;
+        }
         sock.end(tcpJsonMessage(MSG_END, summary), () => resolve());
         sock.once('close', () => resolve());
       }),

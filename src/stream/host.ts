@@ -65,12 +65,7 @@ export async function runHost(o: HostOptions): Promise<void> {
     max_queue_bytes: st.maxQueueBytes,
   });
   const queue = downLink.queueSeries();
-  o.agent?.add(
-    [...frames.values()].flatMap((f) => [
-      ...(Number.isFinite(f.inEnd) ? [{ t: f.inEnd, frame: f.frame, stage: 'host_in', role: 'host' }] : []),
-      ...(Number.isFinite(f.outEnd) ? [{ t: f.outEnd, frame: f.frame, stage: 'host_out', role: 'host' }] : []),
-    ]),
-  );
+  o.agent?.add([...frames.values()].flatMap((f) => [...(Number.isFinite(f.inEnd) ? [{ t: f.inEnd, frame: f.frame, stage: 'host_in', role: 'host' }] : []), ...(Number.isFinite(f.outEnd) ? [{ t: f.outEnd, frame: f.frame, stage: 'host_out', role: 'host' }] : [])]));
   downLink.close();
   // Events still pending go to the agent before the report, so its CPU figure includes sending them.
   await o.agent?.close();
@@ -224,10 +219,13 @@ async function relayUdp(o: HostOptions, downCfg: NetemConfig, upCfg: NetemConfig
             // Whatever is queued still goes out: the end marker follows once the link had time to
             // drain. It is the harness's word that the stream is over, not stream data, so it goes
             // around the emulated link: a full queue or a loss must not leave the client waiting.
-            setTimeout(() => {
-              const sends = client ? [0, 1, 2].map(() => new Promise<void>((r) => front.send(d, client!.port, client!.address, () => r()))) : [];
-              void Promise.all(sends).then(() => resolve());
-            }, Math.max(500, 3 * (downCfg.delayMs ?? 0) + 300)).unref();
+            setTimeout(
+              () => {
+                const sends = client ? [0, 1, 2].map(() => new Promise<void>((r) => front.send(d, client!.port, client!.address, () => r()))) : [];
+                void Promise.all(sends).then(() => resolve());
+              },
+              Math.max(500, 3 * (downCfg.delayMs ?? 0) + 300),
+            ).unref();
           }
         }
       } catch (e) {

@@ -96,7 +96,11 @@ function assertSerialised(got: Got[], rateBps: number): void {
 test('serialisation, queue limit and queue series are exact on an injected clock', async () => {
   let now = 0;
   const got: Delivery[] = [];
-  const link = new NetemLink<number>({ rateBps: 1e6, queueLimitBytes: 3000, delayMs: 5 }, (_, info) => got.push(info), () => now);
+  const link = new NetemLink<number>(
+    { rateBps: 1e6, queueLimitBytes: 3000, delayMs: 5 },
+    (_, info) => got.push(info),
+    () => now,
+  );
   // 1250 bytes at 1 Mbit/s take 10 ms on the wire.
   assert.equal(link.push(0, 1250), 'queued');
   assert.equal(link.push(1, 1250), 'queued');
@@ -305,9 +309,7 @@ test('reliable link with loss: nothing dropped, in order, lost ones late by the 
     else unaffected.push(info.dueAt - info.sentAt);
     ahead = info.dueAt;
   }
-  t.diagnostic(
-    `pushed ${pushed}, retransmitted ${retxDelay.length}, their delay after sending ${Math.min(...retxDelay).toFixed(1)}..${Math.max(...retxDelay).toFixed(1)} ms (penalty ${penalty} + 20); head-of-line blocked ${blocked}; unaffected ${unaffected.length}`,
-  );
+  t.diagnostic(`pushed ${pushed}, retransmitted ${retxDelay.length}, their delay after sending ${Math.min(...retxDelay).toFixed(1)}..${Math.max(...retxDelay).toFixed(1)} ms (penalty ${penalty} + 20); head-of-line blocked ${blocked}; unaffected ${unaffected.length}`);
   assert.equal(s.retransmitted, retxDelay.length);
   assert.ok(retxDelay.length > 0 && blocked > 0 && unaffected.length > 0);
   for (const d of retxDelay) assert.ok(d >= penalty + 20, `retransmitted after only ${d} ms`);

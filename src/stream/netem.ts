@@ -497,7 +497,10 @@ export class NetemLink<T> {
   private arm(): void {
     let at = this.inFlight.peek()?.dueAt ?? Infinity;
     if (this.drainPending) at = Math.min(at, this.drainAt());
-    if (at === Infinity) { this.disarm(); return; }
+    if (at === Infinity) {
+      this.disarm();
+      return;
+    }
     if ((this.timer !== undefined || this.immediate !== undefined) && this.timerAt <= at) return;
     this.disarm();
     this.timerAt = at;

@@ -39,18 +39,19 @@ function ffmpegScores(dir: string, dist: string, ref: string, width: number, hei
   const input = (file: string): string[] => ['-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', size, '-i', file];
   const psnrLog = join(dir, 'psnr.log');
   const ssimLog = join(dir, 'ssim.log');
-  const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', ...input(dist), ...input(ref),
-    '-lavfi', `[0:v][1:v]psnr=stats_file=${psnrLog}`, '-f', 'null', '-'], { encoding: 'utf8' });
+  const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', ...input(dist), ...input(ref), '-lavfi', `[0:v][1:v]psnr=stats_file=${psnrLog}`, '-f', 'null', '-'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
-  const s = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', ...input(dist), ...input(ref),
-    '-lavfi', `[0:v][1:v]ssim=stats_file=${ssimLog}`, '-f', 'null', '-'], { encoding: 'utf8' });
+  const s = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', ...input(dist), ...input(ref), '-lavfi', `[0:v][1:v]ssim=stats_file=${ssimLog}`, '-f', 'null', '-'], { encoding: 'utf8' });
   assert.equal(s.status, 0, s.stderr);
   const field = (text: string, re: RegExp): number[] =>
-    text.trim().split('\n').map((line) => {
-      const m = re.exec(line);
-      assert.ok(m, `no match for ${re} in ${line}`);
-      return m[1] === 'inf' ? Infinity : Number(m[1]);
-    });
+    text
+      .trim()
+      .split('\n')
+      .map((line) => {
+        const m = re.exec(line);
+        assert.ok(m, `no match for ${re} in ${line}`);
+        return m[1] === 'inf' ? Infinity : Number(m[1]);
+      });
   return { psnr: field(readFileSync(psnrLog, 'utf8'), /psnr_y:(\S+)/), ssim: field(readFileSync(ssimLog, 'utf8'), /\bY:(\S+)/) };
 }
 
@@ -81,8 +82,7 @@ test("psnrY and ssimY agree with FFmpeg's psnr and ssim filters on x264-compress
       for (const crf of ['20', '40']) {
         const encoded = join(dir, `enc-${crf}.mkv`);
         const part = join(dir, `dec-${crf}.yuv`);
-        const enc = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', size, '-r', '30', '-i', ref,
-          '-c:v', 'libx264', '-preset', 'veryfast', '-crf', crf, '-y', encoded], { encoding: 'utf8' });
+        const enc = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', size, '-r', '30', '-i', ref, '-c:v', 'libx264', '-preset', 'veryfast', '-crf', crf, '-y', encoded], { encoding: 'utf8' });
         assert.equal(enc.status, 0, enc.stderr);
         const dec = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', encoded, '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-y', part], { encoding: 'utf8' });
         assert.equal(dec.status, 0, dec.stderr);

@@ -66,8 +66,14 @@ function blockSums(a: Uint8Array, b: Uint8Array, width: number, by: number, bw: 
     let s12 = 0;
     let o = rowStart + bx * 4;
     for (let r = 0; r < 4; r++, o += width) {
-      const a0 = a[o]!, a1 = a[o + 1]!, a2 = a[o + 2]!, a3 = a[o + 3]!;
-      const b0 = b[o]!, b1 = b[o + 1]!, b2 = b[o + 2]!, b3 = b[o + 3]!;
+      const a0 = a[o]!,
+        a1 = a[o + 1]!,
+        a2 = a[o + 2]!,
+        a3 = a[o + 3]!;
+      const b0 = b[o]!,
+        b1 = b[o + 1]!,
+        b2 = b[o + 2]!,
+        b3 = b[o + 3]!;
       s1 += a0 + a1 + a2 + a3;
       s2 += b0 + b1 + b2 + b3;
       ss += a0 * a0 + a1 * a1 + a2 * a2 + a3 * a3 + b0 * b0 + b1 * b1 + b2 * b2 + b3 * b3;

@@ -19,7 +19,10 @@ test('a growing series read between samples is interpolated; outside them it hol
 test('the timeline samples CPU and counters, a counter that appears late reads 0 before', () => {
   let now = 0;
   const c: Record<string, number> = { a: 1 };
-  const tl = new RoleTimeline(() => c, () => now);
+  const tl = new RoleTimeline(
+    () => c,
+    () => now,
+  );
   tl.mark();
   now = 10;
   c['a'] = 3;

@@ -57,9 +57,7 @@ export function tcpJsonMessage(type: number, value: unknown): Buffer {
   return buf;
 }
 
-export type Message =
-  | { type: typeof MSG_FRAME; header: FrameHeader; payload: Buffer; /** The whole message as received, to forward unchanged. */ raw: Buffer }
-  | { type: typeof MSG_CONTROL | typeof MSG_END | typeof MSG_HELLO; value: unknown; raw: Buffer };
+export type Message = { type: typeof MSG_FRAME; header: FrameHeader; payload: Buffer; /** The whole message as received, to forward unchanged. */ raw: Buffer } | { type: typeof MSG_CONTROL | typeof MSG_END | typeof MSG_HELLO; value: unknown; raw: Buffer };
 
 /** Largest message accepted: a bound so a corrupt length cannot make us buffer without end. */
 const MAX_MESSAGE = 64 * 1024 * 1024;

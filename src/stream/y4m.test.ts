@@ -61,13 +61,20 @@ test('frame headers with parameters, a ratio frame rate, no C tag, and a truncat
     // 4x2: 8 luma bytes, 2 + 2 chroma bytes per frame.
     const frame = (k: number): Buffer => Buffer.from(Array.from({ length: 12 }, (_, i) => (k * 16 + i) & 255));
     const file = join(dir, 'hand.y4m');
-    writeFileSync(file, Buffer.concat([
-      Buffer.from('YUV4MPEG2 W4 H2 F30000:1001 Ip A1:1 XCOLORRANGE=LIMITED\n'),
-      Buffer.from('FRAME\n'), frame(0),
-      Buffer.from('FRAME Ib XTIME=12345 Xsomething=long-parameter-value\n'), frame(1),
-      Buffer.from('FRAME Ip\n'), frame(2),
-      Buffer.from('FRAME\n'), frame(3).subarray(0, 7),
-    ]));
+    writeFileSync(
+      file,
+      Buffer.concat([
+        Buffer.from('YUV4MPEG2 W4 H2 F30000:1001 Ip A1:1 XCOLORRANGE=LIMITED\n'),
+        Buffer.from('FRAME\n'),
+        frame(0),
+        Buffer.from('FRAME Ib XTIME=12345 Xsomething=long-parameter-value\n'),
+        frame(1),
+        Buffer.from('FRAME Ip\n'),
+        frame(2),
+        Buffer.from('FRAME\n'),
+        frame(3).subarray(0, 7),
+      ]),
+    );
     const src = openY4m(file);
     try {
       assert.equal(src.frameCount, 3, 'the cut-off fourth frame is not counted');
@@ -90,15 +97,24 @@ test('unsupported and broken files give errors that name the file and the proble
   withDir((dir) => {
     const y444 = join(dir, 'c444.y4m');
     ffmpeg(['-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=5', '-frames:v', '2', '-pix_fmt', 'yuv444p', '-f', 'yuv4mpegpipe', '-y', y444]);
-    assert.throws(() => openY4m(y444), (e: Error) => e.message.includes(y444) && /unsupported colorspace C444/.test(e.message));
+    assert.throws(
+      () => openY4m(y444),
+      (e: Error) => e.message.includes(y444) && /unsupported colorspace C444/.test(e.message),
+    );
 
     const notY4m = join(dir, 'not.y4m');
     writeFileSync(notY4m, 'RIFF....WAVEfmt \n');
-    assert.throws(() => openY4m(notY4m), (e: Error) => e.message.includes(notY4m) && /not a YUV4MPEG2 file/.test(e.message));
+    assert.throws(
+      () => openY4m(notY4m),
+      (e: Error) => e.message.includes(notY4m) && /not a YUV4MPEG2 file/.test(e.message),
+    );
 
     const noWidth = join(dir, 'nowidth.y4m');
     writeFileSync(noWidth, 'YUV4MPEG2 H2 F25:1\nFRAME\n123456789012');
-    assert.throws(() => openY4m(noWidth), (e: Error) => e.message.includes(noWidth) && /width \(W\)/.test(e.message));
+    assert.throws(
+      () => openY4m(noWidth),
+      (e: Error) => e.message.includes(noWidth) && /width \(W\)/.test(e.message),
+    );
 
     const badRate = join(dir, 'badrate.y4m');
     writeFileSync(badRate, 'YUV4MPEG2 W4 H2 F25\nFRAME\n123456789012');
@@ -110,7 +126,10 @@ test('unsupported and broken files give errors that name the file and the proble
 
     const garbage = join(dir, 'garbage.y4m');
     writeFileSync(garbage, Buffer.concat([Buffer.from('YUV4MPEG2 W4 H2 F25:1\nFRAME\n'), Buffer.alloc(12), Buffer.from('JUNK\n')]));
-    assert.throws(() => openY4m(garbage), (e: Error) => e.message.includes(garbage) && /expected a FRAME header at byte 40/.test(e.message));
+    assert.throws(
+      () => openY4m(garbage),
+      (e: Error) => e.message.includes(garbage) && /expected a FRAME header at byte 40/.test(e.message),
+    );
 
     const empty = join(dir, 'empty.y4m');
     writeFileSync(empty, 'YUV4MPEG2 W4 H2 F25:1\n');

@@ -55,10 +55,14 @@ export async function shot(page: Page, name: string): Promise<string> {
 export async function waitDraw(page: Page, after: number, timeoutMs = 60_000): Promise<number> {
   // Runs in the page: globalThis is its window (this file is type-checked without the DOM's types).
   type Hook = { __sb?: { draws: number; error?: string } };
-  await page.waitForFunction((n) => {
-    const sb = (globalThis as Hook).__sb;
-    return sb !== undefined && (sb.draws > n || sb.error !== undefined);
-  }, after, { timeout: timeoutMs });
+  await page.waitForFunction(
+    (n) => {
+      const sb = (globalThis as Hook).__sb;
+      return sb !== undefined && (sb.draws > n || sb.error !== undefined);
+    },
+    after,
+    { timeout: timeoutMs },
+  );
   const { draws, error } = await page.evaluate(() => (globalThis as Hook).__sb!);
   if (error !== undefined) throw new Error(`the page shows an error: ${error}`);
   return draws;

@@ -59,40 +59,60 @@ test('run --ui: the live view follows a real run point by point', { timeout: 600
     const first: Row[] = await rows();
     assert.equal(first.length, 3, 'the plan lists the three points');
     // The setup hook holds the run until the page has seen every point left.
-    assert.deepEqual(first.map((r) => r.state), ['left', 'left', 'left']);
+    assert.deepEqual(
+      first.map((r) => r.state),
+      ['left', 'left', 'left'],
+    );
     writeFileSync(join(dir, 'release-0'), '');
     const seen = new Map<string, string[]>(first.map((r) => [r.key, [r.state]]));
-    const note = (rs: Row[]) => rs.forEach((r) => {
-      const s = seen.get(r.key)!;
-      if (s[s.length - 1] !== r.state) s.push(r.state);
-    });
+    const note = (rs: Row[]) =>
+      rs.forEach((r) => {
+        const s = seen.get(r.key)!;
+        if (s[s.length - 1] !== r.state) s.push(r.state);
+      });
     for (let x = 1; x <= 3; x++) {
       // The point runs; the page says so, and its CPU arrives while it still runs.
-      await page.waitForFunction((n) => {
-        const trs = [...(globalThis as unknown as { document: { querySelectorAll(s: string): Iterable<{ dataset: Record<string, string> }> } }).document.querySelectorAll('table.live-runs tr[data-key]')];
-        return trs[n - 1]?.dataset['state'] === 'running';
-      }, x, { timeout: 180_000 });
+      await page.waitForFunction(
+        (n) => {
+          const trs = [...(globalThis as unknown as { document: { querySelectorAll(s: string): Iterable<{ dataset: Record<string, string> }> } }).document.querySelectorAll('table.live-runs tr[data-key]')];
+          return trs[n - 1]?.dataset['state'] === 'running';
+        },
+        x,
+        { timeout: 180_000 },
+      );
       note(await rows());
-      await page.waitForFunction(() => {
-        const c = (globalThis as unknown as Hook).__sb.charts['live.series'];
-        return c !== undefined && c.getOption().series.some((s) => s.data.length >= 3);
-      }, undefined, { timeout: 60_000 });
+      await page.waitForFunction(
+        () => {
+          const c = (globalThis as unknown as Hook).__sb.charts['live.series'];
+          return c !== undefined && c.getOption().series.some((s) => s.data.length >= 3);
+        },
+        undefined,
+        { timeout: 60_000 },
+      );
       if (x === 2) {
         await shot(page, 'live-running');
         // Said, not asserted: how far behind the samples are depends on the machine's load.
         t.diagnostic(`newest sample ${await page.$eval('.live-lag', (e) => (e as unknown as { dataset: Record<string, string> }).dataset['behindS'] ?? '?')} s behind the point`);
       }
       writeFileSync(join(dir, `release-${x}`), '');
-      await page.waitForFunction((n) => {
-        const trs = [...(globalThis as unknown as { document: { querySelectorAll(s: string): Iterable<{ dataset: Record<string, string> }> } }).document.querySelectorAll('table.live-runs tr[data-key]')];
-        return trs[n - 1]?.dataset['state'] === 'done';
-      }, x, { timeout: 120_000 });
+      await page.waitForFunction(
+        (n) => {
+          const trs = [...(globalThis as unknown as { document: { querySelectorAll(s: string): Iterable<{ dataset: Record<string, string> }> } }).document.querySelectorAll('table.live-runs tr[data-key]')];
+          return trs[n - 1]?.dataset['state'] === 'done';
+        },
+        x,
+        { timeout: 120_000 },
+      );
       note(await rows());
       // The matrix below fills in: one x value more per point landed.
-      await page.waitForFunction((n) => {
-        const m = (globalThis as unknown as { __sb: { matrix?: { r: { columns: { x: unknown[] } } } } }).__sb.matrix;
-        return m !== undefined && new Set(m.r.columns.x.map(String)).size === n;
-      }, x, { timeout: 60_000 });
+      await page.waitForFunction(
+        (n) => {
+          const m = (globalThis as unknown as { __sb: { matrix?: { r: { columns: { x: unknown[] } } } } }).__sb.matrix;
+          return m !== undefined && new Set(m.r.columns.x.map(String)).size === n;
+        },
+        x,
+        { timeout: 60_000 },
+      );
     }
     const xs = await page.evaluate(() => (globalThis as unknown as { __sb: { matrix: { r: { columns: { x: unknown[] } } } } }).__sb.matrix.r.columns.x.map(String));
     assert.deepEqual([...new Set(xs)].sort(), ['1', '2', '3']);
@@ -104,7 +124,12 @@ test('run --ui: the live view follows a real run point by point', { timeout: 600
     assert.equal(child.exitCode, null, `the run exited instead of serving on:\n${output}`);
     const res = await page.evaluate(async () => (await fetch('/api/live')).status);
     assert.equal(res, 200);
-    assert.equal(ResultSet.open(results).points().filter((r) => r.outcome.status === 'ok').length, 3);
+    assert.equal(
+      ResultSet.open(results)
+        .points()
+        .filter((r) => r.outcome.status === 'ok').length,
+      3,
+    );
     assert.deepEqual(errors, []);
     child.stdin.write('\x03');
     assert.equal(await exited, 0, output);

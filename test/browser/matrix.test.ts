@@ -79,7 +79,11 @@ function assertClose(got: number, want: number, what: string): void {
 function assertSamePlot(a: Plotted, b: Plotted): void {
   assert.deepEqual(Object.keys(a).sort(), Object.keys(b).sort());
   for (const k of Object.keys(a)) {
-    assert.deepEqual(a[k]!.map((p) => p[0]), b[k]!.map((p) => p[0]), k);
+    assert.deepEqual(
+      a[k]!.map((p) => p[0]),
+      b[k]!.map((p) => p[0]),
+      k,
+    );
     a[k]!.forEach((p, i) => assertClose(p[1], b[k]![i]![1], `${k} at ${p[0]}`));
   }
 }
@@ -191,8 +195,12 @@ test('a group of one point opens its run on click; small multiples with an overl
   assert.equal(want.length, 1);
   // Where ECharts drew that point, in page pixels.
   const at = await page.evaluate(() => {
-    const chart = (globalThis as unknown as { __sb: { charts: Record<string, { getOption(): { series: { type: string; data: { value: number[] }[] }[] }; convertToPixel(f: object, v: number[]): number[]; getDom(): { getBoundingClientRect(): { left: number; top: number } } }> } }).__sb.charts['matrix']!;
-    const v = chart.getOption().series.find((x) => x.type === 'line')!.data.find((d) => d.value[0] === 1000000)!.value;
+    const chart = (globalThis as unknown as { __sb: { charts: Record<string, { getOption(): { series: { type: string; data: { value: number[] }[] }[] }; convertToPixel(f: object, v: number[]): number[]; getDom(): { getBoundingClientRect(): { left: number; top: number } } }> } })
+      .__sb.charts['matrix']!;
+    const v = chart
+      .getOption()
+      .series.find((x) => x.type === 'line')!
+      .data.find((d) => d.value[0] === 1000000)!.value;
     const [x, y] = chart.convertToPixel({ seriesIndex: 0 }, v);
     const r = chart.getDom().getBoundingClientRect();
     return { x: r.left + x!, y: r.top + y! };
@@ -225,7 +233,12 @@ test('a group of one point opens its run on click; small multiples with an overl
   assert.deepEqual(facets.errors, []);
   await facets.page.close();
 
-  for (const [kind, extra] of [['heatmap', ''], ['box', ''], ['box', '&y=latency_ms'], ['stack', '&y=latency.p50']] as const) {
+  for (const [kind, extra] of [
+    ['heatmap', ''],
+    ['box', ''],
+    ['box', '&y=latency_ms'],
+    ['stack', '&y=latency.p50'],
+  ] as const) {
     const p = await newPage(browser);
     await p.page.goto(`${server.url}?view=matrix&y=latency.p50&x=bitrate&s=codec&kind=${kind}${extra}`);
     await waitDraw(p.page, 0);
@@ -267,7 +280,10 @@ test('two result sets compare: the set is a parameter, each set a series', { tim
     const shown = (await page.textContent('.error')) ?? '';
     assert.match(shown, /codec has no value 'nope'/);
     assert.doesNotMatch(shown, /\n\s+at /);
-    assert.deepEqual(errors.filter((e) => !/status of 400/.test(e)), []);
+    assert.deepEqual(
+      errors.filter((e) => !/status of 400/.test(e)),
+      [],
+    );
     await page.close();
   } finally {
     await two.close();
@@ -285,7 +301,7 @@ test('the matrix view follows a set that gains points (a run going on): the plot
     const { page, errors } = await newPage(browser);
     await page.goto(`${live.url}?view=matrix&y=latency.p50&x=codec&s=`);
     const draws = await waitDraw(page, 0);
-    const runs = () => page.evaluate(() => ((globalThis as unknown as { __sb: { matrix: { r: { columns: { runs: number[] } } } } }).__sb.matrix.r.columns.runs).reduce((a, b) => a + b, 0));
+    const runs = () => page.evaluate(() => (globalThis as unknown as { __sb: { matrix: { r: { columns: { runs: number[] } } } } }).__sb.matrix.r.columns.runs.reduce((a, b) => a + b, 0));
     const total = (await sql(`SELECT count(*) AS n FROM points WHERE status = 'ok' AND "latency.p50" IS NOT NULL`))[0]!['n'] as number;
     assert.equal(await runs(), total - 1);
     renameSync(join(tmp, 'held'), join(growing, 'points', held!));
@@ -315,17 +331,25 @@ test("the tooltip counts what its group combines (not the catalogue's values); t
     let draws = await waitDraw(page, 0);
     const tipAt = async (bitrate: number): Promise<string> => {
       const at = await page.evaluate((b) => {
-        const chart = (globalThis as unknown as { __sb: { charts: Record<string, { getOption(): { series: { type: string; data: { value: number[] }[] }[] }; convertToPixel(f: object, v: number[]): number[]; getDom(): { getBoundingClientRect(): { left: number; top: number } } }> } }).__sb.charts['matrix']!;
-        const v = chart.getOption().series.find((x) => x.type === 'line')!.data.find((d) => d.value[0] === b)!.value;
+        const chart = (
+          globalThis as unknown as { __sb: { charts: Record<string, { getOption(): { series: { type: string; data: { value: number[] }[] }[] }; convertToPixel(f: object, v: number[]): number[]; getDom(): { getBoundingClientRect(): { left: number; top: number } } }> } }
+        ).__sb.charts['matrix']!;
+        const v = chart
+          .getOption()
+          .series.find((x) => x.type === 'line')!
+          .data.find((d) => d.value[0] === b)!.value;
         const [x, y] = chart.convertToPixel({ seriesIndex: 0 }, v);
         const r = chart.getDom().getBoundingClientRect();
         return { x: r.left + x!, y: r.top + y! };
       }, bitrate);
       await page.mouse.move(at.x, at.y);
-      const tip = await page.waitForFunction((want) => {
-        const t = [...(globalThis as unknown as { document: { querySelectorAll(s: string): Iterable<{ textContent: string | null }> } }).document.querySelectorAll('.chart div')].map((d) => d.textContent ?? '').find((x) => x.includes(want));
-        return t ?? false;
-      }, `bitrate = ${bitrate === 1000000 ? '1M' : '3M'}`);
+      const tip = await page.waitForFunction(
+        (want) => {
+          const t = [...(globalThis as unknown as { document: { querySelectorAll(s: string): Iterable<{ textContent: string | null }> } }).document.querySelectorAll('.chart div')].map((d) => d.textContent ?? '').find((x) => x.includes(want));
+          return t ?? false;
+        },
+        `bitrate = ${bitrate === 1000000 ? '1M' : '3M'}`,
+      );
       return String(await tip.jsonValue());
     };
     const one = await tipAt(1000000);

@@ -87,7 +87,10 @@ test('a what-if answer at an unmeasured setting equals model predict --json; the
   const cli = runCli(['model', 'predict', setDir, '--metric', METRIC, ...sets, '--json']);
   assert.equal(cli.code, 0, cli.err);
   assert.deepEqual(shown, JSON.parse(cli.out));
-  assert.ok(shown.predictions[0]!.outside.some((o) => o.param === 'resolution.pixels' || o.param === 'pixel_rate'), JSON.stringify(shown));
+  assert.ok(
+    shown.predictions[0]!.outside.some((o) => o.param === 'resolution.pixels' || o.param === 'pixel_rate'),
+    JSON.stringify(shown),
+  );
   assert.match(await page.locator('.whatif .prediction').innerText(), new RegExp(`^${METRIC.replace(/\./g, '\\.')} = `));
   // The model is a log form: the answer is the mean of a run (exp(prediction) x Duan's smearing factor), and the page says so.
   const x = shown.predictions[0]!;
@@ -109,7 +112,10 @@ test('a what-if answer at an unmeasured setting equals model predict --json; the
 test('a what-if at a codec no run had is refused in one line naming the codecs measured; no value is shown', async () => {
   const { page, errors } = await newPage(browser);
   const m = await openView(page);
-  assert.ok(m.settings.some((s) => s.name === 'codec'), `the model of ${METRIC} does not use the codec: ${JSON.stringify(m.settings)}`);
+  assert.ok(
+    m.settings.some((s) => s.name === 'codec'),
+    `the model of ${METRIC} does not use the codec: ${JSON.stringify(m.settings)}`,
+  );
   const draws = await page.evaluate(() => (globalThis as unknown as { __sb: { draws: number } }).__sb.draws);
   await page.locator('.whatif input[name="codec"]').fill('h265');
   await page.locator('.whatif button[type="submit"]').click();
@@ -120,7 +126,9 @@ test('a what-if at a codec no run had is refused in one line naming the codecs m
   assert.equal(await page.locator('.whatif .prediction').count(), 0);
   await shot(page, 'model-view-whatif-refused');
   // The page's console shows the failed request (HTTP 400); nothing else went wrong.
-  assert.deepEqual(errors.filter((e) => !/status of 400/.test(e)), []);
+  assert.deepEqual(
+    errors.filter((e) => !/status of 400/.test(e)),
+    [],
+  );
   await page.close();
 });
-

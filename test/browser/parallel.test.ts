@@ -161,7 +161,10 @@ test('brushing parallel coordinates lists exactly the runs inside the brushes, k
   await page.waitForFunction(() => new URLSearchParams((globalThis as unknown as { location: { search: string } }).location.search).get('view') === 'run');
   assert.equal(new URL(page.url()).searchParams.get('run'), run);
   await shot(page, 'parallel-opened-run');
-  assert.deepEqual([...errors, ...errors2].filter((e) => !/\/api\/(run|frames)/.test(e)), []);
+  assert.deepEqual(
+    [...errors, ...errors2].filter((e) => !/\/api\/(run|frames)/.test(e)),
+    [],
+  );
 });
 
 test('/api/runs refuses names it does not know, with the closest one, and never runs them as SQL', async () => {
@@ -179,6 +182,9 @@ test('/api/runs refuses names it does not know, with the closest one, and never 
   assert.match(set.body.error ?? '', /no open result set is named/);
   const ok = await get('metrics=guest.cpu_pct');
   assert.equal(ok.status, 200);
-  assert.deepEqual(ok.body.axes?.filter((a) => a.name.includes('.')).map((a) => a.name), ['guest.cpu_pct']);
+  assert.deepEqual(
+    ok.body.axes?.filter((a) => a.name.includes('.')).map((a) => a.name),
+    ['guest.cpu_pct'],
+  );
   assert.equal(ok.body.runs, (await runsWhere('true')).length);
 });

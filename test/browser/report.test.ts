@@ -59,7 +59,10 @@ test('report: one file that opens from file:// with the network refused, every c
   const inPage = JSON.parse(/<script id="sb-report-data" type="application\/json">([\s\S]*?)<\/script>/.exec(html)![1]!) as { plots: { metric: string; param: string; matrix: { columns: Record<string, unknown[]> } }[]; metrics: { name: string; unit: string | null }[] };
   const printed = JSON.parse(j.out) as typeof inPage;
   assert.ok(inPage.plots.length > 0);
-  assert.deepEqual(printed.plots.map((q) => `${q.metric}:${q.param}`), inPage.plots.map((q) => `${q.metric}:${q.param}`));
+  assert.deepEqual(
+    printed.plots.map((q) => `${q.metric}:${q.param}`),
+    inPage.plots.map((q) => `${q.metric}:${q.param}`),
+  );
   // Equal but for the last bits: DuckDB sums in parallel, in no fixed order.
   const same = (a: unknown, b: unknown) => (typeof a === 'number' && typeof b === 'number' ? Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b)) : a === b);
   printed.plots.forEach((q, i) => {
@@ -101,7 +104,11 @@ test('report: one file that opens from file:// with the network refused, every c
     const state = await p.evaluate(() => (globalThis as Hook).__sbReport!);
     assert.equal(state.error, undefined);
     assert.deepEqual(errors, []);
-    assert.deepEqual(requests.filter((u) => !u.startsWith('file:') && !u.startsWith('data:')), [], 'a request left the file');
+    assert.deepEqual(
+      requests.filter((u) => !u.startsWith('file:') && !u.startsWith('data:')),
+      [],
+      'a request left the file',
+    );
 
     // The header counts what DuckDB counts; failed runs are said, not plotted.
     const header = await p.locator('#header').innerText();
@@ -201,7 +208,10 @@ test('report: one file that opens from file:// with the network refused, every c
     const stack = await p.evaluate(() => (globalThis as Hook).__sb!.charts['stack']!.getOption().series.map((s) => ({ name: s.name!, data: s.data as (number | null)[] })));
     const encode = stack.find((s) => s.name === 'encode');
     assert.ok(encode, `no encode stage in ${stack.map((s) => s.name).join(', ')}`);
-    const wantEncode = (await db.conn.runAndReadAll(`SELECT avg("stage.encode.p50") FROM points WHERE status = 'ok' GROUP BY point_key`)).getRows().map(([v]) => Number(v)).sort((a, b) => a - b);
+    const wantEncode = (await db.conn.runAndReadAll(`SELECT avg("stage.encode.p50") FROM points WHERE status = 'ok' GROUP BY point_key`))
+      .getRows()
+      .map(([v]) => Number(v))
+      .sort((a, b) => a - b);
     const gotEncode = encode.data.map(Number).sort((a, b) => a - b);
     assert.equal(gotEncode.length, points);
     gotEncode.forEach((v, i) => assert.ok(Math.abs(v - wantEncode[i]!) <= 1e-9 * Math.max(1, wantEncode[i]!), `stage encode: ${v} vs ${wantEncode[i]}`));

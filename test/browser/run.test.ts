@@ -49,7 +49,7 @@ function samePairs(got: unknown[], want: (number | null)[][], what: string): voi
   });
 }
 
-test('run view and frame view plot the run\'s own samples and frames', { timeout: 600_000, skip: existsSync(FIXTURE) ? false : `no fixture set at ${FIXTURE}` }, async () => {
+test("run view and frame view plot the run's own samples and frames", { timeout: 600_000, skip: existsSync(FIXTURE) ? false : `no fixture set at ${FIXTURE}` }, async () => {
   const dir = join(mkdtempSync(join(tmpdir(), 'sb-runview-')), 'set');
   cpSync(FIXTURE, dir, { recursive: true });
   rmSync(join(dir, 'index'), { recursive: true, force: true });
@@ -72,7 +72,11 @@ test('run view and frame view plot the run\'s own samples and frames', { timeout
     assert.ok(client, `the cpu panel plots the client's CPU (it has ${cpu.map((s) => s.id).join(', ')})`);
     const want = (await query(`SELECT t, value FROM read_parquet(${quoteString(join(pa, 'samples.parquet'))}) WHERE role = 'client' AND name = 'cpu.busy_pct' ORDER BY t`)).map((r) => [num(r[0]), num(r[1])]);
     samePairs(client.data, want, 'client cpu.busy_pct');
-    for (const role of ['guest', 'host', 'client']) assert.ok(cpu.some((s) => s.id === `samples:${role}:cpu.busy_pct`), `${role}'s CPU is plotted`);
+    for (const role of ['guest', 'host', 'client'])
+      assert.ok(
+        cpu.some((s) => s.id === `samples:${role}:cpu.busy_pct`),
+        `${role}'s CPU is plotted`,
+      );
     await shot(page, 'run-view');
 
     // A second run overlaid, dashed, on its own run-relative times.
@@ -91,10 +95,13 @@ test('run view and frame view plot the run\'s own samples and frames', { timeout
     // and the series come again for it: the samples inside, and one beyond each edge.
     const [lo, hi] = [Number(want[Math.floor(want.length / 4)]![0]), Number(want[Math.floor(want.length / 2)]![0])];
     const before = await page.evaluate(() => (globalThis as unknown as Hook).__sb.draws);
-    await page.evaluate(([a, z]) => {
-      const c = (globalThis as unknown as { __sb: { charts: Record<string, { dispatchAction(x: unknown): void }> } }).__sb.charts['run.cpu']!;
-      c.dispatchAction({ type: 'dataZoom', startValue: a, endValue: z });
-    }, [lo, hi]);
+    await page.evaluate(
+      ([a, z]) => {
+        const c = (globalThis as unknown as { __sb: { charts: Record<string, { dispatchAction(x: unknown): void }> } }).__sb.charts['run.cpu']!;
+        c.dispatchAction({ type: 'dataZoom', startValue: a, endValue: z });
+      },
+      [lo, hi],
+    );
     await waitDraw(page, before);
     const url = new URL(page.url());
     assert.equal(Number(url.searchParams.get('from')), Number(lo.toFixed(3)));
@@ -112,23 +119,48 @@ test('run view and frame view plot the run\'s own samples and frames', { timeout
     await waitDraw(page, 0);
     const fr = await page.evaluate(chartSeries, 'frames');
     const offset = num((await query(`SELECT median(e.t - f.capture_start / 1000) FROM read_parquet(${quoteString(join(pa, 'events.parquet'))}) e JOIN read_parquet(${quoteString(join(pa, 'frames.parquet'))}) f ON e.frame = f.frame WHERE e.stage = 'capture_start'`))[0]![0])!;
-    const frames = await query(
-      `SELECT capture_start / 1000 + ${offset}, enc_end - capture_end, recv_end - host_out, display - dec_end, bytes, psnr, key FROM read_parquet(${quoteString(join(pa, 'frames.parquet'))}) ORDER BY capture_start, frame`,
-    );
+    const frames = await query(`SELECT capture_start / 1000 + ${offset}, enc_end - capture_end, recv_end - host_out, display - dec_end, bytes, psnr, key FROM read_parquet(${quoteString(join(pa, 'frames.parquet'))}) ORDER BY capture_start, frame`);
     assert.ok(frames.length > 10 && frames.length < 2000, `${frames.length} frames: all drawn, none reduced`);
     const series = (name: string) => {
       const s = fr.find((x) => x.name === name);
       assert.ok(s, `the frame view has ${name} (it has ${fr.map((x) => x.name).join(', ')})`);
       return s.data.map((d) => (Array.isArray(d) ? (d as unknown[]) : (d as { value: unknown[] }).value));
     };
-    samePairs(series('encode'), frames.map((r) => [num(r[0]), num(r[1])]), 'encode stage');
-    samePairs(series('downlink'), frames.map((r) => [num(r[0]), num(r[2])]), 'downlink stage');
-    samePairs(series('display_wait'), frames.map((r) => [num(r[0]), num(r[3])]), 'display_wait stage');
-    samePairs(series('size'), frames.filter((r) => r[6] !== 1).map((r) => [num(r[0]), num(r[4])]), 'size');
+    samePairs(
+      series('encode'),
+      frames.map((r) => [num(r[0]), num(r[1])]),
+      'encode stage',
+    );
+    samePairs(
+      series('downlink'),
+      frames.map((r) => [num(r[0]), num(r[2])]),
+      'downlink stage',
+    );
+    samePairs(
+      series('display_wait'),
+      frames.map((r) => [num(r[0]), num(r[3])]),
+      'display_wait stage',
+    );
+    samePairs(
+      series('size'),
+      frames.filter((r) => r[6] !== 1).map((r) => [num(r[0]), num(r[4])]),
+      'size',
+    );
     // Keyframes are marked: their sizes are a series of their own colour.
-    samePairs(series('keyframe size'), frames.filter((r) => r[6] === 1).map((r) => [num(r[0]), num(r[4])]), 'keyframe size');
-    assert.ok(frames.some((r) => r[6] === 1), 'the run has a keyframe');
-    samePairs(series('PSNR'), frames.map((r) => [num(r[0]), num(r[5])]), 'PSNR');
+    samePairs(
+      series('keyframe size'),
+      frames.filter((r) => r[6] === 1).map((r) => [num(r[0]), num(r[4])]),
+      'keyframe size',
+    );
+    assert.ok(
+      frames.some((r) => r[6] === 1),
+      'the run has a keyframe',
+    );
+    samePairs(
+      series('PSNR'),
+      frames.map((r) => [num(r[0]), num(r[5])]),
+      'PSNR',
+    );
     await shot(page, 'frame-view');
     assert.deepEqual(errors, []);
   } finally {

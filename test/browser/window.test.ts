@@ -86,7 +86,7 @@ test('warm-up and recorded window: frame view counts late frames as frames.late,
     assert.ok(Number(st['lateWarmup']) > 0, 'the warm-up has late frames (the case where a count over all frames is wrong)');
     const fr = await page.evaluate(chartSeries, 'frames');
     const late = fr.find((s) => s.id === 'late')!;
-    assert.equal(late.data.length, point.metrics['frames.late'], 'late marks: the window\'s late frames');
+    assert.equal(late.data.length, point.metrics['frames.late'], "late marks: the window's late frames");
     const warm = fr.filter((s) => s.name === WARM);
     assert.ok(warm.length > 0, 'warm-up frames have a legend entry of their own');
     const warmLate = fr.find((s) => s.id === 'late (warm-up)')!;
@@ -96,10 +96,10 @@ test('warm-up and recorded window: frame view counts late frames as frames.late,
     // The warm-up's capture stage: its first bar series after the (empty) band carriers.
     const warmStage = fr.find((s) => s.name === WARM && s.type === 'bar' && s.data.length > 0)!;
     assert.equal(warmStage.data.length, Number(st['warmupFrames']));
-    assert.equal(firstStage.data.length, point.metrics['frames.sent'], 'the window\'s frames drawn in colour: those frames.sent counts');
-    assert.ok(Math.max(...xs(warmStage)) < Math.min(...xs(firstStage)), 'the warm-up frames come before the window\'s');
+    assert.equal(firstStage.data.length, point.metrics['frames.sent'], "the window's frames drawn in colour: those frames.sent counts");
+    assert.ok(Math.max(...xs(warmStage)) < Math.min(...xs(firstStage)), "the warm-up frames come before the window's");
     const band = fr.find((s) => s.id === 'warm-up band 0')!.markArea!.data![0]!;
-    assert.deepEqual([band[0]!.xAxis, band[1]!.xAxis], tl.warmup, 'the frame view\'s warm-up band is the timeline\'s');
+    assert.deepEqual([band[0]!.xAxis, band[1]!.xAxis], tl.warmup, "the frame view's warm-up band is the timeline's");
     // A frame belongs to the window its capture tick was due in; its capture starts within a tick of that (1/30 s here).
     const tick = 1 / 30;
     const inside = (ts: number[], [a, b]: readonly [number, number]) => Math.min(...ts) >= a - tick && Math.max(...ts) < b + tick;
@@ -120,14 +120,21 @@ test('warm-up and recorded window: frame view counts late frames as frames.late,
       const w = areas.find((a) => a[0]?.name === 'warm-up');
       assert.ok(w, `${chart}: the warm-up is shaded`);
       assert.deepEqual([w[0]!.xAxis, w[1]!.xAxis], tl.warmup, `${chart}: the band's edges are timeline.warmup`);
-      assert.deepEqual((ss[0]!.markLine?.data ?? []).map((l) => l.xAxis), tl.window, `${chart}: the window's edges`);
+      assert.deepEqual(
+        (ss[0]!.markLine?.data ?? []).map((l) => l.xAxis),
+        tl.window,
+        `${chart}: the window's edges`,
+      );
     }
     const queue = (await page.evaluate(chartSeries, 'run.workload')).find((s) => s.id === 'timeseries:host:queue_bytes')!;
     const q = xs(queue);
     assert.ok(q[0]! >= tl.warmup[0] - 0.5 && q[0]! <= frameSpan[0] + 1, `the relay queue starts at ${q[0]} s, the stream at ${tl.warmup[0]} s, the first frame at ${frameSpan[0]} s`);
     assert.ok(q[q.length - 1]! <= tl.window[1] + 2, `the queue ends at ${q[q.length - 1]} s, the window at ${tl.window[1]} s`);
     const host = xs((await page.evaluate(chartSeries, 'run.proc')).find((s) => s.id === 'samples:host:proc.host.cpu_pct')!);
-    assert.ok(host.some((t) => t >= frameSpan[0] && t <= frameSpan[1]), 'the host process was sampled while the frames went through it');
+    assert.ok(
+      host.some((t) => t >= frameSpan[0] && t <= frameSpan[1]),
+      'the host process was sampled while the frames went through it',
+    );
     const lat = xs((await page.evaluate(chartSeries, 'run.frames')).find((s) => s.id === 'frames:client:latency_ms')!);
     assert.ok(Math.abs(lat[0]! - frameSpan[0]) < 1e-9, `the frames panel starts with the first frame (${lat[0]} vs ${frameSpan[0]})`);
     await shot(page, 'window-run-view');

@@ -13,7 +13,13 @@ export interface DocPage {
 
 /** README.md, then every docs/*.md in name order. */
 export function docPages(): DocPage[] {
-  const files = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`)];
+  const files = [
+    'README.md',
+    ...readdirSync(join(root, 'docs'))
+      .filter((f) => f.endsWith('.md'))
+      .sort()
+      .map((f) => `docs/${f}`),
+  ];
   return files.map((file) => ({ file, text: readFileSync(join(root, file), 'utf8') }));
 }
 

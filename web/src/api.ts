@@ -31,7 +31,14 @@ export class ApiRequestError extends Error {
 
 /** GETs `path` with the query `params` (undefined values left out) and returns its JSON as T. */
 export async function api<T>(path: string, params: Record<string, string | number | undefined> | URLSearchParams = {}): Promise<T> {
-  const q = params instanceof URLSearchParams ? params : new URLSearchParams(Object.entries(params).filter((e): e is [string, string | number] => e[1] !== undefined).map(([k, v]) => [k, String(v)]));
+  const q =
+    params instanceof URLSearchParams
+      ? params
+      : new URLSearchParams(
+          Object.entries(params)
+            .filter((e): e is [string, string | number] => e[1] !== undefined)
+            .map(([k, v]) => [k, String(v)]),
+        );
   const url = `${path}${q.toString() ? `?${q.toString()}` : ''}`;
   const res = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {}, credentials: 'same-origin' });
   const text = await res.text();

@@ -26,11 +26,10 @@ async function start(): Promise<void> {
   try {
     catalog = await api<SetsResponse>('/api/sets');
   } catch (e) {
-    showError(viewEl, `cannot load the result sets: ${e instanceof Error ? e.message : String(e)}`); return;
+    showError(viewEl, `cannot load the result sets: ${e instanceof Error ? e.message : String(e)}`);
+    return;
   }
-  document.getElementById('sets')!.textContent = catalog.sets
-    .map((s) => `${s.name} (${s.ok} ok${s.failed + s.interrupted > 0 ? `, ${s.failed + s.interrupted} failed` : ''}${s.flagged > 0 ? `, ${s.flagged} flagged` : ''})`)
-    .join(' · ');
+  document.getElementById('sets')!.textContent = catalog.sets.map((s) => `${s.name} (${s.ok} ok${s.failed + s.interrupted > 0 ? `, ${s.failed + s.interrupted} failed` : ''}${s.flagged > 0 ? `, ${s.flagged} flagged` : ''})`).join(' · ');
   document.title = `streambench: ${catalog.sets.map((s) => s.name).join(', ')}`;
   // One line per set recorded saturated, with roles sharing a machine, or before conditions were
   // checked: said above every view, since every figure below carries it.
@@ -60,7 +59,10 @@ async function start(): Promise<void> {
     current?.unmount();
     current = undefined;
     const load = moduleOf(name);
-    if (!load) { showError(viewEl, `no view '${name}' (views: ${TABS.filter((t) => moduleOf(t)).join(', ')})`); return; }
+    if (!load) {
+      showError(viewEl, `no view '${name}' (views: ${TABS.filter((t) => moduleOf(t)).join(', ')})`);
+      return;
+    }
     const mine = ++loading;
     const mod = await load();
     if (mine !== loading) return;

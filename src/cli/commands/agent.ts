@@ -20,15 +20,15 @@ export const agentSpec = {
     '                        default: $STREAMBENCH_TOKEN; at least 16 printable characters, e.g. openssl rand -hex 16',
     '  --allow-host NAME     beyond loopback: a name clients may use to reach this machine (repeatable), besides',
     '                        its host name and addresses (the Host header of each request is checked)',
-    '  --allow-commands      run the benchmark\'s hook commands aimed at this role (`on: ROLE`); argv only, never a',
+    "  --allow-commands      run the benchmark's hook commands aimed at this role (`on: ROLE`); argv only, never a",
     '                        shell. Needs a token, on loopback too: without one the agent refuses to start',
     '',
     'Security: with a token, every request needs it (Authorization: Bearer TOKEN); beyond loopback a token is',
-    'required. Requests from web pages (any Origin header), a Host header that is not this agent\'s, and POST',
+    "required. Requests from web pages (any Origin header), a Host header that is not this agent's, and POST",
     'bodies that are not application/json are refused, whatever the token. Once read, the token is removed from',
-    'the agent\'s environment and command line as /proc/PID/environ and /proc/PID/cmdline show them (so the',
+    "the agent's environment and command line as /proc/PID/environ and /proc/PID/cmdline show them (so the",
     'commands it runs cannot read it from /proc/$PPID), and no descriptor it came from stays open; it stays in',
-    'the agent\'s memory, which processes of the same user can read (/proc/PID/mem, ptrace).',
+    "the agent's memory, which processes of the same user can read (/proc/PID/mem, ptrace).",
     '',
     'Prints one JSON line {"ready":true,"port":N} when listening; stops on SIGTERM or SIGINT.',
     'Prometheus can scrape http://ADDR:PORT/metrics (with the token as a bearer token when one is set).',
@@ -47,7 +47,7 @@ export const agentSpec = {
 /** Runs the agent until it is told to stop. */
 export async function agentCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
   const a = parseCommand(agentSpec, argv);
-  if (a.values.help) return out.write(helpText(agentSpec)), 0;
+  if (a.values.help) return (out.write(helpText(agentSpec)), 0);
   const role = a.values.role;
   if (!role || !/^[A-Za-z0-9_.-]+$/.test(role)) throw InputError.single('--role', role ? `'${role}' is not a role name (letters, digits, _ . -)` : '--role NAME is required', 'e.g. --role host');
   const listen = a.values.listen ?? '127.0.0.1:7070';

@@ -16,7 +16,7 @@ export const compareSpec = {
   help: [
     'BASE and NEW are result set directories, or names of sets below --root. Runs are matched by their',
     'parameter values (typed: 2M and 2000000 are one value), not by point key, which also covers',
-    "workload details. Per matched point and metric: the change of the mean, its 95 % interval, and a",
+    'workload details. Per matched point and metric: the change of the mean, its 95 % interval, and a',
     "test that suits the repetitions: Welch's t test when both sides have two runs or more, else a t",
     "test against the metric's pooled noise of repetitions (none without any repetition). p-values are",
     "corrected for the number of comparisons by Holm's step-down method (it bounds the chance of any",
@@ -24,7 +24,7 @@ export const compareSpec = {
     'family is the metrics --fail-on names (every test of them), so that metrics shown beside the gate',
     'take none of its power; the other metrics are corrected among themselves and gate nothing. With no',
     '--fail-on, the family is every compared metric. The output says which. Also lists what differs',
-    "besides the results: the workload fields of the benchmark files each set keeps, and the machines",
+    'besides the results: the workload fields of the benchmark files each set keeps, and the machines',
     '(CPU model, cores, memory, kernel, OS, Node and tool versions, from agents.json).',
     '',
     'Exit code 6 when a real change breaks a --fail-on rule (0 otherwise): a gate for CI.',
@@ -54,7 +54,7 @@ export const compareSpec = {
 /** Runs `streambench compare BASE NEW ...`; returns 6 when a --fail-on rule is broken by a real change. */
 export async function compareCommand(argv: string[], out: NodeJS.WriteStream): Promise<number> {
   const a = parseCommand(compareSpec, argv);
-  if (a.values.help) return out.write(helpText(compareSpec)), 0;
+  if (a.values.help) return (out.write(helpText(compareSpec)), 0);
   const [baseArg, newArg, ...extra] = a.positionals;
   if (!baseArg || !newArg || extra.length > 0) throw InputError.single('streambench compare', 'expected two result sets: BASE NEW', compareSpec.usage);
   const alpha = a.values.alpha === undefined ? 0.05 : Number(a.values.alpha);
@@ -88,7 +88,11 @@ function sideConditions(set: ResultSet): { flagged: number; notChecked: number; 
 
 function conditionLines(c: { base: { flagged: number; line: string | null }; new: { flagged: number; line: string | null } }): string {
   const lines: string[] = [];
-  for (const [side, x] of [['base', c.base], ['new', c.new]] as const) if (x.line || x.flagged > 0) lines.push(`conditions of ${side}: ${x.flagged} flagged run(s)${x.line ? `; ${x.line}` : ''}`);
+  for (const [side, x] of [
+    ['base', c.base],
+    ['new', c.new],
+  ] as const)
+    if (x.line || x.flagged > 0) lines.push(`conditions of ${side}: ${x.flagged} flagged run(s)${x.line ? `; ${x.line}` : ''}`);
   return lines.length > 0 ? `${lines.join('\n')}\n` : '';
 }
 
@@ -129,15 +133,19 @@ export function familyLine(r: Pick<CompareResult, 'family' | 'others' | 'alpha'>
 
 function diffLines(title: string, ds: readonly FieldDiff[]): string[] {
   if (ds.length === 0) return [`${title}: none`];
-  return [`${title}:`, renderTable(['field', 'base', 'new'], ds.map((d) => [d.field, d.base.join(' | ') || '(absent)', d.new.join(' | ') || '(absent)']))];
+  return [
+    `${title}:`,
+    renderTable(
+      ['field', 'base', 'new'],
+      ds.map((d) => [d.field, d.base.join(' | ') || '(absent)', d.new.join(' | ') || '(absent)']),
+    ),
+  ];
 }
 
 function compareText(baseDir: string, newDir: string, r: CompareResult, d: SetDifferences, all: boolean, unit: (m: string) => string): string {
   const metrics = new Set(r.changes.map((c) => c.metric)).size;
   const real = r.changes.filter((c) => c.real);
-  const lines = [
-    `${baseDir} -> ${newDir}: ${r.matched} matched point(s), ${metrics} metric(s), ${r.changes.length} comparisons; Holm-corrected at ${r.alpha}: ${real.length} real change(s)`,
-  ];
+  const lines = [`${baseDir} -> ${newDir}: ${r.matched} matched point(s), ${metrics} metric(s), ${r.changes.length} comparisons; Holm-corrected at ${r.alpha}: ${real.length} real change(s)`];
   lines.push(familyLine(r));
   if (r.onlyBase.length > 0) lines.push(`only in base: ${r.onlyBase.length} point(s), e.g. ${setting(r.onlyBase[0]!)}`);
   if (r.onlyNew.length > 0) lines.push(`only in new: ${r.onlyNew.length} point(s), e.g. ${setting(r.onlyNew[0]!)}`);

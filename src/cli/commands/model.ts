@@ -28,7 +28,7 @@ export const modelSpec = {
     'least 90 % of its cores for 20 % of the window: their CPU figures measure contention) are left out,',
     'counted under the answer, unless --include-flagged.',
     '',
-    'How parameters enter the formulas comes from their declarations (the workload\'s, or the file\'s',
+    "How parameters enter the formulas comes from their declarations (the workload's, or the file's",
     '`params:`), never from their names: a number (number, integer, duration, bitrate) enters as its value',
     'in base units; a frame size (type resolution, whatever it is called) as its pixel count',
     '(`size.pixels`; set it as `--set size=960x540`); anything else as a category, one level per value.',
@@ -47,7 +47,7 @@ export const modelSpec = {
     '           own row; shares and noise add up to 1. 95 % percentile intervals of 1,000 bootstrap',
     '           resamples over points (never widened: a share outside its interval is marked *), and an',
     '           F test against the noise (p).',
-    "predict    the metric at a setting, with the 95 % interval of the mean (CI) and of one run (PI). A",
+    'predict    the metric at a setting, with the 95 % interval of the mean (CI) and of one run (PI). A',
     '           number outside the measured range (a parameter, or the pixel rate or bits per pixel) is',
     '           an extrapolation: said, with its distance from the range; inside it, no note. A level of',
     '           a category that no run had (a preset never measured) is refused, exit 2, with the',
@@ -103,7 +103,7 @@ const SUBS = ['fit', 'impact', 'predict', 'recommend'];
 export async function modelCommand(argv: string[], out: NodeJS.WriteStream): Promise<number> {
   const a = parseCommand(modelSpec, argv);
   const [sub, target, ...extra] = a.positionals;
-  if (a.values.help || !sub) return out.write(helpText(modelSpec)), a.values.help ? 0 : 2;
+  if (a.values.help || !sub) return (out.write(helpText(modelSpec)), a.values.help ? 0 : 2);
   if (!SUBS.includes(sub)) throw InputError.single(`streambench model ${sub}`, `unknown subcommand '${sub}'`, suggestHint(sub, SUBS));
   if (!target) throw InputError.single(`streambench model ${sub}`, 'expected a result set', modelSpec.usage);
   if (extra.length > 0) throw InputError.single(`streambench model ${sub}`, `unexpected argument '${extra[0]}'`, 'options take their value after them: --where "guest.cpu_pct<50"');
@@ -227,12 +227,27 @@ function oneFitText(src: ModelSource, f: FitResult, unit: string): string {
     lines.push(`  pixel_rate = ${f.physics.pixels} (pixels) x ${f.physics.fps} (frames/s)${f.physics.bitrate !== undefined && f.terms.some((t) => t.name.includes('bits_per_pixel')) ? `; bits_per_pixel = ${f.physics.bitrate} / pixel_rate` : ''}`);
   }
   lines.push('');
-  lines.push(renderTable(['term', 'coef', '95 % CI'], f.terms.map((t) => [t.name, num(t.coef), `[${num(t.ci[0])}, ${num(t.ci[1])}]`])));
+  lines.push(
+    renderTable(
+      ['term', 'coef', '95 % CI'],
+      f.terms.map((t) => [t.name, num(t.coef), `[${num(t.ci[0])}, ${num(t.ci[1])}]`]),
+    ),
+  );
   lines.push('', `R^2 ${num(f.r2, 3)}   cross-validated MAPE ${pct(f.cv.mape)}, RMSE ${num(f.cv.rmse, 3)}${unit}`);
-  lines.push(renderTable(['form', 'terms', 'CV MAPE', 'CV RMSE'], f.candidates.map((c) => [c.form + (c.form === f.form ? ' *' : ''), c.p, pct(c.cv.mape), num(c.cv.rmse, 3)])));
+  lines.push(
+    renderTable(
+      ['form', 'terms', 'CV MAPE', 'CV RMSE'],
+      f.candidates.map((c) => [c.form + (c.form === f.form ? ' *' : ''), c.p, pct(c.cv.mape), num(c.cv.rmse, 3)]),
+    ),
+  );
   const worst = [...f.residuals].sort((x, y) => Math.abs(y.residual) - Math.abs(x.residual)).slice(0, 5);
   lines.push('', `largest residuals (of ${f.residuals.length} points; --json lists all):`);
-  lines.push(renderTable(['point', 'setting', 'runs', 'measured', 'fitted', 'residual'], worst.map((r) => [r.key, settingText(displaySetting(src, r.params)), r.n, num(r.y), num(r.fitted), num(r.residual, 3)])));
+  lines.push(
+    renderTable(
+      ['point', 'setting', 'runs', 'measured', 'fitted', 'residual'],
+      worst.map((r) => [r.key, settingText(displaySetting(src, r.params)), r.n, num(r.y), num(r.fitted), num(r.residual, 3)]),
+    ),
+  );
   for (const w of f.warnings) lines.push(`warning: ${w}`);
   return `${lines.join('\n')}\n`;
 }
@@ -263,7 +278,14 @@ function predictText(answer: PredictAnswer, from: string): string {
   lines.push(
     renderTable(
       ['metric', 'predicted', 'of', '95 % CI (of it)', '95 % PI (one run)', 'model'],
-      answer.predictions.map((p) => [p.metric, num(p.value), p.estimate, `[${num(p.ci[0])}, ${num(p.ci[1])}]`, `[${num(p.pi[0])}, ${num(p.pi[1])}]`, [p.level !== undefined ? `level ${p.level}` : '', p.smearing !== undefined ? `log form, smearing x${num(p.smearing, 4)}` : ''].filter(Boolean).join(', ')]),
+      answer.predictions.map((p) => [
+        p.metric,
+        num(p.value),
+        p.estimate,
+        `[${num(p.ci[0])}, ${num(p.ci[1])}]`,
+        `[${num(p.pi[0])}, ${num(p.pi[1])}]`,
+        [p.level !== undefined ? `level ${p.level}` : '', p.smearing !== undefined ? `log form, smearing x${num(p.smearing, 4)}` : ''].filter(Boolean).join(', '),
+      ]),
     ),
   );
   if (answer.predictions.some((p) => p.smearing !== undefined)) {

@@ -20,16 +20,16 @@ export const reportSpec = {
     'The report is one HTML file (script, styles and data inside it; it fetches nothing) with, from',
     "the set's catalogue: each headline metric of its workload against each parameter that varies",
     '(the other parameters aggregated by mean, each point first averaged over its repetitions, with',
-    "the 95 % confidence interval over repetitions where one exists, on the log scale for a metric that",
+    'the 95 % confidence interval over repetitions where one exists, on the log scale for a metric that',
     "cannot be negative; each plot's caption says which), the stage stack (each pipeline stage's median per",
     'point, from the frames), and parallel coordinates of every run that ended ok; above them the set,',
     'the benchmark, when and on which machines it ran, and how many runs are ok, failed or flagged.',
-    'Failed and interrupted runs are counted, never plotted. The figures are the GUI\'s own',
+    "Failed and interrupted runs are counted, never plotted. The figures are the GUI's own",
     '(`streambench ui`, its matrix view): the same server code computes both.',
     '',
     '  --out FILE            where to write it (default: report.html inside the result set)',
-    '  --json                print the report\'s data as JSON instead (what the page draws: the header, and',
-    '                        each plot as the GUI\'s /api/matrix answers it); writes nothing',
+    "  --json                print the report's data as JSON instead (what the page draws: the header, and",
+    "                        each plot as the GUI's /api/matrix answers it); writes nothing",
     '  --root DIR            where result sets are looked for by name (default: results)',
   ].join('\n'),
   options: { out: { type: 'string', short: 'o' }, json: { type: 'boolean' }, root: { type: 'string' } },
@@ -71,7 +71,13 @@ function reportPage(out: NodeJS.WritableStream): string {
     if (r.status !== 0 || !existsSync(built)) {
       // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- a spawn that failed (ENOENT) has null stdout and stderr, whatever the types say
       const output = `${r.stderr ?? ''}\n${r.stdout ?? ''}`;
-      const why = output.split('\n').find((l) => /error/i.test(l))?.trim() ?? r.error?.message ?? `exit ${r.status}`;
+      const why =
+        output
+          .split('\n')
+          .find((l) => /error/i.test(l))
+          ?.trim() ??
+        r.error?.message ??
+        `exit ${r.status}`;
       throw new Error(`building the report page with Vite failed: ${why}`);
     }
     // Dated when its sources were read: a source edited during the build leaves it stale.
@@ -91,20 +97,23 @@ export function fillPage(page: string, data: ReportData): string {
   const at = page.indexOf(open);
   const end = at < 0 ? -1 : page.indexOf('</script>', at);
   if (at < 0 || end < 0) throw new Error(`the report page ${PAGE} has no data element: delete it and run again to rebuild it`);
-  const json = JSON.stringify(data).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  const json = JSON.stringify(data)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
   return `${page.slice(0, at + open.length)}${json}${page.slice(end)}`;
 }
 
 /** Runs `streambench report ...`; returns the exit code. */
 export async function reportCommand(argv: string[], out: NodeJS.WriteStream): Promise<number> {
   const a = parseCommand(reportSpec, argv);
-  if (a.values.help) return out.write(helpText(reportSpec)), 0;
+  if (a.values.help) return (out.write(helpText(reportSpec)), 0);
   const [target, ...extra] = a.positionals;
   if (!target) throw InputError.single('streambench report', 'expected a result set', reportSpec.usage);
   if (extra.length > 0) throw InputError.single('streambench report', `one result set per report; unexpected '${extra[0]}'`, reportSpec.usage);
   if (a.values.json && a.values.out !== undefined) throw InputError.single('streambench report', '--json prints the data and writes no file: give --json or --out, not both');
   const set = openSet(target, a.values.root ?? 'results');
-  if (a.values.json) return out.write(`${JSON.stringify(await buildReport(set), null, 1)}\n`), 0;
+  if (a.values.json) return (out.write(`${JSON.stringify(await buildReport(set), null, 1)}\n`), 0);
   const file = resolve(a.values.out ?? join(set.dir, 'report.html'));
   if (existsSync(file) && statSync(file).isDirectory()) throw InputError.single('--out', `${file} is a directory: give a file name, e.g. ${join(file, 'report.html')}`);
   const page = reportPage(out);

@@ -40,7 +40,7 @@ export const resultsSpec = {
     '  frames      the stream workload: one row per frame, its size, the time of each stage, latency_ms,',
     '              psnr, ssim, lost, dropped, shown, warmup, late',
     '',
-    'A parameter\'s column holds its typed value in base units (bitrate in bits/s, durations in ms), so',
+    "A parameter's column holds its typed value in base units (bitrate in bits/s, durations in ms), so",
     '`order by bitrate` sorts by value; `<param>.label` holds the text written where it differs (2M), and',
     'a frame size keeps its label in `resolution` with `resolution.width`, `.height` and `.pixels`.',
     '`catalog` lists every parameter and metric of a set: type, unit, direction (better: higher, lower,',
@@ -50,7 +50,7 @@ export const resultsSpec = {
     '',
     '`unlock` removes the lock (SET/.lock) of a run known to have ended: `run` refuses a set locked by a',
     'process of another host (it cannot tell from here whether that run is alive) and says so, naming the',
-    "host and pid. It refuses a lock held by a live process of this host. A stale lock of this host (its",
+    'host and pid. It refuses a lock held by a live process of this host. A stale lock of this host (its',
     'process gone) needs no unlock: the next run takes it over.',
     '',
     '  --root DIR            where result sets are looked for (default: results)',
@@ -81,7 +81,7 @@ export function openSet(arg: string, root: string): ResultSet {
 export async function resultsCommand(argv: string[], out: NodeJS.WriteStream): Promise<number> {
   const a = parseCommand(resultsSpec, argv);
   const [sub, target, ...rest] = a.positionals;
-  if (a.values.help || !sub) return out.write(helpText(resultsSpec)), a.values.help ? 0 : 2;
+  if (a.values.help || !sub) return (out.write(helpText(resultsSpec)), a.values.help ? 0 : 2);
   const root = a.values.root ?? 'results';
   const need = () => {
     if (!target) throw InputError.single(`streambench results ${sub}`, 'expected a result set', resultsSpec.usage);
@@ -91,7 +91,7 @@ export async function resultsCommand(argv: string[], out: NodeJS.WriteStream): P
   switch (sub) {
     case 'list': {
       const sets = listResultSets(target ?? root);
-      if (sets.length === 0) return out.write(`no result sets in ${target ?? root}\n`), 0;
+      if (sets.length === 0) return (out.write(`no result sets in ${target ?? root}\n`), 0);
       const rows = sets.map((s) => {
         const pts = s.points();
         return [s.name, s.dir, pts.length, pts.filter((p) => p.outcome.status === 'ok').length, pts.filter((p) => p.outcome.status !== 'ok').length, s.info.createdAt];

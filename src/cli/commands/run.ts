@@ -52,18 +52,18 @@ export const runSpec = {
     '  --ui                  serve the GUI while it runs (prints its address): the live view shows the plan, the',
     '                        point in progress and its series as they arrive; on a terminal it keeps serving',
     '                        after the run until Ctrl-C',
-    '  --port N              --ui: the GUI\'s port on 127.0.0.1 (default 8080; 0: any free one)',
+    "  --port N              --ui: the GUI's port on 127.0.0.1 (default 8080; 0: any free one)",
     '  --executor local|slurm|agents  where points run: here, one at a time (default), each as a Slurm job,',
     '                         or each role through its agent in recording.agents (one point at a time)',
     '                        (a heterogeneous job with a node per role for stream; one node for command)',
     '  --parallel N          slurm: at most N points at once (default 1); never two points on one node',
     '  --partition P         slurm: the partition of the jobs',
     "  --slurm-opt ARG       slurm: one more sbatch option for every job component ('--account=lab'); repeatable",
-    '  (the file\'s `executor:` gives the same; these options win over it)',
+    "  (the file's `executor:` gives the same; these options win over it)",
     '',
     'The final table has a row per point. Without --metrics it shows the metric columns that fit the',
     `terminal (${DEFAULT_METRIC_COLUMNS} when the output is no terminal), the workload's main ones first, and says how many`,
-    'it hides; numbers get the fewest significant digits (3 to 7) that keep a column\'s values apart,',
+    "it hides; numbers get the fewest significant digits (3 to 7) that keep a column's values apart,",
     'and a line says so when it rounds. Flags the points got (a probe that failed, a process selector',
     'that matched nothing, ...) are listed under it.',
     '',
@@ -112,7 +112,7 @@ const DRY_RUN_ROWS = 50;
 
 export async function runCommand(argv: string[], out: NodeJS.WriteStream): Promise<number> {
   const a = parseCommand(runSpec, argv);
-  if (a.values.help) return out.write(helpText(runSpec)), 0;
+  if (a.values.help) return (out.write(helpText(runSpec)), 0);
   const file = a.positionals[0];
   if (!file || a.positionals.length > 1) throw InputError.single('streambench run', 'expected exactly one benchmark file', runSpec.usage);
   const maxRuns = positiveIntOption(runSpec, 'max-runs', a.values['max-runs'], DEFAULT_MAX_RUNS);
@@ -161,7 +161,20 @@ export async function runCommand(argv: string[], out: NodeJS.WriteStream): Promi
   try {
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-conversion -- isTTY is undefined, not false, on a pipe or a file
     const progress = new Progress(out, Boolean(out.isTTY), []);
-    const summary = await runBenchmark(b, { results: set, filter, force: Boolean(a.values.force), signal: abort.signal, onEvent: ui ? (e) => { progress.handle(e); ui.feed.handle(e); } : progress.handle, ...(ui ? { onSample: ui.feed.sample } : {}), ...(executor ? { executor } : {}) });
+    const summary = await runBenchmark(b, {
+      results: set,
+      filter,
+      force: Boolean(a.values.force),
+      signal: abort.signal,
+      onEvent: ui
+        ? (e) => {
+            progress.handle(e);
+            ui.feed.handle(e);
+          }
+        : progress.handle,
+      ...(ui ? { onSample: ui.feed.sample } : {}),
+      ...(executor ? { executor } : {}),
+    });
     const plan = makePlan(b, set, { filter });
     const records = plan.runs.map((r) => set.read(r.key, r.rep)).filter((r): r is PointRecord => r !== undefined);
     if (records.length > 0) {
@@ -191,7 +204,7 @@ function makeExecutor(b: ResolvedBenchmark, v: { executor?: string | undefined; 
   const parallel = positiveIntOption(runSpec, 'parallel', v.parallel, b.executor?.parallel ?? 1);
   if (parallel > MAX_PARALLEL) throw InputError.single('streambench run --parallel', `${parallel} is more than ${MAX_PARALLEL} points at once`);
   const options = [...(b.executor?.slurmOptions ?? []), ...(v['slurm-opt'] ?? [])];
-  for (const o of options) if (!o.startsWith('-')) throw InputError.single('streambench run --slurm-opt', `'${o}' is no sbatch option (they start with -)`, "e.g. --slurm-opt=--account=lab");
+  for (const o of options) if (!o.startsWith('-')) throw InputError.single('streambench run --slurm-opt', `'${o}' is no sbatch option (they start with -)`, 'e.g. --slurm-opt=--account=lab');
   const partition = v.partition ?? b.executor?.partition;
   if (kind === 'local' || kind === 'agents') {
     const slurmOnly = v.parallel !== undefined ? '--parallel' : v.partition !== undefined ? '--partition' : v['slurm-opt'] ? '--slurm-opt' : undefined;

@@ -13,7 +13,7 @@ export const schemaSpec = {
     '',
     '  --point               the schema of a point record, points/<key>-r<rep>/point.json (schema/point.schema.json):',
     '                        outcome, metrics, flags, conditions (what the point checked about itself), timeline',
-    '                        (its recorded window and the roles\' clocks), executor',
+    "                        (its recorded window and the roles' clocks), executor",
   ].join('\n'),
   options: { point: { type: 'boolean' } },
 } satisfies CommandSpec;
@@ -29,7 +29,7 @@ export function pointSchemaText(): string {
 
 export async function schemaCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
   const a = parseCommand(schemaSpec, argv);
-  if (a.values.help) return out.write(helpText(schemaSpec)), 0;
+  if (a.values.help) return (out.write(helpText(schemaSpec)), 0);
   out.write(a.values.point ? pointSchemaText() : schemaText());
   return 0;
 }

@@ -27,7 +27,7 @@ export const streamSpec = {
     '  --report FILE         where the role writes its per-frame record (default <role>.json)',
     '  --dump DIR            client: write every decoded frame to DIR/decoded.yuv (for checks)',
     '  --dump-bitstream FILE client: write the received stream as fed to the decoder to FILE (H.264/H.265 Annex B,',
-    '                        MJPEG, VP8/VP9/AV1 in IVF) and each frame\'s number, offset, size to FILE.frames.tsv',
+    "                        MJPEG, VP8/VP9/AV1 in IVF) and each frame's number, offset, size to FILE.frames.tsv",
     '  --schedule JSON       guest: changes while streaming, e.g. [{"atS":3,"bitrate":1000000}]',
     '  --config JSON         all settings at once, as the stream workload passes them (checked by the same rules as',
     '                        the parameters; a field left out takes its default)',
@@ -101,9 +101,9 @@ function settingsFrom(a: { set?: string[]; config?: string }): StreamSettings {
 /** Runs one role until its stream ends. */
 export async function streamCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
   const a = parseCommand(streamSpec, argv);
-  if (a.values.help) return out.write(helpText(streamSpec)), 0;
+  if (a.values.help) return (out.write(helpText(streamSpec)), 0);
   const role = a.positionals[0];
-  if (!role || !(ROLES).includes(role)) throw InputError.single('streambench stream', role ? `unknown role '${role}'` : 'which role?', suggestHint(role ?? '', ROLES));
+  if (!role || !ROLES.includes(role)) throw InputError.single('streambench stream', role ? `unknown role '${role}'` : 'which role?', suggestHint(role ?? '', ROLES));
   const settings = settingsFrom(a.values);
   const report = a.values.report ?? `${role}.json`;
   const agent = a.values.agent ? { agent: new EventPoster(a.values.agent, process.env['STREAMBENCH_TOKEN']) } : {};

@@ -21,11 +21,11 @@ export const uiSpec = {
     '                        API request; the printed address carries it after # (never sent in requests',
     '                        for the page itself). Without --token-file or $STREAMBENCH_TOKEN a fresh one is made',
     '  --token-file PATH     read the token from PATH, which only its owner may read (chmod 600)',
-    '  --allow-host NAME     beyond loopback: a name clients may use in Host besides this machine\'s names',
+    "  --allow-host NAME     beyond loopback: a name clients may use in Host besides this machine's names",
     '  --root DIR            where result sets are looked for by name (default: results)',
     '',
-    'Requests from other sites\' pages are refused (Origin, Sec-Fetch-Site), as are names in Host other than',
-    'loopback ones (or, beyond loopback, this machine\'s and --allow-host ones): no DNS-rebound page reaches it.',
+    "Requests from other sites' pages are refused (Origin, Sec-Fetch-Site), as are names in Host other than",
+    "loopback ones (or, beyond loopback, this machine's and --allow-host ones): no DNS-rebound page reaches it.",
   ].join('\n'),
   options: {
     port: { type: 'string' },
@@ -36,11 +36,10 @@ export const uiSpec = {
   },
 } satisfies CommandSpec;
 
-
 /** Runs `streambench ui`; returns the exit code once interrupted. */
 export async function uiCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
   const a = parseCommand(uiSpec, argv);
-  if (a.values.help) return out.write(helpText(uiSpec)), 0;
+  if (a.values.help) return (out.write(helpText(uiSpec)), 0);
   if (a.positionals.length === 0) throw InputError.single('streambench ui', 'expected at least one result set', uiSpec.usage);
   if (a.values.port !== undefined && a.values.listen !== undefined) throw InputError.single('streambench ui', '--port and --listen both given', 'give one of them: --listen ADDR:PORT includes the port');
   let host = '127.0.0.1';

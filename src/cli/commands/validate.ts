@@ -38,11 +38,15 @@ const VALUES_SHOWN = 10;
 
 export async function validateCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
   const a = parseCommand(validateSpec, argv);
-  if (a.values.help) return out.write(helpText(validateSpec)), 0;
+  if (a.values.help) return (out.write(helpText(validateSpec)), 0);
   const file = a.positionals[0];
   if (!file || a.positionals.length > 1) throw InputError.single('streambench validate', 'expected exactly one benchmark file', validateSpec.usage);
   const maxRuns = positiveIntOption(validateSpec, 'max-runs', a.values['max-runs'], DEFAULT_MAX_RUNS);
-  const b = await loadBenchmark(file, (a.values.set ?? []).map((s) => parseAssignment(s, '--set')), { maxRuns });
+  const b = await loadBenchmark(
+    file,
+    (a.values.set ?? []).map((s) => parseAssignment(s, '--set')),
+    { maxRuns },
+  );
   // loadBenchmark refused a plan over maxRuns, so this count completes.
   const count = countRuns(b, [], maxRuns)!;
   out.write(`${file}: valid. Benchmark '${b.name}', workload ${b.workload.type}.\n`);

@@ -15,7 +15,7 @@ export const COMMAND_METRICS: readonly MetricDecl[] = [
   m('cpu_user_s', 's', 'lower', "user CPU time of the whole process tree (the kernel's accounting of reaped children)"),
   m('cpu_system_s', 's', 'lower', 'system CPU time of the whole process tree'),
   m('cpu_pct', '%', 'lower', '(user + system) / wall, percent of one core; after a warm-up, the recorded window only'),
-  m('peak_rss_mb', 'MiB', 'lower', 'largest resident memory of the process tree (sampled sum and each process\'s VmHWM)'),
+  m('peak_rss_mb', 'MiB', 'lower', "largest resident memory of the process tree (sampled sum and each process's VmHWM)"),
   series('nprocs', 'count', 'processes in the tree'),
   series('rss_mb', 'MiB', 'resident memory of the tree'),
   series('cpu_user_s', 's', 'user CPU time of the tree so far'),

@@ -15,9 +15,7 @@ export const WAN_MODES = ['auto', 'never', 'always'] as const;
 export const SPICE_MODES = ['640x480', '800x600', '1024x768', '1280x720', '1920x1080'] as const;
 
 /** The emulated network of the relay: the stream's parameters, as this workload documents them. */
-const NET = NET_PARAMS.filter((p) => ['net_rate', 'net_delay', 'net_jitter', 'net_loss'].includes(p.name)).map((p) =>
-  p.name === 'net_loss' ? { ...p, doc: 'packet loss, percent: over TCP a loss costs a retransmission timeout' } : p,
-);
+const NET = NET_PARAMS.filter((p) => ['net_rate', 'net_delay', 'net_jitter', 'net_loss'].includes(p.name)).map((p) => (p.name === 'net_loss' ? { ...p, doc: 'packet loss, percent: over TCP a loss costs a retransmission timeout' } : p));
 
 export const SPICE_PARAM_DECLS: readonly ParamDecl[] = [
   { name: 'spice_codec', type: 'enum', values: SPICE_CODECS, default: 'spice:mjpeg', doc: "the server's video codec (SpiceVideoCodecs)", role: 'guest' },
@@ -60,12 +58,12 @@ export const SPICE_METRICS: readonly MetricDecl[] = [
   m('channel.<type>.bytes_up', 'B', 'none', 'host', 'bytes toward the server on one SPICE channel type, the whole point'),
   m('host.max_queue_kb', 'KiB', 'lower', 'host', "largest fill of the relay's queue"),
   m('codec.asked', undefined, 'none', 'guest', 'the spice_codec of the point'),
-  m('codec.server', undefined, 'none', 'guest', "the codec the server encoded with, from its log (none: no video stream)"),
+  m('codec.server', undefined, 'none', 'guest', 'the codec the server encoded with, from its log (none: no video stream)'),
   m('codec.server_encoder', undefined, 'none', 'guest', "the server's encoder (x264enc, spice-server-mjpeg, ...)"),
   m('codec.client', undefined, 'none', 'client', 'the codec family the client decoded, from its log'),
   m('codec.client_decoder', undefined, 'none', 'client', "the client's decoder (vp8dec, avdec_h264, spice-gtk-mjpeg, ...)"),
   m('codec.match', undefined, 'higher', 'all', 'true only when the server encoded the codec asked for and the client decoded its family'),
-  m('server.net_test_latency_ms', 'ms', 'none', 'guest', "latency the server measured when the client connected"),
+  m('server.net_test_latency_ms', 'ms', 'none', 'guest', 'latency the server measured when the client connected'),
   m('server.net_test_bitrate', 'bit/s', 'none', 'guest', 'bandwidth the server measured when the client connected'),
   m('server.initial_bitrate', 'bit/s', 'none', 'guest', 'bitrate the server started the video stream with'),
   m('server.target_bitrate', 'bit/s', 'none', 'guest', 'the last bitrate the server gave its encoder'),

@@ -12,9 +12,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test('parseProcStat: guest time is not counted twice, irq and softirq are system time', () => {
   // A 2-core /proc/stat as Linux 6.x prints it (cpu, then each core, then the scalar counters).
-  const s = parseProcStat(
-    'cpu  105278 270 19222 319007 628 0 169 58 40 0\ncpu0 51784 129 8928 161296 64 0 55 24 0 0\ncpu1 53493 140 10293 157711 564 0 113 33 40 0\nintr 1687263 0 0\nctxt 5299672\nbtime 1795611077\nprocesses 25188\nprocs_running 3\nprocs_blocked 1\n',
-  );
+  const s = parseProcStat('cpu  105278 270 19222 319007 628 0 169 58 40 0\ncpu0 51784 129 8928 161296 64 0 55 24 0 0\ncpu1 53493 140 10293 157711 564 0 113 33 40 0\nintr 1687263 0 0\nctxt 5299672\nbtime 1795611077\nprocesses 25188\nprocs_running 3\nprocs_blocked 1\n');
   assert.deepEqual(s.all, { user: 105548, system: 19391, idle: 319007, iowait: 628, steal: 58, total: 105548 + 19391 + 319007 + 628 + 58 });
   assert.equal(s.cores.size, 2);
   assert.equal(s.ctxt, 5299672);

@@ -55,7 +55,7 @@ export function parseProcStat(text: string): ProcStatSnapshot {
   let procsRunning: number | undefined;
   let procsBlocked: number | undefined;
   const scalar = (from: number, to: number): number => scanInts(text, from, to, fields, 1)[0] ?? NaN;
-  for (let at = 0; at < text.length; ) {
+  for (let at = 0; at < text.length;) {
     let end = text.indexOf('\n', at);
     if (end < 0) end = text.length;
     if (text.startsWith('cpu', at)) {

@@ -25,7 +25,11 @@ test('CpuFreqProbe: scaling_cur_freq (kHz) when present, else cpuinfo, else noth
     const proc = join(root, 'proc');
     mkdirSync(proc, { recursive: true });
     writeFileSync(join(proc, 'cpuinfo'), CPUINFO);
-    for (const [core, khz] of [['cpu0', '3400000'], ['cpu1', '800000'], ['cpu10', '1600000']] as const) {
+    for (const [core, khz] of [
+      ['cpu0', '3400000'],
+      ['cpu1', '800000'],
+      ['cpu10', '1600000'],
+    ] as const) {
       mkdirSync(join(sys, 'devices/system/cpu', core, 'cpufreq'), { recursive: true });
       writeFileSync(join(sys, 'devices/system/cpu', core, 'cpufreq/scaling_cur_freq'), `${khz}\n`);
     }

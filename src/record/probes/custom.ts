@@ -198,9 +198,18 @@ export class CommandProbe implements Probe {
       child.once('close', (code, signal) => {
         clearTimeout(timer);
         this.pid = undefined;
-        if (timedOut) { reject(fail(`ran past its ${this.timeoutMs} ms timeout`)); return; }
-        if (code !== 0) { reject(fail(`exited with ${signal ?? `code ${code}`}`)); return; }
-        if (outBytes > MAX_OUTPUT) { reject(fail(`printed over ${MAX_OUTPUT} bytes`)); return; }
+        if (timedOut) {
+          reject(fail(`ran past its ${this.timeoutMs} ms timeout`));
+          return;
+        }
+        if (code !== 0) {
+          reject(fail(`exited with ${signal ?? `code ${code}`}`));
+          return;
+        }
+        if (outBytes > MAX_OUTPUT) {
+          reject(fail(`printed over ${MAX_OUTPUT} bytes`));
+          return;
+        }
         try {
           const text = Buffer.concat(out).toString('utf8');
           const parsed = this.format === 'jsonl' ? parseJsonLines(text) : parsePrometheusText(text);

@@ -29,10 +29,17 @@ test('createProbes: the process probe first, net with an interface filter, custo
   });
   assert.deepEqual(
     ps.map((p) => [p.name, p.intervalMs]),
-    [['proc', 100], ['net', 200], ['custom.x', 1000]],
+    [
+      ['proc', 100],
+      ['net', 200],
+      ['custom.x', 1000],
+    ],
   );
   const [proc, net, custom] = ps;
   assert.equal((await proc!.sample(0))['proc.me.procs'], 1);
-  assert.deepEqual(Object.keys(await net!.sample(0)).filter((k) => !k.startsWith('net.lo.')), []);
+  assert.deepEqual(
+    Object.keys(await net!.sample(0)).filter((k) => !k.startsWith('net.lo.')),
+    [],
+  );
   assert.deepEqual(await custom!.sample(0), { 'custom.x.v': 2 });
 });

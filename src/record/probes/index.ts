@@ -12,17 +12,7 @@ export type { Probe } from '../probe.ts';
 export { CpuProbe, parseProcStat, type CpuProbeOptions } from './cpu.ts';
 export { CpuFreqProbe, parseCpuinfoMhz, type CpuFreqProbeOptions } from './cpufreq.ts';
 export { CommandProbe, parseJsonLines, parsePrometheusText, type CommandProbeOptions } from './custom.ts';
-export {
-  AmdGpuProbe,
-  IntelGpuProbe,
-  NvidiaProbe,
-  parseIntelGpuTopJson,
-  parseNvidiaDmon,
-  parseNvidiaSmiCsv,
-  type IntelGpuSample,
-  type NvidiaDmonRow,
-  type NvidiaGpuRow,
-} from './gpu/index.ts';
+export { AmdGpuProbe, IntelGpuProbe, NvidiaProbe, parseIntelGpuTopJson, parseNvidiaDmon, parseNvidiaSmiCsv, type IntelGpuSample, type NvidiaDmonRow, type NvidiaGpuRow } from './gpu/index.ts';
 export { MemProbe, parseMeminfo, type MemProbeOptions } from './mem.ts';
 export { NetProbe, parseNetDev, type NetProbeOptions } from './net.ts';
 export { ProcessProbe, type ProcessProbeOptions, type Selector } from './proc.ts';

@@ -30,7 +30,7 @@ const COUNTERS = ['rx_bytes', 'rx_packets', 'rx_errors', 'rx_drops', 'tx_bytes',
 export function parseNetDev(text: string): Map<string, IfCounters> {
   const out = new Map<string, IfCounters>();
   const f: number[] = [];
-  for (let at = 0; at < text.length; ) {
+  for (let at = 0; at < text.length;) {
     let end = text.indexOf('\n', at);
     if (end < 0) end = text.length;
     const colon = text.indexOf(':', at);

@@ -120,13 +120,17 @@ test('per-process CPU agrees with pidstat within 3 points on a process burning a
     }
     assert.equal(await done, 0, out);
     const lines = out.split('\n');
-    const header = lines.find((l) => l.includes('%CPU'))!.trim().split(/\s+/);
-    const avg = lines.find((l) => l.startsWith('Average:'))!.trim().split(/\s+/);
+    const header = lines
+      .find((l) => l.includes('%CPU'))!
+      .trim()
+      .split(/\s+/);
+    const avg = lines
+      .find((l) => l.startsWith('Average:'))!
+      .trim()
+      .split(/\s+/);
     const col = (name: string) => Number(avg[header.indexOf(name)]);
     const probe = ticksWeighted / total;
-    console.log(
-      `pidstat %CPU ${col('%CPU')} (%usr ${col('%usr')}, %system ${col('%system')}); probe ${probe.toFixed(2)} (user ${(userWeighted / total).toFixed(2)}, system ${(sysWeighted / total).toFixed(2)})`,
-    );
+    console.log(`pidstat %CPU ${col('%CPU')} (%usr ${col('%usr')}, %system ${col('%system')}); probe ${probe.toFixed(2)} (user ${(userWeighted / total).toFixed(2)}, system ${(sysWeighted / total).toFixed(2)})`);
     // The burner sleeps half its time, so it never reaches 80 %; on a loaded machine it gets less
     // than its half core, by how much is the machine's load, not the probe's doing: it only has
     // to burn something, and the probe must then read what pidstat reads.
@@ -198,7 +202,13 @@ test('a tree selector follows descendants and their exits', async () => {
   // Its own process group, so the whole tree can be killed at the end.
   const sh = spawn('sh', ['-c', 'sleep 30 & sleep 30 & wait'], { stdio: 'ignore', detached: true });
   try {
-    const p = new ProcessProbe({ select: [{ label: 't', pid: sh.pid!, tree: true }, { label: 'root', pid: sh.pid! }], rescanMs: 0 });
+    const p = new ProcessProbe({
+      select: [
+        { label: 't', pid: sh.pid!, tree: true },
+        { label: 'root', pid: sh.pid! },
+      ],
+      rescanMs: 0,
+    });
     const deadline = Date.now() + 3000;
     let v = p.sample(0);
     while (v['proc.t.procs'] !== 3 && Date.now() < deadline) {
@@ -237,7 +247,14 @@ test('on a fake /proc: exact deltas, a new process counts from its first sightin
     writeFileSync(join(root, 'uptime'), '100000.00 1.00\n');
     put(10, statLine(10, 'worker', 1, 1000, 500, 50));
     put(11, statLine(11, 'worker', 1, 2000, 0, 60));
-    const p = new ProcessProbe({ procRoot: root, select: [{ label: 'w', cmdline: '^worker ' }, { label: 'one', pid: 10 }], rescanMs: 0 });
+    const p = new ProcessProbe({
+      procRoot: root,
+      select: [
+        { label: 'w', cmdline: '^worker ' },
+        { label: 'one', pid: 10 },
+      ],
+      rescanMs: 0,
+    });
     let v = p.sample(0);
     assert.equal(v['proc.w.procs'], 2);
     assert.equal(v['proc.w.threads'], 6);
@@ -285,7 +302,13 @@ test('on a fake /proc: a rescan notices an exec at once in a young process, with
     writeFileSync(join(root, 'uptime'), '1000.00 1.00\n');
     put(20, 'sh', 99950, 'sh -c exec ffmpeg');
     put(30, 'wrapper', 5000, 'wrapper --then ffmpeg');
-    const p = new ProcessProbe({ procRoot: root, select: [{ label: 'ff', cmdline: '^ffmpeg ' }, { label: 'byname', name: 'ffmpeg' }] });
+    const p = new ProcessProbe({
+      procRoot: root,
+      select: [
+        { label: 'ff', cmdline: '^ffmpeg ' },
+        { label: 'byname', name: 'ffmpeg' },
+      ],
+    });
     p.sample(0);
     assert.deepEqual(p.pids('ff'), []);
     put(20, 'ffmpeg', 99950, 'ffmpeg -i a');
@@ -306,5 +329,14 @@ test('on a fake /proc: a rescan notices an exec at once in a young process, with
 test('selectors are checked', () => {
   assert.throws(() => new ProcessProbe({ select: [{ label: 'x' }] }), /needs one of/);
   assert.throws(() => new ProcessProbe({ select: [{ label: 'x', name: 'a', tree: true }] }), /tree needs a pid/);
-  assert.throws(() => new ProcessProbe({ select: [{ label: 'x', pid: 1 }, { label: 'x', pid: 2 }] }), /used twice/);
+  assert.throws(
+    () =>
+      new ProcessProbe({
+        select: [
+          { label: 'x', pid: 1 },
+          { label: 'x', pid: 2 },
+        ],
+      }),
+    /used twice/,
+  );
 });

@@ -34,19 +34,7 @@
  * live (non-zombie) selected processes at the sample.
  */
 import type { Probe } from '../probe.ts';
-import {
-  listPids,
-  MB,
-  OpenFile,
-  pageBytes,
-  parsePidStat,
-  readCgroupPaths,
-  readChildren,
-  readCmdline,
-  readText,
-  USER_HZ,
-  type PidStat,
-} from '../procfs.ts';
+import { listPids, MB, OpenFile, pageBytes, parsePidStat, readCgroupPaths, readChildren, readCmdline, readText, USER_HZ, type PidStat } from '../procfs.ts';
 
 /** One labelled selection of processes; at least one of pid, name, cmdline, cgroup; all given ones must hold. */
 export interface Selector {

@@ -8,11 +8,4 @@ import { routes as run } from './run.ts';
 import { routes as sets } from './sets.ts';
 
 /** All routes, in the order they are matched. */
-export const ROUTES: readonly Route[] = [
-  ...sets,
-  ...matrix,
-  ...run,
-  ...live,
-  ...runs,
-  ...model,
-];
+export const ROUTES: readonly Route[] = [...sets, ...matrix, ...run, ...live, ...runs, ...model];

@@ -35,8 +35,18 @@ export class LiveFeed {
   private seq = 0;
 
   /** `planned`: every run the engine will go through, in order (from makePlan), so the page lists those left. */
-  constructor(planned: readonly PlannedRun[], readonly setName: string) {
-    this.runs = planned.map((r) => ({ key: r.key, rep: r.rep, label: Object.entries(r.params).map(([k, v]) => `${k}=${v}`).join(' '), state: 'left' }));
+  constructor(
+    planned: readonly PlannedRun[],
+    readonly setName: string,
+  ) {
+    this.runs = planned.map((r) => ({
+      key: r.key,
+      rep: r.rep,
+      label: Object.entries(r.params)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' '),
+      state: 'left',
+    }));
   }
 
   /** Takes an engine event (chain it with the progress printer). */

@@ -37,7 +37,6 @@ const AGG_SQL: Record<Aggregate, (e: string) => string> = {
   max: (e) => `max(${e})`,
 };
 
-
 /** A parameter as the query uses it. */
 interface ParamRef {
   name: string;
@@ -216,10 +215,12 @@ function parseRequest(q: URLSearchParams, params: readonly CatalogParam[], metri
 
 /** The stage metrics present (`stage.<s>.p50` of the stages the workloads declare), in pipeline order. */
 function stageMetrics(metrics: readonly CatalogMetric[]): { stage: string; col: string }[] {
-  return declaredFrameStages().map((s) => s.name).flatMap((s) => {
-    const m = metrics.find((x) => x.name === `stage.${s}.p50` && x.view === 'points');
-    return m ? [{ stage: s, col: quoteIdent(m.column ?? m.name) }] : [];
-  });
+  return declaredFrameStages()
+    .map((s) => s.name)
+    .flatMap((s) => {
+      const m = metrics.find((x) => x.name === `stage.${s}.p50` && x.view === 'points');
+      return m ? [{ stage: s, col: quoteIdent(m.column ?? m.name) }] : [];
+    });
 }
 
 const handle = async (ctx: RouteContext): Promise<MatrixResponse> => {
@@ -249,10 +250,7 @@ const handle = async (ctx: RouteContext): Promise<MatrixResponse> => {
   let spreadOver: MatrixResponse['spreadOver'];
   if (r.kind === 'box') {
     spreadOver = r.metric.view === 'frames' ? 'frames' : 'runs';
-    const src =
-      spreadOver === 'frames'
-        ? `frames fr JOIN points p ON fr."set" = p."set" AND fr.point_key = p.point_key AND fr.rep = p.rep ${flagsJoin}`
-        : runsFrom;
+    const src = spreadOver === 'frames' ? `frames fr JOIN points p ON fr."set" = p."set" AND fr.point_key = p.point_key AND fr.rep = p.rep ${flagsJoin}` : runsFrom;
     const v = spreadOver === 'frames' ? `CAST(fr.${metricCol} AS DOUBLE)` : `CAST(p.${metricCol} AS DOUBLE)`;
     const frameWhere = spreadOver === 'frames' ? [`coalesce(fr.warmup, 0) = 0`] : [];
     if (spreadOver === 'frames') views = ['frames'];

@@ -52,12 +52,22 @@ class RunReads {
 
   /** Runs sql reading the named files of the run; rows as arrays. */
   async rows(sql: string, files: readonly string[]): Promise<unknown[][]> {
-    return (await this.sets.readFiles(sql, files.map((f) => join(this.dir, f)))).getRows();
+    return (
+      await this.sets.readFiles(
+        sql,
+        files.map((f) => join(this.dir, f)),
+      )
+    ).getRows();
   }
 
   /** The same, the result as one array per column (a long table converts faster so). */
   async columns(sql: string, files: readonly string[]): Promise<unknown[][]> {
-    return (await this.sets.readFiles(sql, files.map((f) => join(this.dir, f)))).getColumns();
+    return (
+      await this.sets.readFiles(
+        sql,
+        files.map((f) => join(this.dir, f)),
+      )
+    ).getColumns();
   }
 
   /** Notes a file that could not be read (once per file). */
@@ -242,10 +252,7 @@ const offsets = new Map<string, number | null>();
 
 async function computeFrameOffsetS(record: PointRecord, rr: RunReads): Promise<number | null> {
   if (!record.files.includes('events.parquet') || !record.files.includes('frames.parquet')) return null;
-  const r = await rr.rows(
-    `SELECT median(e.t - f.capture_start / 1000) FROM read_parquet(${rr.file('events.parquet')}) e JOIN read_parquet(${rr.file('frames.parquet')}) f ON e.frame = f.frame WHERE e.stage = 'capture_start'`,
-    ['events.parquet', 'frames.parquet'],
-  );
+  const r = await rr.rows(`SELECT median(e.t - f.capture_start / 1000) FROM read_parquet(${rr.file('events.parquet')}) e JOIN read_parquet(${rr.file('frames.parquet')}) f ON e.frame = f.frame WHERE e.stage = 'capture_start'`, ['events.parquet', 'frames.parquet']);
   const v = num(r[0]?.[0]);
   return Number.isFinite(v) ? v : null;
 }
@@ -254,7 +261,12 @@ async function computeFrameOffsetS(record: PointRecord, rr: RunReads): Promise<n
 async function frameColumns(rr: RunReads): Promise<{ names: Set<string>; stages: FrameStage[] }> {
   const cols = await rr.rows(`SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet(${rr.file('frames.parquet')}))`, ['frames.parquet']);
   const names = new Set(cols.map((c) => String(c[0])));
-  return { names, stages: declaredFrameStages().filter((s) => names.has(s.from) && names.has(s.to)).map(({ name, from, to }) => ({ name, from, to })) };
+  return {
+    names,
+    stages: declaredFrameStages()
+      .filter((s) => names.has(s.from) && names.has(s.to))
+      .map(({ name, from, to }) => ({ name, from, to })),
+  };
 }
 
 /**
@@ -314,7 +326,14 @@ async function runInfo(ctx: RouteContext): Promise<RunInfoResponse> {
   const loaded = await ctx.sets.get();
   const others = loaded.records
     .filter((r) => r.set === set)
-    .map((r) => ({ key: r.record.key, rep: r.record.rep, status: r.record.outcome.status, label: Object.entries(r.record.params).map(([k, v]) => `${k}=${v}`).join(' ') }));
+    .map((r) => ({
+      key: r.record.key,
+      rep: r.record.rep,
+      status: r.record.outcome.status,
+      label: Object.entries(r.record.params)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' '),
+    }));
   return {
     set,
     key: record.key,
@@ -406,12 +425,7 @@ async function loadFrames(record: PointRecord, rr: RunReads, names: Set<string>,
   const hit = frameCache.get(cacheKey);
   if (hit) return hit;
   const plain = ['bytes', 'key', 'latency_ms', 'psnr', 'ssim', 'lost', 'dropped', 'shown', 'warmup', 'late'].filter((c) => names.has(c));
-  const exprs = [
-    'frame',
-    `capture_start / 1000 + ${offsetS ?? 0}`,
-    ...plain.map((c) => quoteIdent(c)),
-    ...stages.map((s) => `${quoteIdent(s.to)} - ${quoteIdent(s.from)}`),
-  ];
+  const exprs = ['frame', `capture_start / 1000 + ${offsetS ?? 0}`, ...plain.map((c) => quoteIdent(c)), ...stages.map((s) => `${quoteIdent(s.to)} - ${quoteIdent(s.from)}`)];
   // DOUBLE columns come as numbers (NULL as null): a plain map, no per-row arrays.
   const r = await rr.columns(`SELECT ${exprs.map((e) => `CAST(${e} AS DOUBLE)`).join(', ')} FROM read_parquet(${quoteString(path)}) ORDER BY capture_start, frame`, ['frames.parquet']);
   const col = (i: number) => (r[i] ?? []).map((v) => (v === null ? NaN : (v as number)));
@@ -453,9 +467,7 @@ async function runFrames(ctx: RouteContext): Promise<FramesResponse> {
   const col = f.cols['late'];
   const dropped = f.cols['dropped'];
   const shown = f.cols['shown'];
-  const isLate = col
-    ? (i: number) => col[i] === 1
-    : (i: number) => lat !== undefined && lat[i]! > late && dropped?.[i] !== 1 && shown?.[i] !== 0;
+  const isLate = col ? (i: number) => col[i] === 1 : (i: number) => lat !== undefined && lat[i]! > late && dropped?.[i] !== 1 && shown?.[i] !== 0;
   const warm = f.cols['warmup'];
   const counts = { warmup: 0, late: 0, lateWarmup: 0 };
   let warmupRange: [number, number] | null = null;

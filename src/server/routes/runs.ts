@@ -33,8 +33,7 @@ function paramAxis(p: CatalogParam): RunsAxis {
   }
   const values = (p.values ?? []).map(String);
   // A frame size sorts by its pixels (640x360 below 1280x720), an enum by its declared order.
-  const categories =
-    p.type === 'resolution' ? [...values].sort((a, b) => pixels(a) - pixels(b) || a.localeCompare(b)) : p.allowed ? [...p.allowed.filter((v) => values.includes(v)), ...values.filter((v) => !p.allowed!.includes(v))] : values;
+  const categories = p.type === 'resolution' ? [...values].sort((a, b) => pixels(a) - pixels(b) || a.localeCompare(b)) : p.allowed ? [...p.allowed.filter((v) => values.includes(v)), ...values.filter((v) => !p.allowed!.includes(v))] : values;
   return { name: p.name, kind: 'param', type: 'categorical', unit: p.unit, categories };
 }
 
@@ -47,9 +46,7 @@ async function handle(ctx: RouteContext): Promise<RunsResponse> {
   }
   const types = new Map(db.columns.map((c) => [c.name, c.type]));
   // Summary metrics whose column holds numbers: what an axis or a colour can show.
-  const numeric: RunsMetric[] = catalog.metrics
-    .filter((m) => m.view === 'points' && ['DOUBLE', 'BIGINT'].includes(types.get(m.column ?? m.name) ?? ''))
-    .map((m) => ({ name: m.name, column: m.column ?? m.name, unit: m.unit, better: m.better }));
+  const numeric: RunsMetric[] = catalog.metrics.filter((m) => m.view === 'points' && ['DOUBLE', 'BIGINT'].includes(types.get(m.column ?? m.name) ?? '')).map((m) => ({ name: m.name, column: m.column ?? m.name, unit: m.unit, better: m.better }));
   const asked = listParam(ctx.query, 'metrics', MAX_METRICS);
   let chosen: RunsMetric[];
   if (asked === undefined) {
@@ -60,7 +57,10 @@ async function handle(ctx: RouteContext): Promise<RunsResponse> {
     chosen = asked.map((n) => {
       const m = numeric.find((x) => x.name === n);
       if (m) return m;
-      const near = closest(n, numeric.map((x) => x.name));
+      const near = closest(
+        n,
+        numeric.map((x) => x.name),
+      );
       const known = catalog.metrics.some((x) => x.name === n);
       throw new ApiFailure(400, known ? `metric '${n}' holds no numbers per run; it cannot be an axis` : `no metric '${n}' in the open sets${near ? `; did you mean '${near}'?` : ''}`);
     });

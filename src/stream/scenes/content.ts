@@ -125,7 +125,7 @@ function buildTyping(lay: Layout, fps: number): Draw {
   const lineStart = new Float64Array(totalLines + 1);
   const pages: YuvFrame[] = [];
   for (let p = 0; p < PAGES; p++) {
-    const page = allocFrame(even(tw), linesPerPage * lh + (linesPerPage * lh) % 2);
+    const page = allocFrame(even(tw), linesPerPage * lh + ((linesPerPage * lh) % 2));
     page.y.fill(C.paper.y);
     for (let l = 0; l < linesPerPage; l++) {
       const g = p * linesPerPage + l;
@@ -208,7 +208,7 @@ function buildScrolling(lay: Layout, fps: number): Draw {
       // A code block on a tinted background.
       const n = 4 + (hash2(423, block) % 5);
       fillRect(doc, left, even(y), colW, even(n * font.lh + 8), C.codeBlock);
-      for (let l = 0; l < n; l++) drawText(doc, left + 2 * font.cw + (hash2(424, l) % 4) * 2 * font.cw, even(y) + 4 + l * font.lh, textLine(425 + block, l, Math.floor(colW / font.cw * 0.5)), font, 60);
+      for (let l = 0; l < n; l++) drawText(doc, left + 2 * font.cw + (hash2(424, l) % 4) * 2 * font.cw, even(y) + 4 + l * font.lh, textLine(425 + block, l, Math.floor((colW / font.cw) * 0.5)), font, 60);
       y += even(n * font.lh + 8) + font.lh;
     } else if (kind === 3) {
       // A table with striped rows.
@@ -244,7 +244,10 @@ function buildScrolling(lay: Layout, fps: number): Draw {
     const cw = W >> 1;
     const c0 = off >> 1;
     const cFirst = first >> 1;
-    for (const [src, dst] of [[doc.u, out.u], [doc.v, out.v]] as const) {
+    for (const [src, dst] of [
+      [doc.u, out.u],
+      [doc.v, out.v],
+    ] as const) {
       dst.set(src.subarray(c0 * cw, (c0 + cFirst) * cw), (top >> 1) * cw);
       if (first < viewH) dst.set(src.subarray(0, ((viewH - first) >> 1) * cw), ((top + first) >> 1) * cw);
     }

@@ -133,9 +133,25 @@ function copyWrapped(dst: Uint8Array, off: number, tex: Uint8Array, trow: number
 
 /** The video picture's luma for one frame: the panned texture plus light, wave and grain, less the shift. */
 export function videoLuma(
-  y: Uint8Array, y32: Uint32Array | undefined, W: number, vx: number, vy: number, vw: number, vh: number, tex: Uint8Array, ox: number, oy: number,
-  light: Uint8Array, light32: Uint32Array | undefined, row: Uint8Array, row32: Uint32Array | undefined,
-  grain: Uint8Array | undefined, grain32: Uint32Array | undefined, shift: number, frameIndex: number, t: number,
+  y: Uint8Array,
+  y32: Uint32Array | undefined,
+  W: number,
+  vx: number,
+  vy: number,
+  vw: number,
+  vh: number,
+  tex: Uint8Array,
+  ox: number,
+  oy: number,
+  light: Uint8Array,
+  light32: Uint32Array | undefined,
+  row: Uint8Array,
+  row32: Uint32Array | undefined,
+  grain: Uint8Array | undefined,
+  grain32: Uint32Array | undefined,
+  shift: number,
+  frameIndex: number,
+  t: number,
 ): void {
   const shifts = Math.imul(shift, 0x01010101);
   for (let r = 0; r < vh; r++) {
@@ -208,8 +224,20 @@ function resampleRow(dst: Uint8Array, dst32: Uint32Array | undefined, off: numbe
 
 /** The motion picture's luma with grain: texture rows resampled, grain added, less the shift. */
 export function motionLuma(
-  y: Uint8Array, y32: Uint32Array | undefined, W: number, H: number, tex: Uint8Array, u0: number, v0: number, du: number,
-  grain: Uint8Array, grain32: Uint32Array | undefined, shift: number, zrow: Uint8Array, zrow32: Uint32Array | undefined, frameIndex: number,
+  y: Uint8Array,
+  y32: Uint32Array | undefined,
+  W: number,
+  H: number,
+  tex: Uint8Array,
+  u0: number,
+  v0: number,
+  du: number,
+  grain: Uint8Array,
+  grain32: Uint32Array | undefined,
+  shift: number,
+  zrow: Uint8Array,
+  zrow32: Uint32Array | undefined,
+  frameIndex: number,
 ): void {
   let last = -1;
   const shifts = Math.imul(shift, 0x01010101);

@@ -283,8 +283,7 @@ test('frame numbers read back after a lossy x264 encode (CRF 35) of every scene'
       const encoded = join(dir, `enc-${width}.mkv`);
       const decoded = join(dir, `dec-${width}.yuv`);
       const size = `${width}x${height}`;
-      const enc = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', size, '-r', '30', '-i', raw,
-        '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '35', '-y', encoded], { encoding: 'utf8' });
+      const enc = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', size, '-r', '30', '-i', raw, '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '35', '-y', encoded], { encoding: 'utf8' });
       assert.equal(enc.status, 0, enc.stderr);
       const dec = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', encoded, '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-y', decoded], { encoding: 'utf8' });
       assert.equal(dec.status, 0, dec.stderr);

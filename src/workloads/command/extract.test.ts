@@ -44,12 +44,9 @@ test("keyvalue on FFmpeg's real -progress output: the last block, and total_size
   const dir = mkdtempSync(join(tmpdir(), 'sb-extract-'));
   try {
     const outFile = join(dir, 'out.h264');
-    const r = spawnSync(
-      'ffmpeg',
-      ['-hide_banner', '-nostats', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=30', '-frames:v', '45',
-        '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'psnr', '-flags', '+psnr', '-progress', 'pipe:1', '-f', 'h264', '-y', outFile],
-      { encoding: 'utf8' },
-    );
+    const r = spawnSync('ffmpeg', ['-hide_banner', '-nostats', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=30', '-frames:v', '45', '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'psnr', '-flags', '+psnr', '-progress', 'pipe:1', '-f', 'h264', '-y', outFile], {
+      encoding: 'utf8',
+    });
     assert.equal(r.status, 0, r.stderr);
     const m = extractMetrics(
       [

@@ -186,7 +186,12 @@ export class SpiceRunner implements Workload {
       metrics['client.frames'] = inWindow.length;
       metrics['client.frames_late'] = inWindow.filter((f) => f.marginMs < 0).length;
       metrics['client.fps'] = Number((inWindow.length / durationS).toFixed(2));
-      metrics['client.video_margin.p50'] = Number(quantile(inWindow.map((f) => f.marginMs), 0.5).toFixed(1));
+      metrics['client.video_margin.p50'] = Number(
+        quantile(
+          inWindow.map((f) => f.marginMs),
+          0.5,
+        ).toFixed(1),
+      );
       metrics['client.video_streams'] = log.streams.length;
       const serverLog = parseServerLog(readFileSync(join(ctx.dir, 'server.log'), 'utf8'));
       Object.assign(metrics, serverLog.metrics);

@@ -33,7 +33,30 @@ const SEARCH = { x: 64, y: 160 };
  * (-fps_mode passthrough), without the pointer drawn over the code.
  */
 export function grabArgv(display: number, region: { width: number; height: number }, fps = GRAB_FPS): string[] {
-  return ['ffmpeg', '-loglevel', 'error', '-f', 'x11grab', '-draw_mouse', '0', '-framerate', String(fps), '-video_size', `${region.width}x${region.height}`, '-i', `:${display}+0,0`, '-fps_mode', 'passthrough', '-flush_packets', '1', '-f', 'rawvideo', '-pix_fmt', 'gray', 'pipe:1'];
+  return [
+    'ffmpeg',
+    '-loglevel',
+    'error',
+    '-f',
+    'x11grab',
+    '-draw_mouse',
+    '0',
+    '-framerate',
+    String(fps),
+    '-video_size',
+    `${region.width}x${region.height}`,
+    '-i',
+    `:${display}+0,0`,
+    '-fps_mode',
+    'passthrough',
+    '-flush_packets',
+    '1',
+    '-f',
+    'rawvideo',
+    '-pix_fmt',
+    'gray',
+    'pipe:1',
+  ];
 }
 
 /**

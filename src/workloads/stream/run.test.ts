@@ -117,7 +117,13 @@ test('the warm-up stays out of every window figure: skipped ticks, drops, loss, 
 test('each role mapped onto the point clock first: a client 5000 s ahead gives the same figures as one clock', () => {
   const r = reports();
   const ahead = 5_000_000;
-  const shifted = { ...r.client, startMs: r.client.startMs + ahead, endMs: r.client.endMs + ahead, frames: (r.client.frames as ClientFrame[]).map((f) => ({ ...f, recvFirst: f.recvFirst + ahead, recvEnd: f.recvEnd + ahead, decStart: f.decStart + ahead, decEnd: f.decEnd + ahead, display: f.display + ahead })), timeline: { ...r.client.timeline!, t: r.client.timeline!.t.map((t) => t + ahead) } };
+  const shifted = {
+    ...r.client,
+    startMs: r.client.startMs + ahead,
+    endMs: r.client.endMs + ahead,
+    frames: (r.client.frames as ClientFrame[]).map((f) => ({ ...f, recvFirst: f.recvFirst + ahead, recvEnd: f.recvEnd + ahead, decStart: f.decStart + ahead, decEnd: f.decEnd + ahead, display: f.display + ahead })),
+    timeline: { ...r.client.timeline!, t: r.client.timeline!.t.map((t) => t + ahead) },
+  };
   const tb = new TimeBase(0, { guest: { kind: 'same' }, host: { kind: 'same' }, client: { kind: 'measured', start: { offsetMs: ahead, uncertaintyMs: 0.4, rounds: 16, atMs: 0 } } });
   const mapped = { guest: mapReportTimes(r.guest, (t) => tb.toPoint('guest', t)), host: mapReportTimes(r.host, (t) => tb.toPoint('host', t)), client: mapReportTimes(shifted, (t) => tb.toPoint('client', t)) };
   const plain = analyzeStream(settings, r).metrics;
@@ -147,11 +153,18 @@ test('frame events a role gave up on the way to its agent are flagged as a recor
   const r = reports();
   r.guest.agentEvents = { sent: 40, givenUp: 500, gaps: [{ count: 500, fromT: 2500, toT: 3100, why: 'the agent at http://127.0.0.1:1 took none of them while 1000 more recent ones waited (queue full)' }] };
   const mapped = mapReportTimes(r.guest, (t) => t + 1000);
-  assert.deepEqual(mapped.agentEvents!.gaps.map((g) => [g.fromT, g.toT]), [[3500, 4100]]);
+  assert.deepEqual(
+    mapped.agentEvents!.gaps.map((g) => [g.fromT, g.toT]),
+    [[3500, 4100]],
+  );
   const a = analyzeStream(settings, r);
   assert.deepEqual(
     a.flags.filter((f) => f.startsWith('recording gap')),
     ['recording gap: guest: 500 frame event(s) given up, stamped 2.5 s to 3.1 s (the agent at http://127.0.0.1:1 took none of them while 1000 more recent ones waited (queue full))'],
   );
-  assert.deepEqual(analyzeStream(settings, reports()).flags.filter((f) => f.startsWith('recording gap')), [], 'none without a gap');
+  assert.deepEqual(
+    analyzeStream(settings, reports()).flags.filter((f) => f.startsWith('recording gap')),
+    [],
+    'none without a gap',
+  );
 });

@@ -381,7 +381,7 @@ export function analyzeStream(s: StreamSettings, r: { guest: RoleReport; host: R
     'host.max_queue_kb': round(maxQueue / 1024, 1),
     'net.loss_measured_pct': round(packetsIn ? ((dropLoss + dropQueue) / packetsIn) * 100 : 0, 3),
     'client.keyframe_requests': counted(r.client, 'keyframe_requests'),
-    'controls': (r.guest.controls ?? []).length,
+    controls: (r.guest.controls ?? []).length,
     'clock.uncertainty_ms': round(o.uncertaintyMs ?? 0),
   };
   for (const [k, v] of Object.entries(metrics)) if (typeof v === 'number' && Number.isNaN(v) && k.endsWith('cpu_ms_per_frame')) delete metrics[k];

@@ -124,7 +124,15 @@ export function drawBackground(ctx: CanvasRenderingContext2D, layout: Layout, ax
   ctx.clearRect(0, 0, layout.width, layout.height);
   ctx.lineWidth = 1;
   ctx.globalAlpha = Math.max(0.04, Math.min(0.5, 60 / Math.max(1, n)));
-  strokeLines(ctx, layout, axes, n, () => true, () => -1, () => '#9aa0a6');
+  strokeLines(
+    ctx,
+    layout,
+    axes,
+    n,
+    () => true,
+    () => -1,
+    () => '#9aa0a6',
+  );
   ctx.globalAlpha = 1;
 }
 

@@ -133,7 +133,11 @@ export function makeGlLines(canvas: HTMLCanvasElement): GlLines | undefined {
           ts[v++] = t === t ? t : -1;
         }
       }
-      for (const [b, data] of [[bAxis, ax], [bPos, ps], [bT, ts]] as const) {
+      for (const [b, data] of [
+        [bAxis, ax],
+        [bPos, ps],
+        [bT, ts],
+      ] as const) {
         gl.bindBuffer(gl.ARRAY_BUFFER, b);
         gl.bufferData(gl.ARRAY_BUFFER, data, gl.STATIC_DRAW);
       }

@@ -107,7 +107,10 @@ export function brushSpan(axis: Axis, brush: Brush): [number, number] {
   if ('cats' in brush) {
     const cats = axis.categories ?? [];
     const span = Math.max(1, cats.length - 1);
-    const ps = brush.cats.map((c) => cats.indexOf(c)).filter((k) => k >= 0).map((k) => (cats.length === 1 ? 0.5 : k / span));
+    const ps = brush.cats
+      .map((c) => cats.indexOf(c))
+      .filter((k) => k >= 0)
+      .map((k) => (cats.length === 1 ? 0.5 : k / span));
     if (ps.length === 0) return [0, 0];
     // Half a step around the categories, so the rectangle covers them visibly.
     const pad = 0.5 / span;
@@ -148,9 +151,7 @@ export function select(axes: readonly Axis[], brushes: readonly Brush[], mask: U
 
 /** Brushes as the URL keeps them: `axis~lo~hi` for a range, `axis~=a|b` for categories; `,` between brushes. */
 export function brushesToText(brushes: readonly Brush[]): string {
-  return brushes
-    .map((b) => ('cats' in b ? `${b.axis}~=${b.cats.map(encodeURIComponent).join('|')}` : `${b.axis}~${fmtNum(b.lo)}~${fmtNum(b.hi)}`))
-    .join(',');
+  return brushes.map((b) => ('cats' in b ? `${b.axis}~=${b.cats.map(encodeURIComponent).join('|')}` : `${b.axis}~${fmtNum(b.lo)}~${fmtNum(b.hi)}`)).join(',');
 }
 
 /** Reads brushes back from brushesToText; parts that do not parse are left out (a hand-edited URL). */

@@ -78,7 +78,9 @@ function plotOption(p: ReportPlot, unit: string | null): ChartOption {
         if (i < 0) return '';
         const ci = num(lo[i]) !== null && num(hi[i]) !== null ? `\n95 % CI of the mean${m.intervals?.scale === 'log' ? ' (log scale)' : ''}: ${label(num(lo[i]), unit)} to ${label(num(hi[i]), unit)}` : '\nno interval (a point with one repetition)';
         const flagged = Number(m.columns['flagged']?.[i] ?? 0);
-        return escapeHtml(`${p.param} = ${String(m.columns['xlabel']?.[i] ?? xs[i])}\nmean ${label(num(values[i]), unit)}${unit ? ` ${unit}` : ''}${ci}\n${String(m.columns['points']?.[i] ?? '?')} point(s), ${String(m.columns['runs']?.[i] ?? '?')} run(s)${flagged > 0 ? `, ${flagged} flagged` : ''}`).replace(/\n/g, '<br>');
+        return escapeHtml(
+          `${p.param} = ${String(m.columns['xlabel']?.[i] ?? xs[i])}\nmean ${label(num(values[i]), unit)}${unit ? ` ${unit}` : ''}${ci}\n${String(m.columns['points']?.[i] ?? '?')} point(s), ${String(m.columns['runs']?.[i] ?? '?')} run(s)${flagged > 0 ? `, ${flagged} flagged` : ''}`,
+        ).replace(/\n/g, '<br>');
       },
     },
     toolbox: { feature: {} },
@@ -147,14 +149,14 @@ function parallelOption(d: ReportData): ChartOption {
     const vals = runs[name] ?? [];
     const categorical = vals.some((v) => typeof v === 'string' || typeof v === 'boolean');
     const unit = d.params.find((p) => p.name === name)?.unit ?? d.metrics.find((m) => (m.column ?? m.name) === name)?.unit ?? null;
-    return categorical
-      ? { dim, name, type: 'category' as const, data: [...new Set(vals.map(String))] }
-      : { dim, name, type: 'value' as const, scale: true, axisLabel: { formatter: (v: number) => formatValue(v, unit) } };
+    return categorical ? { dim, name, type: 'category' as const, data: [...new Set(vals.map(String))] } : { dim, name, type: 'value' as const, scale: true, axisLabel: { formatter: (v: number) => formatValue(v, unit) } };
   });
-  const data = Array.from({ length: n }, (_, i) => names.map((name) => {
-    const v = runs[name]?.[i] ?? null;
-    return typeof v === 'string' || typeof v === 'boolean' ? String(v) : v;
-  }));
+  const data = Array.from({ length: n }, (_, i) =>
+    names.map((name) => {
+      const v = runs[name]?.[i] ?? null;
+      return typeof v === 'string' || typeof v === 'boolean' ? String(v) : v;
+    }),
+  );
   const colourDim = d.params.length;
   const colourVals = data.map((r) => r[colourDim]).filter((v): v is number => typeof v === 'number');
   return {
@@ -162,9 +164,7 @@ function parallelOption(d: ReportData): ChartOption {
     title: { text: `every ok run (${n}), coloured by ${names[colourDim] ?? ''}`, left: 'center', textStyle: { fontSize: 13 } },
     parallelAxis: axes,
     parallel: { left: 60, right: 90, top: 70, bottom: 40, parallelAxisDefault: { nameLocation: 'end', nameGap: 12, nameTextStyle: { fontSize: 11 }, nameRotate: 0 } },
-    ...(colourVals.length > 0
-      ? { visualMap: { type: 'continuous', dimension: colourDim, min: Math.min(...colourVals), max: Math.max(...colourVals), right: 0, top: 'middle', calculable: false, inRange: { color: ['#313695', '#74add1', '#fee090', '#f46d43', '#a50026'] } } }
-      : {}),
+    ...(colourVals.length > 0 ? { visualMap: { type: 'continuous', dimension: colourDim, min: Math.min(...colourVals), max: Math.max(...colourVals), right: 0, top: 'middle', calculable: false, inRange: { color: ['#313695', '#74add1', '#fee090', '#f46d43', '#a50026'] } } } : {}),
     series: [{ type: 'parallel', data, lineStyle: { width: 1, opacity: 0.6 } }],
   };
 }
@@ -193,7 +193,13 @@ function render(): void {
   try {
     const d = readData();
     header(d);
-    main.append(el('p', { className: 'note' }, "Each headline metric against each parameter that varies; the other parameters aggregated by mean (each point first averaged over its repetitions). Under each plot: what it draws, its intervals where it has them. The same computation as the GUI's matrix view."));
+    main.append(
+      el(
+        'p',
+        { className: 'note' },
+        "Each headline metric against each parameter that varies; the other parameters aggregated by mean (each point first averaged over its repetitions). Under each plot: what it draws, its intervals where it has them. The same computation as the GUI's matrix view.",
+      ),
+    );
     for (const m of d.metrics) {
       const plots = d.plots.filter((p) => p.metric === m.name);
       if (plots.length === 0) continue;
@@ -203,14 +209,14 @@ function render(): void {
       for (const p of plots) panel(grid, `plot:${p.metric}:${p.param}`, plotOption(p, m.unit), () => toCsv(p.matrix.columns), false, p.matrix.interval);
     }
     if (d.stack) {
-      main.append(el('h2', {}, 'Stage stack'), el('p', { className: 'note' }, 'Per point: the median of each pipeline stage over its frames (each run\'s stage.<s>.p50), averaged over the repetitions, stacked in pipeline order: capture start to display.'));
+      main.append(el('h2', {}, 'Stage stack'), el('p', { className: 'note' }, "Per point: the median of each pipeline stage over its frames (each run's stage.<s>.p50), averaged over the repetitions, stacked in pipeline order: capture start to display."));
       const { option, rows } = stackOption(d.stack, d.params);
       const box = el('div');
       main.append(box);
       panel(box, 'stack', option, () => toCsv(d.stack!.columns), true);
       box.querySelector<HTMLElement>('.chart')!.style.height = `${Math.max(300, 90 + rows * 18)}px`;
     }
-    main.append(el('h2', {}, 'Parallel coordinates'), el('p', { className: 'note' }, 'Every run that ended ok: its parameters and headline metrics (the GUI\'s parallel view brushes these axes).'));
+    main.append(el('h2', {}, 'Parallel coordinates'), el('p', { className: 'note' }, "Every run that ended ok: its parameters and headline metrics (the GUI's parallel view brushes these axes)."));
     const box = el('div');
     main.append(box);
     panel(box, 'parallel', parallelOption(d), () => toCsv(d.runs), false);

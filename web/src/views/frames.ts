@@ -67,7 +67,9 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
     const t = c['t'] as (number | null)[];
     const n = t.length;
     const col = (name: string) => (c[name] as (number | null)[] | undefined) ?? new Array<number | null>(n).fill(null);
-    const settings = Object.entries(info.params).map(([k, v]) => `${k}=${v}`).join(' ');
+    const settings = Object.entries(info.params)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ');
     const back = el('button', { type: 'button', textContent: 'series of this run' });
     back.addEventListener('click', () => ctx.setState({ view: 'run' }));
     head.replaceChildren(el('div', {}, el('strong', { textContent: `${info.set} · ${settings} · r${info.rep}` }), el('div', { className: 'note', textContent: `key ${info.key}` })), back);
@@ -82,8 +84,8 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
       `${k.late} late in the window (decoded and shown more than ${f.lateMs} ms after capture: the point's frames.late)${k.lateWarmup > 0 ? ` (${k.lateWarmup} more in the warm-up)` : ''}. ` +
       (f.reduced ? `${f.shown} drawn: per pixel column the slowest frame and the first lost, dropped or late one (zoom in for every frame). ` : '') +
       `In view, window frames: ${count('lost')} lost, ${count('dropped')} dropped, ${count('late')} late, ${count('key')} keyframes.` +
-      (k.warmup > 0 && !info.timeline ? ' The record keeps no warm-up times (made before point.json had them): the grey band spans its warm-up frames\' captures.' : '') +
-      (f.timeBase === 'stream' && f.problems.length === 0 ? ' Times are the stream\'s (no capture events were recorded to place them on the run\'s clock).' : '') +
+      (k.warmup > 0 && !info.timeline ? " The record keeps no warm-up times (made before point.json had them): the grey band spans its warm-up frames' captures." : '') +
+      (f.timeBase === 'stream' && f.problems.length === 0 ? " Times are the stream's (no capture events were recorded to place them on the run's clock)." : '') +
       f.problems.map((p) => ` ${p.error}: times are the stream's, not the run's.`).join('');
     status.dataset['late'] = String(k.late);
     status.dataset['lateWarmup'] = String(k.lateWarmup);
@@ -155,7 +157,13 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
         { left: 70, right: 20, top: 515, height: 70 },
       ],
       // The axes span the run's frames, zoomed or not (a 'nice' end would leave a tenth of the plot empty).
-      xAxis: [0, 1, 2].map((g) => ({ type: 'value', gridIndex: g, min: Math.floor((f.range?.[0] ?? 0) * 10) / 10, max: Math.ceil((f.range?.[1] ?? 1) * 10) / 10, ...(g === 2 ? { name: f.timeBase === 'run' ? 's since the point began (capture)' : 's since the stream began', nameLocation: 'middle', nameGap: 25 } : {}) })),
+      xAxis: [0, 1, 2].map((g) => ({
+        type: 'value',
+        gridIndex: g,
+        min: Math.floor((f.range?.[0] ?? 0) * 10) / 10,
+        max: Math.ceil((f.range?.[1] ?? 1) * 10) / 10,
+        ...(g === 2 ? { name: f.timeBase === 'run' ? 's since the point began (capture)' : 's since the stream began', nameLocation: 'middle', nameGap: 25 } : {}),
+      })),
       yAxis: [
         { type: 'value', gridIndex: 0, name: 'latency (ms)' },
         { type: 'value', gridIndex: 1, name: 'size (B)' },

@@ -95,8 +95,13 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
     head.dataset['state'] = state;
     head.replaceChildren(
       el('strong', { textContent: `${st.set}: ${state}` }),
-      el('span', { className: 'note', textContent: ` · ${c.done} done, ${c.running} running, ${c.left} left${c.failed > 0 ? `, ${c.failed} failed` : ''}${c.interrupted > 0 ? `, ${c.interrupted} interrupted` : ''} · elapsed ${duration(st.elapsedS)}${st.active ? ` · ETA ${duration(st.etaS)}` : ''}` }),
-      ...(st.summary ? [el('div', { className: 'note', textContent: `Finished: ${st.summary.ok} ok, ${st.summary.failed} failed, ${st.summary.skipped} already recorded, in ${duration(st.summary.seconds)}${st.summary.stoppedBy ? `; stopped: ${st.summary.stoppedBy}` : ''}.` })] : []),
+      el('span', {
+        className: 'note',
+        textContent: ` · ${c.done} done, ${c.running} running, ${c.left} left${c.failed > 0 ? `, ${c.failed} failed` : ''}${c.interrupted > 0 ? `, ${c.interrupted} interrupted` : ''} · elapsed ${duration(st.elapsedS)}${st.active ? ` · ETA ${duration(st.etaS)}` : ''}`,
+      }),
+      ...(st.summary
+        ? [el('div', { className: 'note', textContent: `Finished: ${st.summary.ok} ok, ${st.summary.failed} failed, ${st.summary.skipped} already recorded, in ${duration(st.summary.seconds)}${st.summary.stoppedBy ? `; stopped: ${st.summary.stoppedBy}` : ''}.` })]
+        : []),
     );
     const matrix = el('a', { href: '?view=matrix', textContent: 'matrix view (fills in as points land)' });
     matrix.addEventListener('click', (ev) => {
@@ -107,7 +112,17 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
     const cur = st.current;
     current.replaceChildren(
       cur
-        ? el('div', {}, el('strong', { textContent: `point ${cur.n} of ${cur.of}${cur.attempt > 1 ? ` (attempt ${cur.attempt})` : ''}, r${cur.rep}, running for ${duration(cur.runningS)}` }), el('div', { className: 'note', textContent: Object.entries(cur.params).map(([k, v]) => `${k}=${v}`).join(' ') }))
+        ? el(
+            'div',
+            {},
+            el('strong', { textContent: `point ${cur.n} of ${cur.of}${cur.attempt > 1 ? ` (attempt ${cur.attempt})` : ''}, r${cur.rep}, running for ${duration(cur.runningS)}` }),
+            el('div', {
+              className: 'note',
+              textContent: Object.entries(cur.params)
+                .map(([k, v]) => `${k}=${v}`)
+                .join(' '),
+            }),
+          )
         : el('span', { className: 'note', textContent: st.active ? 'between points' : 'no point in progress' }),
     );
   }

@@ -215,12 +215,30 @@ export function mount(el0: HTMLElement, ctx: ViewContext): () => void {
     const pOpts = params.map((p) => ({ value: p.name, text: `${p.name}${unitText(p.unit)}` }));
     const none = { value: '', text: '(none)' };
     controls.replaceChildren(
-      select('indicator', 'y', metrics.map((m) => ({ value: m.name, text: `${m.name}${unitText(m.unit)}${m.view === 'frames' ? ' [per frame: box]' : ''}` })), s['y']!, (v) => set({ y: v, ...(metrics.find((m) => m.name === v)?.view === 'frames' ? { kind: 'box' } : {}) })),
+      select(
+        'indicator',
+        'y',
+        metrics.map((m) => ({ value: m.name, text: `${m.name}${unitText(m.unit)}${m.view === 'frames' ? ' [per frame: box]' : ''}` })),
+        s['y']!,
+        (v) => set({ y: v, ...(metrics.find((m) => m.name === v)?.view === 'frames' ? { kind: 'box' } : {}) }),
+      ),
       select('x', 'x', pOpts, s['x']!, (v) => set({ x: v, ...(s['s'] === v ? { s: '' } : {}), ...(s['f'] === v ? { f: null } : {}) })),
       select('series (colour)', 's', [none, ...pOpts.filter((o) => o.value !== s['x'])], s['s'] ?? '', (v) => set({ s: v })),
       select('small multiples', 'f', [none, ...pOpts.filter((o) => o.value !== s['x'] && o.value !== s['s'])], s['f'] ?? '', (v) => set({ f: v || null })),
-      select('plot', 'kind', MATRIX_KINDS.map((k) => ({ value: k, text: k === 'stack' ? 'stage stack' : k === 'box' ? 'box (spread)' : k })), s['kind'] ?? 'line', (v) => set({ kind: v })),
-      select('aggregate', 'agg', AGGREGATES.map((a) => ({ value: a, text: a })), s['agg'] ?? 'mean', (v) => set({ agg: v })),
+      select(
+        'plot',
+        'kind',
+        MATRIX_KINDS.map((k) => ({ value: k, text: k === 'stack' ? 'stage stack' : k === 'box' ? 'box (spread)' : k })),
+        s['kind'] ?? 'line',
+        (v) => set({ kind: v }),
+      ),
+      select(
+        'aggregate',
+        'agg',
+        AGGREGATES.map((a) => ({ value: a, text: a })),
+        s['agg'] ?? 'mean',
+        (v) => set({ agg: v }),
+      ),
     );
     const rest = params.filter((p) => p.name !== s['x'] && p.name !== s['s'] && p.name !== s['f'] && multi(p));
     others.replaceChildren(
@@ -245,14 +263,7 @@ export function mount(el0: HTMLElement, ctx: ViewContext): () => void {
     const c = r.columns;
     const n = c['x']!.length;
     const facets = [...new Set(Array.from({ length: n }, (_, i) => String(c['facet']![i])))];
-    info.textContent = [
-      r.interval,
-      r.excludedFailed > 0 ? `${r.excludedFailed} failed run(s) left out` : '',
-      r.flagged > 0 ? `${r.flagged} flagged run(s) included, marked ▲` : '',
-      n === 0 ? 'nothing to plot for this selection' : '',
-    ]
-      .filter(Boolean)
-      .join(' · ');
+    info.textContent = [r.interval, r.excludedFailed > 0 ? `${r.excludedFailed} failed run(s) left out` : '', r.flagged > 0 ? `${r.flagged} flagged run(s) included, marked ▲` : '', n === 0 ? 'nothing to plot for this selection' : ''].filter(Boolean).join(' · ');
     // A chart's test-hook name says its facet when there are several: one set of names at a time.
     const key = (f: string) => `matrix${facets.length > 1 ? `:${f}` : ''}`;
     for (const [k, p] of panels) {
@@ -294,7 +305,12 @@ export function mount(el0: HTMLElement, ctx: ViewContext): () => void {
           if (i === undefined || i < 0 || !d['key']![i]) return;
           ctx.openRun(String(d['set']![i]), String(d['key']![i]), Number(d['rep']![i]));
         });
-        exportButtons(panel, chart, () => toCsv(made.now.cols), () => made.now.file);
+        exportButtons(
+          panel,
+          chart,
+          () => toCsv(made.now.cols),
+          () => made.now.file,
+        );
         panels.set(key(f), made);
         p = made;
       }

@@ -132,7 +132,16 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
       tooltip: { trigger: 'item', formatter: (p: { dataIndex: number; seriesIndex: number }) => (p.seriesIndex === 0 ? `${settings[p.dataIndex]}<br>measured ${num(measured[p.dataIndex])}, predicted ${num(fitted[p.dataIndex])}` : '') },
       series: [
         { type: 'scatter', name: 'points', data: fitted.map((x, i) => [x, measured[i]]), symbolSize: 8 },
-        { type: 'line', name: 'measured = predicted', data: [[min, min], [max, max]], symbol: 'none', lineStyle: { type: 'dashed', color: '#888' } },
+        {
+          type: 'line',
+          name: 'measured = predicted',
+          data: [
+            [min, min],
+            [max, max],
+          ],
+          symbol: 'none',
+          lineStyle: { type: 'dashed', color: '#888' },
+        },
       ],
     });
     const openAt = (i: number) => ctx.openRun(m.set, (r['key'] as string[])[i]!, (r['rep'] as number[])[i]!);
@@ -198,10 +207,13 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
           const unit = m.unit ? ` ${m.unit}` : '';
           answer.replaceChildren(
             el('p', { className: 'prediction', textContent: `${x.metric} = ${num(x.value)}${unit} (the ${x.estimate} of a run); 95 % CI of the ${x.estimate} [${num(x.ci[0])}, ${num(x.ci[1])}], 95 % interval of one run [${num(x.pi[0])}, ${num(x.pi[1])}]` }),
-            ...(x.smearing !== undefined
-              ? [el('p', { className: 'note retransform', textContent: `a log-form model: exp(prediction) is the median of a run; the mean is that x ${num(x.smearing)}, Duan's smearing factor (the mean of exp(residual) over the runs fitted)` })]
-              : []),
-            ...x.outside.map((o) => el('p', { className: 'note outside', textContent: `outside the measured range: ${o.param} ${num(o.value)} (measured ${o.range[0] === o.range[1] ? `only ${num(o.range[0])}` : `${num(o.range[0])} .. ${num(o.range[1])}`}; ${num(Math.abs(o.distance))} ${o.distance > 0 ? 'above the top' : 'below the bottom'}${o.relative !== undefined ? `, ${o.relative > 0 ? '+' : '-'}${(Math.abs(o.relative) * 100).toFixed(0)} %` : ''}): an extrapolation` })),
+            ...(x.smearing !== undefined ? [el('p', { className: 'note retransform', textContent: `a log-form model: exp(prediction) is the median of a run; the mean is that x ${num(x.smearing)}, Duan's smearing factor (the mean of exp(residual) over the runs fitted)` })] : []),
+            ...x.outside.map((o) =>
+              el('p', {
+                className: 'note outside',
+                textContent: `outside the measured range: ${o.param} ${num(o.value)} (measured ${o.range[0] === o.range[1] ? `only ${num(o.range[0])}` : `${num(o.range[0])} .. ${num(o.range[1])}`}; ${num(Math.abs(o.distance))} ${o.distance > 0 ? 'above the top' : 'below the bottom'}${o.relative !== undefined ? `, ${o.relative > 0 ? '+' : '-'}${(Math.abs(o.relative) * 100).toFixed(0)} %` : ''}): an extrapolation`,
+              }),
+            ),
           );
           window.__sb.draws++;
         })

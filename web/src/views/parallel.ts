@@ -515,4 +515,3 @@ function svgOf(layout: Layout, axes: readonly Axis[], mask: Uint8Array, colour: 
   parts.push('</svg>');
   return parts.join('\n');
 }
-

@@ -105,7 +105,9 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
   }
 
   function drawHead(r: RunInfoResponse, ref: RunRef, ref2: RunRef | undefined): void {
-    const settings = Object.entries(r.params).map(([k, v]) => `${k}=${v}`).join(' ');
+    const settings = Object.entries(r.params)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ');
     const outcome = r.outcome.status === 'ok' ? 'ok' : r.outcome.status === 'failed' ? `FAILED: ${r.outcome.error}` : `interrupted: ${r.outcome.reason}`;
     const pick = el('select', { name: 'run2' });
     pick.append(el('option', { value: '', textContent: '(none)' }));
@@ -186,7 +188,9 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
       (tl
         ? ` Recorded window ${tl.window[0].toFixed(2)} to ${tl.window[1].toFixed(2)} s (dashed lines)${tl.warmup ? `, warm-up ${tl.warmup[0].toFixed(2)} to ${tl.warmup[1].toFixed(2)} s shaded grey: not in the point's figures` : ', no warm-up'}.`
         : ' Window not recorded (a set made before point.json kept the warm-up and the recorded window): none is drawn.') +
-      (unplaced.length > 0 ? ` ${unplaced.map((m) => m.name).join(', ')}: on the stream's own clock (s since the guest started), not the point's: ${problems.some((p) => p.file === 'events.parquet') ? 'events.parquet, which places them, could not be read' : 'the run has no capture events to place them'}.` : '');
+      (unplaced.length > 0
+        ? ` ${unplaced.map((m) => m.name).join(', ')}: on the stream's own clock (s since the guest started), not the point's: ${problems.some((p) => p.file === 'events.parquet') ? 'events.parquet, which places them, could not be read' : 'the run has no capture events to place them'}.`
+        : '');
     status.dataset['window'] = tl ? tl.window.join(',') : 'none';
     status.dataset['warmup'] = tl?.warmup ? tl.warmup.join(',') : 'none';
     disposeCharts();
@@ -238,10 +242,23 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
         dataZoom: [{ type: 'inside', xAxisIndex: 0, filterMode: 'none', ...(zoom.from !== undefined ? { startValue: zoom.from, endValue: zoom.to } : {}) }, ...(last ? [{ type: 'slider', xAxisIndex: 0, filterMode: 'none', height: 18, bottom: 5 }] : [])],
         series,
       } as echarts.EChartsOption);
-      exportButtons(box, chart, () => toCsv(Object.fromEntries(byPanel.get(panel)!.flatMap((id) => {
-        const d = data.series.find((s) => s.id === id)!;
-        return [[`${id} t`, d.columns.t], [`${id} value`, d.columns.v]];
-      }))), `run-${r.key}-r${r.rep}-${panel}`);
+      exportButtons(
+        box,
+        chart,
+        () =>
+          toCsv(
+            Object.fromEntries(
+              byPanel.get(panel)!.flatMap((id) => {
+                const d = data.series.find((s) => s.id === id)!;
+                return [
+                  [`${id} t`, d.columns.t],
+                  [`${id} value`, d.columns.v],
+                ];
+              }),
+            ),
+          ),
+        `run-${r.key}-r${r.rep}-${panel}`,
+      );
       chart.on('datazoom', onZoom);
       charts.push(chart);
     });

@@ -22,7 +22,9 @@ export class AmdGpuProbe implements Probe {
     this.intervalMs = opts.intervalMs ?? 1000;
     const drm = join(opts.root ?? '/', 'sys/class/drm');
     // card<N> only: card0-DP-1 and the like are connectors of a card, not cards.
-    for (const card of listDir(drm).filter((n) => /^card\d+$/.test(n)).sort((a, b) => Number(a.slice(4)) - Number(b.slice(4)))) {
+    for (const card of listDir(drm)
+      .filter((n) => /^card\d+$/.test(n))
+      .sort((a, b) => Number(a.slice(4)) - Number(b.slice(4)))) {
       const dir = `${drm}/${card}/device`;
       if (readText(`${dir}/gpu_busy_percent`) !== undefined) this.cards.push({ card, dir });
     }

@@ -11,7 +11,12 @@ import { monoMs } from '../../../base/clock.ts';
 
 /** The full path of `cmd` as PATH would resolve it (or `cmd` itself when it holds a '/'), or undefined when there is no such executable. */
 export function which(cmd: string, path = process.env['PATH'] ?? ''): string | undefined {
-  const candidates = cmd.includes('/') ? [cmd] : path.split(delimiter).filter(Boolean).map((d) => join(d, cmd));
+  const candidates = cmd.includes('/')
+    ? [cmd]
+    : path
+        .split(delimiter)
+        .filter(Boolean)
+        .map((d) => join(d, cmd));
   for (const c of candidates) {
     try {
       accessSync(c, constants.X_OK);

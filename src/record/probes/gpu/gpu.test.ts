@@ -5,27 +5,13 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import {
-  AmdGpuProbe,
-  IntelGpuProbe,
-  intelValues,
-  JsonObjectStream,
-  nvidiaCsvValues,
-  nvidiaDmonValues,
-  NvidiaProbe,
-  parseIntelGpuTopJson,
-  parseNvidiaDmon,
-  parseNvidiaSmiCsv,
-  which,
-} from './index.ts';
+import { AmdGpuProbe, IntelGpuProbe, intelValues, JsonObjectStream, nvidiaCsvValues, nvidiaDmonValues, NvidiaProbe, parseIntelGpuTopJson, parseNvidiaDmon, parseNvidiaSmiCsv, which } from './index.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 
 test('nvidia-smi CSV: a loaded RTX 3080 (zhebrak/nvidia_smi_exporter#5 values)', () => {
   const rows = parseNvidiaSmiCsv(fixture('nvidia-smi-query-rtx3080.csv'));
-  assert.deepEqual(rows, [
-    { index: 0, name: 'GeForce RTX 3080', utilPct: 100, memUtilPct: 100, memUsedMb: 5375, memTotalMb: 10014, encSessions: 0, encFps: 0, tempC: 60, powerW: 209.7, smClockMhz: 1395 },
-  ]);
+  assert.deepEqual(rows, [{ index: 0, name: 'GeForce RTX 3080', utilPct: 100, memUtilPct: 100, memUsedMb: 5375, memTotalMb: 10014, encSessions: 0, encFps: 0, tempC: 60, powerW: 209.7, smClockMhz: 1395 }]);
   assert.deepEqual(nvidiaCsvValues(rows), {
     'gpu.nvidia.0.util_pct': 100,
     'gpu.nvidia.0.mem_util_pct': 100,

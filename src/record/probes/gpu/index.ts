@@ -10,17 +10,7 @@ import { NvidiaProbe } from './nvidia.ts';
 export { AmdGpuProbe, type AmdGpuProbeOptions } from './amd.ts';
 export { which, type ToolProbeOptions } from './common.ts';
 export { IntelGpuProbe, intelSample, intelValues, JsonObjectStream, parseIntelGpuTopJson, type IntelGpuSample } from './intel.ts';
-export {
-  NVIDIA_QUERY_FIELDS,
-  nvidiaCsvValues,
-  NvidiaDmonParser,
-  nvidiaDmonValues,
-  NvidiaProbe,
-  parseNvidiaDmon,
-  parseNvidiaSmiCsv,
-  type NvidiaDmonRow,
-  type NvidiaGpuRow,
-} from './nvidia.ts';
+export { NVIDIA_QUERY_FIELDS, nvidiaCsvValues, NvidiaDmonParser, nvidiaDmonValues, NvidiaProbe, parseNvidiaDmon, parseNvidiaSmiCsv, type NvidiaDmonRow, type NvidiaGpuRow } from './nvidia.ts';
 
 /** The probe of each GPU vendor whose tool or driver this machine has (none, one, or several), sampling every `intervalMs`. */
 export function gpuProbes(intervalMs: number): Probe[] {

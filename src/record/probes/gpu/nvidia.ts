@@ -13,19 +13,7 @@ function csvNumber(s: string | undefined): number | undefined {
 }
 
 /** The --query-gpu fields the probe asks for, in the order parseNvidiaSmiCsv expects them. */
-export const NVIDIA_QUERY_FIELDS = [
-  'index',
-  'name',
-  'utilization.gpu',
-  'utilization.memory',
-  'memory.used',
-  'memory.total',
-  'encoder.stats.sessionCount',
-  'encoder.stats.averageFps',
-  'temperature.gpu',
-  'power.draw',
-  'clocks.sm',
-] as const;
+export const NVIDIA_QUERY_FIELDS = ['index', 'name', 'utilization.gpu', 'utilization.memory', 'memory.used', 'memory.total', 'encoder.stats.sessionCount', 'encoder.stats.averageFps', 'temperature.gpu', 'power.draw', 'clocks.sm'] as const;
 
 /** One GPU's line of the --query-gpu CSV; a field the GPU does not support is undefined. */
 export interface NvidiaGpuRow {
@@ -58,7 +46,10 @@ export function parseNvidiaSmiCsv(text: string): NvidiaGpuRow[] {
     if (parts.length < n) continue;
     // The name is the only free text: should it hold commas, the extra pieces are its own.
     const extra = parts.length - n;
-    const name = parts.slice(1, 2 + extra).join(',').trim();
+    const name = parts
+      .slice(1, 2 + extra)
+      .join(',')
+      .trim();
     const v = (i: number) => csvNumber(parts[i === 0 ? 0 : i + extra]);
     const index = v(0);
     if (index === undefined) continue;
