@@ -93,3 +93,21 @@ function endGroup(child: ChildProcess, graceMs: number): void {
   const late = setTimeout(() => signal('SIGKILL'), graceMs);
   late.unref();
 }
+
+/** Ends each child still running (SIGTERM, then SIGKILL after `graceMs`) and resolves once all have exited. */
+export async function endChildren(children: readonly ChildProcess[], graceMs: number): Promise<void> {
+  await Promise.all(
+    children.map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          if (c.exitCode !== null || c.signalCode !== null) {
+            resolve();
+            return;
+          }
+          c.once('exit', () => resolve());
+          c.kill('SIGTERM');
+          setTimeout(() => c.kill('SIGKILL'), graceMs).unref();
+        }),
+    ),
+  );
+}

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { cliArgv } from '../base/cli-process.ts';
 import { errorMessage } from '../base/errors.ts';
 import { writeJsonAtomic } from '../base/fs-atomic.ts';
-import { waitReady } from '../base/spawn-ready.ts';
+import { endChildren, waitReady } from '../base/spawn-ready.ts';
 import type { TypedValue } from '../config/declare.ts';
 import type { Params, Recording, ResolvedHook, ResolvedWorkload } from '../config/resolved.ts';
 import type { LocalAgents } from '../record/local.ts';
@@ -93,22 +93,7 @@ export async function runPointJob(specPath: string): Promise<void> {
   const startAgents = async (roles: readonly string[], opts: { allowCommands: boolean; logPath: string }): Promise<LocalAgents> => {
     const children: ChildProcess[] = [];
     const endpoints: AgentEndpoint[] = [];
-    const stopAgents = async () => {
-      await Promise.all(
-        children.map(
-          (c) =>
-            new Promise<void>((resolve) => {
-              if (c.exitCode !== null || c.signalCode !== null) {
-                resolve();
-                return;
-              }
-              c.once('exit', () => resolve());
-              c.kill('SIGTERM');
-              setTimeout(() => c.kill('SIGKILL'), 3000).unref();
-            }),
-        ),
-      );
-    };
+    const stopAgents = () => endChildren(children, 3000);
     try {
       for (const role of roles) {
         const log = openSync(join(spec.logDir, `${spec.id}-agents.log`), 'a');

@@ -4,7 +4,7 @@ import { closeSync, openSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { spawnCli } from '../base/cli-process.ts';
 import { newToken } from '../base/request-rules.ts';
-import { waitReady } from '../base/spawn-ready.ts';
+import { endChildren, waitReady } from '../base/spawn-ready.ts';
 import type { AgentEndpoint } from './collector.ts';
 
 export interface LocalAgents {
@@ -22,22 +22,7 @@ export interface LocalAgents {
 export async function startLocalAgents(roles: readonly string[], opts: { allowCommands: boolean; logPath: string; onSpawn?: (pid: number) => void }): Promise<LocalAgents> {
   const children: ChildProcess[] = [];
   const endpoints: AgentEndpoint[] = [];
-  const stop = async () => {
-    await Promise.all(
-      children.map(
-        (c) =>
-          new Promise<void>((resolve) => {
-            if (c.exitCode !== null || c.signalCode !== null) {
-              resolve();
-              return;
-            }
-            c.once('exit', () => resolve());
-            c.kill('SIGTERM');
-            setTimeout(() => c.kill('SIGKILL'), 2000).unref();
-          }),
-      ),
-    );
-  };
+  const stop = () => endChildren(children, 2000);
   try {
     for (const role of roles) {
       const log = openSync(opts.logPath, 'a');
