@@ -19,6 +19,8 @@ import { startUiServer } from '../src/server/server.ts';
 import { writeSeriesParquet } from '../src/store/parquet.ts';
 import { ResultSet } from '../src/store/resultset.ts';
 import { BROWSER_ARGS, buildWeb } from './gui-common.ts';
+// Config knows no workload of its own: like the CLI, this test hands it the built-ins' definitions.
+import '../src/workloads/index.ts';
 
 const { values } = parseArgs({ options: { frames: { type: 'string' }, fps: { type: 'string' } } });
 const N = Number(values.frames ?? 36_000);

@@ -22,6 +22,8 @@ import { openSetDatabase } from '../src/store/database.ts';
 import { ResultSet } from '../src/store/resultset.ts';
 import { cachedResultSet } from './gen-result-set.ts';
 import { BROWSER_ARGS, buildWeb } from './gui-common.ts';
+// Config knows no workload of its own: like the CLI, this test hands it the built-ins' definitions.
+import '../src/workloads/index.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string, dflt: string) => (args.includes(name) ? args[args.indexOf(name) + 1]! : dflt);

@@ -19,6 +19,8 @@ import { chromium } from 'playwright-core';
 import { startUiServer } from '../src/server/server.ts';
 import { cachedResultSet } from './gen-result-set.ts';
 import { BROWSER_ARGS, buildWeb } from './gui-common.ts';
+// Config knows no workload of its own: like the CLI, this test hands it the built-ins' definitions.
+import '../src/workloads/index.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string, dflt: string) => (args.includes(name) ? args[args.indexOf(name) + 1]! : dflt);

@@ -20,6 +20,8 @@ import { performance } from 'node:perf_hooks';
 import { openSetDatabase } from '../src/store/database.ts';
 import { pointDirName, type PointRecord } from '../src/store/records.ts';
 import { ResultSet } from '../src/store/resultset.ts';
+// Config knows no workload of its own: like the CLI, this test hands it the built-ins' definitions.
+import '../src/workloads/index.ts';
 
 const args = process.argv.slice(2);
 const N = Number(args.find((a, i) => /^\d+$/.test(a) && args[i - 1] !== '--rounds') ?? 10_000);

@@ -60,6 +60,8 @@ import { appendToIndex, fileId, INDEX_DIR, readPointFile } from '../src/store/in
 import { parsePointRecord, pointDirName, STORE_FORMAT, type PointRecord } from '../src/store/records.ts';
 import { ResultSet } from '../src/store/resultset.ts';
 import { extendTable, type BuiltColumn, type Column } from '../src/store/table.ts';
+// Config knows no workload of its own: like the CLI, this test hands it the built-ins' definitions.
+import '../src/workloads/index.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string, dflt: number) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : dflt);

@@ -22,6 +22,8 @@ import { appendToIndex, compact, INDEX_DIR, INDEX_LIMITS, readPointFile } from '
 import { writeSeriesParquet } from '../src/store/parquet.ts';
 import { pointDirName, STORE_FORMAT, type PointRecord } from '../src/store/records.ts';
 import { ResultSet } from '../src/store/resultset.ts';
+// Config knows no workload of its own: like the CLI, this test hands it the built-ins' definitions.
+import '../src/workloads/index.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);

@@ -1,5 +1,7 @@
 /** The package's public API for scripted benchmarks and embedding. */
 import type { BenchmarkFile } from './config/schema.ts';
+// Hands config the built-in workloads' definitions, so loadBenchmark knows them.
+import './workloads/index.ts';
 
 export type { BenchmarkFile } from './config/schema.ts';
 export { loadBenchmark } from './config/load.ts';

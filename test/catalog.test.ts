@@ -8,7 +8,10 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { findMetric } from '../src/config/declare.ts';
 import { loadBenchmark } from '../src/config/load.ts';
-import { RECORDING_METRICS, WORKLOAD_DECLS } from '../src/config/workloads/index.ts';
+import { RECORDING_METRICS } from '../src/config/registry.ts';
+import { BUILTIN_WORKLOADS } from '../src/workloads/index.ts';
+
+const WORKLOAD_DECLS = Object.fromEntries(BUILTIN_WORKLOADS.map((m) => [m.def.type, m.def]));
 import { runBenchmark } from '../src/engine/engine.ts';
 import { undeclaredMetrics, type Catalog } from '../src/store/catalog.ts';
 import { openSetDatabase } from '../src/store/database.ts';

@@ -16,6 +16,8 @@ import { after, test } from 'node:test';
 import type { PointRecord } from '../src/store/records.ts';
 import { CLOCK_FIGURES, compareToUnshifted, figuresAtTrueOffsets } from './helpers/clock-truth.ts';
 import { CLI, runCliAsync } from './helpers/cli.ts';
+// Config knows no workload of its own: like the CLI, this test hands it the built-ins' definitions.
+import '../src/workloads/index.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'sb-clocks-'));
 const TOKEN = 'clocks-test-token-0123456789abcdef';

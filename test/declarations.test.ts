@@ -1,4 +1,4 @@
-// One declaration per workload (src/config/workloads): the tables of docs/ (workloads.md,
+// One declaration per workload (src/workloads/<type>/declare.ts): the tables of docs/ (workloads.md,
 // recording.md, results.md), `stream --help`, the
 // schema, the CLI's headline columns and the role processes' boundary all agree with it.
 import assert from 'node:assert/strict';
@@ -12,7 +12,10 @@ import { findMetric, metricPattern, typeValue, type MetricDecl, type ParamDecl }
 import { loadBenchmark } from '../src/config/load.ts';
 import { planRuns } from '../src/config/matrix.ts';
 import { settingsFromJson, streamSettings } from '../src/config/stream-settings.ts';
-import { RECORDING_METRICS, renamedMetrics, WORKLOAD_DECLS } from '../src/config/workloads/index.ts';
+import { RECORDING_METRICS, renamedMetrics } from '../src/config/registry.ts';
+import { BUILTIN_WORKLOADS } from '../src/workloads/index.ts';
+
+const WORKLOAD_DECLS = Object.fromEntries(BUILTIN_WORKLOADS.map((m) => [m.def.type, m.def]));
 import { jsonSchema } from '../src/config/schema.ts';
 import { pointTyping } from '../src/config/resolve.ts';
 import { upgradeRecord, type PointRecord } from '../src/store/records.ts';

@@ -13,6 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { DuckDatabase, DuckFileError, readsInFlight } from '../src/store/duck.ts';
 import { writeSeriesParquet } from '../src/store/parquet.ts';
+// Config knows no workload of its own: like the CLI, this test hands it the built-ins' definitions.
+import '../src/workloads/index.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const SAMPLES = join(root, 'test/fixtures/sets/old-stream/points/b0726dabe656-r1/samples.parquet');

@@ -12,6 +12,8 @@ import { fileURLToPath } from 'node:url';
 import type { FramesResponse, RunInfoResponse, RunSeriesResponse } from '../src/server/api-types.ts';
 import { startUiServer, type UiServer } from '../src/server/server.ts';
 import { ResultSet } from '../src/store/resultset.ts';
+// Config knows no workload of its own: like the CLI, this test hands it the built-ins' definitions.
+import '../src/workloads/index.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const OLD_STREAM = join(root, 'test/fixtures/sets/old-stream');

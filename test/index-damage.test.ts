@@ -15,6 +15,8 @@ import { parsePointRecord, type PointRecord } from '../src/store/records.ts';
 import { ResultSet } from '../src/store/resultset.ts';
 import { LoadedSets } from '../src/server/sets.ts';
 import { runCli } from './helpers/cli.ts';
+// Config knows no workload of its own: like the CLI, this test hands it the built-ins' definitions.
+import '../src/workloads/index.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 const FIXTURE = join(root, 'test/fixtures/sets/stream-matrix');

@@ -30,6 +30,8 @@ writeFileSync(
   `import { createInterface } from 'node:readline';
 import { ResultSet } from ${JSON.stringify(join(root, 'src/store/resultset.ts'))};
 import { pidAlive } from ${JSON.stringify(join(root, 'src/base/pid-alive.ts'))};
+// Config knows no workload of its own: like the CLI, this test hands it the built-ins' definitions.
+import '../src/workloads/index.ts';
 const set = ResultSet.open(process.argv[2]!);
 const lines = createInterface({ input: process.stdin });
 process.stdout.write('ready\\n');

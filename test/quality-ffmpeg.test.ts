@@ -15,6 +15,8 @@ import { quoteString } from '../src/store/database.ts';
 import { writeSeriesParquet } from '../src/store/parquet.ts';
 import { readRoleReport } from '../src/stream/report.ts';
 import { analyzeStream } from '../src/workloads/stream/run.ts';
+// Config knows no workload of its own: like the CLI, this test hands it the built-ins' definitions.
+import '../src/workloads/index.ts';
 
 const CLI = new URL('../bin/streambench.js', import.meta.url).pathname;
 const W = 320;

@@ -8,6 +8,8 @@ import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { loadBenchmark } from '../src/config/load.ts';
 import { anchors, codeBlocks, docPages, docText, root } from './helpers/docs.ts';
+// Config knows no workload of its own: like the CLI, this test hands it the built-ins' definitions.
+import '../src/workloads/index.ts';
 
 const pages = docPages();
 const readme = docText('README.md');

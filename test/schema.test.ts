@@ -5,6 +5,8 @@ import { test } from 'node:test';
 import { Ajv } from 'ajv';
 import { parse } from 'yaml';
 import { schemaText } from '../src/cli/commands/schema.ts';
+// Config knows no workload of its own: like the CLI, this test hands it the built-ins' definitions.
+import '../src/workloads/index.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 

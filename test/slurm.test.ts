@@ -15,6 +15,8 @@ import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClockRecord, PointRecord } from '../src/store/records.ts';
 import { CLOCK_FIGURES, compareToUnshifted, figuresAtTrueOffsets } from './helpers/clock-truth.ts';
+// Config knows no workload of its own: like the CLI, this test hands it the built-ins' definitions.
+import '../src/workloads/index.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const CLI = join(ROOT, 'bin/streambench.js');

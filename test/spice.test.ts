@@ -195,7 +195,7 @@ test('one real SPICE point: the codec on both sides, frames decoded, CPU and byt
   assert.ok((m['bytes.down'] as number) > 0 && (m['bytes.up'] as number) >= 0);
   assert.equal(m['client.bitrate'], Math.round(((m['bytes.down'] as number) * 8) / SCENE.durationS));
   // Every figure it stored is one the spice workload (or the agents) declares, with a unit and a direction.
-  assert.deepEqual(undeclaredMetrics(p), [], 'metrics the spice workload stores but does not declare (src/config/workloads/spice.ts)');
+  assert.deepEqual(undeclaredMetrics(p), [], 'metrics the spice workload stores but does not declare (src/config/spice-params.ts)');
   assert.ok((m['channel.display.bytes_down'] as number) > (m['channel.main.bytes_down'] as number));
   // The agents watched the server, the relay and the viewer on their roles' machines.
   const db = await openSetDatabase([set]);

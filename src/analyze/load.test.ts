@@ -8,6 +8,8 @@ import { after, test } from 'node:test';
 import type { PointConditions } from '../store/records.ts';
 import { ResultSet } from '../store/resultset.ts';
 import { datasetOf, openModelSource, runsNote } from './load.ts';
+// Config knows no workload of its own: like the CLI, this test hands it the built-ins' definitions.
+import '../workloads/index.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'sb-load-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));

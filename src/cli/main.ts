@@ -6,6 +6,11 @@ type CommandFn = (argv: string[], out: NodeJS.WriteStream) => Promise<number>;
 
 // Each command's module is loaded only when it runs: an agent or a stream role must not load
 // DuckDB and FFmpeg's libraries it never uses (memory, start-up time, and what they cost).
+// Config knows no workload of its own: the workload registry (src/workloads/index.ts) hands it
+// theirs when loaded. Every command that reads benchmark files or result sets loads it first; an
+// agent and a stream role do not need it (and it would load DuckDB into them).
+const WITHOUT_WORKLOADS = new Set(['agent', 'stream']);
+
 const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandFn> }> = {
   run: { summary: 'Run a benchmark: every point of its matrix, one by one, into a result set. Running it again resumes.', load: async () => (await import('./commands/run.ts')).runCommand },
   validate: { summary: 'Check a benchmark file (YAML or TypeScript) and show what it would run. Writes nothing.', load: async () => (await import('./commands/validate.ts')).validateCommand },
@@ -35,6 +40,7 @@ export async function main(argv: string[], out: NodeJS.WriteStream = process.std
   const cmd = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   try {
     if (!cmd) throw InputError.single('streambench', `unknown command '${name}'`, suggestHint(name, Object.keys(COMMANDS)));
+    if (!WITHOUT_WORKLOADS.has(name)) await import('../workloads/index.ts');
     return await (
       await cmd.load()
     )(rest, out);

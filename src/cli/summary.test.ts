@@ -4,6 +4,8 @@ import { test } from 'node:test';
 import { InputError } from '../base/errors.ts';
 import type { MetricValue, PointRecord } from '../store/records.ts';
 import { DEFAULT_METRIC_COLUMNS, flagLines, summaryMetrics, summaryTable } from './summary.ts';
+// Config knows no workload of its own: like the CLI, this test hands it the built-ins' definitions.
+import '../workloads/index.ts';
 
 function point(i: number, metrics: Record<string, MetricValue>, flags: string[] = []): PointRecord {
   return {

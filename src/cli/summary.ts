@@ -1,7 +1,7 @@
 /** The table of points that `run` ends with and `results show` prints: which metric columns, and what it leaves out. */
 import { InputError } from '../base/errors.ts';
 import { suggestHint } from '../base/suggest.ts';
-import { workloadDecl } from '../config/workloads/index.ts';
+import { workloadDecl } from '../config/registry.ts';
 import { conditionsSummary, runFlags } from '../store/conditions.ts';
 import type { PointRecord } from '../store/records.ts';
 import { formatColumn, metricMatcher, renderTable } from './table.ts';

@@ -3,7 +3,7 @@
  * values or range, doc, role) and its metrics (unit, definition, direction, role, kind).
  * Validation, the JSON Schema, `--help`, the CLI's headline columns, the tables of docs/, the
  * typed columns of the store and a result set's catalogue all read these declarations
- * (src/config/workloads/*), so a parameter or a metric is described in one place.
+ * (src/workloads/<type>/declare.ts), so a parameter or a metric is described in one place.
  */
 import { parseDuration } from '../base/duration.ts';
 import { quoted } from './show.ts';
@@ -135,7 +135,7 @@ export interface MetricRename {
   factor?: number;
 }
 
-/** A workload's declaration: the module src/config/workloads/<type>.ts exports one. */
+/** A workload's declaration: the module src/workloads/<type>/declare.ts exports one. */
 export interface WorkloadDecl {
   type: string;
   /** The roles its points run (the recording agents' default roles, the roles whose conditions a point checks). */

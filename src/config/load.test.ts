@@ -6,6 +6,8 @@ import { test } from 'node:test';
 import { InputError } from '../base/errors.ts';
 import { loadBenchmark } from './load.ts';
 import { planRuns } from './matrix.ts';
+// Config knows no workload of its own: like the CLI, this test hands it the built-ins' definitions.
+import '../workloads/index.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'sb-load-'));
 let n = 0;

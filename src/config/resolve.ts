@@ -16,7 +16,7 @@ import { BUILTIN_TEMPLATE_NAMES, type Axis, type ExecutorSettings, type Order, t
 import { checkArgv, checkTemplateMap, checkTemplates, Ctx, seconds } from './resolve-kit.ts';
 import { resolveRecording } from './resolve-recording.ts';
 import type { BenchmarkFile, RawAxis, RawHooks } from './schema.ts';
-import { workloadDecl, workloadTypes } from './workloads/index.ts';
+import { workloadDecl, workloadTypes } from './registry.ts';
 import { show } from './show.ts';
 import { SettingError } from './stream-settings.ts';
 import { pathText, type Locator, type PathSeg } from './source.ts';

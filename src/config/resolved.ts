@@ -1,12 +1,6 @@
 /** The benchmark as the engine sees it: parsed, validated and resolved once; never raw YAML. */
 import type { DeclaredByFile, MetricDecl, ParamDecl, TypedValue } from './declare.ts';
 
-/** One rule that turns a program's output into metrics (applied by src/workloads/command/extract.ts). */
-export type ExtractRule =
-  | { kind: 'regex'; from: 'stdout' | 'stderr'; pattern: string; flags?: string; name?: string; take?: 'last' | 'first' | 'all-mean' | 'all-sum' | 'all-max' | 'all-min' }
-  | { kind: 'jsonl'; from: 'stdout' | 'stderr'; take?: 'last' | 'first'; prefix?: string }
-  | { kind: 'keyvalue'; from: 'stdout' | 'stderr'; take?: 'last' | 'first'; block_end?: string; prefix?: string };
-
 export type ParamValue = string | number | boolean;
 export type Params = Readonly<Record<string, ParamValue>>;
 
@@ -53,35 +47,6 @@ export interface Recording {
   /** Processes to watch from the start of every point, each on its role's agent. */
   processes: ProcessSelection[];
   allowCommands: boolean;
-}
-
-export interface CommandWorkload {
-  type: 'command';
-  argv: string[];
-  env: Record<string, string>;
-  cwd?: string;
-  timeoutS?: number;
-  sampleIntervalS: number;
-  metrics: ExtractRule[];
-  successExitCodes: number[];
-}
-
-/** The built-in pipeline; parameters come from the matrix, over the defaults declared here. */
-export interface StreamWorkload {
-  type: 'stream';
-  defaults: Record<string, ParamValue>;
-  schedule: { atS: number; bitrate?: number; fps?: number; keyframe?: boolean }[];
-  /** Role -> the CPUs it is pinned to. */
-  cpus?: Record<string, number[]>;
-  timeoutS?: number;
-}
-
-/** A real SPICE session per point. */
-export interface SpiceWorkload {
-  type: 'spice';
-  defaults: Record<string, ParamValue>;
-  content?: string[];
-  timeoutS?: number;
 }
 
 /** The file's `executor:`: where points run. */

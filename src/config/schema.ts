@@ -3,16 +3,15 @@
  * file and the JSON Schema that validates it (and that editors use, see schema/benchmark.schema.json).
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { BETTER, describeParam, PARAM_TYPES, type ParamDecl } from './declare.ts';
+import { describeParam, PARAM_TYPES, type ParamDecl } from './declare.ts';
 import { MAX_PARALLEL, MAX_RANGE_VALUES, MAX_RETRIES, MAX_SEED } from './limits.ts';
-import { SPICE_PARAM_DECLS } from './workloads/spice.ts';
-import { STREAM_DECL, STREAM_PARAM_DECLS } from './workloads/stream.ts';
 
-const Duration = Type.Union([Type.Number({ minimum: 0 }), Type.String({ pattern: '^\\s*(\\d+(\\.\\d+)?|\\.\\d+)\\s*(ms|s|m|min|h)?\\s*$' })], {
+/** A duration: seconds, or a string with a unit. */
+export const Duration = Type.Union([Type.Number({ minimum: 0 }), Type.String({ pattern: '^\\s*(\\d+(\\.\\d+)?|\\.\\d+)\\s*(ms|s|m|min|h)?\\s*$' })], {
   description: 'A duration: seconds as a number, or a string such as "500ms", "5s", "2m", "1h".',
 });
-const Scalar = Type.Union([Type.String(), Type.Number(), Type.Boolean()]);
-const Argv = Type.Array(Type.String(), { minItems: 1, description: 'A command as an argv array; `{param}` is replaced by values. No shell is involved.' });
+export const Scalar = Type.Union([Type.String(), Type.Number(), Type.Boolean()]);
+export const Argv = Type.Array(Type.String(), { minItems: 1, description: 'A command as an argv array; `{param}` is replaced by values. No shell is involved.' });
 
 const HookObject = Type.Object(
   {
@@ -92,53 +91,6 @@ const Range = Type.Object(
 );
 const Axis = Type.Union([Scalar, Type.Array(Scalar, { minItems: 1 }), Range]);
 
-const From = Type.Optional(Type.Union([Type.Literal('stdout'), Type.Literal('stderr')]));
-const Better = Type.Union(BETTER.map((b) => Type.Literal(b)));
-/** What a rule's metrics are: one unit and direction for all of them, or per metric name. Left out: no unit, no direction (never guessed). */
-const RuleMeta = {
-  unit: Type.Optional(Type.Union([Type.String({ minLength: 1 }), Type.Record(Type.String(), Type.String({ minLength: 1 }))], { description: "Unit of the rule's metrics (ms, fps, bit/s, ...), or metric name -> unit." })),
-  better: Type.Optional(Type.Union([Better, Type.Record(Type.String(), Better)], { description: 'Which direction is better: higher, lower or none; or metric name -> direction.' })),
-};
-const ExtractRule = Type.Union([
-  Type.Object(
-    {
-      regex: Type.String({ description: 'Named groups become metrics: speed=\\s*(?<speed>[\\d.]+)' }),
-      from: From,
-      flags: Type.Optional(Type.String()),
-      name: Type.Optional(Type.String()),
-      take: Type.Optional(Type.Union(['last', 'first', 'all-mean', 'all-sum', 'all-max', 'all-min'].map((s) => Type.Literal(s)))),
-      ...RuleMeta,
-    },
-    { additionalProperties: false },
-  ),
-  Type.Object({ jsonl: Type.Boolean(), from: From, take: Type.Optional(Type.Union([Type.Literal('last'), Type.Literal('first')])), prefix: Type.Optional(Type.String()), ...RuleMeta }, { additionalProperties: false }),
-  Type.Object(
-    {
-      keyvalue: Type.Boolean(),
-      from: From,
-      take: Type.Optional(Type.Union([Type.Literal('last'), Type.Literal('first')])),
-      block_end: Type.Optional(Type.String()),
-      prefix: Type.Optional(Type.String()),
-      ...RuleMeta,
-    },
-    { additionalProperties: false },
-  ),
-]);
-
-export const CommandWorkloadSchema = Type.Object(
-  {
-    type: Type.Literal('command'),
-    argv: Argv,
-    env: Type.Optional(Type.Record(Type.String(), Type.String())),
-    cwd: Type.Optional(Type.String()),
-    timeout: Type.Optional(Duration),
-    sample_interval: Type.Optional(Duration),
-    metrics: Type.Optional(Type.Array(ExtractRule)),
-    success_exit_codes: Type.Optional(Type.Array(Type.Integer())),
-  },
-  { additionalProperties: false },
-);
-
 const Order = Type.Union([
   Type.Literal('declared'),
   Type.Literal('shuffled'),
@@ -196,60 +148,11 @@ export const BenchmarkFileSchema = Type.Object(
   { additionalProperties: false, $id: 'https://streambench.dev/schema/benchmark.json', title: 'streambench benchmark file' },
 );
 
-const StreamParamValue = Type.Union([Type.String(), Type.Number()]);
-
-/**
- * A workload parameter in its workload block, from its declaration: described for editors (doc,
- * values, default), typed loosely: its value is checked by the declaration's rules, which name
- * what is wrong better than a schema can.
- */
-function paramSchema(d: ParamDecl, value: TSchema): TSchema {
-  return Type.Optional(Type.Union([value], { description: describeParam(d), ...(d.default !== undefined ? { default: d.default } : {}), ...(d.values ? { examples: [...d.values] } : {}) }));
-}
-
-/** The built-in pipeline: each stream parameter may be set here as the default for every point. */
-export const StreamWorkloadSchema = Type.Object(
-  {
-    type: Type.Literal('stream'),
-    ...Object.fromEntries(STREAM_PARAM_DECLS.map((d) => [d.name, paramSchema(d, StreamParamValue)])),
-    schedule: Type.Optional(
-      Type.Array(
-        Type.Object(
-          { at: Duration, bitrate: Type.Optional(StreamParamValue), fps: Type.Optional(Type.Number({ exclusiveMinimum: 0 })), keyframe: Type.Optional(Type.Boolean()) },
-          { additionalProperties: false, description: 'A change sent to the guest while streaming, at a time after the stream starts.' },
-        ),
-      ),
-    ),
-    cpus: Type.Optional(
-      Type.Object(Object.fromEntries(STREAM_DECL.roles.map((r) => [r, Type.Optional(Type.Array(Type.Integer({ minimum: 0, maximum: 4095 }), { minItems: 1, maxItems: 4096, uniqueItems: true }))])), {
-        additionalProperties: false,
-        description: "CPUs each role is pinned to (taskset), e.g. {guest: [0], client: [1]}; a role not named runs on any CPU. On a machine the roles share, it keeps one role's load off another's core.",
-      }),
-    ),
-    timeout: Type.Optional(Duration),
-  },
-  { additionalProperties: false },
-);
-
-/** A real SPICE stack: server in an X server, content on its display, remote-viewer on a virtual screen. */
-export const SpiceWorkloadSchema = Type.Object(
-  {
-    type: Type.Literal('spice'),
-    ...Object.fromEntries(SPICE_PARAM_DECLS.map((d) => [d.name, paramSchema(d, Type.Union([Type.String(), Type.Number(), Type.Boolean()]))])),
-    content: Type.Optional(Type.Array(Type.String(), { minItems: 1, description: 'An X program (argv) shown on the guest display instead of a scene.' })),
-    timeout: Type.Optional(Duration),
-  },
-  { additionalProperties: false },
-);
-export type RawSpiceWorkload = Static<typeof SpiceWorkloadSchema>;
-
 export type BenchmarkFile = Static<typeof BenchmarkFileSchema>;
-export type RawStreamWorkload = Static<typeof StreamWorkloadSchema>;
 export type RawHook = Static<typeof Hook>;
 export type RawHooks = Static<typeof Hooks>;
 export type RawAxis = Static<typeof Axis>;
 export type ParamValue = Static<typeof Scalar>;
-export type RawCommandWorkload = Static<typeof CommandWorkloadSchema>;
 export type RawParamInfo = Static<typeof ParamInfo>;
 
 /** Keys allowed at the top level, for suggestions. */
@@ -260,4 +163,13 @@ export function jsonSchema(workloads: readonly TSchema[]): TSchema {
   const s = JSON.parse(JSON.stringify(BenchmarkFileSchema)) as { properties: Record<string, unknown> } & TSchema;
   s.properties['workload'] = { anyOf: JSON.parse(JSON.stringify(workloads)) as unknown[] };
   return s;
+}
+
+/**
+ * A workload parameter in its workload block, from its declaration: described for editors (doc,
+ * values, default), typed loosely: its value is checked by the declaration's rules, which name
+ * what is wrong better than a schema can.
+ */
+export function paramSchema(d: ParamDecl, value: TSchema): TSchema {
+  return Type.Optional(Type.Union([value], { description: describeParam(d), ...(d.default !== undefined ? { default: d.default } : {}), ...(d.values ? { examples: [...d.values] } : {}) }));
 }

@@ -1,9 +1,9 @@
-/** The settings of one SPICE point, from its parameters typed by the SPICE declaration (src/config/workloads/spice.ts). */
+/** The settings of one SPICE point, from its parameters typed by the SPICE declaration (src/config/spice-params.ts). */
 import { describeParam, typeValue, type ParamDecl, type TypedValue } from './declare.ts';
 import { streamSettings, type NetSettings } from './stream-settings.ts';
-import { IMAGE_COMPRESSIONS, SPICE_PARAM_DECLS, STREAMING_MODES, WAN_MODES, type SpiceCodec } from './workloads/spice.ts';
+import { IMAGE_COMPRESSIONS, SPICE_PARAM_DECLS, STREAMING_MODES, WAN_MODES, type SpiceCodec } from './spice-params.ts';
 
-export { IMAGE_COMPRESSIONS, SPICE_CODECS, STREAMING_MODES, WAN_MODES, type SpiceCodec } from './workloads/spice.ts';
+export { IMAGE_COMPRESSIONS, SPICE_CODECS, STREAMING_MODES, WAN_MODES, type SpiceCodec } from './spice-params.ts';
 
 export interface SpiceSettings {
   codec: SpiceCodec;

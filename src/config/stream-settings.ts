@@ -1,16 +1,16 @@
 /**
  * The settings of one stream, from a point's parameters typed by the stream's declaration
- * (src/config/workloads/stream.ts), with the checks that tie parameters together (what each codec
+ * (src/config/stream-params.ts), with the checks that tie parameters together (what each codec
  * takes, the smallest frame a scene draws). Every role gets the same object, as JSON on its
  * command line, and checks it where it enters (settingsFromJson).
  */
 import { describeParam, SettingError, typedText, typeValue, type ParamDecl, type Resolution, type TypedValue } from './declare.ts';
 import { MAX_TIME_S } from './limits.ts';
 import { quoted } from './show.ts';
-import { FRAME_MAX, SCENE_MIN, STREAM_PARAM_DECLS, type CodecName, type RateControl, type Transport } from './workloads/stream.ts';
+import { FRAME_MAX, SCENE_MIN, STREAM_PARAM_DECLS, type CodecName, type RateControl, type Transport } from './stream-params.ts';
 
 export { SettingError } from './declare.ts';
-export { CODECS, FRAME_MAX, MAX_GRAIN, MAX_STREAM_MS, RATE_CONTROLS, SCENE_MIN, SCENES, TRANSPORTS, type CodecName, type RateControl, type Transport } from './workloads/stream.ts';
+export { CODECS, FRAME_MAX, MAX_GRAIN, MAX_STREAM_MS, RATE_CONTROLS, SCENE_MIN, SCENES, TRANSPORTS, type CodecName, type RateControl, type Transport } from './stream-params.ts';
 
 /** x264's and x265's preset names. */
 export const X26X_PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow', 'placebo'] as const;

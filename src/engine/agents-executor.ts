@@ -12,7 +12,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { EnvironmentError, errorMessage } from '../base/errors.ts';
 import type { ResolvedBenchmark } from '../config/resolved.ts';
-import { placement } from '../config/workloads/index.ts';
+import { placement } from '../config/registry.ts';
 import type { AgentEndpoint } from '../record/collector.ts';
 import type { ClockRecord, PointConditions } from '../store/records.ts';
 import { createWorkload } from '../workloads/index.ts';

@@ -5,7 +5,7 @@ import type { PlannedRun } from '../config/matrix.ts';
 import type { Params, PartialPoint, ResolvedBenchmark, ResolvedHook } from '../config/resolved.ts';
 import type { PointRecord } from '../store/records.ts';
 import { pidAlive } from '../base/pid-alive.ts';
-import { declaredRoles } from '../config/workloads/index.ts';
+import { declaredRoles } from '../config/registry.ts';
 import { MachineWatch, preRunCheck } from './point-checks.ts';
 import type { PointWriter, ResultSet } from '../store/resultset.ts';
 import { createWorkload } from '../workloads/index.ts';

@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { PointRecording } from '../record/collector.ts';
 import { recordingFlags, summarize } from './recorder.ts';
+// Config knows no workload of its own: like the CLI, this test hands it the built-ins' definitions.
+import '../workloads/index.ts';
 
 function recording(samples: PointRecording['samples'], extra: Partial<PointRecording> = {}): PointRecording {
   return { samples, events: [], agents: {}, gaps: [], probeErrors: [], clocks: {}, ...extra };

@@ -23,7 +23,7 @@ import { errorMessage } from '../base/errors.ts';
 import { writeJsonAtomic } from '../base/fs-atomic.ts';
 import { newToken } from '../base/request-rules.ts';
 import type { ResolvedBenchmark } from '../config/resolved.ts';
-import { placement } from '../config/workloads/index.ts';
+import { placement } from '../config/registry.ts';
 import { workloadModule } from '../workloads/index.ts';
 import type { ExecutedAttempt, ExecutorInfo, PointAttempt, RemoteExecutor } from './executor.ts';
 import { cancelJob, ClusterError, jobEnded, pingController, said, showJob, slurmCmd, type JobComponent } from './slurm-cli.ts';

@@ -233,7 +233,7 @@ export interface RunSeriesInfo {
   n: number;
   from: number;
   to: number;
-  /** As declared (src/config/workloads/recording.ts, the workload's declaration); null: none declared. */
+  /** As declared (src/config/recording-metrics.ts, the workload's declaration); null: none declared. */
   unit: string | null;
   /**
    * 'stream': its times are on the stream's own clock (s since the guest started streaming), not

@@ -14,6 +14,8 @@ import type { MatrixResponse, SetsResponse } from './api-types.ts';
 import { ApiFailure } from './route.ts';
 import { ROUTES } from './routes/index.ts';
 import { LoadedSets } from './sets.ts';
+// Config knows no workload of its own: like the CLI, this test hands it the built-ins' definitions.
+import '../workloads/index.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'sb-matrix-route-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));

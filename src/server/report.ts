@@ -12,7 +12,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { errorMessage } from '../base/errors.ts';
 import { quoteIdent } from '../store/database.ts';
-import { workloadDecl } from '../config/workloads/index.ts';
+import { workloadDecl } from '../config/registry.ts';
 import type { ResultSet } from '../store/resultset.ts';
 import type { ApiMetric, ApiParam, MatrixResponse, ReportData, ReportPlot } from './api-types.ts';
 import { ROUTES } from './routes/index.ts';

@@ -16,6 +16,8 @@ import { LiveFeed, attachLive, routes as liveRoutes } from './routes/live.ts';
 import { parseGaps, routes } from './routes/run.ts';
 import { ApiFailure, type Route } from './route.ts';
 import { LoadedSets } from './sets.ts';
+// Config knows no workload of its own: like the CLI, this test hands it the built-ins' definitions.
+import '../workloads/index.ts';
 
 const FIXTURE = fileURLToPath(new URL('../../test/fixtures/sets/old-stream', import.meta.url));
 

@@ -12,6 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { InputError } from '../base/errors.ts';
 import { ResultSet } from '../store/resultset.ts';
 import { startUiServer, staticFile, type UiServer } from './server.ts';
+// Config knows no workload of its own: like the CLI, this test hands it the built-ins' definitions.
+import '../workloads/index.ts';
 
 const FIXTURE = fileURLToPath(new URL('../../test/fixtures/sets/old-stream', import.meta.url));
 const TOKEN = 'a-token-of-32-characters-0123456';

@@ -1,7 +1,7 @@
 /**
  * The catalogue of a result set: every parameter and metric its points hold, each with its
  * type, unit, definition, direction and role, from the workloads' declarations
- * (src/config/workloads), what the benchmark file declared (kept in each point's record), or
+ * (src/workloads/<type>/declare.ts), what the benchmark file declared (kept in each point's record), or
  * nothing: a metric no one declared has no unit and no direction, never a guessed one. Its JSON
  * (`results catalog --json`) is what the GUI and the models read; they never guess from a name.
  *
@@ -9,7 +9,7 @@
  * the catalogue names the columns the table has.
  */
 import { findMetric, isPattern, type Better, type MetricDecl, type MetricKind, type MetricView, type ParamDecl, type ParamType, type Resolution, type TypedValue } from '../config/declare.ts';
-import { RECORDING_METRICS, workloadDecl } from '../config/workloads/index.ts';
+import { RECORDING_METRICS, workloadDecl } from '../config/registry.ts';
 import type { PointRecord } from './records.ts';
 
 /** A parameter of a set. */

@@ -1,7 +1,7 @@
 /** What a result set holds on disk, declared once; read back through `parsePointRecord`. */
 import { SettingError, typeValue, type DeclaredByFile, type TypedValue } from '../config/declare.ts';
 import type { ConditionCode } from '../config/conditions.ts';
-import { paramDecl, renamedMetrics } from '../config/workloads/index.ts';
+import { paramDecl, renamedMetrics } from '../config/registry.ts';
 
 export const STORE_FORMAT = 1;
 

@@ -9,6 +9,8 @@ import { EXPORTERS } from './export.ts';
 import { writeSeriesParquet } from './parquet.ts';
 import type { PointRecord } from './records.ts';
 import { listResultSets, ResultSet } from './resultset.ts';
+// Config knows no workload of its own: like the CLI, this test hands it the built-ins' definitions.
+import '../workloads/index.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'sb-store-'));
 

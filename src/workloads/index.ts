@@ -2,10 +2,11 @@
  * The registry of workload modules: each is one module that declares everything about its
  * workload (its definition, which config resolves with: parameters, metrics, roles, placement,
  * what it needs installed, how it resolves its part of a benchmark file) and runs its points.
- * Adding a workload is its module and one line here (or one registerWorkload call). The engine,
+ * Adding a workload is its module and one line here (or one registerWorkload call). Loading
+ * this module hands config the built-ins' definitions: every program entry imports it. The engine,
  * the executors and the CLI ask this registry and the definitions; none names a workload.
  */
-import { registerWorkloadDef, workloadDecl } from '../config/workloads/index.ts';
+import { registerWorkloadDef, workloadDecl } from '../config/registry.ts';
 import type { ResolvedWorkload } from '../config/resolved.ts';
 import type { WorkloadDef } from '../config/workload-def.ts';
 import { COMMAND } from './command/index.ts';
@@ -29,7 +30,10 @@ export interface WorkloadModule<W extends ResolvedWorkload = ResolvedWorkload> {
 /** The workloads this version ships, each its folder's module (src/workloads/<type>/index.ts). */
 export const BUILTIN_WORKLOADS: readonly WorkloadModule[] = [STREAM, SPICE, COMMAND] as readonly WorkloadModule[];
 
-const modules = new Map<string, WorkloadModule>(BUILTIN_WORKLOADS.map((m) => [m.def.type, m]));
+const modules = new Map<string, WorkloadModule>();
+// Config knows no workload of its own (src/config/registry.ts): this registry, which the CLI, the
+// library entry point and the tests import, hands it the built-ins' definitions when first loaded.
+for (const m of BUILTIN_WORKLOADS) registerWorkload(m);
 
 /** Adds a workload module (its definition goes to config's registry too): benchmark files may name it from then on. */
 export function registerWorkload<W extends ResolvedWorkload>(m: WorkloadModule<W>): void {

@@ -13,6 +13,8 @@ import { ResultSet } from '../../src/store/resultset.ts';
 // @ts-expect-error: a plain .mjs script without types; buildWeb({quiet}) resolves to a boolean
 import { buildWeb } from '../../scripts/build-web.mjs';
 import { newPage, openBrowser, shot } from './harness.ts';
+// Config knows no workload of its own: like the CLI, this test hands it the built-ins' definitions.
+import '../../src/workloads/index.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 

@@ -13,6 +13,8 @@ import type { UiServer } from '../../src/server/server.ts';
 import type { ModelPredictResponse, ModelResponse } from '../../src/server/api-types.ts';
 import { newPage, openBrowser, shot, startServer, waitDraw } from './harness.ts';
 import { runCli } from '../helpers/cli.ts';
+// Config knows no workload of its own: like the CLI, this test hands it the built-ins' definitions.
+import '../../src/workloads/index.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const FIXTURE = join(root, 'test/fixtures/sets/stream-matrix');

@@ -14,6 +14,8 @@ import { openSetDatabase, quoteIdent, quoteString } from '../../src/store/databa
 import { ResultSet } from '../../src/store/resultset.ts';
 import type { UiServer } from '../../src/server/server.ts';
 import { newPage, openBrowser, shot, startServer } from './harness.ts';
+// Config knows no workload of its own: like the CLI, this test hands it the built-ins' definitions.
+import '../../src/workloads/index.ts';
 
 const FIXTURE = new URL('../fixtures/sets/stream-matrix', import.meta.url).pathname;
 

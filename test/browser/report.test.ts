@@ -11,6 +11,8 @@ import { openSetDatabase, quoteIdent } from '../../src/store/database.ts';
 import { ResultSet } from '../../src/store/resultset.ts';
 import { openBrowser, shot } from './harness.ts';
 import { runCli } from '../helpers/cli.ts';
+// Config knows no workload of its own: like the CLI, this test hands it the built-ins' definitions.
+import '../../src/workloads/index.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const FIXTURE = join(root, 'test/fixtures/sets/stream-matrix');

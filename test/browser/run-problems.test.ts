@@ -9,6 +9,8 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ResultSet } from '../../src/store/resultset.ts';
 import { newPage, openBrowser, shot, startServer, waitDraw } from './harness.ts';
+// Config knows no workload of its own: like the CLI, this test hands it the built-ins' definitions.
+import '../../src/workloads/index.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 

@@ -10,6 +10,8 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { quoteString } from '../../src/store/database.ts';
 import { ResultSet } from '../../src/store/resultset.ts';
 import { newPage, openBrowser, shot, startServer, waitDraw } from './harness.ts';
+// Config knows no workload of its own: like the CLI, this test hands it the built-ins' definitions.
+import '../../src/workloads/index.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const FIXTURE = process.env['SB_RUN_FIXTURE'] ?? join(root, 'test/fixtures/sets/stream-matrix');

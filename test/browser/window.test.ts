@@ -16,6 +16,8 @@ import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
 import { ResultSet } from '../../src/store/resultset.ts';
 import { newPage, openBrowser, shot, startServer, waitDraw } from './harness.ts';
+// Config knows no workload of its own: like the CLI, this test hands it the built-ins' definitions.
+import '../../src/workloads/index.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = join(root, 'bin/streambench.js');

@@ -10,7 +10,7 @@ import { AgentsExecutor, agentsProblem } from '../../engine/agents-executor.ts';
 import type { RemoteExecutor } from '../../engine/executor.ts';
 import { SlurmExecutor } from '../../engine/slurm.ts';
 import type { ResolvedBenchmark } from '../../config/resolved.ts';
-import { placement } from '../../config/workloads/index.ts';
+import { placement } from '../../config/registry.ts';
 import { MAX_PARALLEL } from '../../config/limits.ts';
 import { makePlan } from '../../engine/plan.ts';
 import type { PointRecord } from '../../store/records.ts';

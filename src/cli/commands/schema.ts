@@ -1,6 +1,6 @@
 /** `streambench schema`: prints the JSON Schema of benchmark files, for editors. */
 import { jsonSchema } from '../../config/schema.ts';
-import { workloadDecl, workloadTypes } from '../../config/workloads/index.ts';
+import { workloadDecl, workloadTypes } from '../../config/registry.ts';
 import { pointSchemaDocument } from '../../store/point-schema.ts';
 import { helpText, parseCommand, type CommandSpec } from '../args.ts';
 

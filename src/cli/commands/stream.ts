@@ -5,13 +5,13 @@ import { suggestHint } from '../../base/suggest.ts';
 import { parseAssignment } from '../../config/load.ts';
 import { describeParam } from '../../config/declare.ts';
 import { SettingError, settingsFromJson, streamSettings, type StreamSettings } from '../../config/stream-settings.ts';
-import { STREAM_DECL, STREAM_PARAM_DECLS } from '../../config/workloads/stream.ts';
+import { STREAM_PARAM_DECLS, STREAM_ROLES } from '../../config/stream-params.ts';
 import { parseControl, type ControlMessage } from '../../stream/wire.ts';
 import { EventPoster } from '../../record/event-poster.ts';
 import { helpText, parseCommand, type CommandSpec } from '../args.ts';
 
 /** The pipeline's roles, and the content player the desktop workloads start on their guest. */
-const ROLES: readonly string[] = [...STREAM_DECL.roles, 'player'];
+const ROLES: readonly string[] = [...STREAM_ROLES, 'player'];
 
 export const streamSpec = {
   name: 'stream',

@@ -11,7 +11,7 @@ import type { PlannedRun } from '../../config/matrix.ts';
 import type { EngineEvent, RunSummary } from '../../engine/events.ts';
 import type { PointSample } from '../../engine/recorder.ts';
 import { findMetric } from '../../config/declare.ts';
-import { RECORDING_METRICS } from '../../config/workloads/index.ts';
+import { RECORDING_METRICS } from '../../config/registry.ts';
 import type { LiveResponse, LiveSeriesResponse, RunSeriesInfo } from '../api-types.ts';
 import { decimateMinMax } from '../decimate.ts';
 import { ApiFailure, listParam, type Route, type RouteContext } from '../route.ts';

@@ -19,7 +19,7 @@
 import { meanInterval, positiveMetric } from '../../analyze/stats.ts';
 import { parseDuration } from '../../base/duration.ts';
 import { bitsPerSecond, numberOf } from '../../config/declare.ts';
-import { declaredFrameStages } from '../../config/workloads/index.ts';
+import { declaredFrameStages } from '../../config/registry.ts';
 import { quoteIdent, quoteString } from '../../store/database.ts';
 import type { ColumnInfo } from '../../store/table.ts';
 import type { CatalogMetric, CatalogParam } from '../../store/catalog.ts';

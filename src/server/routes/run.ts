@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { findMetric, typeValue } from '../../config/declare.ts';
-import { declaredFrameStages, declaredMetrics, paramDecl, workloadDecl } from '../../config/workloads/index.ts';
+import { declaredFrameStages, declaredMetrics, paramDecl, workloadDecl } from '../../config/registry.ts';
 import { quoteIdent, quoteString } from '../../store/database.ts';
 import { DuckFileError } from '../../store/duck.ts';
 import type { PointRecord } from '../../store/records.ts';

@@ -1,5 +1,5 @@
 /** Turns a program's output into metrics: regex named groups, JSON lines, or `key=value` blocks. */
-import type { ExtractRule } from '../../config/resolved.ts';
+import type { ExtractRule } from './declare.ts';
 import type { MetricValue } from '../../store/records.ts';
 
 export interface ProgramOutput {

@@ -1,6 +1,5 @@
-/** The `command` workload as one module: its definition (config's side, src/config/workloads/command*.ts) and its runner. */
-import type { CommandWorkload } from '../../config/resolved.ts';
-import { COMMAND_WORKLOAD } from '../../config/workloads/command-resolve.ts';
+/** The `command` workload as one module: its definition (declare.ts: schema, declarations, resolution; imports base and config only) and its runner (run.ts). */
+import { COMMAND_WORKLOAD, type CommandWorkload } from './declare.ts';
 import type { WorkloadModule } from '../index.ts';
 import { CommandRunner } from './run.ts';
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { monoMs } from '../../base/clock.ts';
 import { renderTemplate } from '../../config/template.ts';
-import type { CommandWorkload } from '../../config/resolved.ts';
+import type { CommandWorkload } from './declare.ts';
 import type { MetricValue } from '../../store/records.ts';
 import { describeRule, extractWithReport } from './extract.ts';
 import { processStartTime, reapedChildrenCpu, TreeSampler } from '../proctree.ts';

@@ -1,6 +1,5 @@
-/** The `spice` workload as one module: its definition (config's side, src/config/workloads/spice*.ts) and its runner. */
-import type { SpiceWorkload } from '../../config/resolved.ts';
-import { SPICE_WORKLOAD } from '../../config/workloads/spice-resolve.ts';
+/** The `spice` workload as one module: its definition (declare.ts: schema, declarations, resolution; imports base and config only) and its runner (run.ts). */
+import { SPICE_WORKLOAD, type SpiceWorkload } from './declare.ts';
 import type { WorkloadModule } from '../index.ts';
 import { SpiceRunner } from './run.ts';
 

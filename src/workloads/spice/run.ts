@@ -14,7 +14,7 @@ import type { Readable } from 'node:stream';
 import { join } from 'node:path';
 import { cliArgv } from '../../base/cli-process.ts';
 import { monoMs } from '../../base/clock.ts';
-import type { SpiceWorkload } from '../../config/resolved.ts';
+import type { SpiceWorkload } from './declare.ts';
 import { spiceSettings, type SpiceSettings } from '../../config/spice-settings.ts';
 import { streamSettings } from '../../config/stream-settings.ts';
 import type { MetricValue } from '../../store/records.ts';

@@ -1,6 +1,5 @@
-/** The `stream` workload as one module: its definition (config's side, src/config/workloads/stream*.ts) and its runner. */
-import type { StreamWorkload } from '../../config/resolved.ts';
-import { STREAM_WORKLOAD } from '../../config/workloads/stream-resolve.ts';
+/** The `stream` workload as one module: its definition (declare.ts: schema, declarations, resolution; imports base and config only) and its runner (run.ts). */
+import { STREAM_WORKLOAD, type StreamWorkload } from './declare.ts';
 import type { WorkloadModule } from '../index.ts';
 import { StreamRunner } from './run.ts';
 

@@ -5,6 +5,8 @@ import { test } from 'node:test';
 import { streamSettings } from '../../config/stream-settings.ts';
 import type { ClientFrame, GuestFrame, HostFrame, RoleReport } from '../../stream/report.ts';
 import { analyzeStream } from './run.ts';
+// Config knows no workload of its own: like the CLI, this test hands it the built-ins' definitions.
+import '../index.ts';
 
 test('late frames: one column, counted in the window only by frames.late', () => {
   const s = streamSettings({ codec: 'h264', resolution: '320x180', fps: 10, bitrate: '300k', late_ms: 100 }, { warmupS: 1, durationS: 2 });

@@ -6,6 +6,8 @@ import type { StreamSettings } from '../../config/stream-settings.ts';
 import { TimeBase } from '../../record/timebase.ts';
 import type { ClientFrame, GuestFrame, HostFrame, RoleReport } from '../../stream/report.ts';
 import { analyzeStream, mapReportTimes } from './run.ts';
+// Config knows no workload of its own: like the CLI, this test hands it the built-ins' definitions.
+import '../index.ts';
 
 const settings = {
   codec: 'h264',

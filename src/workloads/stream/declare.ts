@@ -1,82 +1,63 @@
 /**
- * The `stream` workload (the built-in pipeline), declared once: its parameters and its metrics.
- * src/config/stream-settings.ts checks values against it, src/workloads/stream/run.ts records what it
- * declares (test/catalog.test.ts fails on a metric it did not), and `stream --help`, the schema,
- * the CLI's headline columns and the tables of docs/workloads.md come from it.
+ * The `stream` workload (the built-in pipeline), declared once: its block's schema, its metrics,
+ * frame stages, roles and placement, and how it resolves its part of a benchmark file. Its
+ * parameters are config's (src/config/stream-params.ts), because the pipeline below the workloads
+ * reads settings typed by them. src/workloads/stream/run.ts records what it declares
+ * (test/catalog.test.ts fails on a metric it did not); `stream --help`, the schema, the CLI's
+ * headline columns and the tables of docs/workloads.md come from it. Imports base and config only.
  */
-import type { FrameStageDecl, MetricDecl, ParamDecl, WorkloadDecl } from '../declare.ts';
+import { Type, type Static } from '@sinclair/typebox';
+import { errorMessage } from '../../base/errors.ts';
+import { formatDuration } from '../../base/duration.ts';
+import type { FrameStageDecl, MetricDecl, WorkloadDecl } from '../../config/declare.ts';
+import { checkParamValues, pickDefaults, seconds, type Ctx } from '../../config/resolve-kit.ts';
+import type { Axis, ParamValue } from '../../config/resolved.ts';
+import { Duration, paramSchema } from '../../config/schema.ts';
+import type { PathSeg } from '../../config/source.ts';
+import { STREAM_PARAM_DECLS, STREAM_ROLES } from '../../config/stream-params.ts';
+import { CODEC_DEPENDENT_PARAMS, parseBitrate, streamSettings, STREAM_PARAMS } from '../../config/stream-settings.ts';
+import type { WorkloadDef } from '../../config/workload-def.ts';
+import { y4mSourceProblem } from '../../config/y4m-check.ts';
 
-export const CODECS = ['h264', 'h265', 'vp8', 'vp9', 'av1', 'mjpeg'] as const;
-export type CodecName = (typeof CODECS)[number];
-export const RATE_CONTROLS = ['cbr', 'vbr', 'crf'] as const;
-export type RateControl = (typeof RATE_CONTROLS)[number];
-export const TRANSPORTS = ['tcp', 'udp'] as const;
-export type Transport = (typeof TRANSPORTS)[number];
-/** The synthetic scenes (src/stream/scenes/ renders them; a test keeps both lists equal). */
-export const SCENES = ['idle', 'typing', 'scrolling', 'drag', 'video', 'motion'] as const;
-/** Frame sizes the scenes draw (src/stream/scenes/; a y4m source may be smaller). */
-export const SCENE_MIN = { width: 160, height: 120 } as const;
-/** The smallest frame of a y4m source. */
-export const SOURCE_MIN = { width: 16, height: 16 } as const;
-/** The most film grain the scenes draw (src/stream/scenes/; a test keeps both equal). */
-export const MAX_GRAIN = 50;
-/** The largest frame: 8K UHD. */
-export const FRAME_MAX = { width: 7680, height: 4320 } as const;
-/** The longest delay, jitter, queue or lateness the relay and the client take, in ms. */
-export const MAX_STREAM_MS = 60_000;
-/** The lowest and highest bitrate (bits/s) of a stream or a link; a codec may take less (SVT-AV1: 100M). */
-export const BITRATE_RANGE = [1e3, 1e9] as const;
+const StreamParamValue = Type.Union([Type.String(), Type.Number()]);
 
-/** The emulated network, shared with the SPICE workload (its relay is the same). */
-export const NET_PARAMS: readonly ParamDecl[] = [
-  { name: 'net_rate', type: 'bitrate', unit: 'bit/s', range: BITRATE_RANGE, none: ['none', 0], default: 'none', doc: 'link rate, e.g. 2M; none (or 0): unlimited', role: 'host' },
-  { name: 'net_delay', type: 'duration', unit: 'ms', range: [0, MAX_STREAM_MS], default: 0, doc: 'one-way delay (e.g. 30ms; a bare number is ms)', role: 'host' },
-  { name: 'net_jitter', type: 'duration', unit: 'ms', range: [0, MAX_STREAM_MS], default: 0, doc: 'delay variation, normal, clipped at 0 (e.g. 5ms)', role: 'host' },
-  { name: 'net_loss', type: 'number', unit: '%', range: [0, 100], what: 'loss', default: 0, doc: 'packet loss, percent (e.g. 5 or 5%)', role: 'host' },
-  { name: 'net_loss_burst', type: 'number', unit: 'packets', range: [1, 1000], what: 'mean burst length in packets', default: 1, doc: 'mean loss burst length (Gilbert-Elliott; 1: independent losses)', role: 'host' },
-  { name: 'net_queue', type: 'duration', unit: 'ms', range: [0, MAX_STREAM_MS], default: '150ms', doc: 'queue in front of the rate limit, as time at the link rate', role: 'host' },
-];
+/** The built-in pipeline: each stream parameter may be set here as the default for every point. */
+export const StreamWorkloadSchema = Type.Object(
+  {
+    type: Type.Literal('stream'),
+    ...Object.fromEntries(STREAM_PARAM_DECLS.map((d) => [d.name, paramSchema(d, StreamParamValue)])),
+    schedule: Type.Optional(
+      Type.Array(
+        Type.Object(
+          { at: Duration, bitrate: Type.Optional(StreamParamValue), fps: Type.Optional(Type.Number({ exclusiveMinimum: 0 })), keyframe: Type.Optional(Type.Boolean()) },
+          { additionalProperties: false, description: 'A change sent to the guest while streaming, at a time after the stream starts.' },
+        ),
+      ),
+    ),
+    cpus: Type.Optional(
+      Type.Object(Object.fromEntries(STREAM_ROLES.map((r) => [r, Type.Optional(Type.Array(Type.Integer({ minimum: 0, maximum: 4095 }), { minItems: 1, maxItems: 4096, uniqueItems: true }))])), {
+        additionalProperties: false,
+        description: "CPUs each role is pinned to (taskset), e.g. {guest: [0], client: [1]}; a role not named runs on any CPU. On a machine the roles share, it keeps one role's load off another's core.",
+      }),
+    ),
+    timeout: Type.Optional(Duration),
+  },
+  { additionalProperties: false },
+);
+export type RawStreamWorkload = Static<typeof StreamWorkloadSchema>;
 
-const SCENE_PARAM: ParamDecl = { name: 'scene', type: 'enum', values: SCENES, default: 'typing', doc: 'synthetic screen content', role: 'guest' };
-const RESOLUTION_PARAM: ParamDecl = {
-  name: 'resolution',
-  type: 'resolution',
-  unit: 'px',
-  size: { min: SOURCE_MIN, max: FRAME_MAX, even: true },
-  default: '1280x720',
-  doc: `frame size WxH (a scene needs at least ${SCENE_MIN.width}x${SCENE_MIN.height})`,
-  role: 'guest',
-};
-
-export const STREAM_PARAM_DECLS: readonly ParamDecl[] = [
-  { name: 'codec', type: 'enum', values: CODECS, default: 'h264', doc: 'video codec (FFmpeg: libx264, libx265, libvpx, SVT-AV1, MJPEG)', role: 'all' },
-  { name: 'bitrate', type: 'bitrate', unit: 'bit/s', range: BITRATE_RANGE, default: '2M', doc: 'target of cbr/vbr, cap of crf (e.g. 2M, 500k; av1 up to 100M)', role: 'guest' },
-  { name: 'rate_control', type: 'enum', values: RATE_CONTROLS, default: 'cbr', doc: 'rate control', role: 'guest' },
-  { name: 'quality', type: 'number', range: [0, 63], doc: 'CRF/CQ for rate_control crf: h264, h265 0-51; vp8 4-63; vp9 0-63; av1 1-63; mjpeg qscale 1-31 (default h264 23, h265 28, vp8/vp9 30, av1 35, mjpeg 5)', role: 'guest' },
-  { name: 'fps', type: 'number', unit: 'fps', range: [1, 240], default: 30, doc: 'frames per second captured', role: 'guest' },
-  RESOLUTION_PARAM,
-  { name: 'gop', type: 'integer', unit: 'frames', range: [1, 100_000], doc: 'keyframe interval (default 10 s worth)', role: 'guest' },
-  { name: 'preset', type: 'text', doc: 'x264/x265 preset name (h264, h265); cpu-used -16..16 (vp8), -8..8 (vp9); SVT-AV1 preset -2..13 (av1)', role: 'guest' },
-  { name: 'threads', type: 'integer', unit: 'threads', range: [1, 64], default: 1, doc: 'encoder threads', role: 'guest' },
-  SCENE_PARAM,
-  { name: 'grain', type: 'integer', unit: 'luma levels', range: [0, MAX_GRAIN], what: '0: none', default: 20, doc: 'film grain of the video and motion scenes: each pixel gains 0..grain luma levels per frame', role: 'guest' },
-  { name: 'source', type: 'path', doc: 'a .y4m file streamed instead of a scene', role: 'guest' },
-  { name: 'transport', type: 'enum', values: TRANSPORTS, default: 'tcp', doc: 'transport of the stream', role: 'all' },
-  { name: 'mtu', type: 'integer', unit: 'B', range: [200, 65000], what: 'UDP datagram bytes', default: 1400, doc: 'UDP datagram size', role: 'all' },
-  ...NET_PARAMS,
-  { name: 'quality_every', type: 'integer', unit: 'frames', range: [0, 1_000_000], what: '0: off', default: 1, doc: 'measure PSNR/SSIM on every Nth frame (0: off)', role: 'client' },
-  { name: 'display_hz', type: 'number', unit: 'Hz', range: [1, 1000], default: 60, doc: "refresh rate of the client's display", role: 'client' },
-  { name: 'late_ms', type: 'duration', unit: 'ms', range: [0, MAX_STREAM_MS], default: '150ms', doc: 'a frame shown later than this after capture is late', role: 'client' },
-];
-
-/** Scene parameters as the SPICE workload shows them (same meanings, its own defaults). */
-export const SHARED_SCENE_PARAMS = { scene: SCENE_PARAM, resolution: RESOLUTION_PARAM } as const;
+/** The built-in pipeline; parameters come from the matrix, over the defaults declared here. */
+export interface StreamWorkload {
+  type: 'stream';
+  defaults: Record<string, ParamValue>;
+  schedule: { atS: number; bitrate?: number; fps?: number; keyframe?: boolean }[];
+  /** Role -> the CPUs it is pinned to. */
+  cpus?: Record<string, number[]>;
+  timeoutS?: number;
+}
 
 const m = (name: string, unit: string | undefined, better: MetricDecl['better'], role: string, doc: string): MetricDecl => ({ name, ...(unit ? { unit } : {}), better, role, kind: 'summary', view: 'points', doc });
 const frame = (name: string, unit: string | undefined, doc: string, better: MetricDecl['better'] = 'none'): MetricDecl => ({ name, ...(unit ? { unit } : {}), better, role: 'all', kind: 'frame', view: 'frames', doc });
-
-/** A stage of a frame's life: from one timestamp column of frames.parquet to another. */
-export type { FrameStageDecl };
 
 /**
  * The stages that follow each other from capture to display, in pipeline order: each starts where
@@ -167,7 +148,7 @@ export const STREAM_METRICS: readonly MetricDecl[] = [
 
 export const STREAM_DECL: WorkloadDecl = {
   type: 'stream',
-  roles: ['guest', 'host', 'client'],
+  roles: STREAM_ROLES,
   params: STREAM_PARAM_DECLS,
   metrics: STREAM_METRICS,
   headline: ['client.fps', 'client.bitrate', 'latency.p50', 'latency.p95', 'client.psnr', 'frames.dropped', 'guest.cpu_pct', 'host.cpu_pct', 'client.cpu_pct'],
@@ -193,3 +174,60 @@ export const STREAM_DECL: WorkloadDecl = {
   // Up to commit dce76e9 its relay queue's t counted from the guest's start of streaming, as its frames' times do.
   untimedSeriesClock: 'frames',
 };
+
+export const STREAM_WORKLOAD: WorkloadDef<StreamWorkload> = {
+  ...STREAM_DECL,
+  schema: StreamWorkloadSchema,
+  resolve: resolveStream,
+  checkPlan(ctx, w, plan) {
+    checkParamValues(ctx, w.defaults, plan, STREAM_PARAMS, streamSettings, CODEC_DEPENDENT_PARAMS);
+    checkSources(ctx, w.defaults, plan.axes);
+  },
+  checkTimes(ctx, w, { warmupS, durationS }) {
+    // The stream ends at warmup + duration (10 s by default): a change scheduled later never applies.
+    const endS = warmupS + (durationS ?? 10);
+    w.schedule.forEach((c, i) => {
+      if (c.atS >= endS) ctx.add(['workload', 'schedule', i, 'at'], `at ${formatDuration(c.atS)} is after the stream ends (${formatDuration(endS)}), so the change would never apply`);
+    });
+  },
+};
+
+function resolveStream(ctx: Ctx, raw: unknown): StreamWorkload {
+  const w = raw as RawStreamWorkload;
+  const defaults = pickDefaults(w, STREAM_PARAMS);
+  const schedule: { atS: number; bitrate?: number; fps?: number; keyframe?: boolean }[] = [];
+  (w.schedule ?? []).forEach((c, i) => {
+    const at = seconds(ctx, ['workload', 'schedule', i, 'at'], c.at, 0, 'nonnegative');
+    const entry: (typeof schedule)[number] = { atS: at };
+    if (c.bitrate !== undefined) {
+      try {
+        entry.bitrate = parseBitrate(c.bitrate);
+      } catch (e) {
+        ctx.add(['workload', 'schedule', i, 'bitrate'], errorMessage(e));
+      }
+    }
+    if (c.fps !== undefined && !(c.fps >= 1 && c.fps <= 240)) ctx.add(['workload', 'schedule', i, 'fps'], `fps ${c.fps} must be from 1 to 240`);
+    if (c.fps !== undefined) entry.fps = c.fps;
+    if (c.keyframe !== undefined) entry.keyframe = c.keyframe;
+    schedule.push(entry);
+  });
+  const cpus = w.cpus && Object.keys(w.cpus).length > 0 ? (Object.fromEntries(Object.entries(w.cpus).filter(([, v]) => v !== undefined)) as Record<string, number[]>) : undefined;
+  return { type: 'stream', defaults, schedule, ...(cpus ? { cpus } : {}), ...(w.timeout !== undefined ? { timeoutS: seconds(ctx, ['workload', 'timeout'], w.timeout, 0) } : {}) };
+}
+
+/**
+ * Each distinct stream `source` where it is written (the workload's default unless the matrix
+ * lists sources): an existing regular file with a YUV4MPEG2 header, checked without opening a
+ * FIFO (src/config/y4m-check.ts), so a bad one is refused here, not when its point runs.
+ */
+function checkSources(ctx: Ctx, defaults: Record<string, ParamValue>, axes: readonly Axis[]): void {
+  const axis = axes.find((a) => a.name === 'source');
+  const where: [ParamValue, PathSeg[]][] = axis ? axis.values.map((v, i) => [v, ['matrix', 'source', ...(axis.values.length > 1 ? [i] : [])]]) : defaults['source'] !== undefined ? [[defaults['source'], ['workload', 'source']]] : [];
+  const seen = new Map<string, string | undefined>();
+  for (const [v, path] of where) {
+    const file = String(v);
+    if (!seen.has(file)) seen.set(file, y4mSourceProblem(file));
+    const problem = seen.get(file);
+    if (problem !== undefined) ctx.add(path, problem, 'give a .y4m file, e.g. one written by: ffmpeg -i clip.mp4 -pix_fmt yuv420p clip.y4m');
+  }
+}

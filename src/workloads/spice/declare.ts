@@ -1,36 +1,37 @@
 /**
  * The `spice` workload (a real SPICE server, relay and remote-viewer per point), declared once:
- * its parameters and its metrics. src/config/spice-settings.ts checks values against it and
- * src/workloads/spice.ts records what it declares.
+ * its block's schema, its metrics, roles and placement, and how it resolves its part of a
+ * benchmark file. Its parameters are config's (src/config/spice-params.ts), which types the
+ * settings its runner reads. src/workloads/spice/run.ts records what it declares. Imports base and config only.
  */
-import type { MetricDecl, ParamDecl, WorkloadDecl } from '../declare.ts';
-import { NET_PARAMS, SHARED_SCENE_PARAMS } from './stream.ts';
+import { Type, type Static } from '@sinclair/typebox';
+import type { MetricDecl, WorkloadDecl } from '../../config/declare.ts';
+import { checkParamValues, pickDefaults, seconds } from '../../config/resolve-kit.ts';
+import type { ParamValue } from '../../config/resolved.ts';
+import { Duration, paramSchema } from '../../config/schema.ts';
+import { SPICE_PARAM_DECLS } from '../../config/spice-params.ts';
+import { spiceSettings, SPICE_PARAMS } from '../../config/spice-settings.ts';
+import type { WorkloadDef } from '../../config/workload-def.ts';
 
-export const SPICE_CODECS = ['spice:mjpeg', 'gstreamer:mjpeg', 'gstreamer:vp8', 'gstreamer:vp9', 'gstreamer:h264'] as const;
-export type SpiceCodec = (typeof SPICE_CODECS)[number];
-export const STREAMING_MODES = ['off', 'filter', 'all'] as const;
-export const IMAGE_COMPRESSIONS = ['off', 'auto_glz', 'auto_lz', 'quic', 'glz', 'lz'] as const;
-export const WAN_MODES = ['auto', 'never', 'always'] as const;
-/** The modes the spiceqxl driver knows (docs/workloads.md); other sizes are refused by Xorg at start. */
-export const SPICE_MODES = ['640x480', '800x600', '1024x768', '1280x720', '1920x1080'] as const;
+/** A real SPICE stack: server in an X server, content on its display, remote-viewer on a virtual screen. */
+export const SpiceWorkloadSchema = Type.Object(
+  {
+    type: Type.Literal('spice'),
+    ...Object.fromEntries(SPICE_PARAM_DECLS.map((d) => [d.name, paramSchema(d, Type.Union([Type.String(), Type.Number(), Type.Boolean()]))])),
+    content: Type.Optional(Type.Array(Type.String(), { minItems: 1, description: 'An X program (argv) shown on the guest display instead of a scene.' })),
+    timeout: Type.Optional(Duration),
+  },
+  { additionalProperties: false },
+);
+export type RawSpiceWorkload = Static<typeof SpiceWorkloadSchema>;
 
-/** The emulated network of the relay: the stream's parameters, as this workload documents them. */
-const NET = NET_PARAMS.filter((p) => ['net_rate', 'net_delay', 'net_jitter', 'net_loss'].includes(p.name)).map((p) => (p.name === 'net_loss' ? { ...p, doc: 'packet loss, percent: over TCP a loss costs a retransmission timeout' } : p));
-
-export const SPICE_PARAM_DECLS: readonly ParamDecl[] = [
-  { name: 'spice_codec', type: 'enum', values: SPICE_CODECS, default: 'spice:mjpeg', doc: "the server's video codec (SpiceVideoCodecs)", role: 'guest' },
-  { name: 'streaming', type: 'enum', values: STREAMING_MODES, default: 'filter', doc: 'video streaming mode (SpiceStreamingVideo)', role: 'guest' },
-  { name: 'image_compression', type: 'enum', values: IMAGE_COMPRESSIONS, doc: 'image compression (SpiceImageCompression); absent: the server default', role: 'guest' },
-  { name: 'jpeg_wan', type: 'enum', values: WAN_MODES, doc: 'JPEG compression over WAN (SpiceJpegWanCompression)', role: 'guest' },
-  { name: 'zlib_wan', type: 'enum', values: WAN_MODES, doc: 'zlib-glz compression over WAN (SpiceZlibGlzWanCompression)', role: 'guest' },
-  { name: 'deferred_fps', type: 'integer', unit: 'fps', range: [1, 240], doc: 'deferred frames per second (SpiceDeferredFPS); absent: off', role: 'guest' },
-  { ...SHARED_SCENE_PARAMS.resolution, doc: `WxH of the guest display: a mode the spiceqxl driver knows (${SPICE_MODES.join(', ')})` },
-  { name: 'fps', type: 'number', unit: 'fps', range: [1, 240], default: 30, doc: 'frame rate of the scene shown on the guest display', role: 'guest' },
-  { ...SHARED_SCENE_PARAMS.scene, doc: 'synthetic content shown on the guest display' },
-  { name: 'window', type: 'boolean', default: false, doc: 'true: the scene in a window of half the screen, false: full screen', role: 'guest' },
-  { name: 'video', type: 'path', doc: 'a video file played on the guest display instead of a scene', role: 'guest' },
-  ...NET,
-];
+/** A real SPICE session per point. */
+export interface SpiceWorkload {
+  type: 'spice';
+  defaults: Record<string, ParamValue>;
+  content?: string[];
+  timeoutS?: number;
+}
 
 const m = (name: string, unit: string | undefined, better: MetricDecl['better'], role: string, doc: string): MetricDecl => ({ name, ...(unit ? { unit } : {}), better, role, kind: 'summary', view: 'points', doc });
 const frame = (name: string, unit: string | undefined, doc: string, better: MetricDecl['better'] = 'none'): MetricDecl => ({ name, ...(unit ? { unit } : {}), better, role: 'all', kind: 'frame', view: 'frames', doc });
@@ -102,4 +103,16 @@ export const SPICE_DECL: WorkloadDecl = {
     { from: 'server.target_bitrate_kbps', to: 'server.target_bitrate', factor: 1000 },
     { from: 'server.target_bitrate_kbps.min', to: 'server.target_bitrate.min', factor: 1000 },
   ],
+};
+
+export const SPICE_WORKLOAD: WorkloadDef<SpiceWorkload> = {
+  ...SPICE_DECL,
+  schema: SpiceWorkloadSchema,
+  resolve(ctx, raw) {
+    const w = raw as RawSpiceWorkload;
+    return { type: 'spice', defaults: pickDefaults(w, SPICE_PARAMS), ...(w.content ? { content: w.content } : {}), ...(w.timeout !== undefined ? { timeoutS: seconds(ctx, ['workload', 'timeout'], w.timeout, 0) } : {}) };
+  },
+  checkPlan(ctx, w, plan) {
+    checkParamValues(ctx, w.defaults, plan, SPICE_PARAMS, spiceSettings, []);
+  },
 };

@@ -3,7 +3,7 @@
  * summary figures the engine computes from their samples (src/engine/recorder.ts) and the
  * sample names of each probe (src/record/probes), as `samples.name` holds them.
  */
-import type { MetricDecl } from '../declare.ts';
+import type { MetricDecl } from './declare.ts';
 
 const sum = (name: string, unit: string | undefined, better: MetricDecl['better'], doc: string): MetricDecl => ({ name, ...(unit ? { unit } : {}), better, role: '<role>', kind: 'summary', view: 'points', doc });
 const sample = (name: string, unit: string | undefined, doc: string, better: MetricDecl['better'] = 'none'): MetricDecl => ({ name, ...(unit ? { unit } : {}), better, role: '<role>', kind: 'series', view: 'samples', doc });

@@ -1,35 +1,19 @@
 /**
- * The registry of workload definitions config resolves with, and the recording metrics they
- * share. It starts with the built-in workloads' definitions; whoever assembles the program (the
- * workload modules' registry, src/workloads/index.ts) hands it the others with registerWorkloadDef,
- * so config never lists or branches on a workload of its own accord.
- *
- * Why the built-in definitions still live here (config), not in src/workloads/<name>/declare.ts
- * beside their runners, and why this registry seeds them itself instead of being handed them:
- * - the pipeline (src/stream, below the workloads) reads StreamSettings, typed by the stream
- *   declaration's parameters (stream-settings.ts from STREAM_PARAM_DECLS); spice's settings and
- *   the benchmark file's JSON Schema (schema.ts) likewise; that data must stay at or below config;
- * - config's own callers that no top assembles (loadBenchmark in config's and the store's tests,
- *   the store upgrading old records, the server's routes, bench/) read this registry directly:
- *   handing it down means loadBenchmark / resolveBenchmark and the store taking a registry
- *   argument, the next step of issue 20 item 1.
- * Everything above config asks this registry (workloadDecl, declaredRoles, placement,
- * declaredFrameStages, renamedMetrics), never a built-in's module, except a workload's own
- * runner and `streambench stream`, the pipeline's command, which read the stream declaration.
+ * The registry of workload definitions config resolves with, and the recording metrics every
+ * workload shares. Config lists no workload of its own: it starts empty, and whoever assembles
+ * the program hands it the definitions (the workload modules' registry, src/workloads/index.ts,
+ * registers the built-ins and any other with registerWorkloadDef; the CLI, the library entry
+ * point and the tests import that registry). Everything in config and above asks this registry
+ * (workloadDecl, declaredRoles, placement, declaredFrameStages, renamedMetrics), never a
+ * workload's module.
  */
-import type { ExecutorPlacement, FrameStageDecl, MetricDecl, MetricRename, ParamDecl, PlacingExecutor } from '../declare.ts';
-import type { WorkloadDef } from '../workload-def.ts';
-import { COMMAND_WORKLOAD } from './command-resolve.ts';
-import { RECORDING_METRICS } from './recording.ts';
-import { SPICE_WORKLOAD } from './spice-resolve.ts';
-import { STREAM_WORKLOAD } from './stream-resolve.ts';
+import type { ExecutorPlacement, FrameStageDecl, MetricDecl, MetricRename, ParamDecl, PlacingExecutor } from './declare.ts';
+import type { WorkloadDef } from './workload-def.ts';
+import { RECORDING_METRICS } from './recording-metrics.ts';
 
 export { RECORDING_METRICS };
 
-/** The definitions of the workload types this version ships. */
-export const WORKLOAD_DECLS: Readonly<Record<string, WorkloadDef>> = { stream: STREAM_WORKLOAD, spice: SPICE_WORKLOAD, command: COMMAND_WORKLOAD };
-
-const registry = new Map<string, WorkloadDef>(Object.entries(WORKLOAD_DECLS));
+const registry = new Map<string, WorkloadDef>();
 
 /** Adds a workload's definition (or replaces the one of its type): from then on benchmark files may name it. */
 export function registerWorkloadDef(d: WorkloadDef): void {
