@@ -10,8 +10,6 @@ import { findMetric } from '../src/config/declare.ts';
 import { loadBenchmark } from '../src/config/load.ts';
 import { RECORDING_METRICS } from '../src/config/registry.ts';
 import { BUILTIN_WORKLOADS } from '../src/workloads/index.ts';
-
-const WORKLOAD_DECLS = Object.fromEntries(BUILTIN_WORKLOADS.map((m) => [m.def.type, m.def]));
 import { runBenchmark } from '../src/engine/engine.ts';
 import { undeclaredMetrics, type Catalog } from '../src/store/catalog.ts';
 import { openSetDatabase } from '../src/store/database.ts';
@@ -19,6 +17,8 @@ import { ResultSet } from '../src/store/resultset.ts';
 import { parseClientLog, parseServerLog } from '../src/workloads/spice/logs.ts';
 import { csvFields } from './helpers/csv.ts';
 import { runCli } from './helpers/cli.ts';
+
+const WORKLOAD_DECLS = Object.fromEntries(BUILTIN_WORKLOADS.map((m) => [m.def.type, m.def]));
 
 const root = new URL('..', import.meta.url).pathname;
 const FIXTURES = join(root, 'test/fixtures/sets');

@@ -14,12 +14,12 @@ import { planRuns } from '../src/config/matrix.ts';
 import { settingsFromJson, streamSettings } from '../src/config/stream-settings.ts';
 import { RECORDING_METRICS, renamedMetrics } from '../src/config/registry.ts';
 import { BUILTIN_WORKLOADS } from '../src/workloads/index.ts';
-
-const WORKLOAD_DECLS = Object.fromEntries(BUILTIN_WORKLOADS.map((m) => [m.def.type, m.def]));
 import { jsonSchema } from '../src/config/schema.ts';
 import { pointTyping } from '../src/config/resolve.ts';
 import { upgradeRecord, type PointRecord } from '../src/store/records.ts';
 import { docSections, docText, root } from './helpers/docs.ts';
+
+const WORKLOAD_DECLS = Object.fromEntries(BUILTIN_WORKLOADS.map((m) => [m.def.type, m.def]));
 
 const CLI = join(root, 'bin/streambench.js');
 
@@ -271,4 +271,25 @@ test("the file's params: section and the rules' unit/better are checked at their
   );
   assert.deepEqual(pointTyping(described, { crf: 23 }), { typed: { crf: 23 }, declared: { params: { crf: { name: 'crf', type: 'integer', unit: 'CRF', doc: "x264's CRF", role: 'all', source: 'file' } }, metrics: described.metrics } });
   rmSync(dir, { recursive: true, force: true });
+});
+
+test("each built-in workload's needs are what scripts/setup.sh installs, and validate lists them, saying which this machine lacks", () => {
+  const setup = docText('scripts/setup.sh');
+  for (const m of BUILTIN_WORKLOADS)
+    for (const n of m.def.needs) {
+      assert.ok(n.debian !== undefined, `${m.def.type}: ${n.what} names its Debian package`);
+      assert.ok(setup.includes(`[${n.check}]=${n.debian}`), `${m.def.type}: scripts/setup.sh installs ${n.debian} when ${n.check} is missing`);
+    }
+  const dir = mkdtempSync(join(tmpdir(), 'sb-needs-'));
+  const file = join(dir, 'b.yaml');
+  writeFileSync(file, 'name: needs\nworkload: {type: stream}\nmatrix: {codec: h264}\n');
+  // A PATH without ffmpeg: the stream workload's one need is missing here.
+  const r = spawnSync(process.execPath, [join(root, 'bin/streambench.js'), 'validate', file], { encoding: 'utf8', env: { ...process.env, PATH: dir } });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /needs on the machines of its roles[^\n]*\n {4}ffmpeg and its libraries[^\n]*: NOT FOUND on this machine \(ffmpeg\); on Debian: apt-get install ffmpeg/);
+  assert.match(r.stderr, /^warning: ffmpeg and its libraries .*not found on this machine, where the local executor would run the points/m);
+  const here = spawnSync(process.execPath, [join(root, 'bin/streambench.js'), 'validate', file], { encoding: 'utf8' });
+  assert.match(here.stdout, /ffmpeg and its libraries[^\n]*: found \(/);
+  assert.equal(here.stderr, '');
+  rmSync(dir, { recursive: true });
 });

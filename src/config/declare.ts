@@ -135,6 +135,16 @@ export interface MetricRename {
   factor?: number;
 }
 
+/** Something a workload's points need installed on the machines of its roles. */
+export interface NeedDecl {
+  /** What it is, for messages and docs. */
+  what: string;
+  /** What shows it is there: a program looked up on PATH, or an absolute path of a file. */
+  check: string;
+  /** The Debian package that provides it (scripts/setup.sh installs the same when missing). */
+  debian?: string;
+}
+
 /** A workload's declaration: the module src/workloads/<type>/declare.ts exports one. */
 export interface WorkloadDecl {
   type: string;
@@ -148,8 +158,8 @@ export interface WorkloadDecl {
   processLabels: readonly string[];
   /** Per executor that places roles on machines: how it places this workload's, or why it cannot. */
   executors: Readonly<Record<PlacingExecutor, ExecutorPlacement>>;
-  /** Programs its points start that must be installed on the machines of its roles (one line each, for messages and docs). */
-  needs: readonly string[];
+  /** What its points need installed on the machines of its roles: `validate` says which this machine lacks. */
+  needs: readonly NeedDecl[];
   /** The stages its frames (frames.parquet) pass, in order, whose times add up to the latency; absent: its points record no frames. */
   frameStages?: readonly FrameStageDecl[];
   /**

@@ -3,6 +3,8 @@ import { InputError } from '../../base/errors.ts';
 import { DEFAULT_MAX_RUNS, describeSeconds, MAX_DEPTH, MAX_FILE_BYTES, MAX_FILE_VALUES, MAX_RANGE_VALUES, MAX_RETRIES, MAX_SEED, MAX_TIME_S, MIN_INTERVAL_S, PROBLEMS_SHOWN } from '../../config/limits.ts';
 import { loadBenchmark, parseAssignment } from '../../config/load.ts';
 import { countRuns } from '../../config/matrix.ts';
+import { describeNeeds, findNeeds } from '../../config/needs.ts';
+import { workloadDecl } from '../../config/registry.ts';
 import { show } from '../../config/show.ts';
 import { MAX_STREAM_MS } from '../../config/stream-settings.ts';
 import { helpText, parseCommand, positiveIntOption, type CommandSpec } from '../args.ts';
@@ -28,6 +30,10 @@ export const validateSpec = {
     '',
     `Every problem is counted; the first ${PROBLEMS_SHOWN} are printed, one line each (file:line:column,`,
     'what is wrong, and a hint line where there is one).',
+    "What the workload's points need installed (its declaration's `needs`) is looked up on this",
+    'machine and listed: found, or NOT FOUND with the Debian package. With the local executor a',
+    'missing one is also a warning on stderr (its points would fail here); the exit code stays 0,',
+    'since another machine may run them.',
     'Exit codes: 0 valid, 2 invalid input.',
   ].join('\n'),
   options: { set: { type: 'string', multiple: true }, 'max-runs': { type: 'string' } },
@@ -55,5 +61,12 @@ export async function validateCommand(argv: string[], out: NodeJS.WritableStream
     out.write(`  ${axis.name}: ${shown.join(', ')}${axis.values.length > VALUES_SHOWN ? `, ... (${axis.values.length} values)` : ''}\n`);
   }
   out.write(`  ${count.points} point(s) x ${b.repeat} repetition(s) = ${count.runs} run(s)\n`);
+  const found = findNeeds(workloadDecl(b.workload.type)?.needs ?? []);
+  if (found.length > 0) {
+    out.write(`  needs on the machines of its roles (looked up on this one):\n`);
+    for (const line of describeNeeds(found)) out.write(`    ${line}\n`);
+  }
+  const missing = found.filter((f) => f.at === undefined);
+  if (missing.length > 0 && (b.executor?.type ?? 'local') === 'local') process.stderr.write(`warning: ${missing.map((m) => m.need.what).join('; ')}: not found on this machine, where the local executor would run the points (they would fail)\n`);
   return 0;
 }

@@ -92,7 +92,12 @@ export const SPICE_DECL: WorkloadDecl = {
     agents: { refused: "the spice workload cannot run under the agents executor (only stream places its roles on the agents' machines)" },
     slurm: { refused: "the spice workload cannot run under the slurm executor yet (its roles are not placed on a job's nodes)", hint: 'run it with the local executor' },
   },
-  needs: ['Xorg with the spiceqxl driver', 'Xvfb', 'remote-viewer', 'ffmpeg'],
+  needs: [
+    { what: 'Xorg with the spiceqxl driver (the SPICE server)', check: '/usr/lib/xorg/modules/drivers/spiceqxl_drv.so', debian: 'xserver-xspice' },
+    { what: 'Xvfb (the virtual screen of the client)', check: 'Xvfb', debian: 'xvfb' },
+    { what: 'remote-viewer (the SPICE client)', check: 'remote-viewer', debian: 'virt-viewer' },
+    { what: 'ffmpeg (grabbing and measuring the screens)', check: 'ffmpeg', debian: 'ffmpeg' },
+  ],
   headline: ['codec.match', 'client.fps', 'client.fps_screen', 'client.bitrate', 'client.video_margin.p50', 'guest.cpu_pct', 'host.cpu_pct', 'client.cpu_pct', 'player.cpu_pct'],
   // Written out, not derived from `roles` or `processLabels`: these are the names old records hold.
   renamed: [

@@ -162,7 +162,7 @@ export const STREAM_DECL: WorkloadDecl = {
       needsRecording: 'the stream workload under the slurm executor needs recording: its roles run on three nodes, and the recording agents measure their clocks (without them, latency would mix three clocks)',
     },
   },
-  needs: ['ffmpeg (the Debian package: libx264, libx265, libvpx, SVT-AV1, MJPEG)'],
+  needs: [{ what: 'ffmpeg and its libraries (libx264, libx265, libvpx, SVT-AV1, MJPEG)', check: 'ffmpeg', debian: 'ffmpeg' }],
   frameStages: FRAME_STAGES,
   // Written out, not derived from `roles`: these are the names old records hold.
   renamed: [

@@ -5,28 +5,10 @@
  * most every 5 s).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import { monoMs } from '../../../base/clock.ts';
+import { which } from '../../../base/which.ts';
 
-/** The full path of `cmd` as PATH would resolve it (or `cmd` itself when it holds a '/'), or undefined when there is no such executable. */
-export function which(cmd: string, path = process.env['PATH'] ?? ''): string | undefined {
-  const candidates = cmd.includes('/')
-    ? [cmd]
-    : path
-        .split(delimiter)
-        .filter(Boolean)
-        .map((d) => join(d, cmd));
-  for (const c of candidates) {
-    try {
-      accessSync(c, constants.X_OK);
-      return c;
-    } catch {
-      // not here (or not executable): try the next PATH entry
-    }
-  }
-  return undefined;
-}
+export { which };
 
 /** Options of the tool-running GPU probes. */
 export interface ToolProbeOptions {
