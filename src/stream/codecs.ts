@@ -132,6 +132,8 @@ export class VideoEncoder {
   private reopenPending = false;
   /** libvpx: the previous frame's timestamp as given to `encode` (ms): where the next frame's interval starts. */
   private lastPtsMs: number | undefined;
+  /** mjpeg: the previous frame's pts in frame intervals. */
+  private lastPts: number | undefined;
   /** libvpx: the caller's timestamp (rounded ms) of each frame in the encoder, by the pts the encoder was given. */
   private readonly callerPts = new Map<bigint, number>();
 
@@ -152,7 +154,10 @@ export class VideoEncoder {
     ctx.width = c.width;
     ctx.height = c.height;
     ctx.pixelFormat = SPECS[c.codec].pixFmt as never;
-    ctx.timeBase = new Rational(1, 1000);
+    // MJPEG's rate control (FFmpeg's mpegvideo) reads the frame rate off the time base: at 1/1000
+    // it budgets a thousandth of a second's bits per frame and stays at its coarsest quantiser
+    // whatever the target (measured: the same bytes at 2, 8 and 30 Mbit/s). It gets 1/fps.
+    ctx.timeBase = c.codec === 'mjpeg' ? new Rational(1000, Math.round(c.fps * 1000)) : new Rational(1, 1000);
     ctx.framerate = new Rational(Math.round(c.fps * 1000), 1000);
     ctx.gopSize = c.gop;
     ctx.maxBFrames = 0;
@@ -251,6 +256,12 @@ export class VideoEncoder {
       f.pts = BigInt(start);
       f.duration = BigInt(Math.max(1, end - start));
       this.callerPts.set(f.pts, end);
+    } else if (this.config.codec === 'mjpeg') {
+      // In frame intervals (its time base is 1/fps), strictly increasing as the encoder demands.
+      const pts = Math.max((this.lastPts ?? -1) + 1, Math.round((ptsMs * this.config.fps) / 1000));
+      this.lastPts = pts;
+      f.pts = BigInt(pts);
+      this.callerPts.set(f.pts, Math.round(ptsMs));
     } else {
       f.pts = BigInt(Math.round(ptsMs));
     }
