@@ -23,6 +23,8 @@ export const SCENE_MIN = { width: 160, height: 120 } as const;
 export const SOURCE_MIN = { width: 16, height: 16 } as const;
 /** The most film grain the scenes draw (src/stream/scenes/; a test keeps both equal). */
 export const MAX_GRAIN = 50;
+/** The smallest size a live resolution change may ask: every encoder here opens at it (SVT-AV1's floor is 64x64). */
+export const LIVE_RESOLUTION_MIN = { width: 64, height: 64 } as const;
 /** The largest frame: 8K UHD. */
 export const FRAME_MAX = { width: 7680, height: 4320 } as const;
 /** The longest delay, jitter, queue or lateness the relay and the client take, in ms. */

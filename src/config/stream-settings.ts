@@ -10,7 +10,7 @@ import { quoted } from './show.ts';
 import { FRAME_MAX, SCENE_MIN, STREAM_PARAM_DECLS, type CodecName, type RateControl, type Transport } from './stream-params.ts';
 
 export { SettingError } from './declare.ts';
-export { CODECS, FRAME_MAX, MAX_GRAIN, MAX_STREAM_MS, RATE_CONTROLS, SCENE_MIN, SCENES, TRANSPORTS, type CodecName, type RateControl, type Transport } from './stream-params.ts';
+export { CODECS, FRAME_MAX, LIVE_RESOLUTION_MIN, MAX_GRAIN, MAX_STREAM_MS, RATE_CONTROLS, SCENE_MIN, SCENES, TRANSPORTS, type CodecName, type RateControl, type Transport } from './stream-params.ts';
 
 /** x264's and x265's preset names. */
 export const X26X_PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow', 'placebo'] as const;

@@ -13,6 +13,8 @@ import { environmentError, writeJsonAtomic } from '../base/fs-atomic.ts';
 import { VideoDecoder } from './codecs.ts';
 import { allocFrame, type YuvFrame } from './frame.ts';
 import { PSNR_CAP, psnrY, ssimY } from './quality.ts';
+import { FrameScaler } from './scale.ts';
+import { CLIENT_SCALE } from './scalers.ts';
 import { RoleTimeline } from './timeline.ts';
 import { agentEvents, cpuAffinity, nanToNull, processCpuS, type ClientFrame, type RoleReport } from './report.ts';
 import type { StreamSettings } from '../config/stream-settings.ts';
@@ -60,6 +62,9 @@ export async function runClient(o: ClientOptions): Promise<void> {
   let lastSeq = -1;
   let lastShown: ClientFrame | undefined;
   let chain: Promise<void> = Promise.resolve();
+  // Decoded pictures smaller than the configured size (a live resolution change), and their scaler.
+  let small: YuvFrame | undefined;
+  let upscale: FrameScaler | undefined;
 
   /** Hands a complete frame to the decoder, in arrival order; decoding is serialised. */
   const complete = (h: FrameHeader, payload: Buffer, recvFirst: number, recvEnd: number) => {
@@ -80,8 +85,22 @@ export async function runClient(o: ClientOptions): Promise<void> {
     if (h.key) needKey = false;
     chain = chain.then(async () => {
       f.decStart = monoMs();
-      const ok = await decoder.decode(payload, out);
+      const ok = await decoder.decode(payload, out, (w, h) => (small?.width === w && small.height === h ? small : (small = allocFrame(w, h))));
+      // A picture of a live-changed size is scaled back to the configured size: the display and
+      // the quality measurement see one size throughout. The scaling counts in the decode stage.
+      const got = decoder.written;
+      if (ok && got && got !== out) {
+        if (!upscale?.fits(got, out)) {
+          upscale?.close();
+          upscale = new FrameScaler(got, out, CLIENT_SCALE);
+        }
+        upscale.scale(got, out);
+      }
       f.decEnd = monoMs();
+      if (ok && got) {
+        f.width = got.width;
+        f.height = got.height;
+      }
       // Written after the decode, so the write delays no stage of this frame.
       bitstream?.add(h, payload);
       if (!ok) {
@@ -143,6 +162,7 @@ export async function runClient(o: ClientOptions): Promise<void> {
   // Before the quality measurement: its CPU is the harness's, not the client's streaming.
   const tl = timeline.stop();
   decoder.close();
+  upscale?.close();
   if (dump) {
     closeSync(dump.yuv);
     closeSync(dump.txt);

@@ -46,6 +46,9 @@ export interface EncodedPacket {
   ptsMs: number;
 }
 
+/** How a live change reached the encoder: taken by the open encoder, or by reopening it (with a keyframe). */
+export type LiveChange = 'live' | 'reopened';
+
 interface CodecSpec {
   encoder: string;
   decoder: string | number;
@@ -194,10 +197,12 @@ export class VideoEncoder {
   }
 
   /**
-   * Changes the target bitrate while streaming. x264 applies it to the open encoder; the others
-   * are reopened, which costs a keyframe (the returned string says which happened).
+   * Changes the target bitrate while streaming. x264 takes it in the open encoder (FFmpeg's
+   * libx264 reconfigures it); x265, libvpx, SVT-AV1 and MJPEG keep the rate they were opened
+   * with (measured through node-av: a changed target left their output where it was), so they are
+   * reopened before the next frame, which is then a keyframe. Returns which happened.
    */
-  setBitrate(bps: number): 'live' | 'reopened' {
+  setBitrate(bps: number): LiveChange {
     this.config.bitrateBps = bps;
     if (SPECS[this.config.codec].liveBitrate && this.config.rateControl !== 'crf') {
       const b = BigInt(bps);
@@ -215,16 +220,41 @@ export class VideoEncoder {
     return 'reopened';
   }
 
-  /** Frame-rate changes only move the capture clock; the encoder runs on millisecond timestamps. */
-  setFps(fps: number): void {
+  /**
+   * Changes the frame rate. libvpx budgets each frame by its timestamps (see encode), so it goes
+   * on as it is; x264, x265, SVT-AV1 and MJPEG budget a frame as bitrate / the frame rate they
+   * were opened with (measured: at half the rate they gave 0.42-0.46 of the target in bits/s),
+   * so they are reopened with the new rate, the next frame a keyframe.
+   */
+  setFps(fps: number): LiveChange {
     this.config.fps = fps;
+    if (isLibvpx(this.config.codec)) return 'live';
+    this.reopenPending = true;
+    return 'reopened';
+  }
+
+  /** Changes the size frames are encoded at: every codec is reopened at it, the next frame a keyframe. */
+  setResolution(width: number, height: number): LiveChange {
+    if (width === this.config.width && height === this.config.height) return 'live';
+    this.config.width = width;
+    this.config.height = height;
+    this.scratch = Buffer.alloc((width * height * 3) / 2);
+    this.reopenPending = true;
+    return 'reopened';
+  }
+
+  /** Whether the next `encode` reopens the encoder (a change asked for it): its frame is then a keyframe. */
+  get reopening(): boolean {
+    return this.reopenPending;
   }
 
   /** Encodes one frame; `forceKey` asks for a keyframe (after loss, on a client's request). */
   async encode(src: YuvFrame, ptsMs: number, forceKey = false): Promise<EncodedPacket[]> {
+    if (src.width !== this.config.width || src.height !== this.config.height) throw new Error(`frame is ${src.width}x${src.height}, the encoder is at ${this.config.width}x${this.config.height}`);
     if (this.reopenPending) {
       this.ctx.freeContext();
       this.callerPts.clear();
+      this.lastPts = undefined;
       this.open();
       this.reopenPending = false;
       forceKey = true;
@@ -314,6 +344,8 @@ export class VideoDecoder {
   private readonly ctx = new CodecContext();
   private readonly packet = new Packet();
   private readonly frame = new Frame();
+  /** The frame the last successful `decode` wrote to. */
+  written: YuvFrame | undefined;
 
   constructor(readonly codec: CodecName) {
     const spec = SPECS[codec];
@@ -329,8 +361,12 @@ export class VideoDecoder {
     this.frame.alloc();
   }
 
-  /** Decodes one packet into `out` (allocated to the picture's size when needed); false when no frame came out. */
-  async decode(data: Buffer, out: YuvFrame): Promise<boolean> {
+  /**
+   * Decodes one packet into `out`; false when no frame came out. A picture of another size than
+   * `out` (the stream's size changed) is written to `resized(width, height)` instead, a frame
+   * of that size the caller supplies; the frame written to is returned in `written`.
+   */
+  async decode(data: Buffer, out: YuvFrame, resized?: (width: number, height: number) => YuvFrame): Promise<boolean> {
     this.packet.data = data;
     const sent = await this.ctx.sendPacket(this.packet);
     this.packet.unref();
@@ -340,7 +376,10 @@ export class VideoDecoder {
     for (;;) {
       const r = await this.ctx.receiveFrame(this.frame);
       if (r < 0) break;
-      copyOut(this.frame, out);
+      const f = this.frame;
+      const target = (f.width === out.width && f.height === out.height) || !resized ? out : resized(f.width, f.height);
+      copyOut(f, target);
+      this.written = target;
       this.frame.unref();
       got = true;
     }

@@ -9,14 +9,16 @@ import { createSocket, type RemoteInfo } from 'node:dgram';
 import { createInterface } from 'node:readline';
 import { monoMs } from '../base/clock.ts';
 import { writeJsonAtomic } from '../base/fs-atomic.ts';
-import { VideoEncoder } from './codecs.ts';
-import { allocFrame } from './frame.ts';
+import { VideoEncoder, type LiveChange } from './codecs.ts';
+import { allocFrame, type YuvFrame } from './frame.ts';
+import { FrameScaler } from './scale.ts';
+import { GUEST_SCALE, scalerName } from './scalers.ts';
 import { agentEvents, cpuAffinity, nanToNull, processCpuS, type ControlRecord, type GuestFrame, type RoleReport } from './report.ts';
 import { RoleTimeline } from './timeline.ts';
 import type { StreamSettings } from '../config/stream-settings.ts';
 import { openSource } from './source.ts';
 import type { EventPoster } from '../record/event-poster.ts';
-import { MSG_CONTROL, MSG_END, MSG_HELLO, parseControl, parseDatagram, stampTcpSendTime, stampUdpSendTime, TcpDeframer, tcpFrameMessage, tcpJsonMessage, udpFragments, udpJsonDatagram, type ControlMessage, type FrameHeader } from './wire.ts';
+import { MSG_CONTROL, MSG_END, MSG_HELLO, parseControl, parseDatagram, parseLiveResolution, stampTcpSendTime, stampUdpSendTime, TcpDeframer, tcpFrameMessage, tcpJsonMessage, udpFragments, udpJsonDatagram, type ControlMessage, type FrameHeader } from './wire.ts';
 
 export interface GuestOptions {
   settings: StreamSettings;
@@ -55,38 +57,89 @@ export async function runGuest(o: GuestOptions): Promise<void> {
   const counters = { skipped_busy: 0, skipped_congested: 0, keyframes_requested: 0, writes_queued: 0 };
   let fps = s.fps;
   let forceKey = false;
+  // A live resolution change: the source is still rendered at the configured size and scaled
+  // down to the size encoded at (GUEST_SCALE), so the client can scale back and compare.
+  let encSize = { width: s.width, height: s.height };
+  let scaled: { frame: YuvFrame; scaler: FrameScaler } | undefined;
+  // Decisions taken but not yet given to the encoder: that happens between two frames, never
+  // while one is being encoded (the encoder runs off the main thread), and the frame encoded
+  // next is the first one encoded with them.
+  let pending: { c: ControlMessage; rec: ControlRecord }[] = [];
 
   const applyControl = (c: ControlMessage, from: string) => {
     const rec: ControlRecord = { t: monoMs(), from: c.from ?? from };
-    if (c.bitrate !== undefined) {
-      rec.bitrate = c.bitrate;
-      rec.applied = encoder.setBitrate(c.bitrate);
-    }
-    if (c.fps !== undefined) {
-      fps = c.fps;
-      encoder.setFps(c.fps);
-      rec.fps = c.fps;
+    if (c.bitrate !== undefined) rec.bitrate = c.bitrate;
+    if (c.fps !== undefined) rec.fps = c.fps;
+    if (c.resolution !== undefined) {
+      const r = parseLiveResolution(c.resolution);
+      if (r.width > s.width || r.height > s.height) {
+        rejectControl(rec, `resolution ${c.resolution} is larger than the configured ${s.width}x${s.height}: a live change only scales down`);
+        return;
+      }
+      rec.resolution = c.resolution;
+      rec.scaler = scalerName(GUEST_SCALE);
     }
     if (c.keyframe) {
       forceKey = true;
       rec.keyframe = true;
       counters.keyframes_requested++;
     }
+    // The capture clock follows at its next tick; the encoder at its next frame.
+    if (c.fps !== undefined) fps = c.fps;
     controls.push(rec);
+    if (c.bitrate !== undefined || c.fps !== undefined || c.resolution !== undefined) pending.push({ c, rec });
+  };
+  const rejectControl = (rec: ControlRecord, why: string) => {
+    rec.rejected = why;
+    controls.push(rec);
+    process.stderr.write(`guest: control from ${rec.from} rejected: ${why}\n`);
+  };
+  /** A control as received (stdin, the client): checked here, and when it is wrong, recorded as rejected; the stream goes on. */
+  const receiveControl = (raw: unknown, from: string) => {
+    try {
+      applyControl(parseControl(raw), from);
+    } catch (e) {
+      const who = raw !== null && typeof raw === 'object' && typeof (raw as { from?: unknown }).from === 'string' ? (raw as { from: string }).from : from;
+      rejectControl({ t: monoMs(), from: who }, errorMessage(e));
+    }
+  };
+  /** Gives the pending decisions to the encoder before frame `number`; returns their records, to stamp once it is encoded. */
+  const applyPending = (): ControlRecord[] => {
+    const now = pending;
+    pending = [];
+    for (const { c, rec } of now) {
+      const how: LiveChange[] = [];
+      if (c.bitrate !== undefined) how.push(encoder.setBitrate(c.bitrate));
+      if (c.fps !== undefined) how.push(encoder.setFps(c.fps));
+      if (c.resolution !== undefined) {
+        const r = parseLiveResolution(c.resolution);
+        how.push(encoder.setResolution(r.width, r.height));
+        if (r.width !== encSize.width || r.height !== encSize.height) {
+          scaled?.scaler.close();
+          encSize = r;
+          scaled = r.width === s.width && r.height === s.height ? undefined : { frame: allocFrame(r.width, r.height), scaler: new FrameScaler({ width: s.width, height: s.height }, r, GUEST_SCALE) };
+        }
+      }
+      rec.applied = how.includes('reopened') ? 'reopened' : 'live';
+    }
+    return now.map((x) => x.rec);
   };
 
   // Control lines on stdin: how a script (or the engine's schedule) steers a running stream.
   const stdin = createInterface({ input: process.stdin });
   stdin.on('line', (line) => {
     if (line.trim() === '') return;
+    let v: unknown;
     try {
-      applyControl(parseControl(JSON.parse(line)), 'stdin');
+      v = JSON.parse(line);
     } catch (e) {
-      process.stderr.write(`guest: ignored control line: ${errorMessage(e)}\n`);
+      rejectControl({ t: monoMs(), from: 'stdin' }, `not JSON: ${errorMessage(e)}`);
+      return;
     }
+    receiveControl(v, 'stdin');
   });
 
-  const sender = await (s.transport === 'tcp' ? tcpSender(o, applyControl, counters) : udpSender(o, applyControl));
+  const sender = await (s.transport === 'tcp' ? tcpSender(o, receiveControl, counters) : udpSender(o, receiveControl));
   const cpu0 = process.cpuUsage();
   const startMs = monoMs();
   const endAt = startMs + (s.warmupS + s.durationS) * 1000;
@@ -96,7 +149,7 @@ export async function runGuest(o: GuestOptions): Promise<void> {
   timeline.start();
   // A sample right at the window's start and end, so the guest's own CPU there is read, not interpolated.
   for (const at of [s.warmupS * 1000, (s.warmupS + s.durationS) * 1000]) setTimeout(() => timeline.mark(), at).unref();
-  for (const c of o.schedule ?? []) setTimeout(() => applyControl(c, 'schedule'), c.atS * 1000).unref();
+  for (const c of o.schedule ?? []) setTimeout(() => receiveControl(c, 'schedule'), c.atS * 1000).unref();
 
   // The capture clock: tick n is due at the previous due time + one frame interval, so a
   // frame-rate change takes effect from the next tick and late ticks do not drift the clock.
@@ -141,17 +194,25 @@ export async function runGuest(o: GuestOptions): Promise<void> {
   });
 
   async function captureEncodeSend(number: number, dueMs: number): Promise<void> {
+    const decided = applyPending();
     const captureStart = monoMs();
     source.render(number, frame);
     const captureEnd = monoMs();
     const key = forceKey;
     forceKey = false;
-    const packets = await encoder.encode(frame, captureStart - startMs, key);
+    // The scaling down counts in the encode stage: it is part of what a smaller size costs.
+    if (scaled) scaled.scaler.scale(frame, scaled.frame);
+    const size = encSize;
+    const packets = await encoder.encode(scaled?.frame ?? frame, captureStart - startMs, key);
     const encEnd = monoMs();
+    for (const rec of decided) {
+      rec.encodedFrame = number;
+      rec.encodedMs = encEnd;
+    }
     for (const p of packets) {
       const sendStart = monoMs();
       const sendEnd = await sender.send({ frame: number, seq: seq++, key: p.key, captureMs: captureStart }, p.data);
-      frames.push({ frame: number, due: dueMs, captureStart, captureEnd, encStart: captureEnd, encEnd, sendStart, sendEnd, bytes: p.data.length, key: p.key });
+      frames.push({ frame: number, due: dueMs, captureStart, captureEnd, encStart: captureEnd, encEnd, sendStart, sendEnd, bytes: p.data.length, key: p.key, width: size.width, height: size.height });
       o.agent?.add([
         { t: captureStart, frame: number, stage: 'capture_start', role: 'guest' },
         { t: encEnd, frame: number, stage: 'enc_end', role: 'guest' },
@@ -167,13 +228,14 @@ export async function runGuest(o: GuestOptions): Promise<void> {
   await sender.end({ frames: frames.length });
   stdin.close();
   encoder.close();
+  scaled?.scaler.close();
   // Events still pending go to the agent before the report, so its CPU figure includes sending them.
   await o.agent?.close();
   const report: RoleReport = { role: 'guest', pid: process.pid, affinity: cpuAffinity(), startMs, endMs, cpuUserS: cpu.user / 1e6, cpuSystemS: cpu.system / 1e6, cpuTotalS: processCpuS(), counters, frames, controls, timeline: tl, skipped, ...agentEvents(o.agent) };
   writeJsonAtomic(o.report, JSON.parse(JSON.stringify(report, nanToNull)));
 }
 
-async function tcpSender(o: GuestOptions, onControl: (c: ControlMessage, from: string) => void, counters: { writes_queued: number }): Promise<Sender> {
+async function tcpSender(o: GuestOptions, onControl: (raw: unknown, from: string) => void, counters: { writes_queued: number }): Promise<Sender> {
   const s = o.settings;
   const server = createServer();
   await new Promise<void>((resolve, reject) => {
@@ -188,13 +250,7 @@ async function tcpSender(o: GuestOptions, onControl: (c: ControlMessage, from: s
   const deframer = new TcpDeframer();
   sock.on('data', (chunk: Buffer) => {
     for (const m of deframer.push(chunk)) {
-      if (m.type === MSG_CONTROL) {
-        try {
-          onControl(parseControl(m.value), 'client');
-        } catch (e) {
-          process.stderr.write(`guest: bad control message: ${errorMessage(e)}\n`);
-        }
-      }
+      if (m.type === MSG_CONTROL) onControl(m.value, 'client');
     }
   });
   sock.on('error', (e) => process.stderr.write(`guest: connection error: ${errorMessage(e)}\n`));
@@ -224,7 +280,7 @@ async function tcpSender(o: GuestOptions, onControl: (c: ControlMessage, from: s
   };
 }
 
-async function udpSender(o: GuestOptions, onControl: (c: ControlMessage, from: string) => void): Promise<Sender> {
+async function udpSender(o: GuestOptions, onControl: (raw: unknown, from: string) => void): Promise<Sender> {
   const s = o.settings;
   const sock = createSocket('udp4');
   await new Promise<void>((resolve, reject) => {
@@ -249,7 +305,7 @@ async function udpSender(o: GuestOptions, onControl: (c: ControlMessage, from: s
   sock.on('message', (msg) => {
     try {
       const d = parseDatagram(msg);
-      if (d.type === MSG_CONTROL) onControl(parseControl(d.value), 'client');
+      if (d.type === MSG_CONTROL) onControl(d.value, 'client');
     } catch (e) {
       process.stderr.write(`guest: bad datagram: ${errorMessage(e)}\n`);
     }

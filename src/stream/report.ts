@@ -20,6 +20,9 @@ export interface GuestFrame {
   sendEnd: number;
   bytes: number;
   key: boolean;
+  /** The size it was encoded at (a live resolution change makes it smaller than the configured one). */
+  width?: number;
+  height?: number;
 }
 
 export interface HostFrame {
@@ -50,16 +53,76 @@ export interface ClientFrame {
   ssim: number;
   /** Why it was not decoded: 'lost' (never complete), 'no-keyframe' (waiting after a loss), 'decode-error'. */
   dropped?: string;
+  /** The size it decoded at (before the scaling back to the configured size); absent when not decoded. */
+  width?: number;
+  height?: number;
 }
 
+/**
+ * One decision taken while streaming (a change of bitrate, frame rate or resolution, or a
+ * keyframe request), stamped along its way: decided (`t`, by `from`), first frame encoded with
+ * it, first frame shown with it (added by the workload from the client's record). Times are ms on
+ * the guest's monotonic clock in guest.json, on the point's clock in the point's controls.json.
+ */
 export interface ControlRecord {
+  /** When it was decided (received or scheduled). */
   t: number;
+  /** Who decided: 'schedule', 'stdin', 'client', or what the message named. */
+  from: string;
   bitrate?: number;
   fps?: number;
+  /** Size encoded at from then on, 'WxH'. */
+  resolution?: string;
   keyframe?: boolean;
-  from: string;
-  /** For bitrate: whether the open encoder took it ('live') or was reopened. */
+  /** The swscale algorithm the guest scales the source down with (a resolution change), e.g. 'swscale bicubic'. */
+  scaler?: string;
+  /** The swscale algorithm the client scales decoded pictures back to the configured size with (added by the workload). */
+  scaledBack?: string;
+  /** Whether the open encoder took it ('live') or was reopened for it, with a keyframe ('reopened'). */
   applied?: string;
+  /** Why it was refused (the stream went on without it); a refused decision has no other stamp. */
+  rejected?: string;
+  /** The first frame encoded with it: its number, and when its encoding ended. */
+  encodedFrame?: number;
+  encodedMs?: number;
+  /** The first frame shown at the client from `encodedFrame` on: its number and display time. */
+  shownFrame?: number;
+  shownMs?: number;
+}
+
+const CONTROL_FIELDS: Record<keyof ControlRecord, 'number' | 'string' | 'boolean'> = {
+  t: 'number',
+  from: 'string',
+  bitrate: 'number',
+  fps: 'number',
+  resolution: 'string',
+  keyframe: 'boolean',
+  scaler: 'string',
+  scaledBack: 'string',
+  applied: 'string',
+  rejected: 'string',
+  encodedFrame: 'number',
+  encodedMs: 'number',
+  shownFrame: 'number',
+  shownMs: 'number',
+};
+
+/** Checks one decision record where it enters (a role report, controls.json); throws saying which field is wrong. */
+export function parseControlRecord(v: unknown, where: string): ControlRecord {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error(`${where}: a control record must be an object`);
+  const o = v as Record<string, unknown>;
+  for (const [k, x] of Object.entries(o)) {
+    const want = CONTROL_FIELDS[k as keyof ControlRecord] as string | undefined;
+    if (want === undefined) throw new Error(`${where}: unknown field '${k}' in a control record`);
+    // JSON carries an unknown time as null (nanToNull): read back as NaN.
+    if (want === 'number' && x === null) {
+      o[k] = NaN;
+      continue;
+    }
+    if (typeof x !== want) throw new Error(`${where}: control field '${k}' must be a ${want}, got ${JSON.stringify(x)}`);
+  }
+  if (typeof o['t'] !== 'number' || typeof o['from'] !== 'string') throw new Error(`${where}: a control record needs t (a number) and from (a string)`);
+  return o as unknown as ControlRecord;
 }
 
 export interface RoleReport {
@@ -109,6 +172,10 @@ export function readRoleReport(path: string, role: RoleReport['role']): RoleRepo
   const r = v as RoleReport;
   if (v === null || typeof v !== 'object' || r.role !== role || !Array.isArray(r.frames) || typeof r.startMs !== 'number' || typeof r.cpuUserS !== 'number') {
     throw new Error(`${path} is not a ${role} report`);
+  }
+  if (r.controls !== undefined) {
+    if (!Array.isArray(r.controls)) throw new Error(`${path}: controls must be a list`);
+    r.controls = r.controls.map((c, i) => parseControlRecord(c, `${path}: controls[${i}]`));
   }
   return r;
 }

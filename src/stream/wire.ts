@@ -7,6 +7,8 @@
  * the MTU so that none is fragmented by IP, each carrying the frame number and its index/count.
  */
 
+import { FRAME_MAX, LIVE_RESOLUTION_MIN } from '../config/stream-settings.ts';
+
 export const MSG_FRAME = 1;
 export const MSG_CONTROL = 2;
 export const MSG_END = 3;
@@ -189,6 +191,8 @@ export function parseDatagram(d: Buffer): Datagram {
 export interface ControlMessage {
   bitrate?: number;
   fps?: number;
+  /** Size to encode at, 'WxH' (even, at most the configured resolution): the source is scaled down to it. */
+  resolution?: string;
   keyframe?: boolean;
   /** Who asked, for the record: 'client', 'schedule', 'stdin'. */
   from?: string;
@@ -207,7 +211,23 @@ export function parseControl(v: unknown): ControlMessage {
     if (typeof o['fps'] !== 'number' || !(o['fps'] > 0 && o['fps'] <= 240)) throw new Error('control fps must be in (0, 240]');
     out.fps = o['fps'];
   }
+  if (o['resolution'] !== undefined) {
+    const r = parseLiveResolution(o['resolution']);
+    out.resolution = `${r.width}x${r.height}`;
+  }
   if (o['keyframe'] !== undefined) out.keyframe = o['keyframe'] === true;
   if (typeof o['from'] === 'string') out.from = o['from'];
   return out;
+}
+
+/** A live resolution 'WxH' (or {width, height}) as numbers; throws saying what is wrong (odd, too small, too large, not WxH). */
+export function parseLiveResolution(v: unknown): { width: number; height: number } {
+  const m = typeof v === 'string' ? /^\s*(\d+)\s*[xX]\s*(\d+)\s*$/.exec(v) : null;
+  if (!m) throw new Error(`control resolution ${JSON.stringify(v)} must be 'WxH', e.g. '640x360'`);
+  const width = Number(m[1]);
+  const height = Number(m[2]);
+  if (width % 2 !== 0 || height % 2 !== 0) throw new Error(`control resolution ${width}x${height} must have an even width and height (4:2:0 chroma)`);
+  const lo = LIVE_RESOLUTION_MIN;
+  if (width < lo.width || height < lo.height || width > FRAME_MAX.width || height > FRAME_MAX.height) throw new Error(`control resolution ${width}x${height} must be from ${lo.width}x${lo.height} to ${FRAME_MAX.width}x${FRAME_MAX.height}`);
+  return { width, height };
 }

@@ -9,13 +9,13 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { errorMessage } from '../../base/errors.ts';
 import { formatDuration } from '../../base/duration.ts';
-import type { FrameStageDecl, MetricDecl, WorkloadDecl } from '../../config/declare.ts';
+import { typedText, typeValue, type FrameStageDecl, type MetricDecl, type Resolution, type WorkloadDecl } from '../../config/declare.ts';
 import { checkParamValues, pickDefaults, seconds, type Ctx } from '../../config/resolve-kit.ts';
 import type { Axis, ParamValue } from '../../config/resolved.ts';
 import { Duration, paramSchema } from '../../config/schema.ts';
 import type { PathSeg } from '../../config/source.ts';
 import { STREAM_PARAM_DECLS, STREAM_ROLES } from '../../config/stream-params.ts';
-import { CODEC_DEPENDENT_PARAMS, parseBitrate, streamSettings, STREAM_PARAMS } from '../../config/stream-settings.ts';
+import { CODEC_DEPENDENT_PARAMS, FRAME_MAX, LIVE_RESOLUTION_MIN, parseBitrate, streamParam, streamSettings, STREAM_PARAMS } from '../../config/stream-settings.ts';
 import type { WorkloadDef } from '../../config/workload-def.ts';
 import { y4mSourceProblem } from '../../config/y4m-check.ts';
 
@@ -29,7 +29,13 @@ export const StreamWorkloadSchema = Type.Object(
     schedule: Type.Optional(
       Type.Array(
         Type.Object(
-          { at: Duration, bitrate: Type.Optional(StreamParamValue), fps: Type.Optional(Type.Number({ exclusiveMinimum: 0 })), keyframe: Type.Optional(Type.Boolean()) },
+          {
+            at: Duration,
+            bitrate: Type.Optional(StreamParamValue),
+            fps: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+            resolution: Type.Optional(Type.String({ description: 'size to encode at from then on, WxH with even numbers, at most the configured resolution: the source is scaled down to it and the client scales back' })),
+            keyframe: Type.Optional(Type.Boolean()),
+          },
           { additionalProperties: false, description: 'A change sent to the guest while streaming, at a time after the stream starts.' },
         ),
       ),
@@ -50,7 +56,7 @@ export type RawStreamWorkload = Static<typeof StreamWorkloadSchema>;
 export interface StreamWorkload {
   type: 'stream';
   defaults: Record<string, ParamValue>;
-  schedule: { atS: number; bitrate?: number; fps?: number; keyframe?: boolean }[];
+  schedule: { atS: number; bitrate?: number; fps?: number; resolution?: string; keyframe?: boolean }[];
   /** Role -> the CPUs it is pinned to. */
   cpus?: Record<string, number[]>;
   timeoutS?: number;
@@ -136,6 +142,8 @@ export const STREAM_METRICS: readonly MetricDecl[] = [
   frame('warmup', undefined, '1 when captured during the warm-up (left out of the summary)'),
   frame('key', undefined, '1 for a keyframe'),
   frame('bytes', 'B', 'encoded size'),
+  frame('width', 'px', 'width it was encoded at (smaller than the configured resolution after a live change; the client scales it back)'),
+  frame('height', 'px', 'height it was encoded at'),
   ...['capture_start', 'capture_end', 'enc_end', 'send_end', 'host_in', 'host_out', 'recv_end', 'dec_start', 'dec_end', 'display'].map((c) => frame(c, 'ms', `time the frame reached ${c} (ms since the point began, on the point's clock; empty when it never did)`)),
   frame('latency_ms', 'ms', 'capture start to display', 'lower'),
   frame('psnr', 'dB', 'luma PSNR against the source', 'higher'),
@@ -195,7 +203,7 @@ export const STREAM_WORKLOAD: WorkloadDef<StreamWorkload> = {
 function resolveStream(ctx: Ctx, raw: unknown): StreamWorkload {
   const w = raw as RawStreamWorkload;
   const defaults = pickDefaults(w, STREAM_PARAMS);
-  const schedule: { atS: number; bitrate?: number; fps?: number; keyframe?: boolean }[] = [];
+  const schedule: StreamWorkload['schedule'] = [];
   (w.schedule ?? []).forEach((c, i) => {
     const at = seconds(ctx, ['workload', 'schedule', i, 'at'], c.at, 0, 'nonnegative');
     const entry: (typeof schedule)[number] = { atS: at };
@@ -208,6 +216,14 @@ function resolveStream(ctx: Ctx, raw: unknown): StreamWorkload {
     }
     if (c.fps !== undefined && !(c.fps >= 1 && c.fps <= 240)) ctx.add(['workload', 'schedule', i, 'fps'], `fps ${c.fps} must be from 1 to 240`);
     if (c.fps !== undefined) entry.fps = c.fps;
+    if (c.resolution !== undefined) {
+      try {
+        const r = typeValue({ ...streamParam('resolution'), size: { min: LIVE_RESOLUTION_MIN, max: FRAME_MAX, even: true } }, c.resolution) as Resolution;
+        entry.resolution = typedText(r);
+      } catch (e) {
+        ctx.add(['workload', 'schedule', i, 'resolution'], errorMessage(e), 'a live change scales the source down: give a size no larger than the resolution, e.g. 640x360');
+      }
+    }
     if (c.keyframe !== undefined) entry.keyframe = c.keyframe;
     schedule.push(entry);
   });

@@ -4,7 +4,7 @@
  * per-frame records into frames.parquet and the point's summary metrics.
  */
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { cpus as machineCpus } from 'node:os';
@@ -20,7 +20,9 @@ import { STREAM_PARAM_DECLS } from '../../config/stream-params.ts';
 import { STREAM_DECL } from './declare.ts';
 import type { MetricValue } from '../../store/records.ts';
 import { writeSeriesParquet } from '../../store/parquet.ts';
-import { readRoleReport, type ClientFrame, type GuestFrame, type HostFrame, type RoleReport } from '../../stream/report.ts';
+import { nanToNull, parseControlRecord, readRoleReport, type ClientFrame, type ControlRecord, type GuestFrame, type HostFrame, type RoleReport } from '../../stream/report.ts';
+import { CLIENT_SCALE, scalerName } from '../../stream/scalers.ts';
+import { writeJsonAtomic } from '../../base/fs-atomic.ts';
 import { sourceSiTiMetrics } from '../../stream/siti.ts';
 import { processStartTime, reapedChildrenCpu } from '../proctree.ts';
 import type { PointContext, PointResult, Workload } from '../workload.ts';
@@ -172,6 +174,9 @@ export class StreamRunner implements Workload {
     if (!STREAM_ROLES.some((r) => ctx.placement?.remote(r))) a.metrics['roles.cpu_kernel_s'] = round(kernel1.user + kernel1.system - kernel0.user - kernel0.system);
     a.metrics['roles.cpu_reported_s'] = round([reports.guest, reports.host, reports.client].reduce((acc, r) => acc + (r.cpuTotalS ?? NaN), 0));
     await writeSeriesParquet(join(ctx.dir, 'frames.parquet'), a.frames);
+    // The decisions taken while streaming, each with its stamps, on the point's clock.
+    const controls = stampControls(reports.guest.controls ?? [], reports.client.frames as ClientFrame[]);
+    if (controls.length > 0) writeJsonAtomic(join(ctx.dir, CONTROLS_FILE), JSON.parse(JSON.stringify(controls, nanToNull)));
     // The relay's queue on the point's clock (seconds since the point began), as every other series.
     const q = reports.host.queue ?? { t: [], bytes: [], packets: [] };
     const series = { t: q.t.map((t) => t / 1000), queue_bytes: q.bytes, queue_packets: q.packets };
@@ -190,6 +195,41 @@ export class StreamRunner implements Workload {
       ...(this.w.cpus ? { pinned: Object.fromEntries(Object.keys(this.w.cpus).map((role) => [role, cpuList(reports[role as keyof typeof reports].affinity)])) } : {}),
     };
   }
+}
+
+/** The point's file of decisions (ControlRecord[], read back with readControls). */
+export const CONTROLS_FILE = 'controls.json';
+
+/**
+ * The guest's decisions with their last stamp: the first frame shown at the client from the first
+ * frame encoded with it on (the frames of one point share their numbers across roles). A decision
+ * whose frames were never shown keeps no shown stamp. Resolution changes also name the scaling back.
+ */
+export function stampControls(controls: readonly ControlRecord[], client: readonly ClientFrame[]): ControlRecord[] {
+  const shown = client.filter((f) => Number.isFinite(f.display)).sort((a, b) => a.frame - b.frame);
+  return controls.map((c) => {
+    const out: ControlRecord = { ...c };
+    if (c.resolution !== undefined && c.rejected === undefined) out.scaledBack = scalerName(CLIENT_SCALE);
+    if (c.encodedFrame === undefined) return out;
+    const first = shown.find((f) => f.frame >= c.encodedFrame!);
+    if (first) {
+      out.shownFrame = first.frame;
+      out.shownMs = first.display;
+    }
+    return out;
+  });
+}
+
+/** Reads a point's controls.json; throws naming the file and the record that is wrong. */
+export function readControls(path: string): ControlRecord[] {
+  let v: unknown;
+  try {
+    v = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new Error(`${path}: ${errorMessage(e)}`);
+  }
+  if (!Array.isArray(v)) throw new Error(`${path}: must be a list of control records`);
+  return v.map((c, i) => parseControlRecord(c, `${path}: [${i}]`));
 }
 
 /** A kernel CPU list (`0-2,5`) as numbers; empty when unknown. */
@@ -219,7 +259,7 @@ export function mapReportTimes(r: RoleReport, f: (t: number) => number): RoleRep
     startMs: m(r.startMs),
     endMs: m(r.endMs),
     frames,
-    ...(r.controls ? { controls: r.controls.map((c) => ({ ...c, t: m(c.t) })) } : {}),
+    ...(r.controls ? { controls: r.controls.map((c) => ({ ...c, t: m(c.t), ...(c.encodedMs !== undefined ? { encodedMs: m(c.encodedMs) } : {}) })) } : {}),
     ...(r.queue ? { queue: { ...r.queue, t: r.queue.t.map(m) } } : {}),
     ...(r.timeline ? { timeline: { ...r.timeline, t: r.timeline.t.map(m) } } : {}),
     ...(r.skipped ? { skipped: { busy: r.skipped.busy.map(m), congested: r.skipped.congested.map(m) } } : {}),
@@ -255,7 +295,7 @@ export function analyzeStream(s: StreamSettings, r: { guest: RoleReport; host: R
   const clientBy = new Map((r.client.frames as ClientFrame[]).map((f) => [f.frame, f]));
   const n = (v: number | null | undefined) => (v === null || v === undefined ? NaN : v);
   const cols: Record<string, number[]> = {};
-  const names = ['frame', 'warmup', 'key', 'bytes', 'capture_start', 'capture_end', 'enc_end', 'send_end', 'host_in', 'host_out', 'recv_end', 'dec_start', 'dec_end', 'display', 'latency_ms', 'psnr', 'ssim', 'lost', 'dropped', 'shown', 'late'];
+  const names = ['frame', 'warmup', 'key', 'bytes', 'width', 'height', 'capture_start', 'capture_end', 'enc_end', 'send_end', 'host_in', 'host_out', 'recv_end', 'dec_start', 'dec_end', 'display', 'latency_ms', 'psnr', 'ssim', 'lost', 'dropped', 'shown', 'late'];
   for (const c of names) cols[c] = [];
   // Late: decoded and shown more than late_ms after capture. One predicate for the frame table's
   // column and frames.late, so the GUI counts the figure's frames and no others.
@@ -274,6 +314,9 @@ export function analyzeStream(s: StreamSettings, r: { guest: RoleReport; host: R
       warmup: warm ? 1 : 0,
       key: g.key ? 1 : 0,
       bytes: g.bytes,
+      // Reports from before live resolution changes hold no size: every frame was the configured one.
+      width: g.width ?? s.width,
+      height: g.height ?? s.height,
       capture_start: g.captureStart,
       capture_end: g.captureEnd,
       enc_end: g.encEnd,
