@@ -135,8 +135,9 @@ export class VideoEncoder {
   private reopenPending = false;
   /** libvpx: the previous frame's timestamp as given to `encode` (ms): where the next frame's interval starts. */
   private lastPtsMs: number | undefined;
-  /** mjpeg: the previous frame's pts in frame intervals. */
+  /** mjpeg: the previous frame's pts in frame intervals, and the caller's time (ms) of pts 0. */
   private lastPts: number | undefined;
+  private originMs: number | undefined;
   /** libvpx: the caller's timestamp (rounded ms) of each frame in the encoder, by the pts the encoder was given. */
   private readonly callerPts = new Map<bigint, number>();
 
@@ -255,6 +256,7 @@ export class VideoEncoder {
       this.ctx.freeContext();
       this.callerPts.clear();
       this.lastPts = undefined;
+      this.originMs = undefined;
       this.open();
       this.reopenPending = false;
       forceKey = true;
@@ -287,8 +289,11 @@ export class VideoEncoder {
       f.duration = BigInt(Math.max(1, end - start));
       this.callerPts.set(f.pts, end);
     } else if (this.config.codec === 'mjpeg') {
-      // In frame intervals (its time base is 1/fps), strictly increasing as the encoder demands.
-      const pts = Math.max((this.lastPts ?? -1) + 1, Math.round((ptsMs * this.config.fps) / 1000));
+      // In frame intervals (its time base is 1/fps), strictly increasing as the encoder demands,
+      // from 0 at each opening: a reopened encoder starting at a later pts overshot its target
+      // by 60 % (measured).
+      this.originMs ??= ptsMs;
+      const pts = Math.max((this.lastPts ?? -1) + 1, Math.round(((ptsMs - this.originMs) * this.config.fps) / 1000));
       this.lastPts = pts;
       f.pts = BigInt(pts);
       this.callerPts.set(f.pts, Math.round(ptsMs));
