@@ -125,6 +125,7 @@ function handCases(): Case[] {
   yaml('custom probe every 1ms', `${HEAD}matrix: {a: [1]}\nrecording: {custom: [{name: x, run: [cat], format: jsonl, interval: 1ms}]}\n`, /shorter than the 10ms/);
   yaml('schedule after the end', `name: t\nworkload: {type: stream, schedule: [{at: 20s, bitrate: 1M}]}\nmatrix: {codec: [h264]}\nduration: 5s\n`, /at 20s is after the stream ends \(5s\)/);
   yaml('schedule at 600h', `name: t\nworkload: {type: stream, schedule: [{at: 600h}]}\nmatrix: {codec: [h264]}\n`, /longer than the 168h/);
+  yaml('schedule resolution odd', `name: t\nworkload: {type: stream, schedule: [{at: 1s, resolution: 641x360}]}\nmatrix: {codec: [h264]}\n`, /:2:58: resolution '641x360' must be WxH with even numbers from 64x64 to 7680x4320/);
   yaml('schedule fps 0', `name: t\nworkload: {type: stream, schedule: [{at: 1s, fps: 1000}]}\nmatrix: {codec: [h264]}\n`, /fps 1000 must be from 1 to 240/);
   // The matrix says one thing and would run another.
   yaml('duplicate values', `${HEAD}matrix: {a: [1, 1, 1]}\n`, /:3:\d+: 1 is listed twice in 'a' \(items 1 and 2\)/);
