@@ -32,6 +32,15 @@ export const MAX_STREAM_MS = 60_000;
 /** The lowest and highest bitrate (bits/s) of a stream or a link; a codec may take less (SVT-AV1: 100M). */
 export const BITRATE_RANGE = [1e3, 1e9] as const;
 
+/** The rate-control policies built in; any other `policy` value is a user's file (.ts, .mts, .js, .mjs). */
+export const BUILTIN_POLICIES = ['fixed', 'aimd', 'gcc'] as const;
+/** The parameters each built-in policy takes in `policy_params` (bitrates as 2M or 500k, others numbers). */
+export const BUILTIN_POLICY_PARAMS: Record<string, Record<string, 'bitrate' | 'number'>> = {
+  fixed: {},
+  aimd: { min_bitrate: 'bitrate', max_bitrate: 'bitrate', beta: 'number', increase: 'bitrate', loss_threshold: 'number', hold_ms: 'number' },
+  gcc: { min_bitrate: 'bitrate', max_bitrate: 'bitrate', beta: 'number', window: 'number', threshold_gain: 'number' },
+};
+
 /** The emulated network, shared with the SPICE workload (its relay is the same). */
 export const NET_PARAMS: readonly ParamDecl[] = [
   { name: 'net_rate', type: 'bitrate', unit: 'bit/s', range: BITRATE_RANGE, none: ['none', 0], default: 'none', doc: 'link rate, e.g. 2M; none (or 0): unlimited', role: 'host' },
@@ -71,6 +80,9 @@ export const STREAM_PARAM_DECLS: readonly ParamDecl[] = [
   ...NET_PARAMS,
   { name: 'quality_every', type: 'integer', unit: 'frames', range: [0, 1_000_000], what: '0: off', default: 1, doc: 'measure PSNR/SSIM on every Nth frame (0: off)', role: 'client' },
   { name: 'display_hz', type: 'number', unit: 'Hz', range: [1, 1000], default: 60, doc: "refresh rate of the client's display", role: 'client' },
+  { name: 'policy', type: 'text', default: 'fixed', doc: `rate control of the guest: ${BUILTIN_POLICIES.join(', ')} (docs/adaptive.md), or a file of your own (.ts, .mts, .js, .mjs)`, role: 'guest' },
+  { name: 'policy_params', type: 'text', doc: "the policy's own parameters, key=value separated by commas, e.g. beta=0.8,min_bitrate=200k", role: 'guest' },
+  { name: 'feedback_ms', type: 'duration', unit: 'ms', range: [10, 1000], default: '50ms', doc: 'how often the client reports arrivals to the guest (with a policy other than fixed)', role: 'client' },
   { name: 'late_ms', type: 'duration', unit: 'ms', range: [0, MAX_STREAM_MS], default: '150ms', doc: 'a frame shown later than this after capture is late', role: 'client' },
 ];
 

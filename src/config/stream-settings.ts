@@ -7,7 +7,8 @@
 import { describeParam, SettingError, typedText, typeValue, type ParamDecl, type Resolution, type TypedValue } from './declare.ts';
 import { MAX_TIME_S } from './limits.ts';
 import { quoted } from './show.ts';
-import { FRAME_MAX, SCENE_MIN, STREAM_PARAM_DECLS, type CodecName, type RateControl, type Transport } from './stream-params.ts';
+import { createHash } from 'node:crypto';
+import { BUILTIN_POLICIES, BUILTIN_POLICY_PARAMS, FRAME_MAX, SCENE_MIN, STREAM_PARAM_DECLS, type CodecName, type RateControl, type Transport } from './stream-params.ts';
 
 export { SettingError } from './declare.ts';
 export { CODECS, FRAME_MAX, LIVE_RESOLUTION_MIN, MAX_GRAIN, MAX_STREAM_MS, RATE_CONTROLS, SCENE_MIN, SCENES, TRANSPORTS, type CodecName, type RateControl, type Transport } from './stream-params.ts';
@@ -75,8 +76,80 @@ export interface StreamSettings {
   displayHz: number;
   /** A frame displayed later than this after capture counts as late. */
   lateMs: number;
+  /** The rate-control policy: a built-in name (BUILTIN_POLICIES) or a user's file. */
+  policy: string;
+  /** The policy's own parameters (policy_params), numbers where they read as one. */
+  policyParams: Record<string, number | string>;
+  /**
+   * A user's policy file as the engine read it: its text travels with the settings to the guest,
+   * which runs exactly this code (checked against the hash), wherever it runs.
+   */
+  policyCode?: PolicyCode;
+  /** How often the client reports arrivals to the guest, ms (only with a policy other than fixed). */
+  feedbackMs: number;
   warmupS: number;
   durationS: number;
+}
+
+/** A user's policy file carried in the settings. */
+export interface PolicyCode {
+  /** The file as written in the benchmark (for messages and the record). */
+  name: string;
+  source: string;
+  /** sha256 of the source, hex. */
+  sha256: string;
+}
+
+/** Whether a `policy` value names a file of the user's rather than a built-in. */
+export function isPolicyFile(policy: string): boolean {
+  return /\.(m?ts|m?js)$/.test(policy);
+}
+
+/** sha256 of a policy's source, hex. */
+export function policyHash(source: string): string {
+  return createHash('sha256').update(source).digest('hex');
+}
+
+/**
+ * `policy_params` text (`key=value,key=value`) as values: numbers where they read as one. The
+ * built-ins' names and types are checked (bitrates as 2M, 500k); a user's file takes any.
+ */
+export function parsePolicyParams(policy: string, text: string | undefined): Record<string, number | string> {
+  const out: Record<string, number | string> = {};
+  const known = BUILTIN_POLICY_PARAMS[policy];
+  for (const part of (text ?? '').split(',')) {
+    if (part.trim() === '') continue;
+    const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(part);
+    if (!m) throw new SettingError('policy_params', `policy_params ${quoted(part.trim())} is not key=value (e.g. beta=0.8,min_bitrate=200k)`);
+    const key = m[1]!;
+    const raw = m[2]!;
+    if (known) {
+      const type = known[key];
+      if (!type) {
+        const names = Object.keys(known);
+        throw new SettingError('policy_params', `policy ${policy} takes ${names.length ? `no parameter '${key}'; it takes ${names.join(', ')}` : `no parameters, but policy_params gives '${key}'`}`);
+      }
+      if (type === 'bitrate') out[key] = parseBitrate(raw, `policy_params ${key}`);
+      else {
+        const n = Number(raw);
+        if (raw === '' || !Number.isFinite(n)) throw new SettingError('policy_params', `policy_params ${key} ${quoted(raw)} must be a number`);
+        out[key] = n;
+      }
+    } else out[key] = raw !== '' && Number.isFinite(Number(raw)) ? Number(raw) : raw;
+  }
+  return out;
+}
+
+/** The inverse of parsePolicyParams, for settings read back. */
+function policyParamsText(v: unknown): string {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new SettingError('policyParams', `policyParams ${quoted(v)} must be an object`);
+  return Object.entries(v as Record<string, unknown>)
+    .map(([k, x]) => {
+      if (typeof x !== 'number' && typeof x !== 'string') throw new SettingError('policyParams', `policyParams.${k} ${quoted(x)} must be a number or text`);
+      if (typeof x === 'string' && x.includes(',')) throw new SettingError('policyParams', `policyParams.${k} ${quoted(x)} must not hold a comma`);
+      return `${k}=${x}`;
+    })
+    .join(',');
 }
 
 const DECLS = new Map(STREAM_PARAM_DECLS.map((d) => [d.name, d]));
@@ -158,6 +231,9 @@ export function streamSettings(p: Readonly<Record<string, unknown>>, times: { wa
     qualityEvery: typed(p, 'quality_every') as number,
     displayHz: typed(p, 'display_hz') as number,
     lateMs: typed(p, 'late_ms') as number,
+    policy: typed(p, 'policy') as string,
+    policyParams: {},
+    feedbackMs: typed(p, 'feedback_ms') as number,
     warmupS: times.warmupS,
     durationS: times.durationS,
   };
@@ -166,6 +242,10 @@ export function streamSettings(p: Readonly<Record<string, unknown>>, times: { wa
     s.quality = typeValue({ ...streamParam('quality'), type: lim.qualityInteger ? 'integer' : 'number', range: lim.quality, what: `${codec}'s ${codec === 'mjpeg' ? 'qscale' : 'CRF'}` }, p['quality']) as number;
   }
   if (source !== undefined) s.source = source;
+  if (!(BUILTIN_POLICIES as readonly string[]).includes(s.policy) && !isPolicyFile(s.policy)) {
+    throw new SettingError('policy', `policy ${quoted(s.policy)} is not one of ${BUILTIN_POLICIES.join(', ')}, nor a file ending in .ts, .mts, .js or .mjs`);
+  }
+  s.policyParams = parsePolicyParams(s.policy, typed(p, 'policy_params') as string | undefined);
   return s;
 }
 
@@ -196,10 +276,13 @@ function settingsParams(s: Record<string, unknown>): { params: Record<string, un
     qualityEvery: 'quality_every',
     displayHz: 'display_hz',
     lateMs: 'late_ms',
+    policy: 'policy',
+    feedbackMs: 'feedback_ms',
   };
   for (const [field, v] of Object.entries(s)) {
     if (field in direct) put(direct[field]!, field, v);
-    else if (!['width', 'height', 'net', 'warmupS', 'durationS'].includes(field)) throw new SettingError(field, `unknown field '${field}'`);
+    else if (field === 'policyParams') put('policy_params', field, policyParamsText(v));
+    else if (!['width', 'height', 'net', 'warmupS', 'durationS', 'policyCode'].includes(field)) throw new SettingError(field, `unknown field '${field}'`);
   }
   if (s['width'] !== undefined || s['height'] !== undefined) {
     if (typeof s['width'] !== 'number' || typeof s['height'] !== 'number') throw new SettingError('resolution', `width ${quoted(s['width'])} and height ${quoted(s['height'])} must both be numbers`);
@@ -235,11 +318,23 @@ export function settingsFromJson(v: unknown): StreamSettings {
   };
   const times = { warmupS: seconds('warmupS', 0), durationS: seconds('durationS', 10) };
   try {
-    return streamSettings(params, times);
+    const out = streamSettings(params, times);
+    if (s['policyCode'] !== undefined) out.policyCode = policyCodeFromJson(s['policyCode'], out.policy);
+    return out;
   } catch (e) {
     if (!(e instanceof SettingError)) throw e;
     const field = fields[e.param];
     // The rule names the parameter; the reader of --config needs the field it wrote.
     throw new SettingError(field ?? e.param, field && field !== e.param ? `${field}: ${e.message}` : e.message);
   }
+}
+
+/** A policy file's code as it arrives in a role's settings: the text must hash to what the engine read. */
+function policyCodeFromJson(v: unknown, policy: string): PolicyCode {
+  const o = v as Partial<PolicyCode> | null;
+  if (o === null || typeof o !== 'object' || typeof o.name !== 'string' || typeof o.source !== 'string' || typeof o.sha256 !== 'string') throw new SettingError('policyCode', 'policyCode must be {name, source, sha256} (text)');
+  if (o.name !== policy) throw new SettingError('policyCode', `policyCode is the file ${quoted(o.name)}, but policy is ${quoted(policy)}`);
+  const actual = policyHash(o.source);
+  if (actual !== o.sha256) throw new SettingError('policyCode', `policyCode of ${o.name}: its source hashes to ${actual}, not the ${o.sha256} the engine read`);
+  return { name: o.name, source: o.source, sha256: o.sha256 };
 }

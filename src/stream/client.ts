@@ -20,7 +20,7 @@ import { agentEvents, cpuAffinity, nanToNull, processCpuS, type ClientFrame, typ
 import type { StreamSettings } from '../config/stream-settings.ts';
 import { openSource } from './source.ts';
 import type { EventPoster } from '../record/event-poster.ts';
-import { MSG_CONTROL, MSG_END, MSG_FRAME, MSG_HELLO, parseDatagram, TcpDeframer, tcpJsonMessage, udpJsonDatagram, type FrameHeader } from './wire.ts';
+import { FEEDBACK_MAX_PACKETS, MSG_CONTROL, MSG_END, MSG_FRAME, MSG_HELLO, parseDatagram, TcpDeframer, tcpFeedbackMessage, tcpJsonMessage, udpFeedbackDatagram, udpJsonDatagram, type FeedbackReport, type FrameHeader, type PacketArrival } from './wire.ts';
 
 export interface ClientOptions {
   settings: StreamSettings;
@@ -47,13 +47,23 @@ export async function runClient(o: ClientOptions): Promise<void> {
   const frames: ClientFrame[] = [];
   const kept = new Map<number, Uint8Array>();
   let keptBytes = 0;
-  const counters: Record<string, number> = { lost: 0, waiting_keyframe: 0, decode_errors: 0, late_fragments: 0, not_shown: 0, keyframe_requests: 0, quality_skipped_memory: 0 };
+  const counters: Record<string, number> = { lost: 0, waiting_keyframe: 0, decode_errors: 0, late_fragments: 0, not_shown: 0, keyframe_requests: 0, quality_skipped_memory: 0, bytes_received: 0, feedback_reports: 0 };
   const notes: string[] = [];
   const period = 1000 / s.displayHz;
   const dump = o.dump ? { yuv: openSync(`${o.dump}/decoded.yuv`, 'w'), txt: openSync(`${o.dump}/decoded.txt`, 'w') } : undefined;
   const bitstream = o.dumpBitstream !== undefined ? new BitstreamDump(o.dumpBitstream, s) : undefined;
 
   let sendControl: (v: unknown) => void = () => {};
+  let sendFeedback: (r: FeedbackReport) => void = () => {};
+  const feedback = new FeedbackCollector();
+  // Reports only where a policy reads them: with `fixed`, the upstream carries what it always did.
+  const feedbackTimer =
+    s.policy === 'fixed'
+      ? undefined
+      : setInterval(() => {
+          counters['feedback_reports']!++;
+          sendFeedback(feedback.take(monoMs()));
+        }, s.feedbackMs);
   const cpu0 = process.cpuUsage();
   const startMs = monoMs();
   const timeline = new RoleTimeline(() => counters, monoMs);
@@ -155,7 +165,11 @@ export async function runClient(o: ClientOptions): Promise<void> {
     sendControl({ keyframe: true, from: 'client' });
   };
 
-  await (s.transport === 'tcp' ? receiveTcp() : receiveUdp());
+  try {
+    await (s.transport === 'tcp' ? receiveTcp() : receiveUdp());
+  } finally {
+    clearInterval(feedbackTimer);
+  }
   await chain;
   const endMs = monoMs();
   const cpu = process.cpuUsage(cpu0);
@@ -197,6 +211,9 @@ export async function runClient(o: ClientOptions): Promise<void> {
       let first = NaN;
       let ended = false;
       sendControl = (v) => sock.write(tcpJsonMessage(MSG_CONTROL, v));
+      sendFeedback = (r) => {
+        if (!ended && sock.writable) sock.write(tcpFeedbackMessage(r));
+      };
       sock.once('connect', () => {
         sock.write(tcpJsonMessage(MSG_HELLO, { role: 'client' }));
         o.onReady();
@@ -205,8 +222,12 @@ export async function runClient(o: ClientOptions): Promise<void> {
         const t = monoMs();
         if (Number.isNaN(first)) first = t;
         for (const m of deframer.push(chunk)) {
-          if (m.type === MSG_FRAME) complete(m.header, m.payload, first, t);
-          else if (m.type === MSG_END) ended = true;
+          if (m.type === MSG_FRAME) {
+            // Over TCP a frame is the packet: its seq numbers it, and TCP loses none.
+            feedback.arrived(m.header.seq, m.header.sendMs, t, m.raw.length);
+            counters['bytes_received']! += m.payload.length;
+            complete(m.header, m.payload, first, t);
+          } else if (m.type === MSG_END) ended = true;
           first = t;
         }
         if (deframer.pending === 0) first = NaN;
@@ -223,6 +244,10 @@ export async function runClient(o: ClientOptions): Promise<void> {
       const partial = new Map<number, { header: FrameHeader; parts: (Buffer | undefined)[]; got: number; first: number }>();
       let highest = -1; // highest frame number completed or declared lost
       sendControl = (v) => sock.send(udpJsonDatagram(MSG_CONTROL, v), o.connect.port, o.connect.host);
+      let closed = false;
+      sendFeedback = (r) => {
+        if (!closed) sock.send(udpFeedbackDatagram(r), o.connect.port, o.connect.host);
+      };
       sock.bind(0, () => {
         sock.setRecvBufferSize(4 * 1024 * 1024);
         // The hello opens the path through the relay; repeated until data flows, in case it is lost.
@@ -242,12 +267,15 @@ export async function runClient(o: ClientOptions): Promise<void> {
           if (p.type === MSG_END) {
             for (const [n, e] of [...partial.entries()].sort((a, b) => a[0] - b[0])) lose(n, e.header.seq);
             partial.clear();
+            closed = true;
             sock.close();
             resolve();
             return;
           }
           if (p.type !== MSG_FRAME) return;
-          const { header, index, count, payload } = p.fragment;
+          const { header, index, count, payload, pkt } = p.fragment;
+          feedback.arrived(pkt, header.sendMs, t, d.length);
+          counters['bytes_received']! += payload.length;
           if (header.frame <= highest && !partial.has(header.frame)) {
             counters['late_fragments']!++;
             return;
@@ -354,5 +382,36 @@ class BitstreamDump {
       throw environmentError(e, 'cannot write', fd === this.fd ? this.path : `${this.path}.frames.tsv`) ?? e;
     }
     if (fd === this.fd) this.offset += b.length;
+  }
+}
+
+/**
+ * The packets that arrived since the last feedback report, and those found lost: a gap in the
+ * packet numbers is a loss, unless the missing packet turns up later (reordered by jitter) before
+ * the report goes.
+ */
+export class FeedbackCollector {
+  private packets: PacketArrival[] = [];
+  private next = -1;
+  private lost = 0;
+  private report = 0;
+
+  /** One packet arrived (its number, the guest's send stamp, the arrival here, its bytes on the wire). */
+  arrived(pkt: number, sendMs: number, arrivalMs: number, bytes: number): void {
+    if (this.next < 0 || pkt >= this.next) {
+      if (this.next >= 0) this.lost += pkt - this.next;
+      this.next = pkt + 1;
+    } else if (this.lost > 0) this.lost--;
+    this.packets.push({ pkt, sendMs, arrivalMs, bytes });
+  }
+
+  /** The report of everything since the last one; starts the next. */
+  take(nowMs: number): FeedbackReport {
+    // A report has room for so many packets; beyond (a long feedback_ms at a high rate) the newest go.
+    const packets = this.packets.length > FEEDBACK_MAX_PACKETS ? this.packets.slice(-FEEDBACK_MAX_PACKETS) : this.packets;
+    const r: FeedbackReport = { report: this.report++, atMs: nowMs, lost: this.lost, packets };
+    this.packets = [];
+    this.lost = 0;
+    return r;
   }
 }

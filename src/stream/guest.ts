@@ -18,7 +18,28 @@ import { RoleTimeline } from './timeline.ts';
 import type { StreamSettings } from '../config/stream-settings.ts';
 import { openSource } from './source.ts';
 import type { EventPoster } from '../record/event-poster.ts';
-import { MSG_CONTROL, MSG_END, MSG_HELLO, parseControl, parseDatagram, parseLiveResolution, stampTcpSendTime, stampUdpSendTime, TcpDeframer, tcpFrameMessage, tcpJsonMessage, udpFragments, udpJsonDatagram, type ControlMessage, type FrameHeader } from './wire.ts';
+import {
+  MSG_CONTROL,
+  MSG_END,
+  MSG_FEEDBACK,
+  MSG_HELLO,
+  parseControl,
+  parseDatagram,
+  parseFeedback,
+  parseLiveResolution,
+  stampTcpSendTime,
+  stampUdpSendTime,
+  TcpDeframer,
+  tcpFrameMessage,
+  tcpJsonMessage,
+  udpFragments,
+  udpJsonDatagram,
+  type ControlMessage,
+  type FeedbackReport,
+  type FrameHeader,
+} from './wire.ts';
+import { createPolicy } from './policy/load.ts';
+import { checkDecision, type EncodedFrame, type RatePolicy } from './policy/policy.ts';
 
 export interface GuestOptions {
   settings: StreamSettings;
@@ -32,6 +53,16 @@ export interface GuestOptions {
   /** Called once listening, with the bound port (the role prints it for whoever started it). */
   onReady(port: number): void;
 }
+
+/** What the guest does with what comes back from the client. */
+interface Inbound {
+  /** A control message as received: checked there, and recorded as rejected when wrong. */
+  onControl(raw: unknown, from: string): void;
+  onFeedback(r: FeedbackReport): void;
+}
+
+/** A policy's bitrate closer than this share to the encoder's is not applied: some encoders reopen (a keyframe) on every change. */
+const BITRATE_HYSTERESIS = 0.05;
 
 /** How a frame leaves the guest, whatever the transport. */
 interface Sender {
@@ -54,8 +85,9 @@ export async function runGuest(o: GuestOptions): Promise<void> {
   const frame = allocFrame(s.width, s.height);
   const frames: GuestFrame[] = [];
   const controls: ControlRecord[] = [];
-  const counters = { skipped_busy: 0, skipped_congested: 0, keyframes_requested: 0, writes_queued: 0 };
+  const counters = { skipped_busy: 0, skipped_congested: 0, keyframes_requested: 0, writes_queued: 0, bytes_sent: 0, feedback_reports: 0, policy_decisions: 0 };
   let fps = s.fps;
+  let bitrate = s.bitrateBps;
   let forceKey = false;
   // A live resolution change: the source is still rendered at the configured size and scaled
   // down to the size encoded at (GUEST_SCALE), so the client can scale back and compare.
@@ -66,9 +98,24 @@ export async function runGuest(o: GuestOptions): Promise<void> {
   // next is the first one encoded with them.
   let pending: { c: ControlMessage; rec: ControlRecord }[] = [];
 
-  const applyControl = (c: ControlMessage, from: string) => {
-    const rec: ControlRecord = { t: monoMs(), from: c.from ?? from };
-    if (c.bitrate !== undefined) rec.bitrate = c.bitrate;
+  // A policy that cannot be created, throws or returns nonsense ends the stream at once and fails the point with its message.
+  let policyError: string | undefined;
+  let policy: RatePolicy | undefined;
+  try {
+    policy = await createPolicy(s);
+  } catch (e) {
+    policyError = errorMessage(e);
+  }
+  const policyLog: NonNullable<RoleReport['policy']> = { name: s.policy, ...(s.policyCode ? { sha256: s.policyCode.sha256 } : {}), t: [], targetBps: [] };
+  let encoded: EncodedFrame[] = [];
+  let cpuMark = { t: monoMs(), cpu: process.cpuUsage() };
+
+  const applyControl = (c: ControlMessage, from: string, estimate?: Record<string, number | string>) => {
+    const rec: ControlRecord = { t: monoMs(), from: c.from ?? from, ...(estimate ? { estimate } : {}) };
+    if (c.bitrate !== undefined) {
+      rec.bitrate = c.bitrate;
+      bitrate = c.bitrate;
+    }
     if (c.fps !== undefined) rec.fps = c.fps;
     if (c.resolution !== undefined) {
       const r = parseLiveResolution(c.resolution);
@@ -139,7 +186,40 @@ export async function runGuest(o: GuestOptions): Promise<void> {
     receiveControl(v, 'stdin');
   });
 
-  const sender = await (s.transport === 'tcp' ? tcpSender(o, receiveControl, counters) : udpSender(o, receiveControl));
+  /** One feedback report: the policy decides, and the guest applies what it asked for. */
+  const onFeedback = (r: FeedbackReport) => {
+    counters.feedback_reports++;
+    if (!policy || policyError !== undefined) return;
+    const now = monoMs();
+    const cpu = process.cpuUsage();
+    const guestCpuPct = now > cpuMark.t ? ((cpu.user - cpuMark.cpu.user + cpu.system - cpuMark.cpu.system) / 1000 / (now - cpuMark.t)) * 100 : 0;
+    cpuMark = { t: now, cpu };
+    const frames = encoded;
+    encoded = [];
+    let d;
+    try {
+      const out: unknown = policy.decide({ nowMs: now, feedback: r, frames, guestCpuPct, current: { bitrateBps: bitrate, fps, width: encSize.width, height: encSize.height } });
+      if (out !== null && typeof out === 'object' && typeof (out as { then?: unknown }).then === 'function') throw new Error('decide() returned a promise: it must decide at once (the stream does not wait)');
+      d = checkDecision(out);
+    } catch (e) {
+      policyError = `policy ${s.policy}: ${errorMessage(e)}`;
+      return;
+    }
+    if (!d) return;
+    if (d.bitrate !== undefined) {
+      policyLog.t.push(now);
+      policyLog.targetBps.push(d.bitrate);
+    }
+    const change: ControlMessage = {};
+    if (d.bitrate !== undefined && Math.abs(d.bitrate - bitrate) >= BITRATE_HYSTERESIS * bitrate) change.bitrate = d.bitrate;
+    if (d.fps !== undefined && d.fps !== fps) change.fps = d.fps;
+    if (d.resolution !== undefined && d.resolution !== `${encSize.width}x${encSize.height}`) change.resolution = d.resolution;
+    if (Object.keys(change).length === 0) return;
+    counters.policy_decisions++;
+    applyControl(change, 'policy', d.estimate);
+  };
+
+  const sender = await (s.transport === 'tcp' ? tcpSender(o, { onControl: receiveControl, onFeedback }, counters) : udpSender(o, { onControl: receiveControl, onFeedback }));
   const cpu0 = process.cpuUsage();
   const startMs = monoMs();
   const endAt = startMs + (s.warmupS + s.durationS) * 1000;
@@ -161,7 +241,7 @@ export async function runGuest(o: GuestOptions): Promise<void> {
   await new Promise<void>((resolveAll) => {
     const tick = () => {
       // Decided on the schedule, not on when the timer fired, so a 5 s stream at 30 fps is 150 ticks.
-      if (due >= endAt - 1e-6) {
+      if (due >= endAt - 1e-6 || policyError !== undefined) {
         resolveAll();
         return;
       }
@@ -212,6 +292,8 @@ export async function runGuest(o: GuestOptions): Promise<void> {
     for (const p of packets) {
       const sendStart = monoMs();
       const sendEnd = await sender.send({ frame: number, seq: seq++, key: p.key, captureMs: captureStart }, p.data);
+      counters.bytes_sent += p.data.length;
+      if (policy) encoded.push({ frame: number, bytes: p.data.length, key: p.key, encodeMs: encEnd - captureEnd, sentMs: sendEnd });
       frames.push({ frame: number, due: dueMs, captureStart, captureEnd, encStart: captureEnd, encEnd, sendStart, sendEnd, bytes: p.data.length, key: p.key, width: size.width, height: size.height });
       o.agent?.add([
         { t: captureStart, frame: number, stage: 'capture_start', role: 'guest' },
@@ -231,11 +313,33 @@ export async function runGuest(o: GuestOptions): Promise<void> {
   scaled?.scaler.close();
   // Events still pending go to the agent before the report, so its CPU figure includes sending them.
   await o.agent?.close();
-  const report: RoleReport = { role: 'guest', pid: process.pid, affinity: cpuAffinity(), startMs, endMs, cpuUserS: cpu.user / 1e6, cpuSystemS: cpu.system / 1e6, cpuTotalS: processCpuS(), counters, frames, controls, timeline: tl, skipped, ...agentEvents(o.agent) };
+  const report: RoleReport = {
+    role: 'guest',
+    pid: process.pid,
+    affinity: cpuAffinity(),
+    startMs,
+    endMs,
+    cpuUserS: cpu.user / 1e6,
+    cpuSystemS: cpu.system / 1e6,
+    cpuTotalS: processCpuS(),
+    counters,
+    frames,
+    controls,
+    timeline: tl,
+    skipped,
+    ...(s.policy !== 'fixed' ? { policy: policyLog } : {}),
+    ...(policyError !== undefined ? { error: policyError } : {}),
+    ...agentEvents(o.agent),
+  };
   writeJsonAtomic(o.report, JSON.parse(JSON.stringify(report, nanToNull)));
+  // The report says why; the exit code tells whoever started the role that the point failed.
+  if (policyError !== undefined) throw new RoleFailure(policyError);
 }
 
-async function tcpSender(o: GuestOptions, onControl: (raw: unknown, from: string) => void, counters: { writes_queued: number }): Promise<Sender> {
+/** The guest streamed but failed (its policy): the report holds the message, the process exits non-zero. */
+export class RoleFailure extends Error {}
+
+async function tcpSender(o: GuestOptions, inbound: Inbound, counters: { writes_queued: number }): Promise<Sender> {
   const s = o.settings;
   const server = createServer();
   await new Promise<void>((resolve, reject) => {
@@ -250,7 +354,17 @@ async function tcpSender(o: GuestOptions, onControl: (raw: unknown, from: string
   const deframer = new TcpDeframer();
   sock.on('data', (chunk: Buffer) => {
     for (const m of deframer.push(chunk)) {
-      if (m.type === MSG_CONTROL) onControl(m.value, 'client');
+      if (m.type === MSG_CONTROL) inbound.onControl(m.value, 'client');
+      else if (m.type === MSG_FEEDBACK) {
+        let r: FeedbackReport;
+        try {
+          r = parseFeedback(m.body);
+        } catch (e) {
+          process.stderr.write(`guest: bad feedback report: ${errorMessage(e)}\n`);
+          continue;
+        }
+        inbound.onFeedback(r);
+      }
     }
   });
   sock.on('error', (e) => process.stderr.write(`guest: connection error: ${errorMessage(e)}\n`));
@@ -280,7 +394,7 @@ async function tcpSender(o: GuestOptions, onControl: (raw: unknown, from: string
   };
 }
 
-async function udpSender(o: GuestOptions, onControl: (raw: unknown, from: string) => void): Promise<Sender> {
+async function udpSender(o: GuestOptions, inbound: Inbound): Promise<Sender> {
   const s = o.settings;
   const sock = createSocket('udp4');
   await new Promise<void>((resolve, reject) => {
@@ -303,16 +417,23 @@ async function udpSender(o: GuestOptions, onControl: (raw: unknown, from: string
     });
   });
   sock.on('message', (msg) => {
+    let r: FeedbackReport | undefined;
     try {
       const d = parseDatagram(msg);
-      if (d.type === MSG_CONTROL) onControl(d.value, 'client');
+      if (d.type === MSG_CONTROL) inbound.onControl(d.value, 'client');
+      else if (d.type === MSG_FEEDBACK) r = parseFeedback(d.body);
     } catch (e) {
       process.stderr.write(`guest: bad datagram: ${errorMessage(e)}\n`);
     }
+    // Outside the catch: the policy's own failure is not the datagram's.
+    if (r) inbound.onFeedback(r);
   });
+  // Transport-wide packet numbers: the client's feedback names each fragment and finds the lost ones by the gaps.
+  let pkt = 0;
   return {
     send: async (h, payload) => {
-      const parts = udpFragments({ ...h, sendMs: 0 }, payload, s.mtu);
+      const parts = udpFragments({ ...h, sendMs: 0 }, payload, s.mtu, pkt);
+      pkt += parts.length;
       let last = 0;
       await Promise.all(
         parts.map(

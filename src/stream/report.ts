@@ -88,9 +88,11 @@ export interface ControlRecord {
   /** The first frame shown at the client from `encodedFrame` on: its number and display time. */
   shownFrame?: number;
   shownMs?: number;
+  /** From 'policy': what led to the decision (e.g. the estimated bandwidth, over-use/normal/under-use). */
+  estimate?: Record<string, number | string>;
 }
 
-const CONTROL_FIELDS: Record<keyof ControlRecord, 'number' | 'string' | 'boolean'> = {
+const CONTROL_FIELDS: Record<keyof ControlRecord, 'number' | 'string' | 'boolean' | 'estimate'> = {
   t: 'number',
   from: 'string',
   bitrate: 'number',
@@ -105,6 +107,7 @@ const CONTROL_FIELDS: Record<keyof ControlRecord, 'number' | 'string' | 'boolean
   encodedMs: 'number',
   shownFrame: 'number',
   shownMs: 'number',
+  estimate: 'estimate',
 };
 
 /** Checks one decision record where it enters (a role report, controls.json); throws saying which field is wrong. */
@@ -117,6 +120,11 @@ export function parseControlRecord(v: unknown, where: string): ControlRecord {
     // JSON carries an unknown time as null (nanToNull): read back as NaN.
     if (want === 'number' && x === null) {
       o[k] = NaN;
+      continue;
+    }
+    if (want === 'estimate') {
+      if (x === null || typeof x !== 'object' || Array.isArray(x) || !Object.values(x).every((e) => typeof e === 'number' || typeof e === 'string' || e === null))
+        throw new Error(`${where}: control field 'estimate' must be an object of numbers and strings, got ${JSON.stringify(x)}`);
       continue;
     }
     if (typeof x !== want) throw new Error(`${where}: control field '${k}' must be a ${want}, got ${JSON.stringify(x)}`);
@@ -154,6 +162,10 @@ export interface RoleReport {
    * from reports written before it existed.
    */
   agentEvents?: { sent: number; givenUp: number; gaps: EventGap[] };
+  /** Guest with a policy other than fixed: its name (and the hash of a user's file) and its target bitrate at each decision. */
+  policy?: { name: string; sha256?: string; t: number[]; targetBps: number[] };
+  /** Why the role failed while streaming (e.g. its policy threw); it then exits non-zero. */
+  error?: string;
 }
 
 /** What a role's event poster did, for its report. */

@@ -13,6 +13,8 @@ export const MSG_FRAME = 1;
 export const MSG_CONTROL = 2;
 export const MSG_END = 3;
 export const MSG_HELLO = 4;
+/** Receiver feedback, client to guest (binary, see encodeFeedback). */
+export const MSG_FEEDBACK = 5;
 
 /** The per-frame header both transports carry. */
 export interface FrameHeader {
@@ -27,8 +29,11 @@ export interface FrameHeader {
 
 /** Bytes of the frame header inside a FRAME message (after the type byte). */
 export const TCP_FRAME_HEADER = 4 + 4 + 1 + 8 + 8;
-/** Bytes before the payload in a UDP fragment: type, frame, seq, index, count, flags, two times. */
-export const UDP_FRAGMENT_HEADER = 1 + 4 + 4 + 2 + 2 + 1 + 8 + 8;
+/**
+ * Bytes before the payload in a UDP fragment: type, frame, seq, index, count, flags, two times,
+ * and the packet's transport-wide number (so the receiver's feedback can name each packet and its losses).
+ */
+export const UDP_FRAGMENT_HEADER = 1 + 4 + 4 + 2 + 2 + 1 + 8 + 8 + 4;
 
 /** One TCP message holding a whole encoded frame. */
 export function tcpFrameMessage(h: FrameHeader, payload: Uint8Array): Buffer {
@@ -59,7 +64,10 @@ export function tcpJsonMessage(type: number, value: unknown): Buffer {
   return buf;
 }
 
-export type Message = { type: typeof MSG_FRAME; header: FrameHeader; payload: Buffer; /** The whole message as received, to forward unchanged. */ raw: Buffer } | { type: typeof MSG_CONTROL | typeof MSG_END | typeof MSG_HELLO; value: unknown; raw: Buffer };
+export type Message =
+  | { type: typeof MSG_FRAME; header: FrameHeader; payload: Buffer; /** The whole message as received, to forward unchanged. */ raw: Buffer }
+  | { type: typeof MSG_CONTROL | typeof MSG_END | typeof MSG_HELLO; value: unknown; raw: Buffer }
+  | { type: typeof MSG_FEEDBACK; /** The report's bytes, checked by parseFeedback where it is read. */ body: Buffer; raw: Buffer };
 
 /** Largest message accepted: a bound so a corrupt length cannot make us buffer without end. */
 const MAX_MESSAGE = 64 * 1024 * 1024;
@@ -118,19 +126,22 @@ function parseTcpMessage(raw: Buffer): Message {
     };
   }
   if (type === MSG_CONTROL || type === MSG_END || type === MSG_HELLO) return { type, value: JSON.parse(raw.subarray(5).toString('utf8')), raw };
+  if (type === MSG_FEEDBACK) return { type, body: raw.subarray(5), raw };
   throw new Error(`corrupt stream: unknown message type ${type}`);
 }
 
 /** A UDP fragment as parsed; `payload` is a view into the datagram. */
 export interface Fragment {
   header: FrameHeader;
+  /** Transport-wide packet number: consecutive over every fragment the guest sent. */
+  pkt: number;
   index: number;
   count: number;
   payload: Buffer;
 }
 
-/** Cuts a frame into datagrams of at most `mtu` bytes each. */
-export function udpFragments(h: FrameHeader, payload: Uint8Array, mtu: number): Buffer[] {
+/** Cuts a frame into datagrams of at most `mtu` bytes each, numbering the packets from `firstPkt`. */
+export function udpFragments(h: FrameHeader, payload: Uint8Array, mtu: number, firstPkt = 0): Buffer[] {
   const room = mtu - UDP_FRAGMENT_HEADER;
   const count = Math.max(1, Math.ceil(payload.length / room));
   if (count > 0xffff) throw new Error(`frame ${h.frame} of ${payload.length} bytes needs more than 65535 fragments at mtu ${mtu}`);
@@ -146,6 +157,7 @@ export function udpFragments(h: FrameHeader, payload: Uint8Array, mtu: number): 
     d.writeUInt8(h.key ? 1 : 0, 13);
     d.writeDoubleBE(h.captureMs, 14);
     d.writeDoubleBE(h.sendMs, 22);
+    d.writeUInt32BE((firstPkt + i) >>> 0, 30);
     d.set(part, UDP_FRAGMENT_HEADER);
     out.push(d);
   }
@@ -162,7 +174,7 @@ export function udpJsonDatagram(type: number, value: unknown): Buffer {
   return Buffer.concat([Buffer.from([type]), Buffer.from(JSON.stringify(value))]);
 }
 
-export type Datagram = { type: typeof MSG_FRAME; fragment: Fragment } | { type: typeof MSG_CONTROL | typeof MSG_END | typeof MSG_HELLO; value: unknown };
+export type Datagram = { type: typeof MSG_FRAME; fragment: Fragment } | { type: typeof MSG_CONTROL | typeof MSG_END | typeof MSG_HELLO; value: unknown } | { type: typeof MSG_FEEDBACK; body: Buffer };
 
 /** Parses one datagram; throws on anything malformed (the receiver counts and drops it). */
 export function parseDatagram(d: Buffer): Datagram {
@@ -177,6 +189,7 @@ export function parseDatagram(d: Buffer): Datagram {
       type,
       fragment: {
         header: { frame: d.readUInt32BE(1), seq: d.readUInt32BE(5), key: (d.readUInt8(13) & 1) === 1, captureMs: d.readDoubleBE(14), sendMs: d.readDoubleBE(22) },
+        pkt: d.readUInt32BE(30),
         index,
         count,
         payload: d.subarray(UDP_FRAGMENT_HEADER),
@@ -184,6 +197,7 @@ export function parseDatagram(d: Buffer): Datagram {
     };
   }
   if (type === MSG_CONTROL || type === MSG_END || type === MSG_HELLO) return { type, value: JSON.parse(d.subarray(1).toString('utf8')) };
+  if (type === MSG_FEEDBACK) return { type, body: d.subarray(1) };
   throw new Error(`unknown datagram type ${type}`);
 }
 
@@ -230,4 +244,88 @@ export function parseLiveResolution(v: unknown): { width: number; height: number
   const lo = LIVE_RESOLUTION_MIN;
   if (width < lo.width || height < lo.height || width > FRAME_MAX.width || height > FRAME_MAX.height) throw new Error(`control resolution ${width}x${height} must be from ${lo.width}x${lo.height} to ${FRAME_MAX.width}x${FRAME_MAX.height}`);
   return { width, height };
+}
+
+/**
+ * One packet as the client saw it (UDP: a fragment; TCP: a whole frame). `sendMs` is the guest's
+ * clock and `arrivalMs` the client's: only differences of either may be used (the clocks differ).
+ */
+export interface PacketArrival {
+  /** Transport-wide packet number (UDP: the fragment's; TCP: the frame's seq). */
+  pkt: number;
+  sendMs: number;
+  arrivalMs: number;
+  /** Bytes on the wire, header included. */
+  bytes: number;
+}
+
+/** What the client reports every feedback_ms: the packets that arrived since the last report, and those found lost. */
+export interface FeedbackReport {
+  /** Counts reports, so a lost or reordered one is seen. */
+  report: number;
+  /** Client's clock when the report was sent (only for differences between reports). */
+  atMs: number;
+  /** Packets found missing since the last report (gaps in the packet numbers). */
+  lost: number;
+  packets: PacketArrival[];
+}
+
+/** Report header: report u32, atMs f64, lost u32, count u16. */
+const FEEDBACK_HEAD = 4 + 8 + 4 + 2;
+/** Per packet: pkt u32, sendMs f64, arrivalMs f64, bytes u32. */
+const FEEDBACK_ENTRY = 4 + 8 + 8 + 4;
+/** Packets one report may carry: a bound on what a report can make the guest allocate. */
+export const FEEDBACK_MAX_PACKETS = 0xffff;
+
+/** The report's body (binary: a report every 50 ms at hundreds of packets must cost little to build and read). */
+export function encodeFeedback(r: FeedbackReport): Buffer {
+  if (r.packets.length > FEEDBACK_MAX_PACKETS) throw new Error(`a feedback report holds at most ${FEEDBACK_MAX_PACKETS} packets, got ${r.packets.length}`);
+  const b = Buffer.allocUnsafe(FEEDBACK_HEAD + r.packets.length * FEEDBACK_ENTRY);
+  b.writeUInt32BE(r.report >>> 0, 0);
+  b.writeDoubleBE(r.atMs, 4);
+  b.writeUInt32BE(Math.min(r.lost, 0xffffffff) >>> 0, 12);
+  b.writeUInt16BE(r.packets.length, 16);
+  let o = FEEDBACK_HEAD;
+  for (const p of r.packets) {
+    b.writeUInt32BE(p.pkt >>> 0, o);
+    b.writeDoubleBE(p.sendMs, o + 4);
+    b.writeDoubleBE(p.arrivalMs, o + 12);
+    b.writeUInt32BE(p.bytes >>> 0, o + 20);
+    o += FEEDBACK_ENTRY;
+  }
+  return b;
+}
+
+/** A feedback report as a TCP message. */
+export function tcpFeedbackMessage(r: FeedbackReport): Buffer {
+  const body = encodeFeedback(r);
+  const buf = Buffer.allocUnsafe(5 + body.length);
+  buf.writeUInt32BE(1 + body.length, 0);
+  buf.writeUInt8(MSG_FEEDBACK, 4);
+  body.copy(buf, 5);
+  return buf;
+}
+
+/** A feedback report as a UDP datagram. */
+export function udpFeedbackDatagram(r: FeedbackReport): Buffer {
+  return Buffer.concat([Buffer.from([MSG_FEEDBACK]), encodeFeedback(r)]);
+}
+
+/** Checks and reads a report's body where it enters the guest; throws saying what is wrong. */
+export function parseFeedback(b: Buffer): FeedbackReport {
+  if (b.length < FEEDBACK_HEAD) throw new Error(`feedback report of ${b.length} bytes is shorter than its ${FEEDBACK_HEAD}-byte header`);
+  const count = b.readUInt16BE(16);
+  if (b.length !== FEEDBACK_HEAD + count * FEEDBACK_ENTRY) throw new Error(`feedback report says ${count} packets but has ${b.length} bytes (expected ${FEEDBACK_HEAD + count * FEEDBACK_ENTRY})`);
+  const atMs = b.readDoubleBE(4);
+  if (!Number.isFinite(atMs)) throw new Error('feedback report time is not a finite number');
+  const packets: PacketArrival[] = new Array<PacketArrival>(count);
+  let o = FEEDBACK_HEAD;
+  for (let i = 0; i < count; i++) {
+    const sendMs = b.readDoubleBE(o + 4);
+    const arrivalMs = b.readDoubleBE(o + 12);
+    if (!Number.isFinite(sendMs) || !Number.isFinite(arrivalMs)) throw new Error(`feedback report packet ${i}: its times must be finite numbers`);
+    packets[i] = { pkt: b.readUInt32BE(o), sendMs, arrivalMs, bytes: b.readUInt32BE(o + 20) };
+    o += FEEDBACK_ENTRY;
+  }
+  return { report: b.readUInt32BE(0), atMs, lost: b.readUInt32BE(12), packets };
 }

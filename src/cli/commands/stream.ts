@@ -124,8 +124,15 @@ export async function streamCommand(argv: string[], out: NodeJS.WritableStream):
       }
     }
     // Roles are loaded on demand: the relay never needs FFmpeg's libraries.
-    const { runGuest } = await import('../../stream/guest.ts');
-    await runGuest({ settings, host: listen.host, port: listen.port, report, schedule, ...agent, onReady: (port) => ready({ port }) });
+    const { runGuest, RoleFailure } = await import('../../stream/guest.ts');
+    try {
+      await runGuest({ settings, host: listen.host, port: listen.port, report, schedule, ...agent, onReady: (port) => ready({ port }) });
+    } catch (e) {
+      // Its report holds the message already: the point fails with it.
+      if (!(e instanceof RoleFailure)) throw e;
+      process.stderr.write(`guest: ${e.message}\n`);
+      return 1;
+    }
   } else if (role === 'host' && a.values.proxy) {
     const listen = address('listen', a.values.listen, '127.0.0.1:0');
     const { runProxy } = await import('../../stream/proxy.ts');

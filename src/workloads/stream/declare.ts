@@ -6,6 +6,7 @@
  * (test/catalog.test.ts fails on a metric it did not); `stream --help`, the schema, the CLI's
  * headline columns and the tables of docs/workloads.md come from it. Imports base and config only.
  */
+import { readFileSync } from 'node:fs';
 import { Type, type Static } from '@sinclair/typebox';
 import { errorMessage } from '../../base/errors.ts';
 import { formatDuration } from '../../base/duration.ts';
@@ -15,7 +16,7 @@ import type { Axis, ParamValue } from '../../config/resolved.ts';
 import { Duration, paramSchema } from '../../config/schema.ts';
 import type { PathSeg } from '../../config/source.ts';
 import { STREAM_PARAM_DECLS, STREAM_ROLES } from '../../config/stream-params.ts';
-import { CODEC_DEPENDENT_PARAMS, FRAME_MAX, LIVE_RESOLUTION_MIN, parseBitrate, streamParam, streamSettings, STREAM_PARAMS } from '../../config/stream-settings.ts';
+import { CODEC_DEPENDENT_PARAMS, FRAME_MAX, isPolicyFile, LIVE_RESOLUTION_MIN, parseBitrate, streamParam, streamSettings, STREAM_PARAMS } from '../../config/stream-settings.ts';
 import type { WorkloadDef } from '../../config/workload-def.ts';
 import { y4mSourceProblem } from '../../config/y4m-check.ts';
 
@@ -138,6 +139,11 @@ export const STREAM_METRICS: readonly MetricDecl[] = [
   // Series on the point's clock: t in seconds since the point began.
   { name: 'queue_bytes', unit: 'B', better: 'lower', role: 'host', kind: 'series', view: 'timeseries', doc: "bytes in the relay's queue" },
   { name: 'queue_packets', unit: 'packets', better: 'lower', role: 'host', kind: 'series', view: 'timeseries', doc: "packets in the relay's queue" },
+  { name: 'target_bps', unit: 'bit/s', better: 'none', role: 'guest', kind: 'series', view: 'timeseries', doc: "the policy's target bitrate (with a policy other than fixed)" },
+  { name: 'sent_bps', unit: 'bit/s', better: 'none', role: 'guest', kind: 'series', view: 'timeseries', doc: "the guest's sending rate over the last 250 ms (with a policy other than fixed)" },
+  { name: 'delivered_bps', unit: 'bit/s', better: 'higher', role: 'client', kind: 'series', view: 'timeseries', doc: "the client's receiving rate over the last 250 ms (with a policy other than fixed)" },
+  m('policy.decisions', 'count', 'none', 'guest', 'decisions of the rate-control policy that changed the encoder in the window'),
+  m('policy.target_bps', 'bit/s', 'none', 'guest', "the policy's target bitrate at the end of the window"),
   frame('frame', undefined, 'frame number'),
   frame('warmup', undefined, '1 when captured during the warm-up (left out of the summary)'),
   frame('key', undefined, '1 for a keyframe'),
@@ -190,6 +196,7 @@ export const STREAM_WORKLOAD: WorkloadDef<StreamWorkload> = {
   checkPlan(ctx, w, plan) {
     checkParamValues(ctx, w.defaults, plan, STREAM_PARAMS, streamSettings, CODEC_DEPENDENT_PARAMS);
     checkSources(ctx, w.defaults, plan.axes);
+    checkPolicies(ctx, w, plan.axes);
   },
   checkTimes(ctx, w, { warmupS, durationS }) {
     // The stream ends at warmup + duration (10 s by default): a change scheduled later never applies.
@@ -245,5 +252,27 @@ function checkSources(ctx: Ctx, defaults: Record<string, ParamValue>, axes: read
     if (!seen.has(file)) seen.set(file, y4mSourceProblem(file));
     const problem = seen.get(file);
     if (problem !== undefined) ctx.add(path, problem, 'give a .y4m file, e.g. one written by: ffmpeg -i clip.mp4 -pix_fmt yuv420p clip.y4m');
+  }
+}
+
+/**
+ * Each distinct `policy` where it is written: a user's file must be readable (it is read again,
+ * and its text sent to the guest, when each point runs), and a `schedule` steers the encoder
+ * itself, so it goes only with the `fixed` policy.
+ */
+function checkPolicies(ctx: Ctx, w: StreamWorkload, axes: readonly Axis[]): void {
+  const axis = axes.find((a) => a.name === 'policy');
+  const where: [ParamValue, PathSeg[]][] = axis ? axis.values.map((v, i) => [v, ['matrix', 'policy', ...(axis.values.length > 1 ? [i] : [])]]) : w.defaults['policy'] !== undefined ? [[w.defaults['policy'], ['workload', 'policy']]] : [];
+  const seen = new Set<string>();
+  for (const [v, path] of where) {
+    const policy = String(v);
+    if (w.schedule.length > 0 && policy !== 'fixed') ctx.add(['workload', 'schedule'], `a schedule changes the encoder itself, so it cannot go with policy ${policy} (at ${path.join('.')}), which does too`, 'drop the schedule, or use policy: fixed');
+    if (!isPolicyFile(policy) || seen.has(policy)) continue;
+    seen.add(policy);
+    try {
+      readFileSync(policy, 'utf8');
+    } catch (e) {
+      ctx.add(path, `policy ${policy} cannot be read: ${(e as NodeJS.ErrnoException).code ?? errorMessage(e)}`, 'give the path of a .ts or .js file that default-exports a policy (docs/adaptive.md)');
+    }
   }
 }

@@ -15,7 +15,7 @@ import { quantile } from '../../base/quantile.ts';
 import { waitReady } from '../../base/spawn-ready.ts';
 import type { StreamWorkload } from './declare.ts';
 import { typeValues, type TypedValue } from '../../config/declare.ts';
-import { streamSettings, type StreamSettings } from '../../config/stream-settings.ts';
+import { isPolicyFile, policyHash, streamSettings, type StreamSettings } from '../../config/stream-settings.ts';
 import { STREAM_PARAM_DECLS } from '../../config/stream-params.ts';
 import { STREAM_DECL } from './declare.ts';
 import type { MetricValue } from '../../store/records.ts';
@@ -68,6 +68,8 @@ export class StreamRunner implements Workload {
     let settings: StreamSettings;
     try {
       settings = streamSettings({ ...this.defaults, ...ctx.typed }, { warmupS: ctx.warmupS, durationS });
+      // A user's policy travels as its text, so the guest runs this code wherever it runs.
+      if (isPolicyFile(settings.policy)) settings.policyCode = readPolicyCode(settings.policy);
     } catch (e) {
       return { outcome: { status: 'failed', error: errorMessage(e) }, metrics: {}, wallS: 0, flags: [] };
     }
@@ -140,6 +142,9 @@ export class StreamRunner implements Workload {
     if (ctx.signal.aborted) return { outcome: { status: 'interrupted', reason: 'interrupted by the user' }, metrics: {}, wallS, flags: [] };
     if (failure) return { outcome: { status: 'failed', error: failure }, metrics: {}, wallS, flags: [] };
     const bad = roles.map((r, i) => ({ r, res: results[i]! })).find(({ res }) => res.code !== 0);
+    // A role that failed while streaming wrote why in its report (e.g. the guest's policy threw).
+    const said = bad ? roleError(join(ctx.dir, `${bad.r.name}.json`)) : undefined;
+    if (bad && said !== undefined) return { outcome: { status: 'failed', error: `${bad.r.name}: ${said}` }, metrics: {}, wallS, flags: [] };
     if (bad) return { outcome: { status: 'failed', error: `${bad.r.name} ${bad.res.signal ? `was killed by ${bad.res.signal}` : `exited with code ${bad.res.code}`} (see ${bad.r.name}.log)` }, metrics: {}, wallS, flags: [] };
 
     let reports: { guest: RoleReport; host: RoleReport; client: RoleReport };
@@ -179,7 +184,7 @@ export class StreamRunner implements Workload {
     if (controls.length > 0) writeJsonAtomic(join(ctx.dir, CONTROLS_FILE), JSON.parse(JSON.stringify(controls, nanToNull)));
     // The relay's queue on the point's clock (seconds since the point began), as every other series.
     const q = reports.host.queue ?? { t: [], bytes: [], packets: [] };
-    const series = { t: q.t.map((t) => t / 1000), queue_bytes: q.bytes, queue_packets: q.packets };
+    const series = settings.policy === 'fixed' ? { t: q.t.map((t) => t / 1000), queue_bytes: q.bytes, queue_packets: q.packets } : policySeries(settings, reports);
     const w = a.window;
     const timeline: PointTimeline = { warmup: [reports.guest.startMs / 1000, w.fromMs / 1000], window: [w.fromMs / 1000, w.toMs / 1000], clocks: tb.summary() };
     return {
@@ -260,6 +265,7 @@ export function mapReportTimes(r: RoleReport, f: (t: number) => number): RoleRep
     endMs: m(r.endMs),
     frames,
     ...(r.controls ? { controls: r.controls.map((c) => ({ ...c, t: m(c.t), ...(c.encodedMs !== undefined ? { encodedMs: m(c.encodedMs) } : {}) })) } : {}),
+    ...(r.policy ? { policy: { ...r.policy, t: r.policy.t.map(m) } } : {}),
     ...(r.queue ? { queue: { ...r.queue, t: r.queue.t.map(m) } } : {}),
     ...(r.timeline ? { timeline: { ...r.timeline, t: r.timeline.t.map(m) } } : {}),
     ...(r.skipped ? { skipped: { busy: r.skipped.busy.map(m), congested: r.skipped.congested.map(m) } } : {}),
@@ -426,6 +432,7 @@ export function analyzeStream(s: StreamSettings, r: { guest: RoleReport; host: R
     'net.loss_measured_pct': round(packetsIn ? ((dropLoss + dropQueue) / packetsIn) * 100 : 0, 3),
     'client.keyframe_requests': counted(r.client, 'keyframe_requests'),
     controls: (r.guest.controls ?? []).length,
+    ...(s.policy !== 'fixed' ? policyMetrics(s, r.guest, windowStart, windowEnd) : {}),
     'clock.uncertainty_ms': round(o.uncertaintyMs ?? 0),
   };
   for (const [k, v] of Object.entries(metrics)) if (typeof v === 'number' && Number.isNaN(v) && k.endsWith('cpu_ms_per_frame')) delete metrics[k];
@@ -491,4 +498,75 @@ export function streamConditions(s: StreamSettings, m: Record<string, MetricValu
 
 function fmtRate(bps: number): string {
   return bps >= 1e6 ? `${(bps / 1e6).toFixed(2)} Mbit/s` : `${(bps / 1e3).toFixed(0)} kbit/s`;
+}
+
+/** The error a role wrote in its report before exiting non-zero; undefined when it wrote none (or no report). */
+function roleError(path: string): string | undefined {
+  try {
+    const v = JSON.parse(readFileSync(path, 'utf8')) as { error?: unknown };
+    return typeof v.error === 'string' ? v.error : undefined;
+  } catch {
+    return undefined; // no report: the exit code and the log say what happened
+  }
+}
+
+/** A user's policy file as the settings carry it; throws naming the file when it cannot be read. */
+function readPolicyCode(file: string): NonNullable<StreamSettings['policyCode']> {
+  let source: string;
+  try {
+    source = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new Error(`policy ${file} cannot be read: ${(e as NodeJS.ErrnoException).code ?? errorMessage(e)}`);
+  }
+  return { name: file, source, sha256: policyHash(source) };
+}
+
+/** The policy's figures of the window: its decisions that changed the encoder, and its target at the window's end. */
+function policyMetrics(s: StreamSettings, guest: RoleReport, from: number, to: number): Record<string, MetricValue> {
+  const decisions = (guest.controls ?? []).filter((c) => c.from === 'policy' && c.t >= from && c.t < to).length;
+  return { 'policy.decisions': decisions, 'policy.target_bps': Math.round(stepAt(guest.policy?.t ?? [], guest.policy?.targetBps ?? [], to, s.bitrateBps)) };
+}
+
+/** The value of a step series (each value holds until the next) at `at`; `before` until its first sample. */
+function stepAt(t: readonly number[], v: readonly number[], at: number, before: number): number {
+  let out = before;
+  for (let i = 0; i < t.length && t[i]! <= at; i++) out = v[i]!;
+  return out;
+}
+
+/** Rates are measured over this trailing span: a few frames, so one keyframe does not make a spike. */
+const RATE_SPAN_MS = 250;
+
+/**
+ * The series of a point with a policy, on one time column: the relay's queue, the policy's target,
+ * the guest's sending and the client's receiving rate. Rows are the union of the queue's samples
+ * and the guest's timeline; steps hold their value at every row, rates are over the trailing
+ * RATE_SPAN_MS (empty in the first RATE_SPAN_MS, where there is no such span yet).
+ */
+export function policySeries(s: StreamSettings, r: { guest: RoleReport; host: RoleReport; client: RoleReport }): Record<string, number[]> {
+  const q = r.host.queue ?? { t: [], bytes: [], packets: [] };
+  const g = r.guest.timeline;
+  const c = r.client.timeline;
+  const p = r.guest.policy ?? { t: [], targetBps: [] };
+  const ts = [...new Set([...q.t, ...(g?.t ?? [])].filter((t) => Number.isFinite(t)))].sort((a, b) => a - b);
+  const rate = (tl: RoleReport['timeline'], counter: string, t: number) => {
+    const xs = tl?.counters[counter];
+    if (!tl || !xs || t - RATE_SPAN_MS < tl.t[0]!) return NaN;
+    return (growthBetween(tl.t, xs, t - RATE_SPAN_MS, t) * 8 * 1000) / RATE_SPAN_MS;
+  };
+  const out: Record<string, number[]> = { t: [], queue_bytes: [], queue_packets: [], target_bps: [], sent_bps: [], delivered_bps: [] };
+  // Cursors into the step series: the rows are in time order, so each is walked once.
+  let qi = -1;
+  let pi = -1;
+  for (const t of ts) {
+    while (qi + 1 < q.t.length && q.t[qi + 1]! <= t) qi++;
+    while (pi + 1 < p.t.length && p.t[pi + 1]! <= t) pi++;
+    out['t']!.push(t / 1000);
+    out['queue_bytes']!.push(qi >= 0 ? q.bytes[qi]! : 0);
+    out['queue_packets']!.push(qi >= 0 ? q.packets[qi]! : 0);
+    out['target_bps']!.push(pi >= 0 ? p.targetBps[pi]! : s.bitrateBps);
+    out['sent_bps']!.push(Math.round(rate(g, 'bytes_sent', t)));
+    out['delivered_bps']!.push(Math.round(rate(c, 'bytes_received', t)));
+  }
+  return out;
 }

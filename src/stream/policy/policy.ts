@@ -1,0 +1,149 @@
+/**
+ * The rate-control policy interface: what a policy sees (the client's feedback, the encoder's
+ * output, the guest's CPU) and what it may decide (bitrate, frame rate, resolution). The guest
+ * calls `decide` once per feedback report and applies what comes back; a user's policy file
+ * default-exports a `PolicyFactory`. Documented in docs/adaptive.md.
+ */
+import type { FeedbackReport } from '../wire.ts';
+
+export type { FeedbackReport, PacketArrival } from '../wire.ts';
+
+/** What a policy is created with. */
+export interface PolicyInit {
+  /** The stream's settings at the start: the encoder begins here. */
+  bitrateBps: number;
+  fps: number;
+  width: number;
+  height: number;
+  codec: string;
+  transport: 'tcp' | 'udp';
+  /** `policy_params`, numbers where they read as one (bitrates in bits/s for the built-ins). */
+  params: Readonly<Record<string, number | string>>;
+}
+
+/** One frame as the encoder gave it. */
+export interface EncodedFrame {
+  frame: number;
+  bytes: number;
+  key: boolean;
+  /** Encoding time, ms. */
+  encodeMs: number;
+  /** Guest's monotonic ms when it was sent. */
+  sentMs: number;
+}
+
+/** Everything a policy learns at one feedback report. */
+export interface Observation {
+  /** Guest's monotonic ms now. */
+  nowMs: number;
+  /** The report (send stamps on the guest's clock, arrivals on the client's: use differences only). */
+  feedback: FeedbackReport;
+  /** Frames the encoder produced since the previous call. */
+  frames: readonly EncodedFrame[];
+  /** The guest process's CPU since the previous call, percent of one core. */
+  guestCpuPct: number;
+  /** What the encoder runs with now. */
+  current: { bitrateBps: number; fps: number; width: number; height: number };
+}
+
+/**
+ * A change the policy asks for; fields left out stay as they are. `estimate` is what led to it
+ * (e.g. {bandwidth_bps, state: 'overuse'}), recorded with the decision.
+ */
+export interface Decision {
+  bitrate?: number;
+  fps?: number;
+  /** 'WxH' */
+  resolution?: string;
+  estimate?: Record<string, number | string>;
+}
+
+/** A rate-control policy: one call per feedback report; undefined (or null) decides nothing. */
+export interface RatePolicy {
+  decide(o: Observation): Decision | undefined | null;
+}
+
+/** What a policy module default-exports. */
+export type PolicyFactory = (init: PolicyInit) => RatePolicy;
+
+/** Bounds a decision must respect to be applied (the built-ins' and the declared parameters' ranges). */
+const LIMITS = { bitrate: [1e3, 1e9], fps: [1, 240], side: [16, 7680] } as const;
+
+/**
+ * Checks what a policy returned; throws saying what is wrong, so a policy returning nonsense
+ * fails its point with that message instead of steering the encoder somewhere absurd.
+ */
+export function checkDecision(d: unknown): Decision | undefined {
+  if (d === undefined || d === null) return undefined;
+  if (typeof d !== 'object' || Array.isArray(d)) throw new Error(`decide() returned ${JSON.stringify(d)}, not an object {bitrate?, fps?, resolution?} or undefined`);
+  const o = d as Record<string, unknown>;
+  const out: Decision = {};
+  for (const k of Object.keys(o)) if (!['bitrate', 'fps', 'resolution', 'estimate'].includes(k)) throw new Error(`decide() returned an unknown field '${k}' (it may return bitrate, fps, resolution, estimate)`);
+  if (o['bitrate'] !== undefined) {
+    const b = o['bitrate'];
+    if (typeof b !== 'number' || !(b >= LIMITS.bitrate[0] && b <= LIMITS.bitrate[1])) throw new Error(`decide() returned bitrate ${JSON.stringify(b)}: it must be bits/s from ${LIMITS.bitrate[0]} to ${LIMITS.bitrate[1]}`);
+    out.bitrate = Math.round(b);
+  }
+  if (o['fps'] !== undefined) {
+    const f = o['fps'];
+    if (typeof f !== 'number' || !(f >= LIMITS.fps[0] && f <= LIMITS.fps[1])) throw new Error(`decide() returned fps ${JSON.stringify(f)}: it must be from ${LIMITS.fps[0]} to ${LIMITS.fps[1]}`);
+    out.fps = f;
+  }
+  if (o['resolution'] !== undefined) {
+    const r = o['resolution'];
+    const m = typeof r === 'string' ? /^(\d+)x(\d+)$/.exec(r) : null;
+    const ok = m !== null && [Number(m[1]), Number(m[2])].every((x) => x >= LIMITS.side[0] && x <= LIMITS.side[1] && x % 2 === 0);
+    if (!ok) throw new Error(`decide() returned resolution ${JSON.stringify(r)}: it must be 'WxH' with even sides from ${LIMITS.side[0]} to ${LIMITS.side[1]}`);
+    out.resolution = r as string;
+  }
+  if (o['estimate'] !== undefined) {
+    const e = o['estimate'];
+    if (e === null || typeof e !== 'object' || Array.isArray(e)) throw new Error('decide() returned an estimate that is not an object');
+    const est: Record<string, number | string> = {};
+    for (const [k, v] of Object.entries(e)) {
+      if (typeof v !== 'number' && typeof v !== 'string') throw new Error(`decide() returned estimate.${k} ${JSON.stringify(v)}: a number or text`);
+      est[k] = v;
+    }
+    out.estimate = est;
+  }
+  return out;
+}
+
+/** A number parameter of policy_params, or its default. */
+export function numParam(params: Readonly<Record<string, number | string>>, name: string, dflt: number): number {
+  const v = params[name];
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`policy_params ${name} ${JSON.stringify(v)} must be a number`);
+  return v;
+}
+
+/**
+ * The delivered rate over a sliding window of arrivals (bits/s), measured on the receiver's
+ * clock alone: what GCC calls the incoming (acknowledged) rate.
+ */
+export class DeliveredRate {
+  private readonly arrivals: { t: number; bytes: number }[] = [];
+  private sum = 0;
+
+  constructor(private readonly windowMs = 500) {}
+
+  /** Adds a report's packets. */
+  add(packets: readonly { arrivalMs: number; bytes: number }[]): void {
+    for (const p of packets) {
+      this.arrivals.push({ t: p.arrivalMs, bytes: p.bytes });
+      this.sum += p.bytes;
+    }
+    if (this.arrivals.length === 0) return;
+    const newest = Math.max(...this.arrivals.slice(-Math.max(1, packets.length)).map((a) => a.t));
+    while (this.arrivals.length > 0 && this.arrivals[0]!.t < newest - this.windowMs) this.sum -= this.arrivals.shift()!.bytes;
+  }
+
+  /** bits/s over the window; undefined until the window holds enough time to mean something. */
+  bps(): number | undefined {
+    if (this.arrivals.length < 2) return undefined;
+    const span = this.arrivals.at(-1)!.t - this.arrivals[0]!.t;
+    if (span < this.windowMs / 4) return undefined;
+    // The oldest arrival opens the span: its bytes came before it.
+    return ((this.sum - this.arrivals[0]!.bytes) * 8 * 1000) / span;
+  }
+}
