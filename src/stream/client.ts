@@ -20,7 +20,8 @@ import { agentEvents, cpuAffinity, nanToNull, processCpuS, type ClientFrame, typ
 import type { StreamSettings } from '../config/stream-settings.ts';
 import { openSource } from './source.ts';
 import type { EventPoster } from '../record/event-poster.ts';
-import { FEEDBACK_MAX_PACKETS, MSG_CONTROL, MSG_END, MSG_FRAME, MSG_HELLO, parseDatagram, TcpDeframer, tcpFeedbackMessage, tcpJsonMessage, udpFeedbackDatagram, udpJsonDatagram, type FeedbackReport, type FrameHeader, type PacketArrival } from './wire.ts';
+import { MSG_CONTROL, MSG_END, MSG_FRAME, MSG_HELLO, parseDatagram, TcpDeframer, tcpFeedbackMessage, tcpJsonMessage, udpFeedbackDatagram, udpJsonDatagram, type FeedbackReport, type FrameHeader } from './wire.ts';
+import { FeedbackCollector } from './feedback.ts';
 
 export interface ClientOptions {
   settings: StreamSettings;
@@ -382,36 +383,5 @@ class BitstreamDump {
       throw environmentError(e, 'cannot write', fd === this.fd ? this.path : `${this.path}.frames.tsv`) ?? e;
     }
     if (fd === this.fd) this.offset += b.length;
-  }
-}
-
-/**
- * The packets that arrived since the last feedback report, and those found lost: a gap in the
- * packet numbers is a loss, unless the missing packet turns up later (reordered by jitter) before
- * the report goes.
- */
-export class FeedbackCollector {
-  private packets: PacketArrival[] = [];
-  private next = -1;
-  private lost = 0;
-  private report = 0;
-
-  /** One packet arrived (its number, the guest's send stamp, the arrival here, its bytes on the wire). */
-  arrived(pkt: number, sendMs: number, arrivalMs: number, bytes: number): void {
-    if (this.next < 0 || pkt >= this.next) {
-      if (this.next >= 0) this.lost += pkt - this.next;
-      this.next = pkt + 1;
-    } else if (this.lost > 0) this.lost--;
-    this.packets.push({ pkt, sendMs, arrivalMs, bytes });
-  }
-
-  /** The report of everything since the last one; starts the next. */
-  take(nowMs: number): FeedbackReport {
-    // A report has room for so many packets; beyond (a long feedback_ms at a high rate) the newest go.
-    const packets = this.packets.length > FEEDBACK_MAX_PACKETS ? this.packets.slice(-FEEDBACK_MAX_PACKETS) : this.packets;
-    const r: FeedbackReport = { report: this.report++, atMs: nowMs, lost: this.lost, packets };
-    this.packets = [];
-    this.lost = 0;
-    return r;
   }
 }

@@ -53,7 +53,7 @@ async function loadPolicyFile(s: StreamSettings): Promise<PolicyFactory> {
   }
   // Loaded as CommonJS outside an ESM package, the default export nests once more.
   let f = mod.default;
-  if (f && typeof f === 'object' && 'default' in f) f = (f).default;
+  if (f && typeof f === 'object' && 'default' in f) f = f.default;
   if (typeof f !== 'function') throw new Error(`policy ${code.name} must default-export a function (init) => ({ decide(observation) { ... } })`);
   return f as PolicyFactory;
 }
