@@ -116,6 +116,8 @@ export function policyHash(source: string): string {
  */
 export function parsePolicyParams(policy: string, text: string | undefined): Record<string, number | string> {
   const out: Record<string, number | string> = {};
+  // `fixed` decides nothing, so what policy_params says is moot (a matrix may give it for other policies).
+  if (policy === 'fixed') return {};
   const known = BUILTIN_POLICY_PARAMS[policy];
   for (const part of (text ?? '').split(',')) {
     if (part.trim() === '') continue;
