@@ -73,6 +73,7 @@ function declarationFindings(rel: string, refs: readonly Reference[]): Finding[]
 const COMPUTED_IMPORTS: Record<string, string> = {
   'src/config/load.ts': "loads the user's TypeScript benchmark file (tsx's tsImport), which is not a module of src/",
   'src/engine/slurm-node.ts': "loads a workload module the engine registered and names in the point's spec (tsx's tsImport), which is no module of src/ (a test's fixture workload)",
+  'src/stream/policy/load.ts': "loads the user's rate-control policy file (tsx's tsImport) from the text the point's settings carry, which is no module of src/",
 };
 
 type Kind =
