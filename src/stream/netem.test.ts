@@ -123,7 +123,8 @@ test('serialisation, queue limit and queue series are exact on an injected clock
   const s = link.stats();
   assert.deepEqual([s.packetsIn, s.packetsOut, s.droppedQueue, s.maxQueueBytes, s.queueBytes], [4, 3, 1, 2500, 0]);
   // One sample per ms bucket with the last state in it: t=10 holds the departure then the enqueue.
-  assert.deepEqual(link.queueSeries(), { t: [0, 10, 20, 30], bytes: [2500, 2500, 1250, 0], packets: [2, 2, 1, 0] });
+  // The queueing delay: what remains until the last queued byte leaves (at 10 the third packet, due to leave at 30, has just come).
+  assert.deepEqual(link.queueSeries(), { t: [0, 10, 20, 30], bytes: [2500, 2500, 1250, 0], packets: [2, 2, 1, 0], delayMs: [20, 20, 10, 0] });
 });
 
 test('config that cannot be emulated is refused', () => {

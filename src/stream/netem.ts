@@ -25,12 +25,19 @@
  *   is never delivered before the one ahead of it (head-of-line blocking).
  */
 import { performance } from 'node:perf_hooks';
+import { traceMeanBps, type ParsedTrace } from '../config/net-trace.ts';
+import { RateServer, traceServer, type LinkServer } from './link-server.ts';
 
 /** How a link behaves; every field is optional and a missing one means "no impairment". */
 export interface NetemConfig {
   /** Link rate in bits/s; undefined (or Infinity) is unlimited: no queue, no serialisation time. */
   rateBps?: number;
-  /** Bytes the queue in front of the serialiser holds; default defaultQueueLimitBytes(rateBps). Ignored when unlimited. */
+  /**
+   * A trace replayed instead of a fixed rate (both given: an error), from the link's creation on:
+   * Mahimahi delivery opportunities or steps, whose delay and loss add to delayMs and loss.
+   */
+  trace?: ParsedTrace;
+  /** Bytes the queue in front of the serialiser holds; default defaultQueueLimitBytes of the rate (a trace's mean rate). Ignored when unlimited. */
   queueLimitBytes?: number;
   /** One-way propagation delay in ms, added after serialisation. */
   delayMs?: number;
@@ -88,7 +95,18 @@ export interface QueueSeries {
   t: number[];
   bytes: number[];
   packets: number[];
+  /** The queueing delay a byte arriving then would wait before it starts to leave, ms (absent in reports written before it existed). */
+  delayMs?: number[];
 }
+
+/** Offered capacity per window, whatever was sent: t is each window's start. */
+export interface CapacitySeries {
+  t: number[];
+  bps: number[];
+}
+
+/** The window of capacitySeries(): the issue's replay accuracy is judged per 100 ms. */
+export const CAPACITY_WINDOW_MS = 100;
 
 /** Linux's minimum retransmission timeout (TCP_RTO_MIN). */
 export const MIN_RTO_MS = 200;
@@ -281,7 +299,10 @@ function check(ok: boolean, what: string): void {
 
 /** One direction of an emulated link, generic over what it carries. */
 export class NetemLink<T> {
-  private readonly rateBps: number;
+  private readonly server: LinkServer | undefined;
+  private readonly origin: number;
+  private readonly stepLoss: boolean;
+  private readonly extraLossRng: () => number;
   private readonly limited: boolean;
   private readonly limitBytes: number;
   private readonly delayMs: number;
@@ -295,7 +316,6 @@ export class NetemLink<T> {
 
   // Packets waiting or being serialised.
   private readonly queue = new Fifo<T>();
-  private linkFreeAt = -Infinity;
   private readonly inFlight: Stage<T>;
   private lastDueAt = -Infinity;
   private seq = 0;
@@ -322,7 +342,9 @@ export class NetemLink<T> {
     queuePackets: 0,
     maxQueueBytes: 0,
   };
-  private readonly series: QueueSeries = { t: [], bytes: [], packets: [] };
+  private readonly series: Required<QueueSeries> = { t: [], bytes: [], packets: [], delayMs: [] };
+  /** When the last byte queued leaves: the queueing delay a new byte would see is what remains of it. */
+  private lastSentAt = -Infinity;
   private lastBucket = NaN;
 
   /** Throws RangeError on a config that cannot be emulated (negative delay, loss > 1, ...). */
@@ -333,9 +355,15 @@ export class NetemLink<T> {
   ) {
     const rate = config.rateBps ?? Infinity;
     check(rate > 0, `rateBps must be > 0, got ${rate}`);
-    this.rateBps = rate;
-    this.limited = Number.isFinite(rate);
-    this.limitBytes = this.limited ? (config.queueLimitBytes ?? defaultQueueLimitBytes(rate)) : Infinity;
+    check(config.trace === undefined || config.rateBps === undefined, 'a trace replaces rateBps: give one of them');
+    this.origin = now();
+    this.server = config.trace ? traceServer(config.trace, this.origin) : Number.isFinite(rate) ? new RateServer(rate) : undefined;
+    this.limited = this.server !== undefined;
+    const steps = config.trace?.format === 'steps' ? config.trace.steps : [];
+    this.stepLoss = steps.some((x) => x.loss > 0);
+    const varyingDelay = steps.some((x) => x.delayMs !== steps[0]!.delayMs);
+    const meanBps = config.trace ? traceMeanBps(config.trace) : rate;
+    this.limitBytes = this.limited ? (config.queueLimitBytes ?? defaultQueueLimitBytes(meanBps)) : Infinity;
     check(this.limitBytes > 0, `queueLimitBytes must be > 0, got ${config.queueLimitBytes}`);
     this.delayMs = config.delayMs ?? 0;
     this.jitterMs = config.jitterMs ?? 0;
@@ -355,7 +383,9 @@ export class NetemLink<T> {
     this.penaltyMs = retransmitPenaltyMs(config);
     this.lossModel = new LossModel(loss, burst, mulberry32(mixSeed(seed, 1)));
     this.jitterRng = mulberry32(mixSeed(seed, 2));
-    this.inFlight = this.jitterMs > 0 && !this.reliable ? new HeapStage<T>() : new Fifo<T>();
+    this.extraLossRng = mulberry32(mixSeed(seed, 3));
+    // Delays that change (jitter, or steps of delay) let packets overtake each other unless the link keeps order.
+    this.inFlight = (this.jitterMs > 0 || varyingDelay) && !this.reliable ? new HeapStage<T>() : new Fifo<T>();
   }
 
   /** Offers an item of `bytes` bytes to the link; the deliver callback runs later, never inside push. */
@@ -367,7 +397,9 @@ export class NetemLink<T> {
     const s = this.s;
     s.packetsIn++;
     s.bytesIn += bytes;
-    const lost = this.lossModel.next();
+    // A step's loss is its own draw on top of the link's: both streams advance once per packet.
+    const stepLost = this.stepLoss && this.extraLossRng() < this.server!.extraAt(t).loss;
+    const lost = this.lossModel.next() || stepLost;
     if (lost && !this.reliable) {
       s.droppedLoss++;
       return 'dropped-loss';
@@ -377,17 +409,19 @@ export class NetemLink<T> {
       return 'dropped-queue';
     }
     const e: Entry<T> = { item, bytes, seq: this.seq++, enqueuedAt: t, sentAt: t, dueAt: t, retransmitted: lost };
-    if (this.limited) {
-      const serialiseMs = (bytes * 8000) / this.rateBps;
-      e.sentAt = Math.max(t, this.linkFreeAt) + serialiseMs;
-      this.linkFreeAt = lost ? e.sentAt + serialiseMs : e.sentAt;
+    const server = this.server;
+    if (server) {
+      e.sentAt = server.serve(t, bytes);
+      // The retransmitted copy is charged right after the original.
+      if (lost) server.serve(e.sentAt, bytes);
+      this.lastSentAt = server.freeAt;
       this.queue.push(e);
       s.queueBytes += bytes;
       s.queuePackets++;
       if (s.queueBytes > s.maxQueueBytes) s.maxQueueBytes = s.queueBytes;
       this.sample(t);
     }
-    e.dueAt = e.sentAt + this.propagationMs() + (lost ? this.penaltyMs : 0);
+    e.dueAt = e.sentAt + this.propagationMs() + (server ? server.extraAt(e.sentAt).delayMs : 0) + (lost ? this.penaltyMs : 0);
     if (lost) s.retransmitted++;
     if (this.reliable) {
       if (e.dueAt < this.lastDueAt) e.dueAt = this.lastDueAt;
@@ -415,10 +449,27 @@ export class NetemLink<T> {
     return { ...this.s };
   }
 
-  /** Queue occupancy samples so far (copies). */
-  queueSeries(): QueueSeries {
+  /** Queue occupancy and queueing delay samples so far (copies). */
+  queueSeries(): Required<QueueSeries> {
     if (!this.closed) this.advance(this.now());
-    return { t: this.series.t.slice(), bytes: this.series.bytes.slice(), packets: this.series.packets.slice() };
+    return { t: this.series.t.slice(), bytes: this.series.bytes.slice(), packets: this.series.packets.slice(), delayMs: this.series.delayMs.slice() };
+  }
+
+  /** The capacity the link offered per window of windowMs from its creation up to `to` (default now); empty for an unlimited link. */
+  capacitySeries(to = this.now(), windowMs = CAPACITY_WINDOW_MS): CapacitySeries {
+    const out: CapacitySeries = { t: [], bps: [] };
+    const server = this.server;
+    if (!server) return out;
+    for (let a = this.origin; a < to; a += windowMs) {
+      out.t.push(a);
+      out.bps.push((server.offeredBits(a, a + windowMs) * 1000) / windowMs);
+    }
+    return out;
+  }
+
+  /** When the link began: the time 0 of its trace. */
+  get startedAt(): number {
+    return this.origin;
   }
 
   /** Stops the link: cancels timers and discards what is still queued or in flight. */
@@ -464,16 +515,19 @@ export class NetemLink<T> {
 
   private sample(t: number): void {
     const bucket = Math.floor(t / this.seriesMs);
-    const { t: ts, bytes, packets } = this.series;
+    const { t: ts, bytes, packets, delayMs } = this.series;
+    const delay = this.s.queuePackets > 0 ? Math.max(0, this.lastSentAt - t) : 0;
     if (bucket === this.lastBucket && ts.length > 0) {
       const i = ts.length - 1;
       ts[i] = t;
       bytes[i] = this.s.queueBytes;
       packets[i] = this.s.queuePackets;
+      delayMs[i] = delay;
     } else {
       ts.push(t);
       bytes.push(this.s.queueBytes);
       packets.push(this.s.queuePackets);
+      delayMs.push(delay);
       this.lastBucket = bucket;
     }
   }
