@@ -15,7 +15,7 @@ export const WAN_MODES = ['auto', 'never', 'always'] as const;
 export const SPICE_MODES = ['640x480', '800x600', '1024x768', '1280x720', '1920x1080'] as const;
 
 /** The emulated network of the relay: the stream's parameters, as this workload documents them. */
-const NET = NET_PARAMS.filter((p) => ['net_rate', 'net_delay', 'net_jitter', 'net_loss'].includes(p.name)).map((p) => (p.name === 'net_loss' ? { ...p, doc: 'packet loss, percent: over TCP a loss costs a retransmission timeout' } : p));
+const NET = NET_PARAMS.filter((p) => ['net_rate', 'net_delay', 'net_jitter', 'net_loss', 'net_trace', 'net_trace_up'].includes(p.name)).map((p) => (p.name === 'net_loss' ? { ...p, doc: 'packet loss, percent: over TCP a loss costs a retransmission timeout' } : p));
 
 export const SPICE_PARAM_DECLS: readonly ParamDecl[] = [
   { name: 'spice_codec', type: 'enum', values: SPICE_CODECS, default: 'spice:mjpeg', doc: "the server's video codec (SpiceVideoCodecs)", role: 'guest' },

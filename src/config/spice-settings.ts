@@ -33,7 +33,7 @@ const DECLS = new Map<string, ParamDecl>(SPICE_PARAM_DECLS.map((d) => [d.name, d
 export const SPICE_PARAMS: Record<string, string> = Object.fromEntries(SPICE_PARAM_DECLS.map((d) => [d.name, describeParam(d)]));
 
 /** Names the stream's rules parse for SPICE too (the scene and the relay's network): one meaning each. */
-const SHARED = ['resolution', 'fps', 'scene', 'net_rate', 'net_delay', 'net_jitter', 'net_loss', 'net_loss_burst', 'net_queue'];
+const SHARED = ['resolution', 'fps', 'scene', 'net_rate', 'net_delay', 'net_jitter', 'net_loss', 'net_loss_burst', 'net_queue', 'net_queue_bytes', 'net_trace', 'net_trace_up'];
 
 /** Settings from a point's parameters (raw as written, or typed already); throws SettingError naming the parameter. */
 export function spiceSettings(p: Readonly<Record<string, unknown>>, times: { warmupS: number; durationS: number }, content?: string[]): SpiceSettings {

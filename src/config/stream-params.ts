@@ -48,7 +48,10 @@ export const NET_PARAMS: readonly ParamDecl[] = [
   { name: 'net_jitter', type: 'duration', unit: 'ms', range: [0, MAX_STREAM_MS], default: 0, doc: 'delay variation, normal, clipped at 0 (e.g. 5ms)', role: 'host' },
   { name: 'net_loss', type: 'number', unit: '%', range: [0, 100], what: 'loss', default: 0, doc: 'packet loss, percent (e.g. 5 or 5%)', role: 'host' },
   { name: 'net_loss_burst', type: 'number', unit: 'packets', range: [1, 1000], what: 'mean burst length in packets', default: 1, doc: 'mean loss burst length (Gilbert-Elliott; 1: independent losses)', role: 'host' },
-  { name: 'net_queue', type: 'duration', unit: 'ms', range: [0, MAX_STREAM_MS], default: '150ms', doc: 'queue in front of the rate limit, as time at the link rate', role: 'host' },
+  { name: 'net_queue', type: 'duration', unit: 'ms', range: [0, MAX_STREAM_MS], default: '150ms', doc: "queue in front of the rate limit, as time at the link rate (a trace's mean rate)", role: 'host' },
+  { name: 'net_queue_bytes', type: 'integer', unit: 'B', range: [1500, 1e9], what: 'bytes', doc: 'queue in front of the rate limit in bytes, instead of net_queue', role: 'host' },
+  { name: 'net_trace', type: 'path', doc: 'a network trace the relay replays guest to client instead of net_rate: Mahimahi delivery times, or steps (CSV t,rate,delay,loss); see docs/workloads.md', role: 'host' },
+  { name: 'net_trace_up', type: 'path', doc: 'a network trace the relay replays client to guest (same forms as net_trace)', role: 'host' },
 ];
 
 const SCENE_PARAM: ParamDecl = { name: 'scene', type: 'enum', values: SCENES, default: 'typing', doc: 'synthetic screen content', role: 'guest' };

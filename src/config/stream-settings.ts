@@ -6,6 +6,7 @@
  */
 import { describeParam, SettingError, typedText, typeValue, type ParamDecl, type Resolution, type TypedValue } from './declare.ts';
 import { MAX_TIME_S } from './limits.ts';
+import { loadTrace, traceFromSpec, traceMeanBps, type NetTraceSpec } from './net-trace.ts';
 import { quoted } from './show.ts';
 import { createHash } from 'node:crypto';
 import { BUILTIN_POLICIES, BUILTIN_POLICY_PARAMS, FRAME_MAX, SCENE_MIN, STREAM_PARAM_DECLS, type CodecName, type RateControl, type Transport } from './stream-params.ts';
@@ -42,8 +43,34 @@ export interface NetSettings {
   loss: number;
   /** Mean loss burst length in packets (1 = independent losses). */
   lossBurst: number;
-  /** Bounded queue in front of the rate limiter, in milliseconds of the link rate. */
+  /** Bounded queue in front of the rate limiter, in milliseconds of the link rate (of a trace's mean rate). */
   queueMs: number;
+  /** The queue in bytes instead (net_queue_bytes). */
+  queueBytes?: number;
+  /** Replayed guest to client instead of rateBps (net_trace): its file's name, hash and content. */
+  trace?: NetTraceSpec;
+  /** Replayed client to guest (net_trace_up). */
+  traceUp?: NetTraceSpec;
+}
+
+/** The bytes the relay's queue holds for a link at `rateBps` (a trace's mean rate): net_queue_bytes, or net_queue's time at that rate, at least minBytes. */
+export function queueLimitBytes(net: NetSettings, rateBps: number, minBytes: number): number {
+  return net.queueBytes ?? Math.max(minBytes, Math.round((rateBps * net.queueMs) / 8000));
+}
+
+/** The mean rate of a trace in the settings, bits/s. */
+export function traceSpecMeanBps(spec: NetTraceSpec): number {
+  return traceMeanBps(traceFromSpec(spec));
+}
+
+/** A trace parameter's file read into the settings; its problems as the parameter's, with the file's line. */
+function traceSetting(name: string, path: string | undefined): NetTraceSpec | undefined {
+  if (path === undefined) return undefined;
+  try {
+    return loadTrace(path).spec;
+  } catch (e) {
+    throw new SettingError(name, `${name}: ${e instanceof Error ? e.message : String(e)}`);
+  }
 }
 
 export interface StreamSettings {
@@ -214,6 +241,13 @@ export function streamSettings(p: Readonly<Record<string, unknown>>, times: { wa
     queueMs: typed(p, 'net_queue') as number,
     ...(rate !== null ? { rateBps: rate } : {}),
   };
+  const queueBytes = typed(p, 'net_queue_bytes') as number | undefined;
+  if (queueBytes !== undefined) net.queueBytes = queueBytes;
+  const trace = traceSetting('net_trace', typed(p, 'net_trace') as string | undefined);
+  const traceUp = traceSetting('net_trace_up', typed(p, 'net_trace_up') as string | undefined);
+  if (trace && rate !== null) throw new SettingError('net_trace', `net_trace replaces net_rate: give one of them (net_rate is ${quoted(p['net_rate'])} here)`);
+  if (trace) net.trace = trace;
+  if (traceUp) net.traceUp = traceUp;
   const lim = CODEC_LIMITS[codec];
   const s: StreamSettings = {
     codec,
@@ -294,9 +328,11 @@ function settingsParams(s: Record<string, unknown>): { params: Record<string, un
   if (net !== undefined) {
     if (net === null || typeof net !== 'object' || Array.isArray(net)) throw new SettingError('net', `net ${quoted(net)} must be an object`);
     const n = net as Record<string, unknown>;
-    const netFields: Record<string, string> = { rateBps: 'net_rate', delayMs: 'net_delay', jitterMs: 'net_jitter', lossBurst: 'net_loss_burst', queueMs: 'net_queue' };
+    const netFields: Record<string, string> = { rateBps: 'net_rate', delayMs: 'net_delay', jitterMs: 'net_jitter', lossBurst: 'net_loss_burst', queueMs: 'net_queue', queueBytes: 'net_queue_bytes' };
     for (const [field, v] of Object.entries(n)) {
       if (field in netFields) put(netFields[field]!, `net.${field}`, v);
+      else if (field === 'trace' || field === 'traceUp')
+        continue; // carried whole, checked by settingsFromJson
       else if (field === 'loss') put('net_loss', 'net.loss', typeof v === 'number' ? v * 100 : v);
       else throw new SettingError(`net.${field}`, `unknown field 'net.${field}'`);
     }
@@ -320,9 +356,21 @@ export function settingsFromJson(v: unknown): StreamSettings {
   };
   const times = { warmupS: seconds('warmupS', 0), durationS: seconds('durationS', 10) };
   try {
-    const out = streamSettings(params, times);
-    if (s['policyCode'] !== undefined) out.policyCode = policyCodeFromJson(s['policyCode'], out.policy);
-    return out;
+    const settings = streamSettings(params, times);
+    if (s['policyCode'] !== undefined) settings.policyCode = policyCodeFromJson(s['policyCode'], settings.policy);
+    // A trace arrives as its content (the file may not be on this machine), checked here.
+    const net = (s['net'] ?? {}) as Record<string, unknown>;
+    for (const field of ['trace', 'traceUp'] as const) {
+      if (net[field] === undefined) continue;
+      try {
+        traceFromSpec(net[field]);
+      } catch (e) {
+        throw new SettingError(`net.${field}`, `net.${field}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      settings.net[field] = net[field] as NetTraceSpec;
+    }
+    if (settings.net.trace && settings.net.rateBps !== undefined) throw new SettingError('net.trace', 'net.trace replaces net.rateBps: give one of them');
+    return settings;
   } catch (e) {
     if (!(e instanceof SettingError)) throw e;
     const field = fields[e.param];

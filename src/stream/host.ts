@@ -9,11 +9,11 @@ import { createSocket, type RemoteInfo } from 'node:dgram';
 import { monoMs } from '../base/clock.ts';
 import { errorMessage } from '../base/errors.ts';
 import { writeJsonAtomic } from '../base/fs-atomic.ts';
-import { MIN_QUEUE_BYTES, NetemLink, type NetemConfig } from './netem.ts';
+import { linkConfigs, NetemLink, type NetemConfig } from './netem.ts';
 import type { EventPoster } from '../record/event-poster.ts';
 import { agentEvents, cpuAffinity, nanToNull, processCpuS, type HostFrame, type RoleReport } from './report.ts';
 import { RoleTimeline } from './timeline.ts';
-import type { NetSettings, StreamSettings } from '../config/stream-settings.ts';
+import type { StreamSettings } from '../config/stream-settings.ts';
 import { MSG_END, MSG_FRAME, parseDatagram, TcpDeframer, type Message } from './wire.ts';
 
 export interface HostOptions {
@@ -25,16 +25,6 @@ export interface HostOptions {
   /** The agent of this machine, to hand per-frame events to. */
   agent?: EventPoster;
   onReady(port: number): void;
-}
-
-/** The emulated link, downstream (guest to client) and upstream (client to guest: same delay, no rate limit). */
-function linkConfigs(net: NetSettings, reliable: boolean): { down: NetemConfig; up: NetemConfig } {
-  const down: NetemConfig = { delayMs: net.delayMs, jitterMs: net.jitterMs, loss: net.loss, lossBurst: net.lossBurst, reliable, seed: 1 };
-  if (net.rateBps !== undefined) {
-    down.rateBps = net.rateBps;
-    down.queueLimitBytes = Math.max(MIN_QUEUE_BYTES, Math.round((net.rateBps * net.queueMs) / 8000));
-  }
-  return { down, up: { delayMs: net.delayMs, jitterMs: net.jitterMs, reliable, seed: 2 } };
 }
 
 /** Runs the relay until the stream's end has gone through; resolves when the report is written. */
@@ -49,7 +39,8 @@ export async function runHost(o: HostOptions): Promise<void> {
   const timeline = new RoleTimeline(() => (live ? linkCounters(live) : {}), monoMs);
   timeline.start();
   const onLink = (l: Down) => (live = l);
-  const downLink = o.settings.transport === 'tcp' ? await relayTcp(o, down, up, frames, counters, onLink) : await relayUdp(o, down, up, frames, onLink);
+  const links = o.settings.transport === 'tcp' ? await relayTcp(o, down, up, frames, counters, onLink) : await relayUdp(o, down, up, frames, onLink);
+  const downLink = links.down;
   const endMs = monoMs();
   const cpu = process.cpuUsage(cpu0);
   const tl = timeline.stop();
@@ -65,15 +56,39 @@ export async function runHost(o: HostOptions): Promise<void> {
     max_queue_bytes: st.maxQueueBytes,
   });
   const queue = downLink.queueSeries();
+  // The capacity offered in each direction, whatever was sent: only where a rate or a trace limits it.
+  const series: Pick<RoleReport, 'capacity' | 'queueUp' | 'capacityUp'> = {};
+  if (down.rateBps !== undefined || down.trace) series.capacity = downLink.capacitySeries(endMs);
+  if (up.trace) {
+    series.queueUp = links.up.queueSeries();
+    series.capacityUp = links.up.capacitySeries(endMs);
+  }
   o.agent?.add([...frames.values()].flatMap((f) => [...(Number.isFinite(f.inEnd) ? [{ t: f.inEnd, frame: f.frame, stage: 'host_in', role: 'host' }] : []), ...(Number.isFinite(f.outEnd) ? [{ t: f.outEnd, frame: f.frame, stage: 'host_out', role: 'host' }] : [])]));
   downLink.close();
   // Events still pending go to the agent before the report, so its CPU figure includes sending them.
   await o.agent?.close();
-  const report: RoleReport = { role: 'host', pid: process.pid, affinity: cpuAffinity(), startMs, endMs, cpuUserS: cpu.user / 1e6, cpuSystemS: cpu.system / 1e6, cpuTotalS: processCpuS(), counters, frames: [...frames.values()], queue, timeline: tl, ...agentEvents(o.agent) };
+  const report: RoleReport = {
+    role: 'host',
+    pid: process.pid,
+    affinity: cpuAffinity(),
+    startMs,
+    endMs,
+    cpuUserS: cpu.user / 1e6,
+    cpuSystemS: cpu.system / 1e6,
+    cpuTotalS: processCpuS(),
+    counters,
+    frames: [...frames.values()],
+    queue,
+    ...series,
+    timeline: tl,
+    ...agentEvents(o.agent),
+  };
   writeJsonAtomic(o.report, JSON.parse(JSON.stringify(report, nanToNull)));
 }
 
-type Down = { stats: NetemLink<unknown>['stats']; queueSeries: NetemLink<unknown>['queueSeries']; close(): void };
+type Down = { stats: NetemLink<unknown>['stats']; queueSeries: NetemLink<unknown>['queueSeries']; capacitySeries: NetemLink<unknown>['capacitySeries']; close(): void };
+/** Both links of the relay, for their series once it ends. */
+type Links = { down: Down; up: Down };
 
 /** The link's counters under the names of the host's report. */
 function linkCounters(l: Down): Record<string, number> {
@@ -81,7 +96,7 @@ function linkCounters(l: Down): Record<string, number> {
   return { packets_in: st.packetsIn, bytes_in: st.bytesIn, packets_out: st.packetsOut, bytes_out: st.bytesOut, dropped_queue: st.droppedQueue, dropped_loss: st.droppedLoss };
 }
 
-async function relayTcp(o: HostOptions, downCfg: NetemConfig, upCfg: NetemConfig, frames: Map<number, HostFrame>, counters: Record<string, number>, onLink: (l: Down) => void): Promise<Down> {
+async function relayTcp(o: HostOptions, downCfg: NetemConfig, upCfg: NetemConfig, frames: Map<number, HostFrame>, counters: Record<string, number>, onLink: (l: Down) => void): Promise<Links> {
   const server = createServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -120,6 +135,8 @@ async function relayTcp(o: HostOptions, downCfg: NetemConfig, upCfg: NetemConfig
   onLink(downLink);
   const upLink = new NetemLink<Buffer>(upCfg, (b) => guest.write(b), monoMs);
   downLink.onDrain(() => guest.resume());
+  // With net_trace_up the way back is limited too, and pushes back on the client in turn.
+  upLink.onDrain(() => client.resume());
 
   const fromGuest = new TcpDeframer();
   guest.on('data', (chunk: Buffer) => {
@@ -136,7 +153,7 @@ async function relayTcp(o: HostOptions, downCfg: NetemConfig, upCfg: NetemConfig
   });
   const fromClient = new TcpDeframer();
   client.on('data', (chunk: Buffer) => {
-    for (const m of fromClient.push(chunk)) upLink.push(m.raw, m.raw.length);
+    for (const m of fromClient.push(chunk)) if (upLink.push(m.raw, m.raw.length) === 'full') client.pause();
   });
   await new Promise<void>((resolve) => {
     const done = () => resolve();
@@ -150,10 +167,10 @@ async function relayTcp(o: HostOptions, downCfg: NetemConfig, upCfg: NetemConfig
   });
   guest.destroy();
   upLink.close();
-  return downLink;
+  return { down: downLink, up: upLink };
 }
 
-async function relayUdp(o: HostOptions, downCfg: NetemConfig, upCfg: NetemConfig, frames: Map<number, HostFrame>, onLink: (l: Down) => void): Promise<Down> {
+async function relayUdp(o: HostOptions, downCfg: NetemConfig, upCfg: NetemConfig, frames: Map<number, HostFrame>, onLink: (l: Down) => void): Promise<Links> {
   const front = createSocket('udp4');
   const back = createSocket('udp4');
   await new Promise<void>((resolve, reject) => {
@@ -249,5 +266,5 @@ async function relayUdp(o: HostOptions, downCfg: NetemConfig, upCfg: NetemConfig
     if (c.in < c.count) f.inEnd = NaN;
     if (c.out < c.count) f.outEnd = NaN;
   }
-  return downLink;
+  return { down: downLink, up: upLink };
 }

@@ -25,7 +25,8 @@
  *   is never delivered before the one ahead of it (head-of-line blocking).
  */
 import { performance } from 'node:perf_hooks';
-import { traceMeanBps, type ParsedTrace } from '../config/net-trace.ts';
+import { traceFromSpec, traceMeanBps, type ParsedTrace } from '../config/net-trace.ts';
+import { queueLimitBytes, type NetSettings } from '../config/stream-settings.ts';
 import { RateServer, traceServer, type LinkServer } from './link-server.ts';
 
 /** How a link behaves; every field is optional and a missing one means "no impairment". */
@@ -118,6 +119,28 @@ export const MIN_QUEUE_BYTES = 64 * 1024;
 /** The default queue limit for a rate: 150 ms of bytes at rateBps, at least 64 KiB. */
 export function defaultQueueLimitBytes(rateBps: number): number {
   return Math.max(MIN_QUEUE_BYTES, Math.ceil((rateBps * DEFAULT_QUEUE_MS) / 1000 / 8));
+}
+
+/**
+ * The relay's two links from a point's network settings: down (guest to client) with net_rate or
+ * net_trace, the queue, delay, jitter and loss; up (client to guest) with the same delay and jitter,
+ * and net_trace_up when given (else no rate limit and no loss, as before traces existed).
+ */
+export function linkConfigs(net: NetSettings, reliable: boolean): { down: NetemConfig; up: NetemConfig } {
+  const down: NetemConfig = { delayMs: net.delayMs, jitterMs: net.jitterMs, loss: net.loss, lossBurst: net.lossBurst, reliable, seed: 1 };
+  if (net.trace) {
+    down.trace = traceFromSpec(net.trace);
+    down.queueLimitBytes = queueLimitBytes(net, traceMeanBps(down.trace), MIN_QUEUE_BYTES);
+  } else if (net.rateBps !== undefined) {
+    down.rateBps = net.rateBps;
+    down.queueLimitBytes = queueLimitBytes(net, net.rateBps, MIN_QUEUE_BYTES);
+  }
+  const up: NetemConfig = { delayMs: net.delayMs, jitterMs: net.jitterMs, reliable, seed: 2 };
+  if (net.traceUp) {
+    up.trace = traceFromSpec(net.traceUp);
+    up.queueLimitBytes = queueLimitBytes(net, traceMeanBps(up.trace), MIN_QUEUE_BYTES);
+  }
+  return { down, up };
 }
 
 /** Extra delay in ms of a reliable-mode loss: an RTO of max(200 ms, 2 * delay + jitter). */

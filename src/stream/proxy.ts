@@ -9,7 +9,7 @@ import { connect, createServer, type Socket } from 'node:net';
 import { monoMs } from '../base/clock.ts';
 import { writeJsonAtomic } from '../base/fs-atomic.ts';
 import type { NetSettings } from '../config/stream-settings.ts';
-import { MIN_QUEUE_BYTES, NetemLink, type NetemConfig } from './netem.ts';
+import { linkConfigs, NetemLink } from './netem.ts';
 
 /** SPICE channel types (spice-protocol's SPICE_CHANNEL_*). */
 const SPICE_CHANNELS: Record<number, string> = { 1: 'main', 2: 'display', 3: 'inputs', 4: 'cursor', 5: 'playback', 6: 'record', 7: 'tunnel', 8: 'smartcard', 9: 'usbredir', 10: 'port', 11: 'webdav' };
@@ -71,11 +71,8 @@ export function spiceChannelOf(first: Buffer): { type: string; id: number } | nu
 export async function runProxy(o: ProxyOptions): Promise<void> {
   const startMs = monoMs();
   const cpu0 = process.cpuUsage();
-  const down: NetemConfig = { delayMs: o.net.delayMs, jitterMs: o.net.jitterMs, loss: o.net.loss, lossBurst: o.net.lossBurst, reliable: true, seed: 1 };
-  if (o.net.rateBps !== undefined) {
-    down.rateBps = o.net.rateBps;
-    down.queueLimitBytes = Math.max(MIN_QUEUE_BYTES, Math.round((o.net.rateBps * o.net.queueMs) / 8000));
-  }
+  // The same links as the stream's relay: a trace in either direction, the queue, delay and loss.
+  const { down, up } = linkConfigs(o.net, true);
   const channels: ChannelStats[] = [];
   const downBins: number[] = [];
   const upBins: number[] = [];
@@ -96,7 +93,7 @@ export async function runProxy(o: ProxyOptions): Promise<void> {
     monoMs,
   );
   const upLink = new NetemLink<{ to: Socket; data: Buffer; ch: ChannelStats }>(
-    { delayMs: o.net.delayMs, jitterMs: o.net.jitterMs, reliable: true, seed: 2 },
+    up,
     (x) => {
       if (x.to.destroyed) return;
       x.to.write(x.data);

@@ -146,8 +146,14 @@ export interface RoleReport {
   counters: Record<string, number>;
   frames: (GuestFrame | HostFrame | ClientFrame)[];
   controls?: ControlRecord[];
-  /** Host: queue occupancy over time. */
-  queue?: { t: number[]; bytes: number[]; packets: number[] };
+  /** Host: queue occupancy (and queueing delay) over time, toward the client. */
+  queue?: { t: number[]; bytes: number[]; packets: number[]; delayMs?: number[] };
+  /** Host: the capacity offered toward the client per 100 ms window (t: its start), where a rate or a trace limits the link. */
+  capacity?: { t: number[]; bps: number[] };
+  /** Host, with net_trace_up: the queue toward the guest. */
+  queueUp?: { t: number[]; bytes: number[]; packets: number[]; delayMs?: number[] };
+  /** Host, with net_trace_up: the capacity offered toward the guest per 100 ms window. */
+  capacityUp?: { t: number[]; bps: number[] };
   notes?: string[];
   /** The role's CPU and counters over time (absent from reports written before it existed). */
   timeline?: TimelineRecord;

@@ -1,7 +1,7 @@
 // A role's own account over time, read at the window's edges.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { growthBetween, RoleTimeline, valueAt } from './timeline.ts';
+import { growthBetween, mergeStepSeries, RoleTimeline, valueAt } from './timeline.ts';
 
 test('a growing series read between samples is interpolated; outside them it holds the first or last value', () => {
   const t = [0, 100, 200, 300];
@@ -34,4 +34,12 @@ test('the timeline samples CPU and counters, a counter that appears late reads 0
   assert.deepEqual(r.counters, { a: [1, 3, 3], b: [0, 7, 7] });
   assert.equal(r.cpuS.length, 3);
   assert.ok(r.cpuS[2]! >= r.cpuS[0]!, 'CPU time only grows');
+});
+
+test('step series merged on the union of their times hold their last value, NaN before their first', () => {
+  const m = mergeStepSeries([
+    { t: [0, 2, 3], cols: { q: [5, 6, 7] } },
+    { t: [1, 3], cols: { c: [10, 20], d: [1, 2] } },
+  ]);
+  assert.deepEqual(m, { t: [0, 1, 2, 3], q: [5, 5, 6, 7], c: [NaN, 10, 10, 20], d: [NaN, 1, 1, 2] });
 });

@@ -78,3 +78,25 @@ export function valueAt(t: readonly number[], v: readonly number[], at: number):
 export function growthBetween(t: readonly number[], v: readonly number[], from: number, to: number): number {
   return valueAt(t, v, to) - valueAt(t, v, from);
 }
+
+/**
+ * Series sampled at their own times, merged onto the union of their times: each column holds its
+ * last value until its next sample (queue, capacity per window and delay are all step series), and
+ * is NaN before its first. One table with one `t` is how a point stores its series.
+ */
+export function mergeStepSeries(parts: readonly { t: readonly number[]; cols: Record<string, readonly number[]> }[]): Record<string, number[]> {
+  const ts = [...new Set(parts.flatMap((p) => p.t))].sort((a, b) => a - b);
+  const out: Record<string, number[]> = { t: ts };
+  for (const p of parts) {
+    for (const [name, v] of Object.entries(p.cols)) {
+      const col = new Array<number>(ts.length);
+      let j = -1;
+      for (let i = 0; i < ts.length; i++) {
+        while (j + 1 < p.t.length && p.t[j + 1]! <= ts[i]!) j++;
+        col[i] = j >= 0 ? v[j]! : NaN;
+      }
+      out[name] = col;
+    }
+  }
+  return out;
+}

@@ -11,7 +11,8 @@ import { Type, type Static } from '@sinclair/typebox';
 import { errorMessage } from '../../base/errors.ts';
 import { formatDuration } from '../../base/duration.ts';
 import { typedText, typeValue, type FrameStageDecl, type MetricDecl, type Resolution, type WorkloadDecl } from '../../config/declare.ts';
-import { checkParamValues, pickDefaults, seconds, type Ctx } from '../../config/resolve-kit.ts';
+import { PlanTooComplexError, Search } from '../../config/matrix.ts';
+import { checkParamValues, pickDefaults, seconds, type Ctx, type PlanShape } from '../../config/resolve-kit.ts';
 import type { Axis, ParamValue } from '../../config/resolved.ts';
 import { Duration, paramSchema } from '../../config/schema.ts';
 import type { PathSeg } from '../../config/source.ts';
@@ -144,6 +145,11 @@ export const STREAM_METRICS: readonly MetricDecl[] = [
   { name: 'delivered_bps', unit: 'bit/s', better: 'higher', role: 'client', kind: 'series', view: 'timeseries', doc: "the client's receiving rate over the last 250 ms (with a policy other than fixed)" },
   m('policy.decisions', 'count', 'none', 'guest', 'decisions of the rate-control policy that changed the encoder in the window'),
   m('policy.target_bps', 'bit/s', 'none', 'guest', "the policy's target bitrate at the end of the window"),
+  { name: 'queue_delay_ms', unit: 'ms', better: 'lower', role: 'host', kind: 'series', view: 'timeseries', doc: 'queueing delay in the relay toward the client: how long a byte arriving then waits until it starts to leave (absent on an unlimited link)' },
+  { name: 'capacity_bps', unit: 'bit/s', better: 'none', role: 'host', kind: 'series', view: 'timeseries', doc: 'capacity the relay offered toward the client (net_rate or net_trace) in each 100 ms window, whatever was sent (absent on an unlimited link)' },
+  { name: 'queue_up_bytes', unit: 'B', better: 'lower', role: 'host', kind: 'series', view: 'timeseries', doc: "bytes in the relay's queue toward the guest (with net_trace_up)" },
+  { name: 'queue_up_delay_ms', unit: 'ms', better: 'lower', role: 'host', kind: 'series', view: 'timeseries', doc: 'queueing delay in the relay toward the guest (with net_trace_up)' },
+  { name: 'capacity_up_bps', unit: 'bit/s', better: 'none', role: 'host', kind: 'series', view: 'timeseries', doc: 'capacity the relay offered toward the guest in each 100 ms window (with net_trace_up)' },
   frame('frame', undefined, 'frame number'),
   frame('warmup', undefined, '1 when captured during the warm-up (left out of the summary)'),
   frame('key', undefined, '1 for a keyframe'),
@@ -197,6 +203,7 @@ export const STREAM_WORKLOAD: WorkloadDef<StreamWorkload> = {
     checkParamValues(ctx, w.defaults, plan, STREAM_PARAMS, streamSettings, CODEC_DEPENDENT_PARAMS);
     checkSources(ctx, w.defaults, plan.axes);
     checkPolicies(ctx, w, plan.axes);
+    checkTraceWithRate(ctx, w.defaults, plan);
   },
   checkTimes(ctx, w, { warmupS, durationS }) {
     // The stream ends at warmup + duration (10 s by default): a change scheduled later never applies.
@@ -275,4 +282,37 @@ function checkPolicies(ctx: Ctx, w: StreamWorkload, axes: readonly Axis[]): void
       ctx.add(path, `policy ${policy} cannot be read: ${(e as NodeJS.ErrnoException).code ?? errorMessage(e)}`, 'give the path of a .ts or .js file that default-exports a policy (docs/adaptive.md)');
     }
   }
+}
+
+/**
+ * A trace replaces net_rate: a planned point with both is an input error. Each value is checked
+ * against the workload's defaults by checkParamValues; here, the pairs two matrix axes (or an axis
+ * and a default) make, asked of the plan so that a pair that exclude or only rule out is none.
+ */
+function checkTraceWithRate(ctx: Ctx, defaults: Record<string, ParamValue>, plan: PlanShape): void {
+  const rateAxis = plan.axes.find((a) => a.name === 'net_rate');
+  const traceAxis = plan.axes.find((a) => a.name === 'net_trace');
+  if (!rateAxis && !traceAxis) return;
+  const limited = (v: ParamValue) => {
+    try {
+      return typeValue(streamParam('net_rate'), v) !== null;
+    } catch {
+      return false; // a bad rate is said where it is written
+    }
+  };
+  const rates = rateAxis ? rateAxis.values.filter(limited) : defaults['net_rate'] !== undefined && limited(defaults['net_rate']) ? [defaults['net_rate']] : [];
+  const traces = traceAxis ? traceAxis.values : defaults['net_trace'] !== undefined ? [defaults['net_trace']] : [];
+  if (rates.length === 0 || traces.length === 0) return;
+  let planned = true;
+  try {
+    planned = new Search(plan.axes, plan.links, plan.exclude, plan.only).setFilter([{ ...(rateAxis ? { net_rate: rates } : {}), ...(traceAxis ? { net_trace: traces } : {}) }]).count(0) !== 0;
+  } catch (e) {
+    if (!(e instanceof PlanTooComplexError)) throw e;
+  }
+  if (planned)
+    ctx.add(
+      traceAxis ? ['matrix', 'net_trace'] : ['matrix', 'net_rate'],
+      `net_trace replaces net_rate, and the plan has points with both (net_rate ${String(rates[0])}, net_trace ${String(traces[0])})`,
+      'give net_rate none where a trace is replayed (exclude the pairs with both)',
+    );
 }

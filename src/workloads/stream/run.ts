@@ -15,7 +15,7 @@ import { quantile } from '../../base/quantile.ts';
 import { waitReady } from '../../base/spawn-ready.ts';
 import type { StreamWorkload } from './declare.ts';
 import { typeValues, type TypedValue } from '../../config/declare.ts';
-import { isPolicyFile, policyHash, streamSettings, type StreamSettings } from '../../config/stream-settings.ts';
+import { isPolicyFile, policyHash, streamSettings, traceSpecMeanBps, type StreamSettings } from '../../config/stream-settings.ts';
 import { STREAM_PARAM_DECLS } from '../../config/stream-params.ts';
 import { STREAM_DECL } from './declare.ts';
 import type { MetricValue } from '../../store/records.ts';
@@ -29,7 +29,8 @@ import type { PointContext, PointResult, Workload } from '../workload.ts';
 import type { TimeBase } from '../../record/timebase.ts';
 import type { Condition, PointConditions, PointTimeline } from '../../store/records.ts';
 import { CONDITION_DOCS, CONDITION_THRESHOLDS } from '../../config/conditions.ts';
-import { growthBetween } from '../../stream/timeline.ts';
+import { growthBetween, mergeStepSeries } from '../../stream/timeline.ts';
+import type { NetTraceSpec } from '../../config/net-trace.ts';
 import { killGroup } from '../../base/process-group.ts';
 
 const ROLE_START_TIMEOUT_MS = 30_000;
@@ -182,9 +183,13 @@ export class StreamRunner implements Workload {
     // The decisions taken while streaming, each with its stamps, on the point's clock.
     const controls = stampControls(reports.guest.controls ?? [], reports.client.frames as ClientFrame[]);
     if (controls.length > 0) writeJsonAtomic(join(ctx.dir, CONTROLS_FILE), JSON.parse(JSON.stringify(controls, nanToNull)));
-    // The relay's queue on the point's clock (seconds since the point began), as every other series.
-    const q = reports.host.queue ?? { t: [], bytes: [], packets: [] };
-    const series = settings.policy === 'fixed' ? { t: q.t.map((t) => t / 1000), queue_bytes: q.bytes, queue_packets: q.packets } : policySeries(settings, reports);
+    // The relay's queues and offered capacity on the point's clock (seconds since the point began), as every other series.
+    const parts = hostSeries(reports.host);
+    if (settings.policy !== 'fixed') parts.push(policySeries(settings, reports));
+    const series = parts.length === 1 ? { t: parts[0]!.t, ...parts[0]!.cols } : mergeStepSeries(parts);
+    // The traces replayed, by the name the matrix gives them and the hash of what was replayed.
+    const traces = { ...(settings.net.trace ? { net_trace: traceRecord(settings.net.trace) } : {}), ...(settings.net.traceUp ? { net_trace_up: traceRecord(settings.net.traceUp) } : {}) };
+    if (Object.keys(traces).length > 0) writeJsonAtomic(join(ctx.dir, 'traces.json'), traces);
     const w = a.window;
     const timeline: PointTimeline = { warmup: [reports.guest.startMs / 1000, w.fromMs / 1000], window: [w.fromMs / 1000, w.toMs / 1000], clocks: tb.summary() };
     return {
@@ -237,6 +242,22 @@ export function readControls(path: string): ControlRecord[] {
   return v.map((c, i) => parseControlRecord(c, `${path}: [${i}]`));
 }
 
+/** The relay's series as timeseries columns (t in s), each part on its own times: queue and queueing delay toward the client, capacity offered, and the same toward the guest with net_trace_up. */
+export function hostSeries(host: RoleReport): { t: number[]; cols: Record<string, number[]> }[] {
+  const s = (t: readonly number[]) => t.map((x) => x / 1000);
+  const q = host.queue ?? { t: [], bytes: [], packets: [] };
+  const parts: { t: number[]; cols: Record<string, number[]> }[] = [{ t: s(q.t), cols: { queue_bytes: q.bytes, queue_packets: q.packets, ...(q.delayMs ? { queue_delay_ms: q.delayMs } : {}) } }];
+  if (host.capacity) parts.push({ t: s(host.capacity.t), cols: { capacity_bps: host.capacity.bps } });
+  if (host.queueUp) parts.push({ t: s(host.queueUp.t), cols: { queue_up_bytes: host.queueUp.bytes, ...(host.queueUp.delayMs ? { queue_up_delay_ms: host.queueUp.delayMs } : {}) } });
+  if (host.capacityUp) parts.push({ t: s(host.capacityUp.t), cols: { capacity_up_bps: host.capacityUp.bps } });
+  return parts;
+}
+
+/** What a point keeps of a trace it replayed: the file as named, its hash and form, and its mean rate. */
+function traceRecord(spec: NetTraceSpec): { file: string; sha256: string; format: string; mean_bps: number } {
+  return { file: spec.name, sha256: spec.sha256, format: spec.format, mean_bps: Math.round(traceSpecMeanBps(spec)) };
+}
+
 /** A kernel CPU list (`0-2,5`) as numbers; empty when unknown. */
 export function cpuList(text: string | undefined): number[] {
   const out: number[] = [];
@@ -267,6 +288,9 @@ export function mapReportTimes(r: RoleReport, f: (t: number) => number): RoleRep
     ...(r.controls ? { controls: r.controls.map((c) => ({ ...c, t: m(c.t), ...(c.encodedMs !== undefined ? { encodedMs: m(c.encodedMs) } : {}) })) } : {}),
     ...(r.policy ? { policy: { ...r.policy, t: r.policy.t.map(m) } } : {}),
     ...(r.queue ? { queue: { ...r.queue, t: r.queue.t.map(m) } } : {}),
+    ...(r.capacity ? { capacity: { ...r.capacity, t: r.capacity.t.map(m) } } : {}),
+    ...(r.queueUp ? { queueUp: { ...r.queueUp, t: r.queueUp.t.map(m) } } : {}),
+    ...(r.capacityUp ? { capacityUp: { ...r.capacityUp, t: r.capacityUp.t.map(m) } } : {}),
     ...(r.timeline ? { timeline: { ...r.timeline, t: r.timeline.t.map(m) } } : {}),
     ...(r.skipped ? { skipped: { busy: r.skipped.busy.map(m), congested: r.skipped.congested.map(m) } } : {}),
     ...(r.agentEvents ? { agentEvents: { ...r.agentEvents, gaps: r.agentEvents.gaps.map((g) => ({ ...g, fromT: m(g.fromT), toT: m(g.toT) })) } } : {}),
@@ -538,35 +562,28 @@ function stepAt(t: readonly number[], v: readonly number[], at: number, before: 
 const RATE_SPAN_MS = 250;
 
 /**
- * The series of a point with a policy, on one time column: the relay's queue, the policy's target,
- * the guest's sending and the client's receiving rate. Rows are the union of the queue's samples
- * and the guest's timeline; steps hold their value at every row, rates are over the trailing
- * RATE_SPAN_MS (empty in the first RATE_SPAN_MS, where there is no such span yet).
+ * The series of a point with a policy, at the guest's timeline samples (t in s), to merge with the
+ * relay's: the policy's target (a step series), the guest's sending and the client's receiving
+ * rate over the trailing RATE_SPAN_MS (NaN in the first RATE_SPAN_MS, where there is no such span yet).
  */
-export function policySeries(s: StreamSettings, r: { guest: RoleReport; host: RoleReport; client: RoleReport }): Record<string, number[]> {
-  const q = r.host.queue ?? { t: [], bytes: [], packets: [] };
+export function policySeries(s: StreamSettings, r: { guest: RoleReport; host: RoleReport; client: RoleReport }): { t: number[]; cols: Record<string, number[]> } {
   const g = r.guest.timeline;
   const c = r.client.timeline;
   const p = r.guest.policy ?? { t: [], targetBps: [] };
-  const ts = [...new Set([...q.t, ...(g?.t ?? [])].filter((t) => Number.isFinite(t)))].sort((a, b) => a - b);
+  const ts = (g?.t ?? []).filter((t) => Number.isFinite(t));
   const rate = (tl: RoleReport['timeline'], counter: string, t: number) => {
     const xs = tl?.counters[counter];
     if (!tl || !xs || t - RATE_SPAN_MS < tl.t[0]!) return NaN;
     return (growthBetween(tl.t, xs, t - RATE_SPAN_MS, t) * 8 * 1000) / RATE_SPAN_MS;
   };
-  const out: Record<string, number[]> = { t: [], queue_bytes: [], queue_packets: [], target_bps: [], sent_bps: [], delivered_bps: [] };
-  // Cursors into the step series: the rows are in time order, so each is walked once.
-  let qi = -1;
+  const cols: Record<string, number[]> = { target_bps: [], sent_bps: [], delivered_bps: [] };
+  // A cursor into the policy's step series: the rows are in time order, so it is walked once.
   let pi = -1;
   for (const t of ts) {
-    while (qi + 1 < q.t.length && q.t[qi + 1]! <= t) qi++;
     while (pi + 1 < p.t.length && p.t[pi + 1]! <= t) pi++;
-    out['t']!.push(t / 1000);
-    out['queue_bytes']!.push(qi >= 0 ? q.bytes[qi]! : 0);
-    out['queue_packets']!.push(qi >= 0 ? q.packets[qi]! : 0);
-    out['target_bps']!.push(pi >= 0 ? p.targetBps[pi]! : s.bitrateBps);
-    out['sent_bps']!.push(Math.round(rate(g, 'bytes_sent', t)));
-    out['delivered_bps']!.push(Math.round(rate(c, 'bytes_received', t)));
+    cols['target_bps']!.push(pi >= 0 ? p.targetBps[pi]! : s.bitrateBps);
+    cols['sent_bps']!.push(Math.round(rate(g, 'bytes_sent', t)));
+    cols['delivered_bps']!.push(Math.round(rate(c, 'bytes_received', t)));
   }
-  return out;
+  return { t: ts.map((t) => t / 1000), cols };
 }
