@@ -41,6 +41,12 @@ export interface ProxyReport {
   binMs: number;
   downBins: number[];
   upBins: number[];
+  /** When the link toward the client began (its trace's time 0), ms on this machine's monotonic clock. */
+  linkStartMs: number;
+  /** Bytes toward the client per bin of binMs since linkStartMs by the emulated time their last byte left the bottleneck (not when the relay got to write them). */
+  sentBins: number[];
+  /** The capacity offered toward the client per bin since linkStartMs, bits/s; empty on an unlimited link. */
+  capacityBps: number[];
   counters: Record<string, number>;
 }
 
@@ -82,13 +88,17 @@ export async function runProxy(o: ProxyOptions): Promise<void> {
     bins[i]! += n;
   };
   const paused = new Set<Socket>();
+  const sentBins: number[] = [];
   const downLink = new NetemLink<{ to: Socket; data: Buffer; ch: ChannelStats }>(
     down,
-    (x) => {
+    (x, info) => {
       if (x.to.destroyed) return;
       x.to.write(x.data);
       x.ch.downOut += x.data.length;
       bin(downBins, x.data.length);
+      const i = Math.floor((info.sentAt - downLink.startedAt) / BIN_MS);
+      while (sentBins.length <= i) sentBins.push(0);
+      sentBins[i]! += x.data.length;
     },
     monoMs,
   );
@@ -164,6 +174,9 @@ export async function runProxy(o: ProxyOptions): Promise<void> {
     binMs: BIN_MS,
     downBins,
     upBins,
+    linkStartMs: downLink.startedAt,
+    sentBins,
+    capacityBps: downLink.capacitySeries(monoMs(), BIN_MS).bps,
     counters: { max_queue_bytes: st.maxQueueBytes, retransmitted: st.retransmitted, queue_bytes_at_end: st.queueBytes },
   };
   downLink.close();
