@@ -86,6 +86,7 @@ export const STREAM_PARAM_DECLS: readonly ParamDecl[] = [
   { name: 'policy', type: 'text', default: 'fixed', doc: `rate control of the guest: ${BUILTIN_POLICIES.join(', ')} (docs/adaptive.md), or a file of your own (.ts, .mts, .js, .mjs)`, role: 'guest' },
   { name: 'policy_params', type: 'text', doc: "the policy's own parameters, key=value separated by commas, e.g. beta=0.8,min_bitrate=200k", role: 'guest' },
   { name: 'feedback_ms', type: 'duration', unit: 'ms', range: [10, 1000], default: '50ms', doc: 'how often the client reports arrivals to the guest (with a policy other than fixed)', role: 'client' },
+  { name: 'freeze_ms', type: 'duration', unit: 'ms', range: [1, MAX_STREAM_MS], default: '200ms', doc: 'a displayed picture not renewed for longer than this is a freeze (qoe.freeze_count, qoe.freeze_ms)', role: 'client' },
   { name: 'late_ms', type: 'duration', unit: 'ms', range: [0, MAX_STREAM_MS], default: '150ms', doc: 'a frame shown later than this after capture is late', role: 'client' },
 ];
 

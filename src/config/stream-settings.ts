@@ -103,6 +103,8 @@ export interface StreamSettings {
   displayHz: number;
   /** A frame displayed later than this after capture counts as late. */
   lateMs: number;
+  /** A displayed picture not renewed for longer than this is a freeze (qoe.freeze_*). */
+  freezeMs: number;
   /** The rate-control policy: a built-in name (BUILTIN_POLICIES) or a user's file. */
   policy: string;
   /** The policy's own parameters (policy_params), numbers where they read as one. */
@@ -267,6 +269,7 @@ export function streamSettings(p: Readonly<Record<string, unknown>>, times: { wa
     qualityEvery: typed(p, 'quality_every') as number,
     displayHz: typed(p, 'display_hz') as number,
     lateMs: typed(p, 'late_ms') as number,
+    freezeMs: typed(p, 'freeze_ms') as number,
     policy: typed(p, 'policy') as string,
     policyParams: {},
     feedbackMs: typed(p, 'feedback_ms') as number,
@@ -312,6 +315,7 @@ function settingsParams(s: Record<string, unknown>): { params: Record<string, un
     qualityEvery: 'quality_every',
     displayHz: 'display_hz',
     lateMs: 'late_ms',
+    freezeMs: 'freeze_ms',
     policy: 'policy',
     feedbackMs: 'feedback_ms',
   };

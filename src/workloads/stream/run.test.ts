@@ -27,6 +27,7 @@ const settings = {
   qualityEvery: 0,
   displayHz: 60,
   lateMs: 150,
+  freezeMs: 200,
   warmupS: 1,
   durationS: 2,
 } as unknown as StreamSettings;
@@ -169,4 +170,25 @@ test('frame events a role gave up on the way to its agent are flagged as a recor
     [],
     'none without a gap',
   );
+});
+
+test('QoE: a 400 ms hole in what the client showed is one freeze; utilization is delivered over the capacity offered; an unanswered drop and rise are counted, not timed', () => {
+  const r = reports();
+  // Frames 15-17 (due 2500-2700 ms) never shown: from the one shown at 2440 to the next at 2840.
+  r.client.frames = (r.client.frames as ClientFrame[]).map((c) => (c.frame >= 15 && c.frame <= 17 ? { ...c, display: NaN } : c));
+  // 200 kbit/s, 50 kbit/s from 2.5 s, back at 3.5 s; the guest sends 80 kbit/s throughout, so neither change is answered.
+  r.host.capacity = { t: [1000, 2500, 3500], bps: [200e3, 50e3, 200e3] };
+  const a = analyzeStream(settings, r);
+  assert.equal(a.metrics['qoe.freeze_count'], 1);
+  assert.equal(a.metrics['qoe.freeze_ms'], 400);
+  assert.deepEqual(a.freezes, [{ fromMs: 2440, toMs: 2840 }]);
+  // Offered in the 2 s window (2000-4000 ms): 0.5 s x 200k + 1 s x 50k + 0.5 s x 200k = 250 kbit.
+  const delivered = (a.metrics['client.bitrate'] as number) * 2;
+  assert.ok(Math.abs((a.metrics['qoe.utilization'] as number) - delivered / 250e3) < 1e-3, `${a.metrics['qoe.utilization']} vs ${delivered / 250e3}`);
+  assert.equal(a.metrics['rate.unanswered'], 2);
+  assert.ok(Number.isNaN(a.metrics['rate.reaction_ms']));
+  // No capacity: no utilization nor reaction figures at all.
+  const plain = analyzeStream(settings, reports());
+  assert.equal(plain.metrics['qoe.utilization'], undefined);
+  assert.equal(plain.metrics['qoe.freeze_count'], 0);
 });

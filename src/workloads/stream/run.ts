@@ -30,14 +30,14 @@ import type { TimeBase } from '../../record/timebase.ts';
 import type { Condition, PointConditions, PointTimeline } from '../../store/records.ts';
 import { CONDITION_DOCS, CONDITION_THRESHOLDS } from '../../config/conditions.ts';
 import { growthBetween, mergeStepSeries } from '../../stream/timeline.ts';
+import type { Span } from '../../stream/qoe.ts';
+import { PSNR_CAP, qoeOf } from './qoe-metrics.ts';
 import type { NetTraceSpec } from '../../config/net-trace.ts';
 import { killGroup } from '../../base/process-group.ts';
 
 const ROLE_START_TIMEOUT_MS = 30_000;
 /** Default recorded time when the benchmark gives no `duration`. */
 const DEFAULT_DURATION_S = 10;
-/** PSNR of identical frames is infinite; averages use this cap (FFmpeg's psnr filter prints inf). */
-const PSNR_CAP = 100;
 
 interface Role {
   name: 'guest' | 'host' | 'client';
@@ -54,6 +54,10 @@ export interface StreamAnalysis {
   conditions: Omit<PointConditions, 'placement'>;
   /** The recorded window, on the reports' clock (ms). */
   window: { fromMs: number; toMs: number };
+  /** The freezes of the window (qoe.freeze_*), on the reports' clock. */
+  freezes: Span[];
+  /** PSNR and SSIM over time (t in s), merged into the point's series. */
+  qualitySeries?: { t: number[]; cols: Record<string, number[]> };
 }
 
 export class StreamRunner implements Workload {
@@ -186,6 +190,9 @@ export class StreamRunner implements Workload {
     // The relay's queues and offered capacity on the point's clock (seconds since the point began), as every other series.
     const parts = hostSeries(reports.host);
     if (settings.policy !== 'fixed') parts.push(policySeries(settings, reports));
+    if (a.qualitySeries) parts.push(a.qualitySeries);
+    // The freezes of the window on the point's clock, for the frame view's marks (docs/adaptive.md).
+    writeJsonAtomic(join(ctx.dir, FREEZES_FILE), { thresholdMs: settings.freezeMs, freezes: a.freezes });
     const series = parts.length === 1 ? { t: parts[0]!.t, ...parts[0]!.cols } : mergeStepSeries(parts);
     // The traces replayed, by the name the matrix gives them and the hash of what was replayed.
     const traces = { ...(settings.net.trace ? { net_trace: traceRecord(settings.net.trace) } : {}), ...(settings.net.traceUp ? { net_trace_up: traceRecord(settings.net.traceUp) } : {}) };
@@ -209,6 +216,8 @@ export class StreamRunner implements Workload {
 
 /** The point's file of decisions (ControlRecord[], read back with readControls). */
 export const CONTROLS_FILE = 'controls.json';
+/** The point's freezes: {thresholdMs, freezes: [{fromMs, toMs}]}, ms since the point began. */
+export const FREEZES_FILE = 'freezes.json';
 
 /**
  * The guest's decisions with their last stamp: the first frame shown at the client from the first
@@ -404,6 +413,7 @@ export function analyzeStream(s: StreamSettings, r: { guest: RoleReport; host: R
   const maxQueue = q ? maxInWindow(q.t, q.bytes, windowStart, windowEnd) : (r.host.counters['max_queue_bytes'] ?? 0);
   const perFrame = (role: RoleReport, frames: number) => (frames > 0 ? round((cpuS(role) * 1000) / frames, 3) : NaN);
 
+  const qoe = qoeOf(s, r, { fromMs: windowStart, toMs: windowEnd }, { captureMs: shown.map((x) => x.g.captureStart), latencyMs: shown.map((x) => n(x.c!.display) - x.g.captureStart) }, bytesReceived);
   const metrics: Record<string, MetricValue> = {
     'guest.fps': round(sent / windowS, 2),
     'client.fps': round(shown.length / windowS, 2),
@@ -458,6 +468,7 @@ export function analyzeStream(s: StreamSettings, r: { guest: RoleReport; host: R
     controls: (r.guest.controls ?? []).length,
     ...(s.policy !== 'fixed' ? policyMetrics(s, r.guest, windowStart, windowEnd) : {}),
     'clock.uncertainty_ms': round(o.uncertaintyMs ?? 0),
+    ...qoe.metrics,
   };
   for (const [k, v] of Object.entries(metrics)) if (typeof v === 'number' && Number.isNaN(v) && k.endsWith('cpu_ms_per_frame')) delete metrics[k];
   const flags: string[] = [];
@@ -469,7 +480,7 @@ export function analyzeStream(s: StreamSettings, r: { guest: RoleReport; host: R
   }
   const fpsChanged = (r.guest.controls ?? []).some((c) => c.fps !== undefined);
   const bitrateChanged = (r.guest.controls ?? []).some((c) => c.bitrate !== undefined);
-  return { metrics, frames: cols, flags, conditions: streamConditions(s, metrics, { ticks: sent + skipped, fpsChanged, bitrateChanged }), window: { fromMs: windowStart, toMs: windowEnd } };
+  return { metrics, frames: cols, flags, freezes: qoe.freezes, ...(qoe.series ? { qualitySeries: qoe.series } : {}), conditions: streamConditions(s, metrics, { ticks: sent + skipped, fpsChanged, bitrateChanged }), window: { fromMs: windowStart, toMs: windowEnd } };
 }
 
 /** The largest value of a step series (each value holds until the next sample) over [from, to). */
