@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { ResultSet } from '../src/store/resultset.ts';
 import { runCli } from './helpers/cli.ts';
+// Config knows no workload of its own: like the CLI, this test hands it the built-ins' definitions.
+import '../src/workloads/index.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'sb-lock-'));
@@ -30,8 +32,8 @@ writeFileSync(
   `import { createInterface } from 'node:readline';
 import { ResultSet } from ${JSON.stringify(join(root, 'src/store/resultset.ts'))};
 import { pidAlive } from ${JSON.stringify(join(root, 'src/base/pid-alive.ts'))};
-// Config knows no workload of its own: like the CLI, this test hands it the built-ins' definitions.
-import '../src/workloads/index.ts';
+// Config knows no workload of its own: like the CLI, this starter hands it the built-ins' definitions.
+import ${JSON.stringify(join(root, 'src/workloads/index.ts'))};
 const set = ResultSet.open(process.argv[2]!);
 const lines = createInterface({ input: process.stdin });
 process.stdout.write('ready\\n');
