@@ -63,6 +63,11 @@ export interface ParamDecl {
   doc: string;
   /** The role it configures: guest, host, client, all (every role), or local (command). */
   role: string;
+  /**
+   * A value that names a file is read by the point (a trace, a policy): the file's content is part
+   * of what the point runs, so its sha256 joins the point's key and an edited file makes new points.
+   */
+  content?: boolean;
 }
 
 export const BETTER = ['higher', 'lower', 'none'] as const;

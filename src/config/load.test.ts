@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { InputError } from '../base/errors.ts';
 import { loadBenchmark } from './load.ts';
 import { planRuns } from './matrix.ts';
+import { stableKey } from '../base/canonical.ts';
 // Config knows no workload of its own: like the CLI, this test hands it the built-ins' definitions.
 import '../workloads/index.ts';
 
@@ -153,4 +154,20 @@ test('stream parameters are checked where they are written, before anything runs
   });
   writeFileSync(file, 'name: s\nworkload: {type: stream, resolution: 641x360}\nmatrix: {codec: h264}\n');
   await assert.rejects(loadBenchmark(file), /s\.yaml:2:\d+: resolution '641x360' must be WxH with even numbers/);
+});
+
+test("a trace's content joins its points' keys: editing the file makes new points, a point without one keeps its key", async () => {
+  const trace = join(dir, 'step.trace');
+  writeFileSync(trace, '1\n2\n');
+  const f = file(`name: keys\nworkload: {type: stream, bitrate: 1M}\nmatrix:\n  net_trace: ${JSON.stringify(trace)}\n  codec: [h264, vp8]\n`);
+  const keys = async () => planRuns(await loadBenchmark(f)).map((r) => r.key);
+  const before = await keys();
+  assert.deepEqual(await keys(), before, 'the same file: the same keys');
+  writeFileSync(trace, '1\n2\n2\n');
+  const after = await keys();
+  assert.equal(new Set([...before, ...after]).size, 4, `an edited trace: new keys for both points (${before.join(', ')} -> ${after.join(', ')})`);
+  // The key of a point that reads no file is the one it always had (sets recorded before keep resuming).
+  const plain = file('name: keys\nworkload: {type: stream, bitrate: 1M}\nmatrix:\n  codec: [h264]\n');
+  const b = await loadBenchmark(plain);
+  assert.equal(planRuns(b)[0]!.key, stableKey({ params: { codec: 'h264' }, workload: b.workload, warmup: b.warmupS, duration: b.durationS ?? null }));
 });

@@ -1,5 +1,8 @@
 /** Matrix expansion: axes and linked axes -> points, constraints, ordering, repetitions. */
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
 import { stableKey } from '../base/canonical.ts';
+import { workloadDecl } from './registry.ts';
 import { MAX_PLAN_STEPS, MAX_RANGE_VALUES } from './limits.ts';
 import type { Axis, Order, ParamValue, Params, PartialPoint, ResolvedBenchmark } from './resolved.ts';
 import { seededRandom } from '../base/random.ts';
@@ -452,10 +455,48 @@ export interface PlannedRun {
   typed: Record<string, TypedValue>;
 }
 
-/** The stable key of a point: parameters, workload and timing, normalised; order and names do not matter. */
+/**
+ * The stable key of a point: parameters, workload and timing, normalised; order and names do not
+ * matter. The files its `content` parameters name (a trace, a policy file) join it by their
+ * sha256, so that editing one makes its points new ones; a point without such a file keeps the
+ * key it always had.
+ */
 export function pointKey(b: ResolvedBenchmark, params: Params): string {
-  return stableKey({ params, workload: b.workload, warmup: b.warmupS, duration: b.durationS ?? null });
+  const files = contentHashes(b, params);
+  return stableKey({ params, workload: b.workload, warmup: b.warmupS, duration: b.durationS ?? null, ...(files ? { files } : {}) });
 }
+
+/** Parameter -> sha256 of the file its value names, for the workload's `content` parameters whose value (the point's, else the workload's default) is a readable file. */
+function contentHashes(b: ResolvedBenchmark, params: Params): Record<string, string> | undefined {
+  const out: Record<string, string> = {};
+  for (const d of workloadDecl(b.workload.type)?.params ?? []) {
+    if (!d.content) continue;
+    const v = params[d.name] ?? b.workload.defaults?.[d.name];
+    if (typeof v !== 'string') continue;
+    const sha = fileSha256(v);
+    if (sha !== undefined) out[d.name] = sha;
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/** A file's sha256, read once per size and modification time (a plan keys many points with one trace); undefined when it names no readable file. */
+function fileSha256(path: string): string | undefined {
+  let st;
+  try {
+    st = statSync(path);
+  } catch {
+    return undefined; // a built-in name (policy: gcc), or a file the workload's own checks report
+  }
+  if (!st.isFile()) return undefined;
+  const stamp = `${path}\0${st.size}\0${st.mtimeMs}`;
+  let sha = fileShas.get(stamp);
+  if (sha === undefined) {
+    sha = createHash('sha256').update(readFileSync(path)).digest('hex');
+    fileShas.set(stamp, sha);
+  }
+  return sha;
+}
+const fileShas = new Map<string, string>();
 
 /** Counts of a plan: points after constraints and filters, and runs (points x repeat). */
 export interface PlanCount {

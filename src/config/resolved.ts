@@ -65,6 +65,8 @@ export interface ExecutorSettings {
 export interface ResolvedWorkload {
   type: string;
   timeoutS?: number;
+  /** The parameter values its block sets for every point (those of a declared workload), under the matrix's. */
+  defaults?: Readonly<Record<string, ParamValue>>;
 }
 
 export interface Axis {

@@ -50,8 +50,8 @@ export const NET_PARAMS: readonly ParamDecl[] = [
   { name: 'net_loss_burst', type: 'number', unit: 'packets', range: [1, 1000], what: 'mean burst length in packets', default: 1, doc: 'mean loss burst length (Gilbert-Elliott; 1: independent losses)', role: 'host' },
   { name: 'net_queue', type: 'duration', unit: 'ms', range: [0, MAX_STREAM_MS], default: '150ms', doc: "queue in front of the rate limit, as time at the link rate (a trace's mean rate)", role: 'host' },
   { name: 'net_queue_bytes', type: 'integer', unit: 'B', range: [1500, 1e9], what: 'bytes', doc: 'queue in front of the rate limit in bytes, instead of net_queue', role: 'host' },
-  { name: 'net_trace', type: 'path', doc: 'a network trace the relay replays guest to client instead of net_rate: Mahimahi delivery times, or steps (CSV t,rate,delay,loss); see docs/workloads.md', role: 'host' },
-  { name: 'net_trace_up', type: 'path', doc: 'a network trace the relay replays client to guest (same forms as net_trace)', role: 'host' },
+  { name: 'net_trace', type: 'path', doc: 'a network trace the relay replays guest to client instead of net_rate: Mahimahi delivery times, or steps (CSV t,rate,delay,loss); see docs/workloads.md', role: 'host', content: true },
+  { name: 'net_trace_up', type: 'path', doc: 'a network trace the relay replays client to guest (same forms as net_trace)', role: 'host', content: true },
 ];
 
 const SCENE_PARAM: ParamDecl = { name: 'scene', type: 'enum', values: SCENES, default: 'typing', doc: 'synthetic screen content', role: 'guest' };
@@ -83,7 +83,7 @@ export const STREAM_PARAM_DECLS: readonly ParamDecl[] = [
   ...NET_PARAMS,
   { name: 'quality_every', type: 'integer', unit: 'frames', range: [0, 1_000_000], what: '0: off', default: 1, doc: 'measure PSNR/SSIM on every Nth frame (0: off)', role: 'client' },
   { name: 'display_hz', type: 'number', unit: 'Hz', range: [1, 1000], default: 60, doc: "refresh rate of the client's display", role: 'client' },
-  { name: 'policy', type: 'text', default: 'fixed', doc: `rate control of the guest: ${BUILTIN_POLICIES.join(', ')} (docs/adaptive.md), or a file of your own (.ts, .mts, .js, .mjs)`, role: 'guest' },
+  { name: 'policy', type: 'text', default: 'fixed', doc: `rate control of the guest: ${BUILTIN_POLICIES.join(', ')} (docs/adaptive.md), or a file of your own (.ts, .mts, .js, .mjs)`, role: 'guest', content: true },
   { name: 'policy_params', type: 'text', doc: "the policy's own parameters, key=value separated by commas, e.g. beta=0.8,min_bitrate=200k", role: 'guest' },
   { name: 'feedback_ms', type: 'duration', unit: 'ms', range: [10, 1000], default: '50ms', doc: 'how often the client reports arrivals to the guest (with a policy other than fixed)', role: 'client' },
   { name: 'freeze_ms', type: 'duration', unit: 'ms', range: [1, MAX_STREAM_MS], default: '200ms', doc: 'a displayed picture not renewed for longer than this is a freeze (qoe.freeze_count, qoe.freeze_ms)', role: 'client' },
