@@ -12,7 +12,7 @@ import { BOOTSTRAP, impact } from '../src/analyze/impact.ts';
 import { ols } from '../src/analyze/ols.ts';
 import { seededRandom } from '../src/analyze/stats.ts';
 import { synthetic } from '../src/analyze/synthetic.ts';
-import { designMatrix, INTERCEPT, term, type Atom } from '../src/analyze/terms.ts';
+import { designMatrix, INTERCEPT, term, type Atom } from '../src/config/model-terms.ts';
 
 const CALLS = Number(process.argv[2] ?? 5);
 const pick = seededRandom(42);

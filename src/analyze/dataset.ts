@@ -2,29 +2,9 @@
 // The store's catalogue (typed parameters in base units) fills it; tests build it directly.
 import { InputError } from '../base/errors.ts';
 
-/**
- * The part a parameter can play in the physics forms, from its declaration (never its name): a
- * frame size's pixel count (or its width and height), a frame rate (a number whose unit is fps),
- * a bitrate (type bitrate).
- */
-export type ParamRole = 'pixels' | 'width' | 'height' | 'fps' | 'bitrate';
-
-/** A parameter as the models see it: numbers keep their order, categories are levels. */
-export interface ParamInfo {
-  name: string;
-  kind: 'numeric' | 'categorical';
-  unit?: string;
-  /** The parameter as the user sets it, where this one is derived from it (`size` for `size.pixels`). */
-  of?: string;
-  /** What its declaration makes it in the physics forms (numeric parameters only). */
-  role?: ParamRole;
-}
-
-/** The user's name of a model parameter: its `of`; a model saved before `of` was kept names `resolution.pixels` for `resolution`. */
-export function userName(p: Pick<ParamInfo, 'name' | 'of'>): string {
-  if (p.of !== undefined) return p.of;
-  return /^resolution\.(pixels|width|height)$/.test(p.name) ? 'resolution' : p.name;
-}
+// A parameter as the models see it, and its user's name: declared in config, where a saved model is evaluated too.
+export { userName, type ParamInfo, type ParamRole } from '../config/saved-model.ts';
+import type { ParamInfo } from '../config/saved-model.ts';
 
 /** One recorded run: its point key, repetition, parameter values and the metric's value. */
 export interface Row {

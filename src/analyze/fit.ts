@@ -6,10 +6,11 @@
 // the cross-validated errors give the mean: exp(prediction) x Duan's smearing factor, the mean of
 // exp(residual) over the runs fitted (Duan 1983; no normality assumed).
 import { InputError } from '../base/errors.ts';
+import { linearPredictor, meanOfLinear, type ModelFormula } from '../config/saved-model.ts';
 import { checkDataset, groupPoints, levelsOf, userName, type Dataset, type ParamInfo, type ParamRole, type Row } from './dataset.ts';
 import { ols } from './ols.ts';
 import { seededRandom, shuffle, tQuantile } from './stats.ts';
-import { designMatrix, INTERCEPT, paramsOfAtom, quantity, rangeOf, term, termValue, type Atom, type PhysicsFrom, type TermSpec } from './terms.ts';
+import { designMatrix, INTERCEPT, paramsOfAtom, quantity, rangeOf, term, type Atom, type PhysicsFrom, type TermSpec } from '../config/model-terms.ts';
 
 /** The candidate forms, simplest first. */
 export const FORMS = ['linear', 'log-linear', 'physics', 'physics-log', 'linear+pairs', 'log-linear+pairs', 'physics-log+pairs'] as const;
@@ -61,32 +62,12 @@ export interface PointResidual {
   residual: number;
 }
 
-/** Everything predict needs, as plain JSON. */
-export interface Model {
-  yLog: boolean;
-  /**
-   * A log form: Duan's smearing factor, the mean of exp(residual) over the runs fitted, that
-   * takes exp(prediction) (a median) to the mean. Absent in models saved before it was kept:
-   * their predictions are medians, and say so.
-   */
-  smear?: number;
-  terms: TermSpec[];
-  coef: number[];
+/** Everything predict needs, as plain JSON: the formula evaluated (saved-model.ts) and what its intervals need. */
+export interface Model extends ModelFormula {
   /** Covariance of the coefficients. */
   cov: number[][];
   sigma2: number;
   df: number;
-  params: ParamInfo[];
-  /** Fitted ranges of the numeric parameters and of the physics quantities used. */
-  ranges: Record<string, [number, number]>;
-  /** Levels seen of each categorical parameter. */
-  levels: Record<string, string[]>;
-  /**
-   * The parameters that did not vary in the runs fitted, with their one value: the model knows
-   * nothing of another value (a category no run had is refused, another number is outside the
-   * range). Absent in models saved before it was kept.
-   */
-  fixed?: { name: string; of?: string; value: number | string }[];
 }
 
 /** Cross-validated errors, on the metric's own scale. */
@@ -613,8 +594,7 @@ export function predict(result: FitResult | FitByResult, params: Record<string, 
       if (o) outside.push(o);
     }
   }
-  const x = m.terms.map((t) => termValue(t, params));
-  const lin = x.reduce((s, v, i) => s + v * m.coef[i]!, 0);
+  const { x, lin } = linearPredictor(m, params);
   let q = 0;
   for (let i = 0; i < x.length; i++) for (let j = 0; j < x.length; j++) q += x[i]! * m.cov[i]![j]! * x[j]!;
   const seMean = Math.sqrt(Math.max(q, 0));
@@ -623,7 +603,7 @@ export function predict(result: FitResult | FitByResult, params: Record<string, 
   const back = (v: number) => (m.yLog ? Math.exp(v) : v);
   // A log form: exp(prediction) and its interval are the median's; times the smearing factor, the mean's.
   const smear = m.yLog ? m.smear : 1;
-  const mean = (v: number) => back(v) * (smear ?? 1);
+  const mean = (v: number) => meanOfLinear(m, v);
   return {
     metric: result.metric,
     value: mean(lin),

@@ -2,7 +2,8 @@
 // `model fit|impact|predict|recommend --json` and the model view, so a figure is the same in both.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputError, StoreError } from '../base/errors.ts';
+import { errorMessage, InputError, StoreError } from '../base/errors.ts';
+import { checkSavedModel } from '../config/saved-model.ts';
 import { writeJsonAtomic } from '../base/fs-atomic.ts';
 import { formatBitrate } from '../config/declare.ts';
 import { suggestHint } from '../base/suggest.ts';
@@ -71,6 +72,12 @@ export function readSavedModel(file: string): SavedModel {
   }
   const m = v as Partial<SavedModel> | null;
   if (!m || typeof m !== 'object' || m.format !== 1 || !m.fit || !Array.isArray(m.settings)) throw new StoreError(`${file} is not a saved model of this version; fit it again with streambench model fit`);
+  // The formula is checked as the guest's model policy checks it, field by field.
+  try {
+    checkSavedModel(m);
+  } catch (e) {
+    throw new StoreError(`${file} is not a saved model this version reads: ${errorMessage(e)}; fit it again with streambench model fit`);
+  }
   return m as SavedModel;
 }
 

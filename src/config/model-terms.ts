@@ -1,7 +1,7 @@
 // The building blocks of a model's terms: a term is a product of atoms (a parameter, its log, one
 // level of a category, or a physics quantity), so a fitted model is plain JSON that predict can
-// evaluate on any setting without the data it was fitted on.
-import type { Row } from './dataset.ts';
+// evaluate on any setting without the data it was fitted on. Here in config, below analyze, so that
+// the guest's `model` policy evaluates a saved model with the very code that fitted it.
 
 /**
  * The parameters a physics quantity reads: the frame size (its pixel count, or its width and
@@ -108,7 +108,7 @@ export function designMatrix(terms: readonly TermSpec[], rows: readonly { params
 }
 
 /** Min and max of a quantity over the runs. */
-export function rangeOf(rows: readonly Row[], f: (params: Record<string, number | string>) => number): [number, number] {
+export function rangeOf(rows: readonly { params: Record<string, number | string> }[], f: (params: Record<string, number | string>) => number): [number, number] {
   let lo = Infinity;
   let hi = -Infinity;
   for (const r of rows) {
