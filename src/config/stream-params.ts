@@ -33,12 +33,14 @@ export const MAX_STREAM_MS = 60_000;
 export const BITRATE_RANGE = [1e3, 1e9] as const;
 
 /** The rate-control policies built in; any other `policy` value is a user's file (.ts, .mts, .js, .mjs). */
-export const BUILTIN_POLICIES = ['fixed', 'aimd', 'gcc'] as const;
+export const BUILTIN_POLICIES = ['fixed', 'aimd', 'gcc', 'model'] as const;
 /** The parameters each built-in policy takes in `policy_params` (bitrates as 2M or 500k, others numbers). */
 export const BUILTIN_POLICY_PARAMS: Record<string, Record<string, 'bitrate' | 'number'>> = {
   fixed: {},
   aimd: { min_bitrate: 'bitrate', max_bitrate: 'bitrate', beta: 'number', increase: 'bitrate', loss_threshold: 'number', hold_ms: 'number' },
   gcc: { min_bitrate: 'bitrate', max_bitrate: 'bitrate', beta: 'number', window: 'number', threshold_gain: 'number' },
+  // gcc's for its bandwidth estimate, and its own choice's.
+  model: { min_bitrate: 'bitrate', max_bitrate: 'bitrate', beta: 'number', window: 'number', threshold_gain: 'number', steps: 'number', hysteresis: 'number', hold_ms: 'number' },
 };
 
 /** The emulated network, shared with the SPICE workload (its relay is the same). */
@@ -85,6 +87,8 @@ export const STREAM_PARAM_DECLS: readonly ParamDecl[] = [
   { name: 'display_hz', type: 'number', unit: 'Hz', range: [1, 1000], default: 60, doc: "refresh rate of the client's display", role: 'client' },
   { name: 'policy', type: 'text', default: 'fixed', doc: `rate control of the guest: ${BUILTIN_POLICIES.join(', ')} (docs/adaptive.md), or a file of your own (.ts, .mts, .js, .mjs)`, role: 'guest', content: true },
   { name: 'policy_params', type: 'text', doc: "the policy's own parameters, key=value separated by commas, e.g. beta=0.8,min_bitrate=200k", role: 'guest' },
+  { name: 'policy_models', type: 'text', doc: 'policy model: two models saved by `model fit`, the quality to maximise then the guest CPU, comma-separated, e.g. sweep/models/client.psnr.json,sweep/models/guest.cpu_pct.json', role: 'guest' },
+  { name: 'policy_cpu_budget', type: 'number', unit: '%', range: [1, 6400], what: 'percent of one core', default: 100, doc: "policy model: the guest's CPU the chosen setting may take per the CPU model, percent of one core", role: 'guest' },
   { name: 'feedback_ms', type: 'duration', unit: 'ms', range: [10, 1000], default: '50ms', doc: 'how often the client reports arrivals to the guest (with a policy other than fixed)', role: 'client' },
   { name: 'freeze_ms', type: 'duration', unit: 'ms', range: [1, MAX_STREAM_MS], default: '200ms', doc: 'a displayed picture not renewed for longer than this is a freeze (qoe.freeze_count, qoe.freeze_ms)', role: 'client' },
   { name: 'late_ms', type: 'duration', unit: 'ms', range: [0, MAX_STREAM_MS], default: '150ms', doc: 'a frame shown later than this after capture is late', role: 'client' },

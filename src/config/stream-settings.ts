@@ -9,6 +9,7 @@ import { MAX_TIME_S } from './limits.ts';
 import { loadTrace, traceFromSpec, traceMeanBps, type NetTraceSpec } from './net-trace.ts';
 import { quoted } from './show.ts';
 import { createHash } from 'node:crypto';
+import { evaluateFit, loadModelFile, modelFromCode, type ModelCode, type ModelSetting } from './saved-model.ts';
 import { BUILTIN_POLICIES, BUILTIN_POLICY_PARAMS, FRAME_MAX, SCENE_MIN, STREAM_PARAM_DECLS, type CodecName, type RateControl, type Transport } from './stream-params.ts';
 
 export { SettingError } from './declare.ts';
@@ -114,6 +115,13 @@ export interface StreamSettings {
    * which runs exactly this code (checked against the hash), wherever it runs.
    */
   policyCode?: PolicyCode;
+  /**
+   * policy model: the saved models it steers by (policy_models), their text as the engine read
+   * it, so a guest on another machine decides by the same models (checked against the hash).
+   */
+  policyModels?: { quality: ModelCode; cpu: ModelCode };
+  /** policy model: the guest CPU the chosen setting may take per the CPU model, percent of one core. */
+  policyCpuBudget: number;
   /** How often the client reports arrivals to the guest, ms (only with a policy other than fixed). */
   feedbackMs: number;
   warmupS: number;
@@ -226,7 +234,7 @@ function preset(codec: CodecName, v: unknown): string {
  * or typed already by the declaration. Throws SettingError naming the parameter; unknown names
  * are left to the caller (they may be template values).
  */
-export function streamSettings(p: Readonly<Record<string, unknown>>, times: { warmupS: number; durationS: number }): StreamSettings {
+export function streamSettings(p: Readonly<Record<string, unknown>>, times: { warmupS: number; durationS: number }, carried?: { policyModels?: unknown }): StreamSettings {
   const codec = typed(p, 'codec') as CodecName;
   const source = typed(p, 'source') as string | undefined;
   const size = typed(p, 'resolution') as Resolution;
@@ -272,6 +280,7 @@ export function streamSettings(p: Readonly<Record<string, unknown>>, times: { wa
     freezeMs: typed(p, 'freeze_ms') as number,
     policy: typed(p, 'policy') as string,
     policyParams: {},
+    policyCpuBudget: typed(p, 'policy_cpu_budget') as number,
     feedbackMs: typed(p, 'feedback_ms') as number,
     warmupS: times.warmupS,
     durationS: times.durationS,
@@ -285,7 +294,72 @@ export function streamSettings(p: Readonly<Record<string, unknown>>, times: { wa
     throw new SettingError('policy', `policy ${quoted(s.policy)} is not one of ${BUILTIN_POLICIES.join(', ')}, nor a file ending in .ts, .mts, .js or .mjs`);
   }
   s.policyParams = parsePolicyParams(s.policy, typed(p, 'policy_params') as string | undefined);
+  if (s.policy === 'model') s.policyModels = policyModels(s, carried ? carried.policyModels : typed(p, 'policy_models'), carried !== undefined);
   return s;
+}
+
+/**
+ * The models of policy model: read from the files policy_models names (at validate and when the
+ * point runs), or as they came in a role's settings (hash checked); either way checked to answer
+ * the point's own setting, so a model of another codec or scene is an input error, not a failed point.
+ */
+function policyModels(s: StreamSettings, v: unknown, asCarried: boolean): { quality: ModelCode; cpu: ModelCode } {
+  const name = asCarried ? 'policyModels' : 'policy_models';
+  let codes: ModelCode[];
+  const fits = [];
+  if (asCarried) {
+    const o = v as Record<string, unknown> | null | undefined;
+    if (o === null || typeof o !== 'object' || Array.isArray(o)) throw new SettingError(name, 'policy model needs policyModels {quality, cpu}, each {name, source, sha256}');
+    codes = [o['quality'], o['cpu']].map((c, i) => {
+      const x = c as Partial<ModelCode> | null | undefined;
+      if (!x || typeof x.name !== 'string' || typeof x.source !== 'string' || typeof x.sha256 !== 'string') throw new SettingError(name, `policyModels.${i === 0 ? 'quality' : 'cpu'} must be {name, source, sha256} (text)`);
+      return { name: x.name, source: x.source, sha256: x.sha256 };
+    });
+    for (const c of codes) fits.push(tryModel(name, () => modelFromCode(c)));
+  } else {
+    if (v === undefined) throw new SettingError(name, 'policy model needs policy_models: the quality model then the guest CPU model saved by `model fit`, e.g. sweep/models/client.psnr.json,sweep/models/guest.cpu_pct.json');
+    const files = (v as string).split(',').map((f) => f.trim());
+    if (files.length !== 2 || files.some((f) => f === '')) throw new SettingError(name, `policy_models ${quoted(v)} must name two model files, the quality model then the guest CPU model, separated by a comma`);
+    codes = [];
+    for (const f of files) {
+      const m = tryModel(name, () => loadModelFile(f));
+      codes.push(m.code);
+      fits.push(m.fit);
+    }
+  }
+  const at = modelSetting(s);
+  fits.forEach((f, i) => tryModel(name, () => evaluateFit(f, at), codes[i]!.name));
+  return { quality: codes[0]!, cpu: codes[1]! };
+}
+
+function tryModel<T>(param: string, f: () => T, file?: string): T {
+  try {
+    return f();
+  } catch (e) {
+    throw new SettingError(param, `${param}: ${file ? `${file}: ` : ''}${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+/**
+ * The stream's setting as a model of a result set reads it (its parameters by name, typed as the
+ * points table holds them): a frame size as its label and its pixel count, width and height, a
+ * number in base units, `none` for a value meaning none, anything else its text.
+ */
+export function modelSetting(s: StreamSettings): ModelSetting {
+  const { params } = settingsParams(s as unknown as Record<string, unknown>);
+  const out: ModelSetting = {};
+  for (const d of STREAM_PARAM_DECLS) {
+    if (params[d.name] === undefined) continue;
+    const v = typeValue(d, params[d.name]);
+    if (v !== null && typeof v === 'object') {
+      out[d.name] = `${v.width}x${v.height}`;
+      out[`${d.name}.width`] = v.width;
+      out[`${d.name}.height`] = v.height;
+      out[`${d.name}.pixels`] = v.width * v.height;
+    } else if (v === null) out[d.name] = 'none';
+    else out[d.name] = typeof v === 'boolean' ? String(v) : v;
+  }
+  return out;
 }
 
 /** The parameter values of settings (the inverse of streamSettings), so that settings read back are checked by the same rules. */
@@ -317,12 +391,13 @@ function settingsParams(s: Record<string, unknown>): { params: Record<string, un
     lateMs: 'late_ms',
     freezeMs: 'freeze_ms',
     policy: 'policy',
+    policyCpuBudget: 'policy_cpu_budget',
     feedbackMs: 'feedback_ms',
   };
   for (const [field, v] of Object.entries(s)) {
     if (field in direct) put(direct[field]!, field, v);
     else if (field === 'policyParams') put('policy_params', field, policyParamsText(v));
-    else if (!['width', 'height', 'net', 'warmupS', 'durationS', 'policyCode'].includes(field)) throw new SettingError(field, `unknown field '${field}'`);
+    else if (!['width', 'height', 'net', 'warmupS', 'durationS', 'policyCode', 'policyModels'].includes(field)) throw new SettingError(field, `unknown field '${field}'`);
   }
   if (s['width'] !== undefined || s['height'] !== undefined) {
     if (typeof s['width'] !== 'number' || typeof s['height'] !== 'number') throw new SettingError('resolution', `width ${quoted(s['width'])} and height ${quoted(s['height'])} must both be numbers`);
@@ -360,7 +435,7 @@ export function settingsFromJson(v: unknown): StreamSettings {
   };
   const times = { warmupS: seconds('warmupS', 0), durationS: seconds('durationS', 10) };
   try {
-    const settings = streamSettings(params, times);
+    const settings = streamSettings(params, times, { policyModels: s['policyModels'] });
     if (s['policyCode'] !== undefined) settings.policyCode = policyCodeFromJson(s['policyCode'], settings.policy);
     // A trace arrives as its content (the file may not be on this machine), checked here.
     const net = (s['net'] ?? {}) as Record<string, unknown>;

@@ -8,9 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { errorMessage } from '../../base/errors.ts';
-import type { StreamSettings } from '../../config/stream-settings.ts';
+import { modelFromCode } from '../../config/saved-model.ts';
+import { modelSetting, type StreamSettings } from '../../config/stream-settings.ts';
 import { createAimd } from './aimd.ts';
 import { createGcc } from './gcc.ts';
+import { createModelPolicy } from './model.ts';
 import type { PolicyFactory, PolicyInit, RatePolicy } from './policy.ts';
 
 const BUILTIN: Record<string, PolicyFactory | undefined> = { aimd: createAimd, gcc: createGcc };
@@ -24,7 +26,7 @@ export function policyInit(s: StreamSettings): PolicyInit {
 export async function createPolicy(s: StreamSettings): Promise<RatePolicy | undefined> {
   if (s.policy === 'fixed') return undefined;
   const builtin = BUILTIN[s.policy];
-  const factory = builtin ?? (await loadPolicyFile(s));
+  const factory = s.policy === 'model' ? modelFactory(s) : (builtin ?? (await loadPolicyFile(s)));
   let p: unknown;
   try {
     p = factory(policyInit(s));
@@ -33,6 +35,13 @@ export async function createPolicy(s: StreamSettings): Promise<RatePolicy | unde
   }
   if (p === null || typeof p !== 'object' || typeof (p as { decide?: unknown }).decide !== 'function') throw new Error(`policy ${s.policy}: its factory must return an object with a decide(observation) method`);
   return p as RatePolicy;
+}
+
+/** The model policy's factory, with the models that came in the settings (their hashes checked again here, where they are used). */
+function modelFactory(s: StreamSettings): PolicyFactory {
+  const models = s.policyModels;
+  if (!models) throw new Error('policy model: its models did not come with the settings (the engine reads the files policy_models names and passes their text)');
+  return (init) => createModelPolicy(init, { quality: modelFromCode(models.quality), cpu: modelFromCode(models.cpu), base: modelSetting(s), budgetPct: s.policyCpuBudget });
 }
 
 async function loadPolicyFile(s: StreamSettings): Promise<PolicyFactory> {
