@@ -33,7 +33,8 @@ const CODEC_LIMITS: Record<CodecName, { presets?: readonly string[]; presetRange
 };
 
 /** Parameters whose valid values depend on the codec (checked against each codec they meet). */
-export const CODEC_DEPENDENT_PARAMS: readonly string[] = ['preset', 'quality', 'bitrate'];
+// policy_models: a model knows the codecs it was fitted on.
+export const CODEC_DEPENDENT_PARAMS: readonly string[] = ['preset', 'quality', 'bitrate', 'policy_models'];
 
 export interface NetSettings {
   /** bits/s; undefined: no limit. */
