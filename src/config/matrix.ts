@@ -466,15 +466,16 @@ export function pointKey(b: ResolvedBenchmark, params: Params): string {
   return stableKey({ params, workload: b.workload, warmup: b.warmupS, duration: b.durationS ?? null, ...(files ? { files } : {}) });
 }
 
-/** Parameter -> sha256 of the file its value names, for the workload's `content` parameters whose value (the point's, else the workload's default) is a readable file. */
+/** Parameter -> sha256 of the file its value names (comma-separated for a list of files), for the workload's `content` parameters whose value (the point's, else the workload's default) is a readable file. */
 function contentHashes(b: ResolvedBenchmark, params: Params): Record<string, string> | undefined {
   const out: Record<string, string> = {};
   for (const d of workloadDecl(b.workload.type)?.params ?? []) {
     if (!d.content) continue;
     const v = params[d.name] ?? b.workload.defaults?.[d.name];
     if (typeof v !== 'string') continue;
-    const sha = fileSha256(v);
-    if (sha !== undefined) out[d.name] = sha;
+    // One file, or several separated by commas (policy_models: the quality model, then the CPU model).
+    const shas = (fileSha256(v) !== undefined ? [v] : v.split(',')).map((p) => fileSha256(p.trim())).filter((x) => x !== undefined);
+    if (shas.length > 0) out[d.name] = shas.join(',');
   }
   return Object.keys(out).length > 0 ? out : undefined;
 }

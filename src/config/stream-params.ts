@@ -87,7 +87,7 @@ export const STREAM_PARAM_DECLS: readonly ParamDecl[] = [
   { name: 'display_hz', type: 'number', unit: 'Hz', range: [1, 1000], default: 60, doc: "refresh rate of the client's display", role: 'client' },
   { name: 'policy', type: 'text', default: 'fixed', doc: `rate control of the guest: ${BUILTIN_POLICIES.join(', ')} (docs/adaptive.md), or a file of your own (.ts, .mts, .js, .mjs)`, role: 'guest', content: true },
   { name: 'policy_params', type: 'text', doc: "the policy's own parameters, key=value separated by commas, e.g. beta=0.8,min_bitrate=200k", role: 'guest' },
-  { name: 'policy_models', type: 'text', doc: 'policy model: two models saved by `model fit`, the quality to maximise then the guest CPU, comma-separated, e.g. sweep/models/client.psnr.json,sweep/models/guest.cpu_pct.json', role: 'guest' },
+  { name: 'policy_models', type: 'text', doc: 'policy model: two models saved by `model fit`, the quality to maximise then the guest CPU, comma-separated, e.g. sweep/models/client.psnr.json,sweep/models/guest.cpu_pct.json', role: 'guest', content: true },
   { name: 'policy_cpu_budget', type: 'number', unit: '%', range: [1, 6400], what: 'percent of one core', default: 100, doc: "policy model: the guest's CPU the chosen setting may take per the CPU model, percent of one core", role: 'guest' },
   { name: 'feedback_ms', type: 'duration', unit: 'ms', range: [10, 1000], default: '50ms', doc: 'how often the client reports arrivals to the guest (with a policy other than fixed)', role: 'client' },
   { name: 'freeze_ms', type: 'duration', unit: 'ms', range: [1, MAX_STREAM_MS], default: '200ms', doc: 'a displayed picture not renewed for longer than this is a freeze (qoe.freeze_count, qoe.freeze_ms)', role: 'client' },
