@@ -356,6 +356,77 @@ export interface FramesResponse {
   problems: RunFileProblem[];
 }
 
+/**
+ * One decision a run recorded (its controls.json, written by the stream workload: a change of
+ * bitrate, frame rate or resolution, or a keyframe request), stamped along its way. Times are ms
+ * on the point's clock (ms since the point began; s x 1000 of the run view's axis): decided (`t`),
+ * first frame encoded with it (`encodedMs`), first frame shown with it (`shownMs`); null where a
+ * stamp is unknown. The server checks each record against CONTROL_RECORD_FIELDS where it reads
+ * the file (src/server/run-marks.ts); fields it does not know are dropped, not refused.
+ */
+export interface RunControlRecord {
+  t: number;
+  /** Who decided: 'policy', 'schedule', 'stdin', 'client'. */
+  from: string;
+  bitrate?: number;
+  fps?: number;
+  /** 'WxH'. */
+  resolution?: string;
+  keyframe?: boolean;
+  scaler?: string;
+  scaledBack?: string;
+  /** 'live' (the open encoder took it) or 'reopened' (with a keyframe). */
+  applied?: string;
+  /** Why it was refused; a refused decision has no other stamp. */
+  rejected?: string;
+  encodedFrame?: number | null;
+  encodedMs?: number | null;
+  shownFrame?: number | null;
+  shownMs?: number | null;
+  /** From a policy: what led to it (state, incoming_bps, delay_based_bps, ...). */
+  estimate?: Record<string, number | string | null>;
+}
+
+/** The JSON type of each field of a RunControlRecord (`estimate`: an object of numbers and strings), as the server checks it. */
+export const CONTROL_RECORD_FIELDS: { readonly [K in keyof RunControlRecord]-?: 'number' | 'string' | 'boolean' | 'estimate' } = {
+  t: 'number',
+  from: 'string',
+  bitrate: 'number',
+  fps: 'number',
+  resolution: 'string',
+  keyframe: 'boolean',
+  scaler: 'string',
+  scaledBack: 'string',
+  applied: 'string',
+  rejected: 'string',
+  encodedFrame: 'number',
+  encodedMs: 'number',
+  shownFrame: 'number',
+  shownMs: 'number',
+  estimate: 'estimate',
+};
+
+/**
+ * A run's freezes (its freezes.json): each stretch where the displayed picture was not renewed for
+ * longer than `thresholdMs`, in ms since the point began (the clock of frames.parquet's display).
+ */
+export interface RunFreezes {
+  thresholdMs: number;
+  freezes: { fromMs: number; toMs: number }[];
+}
+
+/**
+ * GET /api/run/marks?set=&key=&rep=: what the run view and the frame view mark on their time axis:
+ * the decisions of controls.json (null: the run has none) and the freezes of freezes.json (null:
+ * the run has no such file, as records made before it). A file that is damaged is left out (null)
+ * and listed in `problems`, as the runs' other files are.
+ */
+export interface RunMarksResponse {
+  decisions: RunControlRecord[] | null;
+  freezes: RunFreezes | null;
+  problems: RunFileProblem[];
+}
+
 // ---------------------------------------------------------------------------------------------
 // Live view (src/server/routes/live.ts): `streambench run FILE --ui` while it runs.
 

@@ -13,9 +13,10 @@ import { declaredFrameStages, declaredMetrics, paramDecl, workloadDecl } from '.
 import { quoteIdent, quoteString } from '../../store/database.ts';
 import { DuckFileError } from '../../store/duck.ts';
 import type { PointRecord } from '../../store/records.ts';
-import type { FrameStage, FramesResponse, RunFileProblem, RunGap, RunInfoResponse, RunSeriesInfo, RunSeriesResponse, RunTimeline } from '../api-types.ts';
+import type { FrameStage, FramesResponse, RunFileProblem, RunGap, RunInfoResponse, RunMarksResponse, RunSeriesInfo, RunSeriesResponse, RunTimeline } from '../api-types.ts';
 import { decimateMinMax, worstPerColumn } from '../decimate.ts';
 import { ApiFailure, listParam, type Route, type RouteContext } from '../route.ts';
+import { checkControls, checkFreezes, CONTROLS_FILE, FREEZES_FILE, readPointJson } from '../run-marks.ts';
 import type { LoadedSets } from '../sets.ts';
 
 /** The widest plot a client may ask for, in pixels (a 4K screen is 3840). */
@@ -505,8 +506,21 @@ async function runFrames(ctx: RouteContext): Promise<FramesResponse> {
   };
 }
 
+/** The decisions and freezes of a run (its JSON files, small: read whole at each request). */
+async function runMarks(ctx: RouteContext): Promise<RunMarksResponse> {
+  const { record, dir } = await findRun(ctx);
+  const problems: RunFileProblem[] = [];
+  const read = <T>(name: string, check: (v: unknown) => T): T | null => {
+    const r = readPointJson(dir, name, record.files.includes(name), check);
+    if (r.problem) problems.push(r.problem);
+    return r.value ?? null;
+  };
+  return { decisions: read(CONTROLS_FILE, checkControls), freezes: read(FREEZES_FILE, checkFreezes), problems };
+}
+
 export const routes: Route[] = [
   { method: 'GET', path: '/api/run', handle: runInfo },
   { method: 'GET', path: '/api/run/series', handle: runSeries },
   { method: 'GET', path: '/api/run/frames', handle: runFrames },
+  { method: 'GET', path: '/api/run/marks', handle: runMarks },
 ];
