@@ -7,13 +7,16 @@
  * warm-up's said apart. On the run's clock, so the zoom (state `from`, `to`) is the run view's.
  * Long runs come reduced to the chart's width: per pixel column the frame with the highest
  * latency and the first lost, dropped or late one; zooming in fetches every frame of the window.
+ * The freezes of freezes.json (the picture not renewed for longer than its threshold) are shaded
+ * red over every plot, labelled `freeze`; hovering one gives its span and length.
  * State keys: run (SET/KEY/REP), from, to.
  */
 import * as echarts from 'echarts';
-import type { FramesResponse, RunInfoResponse } from '../../../src/server/api-types.ts';
+import type { FramesResponse, RunInfoResponse, RunMarksResponse } from '../../../src/server/api-types.ts';
 import { exportButtons, makeChart, toCsv, type Chart } from '../chart.ts';
 import { el } from '../dom.ts';
-import { debounce, runQuery, runRef, STAGE_COLOURS, zoomOf, zoomState } from '../run/common.ts';
+import { debounce, runQuery, runRef, runText, STAGE_COLOURS, zoomOf, zoomState } from '../run/common.ts';
+import { freezeAreas, freezesAt, freezeText } from '../run/marks.ts';
 import type { ViewContext } from '../view.ts';
 
 /** The legend entry of every warm-up series (frames captured before the recorded window). */
@@ -33,6 +36,8 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
   let first = true;
   /** What is drawn now: the CSV export gives it. */
   let currentColumns: FramesResponse['columns'] = {};
+  /** The run's marks (its freezes), fetched once per run: zooming does not change them. */
+  let marks: { run: string; m: RunMarksResponse } | undefined;
 
   async function load(): Promise<void> {
     const ref = runRef(ctx.state);
@@ -44,10 +49,11 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
       const zoom = zoomOf(ctx.state);
       const width = Math.max(200, Math.round(div.clientWidth || 1000) - 90);
       const fetchAt = performance.now();
-      const [info, f] = await Promise.all([ctx.api<RunInfoResponse>('/api/run', runQuery(ref)), ctx.api<FramesResponse>('/api/run/frames', runQuery(ref, { width, ...zoom }))]);
+      const [info, f, m] = await Promise.all([ctx.api<RunInfoResponse>('/api/run', runQuery(ref)), ctx.api<FramesResponse>('/api/run/frames', runQuery(ref, { width, ...zoom })), marks?.run === runText(ref) ? marks.m : ctx.api<RunMarksResponse>('/api/run/marks', runQuery(ref))]);
       if (!alive) return;
+      marks = { run: runText(ref), m };
       const drawAt = performance.now();
-      draw(info, f, zoom);
+      draw(info, f, m, zoom);
       // What the benchmark reports: the answer's wait, the drawing, and the whole from the view's mount.
       window.__sb.timings['framesFetch'] = drawAt - fetchAt;
       window.__sb.timings['framesDraw'] = performance.now() - drawAt;
@@ -62,8 +68,11 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
     }
   }
 
-  function draw(info: RunInfoResponse, f: FramesResponse, zoom: { from?: number; to?: number }): void {
+  function draw(info: RunInfoResponse, f: FramesResponse, m: RunMarksResponse, zoom: { from?: number; to?: number }): void {
     const c = f.columns;
+    const fr = m.freezes;
+    // Freezes are on the display's time, which runs past the last capture by the latency: the axes cover both.
+    const frozen = fr?.freezes ?? [];
     const t = c['t'] as (number | null)[];
     const n = t.length;
     const col = (name: string) => (c[name] as (number | null)[] | undefined) ?? new Array<number | null>(n).fill(null);
@@ -86,7 +95,14 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
       `In view, window frames: ${count('lost')} lost, ${count('dropped')} dropped, ${count('late')} late, ${count('key')} keyframes.` +
       (k.warmup > 0 && !info.timeline ? " The record keeps no warm-up times (made before point.json had them): the grey band spans its warm-up frames' captures." : '') +
       (f.timeBase === 'stream' && f.problems.length === 0 ? " Times are the stream's (no capture events were recorded to place them on the run's clock)." : '') +
-      f.problems.map((p) => ` ${p.error}: times are the stream's, not the run's.`).join('');
+      f.problems.map((p) => ` ${p.error}: times are the stream's, not the run's.`).join('') +
+      (fr && fr.freezes.length > 0
+        ? ` ${fr.freezes.length} freeze(s) (no new picture for more than ${fr.thresholdMs} ms), ${Math.round(fr.freezes.reduce((a, z) => a + z.toMs - z.fromMs, 0))} ms in all, shaded red.`
+        : fr
+          ? ` No freeze (no picture held longer than ${fr.thresholdMs} ms).`
+          : '') +
+      m.problems.map((p) => ` ${p.error}: not shown: ${p.affects}.`).join('');
+    status.dataset['freezes'] = String(fr?.freezes.length ?? 0);
     status.dataset['late'] = String(k.late);
     status.dataset['lateWarmup'] = String(k.lateWarmup);
     status.dataset['warmupFrames'] = String(k.warmup);
@@ -146,10 +162,26 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
           ...(bandArea ? { markArea: { ...bandArea, label: { show: g === 0, position: 'insideTop', color: '#444', fontSize: 11 } } } : {}),
         }))
       : [];
+    // The freezes: one legend entry, a red span on each plot (labelled on the first).
+    const freezeSeries: echarts.SeriesOption[] =
+      fr && fr.freezes.length > 0
+        ? [0, 1, 2].map((g): echarts.SeriesOption => ({
+            type: 'bar',
+            barWidth,
+            barGap: '-100%',
+            name: 'freeze',
+            id: `freeze band ${g}`,
+            xAxisIndex: g,
+            yAxisIndex: g,
+            color: 'rgba(214,39,40,0.45)',
+            data: [],
+            markArea: { silent: true, data: freezeAreas(fr, g === 0) as never },
+          }))
+        : [];
     const option: echarts.EChartsOption = {
       animation: false,
       legend: { type: 'scroll', top: 0 },
-      tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
+      tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, formatter: (p: unknown) => frameTooltip(p, fr) },
       axisPointer: { link: [{ xAxisIndex: 'all' }] },
       grid: [
         { left: 70, right: 20, top: 50, height: 290 },
@@ -160,8 +192,8 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
       xAxis: [0, 1, 2].map((g) => ({
         type: 'value',
         gridIndex: g,
-        min: Math.floor((f.range?.[0] ?? 0) * 10) / 10,
-        max: Math.ceil((f.range?.[1] ?? 1) * 10) / 10,
+        min: Math.floor(Math.min(f.range?.[0] ?? 0, ...frozen.map((z) => z.fromMs / 1000)) * 10) / 10,
+        max: Math.ceil(Math.max(f.range?.[1] ?? 1, ...frozen.map((z) => z.toMs / 1000)) * 10) / 10,
         ...(g === 2 ? { name: f.timeBase === 'run' ? 's since the point began (capture)' : 's since the stream began', nameLocation: 'middle', nameGap: 25 } : {}),
       })),
       yAxis: [
@@ -176,6 +208,7 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
       ],
       series: [
         ...warmBands,
+        ...freezeSeries,
         ...stageSeries(false),
         marks('lost', 'triangle', '#d62728', 1.04, false),
         marks('dropped', 'diamond', '#7f0000', 1.08, false),
@@ -205,6 +238,24 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
     chart.setOption(option, { notMerge: true });
     currentColumns = f.columns;
     window.__sb.draws++;
+  }
+
+  /** The axis tooltip: each series' value at the pointer, then the freeze it lies in, if any. */
+  function frameTooltip(p: unknown, fr: RunMarksResponse['freezes']): string {
+    const ps = (Array.isArray(p) ? p : [p]) as { axisValue?: number; seriesName?: string; seriesType?: string; marker?: string; value?: [number, number | null] }[];
+    const at = ps[0]?.axisValue ?? NaN;
+    const lines = [`${at.toFixed(3)} s`];
+    const seen = new Set<string>();
+    for (const x of ps) {
+      const v = x.value?.[1];
+      const name = x.seriesName ?? '';
+      if (v === undefined || v === null || seen.has(name)) continue;
+      seen.add(name);
+      // A mark (lost, dropped, late) is drawn above the bars: its height is no value.
+      lines.push(`${x.marker ?? ''}${name.replace(/[&<>]/g, '')}${x.seriesType === 'scatter' ? '' : `: ${Number(v.toPrecision(5))}`}`);
+    }
+    for (const z of freezesAt(fr, at)) lines.push(`<b style="color:#a00">${freezeText(z)}</b>`);
+    return lines.join('<br>');
   }
 
   const onZoom = debounce(() => {

@@ -5,14 +5,18 @@
  * run-relative time (dashed). The server decimates each series to the panel's width (min/max per
  * pixel column) and again for every zoom, so a spike is never lost. The point's warm-up is shaded
  * grey and its recorded window's edges drawn, as point.json's timeline gives them (records made
- * before it have none: a note says so). State keys: run, run2 (SET/KEY/REP), series (ids,
+ * before it have none: a note says so). The network panel (first, when the workload recorded rates
+ * in bit/s) puts capacity, target, sent and delivered rates on the left axis and the queueing
+ * delay on the right, with a vertical line per decision of the run's controls.json (/api/run/marks)
+ * and what was decided in the tooltip. State keys: run, run2 (SET/KEY/REP), series (ids,
  * comma-separated; the default set when absent), from, to (s).
  */
 import * as echarts from 'echarts';
-import type { RunFileProblem, RunInfoResponse, RunSeriesInfo, RunSeriesResponse, RunTimeline } from '../../../src/server/api-types.ts';
+import type { RunControlRecord, RunFileProblem, RunInfoResponse, RunMarksResponse, RunSeriesInfo, RunSeriesResponse, RunTimeline } from '../../../src/server/api-types.ts';
 import { exportButtons, makeChart, toCsv, type Chart } from '../chart.ts';
 import { el } from '../dom.ts';
 import { debounce, roleColour, runQuery, runRef, runText, zoomOf, zoomState, type RunRef } from '../run/common.ts';
+import { decisionHtml, decisionLines, decisionsNear, deciderColour, rateText } from '../run/marks.ts';
 import type { ViewContext } from '../view.ts';
 
 /** The series shown when the state names none: what a first look needs, not all 300. */
@@ -30,13 +34,46 @@ export function defaultSeries(all: readonly RunSeriesInfo[]): string[] {
   return all.filter(want).map((s) => s.id);
 }
 
-/** The panel a series goes to: its probe (custom probes each their own, the workload's series one). */
-function panelOf(s: RunSeriesInfo): string {
-  if (s.source === 'timeseries') return 'workload';
+/** The unit of the rates the network panel draws on its left axis (the catalogue's unit of capacity_bps, target_bps, sent_bps, delivered_bps). */
+const RATE_UNIT = 'bit/s';
+
+/** Whether the run has the network panel: the workload recorded rates as series (offered capacity, a policy's target, sent, delivered). */
+export function hasNetwork(all: readonly RunSeriesInfo[]): boolean {
+  return all.some((s) => s.source === 'timeseries' && s.unit === RATE_UNIT);
+}
+
+/**
+ * The panel a series goes to: its probe (custom probes each their own, the workload's series one).
+ * With the network panel, the workload's rates and delays (queueing delay) go there, on two axes.
+ */
+function panelOf(s: RunSeriesInfo, network: boolean): string {
+  if (s.source === 'timeseries') return network && (s.unit === RATE_UNIT || s.unit === 'ms') ? 'network' : 'workload';
   if (s.source === 'frames') return 'frames';
   // A watched process's CPU and its memory have different units: two panels.
   return s.probe === 'proc' && s.unit !== '%' ? `proc.${s.unit ?? 'other'}` : s.probe;
 }
+
+/** Colours of the network panel's rates in the workload's order (capacity, target, sent, delivered), and of its delays: apart from the decisions' purple and brown. */
+const NET_COLOURS = ['#333333', '#d62728', '#1f77b4', '#2ca02c', '#bcbd22', '#e377c2'];
+const DELAY_COLOURS = ['#ff7f0e', '#17becf', '#7f7f7f'];
+
+/** The network panel's tooltip: each series' value at the pointer (rates as rates), then the decisions within a few pixels of it. */
+function networkTooltip(p: unknown, chart: Chart, decisions: readonly RunControlRecord[], meta: Map<string, RunSeriesInfo>): string {
+  const ps = (Array.isArray(p) ? p : [p]) as { axisValue?: number; seriesId?: string; seriesName?: string; marker?: string; value?: [number, number | null] }[];
+  const at = ps[0]?.axisValue ?? NaN;
+  const lines = [`${at.toFixed(3)} s`];
+  for (const x of ps) {
+    const v = x.value?.[1];
+    if (v === undefined || v === null || x.seriesId?.startsWith('decisions:')) continue;
+    const unit = meta.get(x.seriesId?.replace(/@2$/, '') ?? '')?.unit;
+    lines.push(`${x.marker ?? ''}${escapeHtml(x.seriesName ?? '')}: ${unit === RATE_UNIT ? rateText(v) : `${Number(v.toPrecision(4))}${unit ? ` ${unit}` : ''}`}`);
+  }
+  const near = Number.isFinite(at) ? decisionsNear(decisions, at, (s) => chart.convertToPixel({ xAxisIndex: 0 }, s)) : [];
+  for (const d of near) lines.push(`<div class="decision" style="border-left:3px solid ${deciderColour(d.from)};padding-left:4px;margin-top:4px">${decisionHtml(d)}</div>`);
+  return lines.join('<br>');
+}
+
+const escapeHtml = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
 /** The warm-up's shade. */
 const WARMUP_COLOUR = 'rgba(120,120,120,0.18)';
@@ -74,6 +111,7 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
 
   let info: RunInfoResponse | undefined;
   let info2: RunInfoResponse | undefined;
+  let marks: RunMarksResponse | undefined;
   let loadedFor = '';
 
   async function load(): Promise<void> {
@@ -92,6 +130,7 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
       if (key !== loadedFor) {
         info = await ctx.api<RunInfoResponse>('/api/run', runQuery(ref));
         info2 = ref2 ? await ctx.api<RunInfoResponse>('/api/run', runQuery(ref2)) : undefined;
+        marks = await ctx.api<RunMarksResponse>('/api/run/marks', runQuery(ref));
         loadedFor = key;
       }
       if (!alive || !info) return;
@@ -173,13 +212,20 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
     const data2 = ref2 && ids2.length > 0 ? await q(ref2, ids2) : undefined;
     if (!alive) return;
     const problems: RunFileProblem[] = [...r.problems];
-    for (const p of [...data.problems, ...(data2?.problems ?? [])]) if (!problems.some((x) => x.file === p.file)) problems.push(p);
+    for (const p of [...data.problems, ...(data2?.problems ?? []), ...(marks?.problems ?? [])]) if (!problems.some((x) => x.file === p.file)) problems.push(p);
     const meta = new Map(r.series.map((s) => [s.id, s]));
-    const byPanel = new Map<string, string[]>();
+    const network = hasNetwork(r.series);
+    // The network panel first: what the stream was offered and what it did about it.
+    const byPanel = new Map<string, string[]>(ids.some((id) => panelOf(meta.get(id)!, network) === 'network') ? [['network', []]] : []);
     for (const id of ids) {
-      const p = panelOf(meta.get(id)!);
+      const p = panelOf(meta.get(id)!, network);
       byPanel.set(p, [...(byPanel.get(p) ?? []), id]);
     }
+    // Rates before delays: the legend reads capacity, target, sent, delivered, then the queueing delay.
+    byPanel.get('network')?.sort((a, b) => Number(meta.get(a)!.unit !== RATE_UNIT) - Number(meta.get(b)!.unit !== RATE_UNIT));
+    const decisions = marks?.decisions ?? [];
+    const byWhom = new Map<string, number>();
+    for (const d of decisions) byWhom.set(d.from, (byWhom.get(d.from) ?? 0) + 1);
     const reduced = data.series.filter((s) => s.reduced).length;
     const tl = r.timeline;
     const unplaced = ids.map((id) => meta.get(id)!).filter((m) => m.clock === 'stream');
@@ -190,7 +236,15 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
         : ' Window not recorded (a set made before point.json kept the warm-up and the recorded window): none is drawn.') +
       (unplaced.length > 0
         ? ` ${unplaced.map((m) => m.name).join(', ')}: on the stream's own clock (s since the guest started), not the point's: ${problems.some((p) => p.file === 'events.parquet') ? 'events.parquet, which places them, could not be read' : 'the run has no capture events to place them'}.`
+        : '') +
+      (byPanel.has('network')
+        ? marks?.problems.some((p) => p.file === 'controls.json')
+          ? ' The decisions could not be read (controls.json: see its panel above): none is marked.'
+          : decisions.length > 0
+            ? ` ${decisions.length} decision(s) (${[...byWhom].map(([k, v]) => `${k}: ${v}`).join(', ')}) marked as vertical lines in the network panel; hover one for what was decided and why.`
+            : ' No decisions recorded (no policy, or one that changed nothing).'
         : '');
+    status.dataset['decisions'] = String(byPanel.has('network') ? decisions.length : 0);
     status.dataset['window'] = tl ? tl.window.join(',') : 'none';
     status.dataset['warmup'] = tl?.warmup ? tl.warmup.join(',') : 'none';
     disposeCharts();
@@ -207,20 +261,49 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
       const last = pi === names.length - 1;
       const box = el('div', { className: 'panel' }, el('h3', { textContent: panel }));
       const div = el('div', { className: 'chart' });
-      div.style.height = `${last ? 230 : 180}px`;
+      div.style.height = `${(panel === 'network' ? 80 : 0) + (last ? 230 : 180)}px`;
       box.append(div);
       panels.append(box);
       const chart = makeChart(div, `run.${panel}`);
       chart.group = group;
       const series: echarts.SeriesOption[] = [];
       const units = new Set<string>();
-      for (const id of byPanel.get(panel)!) {
+      const isNet = panel === 'network';
+      // Decision labels at least ~50 px apart at this zoom (the rest are in the tooltip): a burst of decisions would print over itself.
+      const span = (zoom.to ?? tMax) - (zoom.from ?? 0);
+      const labelGapS = (50 * span) / Math.max(100, width - 90);
+      byPanel.get(panel)!.forEach((id, k) => {
         const m = meta.get(id)!;
         if (m.unit) units.add(m.unit);
         const d = data.series.find((s) => s.id === id)!;
-        series.push({ type: 'line', name: `${m.role} ${m.name}`, id, showSymbol: false, connectNulls: false, lineStyle: { width: 1.2 }, color: roleColour(m.role), data: d.columns.t.map((t, i) => [t, d.columns.v[i]]) });
+        // The network panel: rates on the left axis, delays on the right; a colour each (several are the host's).
+        const axis = isNet && m.unit !== RATE_UNIT ? { yAxisIndex: 1 } : {};
+        const rates = byPanel.get(panel)!.filter((x) => meta.get(x)!.unit === RATE_UNIT).length;
+        const colour = !isNet ? roleColour(m.role) : m.unit === RATE_UNIT ? NET_COLOURS[k % NET_COLOURS.length]! : DELAY_COLOURS[(k - rates) % DELAY_COLOURS.length]!;
+        series.push({ type: 'line', name: `${m.role} ${m.name}`, id, showSymbol: false, connectNulls: false, lineStyle: { width: 1.2 }, color: colour, ...axis, data: d.columns.t.map((t, i) => [t, d.columns.v[i]]) });
         const d2 = data2?.series.find((s) => s.id === id);
-        if (d2) series.push({ type: 'line', name: `${m.role} ${m.name} (run 2)`, id: `${id}@2`, showSymbol: false, connectNulls: false, lineStyle: { width: 1.2, type: 'dashed' }, color: roleColour(m.role), data: d2.columns.t.map((t, i) => [t, d2.columns.v[i]]) });
+        if (d2) series.push({ type: 'line', name: `${m.role} ${m.name} (run 2)`, id: `${id}@2`, showSymbol: false, connectNulls: false, lineStyle: { width: 1.2, type: 'dashed' }, color: colour, ...axis, data: d2.columns.t.map((t, i) => [t, d2.columns.v[i]]) });
+      });
+      // The decisions: a vertical line each at the time it was decided, under one legend entry per decider.
+      if (isNet) {
+        for (const [from] of byWhom) {
+          series.push({
+            type: 'line',
+            name: `decisions (${from})`,
+            id: `decisions:${from}`,
+            color: deciderColour(from),
+            data: [],
+            markLine: {
+              silent: true,
+              symbol: 'none',
+              animation: false,
+              data: decisionLines(
+                decisions.filter((d) => d.from === from),
+                labelGapS,
+              ),
+            },
+          } as echarts.SeriesOption);
+        }
       }
       // Gaps: shaded where an agent sent nothing; the warm-up grey and the window's edges.
       const gaps = r.gaps.filter((g) => g.from !== null && g.to !== null);
@@ -236,9 +319,14 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
         animation: false,
         grid: { left: 70, right: 20, top: 30, bottom: last ? 60 : 25 },
         legend: { type: 'scroll', top: 0, textStyle: { fontSize: 11 } },
-        tooltip: { trigger: 'axis', axisPointer: { type: 'line' } },
+        tooltip: { trigger: 'axis', axisPointer: { type: 'line' }, ...(isNet ? { confine: true, formatter: (p: unknown) => networkTooltip(p, chart, decisions, meta) } : {}) },
         xAxis: { type: 'value', min: 0, max: Math.ceil(tMax), name: last ? 's since the point began' : '', nameLocation: 'middle', nameGap: 25 },
-        yAxis: { type: 'value', name: [...units].join(', '), scale: true },
+        yAxis: isNet
+          ? [
+              { type: 'value', name: RATE_UNIT, min: 0, axisLabel: { formatter: (v: number) => rateText(v).replace('/s', '') } },
+              { type: 'value', name: 'queueing delay (ms)', min: 0, splitLine: { show: false } },
+            ]
+          : { type: 'value', name: [...units].join(', '), scale: true },
         dataZoom: [{ type: 'inside', xAxisIndex: 0, filterMode: 'none', ...(zoom.from !== undefined ? { startValue: zoom.from, endValue: zoom.to } : {}) }, ...(last ? [{ type: 'slider', xAxisIndex: 0, filterMode: 'none', height: 18, bottom: 5 }] : [])],
         series,
       } as echarts.EChartsOption);
