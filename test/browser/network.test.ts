@@ -6,7 +6,7 @@
 // view plots a policy metric against policy and against net_trace (a path). Screenshots go to
 // test-artifacts/ (look at them). SB_NET_SET=DIR keeps the recorded set there and reuses it.
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -149,7 +149,8 @@ test("the run view's network panel draws the link's series and one mark per deci
       ),
     ) as unknown,
   );
-  assert.equal(marks.freezes, null, 'no freezes.json: no freeze marks');
+  // The freezes as the stream wrote them, served as they are.
+  assert.deepEqual(marks.freezes, JSON.parse(readFileSync(join(dirOf(gcc), 'freezes.json'), 'utf8')) as unknown);
 
   const { page, errors } = await newPage(browser);
   await page.goto(runUrl('run', gcc));
@@ -218,20 +219,29 @@ test("a schedule's decisions are marked too; without decisions the panel says so
 
 test('the frame view shades the freezes of freezes.json, each with its length', { timeout: 300_000 }, async () => {
   const gcc = point((p) => p.params['policy'] === 'gcc' && trace(p).includes('drop'));
-  // freezes.json as the stream writes it (a stand-in computed here from the frames' display times:
-  // every wait of more than 150 ms for a new picture).
+  // The stream's freezes.json, checked against DuckDB over frames.parquet: every wait of more than
+  // the threshold between two pictures shown inside the window is one of its freezes (the window's
+  // edges, which the SQL does not see, aside).
+  const written = JSON.parse(readFileSync(join(dirOf(gcc), 'freezes.json'), 'utf8')) as { thresholdMs: number; freezes: { fromMs: number; toMs: number }[] };
+  const [w0, w1] = gcc.timeline!.window.map((x) => x * 1000) as [number, number];
   const db = await openSetDatabase([set], { views: [] });
-  let freezes: { fromMs: number; toMs: number }[];
   try {
     const rows = (
-      await db.conn.runAndReadAll(`SELECT prev, display FROM (SELECT display, lag(display) OVER (ORDER BY display) AS prev FROM read_parquet('${join(dirOf(gcc), 'frames.parquet')}') WHERE display IS NOT NULL AND NOT isnan(display)) WHERE display - prev > 150 ORDER BY display`)
+      await db.conn.runAndReadAll(
+        `SELECT prev, display FROM (SELECT display, lag(display) OVER (ORDER BY display) AS prev FROM read_parquet('${join(dirOf(gcc), 'frames.parquet')}') WHERE display IS NOT NULL AND NOT isnan(display) AND display >= ${w0} AND display < ${w1}) WHERE display - prev > ${written.thresholdMs} ORDER BY display`,
+      )
     ).getRows();
-    freezes = rows.map(([a, b]) => ({ fromMs: Number(a), toMs: Number(b) }));
+    const inner = written.freezes.filter((f) => f.fromMs > w0 && f.toMs < w1);
+    assert.deepEqual(
+      inner.map((f) => [f.fromMs, f.toMs]),
+      rows.map(([a, b]) => [Number(a), Number(b)]),
+    );
   } finally {
     db.close();
   }
-  if (freezes.length === 0) freezes = [{ fromMs: gcc.timeline!.window[0] * 1000 + 500, toMs: gcc.timeline!.window[0] * 1000 + 800 }];
-  writeFileSync(join(dirOf(gcc), 'freezes.json'), JSON.stringify({ thresholdMs: 150, freezes }));
+  // The view draws what the file says: a run without a freeze gets one planted, so there is a span to see.
+  const freezes = written.freezes.length > 0 ? written.freezes : [{ fromMs: w0 + 500, toMs: w0 + 800 }];
+  if (written.freezes.length === 0) writeFileSync(join(dirOf(gcc), 'freezes.json'), JSON.stringify({ thresholdMs: written.thresholdMs, freezes }));
   const { page, errors } = await newPage(browser);
   await page.goto(runUrl('frames', gcc));
   await waitDraw(page, 0);
