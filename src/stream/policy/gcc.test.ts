@@ -3,7 +3,7 @@
 // beta x the incoming rate (draft-ietf-rmcat-gcc-02, section 5.5) and grows again when normal.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { AimdRateController, createGcc, InterArrival, LossBasedBound, TrendlineDetector, type Usage } from './gcc.ts';
+import { AimdRateController, CongestionWindowPushback, createGcc, InterArrival, LossBasedBound, TrendlineDetector, type Usage } from './gcc.ts';
 import type { PacketArrival } from './policy.ts';
 
 /** Frames every 33 ms whose one-way delay changes by `growMs` per frame; the client's clock is 5000 s off (differences only). */
@@ -93,4 +93,99 @@ test('the gcc policy follows a link of 1 Mbit/s from 4 Mbit/s, using differences
   const mean = lastSecond.reduce((a, b) => a + b, 0) / lastSecond.length;
   assert.ok(mean > 0.6e6 && mean < 1.3e6, `the target settles near the link's 1 Mbit/s (last second's mean ${Math.round(mean)})`);
   assert.ok(Math.min(...targets) >= 5e4, 'never below its floor');
+});
+
+test("the capacity estimate is WebRTC's: near it the target grows additively, above its upper bound (3 deviations, a few % of it) multiplicatively again", () => {
+  const c = new AimdRateController(4e6, 5e4, 8e6, 0.85);
+  c.update('overuse', 1e6, 0);
+  assert.equal(c.capacityBps, 1e6);
+  // One second of normal at the capacity: additive, about a packet per 200 ms (~48 kbit/s at 0.85 Mbit/s).
+  let t = 0;
+  for (let i = 0; i < 20; i++) c.update('normal', 1e6, (t += 50));
+  assert.ok(c.target > 0.85e6 && c.target < 0.85e6 + 60_000, `additive near the capacity (${Math.round(c.target)})`);
+  // The throughput leaves the estimate's band (1 Mbit/s + 3 x sqrt(0.4 x 1000) kbit/s = 1.06 Mbit/s): the link grew, multiplicative (8 %/s).
+  const before = c.target;
+  for (let i = 0; i < 20; i++) c.update('normal', 1.1e6, (t += 50));
+  assert.equal(c.capacityBps, undefined, 'the estimate is dropped');
+  assert.ok(Math.abs(c.target / before - 1.08) < 0.005, `8 % in a second (${(c.target / before).toFixed(4)})`);
+  // An over-use far below the estimate starts it again there instead of averaging a link that is gone.
+  c.update('overuse', 4e6, (t += 50));
+  c.update('overuse', 1e6, (t += 50));
+  assert.equal(c.capacityBps, 1e6);
+});
+
+test('congestion-window pushback: bytes in flight beyond (base RTT + 350 ms) at the target push the rate back, and it comes back as they arrive', () => {
+  const w = new CongestionWindowPushback();
+  assert.equal(w.apply(1e6), 1e6, 'no round trip seen yet: no window');
+  w.onSent([{ sentMs: 0, bytes: 1000 }]);
+  w.onReport(40, 0);
+  assert.equal(w.baseRttMs, 40);
+  assert.equal(w.bytesInFlight, 0);
+  // The window at 1 Mbit/s is 125 kB/s x 0.39 s = 48750 B; 100 kB in flight is over 1.5 windows.
+  w.onSent(Array.from({ length: 100 }, (_, i) => ({ sentMs: 100 + i, bytes: 1000 })));
+  assert.ok(Math.abs(w.apply(1e6) - 0.9e6) < 1e-6);
+  assert.ok(Math.abs(w.apply(1e6) - 0.81e6) < 1e-6);
+  // Half of it reported: 50 kB in flight, between one and 1.5 windows.
+  w.onReport(300, 149);
+  assert.equal(w.bytesInFlight, 50_000);
+  assert.ok(Math.abs(w.apply(1e6) - 0.81e6 * 0.95) < 1e-6);
+  w.onReport(400, 199);
+  assert.equal(w.apply(1e6), 1e6, 'an empty window gives the rate back');
+  for (let i = 0; i < 100; i++) w.apply(1e6);
+  w.onSent(Array.from({ length: 1000 }, (_, i) => ({ sentMs: 500 + i, bytes: 1000 })));
+  for (let i = 0; i < 100; i++) w.apply(1e6);
+  assert.equal(w.apply(1e6), 30_000, 'never below its floor');
+  assert.equal(w.apply(20_000), 20_000, 'unless the target is');
+});
+
+/**
+ * The whole policy against a simulated bottleneck whose rate follows `linkBps(ms)`, fed as the
+ * guest feeds it (the frames it sent, reports every 50 ms), the encoder following each decision
+ * at the next frame. Returns per report its time, the target and the queueing delay then.
+ */
+function simulate(linkBps: (ms: number) => number, endMs: number, start = 4e6, params: Record<string, number> = {}) {
+  const p = createGcc({ bitrateBps: start, fps: 30, width: 640, height: 360, codec: 'h264', transport: 'udp', params });
+  let linkFree = 0;
+  let rate = start;
+  let pkt = 0;
+  let pending: PacketArrival[] = [];
+  let frames: { frame: number; bytes: number; key: boolean; encodeMs: number; sentMs: number }[] = [];
+  let reportAt = 50;
+  const out: { t: number; target: number; queueMs: number }[] = [];
+  let frame = 0;
+  for (let now = 0; now < endMs; now += 1000 / 30) {
+    const bytes = Math.round(rate / 8 / 30);
+    for (let left = bytes; left > 0; left -= 1200) {
+      const size = Math.min(1200, left);
+      // The link serves bit by bit at its rate of the moment (steps of 1 ms).
+      let t = Math.max(linkFree, now);
+      for (let bits = size * 8; bits > 0; t += 1) bits -= linkBps(t) / 1000;
+      linkFree = t;
+      pending.push({ pkt: pkt++, sendMs: now, arrivalMs: linkFree + 20, bytes: size });
+    }
+    frames.push({ frame: frame++, bytes, key: false, encodeMs: 5, sentMs: now });
+    while (reportAt <= now) {
+      const arrived = pending.filter((x) => x.arrivalMs <= reportAt);
+      pending = pending.filter((x) => x.arrivalMs > reportAt);
+      // The report reaches the guest 20 ms later.
+      const d = p.decide({ nowMs: reportAt + 20, feedback: { report: 0, atMs: reportAt, lost: 0, packets: arrived }, frames, guestCpuPct: 0, current: { bitrateBps: rate, fps: 30, width: 640, height: 360 } });
+      frames = [];
+      if (d?.bitrate !== undefined) rate = d.bitrate;
+      out.push({ t: reportAt, target: rate, queueMs: Math.max(0, linkFree - reportAt) });
+      reportAt += 50;
+    }
+  }
+  return out;
+}
+
+test('after a drop from 8 to 1 Mbit/s the queue the reaction left drains in a few seconds, not at (1 - beta) of the link', () => {
+  const run = simulate((ms) => (ms >= 3000 ? 1e6 : 8e6), 10_000);
+  const at = (t: number) => run.find((r) => r.t >= t)!;
+  const peak = Math.max(...run.map((r) => r.queueMs));
+  assert.ok(peak > 300, `the drop did fill the queue (${Math.round(peak)} ms)`);
+  // Without pushback the backlog drains at 0.15 Mbit/s: a second of 3 Mbit/s too much takes 20 s.
+  assert.ok(at(6000).queueMs < 200, `3 s after the drop the queue is down to ${Math.round(at(6000).queueMs)} ms (peak ${Math.round(peak)} ms)`);
+  const last = run.filter((r) => r.t >= 8000);
+  const mean = last.reduce((a, r) => a + r.target, 0) / last.length;
+  assert.ok(mean > 0.7e6 && mean < 1.1e6, `then the target follows the link (${Math.round(mean)})`);
 });

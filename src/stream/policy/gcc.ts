@@ -150,7 +150,7 @@ export class AimdRateController {
   target: number;
   private mode: 'hold' | 'increase' | 'decrease' = 'increase';
   private lastMs = NaN;
-  /** Incoming rate at the last decreases (mean and variance, relative): the link's capacity as seen so far. */
+  /** Incoming rate at the last decreases (mean in bits/s; variance normalised by the mean in kbit/s, as WebRTC keeps it): the link's capacity as seen so far. */
   private capacity: { mean: number; var: number } | undefined;
 
   constructor(
@@ -175,21 +175,28 @@ export class AimdRateController {
         let next = this.beta * incomingBps;
         if (next > this.target && this.capacity) next = this.beta * this.capacity.mean;
         if (next < this.target) this.target = next;
+        // Far below the capacity seen so far: the link changed, so that estimate starts again here.
+        if (this.capacity && incomingBps < this.lowerBound()) this.capacity = undefined;
         this.noteCapacity(incomingBps);
       } else this.target *= this.beta;
       this.mode = 'hold';
     } else if (this.mode === 'increase') {
-      if (this.capacity && incomingBps !== undefined && incomingBps > this.capacity.mean + 3 * Math.sqrt(this.capacity.var) * this.capacity.mean) this.capacity = undefined; // the link grew: search again
-      const near = this.capacity !== undefined && this.target > this.capacity.mean * (1 - 3 * Math.sqrt(this.capacity.var));
-      if (near) {
-        // Additive: about one 1200-byte packet per response time (100 ms plus a nominal 100 ms RTT) at 30 fps.
-        const perFrame = this.target / 30;
-        const packets = Math.max(1, Math.ceil(perFrame / (1200 * 8)));
-        const increase = Math.max(4000, ((perFrame / packets) * 1000) / 200);
-        this.target += (increase * dt) / 1000;
-      } else this.target += Math.max(1000 * (dt / 1000), this.target * (1.08 ** (dt / 1000) - 1));
+      // The capacity seen at the last decreases no longer holds once more than it arrives: search again.
+      if (this.capacity && incomingBps !== undefined && incomingBps > this.upperBound()) this.capacity = undefined;
       // Never far above what actually arrives: an estimate that outruns the link is no estimate.
-      if (incomingBps !== undefined) this.target = Math.min(this.target, 1.5 * incomingBps + 10_000);
+      const limit = incomingBps === undefined ? Infinity : 1.5 * incomingBps + 10_000;
+      if (this.target < limit) {
+        let next: number;
+        if (this.capacity) {
+          // Near the capacity (WebRTC keeps an estimate only while the throughput stays near it): additive,
+          // about one 1200-byte packet per response time (100 ms plus a nominal 100 ms RTT) at 30 fps.
+          const perFrame = this.target / 30;
+          const packets = Math.max(1, Math.ceil(perFrame / (1200 * 8)));
+          const increase = Math.max(4000, ((perFrame / packets) * 1000) / 200);
+          next = this.target + (increase * dt) / 1000;
+        } else next = this.target + Math.max(1000 * (dt / 1000), this.target * (1.08 ** (dt / 1000) - 1));
+        this.target = Math.min(next, limit);
+      }
     }
     this.target = Math.min(this.max, Math.max(this.min, this.target));
     return this.target;
@@ -200,17 +207,35 @@ export class AimdRateController {
     return this.capacity?.mean;
   }
 
+  /**
+   * WebRTC's LinkCapacityEstimator: the deviation is a variance normalised by the estimate, in
+   * kbit/s (clamped to 0.4..2.5), so one standard deviation is sqrt(var x estimate) kbit/s: about
+   * 2-5 % at 1 Mbit/s. The bounds at three of them say when the link has changed.
+   */
   private noteCapacity(bps: number): void {
+    const kbps = bps / 1000;
     if (!this.capacity) {
-      this.capacity = { mean: bps, var: 0.4 * 0.4 };
+      this.capacity = { mean: bps, var: 0.4 };
       return;
     }
     const alpha = 0.05;
-    const dev = Math.sqrt(this.capacity.var) * this.capacity.mean;
-    if (Math.abs(bps - this.capacity.mean) > 3 * dev) this.capacity = { mean: bps, var: this.capacity.var };
-    else this.capacity.mean = (1 - alpha) * this.capacity.mean + alpha * bps;
-    const err = (this.capacity.mean - bps) / this.capacity.mean;
-    this.capacity.var = Math.min(0.4, Math.max(0.01 * 0.01, (1 - alpha) * this.capacity.var + alpha * err * err));
+    const mean = (1 - alpha) * (this.capacity.mean / 1000) + alpha * kbps;
+    const err = mean - kbps;
+    const v = (1 - alpha) * this.capacity.var + (alpha * err * err) / Math.max(mean, 1);
+    this.capacity = { mean: mean * 1000, var: Math.min(2.5, Math.max(0.4, v)) };
+  }
+
+  /** Three standard deviations of the capacity estimate, bits/s. */
+  private deviation(): number {
+    return this.capacity ? 3 * Math.sqrt(this.capacity.var * (this.capacity.mean / 1000)) * 1000 : Infinity;
+  }
+
+  private upperBound(): number {
+    return this.capacity ? this.capacity.mean + this.deviation() : Infinity;
+  }
+
+  private lowerBound(): number {
+    return this.capacity ? Math.max(0, this.capacity.mean - this.deviation()) : 0;
   }
 }
 
@@ -231,6 +256,62 @@ export class LossBasedBound {
   }
 }
 
+/**
+ * WebRTC's congestion-window pushback (GoogCC's CongestionWindowPushbackController, on by default
+ * with a 350 ms queue allowance): the delay-based cut to beta x the incoming rate leaves what the
+ * reaction time put in the queue to drain at only (1 - beta) x the link, seconds after a deep drop;
+ * while the bytes in flight exceed a window of (base RTT + 350 ms) at the target, the encoder's
+ * rate is pushed back (x0.9 per report above 1.5 windows, x0.95 above one), and given back (x1.05)
+ * as the window empties. In flight: what was sent after the newest send stamp the client reported.
+ */
+export class CongestionWindowPushback {
+  private readonly sent: { atMs: number; bytes: number }[] = [];
+  private inFlight = 0;
+  /** The smallest (report time - newest send stamp in it) seen: a round trip without queueing, plus at most one report interval. */
+  baseRttMs = Infinity;
+  ratio = 1;
+
+  constructor(
+    private readonly queueMs = 350,
+    private readonly minBps = 30_000,
+  ) {}
+
+  /** Notes what the encoder sent (guest clock). */
+  onSent(frames: readonly { sentMs: number; bytes: number }[]): void {
+    for (const f of frames) {
+      this.sent.push({ atMs: f.sentMs, bytes: f.bytes });
+      this.inFlight += f.bytes;
+    }
+  }
+
+  /** Notes a report: everything sent up to its newest send stamp has arrived or is lost. */
+  onReport(nowMs: number, newestSendMs: number | undefined): void {
+    if (newestSendMs === undefined) return;
+    this.baseRttMs = Math.min(this.baseRttMs, Math.max(0, nowMs - newestSendMs));
+    while (this.sent.length > 0 && this.sent[0]!.atMs <= newestSendMs) this.inFlight -= this.sent.shift()!.bytes;
+  }
+
+  /** Bytes sent and not yet reported. */
+  get bytesInFlight(): number {
+    return this.inFlight;
+  }
+
+  /** The encoder's rate for a target (bits/s), pushed back while the window is over-full. */
+  apply(targetBps: number): number {
+    if (!Number.isFinite(this.baseRttMs)) return targetBps;
+    // At least two full-size packets, as WebRTC's minimum window.
+    const window = Math.max(3000, ((targetBps / 8) * (this.baseRttMs + this.queueMs)) / 1000);
+    const fill = this.inFlight / window;
+    if (fill > 1.5) this.ratio *= 0.9;
+    else if (fill > 1) this.ratio *= 0.95;
+    else if (fill < 0.1) this.ratio = 1;
+    else this.ratio = Math.min(1, this.ratio * 1.05);
+    const pushed = targetBps * this.ratio;
+    // Never below its own floor unless the target itself is.
+    return pushed < this.minBps ? Math.min(targetBps, this.minBps) : pushed;
+  }
+}
+
 /** The `gcc` policy: delay-based AIMD bounded by the loss-based controller; decides a bitrate per report. */
 export function createGcc(init: PolicyInit): RatePolicy {
   const min = numParam(init.params, 'min_bitrate', 50_000);
@@ -240,10 +321,13 @@ export function createGcc(init: PolicyInit): RatePolicy {
   const aimd = new AimdRateController(Math.min(max, init.bitrateBps), min, max, numParam(init.params, 'beta', 0.85));
   const loss = new LossBasedBound(Math.min(max, init.bitrateBps), min, max);
   const incoming = new DeliveredRate(500);
+  const pushback = new CongestionWindowPushback();
   return {
     decide(o: Observation): Decision {
       const r = o.feedback;
       incoming.add(r.packets);
+      pushback.onSent(o.frames);
+      pushback.onReport(o.nowMs, r.packets.length > 0 ? Math.max(...r.packets.map((p) => p.sendMs)) : undefined);
       // Arrival order: the trendline's x must grow.
       const packets = r.packets.length > 1 ? [...r.packets].sort((a, b) => a.arrivalMs - b.arrivalMs) : r.packets;
       for (const p of packets) {
@@ -254,8 +338,22 @@ export function createGcc(init: PolicyInit): RatePolicy {
       const delayBased = aimd.update(detector.state, bps, o.nowMs);
       const total = r.packets.length + r.lost;
       const lossBased = total > 0 ? loss.update(r.lost / total) : loss.bound;
-      const target = Math.min(delayBased, lossBased);
-      return { bitrate: target, estimate: { state: detector.state, incoming_bps: bps ?? NaN, delay_based_bps: Math.round(delayBased), loss_based_bps: Math.round(lossBased), trend: round(detector.modifiedTrend), threshold: round(detector.threshold) } };
+      const estimate = Math.min(delayBased, lossBased);
+      const target = Math.max(min, pushback.apply(estimate));
+      return {
+        bitrate: target,
+        estimate: {
+          state: detector.state,
+          estimate_bps: Math.round(estimate),
+          in_flight_bytes: pushback.bytesInFlight,
+          pushback: round(pushback.ratio),
+          incoming_bps: bps ?? NaN,
+          delay_based_bps: Math.round(delayBased),
+          loss_based_bps: Math.round(lossBased),
+          trend: round(detector.modifiedTrend),
+          threshold: round(detector.threshold),
+        },
+      };
     },
   };
 }
