@@ -190,28 +190,35 @@ async function relayUdp(o: HostOptions, downCfg: NetemConfig, upCfg: NetemConfig
   let endSeen = false;
   // Fragments of each frame: how many it has, and how many came in and went out.
   const parts = new Map<number, { count: number; in: number; out: number }>();
-  const downLink = new NetemLink<{ d: Buffer; frame: number }>(
-    downCfg,
-    (x) => {
-      if (!client) return;
-      // Stamped before the send call, not in its callback (a loop turn later, when the client
-      // may already have the datagram); fragments can leave out of order under jitter, so the frame's host_out is the latest.
-      const f = frames.get(x.frame);
-      if (f) {
-        f.outEnd = Number.isNaN(f.outEnd) ? monoMs() : Math.max(f.outEnd, monoMs());
-        parts.get(x.frame)!.out++;
-      }
-      front.send(x.d, client.port, client.address, (e) => {
-        if (e) process.stderr.write(`host: send to the client: ${errorMessage(e)}\n`);
-      });
-    },
-    monoMs,
-  );
-  onLink(downLink);
+  const newDownLink = (to: RemoteInfo) =>
+    new NetemLink<{ d: Buffer; frame: number }>(
+      downCfg,
+      (x) => {
+        // Stamped before the send call, not in its callback (a loop turn later, when the client
+        // may already have the datagram); fragments can leave out of order under jitter, so the frame's host_out is the latest.
+        const f = frames.get(x.frame);
+        if (f) {
+          f.outEnd = Number.isNaN(f.outEnd) ? monoMs() : Math.max(f.outEnd, monoMs());
+          parts.get(x.frame)!.out++;
+        }
+        front.send(x.d, to.port, to.address, (e) => {
+          if (e) process.stderr.write(`host: send to the client: ${errorMessage(e)}\n`);
+        });
+      },
+      monoMs,
+    );
   const upLink = new NetemLink<Buffer>(upCfg, (d) => back.send(d, o.upstream.port, o.upstream.host), monoMs);
 
+  // The way to the client is made when its hello opens the path, as over TCP when it connects: the
+  // guest starts streaming once that hello reaches it, so a trace's time 0 is the stream's start
+  // whatever the roles' start-up took (made at the relay's own start, a trace ran seconds ahead).
+  let downLink: ReturnType<typeof newDownLink> | undefined;
   front.on('message', (d, rinfo) => {
-    client ??= rinfo;
+    if (!client) {
+      client = rinfo;
+      downLink = newDownLink(rinfo);
+      onLink(downLink);
+    }
     upLink.push(d, d.length);
   });
   await new Promise<void>((resolve) => {
@@ -250,7 +257,8 @@ async function relayUdp(o: HostOptions, downCfg: NetemConfig, upCfg: NetemConfig
         process.stderr.write(`host: unreadable datagram from the guest: ${errorMessage(e)}\n`);
         frame = -1;
       }
-      if (isEnd) return;
+      // Nothing to relay to before the client's hello.
+      if (isEnd || !downLink) return;
       const r = downLink.push({ d, frame }, d.length);
       if ((r === 'dropped-queue' || r === 'dropped-loss') && frame >= 0) frames.get(frame)!.fragmentsDropped++;
     });
@@ -266,5 +274,6 @@ async function relayUdp(o: HostOptions, downCfg: NetemConfig, upCfg: NetemConfig
     if (c.in < c.count) f.inEnd = NaN;
     if (c.out < c.count) f.outEnd = NaN;
   }
-  return { down: downLink, up: upLink };
+  // A client that never came: an idle link, for the report's counters.
+  return { down: downLink ?? newDownLink({ address: o.host, family: 'IPv4', port: 0, size: 0 }), up: upLink };
 }
