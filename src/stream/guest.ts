@@ -7,6 +7,7 @@ import { errorMessage } from '../base/errors.ts';
 import { createServer, type Socket } from 'node:net';
 import { createSocket, type RemoteInfo } from 'node:dgram';
 import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { monoMs } from '../base/clock.ts';
 import { writeJsonAtomic } from '../base/fs-atomic.ts';
 import { VideoEncoder, type LiveChange } from './codecs.ts';
@@ -39,6 +40,7 @@ import {
   type FrameHeader,
 } from './wire.ts';
 import { createPolicy } from './policy/load.ts';
+import { PACING_FACTOR, paceOffsets } from './pacer.ts';
 import { checkDecision, type EncodedFrame, type RatePolicy } from './policy/policy.ts';
 
 export interface GuestOptions {
@@ -219,7 +221,9 @@ export async function runGuest(o: GuestOptions): Promise<void> {
     applyControl(change, 'policy', d.estimate);
   };
 
-  const sender = await (s.transport === 'tcp' ? tcpSender(o, { onControl: receiveControl, onFeedback }, counters) : udpSender(o, { onControl: receiveControl, onFeedback }));
+  // With a policy, UDP fragments are paced at 2.5 x the encoder's rate (GCC's pacer, src/stream/pacer.ts), each frame within half its interval.
+  const pace = policy ? () => ({ bps: PACING_FACTOR * bitrate, maxSpanMs: 500 / fps }) : undefined;
+  const sender = await (s.transport === 'tcp' ? tcpSender(o, { onControl: receiveControl, onFeedback }, counters) : udpSender(o, { onControl: receiveControl, onFeedback }, pace));
   const cpu0 = process.cpuUsage();
   const startMs = monoMs();
   const endAt = startMs + (s.warmupS + s.durationS) * 1000;
@@ -394,7 +398,7 @@ async function tcpSender(o: GuestOptions, inbound: Inbound, counters: { writes_q
   };
 }
 
-async function udpSender(o: GuestOptions, inbound: Inbound): Promise<Sender> {
+async function udpSender(o: GuestOptions, inbound: Inbound, pace?: () => { bps: number; maxSpanMs: number }): Promise<Sender> {
   const s = o.settings;
   const sock = createSocket('udp4');
   await new Promise<void>((resolve, reject) => {
@@ -435,18 +439,30 @@ async function udpSender(o: GuestOptions, inbound: Inbound): Promise<Sender> {
       const parts = udpFragments({ ...h, sendMs: 0 }, payload, s.mtu, pkt);
       pkt += parts.length;
       let last = 0;
+      const p = pace?.();
+      const offsets = p
+        ? paceOffsets(
+            parts.map((d) => d.length),
+            p.bps,
+            p.maxSpanMs,
+          )
+        : undefined;
+      const t0 = monoMs();
       await Promise.all(
-        parts.map(
-          (d) =>
-            new Promise<void>((resolve) => {
-              last = monoMs();
-              stampUdpSendTime(d, last);
-              sock.send(d, peer.port, peer.address, (e) => {
-                if (e) process.stderr.write(`guest: send: ${errorMessage(e)}\n`);
-                resolve();
-              });
-            }),
-        ),
+        parts.map(async (d, i) => {
+          // Paced: wait for this fragment's turn (a timer; a late one only bunches fragments up).
+          // Unpaced (or due now), the sends run synchronously here, in order.
+          const wait = offsets ? t0 + offsets[i]! - monoMs() : 0;
+          if (wait >= 1) await sleep(wait);
+          await new Promise<void>((resolve) => {
+            last = monoMs();
+            stampUdpSendTime(d, last);
+            sock.send(d, peer.port, peer.address, (e) => {
+              if (e) process.stderr.write(`guest: send: ${errorMessage(e)}\n`);
+              resolve();
+            });
+          });
+        }),
       );
       // The stamp of the last fragment's send call: fragments go out in call order.
       return last;

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AimdRateController, CongestionWindowPushback, createGcc, InterArrival, LossBasedBound, TrendlineDetector, type Usage } from './gcc.ts';
 import type { PacketArrival } from './policy.ts';
+import { PACING_FACTOR, paceOffsets } from '../pacer.ts';
 
 /** Frames every 33 ms whose one-way delay changes by `growMs` per frame; the client's clock is 5000 s off (differences only). */
 function states(growMs: number, frames = 60): Usage[] {
@@ -143,7 +144,7 @@ test('congestion-window pushback: bytes in flight beyond (base RTT + 350 ms) at 
  * guest feeds it (the frames it sent, reports every 50 ms), the encoder following each decision
  * at the next frame. Returns per report its time, the target and the queueing delay then.
  */
-function simulate(linkBps: (ms: number) => number, endMs: number, start = 4e6, params: Record<string, number> = {}) {
+function simulate(linkBps: (ms: number) => number, endMs: number, pace = false, start = 4e6, params: Record<string, number> = {}) {
   const p = createGcc({ bitrateBps: start, fps: 30, width: 640, height: 360, codec: 'h264', transport: 'udp', params });
   let linkFree = 0;
   let rate = start;
@@ -151,17 +152,21 @@ function simulate(linkBps: (ms: number) => number, endMs: number, start = 4e6, p
   let pending: PacketArrival[] = [];
   let frames: { frame: number; bytes: number; key: boolean; encodeMs: number; sentMs: number }[] = [];
   let reportAt = 50;
-  const out: { t: number; target: number; queueMs: number }[] = [];
+  const out: { t: number; target: number; queueMs: number; state: unknown }[] = [];
   let frame = 0;
   for (let now = 0; now < endMs; now += 1000 / 30) {
     const bytes = Math.round(rate / 8 / 30);
-    for (let left = bytes; left > 0; left -= 1200) {
-      const size = Math.min(1200, left);
+    const sizes: number[] = [];
+    for (let left = bytes; left > 0; left -= 1200) sizes.push(Math.min(1200, left));
+    // Paced as the guest paces over UDP with a policy, else the whole frame at once.
+    const offsets = pace ? paceOffsets(sizes, PACING_FACTOR * rate, 500 / 30) : sizes.map(() => 0);
+    for (const [i, size] of sizes.entries()) {
+      const sendMs = now + offsets[i]!;
       // The link serves bit by bit at its rate of the moment (steps of 1 ms).
-      let t = Math.max(linkFree, now);
+      let t = Math.max(linkFree, sendMs);
       for (let bits = size * 8; bits > 0; t += 1) bits -= linkBps(t) / 1000;
       linkFree = t;
-      pending.push({ pkt: pkt++, sendMs: now, arrivalMs: linkFree + 20, bytes: size });
+      pending.push({ pkt: pkt++, sendMs, arrivalMs: linkFree + 20, bytes: size });
     }
     frames.push({ frame: frame++, bytes, key: false, encodeMs: 5, sentMs: now });
     while (reportAt <= now) {
@@ -171,7 +176,7 @@ function simulate(linkBps: (ms: number) => number, endMs: number, start = 4e6, p
       const d = p.decide({ nowMs: reportAt + 20, feedback: { report: 0, atMs: reportAt, lost: 0, packets: arrived }, frames, guestCpuPct: 0, current: { bitrateBps: rate, fps: 30, width: 640, height: 360 } });
       frames = [];
       if (d?.bitrate !== undefined) rate = d.bitrate;
-      out.push({ t: reportAt, target: rate, queueMs: Math.max(0, linkFree - reportAt) });
+      out.push({ t: reportAt, target: rate, queueMs: Math.max(0, linkFree - reportAt), state: d?.estimate?.['state'] });
       reportAt += 50;
     }
   }
@@ -188,4 +193,15 @@ test('after a drop from 8 to 1 Mbit/s the queue the reaction left drains in a fe
   const last = run.filter((r) => r.t >= 8000);
   const mean = last.reduce((a, r) => a + r.target, 0) / last.length;
   assert.ok(mean > 0.7e6 && mean < 1.1e6, `then the target follows the link (${Math.round(mean)})`);
+});
+
+test('paced at 2.5 x the target, a frame is several packet groups: over-use is seen in a few groups of ~50 ms, not ~4 frames of 133 ms', () => {
+  const firstOveruse = (pace: boolean) => simulate((ms) => (ms >= 3000 ? 1e6 : 8e6), 6000, pace).find((r) => r.t >= 3000 && r.state === 'overuse')!.t - 3000;
+  const peak = (pace: boolean) => Math.max(...simulate((ms) => (ms >= 3000 ? 1e6 : 8e6), 6000, pace).map((r) => r.queueMs));
+  // A 4 Mbit/s frame paced at 10 Mbit/s is three 5 ms bursts, each ~50 ms through 1 Mbit/s: the
+  // detector needs about four groups and two reports (measured: 250 ms; unpaced 600 ms).
+  assert.ok(firstOveruse(true) <= 300, `paced: over-use ${firstOveruse(true)} ms after the drop`);
+  // Unpaced, one group per frame arrives every 133 ms through the 1 Mbit/s link.
+  assert.ok(firstOveruse(false) >= 2 * firstOveruse(true), `unpaced: ${firstOveruse(false)} ms`);
+  assert.ok(peak(true) < 0.6 * peak(false), `the queue peaks at ${Math.round(peak(true))} ms paced, ${Math.round(peak(false))} ms unpaced`);
 });

@@ -320,7 +320,11 @@ export function createGcc(init: PolicyInit): RatePolicy {
   const detector = new TrendlineDetector(numParam(init.params, 'window', 20), numParam(init.params, 'threshold_gain', 4));
   const aimd = new AimdRateController(Math.min(max, init.bitrateBps), min, max, numParam(init.params, 'beta', 0.85));
   const loss = new LossBasedBound(Math.min(max, init.bitrateBps), min, max);
-  const incoming = new DeliveredRate(500);
+  // The incoming rate over the last 250 ms: the decrease goes to beta x this, so a long window still
+  // holds the rate from before a drop (500 ms: a first cut to ~2 Mbit/s at a drop from 4 to 1). WebRTC
+  // uses 150 ms windows smoothed across windows by a Bayesian filter; one plain window of 250 ms is
+  // that compromise without the filter (over TCP a report holds a frame or two at a low rate).
+  const incoming = new DeliveredRate(250);
   const pushback = new CongestionWindowPushback();
   return {
     decide(o: Observation): Decision {
