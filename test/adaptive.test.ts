@@ -99,16 +99,20 @@ function utilization(p: PointData): number {
 }
 
 /**
- * Why gcc's two thresholds are todo (they stay at the issue's strength, reported, not failing the
- * suite): measured on this 2-core machine, gcc as built reacts to the 4:1 drop in 600-700 ms, since
- * the guest sends each frame in one burst (no pacer), so the trendline gets one group per frame and,
- * under the drop, one every 133 ms (a 4 Mbit/s frame at 1 Mbit/s): the queue reaches ~2.4 s before
- * the cut, and even drained by the congestion-window pushback it keeps p95 near 2.4 s against
- * fixed's 2.8 s. And the draft's increase (8 %/s, additive near the last capacity) cannot climb
- * back from 1 to 8 Mbit/s in 3 s: at best ~45 % of what the trace offers. A pacer (draft section 4,
- * 2.5 x the target) and probing (WebRTC's ProbeController) are what is missing.
+ * What gcc as built does not meet yet: the thresholds stay at the issue's strength, run and
+ * reported as todo instead of failing the suite. Measured on this 2-core machine (load 10-13):
+ * - over TCP, latency: feedback comes per frame (one message each), so the trendline gets one
+ *   group per frame, and under the drop one every 133 ms (a 4 Mbit/s frame through 1 Mbit/s): it
+ *   sees the drop after ~600 ms, sent_bps is below the link after ~1.3 s, and p95 stays near 2.7 s
+ *   against fixed's 2.75 s. Over UDP the guest paces fragments (src/stream/pacer.ts), several
+ *   groups per frame: p95 522 ms against 2841 ms, which is asserted.
+ * - utilization, both: after the drop gcc holds a capacity estimate near 1 Mbit/s, and the draft's
+ *   increase (additive near that estimate, then 8 %/s) cannot climb back to 8 Mbit/s in the 3 s the
+ *   trace gives: 26-31 % of what it offered (fixed, which never yields, delivers 79 %). WebRTC
+ *   climbs back by probing (ProbeController: padding bursts at 2x the estimate); that is missing.
  */
-const GCC_TODO = 'gcc needs a pacer (one trendline group per frame reacts in ~600 ms) and probing (8 %/s cannot follow 1 -> 8 Mbit/s in 3 s); see the comment above';
+const TODO_TCP_LATENCY = 'over TCP gcc sees one packet group per frame (no pacing of a single message): ~600 ms to see a 4:1 drop; see the comment above';
+const TODO_UTILIZATION = 'gcc cannot climb from 1 back to 8 Mbit/s in 3 s without probing; see the comment above';
 
 for (const transport of ['tcp', 'udp'] as const) {
   test(`a step 8 -> 1 -> 8 Mbit/s over ${transport.toUpperCase()}: fixed queues what the trace implies; gcc keeps a third of its latency, uses 70 % of the link and reacts`, async (t) => {
@@ -148,8 +152,10 @@ for (const transport of ['tcp', 'udp'] as const) {
     assert.ok(fixedP95 >= 1000 * queueS, `fixed's latency p95 ${fixedP95} ms is at least the ${Math.round(1000 * queueS)} ms its final queue takes at 8 Mbit/s`);
     assert.ok(drop && Number.isFinite(drop.answeredMs), `gcc answered the drop: ${JSON.stringify(answers)}`);
 
-    await t.test("gcc: latency p95 at most a third of fixed's, at least 70 % of the offered capacity", { todo: GCC_TODO }, () => {
+    await t.test("gcc: latency p95 at most a third of fixed's", transport === 'tcp' ? { todo: TODO_TCP_LATENCY } : {}, () => {
       assert.ok(gccP95 <= fixedP95 / 3, `gcc's latency p95 ${gccP95} ms is at most a third of fixed's ${fixedP95} ms`);
+    });
+    await t.test('gcc: at least 70 % of the offered capacity delivered', { todo: TODO_UTILIZATION }, () => {
       assert.ok(util >= 0.7, `gcc delivered ${(100 * util).toFixed(1)} % of the offered capacity (fixed: ${(100 * fixedUtil).toFixed(1)} %)`);
     });
   });
