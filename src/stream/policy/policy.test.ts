@@ -29,6 +29,9 @@ test('a decision out of range, of the wrong type or with unknown fields is refus
   assert.throws(() => checkDecision({ bitrate: NaN }), /bitrate null/);
   assert.throws(() => checkDecision({ fps: 0 }), /fps 0/);
   assert.throws(() => checkDecision({ resolution: '641x360' }), /resolution "641x360"/);
+  // A size the guest's encoders cannot open (below 64x64) is the policy's fault, said here, not a crash in the guest's loop.
+  assert.throws(() => checkDecision({ resolution: '32x32' }), /resolution "32x32": control resolution 32x32 must be from 64x64/);
+  assert.equal(checkDecision({ resolution: ' 640 x 360 ' })?.resolution, '640x360');
   assert.throws(() => checkDecision({ bitrat: 1e6 }), /unknown field 'bitrat'/);
   assert.throws(() => checkDecision(42), /returned 42/);
   assert.equal(checkDecision(undefined), undefined);
