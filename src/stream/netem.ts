@@ -25,6 +25,7 @@
  *   is never delivered before the one ahead of it (head-of-line blocking).
  */
 import { performance } from 'node:perf_hooks';
+import { seededRandom } from '../base/random.ts';
 import { traceFromSpec, traceMeanBps, type ParsedTrace } from '../config/net-trace.ts';
 import { queueLimitBytes, type NetSettings } from '../config/stream-settings.ts';
 import { RateServer, traceServer, type LinkServer } from './link-server.ts';
@@ -146,17 +147,6 @@ export function linkConfigs(net: NetSettings, reliable: boolean): { down: NetemC
 /** Extra delay in ms of a reliable-mode loss: an RTO of max(200 ms, 2 * delay + jitter). */
 export function retransmitPenaltyMs(config: Pick<NetemConfig, 'delayMs' | 'jitterMs'>): number {
   return Math.max(MIN_RTO_MS, 2 * (config.delayMs ?? 0) + (config.jitterMs ?? 0));
-}
-
-/** mulberry32: small, fast and good enough for emulation; period 2^32. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Derives independent stream seeds from one user seed (murmur3's finaliser). */
@@ -404,9 +394,9 @@ export class NetemLink<T> {
     check(Number.isFinite(seed), `seed must be a finite number, got ${config.seed}`);
     this.reliable = config.reliable ?? false;
     this.penaltyMs = retransmitPenaltyMs(config);
-    this.lossModel = new LossModel(loss, burst, mulberry32(mixSeed(seed, 1)));
-    this.jitterRng = mulberry32(mixSeed(seed, 2));
-    this.extraLossRng = mulberry32(mixSeed(seed, 3));
+    this.lossModel = new LossModel(loss, burst, seededRandom(mixSeed(seed, 1)));
+    this.jitterRng = seededRandom(mixSeed(seed, 2));
+    this.extraLossRng = seededRandom(mixSeed(seed, 3));
     // Delays that change (jitter, or steps of delay) let packets overtake each other unless the link keeps order.
     this.inFlight = (this.jitterMs > 0 || varyingDelay) && !this.reliable ? new HeapStage<T>() : new Fifo<T>();
   }

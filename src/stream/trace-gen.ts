@@ -5,20 +5,10 @@
  * seeded: the same code writes the same bytes (a test regenerates them).
  */
 import { MAHIMAHI_MTU } from '../config/net-trace.ts';
+import { seededRandom } from '../base/random.ts';
 
 /** Length of every shipped trace. */
 export const TRACE_MS = 30_000;
-
-/** mulberry32, the seeded generator of the random walk. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * A rate over time (bits/s at each ms) as Mahimahi delivery times: credit accrues every ms, and each
@@ -49,7 +39,7 @@ export const SHIPPED_TRACES: Record<string, { doc: string; rateAt: () => (ms: nu
   'random-walk.trace': {
     doc: 'a random walk (seed 21): every 500 ms the rate is multiplied by e^N(0, 0.3), kept within 0.5 to 10 Mbit/s, from 4 Mbit/s',
     rateAt: () => {
-      const rnd = mulberry32(21);
+      const rnd = seededRandom(21);
       const rates: number[] = [];
       let r = 4 * M;
       for (let i = 0; i < TRACE_MS / 500; i++) {
