@@ -361,7 +361,7 @@ export interface FramesResponse {
  * bitrate, frame rate or resolution, or a keyframe request), stamped along its way. Times are ms
  * on the point's clock (ms since the point began; s x 1000 of the run view's axis): decided (`t`),
  * first frame encoded with it (`encodedMs`), first frame shown with it (`shownMs`); null where a
- * stamp is unknown. The server checks each record against CONTROL_RECORD_FIELDS where it reads
+ * stamp is unknown. The server checks each record against the fields of src/config/control-record.ts where it reads
  * the file (src/server/run-marks.ts); fields it does not know are dropped, not refused.
  */
 export interface RunControlRecord {
@@ -386,25 +386,6 @@ export interface RunControlRecord {
   /** From a policy: what led to it (state, incoming_bps, delay_based_bps, ...). */
   estimate?: Record<string, number | string | null>;
 }
-
-/** The JSON type of each field of a RunControlRecord (`estimate`: an object of numbers and strings), as the server checks it. */
-export const CONTROL_RECORD_FIELDS: { readonly [K in keyof RunControlRecord]-?: 'number' | 'string' | 'boolean' | 'estimate' } = {
-  t: 'number',
-  from: 'string',
-  bitrate: 'number',
-  fps: 'number',
-  resolution: 'string',
-  keyframe: 'boolean',
-  scaler: 'string',
-  scaledBack: 'string',
-  applied: 'string',
-  rejected: 'string',
-  encodedFrame: 'number',
-  encodedMs: 'number',
-  shownFrame: 'number',
-  shownMs: 'number',
-  estimate: 'estimate',
-};
 
 /**
  * A run's freezes (its freezes.json): each stretch where the displayed picture was not renewed for

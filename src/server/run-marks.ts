@@ -5,11 +5,12 @@
  * cannot be read or does not hold what it must is one RunFileProblem naming it, never a crash:
  * the view draws everything else.
  */
+import { controlFieldKind, type FieldsOf } from '../config/control-record.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { errorMessage } from '../base/errors.ts';
 import { fileProblem } from '../store/duck.ts';
-import { CONTROL_RECORD_FIELDS, type RunControlRecord, type RunFileProblem, type RunFreezes } from './api-types.ts';
+import { type RunControlRecord, type RunFileProblem, type RunFreezes } from './api-types.ts';
 
 /** The decisions' file of a point (as src/workloads/stream/run.ts names it). */
 export const CONTROLS_FILE = 'controls.json';
@@ -24,17 +25,20 @@ const HOLDS: Record<string, string> = {
   [FREEZES_FILE]: 'the freezes (marks of the frame view)',
 };
 
+// The API's record has exactly the fields of the one table both readers check against.
+type _FieldsMatch = FieldsOf<RunControlRecord>;
+
 /** Thrown by the checks below: what is wrong inside the file. */
 class Damaged extends Error {}
 
 const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-/** One record of controls.json checked against CONTROL_RECORD_FIELDS; unknown fields dropped (a newer writer's). */
+/** One record of controls.json checked against the fields of src/config/control-record.ts; unknown fields dropped (a newer writer's). */
 export function checkControlRecord(v: unknown, where: string): RunControlRecord {
   if (!isObj(v)) throw new Damaged(`${where} is not an object`);
   const out: Record<string, unknown> = {};
   for (const [k, x] of Object.entries(v)) {
-    const want = (CONTROL_RECORD_FIELDS as Record<string, string | undefined>)[k];
+    const want = controlFieldKind(k);
     if (want === undefined) continue;
     // An unknown stamp travels as null (the writer turns NaN into null).
     const ok = want === 'estimate' ? isObj(x) && Object.values(x).every((e) => e === null || typeof e === 'number' || typeof e === 'string') : typeof x === want || (want === 'number' && x === null);

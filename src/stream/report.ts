@@ -3,6 +3,7 @@
  * per-frame stage times on the machine's monotonic clock (ms), its CPU time while streaming, and
  * its counters. Declared once; `readRoleReport` checks a file where it enters the workload.
  */
+import { controlFieldKind, type FieldsOf } from '../config/control-record.ts';
 import type { EventGap, EventPoster } from '../record/event-poster.ts';
 import { errorMessage } from '../base/errors.ts';
 import { readFileSync } from 'node:fs';
@@ -92,30 +93,15 @@ export interface ControlRecord {
   estimate?: Record<string, number | string>;
 }
 
-const CONTROL_FIELDS: Record<keyof ControlRecord, 'number' | 'string' | 'boolean' | 'estimate'> = {
-  t: 'number',
-  from: 'string',
-  bitrate: 'number',
-  fps: 'number',
-  resolution: 'string',
-  keyframe: 'boolean',
-  scaler: 'string',
-  scaledBack: 'string',
-  applied: 'string',
-  rejected: 'string',
-  encodedFrame: 'number',
-  encodedMs: 'number',
-  shownFrame: 'number',
-  shownMs: 'number',
-  estimate: 'estimate',
-};
+// The record has exactly the fields of the one table both readers check against.
+type _FieldsMatch = FieldsOf<ControlRecord>;
 
 /** Checks one decision record where it enters (a role report, controls.json); throws saying which field is wrong. */
 export function parseControlRecord(v: unknown, where: string): ControlRecord {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error(`${where}: a control record must be an object`);
   const o = v as Record<string, unknown>;
   for (const [k, x] of Object.entries(o)) {
-    const want = CONTROL_FIELDS[k as keyof ControlRecord] as string | undefined;
+    const want = controlFieldKind(k);
     if (want === undefined) throw new Error(`${where}: unknown field '${k}' in a control record`);
     // JSON carries an unknown time as null (nanToNull): read back as NaN.
     if (want === 'number' && x === null) {
