@@ -69,7 +69,7 @@ for (const bps of [4e6, 20e6]) {
     const gcc = createGcc({ bitrateBps: bps, fps: 30, width: 1280, height: 720, codec: 'h264', transport: 'udp', params: {} });
     t0 = process.cpuUsage();
     let sum = 0;
-    for (let i = 0; i < parsed.length; i++) sum += gcc.decide({ nowMs: i * 50, feedback: parsed[i]!, frames: [], guestCpuPct: 0, current: { bitrateBps: bps, fps: 30, width: 1280, height: 720 } })?.bitrate ?? 0;
+    for (let i = 0; i < parsed.length; i++) sum += gcc.decide({ nowMs: i * 50, feedback: parsed[i]!, frames: [], probes: [], inFlightBytes: 0, guestCpuPct: 0, current: { bitrateBps: bps, fps: 30, width: 1280, height: 720 } })?.bitrate ?? 0;
     decide.push(cpuUs(t0) / N);
     if (!(sum > 0)) throw new Error('gcc decided nothing');
     const init = { bitrateBps: bps, fps: 30, width: 1280, height: 720, codec: 'h264', transport: 'udp' as const, params: {} };
@@ -77,7 +77,7 @@ for (const bps of [4e6, 20e6]) {
     const model = createModelPolicy(init, { ...models, base, budgetPct: 50 });
     t0 = process.cpuUsage();
     let picked = 0;
-    for (let i = 0; i < parsed.length; i++) picked += model.decide({ nowMs: i * 50, feedback: parsed[i]!, frames: [], guestCpuPct: 0, current: { bitrateBps: bps, fps: 30, width: 1280, height: 720 } })?.bitrate ?? 0;
+    for (let i = 0; i < parsed.length; i++) picked += model.decide({ nowMs: i * 50, feedback: parsed[i]!, frames: [], probes: [], inFlightBytes: 0, guestCpuPct: 0, current: { bitrateBps: bps, fps: 30, width: 1280, height: 720 } })?.bitrate ?? 0;
     decideModel.push(cpuUs(t0) / N);
     if (!(picked > 0)) throw new Error('the model policy decided nothing');
   }

@@ -98,27 +98,6 @@ function utilization(p: PointData): number {
   return bits / integrate(p.capacity, p.window);
 }
 
-/**
- * What gcc as built does not meet yet: the thresholds stay at the issue's strength, run and
- * reported as todo instead of failing the suite. Measured on this 2-core machine (load 2-13):
- * - latency over TCP: feedback comes per frame (one message each), so the trendline gets one group
- *   per frame, and under the drop one every 133 ms (a 4 Mbit/s frame through 1 Mbit/s): sent_bps
- *   is below the link ~1.3 s after the drop, and gcc's p95 stays near fixed's (2.7 s against 2.8 s).
- * - latency over UDP: the guest paces fragments (src/stream/pacer.ts), several groups per frame,
- *   and gcc cuts ~300 ms after the drop; but the ~11 frames sent at 4 Mbit/s by then (and the
- *   encoder's frame or two to follow) queue 1.5-2 Mbit, and p95 came out at 522 ms in one run and
- *   1356 ms in the next, against fixed's ~2.8 s (a third: ~940 ms): not robust enough to assert.
- * - utilization, both: after the drop gcc holds a capacity estimate near 1 Mbit/s, and the draft's
- *   increase (additive near that estimate, then 8 %/s) cannot climb back to 8 Mbit/s in the 3 s the
- *   trace gives: 26-35 % of what it offered (fixed, which never yields, delivers ~80 %). WebRTC
- *   climbs back by probing (ProbeController: padding bursts at 2x the estimate); that is missing.
- */
-const TODO_LATENCY = {
-  tcp: 'over TCP gcc sees one packet group per frame: ~1.3 s to fall below a 4:1 drop; see the comment above',
-  udp: 'over UDP, paced, gcc cuts in ~300 ms but p95 varies from 0.5 to 1.4 s around the 0.94 s bound; see the comment above',
-};
-const TODO_UTILIZATION = 'gcc cannot climb from 1 back to 8 Mbit/s in 3 s without probing; see the comment above';
-
 for (const transport of ['tcp', 'udp'] as const) {
   test(`a step 8 -> 1 -> 8 Mbit/s over ${transport.toUpperCase()}: fixed queues what the trace implies; gcc keeps a third of its latency, uses 70 % of the link and reacts`, async (t) => {
     const { fixed, gcc } = await run(transport);
@@ -145,7 +124,7 @@ for (const transport of ['tcp', 'udp'] as const) {
     const drop = answers.find((a) => a.kind === 'drop');
     const rise = answers.find((a) => a.kind === 'rise');
     t.diagnostic(
-      `${transport}: fixed p95 ${Math.round(fixedP95)} ms, utilization ${fixedUtil.toFixed(3)}, queue +${Math.round(grown)} B for ${Math.round(expected)} B expected (${Math.round(sentBps)} bit/s into 1 Mbit/s for ${lowS.toFixed(2)} s); gcc p95 ${Math.round(gccP95)} ms, utilization ${util.toFixed(3)}, reaction ${drop?.answeredMs ?? 'none'} ms, recovery ${rise?.answeredMs ?? 'none'} ms`,
+      `${transport}: fixed p95 ${Math.round(fixedP95)} ms, utilization ${fixedUtil.toFixed(3)}, queue +${Math.round(grown)} B for ${Math.round(expected)} B expected (${Math.round(sentBps)} bit/s into 1 Mbit/s for ${lowS.toFixed(2)} s); gcc p95 ${Math.round(gccP95)} ms, utilization ${util.toFixed(3)}, freezes ${gcc.point.metrics['qoe.freeze_count']} (${gcc.point.metrics['qoe.freeze_ms']} ms), reaction ${drop?.answeredMs ?? 'none'} ms, recovery ${rise?.answeredMs ?? 'none'} ms`,
     );
     assert.ok(
       Math.abs(grown - expected) <= 0.15 * expected,
@@ -157,11 +136,10 @@ for (const transport of ['tcp', 'udp'] as const) {
     assert.ok(fixedP95 >= 1000 * queueS, `fixed's latency p95 ${fixedP95} ms is at least the ${Math.round(1000 * queueS)} ms its final queue takes at 8 Mbit/s`);
     assert.ok(drop && Number.isFinite(drop.answeredMs), `gcc answered the drop: ${JSON.stringify(answers)}`);
 
-    await t.test("gcc: latency p95 at most a third of fixed's", { todo: TODO_LATENCY[transport] }, () => {
-      assert.ok(gccP95 <= fixedP95 / 3, `gcc's latency p95 ${gccP95} ms is at most a third of fixed's ${fixedP95} ms`);
-    });
-    await t.test('gcc: at least 70 % of the offered capacity delivered', { todo: TODO_UTILIZATION }, () => {
-      assert.ok(util >= 0.7, `gcc delivered ${(100 * util).toFixed(1)} % of the offered capacity (fixed: ${(100 * fixedUtil).toFixed(1)} %)`);
-    });
+    // gcc: its congestion window holds frames back at the guest once the drop shows as bytes in
+    // flight (they are skipped, and show as freezes), so few frames wait in the queue; its probes
+    // find the 8 Mbit/s again within a probe interval of their return.
+    assert.ok(gccP95 <= fixedP95 / 3, `gcc's latency p95 ${gccP95} ms is at most a third of fixed's ${fixedP95} ms`);
+    assert.ok(util >= 0.7, `gcc delivered ${(100 * util).toFixed(1)} % of the offered capacity (fixed: ${(100 * fixedUtil).toFixed(1)} %)`);
   });
 }

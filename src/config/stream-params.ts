@@ -38,9 +38,9 @@ export const BUILTIN_POLICIES = ['fixed', 'aimd', 'gcc', 'model'] as const;
 export const BUILTIN_POLICY_PARAMS: Record<string, Record<string, 'bitrate' | 'number'>> = {
   fixed: {},
   aimd: { min_bitrate: 'bitrate', max_bitrate: 'bitrate', beta: 'number', increase: 'bitrate', loss_threshold: 'number', hold_ms: 'number' },
-  gcc: { min_bitrate: 'bitrate', max_bitrate: 'bitrate', beta: 'number', window: 'number', threshold_gain: 'number' },
+  gcc: { min_bitrate: 'bitrate', max_bitrate: 'bitrate', beta: 'number', window: 'number', threshold_gain: 'number', window_ms: 'number', probe_interval_ms: 'number' },
   // gcc's for its bandwidth estimate, and its own choice's.
-  model: { min_bitrate: 'bitrate', max_bitrate: 'bitrate', beta: 'number', window: 'number', threshold_gain: 'number', steps: 'number', hysteresis: 'number', hold_ms: 'number' },
+  model: { min_bitrate: 'bitrate', max_bitrate: 'bitrate', beta: 'number', window: 'number', threshold_gain: 'number', window_ms: 'number', probe_interval_ms: 'number', steps: 'number', hysteresis: 'number', hold_ms: 'number' },
 };
 
 /** The emulated network, shared with the SPICE workload (its relay is the same). */

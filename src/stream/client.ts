@@ -20,7 +20,7 @@ import { agentEvents, cpuAffinity, nanToNull, processCpuS, type ClientFrame, typ
 import type { StreamSettings } from '../config/stream-settings.ts';
 import { openSource } from './source.ts';
 import type { EventPoster } from '../record/event-poster.ts';
-import { MSG_CONTROL, MSG_END, MSG_FRAME, MSG_HELLO, parseDatagram, TcpDeframer, tcpFeedbackMessage, tcpJsonMessage, udpFeedbackDatagram, udpJsonDatagram, type FeedbackReport, type FrameHeader } from './wire.ts';
+import { MSG_CONTROL, MSG_END, MSG_FRAME, MSG_HELLO, MSG_PADDING, parseDatagram, TcpDeframer, tcpFeedbackMessage, tcpJsonMessage, udpFeedbackDatagram, udpJsonDatagram, type FeedbackReport, type FrameHeader } from './wire.ts';
 import { FeedbackCollector } from './feedback.ts';
 
 export interface ClientOptions {
@@ -48,7 +48,7 @@ export async function runClient(o: ClientOptions): Promise<void> {
   const frames: ClientFrame[] = [];
   const kept = new Map<number, Uint8Array>();
   let keptBytes = 0;
-  const counters: Record<string, number> = { lost: 0, waiting_keyframe: 0, decode_errors: 0, late_fragments: 0, not_shown: 0, keyframe_requests: 0, quality_skipped_memory: 0, bytes_received: 0, feedback_reports: 0 };
+  const counters: Record<string, number> = { lost: 0, waiting_keyframe: 0, decode_errors: 0, late_fragments: 0, not_shown: 0, keyframe_requests: 0, quality_skipped_memory: 0, bytes_received: 0, feedback_reports: 0, padding_bytes: 0 };
   const notes: string[] = [];
   const period = 1000 / s.displayHz;
   const dump = o.dump ? { yuv: openSync(`${o.dump}/decoded.yuv`, 'w'), txt: openSync(`${o.dump}/decoded.txt`, 'w') } : undefined;
@@ -224,10 +224,14 @@ export async function runClient(o: ClientOptions): Promise<void> {
         if (Number.isNaN(first)) first = t;
         for (const m of deframer.push(chunk)) {
           if (m.type === MSG_FRAME) {
-            // Over TCP a frame is the packet: its seq numbers it, and TCP loses none.
-            feedback.arrived(m.header.seq, m.header.sendMs, t, m.raw.length);
+            // Over TCP a frame is the packet, numbered among the transport's packets; TCP loses none.
+            feedback.arrived(m.pkt, m.header.sendMs, t, m.raw.length);
             counters['bytes_received']! += m.payload.length;
             complete(m.header, m.payload, first, t);
+          } else if (m.type === MSG_PADDING) {
+            // A policy's probe: only its arrival matters, to the feedback.
+            feedback.arrived(m.padding.pkt, m.padding.sendMs, t, m.raw.length);
+            counters['padding_bytes']! += m.raw.length;
           } else if (m.type === MSG_END) ended = true;
           first = t;
         }
@@ -271,6 +275,11 @@ export async function runClient(o: ClientOptions): Promise<void> {
             closed = true;
             sock.close();
             resolve();
+            return;
+          }
+          if (p.type === MSG_PADDING) {
+            feedback.arrived(p.padding.pkt, p.padding.sendMs, t, d.length);
+            counters['padding_bytes']! += d.length;
             return;
           }
           if (p.type !== MSG_FRAME) return;

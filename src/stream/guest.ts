@@ -28,20 +28,23 @@ import {
   parseDatagram,
   parseFeedback,
   parseLiveResolution,
+  stampPaddingSendTime,
   stampTcpSendTime,
   stampUdpSendTime,
   TcpDeframer,
   tcpFrameMessage,
   tcpJsonMessage,
+  tcpPaddingMessage,
   udpFragments,
   udpJsonDatagram,
+  udpPaddingDatagram,
   type ControlMessage,
   type FeedbackReport,
   type FrameHeader,
 } from './wire.ts';
 import { createPolicy } from './policy/load.ts';
 import { PACING_FACTOR, paceOffsets } from './pacer.ts';
-import { checkDecision, type EncodedFrame, type RatePolicy } from './policy/policy.ts';
+import { checkDecision, InFlight, type Decision, type EncodedFrame, type ProbeCluster, type RatePolicy } from './policy/policy.ts';
 
 export interface GuestOptions {
   settings: StreamSettings;
@@ -65,6 +68,12 @@ interface Inbound {
 
 /** A policy's bitrate closer than this share to the encoder's is not applied: some encoders reopen (a keyframe) on every change. */
 const BITRATE_HYSTERESIS = 0.05;
+/** A probe's packets: WebRTC's probe size (room for the headers within a 1500-byte MTU). */
+const PROBE_PACKET = 1200;
+/** A probe lasts at least this (ms) and this many packets, as WebRTC's probe clusters. */
+const PROBE_MIN = { ms: 15, packets: 5 };
+/** While the congestion window is full, one frame still goes this often (ms): as WebRTC's pacer when congested, so feedback keeps coming. */
+const WINDOW_PASS_MS = 500;
 
 /** How a frame leaves the guest, whatever the transport. */
 interface Sender {
@@ -74,6 +83,8 @@ interface Sender {
    * when the relay may already have the bytes.
    */
   send(h: Omit<FrameHeader, 'sendMs'>, payload: Buffer): Promise<number>;
+  /** Sends one padding packet of `bytes` on the wire; resolves with its packet number and send stamp. */
+  padding(bytes: number): Promise<{ pkt: number; sentMs: number }>;
   /** True when the socket still holds so much unsent data that a new frame would only queue. */
   congested(): boolean;
   end(summary: unknown): Promise<void>;
@@ -87,7 +98,7 @@ export async function runGuest(o: GuestOptions): Promise<void> {
   const frame = allocFrame(s.width, s.height);
   const frames: GuestFrame[] = [];
   const controls: ControlRecord[] = [];
-  const counters = { skipped_busy: 0, skipped_congested: 0, keyframes_requested: 0, writes_queued: 0, bytes_sent: 0, feedback_reports: 0, policy_decisions: 0 };
+  const counters = { skipped_busy: 0, skipped_congested: 0, keyframes_requested: 0, writes_queued: 0, bytes_sent: 0, feedback_reports: 0, policy_decisions: 0, probes: 0, padding_bytes: 0 };
   let fps = s.fps;
   let bitrate = s.bitrateBps;
   let forceKey = false;
@@ -111,6 +122,12 @@ export async function runGuest(o: GuestOptions): Promise<void> {
   const policyLog: NonNullable<RoleReport['policy']> = { name: s.policy, ...(s.policyCode ? { sha256: s.policyCode.sha256 } : {}), t: [], targetBps: [] };
   let encoded: EncodedFrame[] = [];
   let cpuMark = { t: monoMs(), cpu: process.cpuUsage() };
+  // What the path holds as the guest knows it, the policy's congestion window, and its probes.
+  const flight = new InFlight();
+  let window = Infinity;
+  let lastFrameSentAt = -Infinity;
+  let probing = false;
+  let probesSent: ProbeCluster[] = [];
 
   const applyControl = (c: ControlMessage, from: string, estimate?: Record<string, number | string>) => {
     const rec: ControlRecord = { t: monoMs(), from: c.from ?? from, ...(estimate ? { estimate } : {}) };
@@ -198,9 +215,14 @@ export async function runGuest(o: GuestOptions): Promise<void> {
     cpuMark = { t: now, cpu };
     const frames = encoded;
     encoded = [];
-    let d;
+    let newest = -Infinity;
+    for (const p of r.packets) newest = Math.max(newest, p.sendMs);
+    flight.covered(newest);
+    const probes = probesSent;
+    probesSent = [];
+    let d: Decision | undefined;
     try {
-      const out: unknown = policy.decide({ nowMs: now, feedback: r, frames, guestCpuPct, current: { bitrateBps: bitrate, fps, width: encSize.width, height: encSize.height } });
+      const out: unknown = policy.decide({ nowMs: now, feedback: r, frames, probes, inFlightBytes: flight.bytes, guestCpuPct, current: { bitrateBps: bitrate, fps, width: encSize.width, height: encSize.height } });
       if (out !== null && typeof out === 'object' && typeof (out as { then?: unknown }).then === 'function') throw new Error('decide() returned a promise: it must decide at once (the stream does not wait)');
       d = checkDecision(out);
     } catch (e) {
@@ -208,6 +230,8 @@ export async function runGuest(o: GuestOptions): Promise<void> {
       return;
     }
     if (!d) return;
+    if (d.window !== undefined) window = d.window;
+    if (d.probe && !probing) void probe(d.probe);
     if (d.bitrate !== undefined) {
       policyLog.t.push(now);
       policyLog.targetBps.push(d.bitrate);
@@ -220,6 +244,32 @@ export async function runGuest(o: GuestOptions): Promise<void> {
     counters.policy_decisions++;
     applyControl(change, 'policy', d.estimate);
   };
+
+  /** Sends a policy's probe: padding packets spread at its rate; reported to the policy at the next feedback. */
+  async function probe(p: NonNullable<Decision['probe']>): Promise<void> {
+    probing = true;
+    counters.probes++;
+    const count = Math.max(PROBE_MIN.packets, Math.ceil((p.bps * (p.ms ?? PROBE_MIN.ms)) / 8000 / PROBE_PACKET));
+    const spacingMs = (PROBE_PACKET * 8 * 1000) / p.bps;
+    const cluster = { id: counters.probes, bps: p.bps, pkts: [] as number[], packetBytes: PROBE_PACKET, firstSendMs: NaN, lastSendMs: NaN };
+    const t0 = monoMs();
+    try {
+      for (let i = 0; i < count; i++) {
+        // Like the pacer: a timer for each gap of a millisecond or more; shorter ones bunch up.
+        const wait = t0 + i * spacingMs - monoMs();
+        if (wait >= 1) await sleep(wait);
+        const sent = await sender.padding(PROBE_PACKET);
+        flight.add(sent.sentMs, PROBE_PACKET);
+        counters.padding_bytes += PROBE_PACKET;
+        cluster.pkts.push(sent.pkt);
+        if (i === 0) cluster.firstSendMs = sent.sentMs;
+        cluster.lastSendMs = sent.sentMs;
+      }
+      probesSent.push(cluster);
+    } finally {
+      probing = false;
+    }
+  }
 
   // With a policy, UDP fragments are paced at 2.5 x the encoder's rate (GCC's pacer, src/stream/pacer.ts), each frame within half its interval.
   const pace = policy ? () => ({ bps: PACING_FACTOR * bitrate, maxSpanMs: 500 / fps }) : undefined;
@@ -253,7 +303,7 @@ export async function runGuest(o: GuestOptions): Promise<void> {
       if (busy) {
         counters.skipped_busy++;
         skipped.busy.push(due);
-      } else if (sender.congested()) {
+      } else if (sender.congested() || (flight.bytes > window && monoMs() - lastFrameSentAt < WINDOW_PASS_MS)) {
         counters.skipped_congested++;
         skipped.congested.push(due);
       } else {
@@ -297,6 +347,8 @@ export async function runGuest(o: GuestOptions): Promise<void> {
       const sendStart = monoMs();
       const sendEnd = await sender.send({ frame: number, seq: seq++, key: p.key, captureMs: captureStart }, p.data);
       counters.bytes_sent += p.data.length;
+      flight.add(sendEnd, p.data.length);
+      lastFrameSentAt = sendEnd;
       if (policy) encoded.push({ frame: number, bytes: p.data.length, key: p.key, encodeMs: encEnd - captureEnd, sentMs: sendEnd });
       frames.push({ frame: number, due: dueMs, captureStart, captureEnd, encStart: captureEnd, encEnd, sendStart, sendEnd, bytes: p.data.length, key: p.key, width: size.width, height: size.height });
       o.agent?.add([
@@ -374,16 +426,27 @@ async function tcpSender(o: GuestOptions, inbound: Inbound, counters: { writes_q
   sock.on('error', (e) => process.stderr.write(`guest: connection error: ${errorMessage(e)}\n`));
   // Half a second of the target rate (at least 256 KiB) unsent means the path is congested.
   const limit = Math.max(256 * 1024, s.bitrateBps / 16);
+  // Transport-wide packet numbers, shared by frames and padding: the client's feedback names each.
+  let pkt = 0;
   return {
     send: (h, payload) =>
       new Promise((resolve) => {
-        const msg = tcpFrameMessage({ ...h, sendMs: 0 }, payload);
+        const msg = tcpFrameMessage({ ...h, sendMs: 0 }, payload, pkt++);
         const sendEnd = monoMs();
         stampTcpSendTime(msg, sendEnd);
         sock.write(msg, () => resolve(sendEnd));
         // Still counted as unsent after the call: the socket's buffer was full and the bytes wait
         // in this process; that wait then shows in the uplink stage, as the kernel's own buffering does.
         if (sock.writableLength > 0) counters.writes_queued++;
+      }),
+    padding: (bytes) =>
+      new Promise((resolve) => {
+        const n = pkt++;
+        const msg = tcpPaddingMessage(n, bytes);
+        const sentMs = monoMs();
+        stampPaddingSendTime(msg, true, sentMs);
+        sock.write(msg);
+        resolve({ pkt: n, sentMs });
       }),
     congested: () => sock.writableLength > limit,
     end: (summary) =>
@@ -467,6 +530,17 @@ async function udpSender(o: GuestOptions, inbound: Inbound, pace?: () => { bps: 
       // The stamp of the last fragment's send call: fragments go out in call order.
       return last;
     },
+    padding: (bytes) =>
+      new Promise((resolve) => {
+        const n = pkt++;
+        const d = udpPaddingDatagram(n, bytes);
+        const sentMs = monoMs();
+        stampPaddingSendTime(d, false, sentMs);
+        sock.send(d, peer.port, peer.address, (e) => {
+          if (e) process.stderr.write(`guest: send: ${errorMessage(e)}\n`);
+        });
+        resolve({ pkt: n, sentMs });
+      }),
     congested: () => false, // UDP has no backlog to watch: the network drops instead
     end: async (summary) => {
       // The end marker can be lost too: it is sent a few times.

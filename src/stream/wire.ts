@@ -15,6 +15,8 @@ export const MSG_END = 3;
 export const MSG_HELLO = 4;
 /** Receiver feedback, client to guest (binary, see encodeFeedback). */
 export const MSG_FEEDBACK = 5;
+/** Padding a rate policy's probe sends, guest to client: numbered and stamped like media, otherwise empty. */
+export const MSG_PADDING = 6;
 
 /** The per-frame header both transports carry. */
 export interface FrameHeader {
@@ -27,16 +29,21 @@ export interface FrameHeader {
   sendMs: number;
 }
 
-/** Bytes of the frame header inside a FRAME message (after the type byte). */
-export const TCP_FRAME_HEADER = 4 + 4 + 1 + 8 + 8;
+/**
+ * Bytes of the frame header inside a FRAME message (after the type byte): frame, seq, flags, two
+ * times, and the transport-wide packet number that frames and padding share (feedback names it).
+ */
+export const TCP_FRAME_HEADER = 4 + 4 + 1 + 8 + 8 + 4;
+/** Bytes before the filler of a padding message or datagram (after the type byte): packet number and send time. */
+export const PADDING_HEADER = 4 + 8;
 /**
  * Bytes before the payload in a UDP fragment: type, frame, seq, index, count, flags, two times,
  * and the packet's transport-wide number (so the receiver's feedback can name each packet and its losses).
  */
 export const UDP_FRAGMENT_HEADER = 1 + 4 + 4 + 2 + 2 + 1 + 8 + 8 + 4;
 
-/** One TCP message holding a whole encoded frame. */
-export function tcpFrameMessage(h: FrameHeader, payload: Uint8Array): Buffer {
+/** One TCP message holding a whole encoded frame, numbered `pkt` among the transport's packets. */
+export function tcpFrameMessage(h: FrameHeader, payload: Uint8Array, pkt: number): Buffer {
   const buf = Buffer.allocUnsafe(4 + 1 + TCP_FRAME_HEADER + payload.length);
   buf.writeUInt32BE(1 + TCP_FRAME_HEADER + payload.length, 0);
   buf.writeUInt8(MSG_FRAME, 4);
@@ -45,8 +52,32 @@ export function tcpFrameMessage(h: FrameHeader, payload: Uint8Array): Buffer {
   buf.writeUInt8(h.key ? 1 : 0, 13);
   buf.writeDoubleBE(h.captureMs, 14);
   buf.writeDoubleBE(h.sendMs, 22);
+  buf.writeUInt32BE(pkt >>> 0, 30);
   buf.set(payload, 5 + TCP_FRAME_HEADER);
   return buf;
+}
+
+/** A TCP padding message of `bytes` in all (at least its header), numbered `pkt`. */
+export function tcpPaddingMessage(pkt: number, bytes: number): Buffer {
+  const n = Math.max(5 + PADDING_HEADER, Math.round(bytes));
+  const buf = Buffer.alloc(n);
+  buf.writeUInt32BE(n - 4, 0);
+  buf.writeUInt8(MSG_PADDING, 4);
+  buf.writeUInt32BE(pkt >>> 0, 5);
+  return buf;
+}
+
+/** A UDP padding datagram of `bytes` in all (at least its header), numbered `pkt`. */
+export function udpPaddingDatagram(pkt: number, bytes: number): Buffer {
+  const buf = Buffer.alloc(Math.max(1 + PADDING_HEADER, Math.round(bytes)));
+  buf.writeUInt8(MSG_PADDING, 0);
+  buf.writeUInt32BE(pkt >>> 0, 1);
+  return buf;
+}
+
+/** Stamps the send time of a padding message (`tcp`) or datagram just before it goes out. */
+export function stampPaddingSendTime(b: Buffer, tcp: boolean, sendMs: number): void {
+  b.writeDoubleBE(sendMs, tcp ? 9 : 5);
 }
 
 /** Rewrites the send time of an already built message: it is known only at the write. */
@@ -64,8 +95,15 @@ export function tcpJsonMessage(type: number, value: unknown): Buffer {
   return buf;
 }
 
+/** A padding packet as received: its number and send stamp; the rest is filler. */
+export interface Padding {
+  pkt: number;
+  sendMs: number;
+}
+
 export type Message =
-  | { type: typeof MSG_FRAME; header: FrameHeader; payload: Buffer; /** The whole message as received, to forward unchanged. */ raw: Buffer }
+  | { type: typeof MSG_FRAME; header: FrameHeader; /** Transport-wide packet number. */ pkt: number; payload: Buffer; /** The whole message as received, to forward unchanged. */ raw: Buffer }
+  | { type: typeof MSG_PADDING; padding: Padding; raw: Buffer }
   | { type: typeof MSG_CONTROL | typeof MSG_END | typeof MSG_HELLO; value: unknown; raw: Buffer }
   | { type: typeof MSG_FEEDBACK; /** The report's bytes, checked by parseFeedback where it is read. */ body: Buffer; raw: Buffer };
 
@@ -121,9 +159,14 @@ function parseTcpMessage(raw: Buffer): Message {
     return {
       type,
       header: { frame: raw.readUInt32BE(5), seq: raw.readUInt32BE(9), key: (raw.readUInt8(13) & 1) === 1, captureMs: raw.readDoubleBE(14), sendMs: raw.readDoubleBE(22) },
+      pkt: raw.readUInt32BE(30),
       payload: raw.subarray(5 + TCP_FRAME_HEADER),
       raw,
     };
+  }
+  if (type === MSG_PADDING) {
+    if (raw.length < 5 + PADDING_HEADER) throw new Error('corrupt stream: short padding message');
+    return { type, padding: { pkt: raw.readUInt32BE(5), sendMs: raw.readDoubleBE(9) }, raw };
   }
   if (type === MSG_CONTROL || type === MSG_END || type === MSG_HELLO) return { type, value: JSON.parse(raw.subarray(5).toString('utf8')), raw };
   if (type === MSG_FEEDBACK) return { type, body: raw.subarray(5), raw };
@@ -174,7 +217,7 @@ export function udpJsonDatagram(type: number, value: unknown): Buffer {
   return Buffer.concat([Buffer.from([type]), Buffer.from(JSON.stringify(value))]);
 }
 
-export type Datagram = { type: typeof MSG_FRAME; fragment: Fragment } | { type: typeof MSG_CONTROL | typeof MSG_END | typeof MSG_HELLO; value: unknown } | { type: typeof MSG_FEEDBACK; body: Buffer };
+export type Datagram = { type: typeof MSG_FRAME; fragment: Fragment } | { type: typeof MSG_PADDING; padding: Padding } | { type: typeof MSG_CONTROL | typeof MSG_END | typeof MSG_HELLO; value: unknown } | { type: typeof MSG_FEEDBACK; body: Buffer };
 
 /** Parses one datagram; throws on anything malformed (the receiver counts and drops it). */
 export function parseDatagram(d: Buffer): Datagram {
@@ -195,6 +238,10 @@ export function parseDatagram(d: Buffer): Datagram {
         payload: d.subarray(UDP_FRAGMENT_HEADER),
       },
     };
+  }
+  if (type === MSG_PADDING) {
+    if (d.length < 1 + PADDING_HEADER) throw new Error('short padding datagram');
+    return { type, padding: { pkt: d.readUInt32BE(1), sendMs: d.readDoubleBE(5) } };
   }
   if (type === MSG_CONTROL || type === MSG_END || type === MSG_HELLO) return { type, value: JSON.parse(d.subarray(1).toString('utf8')) };
   if (type === MSG_FEEDBACK) return { type, body: d.subarray(1) };
@@ -247,11 +294,11 @@ export function parseLiveResolution(v: unknown): { width: number; height: number
 }
 
 /**
- * One packet as the client saw it (UDP: a fragment; TCP: a whole frame). `sendMs` is the guest's
+ * One packet as the client saw it (UDP: a fragment; TCP: a whole frame; both: a padding packet). `sendMs` is the guest's
  * clock and `arrivalMs` the client's: only differences of either may be used (the clocks differ).
  */
 export interface PacketArrival {
-  /** Transport-wide packet number (UDP: the fragment's; TCP: the frame's seq). */
+  /** Transport-wide packet number: frames' fragments (UDP), frames (TCP) and padding share one count. */
   pkt: number;
   sendMs: number;
   arrivalMs: number;

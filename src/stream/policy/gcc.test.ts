@@ -3,8 +3,8 @@
 // beta x the incoming rate (draft-ietf-rmcat-gcc-02, section 5.5) and grows again when normal.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { AimdRateController, CongestionWindowPushback, createGcc, InterArrival, LossBasedBound, TrendlineDetector, type Usage } from './gcc.ts';
-import type { PacketArrival } from './policy.ts';
+import { AimdRateController, CongestionWindow, createGcc, InterArrival, LossBasedBound, ProbeController, probeResult, TrendlineDetector, type Usage } from './gcc.ts';
+import { InFlight, type PacketArrival, type ProbeCluster } from './policy.ts';
 import { PACING_FACTOR, paceOffsets } from '../pacer.ts';
 
 /** Frames every 33 ms whose one-way delay changes by `growMs` per frame; the client's clock is 5000 s off (differences only). */
@@ -84,7 +84,7 @@ test('the gcc policy follows a link of 1 Mbit/s from 4 Mbit/s, using differences
     while (reportAt <= now) {
       const arrived = pending.filter((x) => x.arrivalMs - 25_200_000 <= reportAt);
       pending = pending.filter((x) => x.arrivalMs - 25_200_000 > reportAt);
-      const d = p.decide({ nowMs: reportAt, feedback: { report: 0, atMs: reportAt, lost: 0, packets: arrived }, frames: [], guestCpuPct: 0, current: { bitrateBps: rate, fps: 30, width: 640, height: 360 } });
+      const d = p.decide({ nowMs: reportAt, feedback: { report: 0, atMs: reportAt, lost: 0, packets: arrived }, frames: [], probes: [], inFlightBytes: 0, guestCpuPct: 0, current: { bitrateBps: rate, fps: 30, width: 640, height: 360 } });
       if (d?.bitrate !== undefined) rate = d.bitrate;
       targets.push(rate);
       reportAt += 50;
@@ -115,76 +115,188 @@ test("the capacity estimate is WebRTC's: near it the target grows additively, ab
   assert.equal(c.capacityBps, 1e6);
 });
 
-test('congestion-window pushback: bytes in flight beyond (base RTT + 350 ms) at the target push the rate back, and it comes back as they arrive', () => {
-  const w = new CongestionWindowPushback();
-  assert.equal(w.apply(1e6), 1e6, 'no round trip seen yet: no window');
-  w.onSent([{ sentMs: 0, bytes: 1000 }]);
+test('congestion window: bytes in flight beyond (base RTT + 350 ms) at the target push the rate back, and it comes back as they arrive', () => {
+  const w = new CongestionWindow();
+  const flight = new InFlight();
+  assert.equal(w.apply(1e6, 0), 1e6, 'no round trip seen yet: no window');
+  assert.equal(w.bytes(1e6), Infinity);
+  flight.add(0, 1000);
   w.onReport(40, 0);
+  flight.covered(0);
   assert.equal(w.baseRttMs, 40);
-  assert.equal(w.bytesInFlight, 0);
+  assert.equal(flight.bytes, 0);
   // The window at 1 Mbit/s is 125 kB/s x 0.39 s = 48750 B; 100 kB in flight is over 1.5 windows.
-  w.onSent(Array.from({ length: 100 }, (_, i) => ({ sentMs: 100 + i, bytes: 1000 })));
-  assert.ok(Math.abs(w.apply(1e6) - 0.9e6) < 1e-6);
-  assert.ok(Math.abs(w.apply(1e6) - 0.81e6) < 1e-6);
+  assert.equal(w.bytes(1e6), 48_750);
+  for (let i = 0; i < 100; i++) flight.add(100 + i, 1000);
+  assert.ok(Math.abs(w.apply(1e6, flight.bytes) - 0.9e6) < 1e-6);
+  assert.ok(Math.abs(w.apply(1e6, flight.bytes) - 0.81e6) < 1e-6);
   // Half of it reported: 50 kB in flight, between one and 1.5 windows.
-  w.onReport(300, 149);
-  assert.equal(w.bytesInFlight, 50_000);
-  assert.ok(Math.abs(w.apply(1e6) - 0.81e6 * 0.95) < 1e-6);
-  w.onReport(400, 199);
-  assert.equal(w.apply(1e6), 1e6, 'an empty window gives the rate back');
-  for (let i = 0; i < 100; i++) w.apply(1e6);
-  w.onSent(Array.from({ length: 1000 }, (_, i) => ({ sentMs: 500 + i, bytes: 1000 })));
-  for (let i = 0; i < 100; i++) w.apply(1e6);
-  assert.equal(w.apply(1e6), 30_000, 'never below its floor');
-  assert.equal(w.apply(20_000), 20_000, 'unless the target is');
+  flight.covered(149);
+  assert.equal(flight.bytes, 50_000);
+  assert.ok(Math.abs(w.apply(1e6, flight.bytes) - 0.81e6 * 0.95) < 1e-6);
+  flight.covered(199);
+  assert.equal(w.apply(1e6, flight.bytes), 1e6, 'an empty window gives the rate back');
+  for (let i = 0; i < 1000; i++) flight.add(500 + i, 1000);
+  for (let i = 0; i < 100; i++) w.apply(1e6, flight.bytes);
+  assert.equal(w.apply(1e6, flight.bytes), 30_000, 'never below its floor');
+  assert.equal(w.apply(20_000, flight.bytes), 20_000, 'unless the target is');
+  assert.equal(w.bytes(10_000), 3000, 'the window is at least two full-size packets');
 });
 
+test("a probe's result: the smaller of send and receive rate, 95 % of the receive rate when the link was slower, nothing from too few packets", () => {
+  const cluster = (n: number, bps: number) => ({ id: 1, bps, pkts: Array.from({ length: n }, (_, i) => i), packetBytes: 1200, firstSendMs: 0, lastSendMs: ((n - 1) * 9600) / (bps / 1000) });
+  // Ten packets sent at 4 Mbit/s (2.4 ms apart), through a link of 8 Mbit/s: they arrive as sent.
+  const c = cluster(10, 4e6);
+  const asSent = c.pkts.map((pkt) => ({ pkt, sendMs: pkt * 2.4, arrivalMs: 7e6 + pkt * 2.4, bytes: 1200 }));
+  assert.ok(Math.abs(probeResult(c, asSent)! - 4e6) < 1);
+  // Through a 1 Mbit/s link they leave 9.6 ms apart: the link is the measure, less 5 %.
+  const slow = c.pkts.map((pkt) => ({ pkt, sendMs: pkt * 2.4, arrivalMs: 7e6 + pkt * 9.6, bytes: 1200 }));
+  assert.ok(Math.abs(probeResult(c, slow)! - 0.95e6) < 1);
+  assert.equal(probeResult(c, slow.slice(0, 7)), undefined, 'under 80 % of the cluster measures nothing');
+  assert.equal(
+    probeResult(
+      c,
+      asSent.map((a) => ({ ...a, arrivalMs: 7e6 })),
+    ),
+    undefined,
+    'arrivals all at once are no rate',
+  );
+});
+
+test('probing: at twice the target while increasing with no queue, further at twice a result that reached 70 %, periodically after', () => {
+  const pc = new ProbeController(1000, 8e6);
+  assert.deepEqual(pc.next(1e6, true, 0), { bps: 2e6 });
+  assert.equal(pc.next(1e6, true, 10), undefined, 'not again within the interval');
+  // The guest sent it: ten packets at 2 Mbit/s; reported as they went (the link carried it all).
+  const c = { id: 1, bps: 2e6, pkts: Array.from({ length: 10 }, (_, i) => 100 + i), packetBytes: 1200, firstSendMs: 0, lastSendMs: 43.2 };
+  const arrivals = c.pkts.map((pkt, i) => ({ pkt, sendMs: i * 4.8, arrivalMs: 9e6 + i * 4.8, bytes: 1200 }));
+  assert.deepEqual(pc.update([c], arrivals.slice(0, 5), 60), [], 'half of it reported: not done');
+  const [r] = pc.update([], arrivals.slice(5), 110);
+  assert.ok(Math.abs(r! - 2e6) < 1);
+  assert.deepEqual(pc.next(2e6, true, 120), { bps: 4e6 }, 'probe further at twice the result');
+  assert.equal(pc.next(2e6, false, 2000), undefined, 'not while a queue builds or drains');
+  assert.equal(pc.next(8e6, true, 2000), undefined, 'not at the maximum');
+});
+
+/** One frame of a simulation: captured at, bytes, and when its last byte reached the client (NaN: never). */
+interface SimFrame {
+  capture: number;
+  bytes: number;
+  arrival: number;
+  parts: number;
+}
+
 /**
- * The whole policy against a simulated bottleneck whose rate follows `linkBps(ms)`, fed as the
- * guest feeds it (the frames it sent, reports every 50 ms), the encoder following each decision
- * at the next frame. Returns per report its time, the target and the queueing delay then.
+ * The whole policy against a simulated bottleneck whose rate follows `linkBps(ms)`, in steps of
+ * 1 ms, fed as the guest feeds it: frames every 33 ms at the rate decided (one packet per frame as
+ * over TCP, or 1200-byte fragments paced as over UDP), the congestion window's skipped ticks (one
+ * frame still every 500 ms), probes sent as padding at their rate; a report every 50 ms, 20 ms each
+ * way; the client's clock 7 hours ahead. Returns per report its time, the target, the queueing
+ * delay then and the detector's state, and every frame sent.
  */
-function simulate(linkBps: (ms: number) => number, endMs: number, pace = false, start = 4e6, params: Record<string, number> = {}) {
-  const p = createGcc({ bitrateBps: start, fps: 30, width: 640, height: 360, codec: 'h264', transport: 'udp', params });
-  let linkFree = 0;
+function simulate(linkBps: (ms: number) => number, endMs: number, opts: { pace?: boolean; tcp?: boolean; start?: number; params?: Record<string, number>; fixed?: boolean } = {}) {
+  const start = opts.start ?? 4e6;
+  const p = createGcc({ bitrateBps: start, fps: 30, width: 640, height: 360, codec: 'h264', transport: opts.tcp ? 'tcp' : 'udp', params: opts.params ?? {} });
+  const ONE_WAY = 20;
+  const OFFSET = 25_200_000;
+  type Pkt = { pkt: number; sendMs: number; bytes: number; frame: number };
+  const link: Pkt[] = [];
+  let budget = 0;
+  let queued = 0;
+  const arriving: PacketArrival[] = [];
+  const reports: { at: number; packets: PacketArrival[] }[] = [];
+  const sends: { at: number; pkt: Pkt; probe?: ProbeCluster }[] = [];
+  const flight = new InFlight();
+  const frames: SimFrame[] = [];
+  let probesDone: ProbeCluster[] = [];
+  let probing = false;
+  let window = Infinity;
+  let lastFrameSent = -Infinity;
   let rate = start;
   let pkt = 0;
-  let pending: PacketArrival[] = [];
-  let frames: { frame: number; bytes: number; key: boolean; encodeMs: number; sentMs: number }[] = [];
-  let reportAt = 50;
-  const out: { t: number; target: number; queueMs: number; state: unknown }[] = [];
-  let frame = 0;
-  for (let now = 0; now < endMs; now += 1000 / 30) {
-    const bytes = Math.round(rate / 8 / 30);
-    const sizes: number[] = [];
-    for (let left = bytes; left > 0; left -= 1200) sizes.push(Math.min(1200, left));
-    // Paced as the guest paces over UDP with a policy, else the whole frame at once.
-    const offsets = pace ? paceOffsets(sizes, PACING_FACTOR * rate, 500 / 30) : sizes.map(() => 0);
-    for (const [i, size] of sizes.entries()) {
-      const sendMs = now + offsets[i]!;
-      // The link serves bit by bit at its rate of the moment (steps of 1 ms).
-      let t = Math.max(linkFree, sendMs);
-      for (let bits = size * 8; bits > 0; t += 1) bits -= linkBps(t) / 1000;
-      linkFree = t;
-      pending.push({ pkt: pkt++, sendMs, arrivalMs: linkFree + 20, bytes: size });
+  let nextTick = 0;
+  let nextReport = 50;
+  let skipped = 0;
+  const out: { t: number; target: number; queueMs: number; state: unknown; probe: unknown }[] = [];
+  for (let t = 0; t < endMs; t++) {
+    if (t >= nextTick) {
+      nextTick += 1000 / 30;
+      if (flight.bytes > window && t - lastFrameSent < 500) skipped++;
+      else {
+        const bytes = Math.round(rate / 8 / 30);
+        const sizes: number[] = [];
+        if (opts.tcp) sizes.push(bytes);
+        else for (let left = bytes; left > 0; left -= 1200) sizes.push(Math.min(1200, left));
+        const offsets = opts.pace ? paceOffsets(sizes, PACING_FACTOR * rate, 500 / 30) : sizes.map(() => 0);
+        frames.push({ capture: t, bytes, arrival: NaN, parts: sizes.length });
+        for (const [i, size] of sizes.entries()) sends.push({ at: t + Math.round(offsets[i]!), pkt: { pkt: pkt++, sendMs: NaN, bytes: size, frame: frames.length - 1 } });
+        lastFrameSent = t;
+      }
     }
-    frames.push({ frame: frame++, bytes, key: false, encodeMs: 5, sentMs: now });
-    while (reportAt <= now) {
-      const arrived = pending.filter((x) => x.arrivalMs <= reportAt);
-      pending = pending.filter((x) => x.arrivalMs > reportAt);
-      // The report reaches the guest 20 ms later.
-      const d = p.decide({ nowMs: reportAt + 20, feedback: { report: 0, atMs: reportAt, lost: 0, packets: arrived }, frames, guestCpuPct: 0, current: { bitrateBps: rate, fps: 30, width: 640, height: 360 } });
-      frames = [];
+    sends.sort((a, b) => a.at - b.at);
+    while (sends.length > 0 && sends[0]!.at <= t) {
+      const x = sends.shift()!;
+      x.pkt.sendMs = t;
+      link.push(x.pkt);
+      queued += x.pkt.bytes;
+      flight.add(t, x.pkt.bytes);
+      if (x.probe) {
+        x.probe.lastSendMs = t;
+        if (Number.isNaN(x.probe.firstSendMs)) x.probe.firstSendMs = t;
+        if (x.pkt.pkt === x.probe.pkts.at(-1)) {
+          probesDone.push(x.probe);
+          probing = false;
+        }
+      }
+    }
+    // The link: its rate's bits each millisecond, credit kept only while there is something to send.
+    if (link.length === 0) budget = 0;
+    else budget += linkBps(t) / 1000;
+    while (link.length > 0 && link[0]!.bytes * 8 <= budget) {
+      const x = link.shift()!;
+      budget -= x.bytes * 8;
+      queued -= x.bytes;
+      arriving.push({ pkt: x.pkt, sendMs: x.sendMs, arrivalMs: t + ONE_WAY + OFFSET, bytes: x.bytes });
+      if (x.frame >= 0 && --frames[x.frame]!.parts === 0) frames[x.frame]!.arrival = t + ONE_WAY;
+    }
+    if (t >= nextReport) {
+      const now = arriving.filter((a) => a.arrivalMs - OFFSET <= t);
+      arriving.splice(0, arriving.length, ...arriving.filter((a) => a.arrivalMs - OFFSET > t));
+      reports.push({ at: t + ONE_WAY, packets: now });
+      nextReport += 50;
+    }
+    while (reports.length > 0 && reports[0]!.at <= t) {
+      const r = reports.shift()!;
+      if (opts.fixed) continue;
+      if (r.packets.length > 0) flight.covered(Math.max(...r.packets.map((a) => a.sendMs)));
+      const d = p.decide({ nowMs: t, feedback: { report: 0, atMs: t + OFFSET, lost: 0, packets: r.packets }, frames: [], probes: probesDone, inFlightBytes: flight.bytes, guestCpuPct: 0, current: { bitrateBps: rate, fps: 30, width: 640, height: 360 } });
+      probesDone = [];
       if (d?.bitrate !== undefined) rate = d.bitrate;
-      out.push({ t: reportAt, target: rate, queueMs: Math.max(0, linkFree - reportAt), state: d?.estimate?.['state'] });
-      reportAt += 50;
+      if (d?.window !== undefined) window = d.window;
+      if (d?.probe && !probing) {
+        probing = true;
+        const n = Math.max(5, Math.ceil((d.probe.bps * 15) / 8000 / 1200));
+        const cluster: ProbeCluster = { id: t, bps: d.probe.bps, pkts: Array.from({ length: n }, (_, i) => pkt + i), packetBytes: 1200, firstSendMs: NaN, lastSendMs: NaN };
+        for (let i = 0; i < n; i++) sends.push({ at: t + 1 + Math.floor((i * 9600) / d.probe.bps * 1000), pkt: { pkt: pkt++, sendMs: NaN, bytes: 1200, frame: -1 }, probe: cluster });
+      }
+      if (process.env['SIM_DEBUG']) console.log(t, Math.round(rate), Math.round((queued * 8 * 1000) / linkBps(t)), flight.bytes, Math.round(window), JSON.stringify(d?.probe), JSON.stringify(d?.estimate));
+      out.push({ t, target: rate, queueMs: (queued * 8 * 1000) / linkBps(t), state: d?.estimate?.['state'], probe: d?.probe });
     }
   }
-  return out;
+  return { reports: out, frames, skipped };
+}
+
+/** The 95th percentile of frame latency (capture to the last byte at the client) of the frames that arrived. */
+function p95Latency(frames: readonly SimFrame[]): number {
+  const l = frames
+    .filter((f) => !Number.isNaN(f.arrival))
+    .map((f) => f.arrival - f.capture)
+    .sort((a, b) => a - b);
+  return l[Math.ceil(0.95 * l.length) - 1]!;
 }
 
 test('after a drop from 8 to 1 Mbit/s the queue the reaction left drains in a few seconds, not at (1 - beta) of the link', () => {
-  const run = simulate((ms) => (ms >= 3000 ? 1e6 : 8e6), 10_000);
+  const run = simulate((ms) => (ms >= 3000 ? 1e6 : 8e6), 10_000).reports;
   const at = (t: number) => run.find((r) => r.t >= t)!;
   const peak = Math.max(...run.map((r) => r.queueMs));
   assert.ok(peak > 300, `the drop did fill the queue (${Math.round(peak)} ms)`);
@@ -196,8 +308,10 @@ test('after a drop from 8 to 1 Mbit/s the queue the reaction left drains in a fe
 });
 
 test('paced at 2.5 x the target, a frame is several packet groups: over-use is seen in a few groups of ~50 ms, not ~4 frames of 133 ms', () => {
-  const firstOveruse = (pace: boolean) => simulate((ms) => (ms >= 3000 ? 1e6 : 8e6), 6000, pace).find((r) => r.t >= 3000 && r.state === 'overuse')!.t - 3000;
-  const peak = (pace: boolean) => Math.max(...simulate((ms) => (ms >= 3000 ? 1e6 : 8e6), 6000, pace).map((r) => r.queueMs));
+  // The detector alone: no probes, and a window too large to hold frames back.
+  const params = { probe_interval_ms: 0, window_ms: 1e6 };
+  const firstOveruse = (pace: boolean) => simulate((ms) => (ms >= 3000 ? 1e6 : 8e6), 6000, { pace, params }).reports.find((r) => r.t >= 3000 && r.state === 'overuse')!.t - 3000;
+  const peak = (pace: boolean) => Math.max(...simulate((ms) => (ms >= 3000 ? 1e6 : 8e6), 6000, { pace, params }).reports.map((r) => r.queueMs));
   // A 4 Mbit/s frame paced at 10 Mbit/s is three 5 ms bursts, each ~50 ms through 1 Mbit/s: the
   // detector needs about four groups and two reports (measured: 250 ms; unpaced 600 ms).
   assert.ok(firstOveruse(true) <= 300, `paced: over-use ${firstOveruse(true)} ms after the drop`);
@@ -205,3 +319,18 @@ test('paced at 2.5 x the target, a frame is several packet groups: over-use is s
   assert.ok(firstOveruse(false) >= 2 * firstOveruse(true), `unpaced: ${firstOveruse(false)} ms`);
   assert.ok(peak(true) < 0.6 * peak(false), `the queue peaks at ${Math.round(peak(true))} ms paced, ${Math.round(peak(false))} ms unpaced`);
 });
+
+test('a step 8 -> 1 -> 8 Mbit/s, simulated: gcc keeps latency p95 under a third of a fixed 4 Mbit/s and uses 70 % of the link, paced (UDP) and one packet per frame (TCP)', () => {
+  const step = (ms: number) => (ms >= 3000 && ms < 7000 ? 1e6 : 8e6);
+  const offered = (8e6 * 2.5 + 1e6 * 4 + 8e6 * 3) / 8;
+  for (const mode of [{ pace: true }, { tcp: true }]) {
+    const fixed = simulate(step, 10_000, { ...mode, fixed: true });
+    const gcc = simulate(step, 10_000, { ...mode, params: { max_bitrate: 8e6 } });
+    const delivered = gcc.frames.filter((f) => f.arrival >= 500 && f.arrival < 10_000).reduce((a, f) => a + f.bytes, 0);
+    const name = mode.pace ? 'paced' : 'tcp';
+    assert.ok(p95Latency(fixed.frames) > 2000, `${name}: fixed queues seconds (${p95Latency(fixed.frames)} ms)`);
+    assert.ok(p95Latency(gcc.frames) <= p95Latency(fixed.frames) / 3, `${name}: gcc's p95 ${p95Latency(gcc.frames)} ms is at most a third of fixed's ${p95Latency(fixed.frames)} ms`);
+    assert.ok(delivered / offered >= 0.7, `${name}: gcc delivered ${(100 * delivered / offered).toFixed(1)} % of the offered capacity`);
+  }
+});
+

@@ -7,7 +7,7 @@
  * target (multiplicative decrease to beta x the measured incoming rate), bounded by a loss-based
  * controller. Written from the published design; constants as the draft and WebRTC give them.
  */
-import { DeliveredRate, numParam, type Decision, type Observation, type PacketArrival, type PolicyInit, type RatePolicy } from './policy.ts';
+import { DeliveredRate, numParam, type Decision, type Observation, type PacketArrival, type PolicyInit, type ProbeCluster, type RatePolicy } from './policy.ts';
 
 /** Packets sent within this span of a group's first belong to it (a burst). */
 const BURST_MS = 5;
@@ -202,6 +202,20 @@ export class AimdRateController {
     return this.target;
   }
 
+  /** A probe measured more than the target: the target starts from there (WebRTC's AimdRateControl::SetEstimate). */
+  raiseTo(bps: number, nowMs: number): void {
+    if (bps <= this.target) return;
+    this.target = Math.min(this.max, bps);
+    this.lastMs = nowMs;
+    // The capacity seen at the last decreases is that of a link that has changed since.
+    if (this.capacity && bps > this.upperBound()) this.capacity = undefined;
+  }
+
+  /** Whether the controller is increasing (neither holding for a queue to drain nor just decreased). */
+  get increasing(): boolean {
+    return this.mode === 'increase';
+  }
+
   /** The capacity estimate at the last decreases, bits/s. */
   get capacityBps(): number | undefined {
     return this.capacity?.mean;
@@ -257,16 +271,16 @@ export class LossBasedBound {
 }
 
 /**
- * WebRTC's congestion-window pushback (GoogCC's CongestionWindowPushbackController, on by default
- * with a 350 ms queue allowance): the delay-based cut to beta x the incoming rate leaves what the
- * reaction time put in the queue to drain at only (1 - beta) x the link, seconds after a deep drop;
- * while the bytes in flight exceed a window of (base RTT + 350 ms) at the target, the encoder's
- * rate is pushed back (x0.9 per report above 1.5 windows, x0.95 above one), and given back (x1.05)
- * as the window empties. In flight: what was sent after the newest send stamp the client reported.
+ * WebRTC's congestion window (GoogCC: the minimum round trip plus a queue allowance, 350 ms in
+ * WebRTC, at the target rate) and its pushback (CongestionWindowPushbackController): the
+ * delay-based cut to beta x the incoming rate leaves what the reaction time put in the queue to
+ * drain at only (1 - beta) x the link, seconds after a deep drop. While the bytes in flight exceed
+ * the window, the encoder's rate is pushed back (x0.9 per report above 1.5 windows, x0.95 above
+ * one) and given back (x1.05) as it empties; and the window itself goes to the guest, which skips
+ * capture ticks while it is full (what WebRTC's pacer does when congested), so frames wait at the
+ * source, where they can be dropped, not in the network's queue, where they only add delay.
  */
-export class CongestionWindowPushback {
-  private readonly sent: { atMs: number; bytes: number }[] = [];
-  private inFlight = 0;
+export class CongestionWindow {
   /** The smallest (report time - newest send stamp in it) seen: a round trip without queueing, plus at most one report interval. */
   baseRttMs = Infinity;
   ratio = 1;
@@ -276,32 +290,22 @@ export class CongestionWindowPushback {
     private readonly minBps = 30_000,
   ) {}
 
-  /** Notes what the encoder sent (guest clock). */
-  onSent(frames: readonly { sentMs: number; bytes: number }[]): void {
-    for (const f of frames) {
-      this.sent.push({ atMs: f.sentMs, bytes: f.bytes });
-      this.inFlight += f.bytes;
-    }
-  }
-
-  /** Notes a report: everything sent up to its newest send stamp has arrived or is lost. */
+  /** Notes a report: its time and the newest send stamp it holds (guest clock). */
   onReport(nowMs: number, newestSendMs: number | undefined): void {
-    if (newestSendMs === undefined) return;
-    this.baseRttMs = Math.min(this.baseRttMs, Math.max(0, nowMs - newestSendMs));
-    while (this.sent.length > 0 && this.sent[0]!.atMs <= newestSendMs) this.inFlight -= this.sent.shift()!.bytes;
+    if (newestSendMs !== undefined) this.baseRttMs = Math.min(this.baseRttMs, Math.max(0, nowMs - newestSendMs));
   }
 
-  /** Bytes sent and not yet reported. */
-  get bytesInFlight(): number {
-    return this.inFlight;
+  /** The window at a target (bits/s), bytes: at least two full-size packets, as WebRTC's minimum. */
+  bytes(targetBps: number): number {
+    if (!Number.isFinite(this.baseRttMs)) return Infinity;
+    return Math.max(3000, ((targetBps / 8) * (this.baseRttMs + this.queueMs)) / 1000);
   }
 
   /** The encoder's rate for a target (bits/s), pushed back while the window is over-full. */
-  apply(targetBps: number): number {
-    if (!Number.isFinite(this.baseRttMs)) return targetBps;
-    // At least two full-size packets, as WebRTC's minimum window.
-    const window = Math.max(3000, ((targetBps / 8) * (this.baseRttMs + this.queueMs)) / 1000);
-    const fill = this.inFlight / window;
+  apply(targetBps: number, inFlightBytes: number): number {
+    const window = this.bytes(targetBps);
+    if (!Number.isFinite(window)) return targetBps;
+    const fill = inFlightBytes / window;
     if (fill > 1.5) this.ratio *= 0.9;
     else if (fill > 1) this.ratio *= 0.95;
     else if (fill < 0.1) this.ratio = 1;
@@ -312,12 +316,134 @@ export class CongestionWindowPushback {
   }
 }
 
+/**
+ * WebRTC's ProbeBitrateEstimator: what a probe cluster measured, once its packets are reported.
+ * As in WebRTC, where the pacer sends media inside a cluster, the rates count every packet around
+ * the probe's own: sent from its first to its last send stamp, and arrived from its first to its
+ * last arrival (`around`: the packets reported near it, its own included). The send rate leaves
+ * out the last packet's bytes and the receive rate the first's (each opens its span); a link slower
+ * than what was sent shows as a receive rate under 90 % of the send rate, and then 95 % of it is
+ * the estimate; otherwise the smaller of the two. Clusters of which less than 80 % arrived, or
+ * whose spans are empty or longer than a second, measure nothing.
+ */
+export function probeResult(c: ProbeCluster, own: readonly PacketArrival[], around: readonly PacketArrival[] = own): number | undefined {
+  if (own.length < Math.max(2, Math.ceil(0.8 * c.pkts.length))) return undefined;
+  let firstSend = Infinity;
+  let lastSend = -Infinity;
+  let firstArrival = Infinity;
+  let lastArrival = -Infinity;
+  for (const a of own) {
+    firstSend = Math.min(firstSend, a.sendMs);
+    lastSend = Math.max(lastSend, a.sendMs);
+    firstArrival = Math.min(firstArrival, a.arrivalMs);
+    lastArrival = Math.max(lastArrival, a.arrivalMs);
+  }
+  const sendSpan = lastSend - firstSend;
+  const recvSpan = lastArrival - firstArrival;
+  if (!(sendSpan > 0 && sendSpan <= 1000 && recvSpan > 0 && recvSpan <= 1000)) return undefined;
+  let sent = 0;
+  let lastSendBytes = 0;
+  let received = 0;
+  let firstArrivalBytes = 0;
+  let latest = -Infinity;
+  let earliest = Infinity;
+  for (const a of around) {
+    if (a.sendMs >= firstSend && a.sendMs <= lastSend) {
+      sent += a.bytes;
+      if (a.sendMs >= latest) {
+        latest = a.sendMs;
+        lastSendBytes = a.bytes;
+      }
+    }
+    if (a.arrivalMs >= firstArrival && a.arrivalMs <= lastArrival) {
+      received += a.bytes;
+      if (a.arrivalMs < earliest) {
+        earliest = a.arrivalMs;
+        firstArrivalBytes = a.bytes;
+      }
+    }
+  }
+  const sendBps = ((sent - lastSendBytes) * 8000) / sendSpan;
+  const recvBps = ((received - firstArrivalBytes) * 8000) / recvSpan;
+  // Received much faster than sent: bunched up on the way, not a rate.
+  if (recvBps > 2 * sendBps) return undefined;
+  return recvBps < 0.9 * sendBps ? 0.95 * recvBps : Math.min(sendBps, recvBps);
+}
+
+/**
+ * When to probe, after WebRTC's ProbeController: at twice the target (its exponential probing),
+ * again at twice a result that reached 70 % of what was probed ("probe further"), and periodically
+ * while the delay-based controller increases with no queue in sight: the periodic probe is what
+ * finds, within about a probe interval, capacity that came back after a drop (the AIMD's 8 %/s
+ * takes half a minute from 1 to 8 Mbit/s).
+ */
+export class ProbeController {
+  private readonly clusters = new Map<number, { c: ProbeCluster; arrivals: PacketArrival[]; pkts: Set<number>; last: number }>();
+  /** Packets reported in the last second (by arrival), media and padding: a cluster's rates count them all. */
+  private recent: PacketArrival[] = [];
+  private lastProbeMs = -Infinity;
+  private further: number | undefined;
+  /** The last result, bits/s, and when it came (NaN before any). */
+  lastResultBps = NaN;
+  lastResultMs = NaN;
+
+  constructor(
+    private readonly intervalMs: number,
+    private readonly maxBps: number,
+  ) {}
+
+  /** Notes the clusters sent and the packets of a report; returns the results of the clusters it completed. */
+  update(sent: readonly ProbeCluster[], packets: readonly PacketArrival[], nowMs: number): number[] {
+    // A cluster is handed over once its last packet is sent: its first ones may have been reported already.
+    for (const c of sent) {
+      const pkts = new Set(c.pkts);
+      this.clusters.set(c.id, { c, arrivals: this.recent.filter((p) => pkts.has(p.pkt)), pkts, last: Math.max(...c.pkts) });
+    }
+    let newestPkt = -1;
+    for (const p of packets) {
+      this.recent.push(p);
+      newestPkt = Math.max(newestPkt, p.pkt);
+      for (const x of this.clusters.values()) if (x.pkts.has(p.pkt)) x.arrivals.push(p);
+    }
+    const newestArrival = packets.reduce((m, p) => Math.max(m, p.arrivalMs), -Infinity);
+    // Reported nearly in arrival order: trimmed from the front.
+    while (this.recent.length > 0 && this.recent[0]!.arrivalMs < newestArrival - 1000) this.recent.shift();
+    const results: number[] = [];
+    for (const [id, x] of this.clusters) {
+      // Done when a packet sent after it was reported (the rest are lost) or all of it came; dropped after a second.
+      const done = x.arrivals.length === x.c.pkts.length || newestPkt > x.last;
+      if (!done && nowMs - x.c.lastSendMs < 1000) continue;
+      this.clusters.delete(id);
+      const r = done ? probeResult(x.c, x.arrivals, this.recent) : undefined;
+      if (r === undefined) continue;
+      results.push(r);
+      this.lastResultBps = r;
+      this.lastResultMs = nowMs;
+      // The link carried most of it: there may be more.
+      this.further = r >= 0.7 * x.c.bps && x.c.bps < this.maxBps ? Math.min(this.maxBps, 2 * r) : undefined;
+    }
+    return results;
+  }
+
+  /** The probe to send now, if any: `ready` says the controller increases and no queue builds. */
+  next(targetBps: number, ready: boolean, nowMs: number): { bps: number } | undefined {
+    if (this.clusters.size > 0 || !ready || targetBps >= this.maxBps) return undefined;
+    let bps: number | undefined;
+    if (this.further !== undefined && this.further > targetBps) bps = this.further;
+    else if (this.intervalMs > 0 && nowMs - this.lastProbeMs >= this.intervalMs) bps = Math.min(this.maxBps, 2 * targetBps);
+    this.further = undefined;
+    if (bps === undefined) return undefined;
+    this.lastProbeMs = nowMs;
+    return { bps: Math.round(bps) };
+  }
+}
+
 /** The `gcc` policy: delay-based AIMD bounded by the loss-based controller; decides a bitrate per report. */
 export function createGcc(init: PolicyInit): RatePolicy {
   const min = numParam(init.params, 'min_bitrate', 50_000);
   const max = numParam(init.params, 'max_bitrate', init.bitrateBps);
   const inter = new InterArrival();
-  const detector = new TrendlineDetector(numParam(init.params, 'window', 20), numParam(init.params, 'threshold_gain', 4));
+  const detector = new TrendlineDetector(numParam(init.params, 'window', init.transport === 'tcp' ? 8 : 20), numParam(init.params, 'threshold_gain', 4));
   const aimd = new AimdRateController(Math.min(max, init.bitrateBps), min, max, numParam(init.params, 'beta', 0.85));
   const loss = new LossBasedBound(Math.min(max, init.bitrateBps), min, max);
   // The incoming rate over the last 250 ms: the decrease goes to beta x this, so a long window still
@@ -325,13 +451,14 @@ export function createGcc(init: PolicyInit): RatePolicy {
   // uses 150 ms windows smoothed across windows by a Bayesian filter; one plain window of 250 ms is
   // that compromise without the filter (over TCP a report holds a frame or two at a low rate).
   const incoming = new DeliveredRate(250);
-  const pushback = new CongestionWindowPushback();
+  const cwnd = new CongestionWindow(numParam(init.params, 'window_ms', 100));
+  const probes = new ProbeController(numParam(init.params, 'probe_interval_ms', 500), max);
   return {
     decide(o: Observation): Decision {
       const r = o.feedback;
       incoming.add(r.packets);
-      pushback.onSent(o.frames);
-      pushback.onReport(o.nowMs, r.packets.length > 0 ? Math.max(...r.packets.map((p) => p.sendMs)) : undefined);
+      cwnd.onReport(o.nowMs, r.packets.length > 0 ? Math.max(...r.packets.map((p) => p.sendMs)) : undefined);
+      const probed = probes.update(o.probes, r.packets, o.nowMs);
       // Arrival order: the trendline's x must grow.
       const packets = r.packets.length > 1 ? [...r.packets].sort((a, b) => a.arrivalMs - b.arrivalMs) : r.packets;
       for (const p of packets) {
@@ -339,19 +466,38 @@ export function createGcc(init: PolicyInit): RatePolicy {
         if (d) detector.update(d);
       }
       const bps = incoming.bps();
-      const delayBased = aimd.update(detector.state, bps, o.nowMs);
+      // What the link showed it carries: the incoming rate, or what a probe of the last second
+      // measured if more. While the encoder ramps up to a probe's result its own rate is what
+      // arrives, and an over-use then (its first large frames, the probe's own bump) would cut to
+      // beta x that ramp instead of beta x the link.
+      const probedRecently = o.nowMs - probes.lastResultMs <= 1000 ? probes.lastResultBps : NaN;
+      const throughput = bps === undefined ? undefined : Number.isNaN(probedRecently) ? bps : Math.max(bps, probedRecently);
+      let delayBased = aimd.update(detector.state, throughput, o.nowMs);
+      // A probe that found more, while no over-use is seen, moves the delay-based estimate up to it.
+      if (probed.length > 0 && detector.state !== 'overuse') {
+        aimd.raiseTo(Math.max(...probed), o.nowMs);
+        delayBased = aimd.target;
+      }
       const total = r.packets.length + r.lost;
       const lossBased = total > 0 ? loss.update(r.lost / total) : loss.bound;
       const estimate = Math.min(delayBased, lossBased);
-      const target = Math.max(min, pushback.apply(estimate));
+      const target = Math.max(min, cwnd.apply(estimate, o.inFlightBytes));
+      const window = cwnd.bytes(estimate);
+      const probe = probes.next(estimate, aimd.increasing && detector.state === 'normal' && o.inFlightBytes <= window / 2, o.nowMs);
       return {
         bitrate: target,
+        window,
+        ...(probe ? { probe } : {}),
         estimate: {
           state: detector.state,
           estimate_bps: Math.round(estimate),
-          in_flight_bytes: pushback.bytesInFlight,
-          pushback: round(pushback.ratio),
+          in_flight_bytes: o.inFlightBytes,
+          window_bytes: Number.isFinite(window) ? Math.round(window) : NaN,
+          pushback: round(cwnd.ratio),
+          probe_bps: probe?.bps ?? NaN,
+          probe_result_bps: probed.length > 0 ? Math.round(Math.max(...probed)) : NaN,
           incoming_bps: bps ?? NaN,
+          throughput_bps: throughput ?? NaN,
           delay_based_bps: Math.round(delayBased),
           loss_based_bps: Math.round(lossBased),
           trend: round(detector.modifiedTrend),

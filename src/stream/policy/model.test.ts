@@ -79,7 +79,7 @@ function* reports(bps: number): Generator<Observation> {
     const t0 = 1000 + r * 50;
     const n = Math.max(2, Math.round((bps * 0.05) / 8 / 1200));
     const packets = Array.from({ length: n }, (_, i) => ({ pkt: pkt++, sendMs: t0 + (i * 50) / n, arrivalMs: 9e6 + t0 + (i * 50) / n + 20, bytes: 1200 }));
-    yield { nowMs: t0 + 70, feedback: { report: r, atMs: 9e6 + t0 + 70, lost: 0, packets }, frames: [], guestCpuPct: 10, current: { bitrateBps: 2e6, fps: 30, width: 1280, height: 720 } };
+    yield { nowMs: t0 + 70, feedback: { report: r, atMs: 9e6 + t0 + 70, lost: 0, packets }, frames: [], probes: [], inFlightBytes: 0, guestCpuPct: 10, current: { bitrateBps: 2e6, fps: 30, width: 1280, height: 720 } };
   }
 }
 

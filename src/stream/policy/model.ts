@@ -99,7 +99,7 @@ export function best(scored: readonly Scored[]): Scored | undefined {
   return scored.reduce<Scored | undefined>((a, b) => (a === undefined || b.cpuPct < a.cpuPct ? b : a), undefined);
 }
 
-const GCC_PARAMS = ['min_bitrate', 'max_bitrate', 'beta', 'window', 'threshold_gain'];
+const GCC_PARAMS = ['min_bitrate', 'max_bitrate', 'beta', 'window', 'threshold_gain', 'window_ms', 'probe_interval_ms'];
 
 /** Creates the model policy (parameters: gcc's, steps, hysteresis, hold_ms). */
 export function createModelPolicy(init: PolicyInit, m: ModelPolicyModels): RatePolicy {
@@ -137,6 +137,9 @@ export function createModelPolicy(init: PolicyInit, m: ModelPolicyModels): RateP
       const outside = [...new Set([...outsideRanges(m.quality, at), ...outsideRanges(m.cpu, at)])];
       const d: Decision = {
         bitrate: pick.bitrateBps,
+        // gcc's transport decisions hold for whatever the models pick: its window and its probes.
+        ...(g.window !== undefined ? { window: g.window } : {}),
+        ...(g.probe ? { probe: g.probe } : {}),
         estimate: {
           bandwidth_bps: Math.round(estimate),
           gcc_state: String(g.estimate?.['state'] ?? ''),

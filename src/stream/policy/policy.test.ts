@@ -11,6 +11,8 @@ const obs = (nowMs: number, received: number, lost: number) => ({
   nowMs,
   feedback: { report: 0, atMs: nowMs, lost, packets: Array.from({ length: received }, (_, i) => ({ pkt: i, sendMs: nowMs, arrivalMs: nowMs, bytes: 1200 })) },
   frames: [],
+  probes: [],
+  inFlightBytes: 0,
   guestCpuPct: 0,
   current: { bitrateBps: 2e6, fps: 30, width: 640, height: 360 },
 });
@@ -36,6 +38,11 @@ test('a decision out of range, of the wrong type or with unknown fields is refus
   assert.throws(() => checkDecision(42), /returned 42/);
   assert.equal(checkDecision(undefined), undefined);
   assert.deepEqual(checkDecision({ bitrate: 1e6 + 0.4, estimate: { state: 'normal' } }), { bitrate: 1e6, estimate: { state: 'normal' } });
+  assert.deepEqual(checkDecision({ probe: { bps: 2e6 + 0.3 }, window: 50_000 }), { probe: { bps: 2e6 }, window: 50_000 });
+  assert.equal(checkDecision({ window: Infinity })?.window, Infinity, 'Infinity lifts the window');
+  assert.throws(() => checkDecision({ probe: 2e6 }), /probe 2000000: it must be \{bps, ms\?\}/);
+  assert.throws(() => checkDecision({ probe: { bps: 2e6, ms: 0 } }), /probe ms 0: it must be from 1 to 1000/);
+  assert.throws(() => checkDecision({ window: 100 }), /window 100: it must be bytes, at least 1500/);
 });
 
 test('a feedback report reads back as written, and a damaged one is refused', () => {

@@ -33,6 +33,21 @@ export interface EncodedFrame {
   sentMs: number;
 }
 
+/** A probe the guest sent at a policy's request: padding packets at a rate, to measure what the path can carry. */
+export interface ProbeCluster {
+  /** Counts the probes of the stream. */
+  id: number;
+  /** The rate asked for, bits/s. */
+  bps: number;
+  /** The transport-wide numbers of its packets, in send order: the feedback names them. */
+  pkts: readonly number[];
+  /** Bytes of each packet on the wire. */
+  packetBytes: number;
+  /** Guest's monotonic ms of its first and last send. */
+  firstSendMs: number;
+  lastSendMs: number;
+}
+
 /** Everything a policy learns at one feedback report. */
 export interface Observation {
   /** Guest's monotonic ms now. */
@@ -41,6 +56,10 @@ export interface Observation {
   feedback: FeedbackReport;
   /** Frames the encoder produced since the previous call. */
   frames: readonly EncodedFrame[];
+  /** Probes sent since the previous call (asked for by `Decision.probe`). */
+  probes: readonly ProbeCluster[];
+  /** Bytes sent (media and padding) that no feedback has covered yet: what the path holds, as far as the guest knows. */
+  inFlightBytes: number;
   /** The guest process's CPU since the previous call, percent of one core. */
   guestCpuPct: number;
   /** What the encoder runs with now. */
@@ -56,6 +75,18 @@ export interface Decision {
   fps?: number;
   /** 'WxH' */
   resolution?: string;
+  /**
+   * Send padding at `bps` for `ms` (default 15 ms, at least 5 packets of 1200 bytes), to measure a
+   * rate the encoder does not send yet; the packets come back in `Observation.probes`. Asked while
+   * one runs, it is not sent.
+   */
+  probe?: { bps: number; ms?: number };
+  /**
+   * A congestion window, bytes: while more is in flight, the guest skips capture ticks (counted as
+   * skipped, congested) instead of queueing frames in the network; one frame every 500 ms still
+   * goes, so feedback keeps coming. Stays until changed; Infinity lifts it.
+   */
+  window?: number;
   estimate?: Record<string, number | string>;
 }
 
@@ -68,7 +99,7 @@ export interface RatePolicy {
 export type PolicyFactory = (init: PolicyInit) => RatePolicy;
 
 /** Bounds a decision must respect to be applied (the built-ins' and the declared parameters' ranges). */
-const LIMITS = { bitrate: [1e3, 1e9], fps: [1, 240] } as const;
+const LIMITS = { bitrate: [1e3, 1e9], fps: [1, 240], probeMs: [1, 1000], window: [1500, Infinity] } as const;
 
 /**
  * Checks what a policy returned; throws saying what is wrong, so a policy returning nonsense
@@ -79,7 +110,7 @@ export function checkDecision(d: unknown): Decision | undefined {
   if (typeof d !== 'object' || Array.isArray(d)) throw new Error(`decide() returned ${JSON.stringify(d)}, not an object {bitrate?, fps?, resolution?} or undefined`);
   const o = d as Record<string, unknown>;
   const out: Decision = {};
-  for (const k of Object.keys(o)) if (!['bitrate', 'fps', 'resolution', 'estimate'].includes(k)) throw new Error(`decide() returned an unknown field '${k}' (it may return bitrate, fps, resolution, estimate)`);
+  for (const k of Object.keys(o)) if (!['bitrate', 'fps', 'resolution', 'probe', 'window', 'estimate'].includes(k)) throw new Error(`decide() returned an unknown field '${k}' (it may return bitrate, fps, resolution, probe, window, estimate)`);
   if (o['bitrate'] !== undefined) {
     const b = o['bitrate'];
     if (typeof b !== 'number' || !(b >= LIMITS.bitrate[0] && b <= LIMITS.bitrate[1])) throw new Error(`decide() returned bitrate ${JSON.stringify(b)}: it must be bits/s from ${LIMITS.bitrate[0]} to ${LIMITS.bitrate[1]}`);
@@ -100,6 +131,19 @@ export function checkDecision(d: unknown): Decision | undefined {
       throw new Error(`decide() returned resolution ${JSON.stringify(o['resolution'])}: ${errorMessage(e)}`);
     }
     out.resolution = `${r.width}x${r.height}`;
+  }
+  if (o['probe'] !== undefined) {
+    const p = o['probe'] as Record<string, unknown> | null;
+    const bps = p?.['bps'];
+    const ms = p?.['ms'];
+    if (p === null || typeof p !== 'object' || typeof bps !== 'number' || !(bps >= LIMITS.bitrate[0] && bps <= LIMITS.bitrate[1])) throw new Error(`decide() returned probe ${JSON.stringify(p)}: it must be {bps, ms?} with bps in bits/s from ${LIMITS.bitrate[0]} to ${LIMITS.bitrate[1]}`);
+    if (ms !== undefined && (typeof ms !== 'number' || !(ms >= LIMITS.probeMs[0] && ms <= LIMITS.probeMs[1]))) throw new Error(`decide() returned probe ms ${JSON.stringify(ms)}: it must be from ${LIMITS.probeMs[0]} to ${LIMITS.probeMs[1]}`);
+    out.probe = { bps: Math.round(bps), ...(ms !== undefined ? { ms } : {}) };
+  }
+  if (o['window'] !== undefined) {
+    const w = o['window'];
+    if (typeof w !== 'number' || !(w >= LIMITS.window[0])) throw new Error(`decide() returned window ${JSON.stringify(w)}: it must be bytes, at least ${LIMITS.window[0]} (Infinity lifts it)`);
+    out.window = w;
   }
   if (o['estimate'] !== undefined) {
     const e = o['estimate'];
@@ -150,5 +194,32 @@ export class DeliveredRate {
     if (span < this.windowMs / 4) return undefined;
     // The oldest arrival opens the span: its bytes came before it.
     return ((this.sum - this.arrivals[0]!.bytes) * 8 * 1000) / span;
+  }
+}
+
+/**
+ * Bytes sent and not yet covered by feedback. A report covers everything sent up to the newest
+ * send stamp it holds: arrived, or lost behind a packet that arrived.
+ */
+export class InFlight {
+  private sent: { atMs: number; bytes: number }[] = [];
+  private total = 0;
+
+  /** Notes bytes handed to the network at `atMs` (guest clock). */
+  add(atMs: number, bytes: number): void {
+    this.sent.push({ atMs, bytes });
+    this.total += bytes;
+  }
+
+  /** A report's newest send stamp: what was sent up to it is no longer in flight. */
+  covered(newestSendMs: number): void {
+    // Paced fragments and probes interleave, so the list is nearly but not strictly in time order.
+    if (!this.sent.some((x) => x.atMs <= newestSendMs)) return;
+    this.sent = this.sent.filter((x) => x.atMs > newestSendMs);
+    this.total = this.sent.reduce((a, x) => a + x.bytes, 0);
+  }
+
+  get bytes(): number {
+    return this.total;
   }
 }
