@@ -34,8 +34,11 @@ export const CONDITION_THRESHOLDS = {
 /** One line per condition: its code, what crosses it, and whether it flags the point or notes it. */
 export const CONDITION_DOCS: Readonly<Record<ConditionCode, { severity: 'flag' | 'note'; when: string }>> = {
   saturated: { severity: 'flag', when: `a machine of the point was busy on at least ${pct(CONDITION_THRESHOLDS.busyShare)} of all its cores for at least ${pct(CONDITION_THRESHOLDS.busyTimeShare)} of the recorded window (its CPU figures measure contention)` },
-  frames_skipped: { severity: 'flag', when: `the guest skipped more than ${pct(CONDITION_THRESHOLDS.skippedShare)} of the window's capture ticks, and more than one (encoder or socket still busy)` },
-  fps_below_target: { severity: 'flag', when: `the guest sent fewer than ${pct(CONDITION_THRESHOLDS.fpsShare)} of the target frame rate` },
+  frames_skipped: {
+    severity: 'flag',
+    when: `the guest skipped more than ${pct(CONDITION_THRESHOLDS.skippedShare)} of the window's capture ticks, and more than one, because its encoder was still busy (ticks a congested path held back are counted in guest.skipped_congested, not here)`,
+  },
+  fps_below_target: { severity: 'flag', when: `the guest sent fewer than ${pct(CONDITION_THRESHOLDS.fpsShare)} of the target frame rate (ticks a congested path held back count as sent)` },
   cpu_steal: { severity: 'flag', when: `CPU steal above ${CONDITION_THRESHOLDS.stealPct} % of a machine's CPU time in the window (a virtual machine sharing its host)` },
   cpu_frequency_changed: { severity: 'flag', when: `a machine's mean core clock moved by more than ${CONDITION_THRESHOLDS.frequencyChangePct} % in the window (where the system exposes it)` },
   agent_cpu: { severity: 'flag', when: `a recording agent used more than ${CONDITION_THRESHOLDS.agentCpuPct} % of a core (the recording itself weighs on the machine)` },

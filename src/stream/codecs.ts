@@ -205,7 +205,7 @@ export class VideoEncoder {
    */
   setBitrate(bps: number): LiveChange {
     this.config.bitrateBps = bps;
-    if (SPECS[this.config.codec].liveBitrate && this.config.rateControl !== 'crf') {
+    if (this.liveBitrate) {
       const b = BigInt(bps);
       this.ctx.bitRate = b;
       if (this.config.rateControl === 'cbr') {
@@ -219,6 +219,11 @@ export class VideoEncoder {
     }
     this.reopenPending = true;
     return 'reopened';
+  }
+
+  /** Whether a bitrate change is taken in the open encoder; false: every change reopens it, the next frame a keyframe. */
+  get liveBitrate(): boolean {
+    return SPECS[this.config.codec].liveBitrate && this.config.rateControl !== 'crf';
   }
 
   /**

@@ -207,19 +207,22 @@ async function relayUdp(o: HostOptions, downCfg: NetemConfig, upCfg: NetemConfig
       },
       monoMs,
     );
-  const upLink = new NetemLink<Buffer>(upCfg, (d) => back.send(d, o.upstream.port, o.upstream.host), monoMs);
+  const newUpLink = () => new NetemLink<Buffer>(upCfg, (d) => back.send(d, o.upstream.port, o.upstream.host), monoMs);
 
-  // The way to the client is made when its hello opens the path, as over TCP when it connects: the
-  // guest starts streaming once that hello reaches it, so a trace's time 0 is the stream's start
-  // whatever the roles' start-up took (made at the relay's own start, a trace ran seconds ahead).
+  // The ways to the client and back are made when its hello opens the path, as over TCP when it
+  // connects: the guest starts streaming once that hello reaches it, so a trace's time 0 (either
+  // way) is the stream's start whatever the roles' start-up took (made at the relay's own start, a
+  // trace ran seconds ahead).
   let downLink: ReturnType<typeof newDownLink> | undefined;
+  let upLink: ReturnType<typeof newUpLink> | undefined;
   front.on('message', (d, rinfo) => {
     if (!client) {
       client = rinfo;
       downLink = newDownLink(rinfo);
+      upLink = newUpLink();
       onLink(downLink);
     }
-    upLink.push(d, d.length);
+    upLink!.push(d, d.length);
   });
   await new Promise<void>((resolve) => {
     back.on('message', (d) => {
@@ -265,7 +268,7 @@ async function relayUdp(o: HostOptions, downCfg: NetemConfig, upCfg: NetemConfig
   });
   front.close();
   back.close();
-  upLink.close();
+  upLink?.close();
   // A frame's times stand only for the whole frame: host_in once every fragment came in, host_out
   // once every one went out. Otherwise the last fragment seen could be an earlier one than the
   // guest's send_end or the relay's host_in refer to, and a stage would come out negative.
@@ -275,5 +278,5 @@ async function relayUdp(o: HostOptions, downCfg: NetemConfig, upCfg: NetemConfig
     if (c.out < c.count) f.outEnd = NaN;
   }
   // A client that never came: an idle link, for the report's counters.
-  return { down: downLink ?? newDownLink({ address: o.host, family: 'IPv4', port: 0, size: 0 }), up: upLink };
+  return { down: downLink ?? newDownLink({ address: o.host, family: 'IPv4', port: 0, size: 0 }), up: upLink ?? newUpLink() };
 }

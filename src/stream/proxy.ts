@@ -89,37 +89,45 @@ export async function runProxy(o: ProxyOptions): Promise<void> {
   };
   const paused = new Set<Socket>();
   const sentBins: number[] = [];
-  const downLink = new NetemLink<{ to: Socket; data: Buffer; ch: ChannelStats }>(
-    down,
-    (x, info) => {
-      if (x.to.destroyed) return;
-      x.to.write(x.data);
-      x.ch.downOut += x.data.length;
-      bin(downBins, x.data.length);
-      const i = Math.floor((info.sentAt - downLink.startedAt) / BIN_MS);
-      while (sentBins.length <= i) sentBins.push(0);
-      sentBins[i]! += x.data.length;
-    },
-    monoMs,
-  );
-  const upLink = new NetemLink<{ to: Socket; data: Buffer; ch: ChannelStats }>(
-    up,
-    (x) => {
-      if (x.to.destroyed) return;
-      x.to.write(x.data);
-      x.ch.upOut += x.data.length;
-      bin(upBins, x.data.length);
-    },
-    monoMs,
-  );
-  // A full link pushes back on every server connection, as a congested path would.
-  downLink.onDrain(() => {
-    for (const s of paused) s.resume();
-    paused.clear();
-  });
+  type Links = { downLink: NetemLink<{ to: Socket; data: Buffer; ch: ChannelStats }>; upLink: NetemLink<{ to: Socket; data: Buffer; ch: ChannelStats }> };
+  let links: Links | undefined;
+  // The links begin with the viewer's first connection, as the stream's relay begins with its
+  // client's: a trace's time 0 is when the desktop starts to flow, whatever the server's start-up took.
+  const makeLinks = (): Links => {
+    const downLink = new NetemLink<{ to: Socket; data: Buffer; ch: ChannelStats }>(
+      down,
+      (x, info) => {
+        if (x.to.destroyed) return;
+        x.to.write(x.data);
+        x.ch.downOut += x.data.length;
+        bin(downBins, x.data.length);
+        const i = Math.floor((info.sentAt - downLink.startedAt) / BIN_MS);
+        while (sentBins.length <= i) sentBins.push(0);
+        sentBins[i]! += x.data.length;
+      },
+      monoMs,
+    );
+    const upLink = new NetemLink<{ to: Socket; data: Buffer; ch: ChannelStats }>(
+      up,
+      (x) => {
+        if (x.to.destroyed) return;
+        x.to.write(x.data);
+        x.ch.upOut += x.data.length;
+        bin(upBins, x.data.length);
+      },
+      monoMs,
+    );
+    // A full link pushes back on every server connection, as a congested path would.
+    downLink.onDrain(() => {
+      for (const s of paused) s.resume();
+      paused.clear();
+    });
+    return { downLink, upLink };
+  };
 
   const server = createServer((client) => {
     client.setNoDelay(true);
+    const { downLink, upLink } = (links ??= makeLinks());
     const ch: ChannelStats = { index: channels.length, type: 'tcp', channelId: 0, downIn: 0, downOut: 0, upOut: 0, openedMs: monoMs(), closedMs: NaN };
     channels.push(ch);
     const upstream = connect({ host: o.upstream.host, port: o.upstream.port, noDelay: true });
@@ -160,7 +168,7 @@ export async function runProxy(o: ProxyOptions): Promise<void> {
   o.onReady((server.address() as { port: number }).port);
   await o.until;
   server.close();
-  const st = downLink.stats();
+  const st = links?.downLink.stats();
   const cpu = process.cpuUsage(cpu0);
   const report: ProxyReport = {
     role: 'host',
@@ -174,12 +182,12 @@ export async function runProxy(o: ProxyOptions): Promise<void> {
     binMs: BIN_MS,
     downBins,
     upBins,
-    linkStartMs: downLink.startedAt,
+    linkStartMs: links?.downLink.startedAt ?? startMs,
     sentBins,
-    capacityBps: downLink.capacitySeries(monoMs(), BIN_MS).bps,
-    counters: { max_queue_bytes: st.maxQueueBytes, retransmitted: st.retransmitted, queue_bytes_at_end: st.queueBytes },
+    capacityBps: links?.downLink.capacitySeries(monoMs(), BIN_MS).bps ?? [],
+    counters: { max_queue_bytes: st?.maxQueueBytes ?? 0, retransmitted: st?.retransmitted ?? 0, queue_bytes_at_end: st?.queueBytes ?? 0 },
   };
-  downLink.close();
-  upLink.close();
+  links?.downLink.close();
+  links?.upLink.close();
   writeJsonAtomic(o.report, report);
 }

@@ -281,8 +281,11 @@ export class LossBasedBound {
  * source, where they can be dropped, not in the network's queue, where they only add delay.
  */
 export class CongestionWindow {
-  /** The smallest (report time - newest send stamp in it) seen: a round trip without queueing, plus at most one report interval. */
+  /** The smallest (report time - newest send stamp in it) seen: a round trip without queueing. */
   baseRttMs = Infinity;
+  /** The time between reports (a moving average): what was sent since the last one is in flight whatever the path. */
+  reportGapMs = NaN;
+  private lastReportMs = NaN;
   ratio = 1;
 
   constructor(
@@ -293,12 +296,22 @@ export class CongestionWindow {
   /** Notes a report: its time and the newest send stamp it holds (guest clock). */
   onReport(nowMs: number, newestSendMs: number | undefined): void {
     if (newestSendMs !== undefined) this.baseRttMs = Math.min(this.baseRttMs, Math.max(0, nowMs - newestSendMs));
+    if (!Number.isNaN(this.lastReportMs)) {
+      const gap = Math.min(nowMs - this.lastReportMs, 1000);
+      this.reportGapMs = Number.isNaN(this.reportGapMs) ? gap : 0.9 * this.reportGapMs + 0.1 * gap;
+    }
+    this.lastReportMs = nowMs;
   }
 
-  /** The window at a target (bits/s), bytes: at least two full-size packets, as WebRTC's minimum. */
+  /**
+   * The window at a target (bits/s), bytes: the base round trip, one report interval (what was sent
+   * since the last report is in flight however short the path) and the queue allowance, at the
+   * target; at least two full-size packets, as WebRTC's minimum.
+   */
   bytes(targetBps: number): number {
     if (!Number.isFinite(this.baseRttMs)) return Infinity;
-    return Math.max(3000, ((targetBps / 8) * (this.baseRttMs + this.queueMs)) / 1000);
+    const gap = Number.isNaN(this.reportGapMs) ? 0 : this.reportGapMs;
+    return Math.max(3000, ((targetBps / 8) * (this.baseRttMs + gap + this.queueMs)) / 1000);
   }
 
   /** The encoder's rate for a target (bits/s), pushed back while the window is over-full. */

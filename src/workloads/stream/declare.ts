@@ -115,7 +115,8 @@ export const STREAM_METRICS: readonly MetricDecl[] = [
   m('frames.late', 'frames', 'lower', 'client', 'shown more than late_ms after capture'),
   m('frames.frozen_ms', 'ms', 'lower', 'client', 'time the screen kept one frame beyond 1.5 frame intervals'),
   m('frames.keyframes', 'frames', 'none', 'guest', 'keyframes sent in the window'),
-  m('guest.skipped', 'frames', 'lower', 'guest', 'capture ticks of the window skipped because the encoder or the socket was busy'),
+  m('guest.skipped', 'frames', 'lower', 'guest', 'capture ticks of the window skipped because the encoder was busy or the path congested'),
+  m('guest.skipped_congested', 'frames', 'none', 'guest', "of guest.skipped, the ticks held back by a congested path: the socket's backlog, or a rate policy's congestion window (the network's doing, not the machine's: not flagged as frames_skipped)"),
   ...['guest', 'host', 'client'].flatMap((r) => [
     m(`${r}.cpu_s`, 's', 'lower', r, `CPU time (user + system) of the ${r} process in the recorded window (its own account, read at the window's edges)`),
     m(`${r}.cpu_pct`, '%', 'lower', r, `CPU of the ${r} process in the recorded window, percent of one core`),
