@@ -272,13 +272,14 @@ export class LossBasedBound {
 
 /**
  * WebRTC's congestion window (GoogCC: the minimum round trip plus a queue allowance, 350 ms in
- * WebRTC, at the target rate) and its pushback (CongestionWindowPushbackController): the
- * delay-based cut to beta x the incoming rate leaves what the reaction time put in the queue to
- * drain at only (1 - beta) x the link, seconds after a deep drop. While the bytes in flight exceed
- * the window, the encoder's rate is pushed back (x0.9 per report above 1.5 windows, x0.95 above
- * one) and given back (x1.05) as it empties; and the window itself goes to the guest, which skips
- * capture ticks while it is full (what WebRTC's pacer does when congested), so frames wait at the
- * source, where they can be dropped, not in the network's queue, where they only add delay.
+ * WebRTC, at the target rate). WebRTC uses it one of two ways: pushback (the encoder's rate
+ * lowered while the bytes in flight exceed it) or its pacer's congestion window (nothing more
+ * sent while they do). Here the window goes to the guest, which skips capture ticks while it is
+ * full: frames wait at the source, where they can be dropped, not in the network's queue, where
+ * they only add delay. Pushback on top of it drove the rate to its floor while a queue drained
+ * (in the simulation of gcc.test.ts, 67 kbit/s 2.5 s into a 1 Mbit/s link from 4 Mbit/s) and
+ * left it there after; without it, the delay-based cut to beta x the link holds, and the skipped
+ * frames drain the queue.
  */
 export class CongestionWindow {
   /** The smallest (report time - newest send stamp in it) seen: a round trip without queueing. */
@@ -286,12 +287,8 @@ export class CongestionWindow {
   /** The time between reports (a moving average): what was sent since the last one is in flight whatever the path. */
   reportGapMs = NaN;
   private lastReportMs = NaN;
-  ratio = 1;
 
-  constructor(
-    private readonly queueMs = 350,
-    private readonly minBps = 30_000,
-  ) {}
+  constructor(private readonly queueMs = 350) {}
 
   /** Notes a report: its time and the newest send stamp it holds (guest clock). */
   onReport(nowMs: number, newestSendMs: number | undefined): void {
@@ -312,20 +309,6 @@ export class CongestionWindow {
     if (!Number.isFinite(this.baseRttMs)) return Infinity;
     const gap = Number.isNaN(this.reportGapMs) ? 0 : this.reportGapMs;
     return Math.max(3000, ((targetBps / 8) * (this.baseRttMs + gap + this.queueMs)) / 1000);
-  }
-
-  /** The encoder's rate for a target (bits/s), pushed back while the window is over-full. */
-  apply(targetBps: number, inFlightBytes: number): number {
-    const window = this.bytes(targetBps);
-    if (!Number.isFinite(window)) return targetBps;
-    const fill = inFlightBytes / window;
-    if (fill > 1.5) this.ratio *= 0.9;
-    else if (fill > 1) this.ratio *= 0.95;
-    else if (fill < 0.1) this.ratio = 1;
-    else this.ratio = Math.min(1, this.ratio * 1.05);
-    const pushed = targetBps * this.ratio;
-    // Never below its own floor unless the target itself is.
-    return pushed < this.minBps ? Math.min(targetBps, this.minBps) : pushed;
   }
 }
 
@@ -494,7 +477,7 @@ export function createGcc(init: PolicyInit): RatePolicy {
       const total = r.packets.length + r.lost;
       const lossBased = total > 0 ? loss.update(r.lost / total) : loss.bound;
       const estimate = Math.min(delayBased, lossBased);
-      const target = Math.max(min, cwnd.apply(estimate, o.inFlightBytes));
+      const target = Math.max(min, estimate);
       const window = cwnd.bytes(estimate);
       const probe = probes.next(estimate, aimd.increasing && detector.state === 'normal' && o.inFlightBytes <= window / 2, o.nowMs);
       return {
@@ -506,7 +489,6 @@ export function createGcc(init: PolicyInit): RatePolicy {
           estimate_bps: Math.round(estimate),
           in_flight_bytes: o.inFlightBytes,
           window_bytes: Number.isFinite(window) ? Math.round(window) : NaN,
-          pushback: round(cwnd.ratio),
           probe_bps: probe?.bps ?? NaN,
           probe_result_bps: probed.length > 0 ? Math.round(Math.max(...probed)) : NaN,
           incoming_bps: bps ?? NaN,

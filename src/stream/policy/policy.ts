@@ -136,7 +136,8 @@ export function checkDecision(d: unknown): Decision | undefined {
     const p = o['probe'] as Record<string, unknown> | null;
     const bps = p?.['bps'];
     const ms = p?.['ms'];
-    if (p === null || typeof p !== 'object' || typeof bps !== 'number' || !(bps >= LIMITS.bitrate[0] && bps <= LIMITS.bitrate[1])) throw new Error(`decide() returned probe ${JSON.stringify(p)}: it must be {bps, ms?} with bps in bits/s from ${LIMITS.bitrate[0]} to ${LIMITS.bitrate[1]}`);
+    if (p === null || typeof p !== 'object' || typeof bps !== 'number' || !(bps >= LIMITS.bitrate[0] && bps <= LIMITS.bitrate[1]))
+      throw new Error(`decide() returned probe ${JSON.stringify(p)}: it must be {bps, ms?} with bps in bits/s from ${LIMITS.bitrate[0]} to ${LIMITS.bitrate[1]}`);
     if (ms !== undefined && (typeof ms !== 'number' || !(ms >= LIMITS.probeMs[0] && ms <= LIMITS.probeMs[1]))) throw new Error(`decide() returned probe ms ${JSON.stringify(ms)}: it must be from ${LIMITS.probeMs[0]} to ${LIMITS.probeMs[1]}`);
     out.probe = { bps: Math.round(bps), ...(ms !== undefined ? { ms } : {}) };
   }
