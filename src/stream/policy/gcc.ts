@@ -375,8 +375,9 @@ export function probeResult(c: ProbeCluster, own: readonly PacketArrival[], arou
  */
 export class ProbeController {
   private readonly clusters = new Map<number, { c: ProbeCluster; arrivals: PacketArrival[]; pkts: Set<number>; last: number }>();
-  /** Packets reported in the last second (by arrival), media and padding: a cluster's rates count them all. */
+  /** Packets reported in the last second (by arrival), media and padding: a cluster's rates count them all. From `head` on. */
   private recent: PacketArrival[] = [];
+  private head = 0;
   private lastProbeMs = -Infinity;
   private further: number | undefined;
   /** The last result, bits/s, and when it came (NaN before any). */
@@ -393,24 +394,31 @@ export class ProbeController {
     // A cluster is handed over once its last packet is sent: its first ones may have been reported already.
     for (const c of sent) {
       const pkts = new Set(c.pkts);
-      this.clusters.set(c.id, { c, arrivals: this.recent.filter((p) => pkts.has(p.pkt)), pkts, last: Math.max(...c.pkts) });
+      const arrivals: PacketArrival[] = [];
+      for (let i = this.head; i < this.recent.length; i++) if (pkts.has(this.recent[i]!.pkt)) arrivals.push(this.recent[i]!);
+      this.clusters.set(c.id, { c, arrivals, pkts, last: Math.max(...c.pkts) });
     }
     let newestPkt = -1;
+    let newestArrival = -Infinity;
     for (const p of packets) {
       this.recent.push(p);
-      newestPkt = Math.max(newestPkt, p.pkt);
-      for (const x of this.clusters.values()) if (x.pkts.has(p.pkt)) x.arrivals.push(p);
+      if (p.pkt > newestPkt) newestPkt = p.pkt;
+      if (p.arrivalMs > newestArrival) newestArrival = p.arrivalMs;
+      if (this.clusters.size > 0) for (const x of this.clusters.values()) if (x.pkts.has(p.pkt)) x.arrivals.push(p);
     }
-    const newestArrival = packets.reduce((m, p) => Math.max(m, p.arrivalMs), -Infinity);
-    // Reported nearly in arrival order: trimmed from the front.
-    while (this.recent.length > 0 && this.recent[0]!.arrivalMs < newestArrival - 1000) this.recent.shift();
+    // Reported nearly in arrival order: trimmed from the front, the array compacted now and then.
+    while (this.head < this.recent.length && this.recent[this.head]!.arrivalMs < newestArrival - 1000) this.head++;
+    if (this.head > 4096 && this.head * 2 > this.recent.length) {
+      this.recent = this.recent.slice(this.head);
+      this.head = 0;
+    }
     const results: number[] = [];
     for (const [id, x] of this.clusters) {
       // Done when a packet sent after it was reported (the rest are lost) or all of it came; dropped after a second.
       const done = x.arrivals.length === x.c.pkts.length || newestPkt > x.last;
       if (!done && nowMs - x.c.lastSendMs < 1000) continue;
       this.clusters.delete(id);
-      const r = done ? probeResult(x.c, x.arrivals, this.recent) : undefined;
+      const r = done ? probeResult(x.c, x.arrivals, this.recent.slice(this.head)) : undefined;
       if (r === undefined) continue;
       results.push(r);
       this.lastResultBps = r;
