@@ -136,7 +136,10 @@ export async function runGuest(o: GuestOptions): Promise<void> {
   let window = Infinity;
   let lastFrameSentAt = -Infinity;
   let probing = false;
+  let probeRun: Promise<void> = Promise.resolve();
   let probesSent: ProbeCluster[] = [];
+  // Set once the capture loop is over: a report arriving while the stream ends starts no probe.
+  let ending = false;
   let lastBitrateChange = -Infinity;
 
   const applyControl = (c: ControlMessage, from: string, estimate?: Record<string, number | string>) => {
@@ -241,7 +244,7 @@ export async function runGuest(o: GuestOptions): Promise<void> {
     }
     if (!d) return;
     if (d.window !== undefined) window = d.window;
-    if (d.probe && !probing) void probe(d.probe);
+    if (d.probe && !probing && !ending) probeRun = probe(d.probe).catch((e: unknown) => void process.stderr.write(`guest: probe: ${errorMessage(e)}\n`));
     if (d.bitrate !== undefined) {
       policyLog.t.push(now);
       policyLog.targetBps.push(d.bitrate);
@@ -377,6 +380,8 @@ export async function runGuest(o: GuestOptions): Promise<void> {
   }
 
   await Promise.all(inflight);
+  ending = true;
+  await probeRun;
   const endMs = monoMs();
   const cpu = process.cpuUsage(cpu0);
   const tl = timeline.stop();

@@ -223,7 +223,7 @@ function simulate(linkBps: (ms: number) => number, endMs: number, opts: { pace?:
   let nextTick = 0;
   let nextReport = 50;
   let skipped = 0;
-  const out: { t: number; target: number; queueMs: number; state: unknown; probe: unknown }[] = [];
+  const out: { t: number; target: number; queueMs: number; state: unknown; probe: unknown; probeResult: number }[] = [];
   for (let t = 0; t < endMs; t++) {
     if (t >= nextTick) {
       nextTick += 1000 / 30;
@@ -286,7 +286,7 @@ function simulate(linkBps: (ms: number) => number, endMs: number, opts: { pace?:
         for (let i = 0; i < n; i++) sends.push({ at: t + 1 + Math.floor(((i * 9600) / d.probe.bps) * 1000), pkt: { pkt: pkt++, sendMs: NaN, bytes: 1200, frame: -1 }, probe: cluster });
       }
       if (process.env['SIM_DEBUG']) console.log(t, Math.round(rate), Math.round((queued * 8 * 1000) / linkBps(t)), flight.bytes, Math.round(window), JSON.stringify(d?.probe), JSON.stringify(d?.estimate));
-      out.push({ t, target: rate, queueMs: (queued * 8 * 1000) / linkBps(t), state: d?.estimate?.['state'], probe: d?.probe });
+      out.push({ t, target: rate, queueMs: (queued * 8 * 1000) / linkBps(t), state: d?.estimate?.['state'], probe: d?.probe, probeResult: Number(d?.estimate?.['probe_result_bps'] ?? NaN) });
     }
   }
   return { reports: out, frames, skipped };
@@ -338,4 +338,15 @@ test('a step 8 -> 1 -> 8 Mbit/s, simulated: gcc keeps latency p95 under a third 
     assert.ok(p95Latency(gcc.frames) <= p95Latency(fixed.frames) / 3, `${name}: gcc's p95 ${p95Latency(gcc.frames)} ms is at most a third of fixed's ${p95Latency(fixed.frames)} ms`);
     assert.ok(delivered / offered >= 0.7, `${name}: gcc delivered ${((100 * delivered) / offered).toFixed(1)} % of the offered capacity`);
   }
+});
+
+test("a probe's result is not the cut's base once the link fell far below it: a drop right after a probe is followed to the new link", () => {
+  // An 8 Mbit/s link under a 12 Mbit/s ceiling: gcc probes every 500 ms and finds ~8 Mbit/s; the
+  // link falls to 1 Mbit/s within a second of a result.
+  const DROP = 2000;
+  const g = simulate((ms) => (ms < DROP ? 8e6 : 1e6), 4000, { pace: true, params: { max_bitrate: 12e6 } });
+  const results = g.reports.filter((r) => r.t < DROP && r.t > DROP - 1000 && r.probeResult > 6e6);
+  assert.ok(results.length > 0, `a probe found the 8 Mbit/s within the second before the drop: ${JSON.stringify(g.reports.filter((r) => r.t < DROP).map((r) => [r.t, Math.round(r.probeResult)]))}`);
+  const firstCut = g.reports.find((r) => r.t > DROP && r.state === 'overuse')!;
+  assert.ok(firstCut.target < 1.5e6, `the first cut after the drop goes to ${Math.round(firstCut.target)}, near the new 1 Mbit/s, not to beta x the probe's ~8 Mbit/s`);
 });

@@ -473,9 +473,10 @@ export function createGcc(init: PolicyInit): RatePolicy {
       // What the link showed it carries: the incoming rate, or what a probe of the last second
       // measured if more. While the encoder ramps up to a probe's result its own rate is what
       // arrives, and an over-use then (its first large frames, the probe's own bump) would cut to
-      // beta x that ramp instead of beta x the link.
+      // beta x that ramp instead of beta x the link. Only while at least half the result arrives:
+      // far below it, the link has changed since the probe (measured ramps: 0.6 of it).
       const probedRecently = o.nowMs - probes.lastResultMs <= 1000 ? probes.lastResultBps : NaN;
-      const throughput = bps === undefined ? undefined : Number.isNaN(probedRecently) ? bps : Math.max(bps, probedRecently);
+      const throughput = bps === undefined ? undefined : !Number.isNaN(probedRecently) && bps >= 0.5 * probedRecently ? Math.max(bps, probedRecently) : bps;
       let delayBased = aimd.update(detector.state, throughput, o.nowMs);
       // A probe that found more, while no over-use is seen, moves the delay-based estimate up to it.
       if (probed.length > 0 && detector.state !== 'overuse') {
