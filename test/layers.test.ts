@@ -54,13 +54,37 @@ const PACKAGE = 'streambench';
  */
 const DECLARATION = /^src\/workloads\/[^/]+\/declare\.ts$/;
 const DECLARATION_MAY_IMPORT = ['base', 'config'];
+/**
+ * A family's shared declaration (the desktop stacks' metrics): a declaration may import it, and it
+ * is held to the same rule, so config still resolves with base and config alone.
+ */
+const FAMILY_DECLARATIONS = ['src/workloads/desktop/metrics.ts'];
+/**
+ * The machinery a family of workloads shares (src/workloads/desktop/): its workloads import it,
+ * never the other way, so a stack of the family never depends on another.
+ */
+const FAMILY = /^src\/workloads\/(desktop)\//;
+/** A workload's folder (src/workloads/<name>/...), as opposed to the files beside them (workload.ts, proctree.ts). */
+const WORKLOAD_FOLDER = /^src\/workloads\/([^/]+)\//;
+
+/** The references of a family's machinery (`rel`) that reach into a workload's folder. */
+function familyFindings(rel: string, refs: readonly Reference[]): Finding[] {
+  const family = FAMILY.exec(rel)?.[1];
+  if (family === undefined) return [];
+  return refs
+    .filter((r) => {
+      const folder = r.target === undefined ? undefined : WORKLOAD_FOLDER.exec(r.target)?.[1];
+      return folder !== undefined && folder !== family;
+    })
+    .map((r) => ({ file: rel, line: r.line, kind: 'family-import' as const, message: `${rel}:${r.line}: the ${family} machinery may not import a workload's folder (its workloads import it); '${r.specifier}' -> ${r.target!}` }));
+}
 /** The workload registry, which hands config the built-in definitions when loaded. */
 const WORKLOAD_REGISTRY = 'src/workloads/index.ts';
 
 /** The references of a workload's declaration (`rel`, relative to root) that leave DECLARATION_MAY_IMPORT. */
 function declarationFindings(rel: string, refs: readonly Reference[]): Finding[] {
   return refs
-    .filter((r) => r.target !== undefined && !DECLARATION_MAY_IMPORT.includes(LAYERS[layerOfPath(r.target)] ?? ''))
+    .filter((r) => r.target !== undefined && !FAMILY_DECLARATIONS.includes(r.target) && !DECLARATION_MAY_IMPORT.includes(LAYERS[layerOfPath(r.target)] ?? ''))
     .map((r) => ({
       file: rel,
       line: r.line,
@@ -92,7 +116,8 @@ type Kind =
   | 'cli-computed' // starts a subcommand the test cannot read
   | 'cli-indirect' // passes a CLI starter around instead of calling it
   | 'cli-table' // the table says less than the subcommand's code imports
-  | 'workload-declaration'; // a workload folder's declaration imports more than base and config
+  | 'workload-declaration' // a workload folder's declaration imports more than base and config
+  | 'family-import'; // a family's machinery (src/workloads/desktop/) imports a workload's folder
 
 interface Finding {
   /** Relative to the root, with '/'. */
@@ -311,7 +336,8 @@ function checkLayers(root: string): Report {
   for (const rel of files) {
     const refs = readFile(root, rel, cliTable, findings);
     refsOf.set(rel, refs);
-    if (DECLARATION.test(rel)) findings.push(...declarationFindings(rel, refs));
+    if (DECLARATION.test(rel) || FAMILY_DECLARATIONS.includes(rel)) findings.push(...declarationFindings(rel, refs));
+    findings.push(...familyFindings(rel, refs));
     const from = layerOfPath(rel);
     for (const r of refs) {
       references[r.kind] = (references[r.kind] ?? 0) + 1;
@@ -400,6 +426,7 @@ test('src/ keeps to the layers of design.md: every import form, and the CLI star
   for (const kind of ['import', 'type-import', 'dynamic', 'import-type'] as const) assert.ok((r.references[kind] ?? 0) > 0, `no ${kind} found in src/: ${JSON.stringify(r.references)}`);
   assert.ok(r.references['import']! > 100, JSON.stringify(r.references));
   for (const f of Object.keys(COMPUTED_IMPORTS)) assert.ok(existsSync(join(repo, f)), `COMPUTED_IMPORTS names ${f}, which is gone: take it out`);
+  for (const f of FAMILY_DECLARATIONS) assert.ok(existsSync(join(repo, f)), `FAMILY_DECLARATIONS names ${f}, which is gone: take it out`);
 });
 
 test('web/ (the GUI) reaches src/ only through the API module: its types, and its constants while it imports nothing at run time', () => {
@@ -428,7 +455,7 @@ test("a workload module's declaration imports only base and config: the fixture 
   const planted = checkLayers(fixture).findings.filter((f) => f.kind === 'workload-declaration');
   assert.deepEqual(
     planted.map((f) => `${f.file}:${f.line}`),
-    ['src/workloads/planted/declare.ts:4'],
+    ['src/workloads/planted/declare.ts:5'],
     planted.map((f) => f.message).join('\n'),
   );
 });
@@ -467,6 +494,7 @@ test('the checker reports each form of a higher import planted in a fixture, and
     'src/record/planted-downward.ts import',
     'src/store/planted-registry.test.ts import',
     'src/workloads/planted/declare.ts workload-declaration',
+    'src/workloads/desktop/planted-workload.ts family-import',
     'src/cli/commands/agent.ts cli-table',
     'src/extras unknown-folder',
   ].sort();
@@ -480,6 +508,8 @@ test('the checker reports each form of a higher import planted in a fixture, and
   assert.match(msg('src/record/planted-cli-higher.ts'), /^src\/record\/planted-cli-higher\.ts:\d+ \(record\) starts 'streambench stream', which runs stream code, a higher layer$/);
   // A downward import the graph does not allow: the store is below record, and record may use base only.
   assert.equal(msg('src/record/planted-downward.ts'), "src/record/planted-downward.ts:2 (record) import '../store/thing.ts' -> src/store/thing.ts (store), which record may not import (MAY_IMPORT in test/layers.test.ts)");
+  // The family's machinery reaching into a workload's folder (its own modules and workloads/index.ts beside the folders are fine).
+  assert.equal(msg('src/workloads/desktop/planted-workload.ts'), "src/workloads/desktop/planted-workload.ts:4: the desktop machinery may not import a workload's folder (its workloads import it); '../planted/run.ts' -> src/workloads/planted/run.ts");
   assert.match(msg('src/cli/commands/agent.ts'), /'streambench agent' reaches src\/engine\/run\.ts \(engine\), but src\/base\/cli-process\.ts places it in record/);
   // The allowed calls of the fixture (workloads starting stream and agent, record starting agent) are not findings.
   assert.ok(!got.some((g) => g.includes('allowed')), got.join('\n'));

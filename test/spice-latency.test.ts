@@ -18,7 +18,9 @@ import { quantile } from '../src/base/quantile.ts';
 import { streamSettings } from '../src/config/stream-settings.ts';
 import { allocFrame, i420Size } from '../src/stream/frame.ts';
 import { openSource } from '../src/stream/source.ts';
-import { grabArgv, grabRegion, GRAB_FPS, readStamps, scenePlayerArgv, screenLatency, ScreenReader } from '../src/workloads/spice/screen.ts';
+import { readStamps, scenePlayerArgv } from '../src/workloads/desktop/content.ts';
+import { screenLatency } from '../src/workloads/desktop/latency.ts';
+import { grabArgv, grabRegion, GRAB_FPS, ScreenReader } from '../src/workloads/desktop/screen.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'sb-spice-latency-'));
 const started: ChildProcess[] = [];

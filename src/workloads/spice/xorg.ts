@@ -1,33 +1,11 @@
 /**
  * The X side of the SPICE workload: the Xorg binary whose spiceqxl driver is the SPICE server, its
- * configuration for a point's settings, and the display number and loopback port it takes.
+ * configuration for a point's settings (the display and port it takes are the desktop machinery's).
  */
-import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import type { SpiceSettings } from '../../config/spice-settings.ts';
 
 /** The Xorg of Debian's xserver-xspice, which loads the spiceqxl driver. */
 export const XORG = '/usr/lib/xorg/Xorg';
-
-/** A display number no X server uses now, from 100 up (below are left to people). */
-export function freeDisplay(taken: Set<number>): number {
-  for (let n = 100; n < 1000; n++) {
-    if (!taken.has(n) && !existsSync(`/tmp/.X11-unix/X${n}`) && !existsSync(`/tmp/.X${n}-lock`)) {
-      taken.add(n);
-      return n;
-    }
-  }
-  throw new Error('no free X display number between 100 and 999');
-}
-
-/** A loopback port free now (bound, read, released). */
-export async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** The X server configuration of the SPICE server for these settings. */
 export function xorgConfig(s: SpiceSettings, port: number): string {

@@ -1,18 +1,17 @@
 /**
- * End-to-end latency of a screen we do not control, read off the screens themselves: the scene
- * player stamps when it hands frame N to ffplay (src/stream/player.ts), an x11grab of the far
- * screen reads the frame numbers back, and the first grab that shows N dates N's arrival. Used by
- * the spice workload on the client's screen, and by its method check on the player's own screen.
+ * Reading a screen we do not control: an x11grab of the client's screen, many times a second, and
+ * a reader of the frame number the scene stamps in its top-left corner (src/stream/scenes). The
+ * first grab that shows frame N dates N's arrival (src/workloads/desktop/latency.ts joins it with
+ * the player's stamps). Shared by every desktop stack, and by the method check of
+ * test/spice-latency.test.ts on the player's own screen.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { monoMs } from '../../base/clock.ts';
-import { quantile } from '../../base/quantile.ts';
 import { frameCodeArea, readFrameNumber } from '../../stream/scenes/index.ts';
 
 /**
  * How often the screen is grabbed, per second. The grab dates a frame up to one interval late
  * (half of one on average): at 100 Hz that is 10 ms, against 33 to 100 ms at the scene's own rate.
- * Only the corner with the code is grabbed, so the rate costs little (grab.cpu_percent says how much).
+ * Only the corner with the code is grabbed, so the rate costs little (grab.cpu_pct says how much).
  */
 export const GRAB_FPS = 100;
 
@@ -23,8 +22,12 @@ export function grabRegion(screenW: number, screenH: number, guestW: number, gue
   return { width: Math.min(screenW, even(SEARCH.x + area.width + 1)), height: Math.min(screenH, even(SEARCH.y + area.height + 1)) };
 }
 
-/** Where the code's corner may sit on the far screen: remote-viewer puts its menus above the guest display. */
-const SEARCH = { x: 64, y: 160 };
+/**
+ * How much larger the client's screen is than the guest's, and so where the code's corner may sit on
+ * it: a viewer shows the guest display at 1:1 below its menus (remote-viewer's take 160 px).
+ */
+export const CLIENT_MARGIN = { x: 64, y: 160 };
+const SEARCH = CLIENT_MARGIN;
 
 /**
  * The grabber's argv: gray frames of the region on stdout, each written out as soon as it is
@@ -57,28 +60,6 @@ export function grabArgv(display: number, region: { width: number; height: numbe
     'gray',
     'pipe:1',
   ];
-}
-
-/**
- * ffplay's argv for the scene's raw frames on stdin, shown as soon as each arrives. The input's
- * declared rate is 1000 fps, far above the real one: every frame is then due when it arrives, so
- * ffplay never holds one back to keep a pace of its own (with the true rate, a start-up delay of its
- * window would stay in every later frame), and the player's stamp is close to the drawing.
- */
-export function scenePlayerArgv(width: number, height: number, size: string[]): string[] {
-  return ['ffplay', '-loglevel', 'error', '-an', '-autoexit', '-sync', 'video', '-fflags', 'nobuffer', '-probesize', '32', '-analyzeduration', '0', ...size, '-f', 'rawvideo', '-pixel_format', 'yuv420p', '-video_size', `${width}x${height}`, '-framerate', '1000', '-i', 'pipe:0'];
-}
-
-/** The player's stamps (`frame<TAB>ms` lines, src/stream/player.ts): frame number to the time it was handed over. */
-export function readStamps(path: string): Map<number, number> {
-  const out = new Map<number, number>();
-  if (!existsSync(path)) return out;
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
-    const m = /^(\d+)\t(\d+(?:\.\d+)?)$/.exec(line);
-    // The last line may be cut by the signal that ended the player: only whole lines count.
-    if (m) out.set(Number(m[1]), Number(m[2]));
-  }
-  return out;
 }
 
 /**
@@ -174,48 +155,4 @@ export class ScreenReader {
     }
     return undefined;
   }
-}
-
-/** Per-frame rows of a screen latency (frames.parquet), and its summary. */
-export interface ScreenLatency {
-  /** frame, warmup, shown_at, seen_at (ms since the scene's first frame; NaN: never seen), latency_ms. */
-  frames: { frame: number[]; warmup: number[]; shown_at: number[]; seen_at: number[]; latency_ms: number[] };
-  /** Frames shown in the window, and of those the ones seen on the far screen. */
-  shown: number;
-  seen: number;
-  p50: number;
-  p95: number;
-}
-
-/**
- * Joins the player's stamps with the first sightings on the far screen. Frames shown before
- * `windowFrom` are warm-up (kept, marked, left out of the summary); frames shown from `windowTo`
- * on are left out, since the grab may have stopped before they could arrive.
- */
-export function screenLatency(stamps: ReadonlyMap<number, number>, seen: ReadonlyMap<number, number>, windowFrom: number, windowTo: number): ScreenLatency {
-  const frames: ScreenLatency['frames'] = { frame: [], warmup: [], shown_at: [], seen_at: [], latency_ms: [] };
-  const sorted = [...stamps].sort((a, b) => a[0] - b[0]);
-  const t0 = sorted[0]?.[1] ?? 0;
-  const inWindow: number[] = [];
-  let shown = 0;
-  for (const [n, at] of sorted) {
-    if (at >= windowTo) continue;
-    const s = seen.get(n) ?? NaN;
-    const warm = at < windowFrom;
-    frames.frame.push(n);
-    frames.warmup.push(warm ? 1 : 0);
-    frames.shown_at.push(round(at - t0));
-    frames.seen_at.push(round(s - t0));
-    frames.latency_ms.push(round(s - at));
-    if (!warm) {
-      shown++;
-      if (Number.isFinite(s)) inWindow.push(s - at);
-    }
-  }
-  inWindow.sort((a, b) => a - b);
-  return { frames, shown, seen: inWindow.length, p50: round(quantile(inWindow, 0.5)), p95: round(quantile(inWindow, 0.95)) };
-}
-
-function round(x: number): number {
-  return Number.isFinite(x) ? Number(x.toFixed(3)) : NaN;
 }

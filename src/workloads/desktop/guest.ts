@@ -1,0 +1,28 @@
+/**
+ * The guest's part of a desktop point: the stack's server on a virtual display of its own, and the
+ * content played on that display (with the scene player's stamps, taken on the guest's clock).
+ */
+import type { ChildProcess } from 'node:child_process';
+import { freeDisplay, freePort, displayEnv } from './display.ts';
+import { startContent, type Content } from './content.ts';
+import type { ProcessSet } from './processes.ts';
+import type { DesktopSettings, DesktopStack } from './stack.ts';
+
+/** The guest's running part. */
+export interface Guest {
+  server: ChildProcess;
+  content: Content;
+  /** Where the server listens (loopback of the guest's machine). */
+  port: number;
+}
+
+/** Starts the server on a free display and port, then the content on that display. */
+export async function startGuest<S extends DesktopSettings>(procs: ProcessSet, stack: DesktopStack<S>, o: { dir: string; xdg: string; settings: S; taken: Set<number>; lifetimeS: number; watch?: (label: string, pid: number) => void }): Promise<Guest> {
+  const display = freeDisplay(o.taken);
+  const port = await freePort();
+  const server = await stack.startServer(procs, { dir: o.dir, display, port, settings: o.settings });
+  o.watch?.('server', server.pid!);
+  const content = startContent(procs, { dir: o.dir, settings: o.settings, env: displayEnv(display, o.xdg), lifetimeS: o.lifetimeS });
+  for (const p of content.procs) o.watch?.('player', p.pid!);
+  return { server, content, port };
+}

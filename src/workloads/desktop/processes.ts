@@ -1,0 +1,113 @@
+/**
+ * The processes of one desktop point: each started with its own log in the point directory, as
+ * the leader of its own process group registered with the engine (ctx.onProcess, recorded in
+ * .live/), so that whatever survives a kill -9 of the engine is ended by its next start; stopped
+ * together in reverse order of start. Also the small waits every role's start-up needs.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { monoMs } from '../../base/clock.ts';
+import { killGroup } from '../../base/process-group.ts';
+import { waitReady } from '../../base/spawn-ready.ts';
+import { processStartTime, sampleTree } from '../proctree.ts';
+import type { PointContext } from '../workload.ts';
+
+/** How long a program gets after SIGTERM before its group is killed. */
+const STOP_GRACE_MS = 3000;
+
+/** One started process: its name (and log, `<name>.log`), and when it exited. */
+export interface Started {
+  name: string;
+  child: ChildProcess;
+  exited: Promise<void>;
+}
+
+/** How a process of the set is started. */
+export interface StartOptions {
+  env?: NodeJS.ProcessEnv;
+  stdin?: 'ignore' | Readable;
+  /** 'pipe': the caller reads its stdout (a ready line, raw frames); else it goes to its log. */
+  stdout?: 'pipe' | 'log';
+}
+
+/** The process groups of one point, each registered with the engine while it lives. */
+export class ProcessSet {
+  private readonly procs: Started[] = [];
+
+  constructor(private readonly ctx: Pick<PointContext, 'dir' | 'onProcess'>) {}
+
+  /** Starts argv as its own process group, stderr (and stdout unless piped) to `<name>.log` in the point directory. */
+  start(name: string, argv: readonly string[], opts: StartOptions = {}): ChildProcess {
+    const log = openSync(join(this.ctx.dir, `${name}.log`), 'a');
+    const child = spawn(argv[0]!, argv.slice(1), { detached: true, env: opts.env ?? process.env, stdio: [opts.stdin ?? 'ignore', opts.stdout === 'pipe' ? 'pipe' : log, log] });
+    closeSync(log);
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    this.procs.push({ name, child, exited });
+    if (child.pid !== undefined) {
+      const st = processStartTime(child.pid);
+      if (st !== undefined) this.ctx.onProcess({ pid: child.pid, startTime: st }, false);
+    }
+    return child;
+  }
+
+  /**
+   * Ends every group, in reverse order of start (the viewer and its screen first, the server
+   * last): SIGTERM, then SIGKILL for what did not exit within the grace (X servers may ignore
+   * signals), then SIGKILL again for whatever a program left in its group.
+   */
+  async stopAll(): Promise<void> {
+    const procs = [...this.procs];
+    for (const p of [...procs].reverse()) killGroup(p.child.pid, 'SIGTERM');
+    const late = setTimeout(() => procs.forEach((p) => killGroup(p.child.pid, 'SIGKILL')), STOP_GRACE_MS);
+    await Promise.all(procs.map((p) => p.exited));
+    clearTimeout(late);
+    for (const p of procs) {
+      killGroup(p.child.pid, 'SIGKILL');
+      if (p.child.pid !== undefined) this.ctx.onProcess({ pid: p.child.pid, startTime: 0 }, true);
+    }
+  }
+}
+
+/** CPU seconds so far of a process tree, or of several summed (undefined once one is gone). */
+export function treeCpuS(children: readonly ChildProcess[]): number | undefined {
+  let sum = 0;
+  for (const c of children) {
+    const t = c.pid === undefined ? undefined : sampleTree(c.pid);
+    if (!t) return undefined;
+    sum += t.cpuUser + t.cpuSystem;
+  }
+  return sum;
+}
+
+/** Waits until `cond` holds; rejects with `what` when `child` exits first or after `timeoutMs`. */
+export async function waitFor(cond: () => boolean, timeoutMs: number, what: string, child: ChildProcess): Promise<void> {
+  const end = monoMs() + timeoutMs;
+  while (!cond()) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(what);
+    if (monoMs() > end) throw new Error(what);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** The port of a started CLI role's ready line (`{ready: true, port}`); its log is `<name>.log`. */
+export async function readyPort(child: ChildProcess, name: string): Promise<number> {
+  return Number((await waitReady(child, { name, log: `${name}.log`, timeoutMs: 20_000 }))['port']);
+}
+
+/** Sleeps `ms`, or less when `signal` aborts. */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const onAbort = () => {
+      clearTimeout(t);
+      resolve();
+    };
+    // The listener goes with the timer: a run of many points must not pile them up on one signal.
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,70 @@
+/**
+ * What a desktop stack (SPICE today; VNC and RDP next) brings to the shared machinery: how its
+ * server starts on a virtual display and port, its viewer's argv, when the client shows the
+ * guest's screen, and what its own logs say (the codec evidence of each side, its own figures).
+ * Everything else of a point (content, relay, screen stamps, teardown, the family's figures) is
+ * the machinery's (src/workloads/desktop/session.ts).
+ */
+import type { ChildProcess } from 'node:child_process';
+import type { NetSettings } from '../../config/stream-settings.ts';
+import type { MetricValue } from '../../store/records.ts';
+import type { CodecEvidence } from './codec.ts';
+import type { ProcessSet } from './processes.ts';
+
+/** The settings every desktop point has, whatever its stack (SpiceSettings is one). */
+export interface DesktopSettings {
+  /** The guest display's size, and the scene's rate on it. */
+  width: number;
+  height: number;
+  fps: number;
+  scene: string;
+  /** The scene in a window of half the screen instead of full screen. */
+  window: boolean;
+  /** A video file played on the guest display instead of a scene. */
+  video?: string;
+  /** Any X program (argv) run on the guest display instead of a scene. */
+  content?: string[];
+  /** The relay's emulated network (rate, delay, loss, traces). */
+  net: NetSettings;
+  warmupS: number;
+  durationS: number;
+}
+
+/** The recorded window of a point: on the monotonic clock, and as wall-clock ms since midnight (the times of the stacks' debug logs). */
+export interface DesktopWindow {
+  fromMs: number;
+  toMs: number;
+  wallFromMs: number;
+  wallToMs: number;
+  durationS: number;
+}
+
+/** What a stack read from its logs once the point ended. */
+export interface StackFigures {
+  /** Its own figures (client.frames, server.*, ...), declared by its workload beside the family's. */
+  metrics: Record<string, MetricValue>;
+  /** What it saw worth a flag (a server that said it was too slow, ...). */
+  flags: string[];
+  /** The codec each side used, from positive evidence in its logs (the machinery applies the family's rule). */
+  codec: CodecEvidence;
+}
+
+/** One desktop stack, as the machinery drives it. */
+export interface DesktopStack<S extends DesktopSettings = DesktopSettings> {
+  /** Its name in messages ('SPICE'). */
+  name: string;
+  /** Programs it needs on the point's machines (absolute paths), checked before anything starts. */
+  needs: readonly string[];
+  /**
+   * Starts the server on the guest's X display `display` (a display of its own: the server is the X
+   * server, as Xspice is) listening on loopback `port`; resolves once it accepts viewers. Its
+   * process is named `server` (server.log).
+   */
+  startServer(procs: ProcessSet, o: { dir: string; display: number; port: number; settings: S }): Promise<ChildProcess>;
+  /** The viewer's argv, connecting to the relay at host:port; it runs on the client's screen as `client` (client.log). */
+  viewerArgv(host: string, port: number): string[];
+  /** Whether the client shows the guest's screen yet (from what the viewer logged in `dir`). */
+  showsGuest(dir: string): boolean;
+  /** Reads its logs in `dir` after the point: its own figures, flags and the codec evidence. */
+  figures(dir: string, settings: S, window: DesktopWindow): StackFigures;
+}
