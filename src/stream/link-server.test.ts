@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MAHIMAHI_MTU, parseTrace } from '../config/net-trace.ts';
-import { MahimahiServer } from './link-server.ts';
+import { MahimahiServer, StepsServer } from './link-server.ts';
 import { NetemLink, type Delivery } from './netem.ts';
 
 const WINDOW = 100;
@@ -139,4 +139,18 @@ test('steps: rate per step, outage, and the step delay and loss added to the lin
 
 test('a trace and a rate together are refused', () => {
   assert.throws(() => new NetemLink({ rateBps: 1e6, trace: parseTrace('1\n', 'x') }, () => undefined), /a trace replaces rateBps/);
+});
+
+test("steps: a window that starts at a step's time gets that step's rate, whatever the clock's magnitude", () => {
+  const trace = parseTrace('t,rate\n0,20M\n3,10M\n', 's');
+  if (trace.format !== 'steps') throw new Error('a steps trace');
+  // Monotonic clocks of machines up for hours: t + 1 ns rounds back to t there.
+  for (const origin of [0, 1234.5, 36450733.512542, 9.87654321e9]) {
+    const server: StepsServer = new StepsServer(trace.steps, origin);
+    const at = origin + 3000;
+    assert.equal(server.offeredBits(at, at + 100), 10e6 * 0.1, `origin ${origin}`);
+    assert.equal(server.offeredBits(at - 100, at), 20e6 * 0.1, `origin ${origin}`);
+    // A packet offered at the step's time is served at the new rate: 1250 B at 10 Mbit/s take 1 ms.
+    assert.equal(server.serve(at, 1250) - at, 1, `origin ${origin}`);
+  }
 });

@@ -133,9 +133,12 @@ export class StepsServer implements LinkServer {
     this.at = steps.map((s) => origin + s.tMs);
   }
 
-  /** The step in force at t (the first before the trace began). */
+  /** The step in force at t (the first before the trace began); a step's own time is in it. */
   private stepAt(t: number): number {
-    return Math.max(0, lowerBound(this.at, t + 1e-9) - 1);
+    // Exactly, not by adding an epsilon to t: at a monotonic clock's magnitude (1e7 ms and more) a
+    // nanosecond is below a double's resolution, and t = a step's time then fell in the step before.
+    const i = lowerBound(this.at, t);
+    return Math.max(0, i < this.at.length && this.at[i] === t ? i : i - 1);
   }
 
   serve(t: number, bytes: number): number {
