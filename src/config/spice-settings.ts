@@ -1,30 +1,19 @@
 /** The settings of one SPICE point, from its parameters typed by the SPICE declaration (src/config/spice-params.ts). */
 import { describeParam, typeValue, type ParamDecl, type TypedValue } from './declare.ts';
-import { streamSettings, type NetSettings } from './stream-settings.ts';
+import type { DesktopSettings } from './desktop-settings.ts';
+import { streamSettings } from './stream-settings.ts';
 import { IMAGE_COMPRESSIONS, SPICE_PARAM_DECLS, STREAMING_MODES, WAN_MODES, type SpiceCodec } from './spice-params.ts';
 
 export { IMAGE_COMPRESSIONS, SPICE_CODECS, STREAMING_MODES, WAN_MODES, type SpiceCodec } from './spice-params.ts';
 
-export interface SpiceSettings {
+/** A SPICE point's settings: the desktop family's and the SPICE server's own. */
+export interface SpiceSettings extends DesktopSettings {
   codec: SpiceCodec;
   streaming: (typeof STREAMING_MODES)[number];
   imageCompression?: (typeof IMAGE_COMPRESSIONS)[number];
   jpegWan?: (typeof WAN_MODES)[number];
   zlibWan?: (typeof WAN_MODES)[number];
   deferredFps?: number;
-  width: number;
-  height: number;
-  fps: number;
-  scene: string;
-  /** Scene shown in a window of half the screen instead of full screen. */
-  window: boolean;
-  /** A video file played on the guest display instead of a scene. */
-  video?: string;
-  /** Any X program (argv) run on the guest display instead of a scene. */
-  content?: string[];
-  net: NetSettings;
-  warmupS: number;
-  durationS: number;
 }
 
 const DECLS = new Map<string, ParamDecl>(SPICE_PARAM_DECLS.map((d) => [d.name, d]));

@@ -6,29 +6,12 @@
  * the machinery's (src/workloads/desktop/session.ts).
  */
 import type { ChildProcess } from 'node:child_process';
-import type { NetSettings } from '../../config/stream-settings.ts';
+import type { DesktopSettings } from '../../config/desktop-settings.ts';
 import type { MetricValue } from '../../store/records.ts';
 import type { CodecEvidence } from './codec.ts';
 import type { ProcessSet } from './processes.ts';
 
-/** The settings every desktop point has, whatever its stack (SpiceSettings is one). */
-export interface DesktopSettings {
-  /** The guest display's size, and the scene's rate on it. */
-  width: number;
-  height: number;
-  fps: number;
-  scene: string;
-  /** The scene in a window of half the screen instead of full screen. */
-  window: boolean;
-  /** A video file played on the guest display instead of a scene. */
-  video?: string;
-  /** Any X program (argv) run on the guest display instead of a scene. */
-  content?: string[];
-  /** The relay's emulated network (rate, delay, loss, traces). */
-  net: NetSettings;
-  warmupS: number;
-  durationS: number;
-}
+export type { DesktopSettings };
 
 /** The recorded window of a point: on the monotonic clock, and as wall-clock ms since midnight (the times of the stacks' debug logs). */
 export interface DesktopWindow {
