@@ -8,7 +8,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { monoMs } from '../../base/clock.ts';
 import { errorMessage } from '../../base/errors.ts';
-import type { MetricValue } from '../../store/records.ts';
+import type { MetricValue, PointTimeline } from '../../store/records.ts';
 import { writeSeriesParquet } from '../../store/parquet.ts';
 import type { PointContext, PointResult } from '../workload.ts';
 import { startClient } from './client.ts';
@@ -58,7 +58,8 @@ export async function runDesktopPoint<S extends DesktopSettings>(ctx: PointConte
       if (monoMs() > end) throw new Error(`the ${stack.name} session did not start within ${START_TIMEOUT_MS / 1000} s: ${guest.content.started() ? 'the client never showed the guest screen (see client.log)' : 'the scene player drew no frame (see frames.log, player.log)'}`);
       await sleep(100, ctx.signal);
     }
-    const startupS = (monoMs() - t0) / 1000;
+    const running = monoMs();
+    const startupS = (running - t0) / 1000;
     await sleep(s.warmupS * 1000, ctx.signal);
     const tree = { server: [guest.server], player: guest.content.procs, relay: [relay.child], client: [client.viewer], grab: [client.grab] };
     const cpuNow = () => Object.fromEntries(Object.entries(tree).map(([k, v]) => [k, treeCpuS(v)])) as Record<keyof typeof tree, number | undefined>;
@@ -106,7 +107,10 @@ export async function runDesktopPoint<S extends DesktopSettings>(ctx: PointConte
     const report = readRelayReport(join(ctx.dir, RELAY_REPORT));
     Object.assign(metrics, relayFigures(report, { fromMs: w0, toMs: w1, durationS }));
     const capacity = capacitySeries(report, (t) => tb.toPoint('host', t));
-    const result: PointResult = { outcome: { status: 'ok' }, metrics, wallS: (w1 - w0) / 1000, flags, window: { fromMs: w0, toMs: w1 }, ...(capacity ? { series: capacity } : {}) };
+    // The warm-up and the window on the point's clock (the machinery's stamps are this process's clock, the base).
+    const sec = (t: number) => (t - tb.originMs) / 1000;
+    const timeline: PointTimeline = { warmup: [sec(running), sec(w0)], window: [sec(w0), sec(w1)], clocks: tb.summary() };
+    const result: PointResult = { outcome: { status: 'ok' }, metrics, wallS: (w1 - w0) / 1000, flags, window: { fromMs: w0, toMs: w1 }, timeline, ...(capacity ? { series: capacity } : {}) };
     // A stream the client could not decode leaves figures of whatever the server fell back to
     // (images, at many times the bitrate): the point failed, with the stack's own words.
     if (codec.failure !== undefined) return { ...result, outcome: { status: 'failed', error: codec.failure } };
