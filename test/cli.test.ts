@@ -127,7 +127,7 @@ test('a broken file exits 2 with file:line and a reason, and writes nothing', ()
 });
 
 test('--help on every command, and an unknown command suggests', () => {
-  for (const c of ['run', 'validate', 'results', 'schema']) {
+  for (const c of ['run', 'validate', 'results', 'schema', 'desktop']) {
     const r = cli([c, '--help']);
     assert.equal(r.code, 0);
     assert.match(r.out, /Usage: streambench/);

@@ -263,15 +263,15 @@ test('kill -9 of the engine in the middle of a SPICE point: after the next start
   const engine = spawn(process.execPath, [CLI, 'run', file, '--results', results], { stdio: 'ignore' });
   const live = join(results, '.live');
   const staging = join(results, '.staging');
-  // Wait until the point's whole chain runs: its 10 process groups (3 agents, then server, frames,
-  // player, relay, screen, client, grab) recorded, and the client showing the guest's screen. By
+  // Wait until the point's whole chain runs: its 6 process groups (3 agents, then the guest role, the
+  // relay and the client role, whose programs stay in their groups) recorded, and the client showing the guest's screen. By
   // condition, with a deadline only against a hang: a busy machine may take a minute to get there.
-  const running = () => existsSync(live) && readdirSync(live).length >= 10 && existsSync(staging) && readdirSync(staging).some((d) => existsSync(join(staging, d, 'client.log')) && readFileSync(join(staging, d, 'client.log'), 'utf8').includes('Create primary canvas'));
+  const running = () => existsSync(live) && readdirSync(live).length >= 6 && existsSync(staging) && readdirSync(staging).some((d) => existsSync(join(staging, d, 'client.log')) && readFileSync(join(staging, d, 'client.log'), 'utf8').includes('Create primary canvas'));
   const deadline = Date.now() + 180_000;
   while (!running() && Date.now() < deadline && engine.exitCode === null) await sleep(200);
   assert.ok(running(), `the SPICE point was not running ${engine.exitCode === null ? 'after 180 s' : `: the engine exited with ${engine.exitCode}`}`);
   const groups = new Set(readdirSync(live).map((f) => Number(f.replace('.json', ''))));
-  assert.ok(groups.size >= 10, `${groups.size} process groups recorded`);
+  assert.ok(groups.size >= 6, `${groups.size} process groups recorded`);
   // What the final check looks for was there: the run's processes were alive when its engine died.
   assert.ok(membersOf(groups).length >= 10, `${membersOf(groups).length} processes of the run alive before the kill`);
   engine.kill('SIGKILL');

@@ -19,6 +19,7 @@ const CLI = fileURLToPath(new URL('../../bin/streambench.js', import.meta.url));
 export const CLI_SUBCOMMAND_LAYERS = {
   agent: 'record',
   stream: 'stream',
+  desktop: 'workloads',
   node: 'engine',
 } as const;
 

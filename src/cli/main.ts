@@ -8,8 +8,8 @@ type CommandFn = (argv: string[], out: NodeJS.WriteStream) => Promise<number>;
 // DuckDB and FFmpeg's libraries it never uses (memory, start-up time, and what they cost).
 // Config knows no workload of its own: the workload registry (src/workloads/index.ts) hands it
 // theirs when loaded. Every command that reads benchmark files or result sets loads it first; an
-// agent and a stream role do not need it (and it would load DuckDB into them).
-const WITHOUT_WORKLOADS = new Set(['agent', 'stream']);
+// agent, a stream role and a desktop role do not need it (and it would load DuckDB into them).
+const WITHOUT_WORKLOADS = new Set(['agent', 'stream', 'desktop']);
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandFn> }> = {
   run: { summary: 'Run a benchmark: every point of its matrix, one by one, into a result set. Running it again resumes.', load: async () => (await import('./commands/run.ts')).runCommand },
@@ -17,6 +17,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandFn>
   results: { summary: 'Read result sets: list them, show one, export it, or query it with SQL (DuckDB).', load: async () => (await import('./commands/results.ts')).resultsCommand },
   schema: { summary: 'Print the JSON Schema of benchmark files (the same as schema/benchmark.schema.json), or of point records.', load: async () => (await import('./commands/schema.ts')).schemaCommand },
   stream: { summary: 'Run one role of the built-in streaming pipeline (guest, host relay, or client) by hand.', load: async () => (await import('./commands/stream.ts')).streamCommand },
+  desktop: { summary: "Run one role of a desktop point (the guest's server and content, or the client's viewer and screen reader).", load: async () => (await import('./commands/desktop.ts')).desktopCommand },
   model: { summary: 'Models of a metric over a result set: fitted formula, impact of each parameter, predictions, recommended settings.', load: async () => (await import('./commands/model.ts')).modelCommand },
   compare: { summary: 'Compare two result sets run by run: real changes with intervals and a corrected test; --fail-on gates CI.', load: async () => (await import('./commands/compare.ts')).compareCommand },
   ui: { summary: 'Serve the GUI over result sets: plot any indicator against any parameter, compare sets, open runs.', load: async () => (await import('./commands/ui.ts')).uiCommand },

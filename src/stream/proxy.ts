@@ -7,6 +7,7 @@
  */
 import { connect, createServer, type Socket } from 'node:net';
 import { monoMs } from '../base/clock.ts';
+import { RoleTimeline, type TimelineRecord } from './timeline.ts';
 import { writeJsonAtomic } from '../base/fs-atomic.ts';
 import type { NetSettings } from '../config/stream-settings.ts';
 import { linkConfigs, NetemLink } from './netem.ts';
@@ -48,6 +49,8 @@ export interface ProxyReport {
   /** The capacity offered toward the client per bin since linkStartMs, bits/s; empty on an unlimited link. */
   capacityBps: number[];
   counters: Record<string, number>;
+  /** Its CPU over time on this machine's monotonic clock, so a window's share can be read wherever it ran. */
+  timeline?: TimelineRecord;
 }
 
 export interface ProxyOptions {
@@ -77,6 +80,8 @@ export function spiceChannelOf(first: Buffer): { type: string; id: number } | nu
 export async function runProxy(o: ProxyOptions): Promise<void> {
   const startMs = monoMs();
   const cpu0 = process.cpuUsage();
+  const timeline = new RoleTimeline(() => ({}), monoMs);
+  timeline.start(100);
   // The same links as the stream's relay: a trace in either direction, the queue, delay and loss.
   const { down, up } = linkConfigs(o.net, true);
   const channels: ChannelStats[] = [];
@@ -186,6 +191,7 @@ export async function runProxy(o: ProxyOptions): Promise<void> {
     sentBins,
     capacityBps: links?.downLink.capacitySeries(monoMs(), BIN_MS).bps ?? [],
     counters: { max_queue_bytes: st?.maxQueueBytes ?? 0, retransmitted: st?.retransmitted ?? 0, queue_bytes_at_end: st?.queueBytes ?? 0 },
+    timeline: timeline.stop(),
   };
   links?.downLink.close();
   links?.upLink.close();

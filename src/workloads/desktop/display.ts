@@ -21,10 +21,10 @@ export function displaySocket(n: number): string {
   return `/tmp/.X11-unix/X${n}`;
 }
 
-/** A loopback port free now (bound, read, released). */
-export async function freePort(): Promise<number> {
+/** A port of `host` (loopback by default) free now (bound, read, released). */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
   const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  await new Promise<void>((r) => s.listen(0, host, () => r()));
   const port = (s.address() as { port: number }).port;
   await new Promise<void>((r) => s.close(() => r()));
   return port;

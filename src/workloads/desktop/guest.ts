@@ -12,15 +12,15 @@ import type { DesktopSettings, DesktopStack } from './stack.ts';
 export interface Guest {
   server: ChildProcess;
   content: Content;
-  /** Where the server listens (loopback of the guest's machine). */
+  /** Where the server listens (on the guest machine's address). */
   port: number;
 }
 
 /** Starts the server on a free display and port, then the content on that display. */
-export async function startGuest<S extends DesktopSettings>(procs: ProcessSet, stack: DesktopStack<S>, o: { dir: string; xdg: string; settings: S; taken: Set<number>; lifetimeS: number; watch?: (label: string, pid: number) => void }): Promise<Guest> {
+export async function startGuest<S extends DesktopSettings>(procs: ProcessSet, stack: DesktopStack<S>, o: { dir: string; xdg: string; settings: S; taken: Set<number>; lifetimeS: number; address: string; watch?: (label: string, pid: number) => void }): Promise<Guest> {
   const display = freeDisplay(o.taken);
-  const port = await freePort();
-  const server = await stack.startServer(procs, { dir: o.dir, display, port, settings: o.settings });
+  const port = await freePort(o.address);
+  const server = await stack.startServer(procs, { dir: o.dir, display, address: o.address, port, settings: o.settings });
   o.watch?.('server', server.pid!);
   const content = startContent(procs, { dir: o.dir, settings: o.settings, env: displayEnv(display, o.xdg), lifetimeS: o.lifetimeS });
   for (const p of content.procs) o.watch?.('player', p.pid!);

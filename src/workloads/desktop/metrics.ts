@@ -36,6 +36,7 @@ export const DESKTOP_METRICS: readonly MetricDecl[] = [
   m('latency.p50', 'ms', 'lower', 'all', 'median end-to-end latency, a scene frame handed to the guest display to its first sighting on the client screen'),
   m('latency.p95', 'ms', 'lower', 'all', '95th percentile of end-to-end latency'),
   m('latency.frames_seen', 'frames', 'higher', 'client', 'frames drawn in the window that were read on the client screen (the latency figures count them)'),
+  m('clock.uncertainty_ms', 'ms', 'lower', 'all', "how far the screen-stamp latency may be off from the clocks alone: the guest's and the client's clock uncertainties added (0 when both read one clock)"),
   m('latency.grab_ms', 'ms', 'none', 'client', "interval of the client screen's grabs: the resolution of the latency figures"),
   m('bytes.down', 'B', 'none', 'host', 'bytes the relay carried toward the client over the window'),
   m('bytes.up', 'B', 'none', 'host', 'bytes the relay carried toward the server over the window'),

@@ -1,7 +1,9 @@
 /**
- * The processes of one desktop point: each started with its own log in the point directory, as
- * the leader of its own process group registered with the engine (ctx.onProcess, recorded in
- * .live/), so that whatever survives a kill -9 of the engine is ended by its next start; stopped
+ * The processes of one desktop point: each started with its own log in the point directory. In the
+ * session (the engine's side) each role process leads its own process group registered with the
+ * engine (ctx.onProcess, recorded in .live/), so that whatever survives a kill -9 of the engine is
+ * ended by its next start; inside a role process the programs it starts stay in the role's group,
+ * so that ending that group (the engine's next start, an agent's procs/end) ends them too. Stopped
  * together in reverse order of start. Also the small waits every role's start-up needs.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -10,7 +12,6 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { monoMs } from '../../base/clock.ts';
 import { killGroup } from '../../base/process-group.ts';
-import { waitReady } from '../../base/spawn-ready.ts';
 import { processStartTime, sampleTree } from '../proctree.ts';
 import type { PointContext } from '../workload.ts';
 
@@ -30,18 +31,27 @@ export interface StartOptions {
   stdin?: 'ignore' | Readable;
   /** 'pipe': the caller reads its stdout (a ready line, raw frames); else it goes to its log. */
   stdout?: 'pipe' | 'log';
+  /** Starts it through the point's placement on this role's machine (ctx.placement), when there is one. */
+  on?: string;
 }
+
+/** Where a set's processes go: groups of their own (the session's roles), or the starting process's group (a role's programs). */
+export type Grouping = 'own' | 'inherit';
 
 /** The process groups of one point, each registered with the engine while it lives. */
 export class ProcessSet {
   private readonly procs: Started[] = [];
 
-  constructor(private readonly ctx: Pick<PointContext, 'dir' | 'onProcess'>) {}
+  constructor(
+    private readonly ctx: Pick<PointContext, 'dir' | 'onProcess' | 'placement'>,
+    private readonly grouping: Grouping = 'own',
+  ) {}
 
-  /** Starts argv as its own process group, stderr (and stdout unless piped) to `<name>.log` in the point directory. */
+  /** Starts argv (its own process group unless the set inherits), stderr (and stdout unless piped) to `<name>.log` in the point directory. */
   start(name: string, argv: readonly string[], opts: StartOptions = {}): ChildProcess {
     const log = openSync(join(this.ctx.dir, `${name}.log`), 'a');
-    const child = spawn(argv[0]!, argv.slice(1), { detached: true, env: opts.env ?? process.env, stdio: [opts.stdin ?? 'ignore', opts.stdout === 'pipe' ? 'pipe' : log, log] });
+    const how = { detached: this.grouping === 'own', env: opts.env ?? process.env, stdio: [opts.stdin ?? 'ignore', opts.stdout === 'pipe' ? 'pipe' : log, log] as ('ignore' | 'pipe' | number | Readable)[] };
+    const child = opts.on !== undefined && this.ctx.placement ? this.ctx.placement.spawn(opts.on, argv, how) : spawn(argv[0]!, argv.slice(1), how);
     closeSync(log);
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
     this.procs.push({ name, child, exited });
@@ -57,14 +67,18 @@ export class ProcessSet {
    * last): SIGTERM, then SIGKILL for what did not exit within the grace (X servers may ignore
    * signals), then SIGKILL again for whatever a program left in its group.
    */
-  async stopAll(): Promise<void> {
+  async stopAll(graceMs = STOP_GRACE_MS): Promise<void> {
     const procs = [...this.procs];
-    for (const p of [...procs].reverse()) killGroup(p.child.pid, 'SIGTERM');
-    const late = setTimeout(() => procs.forEach((p) => killGroup(p.child.pid, 'SIGKILL')), STOP_GRACE_MS);
+    const signal = (p: Started, s: NodeJS.Signals) => {
+      if (this.grouping === 'own') killGroup(p.child.pid, s);
+      else if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill(s);
+    };
+    for (const p of [...procs].reverse()) signal(p, 'SIGTERM');
+    const late = setTimeout(() => procs.forEach((p) => signal(p, 'SIGKILL')), graceMs);
     await Promise.all(procs.map((p) => p.exited));
     clearTimeout(late);
     for (const p of procs) {
-      killGroup(p.child.pid, 'SIGKILL');
+      signal(p, 'SIGKILL');
       if (p.child.pid !== undefined) this.ctx.onProcess({ pid: p.child.pid, startTime: 0 }, true);
     }
   }
@@ -89,11 +103,6 @@ export async function waitFor(cond: () => boolean, timeoutMs: number, what: stri
     if (monoMs() > end) throw new Error(what);
     await new Promise((r) => setTimeout(r, 50));
   }
-}
-
-/** The port of a started CLI role's ready line (`{ready: true, port}`); its log is `<name>.log`. */
-export async function readyPort(child: ChildProcess, name: string): Promise<number> {
-  return Number((await waitReady(child, { name, log: `${name}.log`, timeoutMs: 20_000 }))['port']);
 }
 
 /** Sleeps `ms`, or less when `signal` aborts. */

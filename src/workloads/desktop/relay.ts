@@ -13,15 +13,21 @@ import { errorMessage } from '../../base/errors.ts';
 import type { NetSettings } from '../../config/stream-settings.ts';
 import type { MetricValue } from '../../store/records.ts';
 import type { ProxyReport } from '../../stream/proxy.ts';
-import { readyPort, type ProcessSet } from './processes.ts';
+import { waitReady } from '../../base/spawn-ready.ts';
+import type { ProcessSet } from './processes.ts';
 
 /** The relay's report in the point directory. */
 export const RELAY_REPORT = 'relay.json';
 
-/** Starts the relay (`relay`, relay.log) toward the server at upstream; resolves with the loopback port viewers connect to. */
-export async function startRelay(procs: ProcessSet, o: { dir: string; net: NetSettings; upstream: { host: string; port: number } }): Promise<{ child: ChildProcess; port: number }> {
-  const child = procs.start('relay', cliArgv('stream', ['host', '--proxy', '--listen', '127.0.0.1:0', '--upstream', `${o.upstream.host}:${o.upstream.port}`, '--report', join(o.dir, RELAY_REPORT), '--config', JSON.stringify({ net: o.net })]), { stdout: 'pipe' });
-  return { child, port: await readyPort(child, 'relay') };
+/**
+ * Starts the relay (`relay`, relay.log) on the host's machine (through the point's placement when
+ * there is one), listening on `listen`, toward the server at upstream; resolves with the process, its
+ * port and its pid on that machine.
+ */
+export async function startRelay(procs: ProcessSet, o: { dir: string; net: NetSettings; listen: string; upstream: { host: string; port: number } }): Promise<{ child: ChildProcess; port: number; pid: number }> {
+  const child = procs.start('relay', cliArgv('stream', ['host', '--proxy', '--listen', `${o.listen}:0`, '--upstream', `${o.upstream.host}:${o.upstream.port}`, '--report', join(o.dir, RELAY_REPORT), '--config', JSON.stringify({ net: o.net })]), { stdout: 'pipe', on: 'host' });
+  const ready = await waitReady(child, { name: 'relay', log: 'relay.log', timeoutMs: 20_000 });
+  return { child, port: Number(ready['port']), pid: Number(ready['pid']) };
 }
 
 const NUMBERS = ['startMs', 'endMs', 'binMs', 'linkStartMs'] as const;

@@ -110,6 +110,11 @@ export class ScreenReader {
     return new Set(this.seen.filter((s) => s.t >= t0 && s.t < t1).map((s) => s.n)).size;
   }
 
+  /** Every grab whose frame number was read: its arrival time and the number, in order. */
+  sightings(): { t: number[]; n: number[] } {
+    return { t: this.seen.map((x) => x.t), n: this.seen.map((x) => x.n) };
+  }
+
   /** Frame number to the arrival time of the first grab that showed it. */
   firstSeen(): ReadonlyMap<number, number> {
     return this.first;

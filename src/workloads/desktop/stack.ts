@@ -36,14 +36,21 @@ export interface StackFigures {
 export interface DesktopStack<S extends DesktopSettings = DesktopSettings> {
   /** Its name in messages ('SPICE'). */
   name: string;
-  /** Programs it needs on the point's machines (absolute paths), checked before anything starts. */
-  needs: readonly string[];
+  /** Its key in the role processes' table (src/workloads/desktop-stacks.ts): how `streambench desktop` finds it. */
+  id: string;
+  /**
+   * Its settings from a point's parameters, as written (the role processes rebuild them from the
+   * parameters the session hands over: one set of rules); throws naming the parameter.
+   */
+  settings(params: Readonly<Record<string, unknown>>, times: { warmupS: number; durationS: number }, content?: string[]): S;
+  /** Programs it needs on the guest (its server) and on the client (its viewer), absolute paths, checked by each role before it starts anything. */
+  needs: { guest: readonly string[]; client: readonly string[] };
   /**
    * Starts the server on the guest's X display `display` (a display of its own: the server is the X
-   * server, as Xspice is) listening on loopback `port`; resolves once it accepts viewers. Its
+   * server, as Xspice is) listening on `address`:`port` (the guest machine's address, where the relay reaches it); resolves once it accepts viewers. Its
    * process is named `server` (server.log).
    */
-  startServer(procs: ProcessSet, o: { dir: string; display: number; port: number; settings: S }): Promise<ChildProcess>;
+  startServer(procs: ProcessSet, o: { dir: string; display: number; address: string; port: number; settings: S }): Promise<ChildProcess>;
   /** The viewer's argv, connecting to the relay at host:port; it runs on the client's screen as `client` (client.log). */
   viewerArgv(host: string, port: number): string[];
   /** Whether the client shows the guest's screen yet (from what the viewer logged in `dir`). */

@@ -15,11 +15,12 @@ export class SpiceRunner implements Workload {
 
   async run(ctx: PointContext): Promise<PointResult> {
     let s: SpiceSettings;
+    const params = { ...this.w.defaults, ...ctx.params };
     try {
-      s = spiceSettings({ ...this.w.defaults, ...ctx.params }, { warmupS: ctx.warmupS, durationS: ctx.durationS ?? 10 }, this.w.content);
+      s = spiceSettings(params, { warmupS: ctx.warmupS, durationS: ctx.durationS ?? 10 }, this.w.content);
     } catch (e) {
       return { outcome: { status: 'failed', error: errorMessage(e) }, metrics: {}, wallS: 0, flags: [] };
     }
-    return runDesktopPoint(ctx, SPICE_STACK, s);
+    return runDesktopPoint(ctx, SPICE_STACK, s, { params, ...(this.w.content ? { content: this.w.content } : {}) });
   }
 }

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { quantile } from '../../base/quantile.ts';
-import type { SpiceSettings } from '../../config/spice-settings.ts';
+import { spiceSettings, type SpiceSettings } from '../../config/spice-settings.ts';
 import type { MetricValue } from '../../store/records.ts';
 import type { CodecEvidence } from '../desktop/codec.ts';
 import { displaySocket } from '../desktop/display.ts';
@@ -19,11 +19,13 @@ import { XORG, xorgConfig } from './xorg.ts';
 /** SPICE: Xspice's server, remote-viewer, and what their logs say. */
 export const SPICE_STACK: DesktopStack<SpiceSettings> = {
   name: 'SPICE',
-  needs: [XORG, '/usr/bin/remote-viewer'],
+  id: 'spice',
+  needs: { guest: [XORG], client: ['/usr/bin/remote-viewer'] },
+  settings: (params, times, content) => spiceSettings(params, times, content),
 
-  async startServer(procs, { dir, display, port, settings: s }) {
+  async startServer(procs, { dir, display, address, port, settings: s }) {
     const conf = join(dir, 'xorg.conf');
-    writeFileSync(conf, xorgConfig(s, port));
+    writeFileSync(conf, xorgConfig(s, port, address));
     // G_MESSAGES_DEBUG: the server's decisions, for parseServerLog.
     const server = procs.start('server', [XORG, '-config', conf, '-noreset', '-nolisten', 'tcp', '-logfile', join(dir, 'xorg.log'), `:${display}`], { env: { ...process.env, G_MESSAGES_DEBUG: 'all' } });
     try {
