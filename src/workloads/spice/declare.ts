@@ -65,9 +65,15 @@ export const SPICE_DECL: WorkloadDecl = {
   params: SPICE_PARAM_DECLS,
   metrics: SPICE_METRICS,
   processLabels: DESKTOP_PROCESS_LABELS,
+  // The server and content on the guest, the relay on the host, the viewer on the client; the
+  // player's stamps and the client's sightings meet on one clock only through the agents' measurements.
   executors: {
-    agents: { refused: "the spice workload cannot run under the agents executor (only stream places its roles on the agents' machines)" },
-    slurm: { refused: "the spice workload cannot run under the slurm executor yet (its roles are not placed on a job's nodes)", hint: 'run it with the local executor' },
+    agents: { machines: ['guest', 'host', 'client'], reach: 'address' },
+    slurm: {
+      machines: ['guest', 'host', 'client'],
+      reach: 'address',
+      needsRecording: 'the spice workload under the slurm executor needs recording: its roles run on three nodes, and the recording agents measure their clocks (without them, latency would mix two clocks)',
+    },
   },
   needs: [
     { what: 'Xorg with the spiceqxl driver (the SPICE server)', check: '/usr/lib/xorg/modules/drivers/spiceqxl_drv.so', debian: 'xserver-xspice' },
