@@ -80,8 +80,8 @@ interface Engine {
   exited: Promise<number | null>;
 }
 
-function startEngine(args: string[]): Engine {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'] });
+function startEngine(args: string[], extraEnv: Record<string, string> = {}): Engine {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: work, env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -89,8 +89,8 @@ function startEngine(args: string[]): Engine {
   return { child, out: () => out, exited };
 }
 
-async function cli(args: string[]): Promise<{ code: number | null; out: string }> {
-  const e = startEngine(args);
+async function cli(args: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number | null; out: string }> {
+  const e = startEngine(args, extraEnv);
   const code = await e.exited;
   return { code, out: e.out() };
 }
@@ -415,6 +415,70 @@ test('one time base through Slurm: the same stream point 3 times on the shifted 
   console.log(`# ${cmp.table.replace(/\n/g, '\n# ')}`);
   assert.deepEqual(cmp.failed, [], cmp.table);
 });
+
+/** Live processes (zombies left out) whose environment holds `mark`: what a run started, wherever Slurm started it. */
+function marked(mark: string): string[] {
+  const out: string[] = [];
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
+      if (readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(mark)) out.push(`${pid} ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, 3).join(' ')}`);
+    } catch {
+      continue; // gone between listing and reading
+    }
+  }
+  return out;
+}
+
+/** The last lines of every log of a result set's points, committed or left in staging: what a failed point's roles said. */
+function roleLogs(results: string): string {
+  const dirs = ['points', '.staging'].map((d) => join(results, d)).filter((d) => existsSync(d));
+  return dirs
+    .flatMap((dir) => readdirSync(dir).map((d) => join(dir, d)))
+    .flatMap((d) =>
+      readdirSync(d)
+        .filter((f) => f.endsWith('.log'))
+        .map((f) => join(d, f)),
+    )
+    .map((f) => `--- ${f}\n${readFileSync(f, 'utf8').split('\n').slice(-15).join('\n')}`)
+    .join('\n');
+}
+
+const hasSpice = existsSync('/usr/lib/xorg/modules/drivers/spiceqxl_drv.so') && existsSync('/usr/bin/remote-viewer');
+
+test(
+  'a SPICE point as a Slurm job on the shifted group (guest1 0, host1 +300 s, client1 +5000 s): server on the guest, relay on the host, viewer on the client, latency as a local run within the clock uncertainty plus spread, nothing left',
+  { skip: skip || (!hasSpice ? 'no SPICE stack here (scripts/setup.sh)' : false), timeout: 900_000 },
+  async () => {
+    const ns = nodeClocks();
+    const file = join(work, 'spice.yaml');
+    writeFileSync(file, ['name: spice', 'workload: {type: spice, resolution: 640x480, fps: 10, scene: video}', 'matrix: {spice_codec: spice:mjpeg, streaming: all}', 'warmup: 6s', 'duration: 3s'].join('\n'));
+    const mark = `SB_SLURM_SPICE_TEST=${work}`;
+    const r = await cli(['run', file, '--results', join(work, 'res-spice'), '--executor', 'slurm', '--slurm-opt=--constraint=g1'], { SB_SLURM_SPICE_TEST: work });
+    assert.equal(r.code, 0, `${r.out}\n${roleLogs(join(work, 'res-spice'))}`);
+    const [p] = records(join(work, 'res-spice'));
+    assert.equal(p?.outcome.status, 'ok', JSON.stringify(p?.outcome));
+    const nodes = slurm(p).nodes;
+    assert.deepEqual(Object.values(nodes).sort(), [...GROUP['g1']!].sort(), `one node of the group per role: ${JSON.stringify(nodes)}`);
+    for (const role of ROLES) checkClock(`spice ${role}`, p.timeline?.clocks?.[role], nodes[role]!, nodes['guest']!, ns);
+    // The player stamps on the guest's node, the screen reader on the client's, 5000 s apart.
+    const local = await cli(['run', file, '--results', join(work, 'res-spice-local')]);
+    assert.equal(local.code, 0, local.out);
+    const [l] = records(join(work, 'res-spice-local'));
+    assert.equal(l?.outcome.status, 'ok', JSON.stringify(l?.outcome));
+    const u = p.metrics['clock.uncertainty_ms'] as number;
+    const [lp50, sp50] = [l.metrics['latency.p50'] as number, p.metrics['latency.p50'] as number];
+    console.log(`# spice latency.p50 local ${lp50} ms, Slurm ${sp50} ms (p95 ${l.metrics['latency.p95']}, ${p.metrics['latency.p95']}); clock.uncertainty_ms ${u}; nodes ${JSON.stringify(nodes)}`);
+    assert.ok(u > 0, 'three time namespaces: measured clocks have an uncertainty');
+    assert.ok(sp50 > 0 && (p.metrics['latency.frames_seen'] as number) > 0, JSON.stringify(p.metrics));
+    // Generous: two SPICE sessions on a busy 2-core machine differ by tens of ms; an unmapped clock by 5,000,000.
+    const spread = Math.max(100, lp50);
+    assert.ok(Math.abs(sp50 - lp50) <= u + spread, `latency.p50 Slurm ${sp50} vs local ${lp50}: more than ±${u} + ${spread} ms`);
+    for (const k of ['guest.cpu_pct', 'host.cpu_pct', 'client.cpu_pct']) assert.ok((p.metrics[k] as number) > 0, `${k}: ${JSON.stringify(p.metrics)}`);
+    assert.deepEqual(marked(mark), [], 'processes of the point still alive after its job');
+  },
+);
 
 test('on_error: stop under --parallel: no new submission, the running job is cancelled', { skip, timeout: 900_000 }, async () => {
   const marks = join(work, 'marks-stop');

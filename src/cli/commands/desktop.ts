@@ -1,6 +1,7 @@
 /** `streambench desktop guest|client`: one role of a desktop point (SPICE, ...), alone, so the roles of a remote desktop can live on their own machines. */
 import { dirname } from 'node:path';
 import { errorMessage, InputError } from '../../base/errors.ts';
+import { stopRequested } from '../../base/stop-signal.ts';
 import { suggestHint } from '../../base/suggest.ts';
 import { DESKTOP_STACKS } from '../../workloads/desktop-stacks.ts';
 import { DESKTOP_ROLE_PROCESSES, parseRoleConfig, type DesktopRoleConfig, type DesktopRoleName } from '../../workloads/desktop/role-config.ts';
@@ -10,13 +11,15 @@ import { helpText, parseCommand, type CommandSpec } from '../args.ts';
 export const desktopSpec = {
   name: 'desktop',
   summary: "Run one role of a desktop point (the guest's server and content, or the client's viewer and screen reader).",
-  usage: 'streambench desktop guest|client --config JSON --report FILE [--listen ADDR] [--connect ADDR:PORT]',
+  usage: 'streambench desktop guest|client --config JSON --report FILE [--listen ADDR] [--connect ADDR:PORT] [--stop-file FILE]',
   help: [
     '  --config JSON         the role\'s settings, as a desktop workload passes them: {"stack":"spice","params":{...},',
     '                        "warmupS":N,"durationS":N,"lifetimeS":N} (params as in a benchmark file; checked by the same rules)',
     "  --report FILE         where the role writes its report at SIGTERM; its programs' logs go beside it",
     "  --listen ADDR         guest: the address the stack's server listens on (default 127.0.0.1)",
     '  --connect ADDR:PORT   client: the relay (or the server directly) the viewer connects to',
+    '  --stop-file FILE      stop as at SIGTERM once FILE exists (what a desktop point uses: under Slurm a',
+    '                        SIGTERM cancels the step, whose tasks are killed seconds later, maybe before the report)',
     '',
     "`guest` starts the stack's server on a free X display and the content on it; `client` starts a virtual",
     "screen (Xvfb), the viewer on it and a grabber that reads the scene's frame numbers off that screen.",
@@ -30,6 +33,7 @@ export const desktopSpec = {
     report: { type: 'string' },
     listen: { type: 'string' },
     connect: { type: 'string' },
+    'stop-file': { type: 'string' },
   },
 } satisfies CommandSpec;
 
@@ -55,10 +59,7 @@ export async function desktopCommand(argv: string[], out: NodeJS.WritableStream)
     if (!m) throw InputError.single('--connect', a.values.connect === undefined ? 'the client needs --connect ADDR:PORT' : `'${a.values.connect}' is not ADDR:PORT`);
     connect = { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) };
   }
-  const until = new Promise<void>((resolve) => {
-    process.once('SIGTERM', resolve);
-    process.once('SIGINT', resolve);
-  });
+  const until = stopRequested(a.values['stop-file']);
   try {
     await runDesktopRole(role, stack, cfg, {
       dir: dirname(a.values.report),

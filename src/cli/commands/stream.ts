@@ -1,6 +1,7 @@
 /** `streambench stream guest|host|client`: one role of the built-in pipeline, alone, so roles can live on three machines. */
 import { errorMessage, InputError } from '../../base/errors.ts';
 import { parseDuration } from '../../base/duration.ts';
+import { stopRequested } from '../../base/stop-signal.ts';
 import { suggestHint } from '../../base/suggest.ts';
 import { parseAssignment } from '../../config/load.ts';
 import { describeParam } from '../../config/declare.ts';
@@ -23,6 +24,7 @@ export const streamSpec = {
     '  --upstream ADDR:PORT  host: the guest to relay from',
     '  --proxy               host: relay any TCP service (e.g. a SPICE server, one connection per channel) through',
     '                        the emulated network until SIGTERM, counting bytes per connection and direction',
+    '  --stop-file FILE      host --proxy: stop as at SIGTERM once FILE exists (a desktop point under Slurm)',
     '  --connect ADDR:PORT   client: the host (or a guest directly)',
     '  --report FILE         where the role writes its per-frame record (default <role>.json)',
     '  --dump DIR            client: write every decoded frame to DIR/decoded.yuv (for checks)',
@@ -55,6 +57,7 @@ export const streamSpec = {
     config: { type: 'string' },
     agent: { type: 'string' },
     proxy: { type: 'boolean' },
+    'stop-file': { type: 'string' },
   },
 } satisfies CommandSpec;
 
@@ -136,10 +139,7 @@ export async function streamCommand(argv: string[], out: NodeJS.WritableStream):
   } else if (role === 'host' && a.values.proxy) {
     const listen = address('listen', a.values.listen, '127.0.0.1:0');
     const { runProxy } = await import('../../stream/proxy.ts');
-    const until = new Promise<void>((resolve) => {
-      process.once('SIGTERM', resolve);
-      process.once('SIGINT', resolve);
-    });
+    const until = stopRequested(a.values['stop-file']);
     await runProxy({ net: settings.net, host: listen.host, port: listen.port, upstream: address('upstream', a.values.upstream), report, until, onReady: (port) => ready({ port }) });
   } else if (role === 'host') {
     const listen = address('listen', a.values.listen, '127.0.0.1:0');

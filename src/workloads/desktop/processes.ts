@@ -62,6 +62,16 @@ export class ProcessSet {
     return child;
   }
 
+  /** Resolves true once every process started has exited, false if some still run after `ms`. */
+  async allExited(ms: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)));
+    const all = Promise.all(this.procs.map((p) => p.exited)).then(() => true);
+    const out = await Promise.race([all, late]);
+    clearTimeout(timer);
+    return out;
+  }
+
   /**
    * Ends every group, in reverse order of start (the viewer and its screen first, the server
    * last): SIGTERM, then SIGKILL for what did not exit within the grace (X servers may ignore

@@ -24,8 +24,12 @@ export const RELAY_REPORT = 'relay.json';
  * there is one), listening on `listen`, toward the server at upstream; resolves with the process, its
  * port and its pid on that machine.
  */
-export async function startRelay(procs: ProcessSet, o: { dir: string; net: NetSettings; listen: string; upstream: { host: string; port: number } }): Promise<{ child: ChildProcess; port: number; pid: number }> {
-  const child = procs.start('relay', cliArgv('stream', ['host', '--proxy', '--listen', `${o.listen}:0`, '--upstream', `${o.upstream.host}:${o.upstream.port}`, '--report', join(o.dir, RELAY_REPORT), '--config', JSON.stringify({ net: o.net })]), { stdout: 'pipe', on: 'host' });
+export async function startRelay(procs: ProcessSet, o: { dir: string; net: NetSettings; listen: string; upstream: { host: string; port: number }; stopFile?: string }): Promise<{ child: ChildProcess; port: number; pid: number }> {
+  const child = procs.start(
+    'relay',
+    cliArgv('stream', ['host', '--proxy', '--listen', `${o.listen}:0`, '--upstream', `${o.upstream.host}:${o.upstream.port}`, '--report', join(o.dir, RELAY_REPORT), '--config', JSON.stringify({ net: o.net }), ...(o.stopFile ? ['--stop-file', o.stopFile] : [])]),
+    { stdout: 'pipe', on: 'host' },
+  );
   const ready = await waitReady(child, { name: 'relay', log: 'relay.log', timeoutMs: 20_000 });
   return { child, port: Number(ready['port']), pid: Number(ready['pid']) };
 }

@@ -80,9 +80,12 @@ export async function runDesktopRole(role: DesktopRoleName, stack: DesktopStack,
     const cpu = sampleTrees(trees);
     await o.until;
     const timeline = cpu.stop();
-    await procs.stopAll();
+    // The report first, then the programs: under Slurm a cancelled step is killed KillWait seconds
+    // after its SIGTERM (3 s on the test cluster), about what stopping an X server and a viewer takes,
+    // and a role killed before it wrote its report loses the point.
     const report: DesktopRoleReport = { role, pid: process.pid, cpu: timeline, ...(screen ? { screen: screen() } : {}) };
     writeJsonAtomic(o.report, report);
+    await procs.stopAll();
   } catch (e) {
     await procs.stopAll();
     throw e;

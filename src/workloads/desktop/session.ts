@@ -7,7 +7,7 @@
  * clock, ends the roles (processes.ts), maps every role's stamps onto the point's clock through the
  * time base, and computes the family's figures (metrics.ts) beside the stack's own.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cliArgv } from '../../base/cli-process.ts';
 import { monoMs } from '../../base/clock.ts';
@@ -33,6 +33,8 @@ import type { DesktopSettings, DesktopStack } from './stack.ts';
 
 /** How long a role gets between SIGTERM and SIGKILL: it stops its own programs (3 s grace each) and writes its report first. */
 const ROLE_STOP_GRACE_MS = 20_000;
+/** How long the roles have to stop and write their reports once asked (the stop file) before they are signalled. */
+const ROLE_EXIT_WAIT_MS = 30_000;
 
 /** Where a point's settings came from: its parameters as written, and the content program if any (what the role processes rebuild the settings from). */
 export interface DesktopSource {
@@ -54,9 +56,12 @@ export async function runDesktopPoint<S extends DesktopSettings>(ctx: PointConte
   const cfg: DesktopRoleConfig = { stack: stack.id, params: roleParams(source.params), ...(source.content ? { content: source.content } : {}), warmupS: s.warmupS, durationS, lifetimeS: s.warmupS + durationS + (2 * ROLE_READY_TIMEOUT_MS) / 1000 + 30 };
   const at = (role: string) => ctx.placement?.address(role) ?? '127.0.0.1';
   const report = (role: DesktopRoleName) => join(ctx.dir, `desktop-${role}.json`);
+  // The roles stop when this file appears (or at SIGTERM): through Slurm a SIGTERM cancels a role's
+  // step, and its tasks are killed seconds later, maybe before the role wrote its report.
+  const stopFile = join(ctx.dir, '.stop-roles');
   const startRole = async (role: DesktopRoleName, extra: string[]): Promise<ReadyLine> => {
     const name = `desktop-${role}`;
-    const child = procs.start(name, cliArgv('desktop', [role, '--config', JSON.stringify(cfg), '--report', report(role), ...extra]), { stdout: 'pipe', on: role });
+    const child = procs.start(name, cliArgv('desktop', [role, '--config', JSON.stringify(cfg), '--report', report(role), '--stop-file', stopFile, ...extra]), { stdout: 'pipe', on: role });
     let ready: ReadyLine;
     try {
       ready = await waitReady(child, { name: `the ${stack.name} ${role}`, log: `${name}.log`, timeoutMs: ROLE_READY_TIMEOUT_MS + 30_000 });
@@ -68,7 +73,7 @@ export async function runDesktopPoint<S extends DesktopSettings>(ctx: PointConte
   };
   try {
     const guest = await startRole('guest', ['--listen', at('guest')]);
-    const relay = await startRelay(procs, { dir: ctx.dir, net: s.net, listen: at('host'), upstream: { host: at('guest'), port: Number(guest['port']) } });
+    const relay = await startRelay(procs, { dir: ctx.dir, net: s.net, listen: at('host'), upstream: { host: at('guest'), port: Number(guest['port']) }, stopFile });
     ctx.watch?.('host', { label: 'relay', pid: relay.pid, tree: true });
     await startRole('client', ['--connect', `${at('host')}:${relay.port}`]);
 
@@ -84,7 +89,11 @@ export async function runDesktopPoint<S extends DesktopSettings>(ctx: PointConte
     await sleep(durationS * 1000, ctx.signal);
     const w1 = monoMs();
     const wall1 = msSinceMidnight();
+    writeFileSync(stopFile, '');
+    // Each role stops what it started and writes its report; signals only for what is left after.
+    if (!(await procs.allExited(ROLE_EXIT_WAIT_MS))) flags.push(`a role had not stopped ${ROLE_EXIT_WAIT_MS / 1000} s after it was asked to: it was signalled`);
     await procs.stopAll(ROLE_STOP_GRACE_MS);
+    rmSync(stopFile, { force: true });
     if (ctx.signal.aborted) return interrupted();
     // Every stamp onto the point's clock: the player's on the guest's, the sightings on the client's.
     const tb = await ctx.timeBase(DESKTOP_ROLES);
