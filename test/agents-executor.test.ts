@@ -10,6 +10,7 @@ import { createInterface } from 'node:readline';
 import { after, test } from 'node:test';
 import type { PointRecord } from '../src/store/records.ts';
 import { CLI, runCliAsync } from './helpers/cli.ts';
+import { endStarted } from './helpers/procs.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'sb-agents-exec-'));
 const ip = Object.values(networkInterfaces())
@@ -18,21 +19,7 @@ const ip = Object.values(networkInterfaces())
 const TOKEN = 'agents-executor-test-token-0123456789';
 const started: ChildProcess[] = [];
 
-after(async () => {
-  await Promise.all(
-    started.map(
-      (c) =>
-        new Promise<void>((resolve) => {
-          if (c.exitCode !== null || c.signalCode !== null) {
-            resolve();
-            return;
-          }
-          c.once('exit', () => resolve());
-          c.kill('SIGTERM');
-        }),
-    ),
-  );
-});
+after(() => endStarted(started));
 
 async function agent(role: string, tokenFile: string): Promise<string> {
   const child = spawn(process.execPath, [CLI, 'agent', '--role', role, '--listen', `${ip}:0`, '--token-file', tokenFile, '--allow-commands'], { stdio: ['ignore', 'pipe', 'inherit'] });

@@ -18,6 +18,7 @@ import { CLOCK_FIGURES, compareToUnshifted, figuresAtTrueOffsets } from './helpe
 import { CLI, runCliAsync } from './helpers/cli.ts';
 // Config knows no workload of its own: like the CLI, this test hands it the built-ins' definitions.
 import '../src/workloads/index.ts';
+import { endStarted } from './helpers/procs.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'sb-clocks-'));
 const TOKEN = 'clocks-test-token-0123456789abcdef';
@@ -29,23 +30,7 @@ const ROLES = ['guest', 'host', 'client'] as const;
 /** Whether this machine lets us make a time namespace (Linux >= 5.6, and the right to unshare). */
 const canShift = spawnSync('unshare', ['--time', '--fork', '--monotonic', '300', 'true']).status === 0;
 
-after(async () => {
-  await Promise.all(
-    started.map(
-      (c) =>
-        new Promise<void>((resolve) => {
-          if (c.exitCode !== null || c.signalCode !== null) {
-            resolve();
-            return;
-          }
-          c.once('exit', () => resolve());
-          // unshare --fork ignores SIGTERM itself: the agents under it lead groups of their own, signalled whole.
-          if (c.spawnargs[0] === 'unshare') process.kill(-c.pid!, 'SIGTERM');
-          else c.kill('SIGTERM');
-        }),
-    ),
-  );
-});
+after(() => endStarted(started));
 
 /** An agent on `addr`, in a time namespace of its own shifted by `shiftS` (in this one when `plain`). */
 async function agent(role: string, addr: string, shiftS: number, tokenFile: string, plain: boolean): Promise<string> {

@@ -13,6 +13,7 @@ import { createInterface } from 'node:readline';
 import { after, test } from 'node:test';
 import type { PointRecord } from '../src/store/records.ts';
 import { CLI, runCliAsync } from './helpers/cli.ts';
+import { endStarted, liveWithEnv } from './helpers/procs.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'sb-desktop-agents-'));
 const TOKEN = 'desktop-agents-token-0123456789abcdef';
@@ -25,22 +26,7 @@ const canShift = spawnSync('unshare', ['--time', '--fork', '--monotonic', '300',
 const hasSpice = existsSync('/usr/lib/xorg/modules/drivers/spiceqxl_drv.so') && existsSync('/usr/bin/remote-viewer');
 const env = { ...process.env, SB_DESKTOP_AGENTS_TEST: work, SB_DA_TOKEN: TOKEN };
 
-after(async () => {
-  await Promise.all(
-    started.map(
-      (c) =>
-        new Promise<void>((resolve) => {
-          if (c.exitCode !== null || c.signalCode !== null) {
-            resolve();
-            return;
-          }
-          c.once('exit', () => resolve());
-          // unshare --fork ignores SIGTERM itself: the agent under it leads a group of its own, signalled whole.
-          process.kill(-c.pid!, 'SIGTERM');
-        }),
-    ),
-  );
-});
+after(() => endStarted(started));
 
 /** An agent on `addr`, in a time namespace shifted by `shiftS` when it is not 0. */
 async function agent(role: string, addr: string, shiftS: number, tokenFile: string): Promise<string> {
@@ -53,21 +39,6 @@ async function agent(role: string, addr: string, shiftS: number, tokenFile: stri
     child.once('exit', (c) => reject(new Error(`agent ${role} exited ${c}`)));
   });
   return `http://${addr}:${(JSON.parse(line) as { port: number }).port}`;
-}
-
-/** Pids and names of live processes whose environment carries MARK (zombies left out). */
-function ours(): string[] {
-  const out: string[] = [];
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
-      if (readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(MARK)) out.push(`${pid} ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, 3).join(' ')}`);
-    } catch {
-      continue; // gone between listing and reading
-    }
-  }
-  return out;
 }
 
 const POINT = 'workload: {type: spice, resolution: 640x480, fps: 10, scene: video}\nmatrix: {spice_codec: spice:mjpeg, streaming: all}\nwarmup: 6s\nduration: 3s\n';
@@ -119,7 +90,7 @@ test(
     for (const k of ['guest.cpu_pct', 'client.cpu_pct']) assert.ok((remote.metrics[k] as number) > 0, `${k}: ${JSON.stringify(remote.metrics)}`);
 
     // Nothing of either point survives: only the agents (and unshare) carry the mark now.
-    const left = ours().filter((l) => !/ agent |^\d+ unshare/.test(l) && !l.includes(' agent'));
+    const left = liveWithEnv(MARK).filter((l) => !/ agent |^\d+ unshare/.test(l) && !l.includes(' agent'));
     assert.deepEqual(left, [], 'processes of the points still alive');
   },
 );

@@ -17,6 +17,7 @@ import type { ClockRecord, PointRecord } from '../src/store/records.ts';
 import { CLOCK_FIGURES, compareToUnshifted, figuresAtTrueOffsets } from './helpers/clock-truth.ts';
 // Config knows no workload of its own: like the CLI, this test hands it the built-ins' definitions.
 import '../src/workloads/index.ts';
+import { liveWithEnv } from './helpers/procs.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const CLI = join(ROOT, 'bin/streambench.js');
@@ -416,21 +417,6 @@ test('one time base through Slurm: the same stream point 3 times on the shifted 
   assert.deepEqual(cmp.failed, [], cmp.table);
 });
 
-/** Live processes (zombies left out) whose environment holds `mark`: what a run started, wherever Slurm started it. */
-function marked(mark: string): string[] {
-  const out: string[] = [];
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
-      if (readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(mark)) out.push(`${pid} ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, 3).join(' ')}`);
-    } catch {
-      continue; // gone between listing and reading
-    }
-  }
-  return out;
-}
-
 /** The last lines of every log of a result set's points, committed or left in staging: what a failed point's roles said. */
 function roleLogs(results: string): string {
   const dirs = ['points', '.staging'].map((d) => join(results, d)).filter((d) => existsSync(d));
@@ -476,7 +462,7 @@ test(
     const spread = Math.max(100, lp50);
     assert.ok(Math.abs(sp50 - lp50) <= u + spread, `latency.p50 Slurm ${sp50} vs local ${lp50}: more than ±${u} + ${spread} ms`);
     for (const k of ['guest.cpu_pct', 'host.cpu_pct', 'client.cpu_pct']) assert.ok((p.metrics[k] as number) > 0, `${k}: ${JSON.stringify(p.metrics)}`);
-    assert.deepEqual(marked(mark), [], 'processes of the point still alive after its job');
+    assert.deepEqual(liveWithEnv(mark), [], 'processes of the point still alive after its job');
   },
 );
 

@@ -20,6 +20,7 @@ import type { PointRecord } from '../src/store/records.ts';
 import { ResultSet } from '../src/store/resultset.ts';
 import { registerWorkload } from '../src/workloads/index.ts';
 import pingpong from './fixtures/workloads/pingpong/index.ts';
+import { endStarted } from './helpers/procs.ts';
 
 // The one registry line.
 registerWorkload(pingpong);
@@ -34,19 +35,7 @@ const ip = Object.values(networkInterfaces())
 const started: ChildProcess[] = [];
 
 after(async () => {
-  await Promise.all(
-    started.map(
-      (c) =>
-        new Promise<void>((resolve) => {
-          if (c.exitCode !== null || c.signalCode !== null) {
-            resolve();
-            return;
-          }
-          c.once('exit', () => resolve());
-          c.kill('SIGTERM');
-        }),
-    ),
-  );
+  await endStarted(started);
   rmSync(work, { recursive: true, force: true });
 });
 
