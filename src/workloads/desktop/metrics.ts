@@ -29,6 +29,7 @@ const PROCESSES: readonly (readonly [string, string, string])[] = [
 /** The family's metrics, as every desktop workload declares them. */
 export const DESKTOP_METRICS: readonly MetricDecl[] = [
   ...PROCESSES.map(([p, role, what]) => m(`${p}.cpu_pct`, '%', 'lower', role, `CPU of ${what} over the recorded window, percent of one core (whole process tree)`)),
+  ...PROCESSES.slice(0, 3).map(([p, role, what]) => m(`${p}.cpu_ms_per_frame`, 'ms', 'lower', role, `CPU of ${what} in the window per distinct picture the client's screen showed in it (the frames the desktop delivered, whatever its protocol sent): comparable across stacks`)),
   m('client.startup_s', 's', 'lower', 'all', "from the point's start until the chain ran (left out of every other figure)"),
   m('client.fps_screen', 'fps', 'higher', 'client', "distinct frame numbers read back from the client's screen per second"),
   m('client.screen_frames_read', 'frames', 'none', 'client', "grabs of the client's screen whose frame number could be read"),

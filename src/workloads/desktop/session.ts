@@ -118,7 +118,13 @@ export async function runDesktopPoint<S extends DesktopSettings>(ctx: PointConte
     flags.push(...codec.flags, ...own.flags);
 
     const screen = mapSightings(reports.client.screen ?? { t: [], n: [], grabs: 0 }, (t) => tb.toBase('client', t));
-    metrics['client.fps_screen'] = Number((screen.distinctIn(w0, w1) / durationS).toFixed(2));
+    const shown = screen.distinctIn(w0, w1);
+    metrics['client.fps_screen'] = Number((shown / durationS).toFixed(2));
+    // CPU per picture delivered: the one frame count every stack has (what its protocol sent differs).
+    for (const p of ['guest', 'host', 'client'] as const) {
+      const pct = metrics[`${p}.cpu_pct`];
+      if (shown > 0 && typeof pct === 'number' && Number.isFinite(pct)) metrics[`${p}.cpu_ms_per_frame`] = Number(((pct * 10 * durationS) / shown).toFixed(3));
+    }
     metrics['client.screen_frames_read'] = screen.read;
     const stampsFile = join(ctx.dir, STAMPS_FILE);
     const uncertaintyMs = tb.crossUncertaintyMs(['guest', 'client']);
