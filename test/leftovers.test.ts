@@ -384,8 +384,10 @@ test('kill -9 of the engine mid-point of a SPICE benchmark: within 2 s nothing o
   writeFileSync(file, SPICE);
   const results = join(work, 'spice-results');
   const engine = startEngine(['run', file, '--results', results]);
-  // The second point's whole chain: 3 agents, then server, player, frames, relay, screen, client, grab.
-  await waitFor('the second point', () => committed(results).length === 1 && livePids(results).length >= 10, engine.out);
+  // The second point's whole chain: 3 agents and its three roles recorded in .live/ (the guest role,
+  // the relay, the client role), and the programs in the roles' groups: server, player, frames,
+  // screen, viewer, grab (11 processes with the agents, more with the watchdog).
+  await waitFor('the second point', () => committed(results).length === 1 && livePids(results).length >= 6 && runProcesses(engine.child.pid!, results).length >= 11, engine.out);
   await sleep(1000);
   const r = await killMidPoint(engine, results);
   assert.ok(r.procs.length >= 11, `the run had its agents, its SPICE chain and its watchdog: ${r.procs.length} processes`);
