@@ -14,7 +14,8 @@ export const desktopSpec = {
   usage: 'streambench desktop guest|client --config JSON --report FILE [--listen ADDR] [--connect ADDR:PORT] [--stop-file FILE]',
   help: [
     '  --config JSON         the role\'s settings, as a desktop workload passes them: {"stack":"spice","params":{...},',
-    '                        "warmupS":N,"durationS":N,"lifetimeS":N} (params as in a benchmark file; checked by the same rules)',
+    '                        "warmupS":N,"durationS":N,"lifetimeS":N} (params as in a benchmark file; checked by the same rules);',
+    '                        the client also takes "viewer":{...}, what the guest\'s ready line handed over for the viewer',
     "  --report FILE         where the role writes its report at SIGTERM; its programs' logs go beside it",
     "  --listen ADDR         guest: the address the stack's server listens on (default 127.0.0.1)",
     '  --connect ADDR:PORT   client: the relay (or the server directly) the viewer connects to',
@@ -23,7 +24,7 @@ export const desktopSpec = {
     '',
     "`guest` starts the stack's server on a free X display and the content on it; `client` starts a virtual",
     "screen (Xvfb), the viewer on it and a grabber that reads the scene's frame numbers off that screen.",
-    'Each prints one JSON line {"ready":true,...} when it runs (the guest with the server\'s port, once the',
+    'Each prints one JSON line {"ready":true,...} when it runs (the guest with the server\'s port and what the viewer needs, once the',
     'content drew its first frame; the client once it shows the guest), samples the CPU of what it started,',
     'and on SIGTERM stops it all and writes its report (the client: each frame number it read, when, on its',
     'own monotonic clock). What it starts stays in its process group: ending the group ends everything.',

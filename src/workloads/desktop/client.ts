@@ -20,7 +20,11 @@ export interface Client {
 }
 
 /** Starts the client's screen, the viewer on it (connected to the relay at `relay`), and the grabber. */
-export async function startClient<S extends DesktopSettings>(procs: ProcessSet, stack: DesktopStack<S>, o: { xdg: string; settings: S; taken: Set<number>; relay: { host: string; port: number }; watch?: (label: string, pid: number) => void }): Promise<Client> {
+export async function startClient<S extends DesktopSettings>(
+  procs: ProcessSet,
+  stack: DesktopStack<S>,
+  o: { xdg: string; settings: S; taken: Set<number>; relay: { host: string; port: number }; viewer: Readonly<Record<string, string>>; watch?: (label: string, pid: number) => void },
+): Promise<Client> {
   const s = o.settings;
   const display = freeDisplay(o.taken);
   // The client's screen is larger than the guest's, so the viewer shows it at 1:1 with its menus.
@@ -28,7 +32,7 @@ export async function startClient<S extends DesktopSettings>(procs: ProcessSet, 
   const screenH = s.height + CLIENT_MARGIN.y;
   const xvfb = procs.start('screen', ['Xvfb', `:${display}`, '-screen', '0', `${screenW}x${screenH}x24`, '-nolisten', 'tcp']);
   await waitFor(() => existsSync(displaySocket(display)), 10_000, 'Xvfb did not start (see screen.log)', xvfb);
-  const viewer = procs.start('client', stack.viewerArgv(o.relay.host, o.relay.port), { env: displayEnv(display, o.xdg) });
+  const viewer = procs.start('client', stack.viewerArgv(o.relay.host, o.relay.port, s, o.viewer), { env: displayEnv(display, o.xdg) });
   o.watch?.('client', viewer.pid!);
   // A process of its own, outside the viewer's tree: its CPU is not the client's.
   const region = grabRegion(screenW, screenH, s.width, s.height);

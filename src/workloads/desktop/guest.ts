@@ -10,19 +10,23 @@ import type { DesktopSettings, DesktopStack } from './stack.ts';
 
 /** The guest's running part. */
 export interface Guest {
-  server: ChildProcess;
+  /** The server's processes (ServerStarted.procs). */
+  server: ChildProcess[];
+  /** What the viewer needs besides the address (ServerStarted.viewer). */
+  viewer: Record<string, string>;
   content: Content;
   /** Where the server listens (on the guest machine's address). */
   port: number;
 }
 
-/** Starts the server on a free display and port, then the content on that display. */
+/** Starts the server on a free display and port, then the content on the display the server says (its own, or a session's). */
 export async function startGuest<S extends DesktopSettings>(procs: ProcessSet, stack: DesktopStack<S>, o: { dir: string; xdg: string; settings: S; taken: Set<number>; lifetimeS: number; address: string; watch?: (label: string, pid: number) => void }): Promise<Guest> {
   const display = freeDisplay(o.taken);
   const port = await freePort(o.address);
-  const server = await stack.startServer(procs, { dir: o.dir, display, address: o.address, port, settings: o.settings });
-  o.watch?.('server', server.pid!);
-  const content = startContent(procs, { dir: o.dir, settings: o.settings, env: displayEnv(display, o.xdg), lifetimeS: o.lifetimeS });
+  const started = await stack.startServer(procs, { dir: o.dir, display, address: o.address, port, settings: o.settings });
+  for (const p of started.procs) o.watch?.('server', p.pid!);
+  const env = { ...displayEnv(started.display ?? display, o.xdg), ...started.contentEnv };
+  const content = startContent(procs, { dir: o.dir, settings: o.settings, env, lifetimeS: o.lifetimeS });
   for (const p of content.procs) o.watch?.('player', p.pid!);
-  return { server, content, port };
+  return { server: started.procs, viewer: started.viewer ?? {}, content, port };
 }

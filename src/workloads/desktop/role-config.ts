@@ -23,6 +23,8 @@ export interface DesktopRoleConfig {
   durationS: number;
   /** How long the scene player may play at most (the session ends it sooner). */
   lifetimeS: number;
+  /** The client: what the guest's server start handed over for the viewer (ServerStarted.viewer: a session's user, ...). */
+  viewer?: Record<string, string>;
 }
 
 /** The point's parameters a role gets: all but the relay's network. */
@@ -36,7 +38,7 @@ const MAX_S = 7 * 24 * 3600;
 export function parseRoleConfig(v: unknown): DesktopRoleConfig {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error('the settings must be a JSON object');
   const o = v as Record<string, unknown>;
-  const known = ['stack', 'params', 'content', 'warmupS', 'durationS', 'lifetimeS'];
+  const known = ['stack', 'params', 'content', 'warmupS', 'durationS', 'lifetimeS', 'viewer'];
   for (const k of Object.keys(o)) if (!known.includes(k)) throw new Error(`unknown field '${k}' (fields: ${known.join(', ')})`);
   if (typeof o['stack'] !== 'string' || o['stack'] === '') throw new Error('stack must be the name of a desktop stack, e.g. "spice"');
   const params = o['params'];
@@ -44,12 +46,22 @@ export function parseRoleConfig(v: unknown): DesktopRoleConfig {
   for (const [k, x] of Object.entries(params)) if (!['string', 'number', 'boolean'].includes(typeof x)) throw new Error(`params.${k} must be a string, a number or a boolean, not ${JSON.stringify(x)}`);
   const content = o['content'];
   if (content !== undefined && (!Array.isArray(content) || content.length === 0 || content.some((a) => typeof a !== 'string'))) throw new Error('content must be a non-empty list of strings (an argv)');
+  const viewer = o['viewer'];
+  if (viewer !== undefined && (viewer === null || typeof viewer !== 'object' || Array.isArray(viewer) || Object.values(viewer).some((x) => typeof x !== 'string'))) throw new Error('viewer must be an object of strings');
   const seconds = (k: 'warmupS' | 'durationS' | 'lifetimeS') => {
     const x = o[k];
     if (typeof x !== 'number' || !(x >= 0 && x <= MAX_S)) throw new Error(`${k} must be seconds from 0 to ${MAX_S}, not ${JSON.stringify(x)}`);
     return x;
   };
-  return { stack: o['stack'], params: params as Record<string, ParamValue>, ...(content !== undefined ? { content: content as string[] } : {}), warmupS: seconds('warmupS'), durationS: seconds('durationS'), lifetimeS: seconds('lifetimeS') };
+  return {
+    stack: o['stack'],
+    params: params as Record<string, ParamValue>,
+    ...(content !== undefined ? { content: content as string[] } : {}),
+    warmupS: seconds('warmupS'),
+    durationS: seconds('durationS'),
+    lifetimeS: seconds('lifetimeS'),
+    ...(viewer !== undefined ? { viewer: viewer as Record<string, string> } : {}),
+  };
 }
 
 /** CPU seconds of each process tree a role started, sampled over time on its machine's monotonic clock (ms). */

@@ -63,11 +63,11 @@ export async function runDesktopRole(role: DesktopRoleName, stack: DesktopStack,
         () => stopping,
         'the scene player drew no frame (see frames.log, player.log)',
       );
-      trees = { server: [guest.server], player: guest.content.procs };
-      o.ready({ port: guest.port, watch: { server: [guest.server.pid], player: guest.content.procs.map((p) => p.pid) } });
+      trees = { server: guest.server, player: guest.content.procs };
+      o.ready({ port: guest.port, viewer: guest.viewer, watch: { server: guest.server.map((p) => p.pid), player: guest.content.procs.map((p) => p.pid) } });
     } else {
       if (!o.connect) throw new Error('the client needs the relay to connect to');
-      const client = await startClient(procs, stack, { xdg, settings: s, taken: new Set(), relay: o.connect });
+      const client = await startClient(procs, stack, { xdg, settings: s, taken: new Set(), relay: o.connect, viewer: cfg.viewer ?? {} });
       await until(
         () => stack.showsGuest(o.dir),
         () => stopping,

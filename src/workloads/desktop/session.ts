@@ -59,9 +59,9 @@ export async function runDesktopPoint<S extends DesktopSettings>(ctx: PointConte
   // The roles stop when this file appears (or at SIGTERM): through Slurm a SIGTERM cancels a role's
   // step, and its tasks are killed seconds later, maybe before the role wrote its report.
   const stopFile = join(ctx.dir, '.stop-roles');
-  const startRole = async (role: DesktopRoleName, extra: string[]): Promise<ReadyLine> => {
+  const startRole = async (role: DesktopRoleName, extra: string[], viewer?: Record<string, string>): Promise<ReadyLine> => {
     const name = `desktop-${role}`;
-    const child = procs.start(name, cliArgv('desktop', [role, '--config', JSON.stringify(cfg), '--report', report(role), '--stop-file', stopFile, ...extra]), { stdout: 'pipe', on: role });
+    const child = procs.start(name, cliArgv('desktop', [role, '--config', JSON.stringify({ ...cfg, ...(viewer ? { viewer } : {}) }), '--report', report(role), '--stop-file', stopFile, ...extra]), { stdout: 'pipe', on: role });
     let ready: ReadyLine;
     try {
       ready = await waitReady(child, { name: `the ${stack.name} ${role}`, log: `${name}.log`, timeoutMs: ROLE_READY_TIMEOUT_MS + 30_000 });
@@ -75,7 +75,7 @@ export async function runDesktopPoint<S extends DesktopSettings>(ctx: PointConte
     const guest = await startRole('guest', ['--listen', at('guest')]);
     const relay = await startRelay(procs, { dir: ctx.dir, net: s.net, listen: at('host'), upstream: { host: at('guest'), port: Number(guest['port']) }, stopFile });
     ctx.watch?.('host', { label: 'relay', pid: relay.pid, tree: true });
-    await startRole('client', ['--connect', `${at('host')}:${relay.port}`]);
+    await startRole('client', ['--connect', `${at('host')}:${relay.port}`], viewerData(guest['viewer']));
 
     // The warm-up starts once the chain runs: the content drew its first frame (the guest's ready
     // line) and the client shows the guest's screen (the client's). On a busy machine their
@@ -169,6 +169,13 @@ function watchReady(ctx: PointContext, role: string, ready: ReadyLine): void {
   for (const [label, pids] of Object.entries(watch)) {
     for (const pid of Array.isArray(pids) ? pids : []) if (typeof pid === 'number') ctx.watch?.(role, { label, pid, tree: true });
   }
+}
+
+/** What the guest's ready line hands over for the viewer (ServerStarted.viewer): an object of strings, or nothing. */
+function viewerData(v: unknown): Record<string, string> | undefined {
+  if (v === undefined) return undefined;
+  if (v === null || typeof v !== 'object' || Array.isArray(v) || Object.values(v).some((x) => typeof x !== 'string')) throw new Error(`the guest's ready line has a viewer field that is not an object of strings: ${JSON.stringify(v)}`);
+  return v as Record<string, string>;
 }
 
 /** A role's report; a missing or broken one fails the point naming the role's log. */

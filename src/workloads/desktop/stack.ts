@@ -32,6 +32,18 @@ export interface StackFigures {
   codec: CodecEvidence;
 }
 
+/** What a stack's server start left running on the guest. */
+export interface ServerStarted {
+  /** The processes whose trees are the server's CPU (an X server with its VNC server beside it, an RDP server and its session manager, ...), the main one first. */
+  procs: ChildProcess[];
+  /** The X display the content draws on, when it is not the one the server was given (an RDP session's own). */
+  display?: number;
+  /** What the content's environment needs besides DISPLAY (a session's XAUTHORITY, ...). */
+  contentEnv?: Record<string, string>;
+  /** What the viewer needs besides the relay's address (a session's user, ...): handed to the client role with its config. */
+  viewer?: Record<string, string>;
+}
+
 /** One desktop stack, as the machinery drives it. */
 export interface DesktopStack<S extends DesktopSettings = DesktopSettings> {
   /** Its name in messages ('SPICE'). */
@@ -47,12 +59,13 @@ export interface DesktopStack<S extends DesktopSettings = DesktopSettings> {
   needs: { guest: readonly string[]; client: readonly string[] };
   /**
    * Starts the server on the guest's X display `display` (a display of its own: the server is the X
-   * server, as Xspice is) listening on `address`:`port` (the guest machine's address, where the relay reaches it); resolves once it accepts viewers. Its
-   * process is named `server` (server.log).
+   * server, as Xspice is, or starts one there) listening on `address`:`port` (the guest machine's
+   * address, where the relay reaches it); resolves once it accepts viewers. Its main process is
+   * named `server` (server.log).
    */
-  startServer(procs: ProcessSet, o: { dir: string; display: number; address: string; port: number; settings: S }): Promise<ChildProcess>;
-  /** The viewer's argv, connecting to the relay at host:port; it runs on the client's screen as `client` (client.log). */
-  viewerArgv(host: string, port: number): string[];
+  startServer(procs: ProcessSet, o: { dir: string; display: number; address: string; port: number; settings: S }): Promise<ServerStarted>;
+  /** The viewer's argv, connecting to the relay at host:port (with what the server's start handed over for it); it runs on the client's screen as `client` (client.log). */
+  viewerArgv(host: string, port: number, settings: S, viewer: Readonly<Record<string, string>>): string[];
   /** Whether the client shows the guest's screen yet (from what the viewer logged in `dir`). */
   showsGuest(dir: string): boolean;
   /** Reads its logs in `dir` after the point: its own figures, flags and the codec evidence. */

@@ -36,7 +36,7 @@ export const SPICE_STACK: DesktopStack<SpiceSettings> = {
       if (xlog.includes('xf86InitViewport')) throw new Error(`resolution ${s.width}x${s.height} is not a mode the spiceqxl driver offers, and its X server crashed: use a standard one (640x480, 800x600, 1024x768, 1280x720, 1920x1080)`);
       throw e;
     }
-    return server;
+    return { procs: [server] };
   },
 
   viewerArgv: (host, port) => ['remote-viewer', '--spice-debug', `spice://${host}:${port}`],
