@@ -191,8 +191,8 @@ export interface ReportPlot {
 
 /** Everything a report shows, computed by the server's own routes; the page only draws it. */
 export interface ReportData {
-  /** The set's name, directory, the benchmark(s) that ran into it, when, where. */
-  set: ApiSetInfo;
+  /** The sets' names, directories and run counts (several: a comparison, `set` is a parameter); the benchmark(s) that ran into them, when, where. */
+  sets: ApiSetInfo[];
   benchmarks: string[];
   /** ISO times: the first run's start, the last run's end (null without runs). */
   from: string | null;
@@ -211,6 +211,46 @@ export interface ReportData {
   runs: Columns;
   /** Plots that could not be made, each with why (a metric no run has, say). */
   skipped: string[];
+  /** Several sets: them side by side; null for one set. */
+  comparison: SetComparison | null;
+}
+
+/** One cell of a comparison: a metric over the ok points of one set and setting (each point first averaged over its repetitions). */
+export interface ComparisonCell {
+  mean: number | null;
+  min: number | null;
+  max: number | null;
+  /** Points with a value. */
+  points: number;
+}
+
+/** One row of a comparison: a set at one setting of the parameters every set varies. */
+export interface ComparisonRow {
+  set: string;
+  /** The shared parameters' values of this row (`by`'s order). */
+  settings: (string | number | boolean | null)[];
+  /** Ok points and runs in this row; flagged runs among them. */
+  points: number;
+  runs: number;
+  flagged: number;
+  /** By metric name (the comparison's metrics). */
+  values: Record<string, ComparisonCell>;
+}
+
+/**
+ * Several sets side by side (`report A B C`): the headline metrics every set has, one row per set
+ * at each setting of the parameters every set varies (the network, say), every other parameter (each
+ * set's own: its codec, ...) aggregated: mean over the points, and their range.
+ */
+export interface SetComparison {
+  /** The parameters every set has and that vary: the rows' settings. */
+  by: ApiParam[];
+  /** The parameters only some sets have, or that vary in one set only: aggregated in each row. */
+  aggregated: string[];
+  metrics: ApiMetric[];
+  rows: ComparisonRow[];
+  /** Headline metrics left out, each with why (a set that has no value of it, ...). */
+  left: string[];
 }
 
 // ---------------------------------------------------------------------------------------------

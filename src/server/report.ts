@@ -1,5 +1,5 @@
 /**
- * What goes into a report (`streambench report`), chosen from the set's catalogue: each headline
+ * What goes into a report (`streambench report`), chosen from the sets' catalogue: each headline
  * metric against each parameter that varies (the others aggregated by mean, 95 % interval over
  * repetitions where one exists, each plot's caption saying what it draws), the stage stack per
  * point, and every ok run for parallel coordinates.
@@ -17,6 +17,7 @@ import type { ResultSet } from '../store/resultset.ts';
 import type { ApiMetric, ApiParam, MatrixResponse, ReportData, ReportPlot } from './api-types.ts';
 import { ROUTES } from './routes/index.ts';
 import { ApiFailure } from './route.ts';
+import { compareSets } from './report-compare.ts';
 import { LoadedSets } from './sets.ts';
 
 /** Metrics plotted when the workload names no headline ones: the first declared with a direction, at most this many. */
@@ -58,9 +59,13 @@ function hostLines(set: ResultSet): string[] {
   return [...byMachine].map(([machine, roles]) => `${roles.join(', ')}: ${machine}`);
 }
 
-/** Builds a report's data for one result set: the header, the plots' figures (from /api/matrix) and the runs. */
-export async function buildReport(set: ResultSet): Promise<ReportData> {
-  const sets = new LoadedSets([set]);
+/**
+ * Builds a report's data for one result set, or several side by side (`set` is then a parameter of
+ * every plot, and the comparison lines them up): the header, the plots' figures (from /api/matrix)
+ * and the runs.
+ */
+export async function buildReport(opened: readonly ResultSet[]): Promise<ReportData> {
+  const sets = new LoadedSets(opened);
   try {
     const loaded = await sets.get();
     const records = loaded.records.map((r) => r.record);
@@ -101,12 +106,21 @@ export async function buildReport(set: ResultSet): Promise<ReportData> {
     const runs = await sets.query(`SELECT point_key, rep, ${cols.map(quoteIdent).join(', ')} FROM points WHERE status = 'ok' ORDER BY ${[...order, 'point_key', 'rep'].join(', ')}`);
     const starts = records.map((r) => r.startedAt).sort();
     const ends = records.map((r) => r.endedAt).sort();
+    const comparison =
+      opened.length > 1
+        ? await compareSets(
+            sets,
+            opened.map((s) => s.name),
+            loaded.catalog.params,
+            metrics,
+          )
+        : null;
     return {
-      set: loaded.infos[0]!,
+      sets: loaded.infos,
       benchmarks: [...new Set(records.map((r) => r.benchmark.name))],
       from: starts[0] ?? null,
       to: ends.at(-1) ?? null,
-      hosts: hostLines(set),
+      hosts: opened.length === 1 ? hostLines(opened[0]!) : opened.flatMap((s) => hostLines(s).map((l) => `${s.name}: ${l}`)),
       generatedAt: new Date().toISOString(),
       params,
       metrics,
@@ -114,6 +128,7 @@ export async function buildReport(set: ResultSet): Promise<ReportData> {
       stack,
       runs: runs.columns,
       skipped,
+      comparison,
     };
   } finally {
     await sets.close();

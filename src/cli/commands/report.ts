@@ -1,7 +1,7 @@
 /** `streambench report RESULT-SET [--out FILE]`: one self-contained HTML file with the set's main plots. */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InputError } from '../../base/errors.ts';
 import { onDisk, writeFileAtomic } from '../../base/fs-atomic.ts';
@@ -12,10 +12,16 @@ import { openSet } from './results.ts';
 
 export const reportSpec = {
   name: 'report',
-  summary: 'Write one self-contained HTML report of a result set: its main plots, readable with no server and no network.',
-  usage: 'streambench report RESULT-SET [--out FILE | --json] [--root DIR]',
+  summary: 'Write one self-contained HTML report of a result set, or of several side by side: its main plots, readable with no server and no network.',
+  usage: 'streambench report RESULT-SET... [--out FILE | --json] [--root DIR]',
   help: [
     'RESULT-SET is a result set directory, or the name of one below --root.',
+    '',
+    'Several sets (e.g. the desktop stacks of examples/desktops/ run on the same scene and network) are',
+    'compared: `set` becomes a parameter of every plot, and a table at the top lines them up on the',
+    'headline metrics they all have, one row per set at each setting of the parameters every set varies',
+    "(the network, say), each set's own parameters (its codec, ...) aggregated: mean over the points and",
+    'their range. Set names must differ.',
     '',
     'The report is one HTML file (script, styles and data inside it; it fetches nothing) with, from',
     "the set's catalogue: each headline metric of its workload against each parameter that varies",
@@ -27,7 +33,8 @@ export const reportSpec = {
     "Failed and interrupted runs are counted, never plotted. The figures are the GUI's own",
     '(`streambench ui`, its matrix view): the same server code computes both.',
     '',
-    '  --out FILE            where to write it (default: report.html inside the result set)',
+    '  --out FILE            where to write it (default: report.html inside the result set; for several,',
+    '                        compare-A+B+....html beside the first)',
     "  --json                print the report's data as JSON instead (what the page draws: the header, and",
     "                        each plot as the GUI's /api/matrix answers it); writes nothing",
     '  --root DIR            where result sets are looked for by name (default: results)',
@@ -108,19 +115,20 @@ export function fillPage(page: string, data: ReportData): string {
 export async function reportCommand(argv: string[], out: NodeJS.WriteStream): Promise<number> {
   const a = parseCommand(reportSpec, argv);
   if (a.values.help) return (out.write(helpText(reportSpec)), 0);
-  const [target, ...extra] = a.positionals;
-  if (!target) throw InputError.single('streambench report', 'expected a result set', reportSpec.usage);
-  if (extra.length > 0) throw InputError.single('streambench report', `one result set per report; unexpected '${extra[0]}'`, reportSpec.usage);
+  if (a.positionals.length === 0) throw InputError.single('streambench report', 'expected a result set', reportSpec.usage);
   if (a.values.json && a.values.out !== undefined) throw InputError.single('streambench report', '--json prints the data and writes no file: give --json or --out, not both');
-  const set = openSet(target, a.values.root ?? 'results');
-  if (a.values.json) return (out.write(`${JSON.stringify(await buildReport(set), null, 1)}\n`), 0);
-  const file = resolve(a.values.out ?? join(set.dir, 'report.html'));
+  const sets = a.positionals.map((t) => openSet(t, a.values.root ?? 'results'));
+  if (a.values.json) return (out.write(`${JSON.stringify(await buildReport(sets), null, 1)}\n`), 0);
+  // One set: its report lives in it; several: beside the first, named after them all.
+  const file = resolve(a.values.out ?? (sets.length === 1 ? join(sets[0]!.dir, 'report.html') : join(dirname(sets[0]!.dir), `compare-${sets.map((s) => s.name).join('+')}.html`)));
   if (existsSync(file) && statSync(file).isDirectory()) throw InputError.single('--out', `${file} is a directory: give a file name, e.g. ${join(file, 'report.html')}`);
   const page = reportPage(out);
-  const data = await buildReport(set);
+  const data = await buildReport(sets);
   writeFileAtomic(file, fillPage(page, data));
-  const s = data.set;
-  out.write(`wrote ${file}: ${data.plots.length} plot(s)${data.stack ? ', the stage stack' : ''}, parallel coordinates of ${s.ok} ok run(s)${s.failed + s.interrupted > 0 ? ` (${s.failed + s.interrupted} failed or interrupted, not plotted)` : ''}\n`);
+  const ok = data.sets.reduce((n, s) => n + s.ok, 0);
+  const notOk = data.sets.reduce((n, s) => n + s.failed + s.interrupted, 0);
+  const compared = data.comparison ? `${data.sets.length} sets side by side on ${data.comparison.metrics.length} metric(s), ` : '';
+  out.write(`wrote ${file}: ${compared}${data.plots.length} plot(s)${data.stack ? ', the stage stack' : ''}, parallel coordinates of ${ok} ok run(s)${notOk > 0 ? ` (${notOk} failed or interrupted, not plotted)` : ''}\n`);
   out.write(`open it in a browser: ${pathToFileURL(file).href}\n`);
   return 0;
 }

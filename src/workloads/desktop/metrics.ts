@@ -26,6 +26,12 @@ const PROCESSES: readonly (readonly [string, string, string])[] = [
   ['grab', 'client', "the grabber reading the client's screen"],
 ];
 
+/**
+ * The family's headline metrics, first in every desktop workload's headline (a stack adds its own
+ * after them): what `results show` lists first, and what a report of several stacks lines up.
+ */
+export const DESKTOP_HEADLINE: readonly string[] = ['codec.match', 'latency.p50', 'latency.p95', 'client.fps_screen', 'client.bitrate', 'guest.cpu_pct', 'host.cpu_pct', 'client.cpu_pct', 'guest.cpu_ms_per_frame', 'client.cpu_ms_per_frame'];
+
 /** The family's metrics, as every desktop workload declares them. */
 export const DESKTOP_METRICS: readonly MetricDecl[] = [
   ...PROCESSES.map(([p, role, what]) => m(`${p}.cpu_pct`, '%', 'lower', role, `CPU of ${what} over the recorded window, percent of one core (whole process tree)`)),

@@ -14,7 +14,7 @@ import { Duration, paramSchema } from '../../config/schema.ts';
 import { SPICE_PARAM_DECLS } from '../../config/spice-params.ts';
 import { spiceSettings, SPICE_PARAMS } from '../../config/spice-settings.ts';
 import type { WorkloadDef } from '../../config/workload-def.ts';
-import { DESKTOP_METRICS, DESKTOP_PROCESS_LABELS, DESKTOP_ROLES } from '../desktop/metrics.ts';
+import { DESKTOP_HEADLINE, DESKTOP_METRICS, DESKTOP_PROCESS_LABELS, DESKTOP_ROLES } from '../desktop/metrics.ts';
 
 /** A real SPICE stack: server in an X server, content on its display, remote-viewer on a virtual screen. */
 export const SpiceWorkloadSchema = Type.Object(
@@ -81,7 +81,7 @@ export const SPICE_DECL: WorkloadDecl = {
     { what: 'remote-viewer (the SPICE client)', check: 'remote-viewer', debian: 'virt-viewer' },
     { what: 'ffmpeg (grabbing and measuring the screens)', check: 'ffmpeg', debian: 'ffmpeg' },
   ],
-  headline: ['codec.match', 'client.fps', 'client.fps_screen', 'client.bitrate', 'client.video_margin.p50', 'guest.cpu_pct', 'host.cpu_pct', 'client.cpu_pct', 'player.cpu_pct'],
+  headline: [...DESKTOP_HEADLINE, 'client.fps', 'client.video_margin.p50', 'player.cpu_pct'],
   // Written out, not derived from `roles` or `processLabels`: these are the names old records hold.
   renamed: [
     ...['guest', 'host', 'client', 'player', 'grab'].map((r) => ({ from: `${r}.cpu_percent`, to: `${r}.cpu_pct` })),

@@ -5,7 +5,7 @@
  * the GUI, under `plot:<metric>:<param>`, `stack` and `parallel`; `window.__sb.report` says when
  * every chart is drawn.
  */
-import type { Columns, MatrixResponse, ReportData, ReportPlot } from '../../../src/server/api-types.ts';
+import type { Columns, ComparisonRow, MatrixResponse, ReportData, ReportPlot, SetComparison } from '../../../src/server/api-types.ts';
 import { errorBarRenderer, exportButtons, makeChart, toCsv, type ChartOption } from '../chart.ts';
 import { el, escapeHtml } from '../dom.ts';
 import { formatValue } from './format.ts';
@@ -25,20 +25,23 @@ function readData(): ReportData {
 
 function header(d: ReportData): void {
   const h = document.getElementById('header')!;
-  h.replaceChildren(el('h1', {}, `${d.set.name}: streambench report`));
+  h.replaceChildren(el('h1', {}, `${d.sets.map((s) => s.name).join(' vs ')}: streambench report`));
   const dl = el('dl');
   const row = (k: string, v: string) => dl.append(el('dt', {}, k), el('dd', {}, v));
   row('benchmark', d.benchmarks.join(', ') || '(none)');
   row('recorded', d.from && d.to ? `${d.from.replace('T', ' ').slice(0, 19)} to ${d.to.replace('T', ' ').slice(0, 19)} UTC` : '(no runs)');
   for (const line of d.hosts.length > 0 ? d.hosts : ['(no agents.json: unknown)']) row('machine', line);
-  const s = d.set;
-  row('runs', `${s.runs} (point x repetition): ${s.ok} ok, ${s.failed} failed, ${s.interrupted} interrupted, ${s.flagged} flagged; failed and interrupted runs are never plotted`);
-  // Said where it is seen first: a set recorded saturated has CPU figures that measure contention.
-  if (s.conditionsLine) {
-    row('conditions', s.conditionsLine);
-    (dl.lastElementChild as HTMLElement).classList.add('warn');
+  const several = d.sets.length > 1;
+  for (const s of d.sets) {
+    const of = several ? ` of ${s.name}` : '';
+    row(`runs${of}`, `${s.runs} (point x repetition): ${s.ok} ok, ${s.failed} failed, ${s.interrupted} interrupted, ${s.flagged} flagged; failed and interrupted runs are never plotted`);
+    // Said where it is seen first: a set recorded saturated has CPU figures that measure contention.
+    if (s.conditionsLine) {
+      row(`conditions${of}`, s.conditionsLine);
+      (dl.lastElementChild as HTMLElement).classList.add('warn');
+    }
+    row(several ? `set ${s.name}` : 'set', s.dir);
   }
-  row('set', s.dir);
   row('written', `${d.generatedAt.replace('T', ' ').slice(0, 19)} UTC`);
   h.append(dl);
 }
@@ -140,6 +143,109 @@ function stackOption(m: MatrixResponse, params: ReportData['params']): { option:
   };
 }
 
+/** One colour per set, the same in the table's marks and every comparison chart. */
+const SET_COLOURS = ['#2f5fb3', '#d0652d', '#3b9a57', '#8e4fb3', '#b3932f', '#2fa5b3'];
+
+/** A row's settings as text: `network=wan, net_rate=4M`. */
+function settingsText(c: SetComparison, row: ComparisonRow): string {
+  // Units that formatValue does not already say (2M is bit/s): 20 ms, not 20.
+  const withUnit = (v: string | number | boolean | null, unit: string | null) => `${label(v, unit)}${typeof v === 'number' && unit && unit !== 'bit/s' && unit !== 'B' ? ` ${unit}` : ''}`;
+  return c.by.map((p, i) => `${p.name}=${withUnit(row.settings[i] ?? null, p.unit)}`).join(', ') || 'all';
+}
+
+/**
+ * The sets side by side: per setting of the shared parameters, a row per set, each metric's mean
+ * over the points with their range; the best set of each setting in bold (by the metric's direction).
+ */
+function comparisonTable(c: SetComparison): HTMLElement {
+  const table = el('table', { className: 'compare' });
+  const head = el('tr');
+  head.append(el('th', {}, c.by.map((p) => p.name).join(', ') || 'setting'), el('th', {}, 'set'), el('th', {}, 'points (runs)'));
+  for (const m of c.metrics) {
+    const th = el('th', {}, `${m.name}${m.unit ? ` (${m.unit})` : ''}`);
+    th.title = `${m.doc}${m.better !== 'none' ? ` (${m.better} is better)` : ''}`;
+    head.append(th);
+  }
+  table.append(el('thead', {}, head));
+  const body = el('tbody');
+  const groups = new Map<string, ComparisonRow[]>();
+  for (const r of c.rows) groups.set(settingsText(c, r), [...(groups.get(settingsText(c, r)) ?? []), r]);
+  for (const [setting, rows] of groups) {
+    const best = new Map<string, number>();
+    for (const m of c.metrics) {
+      const means = rows.map((r) => r.values[m.name]?.mean).filter((v): v is number => typeof v === 'number');
+      const top = m.better === 'lower' ? Math.min(...means) : Math.max(...means);
+      // A tie names no best.
+      if (means.length > 1 && m.better !== 'none' && means.filter((v) => v === top).length === 1) best.set(m.name, top);
+    }
+    rows.forEach((r, i) => {
+      const tr = el('tr');
+      tr.dataset['set'] = r.set;
+      tr.dataset['setting'] = setting;
+      if (i === 0) {
+        const td = el('td', {}, setting);
+        td.rowSpan = rows.length;
+        tr.append(td);
+      }
+      const name = el('td', { className: 'set' }, r.set);
+      name.style.borderLeft = `4px solid ${setColour(c, r.set)!}`;
+      tr.append(name, el('td', {}, `${r.points} (${r.runs}${r.flagged > 0 ? `, ${r.flagged} flagged` : ''})`));
+      for (const m of c.metrics) {
+        const v = r.values[m.name];
+        const td = el('td');
+        td.dataset['metric'] = m.name;
+        if (!v || v.mean === null) td.append('–');
+        else {
+          td.append(el('span', { className: best.get(m.name) === v.mean ? 'best' : '' }, label(v.mean, m.unit)));
+          if (v.points > 1 && v.min !== null && v.max !== null && v.min !== v.max) td.append(el('span', { className: 'range' }, ` ${label(v.min, m.unit)}–${label(v.max, m.unit)}`));
+        }
+        tr.append(td);
+      }
+      body.append(tr);
+    });
+  }
+  table.append(body);
+  return table;
+}
+
+/** A set's colour: its place among the sets of the comparison. */
+function setColour(c: SetComparison, set: string): string | undefined {
+  const sets = [...new Set(c.rows.map((r) => r.set))];
+  const i = sets.indexOf(set);
+  return i < 0 ? undefined : SET_COLOURS[i % SET_COLOURS.length];
+}
+
+/** One metric of the comparison: grouped bars, a bar per set at each setting, its range over the set's points as a whisker. */
+function comparisonOption(c: SetComparison, metric: SetComparison['metrics'][number]): ChartOption {
+  const settings = [...new Set(c.rows.map((r) => settingsText(c, r)))];
+  const sets = [...new Set(c.rows.map((r) => r.set))];
+  const unit = metric.unit;
+  const cell = (set: string, s: string) => c.rows.find((r) => r.set === set && settingsText(c, r) === s)?.values[metric.name];
+  return {
+    animation: false,
+    title: { text: `${metric.name}${unit ? ` (${unit})` : ''}`, left: 'center', textStyle: { fontSize: 13 } },
+    legend: { top: 24, data: sets },
+    grid: { left: 70, right: 20, top: 60, bottom: 20 + 14 * Math.max(1, c.by.length) },
+    tooltip: { trigger: 'item' },
+    // Every setting named, wrapped under its bars.
+    xAxis: { type: 'category', data: settings.map((x) => x.replace(/, /g, '\n')), axisLabel: { interval: 0, fontSize: 10 } },
+    // From zero: the bars' heights are the values, so their ratio is the sets' ratio.
+    yAxis: { type: 'value', min: 0, name: unit ?? '', axisLabel: { formatter: (v: number) => formatValue(v, unit) } },
+    series: sets.flatMap((set) => {
+      const colour = setColour(c, set)!;
+      return [
+        {
+          type: 'bar' as const,
+          name: set,
+          itemStyle: { color: colour },
+          data: settings.map((s) => cell(set, s)?.mean ?? null),
+          tooltip: { valueFormatter: (v: unknown) => (typeof v === 'number' ? `${formatValue(v, unit)}${unit ? ` ${unit}` : ''}` : '–') },
+        },
+      ];
+    }),
+  };
+}
+
 /** Parallel coordinates of every ok run: an axis per varying parameter and headline metric, coloured by the first metric. */
 function parallelOption(d: ReportData): ChartOption {
   const runs: Columns = d.runs;
@@ -193,6 +299,33 @@ function render(): void {
   try {
     const d = readData();
     header(d);
+    const c = d.comparison;
+    if (c) {
+      main.append(
+        el('h2', {}, `The sets side by side: ${d.sets.map((s) => s.name).join(', ')}`),
+        el(
+          'p',
+          { className: 'note' },
+          `Each headline metric every set has, one row per set at each setting of ${c.by.length > 0 ? c.by.map((p) => p.name).join(', ') : 'the sets (no parameter varies in all of them)'}; ${c.aggregated.length > 0 ? `${c.aggregated.join(', ')} (not varied in every set) aggregated: the mean over the points, their range beside it` : 'nothing else varies'}. Each point is first averaged over its repetitions; failed and interrupted runs are left out. Bold: the best set at that setting, by the metric's direction. Bars start at zero.`,
+        ),
+        el('div', { className: 'scroll' }, comparisonTable(c)),
+      );
+      if (c.left.length > 0) main.append(el('p', { className: 'note' }, `Not compared: ${c.left.join('; ')}.`));
+      const grid = el('div', { className: 'grid' });
+      main.append(grid);
+      for (const m of c.metrics) {
+        const rows = c.rows.map((r) => ({ set: r.set, setting: settingsText(c, r), mean: r.values[m.name]?.mean ?? null, min: r.values[m.name]?.min ?? null, max: r.values[m.name]?.max ?? null, points: r.values[m.name]?.points ?? 0 }));
+        panel(
+          grid,
+          `compare:${m.name}`,
+          comparisonOption(c, m),
+          () => toCsv({ set: rows.map((r) => r.set), setting: rows.map((r) => r.setting), mean: rows.map((r) => r.mean), min: rows.map((r) => r.min), max: rows.map((r) => r.max), points: rows.map((r) => r.points) }),
+          false,
+          `the mean over each set's points at each setting (n points per bar in the table above)`,
+        );
+      }
+      main.append(el('h2', {}, 'Every headline metric against every parameter'));
+    }
     main.append(
       el(
         'p',
