@@ -239,5 +239,145 @@ test('report: a directory that is no result set is one line and exit 4; --help e
   assert.equal(r.err.trim().split('\n').length, 1, r.err);
   const h = cli(['report', '--help']);
   assert.equal(h.code, 0);
-  assert.match(h.out, /Usage: streambench report RESULT-SET \[--out FILE \| --json\]/);
+  assert.match(h.out, /Usage: streambench report RESULT-SET\.\.\. \[--out FILE \| --json\]/);
+});
+
+/**
+ * Two sets to compare: the fixture, and a copy named stream-b with only its h264 points (codec then
+ * varies in one set only: aggregated, not a row), its latencies doubled (the sets then differ on
+ * latency at every setting) and one run failed (left out of the comparison).
+ */
+function twoSets(): { a: string; b: string } {
+  const top = mkdtempSync(join(tmpdir(), 'sb-report-cmp-'));
+  const a = join(top, 'stream-matrix');
+  const b = join(top, 'stream-b');
+  for (const d of [a, b]) {
+    cpSync(FIXTURE, d, { recursive: true });
+    rmSync(join(d, 'index'), { recursive: true, force: true });
+    rmSync(join(d, 'report.html'), { force: true });
+  }
+  const meta = join(b, 'streambench-set.json');
+  writeFileSync(meta, JSON.stringify({ ...(JSON.parse(readFileSync(meta, 'utf8')) as object), name: 'stream-b' }));
+  let failedOne = false;
+  for (const p of readdirSync(join(b, 'points')).sort()) {
+    const file = join(b, 'points', p, 'point.json');
+    const rec = JSON.parse(readFileSync(file, 'utf8')) as { params: Record<string, unknown>; outcome: unknown; metrics: Record<string, unknown> };
+    if (rec.params['codec'] !== 'h264') {
+      rmSync(join(b, 'points', p), { recursive: true });
+      continue;
+    }
+    for (const m of Object.keys(rec.metrics)) if (m.startsWith('latency.') && typeof rec.metrics[m] === 'number') rec.metrics[m] *= 2;
+    if (!failedOne) {
+      rec.outcome = { status: 'failed', error: 'made to fail by the report test' };
+      failedOne = true;
+    }
+    writeFileSync(file, JSON.stringify(rec));
+  }
+  return { a, b };
+}
+
+test('report A B: the sets side by side, each figure the mean of point means DuckDB gives per set and shared setting, the better set marked', { timeout: 600_000 }, async () => {
+  const { a, b } = twoSets();
+  const r = cli(['report', a, b]);
+  assert.equal(r.code, 0, `report failed: ${r.err}`);
+  const out = join(a, '..', 'compare-stream-matrix+stream-b.html');
+  assert.match(r.out, /^wrote .*compare-stream-matrix\+stream-b\.html: 2 sets side by side on \d+ metric\(s\), /m);
+  const j = cli(['report', a, b, '--json']);
+  assert.equal(j.code, 0, j.err);
+  type Cell = { mean: number | null; min: number | null; max: number | null; points: number };
+  const data = JSON.parse(j.out) as {
+    sets: { name: string }[];
+    params: { name: string }[];
+    comparison: { by: { name: string }[]; aggregated: string[]; metrics: { name: string }[]; rows: { set: string; settings: (string | number | null)[]; points: number; runs: number; values: Record<string, Cell> }[] };
+  };
+  assert.deepEqual(
+    data.sets.map((s) => s.name),
+    ['stream-matrix', 'stream-b'],
+  );
+  assert.ok(
+    data.params.some((p) => p.name === 'set'),
+    'set is a parameter of the plots',
+  );
+  const c = data.comparison;
+  assert.deepEqual(
+    c.by.map((p) => p.name),
+    ['resolution', 'fps', 'bitrate'],
+  );
+  assert.deepEqual(
+    c.aggregated,
+    ['set', 'codec'].filter((n) => n !== 'set'),
+  );
+  for (const m of ['latency.p50', 'client.bitrate', 'guest.cpu_pct'])
+    assert.ok(
+      c.metrics.some((x) => x.name === m),
+      `${m} not compared`,
+    );
+
+  // What each row must be: per set and shared setting, the mean over points of each point's mean over its ok runs.
+  const db = await openSetDatabase([ResultSet.open(a), ResultSet.open(b)], { views: [] });
+  try {
+    for (const m of c.metrics.map((x) => x.name)) {
+      const sql = `WITH pts AS (SELECT "set" AS s, CAST(resolution AS VARCHAR) AS res, fps, bitrate, point_key, avg(${quoteIdent(m)}) AS v FROM points WHERE status = 'ok' GROUP BY ALL)
+        SELECT s, res, fps, bitrate, avg(v), min(v), max(v), count(v) FROM pts GROUP BY s, res, fps, bitrate`;
+      const want = new Map((await db.conn.runAndReadAll(sql)).getRows().map(([s, res, fps, br, mean, lo, hi, n]) => [`${String(s)}|${String(res)}|${Number(fps)}|${Number(br)}`, [Number(mean), Number(lo), Number(hi), Number(n)]]));
+      assert.equal(c.rows.length, want.size, `${m}: ${c.rows.length} rows, DuckDB has ${want.size} groups`);
+      for (const row of c.rows) {
+        const w = want.get(`${row.set}|${String(row.settings[0])}|${Number(row.settings[1])}|${Number(row.settings[2])}`);
+        const got = row.values[m]!;
+        assert.ok(w, `${m}: no DuckDB group for ${row.set} ${row.settings.join(' ')}`);
+        const same = (x: number | null, y: number) => x !== null && Math.abs(x - y) <= 1e-9 * Math.max(1, Math.abs(y));
+        assert.ok(same(got.mean, w[0]!) && same(got.min, w[1]!) && same(got.max, w[2]!) && got.points === w[3], `${m} ${row.set} ${row.settings.join(' ')}: ${JSON.stringify(got)} vs DuckDB ${w.join(', ')}`);
+      }
+    }
+    // The failed run of stream-b is not in it: its point has one ok run of two.
+    const runsB = c.rows.filter((x) => x.set === 'stream-b').reduce((n, x) => n + x.runs, 0);
+    const okB = Number((await db.conn.runAndReadAll(`SELECT count(*) FROM points WHERE "set" = 'stream-b' AND status = 'ok'`)).getRows()[0]![0]);
+    assert.equal(runsB, okB);
+  } finally {
+    db.close();
+  }
+
+  const browser = await openBrowser();
+  try {
+    const p = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const errors: string[] = [];
+    p.on('pageerror', (e) => errors.push(e.message));
+    await p.goto(pathToFileURL(out).href);
+    await p.waitForFunction(() => (globalThis as Hook).__sbReport?.done === true, null, { timeout: 60_000 });
+    assert.deepEqual(errors, []);
+    assert.equal(await p.evaluate(() => (globalThis as Hook).__sbReport!.error), undefined);
+    // The table: a row per set and setting, latency.p50 in bold for stream-matrix (half of stream-b's) at each setting.
+    const cells = await p.evaluate(() =>
+      [...(globalThis as unknown as { document: { querySelectorAll(s: string): Iterable<{ dataset: Record<string, string>; querySelector(s: string): { textContent: string; className: string } | null }> } }).document.querySelectorAll('table.compare tbody tr')].map((tr) => {
+        const td = tr.querySelector('td[data-metric="latency.p50"] span');
+        return { set: tr.dataset['set']!, setting: tr.dataset['setting']!, text: td?.textContent ?? '', best: td?.className === 'best' };
+      }),
+    );
+    assert.equal(cells.length, c.rows.length);
+    // Bold where DuckDB's mean is the strictly lower one of its setting (latency: lower is better).
+    const rowsAt = (i: number) => c.rows.filter((x) => x.settings.join('|') === c.rows[i]!.settings.join('|'));
+    let bold = 0;
+    cells.forEach((cell, i) => {
+      const row = c.rows[i]!;
+      assert.equal(cell.set, row.set);
+      const others = rowsAt(i).filter((x) => x !== row);
+      const lower = others.every((x) => row.values['latency.p50']!.mean! < x.values['latency.p50']!.mean!);
+      assert.equal(cell.best, lower, `${cell.set} at ${cell.setting}: best=${cell.best}`);
+      if (cell.best) bold++;
+    });
+    assert.equal(bold, c.rows.length / 2, 'one set is the better at each setting');
+    // The bar chart of latency.p50: a series per set, its bars the comparison's means.
+    const series = await p.evaluate(() => (globalThis as Hook).__sb!.charts['compare:latency.p50']!.getOption().series.map((s) => ({ name: s.name!, data: s.data as (number | null)[] })));
+    assert.deepEqual(
+      series.map((s) => s.name),
+      ['stream-matrix', 'stream-b'],
+    );
+    for (const s of series) {
+      const means = c.rows.filter((x) => x.set === s.name).map((x) => x.values['latency.p50']!.mean);
+      assert.deepEqual(s.data, means, `${s.name}: bars ${s.data.join(', ')}, means ${means.join(', ')}`);
+    }
+    await shot(p, 'report-compare');
+  } finally {
+    await browser.close();
+  }
 });

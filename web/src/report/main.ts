@@ -149,7 +149,7 @@ const SET_COLOURS = ['#2f5fb3', '#d0652d', '#3b9a57', '#8e4fb3', '#b3932f', '#2f
 /** A row's settings as text: `network=wan, net_rate=4M`. */
 function settingsText(c: SetComparison, row: ComparisonRow): string {
   // Units that formatValue does not already say (2M is bit/s): 20 ms, not 20.
-  const withUnit = (v: string | number | boolean | null, unit: string | null) => `${label(v, unit)}${typeof v === 'number' && unit && unit !== 'bit/s' && unit !== 'B' ? ` ${unit}` : ''}`;
+  const withUnit = (v: string | number | boolean | null, unit: string | null) => `${label(v, unit)}${typeof v === 'number' && unit && !['bit/s', 'B', 'fps'].includes(unit) ? ` ${unit}` : ''}`;
   return c.by.map((p, i) => `${p.name}=${withUnit(row.settings[i] ?? null, p.unit)}`).join(', ') || 'all';
 }
 
