@@ -46,6 +46,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -q >/dev/null
   $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+  # Debian's xrdp package enables and starts a system-wide RDP server on port 3389 of every
+  # address where systemd runs: the rdp workload starts its own on loopback (or the guest's
+  # address) with its own configuration, and leaves no door open behind it.
+  if [[ " ${missing[*]} " == *" xrdp "* ]] && [ -d /run/systemd/system ]; then
+    echo "setup: disabling the system's xrdp service (the rdp workload runs its own)"
+    $SUDO systemctl disable --now xrdp xrdp-sesman >/dev/null 2>&1 || true
+  fi
 fi
 
 # npm ci only when node_modules was not installed from this exact lockfile.
