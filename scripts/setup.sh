@@ -51,7 +51,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   # address) with its own configuration, and leaves no door open behind it.
   if [[ " ${missing[*]} " == *" xrdp "* ]] && [ -d /run/systemd/system ]; then
     echo "setup: disabling the system's xrdp service (the rdp workload runs its own)"
-    $SUDO systemctl disable --now xrdp xrdp-sesman >/dev/null 2>&1 || true
+    $SUDO systemctl disable --now xrdp xrdp-sesman >/dev/null 2>&1 || echo "setup: could not disable the xrdp service: it may listen on port 3389 (systemctl disable --now xrdp xrdp-sesman)" >&2
   fi
 fi
 
