@@ -34,6 +34,8 @@ export interface ApiParam {
   allowed?: string[];
   label?: string;
   columns?: string[];
+  /** Several sets open: the sets whose runs have this parameter (absent: all of them). */
+  sets?: string[];
 }
 
 /** A metric of the open sets (the catalogue's). */
@@ -129,6 +131,8 @@ export interface MatrixResponse {
   aggregated: string[];
   /** Box over repetitions or frames; stack: the stages in stacking order. */
   spreadOver?: 'runs' | 'frames';
+  /** Box: the values beyond Tukey's fences (1.5 IQR past the quartiles), the farthest first, at most a few per box; each with its run. */
+  outliers?: { x: string | number | boolean | null; xlabel: string; series: string; facet: string; value: number; set: string; key: string; rep: number }[];
   stages?: string[];
   /** The SQL the server ran, for the curious (and tests). */
   sql: string;

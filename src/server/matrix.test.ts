@@ -267,3 +267,90 @@ test("each group says how many values of each aggregated parameter it combines: 
   assert.deepEqual(all.columns['values:loss'], [1, 1, 1]);
   assert.deepEqual(all.columns['values:idx'], [4, 4, 4]);
 });
+
+/** A set whose points have one parameter `g` and the metric `y` as given, one run each. */
+function writeValues(name: string, rows: { g: string; y: number }[]): string {
+  const dir = join(tmp, name);
+  const set = ResultSet.openOrCreate(dir, name);
+  set.index().close();
+  const g = decl('g', 'enum', { values: ['a', 'b'] });
+  rows.forEach((row, i) => {
+    const key = `k${String(i).padStart(3, '0')}`;
+    const w = set.beginPoint(key, 1);
+    w.commit({
+      key,
+      rep: 1,
+      index: i,
+      params: { g: row.g, idx: i },
+      typed: { g: typeValue(g, row.g), idx: i },
+      declared: { params: { g: { ...g, source: 'file' }, idx: { ...decl('idx', 'integer'), source: 'file' } }, metrics: METRICS },
+      outcome: { status: 'ok' },
+      attempts: 1,
+      workload: 'command',
+      benchmark: { name, sha256: 'e'.repeat(64) },
+      startedAt: '2026-01-01T00:00:00.000Z',
+      endedAt: '2026-01-01T00:00:01.000Z',
+      wallS: 1,
+      metrics: { y: row.y },
+      flags: [],
+    });
+  });
+  return dir;
+}
+
+test('box: whiskers at the last values within 1.5 IQR of the quartiles (Tukey), the values beyond listed as outliers with their runs', async () => {
+  // a: 1..8 and 40 (far above: an outlier); b: 1..8 (none). Quartiles of a by linear interpolation
+  // (quantile_cont, R's type 7): q1 = 3, q3 = 7, IQR 4, fences -3 and 13: whiskers 1 and 8, 40 beyond.
+  const a = [1, 2, 3, 4, 5, 6, 7, 8, 40];
+  const b = [1, 2, 3, 4, 5, 6, 7, 8];
+  const box = new LoadedSets([ResultSet.open(writeValues('box', [...a.map((y) => ({ g: 'a', y })), ...b.map((y) => ({ g: 'b', y }))]))]);
+  try {
+    const r = (await call(box, '/api/matrix', { metric: 'y', x: 'g', kind: 'box', agg: 'mean' })) as MatrixResponse;
+    assert.deepEqual(r.columns['x'], ['a', 'b']);
+    assert.deepEqual(r.columns['q1'], [3, 2.75]);
+    assert.deepEqual(r.columns['q3'], [7, 6.25]);
+    assert.deepEqual(r.columns['wlo'], [1, 1]);
+    assert.deepEqual(r.columns['whi'], [8, 8]);
+    assert.deepEqual(r.columns['max'], [40, 8], 'the range still reaches the outlier');
+    assert.deepEqual(r.columns['outliers'], [1, 0]);
+    assert.equal(r.outliers?.length, 1);
+    const o = r.outliers[0]!;
+    assert.equal(o.value, 40);
+    assert.equal(o.xlabel, 'a');
+    assert.equal(o.key, 'k008', 'the run of the outlier, to open it');
+    assert.match(r.interval, /Tukey/);
+  } finally {
+    await box.close();
+  }
+});
+
+test('the stage stack needs no indicator: without one, or with one the sets lack, it says what it needs', async () => {
+  for (const q of [{}, { metric: 'no-such-metric' }] as Record<string, string>[]) {
+    await assert.rejects(
+      () => call(sets, '/api/matrix', { ...q, x: 'threads', kind: 'stack' }),
+      (e: unknown) => e instanceof ApiFailure && e.status === 400 && /the stage stack needs the stage\.<s>\.p50 metrics/.test(e.message),
+    );
+  }
+});
+
+test("a subset of a parameter's values (c.<p>=in:A,B): the plot keeps those values of x, or aggregates over those only", async () => {
+  const all = (await call(sets, '/api/matrix', { metric: 'y', x: 'threads', kind: 'line', agg: 'mean' })) as MatrixResponse;
+  const some = (await call(sets, '/api/matrix', { metric: 'y', x: 'threads', kind: 'line', agg: 'mean', 'c.threads': 'in:1,3' })) as MatrixResponse;
+  assert.deepEqual(all.columns['x'], [1, 2, 3]);
+  assert.deepEqual(some.columns['x'], [1, 3]);
+  assert.deepEqual(some.columns['value'], [all.columns['value']![0], all.columns['value']![2]]);
+  // Of an aggregated parameter: threads=1 holds idx 0, 3, 6, 9, of which loss (idx % 3) is 0 for all:
+  // keeping loss 0 and 2 leaves threads=2 (idx 1, 4, 7, 10: loss 0.5) nothing.
+  const loss = (await call(sets, '/api/matrix', { metric: 'y', x: 'threads', kind: 'line', agg: 'mean', 'c.loss': 'in:0,2' })) as MatrixResponse;
+  assert.deepEqual(loss.columns['x'], [1, 3]);
+  // A frame size and a text with a comma, URI-encoded.
+  const size = (await call(sets, '/api/matrix', { metric: 'y', x: 'threads', kind: 'line', agg: 'mean', 'c.size': `in:${encodeURIComponent('320x180')}` })) as MatrixResponse;
+  assert.ok(
+    size.columns['points']!.every((n) => n === 2),
+    JSON.stringify(size.columns['points']),
+  );
+  await assert.rejects(
+    () => call(sets, '/api/matrix', { metric: 'y', x: 'threads', kind: 'line', agg: 'mean', 'c.threads': 'in:1,7' }),
+    (e: unknown) => e instanceof ApiFailure && e.status === 400 && /threads has no value '7'/.test(e.message),
+  );
+});

@@ -101,7 +101,7 @@ test('the matrix view plots what DuckDB answers: x changed, a parameter fixed, t
   let draws = await waitDraw(page, 0);
   await shot(page, 'matrix-1-fps');
   const first = await plotted(page);
-  assert.deepEqual(Object.keys(first).sort(), ['h264', 'vp8']);
+  assert.deepEqual(Object.keys(first).sort(), ['codec = h264', 'codec = vp8']);
 
   // x: fps -> bitrate (a numeric axis, its values in bits/s), then resolution fixed to one value.
   await page.selectOption('select[name=x]', 'bitrate');
@@ -126,7 +126,8 @@ test('the matrix view plots what DuckDB answers: x changed, a parameter fixed, t
   const flat = Object.entries(got).flatMap(([codec, pts]) => pts.map(([x, y]) => ({ codec, x, y })));
   assert.equal(flat.length, want.length, `plotted ${JSON.stringify(got)}, DuckDB ${JSON.stringify(want)}`);
   for (const w of want) {
-    const p = flat.find((f) => f.codec === w['codec'] && f.x === w['bitrate']);
+    // The legend names the series parameter: `codec = h264`.
+    const p = flat.find((f) => f.codec === `codec = ${String(w['codec'])}` && f.x === w['bitrate']);
     assert.ok(p, `no plotted point for codec=${String(w['codec'])} bitrate=${String(w['bitrate'])}: ${JSON.stringify(got)}`);
     assertClose(p.y, w['value'] as number, `codec=${String(w['codec'])} bitrate=${String(w['bitrate'])}`);
   }
@@ -134,7 +135,7 @@ test('the matrix view plots what DuckDB answers: x changed, a parameter fixed, t
   // the log scale since a latency in ms cannot be negative: mean / f to mean x f, f = exp(t se / mean).
   const bars = await errorBars(page);
   for (const w of want.filter((x) => (x['min_n'] as number) >= 2)) {
-    const bar = bars[w['codec'] as string]?.find((b) => b[0] === w['bitrate']);
+    const bar = bars[`codec = ${String(w['codec'])}`]?.find((b) => b[0] === w['bitrate']);
     assert.ok(bar, `no error bar for codec=${String(w['codec'])} bitrate=${String(w['bitrate'])}`);
     const varSum = w['var_sum'] as number;
     const df = (w['ws'] as number) > 0 ? (varSum * varSum) / (w['ws'] as number) : 1;
@@ -229,9 +230,9 @@ test('a group of one point opens its run on click; small multiples with an overl
   const names = await facets.page.evaluate(() => Object.keys((globalThis as unknown as { __sb: { charts: Record<string, unknown> } }).__sb.charts).sort());
   assert.deepEqual(names, ['matrix:320x180', 'matrix:480x270', 'matrix:640x360']);
   const small = await plotted(facets.page, 'matrix:480x270');
-  assert.deepEqual(Object.keys(small).sort(), ['h264, fps=15', 'h264, fps=30', 'vp8, fps=15', 'vp8, fps=30']);
+  assert.deepEqual(Object.keys(small).sort(), ['codec = h264, fps = 15', 'codec = h264, fps = 30', 'codec = vp8, fps = 15', 'codec = vp8, fps = 30']);
   const [one] = await sql(`SELECT avg("client.bitrate") AS v FROM points WHERE status = 'ok' AND codec = 'vp8' AND fps = 30 AND resolution = '480x270' AND bitrate = 3000000`);
-  assertClose(small['vp8, fps=30']!.find((p) => p[0] === 3000000)![1], one!['v'] as number, 'vp8 fps=30 480x270 3M');
+  assertClose(small['codec = vp8, fps = 30']!.find((p) => p[0] === 3000000)![1], one!['v'] as number, 'vp8 fps=30 480x270 3M');
   assert.deepEqual(facets.errors, []);
   await facets.page.close();
 
@@ -248,7 +249,9 @@ test('a group of one point opens its run on click; small multiples with an overl
     if (extra.includes('latency_ms')) assert.match((await p.page.textContent('.note')) ?? '', /over the frames of the recorded windows/);
     const types = await p.page.evaluate(() => (globalThis as unknown as { __sb: { charts: Record<string, { getOption(): { series: { type: string; data: unknown[] }[] } }> } }).__sb.charts['matrix']!.getOption().series.map((s) => [s.type, s.data.length]));
     const expect = kind === 'stack' ? 'bar' : kind === 'box' ? 'boxplot' : 'heatmap';
-    assert.ok(types.length > 0 && types.every(([t, n]) => t === expect && (n as number) > 0), `${kind}: ${JSON.stringify(types)}`);
+    // A box plot's outliers are points beside its boxes.
+    const drawn = types.filter(([t]) => !(kind === 'box' && t === 'scatter'));
+    assert.ok(drawn.length > 0 && drawn.every(([t, n]) => t === expect && (n as number) > 0), `${kind}: ${JSON.stringify(types)}`);
     assert.deepEqual(p.errors, []);
     await p.page.close();
   }
@@ -270,18 +273,17 @@ test('two result sets compare: the set is a parameter, each set a series', { tim
     await shot(page, 'matrix-5-compare');
     const got = await plotted(page);
     const name = ResultSet.open(setDir).info.name;
-    assert.deepEqual(Object.keys(got).sort(), [name, 'stream-matrix-b']);
+    assert.deepEqual(Object.keys(got).sort(), [`set = ${name}`, 'set = stream-matrix-b']);
     // The same runs under two names: the same values (up to the order DuckDB summed them in).
-    assertSamePlot({ x: got[name]! }, { x: got['stream-matrix-b']! });
+    assertSamePlot({ x: got[`set = ${name}`]! }, { x: got['set = stream-matrix-b']! });
     const want = await sql(`WITH pts AS (SELECT fps, point_key, avg("latency.p50") AS m FROM points WHERE status = 'ok' AND codec = 'h264' GROUP BY fps, point_key) SELECT fps, avg(m) AS v FROM pts GROUP BY fps ORDER BY fps`);
-    assert.equal(got[name]!.length, want.length);
-    want.forEach((w, i) => assertClose(got[name]![i]![1], w['v'] as number, `fps=${String(w['fps'])}`));
-    // A value the set does not have (an edited link) shows the server's one-line message, no stack.
+    assert.equal(got[`set = ${name}`]!.length, want.length);
+    want.forEach((w, i) => assertClose(got[`set = ${name}`]![i]![1], w['v'] as number, `fps=${String(w['fps'])}`));
+    // A value the set does not have (an edited link) is said above the plot, which draws without it.
     await page.goto(`${two.url}?view=matrix&y=latency.p50&x=fps&c.codec=v:nope`);
-    await page.waitForSelector('.error');
-    const shown = (await page.textContent('.error')) ?? '';
-    assert.match(shown, /codec has no value 'nope'/);
-    assert.doesNotMatch(shown, /\n\s+at /);
+    await waitDraw(page, 0);
+    const shown = await page.locator('.address-problems').innerText();
+    assert.match(shown, /codec = nope, a value these sets do not have \(they have h264, vp8\)/);
     assert.deepEqual(
       errors.filter((e) => !/status of 400/.test(e)),
       [],
@@ -380,3 +382,83 @@ test("the tooltip counts what its group combines (not the catalogue's values); t
     await srv.close();
   }
 });
+
+test(
+  'legend titles name the parameter; a value keeps its colour when others are left out; a subset of values; Tukey box whiskers and outliers as DuckDB computes them; a log y axis; indicator descriptions on hover; what the address asks that the sets lack is said',
+  { timeout: 300_000 },
+  async () => {
+    const { page, errors } = await newPage(browser);
+    const colours = async () =>
+      page.evaluate(() => {
+        const sb = (globalThis as unknown as { __sb: { charts: Record<string, { getOption(): { series: { type: string; name: string; itemStyle?: { color?: string } }[] } }> } }).__sb;
+        return Object.fromEntries(
+          sb.charts['matrix']!.getOption()
+            .series.filter((s) => s.type !== 'custom')
+            .map((s) => [s.name, s.itemStyle?.color ?? '']),
+        );
+      });
+    await page.goto(`${server.url}?view=matrix&y=latency.p50&x=bitrate&s=fps`);
+    let draws = await waitDraw(page, 0);
+    const both = await colours();
+    assert.deepEqual(Object.keys(both).sort(), ['fps = 15', 'fps = 30']);
+    // Narrowing the series to 30 fps: its colour stays (not the first colour of whatever is left).
+    await page.goto(`${server.url}?view=matrix&y=latency.p50&x=bitrate&s=fps&c.fps=in:30`);
+    draws = await waitDraw(page, 0);
+    assert.deepEqual(await colours(), { 'fps = 30': both['fps = 30'] });
+    // A subset of x's values: only those plotted, each the value of the full plot.
+    const full = await plotted(page);
+    await page.goto(`${server.url}?view=matrix&y=latency.p50&x=bitrate&s=fps&c.fps=in:30&c.bitrate=in:300000,3000000`);
+    draws = await waitDraw(page, 0);
+    const some = await plotted(page);
+    assert.deepEqual(
+      some['fps = 30']!.map((p) => p[0]),
+      [300000, 3000000],
+    );
+    for (const [x, y] of some['fps = 30']!) assertClose(y, full['fps = 30']!.find((p) => p[0] === x)![1], `bitrate ${x}`);
+    // The ticked boxes say so.
+    const ticked = await page.$$eval('.subset[data-param="bitrate"] input', (els) => els.filter((e) => (e as unknown as { checked: boolean }).checked).map((e) => (e as unknown as { value: string }).value));
+    assert.equal(ticked.length, 2);
+
+    // Box over the runs: whiskers at Tukey's fences, outliers as DuckDB finds them.
+    await page.goto(`${server.url}?view=matrix&y=latency.p95&x=codec&s=&kind=box`);
+    draws = await waitDraw(page, 0);
+    const box = await page.evaluate(() => {
+      const sb = (globalThis as unknown as { __sb: { charts: Record<string, { getOption(): { series: { type: string; data: ({ value: number[] } | { value: [string, number] })[] }[] } }> } }).__sb;
+      const s = sb.charts['matrix']!.getOption().series;
+      return { boxes: s.filter((x) => x.type === 'boxplot').flatMap((x) => x.data.map((d) => d.value)), outliers: s.filter((x) => x.type === 'scatter').flatMap((x) => x.data.map((d) => d.value)) };
+    });
+    const want = await sql(`WITH r AS (SELECT codec, "latency.p95" AS v FROM points WHERE status = 'ok' AND "latency.p95" IS NOT NULL),
+    q AS (SELECT codec, quantile_cont(v, 0.25) AS q1, quantile_cont(v, 0.75) AS q3 FROM r GROUP BY codec)
+    SELECT codec, min(v) FILTER (WHERE v >= q1 - 1.5 * (q3 - q1)) AS wlo, max(v) FILTER (WHERE v <= q3 + 1.5 * (q3 - q1)) AS whi,
+      FROM r JOIN q USING (codec) GROUP BY codec ORDER BY codec`);
+    assert.equal(box.boxes.length, want.length);
+    want.forEach((w, i) => {
+      assertClose(box.boxes[i]![0] as number, w['wlo'] as number, `${String(w['codec'])} lower whisker`);
+      assertClose(box.boxes[i]![4] as number, w['whi'] as number, `${String(w['codec'])} upper whisker`);
+    });
+    const outRows = await sql(`WITH r AS (SELECT codec, "latency.p95" AS v FROM points WHERE status = 'ok' AND "latency.p95" IS NOT NULL),
+      q AS (SELECT codec, quantile_cont(v, 0.25) AS q1, quantile_cont(v, 0.75) AS q3 FROM r GROUP BY codec)
+      SELECT codec, v FROM r JOIN q USING (codec) WHERE v < q1 - 1.5 * (q3 - q1) OR v > q3 + 1.5 * (q3 - q1)`);
+    const wantOut = outRows.map((w) => `${String(w['codec'])}:${w['v'] as number}`);
+    assert.deepEqual(box.outliers.map((o) => `${String(o[0])}:${o[1]}`).sort(), wantOut.sort());
+    assert.ok(wantOut.length > 0, 'the fixture has outliers of latency.p95 by codec: the test can see them');
+    // A log y axis on request.
+    await page.selectOption('select[name=ylog]', '1');
+    await waitDraw(page, draws);
+    const yType = await page.evaluate(() => (globalThis as unknown as { __sb: { charts: Record<string, { getOption(): { yAxis: { type: string }[] } }> } }).__sb.charts['matrix']!.getOption().yAxis[0]!.type);
+    assert.equal(yType, 'log');
+    await shot(page, 'matrix-box-tukey-log');
+    // The indicator's description on hover (its title), from the catalogue.
+    const title = await page.$eval('select[name=y]', (e) => (e as unknown as { title: string }).title);
+    assert.match(title, /95th percentile/);
+
+    // An address with what these sets lack: said, the rest drawn.
+    await page.goto(`${server.url}?view=matrix&y=no.such&x=bitrate&c.nothere=agg&c.fps=v:99`);
+    await waitDraw(page, 0);
+    const warning = await page.locator('.address-problems').innerText();
+    assert.match(warning, /indicator 'no\.such'/);
+    assert.match(warning, /parameter 'nothere'/);
+    assert.match(warning, /fps = 99/);
+    assert.deepEqual(errors, []);
+  },
+);

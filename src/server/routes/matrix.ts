@@ -26,6 +26,9 @@ import type { CatalogMetric, CatalogParam } from '../../store/catalog.ts';
 import { AGGREGATES, MATRIX_KINDS, type Aggregate, type Columns, type MatrixKind, type MatrixResponse } from '../api-types.ts';
 import { ApiFailure, type Route, type RouteContext } from '../route.ts';
 
+/** Outliers listed per box at most (the farthest from the quartiles first): a per-frame box can have thousands. */
+const OUTLIERS_SHOWN = 50;
+
 const NUMERIC_TYPES = new Set(['number', 'integer', 'duration', 'bitrate']);
 
 /** The SQL of each aggregate over the point means `m`. */
@@ -135,6 +138,9 @@ function fixedSql(ref: ParamRef, p: CatalogParam, f: FixedValue, columns: readon
   }
 }
 
+/** What the stage stack plots in place of an indicator: each stage's median, in ms. */
+const STAGE_STACK_METRIC: CatalogMetric = { name: 'stage medians', unit: 'ms', better: 'lower', role: 'all', kind: 'summary', view: 'points', doc: "each pipeline stage's median over a point's frames (stage.<s>.p50)", source: 'workload' };
+
 /** The request, checked against the catalogue. */
 interface MatrixRequest {
   metric: CatalogMetric;
@@ -167,9 +173,9 @@ function parseRequest(q: URLSearchParams, params: readonly CatalogParam[], metri
   const agg = (q.get('agg') ?? 'mean') as Aggregate;
   if (!AGGREGATES.includes(agg)) throw new ApiFailure(400, `agg: '${agg.slice(0, 40)}' is not one of ${AGGREGATES.join(', ')}`);
 
-  const metricName = kind === 'stack' ? (q.get('metric') ?? 'latency.p50') : need('metric');
-  const metric = metrics.find((m) => m.name === metricName);
-  if (!metric) throw new ApiFailure(400, `metric: no metric '${metricName.slice(0, 80)}' in the open sets`);
+  // The stage stack draws the stage metrics, whatever indicator is chosen: it needs none.
+  const metric = kind === 'stack' ? STAGE_STACK_METRIC : metrics.find((m) => m.name === need('metric'));
+  if (!metric) throw new ApiFailure(400, `metric: no metric '${need('metric').slice(0, 80)}' in the open sets`);
   const perFrame = metric.view === 'frames';
   if (metric.view !== 'points' && !(perFrame && kind === 'box')) {
     throw new ApiFailure(400, `metric: '${metric.name}' is a ${metric.kind} metric (in ${metric.view}): the matrix plots a point's summary metrics${perFrame ? '; per-frame values show as a box plot (kind=box)' : ''}`);
@@ -190,26 +196,46 @@ function parseRequest(q: URLSearchParams, params: readonly CatalogParam[], metri
   if (kind === 'heatmap' && !series) throw new ApiFailure(400, 'a heatmap needs two parameters: x and series (its rows)');
   const overlay: ParamRef[] = [];
   const fixed: MatrixRequest['fixed'] = [];
+  const subsets: { ref: ParamRef; sql: string; keep: string }[] = [];
   for (const [key, value] of q) {
     if (!key.startsWith('c.')) continue;
     const p = param(key, key.slice(2));
-    if (taken.has(p.name)) continue; // a control left over from when it was a plain parameter: the role wins
+    // A control left over from when it was a plain parameter: the role wins, but a subset of values still narrows it.
+    if (taken.has(p.name) && !value.startsWith('in:')) continue;
     if (value === 'agg') continue;
     if (value === 'overlay') {
       overlay.push(paramRef(p));
       continue;
     }
-    if (!value.startsWith('v:')) throw new ApiFailure(400, `${key}: '${value.slice(0, 40)}' is none of v:VALUE, agg, overlay`);
-    const v = value.slice(2);
-    const f = readFixed(p, v);
-    if (!f || (p.values && !p.values.some((x) => isValue(p, x, f)))) {
-      throw new ApiFailure(400, `${key}: ${p.name} has no value '${v.slice(0, 80)}' here (it has ${(p.values ?? []).slice(0, 20).map(String).join(', ')})`);
+    // v:VALUE fixes one value; in:A,B,... keeps some (each value URI-encoded: a value may hold a comma).
+    const one = value.startsWith('v:');
+    if (!one && !value.startsWith('in:')) throw new ApiFailure(400, `${key}: '${value.slice(0, 40)}' is none of v:VALUE, in:VALUE,VALUE..., agg, overlay`);
+    let vs: string[];
+    try {
+      vs = one ? [value.slice(2)] : value.slice(3).split(',').map(decodeURIComponent);
+    } catch {
+      throw new ApiFailure(400, `${key}: '${value.slice(0, 80)}' is not a list of URI-encoded values`);
     }
+    if (vs.length === 0 || vs.some((v) => v === '')) throw new ApiFailure(400, `${key}: no value given`);
     const ref = paramRef(p);
-    fixed.push({ ref, sql: fixedSql(ref, p, f, columns) });
+    const conds = vs.map((v) => {
+      const f = readFixed(p, v);
+      if (!f || (p.values && !p.values.some((x) => isValue(p, x, f)))) {
+        throw new ApiFailure(400, `${key}: ${p.name} has no value '${v.slice(0, 80)}' here (it has ${(p.values ?? []).slice(0, 20).map(String).join(', ')})`);
+      }
+      return `(${fixedSql(ref, p, f, columns)})`;
+    });
+    // Some values kept: the parameter still varies within them, and is aggregated (or shown) as any other.
+    if (!one) {
+      subsets.push({ ref, sql: conds.join(' OR '), keep: value });
+      continue;
+    }
+    fixed.push({ ref, sql: conds[0]! });
   }
-  const handled = new Set([...taken, ...overlay.map((o) => o.name), ...fixed.map((f) => f.ref.name)]);
-  const aggregated = params.filter((p) => !handled.has(p.name) && (p.values?.length ?? 2) > 1).map(paramRef);
+  // A subset of a plotted or overlaid parameter narrows it; of an aggregated one, narrows what is aggregated.
+  for (const sub of subsets) fixed.push({ ref: sub.ref, sql: sub.sql });
+  const handled = new Set([...taken, ...overlay.map((o) => o.name), ...fixed.filter((f) => !subsets.some((sub) => sub.ref.name === f.ref.name)).map((f) => f.ref.name)]);
+  const aggregated = params.filter((p) => !handled.has(p.name) && (p.values?.length ?? 2) > 1 && !subsets.some((sub) => sub.ref.name === p.name && sub.keep.split(',').length < 2)).map(paramRef);
   return { metric, x, ...(series ? { series } : {}), ...(facet ? { facet } : {}), overlay, fixed, aggregated, agg, kind };
 }
 
@@ -246,8 +272,11 @@ const handle = async (ctx: RouteContext): Promise<MatrixResponse> => {
   const stages = stageMetrics(loaded.catalog.metrics);
 
   let sql: string;
+  let outlierSql: string | undefined;
   let views: 'frames'[] = [];
   let spreadOver: MatrixResponse['spreadOver'];
+  // A group's value may be NULL (a parameter another open set lacks): NULL matches NULL here.
+  const sameGroup = groups.map((_, i) => `runs.g${i} IS NOT DISTINCT FROM q.g${i}`).join(' AND ');
   if (r.kind === 'box') {
     spreadOver = r.metric.view === 'frames' ? 'frames' : 'runs';
     const src = spreadOver === 'frames' ? `frames fr JOIN points p ON fr."set" = p."set" AND fr.point_key = p.point_key AND fr.rep = p.rep ${flagsJoin}` : runsFrom;
@@ -255,11 +284,22 @@ const handle = async (ctx: RouteContext): Promise<MatrixResponse> => {
     const frameWhere = spreadOver === 'frames' ? [`coalesce(fr.warmup, 0) = 0`] : [];
     if (spreadOver === 'frames') views = ['frames'];
     sql = `WITH runs AS (SELECT p."set" AS s, p.point_key AS k, p.rep AS rep, ${gSel}, ${v} AS v, f.flags IS NOT NULL AS flagged
-  FROM ${src} WHERE ${[...where, ...frameWhere, `${v} IS NOT NULL`].join(' AND ')})
-SELECT ${gNames}, any_value(xl) AS xl, avg(v) AS value, quantile_cont(v, 0.25) AS q1, median(v) AS median, quantile_cont(v, 0.75) AS q3, min(v) AS "min", max(v) AS "max"${valuesOut((j) => `a${j}`)},
+  FROM ${src} WHERE ${[...where, ...frameWhere, `${v} IS NOT NULL`].join(' AND ')}),
+    quart AS (SELECT ${gNames}, quantile_cont(v, 0.25) AS q1, quantile_cont(v, 0.75) AS q3 FROM runs GROUP BY ${gNames}),
+    -- Tukey's fences: the whiskers reach the last values within 1.5 IQR of the quartiles; beyond are outliers.
+    fenced AS (SELECT runs.*, q.q1 - 1.5 * (q.q3 - q.q1) AS lo_fence, q.q3 + 1.5 * (q.q3 - q.q1) AS hi_fence FROM runs JOIN quart q ON ${sameGroup})
+SELECT ${gNames}, any_value(xl) AS xl, avg(v) AS value, quantile_cont(v, 0.25) AS q1, median(v) AS median, quantile_cont(v, 0.75) AS q3, min(v) AS "min", max(v) AS "max",
+  min(v) FILTER (WHERE v >= lo_fence) AS wlo, max(v) FILTER (WHERE v <= hi_fence) AS whi, count(*) FILTER (WHERE v < lo_fence OR v > hi_fence) AS outliers${valuesOut((j) => `a${j}`)},
   count(DISTINCT (s, k)) AS points, count(DISTINCT (s, k, rep)) AS runs, count(DISTINCT CASE WHEN flagged THEN (s, k, rep) END) AS flagged,
   CASE WHEN count(DISTINCT (s, k)) = 1 THEN min(s) END AS "set", CASE WHEN count(DISTINCT (s, k)) = 1 THEN min(k) END AS "key", CASE WHEN count(DISTINCT (s, k)) = 1 THEN min(rep) END AS rep
-FROM runs GROUP BY ${gNames} ORDER BY ${order}`;
+FROM fenced GROUP BY ${gNames} ORDER BY ${order}`;
+    // The outliers themselves, each with its run (a per-frame box: the frame's run), at most OUTLIERS_SHOWN per group.
+    outlierSql = `WITH runs AS (SELECT p."set" AS s, p.point_key AS k, p.rep AS rep, ${gSel}, ${v} AS v
+  FROM ${src} WHERE ${[...where, ...frameWhere, `${v} IS NOT NULL`].join(' AND ')}),
+    quart AS (SELECT ${gNames}, quantile_cont(v, 0.25) AS q1, quantile_cont(v, 0.75) AS q3 FROM runs GROUP BY ${gNames}),
+    out AS (SELECT runs.*, row_number() OVER (PARTITION BY ${groups.map((_, i) => `runs.g${i}`).join(', ')} ORDER BY abs(v - (q.q1 + q.q3) / 2) DESC) AS nth
+  FROM runs JOIN quart q ON ${sameGroup} WHERE v < q.q1 - 1.5 * (q.q3 - q.q1) OR v > q.q3 + 1.5 * (q.q3 - q.q1))
+SELECT ${gNames}, xl, v, s AS "set", k AS "key", rep FROM out WHERE nth <= ${OUTLIERS_SHOWN} ORDER BY ${order}, v`;
   } else {
     const valueCols = r.kind === 'stack' ? stages.map((st, i) => ({ name: `v${i}`, expr: `CAST(p.${st.col} AS DOUBLE)` })) : [{ name: 'v0', expr: `CAST(p.${metricCol} AS DOUBLE)` }];
     if (r.kind === 'stack' && valueCols.length === 0) throw new ApiFailure(400, 'the stage stack needs the stage.<s>.p50 metrics of the stream workload, which these sets lack');
@@ -274,6 +314,21 @@ SELECT ${gNames}, any_value(xl) AS xl, ${valueCols.map((c) => `${aggSql(c.name)}
 FROM pts GROUP BY ${gNames} ORDER BY ${order}`;
   }
   const [{ columns: c }, excl] = [await ctx.sets.query(sql, { views }), await ctx.sets.query(excludedSql)];
+  let outliers: MatrixResponse['outliers'];
+  if (outlierSql !== undefined) {
+    const o = (await ctx.sets.query(outlierSql, { views })).columns;
+    const facetAt = r.facet ? (r.series ? 2 : 1) : undefined;
+    outliers = (o['v'] ?? []).map((v, i) => ({
+      x: o['g0']![i]!,
+      xlabel: String(o['xl']![i] ?? o['g0']![i]),
+      series: [r.series ? String(o['g1']![i]) : '', ...r.overlay.map((ov, j) => `${ov.name}=${String(o[`g${1 + (r.series ? 1 : 0) + (r.facet ? 1 : 0) + j}`]![i])}`)].filter(Boolean).join(', '),
+      facet: facetAt !== undefined ? String(o[`g${facetAt}`]![i]) : '',
+      value: v as number,
+      set: String(o['set']![i]),
+      key: String(o['key']![i]),
+      rep: Number(o['rep']![i]),
+    }));
+  }
   const excludedFailed = Number(Object.values(excl.columns)[0]?.[0] ?? 0);
   const n = c['g0']?.length ?? 0;
   // Intervals: of a mean of point means only; on the log scale for a metric that cannot be
@@ -327,7 +382,7 @@ FROM pts GROUP BY ${gNames} ORDER BY ${order}`;
   if (r.kind === 'stack') {
     for (const i of rows) stages.forEach((st, j) => push({ ...base(i), stage: st.stage, value: c[`v${j}`]![i] ?? null, lo: null, hi: null }));
   } else if (r.kind === 'box') {
-    for (const i of rows) push({ ...base(i), value: c['value']![i]!, lo: null, hi: null, q1: c['q1']![i]!, median: c['median']![i]!, q3: c['q3']![i]!, min: c['min']![i]!, max: c['max']![i]! });
+    for (const i of rows) push({ ...base(i), value: c['value']![i]!, lo: null, hi: null, q1: c['q1']![i]!, median: c['median']![i]!, q3: c['q3']![i]!, min: c['min']![i]!, max: c['max']![i]!, wlo: c['wlo']![i]!, whi: c['whi']![i]!, outliers: c['outliers']![i]! });
   } else {
     for (const i of rows) {
       const [lo, hi] = ci(i);
@@ -355,7 +410,7 @@ FROM pts GROUP BY ${gNames} ORDER BY ${order}`;
     flagged: r.kind === 'stack' ? (out['flagged'] as (number | null)[]).filter((_, i) => i % Math.max(1, stages.length) === 0).reduce<number>((a, b) => a + (b ?? 0), 0) : flaggedTotal,
     interval:
       r.kind === 'box'
-        ? `box: quartiles and range over ${spreadOver === 'frames' ? 'the frames of the recorded windows' : 'the runs (repetitions and aggregated points)'}`
+        ? `box: quartiles, whiskers to the last values within 1.5 IQR of them (Tukey), beyond them the outliers (${OUTLIERS_SHOWN} at most per box), over ${spreadOver === 'frames' ? 'the frames of the recorded windows' : 'the runs (repetitions and aggregated points)'}`
         : r.kind === 'stack'
           ? `each bar: a stage's median over the frames of a point (stage.<s>.p50), mean over its repetitions, ${r.agg} over the points of the group`
           : intervalText(r.kind, r.agg, n, withCi, logCi),
@@ -363,6 +418,7 @@ FROM pts GROUP BY ${gNames} ORDER BY ${order}`;
     aggregated: r.aggregated.map((a) => a.name),
     ...(spreadOver ? { spreadOver } : {}),
     ...(r.kind === 'stack' ? { stages: stages.map((s) => s.stage) } : {}),
+    ...(outliers ? { outliers } : {}),
     sql,
   };
 };

@@ -13,11 +13,17 @@ import type { ViewContext } from '../view.ts';
 
 const STATE_KEYS = ['y', 'x', 's', 'f', 'kind', 'agg'];
 
-function select(label: string, key: string, options: { value: string; text: string }[], value: string, onChange: (v: string) => void): HTMLLabelElement {
+function select(label: string, key: string, options: { value: string; text: string; title?: string }[], value: string, onChange: (v: string) => void): HTMLLabelElement {
   const s = el('select', { name: key });
-  for (const o of options) s.append(el('option', { value: o.value, textContent: o.text, selected: o.value === value }));
+  for (const o of options) s.append(el('option', { value: o.value, textContent: o.text, selected: o.value === value, ...(o.title ? { title: o.title } : {}) }));
   s.value = value;
-  s.addEventListener('change', () => onChange(s.value));
+  // The chosen option's description stays on the control (a closed select shows no option's).
+  const describe = () => (s.title = options.find((o) => o.value === s.value)?.title ?? '');
+  describe();
+  s.addEventListener('change', () => {
+    describe();
+    onChange(s.value);
+  });
   return el('label', {}, label, s);
 }
 
@@ -37,6 +43,76 @@ export function withDefaults(s: ViewState, cat: SetsResponse): ViewState {
   return out;
 }
 
+/**
+ * What the address asks that these sets do not have (an edited or old link): each said in words,
+ * with the keys to drop so that the rest of the view still draws. Never replaced silently.
+ */
+export function addressProblems(s: ViewState, cat: SetsResponse): { notes: string[]; drop: string[] } {
+  const notes: string[] = [];
+  const drop: string[] = [];
+  const param = (n: string) => cat.params.find((p) => p.name === n);
+  if (s['y'] && !cat.metrics.some((m) => m.name === s['y'])) notes.push(`the address asks for the indicator '${s['y']}', which these sets do not have`);
+  for (const [k, what] of [
+    ['x', 'x'],
+    ['s', 'series'],
+    ['f', 'small multiples'],
+  ] as const) {
+    const v = s[k];
+    if (v && !param(v)) {
+      notes.push(`the address asks for the parameter '${v}' as ${what}, which these sets do not have`);
+      drop.push(k);
+    }
+  }
+  if (s['kind'] && !(MATRIX_KINDS as readonly string[]).includes(s['kind'])) {
+    notes.push(`the address asks for the plot '${s['kind']}', which is none of ${MATRIX_KINDS.join(', ')}`);
+    drop.push('kind');
+  }
+  if (s['agg'] && !(AGGREGATES as readonly string[]).includes(s['agg'])) {
+    notes.push(`the address asks for the aggregate '${s['agg']}', which is none of ${AGGREGATES.join(', ')}`);
+    drop.push('agg');
+  }
+  for (const [k, v] of Object.entries(s)) {
+    if (!k.startsWith('c.')) continue;
+    const p = param(k.slice(2));
+    if (!p) {
+      notes.push(`the address fixes the parameter '${k.slice(2)}', which these sets do not have`);
+      drop.push(k);
+    } else if (v.startsWith('v:') && p.values && !p.values.some((x) => String(x) === v.slice(2))) {
+      notes.push(`the address fixes ${p.name} = ${v.slice(2)}, a value these sets do not have (they have ${p.values.map(String).join(', ')})`);
+      drop.push(k);
+    } else if (v.startsWith('in:')) {
+      let kept: string[] = [];
+      try {
+        kept = v.slice(3).split(',').map(decodeURIComponent);
+      } catch {
+        kept = [];
+      }
+      const unknown = kept.filter((x) => !(p.values ?? []).some((y) => String(y) === x));
+      if (kept.length === 0 || unknown.length > 0) {
+        notes.push(`the address keeps values of ${p.name} these sets do not have (${unknown.join(', ') || v}; they have ${(p.values ?? []).map(String).join(', ')})`);
+        drop.push(k);
+      }
+    } else if (!v.startsWith('v:') && v !== 'agg' && v !== 'overlay') {
+      notes.push(`the address sets ${k} to '${v}', which is none of v:VALUE, in:VALUE,..., agg, overlay`);
+      drop.push(k);
+    }
+  }
+  return { notes, drop };
+}
+
+/**
+ * A warning when the sets compared (all open ones, unless c.set fixes one) have no parameter in
+ * common besides the set itself: each plotted value then comes from one set's runs alone, and a
+ * difference between them is a difference of everything they varied.
+ */
+export function sharedNothing(s: ViewState, cat: SetsResponse): string | undefined {
+  const names = cat.sets.map((x) => x.name);
+  if (names.length < 2 || s['c.set']?.startsWith('v:')) return undefined;
+  const shared = cat.params.filter((p) => p.name !== 'set' && (!p.sets || names.every((n) => p.sets!.includes(n))));
+  if (shared.length > 0) return undefined;
+  return `the sets ${names.join(', ')} share no parameter: every value plotted comes from one set's runs alone, and their differences are differences of all they varied`;
+}
+
 /** The /api/matrix query for a state. */
 export function matrixQuery(s: ViewState): URLSearchParams {
   const q = new URLSearchParams();
@@ -49,6 +125,9 @@ export function matrixQuery(s: ViewState): URLSearchParams {
   for (const [k, v] of Object.entries(s)) if (k.startsWith('c.')) q.set(k, v);
   return q;
 }
+
+/** The series colours, one per value of the series parameter (in the catalogue's order of its values). */
+const PALETTE = ['#3b6fd4', '#d4533b', '#2e9e5b', '#9b59b6', '#e0a800', '#17a2b8', '#6c757d', '#e83e8c', '#8d6e63', '#20c997'];
 
 /** The plotted value's text: 3 significant digits, the unit after. */
 function fmt(v: unknown, unit?: string | null): string {
@@ -69,6 +148,19 @@ export function facetOption(r: MatrixResponse, rows: number[], s: ViewState, cat
   const yName = `${r.metric.name}${unitText(r.metric.unit)}`;
   const xName = `${r.x.name}${unitText(r.x.unit)}`;
   const labels = [...new Set(rows.map((i) => String(c['series']![i])))];
+  // The legend says which parameter a colour is (`fps = 15`); overlaid ones already read name=value.
+  const legendName = (l: string) => {
+    if (l === '') return r.metric.name;
+    const [first, ...overlaid] = l.split(', ');
+    return [s['s'] ? `${s['s']} = ${first}` : first!.replace('=', ' = '), ...overlaid.map((o) => o.replace('=', ' = '))].join(', ');
+  };
+  // One colour per value of the series parameter, from its place among the set's values: the same
+  // value keeps its colour in every plot, whatever the other controls leave out.
+  const seriesValues = (cat.params.find((p) => p.name === s['s'])?.values ?? []).map(String);
+  const colourOf = (l: string, li: number) => {
+    const k = seriesValues.indexOf(l.split(', ')[0]!);
+    return PALETTE[(k >= 0 && !l.includes(', ') ? k : li) % PALETTE.length]!;
+  };
   // Categories in the server's order (by value, a frame size by its pixels).
   // Categories are the values as written (300k), in the server's order (by value, a frame size by its pixels).
   const catOf = (i: number) => String(c['xlabel']?.[i] ?? c['x']![i]);
@@ -104,7 +196,18 @@ export function facetOption(r: MatrixResponse, rows: number[], s: ViewState, cat
   const xAxis = r.x.numeric
     ? { type: r.x.log ? ('log' as const) : ('value' as const), name: xName, nameLocation: 'middle' as const, nameGap: 28, scale: true, axisLabel: { formatter: axisNumber } }
     : { type: 'category' as const, data: cats, name: xName, nameLocation: 'middle' as const, nameGap: 28 };
-  const yAxis = { type: 'value' as const, name: yName, nameLocation: 'middle' as const, nameGap: 50, scale: kind !== 'bar' && kind !== 'stack', axisLabel: { formatter: axisNumber }, ...(yRange ? { min: yRange[0], max: yRange[1] } : {}) };
+  // A log y axis only where every value drawn is positive (it cannot show 0 or less).
+  const ys = ['value', 'lo', 'hi', 'min', 'max', 'wlo', 'whi'].flatMap((k) => rows.map((i) => c[k]?.[i]).filter((v): v is number => typeof v === 'number'));
+  const logY = s['ylog'] === '1' && kind !== 'stack' && kind !== 'heatmap' && ys.length > 0 && ys.every((v) => v > 0);
+  const yAxis = {
+    type: logY ? ('log' as const) : ('value' as const),
+    name: `${yName}${logY ? ', log scale' : ''}`,
+    nameLocation: 'middle' as const,
+    nameGap: 50,
+    scale: kind !== 'bar' && kind !== 'stack',
+    axisLabel: { formatter: axisNumber },
+    ...(yRange && !logY ? { min: yRange[0], max: yRange[1] } : {}),
+  };
   const base: ChartOption = {
     animation: false,
     title: { text: title, left: 'center', textStyle: { fontSize: 13 } },
@@ -127,18 +230,39 @@ export function facetOption(r: MatrixResponse, rows: number[], s: ViewState, cat
     };
   }
   if (kind === 'box') {
+    const facet = rows.length > 0 ? String(c['facet']![rows[0]!]) : '';
+    const outliers = (r.outliers ?? []).filter((o) => o.facet === facet);
     return {
       ...base,
       xAxis: { type: 'category', data: cats, name: xName, nameLocation: 'middle', nameGap: 28 },
       yAxis,
-      series: labels.map((l) => ({
-        type: 'boxplot',
-        name: l || r.metric.name,
-        data: cats.map((x) => {
-          const i = rows.find((j) => catOf(j) === x && String(c['series']![j]) === l);
-          return i === undefined ? [] : { value: [c['min']![i], c['q1']![i], c['median']![i], c['q3']![i], c['max']![i]] as number[], i };
-        }),
-      })),
+      series: labels.flatMap((l, li) => {
+        const color = colourOf(l, li);
+        // Whiskers at Tukey's fences (the last values within 1.5 IQR of the quartiles), not at the range.
+        const boxes = {
+          type: 'boxplot' as const,
+          name: legendName(l),
+          itemStyle: { color: `${color}33`, borderColor: color },
+          data: cats.map((x) => {
+            const i = rows.find((j) => catOf(j) === x && String(c['series']![j]) === l);
+            return i === undefined ? [] : { value: [c['wlo']![i] ?? c['min']![i], c['q1']![i], c['median']![i], c['q3']![i], c['whi']![i] ?? c['max']![i]] as number[], i };
+          }),
+        };
+        const mine = outliers.filter((o) => o.series === l);
+        const out = {
+          type: 'scatter' as const,
+          name: legendName(l),
+          symbolSize: 6,
+          itemStyle: { color },
+          tooltip: { formatter: (p: unknown) => outlierTip((p as { dataIndex: number }).dataIndex) },
+          data: mine.map((o) => ({ value: [o.xlabel, o.value], outlier: o })),
+        };
+        const outlierTip = (k: number) => {
+          const o = mine[k]!;
+          return `<b>outlier</b> ${fmt(o.value, r.metric.unit)}<br>${r.x.name} = ${o.xlabel}${o.series ? `<br>${o.series}` : ''}<br>run ${o.key} r${o.rep} (${o.set})<br><i>click: open the run</i>`;
+        };
+        return mine.length > 0 ? [boxes, out] : [boxes];
+      }),
     };
   }
   if (kind === 'stack') {
@@ -163,15 +287,14 @@ export function facetOption(r: MatrixResponse, rows: number[], s: ViewState, cat
   }
   const series: unknown[] = [];
   // One colour per label, given to its line and its error bars alike.
-  const palette = ['#3b6fd4', '#d4533b', '#2e9e5b', '#9b59b6', '#e0a800', '#17a2b8', '#6c757d', '#e83e8c', '#8d6e63', '#20c997'];
   labels.forEach((l, li) => {
-    const color = palette[li % palette.length]!;
+    const color = colourOf(l, li);
     const mine = rows.filter((i) => String(c['series']![i]) === l);
     const data = mine.map((i) => {
       const flagged = Number(c['flagged']![i]) > 0;
       return { value: [xOf(i), c['value']![i] as number], i, ...(flagged ? { symbol: 'triangle', symbolSize: 12, itemStyle: { borderColor: '#c62828', borderWidth: 2 } } : {}) };
     });
-    const name = l || r.metric.name;
+    const name = legendName(l);
     series.push({ type: kind, name, data, symbolSize: 7, itemStyle: { color }, lineStyle: { color }, ...(kind === 'line' ? { showAllSymbol: true } : {}) });
     const bars = mine.filter((i) => c['lo']![i] !== null && c['lo']![i] !== undefined);
     if (bars.length > 0 && kind !== 'bar') {
@@ -197,8 +320,11 @@ export function mount(el0: HTMLElement, ctx: ViewContext): () => void {
   const controls = el('div', { className: 'controls' });
   const others = el('div', { className: 'others' });
   const info = el('p', { className: 'note' });
+  const warn = el('div', { className: 'address-problems' });
   const plots = el('div', { className: 'facets' });
-  el0.append(controls, others, info, plots);
+  el0.append(controls, others, warn, info, plots);
+  /** What the address asked that these sets lack, said until the user changes the view. */
+  let addressNotes: string[] = [];
   let request = 0;
   let changedAt: number | undefined;
   let drawnOnce = false;
@@ -206,6 +332,7 @@ export function mount(el0: HTMLElement, ctx: ViewContext): () => void {
 
   const set = (patch: Record<string, string | null>) => {
     changedAt = performance.now();
+    addressNotes = [];
     ctx.setState(patch);
   };
 
@@ -218,7 +345,7 @@ export function mount(el0: HTMLElement, ctx: ViewContext): () => void {
       select(
         'indicator',
         'y',
-        metrics.map((m) => ({ value: m.name, text: `${m.name}${unitText(m.unit)}${m.view === 'frames' ? ' [per frame: box]' : ''}` })),
+        metrics.map((m) => ({ value: m.name, text: `${m.name}${unitText(m.unit)}${m.view === 'frames' ? ' [per frame: box]' : ''}`, title: `${m.doc}${m.better !== 'none' ? ` (${m.better} is better)` : ''}` })),
         s['y']!,
         (v) => set({ y: v, ...(metrics.find((m) => m.name === v)?.view === 'frames' ? { kind: 'box' } : {}) }),
       ),
@@ -239,16 +366,67 @@ export function mount(el0: HTMLElement, ctx: ViewContext): () => void {
         s['agg'] ?? 'mean',
         (v) => set({ agg: v }),
       ),
-    );
-    const rest = params.filter((p) => p.name !== s['x'] && p.name !== s['s'] && p.name !== s['f'] && multi(p));
-    others.replaceChildren(
-      ...(rest.length === 0 ? [el('span', { className: 'note', textContent: 'no other parameter varies' })] : []),
-      ...rest.map((p) =>
-        select(p.name + unitText(p.unit), `c.${p.name}`, [{ value: 'agg', text: `all: ${s['agg'] ?? 'mean'}` }, { value: 'overlay', text: 'all: overlaid' }, ...(p.values ?? []).map((v) => ({ value: `v:${String(v)}`, text: String(v) }))], s[`c.${p.name}`] ?? 'agg', (v) =>
-          set({ [`c.${p.name}`]: v === 'agg' ? null : v }),
-        ),
+      select(
+        'y axis',
+        'ylog',
+        [
+          { value: '', text: 'linear' },
+          { value: '1', text: 'log' },
+        ],
+        s['ylog'] ?? '',
+        (v) => set({ ylog: v || null }),
       ),
     );
+    // With one set chosen (c.set), only its parameters have a control.
+    const chosen = s['c.set']?.startsWith('v:') ? s['c.set'].slice(2) : undefined;
+    const rest = params.filter((p) => p.name !== s['x'] && p.name !== s['s'] && p.name !== s['f'] && multi(p) && (chosen === undefined || !p.sets || p.sets.includes(chosen)));
+    others.replaceChildren(
+      ...(rest.length === 0 ? [el('span', { className: 'note', textContent: 'no other parameter varies' })] : []),
+      ...rest.map((p) => {
+        const now = s[`c.${p.name}`] ?? 'agg';
+        const ctl = select(
+          p.name + unitText(p.unit),
+          `c.${p.name}`,
+          [{ value: 'agg', text: `all: ${s['agg'] ?? 'mean'}` }, { value: 'overlay', text: 'all: overlaid' }, { value: 'some', text: `some: ${s['agg'] ?? 'mean'}…` }, ...(p.values ?? []).map((v) => ({ value: `v:${String(v)}`, text: String(v) }))],
+          now.startsWith('in:') ? 'some' : now,
+          // "some" keeps every value until boxes are unticked: the same plot, now with its boxes shown.
+          (v) => set({ [`c.${p.name}`]: v === 'agg' ? null : v === 'some' ? `in:${(p.values ?? []).map((x) => encodeURIComponent(String(x))).join(',')}` : v }),
+        );
+        if (now.startsWith('in:')) ctl.append(subsetBoxes(p, now));
+        return ctl;
+      }),
+    );
+    // The plotted parameters' values can be narrowed too (x, series, small multiples).
+    const plotted = [s['x'], s['s'], s['f']].map((n) => params.find((p) => p.name === n)).filter((p): p is ApiParam => p !== undefined && multi(p));
+    const narrow = el('details', { className: 'subsets' }, el('summary', {}, 'values shown of x, series, small multiples'));
+    narrow.open = plotted.some((p) => s[`c.${p.name}`]?.startsWith('in:'));
+    for (const p of plotted) narrow.append(el('label', {}, `${p.name}${unitText(p.unit)}`, subsetBoxes(p, s[`c.${p.name}`] ?? '')));
+    if (plotted.length > 0) others.append(narrow);
+  };
+
+  /** The state value keeping `values` of p: none when that is all of them (no subset). */
+  const subsetValue = (p: ApiParam, values: string[]): string | null => (values.length === (p.values ?? []).length ? null : `in:${values.map(encodeURIComponent).join(',')}`);
+
+  /** A box per value of p, ticked when the state keeps it (`in:...`; anything else keeps all); at least one stays ticked. */
+  const subsetBoxes = (p: ApiParam, state: string): HTMLElement => {
+    const all = (p.values ?? []).map(String);
+    const kept = state.startsWith('in:') ? new Set(state.slice(3).split(',').map(decodeURIComponent)) : new Set(all);
+    const box = el('span', { className: 'subset' });
+    box.dataset['param'] = p.name;
+    for (const v of all) {
+      const cb = el('input', { type: 'checkbox', checked: kept.has(v), value: v });
+      cb.addEventListener('change', () => {
+        const now = [...box.querySelectorAll<HTMLInputElement>('input')].filter((x) => x.checked).map((x) => x.value);
+        if (now.length === 0) {
+          cb.checked = true;
+          return;
+        }
+        // All ticked again: no subset (a plain "all" control).
+        set({ [`c.${p.name}`]: subsetValue(p, now) });
+      });
+      box.append(el('label', { className: 'value' }, cb, v));
+    }
+    return box;
   };
 
   /** One plot per facet value, kept across redraws (a chart made anew costs more than new options). */
@@ -300,6 +478,11 @@ export function mount(el0: HTMLElement, ctx: ViewContext): () => void {
         const chart = makeChart(box, key(f));
         const made = { panel, chart, now };
         chart.on('click', (ev) => {
+          const o = (ev.data as { outlier?: NonNullable<MatrixResponse['outliers']>[number] } | undefined)?.outlier;
+          if (o) {
+            ctx.openRun(o.set, o.key, o.rep);
+            return;
+          }
           const i = (ev.data as { i?: number } | undefined)?.i;
           const d = made.now.c;
           if (i === undefined || i < 0 || !d['key']![i]) return;
@@ -322,6 +505,12 @@ export function mount(el0: HTMLElement, ctx: ViewContext): () => void {
   };
 
   const refresh = async () => {
+    // What the address asks that these sets lack: said above the plot, and left out of the view.
+    const bad = addressProblems(ctx.state, cat);
+    if (bad.drop.length > 0) ctx.setState(Object.fromEntries(bad.drop.map((k) => [k, null])), { replace: true });
+    if (bad.notes.length > 0) addressNotes = bad.notes;
+    const apart = sharedNothing(ctx.state, cat);
+    warn.replaceChildren(...(addressNotes.length > 0 ? [el('p', { className: 'warning', textContent: `${addressNotes.join('; ')}: showing what these sets have instead.` })] : []), ...(apart ? [el('p', { className: 'warning', textContent: apart })] : []));
     const s = withDefaults(ctx.state, cat);
     // Defaults are written back (without a history entry), so the address always says the whole view.
     const missing = Object.fromEntries(STATE_KEYS.filter((k) => ctx.state[k] === undefined && s[k] !== undefined).map((k) => [k, s[k]!]));
