@@ -171,3 +171,20 @@ test("findings: a metric with no direction has no best or worst; a numeric param
   close(fa.effect, -9, 1e-12, 'effect');
   close(fa.effect_pct, (-9 / 11.5) * 100, 1e-12, 'effect %');
 });
+
+test('findings: a metric with one value in every run is listed with no effect, not tested, out of the Holm family, with no best or worst', () => {
+  const runs = BALANCED.map((r) => ({ ...r, values: { y: r.values['y']!, z: 0 } }));
+  const r = findings({ params: [A, B], metrics: [...Y, { name: 'z', unit: 'frames', better: 'lower' }], runs, warnings: [] });
+  assert.equal(r.family.tests, 2);
+  for (const f of r.findings.filter((x) => x.metric === 'z')) {
+    assert.equal(f.effect, 0);
+    assert.equal(f.p, null);
+  }
+  assert.ok(r.notes.some((n) => n.startsWith('z: 0 in every ok run')));
+  assert.deepEqual(
+    r.extremes.map((e) => e.metric),
+    ['y'],
+  );
+  // The family is y's two tests: Holm doubles a's p, as above.
+  close(r.findings.find((f) => f.metric === 'y' && f.parameter === 'a')!.p, 2 * 0.00028267997424389707, 1e-6, 'Holm p of a');
+});

@@ -206,6 +206,8 @@ export function findings(input: { params: readonly FindingParam[]; metrics: read
   if (!repetitions) notes.push('no repetitions (every point ran once): effects are shown, none is tested or claimed significant');
 
   const out: Finding[] = [];
+  /** Metrics with one value in every run: listed, not tested. */
+  const constants = new Set<string>();
   const extremes: MetricExtremes[] = [];
   for (const m of metrics) {
     const mine = runs.filter((r) => typeof r.values[m.name] === 'number' && Number.isFinite(r.values[m.name]));
@@ -225,7 +227,11 @@ export function findings(input: { params: readonly FindingParam[]; metrics: read
     const points = [...pts.values()].map((p) => ({ run: p.run, mean: p.sum / p.n, n: p.n }));
     const own = factors.filter((f) => new Set(mine.map((r) => levelKey(r, f))).size > 1);
     for (const f of factors.filter((x) => !own.includes(x))) notes.push(`${m.name} by ${f.name}: the runs with a value have one setting of it`);
-    const model = repetitions && own.length > 0 ? typeTwoTests(mine, own, y) : null;
+    // A metric that never moves has nothing to test (its F would be 0 / 0).
+    const constant = y.every((v) => v === y[0]);
+    if (constant) constants.add(m.name);
+    if (constant) notes.push(`${m.name}: ${y[0]} in every ok run: no effect, nothing tested`);
+    const model = repetitions && own.length > 0 && !constant ? typeTwoTests(mine, own, y) : null;
     if (model && !(model.dfRes > 0)) notes.push(`${m.name}: no residual degrees of freedom (as many settings as runs): not tested`);
     own.forEach((f, k) => {
       // Marginal means: per level, the mean of its points' means.
@@ -272,7 +278,7 @@ export function findings(input: { params: readonly FindingParam[]; metrics: read
         runs: mine.length,
       });
     });
-    if (m.better !== 'none' && points.length > 0) {
+    if (m.better !== 'none' && !constant) {
       const sign = m.better === 'higher' ? 1 : -1;
       const ranked = [...points].sort((a, b) => sign * (b.mean - a.mean));
       const ext = (p: (typeof points)[number]): FindingExtreme => ({ setting: Object.fromEntries(varying.map((v) => [v.name, p.run.params[v.name] ?? null])), mean: p.mean, runs: p.n });
@@ -287,12 +293,13 @@ export function findings(input: { params: readonly FindingParam[]; metrics: read
     f.significant = adjusted[i]! < ALPHA;
   });
   const untested = out.length - tested.length;
-  if (repetitions && untested > 0) notes.push(`${untested} of ${out.length} effects could not be tested (a factor the others already determine, or no residual degrees of freedom)`);
+  const otherwise = out.filter((f) => f.p_raw === null && !constants.has(f.metric)).length;
+  if (repetitions && otherwise > 0) notes.push(`${otherwise} of ${out.length} effects could not be tested (a factor the others already determine, or no residual degrees of freedom)`);
   for (const g of groups.filter((x) => x.length > 1)) notes.push(`${g.map((p) => p.name).join(', ')} vary together (one value of each always goes with the same value of the others): one factor, not separable`);
   return {
     repetitions,
     test: repetitions ? `type-II F test of each parameter in a linear model of the runs with every varying parameter as a categorical factor (main effects), Holm-adjusted over the family; 95 % intervals from the model's residual variance` : null,
-    family: { tests: tested.length, correction: 'holm', over: `${factors.length} parameter(s) x ${metrics.length} headline metric(s)${untested > 0 && repetitions ? `, less ${untested} not testable` : ''}`, alpha: ALPHA },
+    family: { tests: tested.length, correction: 'holm', over: `${factors.length} parameter(s) x ${metrics.length} headline metric(s)${untested > 0 && repetitions ? `, less ${untested} untested` : ''}`, alpha: ALPHA },
     groups: groups.filter((g) => g.length > 1).map((g) => ({ name: g.map((p) => p.name).join(' = '), params: g.map((p) => p.name) })),
     warnings: [...input.warnings],
     notes,

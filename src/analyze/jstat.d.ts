@@ -7,6 +7,6 @@ declare module 'jstat' {
   interface FDist {
     cdf(x: number, df1: number, df2: number): number;
   }
-  const jStat: { studentt: Dist; centralF: FDist; jStat: unknown };
+  const jStat: { studentt: Dist; centralF: FDist; ibeta(x: number, a: number, b: number): number; jStat: unknown };
   export default jStat;
 }

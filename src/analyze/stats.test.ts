@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { mean, meanInterval, normalDraw, positiveMetric, seededRandom, tQuantile, variance } from './stats.ts';
+import { fUpperP, mean, meanInterval, normalDraw, positiveMetric, seededRandom, tQuantile, variance } from './stats.ts';
 
 test('a positive metric with 2 repetitions: the interval of its mean stays above zero (on the log scale), where the t-interval did not', () => {
   // Two runs of a latency, 43.0 and 51.7 ms: the t-interval at 1 df is 47.35 +- 55.3, from -7.9 ms.
@@ -42,4 +42,21 @@ test('a metric is positive for its intervals when its unit cannot be negative an
   assert.equal(positiveMetric('dB', 30), false, 'a level in dB may be negative');
   assert.equal(positiveMetric(null, 5), false, 'a metric nobody declared');
   assert.equal(positiveMetric('ms', null), false, 'no value');
+});
+
+test("the F test's upper tail matches scipy.stats.f.sf, far into the tail too (where 1 - cdf would be 0)", () => {
+  // [F, df1, df2, scipy.stats.f.sf(F, df1, df2)]
+  const cases: [number, number, number, number][] = [
+    [81, 1, 5, 0.00028267997424389707],
+    [2.5, 3, 20, 0.08884375193768917],
+    [0.5, 4, 10, 0.736775548696845],
+    [198.58, 1, 65, 1.9644168670200345e-21],
+    [157.82, 2, 65, 1.129705617653451e-25],
+  ];
+  for (const [f, a, b, want] of cases) {
+    const got = fUpperP(f, a, b);
+    assert.ok(Math.abs(got - want) <= 1e-6 * want, `F(${a}, ${b}) = ${f}: ${got} vs scipy ${want}`);
+  }
+  assert.equal(fUpperP(0, 2, 10), 1);
+  assert.ok(Number.isNaN(fUpperP(1, 0, 10)));
 });

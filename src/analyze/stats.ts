@@ -15,10 +15,16 @@ export function tTwoSidedP(t: number, df: number): number {
   return Math.min(1, 2 * jStat.studentt.cdf(-Math.abs(t), df));
 }
 
-/** Upper tail of the F distribution: the p-value of an F statistic. */
+/**
+ * Upper tail of the F distribution: the p-value of an F statistic. Computed as the regularized
+ * incomplete beta I_x(df2/2, df1/2) at x = df2 / (df2 + df1 f), not as 1 - cdf: that difference is
+ * exactly 0 below about 1e-16, and a strong effect's p would print as 0.
+ */
 export function fUpperP(f: number, df1: number, df2: number): number {
   if (!(df1 > 0) || !(df2 > 0) || Number.isNaN(f)) return NaN;
-  return Math.max(0, Math.min(1, 1 - jStat.centralF.cdf(Math.max(f, 0), df1, df2)));
+  if (f <= 0) return 1;
+  if (!Number.isFinite(f)) return 0;
+  return Math.max(0, Math.min(1, jStat.ibeta(df2 / (df2 + df1 * f), df2 / 2, df1 / 2)));
 }
 
 /** The seeded generator of the folds and bootstraps (one for the whole project, in base). */

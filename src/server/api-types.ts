@@ -217,6 +217,70 @@ export interface ReportData {
   skipped: string[];
   /** Several sets: them side by side; null for one set. */
   comparison: SetComparison | null;
+  /** What the report finds, said first (src/analyze/findings.ts computes it): effects, tests, warnings. */
+  findings: ReportFindings;
+}
+
+/** A parameter's value as the points table holds it. */
+export type ReportCell = string | number | boolean | null;
+
+/**
+ * One headline metric against one varying parameter (or a group of linked ones): the difference of
+ * marginal means between two levels, its 95 % interval, and the Holm-adjusted p of the parameter's
+ * type-II F test. The shape of src/analyze/findings.ts's Finding (the server checks they agree).
+ */
+export interface ReportFinding {
+  metric: string;
+  unit: string | null;
+  /** A parameter, or a linked group named `a = b = c`. */
+  parameter: string;
+  params: string[];
+  /** Numeric: to is the highest tested value, from the lowest; categorical: the largest- and smallest-mean categories. */
+  numeric: boolean;
+  from: ReportCell;
+  to: ReportCell;
+  from_mean: number;
+  to_mean: number;
+  /** to_mean - from_mean. */
+  effect: number;
+  /** effect / |from_mean| x 100; null when from_mean is 0. */
+  effect_pct: number | null;
+  /** 95 % interval of the effect (the model's residual variance); null without repetitions. */
+  ci: [number, number] | null;
+  /** Holm-adjusted p; null when untested (no repetitions). */
+  p: number | null;
+  p_raw: number | null;
+  F: number | null;
+  df: [number, number] | null;
+  /** p < alpha after Holm; null when untested. */
+  significant: boolean | null;
+  /** Points at from and at to; runs of the metric in the model. */
+  points: [number, number];
+  runs: number;
+}
+
+/** The best or worst point of a metric. */
+export interface ReportExtreme {
+  setting: Record<string, ReportCell>;
+  mean: number;
+  runs: number;
+}
+
+/** The report's findings and their header. */
+export interface ReportFindings {
+  /** Whether some point has two or more ok runs (without: nothing tested, nothing claimed). */
+  repetitions: boolean;
+  /** The test in words; null without repetitions. */
+  test: string | null;
+  /** The multiple-comparison family: tests, correction, over what, alpha. */
+  family: { tests: number; correction: 'holm'; over: string; alpha: number };
+  /** Confounded (linked) parameters, each reported as one factor. */
+  groups: { name: string; params: string[] }[];
+  /** The sets' validity flags (their conditions line, flagged runs), as the sets say them. */
+  warnings: string[];
+  notes: string[];
+  findings: ReportFinding[];
+  extremes: { metric: string; unit: string | null; better: 'higher' | 'lower'; best: ReportExtreme; worst: ReportExtreme }[];
 }
 
 /** One cell of a comparison: a metric over the ok points of one set and setting (each point first averaged over its repetitions). */

@@ -14,7 +14,8 @@ import { errorMessage } from '../base/errors.ts';
 import { quoteIdent } from '../store/database.ts';
 import { workloadDecl } from '../config/registry.ts';
 import type { ResultSet } from '../store/resultset.ts';
-import type { ApiMetric, ApiParam, MatrixResponse, ReportData, ReportPlot } from './api-types.ts';
+import { findings, type FindingParam, type FindingRun } from '../analyze/findings.ts';
+import type { ApiMetric, ApiParam, ApiSetInfo, MatrixResponse, ReportData, ReportFindings, ReportPlot } from './api-types.ts';
 import { ROUTES } from './routes/index.ts';
 import { ApiFailure } from './route.ts';
 import { compareSets } from './report-compare.ts';
@@ -57,6 +58,46 @@ function hostLines(set: ResultSet): string[] {
     byMachine.set(machine, [...(byMachine.get(machine) ?? []), role]);
   }
   return [...byMachine].map(([machine, roles]) => `${roles.join(', ')}: ${machine}`);
+}
+
+/** The sets' validity flags as they say them: each one's conditions line and its flagged runs (several sets: each named). */
+function setWarnings(infos: readonly ApiSetInfo[]): string[] {
+  const of = (s: ApiSetInfo) => (infos.length > 1 ? `${s.name}: ` : '');
+  return infos.flatMap((s) => [...(s.conditionsLine ? [`${of(s)}${s.conditionsLine}`] : []), ...(s.flagged > 0 ? [`${of(s)}${s.flagged} of ${s.runs} runs flagged (recorded, but something was odd: see the run's flags); the ok ones among them are in the figures`] : [])]);
+}
+
+/**
+ * The findings (src/analyze/findings.ts) over every ok run: the varying parameters (a frame size
+ * ordered by its pixels, other numbers by value, the rest categories) and the headline metrics.
+ */
+async function reportFindings(sets: LoadedSets, params: readonly ApiParam[], metrics: readonly ApiMetric[], infos: readonly ApiSetInfo[]): Promise<ReportFindings> {
+  const pixels = (p: ApiParam) => (p.type === 'resolution' && p.columns?.includes(`${p.name}.pixels`) ? `${p.name}.pixels` : null);
+  const extra = params.flatMap((p) => pixels(p) ?? []);
+  const cols = [...new Set([...params.map((p) => p.name), ...extra, ...metrics.map((m) => m.column ?? m.name)])];
+  const r = await sets.query(`SELECT "set" AS "__set", point_key AS "__point", ${cols.map(quoteIdent).join(', ')} FROM points WHERE status = 'ok'`);
+  const c = r.columns;
+  const n = c['__point']?.length ?? 0;
+  const fparams: FindingParam[] = params.map((p) => {
+    const px = pixels(p);
+    if (px) {
+      const order: Record<string, number> = {};
+      for (let i = 0; i < n; i++) order[String(c[p.name]?.[i] ?? null)] = Number(c[px]?.[i]);
+      return { name: p.name, unit: p.unit, numeric: true, order };
+    }
+    const vals = c[p.name] ?? [];
+    return { name: p.name, unit: p.unit, numeric: vals.length > 0 && vals.every((v) => typeof v === 'number') };
+  });
+  const runs: FindingRun[] = Array.from({ length: n }, (_, i) => ({
+    point: `${String(c['__set']?.[i])}\u0000${String(c['__point']?.[i])}`,
+    params: Object.fromEntries(params.map((p) => [p.name, c[p.name]?.[i] ?? null])),
+    values: Object.fromEntries(
+      metrics.map((m) => {
+        const v = c[m.column ?? m.name]?.[i];
+        return [m.name, typeof v === 'number' ? v : null];
+      }),
+    ),
+  }));
+  return findings({ params: fparams, metrics: metrics.map((m) => ({ name: m.name, unit: m.unit, better: m.better })), runs, warnings: setWarnings(infos) });
 }
 
 /**
@@ -129,6 +170,7 @@ export async function buildReport(opened: readonly ResultSet[]): Promise<ReportD
       runs: runs.columns,
       skipped,
       comparison,
+      findings: await reportFindings(sets, params, metrics, loaded.infos),
     };
   } finally {
     await sets.close();
