@@ -49,7 +49,9 @@ export interface Finding {
   params: string[];
   /** Numeric: effect = mean at the highest tested value minus at the lowest (its sign the direction); categorical: largest minus smallest marginal mean. */
   numeric: boolean;
-  /** The two levels compared (the factor's first parameter's values): lowest and highest value, or smallest- and largest-mean category. */
+  /** The parameter whose values `from` and `to` are (the factor's first numeric one, else its first). */
+  level_param: string;
+  /** The two levels compared (level_param's values): lowest and highest value, or smallest- and largest-mean category. */
   from: FindingCell;
   to: FindingCell;
   /** Marginal means (mean over the points at that level of the point means) at `from` and `to`. */
@@ -262,6 +264,7 @@ export function findings(input: { params: readonly FindingParam[]; metrics: read
         parameter: f.name,
         params: f.params.map((p) => p.name),
         numeric: f.numeric,
+        level_param: f.lead.name,
         from: lo.value,
         to: hi.value,
         from_mean: lo.mean,

@@ -190,6 +190,8 @@ export interface RunsResponse {
 export interface ReportPlot {
   metric: string;
   param: string;
+  /** Its y axis starts at zero: a ratio-scale metric (a unit that cannot be negative, no value below 0: positiveMetric). */
+  fromZero: boolean;
   matrix: MatrixResponse;
 }
 
@@ -237,6 +239,8 @@ export interface ReportFinding {
   params: string[];
   /** Numeric: to is the highest tested value, from the lowest; categorical: the largest- and smallest-mean categories. */
   numeric: boolean;
+  /** The parameter whose values from and to are (a linked group's first numeric one, else its first). */
+  level_param: string;
   from: ReportCell;
   to: ReportCell;
   from_mean: number;

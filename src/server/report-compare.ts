@@ -47,7 +47,7 @@ FROM pts GROUP BY ${['"set"', ...byCols].join(', ')} ORDER BY ${[...byCols.map((
   const num = (v: Cell | undefined): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
   const rows: ComparisonRow[] = (c['set'] ?? []).map((s, i) => ({
     set: String(s),
-    settings: by.map((p) => (c[p.name]?.[i] ?? null)),
+    settings: by.map((p) => c[p.name]?.[i] ?? null),
     points: Number(c['points']?.[i] ?? 0),
     runs: Number(c['runs']?.[i] ?? 0),
     flagged: Number(c['flagged']?.[i] ?? 0),

@@ -14,6 +14,7 @@ import { errorMessage } from '../base/errors.ts';
 import { quoteIdent } from '../store/database.ts';
 import { workloadDecl } from '../config/registry.ts';
 import type { ResultSet } from '../store/resultset.ts';
+import { positiveMetric } from '../analyze/stats.ts';
 import { findings, type FindingParam, type FindingRun } from '../analyze/findings.ts';
 import type { ApiMetric, ApiParam, ApiSetInfo, MatrixResponse, ReportData, ReportFindings, ReportPlot } from './api-types.ts';
 import { ROUTES } from './routes/index.ts';
@@ -120,7 +121,8 @@ export async function buildReport(opened: readonly ResultSet[]): Promise<ReportD
       for (const p of params) {
         try {
           const matrix = (await callRoute(sets, '/api/matrix', { metric: m.name, x: p.name, kind: 'line', agg: 'mean' })) as MatrixResponse;
-          if (matrix.columns['value']?.some((v) => v !== null)) plots.push({ metric: m.name, param: p.name, matrix });
+          const values = (matrix.columns['value'] ?? []).filter((v): v is number => typeof v === 'number');
+          if (values.length > 0) plots.push({ metric: m.name, param: p.name, fromZero: positiveMetric(m.unit, Math.min(...values)), matrix });
           else skipped.push(`${m.name} against ${p.name}: no ok run has a value`);
         } catch (e) {
           if (!(e instanceof ApiFailure)) throw e;
