@@ -23,7 +23,11 @@ type Canvas = { width: number; height: number; getContext(kind: '2d'): { getImag
 type ChartEl = { dataset: Record<string, string | undefined>; querySelector(s: string): Canvas | null };
 type Doc = { querySelectorAll(s: string): Iterable<ChartEl> & { length: number } };
 
-type Hook = { __sbReport?: { charts: string[]; done: boolean; error?: string }; __sb?: { charts: Record<string, { getOption(): { series: { name?: string; data: unknown[] }[] } }> } };
+type Hook = { __sbReport?: { charts: string[]; done: boolean; error?: string }; __sb?: { charts: Record<string, { getOption(): { series: { name?: string; type?: string; data: unknown[] }[]; yAxis: { min?: unknown }[] } }> } };
+
+/** A finding as `report --json` prints it (src/server/api-types.ts, ReportFinding). */
+type JsonFinding = { metric: string; parameter: string; params: string[]; from: unknown; to: unknown; from_mean: number; to_mean: number; effect: number; effect_pct: number | null; ci: [number, number] | null; F: number | null; p: number | null; significant: boolean | null };
+type JsonFindings = { repetitions: boolean; family: { tests: number; correction: string }; warnings: string[]; findings: JsonFinding[] };
 
 /**
  * A copy of the recorded fixture (reading a set writes its index into it) where one run is
@@ -58,7 +62,11 @@ test('report: one file that opens from file:// with the network refused, every c
   // --json prints the data the page carries: the same figures.
   const j = cli(['report', dir, '--json']);
   assert.equal(j.code, 0, j.err);
-  const inPage = JSON.parse(/<script id="sb-report-data" type="application\/json">([\s\S]*?)<\/script>/.exec(html)![1]!) as { plots: { metric: string; param: string; matrix: { columns: Record<string, unknown[]> } }[]; metrics: { name: string; unit: string | null }[] };
+  const inPage = JSON.parse(/<script id="sb-report-data" type="application\/json">([\s\S]*?)<\/script>/.exec(html)![1]!) as {
+    plots: { metric: string; param: string; matrix: { columns: Record<string, unknown[]> } }[];
+    metrics: { name: string; unit: string | null }[];
+    findings: JsonFindings;
+  };
   const printed = JSON.parse(j.out) as typeof inPage;
   assert.ok(inPage.plots.length > 0);
   assert.deepEqual(
@@ -124,7 +132,67 @@ test('report: one file that opens from file:// with the network refused, every c
     }
     assert.ok(state.charts.includes('stack') && state.charts.includes('parallel'));
 
-    // Every chart's canvas is drawn; a plot's line (its colour, #2f5fb3) is on it.
+    // The Findings section comes first, right after the header; its table is --json's findings, row by row.
+    await p.screenshot({ path: join(root, 'test-artifacts', 'report-findings.png') });
+    const firstSection = await p.evaluate(() => (globalThis as unknown as { document: { querySelector(s: string): { firstElementChild: { id: string } | null } } }).document.querySelector('#report').firstElementChild?.id);
+    assert.equal(firstSection, 'findings');
+    const f = printed.findings;
+    assert.equal(f.repetitions, true, 'the fixture repeats each point twice');
+    assert.equal(f.family.correction, 'holm');
+    assert.ok(
+      f.warnings.some((w) => /not checked/.test(w)),
+      `the set's conditions line is a warning: ${f.warnings.join('; ')}`,
+    );
+    const rows = await p.evaluate(() =>
+      [...(globalThis as unknown as { document: { querySelectorAll(s: string): Iterable<{ querySelectorAll(s: string): Iterable<{ dataset: Record<string, string> }> }> } }).document.querySelectorAll('table.findings tbody tr')].map((tr) =>
+        Object.fromEntries([...tr.querySelectorAll('td')].map((td) => [td.dataset['key']!, JSON.parse(td.dataset['raw']!) as unknown])),
+      ),
+    );
+    assert.equal(rows.length, f.findings.length);
+    assert.ok(rows.length >= params.length * 3);
+    rows.forEach((row, i) => {
+      const want = f.findings[i]!;
+      assert.deepEqual(row, { metric: want.metric, parameter: want.parameter, levels: [want.from, want.to], effect: want.effect, effect_pct: want.effect_pct, ci: want.ci, F: want.F, p: want.p, significant: want.significant }, `row ${i}`);
+    });
+    // The sentences: one per significant effect (up to eight), each with its p after Holm over the family.
+    const lead = await p.locator('#findings ul.lead').innerText();
+    const significant = f.findings.filter((x) => x.significant === true);
+    assert.ok(significant.length > 0, 'the fixture has significant effects (bitrate on client.bitrate, at least)');
+    assert.match(lead, new RegExp(`after Holm over ${f.family.tests} tests`));
+    // One finding's effect from the test's own DuckDB query: marginal means (per bitrate value, the mean of the point means).
+    const byBitrate = f.findings.find((x) => x.metric === 'client.bitrate' && x.parameter === 'bitrate')!;
+    const marginal = (await db.conn.runAndReadAll(`WITH pts AS (SELECT bitrate, point_key, avg("client.bitrate") AS v FROM points WHERE status = 'ok' GROUP BY ALL) SELECT bitrate, avg(v) FROM pts GROUP BY bitrate ORDER BY bitrate`))
+      .getRows()
+      .map(([x, v]) => [Number(x), Number(v)] as const);
+    const [lowest, highest] = [marginal[0]!, marginal.at(-1)!];
+    assert.deepEqual([byBitrate.from, byBitrate.to], [lowest[0], highest[0]]);
+    const near = (a: number | null, b: number) => a !== null && Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b));
+    assert.ok(near(byBitrate.effect, highest[1] - lowest[1]), `effect ${byBitrate.effect}, DuckDB ${highest[1] - lowest[1]}`);
+    assert.ok(near(byBitrate.effect_pct, ((highest[1] - lowest[1]) / Math.abs(lowest[1])) * 100));
+    // A categorical one: the largest marginal mean minus the smallest, the two codecs named.
+    const byCodec = f.findings.find((x) => x.metric === 'latency.p50' && x.parameter === 'codec')!;
+    const codecs = (await db.conn.runAndReadAll(`WITH pts AS (SELECT codec, point_key, avg("latency.p50") AS v FROM points WHERE status = 'ok' GROUP BY ALL) SELECT codec, avg(v) AS m FROM pts GROUP BY codec ORDER BY m`)).getRows().map(([x, v]) => [String(x), Number(v)] as const);
+    assert.deepEqual([byCodec.from, byCodec.to], [codecs[0]![0], codecs.at(-1)![0]]);
+    assert.ok(near(byCodec.effect, codecs.at(-1)![1] - codecs[0]![1]));
+
+    // Plots of no significant effect are folded away, the others shown; opened, every one is drawn below.
+    const folded = await p.evaluate(() =>
+      [...(globalThis as unknown as { document: { querySelectorAll(s: string): Iterable<{ querySelectorAll(s: string): Iterable<{ dataset: Record<string, string> }> }> } }).document.querySelectorAll('details.folded')].flatMap((d) =>
+        [...d.querySelectorAll('[data-chart]')].map((c) => c.dataset['chart']!),
+      ),
+    );
+    for (const name of plots) {
+      const [, metric, param] = name.split(':') as [string, string, string];
+      const sig = f.findings.some((x) => x.metric === metric && x.params.includes(param) && x.significant === true);
+      assert.equal(folded.includes(name), !sig, `${name}: ${sig ? 'significant, yet folded' : 'not significant, yet shown'}`);
+    }
+    assert.ok(folded.length > 0);
+    await p.evaluate(() => {
+      for (const d of (globalThis as unknown as { document: { querySelectorAll(s: string): Iterable<{ open: boolean }> } }).document.querySelectorAll('details.folded')) d.open = true;
+    });
+    await p.waitForTimeout(500); // the charts resize (ResizeObserver) and paint on the next frame
+
+    // Every chart's canvas is drawn; a plot's means (its colour, #2f5fb3) are on it.
     await p.waitForFunction(() => (globalThis as unknown as { document: Doc }).document.querySelectorAll('[data-chart] canvas').length >= 3);
     await p.waitForTimeout(300); // ECharts paints on the next animation frame
     const drawn = await p.evaluate(() =>
@@ -143,7 +211,19 @@ test('report: one file that opens from file:// with the network refused, every c
     assert.equal(drawn.length, state.charts.length);
     for (const d of drawn) {
       assert.ok(d.ink > d.size * 0.01, `${d.name}: its canvas is blank (${d.ink} of ${d.size} pixels drawn)`);
-      if (d.name.startsWith('plot:')) assert.ok(d.line > 40, `${d.name}: no line drawn (${d.line} pixels of its colour)`);
+      if (d.name.startsWith('plot:')) assert.ok(d.line > 40, `${d.name}: no means drawn (${d.line} pixels of their colour)`);
+    }
+    // A categorical x (codec, a frame size) is points with no line between them; a numeric one a line. Ratio-scale metrics start at zero.
+    for (const name of plots) {
+      const [, metric, param] = name.split(':') as [string, string, string];
+      const opt = await p.evaluate((n) => {
+        const o = (globalThis as Hook).__sb!.charts[n]!.getOption();
+        return { type: o.series[0]!.type, min: o.yAxis[0]!.min };
+      }, name);
+      const categorical = Number((await db.conn.runAndReadAll(`SELECT count(*) FROM points WHERE typeof(${quoteIdent(param)}) NOT IN ('BIGINT', 'DOUBLE', 'INTEGER')`)).getRows()[0]![0]) > 0;
+      assert.equal(opt.type, categorical ? 'scatter' : 'line', `${name}: ${opt.type}`);
+      const least = Number((await db.conn.runAndReadAll(`SELECT min(${quoteIdent(metric)}) FROM points WHERE status = 'ok'`)).getRows()[0]![0]);
+      assert.equal(opt.min === 0, positiveMetric(inPage.metrics.find((m) => m.name === metric)!.unit, least), `${name}: y axis min ${String(opt.min)}`);
     }
 
     // Every plotted mean equals DuckDB's: per point the mean of its ok repetitions, then the mean of the points per x value.
@@ -154,6 +234,11 @@ test('report: one file that opens from file:// with the network refused, every c
         WHERE status = 'ok' AND ${quoteIdent(metric)} IS NOT NULL GROUP BY x, point_key) SELECT CAST(x AS VARCHAR), avg(v) FROM pts GROUP BY x`;
       const want = new Map((await db.conn.runAndReadAll(sql)).getRows().map(([x, v]) => [String(x), Number(v)]));
       assert.equal(data.length, want.size, `${name}: ${data.length} values plotted, DuckDB has ${want.size} groups`);
+      // The caption says how many points and runs are behind each value.
+      const counts = (await db.conn.runAndReadAll(`SELECT CAST(count(DISTINCT point_key) AS VARCHAR) || '/' || CAST(count(*) AS VARCHAR) FROM points WHERE status = 'ok' AND ${quoteIdent(metric)} IS NOT NULL GROUP BY ${quoteIdent(param)}`)).getRows().map(([c]) => String(c));
+      const caption = await p.locator(`[data-caption="${name}"]`).innerText();
+      const said = [...caption.replace(/^.*\(points\/runs\): /s, '').matchAll(/ (\d+\/\d+)/g)].map((x) => x[1]!);
+      assert.deepEqual(said.sort(), counts.sort(), `${name}: ${caption}`);
       for (const [x, v] of data) {
         const w = want.get(String(x));
         assert.ok(w !== undefined && v !== null && Math.abs(v - w) <= 1e-9 * Math.max(1, Math.abs(w)), `${name} at ${x}: plotted ${v}, DuckDB ${w}`);
@@ -288,6 +373,7 @@ test('report A B: the sets side by side, each figure the mean of point means Duc
   const data = JSON.parse(j.out) as {
     sets: { name: string }[];
     params: { name: string }[];
+    findings: JsonFindings;
     comparison: { by: { name: string }[]; aggregated: string[]; metrics: { name: string }[]; rows: { set: string; settings: (string | number | null)[]; points: number; runs: number; values: Record<string, Cell> }[] };
   };
   assert.deepEqual(
@@ -346,6 +432,13 @@ test('report A B: the sets side by side, each figure the mean of point means Duc
     await p.waitForFunction(() => (globalThis as Hook).__sbReport?.done === true, null, { timeout: 60_000 });
     assert.deepEqual(errors, []);
     assert.equal(await p.evaluate(() => (globalThis as Hook).__sbReport!.error), undefined);
+    // The findings lead, before the comparison; set is one of their parameters.
+    const order = await p.evaluate(() => [...(globalThis as unknown as { document: { querySelectorAll(s: string): Iterable<{ id: string; tagName: string; className: string }> } }).document.querySelectorAll('#findings, table.compare')].map((e) => e.id || e.className));
+    assert.deepEqual(order, ['findings', 'compare']);
+    assert.ok(
+      data.findings.findings.some((x) => x.parameter === 'set'),
+      'set is a parameter of the findings',
+    );
     // The table: a row per set and setting, latency.p50 in bold for stream-matrix (half of stream-b's) at each setting.
     const cells = await p.evaluate(() =>
       [...(globalThis as unknown as { document: { querySelectorAll(s: string): Iterable<{ dataset: Record<string, string>; querySelector(s: string): { textContent: string; className: string } | null }> } }).document.querySelectorAll('table.compare tbody tr')].map((tr) => {

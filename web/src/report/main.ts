@@ -152,7 +152,7 @@ const LEAD_SENTENCES = 8;
 
 /** The findings' table: every metric x parameter, in the order of the data (`report --json`'s). Each cell carries its raw value (data-raw). */
 function findingsTable(d: ReportData, k: ReportFindings): HTMLElement {
-  const table = el('table', { className: 'compare findings' });
+  const table = el('table', { className: 'findings' });
   const cols = ['metric', 'parameter', 'from → to', 'effect', 'effect %', '95 % CI', 'F (df)', 'p (Holm)', 'significant'];
   table.append(el('thead', {}, el('tr', {}, ...cols.map((c) => el('th', {}, c)))));
   const body = el('tbody');
