@@ -325,6 +325,7 @@ test('report: a directory that is no result set is one line and exit 4; --help e
   const h = cli(['report', '--help']);
   assert.equal(h.code, 0);
   assert.match(h.out, /Usage: streambench report RESULT-SET\.\.\. \[--out FILE \| --json\]/);
+  assert.match(h.out, /leads with its findings[\s\S]*type-II F test[\s\S]*Holm-adjusted/);
 });
 
 /**
