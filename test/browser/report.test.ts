@@ -475,3 +475,50 @@ test('report A B: the sets side by side, each figure the mean of point means Duc
     await browser.close();
   }
 });
+
+test('report without repetitions: the findings say so, show effects with no p and no interval, and fold no plot', { timeout: 600_000 }, async () => {
+  // The fixture's first repetition of each point only: every point ran once.
+  const dir = join(mkdtempSync(join(tmpdir(), 'sb-report-norep-')), 'stream-matrix');
+  cpSync(FIXTURE, dir, { recursive: true });
+  rmSync(join(dir, 'index'), { recursive: true, force: true });
+  rmSync(join(dir, 'report.html'), { force: true });
+  for (const p of readdirSync(join(dir, 'points'))) if (!p.endsWith('-r1')) rmSync(join(dir, 'points', p), { recursive: true });
+  const r = cli(['report', dir]);
+  assert.equal(r.code, 0, r.err);
+  const j = cli(['report', dir, '--json']);
+  assert.equal(j.code, 0, j.err);
+  const data = JSON.parse(j.out) as { plots: unknown[]; findings: JsonFindings };
+  const f = data.findings;
+  assert.equal(f.repetitions, false);
+  assert.equal(f.family.tests, 0);
+  assert.ok(f.findings.length > 0);
+  for (const x of f.findings) {
+    assert.equal(x.p, null, `${x.metric} by ${x.parameter}`);
+    assert.equal(x.significant, null);
+    assert.equal(x.ci, null);
+    assert.equal(typeof x.effect, 'number');
+  }
+  const browser = await openBrowser();
+  try {
+    const p = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const errors: string[] = [];
+    p.on('pageerror', (e) => errors.push(e.message));
+    await p.goto(pathToFileURL(join(dir, 'report.html')).href);
+    await p.waitForFunction(() => (globalThis as Hook).__sbReport?.done === true, null, { timeout: 60_000 });
+    assert.deepEqual(errors, []);
+    const lead = await p.locator('#findings ul.lead').innerText();
+    assert.match(lead, /^No repetitions \(every point ran once\): effects are shown, none is claimed significant\./);
+    assert.doesNotMatch(lead, /p = |CI/);
+    assert.equal(await p.locator('details.folded').count(), 0, 'nothing tested, nothing folded');
+    assert.equal(await p.locator('[data-chart^="plot:"]').count(), data.plots.length);
+    const pCells = await p.locator('table.findings td[data-key="p"]').allInnerTexts();
+    assert.equal(pCells.length, f.findings.length);
+    assert.ok(
+      pCells.every((t) => t === '–'),
+      pCells.join(' '),
+    );
+    await p.screenshot({ path: join(root, 'test-artifacts', 'report-norep.png') });
+  } finally {
+    await browser.close();
+  }
+});
