@@ -4,7 +4,8 @@
  * the two lives beside the workloads' registry. Adding a stack is its folder and one line here.
  */
 import type { DesktopStack } from './desktop/stack.ts';
+import { RDP_STACK } from './rdp/stack.ts';
 import { SPICE_STACK } from './spice/stack.ts';
 
 /** Every stack by its id. */
-export const DESKTOP_STACKS: Readonly<Record<string, DesktopStack>> = Object.fromEntries([SPICE_STACK].map((s) => [s.id, s as unknown as DesktopStack]));
+export const DESKTOP_STACKS: Readonly<Record<string, DesktopStack>> = Object.fromEntries([SPICE_STACK, RDP_STACK].map((s) => [s.id, s as unknown as DesktopStack]));

@@ -10,6 +10,7 @@ import { registerWorkloadDef, workloadDecl } from '../config/registry.ts';
 import type { ResolvedWorkload } from '../config/resolved.ts';
 import type { WorkloadDef } from '../config/workload-def.ts';
 import { COMMAND } from './command/index.ts';
+import { RDP } from './rdp/index.ts';
 import { SPICE } from './spice/index.ts';
 import { STREAM } from './stream/index.ts';
 import type { Workload } from './workload.ts';
@@ -28,7 +29,7 @@ export interface WorkloadModule<W extends ResolvedWorkload = ResolvedWorkload> {
 }
 
 /** The workloads this version ships, each its folder's module (src/workloads/<type>/index.ts). */
-export const BUILTIN_WORKLOADS: readonly WorkloadModule[] = [STREAM, SPICE, COMMAND] as readonly WorkloadModule[];
+export const BUILTIN_WORKLOADS: readonly WorkloadModule[] = [STREAM, SPICE, RDP, COMMAND] as readonly WorkloadModule[];
 
 const modules = new Map<string, WorkloadModule>();
 // Config knows no workload of its own (src/config/registry.ts): this registry, which the CLI, the

@@ -4,7 +4,7 @@
  * screen shows: a grabber of its top-left corner and the reader of the scene's frame numbers.
  */
 import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { monoMs } from '../../base/clock.ts';
 import { displayEnv, displaySocket, freeDisplay } from './display.ts';
 import { waitFor, type ProcessSet } from './processes.ts';
@@ -32,7 +32,15 @@ export async function startClient<S extends DesktopSettings>(
   const screenH = s.height + CLIENT_MARGIN.y;
   const xvfb = procs.start('screen', ['Xvfb', `:${display}`, '-screen', '0', `${screenW}x${screenH}x24`, '-nolisten', 'tcp']);
   await waitFor(() => existsSync(displaySocket(display)), 10_000, 'Xvfb did not start (see screen.log)', xvfb);
-  const viewer = procs.start('client', stack.viewerArgv(o.relay.host, o.relay.port, s, o.viewer), { env: displayEnv(display, o.xdg) });
+  const io = stack.viewerIo?.(s, o.viewer) ?? {};
+  // A file for stdin is opened here and handed over as a descriptor: the child reads it, not this process.
+  const stdin = io.stdinFile !== undefined ? openSync(io.stdinFile, 'r') : undefined;
+  let viewer: ChildProcess;
+  try {
+    viewer = procs.start('client', stack.viewerArgv(o.relay.host, o.relay.port, s, o.viewer), { env: { ...displayEnv(display, o.xdg), ...io.env }, ...(stdin !== undefined ? { stdin } : {}) });
+  } finally {
+    if (stdin !== undefined) closeSync(stdin);
+  }
   o.watch?.('client', viewer.pid!);
   // A process of its own, outside the viewer's tree: its CPU is not the client's.
   const region = grabRegion(screenW, screenH, s.width, s.height);

@@ -28,7 +28,8 @@ export interface Started {
 /** How a process of the set is started. */
 export interface StartOptions {
   env?: NodeJS.ProcessEnv;
-  stdin?: 'ignore' | Readable;
+  /** 'ignore', a stream, or an open file descriptor the child reads (the caller closes its own copy). */
+  stdin?: 'ignore' | Readable | number;
   /** 'pipe': the caller reads its stdout (a ready line, raw frames); else it goes to its log. */
   stdout?: 'pipe' | 'log';
   /** Starts it through the point's placement on this role's machine (ctx.placement), when there is one. */

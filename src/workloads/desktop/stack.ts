@@ -66,6 +66,11 @@ export interface DesktopStack<S extends DesktopSettings = DesktopSettings> {
   startServer(procs: ProcessSet, o: { dir: string; display: number; address: string; port: number; settings: S }): Promise<ServerStarted>;
   /** The viewer's argv, connecting to the relay at host:port (with what the server's start handed over for it); it runs on the client's screen as `client` (client.log). */
   viewerArgv(host: string, port: number, settings: S, viewer: Readonly<Record<string, string>>): string[];
+  /**
+   * What the viewer's process needs besides its argv (optional): variables added to its environment
+   * (a logger's settings), and a file its stdin reads (a secret that must not be in its argv).
+   */
+  viewerIo?(settings: S, viewer: Readonly<Record<string, string>>): { env?: Record<string, string>; stdinFile?: string };
   /** Whether the client shows the guest's screen yet (from what the viewer logged in `dir`). */
   showsGuest(dir: string): boolean;
   /** Reads its logs in `dir` after the point: its own figures, flags and the codec evidence. */
