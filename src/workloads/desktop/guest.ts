@@ -17,6 +17,8 @@ export interface Guest {
   content: Content;
   /** Where the server listens (on the guest machine's address). */
   port: number;
+  /** Ends what the server started outside the role's processes (ServerStarted.stop). */
+  stopServer?: () => Promise<void>;
 }
 
 /** Starts the server on a free display and port, then the content on the display the server says (its own, or a session's). */
@@ -28,5 +30,5 @@ export async function startGuest<S extends DesktopSettings>(procs: ProcessSet, s
   const env = { ...displayEnv(started.display ?? display, o.xdg), ...started.contentEnv };
   const content = startContent(procs, { dir: o.dir, settings: o.settings, env, lifetimeS: o.lifetimeS });
   for (const p of content.procs) o.watch?.('player', p.pid!);
-  return { server: started.procs, viewer: started.viewer ?? {}, content, port };
+  return { server: started.procs, viewer: started.viewer ?? {}, content, port, ...(started.stop ? { stopServer: () => started.stop!() } : {}) };
 }

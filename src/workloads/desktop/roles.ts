@@ -53,6 +53,8 @@ export async function runDesktopRole(role: DesktopRoleName, stack: DesktopStack,
   mkdirSync(xdg, { recursive: true, mode: 0o700 });
   let stopping = false;
   void o.until.then(() => (stopping = true));
+  // What the guest's server started outside this role's processes, ended before them.
+  let stopServer: (() => Promise<void>) | undefined;
   try {
     let trees: Record<string, ChildProcess[]>;
     let screen: (() => DesktopRoleReport['screen']) | undefined;
@@ -63,6 +65,7 @@ export async function runDesktopRole(role: DesktopRoleName, stack: DesktopStack,
         () => stopping,
         'the scene player drew no frame (see frames.log, player.log)',
       );
+      stopServer = guest.stopServer;
       trees = { server: guest.server, player: guest.content.procs };
       o.ready({ port: guest.port, viewer: guest.viewer, watch: { server: guest.server.map((p) => p.pid), player: guest.content.procs.map((p) => p.pid) } });
     } else {
@@ -85,8 +88,10 @@ export async function runDesktopRole(role: DesktopRoleName, stack: DesktopStack,
     // and a role killed before it wrote its report loses the point.
     const report: DesktopRoleReport = { role, pid: process.pid, cpu: timeline, ...(screen ? { screen: screen() } : {}) };
     writeJsonAtomic(o.report, report);
+    await stopServer?.();
     await procs.stopAll();
   } catch (e) {
+    await stopServer?.();
     await procs.stopAll();
     throw e;
   }

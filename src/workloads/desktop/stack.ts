@@ -42,6 +42,8 @@ export interface ServerStarted {
   contentEnv?: Record<string, string>;
   /** What the viewer needs besides the relay's address (a session's user, ...): handed to the client role with its config. */
   viewer?: Record<string, string>;
+  /** Ends what the server started outside the role's processes (an RDP session, which its session manager runs), before they are stopped; never throws. */
+  stop?(): Promise<void>;
 }
 
 /** One desktop stack, as the machinery drives it. */

@@ -12,7 +12,7 @@
  * ("connecting via UNIX socket" in xrdp.log), exactly as it does once sesman answered.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { errorMessage } from '../../base/errors.ts';
 import type { RdpSettings } from '../../config/rdp-settings.ts';
@@ -63,13 +63,43 @@ export function setSessionPassword(password: string, file: string): void {
  * never outlives the point, even when nothing could stop it. No window manager: the content
  * draws full screen, as on the other stacks' displays. Written by root, read-only to the user.
  */
-export function writeSessionProgram(rolePid: number, display: number): string {
+export function writeSessionProgram(rolePid: number, display: number): { program: string; stopFile: string } {
   const dir = join(SESSION_HOME, '.streambench');
   mkdirSync(dir, { recursive: true, mode: 0o755 });
-  const path = join(dir, `session-${display}.sh`);
-  writeFileSync(path, `#!/bin/sh\n# streambench: the RDP session of guest role ${rolePid}, ended with it.\nwhile [ -d /proc/${rolePid} ]; do sleep 0.2; done\n`, { mode: 0o755 });
-  chmodSync(path, 0o755);
-  return path;
+  const program = join(dir, `session-${display}.sh`);
+  const stopFile = join(dir, `session-${display}.stop`);
+  rmSync(stopFile, { force: true });
+  writeFileSync(program, `#!/bin/sh\n# streambench: the RDP session of guest role ${rolePid}, ended with it or when ${stopFile} appears.\nwhile [ -d /proc/${rolePid} ] && [ ! -e ${stopFile} ]; do sleep 0.2; done\n`, { mode: 0o755 });
+  chmodSync(program, 0o755);
+  return { program, stopFile };
+}
+
+/**
+ * Ends the session gracefully: its program ends at `stopFile`, and sesman's session process then
+ * stops Xorg and chansrv with SIGTERM (their sockets and the display's lock file go with them;
+ * a SIGKILL would leave them, and the display number taken). Waits up to `ms` for the session's
+ * process `leaderPid`; true once it is gone.
+ */
+export async function endSession(stopFile: string, leaderPid: number | undefined, ms = 5000): Promise<boolean> {
+  writeFileSync(stopFile, '');
+  const end = Date.now() + ms;
+  let gone = leaderPid === undefined || !existsSync(`/proc/${leaderPid}`);
+  while (!gone && Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 50));
+    gone = !alive(leaderPid!);
+  }
+  rmSync(stopFile, { force: true });
+  return gone;
+}
+
+/** Whether a pid is a live process (a zombie is not: sesman reaps its session's process only while it runs). */
+function alive(pid: number): boolean {
+  try {
+    const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return st.slice(st.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false; // no such process any more
+  }
 }
 
 /** sesman.ini of a point: its port on loopback, its display offset, its log, the session program, sessions ended on disconnect. */
@@ -129,7 +159,8 @@ EnableConsole=false
 /**
  * xrdp.ini of a point: listening on address:port only, TLS, no channels but the ones the viewer
  * joins, its log, and one session type whose module connects straight to the session's display.
- * `maxBpp` is the test suite's way to take RemoteFX away (xrdp sends it at 32 bits per pixel only).
+ * `maxBpp` is the test suite's way to take RemoteFX away: at max_bpp=16 xrdp sends bitmap updates
+ * to a client that asked for RemoteFX (at 24 it still sends RemoteFX).
  */
 export function xrdpIni(o: { address: string; port: number; display: number; log: string; maxBpp?: number }): string {
   return `[Globals]

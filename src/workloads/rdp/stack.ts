@@ -19,9 +19,9 @@ import { displaySocket, freePort } from '../desktop/display.ts';
 import { waitFor } from '../desktop/processes.ts';
 import type { DesktopStack, DesktopWindow } from '../desktop/stack.ts';
 import { carriedCodecs, CLIENT_LOG_FILTER, evidenceLine, parseClientLog, type ClientLog } from './logs.ts';
-import { createSession, ensureSessionUser, ensureSockdir, PASSWORD_FILE, sesmanIni, SESSION_HOME, SESSION_USER, setSessionPassword, SOCKDIR, writeSessionProgram, xrdpIni, XORG_XRDP_DRIVER, XRDP_SESMAN, XRDP_SESRUN } from './session.ts';
+import { createSession, endSession, ensureSessionUser, ensureSockdir, PASSWORD_FILE, sesmanIni, SESSION_HOME, SESSION_USER, setSessionPassword, SOCKDIR, writeSessionProgram, xrdpIni, XORG_XRDP_DRIVER, XRDP_SESMAN, XRDP_SESRUN } from './session.ts';
 
-/** The test suite's knob (docs/workloads.md): xrdp.ini's max_bpp, which takes RemoteFX away below 32. */
+/** The test suite's knob (docs/workloads.md): xrdp.ini's max_bpp; at 16 xrdp sends no RemoteFX. */
 export const TEST_MAX_BPP_ENV = 'STREAMBENCH_TEST_RDP_MAX_BPP';
 
 /** How long the session's start may take (sesman starts Xorg with xorgxrdp, then the session program). */
@@ -43,13 +43,16 @@ export const RDP_STACK: DesktopStack<RdpSettings> = {
     const sesmanConf = join(dir, 'sesman.ini');
     const sesmanLog = join(dir, 'xrdp-sesman.log');
     // The machinery's free display is the first sesman tries (X11DisplayOffset, one session at most).
-    writeFileSync(sesmanConf, sesmanIni({ port: await freePort(), displayOffset: display, program: writeSessionProgram(process.pid, display), log: sesmanLog }));
+    const session0 = writeSessionProgram(process.pid, display);
+    writeFileSync(sesmanConf, sesmanIni({ port: await freePort(), displayOffset: display, program: session0.program, log: sesmanLog }));
     const sesman = procs.start('sesman', [XRDP_SESMAN, '--nodaemon', '--config', sesmanConf]);
     writeFileSync(join(dir, 'xrdp-sesman.pid'), `${sesman.pid}\n`);
     await waitFor(() => existsSync(sesmanLog) && readFileSync(sesmanLog, 'utf8').includes('sesman_create_listening_transport'), 15_000, 'xrdp-sesman did not start (see sesman.log and xrdp-sesman.log)', sesman);
     // Its log line comes just before it listens.
     await new Promise((r) => setTimeout(r, 200));
     const session = await createSession({ ini: sesmanConf, password, s, timeoutMs: SESSION_TIMEOUT_MS });
+    // The program is named by the display sesman was offered; the session may have taken another.
+    const stopFile = session0.stopFile;
     // sesman starts the session's program once the X server is up and its cookie written: the content may draw from then on.
     const programStarted = `Starting the default window manager on display ${session}`;
     await waitFor(
@@ -74,6 +77,10 @@ export const RDP_STACK: DesktopStack<RdpSettings> = {
       // available displays": without RandR it takes the screen's size, which is the session's.
       contentEnv: { XAUTHORITY: join(SESSION_HOME, '.Xauthority'), SDL_VIDEO_X11_XRANDR: '0' },
       viewer: { user: SESSION_USER, passwordFile },
+      async stop() {
+        const leader = /session_pid (\d+)/.exec(readFileSync(sesmanLog, 'utf8'));
+        if (!(await endSession(stopFile, leader ? Number(leader[1]) : undefined))) process.stderr.write(`the RDP session on :${session} had not ended 5 s after its program was told to: its processes end with the role's group\n`);
+      },
     };
   },
 
