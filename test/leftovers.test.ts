@@ -399,3 +399,48 @@ test('kill -9 of the engine mid-point of a SPICE benchmark: within 2 s nothing o
   assert.match(again.out, /1 ok, 0 failed, 1 already recorded/);
   assert.doesNotMatch(again.out, /ended process group/);
 });
+
+const RDP = `name: leftovers-rdp
+workload: {type: rdp, resolution: 640x480, scene: typing}
+matrix: {rdp_codec: remotefx, i: [1, 2]}
+duration: 5s
+`;
+
+/** The pids an RDP point's files in `dir` name: xrdp and its connection's child, sesman, the session's leader, Xorg and program. */
+function rdpPids(dir: string): number[] {
+  const read = (f: string) => (existsSync(join(dir, f)) ? readFileSync(join(dir, f), 'utf8') : '');
+  const logs = read('xrdp.pid') + read('xrdp-sesman.pid');
+  const found = [...logs.matchAll(/^(\d+)$/gm), ...read('xrdp.log').matchAll(/(?:xrdp_pid|X11rdp_pid)=(\d+)/g), ...read('xrdp-sesman.log').matchAll(/(?:session_pid|window manager \(pid) (\d+)/g)];
+  return found.map((m) => Number(m[1]));
+}
+
+test('kill -9 of the engine mid-point of an RDP benchmark: within 2 s nothing of the run (xrdp, its connection, sesman, the session Xorg, chansrv and program, Xvfb, xfreerdp, relay, agents) is alive; a rerun resumes and completes', async (t) => {
+  if (!existsSync('/usr/sbin/xrdp') || !existsSync('/usr/bin/xfreerdp')) {
+    t.skip('the RDP stack is not installed: run scripts/setup.sh');
+    return;
+  }
+  const file = join(work, 'rdp.yaml');
+  writeFileSync(file, RDP);
+  const results = join(work, 'rdp-results');
+  const engine = startEngine(['run', file, '--results', results]);
+  const staging = join(results, '.staging');
+  // The second point's chain, as for SPICE, and its session connected: xrdp's log names its
+  // connection's child and the session's Xorg, sesman's the session's leader and program.
+  const point = () => (existsSync(staging) ? readdirSync(staging).map((d) => join(staging, d)) : []).find((d) => rdpPids(d).length >= 6);
+  await waitFor('the second point', () => committed(results).length === 1 && livePids(results).length >= 6 && point() !== undefined && runProcesses(engine.child.pid!, results).length >= 11, engine.out);
+  await sleep(1000);
+  const named = rdpPids(point()!);
+  const r = await killMidPoint(engine, results, named);
+  assert.ok(
+    named.every((pid) => r.procs.some((p) => p.pid === pid)),
+    `the pids the point's logs name (${named.join(' ')}) were checked`,
+  );
+  // xrdp, its connection, sesman, the session's leader, Xorg, chansrv, program; Xvfb, xfreerdp, grab; player, frames; relay; roles; agents.
+  assert.ok(r.procs.length >= 15, `the run had its agents, its RDP chain and its session: ${r.procs.length} processes`);
+  assert.equal(describe(r.left), '', `alive ${LIMIT_MS} ms after the engine was killed`);
+  t.diagnostic(`all ${r.procs.length} gone ${r.ms.toFixed(0)} ms after the kill`);
+
+  const again = await cli(['run', file, '--results', results]);
+  assert.equal(again.code, 0, again.out);
+  assert.match(again.out, /1 ok, 0 failed, 1 already recorded/);
+});
