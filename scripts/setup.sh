@@ -55,6 +55,17 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
+# The rdp workload's xrdp and session X servers meet in /run/xrdp/sockdir, which the xrdp package's
+# service makes at boot; without systemd (a container) nothing does. Made here when missing, as the
+# package makes it (mode 3777: anyone may create a socket, only its owner removes it); the workload
+# makes it too when it is missing at a point's start (/run is emptied at each boot).
+if [ -x /usr/sbin/xrdp ] && [ ! -d /run/xrdp/sockdir ]; then
+  echo "setup: creating /run/xrdp/sockdir (the rdp workload's sockets)"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO install -d -m 3777 /run/xrdp/sockdir
+fi
+
 # npm ci only when node_modules was not installed from this exact lockfile.
 want=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ "$(cat node_modules/.streambench-lock 2>/dev/null)" != "$want" ]; then

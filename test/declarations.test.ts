@@ -61,12 +61,13 @@ const sections = {
   stream: section('docs/workloads.md', /^## The built-in streaming pipeline/),
   command: section('docs/workloads.md', /^## The `command` workload/),
   spice: section('docs/workloads.md', /^## Benchmarking a real SPICE server/),
+  rdp: section('docs/workloads.md', /^## Benchmarking RDP/),
   // The page up to its first section: the probes, the metrics they add, the `recording:` block.
   recording: docSections(docText('docs/recording.md'))[0]!,
 };
 
 test("the parameter tables of docs/workloads.md are the workloads' declared parameters, with their types and units", () => {
-  for (const type of ['stream', 'spice'] as const) {
+  for (const type of ['stream', 'spice', 'rdp'] as const) {
     const decls = WORKLOAD_DECLS[type]!.params;
     const rows = tableRows(sections[type], ['parameter', 'type', 'unit']);
     assert.ok(rows.length > 5, `${type}: the parameter table was found`);
@@ -116,6 +117,7 @@ test('the metric tables of docs/workloads.md and docs/recording.md are the decla
   check('stream', sections.stream, WORKLOAD_DECLS['stream']!.metrics);
   check('command', sections.command, WORKLOAD_DECLS['command']!.metrics);
   check('spice', sections.spice, WORKLOAD_DECLS['spice']!.metrics);
+  check('rdp', sections.rdp, WORKLOAD_DECLS['rdp']!.metrics);
   check('recording', sections.recording, RECORDING_METRICS);
 });
 

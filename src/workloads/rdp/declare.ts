@@ -69,7 +69,7 @@ export const RDP_DECL: WorkloadDecl = {
     { what: 'xrdp and xrdp-sesman (the RDP server and its session manager)', check: '/usr/sbin/xrdp', debian: 'xrdp' },
     { what: "xorgxrdp (the session's X server driver)", check: '/usr/lib/xorg/modules/drivers/xrdpdev_drv.so', debian: 'xorgxrdp' },
     { what: 'Xvfb (the virtual screen of the client)', check: 'Xvfb', debian: 'xvfb' },
-    { what: 'xfreerdp (the RDP client)', check: 'xfreerdp', debian: 'freerdp2-x11' },
+    { what: 'xfreerdp (the RDP client)', check: '/usr/bin/xfreerdp', debian: 'freerdp2-x11' },
     { what: 'ffmpeg (grabbing and measuring the screens)', check: 'ffmpeg', debian: 'ffmpeg' },
   ],
   headline: ['codec.match', 'client.updates_fps', 'client.fps_screen', 'client.bitrate', 'latency.p50', 'guest.cpu_pct', 'host.cpu_pct', 'client.cpu_pct', 'player.cpu_pct'],
