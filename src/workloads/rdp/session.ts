@@ -102,7 +102,12 @@ function alive(pid: number): boolean {
   }
 }
 
-/** sesman.ini of a point: its port on loopback, its display offset, its log, the session program, sessions ended on disconnect. */
+/**
+ * sesman.ini of a point: its port on loopback, its display offset, its log, the session program,
+ * sessions ended on disconnect. sesman takes the first display from X11DisplayOffset on that no
+ * X server holds, within MaxSessions of it: 10 leave room for a display another program took
+ * since the offset was found free (the point has one session).
+ */
 export function sesmanIni(o: { port: number; displayOffset: number; program: string; log: string }): string {
   return `[Globals]
 ListenAddress=127.0.0.1
@@ -121,7 +126,7 @@ AlwaysGroupCheck=false
 
 [Sessions]
 X11DisplayOffset=${o.displayOffset}
-MaxSessions=1
+MaxSessions=10
 KillDisconnected=true
 DisconnectedTimeLimit=0
 IdleTimeLimit=0
