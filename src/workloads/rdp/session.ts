@@ -31,7 +31,7 @@ export const XRDP_SESMAN = '/usr/sbin/xrdp-sesman';
 export const XRDP_SESRUN = '/usr/bin/xrdp-sesrun';
 export const XORG_XRDP_DRIVER = '/usr/lib/xorg/modules/drivers/xrdpdev_drv.so';
 
-/** Creates the session user when missing (a home for its .Xauthority and the session's logs, /bin/sh for sesman's start of the session program). */
+/** Creates the session user when missing: a home for its .Xauthority and the session's logs, no login shell (sesman executes the session's program itself, and PAM's password check does not look at the shell). */
 export function ensureSessionUser(): void {
   try {
     execFileSync('getent', ['passwd', SESSION_USER], { stdio: 'ignore' });
@@ -40,7 +40,7 @@ export function ensureSessionUser(): void {
     // getent exits 2 for a user it does not know: create it below.
   }
   try {
-    execFileSync('useradd', ['--create-home', '--shell', '/bin/sh', '--comment', 'streambench RDP sessions', SESSION_USER], { stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync('useradd', ['--create-home', '--shell', '/usr/sbin/nologin', '--comment', 'streambench RDP sessions', SESSION_USER], { stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (e) {
     throw new Error(`could not create the RDP session user ${SESSION_USER} (useradd, needs root): ${errorMessage(e)}`);
   }
