@@ -17,7 +17,8 @@ import type { MetricValue } from '../../store/records.ts';
 import type { CodecEvidence } from '../desktop/codec.ts';
 import { displaySocket, freePort } from '../desktop/display.ts';
 import { waitFor } from '../desktop/processes.ts';
-import type { DesktopStack, DesktopWindow } from '../desktop/stack.ts';
+import type { ProcessSet } from '../desktop/processes.ts';
+import type { DesktopStack, DesktopWindow, ServerStarted } from '../desktop/stack.ts';
 import { carriedCodecs, CLIENT_LOG_FILTER, evidenceLine, parseClientLog, type ClientLog } from './logs.ts';
 import { createSession, endSession, ensureSessionUser, ensureSockdir, PASSWORD_FILE, sesmanIni, SESSION_HOME, SESSION_USER, setSessionPassword, SOCKDIR, writeSessionProgram, xrdpIni, XORG_XRDP_DRIVER, XRDP_SESMAN, XRDP_SESRUN } from './session.ts';
 
@@ -34,54 +35,19 @@ export const RDP_STACK: DesktopStack<RdpSettings> = {
   needs: { guest: [XRDP, XRDP_SESMAN, XRDP_SESRUN, XORG_XRDP_DRIVER], client: ['/usr/bin/xfreerdp'] },
   settings: (params, times, content) => rdpSettings(params, times, content),
 
-  async startServer(procs, { dir, display, address, port, settings: s }) {
+  async startServer(procs, o) {
     ensureSessionUser();
     ensureSockdir();
     const password = randomBytes(18).toString('base64url');
-    const passwordFile = join(dir, PASSWORD_FILE);
+    const passwordFile = join(o.dir, PASSWORD_FILE);
     setSessionPassword(password, passwordFile);
-    const sesmanConf = join(dir, 'sesman.ini');
-    const sesmanLog = join(dir, 'xrdp-sesman.log');
-    // The machinery's free display is the first sesman tries (X11DisplayOffset, one session at most).
-    const session0 = writeSessionProgram(process.pid, display);
-    writeFileSync(sesmanConf, sesmanIni({ port: await freePort(), displayOffset: display, program: session0.program, log: sesmanLog }));
-    const sesman = procs.start('sesman', [XRDP_SESMAN, '--nodaemon', '--config', sesmanConf]);
-    writeFileSync(join(dir, 'xrdp-sesman.pid'), `${sesman.pid}\n`);
-    await waitFor(() => existsSync(sesmanLog) && readFileSync(sesmanLog, 'utf8').includes('sesman_create_listening_transport'), 15_000, 'xrdp-sesman did not start (see sesman.log and xrdp-sesman.log)', sesman);
-    // Its log line comes just before it listens.
-    await new Promise((r) => setTimeout(r, 200));
-    const session = await createSession({ ini: sesmanConf, password, s, timeoutMs: SESSION_TIMEOUT_MS });
-    // The program is named by the display sesman was offered; the session may have taken another.
-    const stopFile = session0.stopFile;
-    // sesman starts the session's program once the X server is up and its cookie written: the content may draw from then on.
-    const programStarted = `Starting the default window manager on display ${session}`;
-    await waitFor(
-      () => existsSync(displaySocket(session)) && existsSync(join(SOCKDIR, `xrdp_display_${session}`)) && readFileSync(sesmanLog, 'utf8').includes(programStarted),
-      SESSION_TIMEOUT_MS,
-      `the RDP session's X server (xorgxrdp) on :${session} did not start (see xrdp-sesman.log, ${SESSION_HOME}/.xorgxrdp.${session}.log)`,
-      sesman,
-    );
-    const xrdpConf = join(dir, 'xrdp.ini');
-    const xrdpLog = join(dir, 'xrdp.log');
-    const maxBpp = process.env[TEST_MAX_BPP_ENV];
-    writeFileSync(xrdpConf, xrdpIni({ address, port, display: session, log: xrdpLog, ...(maxBpp ? { maxBpp: Number(maxBpp) } : {}) }));
-    // Not --port: it would listen on every interface; the configuration's port names the address.
-    const xrdp = procs.start('server', [XRDP, '--nodaemon', '--config', xrdpConf]);
-    writeFileSync(join(dir, 'xrdp.pid'), `${xrdp.pid}\n`);
-    await waitFor(() => existsSync(xrdpLog) && readFileSync(xrdpLog, 'utf8').includes('xrdp_listen_pp done'), 15_000, 'xrdp did not start listening (see server.log and xrdp.log)', xrdp);
-    return {
-      // xrdp's tree holds the child it forks per connection; sesman's the session: Xorg, chansrv, the session program.
-      procs: [xrdp, sesman],
-      display: session,
-      // xorgxrdp has no RandR output until a viewer connects, and SDL (ffplay) then finds "no
-      // available displays": without RandR it takes the screen's size, which is the session's.
-      contentEnv: { XAUTHORITY: join(SESSION_HOME, '.Xauthority'), SDL_VIDEO_X11_XRANDR: '0' },
-      viewer: { user: SESSION_USER, passwordFile },
-      async stop() {
-        const leader = /session_pid (\d+)/.exec(readFileSync(sesmanLog, 'utf8'));
-        if (!(await endSession(stopFile, leader ? Number(leader[1]) : undefined))) process.stderr.write(`the RDP session on :${session} had not ended 5 s after its program was told to: its processes end with the role's group\n`);
-      },
-    };
+    try {
+      return await startRdp(procs, o, password, passwordFile);
+    } catch (e) {
+      // A point that could not start keeps no password either.
+      rmSync(passwordFile, { force: true });
+      throw e;
+    }
   },
 
   viewerArgv: (host, port, s, viewer) => [
@@ -161,5 +127,53 @@ export function rdpCodecEvidence(s: RdpSettings, log: ClientLog, text: string): 
     streams: pictures,
     streamsExpected: true,
     ...(failure !== undefined ? { failure } : {}),
+  };
+}
+
+/** Starts sesman, the session and xrdp for a point whose session user has `password` (also in `passwordFile`, for the viewer). */
+async function startRdp(procs: ProcessSet, { dir, display, address, port, settings: s }: { dir: string; display: number; address: string; port: number; settings: RdpSettings }, password: string, passwordFile: string): Promise<ServerStarted> {
+  const sesmanConf = join(dir, 'sesman.ini');
+  const sesmanLog = join(dir, 'xrdp-sesman.log');
+  // The machinery's free display is the first sesman tries (X11DisplayOffset).
+  const session0 = writeSessionProgram(process.pid, display);
+  writeFileSync(sesmanConf, sesmanIni({ port: await freePort(), displayOffset: display, program: session0.program, log: sesmanLog }));
+  const sesman = procs.start('sesman', [XRDP_SESMAN, '--nodaemon', '--config', sesmanConf]);
+  writeFileSync(join(dir, 'xrdp-sesman.pid'), `${sesman.pid}\n`);
+  await waitFor(() => existsSync(sesmanLog) && readFileSync(sesmanLog, 'utf8').includes('sesman_create_listening_transport'), 15_000, 'xrdp-sesman did not start (see sesman.log and xrdp-sesman.log)', sesman);
+  // Its log line comes just before it listens.
+  await new Promise((r) => setTimeout(r, 200));
+  const session = await createSession({ ini: sesmanConf, password, s, timeoutMs: SESSION_TIMEOUT_MS });
+  // The program is named by the display sesman was offered; the session may have taken another.
+  const stopFile = session0.stopFile;
+  // sesman starts the session's program once the X server is up and its cookie written: the content may draw from then on.
+  const programStarted = `Starting the default window manager on display ${session}`;
+  await waitFor(
+    () => existsSync(displaySocket(session)) && existsSync(join(SOCKDIR, `xrdp_display_${session}`)) && readFileSync(sesmanLog, 'utf8').includes(programStarted),
+    SESSION_TIMEOUT_MS,
+    `the RDP session's X server (xorgxrdp) on :${session} did not start (see xrdp-sesman.log, ${SESSION_HOME}/.xorgxrdp.${session}.log)`,
+    sesman,
+  );
+  const xrdpConf = join(dir, 'xrdp.ini');
+  const xrdpLog = join(dir, 'xrdp.log');
+  const maxBpp = process.env[TEST_MAX_BPP_ENV];
+  writeFileSync(xrdpConf, xrdpIni({ address, port, display: session, log: xrdpLog, ...(maxBpp ? { maxBpp: Number(maxBpp) } : {}) }));
+  // Not --port: it would listen on every interface; the configuration's port names the address.
+  const xrdp = procs.start('server', [XRDP, '--nodaemon', '--config', xrdpConf]);
+  writeFileSync(join(dir, 'xrdp.pid'), `${xrdp.pid}\n`);
+  await waitFor(() => existsSync(xrdpLog) && readFileSync(xrdpLog, 'utf8').includes('xrdp_listen_pp done'), 15_000, 'xrdp did not start listening (see server.log and xrdp.log)', xrdp);
+  return {
+    // xrdp's tree holds the child it forks per connection; sesman's the session: Xorg, chansrv, the session program.
+    procs: [xrdp, sesman],
+    display: session,
+    // xorgxrdp has no RandR output until a viewer connects, and SDL (ffplay) then finds "no
+    // available displays": without RandR it takes the screen's size, which is the session's.
+    contentEnv: { XAUTHORITY: join(SESSION_HOME, '.Xauthority'), SDL_VIDEO_X11_XRANDR: '0' },
+    viewer: { user: SESSION_USER, passwordFile },
+    async stop() {
+      // The viewer read it when it connected; nothing needs it any more.
+      rmSync(passwordFile, { force: true });
+      const leader = /session_pid (\d+)/.exec(readFileSync(sesmanLog, 'utf8'));
+      if (!(await endSession(stopFile, leader ? Number(leader[1]) : undefined))) process.stderr.write(`the RDP session on :${session} had not ended 5 s after its program was told to: its processes end with the role's group\n`);
+    },
   };
 }
