@@ -60,12 +60,12 @@ export async function runDesktopRole(role: DesktopRoleName, stack: DesktopStack,
     let screen: (() => DesktopRoleReport['screen']) | undefined;
     if (role === 'guest') {
       const guest = await startGuest(procs, stack, { dir: o.dir, xdg, settings: s, taken: new Set(), lifetimeS: cfg.lifetimeS, address: o.listen ?? '127.0.0.1' });
+      stopServer = guest.stopServer;
       await until(
         () => guest.content.started(),
         () => stopping,
         'the scene player drew no frame (see frames.log, player.log)',
       );
-      stopServer = guest.stopServer;
       trees = { server: guest.server, player: guest.content.procs };
       o.ready({ port: guest.port, viewer: guest.viewer, watch: { server: guest.server.map((p) => p.pid), player: guest.content.procs.map((p) => p.pid) } });
     } else {
