@@ -6,6 +6,7 @@
 import type { DesktopStack } from './desktop/stack.ts';
 import { RDP_STACK } from './rdp/stack.ts';
 import { SPICE_STACK } from './spice/stack.ts';
+import { VNC_STACK } from './vnc/stack.ts';
 
 /** Every stack by its id. */
-export const DESKTOP_STACKS: Readonly<Record<string, DesktopStack>> = Object.fromEntries([SPICE_STACK, RDP_STACK].map((s) => [s.id, s as unknown as DesktopStack]));
+export const DESKTOP_STACKS: Readonly<Record<string, DesktopStack>> = Object.fromEntries([SPICE_STACK, VNC_STACK, RDP_STACK].map((s) => [s.id, s as unknown as DesktopStack]));

@@ -13,6 +13,7 @@ import { COMMAND } from './command/index.ts';
 import { RDP } from './rdp/index.ts';
 import { SPICE } from './spice/index.ts';
 import { STREAM } from './stream/index.ts';
+import { VNC } from './vnc/index.ts';
 import type { Workload } from './workload.ts';
 
 /** A workload: its definition (config's side) and how a point of it runs. */
@@ -29,7 +30,7 @@ export interface WorkloadModule<W extends ResolvedWorkload = ResolvedWorkload> {
 }
 
 /** The workloads this version ships, each its folder's module (src/workloads/<type>/index.ts). */
-export const BUILTIN_WORKLOADS: readonly WorkloadModule[] = [STREAM, SPICE, RDP, COMMAND] as readonly WorkloadModule[];
+export const BUILTIN_WORKLOADS: readonly WorkloadModule[] = [STREAM, SPICE, VNC, RDP, COMMAND] as readonly WorkloadModule[];
 
 const modules = new Map<string, WorkloadModule>();
 // Config knows no workload of its own (src/config/registry.ts): this registry, which the CLI, the
