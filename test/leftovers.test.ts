@@ -444,3 +444,44 @@ test('kill -9 of the engine mid-point of an RDP benchmark: within 2 s nothing of
   assert.equal(again.code, 0, again.out);
   assert.match(again.out, /1 ok, 0 failed, 1 already recorded/);
 });
+
+const VNC = `name: leftovers-vnc
+workload: {type: vnc, vnc_server: x11vnc, resolution: 640x480, scene: typing}
+matrix: {encoding: zrle, i: [1, 2]}
+duration: 5s
+`;
+
+/** The program a process runs (its first argument's base name): only to show what the snapshot held, never to judge survivors. */
+function program(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0')[0]!.split('/').at(-1)!;
+  } catch {
+    return 'gone';
+  }
+}
+
+test('kill -9 of the engine mid-point of a VNC benchmark: within 2 s nothing of the run (x11vnc and its keeper, both Xvfb, the viewer, relay, agents) is alive; a rerun resumes and completes', async (t) => {
+  if (!existsSync('/usr/bin/x11vnc') || !existsSync('/usr/bin/xtigervncviewer')) {
+    t.skip('the VNC stack is not installed: run scripts/setup.sh');
+    return;
+  }
+  const file = join(work, 'vnc.yaml');
+  writeFileSync(file, VNC);
+  const results = join(work, 'vnc-results');
+  const engine = startEngine(['run', file, '--results', results]);
+  // The second point's whole chain: 3 agents and its three roles in .live/, and the roles' programs:
+  // the keeper with Xvfb and x11vnc, player, frames, screen, viewer, grab (13 with the agents).
+  await waitFor('the second point', () => committed(results).length === 1 && livePids(results).length >= 6 && runProcesses(engine.child.pid!, results).length >= 13, engine.out);
+  await sleep(1000);
+  const r = await killMidPoint(engine, results);
+  const programs = r.procs.map((p) => program(p.pid));
+  // x11vnc can outlive its display: it must be among the processes checked, by pid.
+  for (const p of ['x11vnc', 'Xvfb', 'xtigervncviewer']) assert.ok(programs.includes(p), `${p} was running before the kill: ${programs.join(' ')}`);
+  assert.equal(describe(r.left), '', `alive ${LIMIT_MS} ms after the engine was killed`);
+  t.diagnostic(`all ${r.procs.length} gone ${r.ms.toFixed(0)} ms after the kill`);
+
+  const again = await cli(['run', file, '--results', results]);
+  assert.equal(again.code, 0, again.out);
+  assert.match(again.out, /1 ok, 0 failed, 1 already recorded/);
+  assert.doesNotMatch(again.out, /ended process group/);
+});

@@ -99,9 +99,10 @@ const TIGER_ENCODERS: Record<string, string> = { Raw: 'raw', RRE: 'rre', Hextile
 export function parseXtigervncLog(text: string): VncServerLog {
   const encodings = new Map<string, EncodingStat>();
   const out: VncServerLog = { encodings: [], clientAsked: [], hasStatistics: false };
+  // The verbatim lines of each encoder's block, to quote.
+  const quotes = new Map<string, string[]>();
   let encoder: string | undefined;
   let rects = 0;
-  let header = '';
   for (const raw of text.split('\n')) {
     const line = raw.trim();
     if (!line.startsWith('EncodeManager:')) {
@@ -116,18 +117,20 @@ export function parseXtigervncLog(text: string): VncServerLog {
       encoder = undefined;
     } else if ((m = /^(.+?):$/.exec(body))) {
       encoder = TIGER_ENCODERS[m[1]!];
-      header = body;
-    } else if ((m = /^Total: (\d+) rects/.exec(body))) encoder = undefined;
-    else if (encoder !== undefined && (m = /^[\w ]+: (\d+) rects,/.exec(body))) rects = Number(m[1]);
-    else if (encoder !== undefined && (m = /^([\d.]+) (B|KiB|MiB|GiB|TiB) \(1:([\d.]+|inf|-?nan) ratio\)/.exec(body))) {
+      if (encoder !== undefined) quotes.set(encoder, [...(quotes.get(encoder) ?? []), body]);
+    } else if (/^Total: \d+ rects/.test(body)) encoder = undefined;
+    else if (encoder !== undefined && (m = /^[\w ]+: (\d+) rects,/.exec(body))) {
+      rects = Number(m[1]);
+      quotes.get(encoder)!.push(body);
+    } else if (encoder !== undefined && (m = /^([\d.]+) (B|KiB|MiB|GiB|TiB) \(1:([\d.]+|inf|-?nan) ratio\)/.exec(body))) {
       const bytes = Math.round(Number(m[1]) * UNITS[m[2]!]!);
       const ratio = Number(m[3]);
-      add(encodings, { id: encoder, rects, bytes, rawBytes: Number.isFinite(ratio) ? Math.round(bytes * ratio) : 0, line: `${header} ${rects} rects, ${body}` });
+      quotes.get(encoder)!.push(body);
+      add(encodings, { id: encoder, rects, bytes, rawBytes: Number.isFinite(ratio) ? Math.round(bytes * ratio) : 0, line: '' });
       rects = 0;
     }
   }
-  // The quoted line of an encoding: its total, as one line of the log would not say it.
-  out.encodings = sorted(encodings).map((e) => ({ ...e, line: `${e.id}: ${e.rects} rects, ${e.bytes} B` }));
+  out.encodings = sorted(encodings).map((e) => ({ ...e, line: quotes.get(e.id)!.join(' ') }));
   return out;
 }
 
