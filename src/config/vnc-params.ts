@@ -21,7 +21,7 @@ export type VncColorDepth = (typeof VNC_COLOR_DEPTHS)[number];
 /** The encodings a server does not honour, with the reason (measured: docs/workloads.md). */
 export const VNC_UNAVAILABLE: Readonly<Record<VncServer, Partial<Record<VncEncoding, string>>>> = {
   x11vnc: {},
-  tigervnc: { raw: 'Xtigervnc has no Raw encoder of choice: asked for Raw it encodes with the best other encoding the viewer lists (Tight), so Raw cannot be measured on it; use vnc_server x11vnc for raw' },
+  tigervnc: { raw: 'Xtigervnc has no Raw encoder of choice: asked for Raw it encodes with other encodings the viewer lists (here Tight with JPEG, and ZRLE), so Raw cannot be measured on it; use vnc_server x11vnc for raw' },
 };
 
 /** The emulated network of the relay: the stream's parameters, as this workload documents them. */

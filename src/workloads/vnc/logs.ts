@@ -130,7 +130,7 @@ export function parseXtigervncLog(text: string): VncServerLog {
       rects = 0;
     }
   }
-  out.encodings = sorted(encodings).map((e) => ({ ...e, line: quotes.get(e.id)!.join(' ') }));
+  out.encodings = sorted(encodings).map((e) => ({ ...e, line: quotes.get(e.id)!.join(' / ') }));
   return out;
 }
 

@@ -47,7 +47,7 @@ test("Xtigervnc's EncodeManager statistics: sub-types summed per encoder, sizes 
   assert.equal(zrle.bytes, Math.round(1.76367 * 1024) + 917 + Math.round(4.86048 * 1024 * 1024));
   assert.deepEqual(
     log.encodings.find((e) => e.id === 'tight'),
-    { id: 'tight', rects: 53, bytes: 848, rawBytes: Math.round(848 * 23.9764), line: 'Tight: Solid: 53 rects, 4.924 kpixels 848 B (1:23.9764 ratio)' },
+    { id: 'tight', rects: 53, bytes: 848, rawBytes: Math.round(848 * 23.9764), line: 'Tight: / Solid: 53 rects, 4.924 kpixels / 848 B (1:23.9764 ratio)' },
   );
   // Solid areas go as Tight whatever the client prefers: ZRLE is the main encoding by bytes.
   assert.deepEqual(
@@ -86,7 +86,10 @@ test('codec evidence: x11vnc matches on both sides; Xtigervnc on its statistics 
   // The same statistics for a point that asked hextile: it fails, quoting what the server sent.
   const h = codecVerdict(vncCodecEvidence(vncSettings({ vnc_server: 'tigervnc', encoding: 'hextile' }, times), parseXtigervncLog(fixture('xtigervnc-zrle.txt'))));
   assert.equal(h.metrics['codec.match'], false);
-  assert.match(h.failure ?? '', /^encoding hextile was asked, but Xtigervnc's statistics show zrle \(\d+ B of \d+ B\): "ZRLE: Bitmap RLE: 56 rects, .* 4\.86048 MiB \(1:2\.28677 ratio\)", "Tight: Solid: 53 rects, 4\.924 kpixels 848 B \(1:23\.9764 ratio\)" \(server\.log\)$/);
+  assert.match(
+    h.failure ?? '',
+    /^encoding hextile was asked, but Xtigervnc's statistics show zrle \(\d+ B of \d+ B\): "ZRLE: \/ Bitmap RLE: 56 rects, .* \/ 4\.86048 MiB \(1:2\.28677 ratio\)", "Tight: \/ Solid: 53 rects, 4\.924 kpixels \/ 848 B \(1:23\.9764 ratio\)" \(server\.log\)$/,
+  );
 });
 
 test("the commands: the viewer's preferences, and servers on the given address only, without password", () => {
@@ -132,7 +135,7 @@ test('validate refuses raw on Xtigervnc, at its line, with the reason; x11vnc ta
   assert.equal(both.length, 1, both.join('\n'));
   assert.match(both[0]!, /^5: encoding raw cannot run on vnc_server tigervnc/);
   assert.deepEqual(await problems('name: v\nworkload: {type: vnc, vnc_server: tigervnc, encoding: raw}\nmatrix: {fps: 10}\n').then((p) => p.map((x) => x.replace(/^\d+: /, ''))), [
-    'encoding raw cannot run on vnc_server tigervnc: ' + 'Xtigervnc has no Raw encoder of choice: asked for Raw it encodes with the best other encoding the viewer lists (Tight), so Raw cannot be measured on it; use vnc_server x11vnc for raw',
+    'encoding raw cannot run on vnc_server tigervnc: ' + 'Xtigervnc has no Raw encoder of choice: asked for Raw it encodes with other encodings the viewer lists (here Tight with JPEG, and ZRLE), so Raw cannot be measured on it; use vnc_server x11vnc for raw',
   ]);
   assert.deepEqual(await problems('name: v\nworkload: {type: vnc}\nmatrix:\n  vnc_server: [x11vnc, tigervnc]\n  encoding: [zrle, raw]\nexclude: [{vnc_server: tigervnc, encoding: raw}]\n'), []);
   assert.deepEqual(await problems('name: v\nworkload: {type: vnc, encoding: raw, jpeg_quality: off, color_depth: 6}\nmatrix: {fps: 10}\n'), []);
