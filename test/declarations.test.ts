@@ -62,12 +62,13 @@ const sections = {
   command: section('docs/workloads.md', /^## The `command` workload/),
   spice: section('docs/workloads.md', /^## Benchmarking a real SPICE server/),
   rdp: section('docs/workloads.md', /^## Benchmarking RDP/),
+  vnc: section('docs/workloads.md', /^## Benchmarking VNC \(`vnc` workload\)/),
   // The page up to its first section: the probes, the metrics they add, the `recording:` block.
   recording: docSections(docText('docs/recording.md'))[0]!,
 };
 
 test("the parameter tables of docs/workloads.md are the workloads' declared parameters, with their types and units", () => {
-  for (const type of ['stream', 'spice', 'rdp'] as const) {
+  for (const type of ['stream', 'spice', 'vnc', 'rdp'] as const) {
     const decls = WORKLOAD_DECLS[type]!.params;
     const rows = tableRows(sections[type], ['parameter', 'type', 'unit']);
     assert.ok(rows.length > 5, `${type}: the parameter table was found`);
@@ -118,6 +119,7 @@ test('the metric tables of docs/workloads.md and docs/recording.md are the decla
   check('command', sections.command, WORKLOAD_DECLS['command']!.metrics);
   check('spice', sections.spice, WORKLOAD_DECLS['spice']!.metrics);
   check('rdp', sections.rdp, WORKLOAD_DECLS['rdp']!.metrics);
+  check('vnc', sections.vnc, WORKLOAD_DECLS['vnc']!.metrics);
   check('recording', sections.recording, RECORDING_METRICS);
 });
 

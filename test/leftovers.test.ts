@@ -473,10 +473,15 @@ test('kill -9 of the engine mid-point of a VNC benchmark: within 2 s nothing of 
   // the keeper with Xvfb and x11vnc, player, frames, screen, viewer, grab (13 with the agents).
   await waitFor('the second point', () => committed(results).length === 1 && livePids(results).length >= 6 && runProcesses(engine.child.pid!, results).length >= 13, engine.out);
   await sleep(1000);
-  const r = await killMidPoint(engine, results);
-  const programs = r.procs.map((p) => program(p.pid));
   // x11vnc can outlive its display: it must be among the processes checked, by pid.
+  const before = runProcesses(engine.child.pid!, results);
+  const programs = before.map((p) => program(p.pid));
   for (const p of ['x11vnc', 'Xvfb', 'xtigervncviewer']) assert.ok(programs.includes(p), `${p} was running before the kill: ${programs.join(' ')}`);
+  const r = await killMidPoint(
+    engine,
+    results,
+    before.map((p) => p.pid),
+  );
   assert.equal(describe(r.left), '', `alive ${LIMIT_MS} ms after the engine was killed`);
   t.diagnostic(`all ${r.procs.length} gone ${r.ms.toFixed(0)} ms after the kill`);
 

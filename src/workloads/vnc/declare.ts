@@ -70,9 +70,9 @@ export const VNC_DECL: WorkloadDecl = {
     },
   },
   needs: [
-    { what: 'x11vnc (the VNC server of vnc_server x11vnc)', check: 'x11vnc', debian: 'x11vnc' },
-    { what: 'Xtigervnc (the VNC server of vnc_server tigervnc)', check: 'Xtigervnc', debian: 'tigervnc-standalone-server' },
-    { what: 'xtigervncviewer (the VNC client)', check: 'xtigervncviewer', debian: 'tigervnc-viewer' },
+    { what: 'x11vnc (the VNC server of vnc_server x11vnc)', check: '/usr/bin/x11vnc', debian: 'x11vnc' },
+    { what: 'Xtigervnc (the VNC server of vnc_server tigervnc)', check: '/usr/bin/Xtigervnc', debian: 'tigervnc-standalone-server' },
+    { what: 'xtigervncviewer (the VNC client)', check: '/usr/bin/xtigervncviewer', debian: 'tigervnc-viewer' },
     { what: 'Xvfb (the display of x11vnc, the virtual screen of the client)', check: 'Xvfb', debian: 'xvfb' },
     { what: 'ffmpeg (grabbing and measuring the screens)', check: 'ffmpeg', debian: 'ffmpeg' },
   ],
