@@ -10,8 +10,9 @@ import { join } from 'node:path';
 import type { MetricValue } from '../../store/records.ts';
 import { vncSettings, type VncSettings } from '../../config/vnc-settings.ts';
 import type { CodecEvidence } from '../desktop/codec.ts';
-import { displaySocket } from '../desktop/display.ts';
-import { waitFor } from '../desktop/processes.ts';
+import type { ChildProcess } from 'node:child_process';
+import { displaySocket, freeDisplay } from '../desktop/display.ts';
+import { waitFor, type ProcessSet } from '../desktop/processes.ts';
 import type { DesktopStack } from '../desktop/stack.ts';
 import { encodingFamily, familyBytes, parseX11vncLog, parseXtigervncLog, type VncServerLog } from './logs.ts';
 
@@ -103,6 +104,24 @@ export function viewerArgv(host: string, port: number, s: VncSettings): string[]
   ];
 }
 
+/** How many displays a server start tries when the one it was given was taken meanwhile. */
+const DISPLAY_ATTEMPTS = 4;
+
+/** Starts the point's server on display `d`; resolves once it listens, rejects when it exits first or does not within its time. */
+async function startOn(procs: ProcessSet, d: number, o: { log: string; address: string; port: number; settings: VncSettings }): Promise<ChildProcess> {
+  const { log, address, port, settings: s } = o;
+  if (s.server === 'tigervnc') {
+    const server = procs.start('server', xtigervncArgv(d, s, address, port));
+    const listening = () => existsSync(log) && readFileSync(log, 'utf8').includes('Listening for VNC connections');
+    await waitFor(() => existsSync(displaySocket(d)) && listening(), 15_000, 'Xtigervnc did not start listening (see server.log)', server);
+    return server;
+  }
+  const xvfb = ['Xvfb', `:${d}`, '-screen', '0', `${s.width}x${s.height}x24`, '-nolisten', 'tcp'];
+  const server = procs.start('server', [process.execPath, '-e', KEEPER, log, displaySocket(d), JSON.stringify(xvfb), JSON.stringify(x11vncArgv(d, address, port))]);
+  await waitFor(() => existsSync(log) && readFileSync(log, 'utf8').includes(`PORT=${port}`), 20_000, 'x11vnc did not start listening (see server.log)', server);
+  return server;
+}
+
 /** VNC: x11vnc or Xtigervnc, xtigervncviewer, and what the servers' logs say. */
 export const VNC_STACK: DesktopStack<VncSettings> = {
   name: 'VNC',
@@ -113,16 +132,20 @@ export const VNC_STACK: DesktopStack<VncSettings> = {
 
   async startServer(procs, { dir, display, address, port, settings: s }) {
     const log = join(dir, 'server.log');
-    if (s.server === 'tigervnc') {
-      const server = procs.start('server', xtigervncArgv(display, s, address, port));
-      const listening = () => existsSync(log) && readFileSync(log, 'utf8').includes('Listening for VNC connections');
-      await waitFor(() => existsSync(displaySocket(display)) && listening(), 15_000, 'Xtigervnc did not start listening (see server.log)', server);
-      return { procs: [server] };
+    const logText = () => (existsSync(log) ? readFileSync(log, 'utf8') : '');
+    // The display was free when chosen, but other programs of the machine may take it before the
+    // X server binds it (the keeper's Node start widens that gap): another free one is tried then.
+    const tried = new Set<number>([display]);
+    for (let d = display, attempt = 1; ; attempt++) {
+      const before = logText().length;
+      try {
+        const server = await startOn(procs, d, { log, address, port, settings: s });
+        return { procs: [server], ...(d !== display ? { display: d } : {}) };
+      } catch (e) {
+        if (attempt >= DISPLAY_ATTEMPTS || !/Server is already active for display/.test(logText().slice(before))) throw e;
+        d = freeDisplay(tried);
+      }
     }
-    const xvfb = ['Xvfb', `:${display}`, '-screen', '0', `${s.width}x${s.height}x24`, '-nolisten', 'tcp'];
-    const server = procs.start('server', [process.execPath, '-e', KEEPER, log, displaySocket(display), JSON.stringify(xvfb), JSON.stringify(x11vncArgv(display, address, port))]);
-    await waitFor(() => existsSync(log) && readFileSync(log, 'utf8').includes(`PORT=${port}`), 20_000, 'x11vnc did not start listening (see server.log)', server);
-    return { procs: [server] };
   },
 
   viewerArgv: (host, port, s) => viewerArgv(host, port, s),
