@@ -87,6 +87,7 @@ export function parseX11vncLog(text: string): VncServerLog {
   return out;
 }
 
+const SI: Record<string, number> = { k: 1e3, M: 1e6, G: 1e9 };
 const UNITS: Record<string, number> = { B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3, TiB: 1024 ** 4 };
 /** TigerVNC's encoder names in its statistics (EncodeManager.cxx encoderClassName), to ids. */
 const TIGER_ENCODERS: Record<string, string> = { Raw: 'raw', RRE: 'rre', Hextile: 'hextile', Tight: 'tight', 'Tight (JPEG)': 'tight_jpeg', ZRLE: 'zrle' };
@@ -118,9 +119,10 @@ export function parseXtigervncLog(text: string): VncServerLog {
     } else if ((m = /^(.+?):$/.exec(body))) {
       encoder = TIGER_ENCODERS[m[1]!];
       if (encoder !== undefined) quotes.set(encoder, [...(quotes.get(encoder) ?? []), body]);
-    } else if (/^Total: \d+ rects/.test(body)) encoder = undefined;
-    else if (encoder !== undefined && (m = /^[\w ]+: (\d+) rects,/.exec(body))) {
-      rects = Number(m[1]);
+    } else if (body.startsWith('Total:')) encoder = undefined;
+    else if (encoder !== undefined && (m = /^[\w ]+: ([\d.]+) (k|M|G)?rects,/.exec(body))) {
+      // Counts are SI-prefixed past a thousand ("1.151 krects"), as TigerVNC's siPrefix prints them.
+      rects = Math.round(Number(m[1]) * (m[2] === undefined ? 1 : SI[m[2]]!));
       quotes.get(encoder)!.push(body);
     } else if (encoder !== undefined && (m = /^([\d.]+) (B|KiB|MiB|GiB|TiB) \(1:([\d.]+|inf|-?nan) ratio\)/.exec(body))) {
       const bytes = Math.round(Number(m[1]) * UNITS[m[2]!]!);

@@ -63,6 +63,19 @@ test("Xtigervnc's EncodeManager statistics: sub-types summed per encoder, sizes 
   assert.equal(serverMetrics(log, true)['server.jpeg_share'], undefined, 'no JPEG share when Tight is not the main encoding');
 });
 
+test('Xtigervnc\'s counts past a thousand ("1.151 krects") and its Total line, whatever its count looks like', () => {
+  // Recorded at 640x360, 30 fps, hextile: before, the Total's bytes were read as Tight's and the point failed.
+  const log = parseXtigervncLog(fixture('xtigervnc-hextile-krects.txt'));
+  const hextile = log.encodings.find((e) => e.id === 'hextile')!;
+  assert.equal(hextile.rects, 277 + 51 + 1151);
+  assert.equal(hextile.bytes, Math.round(6.58203 * 1024) + Math.round(7.23535 * 1024) + Math.round(38.9582 * 1024 * 1024));
+  assert.deepEqual(
+    log.encodings.find((e) => e.id === 'tight'),
+    { id: 'tight', rects: 267, bytes: Math.round(4.17188 * 1024), rawBytes: Math.round(4.17188 * 1024), line: 'Tight: / Solid: 267 rects, 267 pixels / 4.17188 KiB (1:1 ratio)' },
+  );
+  assert.equal(familyBytes(log)[0]!.family, 'hextile');
+});
+
 test('a log without statistics (the server never saw the viewer go) gives no codec and no figures, never zeros', () => {
   const cut = fixture('x11vnc-zrle.txt')
     .split('\n')
