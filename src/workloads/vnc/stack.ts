@@ -108,17 +108,18 @@ export function viewerArgv(host: string, port: number, s: VncSettings): string[]
 const DISPLAY_ATTEMPTS = 4;
 
 /** Starts the point's server on display `d`; resolves once it listens, rejects when it exits first or does not within its time. */
-async function startOn(procs: ProcessSet, d: number, o: { log: string; address: string; port: number; settings: VncSettings }): Promise<ChildProcess> {
+async function startOn(procs: ProcessSet, d: number, o: { log: string; from: number; address: string; port: number; settings: VncSettings }): Promise<ChildProcess> {
   const { log, address, port, settings: s } = o;
+  // Only what this attempt logged: an earlier one's lines are in the same file.
+  const says = (text: string) => existsSync(log) && readFileSync(log, 'utf8').slice(o.from).includes(text);
   if (s.server === 'tigervnc') {
     const server = procs.start('server', xtigervncArgv(d, s, address, port));
-    const listening = () => existsSync(log) && readFileSync(log, 'utf8').includes('Listening for VNC connections');
-    await waitFor(() => existsSync(displaySocket(d)) && listening(), 15_000, 'Xtigervnc did not start listening (see server.log)', server);
+    await waitFor(() => existsSync(displaySocket(d)) && says('Listening for VNC connections'), 15_000, 'Xtigervnc did not start listening (see server.log)', server);
     return server;
   }
   const xvfb = ['Xvfb', `:${d}`, '-screen', '0', `${s.width}x${s.height}x24`, '-nolisten', 'tcp'];
   const server = procs.start('server', [process.execPath, '-e', KEEPER, log, displaySocket(d), JSON.stringify(xvfb), JSON.stringify(x11vncArgv(d, address, port))]);
-  await waitFor(() => existsSync(log) && readFileSync(log, 'utf8').includes(`PORT=${port}`), 20_000, 'x11vnc did not start listening (see server.log)', server);
+  await waitFor(() => says(`PORT=${port}`), 20_000, 'x11vnc did not start listening (see server.log)', server);
   return server;
 }
 
@@ -139,7 +140,7 @@ export const VNC_STACK: DesktopStack<VncSettings> = {
     for (let d = display, attempt = 1; ; attempt++) {
       const before = logText().length;
       try {
-        const server = await startOn(procs, d, { log, address, port, settings: s });
+        const server = await startOn(procs, d, { log, from: before, address, port, settings: s });
         return { procs: [server], ...(d !== display ? { display: d } : {}) };
       } catch (e) {
         if (attempt >= DISPLAY_ATTEMPTS || !/Server is already active for display/.test(logText().slice(before))) throw e;
