@@ -43,9 +43,9 @@ async function agent(role: string, addr: string, shiftS: number, tokenFile: stri
 
 const POINT = 'workload: {type: spice, resolution: 640x480, fps: 10, scene: video}\nmatrix: {spice_codec: spice:mjpeg, streaming: all}\nwarmup: 6s\nduration: 3s\n';
 
-async function runOne(name: string, extra: string[], recording = ''): Promise<PointRecord> {
+async function runOne(name: string, extra: string[], recording = '', point = POINT): Promise<PointRecord> {
   const file = join(work, `${name}.yaml`);
-  writeFileSync(file, `name: ${name}\n${POINT}${recording}`);
+  writeFileSync(file, `name: ${name}\n${point}${recording}`);
   const results = join(work, `res-${name}`);
   const r = await runCliAsync(['run', file, '--results', results, ...extra], { env });
   assert.equal(r.code, 0, r.out);
@@ -90,6 +90,33 @@ test(
     for (const k of ['guest.cpu_pct', 'client.cpu_pct']) assert.ok((remote.metrics[k] as number) > 0, `${k}: ${JSON.stringify(remote.metrics)}`);
 
     // Nothing of either point survives: only the agents (and unshare) carry the mark now.
+    const left = liveWithEnv(MARK).filter((l) => !/ agent |^\d+ unshare/.test(l) && !l.includes(' agent'));
+    assert.deepEqual(left, [], 'processes of the points still alive');
+  },
+);
+
+const hasVnc = existsSync('/usr/bin/x11vnc') && existsSync('/usr/bin/xtigervncviewer');
+const VNC_POINT = 'workload: {type: vnc, vnc_server: x11vnc, resolution: 640x480, fps: 10, scene: video}\nmatrix: {encoding: zrle}\nwarmup: 2s\nduration: 3s\n';
+
+test(
+  "a VNC point through three agents, the client 3000 s ahead: x11vnc on the guest agent's address, latency mapped within the clock uncertainty, its codec evidence, nothing left",
+  { skip: !canShift ? 'no time namespaces here' : !hasVnc ? 'no VNC stack here (scripts/setup.sh)' : false, timeout: 900_000 },
+  async () => {
+    const local = await runOne('vnc-local', [], '', VNC_POINT);
+    const tokenFile = join(work, 'token-vnc');
+    writeFileSync(tokenFile, `${TOKEN}\n`, { mode: 0o600 });
+    const urls: Record<string, string> = {};
+    for (const [i, role] of ROLES.entries()) urls[role] = await agent(role, `127.0.0.${51 + i}`, SHIFT_S[role], tokenFile);
+    const remote = await runOne('vnc-agents', ['--executor', 'agents'], `recording:\n  agents:\n${ROLES.map((r) => `    ${r}: {url: '${urls[r]}', token_env: SB_DA_TOKEN}`).join('\n')}\n`, VNC_POINT);
+    const u = remote.metrics['clock.uncertainty_ms'] as number;
+    const [lp50, rp50] = [local.metrics['latency.p50'] as number, remote.metrics['latency.p50'] as number];
+    console.log(`# vnc latency.p50 local ${lp50} ms, agents ${rp50} ms; clock.uncertainty_ms ${u}`);
+    assert.ok(rp50 > 0 && (remote.metrics['latency.frames_seen'] as number) > 0, JSON.stringify(remote.metrics));
+    const spread = Math.max(100, lp50);
+    assert.ok(Math.abs(rp50 - lp50) <= u + spread, `latency.p50 agents ${rp50} vs local ${lp50}: more than ±${u} + ${spread} ms`);
+    // The server's evidence crossed too: the guest's log, the client's request as x11vnc read it.
+    assert.deepEqual([remote.metrics['codec.server'], remote.metrics['codec.client'], remote.metrics['codec.match']], ['zrle', 'zrle', true], JSON.stringify(remote.metrics));
+    for (const k of ['guest.cpu_pct', 'client.cpu_pct']) assert.ok((remote.metrics[k] as number) > 0, `${k}: ${JSON.stringify(remote.metrics)}`);
     const left = liveWithEnv(MARK).filter((l) => !/ agent |^\d+ unshare/.test(l) && !l.includes(' agent'));
     assert.deepEqual(left, [], 'processes of the points still alive');
   },
