@@ -15,7 +15,7 @@ export type VncServer = (typeof VNC_SERVERS)[number];
 export const VNC_ENCODINGS = ['tight', 'zrle', 'hextile', 'raw'] as const;
 export type VncEncoding = (typeof VNC_ENCODINGS)[number];
 /** The client's pixel formats: full colour (24 bit), or TigerVNC's low colour levels (-LowColorLevel 2, 1, 0: 256, 64, 8 colours). */
-export const VNC_COLOR_DEPTHS = ['24', '8', '6', '3'] as const;
+export const VNC_COLOR_DEPTHS = [24, 8, 6, 3] as const;
 export type VncColorDepth = (typeof VNC_COLOR_DEPTHS)[number];
 
 /** The encodings a server does not honour, with the reason (measured: docs/workloads.md). */
@@ -32,7 +32,7 @@ export const VNC_PARAM_DECLS: readonly ParamDecl[] = [
   { name: 'encoding', type: 'enum', values: VNC_ENCODINGS, default: 'tight', doc: 'the RFB encoding the viewer prefers (-PreferredEncoding, -AutoSelect=0); Xtigervnc has no raw', role: 'client' },
   { name: 'jpeg_quality', type: 'integer', unit: 'level', range: [0, 9], none: ['off'], default: 8, what: 'off: no JPEG', doc: 'JPEG quality level of Tight the viewer asks (-QualityLevel, 0 worst to 9 best); off: lossless Tight only (-NoJPEG)', role: 'client' },
   { name: 'compress_level', type: 'integer', unit: 'level', range: [0, 9], default: 2, doc: 'zlib compression level the viewer asks (-CompressLevel with -CustomCompressLevel; 0 fastest to 9 smallest)', role: 'client' },
-  { name: 'color_depth', type: 'enum', unit: 'bit', values: VNC_COLOR_DEPTHS, default: '24', doc: "the client's pixel format: 24 full colour (-FullColor), 8, 6 or 3 bit (-LowColorLevel 2, 1, 0: 256, 64, 8 colours)", role: 'client' },
+  { name: 'color_depth', type: 'integer', unit: 'bit', range: [3, 24], what: '24, 8, 6 or 3', default: 24, doc: "the client's pixel format: 24 full colour (-FullColor), 8, 6 or 3 bit (-LowColorLevel 2, 1, 0: 256, 64, 8 colours); no other depth", role: 'client' },
   { ...SHARED_SCENE_PARAMS.resolution, doc: 'WxH of the guest display (the Xvfb screen of x11vnc, or the geometry of Xtigervnc)' },
   { name: 'fps', type: 'number', unit: 'fps', range: [1, 240], default: 30, doc: 'frame rate of the scene shown on the guest display', role: 'guest' },
   { ...SHARED_SCENE_PARAMS.scene, doc: 'synthetic content shown on the guest display' },

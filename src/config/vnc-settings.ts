@@ -2,7 +2,7 @@
 import { describeParam, SettingError, typeValue, type ParamDecl, type TypedValue } from './declare.ts';
 import type { DesktopSettings } from './desktop-settings.ts';
 import { streamSettings } from './stream-settings.ts';
-import { VNC_PARAM_DECLS, VNC_UNAVAILABLE, type VncColorDepth, type VncEncoding, type VncServer } from './vnc-params.ts';
+import { VNC_COLOR_DEPTHS, VNC_PARAM_DECLS, VNC_UNAVAILABLE, type VncColorDepth, type VncEncoding, type VncServer } from './vnc-params.ts';
 
 export { VNC_COLOR_DEPTHS, VNC_ENCODINGS, VNC_SERVERS, VNC_UNAVAILABLE, type VncColorDepth, type VncEncoding, type VncServer } from './vnc-params.ts';
 
@@ -40,14 +40,14 @@ export function vncSettings(p: Readonly<Record<string, unknown>>, times: { warmu
   const encoding = typed('encoding') as VncEncoding;
   const why = VNC_UNAVAILABLE[server][encoding];
   if (check && why !== undefined) throw new SettingError('encoding', `encoding ${encoding} cannot run on vnc_server ${server}: ${why}`);
-  // A number written as the enum's word (color_depth: 8 in YAML) is the same value.
-  const depth = p['color_depth'];
+  const depth = typed('color_depth') as number;
+  if (!(VNC_COLOR_DEPTHS as readonly number[]).includes(depth)) throw new SettingError('color_depth', `color_depth '${depth}' is not one of ${VNC_COLOR_DEPTHS.join(', ')} (the viewer's full colour and its three low colour levels)`);
   const s: VncSettings = {
     server,
     encoding,
     jpegQuality: typed('jpeg_quality') as number | null,
     compressLevel: typed('compress_level') as number,
-    colorDepth: typeValue(DECLS.get('color_depth')!, typeof depth === 'number' ? String(depth) : (depth ?? '24')) as VncColorDepth,
+    colorDepth: depth as VncColorDepth,
     width: shared.width,
     height: shared.height,
     fps: shared.fps,

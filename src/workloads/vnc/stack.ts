@@ -23,7 +23,7 @@ export const VIEWER = '/usr/bin/xtigervncviewer';
 /** The viewer's names of the encodings (-PreferredEncoding). */
 const VIEWER_ENCODING: Record<VncSettings['encoding'], string> = { tight: 'Tight', zrle: 'ZRLE', hextile: 'Hextile', raw: 'Raw' };
 /** -LowColorLevel of each reduced depth (TigerVNC: 0 = 8 colours, 1 = 64, 2 = 256). */
-const LOW_COLOR_LEVEL: Record<string, number> = { '8': 2, '6': 1, '3': 0 };
+const LOW_COLOR_LEVEL: Record<number, number> = { 8: 2, 6: 1, 3: 0 };
 
 /**
  * The x11vnc side's keeper, run by this Node (`node -e`, argv as data): starts Xvfb, then x11vnc on
@@ -83,7 +83,7 @@ export function xtigervncArgv(display: number, s: Pick<VncSettings, 'width' | 'h
 /** The viewer's argv for these settings, connecting to host:port. */
 export function viewerArgv(host: string, port: number, s: VncSettings): string[] {
   const jpeg = s.jpegQuality === null ? ['-NoJPEG=1'] : ['-NoJPEG=0', `-QualityLevel=${s.jpegQuality}`];
-  const color = s.colorDepth === '24' ? ['-FullColor=1'] : ['-FullColor=0', `-LowColorLevel=${LOW_COLOR_LEVEL[s.colorDepth]}`];
+  const color = s.colorDepth === 24 ? ['-FullColor=1'] : ['-FullColor=0', `-LowColorLevel=${LOW_COLOR_LEVEL[s.colorDepth]}`];
   // No dialogs: a lost connection ends the viewer (its log says why) instead of waiting for a click.
   const address = isIPv6(host) ? `[${host}]::${port}` : `${host}::${port}`;
   return [

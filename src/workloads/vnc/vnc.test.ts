@@ -152,6 +152,8 @@ test('validate refuses raw on Xtigervnc, at its line, with the reason; x11vnc ta
   ]);
   assert.deepEqual(await problems('name: v\nworkload: {type: vnc}\nmatrix:\n  vnc_server: [x11vnc, tigervnc]\n  encoding: [zrle, raw]\nexclude: [{vnc_server: tigervnc, encoding: raw}]\n'), []);
   assert.deepEqual(await problems('name: v\nworkload: {type: vnc, encoding: raw, jpeg_quality: off, color_depth: 6}\nmatrix: {fps: 10}\n'), []);
+  assert.deepEqual(await problems('name: v\nworkload: {type: vnc}\nmatrix: {color_depth: [24, 8, 6, 3]}\n'), []);
+  assert.match((await problems('name: v\nworkload: {type: vnc}\nmatrix: {color_depth: [24, 16]}\n')).join('\n'), /^3: color_depth '16' is not one of 24, 8, 6, 3/);
   const bad = await problems('name: v\nworkload: {type: vnc, jpeg_quality: 10}\nmatrix: {fps: 10}\n');
   assert.match(bad.join('\n'), /jpeg_quality '10' must be an integer from 0 to 9 \(off: no JPEG\)/);
 });
