@@ -121,3 +121,32 @@ test(
     assert.deepEqual(left, [], 'processes of the points still alive');
   },
 );
+
+const hasRdp = existsSync('/usr/sbin/xrdp') && existsSync('/usr/bin/xfreerdp');
+const RDP_POINT = 'workload: {type: rdp, resolution: 640x480, fps: 10, scene: video}\nmatrix: {rdp_codec: remotefx}\nwarmup: 2s\nduration: 3s\n';
+
+test(
+  "an RDP point through three agents, the client 3000 s ahead: xrdp on the guest agent's address, the session's user handed to the client role, latency mapped within the clock uncertainty, its codec evidence, nothing left",
+  { skip: !canShift ? 'no time namespaces here' : !hasRdp ? 'no RDP stack here (scripts/setup.sh)' : false, timeout: 900_000 },
+  async () => {
+    const local = await runOne('rdp-local', [], '', RDP_POINT);
+    const tokenFile = join(work, 'token-rdp');
+    writeFileSync(tokenFile, `${TOKEN}\n`, { mode: 0o600 });
+    const urls: Record<string, string> = {};
+    for (const [i, role] of ROLES.entries()) urls[role] = await agent(role, `127.0.0.${61 + i}`, SHIFT_S[role], tokenFile);
+    const remote = await runOne('rdp-agents', ['--executor', 'agents'], `recording:\n  agents:\n${ROLES.map((r) => `    ${r}: {url: '${urls[r]}', token_env: SB_DA_TOKEN}`).join('\n')}\n`, RDP_POINT);
+    const c = remote.timeline?.clocks?.['client'];
+    assert.ok(c && !c.same && Math.abs(c.offsetMs - SHIFT_S.client * 1000) <= c.uncertaintyMs + 0.001, JSON.stringify(remote.timeline?.clocks));
+    const u = remote.metrics['clock.uncertainty_ms'] as number;
+    const [lp50, rp50] = [local.metrics['latency.p50'] as number, remote.metrics['latency.p50'] as number];
+    console.log(`# rdp latency.p50 local ${lp50} ms, agents ${rp50} ms; clock.uncertainty_ms ${u}`);
+    assert.ok(rp50 > 0 && (remote.metrics['latency.frames_seen'] as number) > 0, JSON.stringify(remote.metrics));
+    const spread = Math.max(100, lp50);
+    assert.ok(Math.abs(rp50 - lp50) <= u + spread, `latency.p50 agents ${rp50} vs local ${lp50}: more than ±${u} + ${spread} ms`);
+    // The codec, read off the client's log on the client's side.
+    assert.deepEqual([remote.metrics['codec.server'], remote.metrics['codec.match']], ['remotefx', true], JSON.stringify(remote.metrics));
+    for (const k of ['guest.cpu_pct', 'client.cpu_pct']) assert.ok((remote.metrics[k] as number) > 0, `${k}: ${JSON.stringify(remote.metrics)}`);
+    const left = liveWithEnv(MARK).filter((l) => !/ agent |^\d+ unshare/.test(l) && !l.includes(' agent'));
+    assert.deepEqual(left, [], 'processes of the points still alive');
+  },
+);

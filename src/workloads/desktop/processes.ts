@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { monoMs } from '../../base/clock.ts';
 import { killGroup } from '../../base/process-group.ts';
-import { processStartTime, sampleTree } from '../proctree.ts';
+import { groupMembers, processStartTime, sampleTree } from '../proctree.ts';
 import type { PointContext } from '../workload.ts';
 
 /** How long a program gets after SIGTERM before its group is killed. */
@@ -92,7 +92,34 @@ export class ProcessSet {
       signal(p, 'SIGKILL');
       if (p.child.pid !== undefined) this.ctx.onProcess({ pid: p.child.pid, startTime: 0 }, true);
     }
+    if (this.grouping === 'inherit') await endGroupRest(graceMs);
   }
+}
+
+/**
+ * Ends what the programs of this process left in its process group after they exited (xrdp's
+ * child per connection outlives xrdp for as long as its connection does): SIGTERM, SIGKILL after
+ * the grace. Only when this process leads its group (a role started by a session or an agent):
+ * the members of a group it does not lead are not its to end.
+ */
+async function endGroupRest(graceMs: number): Promise<void> {
+  const rest = () => groupMembers(process.pid).filter((pid) => pid !== process.pid);
+  const send = (pids: number[], s: NodeJS.Signals) => {
+    for (const pid of pids) {
+      try {
+        process.kill(pid, s);
+      } catch (e) {
+        // Gone between the listing and the signal: what was wanted.
+        if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
+      }
+    }
+  };
+  let left = rest();
+  if (left.length === 0) return;
+  send(left, 'SIGTERM');
+  const end = monoMs() + graceMs;
+  while ((left = rest()).length > 0 && monoMs() < end) await new Promise((r) => setTimeout(r, 50));
+  send(left, 'SIGKILL');
 }
 
 /** CPU seconds so far of a process tree, or of several summed (undefined once one is gone). */
