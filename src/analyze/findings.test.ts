@@ -188,3 +188,34 @@ test('findings: a metric with one value in every run is listed with no effect, n
   // The family is y's two tests: Holm doubles a's p, as above.
   close(r.findings.find((f) => f.metric === 'y' && f.parameter === 'a')!.p, 2 * 0.00028267997424389707, 1e-6, 'Holm p of a');
 });
+
+test("a parameter only some sets have (one stack's codec) is compared within the runs that have it, never against its absence", () => {
+  // Two sets: A varies codec (x: 10 and 12, y: 14 and 16), B has no codec (30 and 32). Within A, by
+  // hand: codec means 11 and 15, SS_codec = 4 x 2^2 = 16, RSS = 4 x 1 = 4 on 4 - 2 = 2 df: F = 8.
+  const SET: FindingParam = { name: 'set', unit: null, numeric: false };
+  const CODEC: FindingParam = { name: 'codec', unit: null, numeric: false };
+  const runs: FindingRun[] = [
+    { point: 'a1', params: { set: 'A', codec: 'x' }, values: { y: 10 } },
+    { point: 'a1', params: { set: 'A', codec: 'x' }, values: { y: 12 } },
+    { point: 'a2', params: { set: 'A', codec: 'y' }, values: { y: 14 } },
+    { point: 'a2', params: { set: 'A', codec: 'y' }, values: { y: 16 } },
+    { point: 'b1', params: { set: 'B' }, values: { y: 30 } },
+    { point: 'b1', params: { set: 'B' }, values: { y: 32 } },
+  ];
+  const r = findings({ params: [SET, CODEC], metrics: Y, runs, warnings: [] });
+  const codec = r.findings.find((f) => f.parameter === 'codec')!;
+  assert.deepEqual([codec.from, codec.to], ['x', 'y'], 'no "absent" level');
+  close(codec.effect, 4, 1e-12, 'codec effect within A');
+  assert.deepEqual(codec.points, [1, 1]);
+  close(codec.F, 8, 1e-9, 'F of codec within A');
+  assert.deepEqual(codec.df, [1, 2]);
+  assert.ok(
+    r.notes.some((n) => /y by codec: only 4 of 6 runs have it/.test(n)),
+    r.notes.join('; '),
+  );
+  // The sets themselves: A's mean of point means 13 against B's 31, tested in the model of all runs (set only).
+  const set = r.findings.find((f) => f.parameter === 'set')!;
+  assert.deepEqual([set.from, set.to], ['A', 'B']);
+  close(set.effect, 18, 1e-12, 'set effect');
+  assert.ok(set.F !== null && set.F > 0);
+});

@@ -233,12 +233,34 @@ export function findings(input: { params: readonly FindingParam[]; metrics: read
     const constant = y.every((v) => v === y[0]);
     if (constant) constants.add(m.name);
     if (constant) notes.push(`${m.name}: ${y[0]} in every ok run: no effect, nothing tested`);
-    const model = repetitions && own.length > 0 && !constant ? typeTwoTests(mine, own, y) : null;
-    if (model && !(model.dfRes > 0)) notes.push(`${m.name}: no residual degrees of freedom (as many settings as runs): not tested`);
-    own.forEach((f, k) => {
+    // A parameter some runs lack (one set's own, e.g. its codec, beside sets that have none) is
+    // compared within the runs that have it: its "absent" is no level, and in a model of all runs
+    // it would only repeat which set a run is from.
+    const present = (r: FindingRun, f: Factor) => f.params.some((p) => (r.params[p.name] ?? null) !== null);
+    const everywhere = own.filter((f) => mine.every((r) => present(r, f)));
+    const modelOf = (rows: readonly FindingRun[], ys: readonly number[], fs: readonly Factor[]) => (repetitions && fs.length > 0 && !constant ? typeTwoTests(rows, fs, ys) : null);
+    const full = modelOf(mine, y, everywhere);
+    if (full && !(full.dfRes > 0)) notes.push(`${m.name}: no residual degrees of freedom (as many settings as runs): not tested`);
+    own.forEach((f) => {
+      let model = full;
+      let k = everywhere.indexOf(f);
+      let within = points;
+      if (k < 0) {
+        const idx = mine.map((r, i) => (present(r, f) ? i : -1)).filter((i) => i >= 0);
+        const rows = idx.map((i) => mine[i]!);
+        const fs = own.filter((g) => rows.every((r) => present(r, g)) && new Set(rows.map((r) => levelKey(r, g))).size > 1);
+        model = modelOf(
+          rows,
+          idx.map((i) => y[i]!),
+          fs,
+        );
+        k = fs.indexOf(f);
+        within = points.filter((p) => present(p.run, f));
+        notes.push(`${m.name} by ${f.name}: only ${rows.length} of ${mine.length} runs have it (the sets that vary it): compared within those`);
+      }
       // Marginal means: per level, the mean of its points' means.
       const byLevel = new Map<string, { value: FindingCell; order: number; means: number[]; inv: number }>();
-      for (const p of points) {
+      for (const p of within) {
         const key = levelKey(p.run, f);
         const l = byLevel.get(key) ?? { value: p.run.params[f.lead.name] ?? null, order: levelOrder(f, p.run), means: [], inv: 0 };
         l.means.push(p.mean);
@@ -250,7 +272,7 @@ export function findings(input: { params: readonly FindingParam[]; metrics: read
       const lo = sorted[0]!;
       const hi = sorted.at(-1)!;
       const effect = hi.mean - lo.mean;
-      const test = model?.tests[k] ?? null;
+      const test = k >= 0 ? (model?.tests[k] ?? null) : null;
       let ci: [number, number] | null = null;
       if (model && model.dfRes > 0) {
         // Var(mean of k point means) = sigma2 / k^2 x sum(1 / runs of each point); the two levels share no point.
@@ -284,7 +306,8 @@ export function findings(input: { params: readonly FindingParam[]; metrics: read
     if (m.better !== 'none' && !constant) {
       const sign = m.better === 'higher' ? 1 : -1;
       const ranked = [...points].sort((a, b) => sign * (b.mean - a.mean));
-      const ext = (p: (typeof points)[number]): FindingExtreme => ({ setting: Object.fromEntries(varying.map((v) => [v.name, p.run.params[v.name] ?? null])), mean: p.mean, runs: p.n });
+      // A parameter the point's set lacks is no part of its setting.
+      const ext = (p: (typeof points)[number]): FindingExtreme => ({ setting: Object.fromEntries(varying.filter((v) => (p.run.params[v.name] ?? null) !== null).map((v) => [v.name, p.run.params[v.name]!])), mean: p.mean, runs: p.n });
       extremes.push({ metric: m.name, unit: m.unit, better: m.better, best: ext(ranked[0]!), worst: ext(ranked.at(-1)!) });
     }
   }

@@ -319,6 +319,8 @@ function comparisonTable(c: SetComparison): HTMLElement {
         else {
           td.append(el('span', { className: best.get(m.name) === v.mean ? 'best' : '' }, label(v.mean, m.unit)));
           if (v.points > 1 && v.min !== null && v.max !== null && v.min !== v.max) td.append(el('span', { className: 'range' }, ` ${label(v.min, m.unit)}–${label(v.max, m.unit)}`));
+          // Fewer points than the row (a point with no value of it: no frame seen, say): said.
+          if (v.points < r.points) td.append(el('span', { className: 'range' }, ` (${v.points} of ${r.points} points)`));
         }
         tr.append(td);
       }
