@@ -13,7 +13,7 @@ import { RDP_PARAM_DECLS } from '../../config/rdp-params.ts';
 import { rdpSettings, RDP_PARAMS } from '../../config/rdp-settings.ts';
 import { Duration, paramSchema } from '../../config/schema.ts';
 import type { WorkloadDef } from '../../config/workload-def.ts';
-import { DESKTOP_METRICS, DESKTOP_PROCESS_LABELS, DESKTOP_ROLES } from '../desktop/metrics.ts';
+import { DESKTOP_HEADLINE, DESKTOP_METRICS, DESKTOP_PROCESS_LABELS, DESKTOP_ROLES } from '../desktop/metrics.ts';
 
 /** A real RDP stack: xrdp and sesman, content on the session's display, xfreerdp on a virtual screen. */
 export const RdpWorkloadSchema = Type.Object(
@@ -72,7 +72,7 @@ export const RDP_DECL: WorkloadDecl = {
     { what: 'xfreerdp (the RDP client)', check: '/usr/bin/xfreerdp', debian: 'freerdp2-x11' },
     { what: 'ffmpeg (grabbing and measuring the screens)', check: 'ffmpeg', debian: 'ffmpeg' },
   ],
-  headline: ['codec.match', 'client.updates_fps', 'client.fps_screen', 'client.bitrate', 'latency.p50', 'guest.cpu_pct', 'host.cpu_pct', 'client.cpu_pct', 'player.cpu_pct'],
+  headline: [...DESKTOP_HEADLINE, 'client.updates_fps', 'player.cpu_pct'],
 };
 
 export const RDP_WORKLOAD: WorkloadDef<RdpWorkload> = {

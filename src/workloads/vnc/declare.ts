@@ -15,7 +15,7 @@ import { Duration, paramSchema } from '../../config/schema.ts';
 import { VNC_PARAM_DECLS } from '../../config/vnc-params.ts';
 import { vncSettings, VNC_ENCODINGS, VNC_PARAMS, VNC_SERVERS, VNC_UNAVAILABLE } from '../../config/vnc-settings.ts';
 import type { WorkloadDef } from '../../config/workload-def.ts';
-import { DESKTOP_METRICS, DESKTOP_PROCESS_LABELS, DESKTOP_ROLES } from '../desktop/metrics.ts';
+import { DESKTOP_HEADLINE, DESKTOP_METRICS, DESKTOP_PROCESS_LABELS, DESKTOP_ROLES } from '../desktop/metrics.ts';
 
 /** A real VNC stack: x11vnc on Xvfb or Xtigervnc on the guest, content on its display, xtigervncviewer on a virtual screen. */
 export const VncWorkloadSchema = Type.Object(
@@ -76,7 +76,7 @@ export const VNC_DECL: WorkloadDecl = {
     { what: 'Xvfb (the display of x11vnc, the virtual screen of the client)', check: 'Xvfb', debian: 'xvfb' },
     { what: 'ffmpeg (grabbing and measuring the screens)', check: 'ffmpeg', debian: 'ffmpeg' },
   ],
-  headline: ['codec.match', 'codec.server', 'client.fps_screen', 'client.bitrate', 'latency.p50', 'guest.cpu_pct', 'host.cpu_pct', 'client.cpu_pct', 'player.cpu_pct'],
+  headline: [...DESKTOP_HEADLINE, 'codec.server', 'player.cpu_pct'],
   renamed: [],
 };
 
