@@ -30,7 +30,7 @@ test('every YAML snippet of the README and docs/ loads (a workload snippet insid
     const file = join(dir, `snippet${i}.yaml`);
     writeFileSync(file, full);
     const b = await loadBenchmark(file).catch((e: unknown) => assert.fail(`${page}, YAML snippet ${i}: ${e instanceof Error ? e.message : String(e)}`));
-    assert.ok(['command', 'stream', 'spice', 'vnc'].includes(b.workload.type), page);
+    assert.ok(['command', 'stream', 'spice', 'vnc', 'rdp'].includes(b.workload.type), page);
   }
 });
 
