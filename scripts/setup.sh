@@ -13,7 +13,8 @@ cd "$(dirname "$0")/.."
 #     client (spice-gtk, through decodebin): vp8dec/vp9dec (good, libgstvpx), avdec_h264 (libav) and
 #       h264parse (bad, libgstvideoparsersbad: without it the client logs "Missing decoder: H.264" and
 #       drops the stream); MJPEG needs no element (spice-gtk decodes it itself), jpegdec is in good.
-#   x11vnc, tigervnc-standalone-server (Xtigervnc), tigervnc-viewer: the vnc workload's servers and viewer;
+#   x11vnc, tigervnc-standalone-server (Xtigervnc), tigervnc-viewer: the vnc workload's servers and viewer,
+#     tigervnc-tools (tigervncpasswd): the point's VNC password file;
 #   xrdp, xorgxrdp (the session's X server modules), freerdp2-x11 (xfreerdp): the rdp workload.
 #   chromium: the browser the GUI's tests and benchmarks drive through playwright-core (no browser
 #     build can be downloaded here; Debian's is the one).
@@ -24,7 +25,7 @@ declare -A NEED=([ffmpeg]=ffmpeg [chromium]=chromium [/usr/bin/time]=time [pidst
   [/usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstlibav.so]=gstreamer1.0-libav
   [/usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstvideoparsersbad.so]=gstreamer1.0-plugins-bad
   [/usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstvideoconvertscale.so]=gstreamer1.0-plugins-base
-  [/usr/bin/x11vnc]=x11vnc [/usr/bin/Xtigervnc]=tigervnc-standalone-server [/usr/bin/xtigervncviewer]=tigervnc-viewer
+  [/usr/bin/x11vnc]=x11vnc [/usr/bin/Xtigervnc]=tigervnc-standalone-server [/usr/bin/xtigervncviewer]=tigervnc-viewer [/usr/bin/tigervncpasswd]=tigervnc-tools
   [/usr/sbin/xrdp]=xrdp [/usr/lib/xorg/modules/drivers/xrdpdev_drv.so]=xorgxrdp [/usr/bin/xfreerdp]=freerdp2-x11)
 # Slurm (the daemons, the client commands, munge): test/slurm.test.ts runs the Slurm executor
 #   against a real cluster of several nodes on this machine (scripts/slurm-dev.sh), so ./test.sh needs

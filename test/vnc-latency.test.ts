@@ -23,7 +23,7 @@ import { readStamps, scenePlayerArgv } from '../src/workloads/desktop/content.ts
 import { freePort } from '../src/workloads/desktop/display.ts';
 import { screenLatency } from '../src/workloads/desktop/latency.ts';
 import { CLIENT_MARGIN, grabArgv, grabRegion, ScreenReader } from '../src/workloads/desktop/screen.ts';
-import { viewerArgv, xtigervncArgv } from '../src/workloads/vnc/stack.ts';
+import { viewerArgv, writeVncPassword, xtigervncArgv } from '../src/workloads/vnc/stack.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'sb-vnc-latency-'));
 const started: ChildProcess[] = [];
@@ -66,7 +66,8 @@ async function measure(name: string, holdFrames: number): Promise<{ stamps: Map<
   const guest = freeDisplay(150 + (process.pid % 300));
   const port = await freePort();
   const s = vncSettings({ vnc_server: 'tigervnc', encoding: 'tight', resolution: `${W}x${H}`, fps: FPS, scene: 'video' }, { warmupS: 0, durationS: 60 });
-  const server = start(xtigervncArgv(guest, s, '127.0.0.1', port));
+  const passwordFile = writeVncPassword(work);
+  const server = start(xtigervncArgv(guest, s, '127.0.0.1', port, passwordFile));
   await until(() => existsSync(`/tmp/.X11-unix/X${guest}`), 'Xtigervnc did not start');
   const stampsFile = join(work, `${name}.tsv`);
   const cfg = streamSettings({ scene: 'video', resolution: `${W}x${H}`, fps: FPS }, { warmupS: 0, durationS: 120 });
@@ -95,7 +96,7 @@ async function measure(name: string, holdFrames: number): Promise<{ stamps: Map<
   const screenH = H + CLIENT_MARGIN.y;
   const xvfb = start(['Xvfb', `:${client}`, '-screen', '0', `${screenW}x${screenH}x24`, '-nolisten', 'tcp']);
   await until(() => existsSync(`/tmp/.X11-unix/X${client}`), 'Xvfb did not start');
-  const viewer = start(viewerArgv('127.0.0.1', port, s), { display: client });
+  const viewer = start(viewerArgv('127.0.0.1', port, s, passwordFile), { display: client });
   const region = grabRegion(screenW, screenH, W, H);
   const grab = start(grabArgv(client, region), { display: client, stdout: 'pipe' });
   const screen = new ScreenReader(region.width, region.height, W, H);

@@ -3,7 +3,7 @@
 // encoding the server does not have failing the point in the server's words.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -154,6 +154,56 @@ test('a display taken between its choice and the server start: the server starts
       await procs.stopAll();
       killGroup(other.pid, 'SIGTERM');
       await new Promise((r) => other.once('exit', r));
+    }
+  }
+});
+
+/** The security types a VNC server offers a viewer that connects (RFB 3.8: 1 None, 2 VNC authentication). */
+async function offeredSecurityTypes(port: number): Promise<number[]> {
+  const { connect } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const sock = connect(port, '127.0.0.1');
+    let buf = Buffer.alloc(0);
+    let sentVersion = false;
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(new Error(`no RFB handshake on port ${port} within 20 s`));
+    }, 20_000);
+    sock.on('error', reject);
+    sock.on('data', (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      if (!sentVersion && buf.length >= 12) {
+        sentVersion = true;
+        sock.write('RFB 003.008\n');
+        buf = buf.subarray(12);
+      }
+      if (sentVersion && buf.length >= 1 && buf.length >= 1 + buf[0]!) {
+        clearTimeout(timer);
+        sock.destroy();
+        resolve([...buf.subarray(1, 1 + buf[0]!)]);
+      }
+    });
+  });
+}
+
+test('no door: each server asks a viewer for the point\'s password (VNC authentication only, no "None"), from a 0600 file gone after the point', async () => {
+  const dir = join(work, 'auth');
+  mkdirSync(dir, { recursive: true });
+  for (const server of ['x11vnc', 'tigervnc'] as const) {
+    const procs = new ProcessSet({ dir: join(dir, server), onProcess: () => undefined });
+    mkdirSync(join(dir, server), { recursive: true });
+    try {
+      const s = vncSettings({ vnc_server: server, resolution: '640x480' }, { warmupS: 0, durationS: 5 });
+      const port = await freePort();
+      const started = await VNC_STACK.startServer(procs, { dir: join(dir, server), display: freeDisplay(new Set()), address: '127.0.0.1', port, settings: s });
+      const file = started.viewer?.['passwordFile'];
+      assert.ok(file !== undefined && existsSync(file), `${server}: a password file for the viewer`);
+      assert.equal(statSync(file).mode & 0o777, 0o600, `${server}: the password file is the user's only`);
+      assert.deepEqual(await offeredSecurityTypes(port), [2], `${server}: VNC authentication, and nothing else, offered`);
+      VNC_STACK.figures(join(dir, server), s, { fromMs: 0, toMs: 1, wallFromMs: 0, wallToMs: 1, durationS: 1 });
+      assert.ok(!existsSync(file), `${server}: the password file is gone once the point's figures are read`);
+    } finally {
+      await procs.stopAll();
     }
   }
 });

@@ -4,7 +4,9 @@
  * TigerVNC's xtigervncviewer with the encoding preferences of the point. The viewer logs no
  * encoding: the codec evidence is the server's (logs.ts).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
 import { join } from 'node:path';
 import type { MetricValue } from '../../store/records.ts';
@@ -68,20 +70,62 @@ xvfb.on('exit', () => { if (!stopping) { console.error('keeper: Xvfb exited'); s
 })();
 `;
 
-/** x11vnc's argv: on `display`, listening on address:port only (no IPv6 socket unless the address is one), no password, -v for the codec evidence. */
-export function x11vncArgv(display: number, address: string, port: number): string[] {
+/** tigervnc-tools' password obfuscator (`-f`: the password on stdin, the file's bytes on stdout). */
+export const VNC_PASSWD = '/usr/bin/tigervncpasswd';
+/** The point's VNC password file, in VNC's own (DES-obfuscated) form, mode 0600: the server checks it, the viewer answers with it. */
+export const VNC_PASSWORD_FILE = 'vnc-passwd';
+
+/**
+ * Writes a new random password for this point's server into `dir` (VNC_PASSWORD_FILE), never on a
+ * command line or in a log: a VNC server on the guest's address, without one, is a door to the
+ * guest's display (its keyboard and mouse included) for anyone on that network.
+ */
+export function writeVncPassword(dir: string): string {
+  // VNC authentication uses at most 8 characters.
+  const password = randomBytes(6).toString('base64url');
+  const r = spawnSync(VNC_PASSWD, ['-f'], { input: `${password}\n` });
+  if (r.error || r.status !== 0 || r.stdout.length === 0) throw new Error(`${VNC_PASSWD} -f could not make the point's VNC password file: ${r.error?.message ?? (r.stderr.toString().trim() || `exit ${r.status}`)} (tigervnc-tools: run scripts/setup.sh)`);
+  const file = join(dir, VNC_PASSWORD_FILE);
+  writeFileSync(file, r.stdout, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return file;
+}
+
+/** x11vnc's argv: on `display`, listening on address:port only (no IPv6 socket unless the address is one), the point's password, -v for the codec evidence. */
+export function x11vncArgv(display: number, address: string, port: number, passwordFile: string): string[] {
   // Without -rfbportv6 -1, libvncserver also listens on [::]:5900, a door on every address.
   const listen = isIPv6(address) ? ['-listen6', address, '-rfbportv6', String(port), '-rfbport', '0'] : ['-listen', address, '-noipv6', '-rfbportv6', '-1', '-rfbport', String(port)];
-  return [X11VNC, '-display', `:${display}`, '-nopw', ...listen, '-forever', '-shared', '-v', '-nolookup'];
+  return [X11VNC, '-display', `:${display}`, '-rfbauth', passwordFile, ...listen, '-forever', '-shared', '-v', '-nolookup'];
 }
 
-/** Xtigervnc's argv: display `display` of width x height, the VNC port on address:port only, no security type, its log on stderr at the level that prints the encoders' statistics. */
-export function xtigervncArgv(display: number, s: Pick<VncSettings, 'width' | 'height'>, address: string, port: number): string[] {
-  return [XTIGERVNC, `:${display}`, '-geometry', `${s.width}x${s.height}`, '-depth', '24', '-SecurityTypes', 'None', '-interface', address, '-rfbport', String(port), '-nolisten', 'tcp', '-AlwaysShared', '-AcceptSetDesktopSize=0', '-Log', '*:stderr:100'];
+/** Xtigervnc's argv: display `display` of width x height, the VNC port on address:port only, VNC authentication with the point's password, its log on stderr at the level that prints the encoders' statistics. */
+export function xtigervncArgv(display: number, s: Pick<VncSettings, 'width' | 'height'>, address: string, port: number, passwordFile: string): string[] {
+  return [
+    XTIGERVNC,
+    `:${display}`,
+    '-geometry',
+    `${s.width}x${s.height}`,
+    '-depth',
+    '24',
+    '-SecurityTypes',
+    'VncAuth',
+    '-PasswordFile',
+    passwordFile,
+    '-interface',
+    address,
+    '-rfbport',
+    String(port),
+    '-nolisten',
+    'tcp',
+    '-AlwaysShared',
+    '-AcceptSetDesktopSize=0',
+    '-Log',
+    '*:stderr:100',
+  ];
 }
 
-/** The viewer's argv for these settings, connecting to host:port. */
-export function viewerArgv(host: string, port: number, s: VncSettings): string[] {
+/** The viewer's argv for these settings, connecting to host:port with the point's password file. */
+export function viewerArgv(host: string, port: number, s: VncSettings, passwordFile: string): string[] {
   const jpeg = s.jpegQuality === null ? ['-NoJPEG=1'] : ['-NoJPEG=0', `-QualityLevel=${s.jpegQuality}`];
   const color = s.colorDepth === 24 ? ['-FullColor=1'] : ['-FullColor=0', `-LowColorLevel=${LOW_COLOR_LEVEL[s.colorDepth]}`];
   // No dialogs: a lost connection ends the viewer (its log says why) instead of waiting for a click.
@@ -100,6 +144,7 @@ export function viewerArgv(host: string, port: number, s: VncSettings): string[]
     '-RemoteResize=0',
     '-AlertOnFatalError=0',
     '-ReconnectOnError=0',
+    `-PasswordFile=${passwordFile}`,
     address,
   ];
 }
@@ -108,17 +153,17 @@ export function viewerArgv(host: string, port: number, s: VncSettings): string[]
 const DISPLAY_ATTEMPTS = 4;
 
 /** Starts the point's server on display `d`; resolves once it listens, rejects when it exits first or does not within its time. */
-async function startOn(procs: ProcessSet, d: number, o: { log: string; from: number; address: string; port: number; settings: VncSettings }): Promise<ChildProcess> {
-  const { log, address, port, settings: s } = o;
+async function startOn(procs: ProcessSet, d: number, o: { log: string; from: number; address: string; port: number; settings: VncSettings; passwordFile: string }): Promise<ChildProcess> {
+  const { log, address, port, settings: s, passwordFile } = o;
   // Only what this attempt logged: an earlier one's lines are in the same file.
   const says = (text: string) => existsSync(log) && readFileSync(log, 'utf8').slice(o.from).includes(text);
   if (s.server === 'tigervnc') {
-    const server = procs.start('server', xtigervncArgv(d, s, address, port));
+    const server = procs.start('server', xtigervncArgv(d, s, address, port, passwordFile));
     await waitFor(() => existsSync(displaySocket(d)) && says('Listening for VNC connections'), 15_000, 'Xtigervnc did not start listening (see server.log)', server);
     return server;
   }
   const xvfb = ['Xvfb', `:${d}`, '-screen', '0', `${s.width}x${s.height}x24`, '-nolisten', 'tcp'];
-  const server = procs.start('server', [process.execPath, '-e', KEEPER, log, displaySocket(d), JSON.stringify(xvfb), JSON.stringify(x11vncArgv(d, address, port))]);
+  const server = procs.start('server', [process.execPath, '-e', KEEPER, log, displaySocket(d), JSON.stringify(xvfb), JSON.stringify(x11vncArgv(d, address, port, passwordFile))]);
   await waitFor(() => says(`PORT=${port}`), 20_000, 'x11vnc did not start listening (see server.log)', server);
   return server;
 }
@@ -128,7 +173,7 @@ export const VNC_STACK: DesktopStack<VncSettings> = {
   name: 'VNC',
   id: 'vnc',
   // Both servers: which one a point runs is its parameter, and a role checks before it starts.
-  needs: { guest: [X11VNC, XTIGERVNC, '/usr/bin/Xvfb'], client: [VIEWER] },
+  needs: { guest: [X11VNC, XTIGERVNC, '/usr/bin/Xvfb', VNC_PASSWD], client: [VIEWER] },
   settings: (params, times, content) => vncSettings(params, times, content, false),
 
   async startServer(procs, { dir, display, address, port, settings: s }) {
@@ -137,11 +182,12 @@ export const VNC_STACK: DesktopStack<VncSettings> = {
     // The display was free when chosen, but other programs of the machine may take it before the
     // X server binds it (the keeper's Node start widens that gap): another free one is tried then.
     const tried = new Set<number>([display]);
+    const passwordFile = writeVncPassword(dir);
     for (let d = display, attempt = 1; ; attempt++) {
       const before = logText().length;
       try {
-        const server = await startOn(procs, d, { log, from: before, address, port, settings: s });
-        return { procs: [server], ...(d !== display ? { display: d } : {}) };
+        const server = await startOn(procs, d, { log, from: before, address, port, settings: s, passwordFile });
+        return { procs: [server], viewer: { passwordFile }, ...(d !== display ? { display: d } : {}) };
       } catch (e) {
         if (attempt >= DISPLAY_ATTEMPTS || !/Server is already active for display/.test(logText().slice(before))) throw e;
         d = freeDisplay(tried);
@@ -149,7 +195,11 @@ export const VNC_STACK: DesktopStack<VncSettings> = {
     }
   },
 
-  viewerArgv: (host, port, s) => viewerArgv(host, port, s),
+  viewerArgv: (host, port, s, viewer) => {
+    const file = viewer['passwordFile'];
+    if (file === undefined) throw new Error("the guest handed over no VNC password file for the viewer (the guest role's ready line lacks viewer.passwordFile)");
+    return viewerArgv(host, port, s, file);
+  },
 
   showsGuest(dir) {
     const log = join(dir, 'client.log');
@@ -158,6 +208,8 @@ export const VNC_STACK: DesktopStack<VncSettings> = {
   },
 
   figures(dir, s) {
+    // The point's password: nothing needs it once the point ended.
+    rmSync(join(dir, VNC_PASSWORD_FILE), { force: true });
     const text = existsSync(join(dir, 'server.log')) ? readFileSync(join(dir, 'server.log'), 'utf8') : '';
     const log = s.server === 'tigervnc' ? parseXtigervncLog(text) : parseX11vncLog(text);
     const flags: string[] = [];

@@ -105,21 +105,25 @@ test('codec evidence: x11vnc matches on both sides; Xtigervnc on its statistics 
   );
 });
 
-test("the commands: the viewer's preferences, and servers on the given address only, without password", () => {
+test("the commands: the viewer's preferences, and servers on the given address only, with the point's password file", () => {
   const s = vncSettings({ encoding: 'tight', jpeg_quality: 3, compress_level: 6, color_depth: 8, resolution: '800x600' }, times);
-  const v = viewerArgv('10.0.0.2', 5999, s);
+  const v = viewerArgv('10.0.0.2', 5999, s, '/p/vnc-passwd');
+  assert.ok(v.includes('-PasswordFile=/p/vnc-passwd'), v.join(' '));
   for (const a of ['-AutoSelect=0', '-PreferredEncoding=Tight', '-NoJPEG=0', '-QualityLevel=3', '-CustomCompressLevel=1', '-CompressLevel=6', '-FullColor=0', '-LowColorLevel=2']) assert.ok(v.includes(a), a);
   assert.equal(v.at(-1), '10.0.0.2::5999');
-  const off = viewerArgv('127.0.0.1', 1, vncSettings({ jpeg_quality: 'off', encoding: 'raw' }, times));
+  const off = viewerArgv('127.0.0.1', 1, vncSettings({ jpeg_quality: 'off', encoding: 'raw' }, times), '/p/vnc-passwd');
   assert.ok(off.includes('-NoJPEG=1') && off.includes('-PreferredEncoding=Raw') && off.includes('-FullColor=1') && !off.some((a) => a.startsWith('-QualityLevel')), off.join(' '));
-  const x = x11vncArgv(101, '127.0.0.1', 5999);
+  const x = x11vncArgv(101, '127.0.0.1', 5999, '/p/vnc-passwd');
   // libvncserver would otherwise also listen on [::]:5900, on every address.
-  for (const a of ['-nopw', '-noipv6', '-v', '-forever']) assert.ok(x.includes(a), a);
+  for (const a of ['-noipv6', '-v', '-forever']) assert.ok(x.includes(a), a);
+  assert.ok(!x.includes('-nopw'), 'no server without a password');
+  assert.deepEqual(x.slice(x.indexOf('-rfbauth'), x.indexOf('-rfbauth') + 2), ['-rfbauth', '/p/vnc-passwd']);
   assert.deepEqual(x.slice(x.indexOf('-listen'), x.indexOf('-listen') + 2), ['-listen', '127.0.0.1']);
   assert.deepEqual(x.slice(x.indexOf('-rfbportv6'), x.indexOf('-rfbportv6') + 2), ['-rfbportv6', '-1']);
-  const t = xtigervncArgv(102, s, '127.0.0.1', 5998);
+  const t = xtigervncArgv(102, s, '127.0.0.1', 5998, '/p/vnc-passwd');
   for (const [k, val] of [
-    ['-SecurityTypes', 'None'],
+    ['-SecurityTypes', 'VncAuth'],
+    ['-PasswordFile', '/p/vnc-passwd'],
     ['-interface', '127.0.0.1'],
     ['-rfbport', '5998'],
     ['-geometry', '800x600'],
