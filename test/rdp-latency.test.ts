@@ -101,9 +101,9 @@ test(`the screen-stamp latency through xrdp and xfreerdp (RemoteFX): frames held
   const client = freeDisplay(taken);
   const xvfb = procs.start('screen', ['Xvfb', `:${client}`, '-screen', '0', `${W + CLIENT_MARGIN.x}x${H + CLIENT_MARGIN.y}x24`, '-nolisten', 'tcp']);
   await waitFor(() => existsSync(displaySocket(client)), 10_000, 'Xvfb did not start', xvfb);
-  const io = RDP_STACK.viewerIo!(s, server.viewer!);
   const { openSync, closeSync, readFileSync } = await import('node:fs');
   const port = Number(/port=tcp:\/\/127\.0\.0\.1:(\d+)/.exec(readFileSync(join(work, 'xrdp.ini'), 'utf8'))![1]);
+  const io = RDP_STACK.viewerIo!(s, server.viewer!, { host: '127.0.0.1', port });
   const fd = openSync(io.stdinFile!, 'r');
   procs.start('client', RDP_STACK.viewerArgv('127.0.0.1', port, s, server.viewer!), { env: { ...displayEnv(client, work), ...io.env }, stdin: fd });
   closeSync(fd);

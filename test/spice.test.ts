@@ -2,7 +2,7 @@
 // the relay in between; and nothing of a run left alive after the engine is killed.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -13,6 +13,9 @@ import { openSetDatabase } from '../src/store/database.ts';
 import { undeclaredMetrics } from '../src/store/catalog.ts';
 import { ResultSet } from '../src/store/resultset.ts';
 import { xorgConfig } from '../src/workloads/spice/xorg.ts';
+import { SPICE_STACK } from '../src/workloads/spice/stack.ts';
+import { displayEnv, freeDisplay, freePort } from '../src/workloads/desktop/display.ts';
+import { ProcessSet } from '../src/workloads/desktop/processes.ts';
 import { clientCodecs, clientError, decoderCodec, encoderCodec, parseClientLog, parseServerLog, serverCodecs, SPICE_GTK_MJPEG, SPICE_SERVER_MJPEG, streamDecoder } from '../src/workloads/spice/logs.ts';
 import { spiceSettings } from '../src/config/spice-settings.ts';
 
@@ -136,7 +139,7 @@ test('a server without x264enc: the pipeline it described never ran, its own MJP
 });
 
 test('the X server configuration carries every setting, and the buffer sizes it needs', () => {
-  const conf = xorgConfig(spiceSettings({ spice_codec: 'gstreamer:h264', streaming: 'all', image_compression: 'glz', jpeg_wan: 'never', zlib_wan: 'always', deferred_fps: 20, resolution: '1920x1080' }, { warmupS: 0, durationS: 1 }), 5999);
+  const conf = xorgConfig(spiceSettings({ spice_codec: 'gstreamer:h264', streaming: 'all', image_compression: 'glz', jpeg_wan: 'never', zlib_wan: 'always', deferred_fps: 20, resolution: '1920x1080' }, { warmupS: 0, durationS: 1 }), 5999, '127.0.0.1', 'tick-et');
   for (const line of [
     '"SpicePort" "5999"',
     '"SpiceVideoCodecs" "gstreamer:h264"',
@@ -148,9 +151,11 @@ test('the X server configuration carries every setting, and the buffer sizes it 
     'Virtual 1920 1080',
     '"CommandBufferSize" "128"',
     '"SpiceAddr" "127.0.0.1"',
+    '"SpicePassword" "tick-et"',
   ]) {
     assert.ok(conf.includes(line), line);
   }
+  assert.doesNotMatch(conf, /SpiceDisableTicketing/);
 });
 
 // The real runs below hold on a busy 2-core machine: they assert what happened (a stream, frames,
@@ -282,3 +287,47 @@ test('kill -9 of the engine in the middle of a SPICE point: after the next start
   await sleep(300);
   assert.deepEqual(membersOf(groups), [], 'nothing of the killed run is alive');
 });
+
+test(
+  "no door: the SPICE server asks for the point's ticket (a viewer without it is refused, SPICE_LINK_ERR_PERMISSION_DENIED), kept in 0600 files; the viewer's connection file goes once read",
+  { skip: !existsSync('/usr/lib/xorg/modules/drivers/spiceqxl_drv.so') ? 'no SPICE server here (scripts/setup.sh)' : false, timeout: 300_000 },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sb-spice-ticket-'));
+    const procs = new ProcessSet({ dir, onProcess: () => undefined });
+    try {
+      const s = SPICE_STACK.settings({ resolution: '640x480' }, { warmupS: 0, durationS: 5 });
+      const port = await freePort();
+      const started = await SPICE_STACK.startServer(procs, { dir, display: freeDisplay(new Set()), address: '127.0.0.1', port, settings: s });
+      const ticket = started.viewer?.['passwordFile'];
+      assert.ok(ticket !== undefined && existsSync(ticket));
+      for (const f of [ticket, join(dir, 'xorg.conf')]) assert.equal(statSync(f).mode & 0o777, 0o600, `${f} is the user's only`);
+      const screen = (name: string) => {
+        const d = freeDisplay(new Set());
+        procs.start(`${name}-screen`, ['Xvfb', `:${d}`, '-screen', '0', '800x600x24', '-nolisten', 'tcp']);
+        return d;
+      };
+      const waitLog = async (file: string, re: RegExp) => {
+        for (let i = 0; i < 600 && !(existsSync(file) && re.test(readFileSync(file, 'utf8'))); i++) await sleep(100);
+        return existsSync(file) ? readFileSync(file, 'utf8') : '';
+      };
+      // Without the ticket: refused at the link (SPICE_LINK_ERR_PERMISSION_DENIED is 7), no picture.
+      const bare = screen('bare');
+      await sleep(1000);
+      procs.start('bare', ['remote-viewer', '--spice-debug', `spice://127.0.0.1:${port}`], { env: displayEnv(bare, dir) });
+      const refused = await waitLog(join(dir, 'bare.log'), /link result: reply \d+/);
+      assert.match(refused, /main-1:0: link result: reply 7/);
+      assert.doesNotMatch(refused, /Create primary canvas/);
+      // With it, through the stack's own connection file: the guest's screen, and the file gone once read.
+      const ok = screen('ok');
+      await sleep(1000);
+      SPICE_STACK.viewerIo!(s, started.viewer!, { host: '127.0.0.1', port });
+      const vv = SPICE_STACK.viewerArgv('127.0.0.1', port, s, started.viewer!).at(-1)!;
+      assert.equal(statSync(vv).mode & 0o777, 0o600);
+      procs.start('ok', SPICE_STACK.viewerArgv('127.0.0.1', port, s, started.viewer!), { env: displayEnv(ok, dir) });
+      assert.match(await waitLog(join(dir, 'ok.log'), /Create primary canvas/), /Create primary canvas/);
+      assert.ok(!existsSync(vv), 'remote-viewer deleted its connection file (delete-this-file)');
+    } finally {
+      await procs.stopAll();
+    }
+  },
+);

@@ -32,7 +32,7 @@ export async function startClient<S extends DesktopSettings>(
   const screenH = s.height + CLIENT_MARGIN.y;
   const xvfb = procs.start('screen', ['Xvfb', `:${display}`, '-screen', '0', `${screenW}x${screenH}x24`, '-nolisten', 'tcp']);
   await waitFor(() => existsSync(displaySocket(display)), 10_000, 'Xvfb did not start (see screen.log)', xvfb);
-  const io = stack.viewerIo?.(s, o.viewer) ?? {};
+  const io = stack.viewerIo?.(s, o.viewer, o.relay) ?? {};
   // A file for stdin is opened here and handed over as a descriptor: the child reads it, not this process.
   const stdin = io.stdinFile !== undefined ? openSync(io.stdinFile, 'r') : undefined;
   let viewer: ChildProcess;

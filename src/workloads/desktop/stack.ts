@@ -72,7 +72,7 @@ export interface DesktopStack<S extends DesktopSettings = DesktopSettings> {
    * What the viewer's process needs besides its argv (optional): variables added to its environment
    * (a logger's settings), and a file its stdin reads (a secret that must not be in its argv).
    */
-  viewerIo?(settings: S, viewer: Readonly<Record<string, string>>): { env?: Record<string, string>; stdinFile?: string };
+  viewerIo?(settings: S, viewer: Readonly<Record<string, string>>, relay: { host: string; port: number }): { env?: Record<string, string>; stdinFile?: string };
   /** Whether the client shows the guest's screen yet (from what the viewer logged in `dir`). */
   showsGuest(dir: string): boolean;
   /** Reads its logs in `dir` after the point: its own figures, flags and the codec evidence. */

@@ -4,8 +4,9 @@
  * remote-viewer, and its debug logs (logs.ts) tell when the client shows the guest, which codec
  * each side used, and the server's own decisions.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { quantile } from '../../base/quantile.ts';
 import { spiceSettings, type SpiceSettings } from '../../config/spice-settings.ts';
 import type { MetricValue } from '../../store/records.ts';
@@ -16,6 +17,17 @@ import type { DesktopStack } from '../desktop/stack.ts';
 import { askedCodec, clientCodecs, clientError, parseClientLog, parseServerLog, serverCodecs, SPICE_SERVER_MJPEG } from './logs.ts';
 import { XORG, xorgConfig } from './xorg.ts';
 
+/** The point's SPICE ticket (mode 0600), and the viewer's connection file beside it. */
+export const SPICE_PASSWORD_FILE = 'spice-password';
+export const SPICE_VV_FILE = 'client.vv';
+
+/** The viewer's connection file: beside the ticket, in the point directory. */
+function vvFile(viewer: Readonly<Record<string, string>>): string {
+  const pw = viewer['passwordFile'];
+  if (pw === undefined) throw new Error("the guest handed over no SPICE ticket for the viewer (the guest role's ready line lacks viewer.passwordFile)");
+  return join(dirname(pw), SPICE_VV_FILE);
+}
+
 /** SPICE: Xspice's server, remote-viewer, and what their logs say. */
 export const SPICE_STACK: DesktopStack<SpiceSettings> = {
   name: 'SPICE',
@@ -24,8 +36,13 @@ export const SPICE_STACK: DesktopStack<SpiceSettings> = {
   settings: (params, times, content) => spiceSettings(params, times, content),
 
   async startServer(procs, { dir, display, address, port, settings: s }) {
+    // A ticket per point: a SPICE server on the guest's address without one gives anyone on that
+    // network the guest's display, keyboard and mouse. In files of mode 0600 only, never in argv.
+    const password = randomBytes(18).toString('base64url');
+    const passwordFile = join(dir, SPICE_PASSWORD_FILE);
+    writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
     const conf = join(dir, 'xorg.conf');
-    writeFileSync(conf, xorgConfig(s, port, address));
+    writeFileSync(conf, xorgConfig(s, port, address, password), { mode: 0o600 });
     // G_MESSAGES_DEBUG: the server's decisions, for parseServerLog.
     const server = procs.start('server', [XORG, '-config', conf, '-noreset', '-nolisten', 'tcp', '-logfile', join(dir, 'xorg.log'), `:${display}`], { env: { ...process.env, G_MESSAGES_DEBUG: 'all' } });
     try {
@@ -36,10 +53,20 @@ export const SPICE_STACK: DesktopStack<SpiceSettings> = {
       if (xlog.includes('xf86InitViewport')) throw new Error(`resolution ${s.width}x${s.height} is not a mode the spiceqxl driver offers, and its X server crashed: use a standard one (640x480, 800x600, 1024x768, 1280x720, 1920x1080)`);
       throw e;
     }
-    return { procs: [server] };
+    return { procs: [server], viewer: { passwordFile } };
   },
 
-  viewerArgv: (host, port) => ['remote-viewer', '--spice-debug', `spice://${host}:${port}`],
+  // The connection file viewerIo wrote: remote-viewer takes a ticket from a file only.
+  viewerArgv: (_host, _port, _s, viewer) => ['remote-viewer', '--spice-debug', vvFile(viewer)],
+
+  viewerIo(_s, viewer, relay) {
+    const pw = viewer['passwordFile'];
+    if (pw === undefined) throw new Error("the guest handed over no SPICE ticket for the viewer (the guest role's ready line lacks viewer.passwordFile)");
+    const password = readFileSync(pw, 'utf8').trim();
+    // delete-this-file: remote-viewer removes it once read.
+    writeFileSync(vvFile(viewer), `[virt-viewer]\ntype=spice\nhost=${relay.host}\nport=${relay.port}\npassword=${password}\ndelete-this-file=1\n`, { mode: 0o600 });
+    return {};
+  },
 
   showsGuest(dir) {
     const log = join(dir, 'client.log');
@@ -47,6 +74,9 @@ export const SPICE_STACK: DesktopStack<SpiceSettings> = {
   },
 
   figures(dir, s, window) {
+    // The point's ticket: nothing needs it once the point ended (the viewer's file went when read).
+    rmSync(join(dir, SPICE_PASSWORD_FILE), { force: true });
+    rmSync(join(dir, SPICE_VV_FILE), { force: true });
     const metrics: Record<string, MetricValue> = {};
     const flags: string[] = [];
     const log = parseClientLog(readFileSync(join(dir, 'client.log'), 'utf8'));
