@@ -55,10 +55,10 @@ const PACKAGE = 'streambench';
 const DECLARATION = /^src\/workloads\/[^/]+\/declare\.ts$/;
 const DECLARATION_MAY_IMPORT = ['base', 'config'];
 /**
- * A family's shared declaration (the desktop stacks' metrics): a declaration may import it, and it
+ * A family's shared declaration (the desktop stacks' metrics and declaration kit): a declaration may import it, and it
  * is held to the same rule, so config still resolves with base and config alone.
  */
-const FAMILY_DECLARATIONS = ['src/workloads/desktop/metrics.ts'];
+const FAMILY_DECLARATIONS = ['src/workloads/desktop/metrics.ts', 'src/workloads/desktop/declare.ts'];
 /**
  * The machinery a family of workloads shares (src/workloads/desktop/): its workloads import it,
  * never the other way, so a stack of the family never depends on another.

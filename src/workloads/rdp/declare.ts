@@ -5,37 +5,23 @@
  * (src/config/rdp-params.ts); its metrics are the desktop family's plus its own. Imports base,
  * config and the family's declaration only.
  */
-import { Type, type Static } from '@sinclair/typebox';
+import { type Static } from '@sinclair/typebox';
 import type { MetricDecl, WorkloadDecl } from '../../config/declare.ts';
-import { checkParamValues, pickDefaults, seconds } from '../../config/resolve-kit.ts';
-import type { ParamValue } from '../../config/resolved.ts';
+import { checkParamValues } from '../../config/resolve-kit.ts';
 import { RDP_PARAM_DECLS } from '../../config/rdp-params.ts';
 import { rdpSettings, RDP_PARAMS } from '../../config/rdp-settings.ts';
-import { Duration, paramSchema } from '../../config/schema.ts';
 import type { WorkloadDef } from '../../config/workload-def.ts';
+import { desktopExecutors, desktopMetric, desktopSchema, DESKTOP_CLIENT_NEEDS, resolveDesktop, type DesktopWorkload } from '../desktop/declare.ts';
 import { DESKTOP_HEADLINE, DESKTOP_METRICS, DESKTOP_PROCESS_LABELS, DESKTOP_ROLES } from '../desktop/metrics.ts';
 
 /** A real RDP stack: xrdp and sesman, content on the session's display, xfreerdp on a virtual screen. */
-export const RdpWorkloadSchema = Type.Object(
-  {
-    type: Type.Literal('rdp'),
-    ...Object.fromEntries(RDP_PARAM_DECLS.map((d) => [d.name, paramSchema(d, Type.Union([Type.String(), Type.Number(), Type.Boolean()]))])),
-    content: Type.Optional(Type.Array(Type.String(), { minItems: 1, description: "An X program (argv) shown on the session's display instead of a scene." })),
-    timeout: Type.Optional(Duration),
-  },
-  { additionalProperties: false },
-);
+export const RdpWorkloadSchema = desktopSchema('rdp', RDP_PARAM_DECLS, "the session's display");
 export type RawRdpWorkload = Static<typeof RdpWorkloadSchema>;
 
 /** A real RDP session per point. */
-export interface RdpWorkload {
-  type: 'rdp';
-  defaults: Record<string, ParamValue>;
-  content?: string[];
-  timeoutS?: number;
-}
+export type RdpWorkload = DesktopWorkload<'rdp'>;
 
-const m = (name: string, unit: string | undefined, better: MetricDecl['better'], role: string, doc: string): MetricDecl => ({ name, ...(unit ? { unit } : {}), better, role, kind: 'summary', view: 'points', doc });
+const m = desktopMetric;
 
 /** The desktop family's figures, then RDP's own: what the client's log says the stream carried in the window. */
 export const RDP_METRICS: readonly MetricDecl[] = [
@@ -57,20 +43,12 @@ export const RDP_DECL: WorkloadDecl = {
   // As SPICE: server, session and content on the guest, the relay on the host, the viewer on the
   // client. The viewer reads the session's password from the point directory: with agents on
   // three machines that directory must be shared (or the client has no password to send).
-  executors: {
-    agents: { machines: ['guest', 'host', 'client'], reach: 'address' },
-    slurm: {
-      machines: ['guest', 'host', 'client'],
-      reach: 'address',
-      needsRecording: 'the rdp workload under the slurm executor needs recording: its roles run on three nodes, and the recording agents measure their clocks (without them, latency would mix two clocks)',
-    },
-  },
+  executors: desktopExecutors('rdp'),
   needs: [
     { what: 'xrdp and xrdp-sesman (the RDP server and its session manager)', check: '/usr/sbin/xrdp', debian: 'xrdp' },
     { what: "xorgxrdp (the session's X server driver)", check: '/usr/lib/xorg/modules/drivers/xrdpdev_drv.so', debian: 'xorgxrdp' },
-    { what: 'Xvfb (the virtual screen of the client)', check: 'Xvfb', debian: 'xvfb' },
     { what: 'xfreerdp (the RDP client)', check: '/usr/bin/xfreerdp', debian: 'freerdp2-x11' },
-    { what: 'ffmpeg (grabbing and measuring the screens)', check: 'ffmpeg', debian: 'ffmpeg' },
+    ...DESKTOP_CLIENT_NEEDS,
   ],
   headline: [...DESKTOP_HEADLINE, 'client.updates_fps', 'player.cpu_pct'],
 };
@@ -78,10 +56,7 @@ export const RDP_DECL: WorkloadDecl = {
 export const RDP_WORKLOAD: WorkloadDef<RdpWorkload> = {
   ...RDP_DECL,
   schema: RdpWorkloadSchema,
-  resolve(ctx, raw) {
-    const w = raw as RawRdpWorkload;
-    return { type: 'rdp', defaults: pickDefaults(w, RDP_PARAMS), ...(w.content ? { content: w.content } : {}), ...(w.timeout !== undefined ? { timeoutS: seconds(ctx, ['workload', 'timeout'], w.timeout, 0) } : {}) };
-  },
+  resolve: (ctx, raw) => resolveDesktop('rdp', ctx, raw, RDP_PARAMS),
   checkPlan(ctx, w, plan) {
     checkParamValues(ctx, w.defaults, plan, RDP_PARAMS, rdpSettings, []);
   },

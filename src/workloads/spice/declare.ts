@@ -6,37 +6,23 @@
  * plus its own. src/workloads/spice/run.ts records what it declares. Imports base, config and the
  * family's declaration only.
  */
-import { Type, type Static } from '@sinclair/typebox';
+import { type Static } from '@sinclair/typebox';
 import type { MetricDecl, WorkloadDecl } from '../../config/declare.ts';
-import { checkParamValues, pickDefaults, seconds } from '../../config/resolve-kit.ts';
-import type { ParamValue } from '../../config/resolved.ts';
-import { Duration, paramSchema } from '../../config/schema.ts';
+import { checkParamValues } from '../../config/resolve-kit.ts';
 import { SPICE_PARAM_DECLS } from '../../config/spice-params.ts';
 import { spiceSettings, SPICE_PARAMS } from '../../config/spice-settings.ts';
 import type { WorkloadDef } from '../../config/workload-def.ts';
+import { desktopExecutors, desktopMetric, desktopSchema, DESKTOP_CLIENT_NEEDS, resolveDesktop, type DesktopWorkload } from '../desktop/declare.ts';
 import { DESKTOP_HEADLINE, DESKTOP_METRICS, DESKTOP_PROCESS_LABELS, DESKTOP_ROLES } from '../desktop/metrics.ts';
 
 /** A real SPICE stack: server in an X server, content on its display, remote-viewer on a virtual screen. */
-export const SpiceWorkloadSchema = Type.Object(
-  {
-    type: Type.Literal('spice'),
-    ...Object.fromEntries(SPICE_PARAM_DECLS.map((d) => [d.name, paramSchema(d, Type.Union([Type.String(), Type.Number(), Type.Boolean()]))])),
-    content: Type.Optional(Type.Array(Type.String(), { minItems: 1, description: 'An X program (argv) shown on the guest display instead of a scene.' })),
-    timeout: Type.Optional(Duration),
-  },
-  { additionalProperties: false },
-);
+export const SpiceWorkloadSchema = desktopSchema('spice', SPICE_PARAM_DECLS, 'the guest display');
 export type RawSpiceWorkload = Static<typeof SpiceWorkloadSchema>;
 
 /** A real SPICE session per point. */
-export interface SpiceWorkload {
-  type: 'spice';
-  defaults: Record<string, ParamValue>;
-  content?: string[];
-  timeoutS?: number;
-}
+export type SpiceWorkload = DesktopWorkload<'spice'>;
 
-const m = (name: string, unit: string | undefined, better: MetricDecl['better'], role: string, doc: string): MetricDecl => ({ name, ...(unit ? { unit } : {}), better, role, kind: 'summary', view: 'points', doc });
+const m = desktopMetric;
 
 /** The desktop family's figures (src/workloads/desktop/metrics.ts), then SPICE's own: the video stream as the client's and the server's logs tell it. */
 export const SPICE_METRICS: readonly MetricDecl[] = [
@@ -67,20 +53,8 @@ export const SPICE_DECL: WorkloadDecl = {
   processLabels: DESKTOP_PROCESS_LABELS,
   // The server and content on the guest, the relay on the host, the viewer on the client; the
   // player's stamps and the client's sightings meet on one clock only through the agents' measurements.
-  executors: {
-    agents: { machines: ['guest', 'host', 'client'], reach: 'address' },
-    slurm: {
-      machines: ['guest', 'host', 'client'],
-      reach: 'address',
-      needsRecording: 'the spice workload under the slurm executor needs recording: its roles run on three nodes, and the recording agents measure their clocks (without them, latency would mix two clocks)',
-    },
-  },
-  needs: [
-    { what: 'Xorg with the spiceqxl driver (the SPICE server)', check: '/usr/lib/xorg/modules/drivers/spiceqxl_drv.so', debian: 'xserver-xspice' },
-    { what: 'Xvfb (the virtual screen of the client)', check: 'Xvfb', debian: 'xvfb' },
-    { what: 'remote-viewer (the SPICE client)', check: 'remote-viewer', debian: 'virt-viewer' },
-    { what: 'ffmpeg (grabbing and measuring the screens)', check: 'ffmpeg', debian: 'ffmpeg' },
-  ],
+  executors: desktopExecutors('spice'),
+  needs: [{ what: 'Xorg with the spiceqxl driver (the SPICE server)', check: '/usr/lib/xorg/modules/drivers/spiceqxl_drv.so', debian: 'xserver-xspice' }, { what: 'remote-viewer (the SPICE client)', check: 'remote-viewer', debian: 'virt-viewer' }, ...DESKTOP_CLIENT_NEEDS],
   headline: [...DESKTOP_HEADLINE, 'client.fps', 'client.video_margin.p50', 'player.cpu_pct'],
   // Written out, not derived from `roles` or `processLabels`: these are the names old records hold.
   renamed: [
@@ -96,10 +70,7 @@ export const SPICE_DECL: WorkloadDecl = {
 export const SPICE_WORKLOAD: WorkloadDef<SpiceWorkload> = {
   ...SPICE_DECL,
   schema: SpiceWorkloadSchema,
-  resolve(ctx, raw) {
-    const w = raw as RawSpiceWorkload;
-    return { type: 'spice', defaults: pickDefaults(w, SPICE_PARAMS), ...(w.content ? { content: w.content } : {}), ...(w.timeout !== undefined ? { timeoutS: seconds(ctx, ['workload', 'timeout'], w.timeout, 0) } : {}) };
-  },
+  resolve: (ctx, raw) => resolveDesktop('spice', ctx, raw, SPICE_PARAMS),
   checkPlan(ctx, w, plan) {
     checkParamValues(ctx, w.defaults, plan, SPICE_PARAMS, spiceSettings, []);
   },

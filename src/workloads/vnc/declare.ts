@@ -6,38 +6,25 @@
  * its own, read off the servers' statistics. src/workloads/vnc/run.ts records what it declares.
  * Imports base, config and the family's declaration only.
  */
-import { Type, type Static } from '@sinclair/typebox';
+import { type Static } from '@sinclair/typebox';
 import type { MetricDecl, WorkloadDecl } from '../../config/declare.ts';
 import { Search, PlanTooComplexError } from '../../config/matrix.ts';
 import type { ParamValue } from '../../config/resolved.ts';
-import { checkParamValues, pickDefaults, seconds, type Ctx, type PlanShape } from '../../config/resolve-kit.ts';
-import { Duration, paramSchema } from '../../config/schema.ts';
+import { checkParamValues, type Ctx, type PlanShape } from '../../config/resolve-kit.ts';
 import { VNC_PARAM_DECLS } from '../../config/vnc-params.ts';
 import { vncSettings, VNC_ENCODINGS, VNC_PARAMS, VNC_SERVERS, VNC_UNAVAILABLE } from '../../config/vnc-settings.ts';
 import type { WorkloadDef } from '../../config/workload-def.ts';
+import { desktopExecutors, desktopMetric, desktopSchema, DESKTOP_CLIENT_NEEDS, resolveDesktop, type DesktopWorkload } from '../desktop/declare.ts';
 import { DESKTOP_HEADLINE, DESKTOP_METRICS, DESKTOP_PROCESS_LABELS, DESKTOP_ROLES } from '../desktop/metrics.ts';
 
 /** A real VNC stack: x11vnc on Xvfb or Xtigervnc on the guest, content on its display, xtigervncviewer on a virtual screen. */
-export const VncWorkloadSchema = Type.Object(
-  {
-    type: Type.Literal('vnc'),
-    ...Object.fromEntries(VNC_PARAM_DECLS.map((d) => [d.name, paramSchema(d, Type.Union([Type.String(), Type.Number(), Type.Boolean()]))])),
-    content: Type.Optional(Type.Array(Type.String(), { minItems: 1, description: 'An X program (argv) shown on the guest display instead of a scene.' })),
-    timeout: Type.Optional(Duration),
-  },
-  { additionalProperties: false },
-);
+export const VncWorkloadSchema = desktopSchema('vnc', VNC_PARAM_DECLS, 'the guest display');
 export type RawVncWorkload = Static<typeof VncWorkloadSchema>;
 
 /** A real VNC session per point. */
-export interface VncWorkload {
-  type: 'vnc';
-  defaults: Record<string, ParamValue>;
-  content?: string[];
-  timeoutS?: number;
-}
+export type VncWorkload = DesktopWorkload<'vnc'>;
 
-const m = (name: string, unit: string | undefined, better: MetricDecl['better'], role: string, doc: string): MetricDecl => ({ name, ...(unit ? { unit } : {}), better, role, kind: 'summary', view: 'points', doc });
+const m = desktopMetric;
 
 /** The desktop family's figures, then VNC's own: what the server's statistics say it sent (the viewer logs none). */
 export const VNC_METRICS: readonly MetricDecl[] = [
@@ -61,20 +48,13 @@ export const VNC_DECL: WorkloadDecl = {
   metrics: VNC_METRICS,
   processLabels: DESKTOP_PROCESS_LABELS,
   // As SPICE: the server and content on the guest, the relay on the host, the viewer on the client.
-  executors: {
-    agents: { machines: ['guest', 'host', 'client'], reach: 'address' },
-    slurm: {
-      machines: ['guest', 'host', 'client'],
-      reach: 'address',
-      needsRecording: 'the vnc workload under the slurm executor needs recording: its roles run on three nodes, and the recording agents measure their clocks (without them, latency would mix two clocks)',
-    },
-  },
+  executors: desktopExecutors('vnc'),
   needs: [
     { what: 'x11vnc (the VNC server of vnc_server x11vnc)', check: '/usr/bin/x11vnc', debian: 'x11vnc' },
     { what: 'Xtigervnc (the VNC server of vnc_server tigervnc)', check: '/usr/bin/Xtigervnc', debian: 'tigervnc-standalone-server' },
     { what: 'xtigervncviewer (the VNC client)', check: '/usr/bin/xtigervncviewer', debian: 'tigervnc-viewer' },
     { what: 'Xvfb (the display of x11vnc, the virtual screen of the client)', check: 'Xvfb', debian: 'xvfb' },
-    { what: 'ffmpeg (grabbing and measuring the screens)', check: 'ffmpeg', debian: 'ffmpeg' },
+    ...DESKTOP_CLIENT_NEEDS,
   ],
   headline: [...DESKTOP_HEADLINE, 'codec.server', 'player.cpu_pct'],
   renamed: [],
@@ -83,10 +63,7 @@ export const VNC_DECL: WorkloadDecl = {
 export const VNC_WORKLOAD: WorkloadDef<VncWorkload> = {
   ...VNC_DECL,
   schema: VncWorkloadSchema,
-  resolve(ctx, raw) {
-    const w = raw as RawVncWorkload;
-    return { type: 'vnc', defaults: pickDefaults(w, VNC_PARAMS), ...(w.content ? { content: w.content } : {}), ...(w.timeout !== undefined ? { timeoutS: seconds(ctx, ['workload', 'timeout'], w.timeout, 0) } : {}) };
-  },
+  resolve: (ctx, raw) => resolveDesktop('vnc', ctx, raw, VNC_PARAMS),
   checkPlan(ctx, w, plan) {
     checkParamValues(ctx, w.defaults, plan, VNC_PARAMS, vncSettings, []);
     checkServerEncodings(ctx, plan);
