@@ -153,8 +153,15 @@ test('the matrix view plots what DuckDB answers: x changed, a parameter fixed, t
     return { name: dl.suggestedFilename(), data: readFileSync(await dl.path()) };
   };
   const csv = await saved('csv');
-  assert.equal(csv.name, 'latency.p50-by-bitrate.csv');
-  const lines = csv.data.toString('utf8').trim().split('\n');
+  // The file says what it holds: its name the selection, its first lines metric, unit, selection, sets, aggregate.
+  assert.equal(csv.name, 'latency.p50-by-bitrate-s=codec-mean-resolution=640x360.csv');
+  const text = csv.data.toString('utf8');
+  for (const line of ['# metric: latency.p50 (ms)', '# x: bitrate (bit/s)', '# series: codec', '# aggregate: mean', `# sets: ${ResultSet.open(setDir).info.name} (${setDir})`]) assert.ok(text.includes(`${line}\n`), `CSV header lacks "${line}":\n${text.slice(0, 600)}`);
+  assert.match(text, /^# selection: .*resolution = 640x360.*fps: mean over all/m);
+  const lines = text
+    .trim()
+    .split('\n')
+    .filter((l) => !l.startsWith('#'));
   const head = lines[0]!.split(',');
   const rows = lines.slice(1).map((l) => l.split(','));
   assert.equal(rows.length, want.length);

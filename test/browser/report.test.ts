@@ -470,6 +470,13 @@ test('report A B: the sets side by side, each figure the mean of point means Duc
       const means = c.rows.filter((x) => x.set === s.name).map((x) => x.values['latency.p50']!.mean);
       assert.deepEqual(s.data, means, `${s.name}: bars ${s.data.join(', ')}, means ${means.join(', ')}`);
     }
+    // Its CSV says what it holds: metric and unit, the settings, what was aggregated, the sets.
+    const [dl] = await Promise.all([p.waitForEvent('download'), p.click('.panel:has([data-chart="compare:latency.p50"]) button[data-export=csv]')]);
+    assert.equal(dl.suggestedFilename(), 'compare_latency.p50.csv');
+    const csvText = readFileSync(await dl.path(), 'utf8');
+    for (const line of ['# metric: latency.p50 (ms)', '# settings: resolution, fps, bitrate', '# sets: stream-matrix, stream-b']) assert.ok(csvText.includes(`${line}\n`), `CSV header lacks "${line}":\n${csvText.slice(0, 500)}`);
+    assert.match(csvText, /^# aggregate: .*codec aggregated$/m);
+    assert.equal(csvText.split('\n').filter((l) => l !== '' && !l.startsWith('#')).length, 1 + c.rows.length, 'a header row and a row per set and setting');
     await shot(p, 'report-compare');
   } finally {
     await browser.close();

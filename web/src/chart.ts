@@ -58,8 +58,12 @@ export function chartSvg(chart: Chart): string {
   }
 }
 
-/** A CSV text from columns (RFC 4180 quoting). */
-export function toCsv(columns: Record<string, readonly unknown[]>): string {
+/**
+ * A CSV text from columns (RFC 4180 quoting), after `# key: value` lines that say what it holds
+ * (metric and unit, the selection, the sets, the aggregate: a file read a month later says what
+ * it is; pandas reads it with comment='#', DuckDB with its comment option).
+ */
+export function toCsv(columns: Record<string, readonly unknown[]>, provenance: Readonly<Record<string, string>> = {}): string {
   const names = Object.keys(columns);
   const n = Math.max(0, ...names.map((k) => columns[k]!.length));
   const cell = (v: unknown) => {
@@ -67,7 +71,7 @@ export function toCsv(columns: Record<string, readonly unknown[]>): string {
     const s = v === null || v === undefined ? '' : String(v);
     return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   };
-  const lines = [names.map(cell).join(',')];
+  const lines = [...Object.entries(provenance).map(([k, v]) => `# ${k}: ${v.replace(/[\r\n]+/g, ' ')}`), names.map(cell).join(',')];
   for (let i = 0; i < n; i++) lines.push(names.map((k) => cell(columns[k]![i])).join(','));
   return `${lines.join('\n')}\n`;
 }

@@ -422,10 +422,19 @@ function significant(d: ReportData, p: ReportPlot): boolean {
 }
 
 /** One metric-by-parameter plot in its panel; its caption says what it draws and how many points and runs are behind each value. */
-function plotPanel(grid: HTMLElement, p: ReportPlot, unit: string | null): void {
+function plotPanel(grid: HTMLElement, p: ReportPlot, unit: string | null, sets: string): void {
   const c = p.matrix.columns;
   const n = (c['x'] ?? []).map((x, i) => `${String(c['xlabel']?.[i] ?? x)} ${String(c['points']?.[i] ?? '?')}/${String(c['runs']?.[i] ?? '?')}`);
-  panel(grid, `plot:${p.metric}:${p.param}`, plotOption(p, unit), () => toCsv(c), false, `${p.matrix.interval}; n per ${p.param} value (points/runs): ${n.join(', ')}`);
+  // The CSV says what it holds (metric and unit, x, what was aggregated, the sets), as the GUI's do.
+  const provenance = {
+    metric: `${p.metric}${unit ? ` (${unit})` : ''}`,
+    x: p.param,
+    aggregate: 'mean of the point means',
+    selection: `${p.matrix.aggregated.join(', ') || 'nothing else varies'}${p.matrix.aggregated.length > 0 ? ': mean over all' : ''}`,
+    sets,
+    values: p.matrix.interval,
+  };
+  panel(grid, `plot:${p.metric}:${p.param}`, plotOption(p, unit), () => toCsv(c, provenance), false, `${p.matrix.interval}; n per ${p.param} value (points/runs): ${n.join(', ')}`);
 }
 
 function render(): void {
@@ -455,7 +464,16 @@ function render(): void {
           grid,
           `compare:${m.name}`,
           comparisonOption(c, m),
-          () => toCsv({ set: rows.map((r) => r.set), setting: rows.map((r) => r.setting), mean: rows.map((r) => r.mean), min: rows.map((r) => r.min), max: rows.map((r) => r.max), points: rows.map((r) => r.points) }),
+          () =>
+            toCsv(
+              { set: rows.map((r) => r.set), setting: rows.map((r) => r.setting), mean: rows.map((r) => r.mean), min: rows.map((r) => r.min), max: rows.map((r) => r.max), points: rows.map((r) => r.points) },
+              {
+                metric: `${m.name}${m.unit ? ` (${m.unit})` : ''}`,
+                settings: c.by.map((p) => p.name).join(', ') || 'none',
+                aggregate: `mean over each set's points (each first averaged over its repetitions); ${c.aggregated.join(', ') || 'nothing else'} aggregated`,
+                sets: d.sets.map((x) => x.name).join(', '),
+              },
+            ),
           false,
           `the mean over each set's points at each setting (n points per bar in the table above)`,
         );
@@ -469,6 +487,7 @@ function render(): void {
         "Each headline metric against each parameter that varies; the other parameters aggregated by mean (each point first averaged over its repetitions). Under each plot: what it draws, its intervals where it has them. The same computation as the GUI's matrix view.",
       ),
     );
+    const setNames = d.sets.map((x) => `${x.name} (${x.dir})`).join(', ');
     for (const m of d.metrics) {
       const plots = d.plots.filter((p) => p.metric === m.name);
       if (plots.length === 0) continue;
@@ -478,13 +497,13 @@ function render(): void {
       // Tested: the plots of no significant effect folded away (their charts still drawn, resized when opened).
       const shown = d.findings.repetitions ? plots.filter((p) => significant(d, p)) : plots;
       const folded = plots.filter((p) => !shown.includes(p));
-      for (const p of shown) plotPanel(grid, p, m.unit);
+      for (const p of shown) plotPanel(grid, p, m.unit, setNames);
       if (folded.length > 0) {
         const more = el('div', { className: 'grid' });
         const details = el('details', { className: 'folded' }, el('summary', {}, `no significant effect: ${folded.length} plot${folded.length > 1 ? 's' : ''}`), more);
         details.dataset['metric'] = m.name;
         main.append(details);
-        for (const p of folded) plotPanel(more, p, m.unit);
+        for (const p of folded) plotPanel(more, p, m.unit, setNames);
       }
     }
     if (d.stack) {

@@ -113,6 +113,42 @@ export function sharedNothing(s: ViewState, cat: SetsResponse): string | undefin
   return `the sets ${names.join(', ')} share no parameter: every value plotted comes from one set's runs alone, and their differences are differences of all they varied`;
 }
 
+/** What a control of the view does to each other parameter, in words (`codec = h264`, `fps: 15, 30`, `bitrate: mean over all`). */
+function selectionText(s: ViewState, cat: SetsResponse, agg: string): string[] {
+  return cat.params
+    .filter((p) => p.name !== s['x'] && p.name !== s['s'] && p.name !== s['f'] && multi(p))
+    .map((p) => {
+      const c = s[`c.${p.name}`] ?? 'agg';
+      if (c.startsWith('v:')) return `${p.name} = ${c.slice(2)}`;
+      if (c.startsWith('in:')) return `${p.name}: ${agg} over ${c.slice(3).split(',').map(decodeURIComponent).join(', ')}`;
+      return c === 'overlay' ? `${p.name}: overlaid` : `${p.name}: ${agg} over all`;
+    });
+}
+
+/** An export's file name that says the selection: metric by x, series, facet, aggregate, fixed values (`latency.p50-by-bitrate-s=codec-mean-resolution=640x360`). */
+export function exportName(r: MatrixResponse, s: ViewState, facet: string, faceted: boolean): string {
+  const fixed = Object.entries(s)
+    .filter(([k, v]) => k.startsWith('c.') && (v.startsWith('v:') || v.startsWith('in:')))
+    .map(([k, v]) => `${k.slice(2)}=${v.startsWith('v:') ? v.slice(2) : v.slice(3).split(',').map(decodeURIComponent).join('+')}`);
+  return [`${r.metric.name}-by-${r.x.name}`, s['s'] ? `s=${s['s']}` : '', faceted ? `${s['f']}=${facet}` : '', s['agg'] ?? 'mean', ...fixed].filter(Boolean).join('-');
+}
+
+/** The header lines of an export: what it holds and how it was selected. */
+export function exportProvenance(r: MatrixResponse, s: ViewState, cat: SetsResponse, facet: string, faceted: boolean): Record<string, string> {
+  const agg = s['agg'] ?? 'mean';
+  return {
+    metric: `${r.metric.name}${r.metric.unit ? ` (${r.metric.unit})` : ''}`,
+    x: `${r.x.name}${r.x.unit ? ` (${r.x.unit})` : ''}`,
+    ...(s['s'] ? { series: s['s'] } : {}),
+    ...(faceted ? { facet: `${s['f']} = ${facet}` } : {}),
+    aggregate: agg,
+    selection: selectionText(s, cat, agg).join('; ') || 'nothing else varies',
+    sets: cat.sets.map((x) => `${x.name} (${x.dir})`).join(', '),
+    values: r.interval,
+    'left out': `${r.excludedFailed} failed or interrupted run(s); ${r.flagged} flagged run(s) included`,
+  };
+}
+
 /** The /api/matrix query for a state. */
 export function matrixQuery(s: ViewState): URLSearchParams {
   const q = new URLSearchParams();
@@ -468,7 +504,7 @@ export function mount(el0: HTMLElement, ctx: ViewContext): () => void {
       const rows = Array.from({ length: n }, (_, i) => i).filter((i) => String(c['facet']![i]) === f);
       const cols: Record<string, unknown[]> = {};
       for (const [k, v] of Object.entries(c)) cols[k] = rows.map((i) => v[i]);
-      const now = { c, cols, file: `${r.metric.name}-by-${r.x.name}${facets.length > 1 ? `-${s['f']}=${f}` : ''}` };
+      const now = { c, cols, file: exportName(r, s, f, facets.length > 1), provenance: exportProvenance(r, s, cat, f, facets.length > 1) };
       let p = panels.get(key(f));
       if (!p) {
         const panel = el('div', { className: 'panel' });
@@ -491,7 +527,7 @@ export function mount(el0: HTMLElement, ctx: ViewContext): () => void {
         exportButtons(
           panel,
           chart,
-          () => toCsv(made.now.cols),
+          () => toCsv(made.now.cols, made.now.provenance),
           () => made.now.file,
         );
         panels.set(key(f), made);
