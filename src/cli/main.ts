@@ -21,7 +21,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandFn>
   model: { summary: 'Models of a metric over a result set: fitted formula, impact of each parameter, predictions, recommended settings.', load: async () => (await import('./commands/model.ts')).modelCommand },
   compare: { summary: 'Compare two result sets run by run: real changes with intervals and a corrected test; --fail-on gates CI.', load: async () => (await import('./commands/compare.ts')).compareCommand },
   ui: { summary: 'Serve the GUI over result sets: plot any indicator against any parameter, compare sets, open runs.', load: async () => (await import('./commands/ui.ts')).uiCommand },
-  report: { summary: 'Write one self-contained HTML report of a result set: its main plots, readable with no server and no network.', load: async () => (await import('./commands/report.ts')).reportCommand },
+  report: { summary: 'Write one self-contained HTML report of a result set, or of several side by side: its main plots, readable with no server and no network.', load: async () => (await import('./commands/report.ts')).reportCommand },
   agent: { summary: 'Run a recording agent: samples this machine for the engine, serves /metrics, runs hooks when allowed.', load: async () => (await import('./commands/agent.ts')).agentCommand },
   node: { summary: "Run a point on the nodes of a Slurm job (the Slurm executor's job step; not for use by hand).", load: async () => (await import('./commands/node.ts')).nodeCommand },
 };

@@ -304,7 +304,8 @@ test('the matrix view plots a policy metric against policy and against net_trace
     await shot(page, `matrix-${x}-by-${s}`);
     // The schedule's point sets no trace: its group is left out of the comparison (each trace point is a group of its own).
     const got = new Map<string, number>();
-    for (const ser of o.series.filter((q) => q.type === 'line')) for (const d of ser.data) got.set(`${d.value[0]}|${ser.name}`, d.value[1]);
+    // The legend names the series parameter (`policy = gcc`): the value is after it.
+    for (const ser of o.series.filter((q) => q.type === 'line')) for (const d of ser.data) got.set(`${d.value[0]}|${ser.name.replace(`${s} = `, '')}`, d.value[1]);
     for (const k of got.keys()) if (k.includes('null')) got.delete(k);
     assert.equal(got.size, want.size, `${[...got.keys()].join(', ')} vs ${[...want.keys()].join(', ')}`);
     for (const [k, v] of want) assert.ok(Math.abs(got.get(k)! - v) < 1e-9 * Math.max(1, v), `${k}: ${got.get(k)} vs ${v}`);
