@@ -11,6 +11,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { monoMs } from '../../base/clock.ts';
+import { errorMessage } from '../../base/errors.ts';
 import { writeJsonAtomic } from '../../base/fs-atomic.ts';
 import { startClient } from './client.ts';
 import { startGuest } from './guest.ts';
@@ -88,12 +89,24 @@ export async function runDesktopRole(role: DesktopRoleName, stack: DesktopStack,
     // and a role killed before it wrote its report loses the point.
     const report: DesktopRoleReport = { role, pid: process.pid, cpu: timeline, ...(screen ? { screen: screen() } : {}) };
     writeJsonAtomic(o.report, report);
-    await stopServer?.();
-    await procs.stopAll();
+    await stopAllAfter(stopServer, procs);
   } catch (e) {
-    await stopServer?.();
-    await procs.stopAll();
+    try {
+      await stopAllAfter(stopServer, procs);
+    } catch (stopError) {
+      // Both said: why the role failed, and why what it started could not be stopped.
+      throw new Error(`${errorMessage(e)}; then stopping what it started failed: ${errorMessage(stopError)}`);
+    }
     throw e;
+  }
+}
+
+/** Ends what the server started outside the role (RDP's session), then the role's programs, even when the first fails. */
+async function stopAllAfter(stopServer: (() => Promise<void>) | undefined, procs: ProcessSet): Promise<void> {
+  try {
+    await stopServer?.();
+  } finally {
+    await procs.stopAll();
   }
 }
 
