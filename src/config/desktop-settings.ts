@@ -22,3 +22,23 @@ export interface DesktopSettings {
   warmupS: number;
   durationS: number;
 }
+
+/**
+ * The settings every desktop stack shares, from the point's shared stream settings (display, scene,
+ * network) and its own typed parameters (`window`, `video`), with the content program if any.
+ */
+export function desktopBase(shared: Pick<DesktopSettings, 'width' | 'height' | 'fps' | 'scene' | 'net'>, typed: (name: string) => unknown, times: { warmupS: number; durationS: number }, content?: string[]): DesktopSettings {
+  const video = typed('video');
+  return {
+    width: shared.width,
+    height: shared.height,
+    fps: shared.fps,
+    scene: shared.scene,
+    window: typed('window') as boolean,
+    net: shared.net,
+    warmupS: times.warmupS,
+    durationS: times.durationS,
+    ...(video !== undefined ? { video: video as string } : {}),
+    ...(content ? { content } : {}),
+  };
+}

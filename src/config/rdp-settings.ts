@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describeParam, SettingError, typeValue, type ParamDecl, type TypedValue } from './declare.ts';
-import type { DesktopSettings } from './desktop-settings.ts';
+import { desktopBase, type DesktopSettings } from './desktop-settings.ts';
 import { RDP_PARAM_DECLS, type RdpCodec } from './rdp-params.ts';
 import { streamSettings } from './stream-settings.ts';
 
@@ -88,17 +88,7 @@ export function rdpSettings(p: Readonly<Record<string, unknown>>, times: { warmu
   const s: RdpSettings = {
     codec,
     bpp,
-    width: shared.width,
-    height: shared.height,
-    fps: shared.fps,
-    scene: shared.scene,
-    window: typed('window') as boolean,
-    net: shared.net,
-    warmupS: times.warmupS,
-    durationS: times.durationS,
+    ...desktopBase(shared, typed, times, content),
   };
-  const video = typed('video');
-  if (video !== undefined) s.video = video as string;
-  if (content) s.content = content;
   return s;
 }

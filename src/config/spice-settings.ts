@@ -1,6 +1,6 @@
 /** The settings of one SPICE point, from its parameters typed by the SPICE declaration (src/config/spice-params.ts). */
 import { describeParam, typeValue, type ParamDecl, type TypedValue } from './declare.ts';
-import type { DesktopSettings } from './desktop-settings.ts';
+import { desktopBase, type DesktopSettings } from './desktop-settings.ts';
 import { streamSettings } from './stream-settings.ts';
 import { IMAGE_COMPRESSIONS, SPICE_PARAM_DECLS, STREAMING_MODES, WAN_MODES, type SpiceCodec } from './spice-params.ts';
 
@@ -35,25 +35,15 @@ export function spiceSettings(p: Readonly<Record<string, unknown>>, times: { war
   const s: SpiceSettings = {
     codec: typed('spice_codec') as SpiceCodec,
     streaming: typed('streaming') as SpiceSettings['streaming'],
-    width: shared.width,
-    height: shared.height,
-    fps: shared.fps,
-    scene: shared.scene,
-    window: typed('window') as boolean,
-    net: shared.net,
-    warmupS: times.warmupS,
-    durationS: times.durationS,
+    ...desktopBase(shared, typed, times, content),
   };
   const imageCompression = typed('image_compression');
   const jpegWan = typed('jpeg_wan');
   const zlibWan = typed('zlib_wan');
   const deferredFps = typed('deferred_fps');
-  const video = typed('video');
   if (imageCompression !== undefined) s.imageCompression = imageCompression as SpiceSettings['imageCompression'] & string;
   if (jpegWan !== undefined) s.jpegWan = jpegWan as SpiceSettings['jpegWan'] & string;
   if (zlibWan !== undefined) s.zlibWan = zlibWan as SpiceSettings['zlibWan'] & string;
   if (deferredFps !== undefined) s.deferredFps = deferredFps as number;
-  if (video !== undefined) s.video = video as string;
-  if (content) s.content = content;
   return s;
 }

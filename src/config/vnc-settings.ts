@@ -1,6 +1,6 @@
 /** The settings of one VNC point, from its parameters typed by the VNC declaration (src/config/vnc-params.ts). */
 import { describeParam, SettingError, typeValue, type ParamDecl, type TypedValue } from './declare.ts';
-import type { DesktopSettings } from './desktop-settings.ts';
+import { desktopBase, type DesktopSettings } from './desktop-settings.ts';
 import { streamSettings } from './stream-settings.ts';
 import { VNC_COLOR_DEPTHS, VNC_PARAM_DECLS, VNC_UNAVAILABLE, type VncColorDepth, type VncEncoding, type VncServer } from './vnc-params.ts';
 
@@ -48,17 +48,7 @@ export function vncSettings(p: Readonly<Record<string, unknown>>, times: { warmu
     jpegQuality: typed('jpeg_quality') as number | null,
     compressLevel: typed('compress_level') as number,
     colorDepth: depth as VncColorDepth,
-    width: shared.width,
-    height: shared.height,
-    fps: shared.fps,
-    scene: shared.scene,
-    window: typed('window') as boolean,
-    net: shared.net,
-    warmupS: times.warmupS,
-    durationS: times.durationS,
+    ...desktopBase(shared, typed, times, content),
   };
-  const video = typed('video');
-  if (video !== undefined) s.video = video as string;
-  if (content) s.content = content;
   return s;
 }
