@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InputError } from '../base/errors.ts';
-import { impact, type ImpactResult } from './impact.ts';
+import { Gram, impact, type ImpactResult } from './impact.ts';
+import { seededRandom } from './stats.ts';
 import { synthetic } from './synthetic.ts';
 
 const values = { a: [1, 2, 3], b: [1, 2, 3, 4], c: ['x', 'y'], d: [1, 2, 3] };
@@ -103,4 +104,28 @@ test('the same seed gives the same intervals; a constant metric is a clear error
     () => impact(flat),
     (e: unknown) => e instanceof InputError && e.message === 'metric y: y is the same in every run (4): there is no variance to explain',
   );
+});
+
+test("the bootstrap's Cholesky with left-out columns gives the SVD's SS and rank on rank-deficient subsets", () => {
+  // Columns as a resample makes them: one all zero (a level none of the drawn points has), one a
+  // copy of another, one the sum of two others; weights with zeros (points not drawn).
+  const rand = seededRandom(3);
+  const n = 30;
+  const base = Array.from({ length: n }, () => [rand() < 0.5 ? 1 : 0, rand() < 0.3 ? 1 : 0, rand() * 2 - 1, rand() < 0.6 ? 1 : 0]);
+  const X = base.map(([a, b, c, d]) => [a!, b!, c!, 0, a!, b! + d!, d!, a! * c!]);
+  const nzCols = X.map((row) => Int32Array.from(row.flatMap((v, j) => (v !== 0 ? [j] : []))));
+  const nzVals = X.map((row, i) => Float64Array.from(nzCols[i]!, (j) => row[j]!));
+  const ybar = Float64Array.from(X, (row) => 2 * row[0]! - row[2]! + 0.5 * row[6]! + rand());
+  const w = Float64Array.from(X, () => (rand() < 0.3 ? 0 : 1 + Math.floor(rand() * 3)));
+  const gram = new Gram(8).load({ nzCols, nzVals }, ybar, w);
+  let deficient = 0;
+  for (let t = 0; t < 300; t++) {
+    const idx = [0, 1, 2, 3, 4, 5, 6, 7].filter(() => rand() < 0.6).sort(() => rand() - 0.5);
+    const chol = gram.ss(idx);
+    const svd = gram.ss(idx, true);
+    if (svd.rank < idx.length) deficient++;
+    assert.ok(Math.abs(chol.ss - svd.ss) <= 1e-9 * Math.max(1, svd.ss), `columns ${idx.join(',')}: ${chol.ss} vs SVD ${svd.ss}`);
+    assert.equal(chol.rank, svd.rank, `columns ${idx.join(',')}`);
+  }
+  assert.ok(deficient > 100, `${deficient} rank-deficient subsets tried`);
 });

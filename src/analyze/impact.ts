@@ -114,16 +114,39 @@ function code(params: readonly ParamInfo[], points: readonly PointRuns[]): Coded
   return { names: active.map((p) => p.name), mains, pairs, nzCols, nzVals, p: cols.length, mainIdx, pairIdx };
 }
 
-/** Weighted, centred cross-products of all columns and of the point means: SS of any column subset follows. */
-class Gram {
+/**
+ * Weighted, centred cross-products of all columns and of the point means: SS of any column subset
+ * follows. One Gram serves every resample of a bootstrap (load() refills it in place), so that the
+ * thousands of small fits allocate nothing. Exported for its test.
+ */
+export class Gram {
   readonly G: Float64Array;
   readonly c: Float64Array;
   readonly p: number;
-  constructor(coded: Coded, ybar: readonly number[], w: readonly number[]) {
-    const p = (this.p = coded.p);
-    const S = new Float64Array(p * p);
-    const sx = new Float64Array(p);
-    const sxy = new Float64Array(p);
+  private readonly S: Float64Array;
+  private readonly sx: Float64Array;
+  private readonly sxy: Float64Array;
+  constructor(p: number) {
+    this.p = p;
+    this.G = new Float64Array(p * p);
+    this.c = new Float64Array(p);
+    this.S = new Float64Array(p * p);
+    this.sx = new Float64Array(p);
+    this.sxy = new Float64Array(p);
+    this.L = new Float64Array(p * p);
+    this.z = new Float64Array(p);
+    this.zz = new Float64Array(p);
+    this.rk = new Int32Array(p);
+  }
+
+  /** Fills the cross-products for point means ybar with weights w (runs x resample count). */
+  load(coded: Pick<Coded, 'nzCols' | 'nzVals'>, ybar: Float64Array, w: Float64Array): this {
+    const p = this.p;
+    const { S, sx, sxy } = this;
+    S.fill(0);
+    sx.fill(0);
+    sxy.fill(0);
+    this.rows.length = 0;
     let W = 0;
     let sy = 0;
     // Sums over the non-zero entries of each point only (dummies and their products are mostly
@@ -147,15 +170,11 @@ class Gram {
         for (let b = a; b < cols.length; b++) S[row + cols[b]!] = S[row + cols[b]!]! + xa * vals[b]!;
       }
     }
-    this.G = new Float64Array(p * p);
-    this.c = new Float64Array(p);
-    this.L = new Float64Array(p * p);
-    this.z = new Float64Array(p);
-    this.zz = new Float64Array(p);
     for (let j = 0; j < p; j++) {
       this.c[j] = sxy[j]! - (sx[j]! * sy) / W;
       for (let k = j; k < p; k++) this.G[j * p + k] = this.G[k * p + j] = S[j * p + k]! - (sx[j]! * sx[k]!) / W;
     }
+    return this;
   }
 
   sub(idx: readonly number[]): Matrix {
@@ -170,22 +189,24 @@ class Gram {
     return idx.every((j, i) => L.get(i, i) ** 2 > 1e-10 * this.G[j * this.p + j]!) ? chol : undefined;
   }
 
-  /** Work space of ssChol: the rows of the last subset's Cholesky factor (stride p), its forward-substituted c, and the running sums of its squares. */
+  /** Work space of ssChol: the rows of the last subset's Cholesky factor (stride p), its forward-substituted c, the running sums of its squares and of its rank. */
   private readonly L: Float64Array;
   private readonly z: Float64Array;
   private readonly zz: Float64Array;
+  private readonly rk: Int32Array;
   /** The columns whose rows L, z and zz hold, in order. */
   private rows: number[] = [];
 
   /**
-   * SS explained by a subset, c' G^-1 c = |L^-1 c|^2 with G = L L', by a Cholesky factorisation
-   * in buffers of its own, so that the thousands of small fits of a bootstrap (every subset of the
-   * parameters, in every resample) allocate nothing. The rows of a factor depend only on the
-   * columns before them, so the rows the last subset shares with this one as a prefix are kept:
-   * the full model and each pair's fit start from the main effects' rows. Undefined where chol()
-   * would refuse the subset (a column close to the span of the others): the caller takes the SVD.
+   * SS explained by a subset, c' G^+ c = |L^-1 c|^2 with G = L L', by a Cholesky factorisation in
+   * buffers of its own. A column whose part outside the span of the columns before it is below
+   * 1e-10 of its own square sum adds nothing to the span: its row is left out (L_jj = 0), which is
+   * what the pseudo-inverse does, so a resample that drops the only points of a level (a column all
+   * zero, or one equal to another) needs no SVD. The rows of a factor depend only on the columns
+   * before them, so the rows the last subset shares with this one as a prefix are kept: the full
+   * model and each pair's fit start from the main effects' rows.
    */
-  private ssChol(idx: readonly number[]): number | undefined {
+  private ssChol(idx: readonly number[]): { ss: number; rank: number } {
     const k = idx.length;
     const p = this.p;
     const G = this.G;
@@ -197,35 +218,50 @@ class Gram {
     for (let j = r; j < k; j++) {
       const cj = idx[j]!;
       const lj = j * p;
-      // Row j of L: L_jm = (G_jm - sum_{q<m} L_jq L_mq) / L_mm for m < j, then the diagonal.
+      // Row j of L: L_jm = (G_jm - sum_{q<m} L_jq L_mq) / L_mm for m < j (0 for a left-out row m),
+      // then the diagonal.
       for (let m = 0; m < j; m++) {
         const lm = m * p;
+        const lmm = L[lm + m]!;
+        if (lmm === 0) {
+          L[lj + m] = 0;
+          continue;
+        }
         let v = G[cj * p + idx[m]!]!;
         for (let q = 0; q < m; q++) v -= L[lj + q]! * L[lm + q]!;
-        L[lj + m] = v / L[lm + m]!;
+        L[lj + m] = v / lmm;
       }
-      let d = G[cj * p + cj]!;
+      const gjj = G[cj * p + cj]!;
+      let d = gjj;
       for (let q = 0; q < j; q++) d -= L[lj + q]! ** 2;
-      if (!(d > 1e-10 * G[cj * p + cj]!)) return undefined;
-      const ljj = Math.sqrt(d);
-      L[lj + j] = ljj;
-      // Forward substitution as the factor grows: z_j = (c_j - sum L_jm z_m) / L_jj; SS = |z|^2.
-      let v = this.c[cj]!;
-      for (let m = 0; m < j; m++) v -= L[lj + m]! * z[m]!;
-      z[j] = v / ljj;
-      this.zz[j] = (j > 0 ? this.zz[j - 1]! : 0) + z[j]! ** 2;
+      const prevZz = j > 0 ? this.zz[j - 1]! : 0;
+      const prevRk = j > 0 ? this.rk[j - 1]! : 0;
+      if (!(d > 1e-10 * gjj) || !(gjj > 0)) {
+        L[lj + j] = 0;
+        z[j] = 0;
+        this.zz[j] = prevZz;
+        this.rk[j] = prevRk;
+      } else {
+        const ljj = Math.sqrt(d);
+        L[lj + j] = ljj;
+        // Forward substitution as the factor grows: z_j = (c_j - sum L_jm z_m) / L_jj; SS = |z|^2.
+        let v = this.c[cj]!;
+        for (let m = 0; m < j; m++) v -= L[lj + m]! * z[m]!;
+        z[j] = v / ljj;
+        this.zz[j] = prevZz + z[j]! ** 2;
+        this.rk[j] = prevRk + 1;
+      }
       this.rows.push(cj);
     }
-    return k > 0 ? this.zz[k - 1]! : 0;
+    return k > 0 ? { ss: this.zz[k - 1]!, rank: this.rk[k - 1]! } : { ss: 0, rank: 0 };
   }
 
   /** SS explained by a subset of the columns (c' G^+ c), and the subset's rank. */
   ss(idx: readonly number[], wantRank = false): { ss: number; rank: number } {
     if (idx.length === 0) return { ss: 0, rank: 0 };
-    if (!wantRank) {
-      const ss = this.ssChol(idx);
-      if (ss !== undefined) return { ss, rank: idx.length };
-    }
+    // The F tests' degrees of freedom come from the rank: there the SVD's, whose tolerance is the
+    // textbook one, on the few fits of the estimate (never in a resample).
+    if (!wantRank) return this.ssChol(idx);
     const b = Matrix.columnVector(idx.map((j) => this.c[j]!));
     const svd = new SingularValueDecomposition(this.sub(idx), { autoTranspose: true });
     const x = svd.solve(b).to1DArray();
@@ -270,55 +306,104 @@ interface Decomposition {
   pureDf: number;
 }
 
-function decompose(coded: Coded, points: readonly PointRuns[], weights: readonly number[], withTests: boolean): Decomposition {
-  const ybar = points.map((p) => p.ys.reduce((s, v) => s + v, 0) / p.ys.length);
-  const w = points.map((p, i) => p.ys.length * weights[i]!);
-  let total = 0;
-  let pure = 0;
-  let pureDf = 0;
-  const W = w.reduce((s, v) => s + v, 0);
-  const grand = ybar.reduce((s, v, i) => s + w[i]! * v, 0) / W;
-  points.forEach((p, i) => {
-    for (const y of p.ys) {
-      total += weights[i]! * (y - grand) ** 2;
-      pure += weights[i]! * (y - ybar[i]!) ** 2;
-    }
-    if (weights[i]! > 0) pureDf += weights[i]! * (p.ys.length - 1);
-  });
+/** What every resample's decomposition shares: the points' means and spreads, each fit's columns, the Shapley weights, and one Gram to fill. */
+interface Plan {
+  coded: Coded;
+  ybar: Float64Array;
+  runs: Float64Array;
+  /** Per point, sum of (y - its mean)^2, and of (y - c)^2 is ssAround + n (ybar - c)^2. */
+  within: Float64Array;
+  /** Per subset mask of the parameters, its main-effect columns (last parameter first, see below). */
+  subsets: number[][];
+  /** Shapley weight of a subset of size s: s! (m - s - 1)! / m!. */
+  shapley: number[];
+  allMains: number[];
+  all: number[];
+  /** Per pair, the main effects and its own columns. */
+  withPair: number[][];
+  /** Dropping a parameter for its F test takes its main effect and every pair it is in. */
+  paramBlocks: number[][];
+  gram: Gram;
+  w: Float64Array;
+}
 
-  const gram = new Gram(coded, ybar, w);
+function plan(coded: Coded, points: readonly PointRuns[]): Plan {
   const { mainIdx, pairIdx } = coded;
   const m = mainIdx.length;
-
+  const ybar = Float64Array.from(points, (p) => p.ys.reduce((s, v) => s + v, 0) / p.ys.length);
+  const within = Float64Array.from(points, (p, i) => p.ys.reduce((s, y) => s + (y - ybar[i]!) ** 2, 0));
   // Shapley over parameters of v(S) = SS(main effects of S): every subset once, by bitmask. The
   // columns go last parameter first, so that consecutive masks (which differ in their low bits)
   // share a prefix of columns, whose factor rows the Gram keeps; SS does not depend on the order.
   const order = mainIdx.map((_, a) => m - 1 - a);
-  const v = new Array<number>(1 << m);
-  for (let mask = 0; mask < 1 << m; mask++) v[mask] = gram.ss(order.flatMap((a) => (mask & (1 << a) ? mainIdx[a]! : []))).ss;
+  const subsets = Array.from({ length: 1 << m }, (_, mask) => order.flatMap((a) => (mask & (1 << a) ? mainIdx[a]! : [])));
   const fact = [1];
   for (let i = 1; i <= m; i++) fact.push(fact[i - 1]! * i);
-  const bits = (x: number) => x.toString(2).replace(/0/g, '').length;
+  const shapley = Array.from({ length: m }, (_, s) => (fact[s]! * fact[m - s - 1]!) / fact[m]!);
+  const allMains = order.flatMap((a) => mainIdx[a]!);
+  return {
+    coded,
+    ybar,
+    runs: Float64Array.from(points, (p) => p.ys.length),
+    within,
+    subsets,
+    shapley,
+    allMains,
+    all: [...allMains, ...pairIdx.flat()],
+    withPair: pairIdx.map((idx) => [...allMains, ...idx]),
+    paramBlocks: mainIdx.map((idx, a) => [...idx, ...pairIdx.flatMap((pi, q) => (coded.pairs[q]!.a === a || coded.pairs[q]!.b === a ? pi : []))]),
+    gram: new Gram(coded.p),
+    w: new Float64Array(points.length),
+  };
+}
+
+const popcount = (x: number) => {
+  let n = 0;
+  for (; x; x &= x - 1) n++;
+  return n;
+};
+
+function decompose(pl: Plan, weights: ArrayLike<number>, withTests: boolean): Decomposition {
+  const { coded, ybar, runs, within } = pl;
+  const w = pl.w;
+  let W = 0;
+  let pureDf = 0;
+  let pure = 0;
+  let sy = 0;
+  for (let i = 0; i < ybar.length; i++) {
+    const k = weights[i]!;
+    w[i] = runs[i]! * k;
+    W += w[i]!;
+    sy += w[i]! * ybar[i]!;
+    pure += k * within[i]!;
+    if (k > 0) pureDf += k * (runs[i]! - 1);
+  }
+  const grand = sy / W;
+  // Total SS around the grand mean: each point's spread plus its runs' distance to the grand mean.
+  let total = pure;
+  for (let i = 0; i < ybar.length; i++) total += w[i]! * (ybar[i]! - grand) ** 2;
+
+  const gram = pl.gram.load(coded, ybar, w);
+  const { mainIdx, pairIdx } = coded;
+  const m = mainIdx.length;
+  const v = new Float64Array(1 << m);
+  for (let mask = 0; mask < 1 << m; mask++) v[mask] = gram.ss(pl.subsets[mask]!).ss;
   const mains = mainIdx.map((_, a) => {
     let phi = 0;
     for (let mask = 0; mask < 1 << m; mask++) {
       if (mask & (1 << a)) continue;
-      const s = bits(mask);
-      phi += ((fact[s]! * fact[m - s - 1]!) / fact[m]!) * (v[mask | (1 << a)]! - v[mask]!);
+      phi += pl.shapley[popcount(mask)]! * (v[mask | (1 << a)]! - v[mask]!);
     }
     return phi;
   });
-  const allMains = order.flatMap((a) => mainIdx[a]!);
-  const all = [...allMains, ...pairIdx.flat()];
-  // Dropping a parameter for its F test takes its main effect and every pair it is in.
-  const paramBlocks = mainIdx.map((idx, a) => [...idx, ...pairIdx.flatMap((pi, q) => (coded.pairs[q]!.a === a || coded.pairs[q]!.b === a ? pi : []))]);
+  const { all, paramBlocks } = pl;
   const full = gram.ss(all, withTests);
   const mainsSS = v[(1 << m) - 1]!;
   const pairTotal = Math.max(full.ss - mainsSS, 0);
   // Each pair is weighed by what it adds to the main effects alone (a fit of at most the mains and
   // its own columns, cheap enough to repeat in every bootstrap resample); on a balanced design this
   // is its type-II SS.
-  const alone = pairIdx.map((idx) => Math.max(gram.ss([...allMains, ...idx]).ss - mainsSS, 0));
+  const alone = pl.withPair.map((cols) => Math.max(gram.ss(cols).ss - mainsSS, 0));
   const sumAlone = alone.reduce((s, x) => s + x, 0);
   const pairs = alone.map((t) => (sumAlone > 1e-12 * total ? (pairTotal * t) / sumAlone : pairTotal / Math.max(alone.length, 1)));
   const between = total - pure;
@@ -365,18 +450,19 @@ export function impact(ds: Dataset, opts: ImpactOptions = {}): ImpactResult {
   if (coded.names.length > MAX_PARAMS) {
     throw InputError.single(where, `${coded.names.length} parameters vary: impact takes at most ${MAX_PARAMS}`, 'fix some with a filter on the set, or use fit --by');
   }
-  const ones = points.map(() => 1);
-  const d = decompose(coded, points, ones, true);
+  const pl = plan(coded, points);
+  const d = decompose(pl, new Float64Array(points.length).fill(1), true);
   if (!(d.total > 0)) throw InputError.single(where, `${metric} is the same in every run (${rows[0]!.y}): there is no variance to explain`);
   if (d.pureDf === 0) warnings.push('no repetitions: noise is the residual of the main-effects + pairs model, and holds any higher-order interaction');
 
   const B = opts.bootstrap ?? BOOTSTRAP;
   const rand = seededRandom(opts.seed ?? 1);
   const samples: number[][] = [];
+  const w = new Float64Array(points.length);
   for (let b = 0; b < B; b++) {
-    const w = points.map(() => 0);
+    w.fill(0);
     for (let i = 0; i < points.length; i++) w[Math.floor(rand() * points.length)]!++;
-    const r = decompose(coded, points, w, false);
+    const r = decompose(pl, w, false);
     samples.push(r.total > 0 ? [...r.mains, ...r.pairs, r.other, r.noise].map((x) => x / r.total) : []);
   }
   const ok = samples.filter((s) => s.length > 0);
