@@ -30,6 +30,8 @@ export interface ApiParam {
   role: string;
   source: string;
   values?: (string | number | boolean)[];
+  /** Some runs have no typed value of it (written `none`): a setting beside `values`. */
+  none?: true;
   range?: [number, number];
   allowed?: string[];
   label?: string;

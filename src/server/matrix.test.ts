@@ -35,6 +35,8 @@ const PARAMS: TestParam[] = [
   // Fractional: stored as DOUBLE, where 0 is 0.0 and 2 is 2.0.
   { decl: decl('loss', 'number', { unit: '%' }), values: [0, 0.5, 2] },
   { decl: decl('rate', 'bitrate', { unit: 'bit/s' }), values: ['300k', '1M', '2.5M'] },
+  // A cap or none at all (`net_rate: [none, 2M]`): `none` has no typed value.
+  { decl: decl('cap', 'bitrate', { unit: 'bit/s', none: ['none'] }), values: ['none', '2M'] },
   { decl: decl('delay', 'duration', { unit: 'ms' }), values: ['0ms', '0.5ms', '30ms'] },
   { decl: decl('size', 'resolution', { unit: 'px' }), values: ['320x180', '640x360'] },
   { decl: decl('mode', 'enum', { values: ['fast', 'slow'] }), values: ['fast', 'slow'] },
@@ -131,7 +133,8 @@ for (const p of [...PARAMS, ...INFERRED].filter((x) => x.decl.name !== 'idx')) {
     assert.ok(c, `the catalogue lacks ${p.decl.name}`);
     assert.equal(c.type, p.decl.type, `${p.decl.name}: its type in the catalogue`);
     // What the GUI's control sends: each value of the catalogue as text (`v:${String(v)}`, web/src/views/matrix.ts).
-    assert.equal(c.values!.length, p.values.length, `${p.decl.name}: values ${JSON.stringify(c.values)}`);
+    const settings = p.values.filter((v) => v !== 'none');
+    assert.equal(c.values!.length, settings.length, `${p.decl.name}: values ${JSON.stringify(c.values)}`);
     for (const v of c.values!) {
       const j = p.values.findIndex((w) => JSON.stringify(typeValue(p.decl, w)) === JSON.stringify(v) || (p.decl.type === 'resolution' && w === v));
       assert.ok(j >= 0, `${p.decl.name}: catalogue value ${JSON.stringify(v)} is none of the written ones`);
@@ -140,6 +143,20 @@ for (const p of [...PARAMS, ...INFERRED].filter((x) => x.decl.name !== 'idx')) {
     }
   });
 }
+
+test('a parameter whose one other setting is `none` varies: the catalogue says so, v:none fixes its runs, and it is aggregated, never dropped', async () => {
+  const cat = (await call(sets, '/api/sets', {})) as SetsResponse;
+  const cap = cat.params.find((x) => x.name === 'cap')!;
+  assert.deepEqual(cap.values, [2_000_000]);
+  assert.equal(cap.none, true);
+  assert.equal(cat.params.find((x) => x.name === 'rate')!.none, undefined, 'a parameter every run has a value of');
+  assert.deepEqual(await fixedTo('cap', 'none'), [0, 2, 4, 6, 8, 10]);
+  assert.deepEqual(await fixedTo('cap', '2M'), [1, 3, 5, 7, 9, 11]);
+  const r = (await call(sets, '/api/matrix', { metric: 'y', x: 'threads', kind: 'line', agg: 'mean' })) as MatrixResponse;
+  assert.ok(r.aggregated.includes('cap'), `aggregated: ${r.aggregated.join(', ')}`);
+  const byCap = (await call(sets, '/api/matrix', { metric: 'y', x: 'cap', kind: 'line', agg: 'mean' })) as MatrixResponse;
+  assert.deepEqual(byCap.columns['xlabel'], ['2M', 'none']);
+});
 
 test('a fixed value in the spellings a user writes in a link matches by value: 0.0, 2.5M, 1000k, 30ms, 0.03s, 2.0', async () => {
   const spelled: [string, string, number[]][] = [

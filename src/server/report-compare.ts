@@ -5,6 +5,7 @@
  * aggregated as the mean over the points, with their range. Each point is first averaged over its
  * repetitions, as in the matrix view; failed and interrupted runs are left out, flagged ones counted.
  */
+import { paramVaries } from '../store/catalog.ts';
 import { quoteIdent, quoteString } from '../store/database.ts';
 import type { ApiMetric, ApiParam, ComparisonCell, ComparisonRow, SetComparison } from './api-types.ts';
 import { SET_PARAM } from './api-types.ts';
@@ -25,7 +26,7 @@ export async function compareSets(sets: LoadedSets, names: readonly string[], pa
   const missingFrom = (i: number) => names.filter((s) => !has(s, i));
   // The rows' settings: parameters every set has, varying in each of them (a value only one set tried is that set's own).
   const by = candidates.filter((_, i) => names.every((s) => has(s, i) && distinct(s, i) > 1));
-  const aggregated = candidates.filter((p) => !by.includes(p) && (p.values?.length ?? 2) > 1).map((p) => p.name);
+  const aggregated = candidates.filter((p) => !by.includes(p) && paramVaries(p)).map((p) => p.name);
   const metrics = headline.filter((m, j) => {
     const i = candidates.length + j;
     const missing = missingFrom(i);

@@ -12,6 +12,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { errorMessage } from '../base/errors.ts';
 import { quoteIdent } from '../store/database.ts';
+import { paramVaries } from '../store/catalog.ts';
 import { workloadDecl } from '../config/registry.ts';
 import type { ResultSet } from '../store/resultset.ts';
 import { positiveMetric } from '../analyze/stats.ts';
@@ -73,7 +74,9 @@ function setWarnings(infos: readonly ApiSetInfo[]): string[] {
  */
 async function reportFindings(sets: LoadedSets, params: readonly ApiParam[], metrics: readonly ApiMetric[], infos: readonly ApiSetInfo[]): Promise<ReportFindings> {
   const pixels = (p: ApiParam) => (p.type === 'resolution' && p.columns?.includes(`${p.name}.pixels`) ? `${p.name}.pixels` : null);
-  const extra = params.flatMap((p) => pixels(p) ?? []);
+  // A parameter with a `none` setting is read as written (`none`, `4M`): a category, since none has no number.
+  const written = (p: ApiParam) => (p.none && p.label ? p.label : null);
+  const extra = params.flatMap((p) => [pixels(p), written(p)].filter((c): c is string => c !== null));
   const cols = [...new Set([...params.map((p) => p.name), ...extra, ...metrics.map((m) => m.column ?? m.name)])];
   const r = await sets.query(`SELECT "set" AS "__set", point_key AS "__point", ${cols.map(quoteIdent).join(', ')} FROM points WHERE status = 'ok'`);
   const c = r.columns;
@@ -85,12 +88,13 @@ async function reportFindings(sets: LoadedSets, params: readonly ApiParam[], met
       for (let i = 0; i < n; i++) order[String(c[p.name]?.[i] ?? null)] = Number(c[px]?.[i]);
       return { name: p.name, unit: p.unit, numeric: true, order };
     }
+    if (written(p)) return { name: p.name, unit: p.unit, numeric: false };
     const vals = c[p.name] ?? [];
     return { name: p.name, unit: p.unit, numeric: vals.length > 0 && vals.every((v) => typeof v === 'number') };
   });
   const runs: FindingRun[] = Array.from({ length: n }, (_, i) => ({
     point: `${String(c['__set']?.[i])}\u0000${String(c['__point']?.[i])}`,
-    params: Object.fromEntries(params.map((p) => [p.name, c[p.name]?.[i] ?? null])),
+    params: Object.fromEntries(params.map((p) => [p.name, c[written(p) ?? p.name]?.[i] ?? null])),
     values: Object.fromEntries(
       metrics.map((m) => {
         const v = c[m.column ?? m.name]?.[i];
@@ -113,7 +117,7 @@ export async function buildReport(opened: readonly ResultSet[]): Promise<ReportD
     const records = loaded.records.map((r) => r.record);
     const numeric = new Set(loaded.db.columns.filter((c) => c.type === 'DOUBLE' || c.type === 'BIGINT').map((c) => c.name));
     // The x axes: the parameters that take more than one value here (a constant says nothing on an axis).
-    const params: ApiParam[] = loaded.catalog.params.filter((p) => (p.values?.length ?? 2) > 1);
+    const params: ApiParam[] = loaded.catalog.params.filter(paramVaries);
     const metrics = headlineMetrics(loaded.catalog.metrics, [...new Set(records.map((r) => r.workload))], numeric);
     const plots: ReportPlot[] = [];
     const skipped: string[] = [];

@@ -25,6 +25,8 @@ export interface CatalogParam {
   source: 'workload' | 'file' | 'inferred';
   /** The distinct typed values present, sorted (a frame size by its label); left out past MAX_VALUES. */
   values?: (string | number | boolean)[];
+  /** Some runs have no typed value of it (written `none`, e.g. `net_rate: none`): a setting of its own, beside `values`. */
+  none?: true;
   /** Numeric types: the smallest and largest value present. */
   range?: [number, number];
   /** enum: the values the workload allows. */
@@ -145,6 +147,11 @@ function compare(a: string | number | boolean, b: string | number | boolean): nu
   return String(a).localeCompare(String(b));
 }
 
+/** Whether a parameter takes more than one setting in the set (`none` counts as one; too many values to list: it does). */
+export function paramVaries(p: Pick<CatalogParam, 'values' | 'none'>): boolean {
+  return p.values === undefined || p.values.length + (p.none ? 1 : 0) > 1;
+}
+
 /** The parameters of the records, in the order they were declared. */
 function catalogParams(records: readonly PointRecord[]): CatalogParam[] {
   const names: string[] = [];
@@ -156,6 +163,8 @@ function catalogParams(records: readonly PointRecord[]): CatalogParam[] {
     const distinct = [...new Set(main)].sort(compare);
     const out: CatalogParam = { name, type: decl.type, unit: decl.unit ?? null, doc: decl.doc, role: decl.role, source };
     if (distinct.length <= MAX_VALUES) out.values = distinct;
+    // A run that has the parameter but no typed value of it (a run without it at all, from another workload, is not `none`).
+    if (cols[0]!.values.some((v, i) => v === null && records[i]!.params[name] !== undefined)) out.none = true;
     if (NUMERIC.includes(decl.type) || (source === 'inferred' && decl.type === 'number')) {
       const nums = main.filter((v): v is number => typeof v === 'number');
       if (nums.length > 0) out.range = [Math.min(...nums), Math.max(...nums)];

@@ -22,7 +22,7 @@ import { bitsPerSecond, numberOf } from '../../config/declare.ts';
 import { declaredFrameStages } from '../../config/registry.ts';
 import { quoteIdent, quoteString } from '../../store/database.ts';
 import type { ColumnInfo } from '../../store/table.ts';
-import type { CatalogMetric, CatalogParam } from '../../store/catalog.ts';
+import { paramVaries, type CatalogMetric, type CatalogParam } from '../../store/catalog.ts';
 import { AGGREGATES, MATRIX_KINDS, type Aggregate, type Columns, type MatrixKind, type MatrixResponse } from '../api-types.ts';
 import { ApiFailure, type Route, type RouteContext } from '../route.ts';
 
@@ -219,9 +219,11 @@ function parseRequest(q: URLSearchParams, params: readonly CatalogParam[], metri
     if (vs.length === 0 || vs.some((v) => v === '')) throw new ApiFailure(400, `${key}: no value given`);
     const ref = paramRef(p);
     const conds = vs.map((v) => {
+      // `none` (no typed value: `net_rate: none`) is a setting of its own where the runs have it.
+      if (p.none && v.trim().toLowerCase() === 'none') return `(p.${ref.col} IS NULL${p.label ? ` AND p.${quoteIdent(p.label)} IS NOT NULL` : ''})`;
       const f = readFixed(p, v);
       if (!f || (p.values && !p.values.some((x) => isValue(p, x, f)))) {
-        throw new ApiFailure(400, `${key}: ${p.name} has no value '${v.slice(0, 80)}' here (it has ${(p.values ?? []).slice(0, 20).map(String).join(', ')})`);
+        throw new ApiFailure(400, `${key}: ${p.name} has no value '${v.slice(0, 80)}' here (it has ${[...(p.values ?? []).slice(0, 20).map(String), ...(p.none ? ['none'] : [])].join(', ')})`);
       }
       return `(${fixedSql(ref, p, f, columns)})`;
     });
@@ -235,7 +237,7 @@ function parseRequest(q: URLSearchParams, params: readonly CatalogParam[], metri
   // A subset of a plotted or overlaid parameter narrows it; of an aggregated one, narrows what is aggregated.
   for (const sub of subsets) fixed.push({ ref: sub.ref, sql: sub.sql });
   const handled = new Set([...taken, ...overlay.map((o) => o.name), ...fixed.filter((f) => !subsets.some((sub) => sub.ref.name === f.ref.name)).map((f) => f.ref.name)]);
-  const aggregated = params.filter((p) => !handled.has(p.name) && (p.values?.length ?? 2) > 1 && !subsets.some((sub) => sub.ref.name === p.name && sub.keep.split(',').length < 2)).map(paramRef);
+  const aggregated = params.filter((p) => !handled.has(p.name) && paramVaries(p) && !subsets.some((sub) => sub.ref.name === p.name && sub.keep.split(',').length < 2)).map(paramRef);
   return { metric, x, ...(series ? { series } : {}), ...(facet ? { facet } : {}), overlay, fixed, aggregated, agg, kind };
 }
 

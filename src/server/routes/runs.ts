@@ -5,7 +5,7 @@
  * counted; flagged runs stay, marked.
  */
 import { quoteIdent, quoteString } from '../../store/database.ts';
-import type { CatalogParam } from '../../store/catalog.ts';
+import { paramVaries, type CatalogParam } from '../../store/catalog.ts';
 import type { RunsAxis, RunsMetric, RunsResponse } from '../api-types.ts';
 import { closest } from '../../base/suggest.ts';
 import { ApiFailure, listParam, type Route, type RouteContext } from '../route.ts';
@@ -66,7 +66,7 @@ async function handle(ctx: RouteContext): Promise<RunsResponse> {
     });
   }
   // Parameters that take one value in every run separate nothing: no axis.
-  const params = catalog.params.filter((p) => p.name !== 'set' && (p.values === undefined || p.values.length > 1)).map(paramAxis);
+  const params = catalog.params.filter((p) => p.name !== 'set' && paramVaries(p)).map(paramAxis);
   if (infos.length > 1 && setName === null) params.unshift({ name: 'set', kind: 'param', type: 'categorical', unit: null, categories: infos.map((s) => s.name) });
   const metricAxes: RunsAxis[] = chosen.map((m) => ({ name: m.name, kind: 'metric', type: 'numeric', unit: m.unit, better: m.better }));
   // Each axis travels under its own name; a metric whose column is renamed (named like a parameter) is read from that column.

@@ -27,7 +27,9 @@ function select(label: string, key: string, options: { value: string; text: stri
   return el('label', {}, label, s);
 }
 
-const multi = (p: ApiParam) => (p.values?.length ?? 0) > 1;
+/** A parameter's settings as the controls offer them: its values, and `none` where some runs have no value of it. */
+const settingsOf = (p: ApiParam): (string | number | boolean)[] => [...(p.values ?? []), ...(p.none ? ['none'] : [])];
+const multi = (p: ApiParam) => settingsOf(p).length > 1;
 const unitText = (u: string | null | undefined) => (u ? ` (${u})` : '');
 
 /** The state completed with defaults from the catalogue: the indicator, x and series when not given. */
@@ -77,8 +79,8 @@ export function addressProblems(s: ViewState, cat: SetsResponse): { notes: strin
     if (!p) {
       notes.push(`the address fixes the parameter '${k.slice(2)}', which these sets do not have`);
       drop.push(k);
-    } else if (v.startsWith('v:') && p.values && !p.values.some((x) => String(x) === v.slice(2))) {
-      notes.push(`the address fixes ${p.name} = ${v.slice(2)}, a value these sets do not have (they have ${p.values.map(String).join(', ')})`);
+    } else if (v.startsWith('v:') && p.values && !settingsOf(p).some((x) => String(x) === v.slice(2))) {
+      notes.push(`the address fixes ${p.name} = ${v.slice(2)}, a value these sets do not have (they have ${settingsOf(p).map(String).join(', ')})`);
       drop.push(k);
     } else if (v.startsWith('in:')) {
       let kept: string[] = [];
@@ -87,9 +89,9 @@ export function addressProblems(s: ViewState, cat: SetsResponse): { notes: strin
       } catch {
         kept = [];
       }
-      const unknown = kept.filter((x) => !(p.values ?? []).some((y) => String(y) === x));
+      const unknown = kept.filter((x) => !settingsOf(p).some((y) => String(y) === x));
       if (kept.length === 0 || unknown.length > 0) {
-        notes.push(`the address keeps values of ${p.name} these sets do not have (${unknown.join(', ') || v}; they have ${(p.values ?? []).map(String).join(', ')})`);
+        notes.push(`the address keeps values of ${p.name} these sets do not have (${unknown.join(', ') || v}; they have ${settingsOf(p).map(String).join(', ')})`);
         drop.push(k);
       }
     } else if (!v.startsWith('v:') && v !== 'agg' && v !== 'overlay') {
@@ -192,7 +194,8 @@ export function facetOption(r: MatrixResponse, rows: number[], s: ViewState, cat
   };
   // One colour per value of the series parameter, from its place among the set's values: the same
   // value keeps its colour in every plot, whatever the other controls leave out.
-  const seriesValues = (cat.params.find((p) => p.name === s['s'])?.values ?? []).map(String);
+  const seriesParam = cat.params.find((p) => p.name === s['s']);
+  const seriesValues = seriesParam ? settingsOf(seriesParam).map(String) : [];
   const colourOf = (l: string, li: number) => {
     const k = seriesValues.indexOf(l.split(', ')[0]!);
     return PALETTE[(k >= 0 && !l.includes(', ') ? k : li) % PALETTE.length]!;
@@ -423,10 +426,20 @@ export function mount(el0: HTMLElement, ctx: ViewContext): () => void {
         const ctl = select(
           p.name + unitText(p.unit),
           `c.${p.name}`,
-          [{ value: 'agg', text: `all: ${s['agg'] ?? 'mean'}` }, { value: 'overlay', text: 'all: overlaid' }, { value: 'some', text: `some: ${s['agg'] ?? 'mean'}…` }, ...(p.values ?? []).map((v) => ({ value: `v:${String(v)}`, text: String(v) }))],
+          [{ value: 'agg', text: `all: ${s['agg'] ?? 'mean'}` }, { value: 'overlay', text: 'all: overlaid' }, { value: 'some', text: `some: ${s['agg'] ?? 'mean'}…` }, ...settingsOf(p).map((v) => ({ value: `v:${String(v)}`, text: String(v) }))],
           now.startsWith('in:') ? 'some' : now,
           // "some" keeps every value until boxes are unticked: the same plot, now with its boxes shown.
-          (v) => set({ [`c.${p.name}`]: v === 'agg' ? null : v === 'some' ? `in:${(p.values ?? []).map((x) => encodeURIComponent(String(x))).join(',')}` : v }),
+          (v) =>
+            set({
+              [`c.${p.name}`]:
+                v === 'agg'
+                  ? null
+                  : v === 'some'
+                    ? `in:${settingsOf(p)
+                        .map((x) => encodeURIComponent(String(x)))
+                        .join(',')}`
+                    : v,
+            }),
         );
         if (now.startsWith('in:')) ctl.append(subsetBoxes(p, now));
         return ctl;
@@ -441,11 +454,11 @@ export function mount(el0: HTMLElement, ctx: ViewContext): () => void {
   };
 
   /** The state value keeping `values` of p: none when that is all of them (no subset). */
-  const subsetValue = (p: ApiParam, values: string[]): string | null => (values.length === (p.values ?? []).length ? null : `in:${values.map(encodeURIComponent).join(',')}`);
+  const subsetValue = (p: ApiParam, values: string[]): string | null => (values.length === settingsOf(p).length ? null : `in:${values.map(encodeURIComponent).join(',')}`);
 
   /** A box per value of p, ticked when the state keeps it (`in:...`; anything else keeps all); at least one stays ticked. */
   const subsetBoxes = (p: ApiParam, state: string): HTMLElement => {
-    const all = (p.values ?? []).map(String);
+    const all = settingsOf(p).map(String);
     const kept = state.startsWith('in:') ? new Set(state.slice(3).split(',').map(decodeURIComponent)) : new Set(all);
     const box = el('span', { className: 'subset' });
     box.dataset['param'] = p.name;
