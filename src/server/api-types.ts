@@ -405,6 +405,12 @@ export interface RunInfoResponse {
   outcome: { status: 'ok' } | { status: 'failed'; error: string } | { status: 'interrupted'; reason: string };
   flags: string[];
   gaps: RunGap[];
+  /**
+   * Where its roles ran, when they shared a machine: each line of its conditions that says so
+   * (`guest, host, client ran on one machine (box, 2 cores)`); empty when each ran on its own, null
+   * when the record kept no conditions (made before they were checked: unknown).
+   */
+  sharedMachine: string[] | null;
   startedAt: string;
   wallS: number;
   /** The warm-up and the recorded window; null for records made before point.json kept them. */
@@ -468,6 +474,8 @@ export interface FramesResponse {
   warmupRange: [number, number] | null;
   /** Files besides frames.parquet that could not be read (events.parquet: the frames stay on the stream's clock). */
   problems: RunFileProblem[];
+  /** The catalogue's unit of each frame column sent (`latency_ms`: ms, `bytes`: B, `psnr`: dB; stages: ms), null where it declares none. */
+  units: Record<string, string | null>;
 }
 
 /**

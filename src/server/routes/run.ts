@@ -344,6 +344,7 @@ async function runInfo(ctx: RouteContext): Promise<RunInfoResponse> {
     outcome: record.outcome,
     flags: record.flags,
     gaps: parseGaps(record.flags),
+    sharedMachine: record.conditions ? record.conditions.found.filter((c) => c.code === 'roles_share_machine').map((c) => c.reason) : null,
     startedAt: record.startedAt,
     wallS: record.wallS,
     timeline: timelineOf(record),
@@ -373,9 +374,12 @@ async function runSeries(ctx: RouteContext): Promise<RunSeriesResponse> {
   const wanted = asked.flatMap((id) => (known.has(id) ? [known.get(id)!] : []));
   // Samples: one read for all asked names (names and roles are the file's own, quoted).
   const fromSamples = wanted.filter((s) => s.source === 'samples');
+  // A watched process's count is read beside its other series: where it is 0 they are nulled (endedProcess).
+  const counts = [...new Set(fromSamples.flatMap((s) => (processCount(s.name) ? [`samples:${s.role}:${processCount(s.name)}`] : [])))].filter((id) => known.has(id) && !fromSamples.some((s) => s.id === id));
+  const read = [...fromSamples, ...counts.map((id) => known.get(id)!)];
   const got = new Map<string, { t: number[]; v: number[] }>();
-  if (fromSamples.length > 0) {
-    const cond = fromSamples.map((s) => `(role = ${quoteString(s.role)} AND name = ${quoteString(s.name)})`).join(' OR ');
+  if (read.length > 0) {
+    const cond = read.map((s) => `(role = ${quoteString(s.role)} AND name = ${quoteString(s.name)})`).join(' OR ');
     const r = await rr.part(undefined, () => rr.rows(`SELECT role, name, t, value FROM read_parquet(${rr.file('samples.parquet')}) WHERE ${cond} ORDER BY role, name, t`, ['samples.parquet']));
     for (const [role, name, t, v] of r ?? []) {
       const id = `samples:${String(role)}:${String(name)}`;
@@ -383,6 +387,12 @@ async function runSeries(ctx: RouteContext): Promise<RunSeriesResponse> {
       if (!s) got.set(id, (s = { t: [], v: [] }));
       s.t.push(num(t));
       s.v.push(num(v));
+    }
+    for (const x of fromSamples) {
+      const c = processCount(x.name);
+      const g = got.get(x.id);
+      const n = c ? got.get(`samples:${x.role}:${c}`) : undefined;
+      if (g && n) endedProcess(g, n);
     }
   }
   const fromTimeseries = wanted.filter((x) => x.source === 'timeseries');
@@ -407,6 +417,28 @@ async function runSeries(ctx: RouteContext): Promise<RunSeriesResponse> {
     out.push({ id: s.id, n: d.n, reduced: d.reduced, columns: { t: d.t, v: d.v.map((x) => (Number.isNaN(x) ? null : x)) } });
   }
   return { series: out, width, problems: rr.problems };
+}
+
+/**
+ * The name of the process count (`proc.<label>.procs`) beside a watched process's series
+ * (`proc.<label>.cpu_pct`, `.rss_mb`, ...); undefined for the count itself and for other series.
+ */
+export function processCount(name: string): string | undefined {
+  const m = /^(proc\.[^.]+)\.([^.]+)$/.exec(name);
+  return m && m[2] !== 'procs' ? `${m[1]!}.procs` : undefined;
+}
+
+/**
+ * Nulls (NaN) a watched process's values where no process of it was alive (its count is 0 at the
+ * same sample): the agent keeps writing 0 % and 0 MiB after the process ended (src/record/probes/proc.ts),
+ * and a line drawn flat at zero to the end would read as a process that idled there.
+ */
+export function endedProcess(series: { t: number[]; v: number[] }, count: { t: number[]; v: number[] }): void {
+  const alive = new Map<number, number>();
+  count.t.forEach((t, i) => alive.set(t, count.v[i]!));
+  series.t.forEach((t, i) => {
+    if (alive.get(t) === 0) series.v[i] = NaN;
+  });
 }
 
 /** Frames cached per file: zooming asks again for the same file many times. */
@@ -489,6 +521,9 @@ async function runFrames(ctx: RouteContext): Promise<FramesResponse> {
   const columns: FramesResponse['columns'] = { frame: pick(f.frame), t: pick(f.t) };
   for (const [k, a] of Object.entries(f.cols)) columns[k] = pick(a);
   columns['late'] = indices.map((i) => (isLate(i) ? 1 : 0));
+  const decls = declaredMetrics(record.workload);
+  // A stage is the difference of two stamps: the stamps' unit.
+  const units = Object.fromEntries(Object.keys(columns).map((k) => [k, findMetric(decls, k.startsWith('stage.') ? (stages.find((s) => `stage.${s.name}` === k)?.to ?? k) : k, 'frame')?.unit ?? null]));
   return {
     columns,
     stages,
@@ -503,6 +538,7 @@ async function runFrames(ctx: RouteContext): Promise<FramesResponse> {
     lateFrom: col ? 'column' : 'threshold',
     warmupRange,
     problems: rr.problems,
+    units,
   };
 }
 

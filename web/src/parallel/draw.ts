@@ -254,7 +254,7 @@ export function fmt(x: number): string {
 }
 
 /** Tick values of a numeric axis: about five round values in range (decades on a log axis). */
-function ticks(axis: Axis): number[] {
+export function ticks(axis: Axis): number[] {
   if (axis.max === axis.min) return [axis.min];
   if (axis.log) {
     const out: number[] = [];

@@ -17,6 +17,7 @@ import { exportButtons, makeChart, toCsv, type Chart } from '../chart.ts';
 import { el } from '../dom.ts';
 import { debounce, runQuery, runRef, runText, STAGE_COLOURS, zoomOf, zoomState } from '../run/common.ts';
 import { freezeAreas, freezesAt, freezeText } from '../run/marks.ts';
+import { axisUnitName, tickFormatter, valueText } from '../run/units.ts';
 import type { ViewContext } from '../view.ts';
 
 /** The legend entry of every warm-up series (frames captured before the recorded window). */
@@ -38,6 +39,8 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
   let currentColumns: FramesResponse['columns'] = {};
   /** The run's marks (its freezes), fetched once per run: zooming does not change them. */
   let marks: { run: string; m: RunMarksResponse } | undefined;
+  /** The unit of each series drawn, by its name (the tooltip says it). */
+  let units = new Map<string, string | null>();
 
   async function load(): Promise<void> {
     const ref = runRef(ctx.state);
@@ -107,6 +110,10 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
     status.dataset['lateWarmup'] = String(k.lateWarmup);
     status.dataset['warmupFrames'] = String(k.warmup);
     const x = (i: number) => t[i];
+    const unitOf = (column: string) => f.units[column] ?? null;
+    const labels = (column: string) => (tickFormatter(unitOf(column)) ? { axisLabel: { formatter: tickFormatter(unitOf(column)) } } : {});
+    // The tooltip's unit of each series: the stages' own (ms), sizes in bytes, the quality's.
+    units = new Map<string, string | null>([...f.stages.map((st) => [st.name, unitOf(`stage.${st.name}`)] as const), ['size', unitOf('bytes')], ['keyframe size', unitOf('bytes')], ['PSNR', unitOf('psnr')], ['SSIM', unitOf('ssim')]]);
     // Large mode draws each series' bars as one path (a 36,000-frame run otherwise took seconds
     // to draw on a busy machine); a fixed bar width spares the search for the narrowest gap.
     const span = n > 1 ? (t[n - 1] ?? 0) - (t[0] ?? 0) : 0;
@@ -183,10 +190,11 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
       legend: { type: 'scroll', top: 0 },
       tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, formatter: (p: unknown) => frameTooltip(p, fr) },
       axisPointer: { link: [{ xAxisIndex: 'all' }] },
+      // Room on the right for the SSIM axis' labels (0.9987): all three grids alike, so their times line up.
       grid: [
-        { left: 70, right: 20, top: 50, height: 290 },
-        { left: 70, right: 20, top: 380, height: 90 },
-        { left: 70, right: 20, top: 515, height: 70 },
+        { left: 70, right: 60, top: 50, height: 290 },
+        { left: 70, right: 60, top: 380, height: 90 },
+        { left: 70, right: 60, top: 515, height: 70 },
       ],
       // The axes span the run's frames, zoomed or not (a 'nice' end would leave a tenth of the plot empty).
       xAxis: [0, 1, 2].map((g) => ({
@@ -196,11 +204,12 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
         max: Math.ceil(Math.max(f.range?.[1] ?? 1, ...frozen.map((z) => z.toMs / 1000)) * 10) / 10,
         ...(g === 2 ? { name: f.timeBase === 'run' ? 's since the point began (capture)' : 's since the stream began', nameLocation: 'middle', nameGap: 25 } : {}),
       })),
+      // Each axis in the catalogue's unit of what it draws (frame columns of the workload's declaration).
       yAxis: [
-        { type: 'value', gridIndex: 0, name: 'latency (ms)' },
-        { type: 'value', gridIndex: 1, name: 'size (B)' },
-        { type: 'value', gridIndex: 2, name: 'PSNR (dB)', scale: true },
-        { type: 'value', gridIndex: 2, name: 'SSIM', scale: true, position: 'right' },
+        { type: 'value', gridIndex: 0, name: `latency (${axisUnitName(unitOf('latency_ms'))})`, ...labels('latency_ms') },
+        { type: 'value', gridIndex: 1, name: `size (${axisUnitName(unitOf('bytes'))})`, ...labels('bytes') },
+        { type: 'value', gridIndex: 2, name: `PSNR (${axisUnitName(unitOf('psnr'))})`, scale: true, splitNumber: 3, ...labels('psnr') },
+        { type: 'value', gridIndex: 2, name: `SSIM (${axisUnitName(unitOf('ssim'))})`, scale: true, splitNumber: 3, position: 'right', ...labels('ssim') },
       ],
       dataZoom: [
         { type: 'inside', xAxisIndex: [0, 1, 2], filterMode: 'none', ...(zoom.from !== undefined ? { startValue: zoom.from, endValue: zoom.to } : {}) },
@@ -252,7 +261,7 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
       if (v === undefined || v === null || seen.has(name)) continue;
       seen.add(name);
       // A mark (lost, dropped, late) is drawn above the bars: its height is no value.
-      lines.push(`${x.marker ?? ''}${name.replace(/[&<>]/g, '')}${x.seriesType === 'scatter' ? '' : `: ${Number(v.toPrecision(5))}`}`);
+      lines.push(`${x.marker ?? ''}${name.replace(/[&<>]/g, '')}${x.seriesType === 'scatter' ? '' : `: ${valueText(v, units.get(name)).replace(/[&<>]/g, '')}`}`);
     }
     for (const z of freezesAt(fr, at)) lines.push(`<b style="color:#a00">${freezeText(z)}</b>`);
     return lines.join('<br>');

@@ -11,9 +11,10 @@
 import type { RunsResponse } from '../../../src/server/api-types.ts';
 import { toCsv } from '../chart.ts';
 import { download, el, escapeHtml } from '../dom.ts';
-import { axisX, colourAt, drawBackground, drawForeground, drawOverlay, fitCanvas, fmt, makeRaster, MARGIN, posY, yPos, type Layout, type Raster } from '../parallel/draw.ts';
+import { axisX, drawBackground, drawForeground, drawOverlay, fitCanvas, fmt, makeRaster, MARGIN, posY, yPos, type Layout, type Raster } from '../parallel/draw.ts';
 import { brushesFromText, brushesToText, brushFromSpan, makeAxis, select, type Axis, type Brush } from '../parallel/model.ts';
 import { makeGlLines, MAX_GL_AXES, type GlLines } from '../parallel/gl.ts';
+import { svgOf } from '../parallel/svg.ts';
 import type { ViewContext } from '../view.ts';
 
 /** Rows listed below the plot at most: past it, the count says how many more (and CSV has them all). */
@@ -458,7 +459,7 @@ function build(root: HTMLElement, ctx: ViewContext, data: RunsResponse, setName:
     for (const layer of [bg, fg, ov]) g.drawImage(layer, 0, 0);
     c.toBlob((blob) => blob && download(`${exportName}.png`, blob));
   });
-  button('SVG', () => download(`${exportName}.svg`, new Blob([svgOf(layout, axes, mask, colour)], { type: 'image/svg+xml' })));
+  button('SVG', () => download(`${exportName}.svg`, new Blob([svgOf(layout, axes, mask, colour, brushes, colourInfo())], { type: 'image/svg+xml' })));
   button('CSV', () => {
     const keep: number[] = [];
     for (let i = 0; i < n; i++) if (mask[i]) keep.push(i);
@@ -488,30 +489,4 @@ function build(root: HTMLElement, ctx: ViewContext, data: RunsResponse, setName:
     cleanupAll();
     rebuilt?.();
   };
-}
-
-/** The plot as SVG: axes with their names, the selected runs' lines in their colours. */
-function svgOf(layout: Layout, axes: readonly Axis[], mask: Uint8Array, colour: Float32Array | undefined): string {
-  const parts: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" width="${layout.width}" height="${layout.height}" font-family="sans-serif" font-size="11"><rect width="100%" height="100%" fill="#fff"/>`];
-  const h = layout.height - layout.top - layout.bottom;
-  for (let i = 0; i < mask.length; i++) {
-    if (!mask[i]) continue;
-    const pts = axes.map((a, k) => (a.pos[i]! === a.pos[i]! ? `${axisX(layout, k, axes.length).toFixed(1)},${(layout.top + (1 - a.pos[i]!) * h).toFixed(1)}` : '')).filter(Boolean);
-    const t = colour ? colour[i]! : NaN;
-    parts.push(`<polyline fill="none" stroke-opacity="0.5" stroke="${t === t ? colourAt(t) : '#5f6368'}" points="${pts.join(' ')}"/>`);
-  }
-  axes.forEach((a, k) => {
-    const x = axisX(layout, k, axes.length);
-    parts.push(`<line x1="${x}" x2="${x}" y1="${layout.top}" y2="${layout.top + h}" stroke="#202124"/><text x="${x}" y="14" text-anchor="middle" font-weight="bold">${escapeHtml(a.name)}</text>`);
-    if (a.type === 'numeric') {
-      parts.push(`<text x="${x - 4}" y="${layout.top + h}" text-anchor="end">${escapeHtml(fmt(a.min))}</text><text x="${x - 4}" y="${layout.top + 8}" text-anchor="end">${escapeHtml(fmt(a.max))}</text>`);
-    } else {
-      (a.categories ?? []).forEach((c, j, all) => {
-        const p = all.length === 1 ? 0.5 : j / (all.length - 1);
-        parts.push(`<text x="${x - 4}" y="${layout.top + (1 - p) * h + 4}" text-anchor="end">${escapeHtml(c)}</text>`);
-      });
-    }
-  });
-  parts.push('</svg>');
-  return parts.join('\n');
 }

@@ -17,6 +17,7 @@ import { exportButtons, makeChart, toCsv, type Chart } from '../chart.ts';
 import { el } from '../dom.ts';
 import { debounce, roleColour, runQuery, runRef, runText, zoomOf, zoomState, type RunRef } from '../run/common.ts';
 import { decisionHtml, decisionLines, decisionsNear, deciderColour, rateText } from '../run/marks.ts';
+import { axisUnitName, fromZero, tickFormatter, valueText } from '../run/units.ts';
 import type { ViewContext } from '../view.ts';
 
 /** The series shown when the state names none: what a first look needs, not all 300. */
@@ -42,15 +43,39 @@ export function hasNetwork(all: readonly RunSeriesInfo[]): boolean {
   return all.some((s) => s.source === 'timeseries' && s.unit === RATE_UNIT);
 }
 
+/** What a series is grouped under before units: its probe (custom probes each their own), the workload's series, the frames. */
+function baseOf(s: RunSeriesInfo): string {
+  return s.source === 'timeseries' ? 'workload' : s.source === 'frames' ? 'frames' : s.probe;
+}
+
+/** Each group's first unit: that of its first series in the first look (a process's CPU, not its threads), else its first series'. */
+export function homeUnits(all: readonly RunSeriesInfo[]): Map<string, string | null> {
+  const home = new Map<string, string | null>();
+  const first = new Set(defaultSeries(all));
+  for (const s of [...all.filter((x) => first.has(x.id)), ...all]) if (!home.has(baseOf(s))) home.set(baseOf(s), s.unit);
+  return home;
+}
+
 /**
- * The panel a series goes to: its probe (custom probes each their own, the workload's series one).
- * With the network panel, the workload's rates and delays (queueing delay) go there, on two axes.
+ * The panel a series goes to: its group (baseOf), one unit per panel so that every axis has one
+ * unit: a series in another unit than its group's first (a process's memory beside its CPU)
+ * goes to `<group>.<unit>`. With the network panel, the workload's rates and delays (queueing
+ * delay) go there, on two axes.
  */
-function panelOf(s: RunSeriesInfo, network: boolean): string {
-  if (s.source === 'timeseries') return network && (s.unit === RATE_UNIT || s.unit === 'ms') ? 'network' : 'workload';
-  if (s.source === 'frames') return 'frames';
-  // A watched process's CPU and its memory have different units: two panels.
-  return s.probe === 'proc' && s.unit !== '%' ? `proc.${s.unit ?? 'other'}` : s.probe;
+function panelOf(s: RunSeriesInfo, network: boolean, home: Map<string, string | null>): string {
+  if (s.source === 'timeseries' && network && (s.unit === RATE_UNIT || s.unit === 'ms')) return 'network';
+  const base = baseOf(s);
+  return s.unit === (home.has(base) ? home.get(base) : s.unit) ? base : `${base}.${s.unit ?? 'no unit'}`;
+}
+
+/**
+ * The note above the timelines when the run's roles shared a machine (its conditions say so):
+ * each machine's CPU and memory then appear once per role that ran there, and the roles' figures
+ * take from the same cores. Null when each role had a machine, or the record does not say.
+ */
+export function sharedMachineNote(lines: readonly string[] | null): string | null {
+  if (!lines || lines.length === 0) return null;
+  return `Roles shared a machine: ${lines.join('; ')}. Their machine series (CPU, memory, network) are the same machine's seen by each role, and their processes took from the same cores.`;
 }
 
 /** Colours of the network panel's rates in the workload's order (capacity, target, sent, delivered), and of its delays: apart from the decisions' purple and brown. */
@@ -102,7 +127,9 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
   const flagsBox = el('div', { className: 'note' });
   const panels = el('div', { className: 'run-panels' });
   const status = el('p', { className: 'note' });
-  root.append(head, flagsBox, status, panels);
+  const shared = el('p', { className: 'warning' });
+  shared.dataset['shared'] = '';
+  root.append(head, flagsBox, shared, status, panels);
 
   const disposeCharts = () => {
     for (const c of charts) c.dispose();
@@ -164,6 +191,9 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
       frames,
       seriesPicker(r),
     );
+    const note = sharedMachineNote(r.sharedMachine);
+    shared.textContent = note ?? '';
+    shared.hidden = note === null;
     flagsBox.replaceChildren();
     if (r.flags.length > 0) {
       flagsBox.append(el('strong', { textContent: `${r.flags.length} flag(s):` }), el('ul', {}, ...r.flags.map((f) => el('li', { textContent: f }))));
@@ -215,10 +245,11 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
     for (const p of [...data.problems, ...(data2?.problems ?? []), ...(marks?.problems ?? [])]) if (!problems.some((x) => x.file === p.file)) problems.push(p);
     const meta = new Map(r.series.map((s) => [s.id, s]));
     const network = hasNetwork(r.series);
+    const home = homeUnits(r.series);
     // The network panel first: what the stream was offered and what it did about it.
-    const byPanel = new Map<string, string[]>(ids.some((id) => panelOf(meta.get(id)!, network) === 'network') ? [['network', []]] : []);
+    const byPanel = new Map<string, string[]>(ids.some((id) => panelOf(meta.get(id)!, network, home) === 'network') ? [['network', []]] : []);
     for (const id of ids) {
-      const p = panelOf(meta.get(id)!, network);
+      const p = panelOf(meta.get(id)!, network, home);
       byPanel.set(p, [...(byPanel.get(p) ?? []), id]);
     }
     // Rates before delays: the legend reads capacity, target, sent, delivered, then the queueing delay.
@@ -259,7 +290,10 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
     const names = [...byPanel.keys()];
     names.forEach((panel, pi) => {
       const last = pi === names.length - 1;
-      const box = el('div', { className: 'panel' }, el('h3', { textContent: panel }));
+      // One unit per panel (panelOf): its first series says it.
+      const unit = panel === 'network' ? RATE_UNIT : (meta.get(byPanel.get(panel)![0]!)!.unit ?? null);
+      const title = panel === 'network' ? 'network' : `${baseOf(meta.get(byPanel.get(panel)![0]!)!)} (${axisUnitName(unit)})`;
+      const box = el('div', { className: 'panel' }, el('h3', { textContent: title }));
       const div = el('div', { className: 'chart' });
       div.style.height = `${(panel === 'network' ? 80 : 0) + (last ? 230 : 180)}px`;
       box.append(div);
@@ -267,14 +301,12 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
       const chart = makeChart(div, `run.${panel}`);
       chart.group = group;
       const series: echarts.SeriesOption[] = [];
-      const units = new Set<string>();
       const isNet = panel === 'network';
       // Decision labels at least ~50 px apart at this zoom (the rest are in the tooltip): a burst of decisions would print over itself.
       const span = (zoom.to ?? tMax) - (zoom.from ?? 0);
       const labelGapS = (50 * span) / Math.max(100, width - 90);
       byPanel.get(panel)!.forEach((id, k) => {
         const m = meta.get(id)!;
-        if (m.unit) units.add(m.unit);
         const d = data.series.find((s) => s.id === id)!;
         // The network panel: rates on the left axis, delays on the right; a colour each (several are the host's).
         const axis = isNet && m.unit !== RATE_UNIT ? { yAxisIndex: 1 } : {};
@@ -317,16 +349,24 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
       }
       chart.setOption({
         animation: false,
-        grid: { left: 70, right: 20, top: 30, bottom: last ? 60 : 25 },
+        grid: { left: isNet ? 70 : 80, right: 20, top: 30, bottom: last ? 60 : 25 },
         legend: { type: 'scroll', top: 0, textStyle: { fontSize: 11 } },
-        tooltip: { trigger: 'axis', axisPointer: { type: 'line' }, ...(isNet ? { confine: true, formatter: (p: unknown) => networkTooltip(p, chart, decisions, meta) } : {}) },
+        tooltip: { trigger: 'axis', axisPointer: { type: 'line' }, ...(isNet ? { confine: true, formatter: (p: unknown) => networkTooltip(p, chart, decisions, meta) } : { valueFormatter: (v: unknown) => (typeof v === 'number' ? valueText(v, unit) : '') }) },
         xAxis: { type: 'value', min: 0, max: Math.ceil(tMax), name: last ? 's since the point began' : '', nameLocation: 'middle', nameGap: 25 },
         yAxis: isNet
           ? [
               { type: 'value', name: RATE_UNIT, min: 0, axisLabel: { formatter: (v: number) => rateText(v).replace('/s', '') } },
               { type: 'value', name: 'queueing delay (ms)', min: 0, splitLine: { show: false } },
             ]
-          : { type: 'value', name: [...units].join(', '), scale: true },
+          : {
+              type: 'value',
+              // Along the axis, beside its ticks: above it, a long legend would cover it.
+              name: axisUnitName(unit),
+              nameLocation: 'middle',
+              nameGap: tickFormatter(unit) ? 60 : 48,
+              ...(fromZero(unit) ? { min: 0 } : { scale: true }),
+              ...(tickFormatter(unit) ? { axisLabel: { formatter: tickFormatter(unit) } } : {}),
+            },
         dataZoom: [{ type: 'inside', xAxisIndex: 0, filterMode: 'none', ...(zoom.from !== undefined ? { startValue: zoom.from, endValue: zoom.to } : {}) }, ...(last ? [{ type: 'slider', xAxisIndex: 0, filterMode: 'none', height: 18, bottom: 5 }] : [])],
         series,
       } as echarts.EChartsOption);
