@@ -7,7 +7,8 @@ import { checkSavedModel } from '../config/saved-model.ts';
 import { writeJsonAtomic } from '../base/fs-atomic.ts';
 import { formatBitrate } from '../config/declare.ts';
 import { suggestHint } from '../base/suggest.ts';
-import { userName } from './dataset.ts';
+import { coverageOf, type Coverage } from './coverage.ts';
+import { userName, type Dataset } from './dataset.ts';
 import { fit, predict, type FitByResult, type FitResult, type PhysicsChoice, type Prediction } from './fit.ts';
 import { impact, type ImpactResult } from './impact.ts';
 import { datasetOf, metricOf, runsNote, settingDecls, settingOf, type ModelSource, type SettingDecl } from './load.ts';
@@ -36,11 +37,16 @@ export function modelFile(dir: string, metric: string): string {
   return join(dir, MODELS_DIR, `${metric.replace(/[^A-Za-z0-9._-]/g, '_')}.json`);
 }
 
+/** The runs of a metric as fitMetric fits them: a frame size as its pixel count, or as its labels where the fit is split by it. */
+export function modelDataset(src: ModelSource, metric: string, by?: string): Dataset {
+  const byFrame = by !== undefined && src.catalog.params.some((p) => p.name === by && p.type === 'resolution');
+  return datasetOf(src, metric, byFrame ? { label: [by] } : 'pixels');
+}
+
 /** Fits a metric of the set (one model per level of `by` when given; `physics`: which parameter plays a part of the physics forms where several could). */
 export function fitMetric(src: ModelSource, metric: string, by?: string, physics: PhysicsChoice = {}): FitResult | FitByResult {
   // Split by a frame size, that frame size is a category of its labels rather than a pixel count (the others stay pixel counts).
-  const byFrame = by !== undefined && src.catalog.params.some((p) => p.name === by && p.type === 'resolution');
-  const ds = datasetOf(src, metric, byFrame ? { label: [by] } : 'pixels');
+  const ds = modelDataset(src, metric, by);
   if (by === undefined) return fit(ds, { physics });
   const names = ds.params.map((p) => p.name);
   if (!names.includes(by)) {
@@ -105,11 +111,12 @@ export function neededSettings(f: FitResult | FitByResult): string[] {
 /** A prediction answered for a user: the setting as given, each metric's value and intervals, what lies outside the measured range. */
 export interface PredictAnswer {
   setting: Record<string, number | string>;
-  predictions: Prediction[];
+  /** From a set: each with `coverage`, how far the setting is from the points measured. */
+  predictions: (Prediction & { coverage?: SettingCoverage })[];
 }
 
-/** Predicts each model's metric at the setting given as `--set` pairs (read with the set's declarations). */
-export function predictSetting(models: readonly { fit: FitResult | FitByResult; settings: SettingDecl[] }[], sets: readonly { key: string; value: unknown }[]): PredictAnswer {
+/** Predicts each model's metric at the setting given as `--set` pairs (read with the set's declarations); from a set (`src`), each with how far the setting is from the points measured. */
+export function predictSetting(models: readonly { fit: FitResult | FitByResult; settings: SettingDecl[] }[], sets: readonly { key: string; value: unknown }[], src?: ModelSource): PredictAnswer {
   if (models.length === 0) throw InputError.single('model predict', 'no model to predict with', 'fit one: streambench model fit SET --metric M, or name metrics with --metric');
   const setting = settingOf(models[0]!.settings, sets);
   for (const m of models) {
@@ -117,7 +124,47 @@ export function predictSetting(models: readonly { fit: FitResult | FitByResult; 
     if (missing.length > 0) throw InputError.single('model predict', `the model of ${m.fit.metric} needs a value of ${missing.join(', ')}`, missing.map((n) => `--set ${n}=${exampleOf(m.settings, n)}`).join(' '));
   }
   const given = Object.fromEntries(sets.map((s) => [s.key, setting[s.key]!]));
-  return { setting: given, predictions: models.map((m) => predict(m.fit, setting)) };
+  return {
+    setting: given,
+    predictions: models.map((m) => {
+      const p = predict(m.fit, setting);
+      return src ? { ...p, coverage: settingCoverage(src, m.fit, setting, p) } : p;
+    }),
+  };
+}
+
+/** A setting's distance from the points measured, in the user's names (a frame size by its label). */
+export interface SettingCoverage extends Omit<Coverage, 'nearest'> {
+  nearest: { key: string; setting: Record<string, number | string>; differs: string[] };
+}
+
+function settingCoverage(src: ModelSource, f: FitResult | FitByResult, setting: Record<string, number | string>, p: Prediction): SettingCoverage {
+  let one: FitResult = f as FitResult;
+  let rows = modelDataset(src, f.metric, 'levels' in f ? f.by : undefined).rows;
+  if ('levels' in f) {
+    one = f.levels.find((l) => l.level === p.level)!;
+    rows = rows.filter((r) => String(r.params[f.by]) === p.level);
+  }
+  const c = coverageOf(one, rows, setting, p.outside);
+  return { kind: c.kind, nearest: { key: c.nearest.key, setting: displaySetting(src, c.nearest.params), differs: c.nearest.differs } };
+}
+
+/** A coverage in one line: where the setting stands and the nearest point measured. */
+export function coverageText(c: SettingCoverage): string {
+  const near = `nearest measured point: ${Object.entries(c.nearest.setting)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ')}`;
+  const differs = c.nearest.differs.join(', ');
+  switch (c.kind) {
+    case 'measured':
+      return 'a setting measured';
+    case 'between':
+      return `between tested values of ${differs} (interpolated); ${near}`;
+    case 'unseen-combination':
+      return `extrapolated: an unseen combination, each value was tested but never together; ${near} (differs in ${differs})`;
+    case 'outside':
+      return `extrapolated: outside the tested range; ${near}${differs ? ` (differs in ${differs})` : ''}`;
+  }
 }
 
 function exampleOf(settings: readonly SettingDecl[], name: string): string {

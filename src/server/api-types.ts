@@ -571,6 +571,30 @@ export interface ModelSetting {
   values: (string | number | boolean)[];
 }
 
+/** GET /api/model/metrics?set=S: the metrics a model can be asked of (a value that varies over the runs read); the others with why they are left out. */
+export interface ModelMetricsResponse {
+  set: string;
+  metrics: { name: string; unit: string | null; doc: string }[];
+  leftOut: { name: string; why: string }[];
+}
+
+/**
+ * One parameter's partial dependence (src/analyze/partial.ts): the model's mean prediction at each
+ * `x` averaged over the runs with only this parameter changed, and the observed means of the runs
+ * per tested value beside it. A frame size's x is its pixel count (`unit` pixels), labelled.
+ */
+export interface ModelEffect {
+  param: string;
+  kind: 'numeric' | 'categorical';
+  unit: string | null;
+  x: (number | string)[];
+  value: number[];
+  /** Per tested value: x, its label (a frame size's `1280x720`), the runs' mean and count. */
+  observed: { x: (number | string)[]; label: (number | string)[]; mean: number[]; n: number[] };
+  /** A number's value at its highest tested value minus at its lowest; a category's largest minus smallest; `pct` relative to `from`'s. */
+  change: { from: number | string; to: number | string; value: number; pct: number | null };
+}
+
 /** GET /api/model?set=S&metric=M: the fitted formula, the impact of each parameter, residuals per point. */
 export interface ModelResponse {
   set: string;
@@ -589,6 +613,10 @@ export interface ModelResponse {
     /** Per point: key, rep (its first run, to open), runs, setting (text), measured (mean), fitted, residual; largest |residual| first. */
     residuals: Columns;
   };
+  /** src/analyze/fit-quality.ts: poor when R² or the cross-validated R² is below 0.5, each reason with its figures. */
+  quality: { r2: number; cvR2: number | null; sd: number; poor: boolean; reasons: string[] };
+  /** Partial dependence of each parameter the model uses. */
+  effects: ModelEffect[];
   impact: {
     /** Columns name, share, lo, hi (95 % percentile bootstrap interval, never widened), outside (the share lies outside it), p; largest share first. */
     factors: Columns;
@@ -609,7 +637,18 @@ export interface ModelPredictResponse {
    * `outside`: the numbers beyond the measured range (an extrapolation), each with its distance from the range (signed: above the top positive)
    * and that distance relative to the end it is beyond. A category no run had gets no prediction: the request fails (400) with one line.
    */
-  predictions: { metric: string; value: number; ci: [number, number]; pi: [number, number]; estimate: 'mean' | 'median'; smearing?: number; outside: { param: string; value: number; range: [number, number]; distance: number; relative?: number }[]; level?: string }[];
+  predictions: {
+    metric: string;
+    value: number;
+    ci: [number, number];
+    pi: [number, number];
+    estimate: 'mean' | 'median';
+    smearing?: number;
+    outside: { param: string; value: number; range: [number, number]; distance: number; relative?: number }[];
+    level?: string;
+    /** How far the setting is from the points measured (src/analyze/coverage.ts): `outside` and `unseen-combination` are extrapolations. */
+    coverage?: { kind: 'outside' | 'unseen-combination' | 'between' | 'measured'; nearest: { key: string; setting: Record<string, number | string>; differs: string[] } };
+  }[];
   /** Which runs the model stood on (as ModelResponse.runs; `model predict --json` says the same). */
   runs: { leftOut: { saturated: number }; notChecked: number; includeFlagged: boolean; text: string | null };
 }

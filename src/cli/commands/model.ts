@@ -4,7 +4,7 @@ import { InputError } from '../../base/errors.ts';
 import { suggestHint } from '../../base/suggest.ts';
 import type { FitByResult, FitResult, Outside, PhysicsChoice } from '../../analyze/fit.ts';
 import { openModelSource, runsNote, settingDecls, type ModelSource } from '../../analyze/load.ts';
-import { displaySetting, fitAndSave, fitMetric, impactOf, predictSetting, readSavedModel, recommendFor, savedModels, type PredictAnswer } from '../../analyze/models.ts';
+import { coverageText, displaySetting, fitAndSave, fitMetric, impactOf, predictSetting, readSavedModel, recommendFor, savedModels, type PredictAnswer } from '../../analyze/models.ts';
 import type { Candidate, RecommendResult } from '../../analyze/recommend.ts';
 import { parseAssignment } from '../../config/load.ts';
 import { ResultSet } from '../../store/resultset.ts';
@@ -76,7 +76,8 @@ export const modelSpec = {
     '                        {mape, rmse}, warnings, physics {pixels, fps, bitrate}, ...} (with --by {metric, by, levels [{level, ...}]});',
     '                        impact {metric, factors [{name, share, ci, outside, p}], noise {share, ci, outside}, ...}; predict',
     '                        {setting, predictions [{metric, value, ci, pi, outside [{param, value, range,',
-    '                        distance, relative}]}]}; recommend {objectives,',
+    '                        distance, relative}], coverage {kind, nearest {key, setting, differs}} (with --metric)}]};',
+    '                        recommend {objectives,',
     '                        fits, best, closest, considered}',
   ].join('\n'),
   options: {
@@ -170,7 +171,7 @@ export async function modelCommand(argv: string[], out: NodeJS.WriteStream): Pro
         models = savedModels(set.dir);
         if (models.length === 0) throw InputError.single('model predict', `${set.dir} has no saved model`, 'name the metrics with --metric M, or fit one first: streambench model fit SET --metric M');
       }
-      const answer = predictSetting(models, sets);
+      const answer = predictSetting(models, sets, from);
       write(from ? withRuns(answer, from) : answer, () => predictText(answer, set.dir) + (from ? runsLine(from) : ''));
       return 0;
     }
@@ -295,6 +296,7 @@ function predictText(answer: PredictAnswer, from: string): string {
     lines.push('median: a log-form model saved before its smearing factor was kept gives the median of a run; fit it again (streambench model fit) for the mean');
   }
   for (const p of answer.predictions) for (const o of p.outside) lines.push(`outside the measured range: ${p.metric}: ${outsideText(o)}: an extrapolation`);
+  for (const p of answer.predictions) if (p.coverage && p.coverage.kind !== 'measured') lines.push(`${p.metric}: ${coverageText(p.coverage)}`);
   return `${lines.join('\n')}\n`;
 }
 

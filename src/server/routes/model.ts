@@ -8,9 +8,12 @@
 import type { FitResult } from '../../analyze/fit.ts';
 import { userName } from '../../analyze/dataset.ts';
 import { metricOf, openModelSource, runsNote, settingDecls, type ModelSource } from '../../analyze/load.ts';
-import { displaySetting, fitMetric, impactOf, neededSettings, predictSetting } from '../../analyze/models.ts';
+import { fitQuality } from '../../analyze/fit-quality.ts';
+import { displaySetting, fitMetric, impactOf, modelDataset, neededSettings, predictSetting } from '../../analyze/models.ts';
+import { partialDependence } from '../../analyze/partial.ts';
 import type { ResultSet } from '../../store/resultset.ts';
-import type { ModelPredictResponse, ModelResponse, ModelSetting } from '../api-types.ts';
+import type { ModelEffect, ModelMetricsResponse, ModelPredictResponse, ModelResponse, ModelSetting } from '../api-types.ts';
+import { InputError, StoreError } from '../../base/errors.ts';
 import { ApiFailure, type Route, type RouteContext } from '../route.ts';
 import type { LoadedSets } from '../sets.ts';
 
@@ -36,8 +39,7 @@ const sources = new WeakMap<LoadedSets, Map<string, Promise<ModelSource>>>();
 /** Sources kept per server: a few sets, with and without flagged runs. */
 const MAX_SOURCES = 8;
 
-async function source(ctx: RouteContext): Promise<{ src: ModelSource; metric: string }> {
-  const metric = wanted(ctx, 'metric');
+async function setSource(ctx: RouteContext): Promise<ModelSource> {
   const set = setOf(ctx);
   // ?flagged=include keeps the runs recorded saturated, as `model --include-flagged` does.
   const flagged = ctx.query.get('flagged');
@@ -56,10 +58,55 @@ async function source(ctx: RouteContext): Promise<{ src: ModelSource; metric: st
     got.catch(() => c.delete(key));
     while (cache.size > MAX_SOURCES) cache.delete(cache.keys().next().value!);
   }
-  const src = await got;
+  return got;
+}
+
+async function source(ctx: RouteContext): Promise<{ src: ModelSource; metric: string }> {
+  const metric = wanted(ctx, 'metric');
+  const src = await setSource(ctx);
   // The metric checked against the set's catalogue (an InputError: 400 with the closest names).
   metricOf(src, metric);
   return { src, metric };
+}
+
+/**
+ * A message of the models in the GUI's words: the analysis speaks to the command line (`--metric`,
+ * `--set`, `--include-flagged`, the set's directory); the model view has a metric menu, a what-if
+ * form, a "keep saturated runs" box and sets by name, and the server's paths are none of the
+ * page's business.
+ */
+export function guiWords(message: string, src: Pick<ModelSource, 'set'> | undefined): string {
+  let m = message;
+  if (src) m = m.split(src.set.dir).join(`result set '${src.set.name}'`);
+  return m
+    .replace(/^--metric (\S+): /, 'metric $1: ')
+    .replace(/^--set ([^\s:]+): (\S+: )?/, '$1: ')
+    .replace(/^--by \S+: /, '')
+    .replace(/--include-flagged keeps them/g, "'keep saturated runs' keeps them")
+    .replace(/\(--include-flagged\)/g, "('keep saturated runs')")
+    .replace(/: --(pixels|fps|bitrate)-from NAME says which/g, '')
+    .replace(/\n\s*hint: --set (.*)$/s, (_, h: string) => `; give ${h.replace(/--set /g, '')} in the what-if form`)
+    .replace(/\n\s*hint: (.*)$/s, (_, h: string) => `; ${h.replace(/, or use fit --by$/, '')}`)
+    .replace(/^model predict: /, '');
+}
+
+/** A route's handler whose refusals (bad input, an unreadable set) are put in the GUI's words. */
+function inGuiWords<T>(handle: (ctx: RouteContext) => Promise<T>): (ctx: RouteContext) => Promise<T> {
+  return async (ctx) => {
+    try {
+      return await handle(ctx);
+    } catch (e) {
+      if (e instanceof ApiFailure) throw e;
+      if (e instanceof InputError) throw new ApiFailure(400, guiWords(e.message, setOrNone(ctx)));
+      if (e instanceof StoreError) throw new ApiFailure(500, guiWords(e.message, setOrNone(ctx)));
+      throw e;
+    }
+  };
+}
+
+function setOrNone(ctx: RouteContext): { set: ResultSet } | undefined {
+  const set = ctx.sets.sets.find((s) => s.name === ctx.query.get('set'));
+  return set ? { set } : undefined;
 }
 
 /**
@@ -83,12 +130,49 @@ const setting = (p: Record<string, number | string>) =>
     .map(([k, v]) => `${k}=${v}`)
     .join(' ');
 
+/** The metrics a model can be asked of: a numeric summary metric with two different values or more among the runs read. */
+function modelMetrics(src: ModelSource): ModelMetricsResponse {
+  const metrics: ModelMetricsResponse['metrics'] = [];
+  const leftOut: ModelMetricsResponse['leftOut'] = [];
+  for (const m of src.metrics) {
+    const col = m.column ?? m.name;
+    const values = src.rows.map((r) => r.cells[col]).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+    if (values.length === 0) leftOut.push({ name: m.name, why: 'no run has a value' });
+    else if (values.every((v) => v === values[0])) leftOut.push({ name: m.name, why: `the same in every run (${Number(values[0]!.toPrecision(6))}${m.unit ? ` ${m.unit}` : ''}): nothing to model` });
+    else metrics.push({ name: m.name, unit: m.unit, doc: m.doc });
+  }
+  return { set: src.set.name, metrics, leftOut };
+}
+
+/** Each parameter's partial dependence, a frame size's tested pixel counts with their labels. */
+function effectsOf(src: ModelSource, f: FitResult): ModelEffect[] {
+  const rows = modelDataset(src, f.metric).rows;
+  return partialDependence(f, rows).map((e) => {
+    const param = src.catalog.params.find((p) => p.name === e.param);
+    const label = (v: number | string) => (e.modelParam !== e.param ? String(src.rows.find((r) => r.cells[e.modelParam] === v)?.cells[e.param] ?? v) : typeof v === 'number' ? v : v);
+    return {
+      param: e.param,
+      kind: e.kind,
+      unit: e.modelParam !== e.param ? 'pixels' : (param?.unit ?? null),
+      x: e.x,
+      value: e.value,
+      observed: { x: e.observed.map((o) => o.x), label: e.observed.map((o) => label(o.x)), mean: e.observed.map((o) => o.mean), n: e.observed.map((o) => o.n) },
+      change: { from: label(e.change.from), to: label(e.change.to), value: e.change.value, pct: e.change.pct },
+    };
+  });
+}
+
 /** The routes of the model view. */
 export const routes: Route[] = [
   {
     method: 'GET',
+    path: '/api/model/metrics',
+    handle: inGuiWords(async (ctx): Promise<ModelMetricsResponse> => modelMetrics(await setSource(ctx))),
+  },
+  {
+    method: 'GET',
     path: '/api/model',
-    handle: async (ctx): Promise<ModelResponse> => {
+    handle: inGuiWords(async (ctx): Promise<ModelResponse> => {
       const { src, metric } = await source(ctx);
       const f = fitMetric(src, metric) as FitResult;
       const im = impactOf(src, metric);
@@ -100,6 +184,8 @@ export const routes: Route[] = [
       const settings: ModelSetting[] = settingDecls(src.catalog, src.decls)
         .filter((d) => needed.has(d.name))
         .map((d) => ({ name: d.name, type: d.type, unit: d.unit, values: d.values ?? [] }));
+      const words = (w: string) => guiWords(w, src);
+      const runs = runsNote(src);
       return {
         set: src.set.name,
         metric,
@@ -111,7 +197,7 @@ export const routes: Route[] = [
           n: f.n,
           points: f.points,
           cv: f.cv,
-          warnings: f.warnings,
+          warnings: f.warnings.map(words),
           terms: { name: f.terms.map((t) => t.name), coef: f.terms.map((t) => t.coef), lo: f.terms.map((t) => t.ci[0]), hi: f.terms.map((t) => t.ci[1]) },
           residuals: {
             key: res.map((r) => r.key),
@@ -123,23 +209,28 @@ export const routes: Route[] = [
             residual: res.map((r) => r.residual),
           },
         },
+        quality: fitQuality(
+          f,
+          modelDataset(src, metric).rows.map((r) => r.y),
+        ),
+        effects: effectsOf(src, f),
         impact: {
           factors: { name: factors.map((x) => x.name), share: factors.map((x) => x.share), lo: factors.map((x) => x.ci[0]), hi: factors.map((x) => x.ci[1]), outside: factors.map((x) => x.outside), p: factors.map((x) => x.p) },
           noise: { share: im.noise.share, lo: im.noise.ci[0], hi: im.noise.ci[1], outside: im.noise.outside },
-          warnings: im.warnings,
+          warnings: im.warnings.map(words),
         },
         settings,
-        runs: runsNote(src),
+        runs: { ...runs, text: runs.text === null ? null : words(runs.text) },
       };
-    },
+    }),
   },
   {
     method: 'GET',
     path: '/api/model/predict',
-    handle: async (ctx): Promise<ModelPredictResponse> => {
+    handle: inGuiWords(async (ctx): Promise<ModelPredictResponse> => {
       const { src, metric } = await source(ctx);
       const sets = whatIf(ctx);
-      return { ...predictSetting([{ fit: fitMetric(src, metric), settings: settingDecls(src.catalog, src.decls) }], sets), runs: runsNote(src) };
-    },
+      return { ...predictSetting([{ fit: fitMetric(src, metric), settings: settingDecls(src.catalog, src.decls) }], sets, src), runs: runsNote(src) };
+    }),
   },
 ];

@@ -2,9 +2,12 @@
  * The model view (issue 14 point 7): for one metric of one set, the fitted formula, the impact of
  * each parameter (bars, noise of the repetitions as its own bar), measured against predicted per
  * point, residuals per point with the worst linked to their runs, and a what-if form whose answer
- * is `streambench model predict SET --metric M --set ... --json`'s. State keys: mset, mmetric.
+ * is `streambench model predict SET --metric M --set ... --json`'s; per parameter the model's partial
+ * dependence beside the measured means; a warning on a poor fit; a what-if far from the points
+ * measured greyed and said so. State keys: mset, mmetric, and w.<param> for the what-if setting
+ * (asked again when the address is opened).
  */
-import type { ModelPredictResponse, ModelResponse } from '../../../src/server/api-types.ts';
+import type { ModelEffect, ModelMetricsResponse, ModelPredictResponse, ModelResponse } from '../../../src/server/api-types.ts';
 import { exportButtons, makeChart, toCsv, type Chart } from '../chart.ts';
 import { el } from '../dom.ts';
 import type { ViewContext } from '../view.ts';
@@ -13,7 +16,12 @@ import type { ViewContext } from '../view.ts';
 export interface ModelHook {
   model?: ModelResponse;
   predict?: ModelPredictResponse;
+  /** The metric menu's list and what it leaves out. */
+  metrics?: ModelMetricsResponse;
 }
+
+/** The prefix of a what-if setting in the address (`w.fps=30`). */
+const WHATIF = 'w.';
 
 declare global {
   interface Window {
@@ -32,67 +40,150 @@ const pct = (v: number | null | undefined) => (v === null || v === undefined || 
 /** Mounts the view; returns its unmount. */
 export function mount(root: HTMLElement, ctx: ViewContext): () => void {
   let alive = true;
+  // Read after each wait: the view may have been unmounted meanwhile.
+  const live = () => alive;
   const charts: Chart[] = [];
   const hook: ModelHook = (window.__sbModel = {});
   const sets = ctx.catalog.sets.map((s) => s.name);
-  const metrics = ctx.catalog.metrics.filter((m) => m.kind === 'summary' && m.view === 'points').map((m) => m.name);
-  const fallback = metrics.find((m) => m === 'guest.cpu_pct') ?? metrics.find((m) => m.endsWith('cpu_pct')) ?? metrics[0] ?? '';
+  const lists = new Map<string, Promise<ModelMetricsResponse>>();
+  /** The model drawn and what it was asked for: a change of the what-if alone does not fit it again. */
+  let drawn: { set: string; metric: string; model: ModelResponse } | undefined;
+  let answerWhatIf: (() => void) | undefined;
 
   const controls = el('div', { className: 'controls' });
   const status = el('p', { className: 'note' });
   const summary = el('div', { className: 'panel' });
+  const effects = el('div', { className: 'facets effects' });
   const grid = el('div', { className: 'facets' });
-  root.append(controls, status, summary, grid);
+  root.append(controls, status, summary, effects, grid);
 
-  const select = (label: string, values: string[], value: string, key: string) => {
-    const s = el('select', {}, ...values.map((v) => el('option', { value: v, textContent: v, selected: v === value })));
+  const select = (label: string, options: { value: string; text: string; title?: string }[], value: string, key: string) => {
+    const s = el('select', {}, ...options.map((o) => el('option', { value: o.value, textContent: o.text, selected: o.value === value, title: o.title ?? '' })));
     s.dataset['control'] = key;
-    s.addEventListener('change', () => ctx.setState({ [key]: s.value }));
+    s.addEventListener('change', () => {
+      const patch: Record<string, string | null> = { [key]: s.value };
+      // Another metric's model may use other parameters: the what-if is asked anew.
+      for (const k of Object.keys(ctx.state)) if (k.startsWith(WHATIF)) patch[k] = null;
+      ctx.setState(patch);
+    });
     return el('label', {}, label, s);
   };
 
-  function panel(title: string, name: string, height = 380): { box: HTMLElement; chart: Chart } {
+  function panel(title: string, name: string, height = 380, parent: HTMLElement = grid): { box: HTMLElement; chart: Chart } {
     const box = el('div', { className: 'panel' });
     const div = el('div', { className: 'chart' });
     div.style.height = `${height}px`;
     box.append(el('h3', { textContent: title }), div);
-    grid.append(box);
+    parent.append(box);
     const chart = makeChart(div, name);
     charts.push(chart);
     return { box, chart };
   }
 
+  function metricsOf(set: string): Promise<ModelMetricsResponse> {
+    let got = lists.get(set);
+    if (!got) {
+      got = ctx.api<ModelMetricsResponse>('/api/model/metrics', { set });
+      lists.set(set, got);
+      got.catch(() => lists.delete(set));
+    }
+    return got;
+  }
+
+  function showError(e: unknown): void {
+    const message = e instanceof Error ? e.message : String(e);
+    window.__sb.error = message;
+    status.replaceChildren(el('span', { className: 'error', textContent: message }));
+  }
+
   async function load(): Promise<void> {
     const set = ctx.state['mset'] ?? sets[0]!;
-    const metric = ctx.state['mmetric'] ?? fallback;
-    controls.replaceChildren(...(sets.length > 1 ? [select('result set', sets, set, 'mset')] : []), select('metric', metrics, metric, 'mmetric'));
+    let list: ModelMetricsResponse;
+    try {
+      list = await metricsOf(set);
+    } catch (e) {
+      if (alive) showError(e);
+      return;
+    }
+    if (!alive) return;
+    hook.metrics = list;
+    const names = list.metrics.map((m) => m.name);
+    const asked = ctx.state['mmetric'];
+    const metric = asked ?? names.find((m) => m === 'guest.cpu_pct') ?? names.find((m) => m.endsWith('cpu_pct')) ?? names[0] ?? '';
+    if (drawn && drawn.set === set && drawn.metric === metric) {
+      answerWhatIf?.();
+      return;
+    }
+    // A metric the address names that the menu leaves out stays named (the fit says why it cannot be modelled), never silently replaced.
+    const options = list.metrics.map((m) => ({ value: m.name, text: m.name, title: `${m.doc}${m.unit ? ` (${m.unit})` : ''}` }));
+    if (metric && !names.includes(metric)) options.unshift({ value: metric, text: `${metric} (not modelled)`, title: '' });
+    const left = list.leftOut.length > 0 ? [el('details', { className: 'note left-out' }, el('summary', { textContent: `${list.leftOut.length} metric(s) left out of the menu` }), el('ul', {}, ...list.leftOut.map((l) => el('li', { textContent: `${l.name}: ${l.why}` }))))] : [];
+    controls.replaceChildren(
+      ...(sets.length > 1
+        ? [
+            select(
+              'result set',
+              sets.map((v) => ({ value: v, text: v })),
+              set,
+              'mset',
+            ),
+          ]
+        : []),
+      select('metric', options, metric, 'mmetric'),
+      ...left,
+    );
+    if (!metric) {
+      status.replaceChildren(el('span', { className: 'error', textContent: `no metric of ${set} varies over its runs: nothing to model` }));
+      return;
+    }
+    const left1 = list.leftOut.find((l) => l.name === metric);
+    if (left1) {
+      drawn = undefined;
+      for (const c of charts.splice(0)) c.dispose();
+      summary.replaceChildren();
+      effects.replaceChildren();
+      grid.replaceChildren();
+      showError(new Error(`${metric}: ${left1.why}; choose another metric`));
+      window.__sb.draws++;
+      return;
+    }
     status.textContent = `fitting ${metric} ...`;
     try {
       const m = await ctx.api<ModelResponse>('/api/model', { set, metric });
-      if (!alive) return;
+      if (!live()) return;
       hook.model = m;
+      drawn = { set, metric, model: m };
       draw(m);
       delete window.__sb.error;
       window.__sb.draws++;
+      answerWhatIf?.();
     } catch (e) {
-      const message = e instanceof Error ? e.message : String(e);
-      window.__sb.error = message;
-      status.replaceChildren(el('span', { className: 'error', textContent: message }));
+      if (!live()) return;
+      drawn = undefined;
+      showError(e);
+      window.__sb.draws++;
     }
   }
 
   function draw(m: ModelResponse): void {
     for (const c of charts.splice(0)) c.dispose();
     grid.replaceChildren();
+    effects.replaceChildren();
     const unit = m.unit ? ` ${m.unit}` : '';
     status.textContent = `${m.set}: ${m.metric}${unit} over ${m.fit.n} runs (${m.fit.points} points); form ${m.fit.form}, chosen by 5-fold cross-validation.`;
+    const q = m.quality;
     summary.replaceChildren(
+      ...(q.poor ? [el('div', { className: 'warning poor-fit' }, el('strong', { textContent: 'Poor fit: read its curves and predictions with care. ' }), ...q.reasons.map((r) => el('div', { textContent: r })))] : []),
       el('code', { className: 'formula', textContent: m.fit.formula }),
-      el('p', { textContent: `R² ${num(m.fit.r2, 3)} · cross-validated MAPE ${pct(m.fit.cv.mape)} · RMSE ${num(m.fit.cv.rmse, 3)}${unit}` }),
+      el('p', {
+        className: 'fit-figures',
+        textContent: `R² ${num(m.fit.r2, 3)}${m.fit.form.includes('log') ? ' (of the log)' : ''} · cross-validated R² ${num(q.cvR2, 3)} · MAPE ${pct(m.fit.cv.mape)} · RMSE ${num(m.fit.cv.rmse, 3)}${unit} (the metric's sd over the runs: ${num(q.sd, 3)}${unit})`,
+      }),
       ...[...m.fit.warnings, ...m.impact.warnings].map((w) => el('p', { className: 'note', textContent: `warning: ${w}` })),
       // Which runs the model stands on: saturated runs are left out (their CPU figures measure contention).
-      ...(m.runs.text ? [el('p', { className: 'note runs', textContent: `runs: ${m.runs.text.replace('--include-flagged keeps them', 'the API keeps them with flagged=include')}` })] : []),
+      ...(m.runs.text ? [el('p', { className: 'note runs', textContent: `runs: ${m.runs.text}` })] : []),
     );
+    drawEffects(m);
 
     // Impact: each factor's share of the variance, the repetitions' noise as the last bar.
     const f = m.impact.factors;
@@ -152,13 +243,17 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
 
     // Residuals per point, largest first; the worst five listed as links to their runs.
     const residual = r['residual'] as number[];
-    const res = panel('Residuals per point (measured - predicted), largest first; click a bar to open its run', 'model-residuals');
+    const res = panel('Residuals per point (measured - predicted), largest first, named by setting; click a bar to open its run', 'model-residuals', settings.length <= 40 ? 460 : 380);
     res.chart.setOption({
       animation: false,
-      grid: { left: 70, right: 20, top: 20, bottom: 30 },
-      xAxis: { type: 'category', data: settings.map((_, i) => String(i + 1)), axisLabel: { show: settings.length <= 40 } },
-      yAxis: { type: 'value', name: unit.trim() },
-      tooltip: { trigger: 'item', formatter: (p: { dataIndex: number }) => `${settings[p.dataIndex]}<br>residual ${num(residual[p.dataIndex])}${unit}` },
+      // Each bar named by its setting (too many to read: by rank, the setting in the tooltip).
+      grid: { left: 70, right: 20, top: 20, bottom: settings.length <= 40 ? 150 : 30 },
+      xAxis: { type: 'category', data: settings.length <= 40 ? settings : settings.map((_, i) => String(i + 1)), axisLabel: { interval: 0, rotate: settings.length <= 40 ? 40 : 0, fontSize: 10, show: settings.length <= 40 } },
+      yAxis: { type: 'value', name: `residual${unit}` },
+      tooltip: {
+        trigger: 'item',
+        formatter: (p: { dataIndex: number }) => `${settings[p.dataIndex]}<br>${(r['runs'] as number[])[p.dataIndex]} run(s): measured mean ${num(measured[p.dataIndex])}${unit}, predicted ${num(fitted[p.dataIndex])}${unit}<br>residual ${num(residual[p.dataIndex])}${unit}`,
+      },
       series: [{ type: 'bar', name: 'residual', data: residual.map((v) => ({ value: v, itemStyle: { color: v >= 0 ? '#c0504d' : '#4f81bd' } })) }],
     });
     res.chart.on('click', (p) => openAt(p.dataIndex));
@@ -178,14 +273,66 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
     whatIf(m);
   }
 
+  /**
+   * Per parameter the model uses, its partial dependence (the model's mean prediction with only
+   * that parameter changed, averaged over the runs) as a line for a number, points for a category,
+   * and the measured means beside it. Every panel has the same y scale, so a small effect looks small.
+   */
+  function drawEffects(m: ModelResponse): void {
+    if (m.effects.length === 0) return;
+    const unit = m.unit ? ` ${m.unit}` : '';
+    const all = m.effects.flatMap((e) => [...e.value, ...e.observed.mean]);
+    const pad = (Math.max(...all) - Math.min(...all)) * 0.05 || Math.abs(all[0]!) * 0.05 || 1;
+    const [ymin, ymax] = [Math.min(...all) - pad, Math.max(...all) + pad];
+    effects.append(el('h3', { className: 'effects-title', textContent: `Effect of each parameter (partial dependence: the model's mean prediction with only that parameter changed, averaged over the runs; dots: the measured means; one y scale for all)` }));
+    for (const e of m.effects) {
+      const c = e.change;
+      const dir = e.kind === 'numeric' ? `${c.value >= 0 ? 'rises' : 'falls'} from ${label(e, c.from)} to ${label(e, c.to)}: ${c.value >= 0 ? '+' : ''}${num(c.value, 3)}${unit}` : `${label(e, c.to)} is ${num(c.value, 3)}${unit} above ${label(e, c.from)}`;
+      const p = panel(`${e.param}: ${dir}${c.pct !== null ? ` (${c.value >= 0 ? '+' : ''}${(c.pct * 100).toFixed(1)} %)` : ''}`, `model-effect-${e.param}`, 260, effects);
+      p.box.classList.add('effect');
+      p.box.dataset['param'] = e.param;
+      const xName = `${e.param}${e.unit ? ` (${e.unit})` : ''}`;
+      const tip = (i: number) => `${e.param} = ${e.observed.label[i]}: measured mean ${num(e.observed.mean[i])}${unit} over ${e.observed.n[i]} run(s)`;
+      p.chart.setOption({
+        animation: false,
+        grid: { left: 70, right: 20, top: 30, bottom: 45 },
+        legend: { top: 0, data: ['model (partial dependence)', 'measured mean'] },
+        xAxis: e.kind === 'numeric' ? { type: 'value', name: xName, nameLocation: 'middle', nameGap: 28, scale: true } : { type: 'category', name: xName, nameLocation: 'middle', nameGap: 28, data: e.x as string[] },
+        yAxis: { type: 'value', name: m.metric + unit, min: Number(ymin.toPrecision(3)), max: Number(ymax.toPrecision(3)) },
+        tooltip: {
+          trigger: 'item',
+          formatter: (q: { seriesIndex: number; dataIndex: number }) => (q.seriesIndex === 1 ? tip(q.dataIndex) : `${e.param} = ${label(e, e.x[q.dataIndex]!)}: the model's mean ${num(e.value[q.dataIndex])}${unit}`),
+        },
+        series: [
+          e.kind === 'numeric'
+            ? { type: 'line', name: 'model (partial dependence)', data: e.x.map((x, i) => [x, e.value[i]]), symbol: 'none', lineStyle: { width: 2, color: '#3a6ea5' }, itemStyle: { color: '#3a6ea5' } }
+            : { type: 'scatter', name: 'model (partial dependence)', data: e.x.map((x, i) => [x, e.value[i]]), symbol: 'diamond', symbolSize: 14, itemStyle: { color: '#3a6ea5' } },
+          { type: 'scatter', name: 'measured mean', data: e.observed.x.map((x, i) => [x, e.observed.mean[i]]), symbolSize: 8, itemStyle: { color: '#c0504d' } },
+        ],
+      });
+      exportButtons(
+        p.box,
+        p.chart,
+        () => toCsv({ [e.param]: e.x.map((x) => label(e, x)), model: e.value }, { metric: `${m.metric}${unit}`, set: m.set, what: `partial dependence of ${m.metric} on ${e.param}: the model's (${m.fit.form}) mean prediction averaged over the runs` }),
+        `effect-${m.metric}-${e.param}`,
+      );
+    }
+  }
+
+  function label(e: ModelEffect, x: number | string): string {
+    const i = e.observed.x.indexOf(x);
+    return i >= 0 ? String(e.observed.label[i]) : typeof x === 'number' ? num(x) : x;
+  }
+
   function whatIf(m: ModelResponse): void {
     const box = el('div', { className: 'panel whatif' });
     box.append(el('h3', { textContent: 'What if: the predicted value at a setting (a number measured or not; a category as measured)' }));
     const form = el('form', { className: 'controls' });
     const inputs = new Map<string, HTMLInputElement>();
+    const fromAddress = () => Object.fromEntries(Object.entries(ctx.state).flatMap(([k, v]) => (k.startsWith(WHATIF) ? [[k.slice(WHATIF.length), v]] : [])));
     for (const s of m.settings) {
       const list = el('datalist', { id: `whatif-${s.name}` }, ...s.values.map((v) => el('option', { value: String(v) })));
-      const input = el('input', { name: s.name, value: String(s.values[0] ?? ''), size: 12 });
+      const input = el('input', { name: s.name, value: fromAddress()[s.name] ?? String(s.values[0] ?? ''), size: 12 });
       input.setAttribute('list', list.id);
       inputs.set(s.name, input);
       form.append(el('label', {}, `${s.name}${s.unit && s.unit !== s.name && s.type !== 'bitrate' && s.type !== 'resolution' ? ` (${s.unit})` : ''}`, input, list));
@@ -193,11 +340,30 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
     const go = el('button', { type: 'submit', textContent: 'predict' });
     form.append(go);
     const answer = el('div', { className: 'answer' });
+    // The setting goes to the address; the address's change asks for the prediction (so a reload or a shared link asks it again).
     form.addEventListener('submit', (ev) => {
       ev.preventDefault();
+      const patch: Record<string, string | null> = {};
+      for (const k of Object.keys(ctx.state)) if (k.startsWith(WHATIF)) patch[k] = null;
+      for (const [name, input] of inputs) patch[`${WHATIF}${name}`] = input.value.trim();
+      const before = JSON.stringify(fromAddress());
+      ctx.setState(patch);
+      // The same setting again changes no address: asked here.
+      if (JSON.stringify(fromAddress()) === before) answerWhatIf?.();
+    });
+    answerWhatIf = () => {
+      const asked = fromAddress();
+      if (Object.keys(asked).length === 0) return;
+      for (const [name, input] of inputs) if (asked[name] !== undefined) input.value = asked[name];
+      const unused = Object.keys(asked).filter((k) => !inputs.has(k));
+      const missing = [...inputs.keys()].filter((k) => asked[k] === undefined);
       const q: Record<string, string> = { set: m.set, metric: m.metric };
       for (const [name, input] of inputs) q[`s.${name}`] = input.value.trim();
-      answer.textContent = 'predicting ...';
+      const notes = [
+        ...(unused.length > 0 ? [el('p', { className: 'note unused', textContent: `the address sets ${unused.map((k) => `${k}=${asked[k]}`).join(', ')}, which the model of ${m.metric} does not use: left out` })] : []),
+        ...(missing.length > 0 ? [el('p', { className: 'note unused', textContent: `the address gives no ${missing.join(', ')}: the form's value is used` })] : []),
+      ];
+      answer.replaceChildren(...notes, el('p', { textContent: 'predicting ...' }));
       ctx
         .api<ModelPredictResponse>('/api/model/predict', q)
         .then((p) => {
@@ -205,7 +371,31 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
           hook.predict = p;
           const x = p.predictions[0]!;
           const unit = m.unit ? ` ${m.unit}` : '';
+          const cov = x.coverage;
+          const far = cov !== undefined && (cov.kind === 'outside' || cov.kind === 'unseen-combination');
+          answer.classList.toggle('extrapolated', far);
+          const near = cov
+            ? Object.entries(cov.nearest.setting)
+                .map(([k, v]) => `${k}=${v}`)
+                .join(' ')
+            : '';
+          const headline = !cov
+            ? []
+            : cov.kind === 'outside'
+              ? [
+                  el('p', {
+                    className: 'coverage',
+                    textContent: `extrapolated: ${x.outside.map((o) => `${o.param} ${num(o.value)} outside tested ${o.range[0] === o.range[1] ? `(only ${num(o.range[0])})` : `${num(o.range[0])}–${num(o.range[1])}`}`).join('; ')}; nearest measured point ${near}`,
+                  }),
+                ]
+              : cov.kind === 'unseen-combination'
+                ? [el('p', { className: 'coverage', textContent: `extrapolated: this combination was never measured (each value was, but not together); nearest measured point ${near}, which differs in ${cov.nearest.differs.join(', ')}` })]
+                : cov.kind === 'between'
+                  ? [el('p', { className: 'note coverage', textContent: `interpolated: ${cov.nearest.differs.join(', ')} between tested values; nearest measured point ${near}` })]
+                  : [el('p', { className: 'note coverage', textContent: 'a setting that was measured' })];
           answer.replaceChildren(
+            ...notes,
+            ...headline,
             el('p', { className: 'prediction', textContent: `${x.metric} = ${num(x.value)}${unit} (the ${x.estimate} of a run); 95 % CI of the ${x.estimate} [${num(x.ci[0])}, ${num(x.ci[1])}], 95 % interval of one run [${num(x.pi[0])}, ${num(x.pi[1])}]` }),
             ...(x.smearing !== undefined ? [el('p', { className: 'note retransform', textContent: `a log-form model: exp(prediction) is the median of a run; the mean is that x ${num(x.smearing)}, Duan's smearing factor (the mean of exp(residual) over the runs fitted)` })] : []),
             ...x.outside.map((o) =>
@@ -221,10 +411,11 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
           // A refusal (a category no run had, a value that is no value) is one line: the model has no answer there.
           if (!alive) return;
           delete hook.predict;
-          answer.replaceChildren(el('p', { className: 'error', textContent: e instanceof Error ? e.message : String(e) }));
+          answer.classList.remove('extrapolated');
+          answer.replaceChildren(...notes, el('p', { className: 'error', textContent: e instanceof Error ? e.message : String(e) }));
           window.__sb.draws++;
         });
-    });
+    };
     box.append(form, answer);
     grid.append(box);
   }
@@ -235,6 +426,7 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
     alive = false;
     stop();
     for (const c of charts.splice(0)) c.dispose();
+    answerWhatIf = undefined;
     delete window.__sbModel;
   };
 }
