@@ -15,7 +15,7 @@ import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 
 /** Files of test/ that only read the sources or print (no process, socket or browser of their own). */
-const FAST_IN_TEST = ['test/layers.test.ts', 'test/schema.test.ts'];
+const FAST_IN_TEST = ['test/layers.test.ts', 'test/schema.test.ts', 'test/model-routes.test.ts'];
 
 function find(dir, out) {
   for (const name of readdirSync(dir)) {

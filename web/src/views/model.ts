@@ -282,8 +282,10 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
     if (m.effects.length === 0) return;
     const unit = m.unit ? ` ${m.unit}` : '';
     const all = m.effects.flatMap((e) => [...e.value, ...e.observed.mean]);
-    const pad = (Math.max(...all) - Math.min(...all)) * 0.05 || Math.abs(all[0]!) * 0.05 || 1;
-    const [ymin, ymax] = [Math.min(...all) - pad, Math.max(...all) + pad];
+    // Round ends a tenth of the span's decade apart, so the axis ticks read as round numbers.
+    const span = Math.max(...all) - Math.min(...all) || Math.abs(all[0]!) || 1;
+    const step = 10 ** Math.floor(Math.log10(span)) / 2;
+    const [ymin, ymax] = [Math.floor(Math.min(...all) / step) * step, Math.ceil(Math.max(...all) / step) * step];
     effects.append(el('h3', { className: 'effects-title', textContent: `Effect of each parameter (partial dependence: the model's mean prediction with only that parameter changed, averaged over the runs; dots: the measured means; one y scale for all)` }));
     for (const e of m.effects) {
       const c = e.change;
@@ -298,7 +300,7 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
         grid: { left: 70, right: 20, top: 30, bottom: 45 },
         legend: { top: 0, data: ['model (partial dependence)', 'measured mean'] },
         xAxis: e.kind === 'numeric' ? { type: 'value', name: xName, nameLocation: 'middle', nameGap: 28, scale: true } : { type: 'category', name: xName, nameLocation: 'middle', nameGap: 28, data: e.x as string[] },
-        yAxis: { type: 'value', name: m.metric + unit, min: Number(ymin.toPrecision(3)), max: Number(ymax.toPrecision(3)) },
+        yAxis: { type: 'value', name: m.metric + unit, nameLocation: 'middle', nameGap: 50, min: Number(ymin.toPrecision(6)), max: Number(ymax.toPrecision(6)) },
         tooltip: {
           trigger: 'item',
           formatter: (q: { seriesIndex: number; dataIndex: number }) => (q.seriesIndex === 1 ? tip(q.dataIndex) : `${e.param} = ${label(e, e.x[q.dataIndex]!)}: the model's mean ${num(e.value[q.dataIndex])}${unit}`),

@@ -2,19 +2,19 @@
 // the metric menu leaves out a metric that never varies and says why; the fit of a noise-only
 // metric is flagged poor and a clean linear one is not; every refusal the routes give is in the
 // GUI's words: no command-line option, no `streambench` command, no server path.
-import './server.ts';
+import '../src/server/server.ts';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { writeAdditiveSet } from '../../test/helpers/additive-set.ts';
-import { ResultSet } from '../store/resultset.ts';
-import type { ModelMetricsResponse, ModelPredictResponse, ModelResponse } from './api-types.ts';
-import { routes } from './routes/model.ts';
-import { ApiFailure } from './route.ts';
-import { LoadedSets } from './sets.ts';
-import '../workloads/index.ts';
+import { writeAdditiveSet } from './helpers/additive-set.ts';
+import { ResultSet } from '../src/store/resultset.ts';
+import type { ModelMetricsResponse, ModelPredictResponse, ModelResponse } from '../src/server/api-types.ts';
+import { routes } from '../src/server/routes/model.ts';
+import { ApiFailure } from '../src/server/route.ts';
+import { LoadedSets } from '../src/server/sets.ts';
+import '../src/workloads/index.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'sb-model-routes-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
