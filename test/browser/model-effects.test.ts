@@ -120,6 +120,25 @@ test('a noise-only metric gets the poor-fit warning with its figures; a metric t
   await page.close();
 });
 
+test("'keep saturated runs' asks the models with the saturated runs (flagged=include), is in the address and survives a reload", async () => {
+  const { page, errors } = await newPage(browser);
+  await open(page, 'mmetric=clean');
+  const box = page.locator('input[data-control="mflagged"]');
+  assert.equal(await box.isChecked(), false);
+  const asked = page.waitForRequest((r) => new URL(r.url()).pathname === '/api/model' && new URL(r.url()).searchParams.get('flagged') === 'include');
+  const drawn = await page.evaluate(() => (globalThis as unknown as Hook).__sb.draws);
+  await box.check();
+  await asked;
+  // The model with them drawn before the reload (which would abort its request).
+  await waitDraw(page, drawn, 120_000);
+  assert.equal(new URL(page.url()).searchParams.get('mflagged'), 'include');
+  await page.reload();
+  await waitDraw(page, 0, 120_000);
+  assert.equal(await page.locator('input[data-control="mflagged"]').isChecked(), true);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('an extrapolated what-if is greyed and says why; the setting is in the address and a reload asks it again', async () => {
   const { page, errors } = await newPage(browser);
   await page.setViewportSize({ width: 1400, height: 1000 });

@@ -47,7 +47,10 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
   const sets = ctx.catalog.sets.map((s) => s.name);
   const lists = new Map<string, Promise<ModelMetricsResponse>>();
   /** The model drawn and what it was asked for: a change of the what-if alone does not fit it again. */
-  let drawn: { set: string; metric: string; model: ModelResponse } | undefined;
+  let drawn: { set: string; metric: string; flagged: boolean; model: ModelResponse } | undefined;
+  /** The runs recorded saturated are left out of a model unless the box says keep them (the server's flagged=include). */
+  const keepFlagged = () => ctx.state['mflagged'] === 'include';
+  const flaggedQuery = (): Record<string, string> => (keepFlagged() ? { flagged: 'include' } : {});
   let answerWhatIf: (() => void) | undefined;
 
   const controls = el('div', { className: 'controls' });
@@ -80,6 +83,13 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
     return { box, chart };
   }
 
+  function keepBox(): HTMLElement {
+    const box = el('input', { type: 'checkbox', checked: keepFlagged() });
+    box.dataset['control'] = 'mflagged';
+    box.addEventListener('change', () => ctx.setState({ mflagged: box.checked ? 'include' : null }));
+    return el('label', { title: 'runs recorded on a machine busy on at least 90 % of its cores measure contention: left out of models unless kept here' }, box, 'keep saturated runs');
+  }
+
   function metricsOf(set: string): Promise<ModelMetricsResponse> {
     let got = lists.get(set);
     if (!got) {
@@ -110,7 +120,7 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
     const names = list.metrics.map((m) => m.name);
     const asked = ctx.state['mmetric'];
     const metric = asked ?? names.find((m) => m === 'guest.cpu_pct') ?? names.find((m) => m.endsWith('cpu_pct')) ?? names[0] ?? '';
-    if (drawn && drawn.set === set && drawn.metric === metric) {
+    if (drawn && drawn.set === set && drawn.metric === metric && drawn.flagged === keepFlagged()) {
       answerWhatIf?.();
       return;
     }
@@ -130,6 +140,7 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
           ]
         : []),
       select('metric', options, metric, 'mmetric'),
+      keepBox(),
       ...left,
     );
     if (!metric) {
@@ -149,10 +160,10 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
     }
     status.textContent = `fitting ${metric} ...`;
     try {
-      const m = await ctx.api<ModelResponse>('/api/model', { set, metric });
+      const m = await ctx.api<ModelResponse>('/api/model', { set, metric, ...flaggedQuery() });
       if (!live()) return;
       hook.model = m;
-      drawn = { set, metric, model: m };
+      drawn = { set, metric, flagged: keepFlagged(), model: m };
       draw(m);
       delete window.__sb.error;
       window.__sb.draws++;
@@ -359,7 +370,7 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
       for (const [name, input] of inputs) if (asked[name] !== undefined) input.value = asked[name];
       const unused = Object.keys(asked).filter((k) => !inputs.has(k));
       const missing = [...inputs.keys()].filter((k) => asked[k] === undefined);
-      const q: Record<string, string> = { set: m.set, metric: m.metric };
+      const q: Record<string, string> = { set: m.set, metric: m.metric, ...flaggedQuery() };
       for (const [name, input] of inputs) q[`s.${name}`] = input.value.trim();
       const notes = [
         ...(unused.length > 0 ? [el('p', { className: 'note unused', textContent: `the address sets ${unused.map((k) => `${k}=${asked[k]}`).join(', ')}, which the model of ${m.metric} does not use: left out` })] : []),
