@@ -652,3 +652,48 @@ export interface ModelPredictResponse {
   /** Which runs the model stood on (as ModelResponse.runs; `model predict --json` says the same). */
   runs: { leftOut: { saturated: number }; notChecked: number; includeFlagged: boolean; text: string | null };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Compare view (src/server/routes/compare.ts): the same computation as `streambench compare BASE NEW --json`.
+
+/**
+ * GET /api/compare?base=A&new=B[&metrics=M1,M2]: two open sets (names, different), runs matched by
+ * their settings. `metrics` (comma-separated, each once) are the metrics compared and the Holm
+ * family; absent, the headline metrics of the sets' workloads that both have. Every ok run counts,
+ * flagged ones too, as in `compare`.
+ */
+export interface CompareResponse {
+  base: string;
+  new: string;
+  /** The metrics compared, in the order asked, as the catalogue has them (unit, direction, description). */
+  metrics: ApiMetric[];
+  /** Every numeric summary metric both sets have (what can be chosen). */
+  available: ApiMetric[];
+  /** The default choice: the headline metrics of the sets' workloads that both have. */
+  headline: string[];
+  /** The parameters runs are matched on (both sets' together, in the order they are declared); a set without one matches it as absent. */
+  params: string[];
+  /** The parameters whose value differs between matched settings (what tells the rows apart). */
+  varying: string[];
+  correction: 'holm';
+  alpha: number;
+  /** The correction family: the metrics compared, and how many tests it holds. */
+  family: { metrics: string[]; tests: number };
+  /** Settings run in both sets, and those only one of them has (not compared): how many, and the first few (values as written). */
+  matched: number;
+  onlyBase: { count: number; examples: Record<string, number | string>[] };
+  onlyNew: { count: number; examples: Record<string, number | string>[] };
+  /**
+   * One row per metric x matched setting, as `compare --json`'s `changes`: `metric`, `param:<name>`
+   * for each of `params` (its value as compare matched it; null where the sets lack it) and
+   * `label:<name>` (the value as written: 2M, 640x360), `base_mean`, `base_n`, `new_mean`, `new_n`,
+   * `change` (new - base, the metric's unit), `relative` (change / |base mean|; null when the base
+   * mean is 0), `lo`, `hi` (95 % interval of the change; null without a test), `test` (welch,
+   * pooled, none), `df`, `p`, `p_adj` (Holm over the family; null without a test), `real`
+   * (p_adj < alpha), and the first run of each side at that setting: `base_key`, `base_rep`,
+   * `new_key`, `new_rep`.
+   */
+  columns: Columns;
+  /** What compare noted (tests against the pooled noise, no repetitions). */
+  notes: string[];
+}
