@@ -10,8 +10,8 @@ import { el } from './dom.ts';
 import { onStateChange, readState, writeState } from './state.ts';
 import type { ViewContext, ViewModule } from './view.ts';
 
-/** The tabs, in order (compare is part of matrix: open several sets). */
-const TABS = ['matrix', 'parallel', 'run', 'frames', 'live', 'model'] as const;
+/** The tabs, in order (compare needs two open sets; the matrix view also overlays several with `set` as a parameter). */
+const TABS = ['matrix', 'compare', 'parallel', 'run', 'frames', 'live', 'model'] as const;
 const modules = import.meta.glob<ViewModule>('./views/*.ts');
 const moduleOf = (name: string) => modules[`./views/${name}.ts`];
 

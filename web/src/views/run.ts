@@ -182,6 +182,15 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
       const v = runText({ set: r.set, key: o.key, rep: o.rep });
       pick.append(el('option', { value: v, textContent: `${o.label} r${o.rep}${o.status === 'ok' ? '' : ` (${o.status})`}`, selected: ref2 !== undefined && runText(ref2) === v }));
     }
+    // A run of another set (the compare view opens one beside its base) is listed too, or the menu would say none is overlaid.
+    if (ref2 && ![...pick.options].some((o) => o.value === runText(ref2))) {
+      const label = info2
+        ? `${info2.set} · ${Object.entries(info2.params)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ')} r${info2.rep}`
+        : runText(ref2);
+      pick.append(el('option', { value: runText(ref2), textContent: label, selected: true }));
+    }
     pick.addEventListener('change', () => ctx.setState({ run2: pick.value || null }));
     const frames = el('button', { type: 'button', textContent: 'frames of this run', disabled: r.frames === null });
     frames.addEventListener('click', () => ctx.setState({ view: 'frames' }));
