@@ -7,15 +7,15 @@
  */
 import type { FitResult } from '../../analyze/fit.ts';
 import { userName } from '../../analyze/dataset.ts';
-import { metricOf, openModelSource, runsNote, settingDecls, type ModelSource } from '../../analyze/load.ts';
+import { metricOf, runsNote, settingDecls, type ModelSource } from '../../analyze/load.ts';
 import { fitQuality } from '../../analyze/fit-quality.ts';
 import { displaySetting, fitMetric, impactOf, modelDataset, neededSettings, predictSetting } from '../../analyze/models.ts';
 import { partialDependence } from '../../analyze/partial.ts';
 import type { ResultSet } from '../../store/resultset.ts';
 import type { ModelEffect, ModelMetricsResponse, ModelPredictResponse, ModelResponse, ModelSetting } from '../api-types.ts';
 import { InputError, StoreError } from '../../base/errors.ts';
+import { modelSource } from '../model-sources.ts';
 import { ApiFailure, type Route, type RouteContext } from '../route.ts';
-import type { LoadedSets } from '../sets.ts';
 
 /** The prefix of a what-if setting in the query (`s.bitrate=2M`), so that no parameter name can take `set` or `metric`. */
 const SETTING = 's.';
@@ -33,32 +33,13 @@ function setOf(ctx: RouteContext): ResultSet {
   return set;
 }
 
-/** Sets read for the models, per server: read once per state of the sets (every metric), not per request. */
-const sources = new WeakMap<LoadedSets, Map<string, Promise<ModelSource>>>();
-
-/** Sources kept per server: a few sets, with and without flagged runs. */
-const MAX_SOURCES = 8;
-
 async function setSource(ctx: RouteContext): Promise<ModelSource> {
   const set = setOf(ctx);
   // ?flagged=include keeps the runs recorded saturated, as `model --include-flagged` does.
   const flagged = ctx.query.get('flagged');
   if (flagged !== null && flagged !== 'include') throw new ApiFailure(400, `flagged '${flagged.slice(0, 40)}' is not 'include' (leave it out to leave flagged runs out)`);
   const includeFlagged = flagged === 'include';
-  // The sets' state (a run adding points changes it): a source read for an older state is not used.
-  const { version } = await ctx.sets.get();
-  let cache = sources.get(ctx.sets);
-  if (!cache) sources.set(ctx.sets, (cache = new Map<string, Promise<ModelSource>>()));
-  const key = `${version}\u0000${set.name}\u0000${includeFlagged}`;
-  let got = cache.get(key);
-  if (!got) {
-    got = openModelSource(set, undefined, { includeFlagged });
-    cache.set(key, got);
-    const c = cache;
-    got.catch(() => c.delete(key));
-    while (cache.size > MAX_SOURCES) cache.delete(cache.keys().next().value!);
-  }
-  return got;
+  return modelSource(ctx.sets, set, includeFlagged);
 }
 
 async function source(ctx: RouteContext): Promise<{ src: ModelSource; metric: string }> {
