@@ -310,10 +310,15 @@ export class VideoEncoder {
     return this.drain();
   }
 
-  private async drain(): Promise<EncodedPacket[]> {
+  /**
+   * Synchronous: FFmpeg encodes inside send_frame (the call that runs off the main thread), so
+   * taking its packets is a move of a reference; awaiting each take cost a thread-pool round trip
+   * per packet and one more for the final EAGAIN.
+   */
+  private drain(): EncodedPacket[] {
     const out: EncodedPacket[] = [];
     for (;;) {
-      const r = await this.ctx.receivePacket(this.packet);
+      const r = this.ctx.receivePacketSync(this.packet);
       if (r < 0) break; // EAGAIN: the encoder wants the next frame
       const pts = this.packet.pts;
       const callerPts = this.callerPts.get(pts);
@@ -383,8 +388,9 @@ export class VideoDecoder {
     // A corrupt packet (after loss) is reported by the caller as a decode error, not thrown.
     if (sent < 0) return false;
     let got = false;
+    // Synchronous for the reason of the encoder's drain: FFmpeg decodes inside send_packet.
     for (;;) {
-      const r = await this.ctx.receiveFrame(this.frame);
+      const r = this.ctx.receiveFrameSync(this.frame);
       if (r < 0) break;
       const f = this.frame;
       const target = (f.width === out.width && f.height === out.height) || !resized ? out : resized(f.width, f.height);

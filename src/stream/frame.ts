@@ -18,17 +18,19 @@ export function i420Size(width: number, height: number): number {
   return width * height + 2 * (width / 2) * (height / 2);
 }
 
-/** A new frame, black in limited range (Y 16, U and V 128), so an unfilled area is visibly dark and not green. */
+/**
+ * A new frame, black in limited range (Y 16, U and V 128), so an unfilled area is visibly dark and
+ * not green. Its planes lie back to back in one buffer, as a rawvideo file holds them, so the
+ * encoder takes the frame without first gathering the planes (one copy of the picture fewer).
+ */
 export function allocFrame(width: number, height: number): YuvFrame {
   checkSize(width, height);
+  const ySize = width * height;
   const c = (width / 2) * (height / 2);
-  return {
-    width,
-    height,
-    y: new Uint8Array(width * height).fill(16),
-    u: new Uint8Array(c).fill(128),
-    v: new Uint8Array(c).fill(128),
-  };
+  const all = new Uint8Array(ySize + 2 * c);
+  all.fill(16, 0, ySize);
+  all.fill(128, ySize);
+  return { width, height, y: all.subarray(0, ySize), u: all.subarray(ySize, ySize + c), v: all.subarray(ySize + c) };
 }
 
 /** Throws unless the frame has this size and planes of exactly the I420 lengths. */
