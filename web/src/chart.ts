@@ -4,31 +4,25 @@
  * that browser tests can read what is plotted (`getOption()`). exportButtons adds PNG, SVG and
  * CSV downloads of a chart.
  */
-import * as echarts from 'echarts';
+import type { CustomSeriesRenderItem, EChartsOption } from 'echarts';
+import { BarChart, BoxplotChart, CustomChart, HeatmapChart, LineChart, ScatterChart } from 'echarts/charts';
+import { DataZoomComponent, GridComponent, LegendComponent, MarkAreaComponent, MarkLineComponent, TitleComponent, TooltipComponent, VisualMapComponent } from 'echarts/components';
+import * as echarts from 'echarts/core';
+import { CanvasRenderer, SVGRenderer } from 'echarts/renderers';
+import { toCsv } from './csv.ts';
 import { download } from './dom.ts';
+import './test-hook.ts';
 
+export type { TestHook } from './test-hook.ts';
+export { toCsv };
 export type Chart = echarts.ECharts;
-export type ChartOption = echarts.EChartsOption;
+export type ChartOption = EChartsOption;
 
-/** The test hook: charts by name, and counters and timings the views update. */
-export interface TestHook {
-  charts: Record<string, Chart>;
-  /** Incremented after each completed draw of a view. */
-  draws: number;
-  /** Milliseconds: `firstPlot` from navigation start to the first plot, `redraw` from the last control change to its plot. */
-  timings: Record<string, number>;
-  /** The last error a view showed, if any. */
-  error?: string;
-}
-
-declare global {
-  interface Window {
-    __sb: TestHook;
-  }
-}
-
-// eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- declared for the tests that read it; absent until this line runs
-window.__sb ??= { charts: {}, draws: 0, timings: {} };
+// Only the parts of ECharts the views draw with (its full build is about 1.1 MB, parsed before
+// the first plot): a series type or component a view starts using must be added here, or
+// ECharts says in the console that it is missing and leaves it out. Both renderers: the canvas
+// draws on screen, the SVG one draws the SVG export (chartSvg).
+echarts.use([LineChart, BarChart, ScatterChart, BoxplotChart, HeatmapChart, CustomChart, GridComponent, TitleComponent, TooltipComponent, LegendComponent, DataZoomComponent, VisualMapComponent, MarkLineComponent, MarkAreaComponent, CanvasRenderer, SVGRenderer]);
 
 /** A chart in el (animation off, resized with el), registered as `name` for tests. */
 export function makeChart(el: HTMLElement, name: string): Chart {
@@ -56,24 +50,6 @@ export function chartSvg(chart: Chart): string {
   } finally {
     svg.dispose();
   }
-}
-
-/**
- * A CSV text from columns (RFC 4180 quoting), after `# key: value` lines that say what it holds
- * (metric and unit, the selection, the sets, the aggregate: a file read a month later says what
- * it is; pandas reads it with comment='#', DuckDB with its comment option).
- */
-export function toCsv(columns: Record<string, readonly unknown[]>, provenance: Readonly<Record<string, string>> = {}): string {
-  const names = Object.keys(columns);
-  const n = Math.max(0, ...names.map((k) => columns[k]!.length));
-  const cell = (v: unknown) => {
-    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a column holds numbers, text, or values with their own text
-    const s = v === null || v === undefined ? '' : String(v);
-    return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  };
-  const lines = [...Object.entries(provenance).map(([k, v]) => `# ${k}: ${v.replace(/[\r\n]+/g, ' ')}`), names.map(cell).join(',')];
-  for (let i = 0; i < n; i++) lines.push(names.map((k) => cell(columns[k]![i])).join(','));
-  return `${lines.join('\n')}\n`;
 }
 
 /** Adds PNG, SVG and CSV download buttons for a chart to container; files are named `name.png` etc. (name read at each press when a function). */
@@ -105,7 +81,7 @@ export function exportButtons(container: HTMLElement, chart: Chart, csv: () => s
  * renderItem of a custom series drawing error bars from data rows [x, lo, hi]: a vertical line with
  * caps `capPx` wide each side. The matrix view and the report draw their intervals with it.
  */
-export function errorBarRenderer(color: string, capPx: number): echarts.CustomSeriesRenderItem {
+export function errorBarRenderer(color: string, capPx: number): CustomSeriesRenderItem {
   return (_params, api) => {
     const x = api.value(0);
     const top = api.coord([x, api.value(2)]);

@@ -4,10 +4,11 @@
  * a tab whose module is not there yet is shown greyed.
  */
 import type { SetsResponse } from '../../src/server/api-types.ts';
-import { api } from './api.ts';
-import './chart.ts';
+import { api, prefetch } from './api.ts';
 import { el } from './dom.ts';
+import { firstMatrixQuery } from './matrix-query.ts';
 import { onStateChange, readState, writeState } from './state.ts';
+import './test-hook.ts';
 import type { ViewContext, ViewModule } from './view.ts';
 
 /** The tabs, in order (compare needs two open sets; the matrix view also overlays several with `set` as a parameter). */
@@ -22,9 +23,14 @@ function showError(target: HTMLElement, message: string): void {
 
 async function start(): Promise<void> {
   const viewEl = document.getElementById('view')!;
+  // The catalogue and the first view's module (with ECharts) are fetched side by side: neither waits for the other.
+  const sets = api<SetsResponse>('/api/sets');
+  const first = firstMatrixQuery(readState());
+  if (first) prefetch('/api/matrix', first);
+  void moduleOf(readState()['view'] ?? 'matrix')?.().catch(() => undefined);
   let catalog: SetsResponse;
   try {
-    catalog = await api<SetsResponse>('/api/sets');
+    catalog = await sets;
   } catch (e) {
     showError(viewEl, `cannot load the result sets: ${e instanceof Error ? e.message : String(e)}`);
     return;

@@ -5,10 +5,16 @@
  * the GUI, under `plot:<metric>:<param>`, `stack` and `parallel`; `window.__sb.report` says when
  * every chart is drawn.
  */
+import { ParallelChart } from 'echarts/charts';
+import { ParallelComponent, ToolboxComponent } from 'echarts/components';
+import { use as useEcharts } from 'echarts/core';
 import type { Columns, ComparisonRow, MatrixResponse, ReportData, ReportFinding, ReportFindings, ReportPlot, SetComparison } from '../../../src/server/api-types.ts';
 import { errorBarRenderer, exportButtons, makeChart, toCsv, type ChartOption } from '../chart.ts';
 import { el, escapeHtml } from '../dom.ts';
 import { formatValue } from './format.ts';
+
+// What the report draws beyond the GUI's views (web/src/chart.ts registers theirs): the parallel coordinates of its runs, and the toolbox its plots keep.
+useEcharts([ParallelChart, ParallelComponent, ToolboxComponent]);
 
 declare global {
   interface Window {

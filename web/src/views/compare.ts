@@ -8,7 +8,7 @@
  * cnew, cmetrics (comma-separated; absent: the headline metrics), csort, cdir.
  */
 import type { ApiMetric, CompareResponse } from '../../../src/server/api-types.ts';
-import { toCsv } from '../chart.ts';
+import { toCsv } from '../csv.ts';
 import { download, el } from '../dom.ts';
 import type { ViewContext } from '../view.ts';
 

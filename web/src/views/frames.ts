@@ -11,7 +11,7 @@
  * red over every plot, labelled `freeze`; hovering one gives its span and length.
  * State keys: run (SET/KEY/REP), from, to.
  */
-import * as echarts from 'echarts';
+import type * as echarts from 'echarts';
 import type { FramesResponse, RunInfoResponse, RunMarksResponse } from '../../../src/server/api-types.ts';
 import { exportButtons, makeChart, toCsv, type Chart } from '../chart.ts';
 import { el } from '../dom.ts';

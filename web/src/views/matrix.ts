@@ -8,6 +8,7 @@
 import { AGGREGATES, MATRIX_KINDS, type ApiParam, type MatrixKind, type MatrixResponse, type SetsResponse } from '../../../src/server/api-types.ts';
 import { errorBarRenderer, exportButtons, makeChart, toCsv, type Chart, type ChartOption } from '../chart.ts';
 import { el } from '../dom.ts';
+import { matrixQuery } from '../matrix-query.ts';
 import type { ViewState } from '../state.ts';
 import type { ViewContext } from '../view.ts';
 
@@ -149,19 +150,6 @@ export function exportProvenance(r: MatrixResponse, s: ViewState, cat: SetsRespo
     values: r.interval,
     'left out': `${r.excludedFailed} failed or interrupted run(s); ${r.flagged} flagged run(s) included`,
   };
-}
-
-/** The /api/matrix query for a state. */
-export function matrixQuery(s: ViewState): URLSearchParams {
-  const q = new URLSearchParams();
-  q.set('metric', s['y'] ?? '');
-  q.set('x', s['x'] ?? '');
-  if (s['s']) q.set('series', s['s']);
-  if (s['f']) q.set('facet', s['f']);
-  q.set('kind', s['kind'] ?? 'line');
-  q.set('agg', s['agg'] ?? 'mean');
-  for (const [k, v] of Object.entries(s)) if (k.startsWith('c.')) q.set(k, v);
-  return q;
 }
 
 /** The series colours, one per value of the series parameter (in the catalogue's order of its values). */
@@ -556,6 +544,9 @@ export function mount(el0: HTMLElement, ctx: ViewContext): () => void {
   const refresh = async () => {
     // What the address asks that these sets lack: said above the plot, and left out of the view.
     const bad = addressProblems(ctx.state, cat);
+    // A state written below refreshes at once (onStateChange, where this view is the tab shown):
+    // that refresh asks for the plot, and this one must not ask a second time.
+    const asked = request;
     if (bad.drop.length > 0) ctx.setState(Object.fromEntries(bad.drop.map((k) => [k, null])), { replace: true });
     if (bad.notes.length > 0) addressNotes = bad.notes;
     const apart = sharedNothing(ctx.state, cat);
@@ -564,6 +555,7 @@ export function mount(el0: HTMLElement, ctx: ViewContext): () => void {
     // Defaults are written back (without a history entry), so the address always says the whole view.
     const missing = Object.fromEntries(STATE_KEYS.filter((k) => ctx.state[k] === undefined && s[k] !== undefined).map((k) => [k, s[k]!]));
     if (Object.keys(missing).length > 0) ctx.setState(missing, { replace: true });
+    if (request !== asked) return;
     renderControls(s);
     const mine = ++request;
     let r: MatrixResponse;

@@ -9,7 +9,7 @@
  * brushesToText), `pc.colour` (the colouring metric).
  */
 import type { RunsResponse } from '../../../src/server/api-types.ts';
-import { toCsv } from '../chart.ts';
+import { toCsv } from '../csv.ts';
 import { download, el, escapeHtml } from '../dom.ts';
 import { axisX, drawBackground, drawForeground, drawOverlay, fitCanvas, fmt, makeRaster, MARGIN, posY, yPos, type Layout, type Raster } from '../parallel/draw.ts';
 import { brushesFromText, brushesToText, brushFromSpan, makeAxis, select, type Axis, type Brush } from '../parallel/model.ts';

@@ -11,7 +11,8 @@
  * and what was decided in the tooltip. State keys: run, run2 (SET/KEY/REP), series (ids,
  * comma-separated; the default set when absent), from, to (s).
  */
-import * as echarts from 'echarts';
+import type * as echarts from 'echarts';
+import { connect, disconnect } from 'echarts/core';
 import type { RunControlRecord, RunFileProblem, RunInfoResponse, RunMarksResponse, RunSeriesInfo, RunSeriesResponse, RunTimeline } from '../../../src/server/api-types.ts';
 import { exportButtons, makeChart, toCsv, type Chart } from '../chart.ts';
 import { el } from '../dom.ts';
@@ -399,7 +400,7 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
       chart.on('datazoom', onZoom);
       charts.push(chart);
     });
-    echarts.connect(group);
+    connect(group);
     window.__sb.draws++;
   }
 
@@ -415,7 +416,7 @@ export function mount(root: HTMLElement, ctx: ViewContext): () => void {
   return () => {
     alive = false;
     stop();
-    echarts.disconnect(group);
+    disconnect(group);
     disposeCharts();
   };
 }
