@@ -4,12 +4,15 @@
  * sets' joint catalogue. Followed while a run adds points: at most once a second a request looks
  * at the sets' indexes, and when one changed the database is loaded again.
  */
+import { readFileSync } from 'node:fs';
 import type { DuckDBConnection, DuckDBResultReader } from '@duckdb/node-api';
+import { environmentError, writeJsonAtomic } from '../base/fs-atomic.ts';
 import { StoreError } from '../base/errors.ts';
 import { setCatalog, type Catalog, type CatalogParam } from '../store/catalog.ts';
-import { openSetDatabase, quoteIdent, type SetDatabase, type ViewName } from '../store/database.ts';
+import { besideTable, openSetDatabase, quoteIdent, type SetDatabase, type ViewName } from '../store/database.ts';
 import { conditionsSummary, runFlags } from '../store/conditions.ts';
 import { DuckDatabase } from '../store/duck.ts';
+import type { IndexView } from '../store/index-file.ts';
 import type { PointRecord } from '../store/records.ts';
 import type { ResultSet } from '../store/resultset.ts';
 import type { ApiSetInfo, Columns } from './api-types.ts';
@@ -36,8 +39,13 @@ function plain(v: unknown): string | number | boolean | null {
 interface Loaded {
   db: SetDatabase;
   catalog: Catalog;
-  records: { set: string; record: PointRecord }[];
+  /** Every run's record, read from the index when first asked for. */
+  readonly records: { set: string; record: PointRecord }[];
   infos: ApiSetInfo[];
+  /** The flags of each flagged run (the table point_flags). */
+  flags: FlagRow[];
+  /** Closes the views of the indexes kept for `records`. */
+  release(): void;
   /** The index states it was loaded from. */
   keys: string;
   /** Counts loads, so that clients see that the data changed. */
@@ -74,48 +82,64 @@ export class LoadedSets {
       );
   }
 
-  /** The sets' index states: changes when a point is committed. */
-  private indexKeys(): string {
-    return this.sets
-      .map((s) => {
-        const v = s.index();
-        try {
-          return `${v.key ?? 'none'}:${v.logBytes}`;
-        } finally {
-          v.close();
-        }
-      })
-      .join('|');
-  }
-
-  private async load(keys: string): Promise<Loaded> {
-    const records = this.sets.flatMap((set) => {
-      const v = set.index();
-      try {
-        return v.records().map((record) => ({ set: set.name, record }));
-      } finally {
-        v.close();
-      }
-    });
-    const db = await openSetDatabase(this.sets, { views: [] });
+  /**
+   * The sets' indexes, each checked against its points (one stat per point.json: the slow part of
+   * a look at 10,000 points), and their states, which change when a point is committed. The load
+   * that follows a change reads these same views: the check is not made again.
+   */
+  private openIndexes(): { views: IndexView[]; keys: string } {
+    const views: IndexView[] = [];
     try {
-      await db.duck.use((conn) => addFlags(conn, records));
+      for (const s of this.sets) views.push(readOnce(s.index()));
     } catch (e) {
-      db.close();
+      for (const v of views) v.close();
       throw e;
     }
-    const infos = this.sets.map((s): ApiSetInfo => {
-      const own = records.filter((r) => r.set === s.name).map((r) => r.record);
-      const by = (st: string) => own.filter((r) => r.outcome.status === st).length;
-      const c = conditionsSummary(own);
-      return { name: s.name, dir: s.dir, runs: own.length, ok: by('ok'), failed: by('failed'), interrupted: by('interrupted'), flagged: own.filter((r) => runFlags(r).length > 0).length, notChecked: c.notChecked, conditions: c.byCode, conditionsLine: c.line };
-    });
-    const catalog = setCatalog(records.map((r) => r.record));
-    if (this.sets.length > 1) {
-      const setParam: CatalogParam = { name: 'set', type: 'enum', unit: null, doc: 'the result set (several are open: compare them)', role: 'all', source: 'inferred', values: this.sets.map((s) => s.name) };
-      catalog.params.unshift(setParam);
+    return { views, keys: views.map((v) => `${v.key ?? 'none'}:${v.logBytes}`).join('|') };
+  }
+
+  private async load(opened: { views: IndexView[]; keys: string }): Promise<Loaded> {
+    const { views, keys } = opened;
+    let released = false;
+    const release = () => {
+      released = true;
+      for (const v of views) v.close();
+    };
+    try {
+      // The server's other requests (the page's own files) are answered between the steps of a load: each step runs without a break.
+      await breather();
+      let records: { set: string; record: PointRecord }[] | undefined;
+      const readRecords = () => {
+        // A request still answering from a state that a newer one replaced (a run committed meanwhile), rarely: its records are no longer at hand.
+        if (!records && released) throw new StoreError('the result set changed while this was being answered: ask again');
+        return (records ??= this.sets.flatMap((set, i) => views[i]!.records().map((record) => ({ set: set.name, record }))));
+      };
+      const one = this.sets.length === 1 ? { set: this.sets[0]!, view: views[0]! } : undefined;
+      const kept = one ? readSummary(one.set, one.view) : undefined;
+      const summary = kept ?? summarize(this.sets, readRecords());
+      if (one && !kept) saveSummary(one.set, one.view, summary);
+      await breather();
+      const db = await openSetDatabase(this.sets, { views: [], indexes: views });
+      try {
+        await db.duck.use((conn) => addFlags(conn, summary.flags));
+      } catch (e) {
+        db.close();
+        throw e;
+      }
+      const catalog = summary.catalog;
+      if (this.sets.length > 1) {
+        const setParam: CatalogParam = { name: 'set', type: 'enum', unit: null, doc: 'the result set (several are open: compare them)', role: 'all', source: 'inferred', values: this.sets.map((s) => s.name) };
+        catalog.params.unshift(setParam);
+      }
+      const infos = summary.infos.map((info, i) => ({ ...info, name: this.sets[i]!.name, dir: this.sets[i]!.dir }));
+      const loaded = { db, catalog, infos, flags: summary.flags, keys, version: ++this.version, release } as Omit<Loaded, 'records'> as Loaded;
+      // The records are read when a route first needs them (a run's record, a report): the first plot needs only what the summary holds.
+      Object.defineProperty(loaded, 'records', { get: readRecords, enumerable: true });
+      return loaded;
+    } catch (e) {
+      release();
+      throw e;
     }
-    return { db, catalog, records, infos, keys, version: ++this.version };
   }
 
   /** The current state, loaded again when a set gained points since. */
@@ -123,12 +147,14 @@ export class LoadedSets {
     if (this.closed) throw new StoreError('the GUI server is closing');
     const now = Date.now();
     if (this.loaded && now - this.checkedAt < CHECK_EVERY_MS) return this.loaded;
-    this.checkedAt = now;
     const current = this.loaded;
-    let keys: string;
+    let opened: { views: IndexView[]; keys: string };
     try {
-      keys = this.indexKeys();
+      opened = this.openIndexes();
+      // Counted from the end of the look: a look that took long is not made again at once.
+      this.checkedAt = Date.now();
     } catch (e) {
+      this.checkedAt = now;
       // A set found damaged (a point.json changed behind its index): its old figures are not served
       // meanwhile; every request looks again, and answers with the damage until it is dealt with.
       this.loaded = undefined;
@@ -137,10 +163,13 @@ export class LoadedSets {
     }
     if (current) {
       const was = await current.catch(() => undefined);
-      if (was && was.keys === keys) return current;
+      if (was && was.keys === opened.keys) {
+        for (const v of opened.views) v.close();
+        return current;
+      }
       if (was) this.retire(current);
     }
-    this.loaded = this.load(keys);
+    this.loaded = this.load(opened);
     // A failed load is not kept: the next request tries again.
     this.loaded.catch(() => {
       this.loaded = undefined;
@@ -152,6 +181,7 @@ export class LoadedSets {
   private retire(state: Promise<Loaded>): void {
     void state.then(
       (old) => {
+        old.release();
         old.db.duck.retire();
         void old.frames?.then(
           (f) => f.duck.retire(),
@@ -185,7 +215,7 @@ export class LoadedSets {
     if (!l.frames) {
       l.frames = openSetDatabase(this.sets, { views: ['frames'] }).then(async (db) => {
         try {
-          await db.duck.use((conn) => addFlags(conn, l.records));
+          await db.duck.use((conn) => addFlags(conn, l.flags));
           return db;
         } catch (e) {
           db.close();
@@ -209,6 +239,7 @@ export class LoadedSets {
       );
     void this.loaded?.then(
       (l) => {
+        l.release();
         l.db.close();
         closeFrames(l);
       },
@@ -221,17 +252,87 @@ export class LoadedSets {
   }
 }
 
+/** Lets the event loop answer what waits (a page's script files) before the next step of a load. */
+const breather = () => new Promise<void>((ok) => setImmediate(ok));
+
+/** The view with its records read once and kept: a load reads them, and so may the points table it builds. */
+function readOnce(view: IndexView): IndexView {
+  let kept: PointRecord[] | undefined;
+  const read = view.records.bind(view);
+  return Object.assign(view, { records: () => (kept ??= read()) });
+}
+
+/** A flagged run's flags, its conditions' included, in one text. */
+type FlagRow = [set: string, key: string, rep: number, flags: string];
+
+/** What the server derives from the records of the sets: kept beside a set's index (readSummary) so that opening it again reads no record. */
+interface Summary {
+  catalog: Catalog;
+  /** Per set, in order; name and dir are the set's as opened now. */
+  infos: Omit<ApiSetInfo, 'name' | 'dir'>[];
+  flags: FlagRow[];
+}
+
+/** The summary of the sets from their records. */
+function summarize(sets: readonly ResultSet[], records: readonly { set: string; record: PointRecord }[]): Summary {
+  const infos = sets.map((s): Summary['infos'][number] => {
+    const own = records.filter((r) => r.set === s.name).map((r) => r.record);
+    const by = (st: string) => own.filter((r) => r.outcome.status === st).length;
+    const c = conditionsSummary(own);
+    return { runs: own.length, ok: by('ok'), failed: by('failed'), interrupted: by('interrupted'), flagged: own.filter((r) => runFlags(r).length > 0).length, notChecked: c.notChecked, conditions: c.byCode, conditionsLine: c.line };
+  });
+  const flags: FlagRow[] = [];
+  for (const r of records) {
+    const f = runFlags(r.record);
+    if (f.length > 0) flags.push([r.set, r.record.key, r.record.rep, f.join('; ')]);
+  }
+  return { catalog: setCatalog(records.map((r) => r.record)), infos, flags };
+}
+
+const SUMMARY_FILE = '.gui-summary.json';
+
+/** The summary saved beside the set's points table for the view's state, if any (a damaged or vanished one is made again). */
+function readSummary(set: ResultSet, view: IndexView): Summary | undefined {
+  const file = besideTable(set, view, SUMMARY_FILE);
+  if (!file) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw environmentError(e, 'cannot read', file) ?? e;
+  }
+  try {
+    const s = JSON.parse(text) as Partial<Summary> | null;
+    return s?.catalog && Array.isArray(s.infos) && s.infos.length === 1 && Array.isArray(s.flags) ? { catalog: s.catalog, infos: s.infos, flags: s.flags.map((f) => [set.name, f[1], f[2], f[3]]) } : undefined;
+  } catch (e) {
+    // Cut short by a full disk, or edited: only a copy, made again.
+    if (e instanceof SyntaxError) return undefined;
+    throw e;
+  }
+}
+
+/** Saves the summary beside the set's points table; a disk that refuses it costs only the next opening's time. */
+function saveSummary(set: ResultSet, view: IndexView, summary: Summary): void {
+  const file = besideTable(set, view, SUMMARY_FILE);
+  if (!file) return;
+  try {
+    writeJsonAtomic(file, summary);
+  } catch (e) {
+    if (!environmentError(e)) throw e;
+  }
+}
+
 /** The table point_flags: the flags of each flagged run, its conditions' included (the points table has no column for them). */
-async function addFlags(conn: DuckDBConnection, records: readonly { set: string; record: PointRecord }[]): Promise<void> {
+async function addFlags(conn: DuckDBConnection, flags: readonly FlagRow[]): Promise<void> {
   await conn.run('CREATE TABLE point_flags ("set" VARCHAR, point_key VARCHAR, rep BIGINT, flags VARCHAR)');
-  const flagged = records.map((r) => ({ r, flags: runFlags(r.record) })).filter((x) => x.flags.length > 0);
-  if (flagged.length === 0) return;
+  if (flags.length === 0) return;
   const app = await conn.createAppender('point_flags');
-  for (const { r, flags } of flagged) {
-    app.appendVarchar(r.set);
-    app.appendVarchar(r.record.key);
-    app.appendBigInt(BigInt(r.record.rep));
-    app.appendVarchar(flags.join('; '));
+  for (const [set, key, rep, text] of flags) {
+    app.appendVarchar(set);
+    app.appendVarchar(key);
+    app.appendBigInt(BigInt(rep));
+    app.appendVarchar(text);
     app.endRow();
   }
   app.closeSync();

@@ -82,9 +82,15 @@ async function appendRows(conn: DuckDBConnection, table: string, columns: readon
 /**
  * Loads the sets' points into an in-memory DuckDB, from each set's index (see index-file.ts);
  * time series stay in their Parquet files. `views` limits the views created to those named
- * (each costs a read of every file it covers); all of them by default.
+ * (each costs a read of every file it covers); all of them by default. `indexes`: views of the
+ * sets' indexes the caller opened already (their records() answering every call), left open.
  */
-export async function openSetDatabase(sets: readonly ResultSet[], opts: { views?: readonly ViewName[] } = {}): Promise<SetDatabase> {
+export async function openSetDatabase(sets: readonly ResultSet[], opts: { views?: readonly ViewName[]; indexes?: readonly IndexView[] } = {}): Promise<SetDatabase> {
+  // The caller's views of the indexes (one per set, in order, left open), when it has them: each opening checks every point.json again.
+  const index = (i: number) => opts.indexes?.[i] ?? sets[i]!.index();
+  const done = (v: IndexView) => {
+    if (!opts.indexes) v.close();
+  };
   const duck = await DuckDatabase.open(`the points of ${sets.map((s) => s.dir).join(', ')}`);
   try {
     return await duck.use(async (conn) => {
@@ -93,18 +99,18 @@ export async function openSetDatabase(sets: readonly ResultSet[], opts: { views?
       let columns: ColumnInfo[];
       let rows: { set: ResultSet; record: PointRecord }[] | undefined;
       if (sets.length === 1) {
-        const cached = await cachedTable(conn, sets[0]!, views.length > 0);
+        const cached = await cachedTable(conn, sets[0]!, index(0), views.length > 0, opts.indexes === undefined);
         columns = cached.columns;
         rows = cached.records?.map((record) => ({ set: sets[0]!, record }));
         if (cached.note) notes.push(cached.note);
       } else {
-        rows = sets.flatMap((set) => {
-          const view = set.index();
+        rows = sets.flatMap((set, i) => {
+          const view = index(i);
           try {
             if (view.note) notes.push(view.note);
             return view.records().map((record) => ({ set, record }));
           } finally {
-            view.close();
+            done(view);
           }
         });
         columns = info(
@@ -151,6 +157,17 @@ function codeId(): string | undefined {
 }
 
 const tableBase = (set: ResultSet, generation: string, logBytes: number, code: string) => join(set.dir, INDEX_DIR, `table-${generation}-${logBytes}-${code}`);
+
+/**
+ * Where a file derived from the records of the index's present state may be kept, beside the
+ * points table of that state (`table-...<suffix>`): under the same code identity, and removed with
+ * the table's earlier states and generations. Undefined when nothing may be saved for that state
+ * (an index that could not be saved, or no code identity).
+ */
+export function besideTable(set: ResultSet, view: IndexView, suffix: string): string | undefined {
+  const code = codeId();
+  return view.generation === undefined || code === undefined ? undefined : `${tableBase(set, view.generation, view.logBytes, code)}${suffix}`;
+}
 
 /** The table saved for generation at logBytes, or when there is none, the newest saved for an earlier state of it. */
 function findCachedTable(set: ResultSet, generation: string, logBytes: number): { exact: boolean; table: CachedTable } | undefined {
@@ -219,10 +236,10 @@ async function loadCachedTable(conn: DuckDBConnection, set: ResultSet, t: Cached
  * The points table of one set: from the table saved beside its index for the index's present
  * state; or that of an earlier state plus the points committed since (a run going on), when that
  * gives the same table; else built from the index's records. What was built is saved for the next
- * reader. The records are returned when they were read, and always when `needRecords`.
+ * reader. The records are returned when they were read, and always when `needRecords`. The view
+ * is closed after unless `closeView` is false (the caller's own).
  */
-async function cachedTable(conn: DuckDBConnection, set: ResultSet, needRecords: boolean): Promise<{ columns: ColumnInfo[]; records?: PointRecord[]; note?: string }> {
-  const view = set.index();
+async function cachedTable(conn: DuckDBConnection, set: ResultSet, view: IndexView, needRecords: boolean, closeView: boolean): Promise<{ columns: ColumnInfo[]; records?: PointRecord[]; note?: string }> {
   // A table of a few thousand rows loads and saves fastest on one thread: more only wait for each other (on a busy machine, many times over).
   await conn.run('SET threads = 1');
   try {
@@ -254,7 +271,7 @@ async function cachedTable(conn: DuckDBConnection, set: ResultSet, needRecords: 
     const note = view.note ?? (await saveTable(conn, set, view, columns));
     return { columns: info(columns), records, ...(note ? { note } : {}) };
   } finally {
-    view.close();
+    if (closeView) view.close();
     await conn.run('RESET threads');
   }
 }
