@@ -10,10 +10,10 @@
  * records), the catalogue, the DuckDB points table (openSetDatabase: from the table saved beside
  * the index, or built), then /api/matrix cold (the first request opens the set) and warm.
  *
- * Run: npx tsx bench/gui-matrix.ts [--runs N (10000)] [--big N (100000; 0 skips)] [--big-set DIR (an existing set instead)] [--metrics M (20)] [--web DIR (a built GUI; default: built now)]
+ * Run: npx tsx bench/gui-matrix.ts [--rounds R (3)] [--runs N (10000)] [--big N (100000; 0 skips)] [--big-set DIR (an existing set instead)] [--metrics M (20)] [--web DIR (a built GUI; default: built now)]
  */
 import { rmSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { chromium, type Browser } from 'playwright-core';
 import { startUiServer } from '../src/server/server.ts';
@@ -30,6 +30,8 @@ const flag = (name: string, dflt: string) => (args.includes(name) ? args[args.in
 const RUNS = Number(flag('--runs', '10000'));
 const BIG = Number(flag('--big', '100000'));
 const METRICS = Number(flag('--metrics', '20'));
+/** First plots measured per size (each with a server of its own): the machine is shared, the median is printed. */
+const ROUNDS = Number(flag('--rounds', '3'));
 /** The matrix view's test hook (web/src/chart.ts TestHook), seen from here. */
 type Win = { __sb?: { draws: number; timings: Record<string, number>; error?: string } };
 
@@ -54,7 +56,9 @@ async function serverSide(set: ResultSet): Promise<void> {
   await db.conn.runAndReadAll(`SELECT fps, codec, avg("guest.cpu_pct") FROM points WHERE status = 'ok' GROUP BY ALL`);
   const queryMs = performance.now() - t0;
   db.close();
-  console.log(`  server, opening ${records.length} runs: index read ${ms(indexMs)}, catalogue ${ms(catalogMs)}, DuckDB points table ${ms(tableMs)}, one GROUP BY ${ms(queryMs)}`);
+  console.log(
+    `  server, opening ${records.length} runs: index read ${ms(indexMs)} (the check of every point.json, then the records), catalogue ${ms(catalogMs)}, DuckDB points table ${ms(tableMs)}, one GROUP BY ${ms(queryMs)}; the GUI's server reads no record and makes no catalogue once the set's summary is saved beside its index`,
+  );
 
   const server = await startUiServer({ sets: [set], webRoot: WEB });
   try {
@@ -72,14 +76,23 @@ async function serverSide(set: ResultSet): Promise<void> {
     t0 = performance.now();
     await (await fetch(`${server.origin}/api/sets`)).text();
     const setsMs = performance.now() - t0;
-    console.log(`  server /api/matrix: first ${ms(coldMs)} (opens the set: all of the above and the catalogue), warm ${ms(median(warm))} (a control changed); /api/sets ${ms(setsMs)}`);
+    console.log(`  server /api/matrix: first ${ms(coldMs)} (opens the set: the check, the saved summary and points table), warm ${ms(median(warm))} (a control changed); /api/sets ${ms(setsMs)}`);
   } finally {
     await server.close();
   }
 }
 
-/** The matrix view in chromium: first plot, then control changes. */
+/** The matrix view in chromium, ROUNDS times (a new server and page each): first plot (median), then control changes in the last round. */
 async function inBrowser(browser: Browser, set: ResultSet, runs: number, changes: boolean): Promise<void> {
+  const firsts: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) firsts.push(await oneRound(browser, set, runs, changes && round === ROUNDS - 1));
+  const aim = runs >= 100_000 ? 3000 : 1000;
+  const m = median(firsts);
+  console.log(`  first plot ${runs / 1000}k: ${ms(m)} (aim < ${aim} ms: ${m < aim ? 'met' : 'NOT met'}; median of ${firsts.length}: ${firsts.map((x) => x.toFixed(0)).join(', ')} ms; load ${loadavg()[0]!.toFixed(1)})`);
+}
+
+/** One round: a server of its own, the page opened, its first plot's time (and the redraws when asked). */
+async function oneRound(browser: Browser, set: ResultSet, runs: number, changes: boolean): Promise<number> {
   const server = await startUiServer({ sets: [set], webRoot: WEB });
   try {
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
@@ -90,9 +103,8 @@ async function inBrowser(browser: Browser, set: ResultSet, runs: number, changes
     const outside = performance.now() - t0;
     const h = await hook();
     if (h.error) throw new Error(`the matrix view failed: ${h.error}`);
-    const aim = runs >= 100_000 ? 3000 : 1000;
-    console.log(`  first matrix plot, ${runs} runs: ${ms(h.timings['firstPlot']!)} from navigation start, the server opening the set included (aim < ${aim} ms: ${h.timings['firstPlot']! < aim ? 'met' : 'NOT met'}); seen from outside ${ms(outside)}`);
-    if (!changes) return;
+    console.log(`  first matrix plot, ${runs} runs: ${ms(h.timings['firstPlot']!)} from navigation start, the server opening the set included; seen from outside ${ms(outside)}`);
+    if (!changes) return h.timings['firstPlot']!;
     // Control changes: fix the scene to one value after another, then back to all aggregated.
     const redraws: number[] = [];
     for (const v of ['v:typing', 'v:video', 'v:idle', 'v:drag', 'v:motion', 'agg', 'v:scrolling']) {
@@ -102,6 +114,7 @@ async function inBrowser(browser: Browser, set: ResultSet, runs: number, changes
       redraws.push((await hook()).timings['redraw']!);
     }
     console.log(`  redraw after a control change (scene fixed to a value, ${redraws.length} changes): median ${ms(median(redraws))}, all ${redraws.map((x) => x.toFixed(0)).join(', ')} ms (aim < 150 ms: ${median(redraws) < 150 ? 'met' : 'NOT met'})`);
+    return h.timings['firstPlot']!;
   } finally {
     await server.close();
   }
@@ -109,7 +122,7 @@ async function inBrowser(browser: Browser, set: ResultSet, runs: number, changes
 
 const builtHere = !args.includes('--web');
 const WEB = builtHere ? buildWeb() : flag('--web', '');
-console.log(`matrix view at scale; load ${loadavg()[0]!.toFixed(1)}`);
+console.log(`matrix view at scale; load ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores (figures under load are upper bounds)`);
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: BROWSER_ARGS });
 try {
   for (const [runs, changes] of [[RUNS, true], ...(BIG > 0 ? [[BIG, false]] : [])] as [number, boolean][]) {
