@@ -11,6 +11,7 @@
  *                          one write; kill -9 leaves at most a partial last line, which readers
  *                          skip and the next append cuts off
  *   index/table-*.parquet  the points table of one state of the index (database.ts)
+ *   index/table-*.gui-summary.json  the GUI server's catalogue, counts and flags of that state (src/server/sets.ts)
  *   index/.switch          held while a generation is written (a rebuild, a compaction)
  *
  * A line is {"dir", "marker", "file", "record"}, marker being points/'s mtime (ns) right after the
