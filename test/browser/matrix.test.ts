@@ -192,6 +192,20 @@ test('the matrix view plots what DuckDB answers: x changed, a parameter fixed, t
   assert.equal((await controls(page))['c.resolution'], 'agg');
   assert.deepEqual(errors, []);
   assert.deepEqual(other.errors, []);
+  // The page imports only the parts of ECharts its views use: a part it lacks (a pie, a toolbox)
+  // is refused out loud, where ECharts' production build would leave it out without a word.
+  const refused = await page.evaluate(() => {
+    const chart = (globalThis as unknown as { __sb: { charts: Record<string, { setOption(o: unknown): void }> } }).__sb.charts['matrix']!;
+    return [{ series: [{ type: 'pie', data: [1] }] }, { toolbox: {} }].map((o) => {
+      try {
+        chart.setOption(o);
+        return 'drawn';
+      } catch (e) {
+        return (e as Error).message;
+      }
+    });
+  });
+  assert.deepEqual(refused, ["chart: the series type 'pie' is not registered with ECharts (add it in web/src/chart.ts)", "chart: the component of 'toolbox' is not registered with ECharts (add it in web/src/chart.ts)"]);
   await other.page.close();
   await page.close();
 });

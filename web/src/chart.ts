@@ -24,9 +24,64 @@ export type ChartOption = EChartsOption;
 // draws on screen, the SVG one draws the SVG export (chartSvg).
 echarts.use([LineChart, BarChart, ScatterChart, BoxplotChart, HeatmapChart, CustomChart, GridComponent, TitleComponent, TooltipComponent, LegendComponent, DataZoomComponent, VisualMapComponent, MarkLineComponent, MarkAreaComponent, CanvasRenderer, SVGRenderer]);
 
+/** Series types and option keys registered above; usePart adds a page's own (the report's parallel chart). */
+const seriesTypes = new Set(['line', 'bar', 'scatter', 'boxplot', 'heatmap', 'custom']);
+/** Option keys whose component needs registering, and whether it is. */
+const optionParts: Record<string, boolean> = {
+  visualMap: true,
+  dataZoom: true,
+  markLine: true,
+  markArea: true,
+  markPoint: false,
+  toolbox: false,
+  brush: false,
+  graphic: false,
+  polar: false,
+  radar: false,
+  geo: false,
+  parallel: false,
+  parallelAxis: false,
+  singleAxis: false,
+  calendar: false,
+  timeline: false,
+  dataset: false,
+  aria: false,
+};
+
+/** Registers more of ECharts for one page (its parts and the series types and option keys they bring). */
+export function usePart(parts: Parameters<typeof echarts.use>[0], series: readonly string[], keys: readonly string[]): void {
+  echarts.use(parts);
+  for (const s of series) seriesTypes.add(s);
+  for (const k of keys) optionParts[k] = true;
+}
+
+/**
+ * Throws on a series type or component the page did not register: ECharts' production build
+ * leaves them out without a word, so a view would lose a series silently; thrown, the browser
+ * tests (which fail on page errors) see it.
+ */
+function checkRegistered(option: ChartOption): void {
+  const missing = (what: string) => {
+    throw new Error(`chart: ${what} is not registered with ECharts (add it in web/src/chart.ts)`);
+  };
+  const o = option as Record<string, unknown>;
+  for (const [k, ok] of Object.entries(optionParts)) if (!ok && o[k] !== undefined) missing(`the component of '${k}'`);
+  const series = o['series'] === undefined ? [] : Array.isArray(o['series']) ? (o['series'] as Record<string, unknown>[]) : [o['series'] as Record<string, unknown>];
+  for (const s of series) {
+    const t = s['type'];
+    if (typeof t === 'string' && !seriesTypes.has(t)) missing(`the series type '${t}'`);
+    for (const k of ['markLine', 'markArea', 'markPoint']) if (s[k] !== undefined && !optionParts[k]) missing(`the component of '${k}'`);
+  }
+}
+
 /** A chart in el (animation off, resized with el), registered as `name` for tests. */
 export function makeChart(el: HTMLElement, name: string): Chart {
   const chart = echarts.init(el, undefined, { renderer: 'canvas' });
+  const setOption = chart.setOption.bind(chart) as (option: ChartOption, ...rest: unknown[]) => void;
+  chart.setOption = ((option: ChartOption, ...rest: unknown[]) => {
+    checkRegistered(option);
+    setOption(option, ...rest);
+  });
   chart.setOption({ animation: false });
   const ro = new ResizeObserver(() => chart.resize());
   ro.observe(el);

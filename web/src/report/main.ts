@@ -7,14 +7,13 @@
  */
 import { ParallelChart } from 'echarts/charts';
 import { ParallelComponent, ToolboxComponent } from 'echarts/components';
-import { use as useEcharts } from 'echarts/core';
 import type { Columns, ComparisonRow, MatrixResponse, ReportData, ReportFinding, ReportFindings, ReportPlot, SetComparison } from '../../../src/server/api-types.ts';
-import { errorBarRenderer, exportButtons, makeChart, toCsv, type ChartOption } from '../chart.ts';
+import { errorBarRenderer, exportButtons, makeChart, toCsv, usePart, type ChartOption } from '../chart.ts';
 import { el, escapeHtml } from '../dom.ts';
 import { formatValue } from './format.ts';
 
 // What the report draws beyond the GUI's views (web/src/chart.ts registers theirs): the parallel coordinates of its runs, and the toolbox its plots keep.
-useEcharts([ParallelChart, ParallelComponent, ToolboxComponent]);
+usePart([ParallelChart, ParallelComponent, ToolboxComponent], ['parallel'], ['parallel', 'parallelAxis', 'toolbox']);
 
 declare global {
   interface Window {
