@@ -5,6 +5,7 @@
  * and the colour legend on the top layer, which also takes the mouse. The background's lines of
  * one colour go into one path; the foreground is rasterised by hand (see drawForeground).
  */
+import { fitTitle, placeCentred, readoutNumber, shorten, slots, type LabelBox } from './labels.ts';
 import { brushSpan, type Axis, type Brush } from './model.ts';
 
 /** Colours of the scale, low to high (viridis, sampled). */
@@ -21,7 +22,8 @@ export interface Layout {
   bottom: number;
 }
 
-export const MARGIN = { left: 60, right: 150, top: 46, bottom: 34 };
+/** Room around the axes: titles (two lines) and the unit line above, the colour legend right. */
+export const MARGIN = { left: 60, right: 170, top: 62, bottom: 34 };
 
 /** x of the i-th of n axes. */
 export function axisX(layout: Layout, i: number, n: number): number {
@@ -253,12 +255,22 @@ export function fmt(x: number): string {
   return String(+x.toPrecision(3));
 }
 
-/** Tick values of a numeric axis: about five round values in range (decades on a log axis). */
-export function ticks(axis: Axis): number[] {
+/**
+ * Tick values of a numeric axis: about five round values in range; on a log axis 1, 2 and 5 of
+ * each decade (decades alone past six of them), so the ticks' spacing itself shows the scale.
+ */
+export function ticks(axis: Pick<Axis, 'min' | 'max' | 'log'>): number[] {
   if (axis.max === axis.min) return [axis.min];
   if (axis.log) {
+    const decades = Math.log10(axis.max / axis.min);
+    const steps = decades > 6 ? [1] : decades > 1.5 ? [1, 2, 5] : [1, 2, 3, 4, 5, 6, 7, 8, 9];
     const out: number[] = [];
-    for (let e = Math.ceil(Math.log10(axis.min)); e <= Math.floor(Math.log10(axis.max)); e++) out.push(10 ** e);
+    for (let e = Math.floor(Math.log10(axis.min)); e <= Math.ceil(Math.log10(axis.max)); e++) {
+      for (const f of steps) {
+        const v = +(f * 10 ** e).toPrecision(12);
+        if (v >= axis.min && v <= axis.max) out.push(v);
+      }
+    }
     return out.length >= 2 ? out : [axis.min, axis.max];
   }
   const raw = (axis.max - axis.min) / 5;
@@ -269,6 +281,19 @@ export function ticks(axis: Axis): number[] {
   return out;
 }
 
+/** Where a value lies on a numeric axis, 0..1 (as model.ts toPos, for a tick that no run holds). */
+function tickPos(axis: Axis, v: number): number {
+  if (axis.max === axis.min) return 0.5;
+  if (axis.log) return (Math.log(v) - Math.log(axis.min)) / (Math.log(axis.max) - Math.log(axis.min));
+  return (v - axis.min) / (axis.max - axis.min);
+}
+
+/** What the line under an axis' title says: its unit, or that it is a parameter, and whether it is on a log scale. */
+export function unitLine(axis: Pick<Axis, 'unit' | 'kind' | 'log'>): string {
+  const what = axis.unit ? `(${axis.unit})` : axis.kind === 'param' ? 'parameter' : '';
+  return axis.log ? `${what} (log)`.trim() : what;
+}
+
 export interface OverlayInput {
   axes: readonly Axis[];
   brushes: readonly Brush[];
@@ -277,16 +302,43 @@ export interface OverlayInput {
   /** The axis being moved by its title, and where its title is now. */
   moving?: { axis: string; x: number } | undefined;
   colour?: { name: string; unit: string | null; min: number; max: number; log: boolean } | undefined;
+  /** The run whose line is drawn out (hovered here or in the table), by index. */
+  highlight?: number | undefined;
 }
 
-/** Axes with their titles, ticks and brushes, and the colour legend. */
-export function drawOverlay(ctx: CanvasRenderingContext2D, layout: Layout, o: OverlayInput): void {
+/** Where the colour legend begins: the last axis' labels stay left of it. */
+export function legendLeft(layout: Layout): number {
+  return layout.width - 106;
+}
+
+/** Colour of a hovered run's line. */
+export const HIGHLIGHT = '#d93025';
+
+/**
+ * Axes with their titles, ticks, brushes and their read-outs, the colour legend and the hovered
+ * run's line. Returns the box of every text drawn: what hovering a title looks up, and what tests
+ * hold inside the plot.
+ */
+export function drawOverlay(ctx: CanvasRenderingContext2D, layout: Layout, o: OverlayInput): LabelBox[] {
   ctx.clearRect(0, 0, layout.width, layout.height);
-  ctx.font = '11px system-ui, sans-serif';
   ctx.textBaseline = 'middle';
+  const boxes: LabelBox[] = [];
   const n = o.axes.length;
+  const xs = o.axes.map((axis, k) => (o.moving?.axis === axis.name ? o.moving.x : axisX(layout, k, n)));
+  const room = slots(
+    o.axes.map((_, k) => axisX(layout, k, n)),
+    o.colour ? legendLeft(layout) - 4 : layout.width - 2,
+  );
+  /** Draws a text left-aligned at (x, y middle) and keeps its box. */
+  const put = (text: string, x: number, y: number, box: Omit<LabelBox, 'text' | 'full' | 'x' | 'y' | 'w' | 'h'> & { full?: string }, h = 12) => {
+    ctx.textAlign = 'left';
+    ctx.fillText(text, x, y);
+    boxes.push({ kind: box.kind, ...(box.axis !== undefined ? { axis: box.axis } : {}), text, full: box.full ?? text, x, y: y - h / 2, w: ctx.measureText(text).width, h });
+  };
+  const measure = (t: string) => ctx.measureText(t).width;
   o.axes.forEach((axis, k) => {
-    const x = o.moving?.axis === axis.name ? o.moving.x : axisX(layout, k, n);
+    const x = xs[k]!;
+    const slot = o.moving?.axis === axis.name ? { lo: Math.max(2, x - 80), hi: Math.min(layout.width - 2, x + 80) } : room[k]!;
     ctx.strokeStyle = '#202124';
     ctx.lineWidth = 1;
     ctx.beginPath();
@@ -295,47 +347,114 @@ export function drawOverlay(ctx: CanvasRenderingContext2D, layout: Layout, o: Ov
     ctx.stroke();
     const brush = o.brushes.find((b) => b.axis === axis.name);
     const span = o.dragging?.axis === axis.name ? [Math.min(o.dragging.a, o.dragging.b), Math.max(o.dragging.a, o.dragging.b)] : brush ? brushSpan(axis, brush) : undefined;
+    const yTop = span ? posY(layout, span[1]!) : 0;
+    const yBot = span ? posY(layout, span[0]!) : 0;
     if (span) {
       ctx.fillStyle = 'rgba(26, 115, 232, 0.25)';
       ctx.strokeStyle = '#1a73e8';
-      const yTop = posY(layout, span[1]!);
-      const yBot = posY(layout, span[0]!);
       ctx.fillRect(x - 7, yTop, 14, Math.max(2, yBot - yTop));
       ctx.strokeRect(x - 7 + 0.5, yTop + 0.5, 13, Math.max(1, yBot - yTop - 1));
     }
+    // The title: up to two lines within the axis' own room; the full name on hover (the view's job).
     ctx.fillStyle = '#202124';
-    ctx.textAlign = 'center';
     ctx.font = 'bold 11px system-ui, sans-serif';
-    ctx.fillText(axis.name, x, 14);
+    let lines = fitTitle(axis.name, slot.hi - slot.lo, measure);
+    if (lines.some((l) => l.includes('…'))) {
+      // A point smaller before cutting letters out.
+      ctx.font = 'bold 10px system-ui, sans-serif';
+      lines = fitTitle(axis.name, slot.hi - slot.lo, measure);
+    }
+    lines.forEach((line, j) => put(line, placeCentred(x, measure(line), slot), lines.length === 1 ? 16 : 10 + 12 * j, { kind: 'title', axis: axis.name, full: axis.name }));
     ctx.font = '10px system-ui, sans-serif';
-    ctx.fillStyle = '#5f6368';
-    ctx.fillText(axis.unit ? `(${axis.unit})` : axis.kind === 'param' ? 'parameter' : '', x, 28);
-    ctx.textAlign = 'right';
+    ctx.fillStyle = axis.log ? '#1a73e8' : '#5f6368';
+    const unit = shorten(unitLine(axis), slot.hi - slot.lo, measure);
+    if (unit) put(unit, placeCentred(x, measure(unit), slot), 36, { kind: 'unit', axis: axis.name, full: unitLine(axis) });
     ctx.fillStyle = '#3c4043';
+    // Ticks and categories left of the axis, inside the room up to it; a number that does not fit is left out, never cut.
+    const left = { lo: slot.lo, hi: x - 4 };
     if (axis.type === 'categorical') {
       const cats = axis.categories ?? [];
       const step = Math.max(1, Math.ceil((cats.length * 12) / (layout.height - layout.top - layout.bottom)));
       cats.forEach((c, i) => {
         if (i % step !== 0) return;
         const p = cats.length === 1 ? 0.5 : i / (cats.length - 1);
-        ctx.fillText(c.length > 12 ? `${c.slice(0, 11)}…` : c, x - 4, posY(layout, p));
+        const y = posY(layout, p);
+        if (measure(c) <= left.hi - left.lo) {
+          put(c, left.hi - measure(c), y, { kind: 'category', axis: axis.name, full: c });
+          return;
+        }
+        // Too wide for the room left of the axis: across it, on a white halo, in the whole room of the axis.
+        const text = shorten(c, slot.hi - slot.lo, measure);
+        if (!text) return;
+        const at = placeCentred(x, measure(text), slot);
+        ctx.fillStyle = 'rgba(255, 255, 255, 0.85)';
+        ctx.fillRect(at - 1, y - 6, measure(text) + 2, 12);
+        ctx.fillStyle = '#3c4043';
+        put(text, at, y, { kind: 'category', axis: axis.name, full: c });
       });
     } else {
       for (const v of ticks(axis)) {
-        const p = axis.log ? (Math.log(v) - Math.log(axis.min)) / (Math.log(axis.max) - Math.log(axis.min)) : axis.max === axis.min ? 0.5 : (v - axis.min) / (axis.max - axis.min);
-        const y = posY(layout, p);
-        ctx.fillText(fmt(v), x - 4, y);
+        const y = posY(layout, tickPos(axis, v));
         ctx.beginPath();
         ctx.moveTo(x - 3, y + 0.5);
         ctx.lineTo(x, y + 0.5);
         ctx.stroke();
+        const text = fmt(v);
+        if (measure(text) <= left.hi - left.lo) put(text, left.hi - measure(text), y, { kind: 'tick', axis: axis.name });
+      }
+    }
+    // The brush's ends in numbers: right of the axis at its edges where there is room, else across
+    // the axis, the upper one above the brush and the lower one below it.
+    if (brush && !('cats' in brush) && o.dragging?.axis !== axis.name) {
+      ctx.font = 'bold 10px system-ui, sans-serif';
+      for (const [v, edge, side] of [
+        [brush.hi, yTop, -1],
+        [brush.lo, yBot, 1],
+      ] as const) {
+        const text = readoutNumber(v);
+        const w = measure(text);
+        const beside = w <= slot.hi - (x + 9);
+        if (!beside && w > slot.hi - slot.lo) continue;
+        const at = beside ? x + 9 : placeCentred(x, w, slot);
+        const y = edge + side * (beside ? 6 : 8);
+        ctx.fillStyle = 'rgba(255, 255, 255, 0.85)';
+        ctx.fillRect(at - 1, y - 6, w + 2, 12);
+        ctx.fillStyle = '#1a73e8';
+        put(text, at, y, { kind: 'readout', axis: axis.name });
       }
     }
   });
-  if (o.colour) drawLegend(ctx, layout, o.colour);
+  if (o.highlight !== undefined && o.highlight >= 0) drawHighlight(ctx, layout, o.axes, xs, o.highlight);
+  if (o.colour) drawLegend(ctx, layout, o.colour, put, measure);
+  return boxes;
 }
 
-function drawLegend(ctx: CanvasRenderingContext2D, layout: Layout, c: NonNullable<OverlayInput['colour']>): void {
+/** One run's line drawn out over the others: thicker, in its own colour, a dot on each axis. */
+function drawHighlight(ctx: CanvasRenderingContext2D, layout: Layout, axes: readonly Axis[], xs: readonly number[], i: number): void {
+  const pts = axes.map((a, k) => ({ x: xs[k]!, p: a.pos[i]! })).filter((q) => q.p === q.p);
+  const path = () => {
+    ctx.beginPath();
+    pts.forEach((q, j) => (j === 0 ? ctx.moveTo(q.x, posY(layout, q.p)) : ctx.lineTo(q.x, posY(layout, q.p))));
+  };
+  ctx.lineJoin = 'round';
+  ctx.strokeStyle = '#fff';
+  ctx.lineWidth = 5;
+  path();
+  ctx.stroke();
+  ctx.strokeStyle = HIGHLIGHT;
+  ctx.lineWidth = 2.5;
+  path();
+  ctx.stroke();
+  ctx.fillStyle = HIGHLIGHT;
+  for (const q of pts) {
+    ctx.beginPath();
+    ctx.arc(q.x, posY(layout, q.p), 4, 0, 2 * Math.PI);
+    ctx.fill();
+  }
+  ctx.lineWidth = 1;
+}
+
+function drawLegend(ctx: CanvasRenderingContext2D, layout: Layout, c: NonNullable<OverlayInput['colour']>, put: (text: string, x: number, y: number, box: { kind: 'legend'; full?: string }) => void, measure: (t: string) => number): void {
   const x = layout.width - 70;
   const yTop = posY(layout, 1);
   const yBot = posY(layout, 0);
@@ -344,16 +463,16 @@ function drawLegend(ctx: CanvasRenderingContext2D, layout: Layout, c: NonNullabl
   ctx.fillStyle = grad;
   ctx.fillRect(x, yTop, 14, yBot - yTop);
   ctx.fillStyle = '#202124';
-  ctx.textAlign = 'left';
   ctx.font = '10px system-ui, sans-serif';
-  ctx.fillText(fmt(c.max), x + 18, yTop + 4);
-  ctx.fillText(fmt(c.min), x + 18, yBot - 4);
-  if (c.log) ctx.fillText('log', x + 18, (yTop + yBot) / 2);
-  // Right-aligned to the edge: clear of the last axis' title.
-  ctx.textAlign = 'right';
+  put(fmt(c.max), x + 18, yTop + 4, { kind: 'legend' });
+  put(fmt(c.min), x + 18, yBot - 4, { kind: 'legend' });
+  if (c.log) put('log', x + 18, (yTop + yBot) / 2, { kind: 'legend' });
+  // Right-aligned to the edge, inside the legend's own room: clear of the last axis' labels.
+  const room = layout.width - 4 - legendLeft(layout);
   ctx.font = 'bold 10px system-ui, sans-serif';
-  ctx.fillText('colour', layout.width - 4, 14);
+  put('colour', layout.width - 4 - measure('colour'), 14, { kind: 'legend' });
   ctx.font = '10px system-ui, sans-serif';
   const label = c.unit ? `${c.name} (${c.unit})` : c.name;
-  ctx.fillText(label.length > 18 ? `${label.slice(0, 17)}…` : label, layout.width - 4, 28);
+  const text = shorten(label, room, measure);
+  put(text, layout.width - 4 - measure(text), 28, { kind: 'legend', full: label });
 }

@@ -180,3 +180,40 @@ export function roundNum(x: number): number {
 function fmtNum(x: number): string {
   return String(roundNum(x));
 }
+
+/** Whether a numeric axis can be drawn on a log scale: all its values are above zero. */
+export function canLog(axis: Pick<Axis, 'type' | 'min'>): boolean {
+  return axis.type === 'numeric' && axis.min > 0;
+}
+
+/** Puts a numeric axis on a log or linear scale (log only where canLog), its positions recomputed in place. */
+export function setScale(axis: Axis, log: boolean): void {
+  axis.log = log && canLog(axis);
+  for (let i = 0; i < axis.values.length; i++) axis.pos[i] = toPos(axis, axis.values[i]!);
+}
+
+/**
+ * The selected run whose line passes nearest (x, y) between the axes either side of x, within
+ * `within` px, or -1. Lines are straight between axes, so each run costs one interpolation.
+ */
+export function runAt(axes: readonly Axis[], mask: Uint8Array, xs: readonly number[], top: number, height: number, x: number, y: number, within: number): number {
+  let k = -1;
+  for (let j = 0; j + 1 < xs.length; j++) if (x >= xs[j]! && x <= xs[j + 1]!) k = j;
+  if (k < 0) return -1;
+  const f = (x - xs[k]!) / (xs[k + 1]! - xs[k]!);
+  const a = axes[k]!.pos;
+  const b = axes[k + 1]!.pos;
+  let best = -1;
+  let dist = within;
+  for (let i = 0; i < mask.length; i++) {
+    if (!mask[i]) continue;
+    const p = a[i]! + (b[i]! - a[i]!) * f;
+    // NaN (a run without a value on either axis) fails the comparison: no line there.
+    const d = Math.abs(top + (1 - p) * height - y);
+    if (d <= dist) {
+      dist = d;
+      best = i;
+    }
+  }
+  return best;
+}

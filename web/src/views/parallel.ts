@@ -1,24 +1,27 @@
 /**
  * Parallel coordinates over every run of the open sets: one axis per parameter that varies and
  * per chosen metric, lines coloured by a chosen metric, brushing on every axis (drag a range; the
- * brushes of several axes AND), axes reordered by dragging their titles, and the brushed runs
- * listed below, each openable. Drawn on canvases of our own (web/src/parallel/): ECharts'
- * parallel series took 0.85 s per brush at 10,000 lines here, this answers in a few tens of ms.
+ * brushes of several axes AND; each brush's range said in numbers), axes reordered by dragging
+ * their titles, any positive numeric axis on a log scale, and the selected runs in a linked
+ * table below (web/src/parallel/table.ts: sorted, filtered, hover either side draws out the other).
+ * Drawn on canvases of our own (web/src/parallel/): ECharts' parallel series took 0.85 s per
+ * brush at 10,000 lines here, this answers in a few tens of ms.
  *
  * State in the URL: `pc.metrics` (metric axes), `pc.order` (axis order), `pc.brush` (see
- * brushesToText), `pc.colour` (the colouring metric).
+ * brushesToText), `pc.colour` (the colouring metric), `pc.log` (the axes on a log scale, once
+ * changed; absent: the server's choice), `pc.sort` (`column~asc|desc`), `pc.filter` (the table's filter).
  */
 import type { RunsResponse } from '../../../src/server/api-types.ts';
 import { toCsv } from '../csv.ts';
-import { download, el, escapeHtml } from '../dom.ts';
+import { download, el } from '../dom.ts';
 import { axisX, drawBackground, drawForeground, drawOverlay, fitCanvas, fmt, makeRaster, MARGIN, posY, yPos, type Layout, type Raster } from '../parallel/draw.ts';
-import { brushesFromText, brushesToText, brushFromSpan, makeAxis, select, type Axis, type Brush } from '../parallel/model.ts';
+import { brushReadout, type LabelBox } from '../parallel/labels.ts';
+import { brushesFromText, brushesToText, brushFromSpan, canLog, makeAxis, runAt, select, setScale, type Axis, type Brush } from '../parallel/model.ts';
+import { makeRunTable, type Sort, type TableColumn } from '../parallel/table.ts';
 import { makeGlLines, MAX_GL_AXES, type GlLines } from '../parallel/gl.ts';
 import { svgOf } from '../parallel/svg.ts';
 import type { ViewContext } from '../view.ts';
 
-/** Rows listed below the plot at most: past it, the count says how many more (and CSV has them all). */
-const MAX_LISTED = 100;
 /** Lines the 2D rasteriser draws in one frame; a larger selection fills in over the next frames. */
 const CHUNK = 1500;
 /** How near an axis (px) a press counts as on it. */
@@ -49,8 +52,16 @@ export interface ParallelHook {
   renderer: 'webgl' | 'canvas';
   /** The selected runs: set, key, rep. */
   selectedRuns(): { set: string; key: string; rep: number }[];
-  /** Where each axis is on the canvas (css px from its top left corner): x, and the y of its top (1) and bottom (0). */
-  geometry(): { name: string; x: number; top: number; bottom: number; categories?: string[] }[];
+  /** Where each axis is on the canvas (css px from its top left corner): x, and the y of its top (1) and bottom (0); its scale's ends and whether it is log. */
+  geometry(): { name: string; x: number; top: number; bottom: number; categories?: string[]; min: number; max: number; log: boolean }[];
+  /** Every text drawn on the canvas and its box (css px). */
+  labels(): LabelBox[];
+  /** The canvas' size (css px). */
+  size(): { width: number; height: number };
+  /** The run whose line is drawn out (hovered in the plot or the table): set/key/rep. */
+  highlighted: string | undefined;
+  /** The runs of the table in its order (set/key/rep), all of them, not only the rows in view. */
+  tableRuns(): string[];
 }
 
 declare global {
@@ -102,6 +113,12 @@ function build(root: HTMLElement, ctx: ViewContext, data: RunsResponse, setName:
     const asked = orderText.split(',').filter((a) => allAxes.has(a));
     order = [...asked, ...order.filter((a) => !asked.includes(a))];
   }
+  // The axes on a log scale: the server's choice until the address says otherwise.
+  const logText = ctx.state['pc.log'];
+  if (logText !== undefined) {
+    const logs = new Set(logText.split(',').filter(Boolean));
+    for (const a of allAxes.values()) if (a.type === 'numeric') setScale(a, logs.has(a.name));
+  }
   let axes: Axis[] = order.map((a) => allAxes.get(a)!);
   let brushes = brushesFromText(ctx.state['pc.brush']).filter((b) => allAxes.has(b.axis));
   const metricNames = data.metrics.map((m) => m.name);
@@ -122,11 +139,23 @@ function build(root: HTMLElement, ctx: ViewContext, data: RunsResponse, setName:
   const clear = el('button', { type: 'button', textContent: 'clear brushes' });
   const count = el('span', { className: 'pc-count' });
   const exportBox = el('span', { className: 'exports' });
-  const controls = el('div', { className: 'controls pc-controls' }, el('label', {}, 'colour ', colourSel), addSel, removeSel, clear, count, exportBox);
+  // One box per numeric axis that can be log (all its values above zero).
+  const logBox = el('details', { className: 'pc-log' }, el('summary', { textContent: 'log scale…' }));
+  for (const a of data.axes) {
+    const axis = allAxes.get(a.name)!;
+    if (!canLog(axis)) continue;
+    const box = el('input', { type: 'checkbox', checked: axis.log === true });
+    box.dataset['axis'] = a.name;
+    logBox.append(el('label', { className: 'value' }, box, a.name));
+  }
+  const filterText = ctx.state['pc.filter'] ?? '';
+  const filterBox = el('input', { type: 'search', className: 'pc-filter', placeholder: 'filter runs: h264 640x360…', value: filterText, title: 'keeps the runs whose row holds every word typed (set, parameters, values as shown)' });
+  const controls = el('div', { className: 'controls pc-controls' }, el('label', {}, 'colour ', colourSel), addSel, removeSel, logBox, clear, count, exportBox);
   const note = el('p', {
     className: 'pc-note',
-    textContent: `Drag along an axis to brush it (several axes: runs inside every brush); click an axis to clear its brush; drag an axis title to move it.${data.excludedFailed > 0 ? ` ${data.excludedFailed} failed or interrupted runs are left out.` : ''}${data.flagged > 0 ? ` ${data.flagged} flagged runs are marked ⚑ in the list.` : ''}`,
+    textContent: `Drag along an axis to brush it (several axes: runs inside every brush); click an axis to clear its brush; drag an axis title to move it; hover a line to find its run in the table, click it to open the run.${data.excludedFailed > 0 ? ` ${data.excludedFailed} failed or interrupted runs are left out.` : ''}${data.flagged > 0 ? ` ${data.flagged} flagged runs are marked ⚑ in the table.` : ''}`,
   });
+  const readouts = el('ul', { className: 'pc-brushes' });
 
   // Canvases: background (all, dimmed), foreground (selection), overlay (axes, brushes, mouse).
   const stack = el('div', { className: 'pc-stack' });
@@ -154,8 +183,7 @@ function build(root: HTMLElement, ctx: ViewContext, data: RunsResponse, setName:
   }) as [HTMLCanvasElement, HTMLCanvasElement, HTMLCanvasElement];
   ov.dataset['testid'] = 'parallel-canvas';
   ov.style.cursor = 'crosshair';
-  const listBox = el('div', { className: 'pc-list' });
-  root.append(controls, note, stack, listBox);
+  const tableBar = el('div', { className: 'pc-tablebar' }, filterBox);
 
   let layout: Layout = { width: 800, height: 460, ...MARGIN };
   let bgCtx: CanvasRenderingContext2D | undefined;
@@ -168,6 +196,13 @@ function build(root: HTMLElement, ctx: ViewContext, data: RunsResponse, setName:
   let ovCtx: CanvasRenderingContext2D | undefined;
   let dragging: { axis: string; a: number; b: number } | undefined;
   let moving: { axis: string; x: number } | undefined;
+  /** The texts the overlay drew last: hovering a title shows its full name. */
+  let labelBoxes: LabelBox[] = [];
+  /** The run whose line is drawn out, by index (-1: none). */
+  let hovered = -1;
+  const runId = (i: number) => `${String(cols['set']![i])}/${String(cols['point_key']![i])}/${Number(cols['rep']![i])}`;
+  /** The runs the table's filter keeps (undefined: no filter). */
+  let filterMask: Uint8Array | undefined;
 
   const hook: ParallelHook = {
     runs: n,
@@ -187,7 +222,11 @@ function build(root: HTMLElement, ctx: ViewContext, data: RunsResponse, setName:
       for (let i = 0; i < n; i++) if (mask[i]) out.push({ set: String(cols['set']![i]), key: String(cols['point_key']![i]), rep: Number(cols['rep']![i]) });
       return out;
     },
-    geometry: () => axes.map((a, k) => ({ name: a.name, x: axisX(layout, k, axes.length), top: posY(layout, 1), bottom: posY(layout, 0), ...(a.categories ? { categories: a.categories } : {}) })),
+    geometry: () => axes.map((a, k) => ({ name: a.name, x: axisX(layout, k, axes.length), top: posY(layout, 1), bottom: posY(layout, 0), ...(a.categories ? { categories: a.categories } : {}), min: a.min, max: a.max, log: a.log === true })),
+    labels: () => labelBoxes,
+    size: () => ({ width: layout.width, height: layout.height }),
+    highlighted: undefined,
+    tableRuns: () => Array.from(table.order(), runId),
   };
   window.__sbParallel = hook;
 
@@ -204,7 +243,7 @@ function build(root: HTMLElement, ctx: ViewContext, data: RunsResponse, setName:
   };
 
   const drawOv = () => {
-    if (ovCtx) drawOverlay(ovCtx, layout, { axes, brushes, dragging, moving, colour: colourInfo() });
+    if (ovCtx) labelBoxes = drawOverlay(ovCtx, layout, { axes, brushes, dragging, moving, colour: colourInfo(), highlight: hovered });
   };
   const drawFg = () => {
     const t0 = performance.now();
@@ -251,42 +290,68 @@ function build(root: HTMLElement, ctx: ViewContext, data: RunsResponse, setName:
   const reselect = (live: Brush | undefined) => {
     const active = live ? [...brushes.filter((b) => b.axis !== live.axis), live] : brushes;
     selected = select(axes, active, mask);
+    if (filterMask) {
+      selected = 0;
+      for (let i = 0; i < n; i++) selected += mask[i]! &= filterMask[i]!;
+    }
     hook.selected = selected;
-    count.textContent = `${selected.toLocaleString('en')} of ${n.toLocaleString('en')} runs selected`;
+    count.textContent = `${selected.toLocaleString('en')} of ${n.toLocaleString('en')} runs selected${filterMask ? ' (brushes and filter)' : ''}`;
   };
 
-  // The list is one HTML string set at once (a row of elements each would cost more than the brush itself at 500 rows).
+  // The table: set, the parameters, the repetition, then the metrics in the axes' order.
   const paramAxes = data.axes.filter((a) => a.kind === 'param' && a.name !== 'set');
-  const list = () => {
-    const metricAxes = axes.filter((a) => a.kind === 'metric');
-    const head = ['<th></th>', ...(setName ? [] : ['<th>set</th>']), '<th>point</th><th>rep</th>', ...paramAxes.map((a) => `<th>${escapeHtml(a.name)}</th>`), ...metricAxes.map((a) => `<th>${escapeHtml(a.unit ? `${a.name} (${a.unit})` : a.name)}</th>`)];
-    const rows: string[] = [];
-    for (let i = 0; i < n && rows.length < MAX_LISTED; i++) {
-      if (!mask[i]) continue;
-      const set = String(cols['set']![i]);
-      const key = String(cols['point_key']![i]);
-      const rep = Number(cols['rep']![i]);
-      const id = escapeHtml(`${set}/${key}/${rep}`);
-      const cells = [`<td><button type="button" data-run="${id}" title="open this run">open</button></td>`];
-      if (!setName) cells.push(`<td>${escapeHtml(set)}</td>`);
-      cells.push(`<td>${escapeHtml(key)}${cols['flagged']![i] === true ? ' ⚑' : ''}</td><td>${rep}</td>`);
-      for (const a of paramAxes) cells.push(`<td>${escapeHtml(String(cols[a.name]![i] ?? ''))}</td>`);
-      for (const a of metricAxes) {
-        const v = cols[a.name]![i];
-        cells.push(`<td class="num" data-axis="${escapeHtml(a.name)}">${typeof v === 'number' ? escapeHtml(fmt(v)) : ''}</td>`);
-      }
-      rows.push(`<tr data-run="${id}">${cells.join('')}</tr>`);
-    }
-    const more = selected > rows.length ? `<p>the first ${rows.length} of ${selected} selected runs are listed; CSV exports them all</p>` : '';
-    listBox.innerHTML = `<table class="pc-table" style="table-layout: fixed"><thead><tr>${head.join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>${more}`;
-  };
-  listBox.addEventListener('click', (ev) => {
-    const b = (ev.target as HTMLElement).closest('button[data-run]');
-    if (!(b instanceof HTMLButtonElement)) return;
-    // set/key/rep: a set's name may hold a slash, the key and rep never do.
-    const m = /^(.*)\/([^/]+)\/(\d+)$/.exec(b.dataset['run']!);
-    if (m) ctx.openRun(m[1]!, m[2]!, Number(m[3]));
+  const docs = new Map(ctx.catalog.metrics.map((m) => [m.name, m.doc]));
+  const tableColumns = (): TableColumn[] => [
+    { name: 'set', label: 'set', numeric: false },
+    ...paramAxes.map((a) => ({ name: a.name, label: a.name, numeric: a.type === 'numeric' })),
+    { name: 'rep', label: 'rep', numeric: true },
+    ...axes.filter((a) => a.kind === 'metric').map((a) => ({ name: a.name, label: a.unit ? `${a.name} (${a.unit})` : a.name, numeric: true, ...(docs.get(a.name) ? { doc: docs.get(a.name)! } : {}) })),
+  ];
+  const sortText = /^(.+)~(asc|desc)$/.exec(ctx.state['pc.sort'] ?? '');
+  const table = makeRunTable(cols, n, tableColumns(), {
+    sort: sortText ? { column: sortText[1]!, dir: sortText[2] as Sort['dir'] } : undefined,
+    onSort: (s) => ctx.setState({ 'pc.sort': s ? `${s.column}~${s.dir}` : null }, { replace: true }),
+    onOpen: (i) => ctx.openRun(String(cols['set']![i]), String(cols['point_key']![i]), Number(cols['rep']![i])),
+    onHover: (i) => setHover(i ?? -1, false),
+    id: runId,
+    flagged: (i) => cols['flagged']![i] === true,
   });
+  root.append(controls, note, readouts, stack, tableBar, table.root);
+  /** Draws out run i's line (-1: none) and marks its row; `reveal` scrolls the table to it (a hover in the plot). */
+  const setHover = (i: number, reveal: boolean) => {
+    if (i === hovered) return;
+    hovered = i;
+    hook.highlighted = i >= 0 ? runId(i) : undefined;
+    table.mark(i >= 0 ? i : undefined, reveal);
+    drawOv();
+  };
+  const list = () => {
+    table.setRows(mask);
+    // The brushes in numbers, each with its own clear button.
+    readouts.replaceChildren(
+      ...axes.flatMap((a) => {
+        const b = brushes.find((x) => x.axis === a.name);
+        if (!b) return [];
+        const li = el('li', { textContent: brushReadout(a, b) });
+        li.dataset['axis'] = a.name;
+        if (!('cats' in b)) {
+          li.dataset['lo'] = String(b.lo);
+          li.dataset['hi'] = String(b.hi);
+        }
+        const x = el('button', { type: 'button', textContent: '×', title: `clear the brush on ${a.name}` });
+        x.addEventListener('click', () => {
+          brushes = brushes.filter((y) => y.axis !== a.name);
+          reselect(undefined);
+          drawFg();
+          drawOv();
+          list();
+          writeBrushes();
+        });
+        li.append(' ', x);
+        return [li];
+      }),
+    );
+  };
 
   const writeBrushes = () => {
     hook.brushes = brushes;
@@ -318,7 +383,11 @@ function build(root: HTMLElement, ctx: ViewContext, data: RunsResponse, setName:
   const onDown = (ev: MouseEvent) => {
     const { x, y } = local(ev);
     const k = axisAt(x);
-    if (k < 0) return;
+    if (k < 0) {
+      // A press on a drawn-out line, away from the axes, opens its run.
+      if (hovered >= 0) ctx.openRun(String(cols['set']![hovered]), String(cols['point_key']![hovered]), Number(cols['rep']![hovered]));
+      return;
+    }
     ev.preventDefault();
     const axis = axes[k]!;
     if (y < layout.top - 4) moving = { axis: axis.name, x };
@@ -326,9 +395,28 @@ function build(root: HTMLElement, ctx: ViewContext, data: RunsResponse, setName:
   };
   const onMove = (ev: MouseEvent) => {
     if (!dragging && !moving) {
+      if (ev.target !== ov) return;
       const { x, y } = local(ev);
       const k = axisAt(x);
-      ov.style.cursor = k < 0 ? 'default' : y < layout.top - 4 ? 'grab' : 'crosshair';
+      // Over a shortened title or legend: its whole text (and the metric's description) on hover.
+      const label = labelBoxes.find((b) => (b.kind === 'title' || b.kind === 'legend' || b.kind === 'unit' || b.kind === 'category') && x >= b.x && x <= b.x + b.w && y >= b.y && y <= b.y + b.h);
+      const doc = label?.kind === 'title' ? docs.get(label.full) : undefined;
+      ov.title = label ? `${label.full}${doc ? `: ${doc}` : ''}` : '';
+      const run =
+        k < 0 && y >= layout.top && y <= layout.height - layout.bottom
+          ? runAt(
+              axes,
+              mask,
+              axes.map((_, j) => axisX(layout, j, axes.length)),
+              layout.top,
+              layout.height - layout.top - layout.bottom,
+              x,
+              y,
+              4,
+            )
+          : -1;
+      setHover(run, true);
+      ov.style.cursor = run >= 0 ? 'pointer' : k < 0 ? 'default' : y < layout.top - 4 ? 'grab' : 'crosshair';
       return;
     }
     const { x, y } = local(ev);
@@ -364,6 +452,8 @@ function build(root: HTMLElement, ctx: ViewContext, data: RunsResponse, setName:
       axes = others;
       hook.axes = axes.map((a) => a.name);
       drawAll();
+      table.setColumns(tableColumns());
+      table.setRows(mask);
       ctx.setState({ 'pc.order': hook.axes.join(',') });
       return;
     }
@@ -408,6 +498,8 @@ function build(root: HTMLElement, ctx: ViewContext, data: RunsResponse, setName:
     });
   };
   ov.addEventListener('mousedown', onDown);
+  const onLeave = () => setHover(-1, false);
+  ov.addEventListener('mouseleave', onLeave);
   window.addEventListener('mousemove', onMove);
   window.addEventListener('mouseup', onUp);
 
@@ -434,6 +526,50 @@ function build(root: HTMLElement, ctx: ViewContext, data: RunsResponse, setName:
   removeSel.addEventListener('change', () => {
     if (removeSel.value) changeMetrics(shownMetrics.filter((m) => m !== removeSel.value));
   });
+  logBox.addEventListener('change', (ev) => {
+    const box = ev.target as HTMLInputElement;
+    const axis = allAxes.get(box.dataset['axis'] ?? '');
+    if (!axis) return;
+    setScale(axis, box.checked);
+    if (axis.name === colourName) computeColour();
+    glStale = true;
+    drawAll();
+    const logs = [...allAxes.values()].filter((a) => a.log).map((a) => a.name);
+    ctx.setState({ 'pc.log': logs.join(',') });
+  });
+  let filterFrame = 0;
+  filterBox.addEventListener('input', () => {
+    cancelAnimationFrame(filterFrame);
+    filterFrame = requestAnimationFrame(() => {
+      applyFilter(filterBox.value);
+      reselect(undefined);
+      drawFg();
+      drawOv();
+      list();
+      ctx.setState({ 'pc.filter': filterBox.value.trim() || null }, { replace: true });
+    });
+  });
+  /** Each run's row as the filter reads it, made at the first filter (lower case, cells apart). */
+  let haystack: string[] | undefined;
+  const applyFilter = (text: string) => {
+    const words = text.toLowerCase().split(/\s+/).filter(Boolean);
+    if (words.length === 0) {
+      filterMask = undefined;
+      return;
+    }
+    const names = ['set', ...paramAxes.map((a) => a.name), 'rep', ...data.axes.filter((a) => a.kind === 'metric').map((a) => a.name)];
+    haystack ??= Array.from({ length: n }, (_, i) =>
+      names
+        .map((c) => {
+          const v = cols[c]?.[i];
+          return v === null || v === undefined ? '' : typeof v === 'number' && c !== 'rep' && data.axes.some((a) => a.name === c && a.kind === 'metric') ? fmt(v) : String(v);
+        })
+        .join('\u0001')
+        .toLowerCase(),
+    );
+    filterMask = new Uint8Array(n);
+    for (let i = 0; i < n; i++) filterMask[i] = words.every((w) => haystack![i]!.includes(w)) ? 1 : 0;
+  };
   clear.addEventListener('click', () => {
     brushes = [];
     reselect(undefined);
@@ -469,6 +605,7 @@ function build(root: HTMLElement, ctx: ViewContext, data: RunsResponse, setName:
   });
 
   computeColour();
+  if (filterText) applyFilter(filterText);
   reselect(undefined);
   drawAll();
   list();
@@ -482,6 +619,7 @@ function build(root: HTMLElement, ctx: ViewContext, data: RunsResponse, setName:
     ro.disconnect();
     cancelAnimationFrame(frame);
     cancelAnimationFrame(chunkFrame);
+    cancelAnimationFrame(filterFrame);
     window.removeEventListener('mousemove', onMove);
     window.removeEventListener('mouseup', onUp);
   };
