@@ -169,11 +169,19 @@ export class LoadedSets {
       }
       if (was) this.retire(current);
     }
-    this.loaded = this.load(opened);
-    // A failed load is not kept: the next request tries again.
-    this.loaded.catch(() => {
-      this.loaded = undefined;
-    });
+    const loading = this.load(opened);
+    this.loaded = loading;
+    // A failed load is not kept: the next request tries again. A load that succeeded counts as a
+    // look ending when it does: a set that takes most of a second to load (10,000 runs) would
+    // otherwise be checked again by the page's first plot, the check it was loaded from still fresh.
+    loading.then(
+      () => {
+        if (this.loaded === loading) this.checkedAt = Math.max(this.checkedAt, Date.now());
+      },
+      () => {
+        if (this.loaded === loading) this.loaded = undefined;
+      },
+    );
     return this.loaded;
   }
 

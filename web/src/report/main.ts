@@ -148,7 +148,7 @@ function sentence(d: ReportData, f: ReportFinding, k: ReportFindings): string {
   const [from, to] = levels(d, f);
   // A change of a percentage (CPU 12.8 % -> 21.5 %) is in percentage points: "8.8 % higher" would read as relative, beside the relative change itself.
   const inUnit = (x: number) => (f.unit === '%' ? withUnit(x, f.unit).replace(/ %$/, ' points') : withUnit(x, f.unit));
-  const size = f.unit === '%' ? `${inUnit(Math.abs(f.effect))} (percentage points)` : inUnit(Math.abs(f.effect));
+  const size = f.unit === '%' ? withUnit(Math.abs(f.effect), f.unit).replace(/ %$/, ' percentage points') : inUnit(Math.abs(f.effect));
   const paren = [f.effect_pct !== null ? pctText(f.effect_pct) : null, f.ci ? `95 % CI ${inUnit(f.ci[0])} to ${inUnit(f.ci[1])}` : null, f.p !== null ? `p = ${pText(f.p)} after Holm over ${k.family.tests} tests` : null].filter(Boolean).join('; ');
   if (f.numeric) return `${f.parameter} from ${from} to ${to} ${f.effect >= 0 ? 'raises' : 'lowers'} ${f.metric} by ${size} (${paren})`;
   return `${f.metric} is ${size} higher with ${f.parameter} = ${to} than with ${from} (${paren})`;
