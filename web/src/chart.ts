@@ -78,10 +78,10 @@ function checkRegistered(option: ChartOption): void {
 export function makeChart(el: HTMLElement, name: string): Chart {
   const chart = echarts.init(el, undefined, { renderer: 'canvas' });
   const setOption = chart.setOption.bind(chart) as (option: ChartOption, ...rest: unknown[]) => void;
-  chart.setOption = ((option: ChartOption, ...rest: unknown[]) => {
+  chart.setOption = (option: ChartOption, ...rest: unknown[]) => {
     checkRegistered(option);
     setOption(option, ...rest);
-  });
+  };
   chart.setOption({ animation: false });
   const ro = new ResizeObserver(() => chart.resize());
   ro.observe(el);
