@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { DuckDBInstance } from '@duckdb/node-api';
 import type { Browser, Page } from 'playwright-core';
 import { findMetric } from '../../src/config/declare.ts';
 import { declaredMetrics } from '../../src/config/registry.ts';
@@ -20,6 +19,7 @@ import type { UiServer } from '../../src/server/server.ts';
 import { newPage, openBrowser, shot, startServer, waitDraw } from './harness.ts';
 // Config knows no workload of its own: like the CLI, this test hands it the built-ins' definitions.
 import '../../src/workloads/index.ts';
+import { duckRows } from '../helpers/duck.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const SHOTS = '/tmp/shots/hD';
@@ -59,16 +59,7 @@ after(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-async function query(sql: string): Promise<unknown[][]> {
-  const inst = await DuckDBInstance.create(':memory:');
-  const conn = await inst.connect();
-  try {
-    return (await conn.runAndReadAll(sql)).getRows();
-  } finally {
-    conn.closeSync();
-    inst.closeSync();
-  }
-}
+const query = duckRows;
 
 /** Every chart of the run view: its name and its option. */
 async function runCharts(page: Page): Promise<[string, Opt][]> {

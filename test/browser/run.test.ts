@@ -6,12 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { quoteString } from '../../src/store/database.ts';
 import { ResultSet } from '../../src/store/resultset.ts';
 import { newPage, openBrowser, shot, startServer, waitDraw } from './harness.ts';
 // Config knows no workload of its own: like the CLI, this test hands it the built-ins' definitions.
 import '../../src/workloads/index.ts';
+import { duckRows } from '../helpers/duck.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const FIXTURE = process.env['SB_RUN_FIXTURE'] ?? join(root, 'test/fixtures/sets/stream-matrix');
@@ -26,16 +26,7 @@ function chartSeries(name: string): Series[] {
   return c.getOption().series.map((s) => ({ id: s.id, name: s.name, type: s.type, data: s.data, lineStyle: s.lineStyle }));
 }
 
-async function query(sql: string): Promise<unknown[][]> {
-  const inst = await DuckDBInstance.create(':memory:');
-  const conn = await inst.connect();
-  try {
-    return (await conn.runAndReadAll(sql)).getRows();
-  } finally {
-    conn.closeSync();
-    inst.closeSync();
-  }
-}
+const query = duckRows;
 
 const num = (v: unknown) => (v === null ? null : Number(v));
 /** Pairs compared to 1e-9 (JSON and DuckDB both carry doubles; only the last bit may differ). */
