@@ -12,12 +12,13 @@
  * (installs prometheus-node-exporter when missing)
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Collector } from '../src/record/collector.ts';
 import { EventPoster } from '../src/record/event-poster.ts';
+import { ensureFreshDist } from './fresh-dist.ts';
 
 const seconds = Number(process.argv[2] ?? 20);
 const rounds = Number(process.argv[3] ?? 3);
@@ -37,30 +38,6 @@ async function measure(pid: number, during: () => Promise<void>): Promise<number
   const t0 = performance.now();
   await during();
   return ((cpuS(pid) - c0) / ((performance.now() - t0) / 1000)) * 100;
-}
-
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = `${dir}/${e.name}`;
-    if (e.isDirectory()) newest = Math.max(newest, newestSource(p));
-    else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts')) newest = Math.max(newest, statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
-/** Compiles dist/ when a source is newer than its stamp (bin/streambench.js's own test), so the agent measured is the one runs use. */
-function ensureDist(): void {
-  let built = -1;
-  try {
-    built = statSync(`${root}dist/.build-stamp`).mtimeMs;
-  } catch {
-    // no build yet
-  }
-  if (built >= newestSource(`${root}src`)) return;
-  console.log('compiling dist/ (the agent runs from it, as in a run)...');
-  const r = spawnSync(process.execPath, [`${root}scripts/build-dist.mjs`, '--quiet'], { stdio: 'inherit' });
-  if (r.status !== 0) throw new Error('could not compile dist/');
 }
 
 function ensureNodeExporter(): string {
@@ -121,7 +98,7 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-ensureDist();
+ensureFreshDist('the agent');
 const bin = ensureNodeExporter();
 // Three processes to watch, like the three roles of a stream.
 const sleepers = [0, 1, 2].map(() => spawn('sleep', [String((seconds * 2 + 15) * rounds + 30)]));

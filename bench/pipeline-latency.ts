@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { Codec, CodecContext, Frame, Packet, Rational } from 'node-av';
 import { AV_PIX_FMT_YUV420P } from 'node-av/constants';
 import { monoMs } from '../src/base/clock.ts';
-import { readBuildStamp, sourcesHash } from '../src/base/code-identity.ts';
+import { ensureFreshDist } from './fresh-dist.ts';
 import { loadBenchmark } from '../src/config/load.ts';
 import { runBenchmark } from '../src/engine/engine.ts';
 import { ResultSet } from '../src/store/resultset.ts';
@@ -205,14 +205,9 @@ async function pipeline(resolution: string, round: number): Promise<Record<strin
   return p.metrics as Record<string, number>;
 }
 
-// The roles run from dist/ when it is fresh, else through tsx, whose loader costs CPU of its own
-// (bench/loader-idle.ts): measured stale, the pipeline's overhead would be partly the loader's.
-const root = join(import.meta.dirname, '..');
-if (readBuildStamp(join(root, 'dist'))?.sources !== sourcesHash(join(root, 'src'))) {
-  console.log('dist/ is older than src/: building it first (node scripts/build-dist.mjs), so the roles run compiled');
-  const b = spawnSync(process.execPath, [join(root, 'scripts', 'build-dist.mjs'), '--quiet'], { stdio: 'inherit' });
-  if (b.status !== 0) throw new Error('building dist/ failed: the roles would run through tsx');
-}
+// The roles run from dist/ when it is fresh, else through tsx: measured stale, the pipeline's
+// overhead would be partly the loader's.
+ensureFreshDist('the roles');
 
 // 1. Encoder parity at 720p.
 const W = 1280;
