@@ -289,6 +289,13 @@ export interface ReportFindings {
   extremes: { metric: string; unit: string | null; better: 'higher' | 'lower'; best: ReportExtreme; worst: ReportExtreme }[];
 }
 
+/** GET /api/findings: the report's findings over the open sets, with the parameters and headline metrics they are about. */
+export interface FindingsResponse {
+  params: ApiParam[];
+  metrics: ApiMetric[];
+  findings: ReportFindings;
+}
+
 /** One cell of a comparison: a metric over the ok points of one set and setting (each point first averaged over its repetitions). */
 export interface ComparisonCell {
   mean: number | null;

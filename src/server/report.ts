@@ -13,33 +13,20 @@ import { join } from 'node:path';
 import { errorMessage } from '../base/errors.ts';
 import { quoteIdent } from '../store/database.ts';
 import { paramVaries } from '../store/catalog.ts';
-import { workloadDecl } from '../config/registry.ts';
 import type { ResultSet } from '../store/resultset.ts';
 import { positiveMetric } from '../analyze/stats.ts';
-import { findings, type FindingParam, type FindingRun } from '../analyze/findings.ts';
-import type { ApiMetric, ApiParam, ApiSetInfo, MatrixResponse, ReportData, ReportFindings, ReportPlot } from './api-types.ts';
+import type { ApiParam, MatrixResponse, ReportData, ReportPlot } from './api-types.ts';
 import { ROUTES } from './routes/index.ts';
 import { ApiFailure } from './route.ts';
 import { compareSets } from './report-compare.ts';
 import { LoadedSets } from './sets.ts';
-
-/** Metrics plotted when the workload names no headline ones: the first declared with a direction, at most this many. */
-const FALLBACK_METRICS = 8;
+import { headlineMetrics, setFindingsOf } from './set-findings.ts';
 
 /** Calls the GUI server's GET route at `path` in-process, as a request with this query would. */
 async function callRoute(sets: LoadedSets, path: string, query: Record<string, string>): Promise<unknown> {
   const route = ROUTES.find((r) => r.method === 'GET' && r.path === path);
   if (!route) throw new Error(`the GUI server has no route ${path}`);
   return route.handle({ params: {}, query: new URLSearchParams(query), sets });
-}
-
-/** The headline metrics of the set's workloads that it has as numbers, in their declared order. */
-function headlineMetrics(metrics: readonly ApiMetric[], workloads: readonly string[], numeric: ReadonlySet<string>): ApiMetric[] {
-  const summary = metrics.filter((m) => m.view === 'points' && numeric.has(m.column ?? m.name));
-  const names = [...new Set(workloads.flatMap((w) => workloadDecl(w)?.headline ?? []))];
-  const chosen = names.flatMap((n) => summary.filter((m) => m.name === n));
-  if (chosen.length > 0) return chosen;
-  return summary.filter((m) => m.better !== 'none').slice(0, FALLBACK_METRICS);
 }
 
 /** A line per distinct machine of agents.json: which roles ran there and what it is. */
@@ -60,49 +47,6 @@ function hostLines(set: ResultSet): string[] {
     byMachine.set(machine, [...(byMachine.get(machine) ?? []), role]);
   }
   return [...byMachine].map(([machine, roles]) => `${roles.join(', ')}: ${machine}`);
-}
-
-/** The sets' validity flags as they say them: each one's conditions line and its flagged runs (several sets: each named). */
-function setWarnings(infos: readonly ApiSetInfo[]): string[] {
-  const of = (s: ApiSetInfo) => (infos.length > 1 ? `${s.name}: ` : '');
-  return infos.flatMap((s) => [...(s.conditionsLine ? [`${of(s)}${s.conditionsLine}`] : []), ...(s.flagged > 0 ? [`${of(s)}${s.flagged} of ${s.runs} runs flagged (recorded, but something was odd: see the run's flags); the ok ones among them are in the figures`] : [])]);
-}
-
-/**
- * The findings (src/analyze/findings.ts) over every ok run: the varying parameters (a frame size
- * ordered by its pixels, other numbers by value, the rest categories) and the headline metrics.
- */
-async function reportFindings(sets: LoadedSets, params: readonly ApiParam[], metrics: readonly ApiMetric[], infos: readonly ApiSetInfo[]): Promise<ReportFindings> {
-  const pixels = (p: ApiParam) => (p.type === 'resolution' && p.columns?.includes(`${p.name}.pixels`) ? `${p.name}.pixels` : null);
-  // A parameter with a `none` setting is read as written (`none`, `4M`): a category, since none has no number.
-  const written = (p: ApiParam) => (p.none && p.label ? p.label : null);
-  const extra = params.flatMap((p) => [pixels(p), written(p)].filter((c): c is string => c !== null));
-  const cols = [...new Set([...params.map((p) => p.name), ...extra, ...metrics.map((m) => m.column ?? m.name)])];
-  const r = await sets.query(`SELECT "set" AS "__set", point_key AS "__point", ${cols.map(quoteIdent).join(', ')} FROM points WHERE status = 'ok'`);
-  const c = r.columns;
-  const n = c['__point']?.length ?? 0;
-  const fparams: FindingParam[] = params.map((p) => {
-    const px = pixels(p);
-    if (px) {
-      const order: Record<string, number> = {};
-      for (let i = 0; i < n; i++) order[String(c[p.name]?.[i] ?? null)] = Number(c[px]?.[i]);
-      return { name: p.name, unit: p.unit, numeric: true, order };
-    }
-    if (written(p)) return { name: p.name, unit: p.unit, numeric: false };
-    const vals = c[p.name] ?? [];
-    return { name: p.name, unit: p.unit, numeric: vals.length > 0 && vals.every((v) => typeof v === 'number') };
-  });
-  const runs: FindingRun[] = Array.from({ length: n }, (_, i) => ({
-    point: `${String(c['__set']?.[i])}\u0000${String(c['__point']?.[i])}`,
-    params: Object.fromEntries(params.map((p) => [p.name, c[written(p) ?? p.name]?.[i] ?? null])),
-    values: Object.fromEntries(
-      metrics.map((m) => {
-        const v = c[m.column ?? m.name]?.[i];
-        return [m.name, typeof v === 'number' ? v : null];
-      }),
-    ),
-  }));
-  return findings({ params: fparams, metrics: metrics.map((m) => ({ name: m.name, unit: m.unit, better: m.better })), runs, warnings: setWarnings(infos) });
 }
 
 /**
@@ -176,7 +120,7 @@ export async function buildReport(opened: readonly ResultSet[]): Promise<ReportD
       runs: runs.columns,
       skipped,
       comparison,
-      findings: await reportFindings(sets, params, metrics, loaded.infos),
+      findings: await setFindingsOf(sets, params, metrics, loaded.infos),
     };
   } finally {
     await sets.close();

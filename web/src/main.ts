@@ -12,7 +12,7 @@ import './test-hook.ts';
 import type { ViewContext, ViewModule } from './view.ts';
 
 /** The tabs, in order (compare needs two open sets; the matrix view also overlays several with `set` as a parameter). */
-const TABS = ['matrix', 'compare', 'parallel', 'run', 'frames', 'live', 'model'] as const;
+const TABS = ['findings', 'matrix', 'compare', 'parallel', 'run', 'frames', 'live', 'model'] as const;
 const modules = import.meta.glob<ViewModule>('./views/*.ts');
 const moduleOf = (name: string) => modules[`./views/${name}.ts`];
 
