@@ -9,7 +9,9 @@ import { Session } from './agent-session.ts';
 test('a 100 ms and a 300 ms probe share their wake-ups: every later mem sample is stamped with a cpu sample, and neither runs ahead of its grid', async () => {
   const t0 = monoMs();
   const s = new Session('grid', { cpu: 100, mem: 300, net: false, cpufreq: false, gpu: false }, [], new Map(), 1000, 100);
-  await sleep(2000);
+  // Until mem has been sampled three times, however long a busy machine takes: a count, not a time.
+  const memSamples = () => s.batches.flatMap((b) => b.samples).filter((x) => x.probe === 'mem').length;
+  while (memSamples() < 3) await sleep(200);
   s.stop();
   const span = monoMs() - t0;
   const samples = s.batches.flatMap((b) => b.samples);
