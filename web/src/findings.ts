@@ -5,6 +5,7 @@
  */
 import type { ApiParam, ReportFinding, ReportFindings } from '../../src/server/api-types.ts';
 import { el } from './dom.ts';
+import './findings.css';
 import { formatValue } from './report/format.ts';
 
 /** What the findings are drawn from: the parameters (their units) and the findings. */
