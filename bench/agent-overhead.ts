@@ -8,6 +8,8 @@
  * changes moves both; the figure is the median of the rounds' ratios.
  * The agent runs from dist/ as the engine starts it (built first when the sources are newer: from
  * the sources, tsx's loader alone would cost about 1 % of a core).
+ * Each round also measures the floor of any Node agent here (floorTurn): a bare 10 Hz timer, and
+ * the timer reading the same files, as ratios to the same node_exporter turn.
  * Run: npx tsx bench/agent-overhead.ts [seconds per turn, default 20] [rounds, default 3]
  * (installs prometheus-node-exporter when missing)
  */
@@ -75,6 +77,28 @@ async function agentTurn(pids: number[]): Promise<{ pct: number; series: number;
   return { pct, series: new Set(rec.samples.map((s) => s.name)).size, values: rec.samples.length, events: rec.events.length, agentCpuS: rec.agents['bench']!.agentCpuS };
 }
 
+/**
+ * The floor under any agent written in Node on this machine, in two turns: a Node process whose
+ * only work is a 10 Hz timer, and one that also reads the files the agent's probes read (the same
+ * way: kept open, read from offset 0 into one buffer), parsing nothing. `node -e` with the code
+ * as an argv entry: no shell.
+ */
+const FLOOR = `
+const fs = require('node:fs');
+const files = process.argv.slice(1).map((p) => fs.openSync(p, 'r'));
+const buf = Buffer.allocUnsafe(65536);
+setInterval(() => { for (const fd of files) fs.readSync(fd, buf, 0, buf.length, 0); }, 100);
+`;
+
+async function floorTurn(files: string[]): Promise<number> {
+  const p = spawn(process.execPath, ['-e', FLOOR, ...files], { stdio: 'ignore' });
+  await sleep(2000);
+  const pct = await measure(p.pid!, () => sleep(seconds * 1000));
+  p.kill('SIGTERM');
+  await new Promise((resolve) => p.once('exit', resolve));
+  return pct;
+}
+
 /** One turn of node_exporter, scraped at 10 Hz for `seconds`: its CPU %. */
 async function nodeExporterTurn(bin: string): Promise<number> {
   const ne = spawn(bin, ['--web.listen-address=127.0.0.1:9109'], { stdio: 'ignore' });
@@ -101,17 +125,25 @@ const median = (xs: number[]): number => {
 ensureFreshDist('the agent');
 const bin = ensureNodeExporter();
 // Three processes to watch, like the three roles of a stream.
-const sleepers = [0, 1, 2].map(() => spawn('sleep', [String((seconds * 2 + 15) * rounds + 30)]));
+const sleepers = [0, 1, 2].map(() => spawn('sleep', [String((seconds * 4 + 25) * rounds + 30)]));
 const pids = sleepers.map((s) => s.pid!);
 const ratios: number[] = [];
+const timerRatios: number[] = [];
+const readRatios: number[] = [];
+// What the agent's probes read each tick (the load averages once a second, here every tick).
+const agentFiles = ['/proc/stat', '/proc/loadavg', '/proc/meminfo', '/proc/net/dev', ...pids.map((pid) => `/proc/${pid}/stat`)];
 try {
   for (let r = 1; r <= rounds; r++) {
     const a = await agentTurn(pids);
     const ne = await nodeExporterTurn(bin);
+    const timer = await floorTurn([]);
+    const reads = await floorTurn(agentFiles);
     ratios.push(a.pct / ne);
+    timerRatios.push(timer / ne);
+    readRatios.push(reads / ne);
     console.log(
       `round ${r}: agent ${a.pct.toFixed(3)} % of one core (cpu+mem+net+3 processes at 10 Hz: ${a.series} series, ${a.values} values; ${a.events} frame events; its own agent.cpu figure ${a.agentCpuS.toFixed(2)} s), ` +
-        `node_exporter ${ne.toFixed(3)} %: ${(a.pct / ne).toFixed(3)}x   load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
+        `node_exporter ${ne.toFixed(3)} %: ${(a.pct / ne).toFixed(3)}x; the floor: an empty Node 10 Hz timer ${timer.toFixed(3)} % (${(timer / ne).toFixed(3)}x), the same reading the agent's files ${reads.toFixed(3)} % (${(reads / ne).toFixed(3)}x)   load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
     );
   }
 } finally {
@@ -119,3 +151,4 @@ try {
 }
 const ratio = median(ratios);
 console.log(`agent ${ratio.toFixed(3)}x node_exporter (aim <= ${AIM}x): median of ${rounds} rounds, ${Math.min(...ratios).toFixed(3)}..${Math.max(...ratios).toFixed(3)}; ${ratio <= AIM ? 'met' : 'NOT met'}`);
+console.log(`  the floor of a Node agent here, same rounds: a 10 Hz timer ${median(timerRatios).toFixed(3)}x, the timer reading the agent's files ${median(readRatios).toFixed(3)}x node_exporter`);
