@@ -360,3 +360,62 @@ test('the same seed gives the same drop pattern, whatever the jitter', () => {
   const b = pattern({ loss: 0.1 });
   assert.deepEqual(pattern({ loss: 0.1 }), b, 'the default seed is fixed');
 });
+
+test('a link with nothing to emulate hands a packet on inside push; with a delay, or behind a packet still due, it waits its turn', async () => {
+  // A fake clock: what is asserted is when deliver ran relative to push, not how long anything took.
+  let now = 0;
+  const got: { item: string; in: boolean }[] = [];
+  let inPush = false;
+  const plain = new NetemLink<string>(
+    {},
+    (item) => got.push({ item, in: inPush }),
+    () => now,
+  );
+  inPush = true;
+  assert.equal(plain.push('a', 100), 'queued');
+  assert.equal(plain.push('b', 100), 'queued');
+  inPush = false;
+  assert.deepEqual(got, [
+    { item: 'a', in: true },
+    { item: 'b', in: true },
+  ]);
+  assert.equal(plain.stats().packetsOut, 2);
+  assert.equal(plain.stats().bytesOut, 200);
+  plain.close();
+
+  got.length = 0;
+  const delayed = new NetemLink<string>(
+    { delayMs: 5 },
+    (item) => got.push({ item, in: inPush }),
+    () => now,
+  );
+  inPush = true;
+  delayed.push('c', 100);
+  inPush = false;
+  assert.equal(got.length, 0, 'a 5 ms delay is not handed on inside push');
+  now = 6;
+  await until(() => got.length === 1, 'the delayed packet');
+  assert.deepEqual(got, [{ item: 'c', in: false }]);
+  delayed.close();
+
+  // A rate limit queues: the second packet is behind the first, and neither goes inside push.
+  got.length = 0;
+  now = 0;
+  const limited = new NetemLink<string>(
+    { rateBps: 8000 },
+    (item) => got.push({ item, in: inPush }),
+    () => now,
+  );
+  inPush = true;
+  limited.push('d', 100);
+  limited.push('e', 100);
+  inPush = false;
+  assert.equal(got.length, 0);
+  now = 1000;
+  await until(() => got.length === 2, 'both limited packets');
+  assert.deepEqual(
+    got.map((g) => g.item),
+    ['d', 'e'],
+  );
+  limited.close();
+});
