@@ -5,10 +5,14 @@
  * from the write in the first process to the last byte read in the third is what any
  * three-process Node pipeline pays on this machine for its two hops: each wakes a sleeping
  * process. bench/pipeline-latency.ts prints the pipeline's transport stages against it.
+ * Run alone, it prices one deferral in the relay: the relay writing each chunk on at once against
+ * writing it from a setImmediate (what the emulated link did before its pass-through), in turns.
+ * Run: npx tsx bench/tcp-hops.ts [rounds, default 4]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
+import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { monoMs } from '../src/base/clock.ts';
 
@@ -19,7 +23,8 @@ const net = require('node:net');
 const server = net.createServer((up) => {
   up.setNoDelay(true);
   const down = net.connect({ port: Number(process.argv[1]), host: '127.0.0.1', noDelay: true });
-  up.on('data', (c) => down.write(c));
+  const defer = process.argv[2] === 'defer';
+  up.on('data', (c) => (defer ? setImmediate(() => down.write(c)) : down.write(c)));
   up.on('end', () => down.end());
 });
 server.listen(0, '127.0.0.1', () => console.log(server.address().port));
@@ -42,10 +47,10 @@ server.listen(0, '127.0.0.1', () => console.log(server.address().port));
 const firstLine = (c: ChildProcess): Promise<string> => new Promise((resolve) => createInterface({ input: c.stdout! }).once('line', resolve));
 
 /** Median ms from each message's write to its last byte in the third process, over `count` messages of `bytes` sent at `fps`, the first second left out. */
-export async function twoHopsMs(bytes: number, fps: number, count: number): Promise<number> {
+export async function twoHopsMs(bytes: number, fps: number, count: number, defer = false): Promise<number> {
   const sink = spawn(process.execPath, ['-e', SINK, String(bytes)], { stdio: ['ignore', 'pipe', 'inherit'] });
   const sinkPort = await firstLine(sink);
-  const relay = spawn(process.execPath, ['-e', RELAY, sinkPort], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const relay = spawn(process.execPath, ['-e', RELAY, sinkPort, defer ? 'defer' : 'now'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const relayPort = Number(await firstLine(relay));
   const lines = createInterface({ input: sink.stdout });
   const arrivals = new Promise<number[]>((resolve) => lines.once('line', (l) => resolve(JSON.parse(l) as number[])));
@@ -65,4 +70,18 @@ export async function twoHopsMs(bytes: number, fps: number, count: number): Prom
   const d = got.map((t, i) => t - sent[i]!).slice(fps);
   d.sort((a, b) => a - b);
   return d[d.length >> 1]!;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const rounds = Number(process.argv[2] ?? 4);
+  const now: number[] = [];
+  const deferred: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    now.push(await twoHopsMs(8333, 30, 210));
+    deferred.push(await twoHopsMs(8333, 30, 210, true));
+  }
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+  const f = (xs: number[]) => xs.map((x) => x.toFixed(3)).join(', ');
+  console.log(`two hops, 8,333-byte frames at 30 fps: relay writing at once ${f(now)} ms; through setImmediate ${f(deferred)} ms`);
+  console.log(`the deferral costs ${(med(deferred) - med(now)).toFixed(3)} ms per frame (medians of ${rounds} turns each)`);
 }
