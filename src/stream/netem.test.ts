@@ -361,7 +361,7 @@ test('the same seed gives the same drop pattern, whatever the jitter', () => {
   assert.deepEqual(pattern({ loss: 0.1 }), b, 'the default seed is fixed');
 });
 
-test('a link with nothing to emulate hands a packet on inside push; with a delay, or behind a packet still due, it waits its turn', async () => {
+test('a link with nothing to emulate hands a packet on inside push; with a delay or a rate limit it waits its turn, in order', async () => {
   // A fake clock: what is asserted is when deliver ran relative to push, not how long anything took.
   let now = 0;
   const got: { item: string; in: boolean }[] = [];
