@@ -103,6 +103,15 @@ export interface IndexView {
   records: () => PointRecord[];
   /** Frees the base file kept open for records(); safe to call more than once. */
   close(): void;
+  /**
+   * Whether the set is still as this view read it, judged without holding the event loop for
+   * long (a few hundred stats at a time): true only when the index's generation and log, the
+   * points directory and every indexed point.json's stat are what the view saw. False when any
+   * may differ, or when this cannot be told: then open the index anew, which says what changed
+   * (new points, damage). With it, how long the look held the event loop in all (its steps'
+   * time, not the waits between them). Absent on a view that was rebuilt rather than read.
+   */
+  unchanged?: () => Promise<{ same: boolean; busyMs: number }>;
 }
 
 /** What the index needs of the result set it belongs to. */
@@ -230,6 +239,8 @@ interface Snapshot {
   baseFd: number;
   log: Line[];
   logBytes: number;
+  /** The log file's size when read, a last line cut short included. */
+  logSize: number;
 }
 
 function readHeader(path: string): Header | undefined {
@@ -257,8 +268,9 @@ function readSnapshot(idx: string): Snapshot | undefined {
       const header = readHeader(p.header);
       if (!header) return undefined;
       baseFd = openSync(p.base, 'r');
-      const { lines, bytes } = completeLines(readFileSync(p.log));
-      return { generation: g, header, baseFd, log: lines, logBytes: bytes };
+      const logData = readFileSync(p.log);
+      const { lines, bytes } = completeLines(logData);
+      return { generation: g, header, baseFd, log: lines, logBytes: bytes, logSize: logData.length };
     } catch (e) {
       if (baseFd !== undefined) closeSync(baseFd);
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
@@ -376,6 +388,73 @@ function mergeLines(base: Line[], log: Line[]): Line[] {
   return [...by.keys()].sort().map((d) => by.get(d)!);
 }
 
+/** How many stats stillAsRead makes between two turns of the event loop (256: under 2 ms here). */
+const STATS_PER_TURN = 256;
+
+/** What stillAsRead compares, made once per view: the listing it knew, and each point.json's path with its indexed stat. */
+interface ReadPlan {
+  known: Set<string>;
+  pending: string[];
+  files: { path: string; stat: string }[];
+  marker: bigint;
+}
+
+function readPlan(s: Snapshot, points: string, fresh: Freshness): ReadPlan {
+  const known = new Set(s.header.dirs);
+  for (const l of s.log) known.add(l.dir);
+  const logged = new Set(s.log.map((l) => l.dir));
+  // Plain concatenation, as in freshCheck.
+  const prefix = `${points}/`;
+  return {
+    known,
+    pending: s.header.pending.filter((d) => !logged.has(d)).map((d) => `${prefix}${d}/point.json`),
+    files: [...fresh.files].map(([d, id]) => ({ path: `${prefix}${d}/point.json`, stat: idStat(id) })),
+    marker: newestMarker(s),
+  };
+}
+
+/**
+ * Whether the set is as freshCheck found it for snapshot s: the same generation and log, the same
+ * points directory, every indexed point.json with the stat it had. Made in short steps, so that a
+ * server answers its requests meanwhile; busyMs is the steps' time. A point.json whose bytes were
+ * kept but whose stat moved (freshCheck's `changed`) reads as a change: the index's own look deals
+ * with it. The stats are most of the cost: about 6 µs each here.
+ */
+async function stillAsRead(s: Snapshot, idx: string, points: string, plan: () => ReadPlan, fresh: Freshness): Promise<{ same: boolean; busyMs: number }> {
+  let busyMs = 0;
+  let stepFrom = performance.now();
+  const pause = async () => {
+    busyMs += performance.now() - stepFrom;
+    await new Promise<void>((ok) => setImmediate(ok));
+    stepFrom = performance.now();
+  };
+  let same: boolean;
+  try {
+    same = fresh.changed.length === 0 && (await stillAsReadSteps(s, idx, points, plan(), pause));
+  } catch (e) {
+    // Anything unreadable is for the index's own look to name (with the file and the machine's error).
+    if (!environmentError(e)) throw e;
+    same = false;
+  }
+  return { same, busyMs: busyMs + performance.now() - stepFrom };
+}
+
+async function stillAsReadSteps(s: Snapshot, idx: string, points: string, plan: ReadPlan, pause: () => Promise<void>): Promise<boolean> {
+  if (currentGeneration(idx) !== s.generation) return false;
+  if (statSync(paths(idx, s.generation).log).size !== s.logSize) return false;
+  if (pointsMarker(points) !== plan.marker) return false;
+  const now = readdirSync(points).filter((d) => !d.startsWith('.'));
+  if (now.length !== plan.known.size || !now.every((d) => plan.known.has(d))) return false;
+  if (plan.pending.some((p) => existsSync(p))) return false;
+  let n = 0;
+  for (const f of plan.files) {
+    if (++n % STATS_PER_TURN === 0) await pause();
+    const st = statSync(f.path, { bigint: true, throwIfNoEntry: false });
+    if (st === undefined || statPart(st) !== f.stat) return false;
+  }
+  return true;
+}
+
 function snapshotView(s: Snapshot, count: number): IndexView {
   let fd: number | undefined = s.baseFd;
   const close = () => {
@@ -465,6 +544,9 @@ function openFresh(set: IndexedSet): IndexView {
       }
       if (fresh !== undefined) {
         const view = snapshotView(s, fresh.count);
+        const checked = fresh;
+        let plan: ReadPlan | undefined;
+        view.unchanged = () => stillAsRead(s, idx, points, () => (plan ??= readPlan(s, points, checked)), checked);
         const read = view.records;
         // Damage from outside (a disk error, a hand edit) makes the index unreadable, not the set: rebuild it.
         view.records = () => {

@@ -31,7 +31,8 @@ export const routes: Route[] = [
     method: 'GET',
     path: '/api/sets',
     handle: async (ctx): Promise<SetsResponse> => {
-      const l = await ctx.sets.get();
+      // Pages ask this every few seconds to follow a run: not a person at the controls (src/server/sets.ts, ACTIVE_MS).
+      const l = await ctx.sets.get({ polling: true });
       return { sets: l.infos, params: paramsWithSets(l), metrics: l.catalog.metrics, version: l.version };
     },
   },
