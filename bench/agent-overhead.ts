@@ -8,8 +8,10 @@
  * changes moves both; the figure is the median of the rounds' ratios.
  * The agent runs from dist/ as the engine starts it (built first when the sources are newer: from
  * the sources, tsx's loader alone would cost about 1 % of a core).
- * Each round also measures the floor of any Node agent here (floorTurn): a bare 10 Hz timer, and
- * the timer reading the same files, as ratios to the same node_exporter turn.
+ * Each round also measures the floor of any Node agent here, as ratios to the same node_exporter
+ * turn: a bare 10 Hz timer, the timer reading the same files (floorTurn), and the least Node agent
+ * doing the job (leastAgentTurn: those reads scanned into a typed array, its batches and events
+ * over HTTP).
  * Run: npx tsx bench/agent-overhead.ts [seconds per turn, default 20] [rounds, default 3]
  * (installs prometheus-node-exporter when missing)
  */
@@ -99,6 +101,75 @@ async function floorTurn(files: string[]): Promise<number> {
   return pct;
 }
 
+/**
+ * The least a Node agent doing this job does, as one bare process: the floor's timer and reads,
+ * the numbers scanned into a Float64Array (no object per sample), the rows serialised once a
+ * second as a batch; and an HTTP server on loopback, as the agent's, that hands each batch to a
+ * waiting GET (the collector's long poll) and takes a POST of the second's 60 frame events (the
+ * event poster's), parsed and counted. No validation, no names, no clock: below any real agent.
+ * The bench drives both requests, as Collector and EventPoster do; its own CPU is not counted.
+ */
+const LEAST_AGENT = `
+const fs = require('node:fs');
+const http = require('node:http');
+const files = process.argv.slice(1).map((p) => fs.openSync(p, 'r'));
+const buf = Buffer.allocUnsafe(65536);
+const row = new Float64Array(512);
+let rows = [];
+const ready = [];
+let waiting;
+let events = 0;
+setInterval(() => {
+  let at = 0;
+  for (const fd of files) {
+    const n = fs.readSync(fd, buf, 0, buf.length, 0);
+    let v = 0, inNum = false;
+    for (let i = 0; i < n; i++) {
+      const c = buf[i];
+      if (c >= 48 && c <= 57) { v = v * 10 + (c - 48); inNum = true; }
+      else if (inNum) { if (at < row.length) row[at++] = v; v = 0; inNum = false; }
+    }
+  }
+  rows.push(Array.from(row.subarray(0, at)));
+  if (rows.length < 10) return;
+  const batch = JSON.stringify({ rows, events });
+  rows = [];
+  if (waiting) { waiting.end(batch); waiting = undefined; } else ready.push(batch);
+}, 100);
+http.createServer((req, res) => {
+  if (req.method === 'GET') {
+    if (ready.length > 0) res.end(ready.shift());
+    else waiting = res;
+    return;
+  }
+  const parts = [];
+  req.on('data', (d) => parts.push(d));
+  req.on('end', () => { events += JSON.parse(Buffer.concat(parts).toString()).events.length; res.end('{}'); });
+}).listen(0, '127.0.0.1', function () { console.log(this.address().port); });
+`;
+
+async function leastAgentTurn(files: string[]): Promise<number> {
+  const p = spawn(process.execPath, ['-e', LEAST_AGENT, ...files], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = `http://127.0.0.1:${await firstLine(p)}`;
+  const state = { on: true };
+  const poll = (async () => {
+    while (state.on) await (await fetch(`${url}/batches`)).text();
+  })();
+  let frame = 0;
+  const post = setInterval(() => {
+    const events = Array.from({ length: 60 }, () => ({ t: performance.now(), frame: frame++, stage: 'display', role: 'client' }));
+    void fetch(`${url}/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ events }) }).then((r) => r.text());
+  }, 1000);
+  await sleep(2000);
+  const pct = await measure(p.pid!, () => sleep(seconds * 1000));
+  state.on = false;
+  clearInterval(post);
+  await poll;
+  p.kill('SIGTERM');
+  await new Promise((resolve) => p.once('exit', resolve));
+  return pct;
+}
+
 /** One turn of node_exporter, scraped at 10 Hz for `seconds`: its CPU %. */
 async function nodeExporterTurn(bin: string): Promise<number> {
   const ne = spawn(bin, ['--web.listen-address=127.0.0.1:9109'], { stdio: 'ignore' });
@@ -125,11 +196,12 @@ const median = (xs: number[]): number => {
 ensureFreshDist('the agent');
 const bin = ensureNodeExporter();
 // Three processes to watch, like the three roles of a stream.
-const sleepers = [0, 1, 2].map(() => spawn('sleep', [String((seconds * 4 + 25) * rounds + 30)]));
+const sleepers = [0, 1, 2].map(() => spawn('sleep', [String((seconds * 5 + 30) * rounds + 30)]));
 const pids = sleepers.map((s) => s.pid!);
 const ratios: number[] = [];
 const timerRatios: number[] = [];
 const readRatios: number[] = [];
+const leastRatios: number[] = [];
 // What the agent's probes read each tick (the load averages once a second, here every tick).
 const agentFiles = ['/proc/stat', '/proc/loadavg', '/proc/meminfo', '/proc/net/dev', ...pids.map((pid) => `/proc/${pid}/stat`)];
 try {
@@ -138,12 +210,14 @@ try {
     const ne = await nodeExporterTurn(bin);
     const timer = await floorTurn([]);
     const reads = await floorTurn(agentFiles);
+    const least = await leastAgentTurn(agentFiles);
     ratios.push(a.pct / ne);
     timerRatios.push(timer / ne);
     readRatios.push(reads / ne);
+    leastRatios.push(least / ne);
     console.log(
       `round ${r}: agent ${a.pct.toFixed(3)} % of one core (cpu+mem+net+3 processes at 10 Hz: ${a.series} series, ${a.values} values; ${a.events} frame events; its own agent.cpu figure ${a.agentCpuS.toFixed(2)} s), ` +
-        `node_exporter ${ne.toFixed(3)} %: ${(a.pct / ne).toFixed(3)}x; the floor: an empty Node 10 Hz timer ${timer.toFixed(3)} % (${(timer / ne).toFixed(3)}x), the same reading the agent's files ${reads.toFixed(3)} % (${(reads / ne).toFixed(3)}x)   load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
+        `node_exporter ${ne.toFixed(3)} %: ${(a.pct / ne).toFixed(3)}x; the floor: an empty Node 10 Hz timer ${timer.toFixed(3)} % (${(timer / ne).toFixed(3)}x), the same reading the agent's files ${reads.toFixed(3)} % (${(reads / ne).toFixed(3)}x), the least Node agent ${least.toFixed(3)} % (${(least / ne).toFixed(3)}x)   load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
     );
   }
 } finally {
@@ -151,4 +225,6 @@ try {
 }
 const ratio = median(ratios);
 console.log(`agent ${ratio.toFixed(3)}x node_exporter (aim <= ${AIM}x): median of ${rounds} rounds, ${Math.min(...ratios).toFixed(3)}..${Math.max(...ratios).toFixed(3)}; ${ratio <= AIM ? 'met' : 'NOT met'}`);
-console.log(`  the floor of a Node agent here, same rounds: a 10 Hz timer ${median(timerRatios).toFixed(3)}x, the timer reading the agent's files ${median(readRatios).toFixed(3)}x node_exporter`);
+console.log(
+  `  the floor of a Node agent here, same rounds: a 10 Hz timer ${median(timerRatios).toFixed(3)}x, the timer reading the agent's files ${median(readRatios).toFixed(3)}x, the least Node agent (reads scanned into a typed array, a batch a second to a long poll, 60 events a second taken) ${median(leastRatios).toFixed(3)}x node_exporter`,
+);

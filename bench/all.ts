@@ -25,7 +25,7 @@ interface Bench {
 const BENCHES: Bench[] = [
   { name: 'first plot (bench/gui-matrix.ts)', args: ['bench/gui-matrix.ts', ...(quick ? ['--big', '0'] : [])], limitS: 240 },
   { name: 'encoder and pipeline (bench/pipeline-latency.ts)', args: ['bench/pipeline-latency.ts', ...(quick ? ['4', '1'] : [])], limitS: 240 },
-  { name: 'agent (bench/agent-overhead.ts)', args: ['bench/agent-overhead.ts', ...(quick ? ['10', '2'] : ['15', '3'])], limitS: 300 },
+  { name: 'agent (bench/agent-overhead.ts)', args: ['bench/agent-overhead.ts', ...(quick ? ['10', '2'] : ['15', '3'])], limitS: 400 },
   { name: 'models (bench/analyze.ts)', args: ['bench/analyze.ts', quick ? '3' : '5'], limitS: 120 },
 ];
 
