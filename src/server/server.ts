@@ -30,6 +30,8 @@ export interface UiServerOptions {
   webRoot?: string;
   /** How long one read of the sets or a run's files may take, in ms (default src/server/sets.ts READ_TIMEOUT_MS). */
   readTimeoutMs?: number;
+  /** Whether the server looks at the sets' indexes ahead of requests (default true; false for bench/gui-server-looks.ts's reference). */
+  lookAhead?: boolean;
 }
 
 export interface UiServer {
@@ -130,7 +132,7 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
   };
   const problem = rulesProblem(baseRules);
   if (problem) throw InputError.single('--listen', problem);
-  const sets = new LoadedSets(opts.sets, opts.readTimeoutMs !== undefined ? { readTimeoutMs: opts.readTimeoutMs } : {});
+  const sets = new LoadedSets(opts.sets, { ...(opts.readTimeoutMs !== undefined ? { readTimeoutMs: opts.readTimeoutMs } : {}), ...(opts.lookAhead !== undefined ? { lookAhead: opts.lookAhead } : {}) });
   // Loading starts now, not at the page's first request: by the time someone opens the printed
   // address the sets are usually in. A failure here is not lost: the first request loads again
   // and answers with it.

@@ -106,12 +106,15 @@ export class LoadedSets {
   readonly looks = { own: 0, ahead: 0 };
   /** How long one read may take, in ms. */
   readonly readTimeoutMs: number;
+  /** Whether looks ahead are made (false: every request older than a second looks for itself, the reference of bench/gui-server-looks.ts). */
+  private readonly looksAhead: boolean;
 
   constructor(
     readonly sets: readonly ResultSet[],
-    opts: { readTimeoutMs?: number } = {},
+    opts: { readTimeoutMs?: number; lookAhead?: boolean } = {},
   ) {
     this.readTimeoutMs = opts.readTimeoutMs ?? READ_TIMEOUT_MS;
+    this.looksAhead = opts.lookAhead ?? true;
     if (sets.length === 0) throw new StoreError('no result set to show: give at least one');
     const names = sets.map((s) => s.name);
     const twice = names.find((n, i) => names.indexOf(n) !== i);
@@ -248,7 +251,7 @@ export class LoadedSets {
    */
   private planLookAhead(): void {
     // checkedAt 0: a look ahead saw a change, and the next request must look for itself first.
-    if (this.closed || this.lookingAhead || this.lookAheadTimer || !this.loaded || this.checkedAt === 0) return;
+    if (!this.looksAhead || this.closed || this.lookingAhead || this.lookAheadTimer || !this.loaded || this.checkedAt === 0) return;
     const now = Date.now();
     if (now - this.askedAt > ACTIVE_MS) return;
     const at = Math.max(this.checkedAt + LOOK_AHEAD_AFTER_MS, this.nextLookAhead, this.burstFrom + QUIET_AT_START_MS);
